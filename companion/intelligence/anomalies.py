@@ -1,0 +1,167 @@
+"""Alerts: a daily metric off its recent weekday baseline, and products that stopped selling.
+
+Baseline for day d: the median of the same weekday in the previous ``weeks`` weeks
+(d-7, d-14, ...); spread: 1.4826 x the median absolute deviation of recent days from their
+baselines. A day is off when its robust z-score passes ``threshold`` in the watched direction
+*and* it differs from the baseline by at least ``min_relative_change`` (so a flat, noiseless
+history does not alert on pennies). Off days in a row form one incident: what changed, by how
+much, since when.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray = NDArray[np.float64]
+Direction = Literal["drop", "spike", "both"]
+_MAD_TO_SIGMA = 1.4826
+
+
+@dataclass(frozen=True)
+class Incident:
+    start: int  # index of the first off day
+    end: int  # index of the last off day (inclusive)
+    direction: str  # "drop" or "spike"
+    baseline: float  # median baseline over the incident
+    observed: float  # mean observed value over the incident
+    change: float  # observed - baseline
+    relative_change: float  # change / baseline (inf when the baseline is 0)
+    peak_score: float  # largest |robust z| in the incident
+    ongoing: bool  # still off on the last day of the series
+
+
+@dataclass(frozen=True)
+class StalledProduct:
+    index: int  # row of the product in the input matrix
+    since: int  # first day of the zero run
+    zero_days: int
+    daily_rate: float  # sales per day in the window before the run
+    probability: float  # P(no sale in zero_days days) under that rate
+
+
+def weekday_baseline(values: ArrayLike, weeks: int = 8,
+                     min_weeks: int = 4) -> tuple[FloatArray, FloatArray]:
+    """Per day: median of the same weekday over the previous ``weeks`` weeks, and the spread.
+
+    The spread is 1.4826 x the median absolute deviation of the previous ``7 * weeks`` days
+    from their own baselines: pooled over all weekdays, so it rests on ~56 values, not 8.
+    NaN values (days without data) are ignored; days with fewer than ``min_weeks`` usable
+    same-weekday values get a NaN baseline.
+    """
+    y = np.asarray(values, dtype=float).ravel()
+    n = y.size
+    lags = np.full((n, weeks), np.nan)
+    for k in range(1, weeks + 1):
+        lags[7 * k:, k - 1] = y[: max(n - 7 * k, 0)]
+    with warnings.catch_warnings():  # all-NaN rows (too little history) are expected
+        warnings.simplefilter("ignore", RuntimeWarning)
+        median = np.nanmedian(lags, axis=1)
+        median[np.sum(~np.isnan(lags), axis=1) < min_weeks] = np.nan
+        deviation = np.concatenate([np.full(7 * weeks, np.nan), np.abs(y - median)])
+        window = sliding_window_view(deviation[:-1], 7 * weeks)[-n:] if n else np.empty((0, 1))
+        sigma = _MAD_TO_SIGMA * np.nanmedian(window, axis=1)
+    return median, sigma
+
+
+def robust_scores(values: ArrayLike, weeks: int = 8, min_weeks: int = 4,
+                  floor_share: float = 0.05, min_scale: float = 1e-9
+                  ) -> tuple[FloatArray, FloatArray]:
+    """(baseline, robust z) per day; the spread is floored at floor_share x baseline."""
+    y = np.asarray(values, dtype=float).ravel()
+    median, sigma = weekday_baseline(y, weeks, min_weeks)
+    floor = np.maximum(floor_share * np.abs(median), min_scale)
+    with np.errstate(invalid="ignore"):
+        z = (y - median) / np.where(np.isnan(sigma), floor, np.maximum(sigma, floor))
+    return median, z
+
+
+def detect_incidents(values: ArrayLike, *, direction: Direction = "both", weeks: int = 8,
+                     min_weeks: int = 4, threshold: float = 3.0, instant_threshold: float = 6.0,
+                     min_days: int = 2, min_relative_change: float = 0.2,
+                     min_change: float = 0.0) -> list[Incident]:
+    """Runs of days off the weekday baseline, oldest first.
+
+    A day is off when |z| >= ``threshold`` in the watched direction and the change is at
+    least ``min_relative_change`` of the baseline and ``min_change`` in absolute terms. Runs
+    with one quiet day in between are merged. A run becomes an incident once it lasts
+    ``min_days`` days (so it is reported one day after it starts, dated from its first day),
+    or at once when a day reaches ``instant_threshold``.
+    """
+    y = np.asarray(values, dtype=float).ravel()
+    baseline, z = robust_scores(y, weeks, min_weeks)
+    change = np.nan_to_num(np.abs(y - baseline), nan=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.nan_to_num(change / np.abs(baseline), nan=0.0, posinf=np.inf)
+    big = (relative >= min_relative_change) & (change >= min_change)
+    z0 = np.nan_to_num(z, nan=0.0)
+    found: list[Incident] = []
+    for name, sign in (("drop", -1.0), ("spike", 1.0)):
+        if direction in (name, "both"):
+            runs = _merged_runs(big & (sign * z0 >= threshold))
+            found += [_incident(s, e, name, y, baseline, z0) for s, e in runs
+                      if e - s + 1 >= min_days or np.max(np.abs(z0[s:e + 1])) >= instant_threshold]
+    return sorted(found, key=lambda inc: inc.start)
+
+
+def _merged_runs(flags: NDArray[np.bool_], max_gap: int = 1) -> list[tuple[int, int]]:
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    runs: list[tuple[int, int]] = []
+    for s, e in zip(np.flatnonzero(edges == 1).tolist(), (np.flatnonzero(edges == -1) - 1).tolist()):
+        if runs and s - runs[-1][1] - 1 <= max_gap:
+            runs[-1] = (runs[-1][0], e)
+        else:
+            runs.append((s, e))
+    return runs
+
+
+def _incident(s: int, e: int, direction: str, y: FloatArray, baseline: FloatArray,
+              z: FloatArray) -> Incident:
+    base = float(np.median(baseline[s:e + 1]))
+    observed = float(np.mean(y[s:e + 1]))
+    change = observed - base
+    relative = change / base if base != 0 else float(np.copysign(np.inf, change))
+    return Incident(s, e, direction, base, observed, change, float(relative),
+                    float(np.max(np.abs(z[s:e + 1]))), e == y.size - 1)
+
+
+def open_alerts(series: dict[str, ArrayLike], directions: dict[str, Direction],
+                **options: float) -> dict[str, Incident]:
+    """Incidents still going on the last day, per metric name (e.g. revenue, refund_rate)."""
+    alerts = {}
+    for name, values in series.items():
+        ongoing = [i for i in detect_incidents(values, direction=directions.get(name, "both"),
+                                               **options) if i.ongoing]  # type: ignore[arg-type]
+        if ongoing:
+            alerts[name] = ongoing[-1]
+    return alerts
+
+
+def stalled_products(daily_units: ArrayLike, *, window: int = 28, min_active_days: int = 8,
+                     max_probability: float = 0.01) -> list[StalledProduct]:
+    """Products (rows, oldest day first) that sold steadily and then stopped.
+
+    Steady: sold on at least ``min_active_days`` of the ``window`` days before the current
+    run of zero-sale days. Stopped: under the Poisson rate of that window, seeing no sale for
+    the whole run had probability below ``max_probability``.
+    """
+    y = np.atleast_2d(np.asarray(daily_units, dtype=float))
+    n_products, n = y.shape
+    sold = y > 0
+    last_sale = n - 1 - np.argmax(sold[:, ::-1], axis=1)
+    zero_days = np.where(sold.any(axis=1), n - 1 - last_sale, n)
+    since = n - zero_days
+    rows = np.flatnonzero((zero_days > 0) & (since >= window))
+    units = np.concatenate([np.zeros((n_products, 1)), np.cumsum(y, axis=1)], axis=1)
+    active = np.concatenate([np.zeros((n_products, 1)), np.cumsum(sold, axis=1)], axis=1)
+    start, stop = since[rows] - window, since[rows]
+    rate = (units[rows, stop] - units[rows, start]) / window
+    steady = active[rows, stop] - active[rows, start] >= min_active_days
+    probability = np.exp(-rate * zero_days[rows])
+    hit = steady & (probability < max_probability)
+    return [StalledProduct(int(p), int(since[p]), int(zero_days[p]), float(r), float(q))
+            for p, r, q in zip(rows[hit], rate[hit], probability[hit])]

@@ -14,7 +14,9 @@ from scipy import optimize, special
 from companion.intelligence.bgnbd import BgNbdFit, FitError, conditional_expected_purchases
 
 FloatArray = NDArray[np.float64]
-_LOG_BOUND = 15.0
+# Spend is divided by its mean before fitting (currency-free), so one box suits every store:
+# exp(+-11.5) is 1e-5 .. 1e5. A parameter on its edge means the data do not identify it.
+_LOG_BOUND = 11.5
 
 
 @dataclass(frozen=True)
@@ -73,18 +75,21 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary: ArrayLike,
     Rows with x == 0 or m <= 0 are ignored, so the whole customer summary can be passed.
     """
     x, m, w = _repeat_customers(frequency, monetary, weights)
-    start = np.log(np.array([1.0, 2.0, float(np.average(m, weights=w))]))
+    unit = float(np.average(m, weights=w))
     result = optimize.minimize(
-        _negative_ll_and_gradient, start, args=(x, m, w), jac=True, method="L-BFGS-B",
+        _negative_ll_and_gradient, np.log([1.0, 2.0, 1.0]), args=(x, m / unit, w), jac=True,
+        method="L-BFGS-B",
         bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3, options={"maxiter": max_iter, "gtol": 1e-8},
     )
     p, q, g = (float(v) for v in np.exp(result.x))
+    g *= unit
+    log_likelihood = -float(result.fun) - float(w.sum() * np.log(unit))  # density of m, not m/unit
     converged, message = True, "converged"
     if not np.isfinite(result.fun) or np.any(np.abs(result.x) >= _LOG_BOUND - 1e-6):
         converged, message = False, "a parameter ran to its bound: spend does not identify the model"
     elif not result.success:
         converged, message = False, f"optimizer stopped: {result.message}"
-    return GammaGammaFit(p, q, g, -float(result.fun), converged, message, int(round(w.sum())))
+    return GammaGammaFit(p, q, g, log_likelihood, converged, message, int(round(w.sum())))
 
 
 def conditional_expected_spend(fit: GammaGammaFit, frequency: ArrayLike,

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import special
+
+from companion.intelligence.bgnbd import (
+    BgNbdFit,
+    FitError,
+    conditional_expected_purchases,
+    expected_next_purchase_time,
+    expected_purchases_new_customer,
+    fit_bgnbd,
+    group_summary,
+    probability_alive,
+)
+from tests.intelligence.cdnow import customers_summary
+
+
+@pytest.fixture(scope="module")
+def cdnow_fit() -> BgNbdFit:
+    d = customers_summary()
+    return fit_bgnbd(d["frequency"], d["recency"], d["T"])
+
+
+def test_cdnow_fit_reproduces_the_published_parameters(cdnow_fit: BgNbdFit) -> None:
+    assert cdnow_fit.converged, cdnow_fit.message
+    assert round(cdnow_fit.r, 2) == 0.24 and abs(cdnow_fit.r - 0.243) < 5e-4
+    assert abs(cdnow_fit.alpha - 4.414) < 5e-3
+    assert abs(cdnow_fit.a - 0.793) < 5e-4
+    assert abs(cdnow_fit.b - 2.426) < 5e-3
+    assert round(cdnow_fit.log_likelihood, 1) == -9582.4
+    assert cdnow_fit.n_customers == 2357
+
+
+def test_cdnow_expected_purchases_of_the_paper_example_is_1_226(cdnow_fit: BgNbdFit) -> None:
+    value = conditional_expected_purchases(cdnow_fit, 39, [2], [30.43], [38.86])
+    assert value[0] == pytest.approx(1.226, abs=1e-3)
+
+
+def _paper_formula(fit: BgNbdFit, t: float, x: float, t_x: float, big_t: float) -> float:
+    """FHL 2005 eq. 10 written literally, to check the transformed form used in the module."""
+    z = t / (fit.alpha + big_t + t)
+    hyp = special.hyp2f1(fit.r + x, fit.b + x, fit.a + fit.b + x - 1, z)
+    head = (fit.a + fit.b + x - 1) / (fit.a - 1)
+    body = 1 - ((fit.alpha + big_t) / (fit.alpha + big_t + t)) ** (fit.r + x) * hyp
+    odds = (x > 0) * fit.a / (fit.b + x - 1) * ((fit.alpha + big_t) / (fit.alpha + t_x)) ** (fit.r + x)
+    return head * body / (1 + odds)
+
+
+def test_expected_purchases_agree_with_the_literal_paper_formula(cdnow_fit: BgNbdFit) -> None:
+    cases = [(0, 0.0, 38.86), (1, 5.0, 38.86), (3, 20.0, 30.0), (7, 35.0, 38.86), (2, 1.0, 10.0)]
+    for x, t_x, big_t in cases:
+        ours = conditional_expected_purchases(cdnow_fit, 20.0, [x], [t_x], [big_t])[0]
+        assert ours == pytest.approx(_paper_formula(cdnow_fit, 20.0, x, t_x, big_t), rel=1e-9)
+
+
+def test_grouped_rows_with_weights_fit_exactly_like_the_raw_rows() -> None:
+    d = customers_summary()
+    grouped = group_summary(d["frequency"], d["recency"], d["T"])
+    assert grouped.frequency.size < 2357 and grouped.weights.sum() == 2357
+    fit = fit_bgnbd(grouped.frequency, grouped.recency, grouped.age, grouped.weights)
+    raw = fit_bgnbd(d["frequency"], d["recency"], d["T"])
+    assert (fit.r, fit.alpha, fit.a, fit.b) == pytest.approx((raw.r, raw.alpha, raw.a, raw.b))
+
+
+def test_analytic_gradient_matches_finite_differences() -> None:
+    from companion.intelligence.bgnbd import _negative_ll_and_gradient
+
+    d = customers_summary()
+    s = group_summary(d["frequency"], d["recency"], d["T"])
+    point = np.log([0.3, 5.0, 0.9, 2.0])
+    _, grad = _negative_ll_and_gradient(point, s)
+    for k in range(4):
+        step = np.zeros(4)
+        step[k] = 1e-6
+        up, _ = _negative_ll_and_gradient(point + step, s)
+        down, _ = _negative_ll_and_gradient(point - step, s)
+        assert grad[k] == pytest.approx((up - down) / 2e-6, rel=1e-5)
+
+
+def test_p_alive_is_one_without_repeat_purchases_and_falls_with_silence(cdnow_fit: BgNbdFit) -> None:
+    p = probability_alive(cdnow_fit, [0, 3, 3, 3], [0, 38, 20, 2], [38.86] * 4)
+    assert p[0] == 1.0
+    assert 1 > p[1] > p[2] > p[3] > 0
+
+
+def test_extreme_frequencies_give_finite_predictions(cdnow_fit: BgNbdFit) -> None:
+    x = np.array([0, 1, 50, 500, 5000, 100000])
+    t_x = np.array([0, 0.01, 38.0, 38.8, 38.86, 38.86])
+    big_t = np.full(6, 38.86)
+    for values in (
+        probability_alive(cdnow_fit, x, t_x, big_t),
+        conditional_expected_purchases(cdnow_fit, 39, x, t_x, big_t),
+        expected_next_purchase_time(cdnow_fit, x, t_x, big_t),
+    ):
+        assert np.all(np.isfinite(values)) and np.all(values >= 0)
+    silent_heavy_buyer = probability_alive(cdnow_fit, [5000], [1.0], [38.86])
+    assert silent_heavy_buyer[0] == 0.0
+
+
+def test_expected_purchases_grow_with_the_horizon(cdnow_fit: BgNbdFit) -> None:
+    horizons = [1, 4, 13, 52, 520]
+    values = [conditional_expected_purchases(cdnow_fit, h, [2], [30.43], [38.86])[0]
+              for h in horizons]
+    assert np.all(np.diff(values) > 0)
+    new = expected_purchases_new_customer(cdnow_fit, np.array(horizons, dtype=float))
+    assert np.all(np.diff(new) > 0) and new[0] > 0
+
+
+def test_next_purchase_is_due_sooner_for_frequent_buyers_and_can_be_overdue(
+        cdnow_fit: BgNbdFit) -> None:
+    due = expected_next_purchase_time(cdnow_fit, [1, 10], [20.0, 20.0], [38.86, 38.86])
+    assert due[1] < due[0]
+    assert due[1] < 38.86  # ten purchases by week 20, silent since: overdue at week 38.86
+
+
+def test_a_single_customer_fits_without_nan() -> None:
+    fit = fit_bgnbd([3], [10.0], [20.0])
+    assert np.isfinite([fit.r, fit.alpha, fit.a, fit.b, fit.log_likelihood]).all()
+    assert isinstance(fit.converged, bool) and fit.message
+
+
+def test_all_one_time_buyers_raise_fit_error() -> None:
+    with pytest.raises(FitError, match="no customer has a repeat purchase"):
+        fit_bgnbd(np.zeros(1000), np.zeros(1000), np.linspace(1, 100, 1000))
+
+
+def test_invalid_input_raises_fit_error() -> None:
+    with pytest.raises(FitError, match="recency cannot exceed age"):
+        fit_bgnbd([1], [5.0], [3.0])
+    with pytest.raises(FitError, match="NaN"):
+        fit_bgnbd([1, np.nan], [1.0, 1.0], [3.0, 3.0])
+    with pytest.raises(FitError, match="no customers"):
+        fit_bgnbd([], [], [])
+
+
+def test_a_fit_that_stopped_early_is_reported_and_refuses_to_predict() -> None:
+    d = customers_summary()
+    fit = fit_bgnbd(d["frequency"], d["recency"], d["T"], max_iter=2)
+    assert not fit.converged and "optimizer stopped" in fit.message
+    with pytest.raises(FitError, match="did not converge"):
+        probability_alive(fit, [1], [1.0], [2.0])

@@ -20,6 +20,8 @@ from jinja2 import ChainableUndefined, Environment, FileSystemLoader, TemplateEr
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
+from companion.tokens import click_token, open_token, unsubscribe_token
+
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "email"
 
 FLOW_STEPS: dict[str, int] = {
@@ -217,6 +219,50 @@ def render_email(
 def _tidy_text(text: str) -> str:
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+# --- tracking links ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """What `render_email` needs to track one message: pass `**tracking.render_kwargs()`."""
+
+    link_wrapper: LinkRecorder
+    open_pixel_url: str
+    unsubscribe_url: str
+
+    def render_kwargs(self) -> dict[str, Any]:
+        return {"link_wrapper": self.link_wrapper, "open_pixel_url": self.open_pixel_url,
+                "unsubscribe_url": self.unsubscribe_url}
+
+
+def tracking_for(public_url: str, secret: bytes, message_id: str) -> Tracking:
+    """Signed /t/o/, /t/c/ and /u/ URLs for one message (DESIGN 3.4)."""
+    base = public_url.rstrip("/")
+    return Tracking(
+        LinkRecorder(lambda i: f"{base}/t/c/{click_token(secret, message_id, i)}"),
+        f"{base}/t/o/{open_token(secret, message_id)}.gif",
+        f"{base}/u/{unsubscribe_token(secret, message_id)}",
+    )
+
+
+def shared_tracking(public_url: str) -> Tracking:
+    """Like `tracking_for`, with substitution tags where each recipient's tokens go."""
+    base = public_url.rstrip("/")
+    return Tracking(
+        LinkRecorder(lambda i: f"{base}/t/c/{substitution_tag(f'c{i}')}"),
+        f"{base}/t/o/{substitution_tag('open')}.gif",
+        f"{base}/u/{substitution_tag('unsub')}",
+    )
+
+
+def tracking_values(secret: bytes, message_id: str, link_count: int) -> dict[str, str]:
+    """Tag values for one recipient of a `shared_tracking` body."""
+    values = {"open": open_token(secret, message_id),
+              "unsub": unsubscribe_token(secret, message_id)}
+    values.update({f"c{i}": click_token(secret, message_id, i) for i in range(link_count)})
+    return values
 
 
 # --- one body for many recipients (SendGrid substitutions) ---------------------------------------

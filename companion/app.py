@@ -1,0 +1,40 @@
+"""The app factory: settings, database binding, blueprints. Nothing happens at import."""
+from __future__ import annotations
+
+import logging
+from flask import Flask
+
+from companion import runtime
+from companion.db import bind_database, database
+from companion.settings import Settings, load_settings
+
+
+def create_app(config: Settings | None = None, migrate: bool = True) -> Flask:
+    settings = config or load_settings()
+    runtime.configure(settings)
+    db = bind_database(settings.database_url)
+    if migrate:
+        from companion.migrations import migrate_database
+
+        with db.connection_context():
+            migrate_database(db)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes + 1024,
+                      JSON_SORT_KEYS=False, COMPANION_SETTINGS=settings)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    logging.basicConfig(level=settings.log_level)
+
+    @app.before_request
+    def _connect() -> None:
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc: BaseException | None) -> None:
+        if not database.is_closed():
+            database.close()
+
+    from companion import api
+
+    api.register(app)
+    return app
+

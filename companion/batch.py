@@ -1,0 +1,48 @@
+"""The state one processing batch carries between the per-concept appliers."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class Event:
+    """A stored event, loaded again through the schema: typed data, UTC times."""
+
+    seq: int  # the raw event's row id: orders ties between equal timestamps
+    id: str
+    type: str
+    source: str
+    occurred_at: datetime  # naive UTC
+    session_key: str | None
+    contact: dict[str, Any] | None
+    data: dict[str, Any]
+
+    @property
+    def email(self) -> str | None:
+        return (self.contact or {}).get("email") or None
+
+
+@dataclass
+class Batch:
+    site_id: int
+    now: datetime
+    events: list[Event]
+    contact_ids: dict[str, int] = field(default_factory=dict)  # email -> contact id
+    session_contacts: dict[str, int] = field(default_factory=dict)  # session key -> contact id
+    touched_contacts: set[int] = field(default_factory=set)
+    touched_orders: set[int] = field(default_factory=set)
+    # (before, after) row dicts of every order this batch changed; None for "did not exist".
+    order_changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = field(default_factory=list)
+    new_refund_ids: list[int] = field(default_factory=list)
+
+    def of_type(self, *types: str) -> list[Event]:
+        return [e for e in self.events if e.type in types]
+
+    def contact_for(self, event: Event) -> int | None:
+        if event.email and event.email in self.contact_ids:
+            return self.contact_ids[event.email]
+        if event.session_key:
+            return self.session_contacts.get(event.session_key)
+        return None

@@ -1,0 +1,142 @@
+"""Contacts: one per site and lower-cased email, their identity stitching and running totals."""
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import fn
+
+from companion.batch import Batch, Event
+from companion.models import Contact, Order, ProductView, Refund, Visit, Visitor
+from companion.models.base import money_from_units
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "wp_user_id")
+
+
+def resolve_contacts(batch: Batch) -> None:
+    """Find or create the contact of every email in the batch; merge what the events say."""
+    latest: dict[str, Event] = {}
+    for event in sorted(batch.events, key=lambda e: (e.occurred_at, e.seq)):
+        if event.email:
+            latest[event.email] = event
+    if not latest:
+        return
+    existing = _load(batch.site_id, list(latest))
+    missing = [e for e in latest if e not in existing]
+    if missing:
+        Contact.insert_many([_new_row(batch, latest[e]) for e in missing]).on_conflict_ignore().execute()
+        existing.update(_load(batch.site_id, missing))
+    for email, contact in existing.items():
+        batch.contact_ids[email] = contact.id
+        _merge(contact, latest[email], batch)
+    _apply_consent(batch, existing)
+
+
+def _load(site_id: int, emails: list[str]) -> dict[str, Contact]:
+    found: dict[str, Contact] = {}
+    for i in range(0, len(emails), 500):
+        query = Contact.select().where(Contact.site == site_id, Contact.email.in_(emails[i:i + 500]))
+        found.update({c.email: c for c in query})
+    return found
+
+
+def _new_row(batch: Batch, event: Event) -> dict[str, Any]:
+    contact = event.contact or {}
+    row = {"site": batch.site_id, "email": event.email, "created_at": event.occurred_at,
+           "updated_at": event.occurred_at}
+    row.update({f: contact.get(f) for f in PROFILE_FIELDS if contact.get(f)})
+    return row
+
+
+def _merge(contact: Contact, event: Event, batch: Batch) -> None:
+    """Fill in or update names and phone from the newest event; never blank a known value."""
+    if contact.updated_at and event.occurred_at < contact.updated_at:
+        return
+    given = event.contact or {}
+    changes = {f: given[f] for f in PROFILE_FIELDS if given.get(f) and given[f] != getattr(contact, f)}
+    if changes:
+        changes["updated_at"] = event.occurred_at
+        Contact.update(**changes).where(Contact.id == contact.id).execute()
+
+
+def _apply_consent(batch: Batch, contacts: dict[str, Contact]) -> None:
+    """marketing_consent is last-write-wins by the time the shopper said it."""
+    for event in sorted(batch.events, key=lambda e: (e.occurred_at, e.seq)):
+        consent = _consent_in(event)
+        contact = contacts.get(event.email or "")
+        if consent is _UNSAID or contact is None:
+            continue
+        if contact.consent_updated_at and event.occurred_at < contact.consent_updated_at:
+            continue
+        Contact.update(marketing_consent=consent, consent_updated_at=event.occurred_at).where(
+            Contact.id == contact.id).execute()
+        contact.consent_updated_at = event.occurred_at
+
+
+_UNSAID = object()
+
+
+def _consent_in(event: Event) -> Any:
+    if event.type == "consent.updated":
+        return event.data.get("marketing_consent")
+    contact = event.contact or {}
+    return contact["marketing_consent"] if contact.get("marketing_consent") is not None else _UNSAID
+
+
+def stitch_sessions(batch: Batch) -> None:
+    """A tracker session that shows an email belongs to that contact, earlier anonymous views too."""
+    known = {e.session_key: batch.contact_ids[e.email] for e in batch.events
+             if e.session_key and e.email and e.email in batch.contact_ids}
+    keys = list({e.session_key for e in batch.events if e.session_key})
+    if not keys:
+        return
+    rows = Visitor.select(Visitor.session_key, Visitor.contact).where(
+        Visitor.site == batch.site_id, Visitor.session_key.in_(keys))
+    stored = {v.session_key: v.contact_id for v in rows}
+    new = [{"site": batch.site_id, "session_key": k, "contact": known.get(k), "first_seen_at": batch.now}
+           for k in keys if k not in stored]
+    if new:
+        Visitor.insert_many(new).on_conflict_ignore().execute()
+    for key, contact_id in known.items():
+        if stored.get(key) != contact_id:
+            _attach_session(batch.site_id, key, contact_id)
+    batch.session_contacts.update({k: c for k, c in stored.items() if c})
+    batch.session_contacts.update(known)
+
+
+def _attach_session(site_id: int, key: str, contact_id: int) -> None:
+    Visitor.update(contact=contact_id).where(Visitor.site == site_id, Visitor.session_key == key).execute()
+    for model in (ProductView, Visit):
+        model.update(contact=contact_id).where(
+            model.site == site_id, model.session_key == key, model.contact.is_null()).execute()
+
+
+def refresh_totals(site_id: int, contact_ids: set[int]) -> None:
+    """Recompute orders, spend, refunds and first/last order for the given contacts, set-based."""
+    ids = sorted(contact_ids)
+    for i in range(0, len(ids), 500):
+        _refresh_chunk(site_id, ids[i:i + 500])
+
+
+def _refresh_chunk(site_id: int, ids: list[int]) -> None:
+    counted = (Order.is_counted == True) & Order.deleted_at.is_null()  # noqa: E712
+    orders = {r[0]: r for r in Order.select(
+        Order.contact, fn.COUNT(Order.id), fn.SUM(Order.total).coerce(False),
+        fn.MIN(Order.counted_at), fn.MAX(Order.counted_at),
+    ).where(Order.site == site_id, Order.contact.in_(ids), counted).group_by(Order.contact).tuples()}
+    refunds = dict(Refund.select(Order.contact, fn.SUM(Refund.amount).coerce(False)).join(Order).where(
+        Refund.site == site_id, Order.contact.in_(ids), counted).group_by(Order.contact).tuples())
+    for contact_id in ids:
+        _, count, spent, first, last = orders.get(contact_id, (contact_id, 0, 0, None, None))
+        Contact.update(
+            orders_count=count, total_spent=money_from_units(spent),
+            refunded=money_from_units(refunds.get(contact_id, 0)),
+            first_order_at=_as_datetime(first), last_order_at=_as_datetime(last),
+        ).where(Contact.id == contact_id).execute()
+
+
+def _as_datetime(value: Any) -> Any:
+    """MIN/MAX over a datetime column come back as text on SQLite."""
+    if isinstance(value, str):
+        from datetime import datetime
+        return datetime.fromisoformat(value)
+    return value

@@ -1,0 +1,51 @@
+"""The one Peewee database, bound by the app factory or a command, never at import."""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlparse
+
+from peewee import Database, DatabaseProxy, MySQLDatabase, PostgresqlDatabase, SqliteDatabase
+
+database = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "busy_timeout": 30000,
+    "foreign_keys": 1,
+    "cache_size": -64000,
+}
+
+
+def open_database(url: str) -> Database:
+    """Build the Database for a COMPANION_DATABASE_URL (sqlite, postgresql or mysql/mariadb)."""
+    parsed = urlparse(url)
+    scheme = parsed.scheme.split("+")[0]
+    options = dict(parse_qsl(parsed.query))
+    if scheme == "sqlite":
+        path = url.split("://", 1)[1].split("?", 1)[0]
+        path = path[1:] if path.startswith("/") else path
+        return SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+                              timeout=30)
+    common = {
+        "database": parsed.path.lstrip("/"),
+        "user": parsed.username,
+        "password": parsed.password or "",
+        "host": parsed.hostname or "127.0.0.1",
+    }
+    if scheme in ("postgres", "postgresql"):
+        return PostgresqlDatabase(port=parsed.port or 5432, **common, **options)
+    return MySQLDatabase(port=parsed.port or 3306, charset="utf8mb4", **common, **options)
+
+
+def bind_database(url: str) -> Database:
+    db = open_database(url)
+    database.initialize(db)
+    return db
+
+
+def is_mysql() -> bool:
+    return isinstance(database.obj, MySQLDatabase)
+
+
+def is_postgres() -> bool:
+    return isinstance(database.obj, PostgresqlDatabase)

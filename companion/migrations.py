@@ -1,0 +1,59 @@
+"""Versioned schema steps, run by `companion migrate` and on start.
+
+Each step is idempotent (creates what is missing), so a fresh database and an upgraded one end
+in the same schema. New features append a step; a step never changes once released.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from peewee import Database, IntegerField, Model
+
+from companion.models import CORE_MODELS
+from companion.models.base import BaseModel, UTCDateTimeField, utcnow
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField(primary_key=True)
+    applied_at = UTCDateTimeField(default=utcnow)
+
+
+def _create(models: list[type[Model]]) -> Callable[[Database], None]:
+    def step(db: Database) -> None:
+        db.create_tables(models, safe=True)
+    return step
+
+
+def add_columns_if_missing(db: Database, model: type[Model], names: list[str]) -> None:
+    """Add columns a later version introduced, skipping those a fresh create already made."""
+    from playhouse.migrate import migrate, schema_migrator_for
+
+    present = {c.name for c in db.get_columns(model._meta.table_name)}
+    migrator = schema_migrator_for(db)
+    ops = [migrator.add_column(model._meta.table_name, model._meta.fields[n].column_name,
+                               model._meta.fields[n])
+           for n in names if model._meta.fields[n].column_name not in present]
+    if ops:
+        migrate(*ops)
+
+
+STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
+    (1, "core tables: sites, raw events, contacts, orders, carts, views", _create(CORE_MODELS)),
+]
+
+
+def pending_steps(db: Database) -> list[tuple[int, str, Callable[[Database], None]]]:
+    db.create_tables([SchemaVersion], safe=True)
+    done = {row.version for row in SchemaVersion.select(SchemaVersion.version)}
+    return [s for s in STEPS if s[0] not in done]
+
+
+def migrate_database(db: Database) -> list[str]:
+    """Apply every pending step in order; return what was done."""
+    applied = []
+    for version, description, step in pending_steps(db):
+        with db.atomic():
+            step(db)
+            SchemaVersion.insert(version=version).on_conflict_ignore().execute()
+        applied.append(f"{version}: {description}")
+    return applied

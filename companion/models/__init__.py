@@ -1,0 +1,19 @@
+"""Peewee models, one module per family; this package re-exports them."""
+from __future__ import annotations
+
+from companion.models.base import BaseModel, JSONField, MoneyField, UTCDateTimeField, utcnow
+from companion.models.commerce import Cart, Order, OrderItem, Product, Refund, Subscription
+from companion.models.customers import Contact, ProductView, Visit, Visitor
+from companion.models.events import DeadLetter, RawEvent
+from companion.models.sites import Site
+
+CORE_MODELS: list[type[BaseModel]] = [
+    Site, RawEvent, DeadLetter, Contact, Visitor, Visit, ProductView,
+    Product, Order, OrderItem, Refund, Cart, Subscription,
+]
+
+__all__ = [
+    "BaseModel", "JSONField", "MoneyField", "UTCDateTimeField", "utcnow", "CORE_MODELS",
+    "Cart", "Order", "OrderItem", "Product", "Refund", "Subscription",
+    "Contact", "ProductView", "Visit", "Visitor", "DeadLetter", "RawEvent", "Site",
+]

@@ -1,0 +1,73 @@
+"""Field types shared by every model: exact money, UTC times, JSON text."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from peewee import BigIntegerField, DateTimeField, Model, TextField
+
+from companion.db import database
+
+MONEY_SCALE = 10_000  # money is stored as an integer count of 1/10,000 units: exact on every engine
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class MoneyField(BigIntegerField):
+    """A Decimal amount stored as an exact integer; SQL sums stay exact on SQLite too."""
+
+    def db_value(self, value: Any) -> int | None:
+        if value is None:
+            return None
+        return int((Decimal(value) * MONEY_SCALE).to_integral_value())
+
+    def python_value(self, value: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return money_from_units(value)
+
+
+def money_from_units(units: Any) -> Decimal:
+    """Turn a stored (or SQL-summed) integer back into a Decimal amount."""
+    return (Decimal(int(units or 0)) / MONEY_SCALE).quantize(Decimal("0.0001"))
+
+
+class UTCDateTimeField(DateTimeField):
+    """A moment in UTC, stored naive and to the second so all three engines agree."""
+
+    def db_value(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            value = to_naive_utc(value)
+        return super().db_value(value)
+
+
+def to_naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(microsecond=0)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def as_aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+class JSONField(TextField):
+    def db_value(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, separators=(",", ":"), default=str)
+
+    def python_value(self, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        return json.loads(value)

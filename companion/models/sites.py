@@ -1,0 +1,20 @@
+"""A site is one store; everything else belongs to exactly one site."""
+from __future__ import annotations
+
+from peewee import AutoField, CharField
+
+from companion.models.base import BaseModel, JSONField, UTCDateTimeField, utcnow
+
+
+class Site(BaseModel):
+    id = AutoField()
+    public_id = CharField(max_length=32, unique=True)
+    name = CharField(max_length=200)
+    url = CharField(max_length=500)
+    timezone = CharField(max_length=64, default="UTC")
+    currency = CharField(max_length=3, default="USD")
+    secret = CharField(max_length=100)
+    woo_secret = CharField(max_length=200, null=True)
+    api_token_hash = CharField(max_length=64, unique=True)
+    options = JSONField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)

@@ -1,0 +1,200 @@
+"""Orders and refunds: snapshots applied last-write-wins, refunds once per refund id."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from peewee import fn
+
+from companion.batch import Batch, Event
+from companion.models import Cart, Order, OrderItem, Refund
+from companion.models.base import money_from_units, to_naive_utc
+
+PLACED_STATUSES = ("pending", "on_hold", "processing", "completed", "refunded", "cancelled")
+
+
+def is_counted(status: str, paid_at: datetime | None) -> bool:
+    """Counted orders (DESIGN 4): processing or completed, or refunded after having been paid."""
+    return status in ("processing", "completed") or (status == "refunded" and paid_at is not None)
+
+
+def _time(value: datetime | None) -> datetime | None:
+    return None if value is None else to_naive_utc(value)
+
+
+def order_row(batch: Batch, event: Event) -> dict[str, Any]:
+    d = event.data
+    attribution = d.get("attribution") or {}
+    paid_at, created_at = _time(d.get("paid_at")), _time(d["created_at"])
+    return {
+        "site": batch.site_id, "source": event.source, "external_id": d["id"], "number": d.get("number"),
+        "status": d["status"], "currency": d["currency"], "total": d["total"],
+        "subtotal": d.get("subtotal"), "discount_total": d.get("discount_total"),
+        "tax_total": d.get("tax_total"), "shipping_total": d.get("shipping_total"),
+        "coupons": d.get("coupons") or [], "payment_method": d.get("payment_method"),
+        "created_via": d.get("created_via"), "device": d.get("device"), "cart_token": d.get("cart_token"),
+        "source_type": attribution.get("source_type"), "utm_source": attribution.get("utm_source"),
+        "utm_medium": attribution.get("utm_medium"), "utm_campaign": attribution.get("utm_campaign"),
+        "click_id": attribution.get("click_id"), "parent_external_id": d.get("parent_id"),
+        "is_renewal": bool(d.get("is_renewal")), "contact": batch.contact_for(event),
+        "session_key": event.session_key, "created_at": created_at, "paid_at": paid_at,
+        "completed_at": _time(d.get("completed_at")), "modified_at": _time(d["modified_at"]),
+        "snapshot_seq": event.seq, "is_counted": is_counted(d["status"], paid_at),
+        "counted_at": paid_at or created_at, "deleted_at": None,
+    }
+
+
+def item_rows(site_id: int, order_id: int, event: Event) -> list[dict[str, Any]]:
+    rows = []
+    for item in event.data.get("items") or []:
+        total = item.get("total")
+        if total is None:
+            total = (item.get("price") or Decimal(0)) * item["quantity"]
+        rows.append({"order": order_id, "site": site_id, "product_id": item.get("product_id"),
+                     "variation_id": item.get("variation_id"), "sku": item.get("sku"),
+                     "name": item.get("name"), "quantity": item["quantity"], "price": item.get("price"),
+                     "total": total, "categories": item.get("categories") or []})
+    return rows
+
+
+def _newest_snapshots(batch: Batch) -> dict[tuple[str, str], Event]:
+    newest: dict[tuple[str, str], Event] = {}
+    for event in batch.of_type("order.updated"):
+        key = (event.source, event.data["id"])
+        current = newest.get(key)
+        if current is None or _version(event) > _version(current):
+            newest[key] = event
+    return newest
+
+
+def _version(event: Event) -> tuple[datetime, int]:
+    return (to_naive_utc(event.data["modified_at"]), event.seq)
+
+
+def _existing_orders(site_id: int, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for source in {s for s, _ in keys}:
+        ids = [i for s, i in keys if s == source]
+        for start in range(0, len(ids), 500):
+            query = Order.select().where(Order.site == site_id, Order.source == source,
+                                         Order.external_id.in_(ids[start:start + 500])).dicts()
+            found.update({(r["source"], r["external_id"]): r for r in query})
+    return found
+
+
+def apply_orders(batch: Batch) -> None:
+    """Insert new orders, update stored ones whose snapshot is older; items follow their order."""
+    newest = _newest_snapshots(batch)
+    if not newest:
+        return
+    existing = _existing_orders(batch.site_id, list(newest))
+    fresh = [key for key in newest if key not in existing]
+    if fresh:
+        Order.insert_many([order_row(batch, newest[k]) for k in fresh]).on_conflict_ignore().execute()
+        existing.update({k: v for k, v in _existing_orders(batch.site_id, fresh).items()})
+    items: list[dict[str, Any]] = []
+    replaced: list[int] = []
+    for key, event in newest.items():
+        stored = existing[key]
+        if stored["snapshot_seq"] == event.seq and key in fresh:
+            _record_change(batch, None, stored)
+            items.extend(item_rows(batch.site_id, stored["id"], event))
+        elif _update_if_newer(batch, stored, event):
+            replaced.append(stored["id"])
+            items.extend(item_rows(batch.site_id, stored["id"], event))
+    if replaced:
+        OrderItem.delete().where(OrderItem.order.in_(replaced)).execute()
+    for start in range(0, len(items), 500):
+        OrderItem.insert_many(items[start:start + 500]).execute()
+    _link_refunds(batch, [existing[k]["id"] for k in fresh if k in existing])
+    _convert_carts(batch, [newest[k] for k in newest])
+
+
+def _update_if_newer(batch: Batch, stored: dict[str, Any], event: Event) -> bool:
+    row = order_row(batch, event)
+    row.pop("site"), row.pop("source"), row.pop("external_id")
+    modified, seq = row["modified_at"], row["snapshot_seq"]
+    if stored.get("deleted_at") and modified <= stored["deleted_at"]:
+        return False
+    if row["contact"] is None:
+        row["contact"] = stored["contact"]
+    changed = Order.update(**row).where(
+        Order.id == stored["id"],
+        (Order.modified_at < modified) | ((Order.modified_at == modified) & (Order.snapshot_seq < seq)),
+    ).execute()
+    if changed:
+        after = dict(stored, **row)
+        _record_change(batch, stored, after)
+    return bool(changed)
+
+
+def _record_change(batch: Batch, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    batch.order_changes.append((before, after))
+    for row in (before, after):
+        if row:
+            if row.get("contact"):
+                batch.touched_contacts.add(row["contact"])
+
+
+def _link_refunds(batch: Batch, order_ids: list[int]) -> None:
+    """Refunds that arrived before their order attach to it once it exists."""
+    if not order_ids:
+        return
+    for order in Order.select(Order.id, Order.source, Order.external_id).where(Order.id.in_(order_ids)):
+        linked = Refund.update(order=order.id).where(
+            Refund.site == batch.site_id, Refund.source == order.source,
+            Refund.order_external_id == order.external_id, Refund.order.is_null()).execute()
+        if linked:
+            batch.touched_orders.add(order.id)
+
+
+def _convert_carts(batch: Batch, events: list[Event]) -> None:
+    tokens = {e.data["cart_token"]: e for e in events
+              if e.data.get("cart_token") and e.data["status"] in PLACED_STATUSES}
+    if not tokens:
+        return
+    orders = dict(Order.select(Order.cart_token, Order.id).where(
+        Order.site == batch.site_id, Order.cart_token.in_(list(tokens))).tuples())
+    for token, order_id in orders.items():
+        Cart.update(status="converted", converted_order=order_id).where(
+            Cart.site == batch.site_id, Cart.token == token).execute()
+
+
+def apply_refunds(batch: Batch) -> None:
+    """Each refund id is stored once; its order's refunded total is recomputed from all refunds."""
+    events = {(e.source, e.data["refund_id"]): e for e in batch.of_type("order.refunded")}
+    if not events:
+        return
+    orders = _existing_orders(batch.site_id, [(s, e.data["order_id"]) for (s, _), e in events.items()])
+    rows = [{"site": batch.site_id, "source": s, "external_id": rid, "order_external_id": e.data["order_id"],
+             "order": (orders.get((s, e.data["order_id"])) or {}).get("id"), "amount": e.data["amount"],
+             "reason": e.data.get("reason"), "created_at": to_naive_utc(e.data["created_at"])}
+            for (s, rid), e in events.items()]
+    Refund.insert_many(rows).on_conflict_ignore().execute()
+    for order in orders.values():
+        batch.touched_orders.add(order["id"])
+        if order.get("contact"):
+            batch.touched_contacts.add(order["contact"])
+
+
+def refresh_refunded_totals(order_ids: set[int]) -> None:
+    ids = sorted(order_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        sums = dict(Refund.select(Refund.order, fn.SUM(Refund.amount).coerce(False)).where(
+            Refund.order.in_(chunk)).group_by(Refund.order).tuples())
+        for order_id in chunk:
+            Order.update(refunded_total=money_from_units(sums.get(order_id, 0))).where(
+                Order.id == order_id).execute()
+
+
+def apply_deletes(batch: Batch) -> None:
+    """A deleted order stops counting; a later snapshot (restored from trash) brings it back."""
+    for event in batch.of_type("order.deleted"):
+        stored = Order.select().where(Order.site == batch.site_id, Order.source == event.source,
+                                      Order.external_id == event.data["order_id"]).dicts().first()
+        if stored is None or stored["deleted_at"] or stored["modified_at"] > event.occurred_at:
+            continue
+        Order.update(deleted_at=event.occurred_at, is_counted=False).where(Order.id == stored["id"]).execute()
+        _record_change(batch, stored, dict(stored, deleted_at=event.occurred_at, is_counted=False))

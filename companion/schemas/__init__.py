@@ -1,0 +1,1 @@
+"""marshmallow schemas: what goes in and out over HTTP."""

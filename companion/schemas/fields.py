@@ -1,0 +1,66 @@
+"""Field types of the HTTP contract: money as decimal strings, store ids, aware times."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+_DECIMAL = re.compile(r"^-?\d{1,14}(\.\d{1,4})?$")
+
+
+class Money(fields.Field):
+    """A decimal string ("19.90"); floats are refused because they cannot hold cents exactly."""
+
+    def __init__(self, *, allow_negative: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.allow_negative = allow_negative
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or isinstance(value, float):
+            raise ValidationError('Money must be a decimal string such as "19.90", not a number.')
+        text = str(value).strip() if isinstance(value, (str, int)) else None
+        if text is None or not _DECIMAL.match(text):
+            raise ValidationError('Not a decimal amount; send a string such as "19.90".')
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError("Not a decimal amount.") from None
+        if amount < 0 and not self.allow_negative:
+            raise ValidationError("Must not be negative.")
+        return amount
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format_money(value)
+
+
+def format_money(value: Decimal | int | str) -> str:
+    """Two decimals unless the amount needs more (three-decimal currencies)."""
+    amount = Decimal(value)
+    two = amount.quantize(Decimal("0.01"))
+    return str(two if two == amount else amount.normalize())
+
+
+class ExternalId(fields.Field):
+    """A store's id: an integer or a string, kept as a string."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValidationError("Must be a string or an integer id.")
+        text = str(value).strip()
+        if not text or len(text) > 64:
+            raise ValidationError("Must be 1 to 64 characters.")
+        return text
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value
+
+
+class Timestamp(fields.AwareDateTime):
+    """ISO 8601 with an offset; a naive time is refused since its zone would be a guess."""
+
+    default_error_messages = {
+        "invalid": "Not a valid ISO 8601 time.",
+        "invalid_awareness": "Time has no UTC offset; send it as 2026-11-20T10:00:00Z.",
+    }

@@ -1,0 +1,60 @@
+"""Sites (stores): creation with their secrets, lookup, token authentication."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from companion.models import Site
+from companion.signing import new_secret
+
+
+class SiteError(ValueError):
+    """A site setting is invalid; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class NewSite:
+    site: Site
+    secret: str
+    api_token: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_site(name: str, url: str, timezone: str = "UTC", currency: str = "USD") -> NewSite:
+    """Create a store with a fresh signing secret and API token (the token is shown only once)."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SiteError(f"--timezone: unknown IANA time zone {timezone!r}") from None
+    if len(currency) != 3 or not currency.isalpha():
+        raise SiteError(f"--currency: expected an ISO 4217 code such as USD, got {currency!r}")
+    token = "sc_" + secrets.token_urlsafe(32)
+    secret = new_secret()
+    site = Site.create(public_id=secrets.token_hex(8), name=name, url=url.rstrip("/"),
+                       timezone=timezone, currency=currency.upper(), secret=secret,
+                       api_token_hash=hash_token(token), options={})
+    return NewSite(site=site, secret=secret, api_token=token)
+
+
+def find_site(public_id: str) -> Site | None:
+    return Site.get_or_none(Site.public_id == public_id)
+
+
+def is_token_for(site: Site, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(site.api_token_hash, hash_token(token or ""))
+
+
+def set_woo_secret(site: Site, secret: str) -> None:
+    if not secret:
+        raise SiteError("--secret: the WooCommerce webhook secret must not be empty")
+    Site.update(woo_secret=secret).where(Site.id == site.id).execute()
+
+
+def site_option(site: Site, key: str, default: object = None) -> object:
+    return (site.options or {}).get(key, default)

@@ -1,0 +1,100 @@
+"""The one scheduler: it only enqueues, and only while it holds the Redis lock.
+
+A second scheduler waits for the lock; if the holder dies the lock expires and the waiting one
+takes over within LOCK_TTL_S seconds.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from redis import Redis
+
+from companion import runtime
+from jobs import events
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = "companion:scheduler:lock"
+HEARTBEAT_KEY = runtime.SCHEDULER_HEARTBEAT_KEY
+LOCK_TTL_S = 45
+TICK_S = 15
+
+# (name, every N seconds, job function). Flows, intelligence and alerts add their rows here.
+SCHEDULE: list[tuple[str, int, Callable[..., Any]]] = [
+    ("sweep unprocessed events", 60, events.sweep_unprocessed),
+    ("mark abandoned carts", 60, events.mark_abandoned_carts),
+]
+
+
+class SchedulerLock:
+    def __init__(self, redis: Redis, owner: str | None = None) -> None:
+        self.redis = redis
+        self.owner = owner or f"{socket.gethostname()}:{threading.get_ident()}:{time.time()}"
+
+    def acquire_or_renew(self) -> bool:
+        if self.redis.set(LOCK_KEY, self.owner, nx=True, ex=LOCK_TTL_S):
+            return True
+        current = self.redis.get(LOCK_KEY)
+        if current is not None and current.decode() == self.owner:
+            self.redis.expire(LOCK_KEY, LOCK_TTL_S)
+            return True
+        return False
+
+    def release(self) -> None:
+        current = self.redis.get(LOCK_KEY)
+        if current is not None and current.decode() == self.owner:
+            self.redis.delete(LOCK_KEY)
+
+
+def due_jobs(last_run: dict[str, float], now: float) -> list[tuple[str, Callable[..., Any]]]:
+    due = []
+    for name, every, func in SCHEDULE:
+        if now - last_run.get(name, 0.0) >= every:
+            last_run[name] = now
+            due.append((name, func))
+    return due
+
+
+def tick(lock: SchedulerLock, last_run: dict[str, float], now: float | None = None) -> list[str]:
+    """One scheduler beat: keep the lock, write the heartbeat, enqueue what is due."""
+    now = time.time() if now is None else now
+    if not lock.acquire_or_renew():
+        return []
+    lock.redis.set(HEARTBEAT_KEY, str(now), ex=LOCK_TTL_S * 2)
+    names = []
+    for name, func in due_jobs(last_run, now):
+        runtime.enqueue(func)
+        names.append(name)
+    return names
+
+
+def run_forever(stop: threading.Event | None = None) -> None:
+    """Run APScheduler with one beat every TICK_S seconds until stopped."""
+    from datetime import UTC, datetime
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    stop = stop or threading.Event()
+    lock, last_run = SchedulerLock(runtime.redis_connection()), {}
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(_safe_tick, "interval", seconds=TICK_S, args=[lock, last_run], max_instances=1,
+                      coalesce=True, next_run_time=datetime.now(UTC))
+    log.info("scheduler started; it waits for the lock while another one runs")
+    scheduler.start()
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        lock.release()
+
+
+def _safe_tick(lock: SchedulerLock, last_run: dict[str, float]) -> None:
+    try:
+        tick(lock, last_run)
+    except Exception:
+        log.exception("scheduler tick failed; trying again in %ss", TICK_S)

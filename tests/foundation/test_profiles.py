@@ -1,0 +1,184 @@
+"""Events become customer profiles: contacts, orders, refunds, carts, views, visits."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from companion.models import Cart, Contact, Order, OrderItem, ProductView, Refund, Subscription, Visit
+from tests.conftest import bearer, post_events, run_jobs
+from tests.factories import cart, event, order, page_view, product_view, refund
+
+
+def _profile(client, site, key: str):
+    answer = client.get(f"/v1/sites/{site.site.public_id}/contacts/{key}", headers=bearer(site))
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def test_an_order_builds_a_profile_with_its_items_and_totals(client, site):
+    post_events(client, site, [order(100, total="59.80")])
+    run_jobs()
+    profile = _profile(client, site, "ann@example.com")
+    assert profile["first_name"] == "Ann" and profile["orders_count"] == 1
+    assert profile["total_spent"] == "59.80" and profile["refunded"] == "0.00" and profile["net_spent"] == "59.80"
+    assert profile["first_order_at"] == "2026-11-20T10:00:00+00:00"
+    [placed] = profile["orders"]
+    assert placed["id"] == "100" and placed["currency"] == "EUR" and placed["counted"] is True
+    assert placed["items"][0] == {"product_id": "7", "variation_id": "0", "sku": "MUG", "name": "Mug",
+                                  "quantity": 2, "price": "29.90", "total": "59.80"}
+
+
+def test_the_same_event_delivered_again_is_a_duplicate_and_applied_once(client, site):
+    first = order(100)
+    assert post_events(client, site, [first]).json["accepted"] == 1
+    again = post_events(client, site, [first, first])
+    assert again.json == {"accepted": 0, "duplicates": 2, "rejected": []}
+    run_jobs()
+    assert Order.select().count() == 1 and OrderItem.select().count() == 1
+    assert Contact.get().orders_count == 1
+
+
+def test_one_snapshot_sent_three_times_under_new_ids_yields_one_order(client, site):
+    for _ in range(3):
+        post_events(client, site, [order(100)])
+        run_jobs()
+    assert Order.select().count() == 1 and OrderItem.select().count() == 1
+    assert Contact.get().total_spent == Decimal("59.80")
+
+
+def test_an_older_snapshot_arriving_late_changes_nothing(client, site):
+    post_events(client, site, [order(100, status="completed", modified="2026-11-21T10:00:00Z")])
+    run_jobs()
+    post_events(client, site, [order(100, status="processing", total="1.00", modified="2026-11-20T10:00:00Z")])
+    run_jobs()
+    stored = Order.get()
+    assert stored.status == "completed" and stored.total == Decimal("59.80")
+
+
+def test_out_of_order_snapshots_in_one_batch_converge_to_the_newest(client, site):
+    newest = order(100, status="completed", modified="2026-11-22T10:00:00Z", total="70.00")
+    oldest = order(100, status="pending", paid=None, modified="2026-11-20T10:00:00Z")
+    post_events(client, site, [newest, oldest])
+    run_jobs()
+    assert Order.get().status == "completed" and Order.get().total == Decimal("70.00")
+
+
+def test_a_newer_snapshot_replaces_items_and_status(client, site):
+    post_events(client, site, [order(100, status="pending", paid=None)])
+    run_jobs()
+    assert Contact.get().orders_count == 0
+    items = [{"product_id": 8, "name": "Pot", "quantity": 1, "price": "12.00", "total": "12.00"}]
+    post_events(client, site, [order(100, modified="2026-11-20T11:00:00Z", total="12.00", items=items)])
+    run_jobs()
+    assert [i.name for i in OrderItem.select()] == ["Pot"]
+    assert Contact.get().orders_count == 1 and Contact.get().total_spent == Decimal("12.00")
+
+
+def test_refunds_count_once_and_reduce_net_spend(client, site):
+    post_events(client, site, [order(100), refund(100, 900, "10.00")])
+    post_events(client, site, [refund(100, 900, "10.00"), refund(100, 901, "5.50")])
+    run_jobs()
+    profile = _profile(client, site, "ann@example.com")
+    assert profile["refunded"] == "15.50" and profile["net_spent"] == "44.30"
+    assert profile["orders"][0]["refunded"] == "15.50"
+    assert Refund.select().count() == 2
+
+
+def test_a_refund_arriving_before_its_order_attaches_when_the_order_comes(client, site):
+    post_events(client, site, [refund(100, 900, "10.00")])
+    run_jobs()
+    post_events(client, site, [order(100)])
+    run_jobs()
+    assert Refund.get().order_id == Order.get().id
+    assert Order.get().refunded_total == Decimal("10.00") and Contact.get().refunded == Decimal("10.00")
+
+
+def test_a_deleted_order_stops_counting(client, site):
+    post_events(client, site, [order(100)])
+    run_jobs()
+    post_events(client, site, [event("order.deleted", {"order_id": 100}, at="2026-11-21T00:00:00Z")])
+    run_jobs()
+    assert Contact.get().orders_count == 0 and Order.get().deleted_at is not None
+
+
+def test_a_guest_and_a_registered_customer_with_one_email_are_one_contact(client, site):
+    guest = order(100, email="Ann@Example.com")
+    registered = order(101, email="ann@example.com", created="2026-11-21T09:00:00Z", modified="2026-11-21T09:00:00Z",
+                       paid="2026-11-21T09:00:00Z")
+    registered["contact"]["wp_user_id"] = 42
+    post_events(client, site, [guest, registered])
+    run_jobs()
+    assert Contact.select().count() == 1
+    contact = Contact.get()
+    assert contact.email == "ann@example.com" and contact.wp_user_id == "42" and contact.orders_count == 2
+
+
+def test_money_stays_exact_and_the_currency_is_kept_per_order(client, site):
+    post_events(client, site, [order(1, total="0.10"), order(2, total="0.20", currency="USD")])
+    run_jobs()
+    assert Contact.get().total_spent == Decimal("0.30")
+    assert {o.currency for o in Order.select()} == {"EUR", "USD"}
+
+
+def test_a_cart_becomes_converted_when_its_order_arrives(client, site):
+    post_events(client, site, [cart("tok-1")])
+    run_jobs()
+    assert Cart.get().status == "active"
+    post_events(client, site, [order(100, cart_token="tok-1")])
+    run_jobs()
+    assert Cart.get().status == "converted" and Cart.get().converted_order_id == Order.get().id
+
+
+def test_an_emptied_cart_is_marked_emptied_and_an_older_update_is_ignored(client, site):
+    post_events(client, site, [cart("tok-1", at="2026-11-20T09:00:00Z", items=[], value="0.00")])
+    post_events(client, site, [cart("tok-1", at="2026-11-20T08:00:00Z")])
+    run_jobs()
+    assert Cart.get().status == "emptied"
+
+
+def test_anonymous_views_join_the_contact_once_the_session_shows_an_email(client, site):
+    post_events(client, site, [product_view("s1", "2026-11-20T09:00:00Z"),
+                               page_view("s1", "2026-11-20T09:01:00Z")])
+    run_jobs()
+    assert ProductView.get().contact_id is None
+    post_events(client, site, [cart("tok-1", session="s1", at="2026-11-20T09:05:00Z")])
+    run_jobs()
+    contact = Contact.get()
+    assert ProductView.get().contact_id == contact.id and Visit.get().contact_id == contact.id
+    assert len(_profile(client, site, str(contact.id))["product_views"]) == 1
+
+
+def test_page_views_thirty_minutes_apart_are_two_visits(client, site):
+    views = [page_view("s1", "2026-11-20T09:00:00Z"), page_view("s1", "2026-11-20T09:20:00Z"),
+             page_view("s1", "2026-11-20T09:49:00Z"), page_view("s1", "2026-11-20T10:30:00Z")]
+    post_events(client, site, views[:2])
+    run_jobs()
+    post_events(client, site, views[2:])
+    run_jobs()
+    assert sorted(v.page_views for v in Visit.select()) == [1, 3]
+
+
+def test_subscriptions_products_and_consent_are_kept(client, site):
+    post_events(client, site, [
+        event("subscription.updated", {"id": 5, "kind": "license", "status": "active", "product_id": 7,
+                                       "expires_at": "2027-01-01T00:00:00Z", "renewal_url": "https://shop.example/r"}),
+        event("product.updated", {"id": 7, "name": "Mug", "sku": "MUG", "price": "29.90", "categories": ["Kitchen"],
+                                  "stock_quantity": 12, "status": "publish"}, email=None),
+        event("consent.updated", {"marketing_consent": False}, at="2026-11-20T11:00:00Z"),
+        event("customer.updated", {}, at="2026-11-20T10:30:00Z", marketing_consent=True),
+    ])
+    run_jobs()
+    assert Subscription.get().kind == "license" and Subscription.get().contact_id == Contact.get().id
+    from companion.models import Product
+    assert Product.get().stock_quantity == 12 and Product.get().price == Decimal("29.90")
+    assert Contact.get().marketing_consent is False
+
+
+def test_the_contact_list_pages_and_searches(client, site):
+    post_events(client, site, [order(i, email=f"buyer{i}@example.com") for i in range(5)])
+    run_jobs()
+    answer = client.get(f"/v1/sites/{site.site.public_id}/contacts?per_page=2&page=2", headers=bearer(site))
+    assert answer.json["total"] == 5 and len(answer.json["contacts"]) == 2
+    found = client.get(f"/v1/sites/{site.site.public_id}/contacts?q=buyer3", headers=bearer(site)).json
+    assert [c["email"] for c in found["contacts"]] == ["buyer3@example.com"]
+    bad = client.get(f"/v1/sites/{site.site.public_id}/contacts?page=0", headers=bearer(site))
+    assert bad.status_code == 422 and "page" in bad.json["fields"]

@@ -1,0 +1,3 @@
+from companion.app import create_app
+
+app = create_app()

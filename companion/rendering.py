@@ -295,3 +295,25 @@ def personalize(template: str, values: Mapping[str, str]) -> str:
     for name, value in values.items():
         template = template.replace(f"-sct_{name}-", value)
     return template
+
+
+@dataclass(frozen=True)
+class PersonalCopy:
+    """One recipient's part of a shared body: its subject, substitutions and unsubscribe URL."""
+
+    subject: str
+    substitutions: dict[str, str]
+    unsubscribe_url: str
+
+
+def personal_copy(
+    shared: RenderedEmail, public_url: str, secret: bytes, message_id: str,
+    personal: Mapping[str, str],
+) -> PersonalCopy:
+    """`shared` comes from `for_substitution(render_email(..., **shared_tracking(...)))`."""
+    values = {**personal, **tracking_values(secret, message_id, len(shared.links))}
+    return PersonalCopy(
+        subject=personalize(shared.subject, values),
+        substitutions=substitution_values(values),
+        unsubscribe_url=f"{public_url.rstrip('/')}/u/{values['unsub']}",
+    )

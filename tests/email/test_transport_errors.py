@@ -52,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def sendgrid() -> Iterator[ScriptedSendGrid]:
     server = ScriptedSendGrid()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()

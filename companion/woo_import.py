@@ -106,7 +106,7 @@ class WooClient:
                  verify: bool | str = True, query_string_auth: bool = False) -> None:
         self.base = base_url.rstrip("/") + "/wp-json/wc/v3/"
         self.session = session or requests.Session()
-        self.session.verify = verify
+        self.verify = verify  # per request: REQUESTS_CA_BUNDLE would override a session setting
         self.timeout, self.max_attempts, self.backoff = timeout, max_attempts, backoff
         self.max_wait, self.sleep = max_wait, sleep
         self._key, self._secret = key, secret
@@ -123,13 +123,16 @@ class WooClient:
         problem = ""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = self.session.get(self._url(path, params), timeout=self.timeout)
+                response = self.session.get(self._url(path, params), timeout=self.timeout,
+                                            verify=self.verify)
                 if response.status_code == 200:
                     return response.json(), response.headers
                 problem = f"HTTP {response.status_code}"
                 if response.status_code != 429 and response.status_code < 500:
                     raise WooRequestError(response.status_code, _error_text(path, response))
                 wait = _retry_after(response) or self._backoff(attempt)
+            except requests.exceptions.SSLError as exc:
+                raise WooImportError(f"TLS with {self.base} failed, retrying cannot help: {exc}") from exc
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError, ValueError) as exc:
                 problem, wait = f"{type(exc).__name__}: {exc}", self._backoff(attempt)
@@ -185,10 +188,10 @@ class WooImporter:
         while not cursor.complete:
             try:
                 offset, items, total = self._fetch(resource, cursor)
+                fresh = [item for item in items if int(item["id"]) > cursor.last_id]
+                events = self._map(resource, fresh, summary)
             except WooImportError as exc:
                 raise type(exc)(*_resumable(exc, resource, cursor)) from exc
-            fresh = [item for item in items if int(item["id"]) > cursor.last_id]
-            events = self._map(resource, fresh, summary)
             if events:
                 self.sink(events)
             summary.events += len(events)

@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
+from scipy import stats
 
 FloatArray = NDArray[np.float64]
 Direction = Literal["drop", "spike", "both"]
@@ -55,9 +56,7 @@ def weekday_baseline(values: ArrayLike, weeks: int = 8,
     """
     y = np.asarray(values, dtype=float).ravel()
     n = y.size
-    lags = np.full((n, weeks), np.nan)
-    for k in range(1, weeks + 1):
-        lags[7 * k:, k - 1] = y[: max(n - 7 * k, 0)]
+    lags = _same_weekday_lags(y, weeks)
     with warnings.catch_warnings():  # all-NaN rows (too little history) are expected
         warnings.simplefilter("ignore", RuntimeWarning)
         median = np.nanmedian(lags, axis=1)
@@ -65,6 +64,7 @@ def weekday_baseline(values: ArrayLike, weeks: int = 8,
         deviation = np.concatenate([np.full(7 * weeks, np.nan), np.abs(y - median)])
         window = sliding_window_view(deviation[:-1], 7 * weeks)[-n:] if n else np.empty((0, 1))
         sigma = _MAD_TO_SIGMA * np.nanmedian(window, axis=1)
+    sigma[np.sum(~np.isnan(window), axis=1) < 14] = np.nan  # two weeks of deviations at least
     return median, sigma
 
 
@@ -76,28 +76,98 @@ def robust_scores(values: ArrayLike, weeks: int = 8, min_weeks: int = 4,
     median, sigma = weekday_baseline(y, weeks, min_weeks)
     floor = np.maximum(floor_share * np.abs(median), min_scale)
     with np.errstate(invalid="ignore"):
-        z = (y - median) / np.where(np.isnan(sigma), floor, np.maximum(sigma, floor))
+        z = (y - median) / np.maximum(sigma, floor)
     return median, z
 
 
 def detect_incidents(values: ArrayLike, *, direction: Direction = "both", weeks: int = 8,
                      min_weeks: int = 4, threshold: float = 3.0, instant_threshold: float = 6.0,
                      min_days: int = 2, min_relative_change: float = 0.2,
-                     min_change: float = 0.0) -> list[Incident]:
-    """Runs of days off the weekday baseline, oldest first.
+                     min_change: float = 0.0, log_scale: bool = True) -> list[Incident]:
+    """Runs of days off the weekday baseline, oldest first (for amounts such as revenue).
 
     A day is off when |z| >= ``threshold`` in the watched direction and the change is at
     least ``min_relative_change`` of the baseline and ``min_change`` in absolute terms. Runs
     with one quiet day in between are merged. A run becomes an incident once it lasts
     ``min_days`` days (so it is reported one day after it starts, dated from its first day),
-    or at once when a day reaches ``instant_threshold``.
+    or at once when a day reaches ``instant_threshold``. With ``log_scale`` (amounts >= 0)
+    the scores are computed on log(1 + value): sales noise is proportional to volume, so a
+    busy Saturday and a quiet Tuesday are then judged on one scale.
     """
     y = np.asarray(values, dtype=float).ravel()
-    baseline, z = robust_scores(y, weeks, min_weeks)
+    if log_scale and np.any(y < 0):
+        raise ValueError("log_scale needs non-negative values")
+    if log_scale:  # spread floored at 0.02 on the log scale: a 2 % wobble is never news
+        scored, z = robust_scores(np.log1p(y), weeks, min_weeks, floor_share=0.0, min_scale=0.02)
+    else:
+        scored, z = robust_scores(y, weeks, min_weeks)
+    baseline = np.expm1(scored) if log_scale else scored
+    big = _large_enough(y, baseline, min_relative_change, min_change)
+    return _incidents(y, baseline, z, big, direction, threshold, instant_threshold, min_days)
+
+
+def detect_rate_incidents(numerator: ArrayLike, denominator: ArrayLike, *,
+                          direction: Direction = "both", weeks: int = 8, min_weeks: int = 4,
+                          threshold: float = 2.5, instant_threshold: float = 6.0,
+                          min_days: int = 2, min_relative_change: float = 0.2,
+                          min_change: float = 0.0) -> list[Incident]:
+    """Incidents of a daily rate (refunds / orders, orders / sessions) from its counts.
+
+    Baseline rate: the pooled rate of the same weekday over the previous ``weeks`` weeks
+    (their events / their trials; a median of daily rates of a few events is biased to 0).
+    Score: the binomial tail probability of the day's count given its denominator and that
+    rate, as a normal quantile (2.5 means p ~ 0.006 one-sided). Rates of a few events a day are far
+    too skewed for a MAD threshold; the count carries how much a day's rate can be trusted.
+    """
+    k = np.asarray(numerator, dtype=float).ravel()
+    n = np.asarray(denominator, dtype=float).ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, k / n, np.nan)
+        baseline = _same_weekday_sum(k, weeks) / _same_weekday_sum(n, weeks)
+    baseline[_same_weekday_count(n, weeks) < min_weeks] = np.nan
+    z = _binomial_scores(k, n, baseline)
+    big = _large_enough(rate, baseline, min_relative_change, min_change)
+    return _incidents(rate, baseline, z, big, direction, threshold, instant_threshold, min_days)
+
+
+def _same_weekday_lags(y: FloatArray, weeks: int) -> FloatArray:
+    """(days, weeks) matrix: the value of day d - 7k in column k - 1, NaN before the start."""
+    lags = np.full((y.size, weeks), np.nan)
+    for k in range(1, weeks + 1):
+        lags[7 * k:, k - 1] = y[: max(y.size - 7 * k, 0)]
+    return lags
+
+
+def _same_weekday_sum(y: FloatArray, weeks: int) -> FloatArray:
+    return np.nansum(_same_weekday_lags(y, weeks), axis=1)
+
+
+def _same_weekday_count(y: FloatArray, weeks: int) -> FloatArray:
+    lags = _same_weekday_lags(y, weeks)
+    return np.sum(~np.isnan(lags) & (lags > 0), axis=1)
+
+
+def _binomial_scores(k: FloatArray, n: FloatArray, p0: FloatArray) -> FloatArray:
+    known = (n > 0) & ~np.isnan(p0)
+    p = np.clip(np.nan_to_num(p0, nan=0.5), 1e-9, 1 - 1e-9)
+    trials = np.maximum(n, 1).astype(np.int64)
+    low = stats.norm.isf(stats.binom.cdf(k, trials, p))
+    high = stats.norm.isf(stats.binom.sf(k - 1, trials, p))
+    score = np.where(k < n * p, -low, high)
+    return np.where(known, np.clip(score, -40.0, 40.0), np.nan)
+
+
+def _large_enough(y: FloatArray, baseline: FloatArray, min_relative_change: float,
+                  min_change: float) -> NDArray[np.bool_]:
     change = np.nan_to_num(np.abs(y - baseline), nan=0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.nan_to_num(change / np.abs(baseline), nan=0.0, posinf=np.inf)
-    big = (relative >= min_relative_change) & (change >= min_change)
+    return (relative >= min_relative_change) & (change >= min_change)
+
+
+def _incidents(y: FloatArray, baseline: FloatArray, z: FloatArray, big: NDArray[np.bool_],
+               direction: Direction, threshold: float, instant_threshold: float,
+               min_days: int) -> list[Incident]:
     z0 = np.nan_to_num(z, nan=0.0)
     found: list[Incident] = []
     for name, sign in (("drop", -1.0), ("spike", 1.0)):

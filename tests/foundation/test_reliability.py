@@ -1,0 +1,97 @@
+"""Nothing is lost: a dead worker or a flushed Redis queue is made good by the sweeper."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from datetime import timedelta
+
+from companion import processing, runtime
+from companion.models import Contact, Order, RawEvent, utcnow
+from jobs import events as event_jobs
+from tests.conftest import post_events, run_jobs
+from tests.factories import order
+
+
+def _slow_apply_then_hang(url: str, redis_url: str, ids: list[int]) -> None:
+    """A worker that claims the events and dies inside the transaction (killed below)."""
+    from companion.db import bind_database
+    from companion.settings import Settings
+
+    runtime.configure(Settings(database_url=url, redis_url=redis_url))
+    db = bind_database(url)
+    with db.connection_context():
+        original = processing.apply_rows
+
+        def apply_and_hang(*args, **kwargs):
+            original(*args, **kwargs)
+            time.sleep(60)
+        processing.apply_rows = apply_and_hang
+        processing.process_events(ids)
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(client, site, settings, db):
+    answer = post_events(client, site, [order(i, email=f"c{i}@example.com") for i in range(50)])
+    assert answer.json["accepted"] == 50
+    runtime.queue().empty()  # the queue is lost too, as when Redis restarts
+    ids = [r.id for r in RawEvent.select(RawEvent.id)]
+    db.close()
+    worker = multiprocessing.get_context("fork").Process(
+        target=_slow_apply_then_hang, args=(settings.database_url, settings.redis_url, ids))
+    worker.start()
+    deadline = time.time() + 20
+    while time.time() < deadline and RawEvent.select().where(RawEvent.claim_token.is_null(False)).count() < 50:
+        time.sleep(0.1)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join()
+    db.connect(reuse_if_open=True)
+    assert RawEvent.select().where(RawEvent.processed_at.is_null(False)).count() == 0
+    assert Order.select().count() == 0
+
+    later = utcnow() + timedelta(seconds=settings.claim_timeout_s + 61)
+    stale = processing.unprocessed_ids(later, event_jobs.SWEEP_GRACE_S, settings.claim_timeout_s)
+    assert sorted(stale) == sorted(ids)
+    processing.process_events(stale, now=later, timeout_s=settings.claim_timeout_s)
+    assert Order.select().count() == 50 and Contact.select().count() == 50
+    assert RawEvent.select().where(RawEvent.processed_at.is_null()).count() == 0
+    assert sum(c.orders_count for c in Contact.select()) == 50
+
+
+def test_the_sweeper_requeues_events_whose_job_was_lost(client, site, db):
+    post_events(client, site, [order(1), order(2)])
+    runtime.queue().empty()
+    RawEvent.update(received_at=utcnow() - timedelta(minutes=5)).execute()
+    assert event_jobs.sweep_unprocessed() == 2
+    run_jobs()
+    assert Order.select().count() == 2
+    assert event_jobs.sweep_unprocessed() == 0
+
+
+def test_a_claimed_event_is_not_taken_by_a_second_worker(client, site, db):
+    post_events(client, site, [order(1)])
+    ids = [r.id for r in RawEvent.select()]
+    _, first = processing.claim(ids, utcnow(), 300)
+    _, second = processing.claim(ids, utcnow(), 300)
+    assert len(first) == 1 and second == []
+
+
+def test_an_event_that_cannot_be_applied_becomes_a_dead_letter_and_the_rest_go_through(client, site, db, monkeypatch):
+    from companion import catalog
+    from companion.models import DeadLetter
+
+    post_events(client, site, [order(1)])
+    post_events(client, site, [order(2)])
+    original = catalog.apply_products
+
+    def explode_on_order_2(batch):
+        if any(e.type == "order.updated" and e.data["id"] == "2" for e in batch.events):
+            raise RuntimeError("boom")
+        original(batch)
+    patched = [explode_on_order_2 if step is original else step for step in processing.APPLIERS]
+    monkeypatch.setattr(processing, "APPLIERS", patched)
+    ids = [r.id for r in RawEvent.select()]
+    assert processing.process_events(ids) == 1
+    assert [o.external_id for o in Order.select()] == ["1"]
+    letter = DeadLetter.get()
+    assert letter.stage == "processing" and "boom" in letter.reason

@@ -1,0 +1,99 @@
+"""The service as an operator sees it: health, API description, schema migrations, commands."""
+from __future__ import annotations
+
+import json
+import time
+
+from click.testing import CliRunner
+
+from companion import health, runtime
+from companion.cli import main
+from jobs import schedule
+
+
+def test_healthz_is_503_and_names_the_missing_worker_and_scheduler(client):
+    answer = client.get("/healthz")
+    assert answer.status_code == 503
+    assert answer.json["database"]["ok"] and answer.json["redis"]["ok"]
+    assert answer.json["worker"] == {"ok": False, "count": 0, "last_heartbeat_age_s": None}
+    assert answer.json["scheduler"]["ok"] is False
+
+
+def test_healthz_is_200_when_a_worker_and_the_scheduler_beat(client):
+    from companion.workers import ThreadWorker
+
+    worker = ThreadWorker([runtime.queue()], connection=runtime.redis_connection())
+    worker.register_birth()
+    worker.heartbeat()
+    schedule.tick(schedule.SchedulerLock(runtime.redis_connection()), {})
+    try:
+        answer = client.get("/healthz")
+        assert answer.status_code == 200, answer.json
+        assert answer.json["worker"]["count"] == 1 and answer.json["queue_depth"] >= 2
+    finally:
+        worker.register_death()
+
+
+def test_healthz_is_503_when_redis_is_down(client, settings, monkeypatch):
+    from companion.settings import Settings
+
+    runtime.configure(Settings(database_url=settings.database_url, redis_url="redis://127.0.0.1:1/0"))
+    ok, report = health.check()
+    assert not ok and report["redis"]["ok"] is False and report["queue_depth"] is None
+
+
+def test_openapi_documents_every_route(client, app):
+    spec = client.get("/openapi.json").json
+    documented = {p.replace("{", "<").replace("}", ">") for p in spec["paths"]}
+    routes = {r.rule.replace("<contact_key>", "<contact_id>") for r in app.url_map.iter_rules()
+              if r.endpoint != "static" and r.rule != "/openapi.json"}
+    assert routes <= documented, routes - documented
+    assert "OrderData" in spec["components"]["schemas"]
+
+
+def test_only_one_scheduler_holds_the_lock_and_a_second_takes_over_when_it_expires(redis_conn, settings):
+    runtime.configure(settings)
+    first, second = schedule.SchedulerLock(redis_conn, "a"), schedule.SchedulerLock(redis_conn, "b")
+    assert schedule.tick(first, {}) != []
+    assert schedule.tick(second, {}) == []
+    redis_conn.delete(schedule.LOCK_KEY)  # the first died: its lock expired
+    assert schedule.tick(second, {}, now=time.time()) != []
+    assert schedule.tick(first, {}) == []
+
+
+def test_the_scheduler_only_enqueues_what_is_due(redis_conn, settings):
+    runtime.configure(settings)
+    lock, last_run = schedule.SchedulerLock(redis_conn), {}
+    assert len(schedule.tick(lock, last_run, now=1000.0)) == len(schedule.SCHEDULE)
+    assert schedule.tick(lock, last_run, now=1010.0) == []
+
+
+def test_migrations_from_an_empty_database_create_every_table_and_are_repeatable(db):
+    from companion.migrations import migrate_database
+    from companion.models import CORE_MODELS
+
+    tables = set(db.get_tables())
+    assert {m._meta.table_name for m in CORE_MODELS} <= tables
+    assert migrate_database(db) == []
+
+
+def test_sites_add_prints_id_secret_and_token_as_json(db, settings, monkeypatch):
+    monkeypatch.setenv("COMPANION_DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(main, ["sites", "add", "--name", "Shop", "--url", "https://shop.example", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["secret"].startswith("whsec_") and data["api_token"].startswith("sc_") and data["id"]
+    listing = CliRunner().invoke(main, ["sites", "list"])
+    assert data["id"] in listing.output and "https://shop.example" in listing.output
+
+
+def test_sites_add_refuses_an_unknown_time_zone(db, settings, monkeypatch):
+    monkeypatch.setenv("COMPANION_DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(main, ["sites", "add", "--name", "S", "--url", "https://s.example", "--timezone", "Mars/Base"])
+    assert result.exit_code != 0 and "unknown IANA time zone" in result.output
+
+
+def test_a_bad_setting_fails_with_the_variables_name(monkeypatch):
+    monkeypatch.setenv("COMPANION_DATABASE_URL", "oracle://x")
+    result = CliRunner().invoke(main, ["migrate"])
+    assert result.exit_code != 0 and "COMPANION_DATABASE_URL" in result.output

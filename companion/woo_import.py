@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,12 +25,18 @@ from urllib.parse import urlencode
 import requests
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_TYPE_QUERY, Client
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task,
-                           TextColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
-from companion.woocommerce import (customer_to_event, order_to_events, product_to_event,
-                                   utc_iso)
+from companion.woocommerce import customer_to_event, order_to_events, product_to_event, utc_iso
 
 RESOURCES = ("orders", "products", "customers")
 Sink = Callable[[list[dict[str, Any]]], None]
@@ -168,7 +174,7 @@ class WooImporter:
             raise ValueError("since must be an aware datetime (a naive one has no zone to trust)")
         self.url = base_url.rstrip("/")
         self.sink, self.checkpoints, self.per_page = sink, checkpoints, per_page
-        self.since = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") if since else None
+        self.since = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if since else None
         self.resources = tuple(resources)
         self.client = client or WooClient(base_url, key, secret, **client_options)
         self.show_progress, self.console = progress, console or Console(stderr=True)
@@ -308,7 +314,7 @@ def _retry_after(response: requests.Response) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def _error_text(path: str, response: requests.Response) -> str:

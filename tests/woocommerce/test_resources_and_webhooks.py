@@ -5,12 +5,17 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from woo_data import documented_order, make_customer, make_product
 
-from companion.woocommerce import (customer_to_event, deleted_order_event, is_ping,
-                                   product_to_event, verify_wc_signature)
+from companion.woocommerce import (
+    customer_to_event,
+    deleted_order_event,
+    is_ping,
+    product_to_event,
+    verify_wc_signature,
+)
 
 
 def woo_signature(secret: str, body: bytes) -> str:
@@ -69,7 +74,7 @@ def test_a_customer_without_names_falls_back_to_the_billing_address() -> None:
 
 
 def test_a_deleted_order_is_an_order_deleted_with_a_stable_id() -> None:
-    at = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    at = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
     event = deleted_order_event(727, occurred_at=at)
 

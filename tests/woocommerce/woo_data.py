@@ -1,7 +1,6 @@
 """WooCommerce-shaped test data, built from the verbatim REST v3 order in shared/data."""
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterable
 from decimal import Decimal
@@ -108,9 +107,5 @@ def _refund(n: int, total: str) -> str | None:
     if n % 11 == 0:
         return total
     if n % 7 == 0:
-        return str((Decimal(total) / 4).quantize(Decimal(1).scaleb(Decimal(total).as_tuple().exponent)))
+        return str((Decimal(total) / 4).quantize(Decimal(1).scaleb(int(Decimal(total).as_tuple().exponent))))
     return None
-
-
-def deep(order: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(order)

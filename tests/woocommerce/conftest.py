@@ -1,0 +1,119 @@
+"""A WooCommerce-shaped local shop per test, and a sink that records what the importer delivers."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from woo_fake_shop import KEY, SECRET, FakeShop
+
+from companion.woo_import import JsonFileCheckpoints, WooImporter
+
+
+class RecordingSink:
+    """Keeps every batch; `.unique()` is what a service deduplicating by event id would store."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[dict[str, Any]]] = []
+        self.fail_after: int | None = None  # raise KeyboardInterrupt on this many-th batch
+
+    def __call__(self, events: list[dict[str, Any]]) -> None:
+        if self.fail_after is not None and len(self.batches) + 1 == self.fail_after:
+            raise KeyboardInterrupt
+        self.batches.append(events)
+
+    def all(self) -> list[dict[str, Any]]:
+        return [e for batch in self.batches for e in batch]
+
+    def unique(self) -> dict[str, dict[str, Any]]:
+        return {e["id"]: e for e in self.all()}
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.unique().values() if e["type"] == kind]
+
+    def sums(self) -> dict[str, tuple[Decimal, Decimal]]:
+        """Per currency: (order totals, refunds) from the unique events."""
+        currency = {e["data"]["id"]: e["data"]["currency"] for e in self.of_type("order.updated")}
+        sums: dict[str, tuple[Decimal, Decimal]] = {}
+        for e in self.of_type("order.updated"):
+            total, refunds = sums.get(e["data"]["currency"], (Decimal(0), Decimal(0)))
+            sums[e["data"]["currency"]] = (total + Decimal(e["data"]["total"]), refunds)
+        for e in self.of_type("order.refunded"):
+            cur = currency[e["data"]["order_id"]]
+            total, refunds = sums[cur]
+            sums[cur] = (total, refunds + Decimal(e["data"]["amount"]))
+        return sums
+
+
+@pytest.fixture
+def start_shop() -> Iterator[Callable[..., FakeShop]]:
+    shops: list[FakeShop] = []
+
+    def start(data: dict[str, Any], *, ssl_context: Any = None, **options: Any) -> FakeShop:
+        collections = {k: data[k] for k in ("orders", "products", "customers") if k in data}
+        shop = FakeShop(collections, data.get("refunds"), **options).start(ssl_context)
+        shops.append(shop)
+        return shop
+
+    yield start
+    for shop in shops:
+        shop.stop()
+
+
+@pytest.fixture
+def sink() -> RecordingSink:
+    return RecordingSink()
+
+
+@pytest.fixture
+def waits() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def importer_for(tmp_path: Path, sink: RecordingSink,
+                 waits: list[float]) -> Callable[..., WooImporter]:
+    """An importer with progress off, a checkpoint file in tmp_path and recorded (not slept) waits."""
+
+    def build(shop: FakeShop, **options: Any) -> WooImporter:
+        defaults: dict[str, Any] = {"progress": False, "sleep": waits.append, "backoff": 0.01}
+        defaults.update(options)
+        return WooImporter(shop.url, defaults.pop("key", KEY), defaults.pop("secret", SECRET),
+                           defaults.pop("sink", sink), JsonFileCheckpoints(tmp_path / "woo.json"),
+                           **defaults)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A self-signed certificate for 127.0.0.1: the server's SSL context and the file to trust."""
+    import datetime as dt
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return {"server": context, "ca_file": str(cert_file)}

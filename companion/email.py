@@ -12,9 +12,10 @@ import email.utils
 import http.client
 import json
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import python_http_client.exceptions as http_errors
 from cryptography.exceptions import InvalidSignature
@@ -27,6 +28,10 @@ MESSAGE_ID_ARG = "sc_message_id"
 MAX_PERSONALIZATIONS = 1000
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+
+
+class WebhookKeyError(ValueError):
+    """The configured Event Webhook verification key is not an ECDSA public key."""
 
 
 class SendError(Exception):
@@ -241,9 +246,9 @@ def _load_public_key(public_key_pem_or_b64: str) -> ec.EllipticCurvePublicKey:
         else:
             key = serialization.load_der_public_key(base64.b64decode(text, validate=True))
     except (ValueError, binascii.Error) as exc:
-        raise ValueError("the Event Webhook verification key is not a public key") from exc
+        raise WebhookKeyError("the Event Webhook verification key is not a public key") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey):
-        raise ValueError("the Event Webhook verification key is not an ECDSA key")
+        raise WebhookKeyError("the Event Webhook verification key is not an ECDSA key")
     return key
 
 
@@ -253,7 +258,7 @@ def verify_event_webhook(
     """True when `signature_b64` is SendGrid's ECDSA P-256/SHA-256 signature of timestamp+payload.
 
     The key is the one SendGrid shows under Mail Settings > Event Webhook (base64 DER, or PEM).
-    A malformed key raises ValueError: that is a configuration error, not a bad request.
+    A malformed key raises WebhookKeyError (a ValueError): a configuration error, not a bad request.
     """
     key = _load_public_key(public_key_pem_or_b64)
     try:
@@ -309,7 +314,7 @@ def _event(entry: dict[str, Any]) -> EmailEvent:
     return EmailEvent(
         event=entry["event"],
         email=str(entry.get("email", "")).lower(),
-        timestamp=datetime.fromtimestamp(int(entry.get("timestamp", 0)), tz=timezone.utc),
+        timestamp=datetime.fromtimestamp(int(entry.get("timestamp", 0)), tz=UTC),
         sg_event_id=entry.get("sg_event_id"),
         sg_message_id=entry.get("sg_message_id"),
         message_id=custom.pop(MESSAGE_ID_ARG, None),

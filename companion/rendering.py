@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import css_inline
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, TemplateError

@@ -12,7 +12,8 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 PURPOSE_OPEN = "open"
 PURPOSE_CLICK = "click"
@@ -106,7 +107,7 @@ def read_token(
 
 
 def _purpose_message(purpose: str, encoded: str) -> bytes:
-    return f"sales-companion.{purpose}.{encoded}".encode("utf-8")
+    return f"sales-companion.{purpose}.{encoded}".encode()
 
 
 def open_token(secret: bytes, message_id: str) -> str:

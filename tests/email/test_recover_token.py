@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from companion.tokens import BadToken, b64url_decode, make_recover_token, read_r
 
 KEY = bytes(range(32))
 SECRET = "whsec_" + base64.b64encode(KEY).decode()
-ITEMS = [{"product_id": 12, "variation_id": None, "quantity": 2},
+ITEMS: list[dict[str, Any]] = [{"product_id": 12, "variation_id": None, "quantity": 2},
          {"product_id": "40", "variation_id": "41", "quantity": "1"}]
 
 # What the plugin does with the token, in PHP, so the two sides are checked against each other.

@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 
 from companion.rendering import (
-    FLOW_STEPS, LinkRecorder, format_money, render_email, validate_override,
+    FLOW_STEPS,
+    LinkRecorder,
+    format_money,
+    render_email,
+    validate_override,
 )
 
 ALL_STEPS = [(flow, step) for flow, steps in FLOW_STEPS.items() for step in range(1, steps + 1)]

@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 
 from companion.email import (
-    OutgoingMessage, PermanentSendError, SendGridTransport, SendResult, group_for_batches,
+    OutgoingMessage,
+    PermanentSendError,
+    SendGridTransport,
+    SendResult,
+    group_for_batches,
     marketing_headers,
 )
 from companion.rendering import FLOW_STEPS, render_email, tracking_for

@@ -8,7 +8,11 @@ from typing import Any
 
 from companion.email import OutgoingMessage, SendGridTransport, SendResult, marketing_headers
 from companion.rendering import (
-    RenderedEmail, for_substitution, personal_copy, render_email, shared_tracking,
+    RenderedEmail,
+    for_substitution,
+    personal_copy,
+    render_email,
+    shared_tracking,
     substitution_tag,
 )
 from companion.tokens import PURPOSE_CLICK, PURPOSE_OPEN, PURPOSE_UNSUBSCRIBE, read_token

@@ -7,8 +7,18 @@ import uuid
 import pytest
 
 from companion.tokens import (
-    PURPOSE_CLICK, PURPOSE_LOGIN, PURPOSE_OPEN, PURPOSE_UNSUBSCRIBE, BadToken, b64url_decode,
-    b64url_encode, click_token, login_token, make_token, open_token, read_token,
+    PURPOSE_CLICK,
+    PURPOSE_LOGIN,
+    PURPOSE_OPEN,
+    PURPOSE_UNSUBSCRIBE,
+    BadToken,
+    b64url_decode,
+    b64url_encode,
+    click_token,
+    login_token,
+    make_token,
+    open_token,
+    read_token,
     unsubscribe_token,
 )
 

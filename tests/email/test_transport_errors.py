@@ -4,14 +4,20 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from companion.email import (
-    MESSAGE_ID_ARG, OutgoingMessage, PermanentSendError, SendGridTransport, SendResult,
-    TransientSendError, marketing_headers,
+    MESSAGE_ID_ARG,
+    OutgoingMessage,
+    PermanentSendError,
+    SendGridTransport,
+    SendResult,
+    TransientSendError,
+    marketing_headers,
 )
 
 
@@ -31,7 +37,7 @@ class ScriptedSendGrid(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: ScriptedSendGrid
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.requests.append({"path": self.path, "headers": dict(self.headers),
                                      "json": json.loads(body)})
@@ -60,13 +66,13 @@ def sendgrid() -> Iterator[ScriptedSendGrid]:
 
 
 def _message(**changes: Any) -> OutgoingMessage:
-    fields: dict[str, Any] = dict(
-        message_id="6f1c2b9e-0d7a-4c1e-9b5e-2a1d3c4b5a69", to_email="zoe@example.com",
-        to_name="Zoë", from_email="shop@example.com", from_name="Shop",
-        subject="Hello", html="<p>Hello</p>", text="Hello", categories=["vip"],
-        custom_args={"flow": "vip"},
-        headers=marketing_headers("https://companion.example.com/u/tok"),
-    )
+    fields: dict[str, Any] = {
+        "message_id": "6f1c2b9e-0d7a-4c1e-9b5e-2a1d3c4b5a69", "to_email": "zoe@example.com",
+        "to_name": "Zoë", "from_email": "shop@example.com", "from_name": "Shop",
+        "subject": "Hello", "html": "<p>Hello</p>", "text": "Hello", "categories": ["vip"],
+        "custom_args": {"flow": "vip"},
+        "headers": marketing_headers("https://companion.example.com/u/tok"),
+    }
     fields.update(changes)
     return OutgoingMessage(**fields)
 

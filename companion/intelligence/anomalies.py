@@ -81,7 +81,7 @@ def robust_scores(values: ArrayLike, weeks: int = 8, min_weeks: int = 4,
 
 
 def detect_incidents(values: ArrayLike, *, direction: Direction = "both", weeks: int = 8,
-                     min_weeks: int = 4, threshold: float = 3.0, instant_threshold: float = 6.0,
+                     min_weeks: int = 4, threshold: float = 2.5, instant_threshold: float = 6.0,
                      min_days: int = 2, min_relative_change: float = 0.2,
                      min_change: float = 0.0, log_scale: bool = True) -> list[Incident]:
     """Runs of days off the weekday baseline, oldest first (for amounts such as revenue).
@@ -199,20 +199,14 @@ def _incident(s: int, e: int, direction: str, y: FloatArray, baseline: FloatArra
                     float(np.max(np.abs(z[s:e + 1]))), e == y.size - 1)
 
 
-def open_alerts(series: dict[str, ArrayLike], directions: dict[str, Direction],
-                **options: float) -> dict[str, Incident]:
-    """Incidents still going on the last day, per metric name (e.g. revenue, refund_rate)."""
-    alerts = {}
-    for name, values in series.items():
-        ongoing = [i for i in detect_incidents(values, direction=directions.get(name, "both"),
-                                               **options) if i.ongoing]  # type: ignore[arg-type]
-        if ongoing:
-            alerts[name] = ongoing[-1]
-    return alerts
+def open_incident(incidents: list[Incident]) -> Incident | None:
+    """The incident still going on the last day of the series (an open alert), if any."""
+    ongoing = [incident for incident in incidents if incident.ongoing]
+    return ongoing[-1] if ongoing else None
 
 
-def stalled_products(daily_units: ArrayLike, *, window: int = 28, min_active_days: int = 8,
-                     max_probability: float = 0.01) -> list[StalledProduct]:
+def stalled_products(daily_units: ArrayLike, *, window: int = 28, min_active_days: int = 10,
+                     max_probability: float = 0.001) -> list[StalledProduct]:
     """Products (rows, oldest day first) that sold steadily and then stopped.
 
     Steady: sold on at least ``min_active_days`` of the ``window`` days before the current

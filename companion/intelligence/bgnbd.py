@@ -75,7 +75,7 @@ def group_summary(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike,
     s = validate_summary(frequency, recency, age, weights)
     rows = np.stack([s.frequency, s.recency, s.age], axis=1)
     unique, inverse = np.unique(rows, axis=0, return_inverse=True)
-    w = np.bincount(inverse.ravel(), weights=s.weights, minlength=len(unique))
+    w = np.bincount(inverse.ravel(), weights=s.weights, minlength=len(unique)).astype(float)
     return Summary(unique[:, 0].copy(), unique[:, 1].copy(), unique[:, 2].copy(), w)
 
 
@@ -121,7 +121,7 @@ def fit_bgnbd(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike,
               weights: ArrayLike | None = None, *, max_iter: int = 500) -> BgNbdFit:
     """Maximum-likelihood r, alpha, a, b. Identical rows are grouped first (weights add up)."""
     s = group_summary(frequency, recency, age, weights)
-    n = int(round(s.weights.sum()))
+    n = int(np.rint(s.weights.sum()))
     if not np.any((s.frequency > 0) & (s.weights > 0)):
         raise FitError("no customer has a repeat purchase; BG/NBD needs some to fit")
     scale = max(float(np.average(s.age, weights=s.weights)), 1e-9)

@@ -89,7 +89,7 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary: ArrayLike,
         converged, message = False, "a parameter ran to its bound: spend does not identify the model"
     elif not result.success:
         converged, message = False, f"optimizer stopped: {result.message}"
-    return GammaGammaFit(p, q, g, log_likelihood, converged, message, int(round(w.sum())))
+    return GammaGammaFit(p, q, g, log_likelihood, converged, message, int(np.rint(w.sum())))
 
 
 def conditional_expected_spend(fit: GammaGammaFit, frequency: ArrayLike,

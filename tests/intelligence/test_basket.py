@@ -9,11 +9,13 @@ import pytest
 from companion.intelligence.basket import bought_together
 
 
-def generated_orders(n_orders: int = 3000, n_products: int = 40, seed: int = 11):
+def generated_orders(n_orders: int = 3000, n_products: int = 40,
+                     seed: int = 11) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     popularity = 1.0 / np.arange(1, n_products + 1)
     popularity /= popularity.sum()
-    order_ids, product_ids = [], []
+    order_ids: list[int] = []
+    product_ids: list[int] = []
     for order in range(n_orders):
         items = rng.choice(n_products, size=rng.integers(1, 5), p=popularity) * 7 + 100
         if 100 in items and rng.random() < 0.5:
@@ -23,7 +25,8 @@ def generated_orders(n_orders: int = 3000, n_products: int = 40, seed: int = 11)
     return np.array(order_ids), np.array(product_ids)
 
 
-def brute_force(order_ids, product_ids):
+def brute_force(order_ids: np.ndarray, product_ids: np.ndarray
+                ) -> tuple[int, Counter[int], Counter[tuple[int, int]]]:
     baskets: dict[int, set[int]] = {}
     for o, p in zip(order_ids.tolist(), product_ids.tolist()):
         baskets.setdefault(o, set()).add(p)

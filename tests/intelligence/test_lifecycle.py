@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from companion.intelligence.lifecycle import (
@@ -9,7 +11,7 @@ from companion.intelligence.lifecycle import (
 )
 
 
-def store(extra: list[tuple[float, float, float, float]]) -> tuple[np.ndarray, ...]:
+def store(extra: Sequence[tuple[float, float, float, float]]) -> tuple[np.ndarray, ...]:
     """100 ordinary repeat customers ordering every ~30 days, plus the rows under test."""
     rng = np.random.default_rng(5)
     n = rng.integers(2, 5, 100).astype(float)

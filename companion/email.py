@@ -205,6 +205,9 @@ class SendGridTransport:
 def _error_from_http(exc: http_errors.HTTPError) -> SendError:
     status = int(exc.status_code)
     text = f"SendGrid answered {status}: {_provider_error_text(exc.body)}"
+    violations = exc.headers.get("sl-violations") if exc.headers is not None else None
+    if violations:  # Prism, playing SendGrid in tests, explains its refusals in this header
+        text += f" (violations: {violations})"
     if status == 429:
         return TransientSendError(text, status, _retry_after(exc.headers))
     if status >= 500:

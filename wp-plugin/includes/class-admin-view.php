@@ -1,0 +1,257 @@
+<?php
+/**
+ * HTML of the settings page. Every value printed goes through esc_*.
+ *
+ * @package SalesCompanion
+ */
+
+namespace SalesCompanion;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Renders the settings form, the status panel and the action buttons.
+ */
+class Admin_View {
+
+	/**
+	 * Settings.
+	 *
+	 * @var Settings
+	 */
+	private $settings;
+
+	/**
+	 * Outbox.
+	 *
+	 * @var Outbox
+	 */
+	private $outbox;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param Settings $settings Settings.
+	 * @param Outbox   $outbox   Outbox.
+	 */
+	public function __construct( Settings $settings, Outbox $outbox ) {
+		$this->settings = $settings;
+		$this->outbox   = $outbox;
+	}
+
+	/**
+	 * The whole page.
+	 *
+	 * @param mixed $notice Notice from the last action.
+	 * @return void
+	 */
+	public function render( $notice ) {
+		echo '<div class="wrap"><h1>' . esc_html__( 'Sales Companion', 'sales-companion' ) . '</h1>';
+		if ( is_array( $notice ) ) {
+			printf( '<div class="notice notice-%1$s"><p>%2$s</p></div>', esc_attr( $notice['ok'] ? 'success' : 'error' ), esc_html( $notice['message'] ) );
+		}
+		$this->status_panel();
+		echo '<form method="post" action="' . esc_url( admin_url( 'options.php' ) ) . '">';
+		settings_fields( 'sales_companion' );
+		$this->connection_fields();
+		$this->source_fields();
+		$this->tracking_fields();
+		$this->flow_fields();
+		submit_button();
+		echo '</form>';
+		$this->action_button( 'sales_companion_test', __( 'Test connection', 'sales-companion' ) );
+		$this->action_button( 'sales_companion_flows', __( 'Push flow settings now', 'sales-companion' ) );
+		echo '</div>';
+	}
+
+	/**
+	 * A small admin-post form with its nonce.
+	 *
+	 * @param string $action Action and nonce name.
+	 * @param string $label  Button label.
+	 * @return void
+	 */
+	private function action_button( $action, $label ) {
+		echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '" style="display:inline-block;margin-right:8px">';
+		echo '<input type="hidden" name="action" value="' . esc_attr( $action ) . '">';
+		wp_nonce_field( $action );
+		submit_button( $label, 'secondary', 'submit', false );
+		echo '</form>';
+	}
+
+	/**
+	 * A text input row.
+	 *
+	 * @param string $key         Setting.
+	 * @param string $label       Label.
+	 * @param string $type        Input type.
+	 * @param string $value       Value shown.
+	 * @param string $placeholder Placeholder.
+	 * @return void
+	 */
+	private function input_row( $key, $label, $type, $value, $placeholder = '' ) {
+		printf(
+			'<tr><th scope="row"><label for="sc-%1$s">%2$s</label></th><td><input class="regular-text" id="sc-%1$s" type="%3$s" name="%4$s[%1$s]" value="%5$s" placeholder="%6$s" autocomplete="off"></td></tr>',
+			esc_attr( $key ),
+			esc_html( $label ),
+			esc_attr( $type ),
+			esc_attr( Settings::OPTION ),
+			esc_attr( $value ),
+			esc_attr( $placeholder )
+		);
+	}
+
+	/**
+	 * Service URL, site id, secret and token; secrets are never printed.
+	 *
+	 * @return void
+	 */
+	private function connection_fields() {
+		$s = $this->settings->all();
+		echo '<h2>' . esc_html__( 'Connection', 'sales-companion' ) . '</h2><table class="form-table">';
+		$this->input_row( 'service_url', __( 'Service URL', 'sales-companion' ), 'url', $s['service_url'], 'https://companion.example.com' );
+		$this->input_row( 'site_id', __( 'Site id', 'sales-companion' ), 'text', $s['site_id'] );
+		$this->input_row( 'secret', __( 'Signing secret', 'sales-companion' ), 'password', '', '' !== $s['secret'] ? Settings::mask( $s['secret'] ) . ' ' . __( '(saved; leave blank to keep)', 'sales-companion' ) : 'whsec_...' );
+		$this->input_row( 'api_token', __( 'API token', 'sales-companion' ), 'password', '', '' !== $s['api_token'] ? Settings::mask( $s['api_token'] ) . ' ' . __( '(saved; leave blank to keep)', 'sales-companion' ) : '' );
+		echo '</table>';
+	}
+
+	/**
+	 * A checkbox.
+	 *
+	 * @param string $name    Field name.
+	 * @param bool   $checked Checked.
+	 * @param string $label   Label.
+	 * @param bool   $enabled Enabled.
+	 * @param string $value   Value.
+	 * @return void
+	 */
+	private function checkbox( $name, $checked, $label, $enabled = true, $value = '1' ) {
+		printf(
+			'<label style="display:block"><input type="checkbox" name="%1$s" value="%2$s"%3$s%4$s> %5$s</label>',
+			esc_attr( $name ),
+			esc_attr( $value ),
+			checked( $checked, true, false ),
+			disabled( $enabled, false, false ),
+			esc_html( $label )
+		);
+	}
+
+	/**
+	 * Which sources are active.
+	 *
+	 * @return void
+	 */
+	private function source_fields() {
+		$labels   = array(
+			'woocommerce' => 'WooCommerce',
+			'edd'         => 'Easy Digital Downloads',
+			'fluentcart'  => 'FluentCart',
+		);
+		$detected = $this->settings->detected_sources();
+		$enabled  = (array) $this->settings->get( 'sources' );
+		echo '<h2>' . esc_html__( 'Stores', 'sales-companion' ) . '</h2><table class="form-table"><tr><th scope="row">' . esc_html__( 'Sources', 'sales-companion' ) . '</th><td>';
+		foreach ( $labels as $key => $label ) {
+			$found = in_array( $key, $detected, true );
+			$this->checkbox( Settings::OPTION . '[sources][]', $found && in_array( $key, $enabled, true ), $found ? $label : $label . ' ' . __( '(not installed)', 'sales-companion' ), $found, $key );
+		}
+		echo '</td></tr></table>';
+	}
+
+	/**
+	 * Tracking options.
+	 *
+	 * @return void
+	 */
+	private function tracking_fields() {
+		$s    = $this->settings->all();
+		$rows = array(
+			'track_views'     => __( 'Product and page views (tracker script)', 'sales-companion' ),
+			'track_carts'     => __( 'Carts', 'sales-companion' ),
+			'capture_email'   => __( 'Checkout email capture for guest carts', 'sales-companion' ),
+			'respect_consent' => __( 'Respect the WP Consent API where present', 'sales-companion' ),
+		);
+		echo '<h2>' . esc_html__( 'Tracking', 'sales-companion' ) . '</h2><table class="form-table"><tr><th scope="row">' . esc_html__( 'Record', 'sales-companion' ) . '</th><td>';
+		foreach ( $rows as $key => $label ) {
+			$this->checkbox( Settings::OPTION . '[' . $key . ']', (bool) $s[ $key ], $label );
+		}
+		echo '</td></tr></table>';
+	}
+
+	/**
+	 * Flows on/off, delays and sender.
+	 *
+	 * @return void
+	 */
+	private function flow_fields() {
+		$s = $this->settings->all();
+		echo '<h2>' . esc_html__( 'Email flows', 'sales-companion' ) . '</h2><table class="form-table">';
+		$this->input_row( 'sender_name', __( 'Sender name', 'sales-companion' ), 'text', $s['sender_name'] );
+		$this->input_row( 'sender_email', __( 'Sender address', 'sales-companion' ), 'email', $s['sender_email'] );
+		foreach ( $s['flows'] as $key => $flow ) {
+			$base = Settings::OPTION . '[flows][' . $key . ']';
+			printf(
+				'<tr><th scope="row">%1$s</th><td><label><input type="checkbox" name="%2$s[enabled]" value="1"%3$s> %4$s</label> &nbsp; <label>%5$s <input type="number" min="0" max="8760" class="small-text" name="%2$s[delay_hours]" value="%6$d"></label></td></tr>',
+				esc_html( ucwords( str_replace( '_', ' ', $key ) ) ),
+				esc_attr( $base ),
+				checked( ! empty( $flow['enabled'] ), true, false ),
+				esc_html__( 'On', 'sales-companion' ),
+				esc_html__( 'first email after (hours)', 'sales-companion' ),
+				(int) $flow['delay_hours']
+			);
+		}
+		echo '</table>';
+	}
+
+	/**
+	 * Events waiting, last delivery, last error, failed events, history sync.
+	 *
+	 * @return void
+	 */
+	private function status_panel() {
+		$counts  = $this->outbox->counts();
+		$state   = Plugin::instance()->get( 'delivery' )->state();
+		$sync    = Plugin::instance()->get( 'history' )->state();
+		$never   = __( 'never', 'sales-companion' );
+		$when    = static function ( $ts ) use ( $never ) {
+			return $ts ? wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ), (int) $ts ) : $never;
+		};
+		echo '<div class="card" style="max-width:none"><h2>' . esc_html__( 'Status', 'sales-companion' ) . '</h2><table class="widefat striped"><tbody>';
+		$rows = array(
+			__( 'Events waiting', 'sales-companion' )  => (string) $counts['pending'],
+			__( 'Events failed', 'sales-companion' )   => (string) $counts['failed'],
+			__( 'Last delivery', 'sales-companion' )   => $when( $state['last_delivery_at'] ),
+			__( 'Last error', 'sales-companion' )      => '' === $state['last_error'] ? '—' : $state['last_error'] . ' (' . $when( $state['last_error_at'] ) . ')',
+			__( 'Next attempt', 'sales-companion' )    => $state['retry_at'] > time() ? $when( $state['retry_at'] ) : __( 'as soon as events arrive', 'sales-companion' ),
+			__( 'History sync', 'sales-companion' )    => $sync['running'] ? sprintf( '%d / %d', $sync['done'], $sync['total'] ) : ( $sync['finished_at'] ? sprintf( '%d / %d, %s', $sync['done'], $sync['total'], $when( $sync['finished_at'] ) ) : '—' ),
+		);
+		foreach ( $rows as $label => $value ) {
+			echo '<tr><th>' . esc_html( $label ) . '</th><td>' . esc_html( $value ) . '</td></tr>';
+		}
+		echo '</tbody></table>';
+		$this->failure_list();
+		echo '<p>';
+		$this->action_button( 'sales_companion_retry', __( 'Retry now', 'sales-companion' ) );
+		$this->action_button( 'sales_companion_sync', __( 'Sync history', 'sales-companion' ) );
+		echo '</p></div>';
+	}
+
+	/**
+	 * The latest failed events with the service's reason.
+	 *
+	 * @return void
+	 */
+	private function failure_list() {
+		$failures = $this->outbox->failures( 10 );
+		if ( ! $failures ) {
+			return;
+		}
+		echo '<h3>' . esc_html__( 'Failed events', 'sales-companion' ) . '</h3><table class="widefat"><tbody>';
+		foreach ( $failures as $row ) {
+			printf( '<tr><td><code>%1$s</code></td><td>%2$s</td><td>%3$s</td></tr>', esc_html( $row->event_id ), esc_html( $row->event_type ), esc_html( (string) $row->last_error ) );
+		}
+		echo '</tbody></table>';
+	}
+}

@@ -1,0 +1,231 @@
+<?php
+/**
+ * Settings -> Sales Companion: connection, sources, tracking, flows, status.
+ *
+ * @package SalesCompanion
+ */
+
+namespace SalesCompanion;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * The settings page and its admin-post actions. Every action checks
+ * manage_options and its nonce; every output is escaped.
+ */
+class Admin {
+
+	const PAGE   = 'sales-companion';
+	const NOTICE = 'sales_companion_notice_';
+
+	/**
+	 * Settings.
+	 *
+	 * @var Settings
+	 */
+	private $settings;
+
+	/**
+	 * Client.
+	 *
+	 * @var Client
+	 */
+	private $client;
+
+	/**
+	 * Outbox.
+	 *
+	 * @var Outbox
+	 */
+	private $outbox;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param Settings $settings Settings.
+	 * @param Client   $client   Client.
+	 * @param Outbox   $outbox   Outbox.
+	 */
+	public function __construct( Settings $settings, Client $client, Outbox $outbox ) {
+		$this->settings = $settings;
+		$this->client   = $client;
+		$this->outbox   = $outbox;
+	}
+
+	/**
+	 * admin_menu.
+	 *
+	 * @return void
+	 */
+	public function add_pages() {
+		add_options_page( __( 'Sales Companion', 'sales-companion' ), __( 'Sales Companion', 'sales-companion' ), 'manage_options', self::PAGE, array( $this, 'render' ) );
+		$reports = Plugin::instance()->get( 'reports' );
+		add_menu_page( __( 'Sales Companion', 'sales-companion' ), __( 'Sales Companion', 'sales-companion' ), 'manage_options', Reports::PAGE, array( $reports, 'render' ), 'dashicons-chart-area', 56 );
+		add_submenu_page( Reports::PAGE, __( 'Reports', 'sales-companion' ), __( 'Reports', 'sales-companion' ), 'manage_options', Reports::PAGE, array( $reports, 'render' ) );
+	}
+
+	/**
+	 * admin_init: the option and its sanitiser.
+	 *
+	 * @return void
+	 */
+	public function register_settings() {
+		register_setting(
+			'sales_companion',
+			Settings::OPTION,
+			array(
+				'type'              => 'array',
+				'sanitize_callback' => array( $this->settings, 'sanitize' ),
+				'default'           => array(),
+			)
+		);
+	}
+
+	/**
+	 * Stops unless the user may manage options and the nonce matches.
+	 *
+	 * @param string $action Nonce action.
+	 * @return void
+	 */
+	private function guard( $action ) {
+		if ( ! current_user_can( 'manage_options' ) ) {
+			wp_die( esc_html__( 'You are not allowed to do this.', 'sales-companion' ), '', array( 'response' => 403 ) );
+		}
+		check_admin_referer( $action );
+	}
+
+	/**
+	 * Keeps a message for the next page load of this user.
+	 *
+	 * @param bool   $ok      Success.
+	 * @param string $message Text.
+	 * @return void
+	 */
+	public function notice( $ok, $message ) {
+		set_transient( self::NOTICE . get_current_user_id(), array( 'ok' => (bool) $ok, 'message' => (string) $message ), 300 );
+	}
+
+	/**
+	 * Back to the settings page.
+	 *
+	 * @return void
+	 */
+	private function back() {
+		wp_safe_redirect( admin_url( 'options-general.php?page=' . self::PAGE ) );
+		exit;
+	}
+
+	/**
+	 * "Test connection".
+	 *
+	 * @return void
+	 */
+	public function handle_test_connection() {
+		$this->guard( 'sales_companion_test' );
+		$result = $this->client->test_connection();
+		$this->notice( $result['ok'], $result['message'] );
+		$this->back();
+	}
+
+	/**
+	 * "Retry now".
+	 *
+	 * @return void
+	 */
+	public function handle_retry() {
+		$this->guard( 'sales_companion_retry' );
+		$sent = Plugin::instance()->get( 'delivery' )->retry_now();
+		$state = Plugin::instance()->get( 'delivery' )->state();
+		/* translators: %d: events delivered */
+		$this->notice( '' === $state['last_error'] || $state['retry_at'] === 0, sprintf( _n( '%d event delivered.', '%d events delivered.', $sent, 'sales-companion' ), $sent ) );
+		$this->back();
+	}
+
+	/**
+	 * "Sync history".
+	 *
+	 * @return void
+	 */
+	public function handle_sync() {
+		$this->guard( 'sales_companion_sync' );
+		$state = Plugin::instance()->get( 'history' )->start( $this->settings->active_sources() );
+		/* translators: %d: orders */
+		$this->notice( true, sprintf( __( 'History sync started: %d orders will be sent in the background.', 'sales-companion' ), $state['total'] ) );
+		$this->back();
+	}
+
+	/**
+	 * "Push flows".
+	 *
+	 * @return void
+	 */
+	public function handle_push_flows() {
+		$this->guard( 'sales_companion_flows' );
+		$result = $this->push_flows();
+		$this->notice( $result['ok'], $result['message'] );
+		$this->back();
+	}
+
+	/**
+	 * After the settings were saved: flows go to the service at once.
+	 *
+	 * @param mixed $old_value Old settings.
+	 * @param mixed $value     New settings.
+	 * @return void
+	 */
+	public function after_settings_saved( $old_value, $value ) {
+		if ( $this->settings->is_connected() && is_array( $value ) && ( ! is_array( $old_value ) || ( $old_value['flows'] ?? null ) !== $value['flows'] || ( $old_value['sender_email'] ?? '' ) !== $value['sender_email'] || ( $old_value['sender_name'] ?? '' ) !== $value['sender_name'] ) ) {
+			$result = $this->push_flows();
+			$this->notice( $result['ok'], $result['message'] );
+		}
+	}
+
+	/**
+	 * PUT /v1/sites/<id>/flows with the flow switches, delays and sender.
+	 *
+	 * @return array{ok: bool, message: string}
+	 */
+	public function push_flows() {
+		$result = $this->client->api( 'PUT', 'flows', self::flows_payload( $this->settings->all() ) );
+		return Client::explain( $result, __( 'Flow settings saved on the service.', 'sales-companion' ) );
+	}
+
+	/**
+	 * The flows body.
+	 *
+	 * @param array $settings Settings.
+	 * @return array
+	 */
+	public static function flows_payload( array $settings ) {
+		$flows = array();
+		foreach ( (array) $settings['flows'] as $key => $flow ) {
+			$flows[ $key ] = array(
+				'enabled'     => (bool) $flow['enabled'],
+				'delay_hours' => (int) $flow['delay_hours'],
+			);
+		}
+		return array(
+			'sender' => array(
+				'name'  => (string) $settings['sender_name'],
+				'email' => (string) $settings['sender_email'],
+			),
+			'flows'  => $flows,
+		);
+	}
+
+	/**
+	 * The page.
+	 *
+	 * @return void
+	 */
+	public function render() {
+		if ( ! current_user_can( 'manage_options' ) ) {
+			return;
+		}
+		$view = new Admin_View( $this->settings, $this->outbox );
+		$view->render( get_transient( self::NOTICE . get_current_user_id() ) );
+		delete_transient( self::NOTICE . get_current_user_id() );
+	}
+}

@@ -1,0 +1,182 @@
+<?php
+/**
+ * The one seam to the Sales Companion service.
+ *
+ * @package SalesCompanion
+ */
+
+namespace SalesCompanion;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * HTTP calls to the service. Event batches are signed as Standard Webhooks
+ * says; reads use the site's API token. Never called on a shopper's request.
+ */
+class Client {
+
+	/**
+	 * Settings.
+	 *
+	 * @var Settings
+	 */
+	private $settings;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param Settings $settings Settings.
+	 */
+	public function __construct( Settings $settings ) {
+		$this->settings = $settings;
+	}
+
+	/**
+	 * Standard Webhooks headers for a body.
+	 *
+	 * @param string   $body      Exact bytes sent.
+	 * @param string   $key       Raw signing key.
+	 * @param int|null $timestamp Unix time (now when null).
+	 * @param string   $msg_id    Message id (random when '').
+	 * @return array<string, string>
+	 */
+	public static function signature_headers( $body, $key, $timestamp = null, $msg_id = '' ) {
+		$timestamp = null === $timestamp ? time() : (int) $timestamp;
+		$msg_id    = '' === $msg_id ? 'msg_' . str_replace( '-', '', wp_generate_uuid4() ) : $msg_id;
+		$signature = base64_encode( hash_hmac( 'sha256', $msg_id . '.' . $timestamp . '.' . $body, $key, true ) ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.obfuscation_base64_encode
+		return array(
+			'webhook-id'        => $msg_id,
+			'webhook-timestamp' => (string) $timestamp,
+			'webhook-signature' => 'v1,' . $signature,
+		);
+	}
+
+	/**
+	 * Sends one signed batch.
+	 *
+	 * @param array $events Events in the wire format.
+	 * @param int   $timeout Seconds.
+	 * @return array{status: int, body: mixed, error: string}
+	 */
+	public function send_events( array $events, $timeout = 15 ) {
+		$body    = wp_json_encode( array( 'events' => array_values( $events ) ) );
+		$headers = self::signature_headers( $body, $this->settings->signing_key() );
+		return $this->request( 'POST', 'events', $body, $headers, $timeout );
+	}
+
+	/**
+	 * A request with the API token (reads, flows, privacy).
+	 *
+	 * @param string     $method  HTTP method.
+	 * @param string     $path    Path below /v1/sites/<id>/.
+	 * @param array|null $payload JSON body.
+	 * @param int        $timeout Seconds.
+	 * @return array{status: int, body: mixed, error: string}
+	 */
+	public function api( $method, $path, $payload = null, $timeout = 10 ) {
+		$headers = array( 'Authorization' => 'Bearer ' . $this->settings->get( 'api_token' ) );
+		$body    = null === $payload ? null : wp_json_encode( $payload );
+		return $this->request( $method, $path, $body, $headers, $timeout );
+	}
+
+	/**
+	 * Performs the request and decodes the answer.
+	 *
+	 * @param string      $method  HTTP method.
+	 * @param string      $path    Path below /v1/sites/<id>/.
+	 * @param string|null $body    Raw body.
+	 * @param array       $headers Extra headers.
+	 * @param int         $timeout Seconds.
+	 * @return array{status: int, body: mixed, error: string}
+	 */
+	private function request( $method, $path, $body, array $headers, $timeout ) {
+		if ( ! $this->settings->is_connected() ) {
+			return array(
+				'status' => 0,
+				'body'   => null,
+				'error'  => __( 'The service URL, site id and secret are not set.', 'sales-companion' ),
+			);
+		}
+		$args = array(
+			'method'     => $method,
+			'timeout'    => $timeout,
+			'headers'    => array_merge( array( 'Content-Type' => 'application/json' ), $headers ),
+			'user-agent' => 'SalesCompanion/' . Plugin::version() . '; ' . home_url( '/' ),
+		);
+		if ( null !== $body ) {
+			$args['body'] = $body;
+		}
+		$response = wp_remote_request( $this->url( $path ), $args );
+		if ( is_wp_error( $response ) ) {
+			return array(
+				'status' => 0,
+				'body'   => null,
+				'error'  => $response->get_error_message(),
+			);
+		}
+		$raw = wp_remote_retrieve_body( $response );
+		return array(
+			'status' => (int) wp_remote_retrieve_response_code( $response ),
+			'body'   => json_decode( $raw, true ),
+			'error'  => '',
+		);
+	}
+
+	/**
+	 * Full URL of a site route.
+	 *
+	 * @param string $path Path below /v1/sites/<id>/.
+	 * @return string
+	 */
+	public function url( $path ) {
+		return $this->settings->get( 'service_url' ) . '/v1/sites/' . rawurlencode( (string) $this->settings->get( 'site_id' ) ) . '/' . ltrim( $path, '/' );
+	}
+
+	/**
+	 * "Test connection": a signed empty batch and a token read, explained in words.
+	 *
+	 * @return array{ok: bool, message: string}
+	 */
+	public function test_connection() {
+		$signed = $this->send_events( array(), 5 );
+		$words  = self::explain( $signed, __( 'Events: the service accepted our signature.', 'sales-companion' ) );
+		if ( ! $words['ok'] ) {
+			return $words;
+		}
+		$read  = $this->api( 'GET', 'flows', null, 5 );
+		$token = self::explain( $read, __( 'API token: accepted.', 'sales-companion' ) );
+		return array(
+			'ok'      => $token['ok'],
+			'message' => $words['message'] . ' ' . $token['message'],
+		);
+	}
+
+	/**
+	 * An answer in words a store owner can act on.
+	 *
+	 * @param array  $result  Result of request().
+	 * @param string $success Message when it worked.
+	 * @return array{ok: bool, message: string}
+	 */
+	public static function explain( array $result, $success ) {
+		$status = $result['status'];
+		if ( 0 === $status ) {
+			/* translators: %s: transport error */
+			return array( 'ok' => false, 'message' => sprintf( __( 'Could not reach the service: %s', 'sales-companion' ), $result['error'] ) );
+		}
+		if ( $status < 300 || 422 === $status ) {
+			return array( 'ok' => true, 'message' => $success );
+		}
+		$messages = array(
+			401 => __( 'The service refused the signature or token: check the secret and the API token.', 'sales-companion' ),
+			403 => __( 'The API token is not allowed to do this.', 'sales-companion' ),
+			404 => __( 'The service does not know this site id (or this route): check the site id.', 'sales-companion' ),
+			413 => __( 'The batch was too large for the service.', 'sales-companion' ),
+		);
+		/* translators: %d: HTTP status */
+		$message = isset( $messages[ $status ] ) ? $messages[ $status ] : sprintf( __( 'The service answered with status %d; it may be down, we will retry.', 'sales-companion' ), $status );
+		return array( 'ok' => false, 'message' => $message );
+	}
+}

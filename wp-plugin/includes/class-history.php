@@ -1,0 +1,201 @@
+<?php
+/**
+ * "Sync history": past orders sent in background batches, with progress.
+ *
+ * @package SalesCompanion
+ */
+
+namespace SalesCompanion;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Each scheduled batch records 50 past orders (and their refunds) into the
+ * outbox and schedules the next; delivery sends them like any other event.
+ */
+class History {
+
+	const STATE = 'sales_companion_sync';
+	const PAGE  = 50;
+
+	/**
+	 * Events.
+	 *
+	 * @var Events
+	 */
+	private $events;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param Events $events Events.
+	 */
+	public function __construct( Events $events ) {
+		$this->events = $events;
+	}
+
+	/**
+	 * Progress for the admin panel.
+	 *
+	 * @return array{running: bool, queue: string[], page: int, done: int, total: int, finished_at: int}
+	 */
+	public function state() {
+		$saved = get_option( self::STATE, array() );
+		return array_merge(
+			array(
+				'running'     => false,
+				'queue'       => array(),
+				'page'        => 1,
+				'done'        => 0,
+				'total'       => 0,
+				'finished_at' => 0,
+			),
+			is_array( $saved ) ? $saved : array()
+		);
+	}
+
+	/**
+	 * Starts a sync of the given sources.
+	 *
+	 * @param string[] $sources Active sources.
+	 * @return array State.
+	 */
+	public function start( array $sources ) {
+		$queue = array_values( array_intersect( $sources, array( 'woocommerce', 'edd' ) ) );
+		$total = 0;
+		foreach ( $queue as $source ) {
+			$total += $this->count( $source );
+		}
+		$state = array(
+			'running'     => (bool) $queue,
+			'queue'       => $queue,
+			'page'        => 1,
+			'done'        => 0,
+			'total'       => $total,
+			'finished_at' => $queue ? 0 : time(),
+		);
+		update_option( self::STATE, $state, false );
+		if ( $queue ) {
+			( new Scheduler() )->schedule_sync();
+		}
+		return $state;
+	}
+
+	/**
+	 * One batch (scheduled action).
+	 *
+	 * @return array State after the batch.
+	 */
+	public function run_batch() {
+		$state = $this->state();
+		if ( ! $state['running'] || ! $state['queue'] ) {
+			return $state;
+		}
+		$source = $state['queue'][0];
+		$ids    = $this->page_ids( $source, (int) $state['page'] );
+		foreach ( $ids as $id ) {
+			$this->record( $source, $id );
+		}
+		$state['done'] += count( $ids );
+		++$state['page'];
+		if ( count( $ids ) < self::PAGE ) {
+			array_shift( $state['queue'] );
+			$state['page'] = 1;
+		}
+		$state['running'] = (bool) $state['queue'];
+		if ( ! $state['running'] ) {
+			$state['finished_at'] = time();
+		}
+		update_option( self::STATE, $state, false );
+		$scheduler = new Scheduler();
+		if ( $state['running'] ) {
+			$scheduler->schedule_sync();
+		}
+		$scheduler->schedule_delivery();
+		return $state;
+	}
+
+	/**
+	 * Orders of a source.
+	 *
+	 * @param string $source Source.
+	 * @return int
+	 */
+	private function count( $source ) {
+		if ( 'woocommerce' === $source ) {
+			$result = wc_get_orders( array( 'type' => 'shop_order', 'limit' => 1, 'paginate' => true, 'return' => 'ids' ) );
+			return (int) $result->total;
+		}
+		return (int) edd_count_orders( array( 'type' => 'sale' ) );
+	}
+
+	/**
+	 * Order ids of one page, oldest first.
+	 *
+	 * @param string $source Source.
+	 * @param int    $page   Page from 1.
+	 * @return int[]
+	 */
+	private function page_ids( $source, $page ) {
+		if ( 'woocommerce' === $source ) {
+			return array_map( 'intval', (array) wc_get_orders( array( 'type' => 'shop_order', 'limit' => self::PAGE, 'page' => $page, 'orderby' => 'ID', 'order' => 'ASC', 'return' => 'ids' ) ) );
+		}
+		$orders = (array) edd_get_orders( array( 'type' => 'sale', 'number' => self::PAGE, 'offset' => ( $page - 1 ) * self::PAGE, 'orderby' => 'id', 'order' => 'ASC' ) );
+		return array_map(
+			static function ( $order ) {
+				return (int) $order->id;
+			},
+			$orders
+		);
+	}
+
+	/**
+	 * Records one past order and its refunds.
+	 *
+	 * @param string $source Source.
+	 * @param int    $id     Order id.
+	 * @return void
+	 */
+	private function record( $source, $id ) {
+		$collector = Plugin::instance()->get( $source );
+		$collector->note_order( $id );
+		$refunds = 'woocommerce' === $source ? $this->woo_refunds( $id ) : $this->edd_refunds( $id );
+		foreach ( $refunds as $refund_id ) {
+			$collector->note_refund( $id, $refund_id );
+		}
+		$collector->flush();
+	}
+
+	/**
+	 * Refund ids of an EDD order.
+	 *
+	 * @param int $id Order id.
+	 * @return int[]
+	 */
+	private function edd_refunds( $id ) {
+		return array_map(
+			static function ( $refund ) {
+				return (int) $refund->id;
+			},
+			(array) edd_get_order_refunds( $id )
+		);
+	}
+
+	/**
+	 * Refund ids of a WooCommerce order.
+	 *
+	 * @param int $id Order id.
+	 * @return int[]
+	 */
+	private function woo_refunds( $id ) {
+		$order = wc_get_order( $id );
+		return $order ? array_map(
+			static function ( $refund ) {
+				return (int) $refund->get_id();
+			},
+			$order->get_refunds()
+		) : array();
+	}
+}

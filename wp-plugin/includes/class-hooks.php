@@ -1,0 +1,101 @@
+<?php
+/**
+ * Every hook the plugin uses, in one table (docs/plugin.md mirrors it).
+ *
+ * @package SalesCompanion
+ */
+
+namespace SalesCompanion;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * The hook table. Each row: hook, component, method, priority, accepted args.
+ * A row whose component is a store source is only registered when that store is
+ * active and switched on in the settings.
+ */
+final class Hooks {
+
+	const TABLE = array(
+		// WordPress core.
+		array( 'init', 'plugin', 'on_init', 10, 0 ),
+		array( 'shutdown', 'plugin', 'flush', 1, 0 ),
+		array( 'rest_api_init', 'tracker', 'register_routes', 10, 0 ),
+		array( 'wp_enqueue_scripts', 'tracker', 'enqueue', 20, 0 ),
+		array( 'template_redirect', 'recovery', 'maybe_recover', 5, 0 ),
+		array( 'wp_privacy_personal_data_exporters', 'privacy', 'register_exporter', 10, 1 ),
+		array( 'wp_privacy_personal_data_erasers', 'privacy', 'register_eraser', 10, 1 ),
+		array( 'cron_schedules', 'scheduler', 'add_interval', 10, 1 ),
+		array( Scheduler::DELIVER, 'delivery', 'run', 10, 0 ),
+		array( Scheduler::SWEEP, 'delivery', 'run', 10, 0 ),
+		array( Scheduler::SYNC, 'history', 'run_batch', 10, 0 ),
+		array( 'admin_menu', 'admin', 'add_pages', 10, 0 ),
+		array( 'admin_init', 'admin', 'register_settings', 10, 0 ),
+		array( 'admin_post_sales_companion_test', 'admin', 'handle_test_connection', 10, 0 ),
+		array( 'admin_post_sales_companion_retry', 'admin', 'handle_retry', 10, 0 ),
+		array( 'admin_post_sales_companion_sync', 'admin', 'handle_sync', 10, 0 ),
+		array( 'admin_post_sales_companion_flows', 'admin', 'handle_push_flows', 10, 0 ),
+		array( 'update_option_sales_companion_settings', 'admin', 'after_settings_saved', 10, 2 ),
+		// WooCommerce: includes/class-woocommerce.php, abstracts/abstract-wc-order.php, class-wc-cart.php.
+		array( 'before_woocommerce_init', 'woocommerce', 'declare_hpos', 10, 0 ),
+		array( 'woocommerce_update_order', 'woocommerce', 'on_order_saved', 10, 2 ),
+		array( 'woocommerce_checkout_order_processed', 'woocommerce', 'on_checkout_processed', 10, 3 ),
+		array( 'woocommerce_store_api_checkout_order_processed', 'woocommerce', 'on_block_checkout_processed', 10, 1 ),
+		array( 'woocommerce_order_status_changed', 'woocommerce', 'on_status_changed', 10, 4 ),
+		array( 'woocommerce_payment_complete', 'woocommerce', 'on_payment_complete', 10, 2 ),
+		array( 'woocommerce_order_refunded', 'woocommerce', 'on_refunded', 10, 2 ),
+		array( 'woocommerce_trash_order', 'woocommerce', 'on_deleted', 10, 1 ),
+		array( 'woocommerce_delete_order', 'woocommerce', 'on_deleted', 10, 1 ),
+		array( 'woocommerce_add_to_cart', 'woocommerce', 'on_add_to_cart', 10, 6 ),
+		array( 'woocommerce_cart_item_removed', 'woocommerce', 'on_cart_item_removed', 10, 2 ),
+		array( 'woocommerce_after_cart_item_quantity_update', 'woocommerce', 'on_cart_quantity', 10, 4 ),
+		array( 'woocommerce_cart_emptied', 'woocommerce', 'on_cart_emptied', 10, 1 ),
+		array( 'woocommerce_applied_coupon', 'woocommerce', 'on_coupon', 10, 1 ),
+		array( 'woocommerce_removed_coupon', 'woocommerce', 'on_coupon', 10, 1 ),
+		array( 'woocommerce_checkout_update_order_review', 'woocommerce', 'on_order_review', 10, 1 ),
+		array( 'woocommerce_subscription_status_updated', 'woocommerce', 'on_subscription_status', 10, 3 ),
+		array( 'woocommerce_subscription_renewal_payment_complete', 'woocommerce', 'on_subscription_renewal', 10, 2 ),
+		// Easy Digital Downloads 3.x: includes/orders/functions/orders.php, refunds.php, class-edd-cart.php, payments/functions.php.
+		array( 'edd_complete_purchase', 'edd', 'on_complete_purchase', 10, 3 ),
+		array( 'edd_transition_order_status', 'edd', 'on_transition_status', 10, 3 ),
+		array( 'edd_refund_order', 'edd', 'on_refund_order', 10, 3 ),
+		array( 'edd_post_add_to_cart', 'edd', 'on_cart_changed', 10, 3 ),
+		array( 'edd_post_remove_from_cart', 'edd', 'on_cart_changed', 10, 2 ),
+		array( 'edd_empty_cart', 'edd', 'on_cart_changed', 10, 0 ),
+		array( 'edd_sl_post_set_status', 'edd', 'on_license_status', 10, 2 ),
+		array( 'edd_subscription_post_renew', 'edd', 'on_subscription_renewed', 10, 3 ),
+		array( 'edd_subscription_expired', 'edd', 'on_subscription_expired', 10, 2 ),
+		// FluentCart: app/Hooks/actions.php, app/Events/Order/*.php, app/Models/Cart.php, app/Events/Subscription/*.php.
+		array( 'fluent_cart/order_paid_done', 'fluentcart', 'on_order_paid', 10, 1 ),
+		array( 'fluent_cart/order_status_changed', 'fluentcart', 'on_status_changed', 10, 1 ),
+		array( 'fluent_cart/payment_status_changed', 'fluentcart', 'on_status_changed', 10, 1 ),
+		array( 'fluent_cart/order_refunded', 'fluentcart', 'on_refunded', 10, 1 ),
+		array( 'fluent_cart/cart/cart_data_items_updated', 'fluentcart', 'on_cart_updated', 10, 1 ),
+		array( 'fluent_cart/checkout/form_data_changed', 'fluentcart', 'on_cart_updated', 10, 1 ),
+		array( 'fluent_cart/subscription_renewed', 'fluentcart', 'on_subscription', 10, 1 ),
+		array( 'fluent_cart/subscription_canceled', 'fluentcart', 'on_subscription', 10, 1 ),
+		array( 'fluent_cart/subscription_eot', 'fluentcart', 'on_subscription', 10, 1 ),
+		array( 'fluent_cart/subscription_expired_validity', 'fluentcart', 'on_subscription', 10, 1 ),
+	);
+
+	const SOURCES = array( 'woocommerce', 'edd', 'fluentcart' );
+
+	/**
+	 * Rows for one component.
+	 *
+	 * @param string $component Component key.
+	 * @return array<int, array>
+	 */
+	public static function for_component( $component ) {
+		return array_values(
+			array_filter(
+				self::TABLE,
+				static function ( $row ) use ( $component ) {
+					return $row[1] === $component;
+				}
+			)
+		);
+	}
+}

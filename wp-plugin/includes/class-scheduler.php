@@ -1,0 +1,111 @@
+<?php
+/**
+ * Background work: Action Scheduler where a store plugin ships it, else WP-Cron.
+ *
+ * @package SalesCompanion
+ */
+
+namespace SalesCompanion;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Schedules delivery runs and history-sync batches after the response.
+ */
+class Scheduler {
+
+	const DELIVER  = 'sales_companion_deliver';
+	const SWEEP    = 'sales_companion_deliver_sweep';
+	const SYNC     = 'sales_companion_sync_history';
+	const GROUP    = 'sales-companion';
+	const INTERVAL = 'sales_companion_five_minutes';
+
+	/**
+	 * Whether Action Scheduler is loaded (WooCommerce, EDD 3.2+ and FluentCart ship it).
+	 *
+	 * @return bool
+	 */
+	public static function has_action_scheduler() {
+		return function_exists( 'as_enqueue_async_action' ) && function_exists( 'as_has_scheduled_action' ) && did_action( 'action_scheduler_init' );
+	}
+
+	/**
+	 * Asks for one delivery run in $delay seconds, unless one is already waiting.
+	 *
+	 * @param int $delay Seconds from now.
+	 * @return void
+	 */
+	public function schedule_delivery( $delay = 0 ) {
+		$this->schedule( self::DELIVER, $delay );
+	}
+
+	/**
+	 * Asks for the next history-sync batch.
+	 *
+	 * @return void
+	 */
+	public function schedule_sync() {
+		$this->schedule( self::SYNC, 0 );
+	}
+
+	/**
+	 * One single run of a hook.
+	 *
+	 * @param string $hook  Hook.
+	 * @param int    $delay Seconds from now.
+	 * @return void
+	 */
+	private function schedule( $hook, $delay ) {
+		if ( self::has_action_scheduler() ) {
+			if ( ! as_has_scheduled_action( $hook, array(), self::GROUP ) ) {
+				as_schedule_single_action( time() + $delay, $hook, array(), self::GROUP );
+			}
+			return;
+		}
+		if ( ! wp_next_scheduled( $hook ) ) {
+			wp_schedule_single_event( time() + $delay, $hook );
+		}
+	}
+
+	/**
+	 * The every-five-minutes sweep that delivers whatever still waits. Reads the
+	 * autoloaded cron option only, so it is cheap on every request.
+	 *
+	 * @return void
+	 */
+	public function ensure_recurring() {
+		if ( ! wp_next_scheduled( self::SWEEP ) ) {
+			wp_schedule_event( time() + 300, self::INTERVAL, self::SWEEP );
+		}
+	}
+
+	/**
+	 * The cron_schedules filter.
+	 *
+	 * @param array $schedules Schedules.
+	 * @return array
+	 */
+	public function add_interval( $schedules ) {
+		$schedules[ self::INTERVAL ] = array(
+			'interval' => 300,
+			'display'  => __( 'Every five minutes (Sales Companion)', 'sales-companion' ),
+		);
+		return $schedules;
+	}
+
+	/**
+	 * Removes every scheduled run (deactivation, uninstall).
+	 *
+	 * @return void
+	 */
+	public static function clear_all() {
+		foreach ( array( self::DELIVER, self::SWEEP, self::SYNC ) as $hook ) {
+			wp_clear_scheduled_hook( $hook );
+			if ( function_exists( 'as_unschedule_all_actions' ) ) {
+				as_unschedule_all_actions( $hook, array(), self::GROUP );
+			}
+		}
+	}
+}

@@ -1,0 +1,206 @@
+<?php
+/**
+ * The plugin's settings: one option, sanitised on save.
+ *
+ * @package SalesCompanion
+ */
+
+namespace SalesCompanion;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Reads and sanitises the `sales_companion_settings` option.
+ */
+class Settings {
+
+	const OPTION = 'sales_companion_settings';
+
+	const FLOWS = array(
+		'post_purchase'      => 1,
+		'abandoned_cart'     => 1,
+		'browse_abandonment' => 2,
+		'cross_sell'         => 72,
+		'win_back'           => 0,
+		'vip'                => 0,
+		'replenishment'      => 0,
+		'renewal_reminder'   => 168,
+	);
+
+	/**
+	 * All settings with defaults filled in.
+	 *
+	 * @return array<string, mixed>
+	 */
+	public function all() {
+		$saved = get_option( self::OPTION, array() );
+		return array_merge( $this->defaults(), is_array( $saved ) ? $saved : array() );
+	}
+
+	/**
+	 * One setting.
+	 *
+	 * @param string $key Setting name.
+	 * @return mixed
+	 */
+	public function get( $key ) {
+		$all = $this->all();
+		return isset( $all[ $key ] ) ? $all[ $key ] : null;
+	}
+
+	/**
+	 * Whether the service connection is filled in.
+	 *
+	 * @return bool
+	 */
+	public function is_connected() {
+		return '' !== $this->get( 'service_url' ) && '' !== $this->get( 'site_id' ) && '' !== $this->get( 'secret' );
+	}
+
+	/**
+	 * Defaults: tracking on, every flow on with the design's delays.
+	 *
+	 * @return array<string, mixed>
+	 */
+	public function defaults() {
+		$flows = array();
+		foreach ( self::FLOWS as $key => $hours ) {
+			$flows[ $key ] = array(
+				'enabled'     => true,
+				'delay_hours' => $hours,
+			);
+		}
+		return array(
+			'service_url'     => '',
+			'site_id'         => '',
+			'secret'          => '',
+			'api_token'       => '',
+			'sources'         => Hooks::SOURCES,
+			'track_views'     => true,
+			'track_carts'     => true,
+			'capture_email'   => true,
+			'respect_consent' => true,
+			'flows'           => $flows,
+			'sender_name'     => '',
+			'sender_email'    => '',
+		);
+	}
+
+	/**
+	 * Store sources that are installed here.
+	 *
+	 * @return string[]
+	 */
+	public function detected_sources() {
+		$found = array();
+		if ( class_exists( 'WooCommerce' ) ) {
+			$found[] = 'woocommerce';
+		}
+		if ( function_exists( 'EDD' ) || class_exists( 'Easy_Digital_Downloads' ) ) {
+			$found[] = 'edd';
+		}
+		if ( class_exists( 'FluentCart\\App\\App' ) ) {
+			$found[] = 'fluentcart';
+		}
+		return $found;
+	}
+
+	/**
+	 * Detected sources the owner left switched on.
+	 *
+	 * @return string[]
+	 */
+	public function active_sources() {
+		$enabled = (array) $this->get( 'sources' );
+		return array_values( array_intersect( $this->detected_sources(), $enabled ) );
+	}
+
+	/**
+	 * The signing key: the base64 part of the whsec_ secret, decoded.
+	 *
+	 * @return string Raw key bytes, '' when the secret is not set.
+	 */
+	public function signing_key() {
+		$secret = (string) $this->get( 'secret' );
+		if ( 0 === strpos( $secret, 'whsec_' ) ) {
+			$secret = substr( $secret, 6 );
+		}
+		$key = base64_decode( $secret, true ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.obfuscation_base64_decode -- Standard Webhooks key.
+		return false === $key ? '' : $key;
+	}
+
+	/**
+	 * The secret as shown in admin: never in full.
+	 *
+	 * @param string $secret A secret or token.
+	 * @return string
+	 */
+	public static function mask( $secret ) {
+		$secret = (string) $secret;
+		if ( '' === $secret ) {
+			return '';
+		}
+		return substr( $secret, 0, 6 ) . str_repeat( '•', 8 ) . substr( $secret, -4 );
+	}
+
+	/**
+	 * The register_setting sanitize callback. Blank secrets keep the saved ones,
+	 * so the form never has to print them.
+	 *
+	 * @param mixed $input Submitted values.
+	 * @return array<string, mixed>
+	 */
+	public function sanitize( $input ) {
+		$input = is_array( $input ) ? wp_unslash( $input ) : array();
+		$old   = $this->all();
+		$out   = array(
+			'service_url'     => untrailingslashit( esc_url_raw( trim( (string) ( $input['service_url'] ?? $old['service_url'] ) ) ) ),
+			'site_id'         => sanitize_text_field( (string) ( $input['site_id'] ?? $old['site_id'] ) ),
+			'secret'          => $this->keep_secret( $input, 'secret', $old ),
+			'api_token'       => $this->keep_secret( $input, 'api_token', $old ),
+			'sources'         => array_values( array_intersect( Hooks::SOURCES, array_map( 'strval', (array) ( $input['sources'] ?? array() ) ) ) ),
+			'track_views'     => ! empty( $input['track_views'] ),
+			'track_carts'     => ! empty( $input['track_carts'] ),
+			'capture_email'   => ! empty( $input['capture_email'] ),
+			'respect_consent' => ! empty( $input['respect_consent'] ),
+			'flows'           => $this->sanitize_flows( (array) ( $input['flows'] ?? array() ) ),
+			'sender_name'     => sanitize_text_field( (string) ( $input['sender_name'] ?? '' ) ),
+			'sender_email'    => (string) sanitize_email( (string) ( $input['sender_email'] ?? '' ) ),
+		);
+		return $out;
+	}
+
+	/**
+	 * A submitted secret, or the saved one when the field came back blank.
+	 *
+	 * @param array  $input Submitted values.
+	 * @param string $key   Field.
+	 * @param array  $old   Saved settings.
+	 * @return string
+	 */
+	private function keep_secret( array $input, $key, array $old ) {
+		$value = isset( $input[ $key ] ) ? trim( (string) $input[ $key ] ) : '';
+		$value = preg_replace( '/[^A-Za-z0-9_+\/=.\-]/', '', $value );
+		return '' === $value ? (string) $old[ $key ] : $value;
+	}
+
+	/**
+	 * Flow switches and delays, only for the known flow keys.
+	 *
+	 * @param array $flows Submitted flows.
+	 * @return array<string, array{enabled: bool, delay_hours: int}>
+	 */
+	private function sanitize_flows( array $flows ) {
+		$out = array();
+		foreach ( self::FLOWS as $key => $hours ) {
+			$row         = isset( $flows[ $key ] ) && is_array( $flows[ $key ] ) ? $flows[ $key ] : array();
+			$out[ $key ] = array(
+				'enabled'     => ! empty( $row['enabled'] ),
+				'delay_hours' => isset( $row['delay_hours'] ) ? min( 8760, absint( $row['delay_hours'] ) ) : $hours,
+			);
+		}
+		return $out;
+	}
+}

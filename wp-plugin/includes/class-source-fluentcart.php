@@ -1,0 +1,335 @@
+<?php
+/**
+ * FluentCart collector. FluentCart keeps amounts in cents.
+ *
+ * @package SalesCompanion
+ */
+
+namespace SalesCompanion;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * FluentCart hooks pass one array ($data['order'], $data['cart'] ...); this
+ * collector keeps the latest model per order and cart and records at flush().
+ */
+class Source_FluentCart {
+
+	const SOURCE = 'fluentcart';
+
+	/**
+	 * Orders changed in this request, by id.
+	 *
+	 * @var array<int, object>
+	 */
+	private $orders = array();
+
+	/**
+	 * Refunds: data arrays of fluent_cart/order_refunded.
+	 *
+	 * @var array<int, array>
+	 */
+	private $refunds = array();
+
+	/**
+	 * Carts changed in this request, by hash.
+	 *
+	 * @var array<string, object>
+	 */
+	private $carts = array();
+
+	/**
+	 * Events.
+	 *
+	 * @var Events
+	 */
+	private $events;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param Events $events Events.
+	 */
+	public function __construct( Events $events ) {
+		$this->events = $events;
+	}
+
+	/**
+	 * Normalised status from FluentCart's order status and payment status.
+	 *
+	 * @param string $status         Order status.
+	 * @param string $payment_status Payment status.
+	 * @return string
+	 */
+	public static function normalise_status( $status, $payment_status ) {
+		if ( 'refunded' === $payment_status ) {
+			return 'refunded';
+		}
+		$map = array(
+			'completed'  => 'completed',
+			'canceled'   => 'cancelled',
+			'cancelled'  => 'cancelled',
+			'failed'     => 'failed',
+			'on-hold'    => 'on_hold',
+			'draft'      => 'draft',
+		);
+		if ( isset( $map[ $status ] ) ) {
+			return $map[ $status ];
+		}
+		$paid = array( 'paid', 'partially_refunded', 'partially_paid' );
+		return in_array( $payment_status, $paid, true ) ? 'processing' : 'pending';
+	}
+
+	/**
+	 * fluent_cart/order_paid_done (array $data: order, transaction, customer[, subscription]).
+	 *
+	 * @param array $data Event data.
+	 * @return void
+	 */
+	public function on_order_paid( $data ) {
+		$this->note_order( $data );
+	}
+
+	/**
+	 * fluent_cart/order_status_changed and payment_status_changed (array $data: order, old_status, new_status, ...).
+	 *
+	 * @param array $data Event data.
+	 * @return void
+	 */
+	public function on_status_changed( $data ) {
+		$this->note_order( $data );
+	}
+
+	/**
+	 * fluent_cart/order_refunded (array $data: order, refunded_amount (cents), transaction, type, ...).
+	 *
+	 * @param array $data Event data.
+	 * @return void
+	 */
+	public function on_refunded( $data ) {
+		$this->note_order( $data );
+		if ( is_array( $data ) && isset( $data['order'] ) ) {
+			$this->refunds[] = $data;
+		}
+	}
+
+	/**
+	 * fluent_cart/cart/cart_data_items_updated and checkout/form_data_changed (array $data: cart, ...).
+	 *
+	 * @param array $data Event data.
+	 * @return void
+	 */
+	public function on_cart_updated( $data ) {
+		if ( is_array( $data ) && isset( $data['cart'] ) && is_object( $data['cart'] ) ) {
+			$this->carts[ (string) $data['cart']->cart_hash ] = $data['cart'];
+		}
+	}
+
+	/**
+	 * Subscription renewed, canceled, end of term, validity expired (array $data: subscription, order?, customer?).
+	 *
+	 * @param array $data Event data.
+	 * @return void
+	 */
+	public function on_subscription( $data ) {
+		if ( ! is_array( $data ) || empty( $data['subscription'] ) ) {
+			return;
+		}
+		if ( ! empty( $data['order'] ) ) {
+			$this->note_order( $data );
+		}
+		$subscription = $data['subscription'];
+		$customer     = ! empty( $data['customer'] ) ? $data['customer'] : null;
+		$this->events->record(
+			'subscription.updated',
+			self::SOURCE,
+			array(
+				'id'          => (string) $subscription->id,
+				'kind'        => 'subscription',
+				'status'      => (string) $subscription->status,
+				'product_id'  => (string) $subscription->product_id,
+				'expires_at'  => Events::iso( $subscription->next_billing_date ? $subscription->next_billing_date : $subscription->expire_at ),
+				'renewal_url' => null,
+			),
+			$customer ? self::customer_contact( $customer ) : array()
+		);
+	}
+
+	/**
+	 * Keeps the order of a hook's data.
+	 *
+	 * @param mixed $data Event data.
+	 * @return void
+	 */
+	private function note_order( $data ) {
+		if ( is_array( $data ) && isset( $data['order'] ) && is_object( $data['order'] ) ) {
+			$this->orders[ (int) $data['order']->id ] = $data['order'];
+		}
+	}
+
+	/**
+	 * Records what this request changed.
+	 *
+	 * @return void
+	 */
+	public function flush() {
+		$orders        = $this->orders;
+		$refunds       = $this->refunds;
+		$carts         = $this->carts;
+		$this->orders  = array();
+		$this->refunds = array();
+		$this->carts   = array();
+		foreach ( $orders as $order ) {
+			$customer = isset( $order->customer ) && $order->customer ? self::customer_contact( $order->customer ) : array();
+			$this->events->record( 'order.updated', self::SOURCE, $this->snapshot( $order ), $customer );
+		}
+		foreach ( $refunds as $data ) {
+			$this->record_refund( $data );
+		}
+		if ( $this->events->settings()->get( 'track_carts' ) ) {
+			foreach ( $carts as $cart ) {
+				$this->record_cart( $cart );
+			}
+		}
+	}
+
+	/**
+	 * order.updated data of a FluentCart order.
+	 *
+	 * @param object $order FluentCart\App\Models\Order.
+	 * @return array
+	 */
+	public function snapshot( $order ) {
+		$status = self::normalise_status( (string) $order->status, (string) $order->payment_status );
+		$paid   = in_array( $status, array( 'processing', 'completed', 'refunded' ), true );
+		return array(
+			'id'             => (string) $order->id,
+			'number'         => (string) ( $order->invoice_no ? $order->invoice_no : $order->id ),
+			'status'         => $status,
+			'currency'       => strtoupper( (string) $order->currency ),
+			'total'          => Events::cents( $order->total_amount ),
+			'subtotal'       => Events::cents( $order->subtotal ),
+			'discount_total' => Events::cents( (int) $order->coupon_discount_total + (int) $order->manual_discount_total ),
+			'tax_total'      => Events::cents( $order->tax_total ),
+			'shipping_total' => Events::cents( $order->shipping_total ),
+			'coupons'        => array(),
+			'items'          => self::items( $order->order_items ),
+			'payment_method' => (string) $order->payment_method,
+			'created_via'    => 'checkout',
+			'attribution'    => null,
+			'device'         => '',
+			'cart_token'     => '',
+			'parent_id'      => $order->parent_id ? (string) $order->parent_id : null,
+			'is_renewal'     => 'renewal' === $order->type,
+			'created_at'     => Events::iso( $order->created_at ),
+			'paid_at'        => $paid ? Events::iso( $order->updated_at ? $order->updated_at : time() ) : null,
+			'completed_at'   => Events::iso( $order->completed_at ),
+			'modified_at'    => Events::iso( $order->updated_at ? $order->updated_at : $order->created_at ),
+		);
+	}
+
+	/**
+	 * Order or cart lines (OrderItem models or cart_data arrays).
+	 *
+	 * @param iterable|null $lines Lines.
+	 * @return array
+	 */
+	public static function items( $lines ) {
+		$items = array();
+		foreach ( ( is_iterable( $lines ) ? $lines : array() ) as $line ) {
+			$line    = is_object( $line ) ? (array) ( method_exists( $line, 'toArray' ) ? $line->toArray() : get_object_vars( $line ) ) : (array) $line;
+			$items[] = array(
+				'product_id'   => (string) ( $line['post_id'] ?? '' ),
+				'variation_id' => (string) ( $line['object_id'] ?? '0' ),
+				'sku'          => '',
+				'name'         => (string) ( $line['post_title'] ?? $line['title'] ?? '' ),
+				'quantity'     => (int) ( $line['quantity'] ?? 1 ),
+				'price'        => Events::cents( $line['unit_price'] ?? 0 ),
+				'total'        => Events::cents( $line['line_total'] ?? 0 ),
+				'categories'   => array(),
+			);
+		}
+		return $items;
+	}
+
+	/**
+	 * Contact of a FluentCart customer model.
+	 *
+	 * @param object $customer Customer.
+	 * @return array
+	 */
+	private static function customer_contact( $customer ) {
+		return array(
+			'email'      => (string) $customer->email,
+			'first_name' => (string) $customer->first_name,
+			'last_name'  => (string) $customer->last_name,
+			'wp_user_id' => (int) $customer->user_id,
+		);
+	}
+
+	/**
+	 * Records a refund.
+	 *
+	 * @param array $data fluent_cart/order_refunded data.
+	 * @return void
+	 */
+	private function record_refund( array $data ) {
+		$transaction = isset( $data['transaction'] ) ? $data['transaction'] : null;
+		$this->events->record(
+			'order.refunded',
+			self::SOURCE,
+			array(
+				'order_id'   => (string) $data['order']->id,
+				'refund_id'  => $transaction ? (string) $transaction->id : (string) $data['order']->id . '-' . (int) $data['refunded_amount'],
+				'amount'     => Events::cents( $data['refunded_amount'] ?? 0 ),
+				'reason'     => '',
+				'created_at' => Events::iso( $transaction && $transaction->created_at ? $transaction->created_at : time() ),
+			)
+		);
+	}
+
+	/**
+	 * Records a cart; the cart hash is the cart token.
+	 *
+	 * @param object $cart FluentCart\App\Models\Cart.
+	 * @return void
+	 */
+	private function record_cart( $cart ) {
+		$lines = (array) $cart->cart_data;
+		$value = 0;
+		foreach ( $lines as $line ) {
+			$value += (int) ( $line['line_total'] ?? 0 );
+		}
+		$this->events->record(
+			'cart.updated',
+			self::SOURCE,
+			array(
+				'cart_token'   => (string) $cart->cart_hash,
+				'currency'     => self::currency(),
+				'value'        => Events::cents( $value ),
+				'items'        => self::items( $lines ),
+				'checkout_url' => home_url( '/' ),
+			),
+			array(
+				'email'      => (string) $cart->email,
+				'first_name' => (string) $cart->first_name,
+				'last_name'  => (string) $cart->last_name,
+				'wp_user_id' => (int) $cart->user_id,
+			)
+		);
+	}
+
+	/**
+	 * The store currency.
+	 *
+	 * @return string
+	 */
+	private static function currency() {
+		if ( class_exists( '\FluentCart\Api\CurrencySettings' ) ) {
+			return strtoupper( (string) \FluentCart\Api\CurrencySettings::get( 'currency' ) );
+		}
+		return 'USD';
+	}
+}

@@ -1,0 +1,679 @@
+<?php
+/**
+ * WooCommerce collector (HPOS and legacy storage; classic and block checkout).
+ *
+ * @package SalesCompanion
+ */
+
+namespace SalesCompanion;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Hooks note which orders and carts changed; flush() (at shutdown) records one
+ * snapshot each, so the snapshot shows the order as saved at the end of the
+ * request, attribution meta included.
+ */
+class Source_WooCommerce {
+
+	const SOURCE = 'woocommerce';
+
+	const STATUSES = array(
+		'pending'        => 'pending',
+		'on-hold'        => 'on_hold',
+		'processing'     => 'processing',
+		'completed'      => 'completed',
+		'cancelled'      => 'cancelled',
+		'refunded'       => 'refunded',
+		'failed'         => 'failed',
+		'checkout-draft' => 'draft',
+		'draft'          => 'draft',
+	);
+
+	/**
+	 * Events.
+	 *
+	 * @var Events
+	 */
+	private $events;
+
+	/**
+	 * Order ids changed in this request.
+	 *
+	 * @var array<int, true>
+	 */
+	private $orders = array();
+
+	/**
+	 * Refunds made in this request: [order id, refund id].
+	 *
+	 * @var array<int, int[]>
+	 */
+	private $refunds = array();
+
+	/**
+	 * Orders trashed or deleted in this request.
+	 *
+	 * @var array<int, true>
+	 */
+	private $deleted = array();
+
+	/**
+	 * Whether the cart changed in this request.
+	 *
+	 * @var bool
+	 */
+	private $cart_changed = false;
+
+	/**
+	 * Constructor.
+	 *
+	 * @param Events $events Events.
+	 */
+	public function __construct( Events $events ) {
+		$this->events = $events;
+	}
+
+	/**
+	 * Declares HPOS compatibility (before_woocommerce_init).
+	 *
+	 * @return void
+	 */
+	public function declare_hpos() {
+		if ( class_exists( '\Automattic\WooCommerce\Utilities\FeaturesUtil' ) ) {
+			\Automattic\WooCommerce\Utilities\FeaturesUtil::declare_compatibility( 'custom_order_tables', SALES_COMPANION_FILE, true );
+		}
+	}
+
+	/**
+	 * Normalised status of a WooCommerce status; unknown custom statuses count
+	 * as processing when WooCommerce treats them as paid.
+	 *
+	 * @param string $status WooCommerce status without the wc- prefix.
+	 * @return string
+	 */
+	public static function normalise_status( $status ) {
+		$status = preg_replace( '/^wc-/', '', (string) $status );
+		if ( isset( self::STATUSES[ $status ] ) ) {
+			return self::STATUSES[ $status ];
+		}
+		$paid = function_exists( 'wc_get_is_paid_statuses' ) ? wc_get_is_paid_statuses() : array( 'processing', 'completed' );
+		return in_array( $status, $paid, true ) ? 'processing' : 'pending';
+	}
+
+	/**
+	 * Notes an order (woocommerce_update_order: int $order_id, WC_Order $order).
+	 *
+	 * @param int   $order_id Order id.
+	 * @param mixed $order    Order.
+	 * @return void
+	 */
+	public function on_order_saved( $order_id, $order = null ) {
+		if ( $order instanceof \WC_Order ) {
+			$this->orders[ (int) $order_id ] = true;
+		}
+	}
+
+	/**
+	 * Classic checkout (int $order_id, array $posted_data, WC_Order $order).
+	 *
+	 * @param int   $order_id    Order id.
+	 * @param array $posted_data Checkout fields.
+	 * @param mixed $order       Order.
+	 * @return void
+	 */
+	public function on_checkout_processed( $order_id, $posted_data, $order ) {
+		$this->link_cart( $order );
+		$this->orders[ (int) $order_id ] = true;
+	}
+
+	/**
+	 * Block checkout (WC_Order $order).
+	 *
+	 * @param mixed $order Order.
+	 * @return void
+	 */
+	public function on_block_checkout_processed( $order ) {
+		if ( $order instanceof \WC_Order ) {
+			$this->link_cart( $order );
+			$this->orders[ $order->get_id() ] = true;
+		}
+	}
+
+	/**
+	 * Status change (int $id, string $from, string $to, WC_Order $order).
+	 *
+	 * @param int    $order_id Order id.
+	 * @param string $from     Old status.
+	 * @param string $to       New status.
+	 * @param mixed  $order    Order.
+	 * @return void
+	 */
+	public function on_status_changed( $order_id, $from, $to, $order = null ) {
+		$this->orders[ (int) $order_id ] = true;
+	}
+
+	/**
+	 * Payment (int $order_id, string $transaction_id).
+	 *
+	 * @param int    $order_id       Order id.
+	 * @param string $transaction_id Gateway transaction.
+	 * @return void
+	 */
+	public function on_payment_complete( $order_id, $transaction_id = '' ) {
+		$this->orders[ (int) $order_id ] = true;
+	}
+
+	/**
+	 * Refund (int $order_id, int $refund_id).
+	 *
+	 * @param int $order_id  Order id.
+	 * @param int $refund_id Refund id.
+	 * @return void
+	 */
+	public function on_refunded( $order_id, $refund_id ) {
+		$this->refunds[]                 = array( (int) $order_id, (int) $refund_id );
+		$this->orders[ (int) $order_id ] = true;
+	}
+
+	/**
+	 * Trash or delete (int $order_id).
+	 *
+	 * @param int $order_id Order id.
+	 * @return void
+	 */
+	public function on_deleted( $order_id ) {
+		$this->deleted[ (int) $order_id ] = true;
+		unset( $this->orders[ (int) $order_id ] );
+	}
+
+	/**
+	 * Add to cart (string $key, int $product_id, int $quantity, int $variation_id, array $variation, array $cart_item_data).
+	 *
+	 * @param string $cart_item_key  Key.
+	 * @param int    $product_id     Product.
+	 * @param int    $quantity       Quantity.
+	 * @param int    $variation_id   Variation.
+	 * @param array  $variation      Attributes.
+	 * @param array  $cart_item_data Extra data.
+	 * @return void
+	 */
+	public function on_add_to_cart( $cart_item_key, $product_id, $quantity, $variation_id = 0, $variation = array(), $cart_item_data = array() ) {
+		$this->cart_changed = true;
+	}
+
+	/**
+	 * Removed item (string $cart_item_key, WC_Cart $cart).
+	 *
+	 * @param string $cart_item_key Key.
+	 * @param mixed  $cart          Cart.
+	 * @return void
+	 */
+	public function on_cart_item_removed( $cart_item_key, $cart = null ) {
+		$this->cart_changed = true;
+	}
+
+	/**
+	 * Quantity (string $key, int $quantity, int $old_quantity, WC_Cart $cart).
+	 *
+	 * @param string $cart_item_key Key.
+	 * @param int    $quantity      New quantity.
+	 * @param int    $old_quantity  Old quantity.
+	 * @param mixed  $cart          Cart.
+	 * @return void
+	 */
+	public function on_cart_quantity( $cart_item_key, $quantity, $old_quantity = 0, $cart = null ) {
+		$this->cart_changed = true;
+	}
+
+	/**
+	 * Emptied (bool $clear_persistent_cart). After an order, the emptied cart is
+	 * the order's, and the order event already closes it.
+	 *
+	 * @param bool $clear_persistent_cart Whether the saved cart goes too.
+	 * @return void
+	 */
+	public function on_cart_emptied( $clear_persistent_cart = true ) {
+		$this->cart_changed = true;
+	}
+
+	/**
+	 * Coupon applied or removed (string $coupon_code).
+	 *
+	 * @param string $coupon_code Code.
+	 * @return void
+	 */
+	public function on_coupon( $coupon_code ) {
+		$this->cart_changed = true;
+	}
+
+	/**
+	 * Classic checkout's order review refresh (string $post_data): the billing
+	 * email a guest typed, captured before the order exists.
+	 *
+	 * @param string $post_data URL-encoded checkout form.
+	 * @return void
+	 */
+	public function on_order_review( $post_data ) {
+		if ( ! $this->events->settings()->get( 'capture_email' ) ) {
+			return;
+		}
+		parse_str( (string) $post_data, $fields );
+		if ( ! empty( $fields['billing_email'] ) && is_email( $fields['billing_email'] ) ) {
+			$this->remember_contact(
+				array(
+					'email'      => sanitize_email( $fields['billing_email'] ),
+					'first_name' => sanitize_text_field( $fields['billing_first_name'] ?? '' ),
+					'last_name'  => sanitize_text_field( $fields['billing_last_name'] ?? '' ),
+				)
+			);
+		}
+	}
+
+	/**
+	 * Stores a guest's contact in the WooCommerce session and notes the cart.
+	 *
+	 * @param array $contact Contact fields.
+	 * @return bool Whether there was a session to keep it in.
+	 */
+	public function remember_contact( array $contact ) {
+		$session = $this->session();
+		if ( ! $session ) {
+			return false;
+		}
+		$session->set( 'sc_contact', $contact );
+		$this->cart_changed = true;
+		return true;
+	}
+
+	/**
+	 * WooCommerce Subscriptions status (WC_Subscription $subscription, string $new_status, string $old_status).
+	 *
+	 * @param mixed  $subscription Subscription.
+	 * @param string $new_status   New status.
+	 * @param string $old_status   Old status.
+	 * @return void
+	 */
+	public function on_subscription_status( $subscription, $new_status, $old_status = '' ) {
+		if ( $subscription instanceof \WC_Order ) {
+			$this->record_subscription( $subscription, $new_status );
+		}
+	}
+
+	/**
+	 * Renewal paid (WC_Subscription $subscription, WC_Order $last_order).
+	 *
+	 * @param mixed $subscription Subscription.
+	 * @param mixed $last_order   Renewal order.
+	 * @return void
+	 */
+	public function on_subscription_renewal( $subscription, $last_order ) {
+		if ( $last_order instanceof \WC_Order ) {
+			$this->orders[ $last_order->get_id() ] = true;
+		}
+		if ( $subscription instanceof \WC_Order ) {
+			$this->record_subscription( $subscription, $subscription->get_status() );
+		}
+	}
+
+	/**
+	 * Notes an order by id (history sync).
+	 *
+	 * @param int $order_id Order.
+	 * @return void
+	 */
+	public function note_order( $order_id ) {
+		$this->orders[ (int) $order_id ] = true;
+	}
+
+	/**
+	 * Notes a refund by id (history sync).
+	 *
+	 * @param int $order_id  Order.
+	 * @param int $refund_id Refund.
+	 * @return void
+	 */
+	public function note_refund( $order_id, $refund_id ) {
+		$this->refunds[] = array( (int) $order_id, (int) $refund_id );
+	}
+
+	/**
+	 * Records what this request changed (called at shutdown).
+	 *
+	 * @return void
+	 */
+	public function flush() {
+		$orders        = array_keys( $this->orders );
+		$refunds       = $this->refunds;
+		$deleted       = array_keys( $this->deleted );
+		$cart          = $this->cart_changed;
+		$this->orders  = array();
+		$this->refunds = array();
+		$this->deleted = array();
+		$this->cart_changed = false;
+		foreach ( $orders as $order_id ) {
+			$this->record_order( $order_id );
+		}
+		foreach ( $refunds as $refund ) {
+			$this->record_refund( $refund[0], $refund[1] );
+		}
+		foreach ( $deleted as $order_id ) {
+			$this->events->record( 'order.deleted', self::SOURCE, array( 'order_id' => (string) $order_id ) );
+		}
+		if ( $cart && $this->events->settings()->get( 'track_carts' ) ) {
+			$this->record_cart();
+		}
+	}
+
+	/**
+	 * Records one order snapshot, unless it is still an empty shell.
+	 *
+	 * @param int $order_id Order id.
+	 * @return void
+	 */
+	public function record_order( $order_id ) {
+		$order = wc_get_order( $order_id );
+		if ( ! $order instanceof \WC_Order || $order instanceof \WC_Order_Refund || ! $order->get_items() ) {
+			return;
+		}
+		$this->events->record( 'order.updated', self::SOURCE, $this->snapshot( $order ), $this->contact( $order ) );
+	}
+
+	/**
+	 * The order.updated data of an order.
+	 *
+	 * @param \WC_Order $order Order.
+	 * @return array
+	 */
+	public function snapshot( $order ) {
+		$status = $order->get_status();
+		return array(
+			'id'             => (string) $order->get_id(),
+			'number'         => (string) $order->get_order_number(),
+			'status'         => self::normalise_status( $status ),
+			'currency'       => $order->get_currency(),
+			'total'          => Events::money( $order->get_total() ),
+			'subtotal'       => Events::money( $order->get_subtotal() ),
+			'discount_total' => Events::money( $order->get_discount_total() ),
+			'tax_total'      => Events::money( $order->get_total_tax() ),
+			'shipping_total' => Events::money( $order->get_shipping_total() ),
+			'coupons'        => array_values( $order->get_coupon_codes() ),
+			'items'          => $this->order_items( $order ),
+			'payment_method' => (string) $order->get_payment_method(),
+			'created_via'    => (string) $order->get_created_via(),
+			'attribution'    => $this->attribution( $order ),
+			'device'         => (string) $order->get_meta( '_wc_order_attribution_device_type' ),
+			'cart_token'     => (string) $order->get_meta( '_sc_cart_token' ),
+			'parent_id'      => $order->get_parent_id() ? (string) $order->get_parent_id() : null,
+			'is_renewal'     => function_exists( 'wcs_order_contains_renewal' ) && wcs_order_contains_renewal( $order ),
+			'created_at'     => Events::iso( $order->get_date_created() ),
+			'paid_at'        => $this->paid_at( $order, $status ),
+			'completed_at'   => Events::iso( $order->get_date_completed() ),
+			'modified_at'    => Events::iso( $order->get_date_modified() ? $order->get_date_modified() : $order->get_date_created() ),
+		);
+	}
+
+	/**
+	 * Paid date; offline gateways never set one, so a paid status stands for it.
+	 *
+	 * @param \WC_Order $order  Order.
+	 * @param string    $status Status.
+	 * @return string|null
+	 */
+	private function paid_at( $order, $status ) {
+		if ( $order->get_date_paid() ) {
+			return Events::iso( $order->get_date_paid() );
+		}
+		$paid = function_exists( 'wc_get_is_paid_statuses' ) ? wc_get_is_paid_statuses() : array( 'processing', 'completed' );
+		if ( in_array( $status, $paid, true ) ) {
+			return Events::iso( $order->get_date_modified() ? $order->get_date_modified() : time() );
+		}
+		return null;
+	}
+
+	/**
+	 * Line items.
+	 *
+	 * @param \WC_Order $order Order.
+	 * @return array
+	 */
+	private function order_items( $order ) {
+		$items = array();
+		foreach ( $order->get_items() as $item ) {
+			$product  = $item->get_product();
+			$quantity = max( 1, (int) $item->get_quantity() );
+			$items[]  = array(
+				'product_id'   => (string) $item->get_product_id(),
+				'variation_id' => (string) $item->get_variation_id(),
+				'sku'          => $product ? (string) $product->get_sku() : '',
+				'name'         => (string) $item->get_name(),
+				'quantity'     => (int) $item->get_quantity(),
+				'price'        => Events::money( (float) $item->get_subtotal() / $quantity ),
+				'total'        => Events::money( $item->get_total() ),
+				'categories'   => self::categories( $item->get_product_id() ),
+			);
+		}
+		return $items;
+	}
+
+	/**
+	 * Order attribution, read from the meta WooCommerce saved at checkout.
+	 *
+	 * @param \WC_Order $order Order.
+	 * @return array
+	 */
+	private function attribution( $order ) {
+		$meta = static function ( $key ) use ( $order ) {
+			return (string) $order->get_meta( '_wc_order_attribution_' . $key );
+		};
+		return array(
+			'source_type'  => $meta( 'source_type' ),
+			'utm_source'   => $meta( 'utm_source' ),
+			'utm_medium'   => $meta( 'utm_medium' ),
+			'utm_campaign' => $meta( 'utm_campaign' ),
+			'click_id'     => $meta( 'utm_id' ),
+		);
+	}
+
+	/**
+	 * Product category names.
+	 *
+	 * @param int $product_id Product.
+	 * @return string[]
+	 */
+	public static function categories( $product_id ) {
+		$terms = taxonomy_exists( 'product_cat' ) ? get_the_terms( (int) $product_id, 'product_cat' ) : array();
+		return is_array( $terms ) ? array_values( wp_list_pluck( $terms, 'name' ) ) : array();
+	}
+
+	/**
+	 * The order's contact.
+	 *
+	 * @param \WC_Order $order Order.
+	 * @return array
+	 */
+	private function contact( $order ) {
+		return array(
+			'email'      => $order->get_billing_email(),
+			'first_name' => $order->get_billing_first_name(),
+			'last_name'  => $order->get_billing_last_name(),
+			'phone'      => $order->get_billing_phone(),
+			'wp_user_id' => $order->get_customer_id(),
+		);
+	}
+
+	/**
+	 * Records a refund.
+	 *
+	 * @param int $order_id  Order.
+	 * @param int $refund_id Refund.
+	 * @return void
+	 */
+	private function record_refund( $order_id, $refund_id ) {
+		$refund = wc_get_order( $refund_id );
+		if ( ! $refund instanceof \WC_Order_Refund ) {
+			return;
+		}
+		$this->events->record(
+			'order.refunded',
+			self::SOURCE,
+			array(
+				'order_id'   => (string) $order_id,
+				'refund_id'  => (string) $refund_id,
+				'amount'     => Events::money( $refund->get_amount() ),
+				'reason'     => (string) $refund->get_reason(),
+				'created_at' => Events::iso( $refund->get_date_created() ? $refund->get_date_created() : time() ),
+			)
+		);
+	}
+
+	/**
+	 * Records a subscription snapshot.
+	 *
+	 * @param \WC_Order $subscription WC_Subscription.
+	 * @param string    $status       Status.
+	 * @return void
+	 */
+	private function record_subscription( $subscription, $status ) {
+		$items   = $subscription->get_items();
+		$item    = $items ? reset( $items ) : null;
+		$expires = method_exists( $subscription, 'get_date' ) ? $subscription->get_date( 'next_payment' ) : '';
+		$this->events->record(
+			'subscription.updated',
+			self::SOURCE,
+			array(
+				'id'          => (string) $subscription->get_id(),
+				'kind'        => 'subscription',
+				'status'      => (string) $status,
+				'product_id'  => $item ? (string) $item->get_product_id() : null,
+				'expires_at'  => $expires ? Events::iso( $expires ) : null,
+				'renewal_url' => method_exists( $subscription, 'get_view_order_url' ) ? $subscription->get_view_order_url() : null,
+			),
+			$this->contact( $subscription )
+		);
+	}
+
+	/**
+	 * The WooCommerce session, when there is one.
+	 *
+	 * @return object|null
+	 */
+	private function session() {
+		return function_exists( 'WC' ) && isset( WC()->session ) && WC()->session ? WC()->session : null;
+	}
+
+	/**
+	 * This visitor's cart token, created on first use.
+	 *
+	 * @return string
+	 */
+	public function cart_token() {
+		$session = $this->session();
+		if ( ! $session ) {
+			return '';
+		}
+		$token = (string) $session->get( 'sc_cart_token' );
+		if ( '' === $token ) {
+			$token = str_replace( '-', '', wp_generate_uuid4() );
+			$session->set( 'sc_cart_token', $token );
+		}
+		return $token;
+	}
+
+	/**
+	 * Uses a given cart token (a recovered cart keeps its token).
+	 *
+	 * @param string $token Token.
+	 * @return void
+	 */
+	public function adopt_cart_token( $token ) {
+		$session = $this->session();
+		if ( $session ) {
+			$session->set( 'sc_cart_token', $token );
+		}
+	}
+
+	/**
+	 * Puts the cart token on the order so the service can close the cart.
+	 *
+	 * @param mixed $order Order.
+	 * @return void
+	 */
+	private function link_cart( $order ) {
+		$token = $this->cart_token();
+		if ( '' !== $token && $order instanceof \WC_Order ) {
+			$order->update_meta_data( '_sc_cart_token', $token );
+			$order->save_meta_data();
+		}
+	}
+
+	/**
+	 * Records the cart, unless it is unchanged since the last record.
+	 *
+	 * @return void
+	 */
+	public function record_cart() {
+		$session = $this->session();
+		if ( ! $session || ! isset( WC()->cart ) || ! WC()->cart ) {
+			return;
+		}
+		$data = $this->cart_data( WC()->cart );
+		$hash = md5( (string) wp_json_encode( array( $data['items'], $data['value'], $session->get( 'sc_contact' ) ) ) );
+		if ( $session->get( 'sc_cart_hash' ) === $hash ) {
+			return;
+		}
+		$session->set( 'sc_cart_hash', $hash );
+		$this->events->record( 'cart.updated', self::SOURCE, $data, (array) $session->get( 'sc_contact' ) + $this->user_contact() );
+	}
+
+	/**
+	 * The cart.updated data.
+	 *
+	 * @param object $cart WC_Cart.
+	 * @return array
+	 */
+	private function cart_data( $cart ) {
+		$items = array();
+		foreach ( $cart->get_cart() as $line ) {
+			$product  = isset( $line['data'] ) ? $line['data'] : null;
+			$quantity = max( 1, (int) $line['quantity'] );
+			$items[]  = array(
+				'product_id'   => (string) $line['product_id'],
+				'variation_id' => (string) ( $line['variation_id'] ?? 0 ),
+				'sku'          => $product ? (string) $product->get_sku() : '',
+				'name'         => $product ? (string) $product->get_name() : '',
+				'quantity'     => (int) $line['quantity'],
+				'price'        => Events::money( (float) ( $line['line_subtotal'] ?? 0 ) / $quantity ),
+				'total'        => Events::money( $line['line_total'] ?? 0 ),
+				'categories'   => self::categories( $line['product_id'] ),
+			);
+		}
+		return array(
+			'cart_token'   => $this->cart_token(),
+			'currency'     => get_woocommerce_currency(),
+			'value'        => Events::money( $cart->get_total( 'edit' ) ),
+			'items'        => $items,
+			'checkout_url' => wc_get_checkout_url(),
+		);
+	}
+
+	/**
+	 * The signed-in customer, if any.
+	 *
+	 * @return array
+	 */
+	private function user_contact() {
+		$user = wp_get_current_user();
+		if ( ! $user || ! $user->exists() ) {
+			return array();
+		}
+		return array(
+			'email'      => $user->user_email,
+			'first_name' => $user->first_name,
+			'last_name'  => $user->last_name,
+			'wp_user_id' => $user->ID,
+		);
+	}
+}

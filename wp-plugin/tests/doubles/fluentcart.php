@@ -1,0 +1,131 @@
+<?php
+/**
+ * Test doubles for FluentCart. Model and attribute names follow fluent-cart/fluent-cart
+ * app/Models/{Order,OrderItem,Customer,Cart,OrderTransaction,Subscription}.php; the
+ * dispatchers fire the hooks with the arrays built in app/Hooks/actions.php
+ * (fluent_cart/order_paid_done), app/Events/Order/OrderStatusUpdated.php,
+ * app/Events/Order/OrderRefund.php, app/Events/Subscription/SubscriptionRenewed.php
+ * and app/Models/Cart.php (addItem/removeItem). Amounts are integer cents.
+ *
+ * @package SalesCompanion\Tests
+ */
+
+// phpcs:disable Generic.Files.OneObjectStructurePerFile, Squiz.Commenting
+
+namespace FluentCart\App {
+	class App {
+	}
+}
+
+namespace FluentCart\Api {
+	class CurrencySettings {
+		public static function get( $key = '' ) {
+			return 'usd';
+		}
+	}
+}
+
+namespace FluentCart\App\Models {
+	/** Eloquent-style: attributes behind __get/__set, toArray(). */
+	class Model {
+		protected $attributes = array();
+		public function __construct( array $attributes = array() ) {
+			$this->attributes = $attributes;
+		}
+		public function __get( $key ) {
+			return $this->attributes[ $key ] ?? null;
+		}
+		public function __set( $key, $value ) {
+			$this->attributes[ $key ] = $value;
+		}
+		public function __isset( $key ) {
+			return isset( $this->attributes[ $key ] );
+		}
+		public function toArray() {
+			return $this->attributes;
+		}
+	}
+	class Order extends Model {
+	}
+	class OrderItem extends Model {
+	}
+	class Customer extends Model {
+	}
+	class OrderTransaction extends Model {
+	}
+	class Subscription extends Model {
+	}
+	class Cart extends Model {
+		/** As Cart::addItem(): item_added and cart_data_items_updated. */
+		public function addItem( $item = array(), $replacingIndex = null ) {
+			$cart_data       = (array) $this->cart_data;
+			$cart_data[]     = $item;
+			$this->cart_data = array_values( $cart_data );
+			do_action( 'fluent_cart/cart/item_added', array( 'cart' => $this, 'item' => $item ) );
+			do_action( 'fluent_cart/cart/cart_data_items_updated', array( 'cart' => $this, 'scope' => 'item_added', 'scope_data' => $item ) );
+			return $this;
+		}
+		/** As Cart::removeItem(): item_removed and cart_data_items_updated. */
+		public function removeItem( $variationId, $extraArgs = array(), $triggerEvent = true ) {
+			$removed   = null;
+			$cart_data = array();
+			foreach ( (array) $this->cart_data as $line ) {
+				if ( null === $removed && (int) $line['object_id'] === (int) $variationId ) {
+					$removed = $line;
+					continue;
+				}
+				$cart_data[] = $line;
+			}
+			$this->cart_data = $cart_data;
+			if ( $triggerEvent ) {
+				do_action( 'fluent_cart/cart/item_removed', array( 'cart' => $this, 'variation_id' => $variationId, 'extra_args' => $extraArgs, 'removed_item' => $removed ) );
+			}
+			do_action( 'fluent_cart/cart/cart_data_items_updated', array( 'cart' => $this, 'scope' => 'item_removed', 'scope_data' => $variationId ) );
+			return $this;
+		}
+	}
+}
+
+namespace SalesCompanion\Tests\FluentCart {
+	use FluentCart\App\Models\Order;
+	use FluentCart\App\Models\OrderTransaction;
+	use FluentCart\App\Models\Subscription;
+
+	/** As the order_paid_async handler in app/Hooks/actions.php. */
+	function dispatch_order_paid_done( Order $order, OrderTransaction $transaction ) {
+		do_action( 'fluent_cart/order_paid_done', array( 'order' => $order, 'transaction' => $transaction, 'customer' => $order->customer ) );
+	}
+
+	/** As OrderStatusUpdated::afterDispatch() for type payment_status / order_status. */
+	function dispatch_status_updated( Order $order, $old, $new, $type = 'payment_status' ) {
+		$key         = 'payment_status' === $type ? 'payment_status' : 'status';
+		$order->$key = $new;
+		$data        = array( 'order' => $order, 'old_status' => $old, 'new_status' => $new, 'manageStock' => true, 'activity' => array() );
+		$prefix      = 'payment_status' === $type ? 'fluent_cart/payment_status_changed' : 'fluent_cart/order_status_changed';
+		do_action( $prefix . '_to_' . $new, $data );
+		do_action( $prefix, $data );
+	}
+
+	/** As OrderRefund::afterDispatch(): order_refunded, then fully_ or partially_refunded. */
+	function dispatch_refund( Order $order, OrderTransaction $refund, $cents, $full ) {
+		$order->payment_status = $full ? 'refunded' : 'partially_refunded';
+		$order->total_refund   = (int) $order->total_refund + $cents;
+		$data                  = array(
+			'order'              => $order,
+			'refunded_items'     => array(),
+			'new_refunded_items' => array(),
+			'refunded_amount'    => $cents,
+			'manage_stock'       => false,
+			'transaction'        => $refund,
+			'customer'           => $order->customer,
+			'type'               => $full ? 'full' : 'partial',
+		);
+		do_action( 'fluent_cart/order_refunded', $data );
+		do_action( $full ? 'fluent_cart/order_fully_refunded' : 'fluent_cart/order_partially_refunded', $data );
+	}
+
+	/** As SubscriptionRenewed::toArray(). */
+	function dispatch_subscription_renewed( Subscription $subscription, Order $new_order, Order $main_order ) {
+		do_action( 'fluent_cart/subscription_renewed', array( 'subscription' => $subscription, 'order' => $new_order, 'main_order' => $main_order, 'customer' => $main_order->customer ) );
+	}
+}

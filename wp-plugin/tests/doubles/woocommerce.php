@@ -1,0 +1,436 @@
+<?php
+/**
+ * Test doubles for WooCommerce. Class, method and hook names and argument lists
+ * follow woocommerce/woocommerce plugins/woocommerce/includes/ (abstracts/
+ * abstract-wc-order.php, class-wc-order.php, class-wc-order-refund.php,
+ * class-wc-cart.php, wc-order-functions.php, wc-core-functions.php) and the
+ * sequences observed in WOOCOMMERCE-FACTS.md. Only what the plugin touches.
+ *
+ * @package SalesCompanion\Tests
+ */
+
+// phpcs:disable Generic.Files.OneObjectStructurePerFile, Squiz.Commenting
+
+namespace Automattic\WooCommerce\Utilities {
+	class FeaturesUtil {
+		public static $declared = array();
+
+		public static function declare_compatibility( $feature_id, $plugin_file, $positive_compatibility = true ) {
+			self::$declared[ $feature_id ][ $plugin_file ] = $positive_compatibility;
+			return true;
+		}
+	}
+}
+
+namespace {
+
+	final class WooCommerce {
+		public static $instance;
+		public $cart;
+		public $session;
+		public static function instance() {
+			if ( null === self::$instance ) {
+				self::$instance          = new self();
+				self::$instance->session = new WC_Session_Handler();
+				self::$instance->cart    = new WC_Cart();
+			}
+			return self::$instance;
+		}
+	}
+
+	function WC() { // phpcs:ignore WordPress.NamingConventions.ValidFunctionName
+		return WooCommerce::instance();
+	}
+
+	class WC_DateTime extends DateTime {
+	}
+
+	class WC_Session_Handler {
+		private $data = array();
+		public function get( $key, $default = null ) {
+			return array_key_exists( $key, $this->data ) ? $this->data[ $key ] : $default;
+		}
+		public function set( $key, $value ) {
+			$this->data[ $key ] = $value;
+		}
+	}
+
+	class WC_Data {
+		protected $id   = 0;
+		protected $data = array();
+		protected $meta = array();
+
+		public function get_id() {
+			return $this->id;
+		}
+		public function get_meta( $key = '', $single = true, $context = 'view' ) {
+			return isset( $this->meta[ $key ] ) ? $this->meta[ $key ] : '';
+		}
+		public function update_meta_data( $key, $value, $meta_id = 0 ) {
+			$this->meta[ $key ] = $value;
+		}
+		public function save_meta_data() {
+		}
+		protected function prop( $key ) {
+			return isset( $this->data[ $key ] ) ? $this->data[ $key ] : '';
+		}
+		public function set_props( $props ) {
+			foreach ( $props as $key => $value ) {
+				$this->data[ $key ] = $value;
+			}
+		}
+	}
+
+	class WC_Product extends WC_Data {
+		public function __construct( $id, $props = array() ) {
+			$this->id   = $id;
+			$this->data = $props;
+		}
+		public function get_name( $context = 'view' ) {
+			return $this->prop( 'name' );
+		}
+		public function get_sku( $context = 'view' ) {
+			return $this->prop( 'sku' );
+		}
+		public function get_price( $context = 'view' ) {
+			return $this->prop( 'price' );
+		}
+	}
+
+	class WC_Order_Item_Product extends WC_Data {
+		public function __construct( $props ) {
+			$this->data = $props;
+		}
+		public function get_product_id( $context = 'view' ) {
+			return (int) $this->prop( 'product_id' );
+		}
+		public function get_variation_id( $context = 'view' ) {
+			return (int) $this->prop( 'variation_id' );
+		}
+		public function get_name( $context = 'view' ) {
+			return $this->prop( 'name' );
+		}
+		public function get_quantity( $context = 'view' ) {
+			return (int) $this->prop( 'quantity' );
+		}
+		public function get_subtotal( $context = 'view' ) {
+			return $this->prop( 'subtotal' );
+		}
+		public function get_total( $context = 'view' ) {
+			return $this->prop( 'total' );
+		}
+		public function get_product() {
+			return wc_get_product( $this->get_product_id() );
+		}
+	}
+
+	abstract class WC_Abstract_Order extends WC_Data {
+		protected $items = array();
+
+		public function __construct( $props = array() ) {
+			$this->id   = WC_Doubles::next_id();
+			$this->data = array_merge(
+				array(
+					'status'         => 'pending',
+					'currency'       => 'EUR',
+					'total'          => '0',
+					'discount_total' => '0',
+					'shipping_total' => '0',
+					'total_tax'      => '0',
+					'parent_id'      => 0,
+					'date_created'   => new WC_DateTime( '@' . time() ),
+					'date_modified'  => new WC_DateTime( '@' . time() ),
+				),
+				$props
+			);
+			WC_Doubles::$objects[ $this->id ] = $this;
+		}
+		public function get_status( $context = 'view' ) {
+			return $this->prop( 'status' );
+		}
+		public function get_currency( $context = 'view' ) {
+			return $this->prop( 'currency' );
+		}
+		public function get_total( $context = 'view' ) {
+			return $this->prop( 'total' );
+		}
+		public function get_discount_total( $context = 'view' ) {
+			return $this->prop( 'discount_total' );
+		}
+		public function get_shipping_total( $context = 'view' ) {
+			return $this->prop( 'shipping_total' );
+		}
+		public function get_total_tax( $context = 'view' ) {
+			return $this->prop( 'total_tax' );
+		}
+		public function get_parent_id( $context = 'view' ) {
+			return (int) $this->prop( 'parent_id' );
+		}
+		public function get_date_created( $context = 'view' ) {
+			return $this->prop( 'date_created' ) ? $this->prop( 'date_created' ) : null;
+		}
+		public function get_date_modified( $context = 'view' ) {
+			return $this->prop( 'date_modified' ) ? $this->prop( 'date_modified' ) : null;
+		}
+		public function get_items( $types = 'line_item' ) {
+			return $this->items;
+		}
+		public function add_item( $item ) {
+			$this->items[ count( $this->items ) + 1 ] = $item;
+		}
+		public function get_subtotal() {
+			$subtotal = 0;
+			foreach ( $this->items as $item ) {
+				$subtotal += (float) $item->get_subtotal();
+			}
+			return $subtotal;
+		}
+		public function get_coupon_codes() {
+			return (array) ( $this->data['coupon_codes'] ?? array() );
+		}
+		public function calculate_totals( $and_taxes = true ) {
+			$total = 0;
+			foreach ( $this->items as $item ) {
+				$total += (float) $item->get_total();
+			}
+			$this->data['total'] = (string) ( $total + (float) $this->data['shipping_total'] + (float) $this->data['total_tax'] );
+			$this->save();
+			return $this->data['total'];
+		}
+		/** The HPOS data store fires woocommerce_update_order( $order_id, $order ) on every save of an existing order. */
+		public function save() {
+			$this->data['date_modified'] = new WC_DateTime( '@' . time() );
+			do_action( 'woocommerce_update_order', $this->get_id(), $this );
+			return $this->get_id();
+		}
+	}
+
+	class WC_Order extends WC_Abstract_Order {
+		public function get_order_number() {
+			return (string) $this->get_id();
+		}
+		public function get_billing_email( $context = 'view' ) {
+			return $this->prop( 'billing_email' );
+		}
+		public function get_billing_first_name( $context = 'view' ) {
+			return $this->prop( 'billing_first_name' );
+		}
+		public function get_billing_last_name( $context = 'view' ) {
+			return $this->prop( 'billing_last_name' );
+		}
+		public function get_billing_phone( $context = 'view' ) {
+			return $this->prop( 'billing_phone' );
+		}
+		public function get_customer_id( $context = 'view' ) {
+			return (int) $this->prop( 'customer_id' );
+		}
+		public function get_payment_method( $context = 'view' ) {
+			return $this->prop( 'payment_method' );
+		}
+		public function get_created_via( $context = 'view' ) {
+			return $this->prop( 'created_via' );
+		}
+		public function get_date_paid( $context = 'view' ) {
+			return $this->prop( 'date_paid' ) ? $this->prop( 'date_paid' ) : null;
+		}
+		public function get_date_completed( $context = 'view' ) {
+			return $this->prop( 'date_completed' ) ? $this->prop( 'date_completed' ) : null;
+		}
+		public function get_refunds() {
+			return array_values(
+				array_filter(
+					WC_Doubles::$objects,
+					function ( $object ) {
+						return $object instanceof WC_Order_Refund && $object->get_parent_id() === $this->get_id();
+					}
+				)
+			);
+		}
+		/** As WC_Order::payment_complete( $transaction_id ): save, status hooks, then woocommerce_payment_complete. */
+		public function payment_complete( $transaction_id = '' ) {
+			$this->data['date_paid'] = new WC_DateTime( '@' . time() );
+			$this->update_status( 'processing' );
+			do_action( 'woocommerce_payment_complete', $this->get_id(), $transaction_id );
+			return true;
+		}
+		/** As WC_Order::update_status() -> status_transition(): woocommerce_order_status_{to}, _changed, payment_status_changed. */
+		public function update_status( $new_status, $note = '', $manual = false ) {
+			$from                 = $this->get_status();
+			$this->data['status'] = $new_status;
+			if ( 'completed' === $new_status ) {
+				$this->data['date_completed'] = new WC_DateTime( '@' . time() );
+			}
+			$this->save();
+			do_action( 'woocommerce_order_status_' . $new_status, $this->get_id(), $this, array( 'from' => $from, 'to' => $new_status ) );
+			do_action( 'woocommerce_order_status_changed', $this->get_id(), $from, $new_status, $this );
+			if ( in_array( $new_status, wc_get_is_paid_statuses(), true ) && ! in_array( $from, wc_get_is_paid_statuses(), true ) ) {
+				do_action( 'woocommerce_order_payment_status_changed', $this->get_id(), $this );
+			}
+			return true;
+		}
+		/** As WC_Order_Data_Store::delete(): woocommerce_trash_order or woocommerce_delete_order. */
+		public function delete( $force_delete = false ) {
+			if ( $force_delete ) {
+				unset( WC_Doubles::$objects[ $this->get_id() ] );
+				do_action( 'woocommerce_delete_order', $this->get_id() );
+			} else {
+				$this->data['status'] = 'trash';
+				do_action( 'woocommerce_trash_order', $this->get_id() );
+			}
+			return true;
+		}
+	}
+
+	class WC_Order_Refund extends WC_Abstract_Order {
+		public function get_amount( $context = 'view' ) {
+			return $this->prop( 'amount' );
+		}
+		public function get_reason( $context = 'view' ) {
+			return $this->prop( 'reason' );
+		}
+	}
+
+	class WC_Cart {
+		public $cart_contents   = array();
+		public $applied_coupons = array();
+
+		public function get_cart() {
+			return $this->cart_contents;
+		}
+		public function get_total( $context = 'view' ) {
+			$total = 0;
+			foreach ( $this->cart_contents as $line ) {
+				$total += $line['line_total'];
+			}
+			return $total;
+		}
+		public function get_applied_coupons() {
+			return $this->applied_coupons;
+		}
+		public function add_to_cart( $product_id = 0, $quantity = 1, $variation_id = 0, $variation = array(), $cart_item_data = array() ) {
+			$product = wc_get_product( $variation_id ? $variation_id : $product_id );
+			if ( ! $product ) {
+				return false;
+			}
+			$key                         = md5( $product_id . '-' . $variation_id );
+			$quantity                   += isset( $this->cart_contents[ $key ] ) ? $this->cart_contents[ $key ]['quantity'] : 0;
+			$this->cart_contents[ $key ] = $this->line( $key, $product_id, $variation_id, $quantity, $product );
+			do_action( 'woocommerce_add_to_cart', $key, $product_id, $quantity, $variation_id, $variation, $cart_item_data );
+			return $key;
+		}
+		private function line( $key, $product_id, $variation_id, $quantity, $product ) {
+			$amount = (float) $product->get_price() * $quantity;
+			return array(
+				'key'           => $key,
+				'product_id'    => $product_id,
+				'variation_id'  => $variation_id,
+				'quantity'      => $quantity,
+				'data'          => $product,
+				'line_subtotal' => $amount,
+				'line_total'    => $amount,
+			);
+		}
+		public function set_quantity( $cart_item_key, $quantity = 1, $refresh_totals = true ) {
+			$old = $this->cart_contents[ $cart_item_key ]['quantity'];
+			$row = $this->cart_contents[ $cart_item_key ];
+			$this->cart_contents[ $cart_item_key ] = $this->line( $cart_item_key, $row['product_id'], $row['variation_id'], $quantity, $row['data'] );
+			do_action( 'woocommerce_after_cart_item_quantity_update', $cart_item_key, $quantity, $old, $this );
+			return true;
+		}
+		public function remove_cart_item( $cart_item_key ) {
+			unset( $this->cart_contents[ $cart_item_key ] );
+			do_action( 'woocommerce_cart_item_removed', $cart_item_key, $this );
+			return true;
+		}
+		public function apply_coupon( $coupon_code ) {
+			$this->applied_coupons[] = $coupon_code;
+			do_action( 'woocommerce_applied_coupon', $coupon_code );
+			return true;
+		}
+		public function empty_cart( $clear_persistent_cart = true ) {
+			do_action( 'woocommerce_before_cart_emptied', $clear_persistent_cart );
+			$this->cart_contents   = array();
+			$this->applied_coupons = array();
+			do_action( 'woocommerce_cart_emptied', $clear_persistent_cart );
+		}
+	}
+
+	final class WC_Doubles {
+		public static $objects  = array();
+		public static $products = array();
+		private static $next    = 1000;
+
+		public static function next_id() {
+			return ++self::$next;
+		}
+		public static function reset() {
+			self::$objects            = array();
+			WooCommerce::$instance    = null;
+		}
+		public static function add_product( $id, $name, $price, $sku = '' ) {
+			self::$products[ $id ] = new WC_Product( $id, array( 'name' => $name, 'price' => $price, 'sku' => $sku ) );
+			return self::$products[ $id ];
+		}
+	}
+
+	function wc_get_product( $the_product = false, $deprecated = array() ) {
+		return WC_Doubles::$products[ (int) $the_product ] ?? false;
+	}
+
+	function wc_get_order( $the_order = false ) {
+		return WC_Doubles::$objects[ (int) $the_order ] ?? false;
+	}
+
+	function wc_get_orders( $args ) {
+		$ids = array();
+		foreach ( WC_Doubles::$objects as $id => $object ) {
+			if ( $object instanceof WC_Order && 'trash' !== $object->get_status() ) {
+				$ids[] = $id;
+			}
+		}
+		sort( $ids );
+		if ( ! empty( $args['paginate'] ) ) {
+			return (object) array( 'total' => count( $ids ), 'orders' => array_slice( $ids, 0, $args['limit'] ) );
+		}
+		$page = isset( $args['page'] ) ? (int) $args['page'] : 1;
+		return array_slice( $ids, ( $page - 1 ) * $args['limit'], $args['limit'] );
+	}
+
+	function wc_get_is_paid_statuses() {
+		return apply_filters( 'woocommerce_order_is_paid_statuses', array( 'processing', 'completed' ) );
+	}
+
+	function get_woocommerce_currency() {
+		return 'EUR';
+	}
+
+	function wc_get_checkout_url() {
+		return home_url( '/checkout/' );
+	}
+
+	/** As wc_create_order(): a new order fires woocommerce_new_order( $order_id, $order ) while still empty. */
+	function wc_create_order( $args = array() ) {
+		$order = new WC_Order( $args );
+		do_action( 'woocommerce_new_order', $order->get_id(), $order );
+		return $order;
+	}
+
+	/** As wc_create_refund(): create_refund, partially_refunded, update_order, refund_created, order_refunded. */
+	function wc_create_refund( $args = array() ) {
+		$order  = wc_get_order( $args['order_id'] );
+		$refund = new WC_Order_Refund(
+			array(
+				'parent_id' => $order->get_id(),
+				'amount'    => (string) $args['amount'],
+				'reason'    => $args['reason'] ?? '',
+				'total'     => (string) ( -1 * $args['amount'] ),
+			)
+		);
+		do_action( 'woocommerce_create_refund', $refund, $args );
+		do_action( 'woocommerce_order_partially_refunded', $order->get_id(), $refund->get_id() );
+		$order->save();
+		do_action( 'woocommerce_refund_created', $refund->get_id(), $args );
+		do_action( 'woocommerce_order_refunded', $order->get_id(), $refund->get_id() );
+		return $refund;
+	}
+}

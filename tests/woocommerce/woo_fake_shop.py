@@ -143,6 +143,7 @@ class FakeShop:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes; no 40 ms delayed-ACK stall
     server: Any
 
     def do_GET(self) -> None:

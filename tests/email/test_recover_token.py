@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,25 +18,30 @@ SECRET = "whsec_" + base64.b64encode(KEY).decode()
 ITEMS: list[dict[str, Any]] = [{"product_id": 12, "variation_id": None, "quantity": 2},
          {"product_id": "40", "variation_id": "41", "quantity": "1"}]
 
-# What the plugin does with the token, in PHP, so the two sides are checked against each other.
-PHP_VERIFIER = r"""
-$b64url = fn($s) => base64_decode(strtr($s, '-_', '+/') . str_repeat('=', (4 - strlen($s) % 4) % 4));
-[$secret, $token, $site, $now] = array_slice($argv, 1);
-$key = base64_decode(substr($secret, strlen('whsec_')));
-[$payload, $sig] = explode('.', $token, 2);
-$expected = rtrim(strtr(base64_encode(hash_hmac('sha256', $payload, $key, true)), '+/', '-_'), '=');
-if (!hash_equals($expected, $sig)) { echo "bad signature"; exit; }
-$data = json_decode($b64url($payload), true);
-if ($data['exp'] < (int) $now) { echo "expired"; exit; }
-if ($data['site'] !== $site) { echo "other site"; exit; }
-echo json_encode($data['items']);
+PLUGIN = Path(__file__).resolve().parents[2] / "wp-plugin" / "includes"
+
+# The plugin's own Recovery::verify, with WordPress's option storage as the only stand-in.
+PHP_PLUGIN_VERIFY = r"""
+define('ABSPATH', '/');
+[$dir, $secret, $token, $site, $now] = array_slice($argv, 1);
+function get_option($name, $default = null) {
+    global $argv;
+    return array('site_id' => $argv[4], 'secret' => $argv[2]);
+}
+require "$dir/class-hooks.php";
+require "$dir/class-settings.php";
+require "$dir/class-recovery.php";
+$recovery = new SalesCompanion\Recovery(new SalesCompanion\Settings());
+echo json_encode($recovery->verify($token, (int) $now));
 """
 
 
-def _php_verdict(token: str, site: str, now: int) -> str:
-    run = subprocess.run(["php", "-r", PHP_VERIFIER, "--", SECRET, token, site, str(now)],
-                         capture_output=True, text=True, check=True, timeout=30)
-    return run.stdout
+def _plugin_verdict(token: str, site: str, now: int) -> Any:
+    run = subprocess.run(
+        ["php", "-r", PHP_PLUGIN_VERIFY, "--", str(PLUGIN), SECRET, token, site, str(now)],
+        capture_output=True, text=True, check=True, timeout=30,
+    )
+    return json.loads(run.stdout)
 
 
 def test_the_payload_is_the_compact_json_of_the_contract() -> None:
@@ -58,16 +64,17 @@ def test_the_signature_is_hmac_sha256_of_the_payload_part_with_the_whsec_key() -
 
 def test_the_plugin_rebuilds_the_cart_from_a_fresh_token() -> None:
     token = make_recover_token(SECRET, "site-1", "cart-abc", ITEMS, ttl=3600, now=1_700_000_000)
-    items = json.loads(_php_verdict(token, "site-1", 1_700_000_100))
-    assert items == [{"product_id": "12", "variation_id": "0", "quantity": 2},
+    payload = _plugin_verdict(token, "site-1", 1_700_000_100)
+    assert payload["cart"] == "cart-abc"
+    assert payload["items"] == [{"product_id": "12", "variation_id": "0", "quantity": 2},
                      {"product_id": "40", "variation_id": "41", "quantity": 1}]
 
 
 def test_the_plugin_refuses_expired_and_other_sites_tokens() -> None:
     token = make_recover_token(SECRET, "site-1", "cart-abc", ITEMS, ttl=3600, now=1_700_000_000)
-    assert _php_verdict(token, "site-1", 1_700_003_601) == "expired"
-    assert _php_verdict(token, "site-2", 1_700_000_100) == "other site"
-    assert _php_verdict(token[:-2] + "AA", "site-1", 1_700_000_100) == "bad signature"
+    assert _plugin_verdict(token, "site-1", 1_700_003_601) is None
+    assert _plugin_verdict(token, "site-2", 1_700_000_100) is None
+    assert _plugin_verdict(token[:-2] + "AA", "site-1", 1_700_000_100) is None
 
 
 def test_the_service_reads_its_own_token_back() -> None:

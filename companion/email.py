@@ -208,9 +208,7 @@ def _error_from_http(exc: http_errors.HTTPError) -> SendError:
     violations = exc.headers.get("sl-violations") if exc.headers is not None else None
     if violations:  # Prism, playing SendGrid in tests, explains its refusals in this header
         text += f" (violations: {violations})"
-    if status == 429:
-        return TransientSendError(text, status, _retry_after(exc.headers))
-    if status >= 500:
+    if status == 429 or status >= 500:
         return TransientSendError(text, status, _retry_after(exc.headers))
     return PermanentSendError(text, status)
 

@@ -176,7 +176,14 @@ class Admin {
 	 * @return void
 	 */
 	public function after_settings_saved( $old_value, $value ) {
-		if ( $this->settings->is_connected() && is_array( $value ) && ( ! is_array( $old_value ) || ( $old_value['flows'] ?? null ) !== $value['flows'] || ( $old_value['sender_email'] ?? '' ) !== $value['sender_email'] || ( $old_value['sender_name'] ?? '' ) !== $value['sender_name'] ) ) {
+		$defaults = $this->settings->defaults();
+		$before   = array_merge( $defaults, is_array( $old_value ) ? $old_value : array() );
+		$after    = array_merge( $defaults, is_array( $value ) ? $value : array() );
+		$changed  = false;
+		foreach ( array( 'flows', 'sender_name', 'sender_email' ) as $key ) {
+			$changed = $changed || $before[ $key ] !== $after[ $key ];
+		}
+		if ( $changed && $this->settings->is_connected() ) {
 			$result = $this->push_flows();
 			$this->notice( $result['ok'], $result['message'] );
 		}

@@ -108,3 +108,8 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		return Plugin::instance()->get( 'delivery' )->run();
 	}
 }
+
+/** The plugin instance (shorthand for tests). */
+function Plugin() { // phpcs:ignore WordPress.NamingConventions.ValidFunctionName
+	return Plugin::instance();
+}

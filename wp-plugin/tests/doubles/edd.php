@@ -226,7 +226,8 @@ namespace {
 	}
 
 	function edd_get_cart_contents() {
-		return (array) EDD()->session->get( 'edd_cart' );
+		$cart = EDD()->session->get( 'edd_cart' );
+		return is_array( $cart ) ? $cart : array();
 	}
 
 	/** As EDD_Cart::add(): edd_post_add_to_cart( $download_id, $options, $items ). */

@@ -1,0 +1,190 @@
+<?php
+/**
+ * WooCommerce orders become order.updated / order.refunded / order.deleted events.
+ *
+ * @package SalesCompanion\Tests
+ */
+
+namespace SalesCompanion\Tests;
+
+use SalesCompanion\Scheduler;
+use SalesCompanion\Source_WooCommerce;
+
+final class WooCommerceOrdersTest extends TestCase {
+
+	protected function setUp(): void {
+		parent::setUp();
+		\WC_Doubles::add_product( 11, 'Mug', '10.00', 'MUG-1' );
+		\WC_Doubles::add_product( 12, 'Tea', '2.50', 'TEA-1' );
+	}
+
+	/** The sequence of WOOCOMMERCE-FACTS "order created by code". */
+	private function create_order( array $props = array() ) {
+		$order = wc_create_order(
+			array_merge(
+				array(
+					'billing_email'      => 'Ann@Example.COM',
+					'billing_first_name' => 'Ann',
+					'billing_last_name'  => 'Lee',
+					'payment_method'     => 'stripe',
+					'created_via'        => 'checkout',
+				),
+				$props
+			)
+		);
+		$order->add_item( new \WC_Order_Item_Product( array( 'product_id' => 11, 'name' => 'Mug', 'quantity' => 2, 'subtotal' => '20.00', 'total' => '20.00' ) ) );
+		$order->add_item( new \WC_Order_Item_Product( array( 'product_id' => 12, 'name' => 'Tea', 'quantity' => 2, 'subtotal' => '5.00', 'total' => '5.00' ) ) );
+		$order->calculate_totals();
+		return $order;
+	}
+
+	public function test_a_paid_order_is_recorded_once_as_a_snapshot_of_how_the_request_left_it(): void {
+		$order = $this->create_order();
+		$order->payment_complete( 'txn_1' );
+		$this->end_request();
+
+		$events = $this->queued_of( 'order.updated' );
+		$this->assertCount( 1, $events );
+		$data = $events[0]['data'];
+		$this->assertSame( 'woocommerce', $events[0]['source'] );
+		$this->assertSame( (string) $order->get_id(), $data['id'] );
+		$this->assertSame( 'processing', $data['status'] );
+		$this->assertSame( '25.00', $data['total'] );
+		$this->assertSame( '25.00', $data['subtotal'] );
+		$this->assertNotNull( $data['paid_at'] );
+		$this->assertSame( 'ann@example.com', $events[0]['contact']['email'] );
+		$this->assertSame( array( '11', 'MUG-1', 2, '10.00', '20.00' ), array( $data['items'][0]['product_id'], $data['items'][0]['sku'], $data['items'][0]['quantity'], $data['items'][0]['price'], $data['items'][0]['total'] ) );
+		$this->assertMatchesRegularExpression( '/^[0-9a-f-]{36}$/', $events[0]['id'] );
+	}
+
+	public function test_an_order_that_is_still_an_empty_shell_records_nothing(): void {
+		wc_create_order();
+		$this->assertSame( 0, $this->end_request() );
+	}
+
+	public function test_the_shoppers_request_makes_no_network_call_and_schedules_delivery(): void {
+		$this->create_order()->payment_complete();
+		$this->end_request();
+		$this->assertSame( array(), FakeService::$requests );
+		$this->assertNotFalse( wp_next_scheduled( Scheduler::DELIVER ) );
+	}
+
+	public function test_an_offline_payment_counts_as_paid_when_the_order_becomes_processing(): void {
+		$order = $this->create_order( array( 'payment_method' => 'cod' ) );
+		$order->update_status( 'processing' );
+		$this->end_request();
+		$data = $this->queued_of( 'order.updated' )[0]['data'];
+		$this->assertSame( 'processing', $data['status'] );
+		$this->assertNotNull( $data['paid_at'] );
+	}
+
+	public function test_order_attribution_saved_after_the_order_was_created_is_in_the_snapshot(): void {
+		$order = $this->create_order();
+		$order->update_meta_data( '_wc_order_attribution_source_type', 'utm' );
+		$order->update_meta_data( '_wc_order_attribution_utm_source', 'newsletter' );
+		$order->update_meta_data( '_wc_order_attribution_utm_medium', 'email' );
+		$order->update_meta_data( '_wc_order_attribution_device_type', 'Mobile' );
+		$order->payment_complete();
+		$this->end_request();
+		$data = $this->queued_of( 'order.updated' )[0]['data'];
+		$this->assertSame( 'newsletter', $data['attribution']['utm_source'] );
+		$this->assertSame( 'utm', $data['attribution']['source_type'] );
+		$this->assertSame( 'Mobile', $data['device'] );
+	}
+
+	public function test_block_checkout_ties_the_order_to_the_shoppers_cart(): void {
+		$token = Plugin()->get( 'woocommerce' )->cart_token();
+		$order = $this->create_order( array( 'status' => 'checkout-draft' ) );
+		do_action( 'woocommerce_store_api_checkout_order_processed', $order );
+		$order->update_status( 'pending' );
+		$order->update_status( 'processing' );
+		$this->end_request();
+		$events = $this->queued_of( 'order.updated' );
+		$this->assertCount( 1, $events );
+		$this->assertSame( $token, $events[0]['data']['cart_token'] );
+	}
+
+	public function test_classic_checkout_ties_the_order_to_the_shoppers_cart(): void {
+		$token = Plugin()->get( 'woocommerce' )->cart_token();
+		$order = $this->create_order();
+		do_action( 'woocommerce_checkout_order_created', $order );
+		do_action( 'woocommerce_checkout_order_processed', $order->get_id(), array( 'billing_email' => 'ann@example.com' ), $order );
+		$this->end_request();
+		$this->assertSame( $token, $this->queued_of( 'order.updated' )[0]['data']['cart_token'] );
+	}
+
+	public function test_a_refund_is_recorded_with_its_amount_and_the_order_is_snapshotted_again(): void {
+		$order = $this->create_order();
+		$order->payment_complete();
+		$order->update_status( 'completed' );
+		$this->end_request();
+		$refund = wc_create_refund( array( 'order_id' => $order->get_id(), 'amount' => 5, 'reason' => 'Broken' ) );
+		$this->end_request();
+
+		$refunds = $this->queued_of( 'order.refunded' );
+		$this->assertCount( 1, $refunds );
+		$this->assertSame( array( (string) $order->get_id(), (string) $refund->get_id(), '5.00', 'Broken' ), array( $refunds[0]['data']['order_id'], $refunds[0]['data']['refund_id'], $refunds[0]['data']['amount'], $refunds[0]['data']['reason'] ) );
+		$this->assertCount( 2, $this->queued_of( 'order.updated' ) );
+		$this->assertSame( 'completed', $this->queued_of( 'order.updated' )[1]['data']['status'] );
+	}
+
+	public function test_trashing_or_deleting_an_order_records_order_deleted(): void {
+		$first  = $this->create_order();
+		$second = $this->create_order();
+		$this->end_request();
+		$first->delete();
+		$second->delete( true );
+		$this->end_request();
+		$deleted = array_column( array_column( $this->queued_of( 'order.deleted' ), 'data' ), 'order_id' );
+		$this->assertSame( array( (string) $first->get_id(), (string) $second->get_id() ), $deleted );
+	}
+
+	/** @dataProvider statuses */
+	public function test_woocommerce_statuses_map_onto_the_normalised_ones( $woo, $normalised ): void {
+		$this->assertSame( $normalised, Source_WooCommerce::normalise_status( $woo ) );
+	}
+
+	public function statuses(): array {
+		return array(
+			array( 'pending', 'pending' ),
+			array( 'on-hold', 'on_hold' ),
+			array( 'processing', 'processing' ),
+			array( 'completed', 'completed' ),
+			array( 'cancelled', 'cancelled' ),
+			array( 'refunded', 'refunded' ),
+			array( 'failed', 'failed' ),
+			array( 'checkout-draft', 'draft' ),
+			array( 'wc-completed', 'completed' ),
+			array( 'awaiting-shipment', 'pending' ),
+		);
+	}
+
+	public function test_a_custom_status_woocommerce_counts_as_paid_maps_to_processing(): void {
+		$paid = static function ( $statuses ) {
+			$statuses[] = 'shipped';
+			return $statuses;
+		};
+		add_filter( 'woocommerce_order_is_paid_statuses', $paid );
+		$this->assertSame( 'processing', Source_WooCommerce::normalise_status( 'shipped' ) );
+		remove_filter( 'woocommerce_order_is_paid_statuses', $paid );
+	}
+
+	public function test_hpos_compatibility_is_declared_in_before_woocommerce_init(): void {
+		do_action( 'before_woocommerce_init', '' );
+		$this->assertTrue( \Automattic\WooCommerce\Utilities\FeaturesUtil::$declared['custom_order_tables'][ SALES_COMPANION_FILE ] );
+	}
+
+	public function test_a_subscription_renewal_records_the_renewal_order_and_the_subscription(): void {
+		$subscription = $this->create_order( array( 'status' => 'active' ) );
+		$renewal      = $this->create_order( array( 'parent_id' => $subscription->get_id() ) );
+		$this->end_request();
+		Plugin()->get( 'outbox' )->truncate();
+		$renewal->payment_complete();
+		do_action( 'woocommerce_subscription_renewal_payment_complete', $subscription, $renewal );
+		$this->end_request();
+		$this->assertSame( (string) $renewal->get_id(), $this->queued_of( 'order.updated' )[0]['data']['id'] );
+		$sub = $this->queued_of( 'subscription.updated' )[0];
+		$this->assertSame( array( (string) $subscription->get_id(), 'subscription', 'active', '11' ), array( $sub['data']['id'], $sub['data']['kind'], $sub['data']['status'], $sub['data']['product_id'] ) );
+		$this->assertSame( 'ann@example.com', $sub['contact']['email'] );
+	}
+}

@@ -73,48 +73,105 @@ def group_summary(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike,
                   weights: ArrayLike | None = None) -> Summary:
     """Collapse identical (x, t_x, T) rows into one row with summed weights."""
     s = validate_summary(frequency, recency, age, weights)
-    rows = np.stack([s.frequency, s.recency, s.age], axis=1)
-    unique, inverse = np.unique(rows, axis=0, return_inverse=True)
-    w = np.bincount(inverse.ravel(), weights=s.weights, minlength=len(unique)).astype(float)
-    return Summary(unique[:, 0].copy(), unique[:, 1].copy(), unique[:, 2].copy(), w)
+    order = np.lexsort((s.age, s.recency, s.frequency))
+    x, t_x, big_t = s.frequency[order], s.recency[order], s.age[order]
+    new_row = np.ones(x.size, dtype=bool)
+    new_row[1:] = (np.diff(x) != 0) | (np.diff(t_x) != 0) | (np.diff(big_t) != 0)
+    starts = np.flatnonzero(new_row)
+    w = np.add.reduceat(s.weights[order], starts) if starts.size else s.weights[:0]
+    return Summary(x[starts], t_x[starts], big_t[starts], w.astype(float))
 
 
-def _terms(params: FloatArray, s: Summary) -> tuple[FloatArray, ...]:
-    r, alpha, a, b = params
+@dataclass(frozen=True)
+class _Prepared:
+    """A summary split into its distinct x, t_x and T values plus per-row indices.
+
+    Special functions then run on the ~100 distinct frequencies and the sums over all rows
+    on the few hundred distinct ages; per row, only repeat customers need arithmetic.
+    """
+
+    x_values: FloatArray
+    x_weight: FloatArray  # total weight per distinct x
+    age_values: FloatArray
+    age_weight: FloatArray  # total weight per distinct T
+    age_weight_x: FloatArray  # total weight * x per distinct T
+    recency_values: FloatArray
+    # repeat rows only (x > 0):
+    x: FloatArray
+    w: FloatArray
+    x_index: NDArray[np.intp]
+    age_index: NDArray[np.intp]
+    recency_index: NDArray[np.intp]
+
+
+def _prepare(s: Summary) -> _Prepared:
+    x_values, x_index = np.unique(s.frequency, return_inverse=True)
+    age_values, age_index = np.unique(s.age, return_inverse=True)
+    recency_values, recency_index = np.unique(s.recency, return_inverse=True)
+    per_x = np.bincount(x_index, weights=s.weights, minlength=x_values.size)
+    per_age = np.bincount(age_index, weights=s.weights, minlength=age_values.size)
+    per_age_x = np.bincount(age_index, weights=s.weights * s.frequency, minlength=age_values.size)
+    rep = s.frequency > 0
+    return _Prepared(x_values, per_x, age_values, per_age, per_age_x, recency_values,
+                     s.frequency[rep], s.weights[rep], x_index[rep], age_index[rep],
+                     recency_index[rep])
+
+
+def individual_log_likelihood(params: ArrayLike, s: Summary) -> FloatArray:
+    """Log-likelihood of each row of ``s`` (FHL 2005, eq. 6, in log space)."""
+    r, alpha, a, b = np.asarray(params, dtype=float)
     x, t_x, big_t = s.frequency, s.recency, s.age
-    has_repeat = x > 0
     a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
     a2 = (special.gammaln(a + b) + special.gammaln(b + x)
           - special.gammaln(b) - special.gammaln(a + b + x))
     a3 = -(r + x) * np.log(alpha + big_t)
     with np.errstate(divide="ignore", invalid="ignore"):
         a4 = np.log(a) - np.log(b + x - 1.0) - (r + x) * np.log(alpha + t_x)
-    a4 = np.where(has_repeat, a4, -np.inf)
-    return a1, a2, a3, a4
+    return a1 + a2 + np.logaddexp(a3, np.where(x > 0, a4, -np.inf))
 
 
-def individual_log_likelihood(params: ArrayLike, s: Summary) -> FloatArray:
-    a1, a2, a3, a4 = _terms(np.asarray(params, dtype=float), s)
-    return a1 + a2 + np.logaddexp(a3, a4)
+def _dot(u: FloatArray, v: FloatArray) -> float:
+    """Inner product of two long vectors without BLAS.
+
+    A multi-threaded BLAS dot on 100k elements costs more in thread wake-ups than it saves,
+    badly so on a busy machine; einsum's single-threaded loop is steady.
+    """
+    return float(np.einsum("i,i->", u, v))
 
 
-def _negative_ll_and_gradient(log_params: FloatArray, s: Summary) -> tuple[float, FloatArray]:
+def _negative_ll_and_gradient(log_params: FloatArray, d: _Prepared) -> tuple[float, FloatArray]:
+    """Negative log-likelihood and its gradient in log-parameters (for the optimizer).
+
+    Per row, log L = A1 + A2 - (r+x) log(alpha+T) + softplus(D) where, for repeat customers,
+    D = log a - log(b+x-1) + (r+x) (log(alpha+T) - log(alpha+t_x)) is the log-odds of the
+    "dropped out right after the last purchase" branch (D = -inf for x = 0).
+    """
     params = np.exp(log_params)
     r, alpha, a, b = params
-    x, t_x, big_t, w = s.frequency, s.recency, s.age, s.weights
-    a1, a2, a3, a4 = _terms(params, s)
-    lse = np.logaddexp(a3, a4)
-    s3 = np.exp(a3 - lse)
-    s4 = 1.0 - s3
-    psi = special.digamma
-    d_r = psi(r + x) - psi(r) + np.log(alpha) - s3 * np.log(alpha + big_t) - s4 * np.log(alpha + t_x)
-    d_alpha = r / alpha - (r + x) * (s3 / (alpha + big_t) + s4 / (alpha + t_x))
-    d_a = psi(a + b) - psi(a + b + x) + s4 / a
-    with np.errstate(divide="ignore"):
-        d_b_last = np.where(x > 0, s4 / np.maximum(b + x - 1.0, 1e-300), 0.0)
-    d_b = psi(a + b) + psi(b + x) - psi(b) - psi(a + b + x) - d_b_last
-    grad = np.array([w @ d_r, w @ d_alpha, w @ d_a, w @ d_b]) * params
-    return -float(w @ (a1 + a2 + lse)), -grad
+    ux, psi, gammaln = d.x_values, special.digamma, special.gammaln
+    log_age_k = np.log(alpha + d.age_values)
+    inv_age_k = 1.0 / (alpha + d.age_values)
+    log_rec_k = np.log(alpha + d.recency_values)
+    inv_bx1 = 1.0 / np.maximum(b + ux - 1.0, 1e-300)
+    rx = r + d.x
+    log_gap = log_age_k[d.age_index] - log_rec_k[d.recency_index]  # >= 0
+    odds = (np.log(a) + np.log(inv_bx1))[d.x_index] + rx * log_gap
+    softplus = np.maximum(odds, 0.0) + np.log1p(np.exp(-np.abs(odds)))
+    ws4 = d.w * np.exp(odds - softplus)  # weight x P(dropped-out branch | row)
+    per_x = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + gammaln(a + b)
+             + gammaln(b + ux) - gammaln(b) - gammaln(a + b + ux))
+    age_mass = r * d.age_weight + d.age_weight_x  # sum of w (r + x) per distinct T
+    ll = d.x_weight @ per_x - age_mass @ log_age_k + _dot(d.w, softplus)
+    inv_gap = (1.0 / (alpha + d.recency_values))[d.recency_index] - inv_age_k[d.age_index]
+    grad = np.array([
+        d.x_weight @ (psi(r + ux) - psi(r) + np.log(alpha)) - d.age_weight @ log_age_k
+        + _dot(ws4, log_gap),
+        d.x_weight.sum() * r / alpha - age_mass @ inv_age_k - _dot(ws4 * rx, inv_gap),
+        d.x_weight @ (psi(a + b) - psi(a + b + ux)) + ws4.sum() / a,
+        d.x_weight @ (psi(a + b) + psi(b + ux) - psi(b) - psi(a + b + ux))
+        - _dot(ws4, inv_bx1[d.x_index]),
+    ])
+    return -float(ll), -grad * params
 
 
 def fit_bgnbd(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike,
@@ -127,8 +184,8 @@ def fit_bgnbd(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike,
     scale = max(float(np.average(s.age, weights=s.weights)), 1e-9)
     start = np.log(np.array([1.0, scale, 1.0, 1.0]))
     result = optimize.minimize(
-        _negative_ll_and_gradient, start, args=(s,), jac=True, method="L-BFGS-B",
-        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4, options={"maxiter": max_iter, "gtol": 1e-7},
+        _negative_ll_and_gradient, start, args=(_prepare(s),), jac=True, method="SLSQP",
+        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4, options={"maxiter": max_iter, "ftol": 1e-10},
     )
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
     converged, message = _judge(result)

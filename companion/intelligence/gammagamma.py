@@ -11,7 +11,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
-from companion.intelligence.bgnbd import BgNbdFit, FitError, conditional_expected_purchases
+from companion.intelligence.bgnbd import (
+    BgNbdFit,
+    FitError,
+    _dot,
+    conditional_expected_purchases,
+)
 
 FloatArray = NDArray[np.float64]
 # Spend is divided by its mean before fitting (currency-free), so one box suits every store:
@@ -52,20 +57,48 @@ def _repeat_customers(frequency: ArrayLike, monetary: ArrayLike,
     return x[keep], m[keep], w[keep]
 
 
-def _negative_ll_and_gradient(log_params: FloatArray, x: FloatArray, m: FloatArray,
-                              w: FloatArray) -> tuple[float, FloatArray]:
+@dataclass(frozen=True)
+class _Prepared:
+    """Repeat customers with every parameter-free sum computed once."""
+
+    x: FloatArray
+    m: FloatArray
+    w: FloatArray
+    x_values: FloatArray
+    x_weight: FloatArray  # total weight per distinct x
+    wx: FloatArray  # w * x per row
+    sum_w: float
+    sum_wx_log_mx: float  # sum w x (log m + log x)
+    sum_w_log_m: float
+
+
+def _prepare(x: FloatArray, m: FloatArray, w: FloatArray) -> _Prepared:
+    x_values, x_index = np.unique(x, return_inverse=True)
+    x_weight = np.bincount(x_index, weights=w, minlength=x_values.size)
+    wx = w * x
+    return _Prepared(x, m, w, x_values, x_weight, wx, float(w.sum()),
+                     _dot(wx, np.log(m) + np.log(x)), _dot(w, np.log(m)))
+
+
+def _negative_ll_and_gradient(log_params: FloatArray,
+                              d: _Prepared) -> tuple[float, FloatArray]:
+    """Negative log-likelihood (FHL, Hardie 2013 note, eq. 4) and gradient in log-parameters.
+
+    Gamma functions run on the distinct frequencies only; per row there is one log.
+    """
     params = np.exp(log_params)
     p, q, g = params
-    px = p * x
-    log_gmx = np.log(g + m * x)
-    ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(g)
-          + (px - 1.0) * np.log(m) + px * np.log(x) - (px + q) * log_gmx)
-    psi = special.digamma
-    d_p = x * (psi(px + q) - psi(px) + np.log(m) + np.log(x) - log_gmx)
-    d_q = psi(px + q) - psi(q) + np.log(g) - log_gmx
-    d_g = q / g - (px + q) / (g + m * x)
-    grad = np.array([w @ d_p, w @ d_q, w @ d_g]) * params
-    return -float(w @ ll), -grad
+    px = p * d.x_values
+    psi, gammaln = special.digamma, special.gammaln
+    u = g + d.m * d.x
+    log_u = np.log(u)
+    wx_log_u, w_log_u = _dot(d.wx, log_u), _dot(d.w, log_u)
+    ll = (d.x_weight @ (gammaln(px + q) - gammaln(px)) + d.sum_w * (q * np.log(g) - gammaln(q))
+          + p * d.sum_wx_log_mx - d.sum_w_log_m - p * wx_log_u - q * w_log_u)
+    d_p = d.x_weight @ (d.x_values * (psi(px + q) - psi(px))) + d.sum_wx_log_mx - wx_log_u
+    d_q = d.x_weight @ psi(px + q) - d.sum_w * psi(q) + d.sum_w * np.log(g) - w_log_u
+    d_g = d.sum_w * q / g - _dot(p * d.wx + q * d.w, 1.0 / u)
+    return -float(ll), -np.array([d_p, d_q, d_g]) * params
 
 
 def fit_gamma_gamma(frequency: ArrayLike, monetary: ArrayLike,
@@ -77,9 +110,10 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary: ArrayLike,
     x, m, w = _repeat_customers(frequency, monetary, weights)
     unit = float(np.average(m, weights=w))
     result = optimize.minimize(
-        _negative_ll_and_gradient, np.log([1.0, 2.0, 1.0]), args=(x, m / unit, w), jac=True,
-        method="L-BFGS-B",
-        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3, options={"maxiter": max_iter, "gtol": 1e-8},
+        _negative_ll_and_gradient, np.log([1.0, 2.0, 1.0]), args=(_prepare(x, m / unit, w),),
+        jac=True,
+        method="SLSQP",
+        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3, options={"maxiter": max_iter, "ftol": 1e-10},
     )
     p, q, g = (float(v) for v in np.exp(result.x))
     g *= unit

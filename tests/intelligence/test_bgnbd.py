@@ -65,18 +65,33 @@ def test_grouped_rows_with_weights_fit_exactly_like_the_raw_rows() -> None:
 
 
 def test_analytic_gradient_matches_finite_differences() -> None:
-    from companion.intelligence.bgnbd import _negative_ll_and_gradient
+    from companion.intelligence.bgnbd import _negative_ll_and_gradient, _prepare
 
     d = customers_summary()
     s = group_summary(d["frequency"], d["recency"], d["T"])
     point = np.log([0.3, 5.0, 0.9, 2.0])
-    _, grad = _negative_ll_and_gradient(point, s)
+    prepared = _prepare(s)
+    _, grad = _negative_ll_and_gradient(point, prepared)
     for k in range(4):
         step = np.zeros(4)
         step[k] = 1e-6
-        up, _ = _negative_ll_and_gradient(point + step, s)
-        down, _ = _negative_ll_and_gradient(point - step, s)
+        up, _ = _negative_ll_and_gradient(point + step, prepared)
+        down, _ = _negative_ll_and_gradient(point - step, prepared)
         assert grad[k] == pytest.approx((up - down) / 2e-6, rel=1e-5)
+
+
+def test_the_fast_likelihood_equals_the_sum_of_per_customer_likelihoods() -> None:
+    from companion.intelligence.bgnbd import (
+        _negative_ll_and_gradient,
+        _prepare,
+        individual_log_likelihood,
+    )
+
+    d = customers_summary()
+    s = group_summary(d["frequency"], d["recency"], d["T"])
+    params = np.array([0.3, 5.0, 0.9, 2.0])
+    fast, _ = _negative_ll_and_gradient(np.log(params), _prepare(s))
+    assert -fast == pytest.approx(float(s.weights @ individual_log_likelihood(params, s)))
 
 
 def test_p_alive_is_one_without_repeat_purchases_and_falls_with_silence(cdnow_fit: BgNbdFit) -> None:

@@ -53,7 +53,8 @@ def simulate_customers(n: int, rng: np.random.Generator) -> dict[str, np.ndarray
         active = buyers[rng.random(buyers.size) >= dropout[buyers]]
     t_x = np.round(t_x)  # whole days, as the service stores them
     nu = rng.gamma(TRUE["q"], 1.0 / TRUE["gamma"], n)
-    spend = np.where(x > 0, rng.gamma(TRUE["p"] * np.maximum(x, 1), 1.0) / (nu * np.maximum(x, 1)), 0)
+    bought = np.maximum(x, 1)  # mean of x Gamma(p, nu) spends is Gamma(p x, nu x)
+    spend = np.where(x > 0, rng.gamma(TRUE["p"] * bought, 1.0) / (nu * bought), 0.0)
     return {"x": x, "t_x": t_x, "T": age, "spend": np.round(spend, 2)}
 
 
@@ -134,9 +135,10 @@ def lifetimes_python() -> Path | None:
                  [str(python), "-m", "pip", "install", "-q", "lifetimes", "pandas<3",
                   "setuptools<81"]]
         for step in steps:
-            if subprocess.run(step, capture_output=True, text=True).returncode != 0:
+            if subprocess.run(step, check=False, capture_output=True, text=True).returncode != 0:
                 return None
-    check = subprocess.run([str(python), "-c", "import lifetimes"], capture_output=True)
+    check = subprocess.run([str(python), "-c", "import lifetimes"], check=False,
+                           capture_output=True)
     return python if check.returncode == 0 else None
 
 
@@ -150,7 +152,7 @@ def run_lifetimes(c: dict[str, np.ndarray], report: dict[str, float]) -> None:
         rows = np.column_stack([c["x"], c["t_x"], c["T"], c["spend"]])
         np.savetxt(csv, rows, delimiter=",", header="x,t_x,T,spend", comments="", fmt="%.2f")
         done = subprocess.run([str(python), "-c", LIFETIMES_SCRIPT, str(csv)],
-                              capture_output=True, text=True, timeout=1800)
+                              check=False, capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
         print(f"  NOTE: lifetimes failed, comparison skipped:\n{done.stderr[-800:]}")
         return

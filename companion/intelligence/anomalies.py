@@ -181,7 +181,8 @@ def _incidents(y: FloatArray, baseline: FloatArray, z: FloatArray, big: NDArray[
 def _merged_runs(flags: NDArray[np.bool_], max_gap: int = 1) -> list[tuple[int, int]]:
     edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
     runs: list[tuple[int, int]] = []
-    for s, e in zip(np.flatnonzero(edges == 1).tolist(), (np.flatnonzero(edges == -1) - 1).tolist()):
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    for s, e in zip(starts.tolist(), ends.tolist()):
         if runs and s - runs[-1][1] - 1 <= max_gap:
             runs[-1] = (runs[-1][0], e)
         else:

@@ -108,9 +108,10 @@ def _prepare(s: Summary) -> _Prepared:
     x_values, x_index = np.unique(s.frequency, return_inverse=True)
     age_values, age_index = np.unique(s.age, return_inverse=True)
     recency_values, recency_index = np.unique(s.recency, return_inverse=True)
-    per_x = np.bincount(x_index, weights=s.weights, minlength=x_values.size)
-    per_age = np.bincount(age_index, weights=s.weights, minlength=age_values.size)
-    per_age_x = np.bincount(age_index, weights=s.weights * s.frequency, minlength=age_values.size)
+    per_x = np.bincount(x_index, weights=s.weights, minlength=x_values.size).astype(float)
+    per_age = np.bincount(age_index, weights=s.weights, minlength=age_values.size).astype(float)
+    per_age_x = np.bincount(age_index, weights=s.weights * s.frequency,
+                            minlength=age_values.size).astype(float)
     rep = s.frequency > 0
     return _Prepared(x_values, per_x, age_values, per_age, per_age_x, recency_values,
                      s.frequency[rep], s.weights[rep], x_index[rep], age_index[rep],

@@ -74,7 +74,7 @@ class _Prepared:
 
 def _prepare(x: FloatArray, m: FloatArray, w: FloatArray) -> _Prepared:
     x_values, x_index = np.unique(x, return_inverse=True)
-    x_weight = np.bincount(x_index, weights=w, minlength=x_values.size)
+    x_weight = np.bincount(x_index, weights=w, minlength=x_values.size).astype(float)
     wx = w * x
     return _Prepared(x, m, w, x_values, x_weight, wx, float(w.sum()),
                      _dot(wx, np.log(m) + np.log(x)), _dot(w, np.log(m)))
@@ -120,7 +120,8 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary: ArrayLike,
     log_likelihood = -float(result.fun) - float(w.sum() * np.log(unit))  # density of m, not m/unit
     converged, message = True, "converged"
     if not np.isfinite(result.fun) or np.any(np.abs(result.x) >= _LOG_BOUND - 1e-6):
-        converged, message = False, "a parameter ran to its bound: spend does not identify the model"
+        converged = False
+        message = "a parameter ran to its bound: spend does not identify the model"
     elif not result.success:
         converged, message = False, f"optimizer stopped: {result.message}"
     return GammaGammaFit(p, q, g, log_likelihood, converged, message, int(np.rint(w.sum())))

@@ -44,7 +44,8 @@ def _paper_formula(fit: BgNbdFit, t: float, x: float, t_x: float, big_t: float) 
     hyp = special.hyp2f1(fit.r + x, fit.b + x, fit.a + fit.b + x - 1, z)
     head = (fit.a + fit.b + x - 1) / (fit.a - 1)
     body = 1 - ((fit.alpha + big_t) / (fit.alpha + big_t + t)) ** (fit.r + x) * hyp
-    odds = (x > 0) * fit.a / (fit.b + x - 1) * ((fit.alpha + big_t) / (fit.alpha + t_x)) ** (fit.r + x)
+    ratio = (fit.alpha + big_t) / (fit.alpha + t_x)
+    odds = (x > 0) * fit.a / (fit.b + x - 1) * ratio ** (fit.r + x)
     return head * body / (1 + odds)
 
 
@@ -94,7 +95,8 @@ def test_the_fast_likelihood_equals_the_sum_of_per_customer_likelihoods() -> Non
     assert -fast == pytest.approx(float(s.weights @ individual_log_likelihood(params, s)))
 
 
-def test_p_alive_is_one_without_repeat_purchases_and_falls_with_silence(cdnow_fit: BgNbdFit) -> None:
+def test_p_alive_is_one_without_repeat_purchases_and_falls_with_silence(
+        cdnow_fit: BgNbdFit) -> None:
     p = probability_alive(cdnow_fit, [0, 3, 3, 3], [0, 38, 20, 2], [38.86] * 4)
     assert p[0] == 1.0
     assert 1 > p[1] > p[2] > p[3] > 0

@@ -14,6 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
+from companion.intelligence.numeric import dot
+
 FloatArray = NDArray[np.float64]
 
 # Log-parameter box: exp(+-12) spans 6e-6 .. 1.6e5, far beyond any sensible fit. A solution on
@@ -131,15 +133,6 @@ def individual_log_likelihood(params: ArrayLike, s: Summary) -> FloatArray:
     return a1 + a2 + np.logaddexp(a3, np.where(x > 0, a4, -np.inf))
 
 
-def _dot(u: FloatArray, v: FloatArray) -> float:
-    """Inner product of two long vectors without BLAS.
-
-    A multi-threaded BLAS dot on 100k elements costs more in thread wake-ups than it saves,
-    badly so on a busy machine; einsum's single-threaded loop is steady.
-    """
-    return float(np.einsum("i,i->", u, v))
-
-
 def _negative_ll_and_gradient(log_params: FloatArray, d: _Prepared) -> tuple[float, FloatArray]:
     """Negative log-likelihood and its gradient in log-parameters (for the optimizer).
 
@@ -162,15 +155,15 @@ def _negative_ll_and_gradient(log_params: FloatArray, d: _Prepared) -> tuple[flo
     per_x = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + gammaln(a + b)
              + gammaln(b + ux) - gammaln(b) - gammaln(a + b + ux))
     age_mass = r * d.age_weight + d.age_weight_x  # sum of w (r + x) per distinct T
-    ll = d.x_weight @ per_x - age_mass @ log_age_k + _dot(d.w, softplus)
+    ll = d.x_weight @ per_x - age_mass @ log_age_k + dot(d.w, softplus)
     inv_gap = (1.0 / (alpha + d.recency_values))[d.recency_index] - inv_age_k[d.age_index]
     grad = np.array([
         d.x_weight @ (psi(r + ux) - psi(r) + np.log(alpha)) - d.age_weight @ log_age_k
-        + _dot(ws4, log_gap),
-        d.x_weight.sum() * r / alpha - age_mass @ inv_age_k - _dot(ws4 * rx, inv_gap),
+        + dot(ws4, log_gap),
+        d.x_weight.sum() * r / alpha - age_mass @ inv_age_k - dot(ws4 * rx, inv_gap),
         d.x_weight @ (psi(a + b) - psi(a + b + ux)) + ws4.sum() / a,
         d.x_weight @ (psi(a + b) + psi(b + ux) - psi(b) - psi(a + b + ux))
-        - _dot(ws4, inv_bx1[d.x_index]),
+        - dot(ws4, inv_bx1[d.x_index]),
     ])
     return -float(ll), -grad * params
 

@@ -11,12 +11,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
-from companion.intelligence.bgnbd import (
-    BgNbdFit,
-    FitError,
-    _dot,
-    conditional_expected_purchases,
-)
+from companion.intelligence.bgnbd import BgNbdFit, FitError, conditional_expected_purchases
+from companion.intelligence.numeric import dot
 
 FloatArray = NDArray[np.float64]
 # Spend is divided by its mean before fitting (currency-free), so one box suits every store:
@@ -77,7 +73,7 @@ def _prepare(x: FloatArray, m: FloatArray, w: FloatArray) -> _Prepared:
     x_weight = np.bincount(x_index, weights=w, minlength=x_values.size).astype(float)
     wx = w * x
     return _Prepared(x, m, w, x_values, x_weight, wx, float(w.sum()),
-                     _dot(wx, np.log(m) + np.log(x)), _dot(w, np.log(m)))
+                     dot(wx, np.log(m) + np.log(x)), dot(w, np.log(m)))
 
 
 def _negative_ll_and_gradient(log_params: FloatArray,
@@ -92,12 +88,12 @@ def _negative_ll_and_gradient(log_params: FloatArray,
     psi, gammaln = special.digamma, special.gammaln
     u = g + d.m * d.x
     log_u = np.log(u)
-    wx_log_u, w_log_u = _dot(d.wx, log_u), _dot(d.w, log_u)
+    wx_log_u, w_log_u = dot(d.wx, log_u), dot(d.w, log_u)
     ll = (d.x_weight @ (gammaln(px + q) - gammaln(px)) + d.sum_w * (q * np.log(g) - gammaln(q))
           + p * d.sum_wx_log_mx - d.sum_w_log_m - p * wx_log_u - q * w_log_u)
     d_p = d.x_weight @ (d.x_values * (psi(px + q) - psi(px))) + d.sum_wx_log_mx - wx_log_u
     d_q = d.x_weight @ psi(px + q) - d.sum_w * psi(q) + d.sum_w * np.log(g) - w_log_u
-    d_g = d.sum_w * q / g - _dot(p * d.wx + q * d.w, 1.0 / u)
+    d_g = d.sum_w * q / g - dot(p * d.wx + q * d.w, 1.0 / u)
     return -float(ll), -np.array([d_p, d_q, d_g]) * params
 
 
@@ -137,7 +133,7 @@ def conditional_expected_spend(fit: GammaGammaFit, frequency: ArrayLike,
     """
     fit.require_converged()
     x = np.asarray(frequency, dtype=float)
-    m = np.where(x > 0, np.asarray(monetary, dtype=float), 0.0)
+    m = np.where(x > 0, np.maximum(np.asarray(monetary, dtype=float), 0.0), 0.0)  # refunds
     return fit.p * (fit.gamma + m * x) / (fit.p * x + fit.q - 1.0)
 
 

@@ -158,3 +158,44 @@ def test_a_fit_that_stopped_early_is_reported_and_refuses_to_predict() -> None:
     assert not fit.converged and "optimizer stopped" in fit.message
     with pytest.raises(FitError, match="did not converge"):
         probability_alive(fit, [1], [1.0], [2.0])
+
+
+def simulate(n: int, r: float, alpha: float, a: float, b: float,
+             seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Customers drawn from the BG/NBD story itself: Poisson buying, dropout after purchases."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(30, 731, n).astype(float)
+    rate, dropout = rng.gamma(r, 1.0 / alpha, n), rng.beta(a, b, n)
+    x, t_x, clock, active = np.zeros(n), np.zeros(n), np.zeros(n), np.arange(n)
+    while active.size:
+        clock[active] += rng.exponential(1.0, active.size) / rate[active]
+        buyers = active[clock[active] <= age[active]]
+        x[buyers] += 1
+        t_x[buyers] = clock[buyers]
+        active = buyers[rng.random(buyers.size) >= dropout[buyers]]
+    return x, np.round(t_x), age
+
+
+def test_the_fit_recovers_the_parameters_a_store_was_simulated_from() -> None:
+    fit = fit_bgnbd(*simulate(30_000, r=0.7, alpha=25.0, a=0.9, b=3.5, seed=4))
+    assert fit.converged
+    assert fit.r == pytest.approx(0.7, rel=0.08)
+    assert fit.alpha == pytest.approx(25.0, rel=0.1)
+    assert fit.a == pytest.approx(0.9, rel=0.15)
+    assert fit.b == pytest.approx(3.5, rel=0.2)
+
+
+def test_a_few_extreme_buyers_do_not_break_the_fit() -> None:
+    d = customers_summary()
+    x = np.append(d["frequency"], [5000, 20000])
+    t_x = np.append(d["recency"], [38.0, 38.86])
+    big_t = np.append(d["T"], [38.86, 38.86])
+    fit = fit_bgnbd(x, t_x, big_t)
+    assert fit.converged
+    assert np.isfinite([fit.r, fit.alpha, fit.a, fit.b, fit.log_likelihood]).all()
+    assert np.all(np.isfinite(conditional_expected_purchases(fit, 52, x, t_x, big_t)))
+
+
+def test_identical_customers_alone_do_not_identify_the_model() -> None:
+    fit = fit_bgnbd(np.full(100, 3), np.full(100, 10.0), np.full(100, 20.0))
+    assert not fit.converged and "do not identify" in fit.message

@@ -145,7 +145,14 @@ class Client {
 		if ( ! $words['ok'] ) {
 			return $words;
 		}
-		$read  = $this->api( 'GET', 'flows', null, 5 );
+		// The site exists (the signed call proved it), so a 404 here means the token is wrong.
+		$read = $this->api( 'GET', 'contacts?page=1', null, 5 );
+		if ( 404 === $read['status'] || 401 === $read['status'] ) {
+			return array(
+				'ok'      => false,
+				'message' => $words['message'] . ' ' . __( 'API token: refused; paste the token printed by `companion sites add`.', 'sales-companion' ),
+			);
+		}
 		$token = self::explain( $read, __( 'API token: accepted.', 'sales-companion' ) );
 		return array(
 			'ok'      => $token['ok'],

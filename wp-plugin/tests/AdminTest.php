@@ -1,0 +1,190 @@
+<?php
+/**
+ * The settings page: sanitised settings, secrets never shown, guarded actions.
+ *
+ * @package SalesCompanion\Tests
+ */
+
+namespace SalesCompanion\Tests;
+
+use SalesCompanion\Admin;
+use SalesCompanion\Settings;
+
+final class AdminTest extends TestCase {
+
+	/** @var int */
+	private static $admin_id;
+
+	/** @var int */
+	private static $editor_id;
+
+	public static function setUpBeforeClass(): void {
+		require_once ABSPATH . 'wp-admin/includes/template.php';
+		self::$admin_id  = self::user( 'sc_admin', 'administrator' );
+		self::$editor_id = self::user( 'sc_editor', 'editor' );
+	}
+
+	private static function user( $login, $role ) {
+		$user = get_user_by( 'login', $login );
+		return $user ? $user->ID : wp_insert_user( array( 'user_login' => $login, 'user_pass' => wp_generate_password(), 'role' => $role, 'user_email' => $login . '@shop.test' ) );
+	}
+
+	protected function setUp(): void {
+		parent::setUp();
+		add_filter( 'wp_die_handler', array( $this, 'die_handler' ) );
+		add_filter( 'wp_redirect', array( $this, 'stop_redirect' ) );
+	}
+
+	protected function tearDown(): void {
+		remove_filter( 'wp_die_handler', array( $this, 'die_handler' ) );
+		remove_filter( 'wp_redirect', array( $this, 'stop_redirect' ) );
+		$_REQUEST = array();
+		parent::tearDown();
+	}
+
+	public function die_handler() {
+		return static function ( $message ) {
+			throw new \RuntimeException( 'died: ' . ( is_string( $message ) ? $message : 'wp_die' ) );
+		};
+	}
+
+	public function stop_redirect( $location ) {
+		throw new \RuntimeException( 'redirect: ' . $location );
+	}
+
+	/** Calls an admin-post handler and returns how it ended. */
+	private function post( $method, $nonce_action = null ) {
+		if ( null !== $nonce_action ) {
+			$_REQUEST['_wpnonce'] = wp_create_nonce( $nonce_action );
+		}
+		try {
+			Plugin()->get( 'admin' )->$method();
+		} catch ( \RuntimeException $e ) {
+			return $e->getMessage();
+		}
+		return 'returned';
+	}
+
+	private function notice() {
+		return get_transient( Admin::NOTICE . get_current_user_id() );
+	}
+
+	public function test_a_blank_secret_keeps_the_saved_one_and_a_new_one_replaces_it(): void {
+		$settings = Plugin()->get( 'settings' );
+		$kept     = $settings->sanitize( array( 'service_url' => 'https://c.example.com/', 'site_id' => 'site_1', 'secret' => '', 'api_token' => '' ) );
+		$this->assertSame( self::secret(), $kept['secret'] );
+		$this->assertSame( 'token_1', $kept['api_token'] );
+		$this->assertSame( 'https://c.example.com', $kept['service_url'] );
+		$new = $settings->sanitize( array( 'secret' => " whsec_bmV3<script>\n", 'api_token' => 'tok_2' ) );
+		$this->assertSame( 'whsec_bmV3script', $new['secret'] );
+		$this->assertSame( 'tok_2', $new['api_token'] );
+	}
+
+	public function test_settings_are_sanitised_to_known_values(): void {
+		$clean = Plugin()->get( 'settings' )->sanitize(
+			array(
+				'site_id'      => '<b>site</b>',
+				'sources'      => array( 'edd', 'shopify' ),
+				'flows'        => array( 'abandoned_cart' => array( 'enabled' => '1', 'delay_hours' => '99999' ), 'spam' => array( 'enabled' => '1' ) ),
+				'sender_email' => 'not an email',
+				'track_views'  => '1',
+			)
+		);
+		$this->assertSame( 'site', $clean['site_id'] );
+		$this->assertSame( array( 'edd' ), $clean['sources'] );
+		$this->assertSame( array( 'enabled' => true, 'delay_hours' => 8760 ), $clean['flows']['abandoned_cart'] );
+		$this->assertFalse( $clean['flows']['post_purchase']['enabled'] );
+		$this->assertArrayNotHasKey( 'spam', $clean['flows'] );
+		$this->assertSame( '', $clean['sender_email'] );
+		$this->assertTrue( $clean['track_views'] );
+		$this->assertFalse( $clean['track_carts'] );
+	}
+
+	public function test_the_page_shows_the_status_but_never_the_secret_or_the_token(): void {
+		wp_set_current_user( self::$admin_id );
+		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/' ) );
+		ob_start();
+		Plugin()->get( 'admin' )->render();
+		$html = ob_get_clean();
+		$this->assertStringContainsString( 'Events waiting', $html );
+		$this->assertStringContainsString( 'Retry now', $html );
+		$this->assertStringContainsString( 'whsec_', $html );
+		$this->assertStringNotContainsString( base64_encode( self::KEY ), $html );
+		$this->assertStringNotContainsString( 'token_1', $html );
+	}
+
+	public function test_the_page_prints_nothing_for_users_who_may_not_manage_options(): void {
+		wp_set_current_user( self::$editor_id );
+		ob_start();
+		Plugin()->get( 'admin' )->render();
+		$this->assertSame( '', ob_get_clean() );
+	}
+
+	public function test_actions_refuse_users_without_manage_options(): void {
+		wp_set_current_user( self::$editor_id );
+		$this->assertStringStartsWith( 'died: You are not allowed', $this->post( 'handle_retry', 'sales_companion_retry' ) );
+	}
+
+	public function test_actions_refuse_a_missing_or_wrong_nonce(): void {
+		wp_set_current_user( self::$admin_id );
+		$_REQUEST['_wpnonce'] = wp_create_nonce( 'something_else' );
+		$this->assertStringStartsWith( 'died:', $this->post( 'handle_sync' ) );
+	}
+
+	public function test_test_connection_says_in_words_that_both_credentials_work(): void {
+		wp_set_current_user( self::$admin_id );
+		FakeService::$answers = array( array( 422, array( 'error' => 'Send {"events": [...]} with at least one event.' ) ), array( 200, array( 'contacts' => array() ) ) );
+		$this->assertSame( 'redirect: http://shop.test/wp-admin/options-general.php?page=sales-companion', $this->post( 'handle_test_connection', 'sales_companion_test' ) );
+		$this->assertTrue( $this->notice()['ok'] );
+		$this->assertStringContainsString( 'accepted our signature', $this->notice()['message'] );
+		$this->assertStringContainsString( 'API token: accepted', $this->notice()['message'] );
+	}
+
+	public function test_test_connection_explains_a_wrong_secret_or_an_unreachable_service(): void {
+		wp_set_current_user( self::$admin_id );
+		FakeService::$answers = array( array( 401, array( 'error' => 'bad signature' ) ) );
+		$this->post( 'handle_test_connection', 'sales_companion_test' );
+		$this->assertStringContainsString( 'check the secret', $this->notice()['message'] );
+		FakeService::$answers = array( new \WP_Error( 'http_request_failed', 'Connection refused' ) );
+		$this->post( 'handle_test_connection', 'sales_companion_test' );
+		$this->assertFalse( $this->notice()['ok'] );
+		$this->assertStringContainsString( 'Could not reach the service: Connection refused', $this->notice()['message'] );
+	}
+
+	public function test_changed_flow_settings_are_pushed_to_the_service(): void {
+		wp_set_current_user( self::$admin_id );
+		FakeService::$answers = array( array( 200, array( 'ok' => true ) ) );
+		$input                = array(
+			'sender_name'  => 'Shop',
+			'sender_email' => 'hello@shop.test',
+			'flows'        => array( 'abandoned_cart' => array( 'enabled' => '1', 'delay_hours' => '2' ) ),
+		);
+		update_option( Settings::OPTION, Plugin()->get( 'settings' )->sanitize( $input ) );
+		$request = end( FakeService::$requests );
+		$this->assertSame( 'PUT', $request['method'] );
+		$this->assertSame( 'http://companion.test/v1/sites/site_1/flows', $request['url'] );
+		$this->assertSame( 'Bearer token_1', $request['headers']['Authorization'] );
+		$body = json_decode( $request['body'], true );
+		$this->assertSame( array( 'name' => 'Shop', 'email' => 'hello@shop.test' ), $body['sender'] );
+		$this->assertSame( array( 'enabled' => true, 'delay_hours' => 2 ), $body['flows']['abandoned_cart'] );
+		$this->assertSame( array( 'enabled' => false, 'delay_hours' => 1 ), $body['flows']['post_purchase'] );
+	}
+
+	public function test_retry_now_redelivers_failed_events_and_reports_the_count(): void {
+		wp_set_current_user( self::$admin_id );
+		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/' ) );
+		FakeService::$answers = array( array( 422, array( 'error' => 'no' ) ), FakeService::accept_all() );
+		$this->deliver();
+		$this->post( 'handle_retry', 'sales_companion_retry' );
+		$this->assertSame( '1 event delivered.', $this->notice()['message'] );
+	}
+
+	public function test_the_settings_page_and_reports_are_in_the_menu_for_admins(): void {
+		global $submenu;
+		wp_set_current_user( self::$admin_id );
+		require_once ABSPATH . 'wp-admin/includes/plugin.php';
+		do_action( 'admin_menu' );
+		$this->assertContains( 'sales-companion', array_column( $submenu['options-general.php'], 2 ) );
+		$this->assertContains( 'sales-companion-reports', array_column( $submenu['sales-companion-reports'], 2 ) );
+	}
+}

@@ -138,3 +138,11 @@ def test_a_flat_noiseless_history_does_not_alert_on_pennies() -> None:
     flat = np.full(120, 1000.0)
     flat[-3:] = 1000.5
     assert detect_incidents(flat) == []
+
+
+def test_days_without_data_and_short_histories_raise_nothing() -> None:
+    gappy = np.full(100, 50.0)
+    gappy[50:57] = np.nan
+    assert detect_incidents(gappy) == []
+    assert detect_incidents([900.0, 5.0, 800.0]) == []  # under four weeks: no baseline yet
+    assert detect_rate_incidents([0] * 60, [0] * 60) == []  # no orders, no refund rate

@@ -71,3 +71,8 @@ def test_orders_with_one_product_count_in_the_denominator_only() -> None:
     result = bought_together([1, 1, 2, 3, 4], [5, 6, 5, 6, 7], min_count=1)
     assert len(result) == 1 and result.n_orders == 4
     assert result.support[0] == 0.25 and result.lift[0] == pytest.approx(1.0)
+
+
+def test_no_orders_or_single_item_orders_give_no_pairs() -> None:
+    assert len(bought_together([], [])) == 0
+    assert len(bought_together([1, 2, 3], [5, 5, 6], min_count=1)) == 0

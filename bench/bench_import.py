@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import resource
 import sys
 import tempfile
 import time
@@ -25,10 +24,10 @@ from typing import Any, overload
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "woocommerce")]
 
-from woo_data import documented_order  # noqa: E402
-from woo_fake_shop import KEY, SECRET, FakeShop  # noqa: E402
+from woo_data import documented_order
+from woo_fake_shop import KEY, SECRET, FakeShop
 
-from companion.woo_import import JsonFileCheckpoints, WooImporter  # noqa: E402
+from companion.woo_import import JsonFileCheckpoints, WooImporter
 
 FIRST_ID = 1000
 
@@ -37,11 +36,11 @@ class GeneratedOrders(Sequence[dict[str, Any]]):
     """n orders with ids 1000, 1002, ...; built when a page asks for them, never stored."""
 
     def __init__(self, count: int) -> None:
-        self.count = count
+        self.size = count
         self.template = json.dumps(documented_order())
 
     def __len__(self) -> int:
-        return self.count
+        return self.size
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...
@@ -51,7 +50,7 @@ class GeneratedOrders(Sequence[dict[str, Any]]):
 
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
-            return [self._order(i) for i in range(*index.indices(self.count))]
+            return [self._order(i) for i in range(*index.indices(self.size))]
         return self._order(index)
 
     def _order(self, n: int) -> dict[str, Any]:
@@ -104,9 +103,10 @@ class CountingSink:
                 self.rss[percent] = rss_mb()
 
 
-def rss_mb() -> float:
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory (VmRSS) or its high-water mark (VmHWM), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -133,7 +133,7 @@ def run(url: str, count: int) -> None:
         summary = importer.run()
         elapsed = time.perf_counter() - started
     assert sink.orders == summary.imported["orders"] == count, (sink.orders, summary.imported)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = rss_mb("VmHWM")
     print(f"imported {count:,} orders ({sink.events:,} events) in {elapsed:.1f} s: "
           f"{count / elapsed:,.0f} orders/s")
     print("importer RSS MB at 10% / 50% / 100%: "

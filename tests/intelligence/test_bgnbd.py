@@ -14,7 +14,8 @@ from companion.intelligence.bgnbd import (
     group_summary,
     probability_alive,
 )
-from tests.intelligence.cdnow import customers_summary
+
+from .cdnow import customers_summary
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ from companion.intelligence.gammagamma import (
     fit_gamma_gamma,
     predicted_clv,
 )
-from tests.intelligence.cdnow import summary_with_spend
+
+from .cdnow import summary_with_spend
 
 
 @pytest.fixture(scope="module")

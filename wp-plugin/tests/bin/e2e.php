@@ -1,0 +1,69 @@
+<?php
+/**
+ * End-to-end driver: a real WordPress with the plugin configured for a running
+ * service; WooCommerce hooks fire (through the doubles) as a guest shops, the
+ * plugin's delivery sends over real HTTP. Prints a JSON summary.
+ * Env: WORDPRESS_CONFIG, SC_SERVICE_URL, SC_SITE_ID, SC_SECRET, SC_TOKEN, SC_EMAIL.
+ *
+ * @package SalesCompanion\Tests
+ */
+
+$_SERVER['HTTP_HOST']   = 'shop.test';
+$_SERVER['REQUEST_URI'] = '/';
+require dirname( __DIR__ ) . '/doubles/woocommerce.php';
+require '/usr/share/wordpress/wp-load.php';
+
+use SalesCompanion\Plugin;
+
+update_option(
+	'sales_companion_settings',
+	array(
+		'service_url' => getenv( 'SC_SERVICE_URL' ),
+		'site_id'     => getenv( 'SC_SITE_ID' ),
+		'secret'      => getenv( 'SC_SECRET' ),
+		'api_token'   => getenv( 'SC_TOKEN' ),
+	)
+);
+$plugin = Plugin::instance();
+$email  = getenv( 'SC_EMAIL' );
+$check  = $plugin->get( 'client' )->test_connection();
+
+// A guest browses, fills a cart and types an email.
+$_COOKIE['sc_sid'] = 'e2esession01';
+WC_Doubles::add_product( 11, 'Mug', '10.00', 'MUG-1' );
+WC_Doubles::add_product( 12, 'Tea', '2.50', 'TEA-1' );
+$plugin->get( 'tracker' )->handle( array( 'type' => 'page', 'url' => home_url( '/shop/' ), 'referrer' => '' ) );
+WC()->cart->add_to_cart( 11, 2 );
+WC()->cart->add_to_cart( 12, 2 );
+do_action( 'woocommerce_checkout_update_order_review', 'billing_first_name=Erin&billing_email=' . rawurlencode( $email ) );
+$plugin->flush();
+
+// Classic checkout and payment, as WOOCOMMERCE-FACTS describes them.
+$order = wc_create_order( array( 'billing_email' => $email, 'billing_first_name' => 'Erin', 'billing_last_name' => 'Example', 'payment_method' => 'stripe', 'created_via' => 'checkout' ) );
+$order->add_item( new WC_Order_Item_Product( array( 'product_id' => 11, 'name' => 'Mug', 'quantity' => 2, 'subtotal' => '20.00', 'total' => '20.00' ) ) );
+$order->add_item( new WC_Order_Item_Product( array( 'product_id' => 12, 'name' => 'Tea', 'quantity' => 2, 'subtotal' => '5.00', 'total' => '5.00' ) ) );
+$order->calculate_totals();
+do_action( 'woocommerce_checkout_order_created', $order );
+do_action( 'woocommerce_checkout_order_processed', $order->get_id(), array(), $order );
+$order->payment_complete( 'txn_e2e' );
+WC()->cart->empty_cart();
+$plugin->flush();
+
+// Completed, then a partial refund, in a later request.
+$order->update_status( 'completed' );
+wc_create_refund( array( 'order_id' => $order->get_id(), 'amount' => 5, 'reason' => 'Chipped mug' ) );
+$plugin->flush();
+
+$queued    = $plugin->get( 'outbox' )->counts()['pending'];
+$delivered = $plugin->get( 'delivery' )->run();
+echo wp_json_encode(
+	array(
+		'connection' => $check,
+		'order_id'   => (string) $order->get_id(),
+		'queued'     => $queued,
+		'delivered'  => $delivered,
+		'outbox'     => $plugin->get( 'outbox' )->counts(),
+		'failures'   => $plugin->get( 'outbox' )->failures(),
+		'state'      => $plugin->get( 'delivery' )->state(),
+	)
+) . "\n";

@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any, overload
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "woocommerce")]
-
-from woo_data import documented_order
-from woo_fake_shop import KEY, SECRET, FakeShop
+sys.path.insert(0, str(ROOT))
 
 from companion.woo_import import JsonFileCheckpoints, WooImporter
+from tests.woocommerce.woo_data import documented_order
+from tests.woocommerce.woo_fake_shop import KEY, SECRET, FakeShop
 
 FIRST_ID = 1000
 

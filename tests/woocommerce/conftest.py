@@ -2,49 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from woo_fake_shop import KEY, SECRET, FakeShop
 
 from companion.woo_import import JsonFileCheckpoints, WooImporter
-
-
-class RecordingSink:
-    """Keeps every batch; `.unique()` is what a service deduplicating by event id would store."""
-
-    def __init__(self) -> None:
-        self.batches: list[list[dict[str, Any]]] = []
-        self.fail_after: int | None = None  # raise KeyboardInterrupt on this many-th batch
-
-    def __call__(self, events: list[dict[str, Any]]) -> None:
-        if self.fail_after is not None and len(self.batches) + 1 == self.fail_after:
-            raise KeyboardInterrupt
-        self.batches.append(events)
-
-    def all(self) -> list[dict[str, Any]]:
-        return [e for batch in self.batches for e in batch]
-
-    def unique(self) -> dict[str, dict[str, Any]]:
-        return {e["id"]: e for e in self.all()}
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [e for e in self.unique().values() if e["type"] == kind]
-
-    def sums(self) -> dict[str, tuple[Decimal, Decimal]]:
-        """Per currency: (order totals, refunds) from the unique events."""
-        currency = {e["data"]["id"]: e["data"]["currency"] for e in self.of_type("order.updated")}
-        sums: dict[str, tuple[Decimal, Decimal]] = {}
-        for e in self.of_type("order.updated"):
-            total, refunds = sums.get(e["data"]["currency"], (Decimal(0), Decimal(0)))
-            sums[e["data"]["currency"]] = (total + Decimal(e["data"]["total"]), refunds)
-        for e in self.of_type("order.refunded"):
-            cur = currency[e["data"]["order_id"]]
-            total, refunds = sums[cur]
-            sums[cur] = (total, refunds + Decimal(e["data"]["amount"]))
-        return sums
+from tests.woocommerce.woo_fake_shop import KEY, SECRET, FakeShop
+from tests.woocommerce.woo_sink import RecordingSink
 
 
 @pytest.fixture
@@ -52,7 +17,7 @@ def start_shop() -> Iterator[Callable[..., FakeShop]]:
     shops: list[FakeShop] = []
 
     def start(data: dict[str, Any], *, ssl_context: Any = None, **options: Any) -> FakeShop:
-        collections = {k: data[k] for k in ("orders", "products", "customers") if k in data}
+        collections: dict[str, Any] = {k: data[k] for k in ("orders", "products", "customers") if k in data}
         shop = FakeShop(collections, data.get("refunds"), **options).start(ssl_context)
         shops.append(shop)
         return shop

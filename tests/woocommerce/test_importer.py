@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import RecordingSink
 from rich.console import Console
-from woo_data import history, make_order, served_sums
-from woo_fake_shop import FakeShop
 
 from companion.woo_import import JsonFileCheckpoints, WooImporter, WooImportError
+from tests.woocommerce.woo_data import history, make_order, served_sums
+from tests.woocommerce.woo_fake_shop import FakeShop
+from tests.woocommerce.woo_sink import RecordingSink
 
 Start = Callable[..., FakeShop]
 Build = Callable[..., WooImporter]

@@ -5,9 +5,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from woo_data import attribution_meta, documented_order, make_order
 
 from companion.woocommerce import normalise_status, order_to_events
+from tests.woocommerce.woo_data import attribution_meta, documented_order, make_order
 
 
 def only_snapshot(order: dict[str, Any]) -> dict[str, Any]:

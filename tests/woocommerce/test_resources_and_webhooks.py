@@ -7,8 +7,6 @@ import hmac
 import json
 from datetime import UTC, datetime
 
-from woo_data import documented_order, make_customer, make_product
-
 from companion.woocommerce import (
     customer_to_event,
     deleted_order_event,
@@ -16,6 +14,7 @@ from companion.woocommerce import (
     product_to_event,
     verify_wc_signature,
 )
+from tests.woocommerce.woo_data import documented_order, make_customer, make_product
 
 
 def woo_signature(secret: str, body: bytes) -> str:

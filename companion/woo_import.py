@@ -96,6 +96,9 @@ class Cursor:
     complete: bool = False
 
 
+_CURSOR_FIELDS = set(Cursor.__dataclass_fields__)
+
+
 @dataclass
 class ImportSummary:
     imported: dict[str, int] = field(default_factory=dict)
@@ -207,9 +210,9 @@ class WooImporter:
         return cursor.imported
 
     def _start(self, resource: str) -> Cursor:
-        saved = self.checkpoints.load(resource)
-        if saved and not saved.get("complete") and saved.get("since") == self.since \
-                and saved.get("url") == self.url:
+        saved = self.checkpoints.load(resource) or {}
+        if saved.keys() == _CURSOR_FIELDS and not saved["complete"] \
+                and (saved["since"], saved["url"]) == (self.since, self.url):
             return Cursor(**saved)
         return Cursor(url=self.url, since=self.since)
 

@@ -104,11 +104,17 @@ def apply_orders(batch: Batch) -> None:
             replaced.append(stored["id"])
             items.extend(item_rows(batch.site_id, stored["id"], event))
     if replaced:
+        _remember_items(batch, replaced)
         OrderItem.delete().where(OrderItem.order.in_(replaced)).execute()
     for start in range(0, len(items), 500):
         OrderItem.insert_many(items[start:start + 500]).execute()
     _link_refunds(batch, [existing[k]["id"] for k in fresh if k in existing])
     _convert_carts(batch, [newest[k] for k in newest])
+
+
+def _remember_items(batch: Batch, order_ids: list[int]) -> None:
+    for item in OrderItem.select().where(OrderItem.order.in_(order_ids)).dicts():
+        batch.replaced_items.setdefault(item["order"], []).append(item)
 
 
 def _update_if_newer(batch: Batch, stored: dict[str, Any], event: Event) -> bool:
@@ -171,11 +177,19 @@ def apply_refunds(batch: Batch) -> None:
              "order": (orders.get((s, e.data["order_id"])) or {}).get("id"), "amount": e.data["amount"],
              "reason": e.data.get("reason"), "created_at": to_naive_utc(e.data["created_at"])}
             for (s, rid), e in events.items()]
-    Refund.insert_many(rows).on_conflict_ignore().execute()
+    _insert_refunds(batch, rows)
     for order in orders.values():
         batch.touched_orders.add(order["id"])
         if order.get("contact"):
             batch.touched_contacts.add(order["contact"])
+
+
+def _insert_refunds(batch: Batch, rows: list[dict[str, Any]]) -> None:
+    """One insert per refund, so the batch knows which were new (a repeat inserts nothing)."""
+    new = [row for row in rows if Refund.insert(row).on_conflict_ignore().as_rowcount().execute()]
+    for row in new:
+        batch.new_refund_ids.append(Refund.get(Refund.site == row["site"], Refund.source == row["source"],
+                                               Refund.external_id == row["external_id"]).id)
 
 
 def refresh_refunded_totals(order_ids: set[int]) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from companion import activity, carts, catalog, contacts, orders
 from companion.batch import Batch, Event
 from companion.db import database
+from companion.metrics import incremental as metric_rollups
 from companion.models import DeadLetter, RawEvent, utcnow
 from companion.models.base import to_naive_utc
 from companion.schemas.events import event_schema
@@ -35,7 +36,7 @@ APPLIERS: list[Callable[[Batch], None]] = [
     activity.apply_page_views,
     catalog.apply_subscriptions,
 ]
-AFTER_APPLY: list[Callable[[Batch], None]] = []
+AFTER_APPLY: list[Callable[[Batch], None]] = [metric_rollups.apply_rollups]
 
 
 def claim(ids: list[int], now: datetime, timeout_s: int) -> tuple[str, list[RawEvent]]:

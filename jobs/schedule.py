@@ -15,6 +15,7 @@ from typing import Any
 from redis import Redis
 
 from companion import runtime
+from companion.metrics.activity_rollups import refresh_recent_carts
 from jobs import events
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ TICK_S = 15
 SCHEDULE: list[tuple[str, int, Callable[..., Any]]] = [
     ("sweep unprocessed events", 60, events.sweep_unprocessed),
     ("mark abandoned carts", 60, events.mark_abandoned_carts),
+    ("metrics: recount carts that went idle", 300, refresh_recent_carts),
 ]
 
 

@@ -6,6 +6,8 @@ from companion.models.commerce import Cart, Order, OrderItem, Product, Refund, S
 from companion.models.customers import Contact, ProductView, Visit, Visitor
 from companion.models.events import DeadLetter, RawEvent
 from companion.models.sites import Site
+from companion.models.attribution import CartEmail, EmailTouch, OrderAttribution  # noqa: E402
+from companion.models.rollups import CustomerLedger, CustomerOrderDay, RollupCarts, RollupDaily, RollupDimension, RollupSessions  # noqa: E402,E501
 
 CORE_MODELS: list[type[BaseModel]] = [
     Site, RawEvent, DeadLetter, Contact, Visitor, Visit, ProductView,
@@ -16,4 +18,5 @@ __all__ = [
     "BaseModel", "JSONField", "MoneyField", "UTCDateTimeField", "utcnow", "CORE_MODELS",
     "Cart", "Order", "OrderItem", "Product", "Refund", "Subscription",
     "Contact", "ProductView", "Visit", "Visitor", "DeadLetter", "RawEvent", "Site",
+    "CartEmail", "EmailTouch", "OrderAttribution", "CustomerLedger", "CustomerOrderDay", "RollupCarts", "RollupDaily", "RollupDimension", "RollupSessions",  # noqa: E501
 ]

@@ -1,0 +1,97 @@
+"""Per-customer facts the customer metrics need, kept per currency for touched contacts.
+
+CustomerLedger: first and second counted order day (new customers, repeat customers, cohorts).
+CustomerOrderDay: each day with a counted order and the next such day (retention between any
+two adjacent periods is then one indexed count). The daily new_customers / new_repeaters
+columns of RollupDaily follow the ledger by deltas.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from companion.db import is_mysql, is_postgres
+from companion.metrics.days import NO_NEXT_DAY, local_day, month_of
+from companion.metrics.upsert import add_rows
+from companion.models import Contact, Order, Site
+from companion.models.rollups import CustomerLedger, CustomerOrderDay, RollupDaily
+
+Facts = dict[tuple[int, str], list[date]]  # (contact, currency) -> sorted days of counted orders
+
+
+def refresh(site: Site, contact_ids: Iterable[int]) -> None:
+    """Recompute the facts of these contacts from their orders and apply the differences."""
+    ids = sorted(set(contact_ids))
+    for start in range(0, len(ids), 500):
+        _refresh_chunk(site, ids[start:start + 500])
+
+
+def _refresh_chunk(site: Site, ids: list[int]) -> None:
+    _lock_contacts(ids)
+    facts = order_days(site, ids)
+    old = {(r.contact_id, r.currency): r for r in CustomerLedger.select().where(CustomerLedger.contact.in_(ids))}
+    deltas: list[dict[str, Any]] = []
+    for key in set(old) | set(facts):
+        deltas += _ledger_change(site, key, old.get(key), facts.get(key, []))
+    add_rows(RollupDaily, ("site", "day", "currency"), deltas)
+    _replace_order_days(site, ids, facts)
+
+
+def _lock_contacts(ids: list[int]) -> None:
+    """Two workers refreshing one contact take turns (SQLite writers are serialised anyway)."""
+    if is_postgres() or is_mysql():
+        list(Contact.select(Contact.id).where(Contact.id.in_(ids)).order_by(Contact.id).for_update())
+
+
+def order_days(site: Site, ids: list[int]) -> Facts:
+    facts: Facts = {}
+    query = Order.select(Order.contact, Order.currency, Order.counted_at).where(
+        Order.site == site.id, Order.contact.in_(ids), Order.is_counted == True,  # noqa: E712
+        Order.deleted_at.is_null()).tuples()
+    for contact, currency, counted_at in query:
+        facts.setdefault((contact, currency), []).append(local_day(counted_at, site.timezone))
+    return {k: sorted(v) for k, v in facts.items()}
+
+
+def _ledger_change(site: Site, key: tuple[int, str], old: CustomerLedger | None,
+                   days: list[date]) -> list[dict[str, Any]]:
+    contact, currency = key
+    first = days[0] if days else None
+    second = days[1] if len(days) > 1 else None
+    was = (old.first_day, old.second_day) if old else (None, None)
+    if was == (first, second):
+        return []
+    if first is None:
+        CustomerLedger.delete().where(CustomerLedger.id == old.id).execute()  # type: ignore[union-attr]
+    elif old is None:
+        CustomerLedger.create(site=site.id, contact=contact, currency=currency, first_day=first,
+                              first_month=month_of(first), second_day=second)
+    else:
+        CustomerLedger.update(first_day=first, first_month=month_of(first), second_day=second).where(
+            CustomerLedger.id == old.id).execute()
+    return _moves(site.id, currency, "new_customers", was[0], first) + \
+        _moves(site.id, currency, "new_repeaters", was[1], second)
+
+
+def _moves(site_id: int, currency: str, column: str, old: date | None, new: date | None) -> list[dict[str, Any]]:
+    if old == new:
+        return []
+    out = []
+    if old is not None:
+        out.append({"site": site_id, "day": old, "currency": currency, column: -1})
+    if new is not None:
+        out.append({"site": site_id, "day": new, "currency": currency, column: 1})
+    return out
+
+
+def _replace_order_days(site: Site, ids: list[int], facts: Facts) -> None:
+    CustomerOrderDay.delete().where(CustomerOrderDay.contact.in_(ids)).execute()
+    rows = []
+    for (contact, currency), days in facts.items():
+        distinct = sorted(set(days))
+        for day, following in zip(distinct, [*distinct[1:], NO_NEXT_DAY], strict=True):
+            rows.append({"site": site.id, "contact": contact, "currency": currency, "day": day,
+                         "month": month_of(day), "next_day": following})
+    for start in range(0, len(rows), 500):
+        CustomerOrderDay.insert_many(rows[start:start + 500]).execute()

@@ -1,0 +1,146 @@
+"""Every metric of DESIGN 4 as a function of summed roll-up figures (one place for the algebra)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+METRIC_KEYS = ("total_revenue", "refunds", "net_revenue", "orders", "aov", "conversion_rate",
+               "cart_abandonment_rate", "clv_historic", "clv_predicted", "retention_rate",
+               "repeat_purchase_rate", "refund_rate_count", "refund_rate_value", "email_revenue",
+               "recovered_revenue")
+MONEY_METRICS = {"total_revenue", "refunds", "net_revenue", "aov", "clv_historic", "clv_predicted",
+                 "email_revenue", "recovered_revenue"}
+COUNT_METRICS = {"orders"}
+CENT = Decimal("0.01")
+RATIO_PLACES = 6
+
+
+def unit_of(metric: str) -> str:
+    return "money" if metric in MONEY_METRICS else "count" if metric in COUNT_METRICS else "ratio"
+
+
+@dataclass
+class Totals:
+    """Sums over some days (money in Decimal)."""
+
+    orders: int = 0
+    revenue: Decimal = Decimal(0)
+    refunds: Decimal = Decimal(0)
+    refunded_orders: int = 0
+    placed_refunds: Decimal = Decimal(0)
+    new_customers: int = 0
+    new_repeaters: int = 0
+    sessions: int = 0
+    converted: int = 0
+    abandoned: int = 0
+    carts_converted: int = 0
+    email_revenue: Decimal = Decimal(0)
+    email_refunds: Decimal = Decimal(0)
+    recovered_revenue: Decimal = Decimal(0)
+
+    def add(self, other: Totals) -> Totals:
+        return Totals(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+
+@dataclass
+class Context:
+    """What a metric needs besides the period's sums."""
+
+    cumulative: Totals  # everything up to the period's last day
+    has_page_views: bool
+    retention: tuple[int, int] | None  # (customers of the previous period, of those ordered again)
+    predicted: tuple[Decimal | None, str | None]  # clv_predicted value or the reason there is none
+
+
+Value = tuple[Any, str | None]  # (value or None, reason when None)
+
+
+def value_of(metric: str, t: Totals, c: Context) -> Value:
+    return _FUNCTIONS[metric](t, c)
+
+
+def ratio(numerator: Any, denominator: Any) -> float:
+    return round(float(Decimal(numerator) / Decimal(denominator)), RATIO_PLACES)
+
+
+def money(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT) if amount == amount.quantize(CENT) else amount
+
+
+def _aov(t: Totals, c: Context) -> Value:
+    if not t.orders:
+        return None, "No counted orders in this period."
+    return money((t.revenue / t.orders).quantize(CENT, ROUND_HALF_UP)), None
+
+
+def _conversion(t: Totals, c: Context) -> Value:
+    if not c.has_page_views:
+        return None, "The store sends no page views (tracker not installed), so sessions are unknown."
+    if not t.sessions:
+        return None, "No sessions started in this period."
+    return ratio(t.converted, t.sessions), None
+
+
+def _abandonment(t: Totals, c: Context) -> Value:
+    carts = t.abandoned + t.carts_converted
+    if not carts:
+        return None, "No carts with items were created in this period."
+    return ratio(t.abandoned, carts), None
+
+
+def _clv_historic(t: Totals, c: Context) -> Value:
+    if not c.cumulative.new_customers:
+        return None, "No customers with counted orders yet."
+    net = c.cumulative.revenue - c.cumulative.refunds
+    return money((net / c.cumulative.new_customers).quantize(CENT, ROUND_HALF_UP)), None
+
+
+def _retention(t: Totals, c: Context) -> Value:
+    if c.retention is None or not c.retention[0]:
+        return None, "No customers ordered in the previous period."
+    return ratio(c.retention[1], c.retention[0]), None
+
+
+def _repeat(t: Totals, c: Context) -> Value:
+    if not c.cumulative.new_customers:
+        return None, "No customers with counted orders yet."
+    return ratio(c.cumulative.new_repeaters, c.cumulative.new_customers), None
+
+
+def _refund_count(t: Totals, c: Context) -> Value:
+    if not t.orders:
+        return None, "No counted orders in this period."
+    return ratio(t.refunded_orders, t.orders), None
+
+
+def _refund_value(t: Totals, c: Context) -> Value:
+    if not t.revenue:
+        return None, "No revenue in this period."
+    return ratio(t.placed_refunds, t.revenue), None
+
+
+_FUNCTIONS: dict[str, Any] = {
+    "total_revenue": lambda t, c: (money(t.revenue), None),
+    "refunds": lambda t, c: (money(t.refunds), None),
+    "net_revenue": lambda t, c: (money(t.revenue - t.refunds), None),
+    "orders": lambda t, c: (t.orders, None),
+    "aov": _aov,
+    "conversion_rate": _conversion,
+    "cart_abandonment_rate": _abandonment,
+    "clv_historic": _clv_historic,
+    "clv_predicted": lambda t, c: c.predicted,
+    "retention_rate": _retention,
+    "repeat_purchase_rate": _repeat,
+    "refund_rate_count": _refund_count,
+    "refund_rate_value": _refund_value,
+    "email_revenue": lambda t, c: (money(t.email_revenue - t.email_refunds), None),
+    "recovered_revenue": lambda t, c: (money(t.recovered_revenue), None),
+}
+
+
+def change_percent(value: Any, previous: Any) -> float | None:
+    """Change against the previous period in percent; None when there is nothing to compare to."""
+    if value is None or previous is None or previous == 0:
+        return None
+    return round(float((Decimal(str(value)) - Decimal(str(previous))) / abs(Decimal(str(previous))) * 100), 2)

@@ -1,0 +1,112 @@
+"""The AFTER_APPLY step: every batch adds its orders' and refunds' deltas to the roll-ups.
+
+For each order the batch changed, or gave a new refund, the contribution it had before the
+batch is subtracted and the one it has now is added, in additive upserts (no read-modify-write),
+so any order of events (a refund before its order, a status changed twice, a late snapshot) ends
+in the same roll-ups as a rebuild.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from companion.batch import Batch
+from companion.metrics import activity_rollups, attribution, customers
+from companion.metrics.contributions import Contribution, contribution, difference
+from companion.metrics.upsert import add_rows
+from companion.models import Order, OrderItem, Refund, Site
+from companion.models.rollups import RollupDaily, RollupDimension
+
+DAILY_KEYS = ("site", "day", "currency")
+DIMENSION_KEYS = ("site", "day", "currency", "dimension", "key")
+
+
+def apply_rollups(batch: Batch) -> None:
+    """Bring the roll-ups of this batch's site up to date with what the batch changed."""
+    site = Site.get_by_id(batch.site_id)
+    befores = _befores(batch)
+    new_refunds = _new_refund_orders(batch.new_refund_ids)
+    order_ids = sorted(set(befores) | set(new_refunds))
+    if order_ids:
+        _apply_orders(site, batch, befores, order_ids)
+    customers.refresh(site, _contacts_of(batch))
+    activity_rollups.refresh_for_batch(site, batch)
+
+
+def _befores(batch: Batch) -> dict[int, dict[str, Any] | None]:
+    """Each changed order's row before the batch (the first change's before wins)."""
+    befores: dict[int, dict[str, Any] | None] = {}
+    for before, after in batch.order_changes:
+        order_id = (after or before or {}).get("id")
+        if order_id is not None and order_id not in befores:
+            befores[order_id] = before
+    return befores
+
+
+def _new_refund_orders(refund_ids: list[int]) -> dict[int, set[int]]:
+    by_order: dict[int, set[int]] = {}
+    for start in range(0, len(refund_ids), 500):
+        for refund_id, order_id in Refund.select(Refund.id, Refund.order).where(
+                Refund.id.in_(refund_ids[start:start + 500]), Refund.order.is_null(False)).tuples():
+            by_order.setdefault(order_id, set()).add(refund_id)
+    return by_order
+
+
+def _apply_orders(site: Site, batch: Batch, befores: dict[int, dict[str, Any] | None],
+                  order_ids: list[int]) -> None:
+    nows = _rows(Order, Order.id, order_ids)
+    refunds = _grouped(Refund, Refund.order, order_ids)
+    items = _grouped(OrderItem, OrderItem.order, order_ids)
+    old_attribution = attribution.stored(order_ids)
+    changed = [nows[i] for i in befores if i in nows]
+    new_attribution = {**old_attribution, **{i: {} for i in befores}, **attribution.attribute(site, changed)}
+    new_refund_ids = set(batch.new_refund_ids)
+    total: Contribution = {}
+    for order_id in order_ids:
+        before = befores[order_id] if order_id in befores else nows.get(order_id)
+        old_refunds = [r for r in refunds.get(order_id, []) if r["id"] not in new_refund_ids]
+        old_items = batch.replaced_items.get(order_id, items.get(order_id, []))
+        delta = difference(
+            contribution(nows.get(order_id), refunds.get(order_id, []), items.get(order_id, []),
+                         new_attribution.get(order_id), site.timezone),
+            contribution(before, old_refunds, old_items, old_attribution.get(order_id), site.timezone))
+        _merge(total, delta)
+    write(site.id, total)
+
+
+def write(site_id: int, total: Contribution) -> None:
+    """Add a set of contribution deltas to the roll-up tables."""
+    daily = [{"site": site_id, "day": k[1], "currency": k[2], **v} for k, v in total.items() if k[0] == "daily"]
+    dims = [{"site": site_id, "day": k[1], "currency": k[2], "dimension": k[3], "key": k[4], **v}
+            for k, v in total.items() if k[0] == "dim"]
+    add_rows(RollupDaily, DAILY_KEYS, daily)
+    add_rows(RollupDimension, DIMENSION_KEYS, dims)
+
+
+def _merge(total: Contribution, delta: Contribution) -> None:
+    for key, values in delta.items():
+        target = total.setdefault(key, {})
+        for name, value in values.items():
+            target[name] = target.get(name, 0) + value
+
+
+def _rows(model: Any, field: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        found.update({r["id"]: r for r in model.select().where(field.in_(ids[start:start + 500])).dicts()})
+    return found
+
+
+def _grouped(model: Any, field: Any, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), 500):
+        for row in model.select().where(field.in_(ids[start:start + 500])).order_by(model.id).dicts():
+            found.setdefault(row[field.name], []).append(row)
+    return found
+
+
+def _contacts_of(batch: Batch) -> set[int]:
+    contacts: set[int] = set()
+    for pair in batch.order_changes:
+        contacts.update(row["contact"] for row in pair if row and row.get("contact"))
+    return contacts
+

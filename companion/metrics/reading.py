@@ -1,0 +1,112 @@
+"""Reading the roll-ups: per-day Totals over a range, cumulative sums, retention, predictions."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from peewee import Case, fn
+
+from companion.metrics.figures import Totals
+from companion.metrics.periods import Period
+from companion.models import Contact, Site
+from companion.models.base import money_from_units
+from companion.models.rollups import CustomerOrderDay, RollupCarts, RollupDaily, RollupDimension, RollupSessions
+
+CLV_GATE_CUSTOMERS = 500
+CLV_GATE_DAYS = 180
+DAILY_SUMS = ("orders", "revenue", "refunds", "refunded_orders", "placed_refunds", "new_customers", "new_repeaters")
+MONEY = {"revenue", "refunds", "placed_refunds"}
+
+
+def daily_totals(site: Site, currency: str, period: Period) -> dict[date, Totals]:
+    """One Totals per day of the period that had anything."""
+    days: dict[date, Totals] = {}
+    columns = [getattr(RollupDaily, n) for n in DAILY_SUMS]
+    for row in RollupDaily.select(RollupDaily.day, *columns).where(
+            RollupDaily.site == site.id, RollupDaily.currency == currency,
+            RollupDaily.day >= period.first, RollupDaily.day <= period.last).tuples():
+        days[_date(row[0])] = Totals(**dict(zip(DAILY_SUMS, row[1:], strict=True)))
+    for day, sessions, converted in RollupSessions.select(
+            RollupSessions.day, RollupSessions.sessions, RollupSessions.converted).where(
+            RollupSessions.site == site.id, RollupSessions.day.between(period.first, period.last)).tuples():
+        t = days.setdefault(_date(day), Totals())
+        t.sessions, t.converted = sessions, converted
+    for day, abandoned, converted in RollupCarts.select(
+            RollupCarts.day, RollupCarts.abandoned, RollupCarts.converted).where(
+            RollupCarts.site == site.id, RollupCarts.day.between(period.first, period.last)).tuples():
+        t = days.setdefault(_date(day), Totals())
+        t.abandoned, t.carts_converted = abandoned, converted
+    _email(site, currency, period, days)
+    return days
+
+
+def _email(site: Site, currency: str, period: Period, days: dict[date, Totals]) -> None:
+    query = RollupDimension.select(RollupDimension.day, RollupDimension.dimension, RollupDimension.revenue,
+                                   RollupDimension.refunds).where(
+        RollupDimension.site == site.id, RollupDimension.currency == currency,
+        RollupDimension.dimension.in_(("email", "recovered")),
+        RollupDimension.day.between(period.first, period.last)).tuples()
+    for day, dimension, revenue, refunds in query:
+        t = days.setdefault(_date(day), Totals())
+        if dimension == "email":
+            t.email_revenue, t.email_refunds = t.email_revenue + revenue, t.email_refunds + refunds
+        else:
+            t.recovered_revenue += revenue
+
+
+def cumulative_before(site: Site, currency: str, day: date) -> Totals:
+    """Sums of the daily roll-up over every day before `day` (for CLV and repeat rate to date)."""
+    row = RollupDaily.select(*[fn.SUM(getattr(RollupDaily, n)).coerce(False) for n in DAILY_SUMS]).where(
+        RollupDaily.site == site.id, RollupDaily.currency == currency, RollupDaily.day < day).tuples().first()
+    values = dict(zip(DAILY_SUMS, row or (), strict=False))
+    return Totals(**{n: (money_from_units(v) if n in MONEY else int(v or 0)) for n, v in values.items()})
+
+
+def has_page_views(site: Site) -> bool:
+    return RollupSessions.select(RollupSessions.id).where(RollupSessions.site == site.id,
+                                                          RollupSessions.sessions > 0).exists()
+
+
+def retention(site: Site, currency: str, period: Period) -> tuple[int, int]:
+    """(customers who ordered in the previous period, how many of them ordered in this one).
+
+    A customer's last order day in the previous period is the row whose next order day is on or
+    after this period's first day; they came back when that next day is within this period.
+    """
+    before = period.previous()
+    row = CustomerOrderDay.select(
+        fn.COUNT(CustomerOrderDay.id),
+        fn.SUM(Case(None, [(CustomerOrderDay.next_day <= period.last, 1)], 0))).where(
+        CustomerOrderDay.site == site.id, CustomerOrderDay.currency == currency,
+        CustomerOrderDay.day >= before.first, CustomerOrderDay.day <= before.last,
+        CustomerOrderDay.next_day >= period.first).tuples().first()
+    return int((row or (0,))[0] or 0), int((row or (0, 0))[1] or 0)
+
+
+def predicted_clv(site: Site, currency: str, cumulative: Totals, last: date) -> tuple[Decimal | None, str | None]:
+    """Mean predicted 365-day CLV of customers, behind the data gate of DESIGN 4."""
+    if currency != site.currency:
+        return None, f"Predictions are made in the site currency ({site.currency})."
+    if cumulative.new_customers < CLV_GATE_CUSTOMERS:
+        return None, (f"Needs at least {CLV_GATE_CUSTOMERS} customers with orders "
+                      f"(has {cumulative.new_customers}).")
+    first = RollupDaily.select(fn.MIN(RollupDaily.day)).where(
+        RollupDaily.site == site.id, RollupDaily.currency == currency, RollupDaily.orders > 0).scalar()
+    if first is None or (last - _date(first)).days < CLV_GATE_DAYS:
+        return None, f"Needs at least {CLV_GATE_DAYS} days of order history."
+    mean = Contact.select(fn.AVG(Contact.predicted_clv_365)).where(
+        Contact.site == site.id, Contact.predicted_clv_365.is_null(False)).scalar()
+    if mean is None:
+        return None, "Predictions have not been computed yet (they run with the intelligence refresh)."
+    return money_from_units(int(mean)).quantize(Decimal("0.01")), None
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def next_day(day: date) -> date:
+    return day + timedelta(days=1)

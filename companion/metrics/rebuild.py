@@ -1,0 +1,223 @@
+"""`companion rollups rebuild`: recompute every roll-up of a site from orders and refunds.
+
+Set-based: a few GROUP BY queries per table (INSERT ... SELECT where the result is large), never
+one query per order. Grouping by local day is DATE(moment + offset) with the offset taken from
+the zone's changes over the data's range, so it works on all three engines without tz tables.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from peewee import fn
+
+from companion.db import database
+from companion.metrics import activity_rollups, sql
+from companion.metrics.contributions import Contribution, order_keys
+from companion.metrics.incremental import write
+from companion.metrics.upsert import add_rows
+from companion.models import Cart, Order, OrderItem, Refund, Site, Visit, utcnow
+from companion.models.attribution import OrderAttribution
+from companion.models.rollups import (
+    CustomerLedger,
+    CustomerOrderDay,
+    RollupCarts,
+    RollupDaily,
+    RollupDimension,
+    RollupSessions,
+)
+
+ROLLUPS = (RollupDaily, RollupDimension, RollupSessions, RollupCarts, CustomerOrderDay, CustomerLedger)
+ORDER_DIMENSION_COLUMNS = {
+    "channel": ("o.source_type", "o.utm_source"),
+    "payment_method": ("o.payment_method",),
+    "device": ("o.device",),
+    "email": ("a.message_uuid", "a.flow_key", "a.step", "a.campaign", "a.recovered"),
+}
+
+
+def rebuild_site(site: Site, now: datetime | None = None) -> dict[str, float]:
+    """Replace the site's roll-ups with ones computed from the raw tables; returns timings."""
+    timings: dict[str, float] = {}
+    with database.atomic():
+        for model in ROLLUPS:
+            model.delete().where(model.site == site.id).execute()
+        context = _Context(site)
+        for name, step in STEPS:
+            began = time.perf_counter()
+            step(context)
+            timings[name] = round(time.perf_counter() - began, 3)
+        activity_rollups_now = now or utcnow()
+        began = time.perf_counter()
+        _activity(site, activity_rollups_now)
+        timings["sessions and carts"] = round(time.perf_counter() - began, 3)
+    return timings
+
+
+class _Context:
+    """Names, the local-day SQL of the site's zone, and the refunds-per-order subquery."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        start, end = _time_range(site.id)
+        self.day = lambda column: sql.local_day(column, site.timezone, start, end)
+        self.order, self.item = sql.quote(Order._meta.table_name), sql.quote(OrderItem._meta.table_name)
+        self.refund, self.attribution = sql.quote(Refund._meta.table_name), sql.quote(OrderAttribution._meta.table_name)
+        self.refunds_per_order = (f"(SELECT order_id, COUNT(*) AS n, SUM(amount) AS amount FROM {self.refund} "
+                                  "WHERE site_id = {p} AND order_id IS NOT NULL GROUP BY order_id)")
+        self.counted = "o.site_id = {p} AND o.is_counted = {p} AND o.deleted_at IS NULL"
+
+    def params(self, count: int) -> list[Any]:
+        """site id, then (site id, True) per counted filter: the order the fragments use."""
+        return [self.site.id] + [self.site.id, True] * count
+
+
+def _time_range(site_id: int) -> tuple[datetime, datetime]:
+    low = [Order.select(fn.MIN(Order.counted_at)).where(Order.site == site_id).scalar(),
+           Refund.select(fn.MIN(Refund.created_at)).where(Refund.site == site_id).scalar()]
+    high = [Order.select(fn.MAX(Order.counted_at)).where(Order.site == site_id).scalar(),
+            Refund.select(fn.MAX(Refund.created_at)).where(Refund.site == site_id).scalar()]
+    known_low, known_high = [v for v in low if v], [v for v in high if v]
+    start = min(known_low) if known_low else datetime(2000, 1, 1)
+    end = max(known_high) if known_high else start
+    return start - timedelta(days=2), end + timedelta(days=2)
+
+
+def _daily(c: _Context) -> None:
+    placed = (f"SELECT {c.day('o.counted_at')} AS day, o.currency AS currency, COUNT(*) AS orders, "
+              "SUM(o.total) AS revenue, 0 AS refunds, SUM(CASE WHEN r.n IS NULL THEN 0 ELSE 1 END) AS refunded_orders, "
+              f"SUM(COALESCE(r.amount, 0)) AS placed_refunds FROM {c.order} o "
+              f"LEFT JOIN {c.refunds_per_order} r ON r.order_id = o.id WHERE {c.counted} GROUP BY 1, 2")
+    made = (f"SELECT {c.day('f.created_at')} AS day, o.currency AS currency, 0, 0, SUM(f.amount), 0, 0 "
+            f"FROM {c.refund} f JOIN {c.order} o ON o.id = f.order_id WHERE {c.counted} GROUP BY 1, 2")
+    table = sql.quote(RollupDaily._meta.table_name)
+    sql.execute(
+        f"INSERT INTO {table} (site_id, day, currency, orders, revenue, refunds, refunded_orders, placed_refunds, "
+        f"new_customers, new_repeaters) SELECT {{p}}, day, currency, SUM(orders), SUM(revenue), SUM(refunds), "
+        f"SUM(refunded_orders), SUM(placed_refunds), 0, 0 FROM ({placed} UNION ALL {made}) u GROUP BY day, currency",
+        [c.site.id, *c.params(1), c.site.id, True])
+
+
+def _customers(c: _Context) -> None:
+    day = c.day("o.counted_at")
+    days = (f"SELECT DISTINCT o.contact_id AS contact_id, o.currency AS currency, {day} AS day FROM {c.order} o "
+            f"WHERE {c.counted} AND o.contact_id IS NOT NULL")
+    table = sql.quote(CustomerOrderDay._meta.table_name)
+    sql.execute(
+        f"INSERT INTO {table} (site_id, contact_id, currency, day, month, next_day) SELECT {{p}}, contact_id, "
+        f"currency, day, {sql.month('day')}, COALESCE(LEAD(day) OVER (PARTITION BY contact_id, currency "
+        f"ORDER BY day), '9999-12-31') FROM ({days}) d", [c.site.id, c.site.id, True])
+    ranked = (f"SELECT o.contact_id AS contact_id, o.currency AS currency, {day} AS day, ROW_NUMBER() OVER "
+              f"(PARTITION BY o.contact_id, o.currency ORDER BY o.counted_at, o.id) AS rn FROM {c.order} o "
+              f"WHERE {c.counted} AND o.contact_id IS NOT NULL")
+    table = sql.quote(CustomerLedger._meta.table_name)
+    sql.execute(
+        f"INSERT INTO {table} (site_id, contact_id, currency, first_day, first_month, second_day) "
+        f"SELECT {{p}}, contact_id, currency, MIN(day), {sql.month('MIN(day)')}, "
+        f"MIN(CASE WHEN rn = 2 THEN day END) FROM ({ranked}) x GROUP BY contact_id, currency",
+        [c.site.id, c.site.id, True])
+    _customer_counts(c.site.id)
+
+
+def _customer_counts(site_id: int) -> None:
+    rows = []
+    for column, field in (("new_customers", CustomerLedger.first_day), ("new_repeaters", CustomerLedger.second_day)):
+        query = CustomerLedger.select(field, CustomerLedger.currency, fn.COUNT(CustomerLedger.id)).where(
+            CustomerLedger.site == site_id, field.is_null(False)).group_by(field, CustomerLedger.currency).tuples()
+        rows += [{"site": site_id, "day": sql.as_date(d), "currency": cur, column: n} for d, cur, n in query]
+    add_rows(RollupDaily, ("site", "day", "currency"), rows)
+
+
+def _order_dimensions(c: _Context) -> None:
+    total: Contribution = {}
+    joins = (f"LEFT JOIN {c.refunds_per_order} r ON r.order_id = o.id "
+             f"LEFT JOIN {c.attribution} a ON a.order_id = o.id")
+    for dimension, columns in ORDER_DIMENSION_COLUMNS.items():
+        cols = ", ".join(columns)
+        placed = sql.execute(
+            f"SELECT {c.day('o.counted_at')}, o.currency, {cols}, COUNT(*), SUM(o.total), "
+            f"SUM(CASE WHEN r.n IS NULL THEN 0 ELSE 1 END), SUM(COALESCE(r.amount, 0)) FROM {c.order} o {joins} "
+            f"WHERE {c.counted} GROUP BY 1, 2, {cols}", c.params(1))
+        made = sql.execute(
+            f"SELECT {c.day('f.created_at')}, o.currency, {cols}, SUM(f.amount) FROM {c.refund} f "
+            f"JOIN {c.order} o ON o.id = f.order_id LEFT JOIN {c.attribution} a ON a.order_id = o.id "
+            f"WHERE {c.counted} GROUP BY 1, 2, {cols}", [c.site.id, True])
+        _collect(total, dimension, columns, placed, ("orders", "revenue", "refunded_orders", "placed_refunds"))
+        _collect(total, dimension, columns, made, ("refunds",))
+    write(c.site.id, total)
+
+
+def _collect(total: Contribution, dimension: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
+             names: tuple[str, ...]) -> None:
+    from companion.models.base import money_from_units
+
+    width = len(columns)
+    for row in rows:
+        raw = dict(zip((col.split(".")[1] for col in columns), row[2:2 + width], strict=True))
+        keys = order_keys(raw, raw if dimension == "email" else None)
+        values = {n: (money_from_units(v) if n in _MONEY else int(v or 0))
+                  for n, v in zip(names, row[2 + width:], strict=True)}
+        for dim, key in keys.items():
+            if dim == dimension or (dimension == "email" and dim.startswith(("email", "recovered"))):
+                target = total.setdefault(("dim", sql.as_date(row[0]), row[1], dim, key), {})
+                for n, v in values.items():
+                    target[n] = target.get(n, 0) + v
+
+
+_MONEY = {"revenue", "refunds", "placed_refunds"}
+
+
+def _item_dimensions(c: _Context) -> None:
+    table = sql.quote(RollupDimension._meta.table_name)
+    head = (f"INSERT INTO {table} (site_id, day, currency, dimension, {sql.quote('key')}, orders, revenue, quantity, "
+            "refunds, refunded_orders, placed_refunds) ")
+    measures = ("COUNT(DISTINCT o.id), SUM(i.total), SUM(i.quantity), 0, "
+                "COUNT(DISTINCT CASE WHEN r.n IS NOT NULL THEN o.id END), 0")
+    sql.execute(
+        head + f"SELECT {{p}}, {c.day('o.counted_at')}, o.currency, 'product', COALESCE(NULLIF(i.product_id, ''), "
+        f"'(none)'), {measures} FROM {c.item} i JOIN {c.order} o ON o.id = i.order_id "
+        f"LEFT JOIN {c.refunds_per_order} r ON r.order_id = o.id WHERE {c.counted} GROUP BY 2, 3, 5",
+        [c.site.id, *c.params(1)])
+    sql.execute(
+        head + f"SELECT {{p}}, {c.day('o.counted_at')}, o.currency, 'category', SUBSTR(ic.value, 1, 191), {measures} "
+        f"FROM ({sql.categories_of_items(c.item)}) ic JOIN {c.item} i ON i.id = ic.item_id "
+        f"JOIN {c.order} o ON o.id = i.order_id LEFT JOIN {c.refunds_per_order} r ON r.order_id = o.id "
+        f"WHERE {c.counted} GROUP BY 2, 3, 5", [c.site.id, *c.params(1)])
+
+
+def _activity(site: Site, now: datetime) -> None:
+    first = _earliest(site.id)
+    if first is None:
+        return
+    activity_rollups.refresh_sessions(site, _all_days(site, first, now))
+    activity_rollups.refresh_carts(site, _all_days(site, first, now), now)
+
+
+def _earliest(site_id: int) -> datetime | None:
+    found = [Visit.select(fn.MIN(Visit.started_at)).where(Visit.site == site_id).scalar(),
+             Cart.select(fn.MIN(Cart.created_at)).where(Cart.site == site_id).scalar()]
+    known = [f for f in found if f]
+    return min(known) if known else None
+
+
+def _all_days(site: Site, first: datetime, now: datetime) -> list[date]:
+    from companion.metrics.days import days_between, local_day
+
+    latest = [Visit.select(fn.MAX(Visit.started_at)).where(Visit.site == site.id).scalar(),
+              Cart.select(fn.MAX(Cart.created_at)).where(Cart.site == site.id).scalar(), now]
+    last = max(v for v in latest if v)
+    return days_between(local_day(first, site.timezone), local_day(last, site.timezone))
+
+
+STEPS: list[tuple[str, Callable[[_Context], None]]] = [
+    ("daily", _daily), ("customers", _customers), ("order dimensions", _order_dimensions),
+    ("item dimensions", _item_dimensions),
+]
+
+
+def rebuild(site_public_id: str | None = None) -> list[tuple[str, dict[str, float]]]:
+    """Rebuild one site (by public id) or every site."""
+    sites = Site.select().where(Site.public_id == site_public_id) if site_public_id else Site.select()
+    return [(s.public_id, rebuild_site(s)) for s in sites]

@@ -1,0 +1,63 @@
+"""The few SQL fragments that differ between SQLite, PostgreSQL and MariaDB (rebuild only)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from companion.db import database, is_mysql, is_postgres
+from companion.metrics.days import offset_changes
+
+
+def quote(name: str) -> str:
+    return f"`{name}`" if is_mysql() else f'"{name}"'
+
+
+def param() -> str:
+    return "%s" if (is_mysql() or is_postgres()) else "?"
+
+
+def execute(sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    cursor = database.execute_sql(sql.replace("{p}", param()), list(params))
+    return list(cursor.fetchall()) if cursor.description else []
+
+
+def local_day(column: str, tz: str, start: datetime, end: datetime) -> str:
+    """SQL for the site-local date of a UTC timestamp column (valid for moments in [start, end])."""
+    changes = offset_changes(tz, start, end)
+    offset = str(changes[0][1])
+    if len(changes) > 1:
+        whens = " ".join(f"WHEN {column} < '{since:%Y-%m-%d %H:%M:%S}' THEN {previous}"
+                         for (since, _), (_, previous) in zip(changes[1:], changes, strict=False))
+        offset = f"(CASE {whens} ELSE {changes[-1][1]} END)"
+    if is_postgres():
+        return f"CAST({column} + {offset} * INTERVAL '1 second' AS DATE)"
+    if is_mysql():
+        return f"DATE(DATE_ADD({column}, INTERVAL {offset} SECOND))"
+    return f"date({column}, {offset} || ' seconds')"
+
+
+def month(expression: str) -> str:
+    if is_postgres():
+        return f"to_char({expression}, 'YYYY-MM')"
+    if is_mysql():
+        return f"DATE_FORMAT({expression}, '%%Y-%%m')"
+    return f"strftime('%Y-%m', {expression})"
+
+
+def categories_of_items(item_table: str) -> str:
+    """FROM-clause fragment: one row (i.id, value) per distinct category of each item."""
+    if is_postgres():
+        return (f"SELECT DISTINCT i.id AS item_id, c.value AS value FROM {item_table} i "
+                "CROSS JOIN LATERAL json_array_elements_text(CAST(i.categories AS json)) AS c(value)")
+    if is_mysql():
+        return (f"SELECT DISTINCT i.id AS item_id, c.value AS value FROM {item_table} i, "
+                "JSON_TABLE(i.categories, '$[*]' COLUMNS (value VARCHAR(191) PATH '$')) AS c")
+    return f"SELECT DISTINCT i.id AS item_id, c.value AS value FROM {item_table} i, json_each(i.categories) AS c"
+
+
+def as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])

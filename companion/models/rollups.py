@@ -1,0 +1,122 @@
+"""Daily roll-ups the metrics read, so no request scans orders over long ranges.
+
+Every day is a local day in the site's time zone. Order and refund figures are per currency and
+kept by additive deltas (see companion/metrics/incremental.py); sessions and carts are recomputed
+per touched day. `companion rollups rebuild` recomputes all of them from the raw tables.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import AutoField, CharField, DateField, ForeignKeyField, IntegerField
+
+from companion.models.base import BaseModel, MoneyField
+from companion.models.customers import Contact
+from companion.models.sites import Site
+
+
+class RollupDaily(BaseModel):
+    """Orders counted on their paid day, refunds on the day they were made, per currency."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    day = DateField()
+    currency = CharField(max_length=3)
+    orders = IntegerField(default=0)
+    revenue = MoneyField(default=0)
+    refunds = MoneyField(default=0)  # refunds made this day (on counted orders of any day)
+    refunded_orders = IntegerField(default=0)  # orders counted this day that have any refund
+    placed_refunds = MoneyField(default=0)  # refunds (of any day) on orders counted this day
+    new_customers = IntegerField(default=0)  # customers whose first counted order is this day
+    new_repeaters = IntegerField(default=0)  # customers whose second counted order is this day
+
+    class Meta:
+        indexes = ((("site", "currency", "day"), True),)
+
+
+class RollupDimension(BaseModel):
+    """The same per group of a breakdown dimension (product, category, channel, email_flow ...)."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    day = DateField()
+    currency = CharField(max_length=3)
+    dimension = CharField(max_length=16)
+    key = CharField(max_length=191)
+    orders = IntegerField(default=0)
+    revenue = MoneyField(default=0)
+    quantity = IntegerField(default=0)
+    refunds = MoneyField(default=0)
+    refunded_orders = IntegerField(default=0)
+    placed_refunds = MoneyField(default=0)
+
+    class Meta:
+        indexes = ((("site", "currency", "dimension", "day", "key"), True),)
+
+
+class RollupSessions(BaseModel):
+    """Visits started this local day and how many of them led to a counted order."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    day = DateField()
+    sessions = IntegerField(default=0)
+    converted = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("site", "day"), True),)
+
+
+class RollupCarts(BaseModel):
+    """Carts with items created this local day: idle an hour without an order, and converted."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    day = DateField()
+    abandoned = IntegerField(default=0)
+    converted = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("site", "day"), True),)
+
+
+class CustomerLedger(BaseModel):
+    """A customer's first and second counted order day per currency (cohorts, repeat rate, CLV)."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, on_delete="CASCADE")
+    currency = CharField(max_length=3)
+    first_day = DateField()
+    first_month = CharField(max_length=7)
+    second_day = DateField(null=True)
+
+    class Meta:
+        indexes = ((("contact", "currency"), True), (("site", "currency", "first_month"), False))
+
+
+class CustomerOrderDay(BaseModel):
+    """Each local day a customer had a counted order, with their next such day (retention)."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, on_delete="CASCADE")
+    currency = CharField(max_length=3)
+    day = DateField()
+    month = CharField(max_length=7)
+    next_day = DateField()  # 9999-12-31 when there is no later order
+
+    class Meta:
+        indexes = ((("contact", "currency", "day"), True), (("site", "currency", "day", "next_day"), False))
+
+
+ROLLUP_MODELS: list[type[BaseModel]] = [
+    RollupDaily, RollupDimension, RollupSessions, RollupCarts, CustomerLedger, CustomerOrderDay,
+]
+
+
+def create_metrics_tables(db: Any) -> None:
+    """Migration step: the roll-ups and the email attribution tables."""
+    from companion.models.attribution import ATTRIBUTION_MODELS
+
+    db.create_tables([*ROLLUP_MODELS, *ATTRIBUTION_MODELS], safe=True)

@@ -12,6 +12,7 @@ from peewee import Database, IntegerField, Model
 from companion.models import CORE_MODELS
 from companion.models.base import BaseModel, UTCDateTimeField, utcnow
 from companion.models.rollups import create_metrics_tables
+from companion.models.messaging import create_flow_tables
 
 
 class SchemaVersion(BaseModel):
@@ -41,6 +42,7 @@ def add_columns_if_missing(db: Database, model: type[Model], names: list[str]) -
 STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "core tables: sites, raw events, contacts, orders, carts, views", _create(CORE_MODELS)),
     (4, "metrics: daily roll-ups, customer ledger, email touches and order attribution", create_metrics_tables),
+    (8, "flows: settings, enrolments, scheduled steps, messages, suppressions", create_flow_tables),
 ]
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from companion import activity, carts, catalog, contacts, orders
 from companion.batch import Batch, Event
 from companion.db import database
+from companion.flows import triggers as flow_triggers
 from companion.metrics import incremental as metric_rollups
 from companion.models import DeadLetter, RawEvent, utcnow
 from companion.models.base import to_naive_utc
@@ -36,7 +37,10 @@ APPLIERS: list[Callable[[Batch], None]] = [
     activity.apply_page_views,
     catalog.apply_subscriptions,
 ]
-AFTER_APPLY: list[Callable[[Batch], None]] = [metric_rollups.apply_rollups]
+AFTER_APPLY: list[Callable[[Batch], None]] = [
+    flow_triggers.apply_flow_triggers,
+    metric_rollups.apply_rollups,
+]
 
 
 def claim(ids: list[int], now: datetime, timeout_s: int) -> tuple[str, list[RawEvent]]:

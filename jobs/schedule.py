@@ -16,7 +16,7 @@ from redis import Redis
 
 from companion import runtime
 from companion.metrics.activity_rollups import refresh_recent_carts
-from jobs import events
+from jobs import events, flows
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ TICK_S = 15
 SCHEDULE: list[tuple[str, int, Callable[..., Any]]] = [
     ("sweep unprocessed events", 60, events.sweep_unprocessed),
     ("mark abandoned carts", 60, events.mark_abandoned_carts),
+    ("flow tick: new enrolments, due steps", 60, flows.tick),
+    ("flow scans: win-back, VIP, replenishment", 900, flows.lifecycle_scans),
     ("metrics: recount carts that went idle", 300, refresh_recent_carts),
 ]
 

@@ -11,6 +11,7 @@ from flask import Blueprint, jsonify
 
 from companion.schemas import contacts as contact_schemas
 from companion.schemas import events as event_schemas
+from companion.schemas import flows as flow_schemas
 
 bp = Blueprint("openapi", __name__)
 
@@ -47,6 +48,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         "responses": {"200": _json(_ref("ContactProfile")), "401": ERROR, "404": ERROR}}),
     ("/healthz", "get", {"summary": "Database, Redis, worker and scheduler heartbeats, queue depth",
                          "responses": {"200": _json({"type": "object"}), "503": _json({"type": "object"})}}),
+    *flow_schemas.ROUTES,
 ]
 
 SCHEMAS: dict[str, Any] = {
@@ -57,6 +59,7 @@ SCHEMAS: dict[str, Any] = {
     "SubscriptionData": event_schemas.SubscriptionDataSchema, "ConsentData": event_schemas.ConsentDataSchema,
     "ContactsQuery": contact_schemas.ContactsQuerySchema, "ContactPage": contact_schemas.ContactPageSchema,
     "ContactProfile": contact_schemas.ContactProfileSchema,
+    **flow_schemas.SCHEMAS,
 }
 
 

@@ -1,0 +1,88 @@
+"""Flow settings, reports and the outbox: /v1/sites/<id>/flows..., /v1/sites/<id>/outbox..."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from companion.api.auth import site_for_token
+from companion.api.errors import ApiError
+from companion.flows import config, reports
+from companion.flows.definitions import is_flow
+from companion.models import Site
+from companion.schemas import flows as schemas
+
+bp = Blueprint("flows", __name__)
+flows_schema, flow_schema = schemas.FlowsSchema(), schemas.FlowOutSchema()
+update_schema, flow_update_schema = schemas.FlowsUpdateSchema(), schemas.FlowSettingsSchema()
+report_query, report_schema = schemas.ReportQuerySchema(), schemas.ReportSchema()
+outbox_query, page_schema, detail_schema = (schemas.OutboxQuerySchema(), schemas.MessagePageSchema(),
+                                            schemas.MessageDetailSchema())
+
+
+def _flow_key(key: str) -> str:
+    if not is_flow(key):
+        raise ApiError(404, "No such flow.", flows=list(config.FLOWS))
+    return key
+
+
+def _body() -> dict[str, Any]:
+    return schemas.load_json_object(request.get_json(silent=True))
+
+
+def _save(site: Site, data: dict[str, Any]) -> None:
+    try:
+        config.update_flows(site, data)
+    except ValueError as exc:
+        raise ApiError(422, "Invalid request.", fields={"steps": [str(exc)]}) from None
+
+
+@bp.get("/v1/sites/<site_id>/flows")
+def list_flows(site_id: str) -> Any:
+    return jsonify(flows_schema.dump(config.describe_all(site_for_token(site_id))))
+
+
+@bp.put("/v1/sites/<site_id>/flows")
+def update_flows(site_id: str) -> Any:
+    site = site_for_token(site_id)
+    _save(site, update_schema.load(_body()))
+    return jsonify(flows_schema.dump(config.describe_all(site)))
+
+
+@bp.get("/v1/sites/<site_id>/flows/<key>")
+def get_flow(site_id: str, key: str) -> Any:
+    site = site_for_token(site_id)
+    return jsonify(flow_schema.dump(config.describe(site, _flow_key(key))))
+
+
+@bp.put("/v1/sites/<site_id>/flows/<key>")
+def update_flow(site_id: str, key: str) -> Any:
+    site = site_for_token(site_id)
+    _save(site, {"flows": {_flow_key(key): flow_update_schema.load(_body())}})
+    return jsonify(flow_schema.dump(config.describe(site, key)))
+
+
+@bp.get("/v1/sites/<site_id>/flows/<key>/report")
+def flow_report(site_id: str, key: str) -> Any:
+    site = site_for_token(site_id)
+    period = report_query.load(request.args.to_dict())
+    return jsonify(report_schema.dump(reports.flow_report(site.id, _flow_key(key), **period)))
+
+
+@bp.get("/v1/sites/<site_id>/outbox")
+def list_messages(site_id: str) -> Any:
+    site = site_for_token(site_id)
+    args = outbox_query.load(request.args.to_dict())
+    rows, total = reports.list_messages(site.id, args.get("status"), args.get("flow"), args["page"],
+                                        args["per_page"])
+    return jsonify(page_schema.dump({"messages": rows, "page": args["page"], "per_page": args["per_page"],
+                                     "total": total}))
+
+
+@bp.get("/v1/sites/<site_id>/outbox/<message_id>")
+def get_message(site_id: str, message_id: str) -> Any:
+    site = site_for_token(site_id)
+    message = reports.message_detail(site.id, message_id)
+    if message is None:
+        raise ApiError(404, "No such message on this site.")
+    return jsonify(detail_schema.dump(message))

@@ -1,0 +1,15 @@
+"""Revenue flows (DESIGN 6): triggers enrol contacts, scheduled steps fall due, the sender mails them.
+
+definitions  the eight built-in flows and their defaults
+config       a site's settings merged over those defaults
+enrolment    enrol and exit, idempotently
+triggers     enrolments and exits from applied events (processing.AFTER_APPLY)
+scans        enrolments from scheduled scans (carts, subscriptions, win-back, VIP, replenishment)
+rules        suppression, consent, frequency cap, quiet hours
+content      what each flow's template is given
+sending      claim a due step, record the intent, send, record the outcome
+settlement   provider events, and sends a worker could not finish
+tracking     opens, clicks, unsubscribes
+reports      per-flow figures and the outbox
+tick         what the scheduler's job runs every minute
+"""

@@ -1,0 +1,232 @@
+"""What each flow's template is given (docs/email.md lists the contexts), and the send-time check
+that an enrolment still makes sense (the cart was not bought meanwhile, the order not refunded)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from peewee import fn
+
+from companion.flows.config import FlowConfig
+from companion.models import Cart, Contact, Enrolment, Order, OrderItem, Product, ProductView, Site, Subscription
+from companion.tokens import make_recover_token
+
+RECOVER_TTL_S = 30 * 24 * 3600
+PLACED = ("pending", "on_hold", "processing", "completed")
+
+
+class Defer(Exception):
+    """Not now: the shopper is active again; try the step later."""
+
+
+def _ctx(enrolment: Enrolment) -> dict[str, Any]:
+    return dict(enrolment.context or {})
+
+
+# --- is the enrolment still relevant? ----------------------------------------------------------
+
+
+def exit_reason(enrolment: Enrolment, now: datetime) -> str | None:
+    """Why this enrolment should end before its next mail, or None; raises Defer to wait."""
+    check = _CHECKS.get(enrolment.flow_key)
+    return check(enrolment, now) if check else None
+
+
+def _ordered_since(enrolment: Enrolment, since: datetime, product: str | None = None) -> bool:
+    query = Order.select(Order.id).where(
+        Order.site == enrolment.site_id, Order.contact == enrolment.contact_id,
+        Order.status.in_(PLACED), Order.deleted_at.is_null(), Order.created_at > since)
+    if product is not None:
+        query = query.join(OrderItem).where(OrderItem.product_id == product)
+    return query.exists()
+
+
+def _cart_check(enrolment: Enrolment, now: datetime) -> str | None:
+    cart = Cart.get_or_none(Cart.id == _ctx(enrolment).get("cart_id"))
+    if cart is None or cart.status == "converted" or _ordered_since(enrolment, enrolment.started_at):
+        return "order"
+    if cart.status == "emptied":
+        return "cart emptied"
+    if cart.status == "active":
+        raise Defer()
+    return None
+
+
+def _browse_check(enrolment: Enrolment, now: datetime) -> str | None:
+    since = datetime.fromisoformat(_ctx(enrolment).get("since") or enrolment.started_at.isoformat())
+    carts = Cart.select().where(Cart.site == enrolment.site_id, Cart.contact == enrolment.contact_id,
+                                Cart.updated_at >= since, Cart.status != "emptied")
+    return "cart or order" if carts.exists() or _ordered_since(enrolment, since) else None
+
+
+def _order_check(enrolment: Enrolment, now: datetime) -> str | None:
+    return "order" if _ordered_since(enrolment, enrolment.enrolled_at) else None
+
+
+def _post_purchase_check(enrolment: Enrolment, now: datetime) -> str | None:
+    order = Order.get_or_none(Order.id == _ctx(enrolment).get("order_id"))
+    if order is None or not order.is_counted or order.deleted_at is not None:
+        return "cancelled"
+    return "refund" if order.refunded_total > 0 else None
+
+
+def _cross_sell_check(enrolment: Enrolment, now: datetime) -> str | None:
+    refunded = _post_purchase_check(enrolment, now)
+    return refunded or ("order" if _ordered_since(enrolment, enrolment.started_at) else None)
+
+
+def _replenish_check(enrolment: Enrolment, now: datetime) -> str | None:
+    context = _ctx(enrolment)
+    since = datetime.fromisoformat(context["last_order_at"])
+    return "order" if _ordered_since(enrolment, since, str(context["product_id"])) else None
+
+
+def _renewal_check(enrolment: Enrolment, now: datetime) -> str | None:
+    sub = Subscription.get_or_none(Subscription.id == _ctx(enrolment).get("subscription_id"))
+    if sub is None or sub.expires_at is None:
+        return "cancelled"
+    return "renewal" if f"{sub.expires_at:%Y%m%d}" != enrolment.key.rsplit(":", 1)[1] else None
+
+
+_CHECKS = {"abandoned_cart": _cart_check, "browse_abandonment": _browse_check,
+           "win_back": _order_check, "post_purchase": _post_purchase_check,
+           "cross_sell": _cross_sell_check, "replenishment": _replenish_check,
+           "renewal_reminder": _renewal_check}
+
+
+# --- template context --------------------------------------------------------------------------
+
+
+def base_context(site: Site, contact: Contact | None, flow: FlowConfig, step: int) -> dict[str, Any]:
+    return {"shop": {"name": site.name, "url": site.url.rstrip("/") + "/"},
+            "contact": {"first_name": contact.first_name if contact else None},
+            "currency": site.currency, "overrides": flow.step(step).overrides()}
+
+
+def build_context(site: Site, enrolment: Enrolment, contact: Contact, flow: FlowConfig, step: int,
+                  now: datetime) -> dict[str, Any]:
+    context = base_context(site, contact, flow, step)
+    builder = _BUILDERS.get(enrolment.flow_key)
+    if builder:
+        context.update(builder(site, enrolment, flow, step, now))
+    return context
+
+
+def products_by_id(site_id: int, ids: list[str]) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = Product.select().where(Product.site == site_id, Product.external_id.in_(ids))
+    return {p.external_id: {"name": p.name, "price": _money(p.price), "url": p.url, "image": p.image}
+            for p in rows}
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _items(site_id: int, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    known = products_by_id(site_id, [str(i.get("product_id")) for i in items if i.get("product_id")])
+    result = []
+    for item in items:
+        product = known.get(str(item.get("product_id")), {})
+        result.append({"name": item.get("name") or product.get("name"), "quantity": item.get("quantity"),
+                       "price": _money(item.get("price")) or product.get("price"),
+                       "url": product.get("url"), "image": product.get("image")})
+    return result
+
+
+def recommendations(site_id: int, product_ids: list[str], limit: int = 3) -> list[dict[str, Any]]:
+    """Bought together with these products (co-occurrence in orders), else recent best sellers."""
+    other = OrderItem.alias()
+    query = (OrderItem.select(other.product_id, fn.COUNT(other.id).alias("n"))
+             .join(other, on=(other.order == OrderItem.order))
+             .where(OrderItem.site == site_id, OrderItem.product_id.in_(product_ids or [""]),
+                    other.product_id.not_in(product_ids or [""]))
+             .group_by(other.product_id).order_by(fn.COUNT(other.id).desc()).limit(limit * 3))
+    ids = [r.product_id for r in query]
+    if not ids:
+        ids = [r.product_id for r in OrderItem.select(OrderItem.product_id).where(
+            OrderItem.site == site_id, OrderItem.product_id.not_in(product_ids or [""])).group_by(
+            OrderItem.product_id).order_by(fn.SUM(OrderItem.quantity).desc()).limit(limit * 3)]
+    known = products_by_id(site_id, [str(i) for i in ids])
+    return [known[str(i)] for i in ids if str(i) in known and known[str(i)].get("url")][:limit]
+
+
+def _order(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
+    order = Order.get_by_id(_ctx(enrolment)["order_id"])
+    items = list(OrderItem.select().where(OrderItem.order == order.id).dicts())
+    ids = [str(i["product_id"]) for i in items if i["product_id"]]
+    context: dict[str, Any] = {"currency": order.currency, "order": {
+        "number": order.number or order.external_id, "total": str(order.total), "items": _items(site.id, items)}}
+    first = products_by_id(site.id, ids[:1]).get(ids[0]) if ids else None
+    if first and first.get("url"):
+        context["review_url"] = first["url"] + "#reviews"
+    if enrolment.flow_key == "cross_sell" or step == 3:
+        context["products"] = recommendations(site.id, ids)
+    return context
+
+
+def _cart(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
+    cart = Cart.get_by_id(_ctx(enrolment)["cart_id"])
+    items = cart.items or []
+    token = make_recover_token(site.secret, site.public_id, cart.token,
+                               [i for i in items if i.get("product_id")], RECOVER_TTL_S,
+                               now=now.replace(tzinfo=UTC).timestamp())
+    return {"currency": cart.currency or site.currency, "coupon": flow.extras.get("coupon"),
+            "cart": {"items": _items(site.id, items), "value": str(cart.value),
+                     "restore_url": with_query(cart.checkout_url or site.url, "sc_recover", token)}}
+
+
+def with_query(url: str, name: str, value: str) -> str:
+    parts = urlsplit(url)
+    query = f"{parts.query}&{name}={value}" if parts.query else f"{name}={value}"
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, parts.fragment))
+
+
+def _browse(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
+    ids = [str(i) for i in _ctx(enrolment).get("product_ids", [])]
+    known = products_by_id(site.id, ids)
+    for view in ProductView.select().where(ProductView.site == site.id, ProductView.contact == enrolment.contact_id,
+                                           ProductView.product_id.in_([i for i in ids if i not in known] or [""])):
+        known[view.product_id] = {"name": view.name, "price": _money(view.price), "url": view.url}
+    return {"products": [known[i] for i in ids if i in known]}
+
+
+def _win_back(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
+    return {"products": recommendations(site.id, []), "coupon": flow.extras.get("coupon")}
+
+
+def _vip(site: Site, enrolment: Enrolment | None, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
+    return {"products": recommendations(site.id, []), "reward": flow.extras.get("reward"),
+            "early_access_url": flow.extras.get("early_access_url")}
+
+
+def _replenish(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
+    product_id = str(_ctx(enrolment)["product_id"])
+    product = products_by_id(site.id, [product_id]).get(product_id)
+    if product is None:
+        item = OrderItem.select().where(OrderItem.site == site.id, OrderItem.product_id == product_id).first()
+        product = {"name": item.name if item else "your product", "price": _money(item.price if item else None),
+                   "url": site.url}
+    return {"product": product, "reorder_url": product.get("url") or site.url}
+
+
+def _renewal(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
+    sub = Subscription.get_by_id(_ctx(enrolment)["subscription_id"])
+    product = products_by_id(site.id, [str(sub.product_id)]).get(str(sub.product_id)) or {}
+    if not product.get("name"):
+        item = OrderItem.select().where(OrderItem.site == site.id, OrderItem.product_id == str(sub.product_id)).first()
+        product["name"] = item.name if item else ("licence" if sub.kind == "license" else "subscription")
+    local = sub.expires_at.replace(tzinfo=UTC).astimezone(ZoneInfo(site.timezone))
+    return {"subscription": {"product_name": product["name"], "kind": sub.kind,
+                             "expires_at": f"{local.day} {local:%B %Y}", "price": product.get("price"),
+                             "renewal_url": sub.renewal_url or product.get("url") or site.url}}
+
+
+_BUILDERS = {"post_purchase": _order, "cross_sell": _order, "abandoned_cart": _cart,
+             "browse_abandonment": _browse, "win_back": _win_back, "vip": _vip,
+             "replenishment": _replenish, "renewal_reminder": _renewal}
+
+__all__ = ["Defer", "base_context", "build_context", "exit_reason", "recommendations", "timedelta"]

@@ -1,0 +1,71 @@
+"""The eight built-in flows: trigger, steps with their default delays, exits, and whether a flow
+is marketing (needs consent, honours the frequency cap and quiet hours)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from companion.rendering import FLOW_STEPS
+
+
+@dataclass(frozen=True)
+class FlowDefinition:
+    key: str
+    title: str
+    trigger: str
+    exits: str
+    delays_hours: tuple[float, ...]  # per step, from the trigger's moment (may be negative)
+    is_marketing: bool = True
+    shared_body: bool = False  # one rendered body for all recipients (broadcast-size sends)
+    conditions: tuple[str, ...] = ()
+
+
+FLOWS: dict[str, FlowDefinition] = {f.key: f for f in (
+    FlowDefinition("post_purchase", "Post-purchase", "order paid",
+                   "refund, unsubscribe", (1, 24 * 7, 24 * 21), is_marketing=False,
+                   conditions=("min_value", "first_order_only")),
+    FlowDefinition("abandoned_cart", "Abandoned cart", "cart with a known email idle 1 hour",
+                   "order, cart emptied", (1, 24, 72), conditions=("min_value",)),
+    FlowDefinition("browse_abandonment", "Browse abandonment",
+                   "known contact viewed products, no cart or order within 2 hours",
+                   "cart or order", (2,)),
+    FlowDefinition("cross_sell", "Cross-sell and upsell", "paid order", "another order", (24 * 5,),
+                   conditions=("min_value", "first_order_only")),
+    FlowDefinition("win_back", "Win-back",
+                   "past the expected reorder time, P(alive) low, or stage at risk", "order",
+                   (0, 24 * 7)),
+    FlowDefinition("vip", "VIP", "contact enters the VIP stage", "-", (0,), shared_body=True),
+    FlowDefinition("replenishment", "Replenishment",
+                   "a consumable's typical reorder interval nearly over", "order of it", (0,)),
+    FlowDefinition("renewal_reminder", "Renewal reminder", "subscription or licence expiring",
+                   "renewal", (-24 * 7, 24), is_marketing=False),
+)}
+
+assert all(len(f.delays_hours) == FLOW_STEPS[k] for k, f in FLOWS.items())
+
+DEFAULT_FLOW_CONFIG: dict[str, Any] = {
+    "enabled": True, "from_email": None, "from_name": None, "reply_to": None,
+    "conditions": {"min_value": None, "first_order_only": False},
+    "coupon": None, "reward": None, "early_access_url": None,
+    "replenish_days": {},  # product id -> reorder interval in days, over the learned one
+}
+
+DEFAULT_SITE_CONFIG: dict[str, Any] = {
+    "from_email": None,  # default: shop@<the store's domain>
+    "from_name": None,  # default: the store's name
+    "reply_to": None,
+    "unknown_consent": "allow",  # "allow" or "deny" marketing when consent was never given
+    "frequency_cap": {"max_messages": 2, "per_hours": 24},
+    "quiet_hours": {"start": "21:00", "end": "08:00"},
+    "win_back_after_days": 90,  # without predictions: no order for this long (or 2x the usual gap)
+    "vip_min_orders": 5,  # without lifecycle stages: this many orders make a VIP
+    "recent_trigger_hours": 48,  # older orders (a history import) enrol nobody
+}
+
+
+def is_flow(key: str) -> bool:
+    return key in FLOWS
+
+
+def marketing_flows() -> list[str]:
+    return [k for k, f in FLOWS.items() if f.is_marketing]

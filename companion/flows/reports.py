@@ -1,0 +1,129 @@
+"""Per-flow figures (GET /flows/<key>/report) and the messages themselves (the outbox)."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from peewee import Case, fn
+
+from companion.flows.definitions import FLOWS
+from companion.models import Enrolment, Message, MessageBody, Order
+from companion.models.base import as_aware, money_from_units
+
+MESSAGE_FIGURES = ("sent", "outbox", "failed", "uncertain", "delivered", "opened", "clicked",
+                   "unsubscribed", "bounced", "complained")
+
+
+def _message_figures() -> list[Any]:
+    def status(name: str) -> Any:
+        return fn.SUM(Case(None, [(Message.status == name, 1)], 0)).alias(name)
+    return [status("sent"), status("outbox"), status("failed"), status("uncertain"),
+            fn.COUNT(Message.delivered_at).alias("delivered"), fn.COUNT(Message.opened_at).alias("opened"),
+            fn.COUNT(Message.clicked_at).alias("clicked"), fn.COUNT(Message.unsubscribed_at).alias("unsubscribed"),
+            fn.COUNT(Message.bounced_at).alias("bounced"), fn.COUNT(Message.complained_at).alias("complained")]
+
+
+def _between(field: Any, start: datetime | None, end: datetime | None) -> Any:
+    condition = field.is_null(False)
+    if start is not None:
+        condition &= field >= start
+    if end is not None:
+        condition &= field < end
+    return condition
+
+
+def flow_report(site_id: int, key: str, start: datetime | None = None, end: datetime | None = None) -> dict[str, Any]:
+    enrolments = dict(Enrolment.select(Enrolment.status, fn.COUNT(Enrolment.id)).where(
+        Enrolment.site == site_id, Enrolment.flow_key == key, _between(Enrolment.enrolled_at, start, end))
+        .group_by(Enrolment.status).tuples())
+    per_step = {row["step"]: row for row in Message.select(Message.step, *_message_figures()).where(
+        Message.site == site_id, Message.flow_key == key, _between(Message.created_at, start, end))
+        .group_by(Message.step).dicts()}
+    orders = attributed_orders(site_id, key, start, end)
+    steps = []
+    for number in range(1, len(FLOWS[key].delays_hours) + 1):
+        figures = {f: int(per_step.get(number, {}).get(f) or 0) for f in MESSAGE_FIGURES}
+        figures.update(orders.get(number, {"orders": 0, "revenue": Decimal(0)}))
+        steps.append({"step": number, **figures})
+    totals = {f: sum(s[f] for s in steps) for f in (*MESSAGE_FIGURES, "orders", "revenue")}
+    recovered = recovered_carts(site_id, start, end) if key == "abandoned_cart" else (0, Decimal(0))
+    return {"flow": key, "from": as_aware(start), "to": as_aware(end),
+            "enrolled": sum(enrolments.values()), "active": enrolments.get("active", 0),
+            "completed": enrolments.get("completed", 0), "exited": enrolments.get("exited", 0),
+            **totals, "recovered_carts": recovered[0], "recovered_revenue": recovered[1], "steps": steps}
+
+
+def _attribution() -> Any:
+    try:
+        from companion.models.attribution import OrderAttribution
+    except ImportError:  # attribution ships with the metrics feature; until then, no orders credited
+        return None
+    return OrderAttribution
+
+
+def _counted(start: datetime | None, end: datetime | None) -> Any:
+    return (Order.is_counted == True) & Order.deleted_at.is_null() & _between(Order.counted_at, start, end)
+
+
+def attributed_orders(site_id: int, key: str, start: datetime | None, end: datetime | None) -> dict[int, dict[str, Any]]:
+    """Orders credited to a step of this flow (last click), and their revenue net of refunds."""
+    attribution = _attribution()
+    if attribution is None:
+        return {}
+    rows = (attribution.select(attribution.step, fn.COUNT(Order.id), fn.SUM(Order.total).coerce(False),
+                               fn.SUM(Order.refunded_total).coerce(False))
+            .join(Order, on=(attribution.order == Order.id))
+            .where(attribution.site == site_id, attribution.flow_key == key, _counted(start, end))
+            .group_by(attribution.step).tuples())
+    return {step: {"orders": count, "revenue": money_from_units(total) - money_from_units(refunded)}
+            for step, count, total, refunded in rows if step is not None}
+
+
+def recovered_carts(site_id: int, start: datetime | None, end: datetime | None) -> tuple[int, Decimal]:
+    attribution = _attribution()
+    if attribution is None:
+        return 0, Decimal(0)
+    count, total, refunded = (attribution.select(fn.COUNT(Order.id), fn.SUM(Order.total).coerce(False),
+                                                 fn.SUM(Order.refunded_total).coerce(False))
+                              .join(Order, on=(attribution.order == Order.id))
+                              .where(attribution.site == site_id, attribution.recovered == True,
+                                     _counted(start, end)).tuples().get())
+    return int(count or 0), money_from_units(total) - money_from_units(refunded)
+
+
+# --- the outbox ----------------------------------------------------------------------------------
+
+SUMMARY_FIELDS = ("uuid", "flow_key", "step", "to_email", "subject", "status", "provider_id", "error",
+                  "created_at", "sent_at", "delivered_at", "opened_at", "clicked_at", "unsubscribed_at")
+
+
+def summary(message: Message) -> dict[str, Any]:
+    data = {f: getattr(message, f) for f in SUMMARY_FIELDS}
+    return {k: as_aware(v) if isinstance(v, datetime) else v for k, v in data.items()}
+
+
+def list_messages(site_id: int, status: str | None = None, flow_key: str | None = None, page: int = 1,
+                  per_page: int = 50) -> tuple[list[dict[str, Any]], int]:
+    query = Message.select().where(Message.site == site_id)
+    if status:
+        query = query.where(Message.status == status)
+    if flow_key:
+        query = query.where(Message.flow_key == flow_key)
+    total = query.count()
+    rows = query.order_by(Message.created_at.desc(), Message.id.desc()).paginate(page, per_page)
+    return [summary(m) for m in rows], total
+
+
+def message_detail(site_id: int, message_uuid: str) -> dict[str, Any] | None:
+    """One message as its recipient sees it (a shared body with their substitutions applied)."""
+    message = Message.get_or_none(Message.site == site_id, Message.uuid == message_uuid)
+    if message is None:
+        return None
+    body = MessageBody.get_by_id(message.body_id)
+    html, text = body.html, body.text
+    for tag, value in (message.substitutions or {}).items():
+        html, text = html.replace(tag, value), text.replace(tag, value)
+    return {**summary(message), "html": html, "text": text, "links": message.links or [],
+            "from_email": message.from_email, "from_name": message.from_name, "reply_to": message.reply_to,
+            "headers": message.headers or {}}

@@ -1,0 +1,86 @@
+"""Enrolments from scheduled scans.
+
+Every minute: carts newly marked abandoned, subscriptions newly inside the reminder horizon. Each
+reads only the window since its cursor (plus an overlap for rows committed late), through an
+index; enrolment keys make a repeated window harmless, so a scan killed mid-way loses nothing.
+Every hour: win-back, VIP and replenishment, from the intelligence job's stage and predictions
+where present, else from order history.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from companion.db import database
+from companion.flows.config import Configs
+from companion.flows.enrolment import Candidate, enrol
+from companion.flows.triggers import enrol_subscription
+from companion.models import Cart, Site, Subscription
+from companion.models.messaging import FlowCursor
+
+OVERLAP = timedelta(minutes=15)
+FIRST_LOOK_BACK = timedelta(days=1)
+SUBSCRIPTION_HORIZON = timedelta(days=35)
+CHUNK = 1000
+
+
+def cursor(name: str) -> datetime | None:
+    row = FlowCursor.get_or_none(FlowCursor.name == name)
+    return row.position if row else None
+
+
+def move_cursor(name: str, position: datetime) -> None:
+    if not FlowCursor.update(position=position).where(FlowCursor.name == name).execute():
+        FlowCursor.insert(name=name, position=position).on_conflict_ignore().execute()
+
+
+def scan_abandoned_carts(now: datetime, configs: Configs | None = None) -> int:
+    """Carts marked abandoned since the last scan, with a known contact, enter abandoned_cart."""
+    configs, added = configs or Configs(), 0
+    since = (cursor("abandoned_carts") or now - FIRST_LOOK_BACK) - OVERLAP
+    query = (Cart.select(Cart.id, Cart.site, Cart.token, Cart.contact, Cart.value, Cart.updated_at)
+             .where(Cart.status == "abandoned", Cart.abandoned_at > since, Cart.abandoned_at <= now,
+                    Cart.contact.is_null(False)).order_by(Cart.site))
+    by_site: dict[int, list[Cart]] = {}
+    for cart in query.iterator():
+        by_site.setdefault(cart.site_id, []).append(cart)
+    for site_id, carts in by_site.items():
+        added += _enrol_carts(Site.get_by_id(site_id), carts, configs, now)
+    move_cursor("abandoned_carts", now)
+    return added
+
+
+def _enrol_carts(site: Site, carts: list[Cart], configs: Configs, now: datetime) -> int:
+    flow = configs.flow(site, "abandoned_cart")
+    recent = now - timedelta(hours=configs.site(site)["recent_trigger_hours"])
+    minimum = flow.conditions.get("min_value")
+    chosen = [c for c in carts if c.updated_at >= recent
+              and (minimum is None or Decimal(c.value or 0) >= Decimal(str(minimum)))]
+    return enrol(site.id, flow, [Candidate(c.contact_id, f"cart:{c.token}", c.updated_at,
+                                           {"cart_id": c.id}) for c in chosen], now)
+
+
+def scan_expiring_subscriptions(now: datetime, configs: Configs | None = None) -> int:
+    """Subscriptions whose expiry came inside the horizon since the last scan get reminders."""
+    configs, added = configs or Configs(), 0
+    last = cursor("expiring_subscriptions")
+    since = now - FIRST_LOOK_BACK if last is None else last + SUBSCRIPTION_HORIZON - OVERLAP
+    query = Subscription.select().where(
+        Subscription.expires_at > since, Subscription.expires_at <= now + SUBSCRIPTION_HORIZON,
+        Subscription.contact.is_null(False)).order_by(Subscription.site)
+    sites: dict[int, Site] = {}
+    for sub in query.iterator():
+        site = sites.setdefault(sub.site_id, Site.get_by_id(sub.site_id))
+        added += enrol_subscription(site.id, site, configs, sub, now)
+    move_cursor("expiring_subscriptions", now)
+    return added
+
+
+def run_minute_scans(now: datetime) -> dict[str, int]:
+    configs = Configs()
+    with database.atomic():
+        carts = scan_abandoned_carts(now, configs)
+    with database.atomic():
+        subs = scan_expiring_subscriptions(now, configs)
+    return {"abandoned_carts": carts, "expiring_subscriptions": subs}
+

@@ -1,0 +1,158 @@
+"""Flow triggers and exits from applied events, run in the event batch's own transaction
+(processing.AFTER_APPLY): they only write enrolment and step rows, never send."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from companion.batch import Batch
+from companion.flows.config import Configs
+from companion.flows.enrolment import Candidate, enrol, exit_contact, exit_enrolments
+from companion.models import Enrolment, Order, OrderItem, Site, Subscription
+
+PLACED = ("pending", "on_hold", "processing", "completed")
+ORDER_ENDS = ("abandoned_cart", "browse_abandonment", "win_back", "cross_sell")
+ENDED_SUBSCRIPTION = ("cancelled", "canceled", "trash", "disabled", "refunded", "switched")
+BROWSE_COOLDOWN = timedelta(days=7)
+
+
+def apply_flow_triggers(batch: Batch) -> None:
+    """Enrol and exit from what this batch changed: orders, refunds, carts, views, subscriptions."""
+    site = Site.get_by_id(batch.site_id)
+    configs = Configs()
+    _order_exits(batch)
+    _paid_orders(batch, site, configs)
+    _unpaid_orders(batch)
+    _refunds(batch)
+    _carts(batch)
+    _views(batch, site, configs)
+    _subscriptions(batch, site, configs)
+
+
+def _is_placed(row: dict[str, Any] | None) -> bool:
+    return row is not None and row["status"] in PLACED and not row.get("deleted_at")
+
+
+def _order_exits(batch: Batch) -> None:
+    """A new order ends cart, browse, win-back and earlier cross-sell mail; and replenishment of
+    what it contains."""
+    fresh = [after for before, after in batch.order_changes
+             if _is_placed(after) and not _is_placed(before) and after and after.get("contact")]
+    for order in fresh:
+        contact, order_key = order["contact"], f"order:{order['id']}"
+        exit_enrolments(batch.site_id, (Enrolment.contact == contact) & Enrolment.flow_key.in_(ORDER_ENDS)
+                        & (Enrolment.key != order_key), "order", batch.now)
+        products = [str(i.product_id) for i in OrderItem.select(OrderItem.product_id).where(
+            OrderItem.order == order["id"])]
+        if products:
+            bought = Enrolment.key.startswith(f"replenish:{contact}:{products[0]}:")
+            for product in products[1:]:
+                bought |= Enrolment.key.startswith(f"replenish:{contact}:{product}:")
+            exit_enrolments(batch.site_id, (Enrolment.contact == contact)
+                            & (Enrolment.flow_key == "replenishment") & bought, "order", batch.now)
+
+
+def _paid_orders(batch: Batch, site: Site, configs: Configs) -> None:
+    recent = batch.now - timedelta(hours=configs.site(site)["recent_trigger_hours"])
+    paid = [after for before, after in batch.order_changes
+            if after and after["is_counted"] and not after.get("deleted_at") and after.get("contact")
+            and not (before and before["is_counted"]) and after["counted_at"] >= recent]
+    for key in ("post_purchase", "cross_sell"):
+        flow = configs.flow(site, key)
+        chosen = [o for o in paid if _meets(flow.conditions, o)]
+        enrol(batch.site_id, flow, [Candidate(o["contact"], f"order:{o['id']}", o["counted_at"],
+                                              {"order_id": o["id"]}) for o in chosen], batch.now)
+
+
+def _meets(conditions: dict[str, Any], order: dict[str, Any]) -> bool:
+    minimum = conditions.get("min_value")
+    if minimum is not None and Decimal(str(order["total"])) < Decimal(str(minimum)):
+        return False
+    if conditions.get("first_order_only"):
+        earlier = Order.select().where(
+            Order.site == order["site"], Order.contact == order["contact"], Order.is_counted == True,
+            Order.deleted_at.is_null(), Order.id != order["id"], Order.counted_at <= order["counted_at"])
+        return not earlier.exists()
+    return True
+
+
+def _unpaid_orders(batch: Batch) -> None:
+    """An order no longer counted (cancelled, refunded, deleted) ends its post-purchase mail."""
+    for before, after in batch.order_changes:
+        if before and before["is_counted"] and (after is None or not after["is_counted"]
+                                                or after.get("deleted_at")):
+            _end_order_flows(batch, before["id"], "refund" if after and after["status"] == "refunded"
+                             else "cancelled")
+
+
+def _end_order_flows(batch: Batch, order_id: int, reason: str) -> None:
+    exit_enrolments(batch.site_id, Enrolment.flow_key.in_(("post_purchase", "cross_sell"))
+                    & (Enrolment.key == f"order:{order_id}"), reason, batch.now)
+
+
+def _refunds(batch: Batch) -> None:
+    for event in batch.of_type("order.refunded"):
+        order = Order.get_or_none(Order.site == batch.site_id, Order.source == event.source,
+                                  Order.external_id == event.data["order_id"])
+        if order is not None:
+            _end_order_flows(batch, order.id, "refund")
+
+
+def _carts(batch: Batch) -> None:
+    """An emptied cart ends its abandoned-cart mail; a cart with items ends browse mail."""
+    for event in batch.of_type("cart.updated"):
+        contact = batch.contact_for(event)
+        if not event.data["items"]:
+            exit_enrolments(batch.site_id, (Enrolment.flow_key == "abandoned_cart")
+                            & (Enrolment.key == f"cart:{event.data['cart_token']}"), "cart emptied",
+                            batch.now)
+        elif contact:
+            exit_contact(batch.site_id, [contact], ["browse_abandonment"], "cart", batch.now)
+
+
+def _views(batch: Batch, site: Site, configs: Configs) -> None:
+    """Products viewed by a known contact: browse abandonment, unless one ran in the last week."""
+    views: dict[int, list[Any]] = {}
+    for event in sorted(batch.of_type("product.viewed"), key=lambda e: e.occurred_at):
+        contact = batch.contact_for(event)
+        if contact:
+            views.setdefault(contact, []).append(event)
+    if not views:
+        return
+    recent = {e.contact_id for e in Enrolment.select(Enrolment.contact).where(
+        Enrolment.site == batch.site_id, Enrolment.flow_key == "browse_abandonment",
+        Enrolment.contact.in_(list(views)), Enrolment.enrolled_at > batch.now - BROWSE_COOLDOWN)}
+    candidates = [
+        Candidate(contact, f"browse:{contact}:{seen[0].occurred_at:%Y%m%d}", seen[-1].occurred_at,
+                  {"product_ids": list(dict.fromkeys(str(e.data["product_id"]) for e in seen))[:4],
+                   "since": seen[0].occurred_at.isoformat()})
+        for contact, seen in views.items() if contact not in recent
+        and seen[-1].occurred_at > batch.now - timedelta(hours=configs.site(site)["recent_trigger_hours"])]
+    enrol(batch.site_id, configs.flow(site, "browse_abandonment"), candidates, batch.now)
+
+
+def _subscriptions(batch: Batch, site: Site, configs: Configs) -> None:
+    ids = {e.data["id"] for e in batch.of_type("subscription.updated")}
+    if not ids:
+        return
+    rows = Subscription.select().where(Subscription.site == batch.site_id, Subscription.external_id.in_(list(ids)))
+    for sub in rows:
+        enrol_subscription(batch.site_id, site, configs, sub, batch.now)
+
+
+def subscription_key(sub: Subscription) -> str:
+    return f"sub:{sub.id}:{sub.expires_at:%Y%m%d}"
+
+
+def enrol_subscription(site_id: int, site: Site, configs: Configs, sub: Subscription, now: Any) -> int:
+    """Renewal reminders for this expiry date; a changed date (renewed) or a cancellation ends the old."""
+    prefix = f"sub:{sub.id}:"
+    ended = sub.status.lower() in ENDED_SUBSCRIPTION or sub.expires_at is None
+    current = None if ended else subscription_key(sub)
+    exit_enrolments(site_id, (Enrolment.flow_key == "renewal_reminder") & Enrolment.key.startswith(prefix)
+                    & (Enrolment.key != (current or "")), "cancelled" if ended else "renewal", now)
+    if current is None or sub.contact_id is None or sub.expires_at < now:
+        return 0
+    return enrol(site_id, configs.flow(site, "renewal_reminder"),
+                 [Candidate(sub.contact_id, current, sub.expires_at, {"subscription_id": sub.id})], now)

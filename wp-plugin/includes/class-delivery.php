@@ -115,6 +115,8 @@ class Delivery {
 	private function send_batches( $force ) {
 		$state = $this->state();
 		if ( ! $force && $state['retry_at'] > time() ) {
+			// Keep one run waiting for the end of the backoff, so requests need not schedule one.
+			( new Scheduler() )->schedule_delivery( $state['retry_at'] - time() );
 			return 0;
 		}
 		$started   = microtime( true );

@@ -54,7 +54,7 @@ class Outbox {
 			KEY status_id (status, id)
 			) {$charset};"
 		);
-		update_option( 'sales_companion_db_version', self::DB_VERSION, false );
+		update_option( 'sales_companion_db_version', self::DB_VERSION, true ); // Autoloaded: read on every recording request.
 	}
 
 	/**

@@ -152,13 +152,32 @@ final class Plugin {
 	 * @return int Events recorded.
 	 */
 	public function flush() {
+		if ( doing_action( 'shutdown' ) && function_exists( 'fastcgi_finish_request' ) && $this->has_pending() ) {
+			// PHP-FPM: the shopper has the whole page before the outbox INSERT runs.
+			fastcgi_finish_request();
+		}
 		foreach ( Hooks::SOURCES as $source ) {
 			$this->get( $source )->flush();
 		}
 		$recorded = $this->get( 'events' )->take_recorded_count();
 		if ( $recorded > 0 ) {
-			$this->get( 'scheduler' )->schedule_delivery();
+			// A short delay lets the events of many requests share one run (and one cron write).
+			$this->get( 'scheduler' )->schedule_delivery( Scheduler::COALESCE );
 		}
 		return $recorded;
+	}
+
+	/**
+	 * Whether a collector noted anything in this request.
+	 *
+	 * @return bool
+	 */
+	private function has_pending() {
+		foreach ( Hooks::SOURCES as $source ) {
+			if ( $this->get( $source )->has_pending() ) {
+				return true;
+			}
+		}
+		return false;
 	}
 }

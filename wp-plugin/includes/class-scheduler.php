@@ -21,6 +21,7 @@ class Scheduler {
 	const SYNC     = 'sales_companion_sync_history';
 	const GROUP    = 'sales-companion';
 	const INTERVAL = 'sales_companion_five_minutes';
+	const COALESCE = 10;
 
 	/**
 	 * Whether Action Scheduler is loaded (WooCommerce, EDD 3.2+ and FluentCart ship it).

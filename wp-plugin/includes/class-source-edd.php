@@ -190,6 +190,15 @@ class Source_EDD {
 	}
 
 	/**
+	 * Whether flush() has anything to record.
+	 *
+	 * @return bool
+	 */
+	public function has_pending() {
+		return (bool) ( $this->orders || $this->refunds || $this->cart_changed );
+	}
+
+	/**
 	 * Records what this request changed.
 	 *
 	 * @return void

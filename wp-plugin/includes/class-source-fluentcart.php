@@ -170,6 +170,15 @@ class Source_FluentCart {
 	}
 
 	/**
+	 * Whether flush() has anything to record.
+	 *
+	 * @return bool
+	 */
+	public function has_pending() {
+		return (bool) ( $this->orders || $this->refunds || $this->carts );
+	}
+
+	/**
 	 * Records what this request changed.
 	 *
 	 * @return void

@@ -340,6 +340,15 @@ class Source_WooCommerce {
 	}
 
 	/**
+	 * Whether flush() has anything to record.
+	 *
+	 * @return bool
+	 */
+	public function has_pending() {
+		return (bool) ( $this->orders || $this->refunds || $this->deleted || $this->cart_changed );
+	}
+
+	/**
 	 * Records what this request changed (called at shutdown).
 	 *
 	 * @return void

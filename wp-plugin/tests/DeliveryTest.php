@@ -90,6 +90,15 @@ final class DeliveryTest extends TestCase {
 		$this->assertSame( 0, Plugin()->get( 'delivery' )->state()['failures'] );
 	}
 
+	public function test_during_a_backoff_one_run_stays_scheduled_for_its_end(): void {
+		$this->record_pages( 1 );
+		FakeService::$answers = array( array( 500, array( 'error' => 'boom' ) ) );
+		$this->deliver();
+		wp_clear_scheduled_hook( Scheduler::DELIVER );
+		$this->assertSame( 0, $this->deliver() );
+		$this->assertEqualsWithDelta( Plugin()->get( 'delivery' )->state()['retry_at'], wp_next_scheduled( Scheduler::DELIVER ), 2 );
+	}
+
 	public function test_backoff_doubles_up_to_an_hour(): void {
 		$this->assertSame( array( 60, 120, 240, 480, 960, 1920, 3600, 3600 ), array_map( array( Delivery::class, 'backoff_seconds' ), range( 1, 8 ) ) );
 	}

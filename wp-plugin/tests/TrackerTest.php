@@ -18,7 +18,7 @@ final class TrackerTest extends TestCase {
 
 	protected function setUp(): void {
 		parent::setUp();
-		$_SERVER['REMOTE_ADDR'] = '203.0.113.' . wp_rand( 1, 250 );
+		$_SERVER['REMOTE_ADDR'] = '2001:db8::' . substr( md5( wp_generate_uuid4() ), 0, 4 ) . ':' . substr( md5( wp_generate_uuid4() ), 0, 4 ); // A fresh visitor per test.
 	}
 
 	public function test_a_page_view_is_queued_with_its_campaign_and_the_browser_gets_204(): void {

@@ -66,7 +66,7 @@ final class WooCommerceOrdersTest extends TestCase {
 		$this->create_order()->payment_complete();
 		$this->end_request();
 		$this->assertSame( array(), FakeService::$requests );
-		$this->assertNotFalse( wp_next_scheduled( Scheduler::DELIVER ) );
+		$this->assertEqualsWithDelta( time() + Scheduler::COALESCE, wp_next_scheduled( Scheduler::DELIVER ), 2, 'one run shortly after, shared by the next requests' );
 	}
 
 	public function test_an_offline_payment_counts_as_paid_when_the_order_becomes_processing(): void {

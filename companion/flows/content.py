@@ -10,7 +10,17 @@ from zoneinfo import ZoneInfo
 from peewee import fn
 
 from companion.flows.config import FlowConfig
-from companion.models import Cart, Contact, Enrolment, Order, OrderItem, Product, ProductView, Site, Subscription
+from companion.models import (
+    Cart,
+    Contact,
+    Enrolment,
+    Order,
+    OrderItem,
+    Product,
+    ProductView,
+    Site,
+    Subscription,
+)
 from companion.tokens import make_recover_token
 
 RECOVER_TTL_S = 30 * 24 * 3600

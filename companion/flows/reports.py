@@ -9,6 +9,7 @@ from peewee import Case, fn
 
 from companion.flows.definitions import FLOWS
 from companion.models import Enrolment, Message, MessageBody, Order
+from companion.models.attribution import OrderAttribution
 from companion.models.base import as_aware, money_from_units
 
 MESSAGE_FIGURES = ("sent", "outbox", "failed", "uncertain", "delivered", "opened", "clicked",
@@ -54,40 +55,26 @@ def flow_report(site_id: int, key: str, start: datetime | None = None, end: date
             **totals, "recovered_carts": recovered[0], "recovered_revenue": recovered[1], "steps": steps}
 
 
-def _attribution() -> Any:
-    try:
-        from companion.models.attribution import OrderAttribution
-    except ImportError:  # attribution ships with the metrics feature; until then, no orders credited
-        return None
-    return OrderAttribution
-
-
 def _counted(start: datetime | None, end: datetime | None) -> Any:
     return (Order.is_counted == True) & Order.deleted_at.is_null() & _between(Order.counted_at, start, end)
 
 
 def attributed_orders(site_id: int, key: str, start: datetime | None, end: datetime | None) -> dict[int, dict[str, Any]]:
     """Orders credited to a step of this flow (last click), and their revenue net of refunds."""
-    attribution = _attribution()
-    if attribution is None:
-        return {}
-    rows = (attribution.select(attribution.step, fn.COUNT(Order.id), fn.SUM(Order.total).coerce(False),
+    rows = (OrderAttribution.select(OrderAttribution.step, fn.COUNT(Order.id), fn.SUM(Order.total).coerce(False),
                                fn.SUM(Order.refunded_total).coerce(False))
-            .join(Order, on=(attribution.order == Order.id))
-            .where(attribution.site == site_id, attribution.flow_key == key, _counted(start, end))
-            .group_by(attribution.step).tuples())
+            .join(Order, on=(OrderAttribution.order == Order.id))
+            .where(OrderAttribution.site == site_id, OrderAttribution.flow_key == key, _counted(start, end))
+            .group_by(OrderAttribution.step).tuples())
     return {step: {"orders": count, "revenue": money_from_units(total) - money_from_units(refunded)}
             for step, count, total, refunded in rows if step is not None}
 
 
 def recovered_carts(site_id: int, start: datetime | None, end: datetime | None) -> tuple[int, Decimal]:
-    attribution = _attribution()
-    if attribution is None:
-        return 0, Decimal(0)
-    count, total, refunded = (attribution.select(fn.COUNT(Order.id), fn.SUM(Order.total).coerce(False),
+    count, total, refunded = (OrderAttribution.select(fn.COUNT(Order.id), fn.SUM(Order.total).coerce(False),
                                                  fn.SUM(Order.refunded_total).coerce(False))
-                              .join(Order, on=(attribution.order == Order.id))
-                              .where(attribution.site == site_id, attribution.recovered == True,
+                              .join(Order, on=(OrderAttribution.order == Order.id))
+                              .where(OrderAttribution.site == site_id, OrderAttribution.recovered == True,
                                      _counted(start, end)).tuples().get())
     return int(count or 0), money_from_units(total) - money_from_units(refunded)
 

@@ -33,6 +33,7 @@ from companion.flows import rules
 from companion.flows.config import Configs, FlowConfig
 from companion.flows.content import Defer, build_context, exit_reason
 from companion.flows.enrolment import complete_if_finished, exit_enrolments
+from companion.metrics.attribution import record_cart_email
 from companion.models import Contact, Enrolment, Message, MessageBody, ScheduledStep, Site
 from companion.rendering import (
     RenderedEmail,
@@ -97,6 +98,11 @@ def claim_steps(ids: list[int], now: datetime) -> tuple[str, list[ScheduledStep]
 def send_steps(ids: list[int], run: SendRun) -> dict[str, int]:
     """Claim and handle the given steps; answers what happened, by outcome."""
     token, steps = claim_steps(ids, run.now)
+    return send_claimed(token, steps, run)
+
+
+def send_claimed(token: str, steps: list[ScheduledStep], run: SendRun) -> dict[str, int]:
+    """Handle steps this worker claimed with `token`: record each intent, then deliver them."""
     intents = [m for m in (_handle(step, token, run) for step in steps) if m is not None]
     if run.transport is not None and intents:
         deliver(intents, run)
@@ -257,10 +263,6 @@ def record_outcomes(outcomes: dict[str, SendResult | SendError], messages: dict[
 
 def _record_cart_email(message: Message, now: datetime) -> None:
     """Tell attribution (the metrics feature) a cart email went out, for recovered revenue."""
-    try:
-        from companion.metrics.attribution import record_cart_email
-    except ImportError:  # attribution ships with the metrics feature; flows work without it
-        return
     enrolment = Enrolment.get_or_none(Enrolment.id == message.enrolment_id)
     if enrolment is not None and enrolment.key.startswith("cart:"):
         record_cart_email(message.site_id, enrolment.key.removeprefix("cart:"), now)

@@ -6,13 +6,14 @@ recipient's unsubscribe suppresses the address and ends every enrolment of the c
 from __future__ import annotations
 
 import logging
-from typing import Any
 from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from companion.flows.definitions import FLOWS
 from companion.flows.enrolment import exit_contact
 from companion.flows.settlement import suppress
+from companion.metrics.attribution import record_touch
 from companion.models import Message
 from companion.tokens import PURPOSE_CLICK, PURPOSE_OPEN, PURPOSE_UNSUBSCRIBE, BadToken, read_token
 
@@ -77,10 +78,6 @@ def unsubscribe(message: Message, now: datetime) -> None:
 
 def _touch(message: Message, kind: str, now: datetime) -> None:
     """Tell email attribution (the metrics feature) about the open or click."""
-    try:
-        from companion.metrics.attribution import record_touch
-    except ImportError:  # attribution ships with the metrics feature; flows work without it
-        return
     if message.contact_id:
         record_touch(message.site_id, message.contact_id, message.uuid, kind, now,
                      flow_key=message.flow_key, step=message.step)

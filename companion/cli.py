@@ -10,6 +10,7 @@ import click
 
 from companion import runtime
 from companion.db import bind_database
+from companion.metrics.commands import rollups
 from companion.settings import ConfigError, Settings, load_settings
 
 
@@ -165,6 +166,9 @@ def sites_set_woo_secret(site_id: str, secret: str) -> None:
     except SiteError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("WooCommerce webhook secret saved.")
+
+
+main.add_command(rollups)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify
 from companion.schemas import contacts as contact_schemas
 from companion.schemas import events as event_schemas
 from companion.schemas import flows as flow_schemas
+from companion.schemas import metrics as metric_schemas
 
 bp = Blueprint("openapi", __name__)
 
@@ -49,6 +50,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("/healthz", "get", {"summary": "Database, Redis, worker and scheduler heartbeats, queue depth",
                          "responses": {"200": _json({"type": "object"}), "503": _json({"type": "object"})}}),
     *flow_schemas.ROUTES,
+    *metric_schemas.ROUTES,
 ]
 
 SCHEMAS: dict[str, Any] = {
@@ -60,6 +62,7 @@ SCHEMAS: dict[str, Any] = {
     "ContactsQuery": contact_schemas.ContactsQuerySchema, "ContactPage": contact_schemas.ContactPageSchema,
     "ContactProfile": contact_schemas.ContactProfileSchema,
     **flow_schemas.SCHEMAS,
+    **metric_schemas.SCHEMAS,
 }
 
 

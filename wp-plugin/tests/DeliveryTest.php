@@ -99,6 +99,12 @@ final class DeliveryTest extends TestCase {
 		$this->assertEqualsWithDelta( Plugin()->get( 'delivery' )->state()['retry_at'], wp_next_scheduled( Scheduler::DELIVER ), 2 );
 	}
 
+	public function test_text_in_any_script_survives_the_outbox_and_the_wire(): void {
+		Plugin()->get( 'events' )->record( 'product.viewed', 'woocommerce', array( 'product_id' => '5', 'name' => 'Tasse à café ☕ «Ünïcode»' ) );
+		$this->deliver();
+		$this->assertSame( 'Tasse à café ☕ «Ünïcode»', FakeService::sent_events()[0]['data']['name'] );
+	}
+
 	public function test_backoff_doubles_up_to_an_hour(): void {
 		$this->assertSame( array( 60, 120, 240, 480, 960, 1920, 3600, 3600 ), array_map( array( Delivery::class, 'backoff_seconds' ), range( 1, 8 ) ) );
 	}

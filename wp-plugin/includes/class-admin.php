@@ -136,10 +136,13 @@ class Admin {
 	 */
 	public function handle_retry() {
 		$this->guard( 'sales_companion_retry' );
-		$sent = Plugin::instance()->get( 'delivery' )->retry_now();
-		$state = Plugin::instance()->get( 'delivery' )->state();
+		$delivery = Plugin::instance()->get( 'delivery' );
+		$sent     = $delivery->retry_now();
+		$state    = $delivery->state();
 		/* translators: %d: events delivered */
-		$this->notice( '' === $state['last_error'] || $state['retry_at'] === 0, sprintf( _n( '%d event delivered.', '%d events delivered.', $sent, 'sales-companion' ), $sent ) );
+		$message = sprintf( _n( '%d event delivered.', '%d events delivered.', $sent, 'sales-companion' ), $sent );
+		$backing = $state['retry_at'] > time();
+		$this->notice( ! $backing, $backing ? $message . ' ' . $state['last_error'] : $message );
 		$this->back();
 	}
 

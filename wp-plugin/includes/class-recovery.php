@@ -137,7 +137,7 @@ class Recovery {
 		foreach ( $payload['items'] as $item ) {
 			WC()->cart->add_to_cart( absint( $item['product_id'] ?? 0 ), max( 1, absint( $item['quantity'] ?? 1 ) ), absint( $item['variation_id'] ?? 0 ) );
 		}
-		Plugin::instance()->get( 'woocommerce' )->adopt_cart_token( sanitize_key( (string) $payload['cart'] ) );
+		Plugin::instance()->get( 'woocommerce' )->cart()->adopt_token( sanitize_key( (string) $payload['cart'] ) );
 		return wc_get_checkout_url();
 	}
 

@@ -61,11 +61,11 @@ class Source_WooCommerce {
 	private $deleted = array();
 
 	/**
-	 * Whether the cart changed in this request.
+	 * The visitor's cart.
 	 *
-	 * @var bool
+	 * @var WooCommerce_Cart
 	 */
-	private $cart_changed = false;
+	private $cart;
 
 	/**
 	 * Constructor.
@@ -74,6 +74,16 @@ class Source_WooCommerce {
 	 */
 	public function __construct( Events $events ) {
 		$this->events = $events;
+		$this->cart   = new WooCommerce_Cart( $events );
+	}
+
+	/**
+	 * The visitor's cart (token, guest contact).
+	 *
+	 * @return WooCommerce_Cart
+	 */
+	public function cart() {
+		return $this->cart;
 	}
 
 	/**
@@ -125,7 +135,7 @@ class Source_WooCommerce {
 	 * @return void
 	 */
 	public function on_checkout_processed( $order_id, $posted_data, $order ) {
-		$this->link_cart( $order );
+		$this->cart->link_order( $order );
 		$this->orders[ (int) $order_id ] = true;
 	}
 
@@ -137,7 +147,7 @@ class Source_WooCommerce {
 	 */
 	public function on_block_checkout_processed( $order ) {
 		if ( $order instanceof \WC_Order ) {
-			$this->link_cart( $order );
+			$this->cart->link_order( $order );
 			$this->orders[ $order->get_id() ] = true;
 		}
 	}
@@ -201,7 +211,7 @@ class Source_WooCommerce {
 	 * @return void
 	 */
 	public function on_add_to_cart( $cart_item_key, $product_id, $quantity, $variation_id = 0, $variation = array(), $cart_item_data = array() ) {
-		$this->cart_changed = true;
+		$this->cart->mark_changed();
 	}
 
 	/**
@@ -212,7 +222,7 @@ class Source_WooCommerce {
 	 * @return void
 	 */
 	public function on_cart_item_removed( $cart_item_key, $cart = null ) {
-		$this->cart_changed = true;
+		$this->cart->mark_changed();
 	}
 
 	/**
@@ -225,7 +235,7 @@ class Source_WooCommerce {
 	 * @return void
 	 */
 	public function on_cart_quantity( $cart_item_key, $quantity, $old_quantity = 0, $cart = null ) {
-		$this->cart_changed = true;
+		$this->cart->mark_changed();
 	}
 
 	/**
@@ -236,7 +246,7 @@ class Source_WooCommerce {
 	 * @return void
 	 */
 	public function on_cart_emptied( $clear_persistent_cart = true ) {
-		$this->cart_changed = true;
+		$this->cart->mark_changed();
 	}
 
 	/**
@@ -246,7 +256,7 @@ class Source_WooCommerce {
 	 * @return void
 	 */
 	public function on_coupon( $coupon_code ) {
-		$this->cart_changed = true;
+		$this->cart->mark_changed();
 	}
 
 	/**
@@ -262,7 +272,7 @@ class Source_WooCommerce {
 		}
 		parse_str( (string) $post_data, $fields );
 		if ( ! empty( $fields['billing_email'] ) && is_email( $fields['billing_email'] ) ) {
-			$this->remember_contact(
+			$this->cart->remember_contact(
 				array(
 					'email'      => sanitize_email( $fields['billing_email'] ),
 					'first_name' => sanitize_text_field( $fields['billing_first_name'] ?? '' ),
@@ -270,22 +280,6 @@ class Source_WooCommerce {
 				)
 			);
 		}
-	}
-
-	/**
-	 * Stores a guest's contact in the WooCommerce session and notes the cart.
-	 *
-	 * @param array $contact Contact fields.
-	 * @return bool Whether there was a session to keep it in.
-	 */
-	public function remember_contact( array $contact ) {
-		$session = $this->session();
-		if ( ! $session ) {
-			return false;
-		}
-		$session->set( 'sc_contact', $contact );
-		$this->cart_changed = true;
-		return true;
 	}
 
 	/**
@@ -345,7 +339,7 @@ class Source_WooCommerce {
 	 * @return bool
 	 */
 	public function has_pending() {
-		return (bool) ( $this->orders || $this->refunds || $this->deleted || $this->cart_changed );
+		return (bool) ( $this->orders || $this->refunds || $this->deleted || $this->cart->is_changed() );
 	}
 
 	/**
@@ -357,11 +351,9 @@ class Source_WooCommerce {
 		$orders        = array_keys( $this->orders );
 		$refunds       = $this->refunds;
 		$deleted       = array_keys( $this->deleted );
-		$cart          = $this->cart_changed;
 		$this->orders  = array();
 		$this->refunds = array();
 		$this->deleted = array();
-		$this->cart_changed = false;
 		foreach ( $orders as $order_id ) {
 			$this->record_order( $order_id );
 		}
@@ -371,9 +363,7 @@ class Source_WooCommerce {
 		foreach ( $deleted as $order_id ) {
 			$this->events->record( 'order.deleted', self::SOURCE, array( 'order_id' => (string) $order_id ) );
 		}
-		if ( $cart && $this->events->settings()->get( 'track_carts' ) ) {
-			$this->record_cart();
-		}
+		$this->cart->flush();
 	}
 
 	/**
@@ -387,130 +377,7 @@ class Source_WooCommerce {
 		if ( ! $order instanceof \WC_Order || $order instanceof \WC_Order_Refund || ! $order->get_items() ) {
 			return;
 		}
-		$this->events->record( 'order.updated', self::SOURCE, $this->snapshot( $order ), $this->contact( $order ) );
-	}
-
-	/**
-	 * The order.updated data of an order.
-	 *
-	 * @param \WC_Order $order Order.
-	 * @return array
-	 */
-	public function snapshot( $order ) {
-		$status = $order->get_status();
-		return array(
-			'id'             => (string) $order->get_id(),
-			'number'         => (string) $order->get_order_number(),
-			'status'         => self::normalise_status( $status ),
-			'currency'       => $order->get_currency(),
-			'total'          => Events::money( $order->get_total() ),
-			'subtotal'       => Events::money( $order->get_subtotal() ),
-			'discount_total' => Events::money( $order->get_discount_total() ),
-			'tax_total'      => Events::money( $order->get_total_tax() ),
-			'shipping_total' => Events::money( $order->get_shipping_total() ),
-			'coupons'        => array_values( $order->get_coupon_codes() ),
-			'items'          => $this->order_items( $order ),
-			'payment_method' => (string) $order->get_payment_method(),
-			'created_via'    => (string) $order->get_created_via(),
-			'attribution'    => $this->attribution( $order ),
-			'device'         => (string) $order->get_meta( '_wc_order_attribution_device_type' ),
-			'cart_token'     => (string) $order->get_meta( '_sc_cart_token' ),
-			'parent_id'      => $order->get_parent_id() ? (string) $order->get_parent_id() : null,
-			'is_renewal'     => function_exists( 'wcs_order_contains_renewal' ) && wcs_order_contains_renewal( $order ),
-			'created_at'     => Events::iso( $order->get_date_created() ),
-			'paid_at'        => $this->paid_at( $order, $status ),
-			'completed_at'   => Events::iso( $order->get_date_completed() ),
-			'modified_at'    => Events::iso( $order->get_date_modified() ? $order->get_date_modified() : $order->get_date_created() ),
-		);
-	}
-
-	/**
-	 * Paid date; offline gateways never set one, so a paid status stands for it.
-	 *
-	 * @param \WC_Order $order  Order.
-	 * @param string    $status Status.
-	 * @return string|null
-	 */
-	private function paid_at( $order, $status ) {
-		if ( $order->get_date_paid() ) {
-			return Events::iso( $order->get_date_paid() );
-		}
-		$paid = function_exists( 'wc_get_is_paid_statuses' ) ? wc_get_is_paid_statuses() : array( 'processing', 'completed' );
-		if ( in_array( $status, $paid, true ) ) {
-			return Events::iso( $order->get_date_modified() ? $order->get_date_modified() : time() );
-		}
-		return null;
-	}
-
-	/**
-	 * Line items.
-	 *
-	 * @param \WC_Order $order Order.
-	 * @return array
-	 */
-	private function order_items( $order ) {
-		$items = array();
-		foreach ( $order->get_items() as $item ) {
-			$product  = $item->get_product();
-			$quantity = max( 1, (int) $item->get_quantity() );
-			$items[]  = array(
-				'product_id'   => (string) $item->get_product_id(),
-				'variation_id' => (string) $item->get_variation_id(),
-				'sku'          => $product ? (string) $product->get_sku() : '',
-				'name'         => (string) $item->get_name(),
-				'quantity'     => (int) $item->get_quantity(),
-				'price'        => Events::money( (float) $item->get_subtotal() / $quantity ),
-				'total'        => Events::money( $item->get_total() ),
-				'categories'   => self::categories( $item->get_product_id() ),
-			);
-		}
-		return $items;
-	}
-
-	/**
-	 * Order attribution, read from the meta WooCommerce saved at checkout.
-	 *
-	 * @param \WC_Order $order Order.
-	 * @return array
-	 */
-	private function attribution( $order ) {
-		$meta = static function ( $key ) use ( $order ) {
-			return (string) $order->get_meta( '_wc_order_attribution_' . $key );
-		};
-		return array(
-			'source_type'  => $meta( 'source_type' ),
-			'utm_source'   => $meta( 'utm_source' ),
-			'utm_medium'   => $meta( 'utm_medium' ),
-			'utm_campaign' => $meta( 'utm_campaign' ),
-			'click_id'     => $meta( 'utm_id' ),
-		);
-	}
-
-	/**
-	 * Product category names.
-	 *
-	 * @param int $product_id Product.
-	 * @return string[]
-	 */
-	public static function categories( $product_id ) {
-		$terms = taxonomy_exists( 'product_cat' ) ? get_the_terms( (int) $product_id, 'product_cat' ) : array();
-		return is_array( $terms ) ? array_values( wp_list_pluck( $terms, 'name' ) ) : array();
-	}
-
-	/**
-	 * The order's contact.
-	 *
-	 * @param \WC_Order $order Order.
-	 * @return array
-	 */
-	private function contact( $order ) {
-		return array(
-			'email'      => $order->get_billing_email(),
-			'first_name' => $order->get_billing_first_name(),
-			'last_name'  => $order->get_billing_last_name(),
-			'phone'      => $order->get_billing_phone(),
-			'wp_user_id' => $order->get_customer_id(),
-		);
+		$this->events->record( 'order.updated', self::SOURCE, WooCommerce_Order_Snapshot::of( $order ), WooCommerce_Order_Snapshot::contact( $order ) );
 	}
 
 	/**
@@ -560,129 +427,7 @@ class Source_WooCommerce {
 				'expires_at'  => $expires ? Events::iso( $expires ) : null,
 				'renewal_url' => method_exists( $subscription, 'get_view_order_url' ) ? $subscription->get_view_order_url() : null,
 			),
-			$this->contact( $subscription )
-		);
-	}
-
-	/**
-	 * The WooCommerce session, when there is one.
-	 *
-	 * @return object|null
-	 */
-	private function session() {
-		return function_exists( 'WC' ) && isset( WC()->session ) && WC()->session ? WC()->session : null;
-	}
-
-	/**
-	 * This visitor's cart token, created on first use.
-	 *
-	 * @return string
-	 */
-	public function cart_token() {
-		$session = $this->session();
-		if ( ! $session ) {
-			return '';
-		}
-		$token = (string) $session->get( 'sc_cart_token' );
-		if ( '' === $token ) {
-			$token = str_replace( '-', '', wp_generate_uuid4() );
-			$session->set( 'sc_cart_token', $token );
-		}
-		return $token;
-	}
-
-	/**
-	 * Uses a given cart token (a recovered cart keeps its token).
-	 *
-	 * @param string $token Token.
-	 * @return void
-	 */
-	public function adopt_cart_token( $token ) {
-		$session = $this->session();
-		if ( $session ) {
-			$session->set( 'sc_cart_token', $token );
-		}
-	}
-
-	/**
-	 * Puts the cart token on the order so the service can close the cart.
-	 *
-	 * @param mixed $order Order.
-	 * @return void
-	 */
-	private function link_cart( $order ) {
-		$token = $this->cart_token();
-		if ( '' !== $token && $order instanceof \WC_Order ) {
-			$order->update_meta_data( '_sc_cart_token', $token );
-			$order->save_meta_data();
-		}
-	}
-
-	/**
-	 * Records the cart, unless it is unchanged since the last record.
-	 *
-	 * @return void
-	 */
-	public function record_cart() {
-		$session = $this->session();
-		if ( ! $session || ! isset( WC()->cart ) || ! WC()->cart ) {
-			return;
-		}
-		$data = $this->cart_data( WC()->cart );
-		$hash = md5( (string) wp_json_encode( array( $data['items'], $data['value'], $session->get( 'sc_contact' ) ) ) );
-		if ( $session->get( 'sc_cart_hash' ) === $hash ) {
-			return;
-		}
-		$session->set( 'sc_cart_hash', $hash );
-		$this->events->record( 'cart.updated', self::SOURCE, $data, (array) $session->get( 'sc_contact' ) + $this->user_contact() );
-	}
-
-	/**
-	 * The cart.updated data.
-	 *
-	 * @param object $cart WC_Cart.
-	 * @return array
-	 */
-	private function cart_data( $cart ) {
-		$items = array();
-		foreach ( $cart->get_cart() as $line ) {
-			$product  = isset( $line['data'] ) ? $line['data'] : null;
-			$quantity = max( 1, (int) $line['quantity'] );
-			$items[]  = array(
-				'product_id'   => (string) $line['product_id'],
-				'variation_id' => (string) ( $line['variation_id'] ?? 0 ),
-				'sku'          => $product ? (string) $product->get_sku() : '',
-				'name'         => $product ? (string) $product->get_name() : '',
-				'quantity'     => (int) $line['quantity'],
-				'price'        => Events::money( (float) ( $line['line_subtotal'] ?? 0 ) / $quantity ),
-				'total'        => Events::money( $line['line_total'] ?? 0 ),
-				'categories'   => self::categories( $line['product_id'] ),
-			);
-		}
-		return array(
-			'cart_token'   => $this->cart_token(),
-			'currency'     => get_woocommerce_currency(),
-			'value'        => Events::money( $cart->get_total( 'edit' ) ),
-			'items'        => $items,
-			'checkout_url' => wc_get_checkout_url(),
-		);
-	}
-
-	/**
-	 * The signed-in customer, if any.
-	 *
-	 * @return array
-	 */
-	private function user_contact() {
-		$user = wp_get_current_user();
-		if ( ! $user || ! $user->exists() ) {
-			return array();
-		}
-		return array(
-			'email'      => $user->user_email,
-			'first_name' => $user->first_name,
-			'last_name'  => $user->last_name,
-			'wp_user_id' => $user->ID,
+			WooCommerce_Order_Snapshot::contact( $subscription )
 		);
 	}
 }

@@ -190,7 +190,7 @@ class Tracker {
 			'name'       => get_the_title( $post ),
 			'price'      => $this->price( $product_id, $post->post_type ),
 			'url'        => get_permalink( $post ),
-			'categories' => Source_WooCommerce::categories( $product_id ),
+			'categories' => WooCommerce_Order_Snapshot::categories( $product_id ),
 		);
 		$this->events->record( 'product.viewed', $source, $data, $this->user_contact() );
 		return 'product.viewed';
@@ -227,7 +227,7 @@ class Tracker {
 			return '';
 		}
 		$woo = in_array( 'woocommerce', $this->settings->active_sources(), true );
-		if ( $woo && Plugin::instance()->get( 'woocommerce' )->remember_contact( array( 'email' => $email ) ) ) {
+		if ( $woo && Plugin::instance()->get( 'woocommerce' )->cart()->remember_contact( array( 'email' => $email ) ) ) {
 			return 'cart.updated';
 		}
 		$this->events->record( 'customer.updated', 'custom', array(), array( 'email' => $email ) );

@@ -52,7 +52,7 @@ final class RecoveryTest extends TestCase {
 		$this->assertSame( 'http://shop.test/checkout/', $this->recover( $this->token( $this->payload() ) ) );
 		$lines = array_values( WC()->cart->get_cart() );
 		$this->assertSame( array( array( 11, 0, 2 ), array( 12, 13, 1 ) ), array_map( null, array_column( $lines, 'product_id' ), array_column( $lines, 'variation_id' ), array_column( $lines, 'quantity' ) ) );
-		$this->assertSame( 'carttoken42', Plugin()->get( 'woocommerce' )->cart_token() );
+		$this->assertSame( 'carttoken42', Plugin()->get( 'woocommerce' )->cart()->token() );
 	}
 
 	public function test_a_token_signed_with_another_key_does_nothing(): void {

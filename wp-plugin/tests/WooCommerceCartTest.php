@@ -30,7 +30,7 @@ final class WooCommerceCartTest extends TestCase {
 		$data = $events[0]['data'];
 		$this->assertSame( '40.00', $data['value'] );
 		$this->assertSame( array( 3, 4 ), array_column( $data['items'], 'quantity' ) );
-		$this->assertSame( Plugin()->get( 'woocommerce' )->cart_token(), $data['cart_token'] );
+		$this->assertSame( Plugin()->get( 'woocommerce' )->cart()->token(), $data['cart_token'] );
 		$this->assertSame( 'http://shop.test/checkout/', $data['checkout_url'] );
 		$this->assertArrayNotHasKey( 'contact', $events[0] );
 	}

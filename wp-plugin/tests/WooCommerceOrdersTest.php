@@ -93,7 +93,7 @@ final class WooCommerceOrdersTest extends TestCase {
 	}
 
 	public function test_block_checkout_ties_the_order_to_the_shoppers_cart(): void {
-		$token = Plugin()->get( 'woocommerce' )->cart_token();
+		$token = Plugin()->get( 'woocommerce' )->cart()->token();
 		$order = $this->create_order( array( 'status' => 'checkout-draft' ) );
 		do_action( 'woocommerce_store_api_checkout_order_processed', $order );
 		$order->update_status( 'pending' );
@@ -105,7 +105,7 @@ final class WooCommerceOrdersTest extends TestCase {
 	}
 
 	public function test_classic_checkout_ties_the_order_to_the_shoppers_cart(): void {
-		$token = Plugin()->get( 'woocommerce' )->cart_token();
+		$token = Plugin()->get( 'woocommerce' )->cart()->token();
 		$order = $this->create_order();
 		do_action( 'woocommerce_checkout_order_created', $order );
 		do_action( 'woocommerce_checkout_order_processed', $order->get_id(), array( 'billing_email' => 'ann@example.com' ), $order );

@@ -1,0 +1,141 @@
+<?php
+/**
+ * The order.updated data and the contact of a WooCommerce order.
+ *
+ * @package SalesCompanion
+ */
+
+namespace SalesCompanion;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Reads a WC_Order through its public getters only (HPOS and legacy alike).
+ */
+final class WooCommerce_Order_Snapshot {
+
+	/**
+	 * The order.updated data of an order.
+	 *
+	 * @param \WC_Order $order Order.
+	 * @return array
+	 */
+	public static function of( $order ) {
+		$status = $order->get_status();
+		return array(
+			'id'             => (string) $order->get_id(),
+			'number'         => (string) $order->get_order_number(),
+			'status'         => Source_WooCommerce::normalise_status( $status ),
+			'currency'       => $order->get_currency(),
+			'total'          => Events::money( $order->get_total() ),
+			'subtotal'       => Events::money( $order->get_subtotal() ),
+			'discount_total' => Events::money( $order->get_discount_total() ),
+			'tax_total'      => Events::money( $order->get_total_tax() ),
+			'shipping_total' => Events::money( $order->get_shipping_total() ),
+			'coupons'        => array_values( $order->get_coupon_codes() ),
+			'items'          => self::order_items( $order ),
+			'payment_method' => (string) $order->get_payment_method(),
+			'created_via'    => (string) $order->get_created_via(),
+			'attribution'    => self::attribution( $order ),
+			'device'         => (string) $order->get_meta( '_wc_order_attribution_device_type' ),
+			'cart_token'     => (string) $order->get_meta( '_sc_cart_token' ),
+			'parent_id'      => $order->get_parent_id() ? (string) $order->get_parent_id() : null,
+			'is_renewal'     => function_exists( 'wcs_order_contains_renewal' ) && wcs_order_contains_renewal( $order ),
+			'created_at'     => Events::iso( $order->get_date_created() ),
+			'paid_at'        => self::paid_at( $order, $status ),
+			'completed_at'   => Events::iso( $order->get_date_completed() ),
+			'modified_at'    => Events::iso( $order->get_date_modified() ? $order->get_date_modified() : $order->get_date_created() ),
+		);
+	}
+
+	/**
+	 * Paid date; offline gateways never set one, so a paid status stands for it.
+	 *
+	 * @param \WC_Order $order  Order.
+	 * @param string    $status Status.
+	 * @return string|null
+	 */
+	private static function paid_at( $order, $status ) {
+		if ( $order->get_date_paid() ) {
+			return Events::iso( $order->get_date_paid() );
+		}
+		$paid = function_exists( 'wc_get_is_paid_statuses' ) ? wc_get_is_paid_statuses() : array( 'processing', 'completed' );
+		if ( in_array( $status, $paid, true ) ) {
+			return Events::iso( $order->get_date_modified() ? $order->get_date_modified() : time() );
+		}
+		return null;
+	}
+
+	/**
+	 * Line items.
+	 *
+	 * @param \WC_Order $order Order.
+	 * @return array
+	 */
+	private static function order_items( $order ) {
+		$items = array();
+		foreach ( $order->get_items() as $item ) {
+			$product  = $item->get_product();
+			$quantity = max( 1, (int) $item->get_quantity() );
+			$items[]  = array(
+				'product_id'   => (string) $item->get_product_id(),
+				'variation_id' => (string) $item->get_variation_id(),
+				'sku'          => $product ? (string) $product->get_sku() : '',
+				'name'         => (string) $item->get_name(),
+				'quantity'     => (int) $item->get_quantity(),
+				'price'        => Events::money( (float) $item->get_subtotal() / $quantity ),
+				'total'        => Events::money( $item->get_total() ),
+				'categories'   => self::categories( $item->get_product_id() ),
+			);
+		}
+		return $items;
+	}
+
+	/**
+	 * Order attribution, read from the meta WooCommerce saved at checkout.
+	 *
+	 * @param \WC_Order $order Order.
+	 * @return array
+	 */
+	private static function attribution( $order ) {
+		$meta = static function ( $key ) use ( $order ) {
+			return (string) $order->get_meta( '_wc_order_attribution_' . $key );
+		};
+		return array(
+			'source_type'  => $meta( 'source_type' ),
+			'utm_source'   => $meta( 'utm_source' ),
+			'utm_medium'   => $meta( 'utm_medium' ),
+			'utm_campaign' => $meta( 'utm_campaign' ),
+			'click_id'     => $meta( 'utm_id' ),
+		);
+	}
+
+	/**
+	 * Product category names.
+	 *
+	 * @param int $product_id Product.
+	 * @return string[]
+	 */
+	public static function categories( $product_id ) {
+		$terms = taxonomy_exists( 'product_cat' ) ? get_the_terms( (int) $product_id, 'product_cat' ) : array();
+		return is_array( $terms ) ? array_values( wp_list_pluck( $terms, 'name' ) ) : array();
+	}
+
+	/**
+	 * The order's contact.
+	 *
+	 * @param \WC_Order $order Order.
+	 * @return array
+	 */
+	public static function contact( $order ) {
+		return array(
+			'email'      => $order->get_billing_email(),
+			'first_name' => $order->get_billing_first_name(),
+			'last_name'  => $order->get_billing_last_name(),
+			'phone'      => $order->get_billing_phone(),
+			'wp_user_id' => $order->get_customer_id(),
+		);
+	}
+}

@@ -121,7 +121,7 @@ class Source_WooCommerce {
 	 * @return void
 	 */
 	public function on_order_saved( $order_id, $order = null ) {
-		if ( $order instanceof \WC_Order ) {
+		if ( $order instanceof \WC_Order && ! is_a( $order, 'WC_Subscription' ) ) {
 			$this->orders[ (int) $order_id ] = true;
 		}
 	}
@@ -374,7 +374,8 @@ class Source_WooCommerce {
 	 */
 	public function record_order( $order_id ) {
 		$order = wc_get_order( $order_id );
-		if ( ! $order instanceof \WC_Order || $order instanceof \WC_Order_Refund || ! $order->get_items() ) {
+		// A WC_Subscription is a WC_Order too, but it is a contract, not a sale.
+		if ( ! $order instanceof \WC_Order || is_a( $order, 'WC_Subscription' ) || ! $order->get_items() ) {
 			return;
 		}
 		$this->events->record( 'order.updated', self::SOURCE, WooCommerce_Order_Snapshot::of( $order ), WooCommerce_Order_Snapshot::contact( $order ) );

@@ -175,16 +175,28 @@ final class WooCommerceOrdersTest extends TestCase {
 	}
 
 	public function test_a_subscription_renewal_records_the_renewal_order_and_the_subscription(): void {
-		$subscription = $this->create_order( array( 'status' => 'active' ) );
-		$renewal      = $this->create_order( array( 'parent_id' => $subscription->get_id() ) );
+		$subscription = new \WC_Subscription( array( 'status' => 'active', 'billing_email' => 'Ann@Example.com', 'schedule_next_payment' => '2027-01-05 10:00:00' ) );
+		$subscription->add_item( new \WC_Order_Item_Product( array( 'product_id' => 11, 'name' => 'Mug club', 'quantity' => 1, 'subtotal' => '9.00', 'total' => '9.00' ) ) );
+		$renewal = $this->create_order( array( 'parent_id' => $subscription->get_id() ) );
 		$this->end_request();
 		Plugin()->get( 'outbox' )->truncate();
+		$subscription->save();
 		$renewal->payment_complete();
 		do_action( 'woocommerce_subscription_renewal_payment_complete', $subscription, $renewal );
 		$this->end_request();
-		$this->assertSame( (string) $renewal->get_id(), $this->queued_of( 'order.updated' )[0]['data']['id'] );
+		$orders = $this->queued_of( 'order.updated' );
+		$this->assertCount( 1, $orders, 'the subscription itself is not an order' );
+		$this->assertSame( (string) $renewal->get_id(), $orders[0]['data']['id'] );
 		$sub = $this->queued_of( 'subscription.updated' )[0];
-		$this->assertSame( array( (string) $subscription->get_id(), 'subscription', 'active', '11' ), array( $sub['data']['id'], $sub['data']['kind'], $sub['data']['status'], $sub['data']['product_id'] ) );
+		$this->assertSame( array( (string) $subscription->get_id(), 'subscription', 'active', '11', '2027-01-05T10:00:00Z' ), array( $sub['data']['id'], $sub['data']['kind'], $sub['data']['status'], $sub['data']['product_id'], $sub['data']['expires_at'] ) );
 		$this->assertSame( 'ann@example.com', $sub['contact']['email'] );
+	}
+
+	public function test_a_subscription_status_change_is_recorded(): void {
+		$subscription = new \WC_Subscription( array( 'status' => 'active', 'billing_email' => 'ann@example.com' ) );
+		$subscription->add_item( new \WC_Order_Item_Product( array( 'product_id' => 11, 'name' => 'Mug club', 'quantity' => 1, 'subtotal' => '9.00', 'total' => '9.00' ) ) );
+		do_action( 'woocommerce_subscription_status_updated', $subscription, 'cancelled', 'active' );
+		$this->end_request();
+		$this->assertSame( 'cancelled', $this->queued_of( 'subscription.updated' )[0]['data']['status'] );
 	}
 }

@@ -281,6 +281,13 @@ namespace {
 		}
 	}
 
+	/** WooCommerce Subscriptions: includes/core/class-wc-subscription.php. */
+	class WC_Subscription extends WC_Order {
+		public function get_date( $date_type, $timezone = 'gmt' ) {
+			return $this->prop( 'schedule_' . $date_type );
+		}
+	}
+
 	class WC_Order_Refund extends WC_Abstract_Order {
 		public function get_amount( $context = 'view' ) {
 			return $this->prop( 'amount' );

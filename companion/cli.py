@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from companion import runtime
+from companion import cli_demo, cli_doctor, runtime
 from companion.db import bind_database
 from companion.metrics.commands import rollups
 from companion.settings import ConfigError, Settings, load_settings
@@ -169,6 +169,9 @@ def sites_set_woo_secret(site_id: str, secret: str) -> None:
 
 
 main.add_command(rollups)
+main.add_command(cli_demo.demo)
+main.add_command(cli_demo.dashboard_link)
+main.add_command(cli_doctor.doctor)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, jsonify
 
+from companion.dashboard.routes_doc import DASHBOARD_ROUTES
 from companion.schemas import contacts as contact_schemas
 from companion.schemas import events as event_schemas
 from companion.schemas import flows as flow_schemas
@@ -51,6 +52,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
                          "responses": {"200": _json({"type": "object"}), "503": _json({"type": "object"})}}),
     *flow_schemas.ROUTES,
     *metric_schemas.ROUTES,
+    *DASHBOARD_ROUTES,
 ]
 
 SCHEMAS: dict[str, Any] = {
@@ -74,6 +76,7 @@ def build_spec() -> dict[str, Any]:
     spec = APISpec(title="Sales Companion", version=api_version, openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()])
     spec.components.security_scheme("ApiToken", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("DashboardSession", {"type": "apiKey", "in": "cookie", "name": "companion_dashboard"})
     spec.components.security_scheme("StandardWebhooks", {"type": "apiKey", "in": "header", "name": "webhook-signature"})
     spec.components.schema("Error", {"type": "object", "required": ["error"],
                                      "properties": {"error": {"type": "string"}, "fields": {"type": "object"}}})

@@ -1,0 +1,112 @@
+"""The customers page: lifecycle stages, RFM segments, top and at-risk customers, cohorts."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from peewee import fn
+
+from companion import metrics
+from companion.dashboard.tables import Table, col
+from companion.intelligence.lifecycle import STAGES
+from companion.intelligence.rfm import OTHERS, RFM_SEGMENTS
+from companion.models import Contact, Site
+from companion.models.base import money_from_units
+
+TOP = 20
+COHORT_MONTHS = 12
+STAGE_HELP = {
+    "lead": "Known email, no order yet.", "new": "First order recently.",
+    "one_time": "One order, some time ago.", "repeat": "Two or more orders.",
+    "vip": "Among the best customers by orders and spend.",
+    "at_risk": "Past their usual reorder time or unlikely to buy again.",
+    "churned": "Very unlikely to buy again.",
+}
+
+
+def _group(site: Site, column: Any) -> dict[str | None, tuple[int, Decimal]]:
+    net = fn.SUM(Contact.total_spent - Contact.refunded).coerce(False)
+    query = (Contact.select(column, fn.COUNT(Contact.id), net)
+             .where(Contact.site == site.id, Contact.erased_at.is_null()).group_by(column))
+    return {key: (count, money_from_units(units)) for key, count, units in query.tuples()}
+
+
+def stages(site: Site) -> Table:
+    grouped = _group(site, Contact.stage)
+    rows = [{"stage": s.replace("_", " ").capitalize(), "key": s, "help": STAGE_HELP[s],
+             "customers": grouped.get(s, (0, 0))[0], "revenue": grouped.get(s, (0, Decimal(0)))[1]}
+            for s in STAGES]
+    table = Table("stages", "Lifecycle stages", [col("stage", "Stage"), col("customers", "Customers", "count"),
+                                                 col("revenue", "Net revenue to date", "money", "clv")], rows)
+    table.rows = rows if any(r["customers"] for r in rows) else []
+    table.empty = ("Stages are not set yet: they are computed by the intelligence refresh "
+                   f"(run `companion intelligence refresh --site {site.public_id}`; the scheduler runs it nightly).")
+    return table
+
+
+def segments(site: Site) -> Table:
+    grouped = _group(site, Contact.rfm_segment)
+    names = [r.name for r in RFM_SEGMENTS] + [OTHERS]
+    rows = [{"segment": n, "customers": grouped.get(n, (0, 0))[0], "revenue": grouped.get(n, (0, Decimal(0)))[1]}
+            for n in names]
+    total = sum(r["customers"] for r in rows)
+    for row in rows:
+        row["share"] = row["customers"] / total if total else None
+    return Table("segments", "RFM segments", [
+        col("segment", "Segment"), col("customers", "Customers", "count"), col("share", "Share", "percent"),
+        col("revenue", "Net revenue to date", "money", "clv")], rows if total else [],
+        empty="RFM segments are not set yet: they are computed by the intelligence refresh "
+              f"(`companion intelligence refresh --site {site.public_id}`).")
+
+
+def _customer_row(c: Contact) -> dict[str, Any]:
+    name = " ".join(p for p in (c.first_name, c.last_name) if p) or c.email
+    return {"customer": name, "email": c.email, "contact_id": c.id, "orders": c.orders_count,
+            "clv": c.total_spent - c.refunded, "predicted_clv": c.predicted_clv_365, "p_alive": c.p_alive,
+            "stage": (c.stage or "").replace("_", " ") or None, "last_order": c.last_order_at}
+
+
+def top_customers(site: Site) -> Table:
+    query = (Contact.select().where(Contact.site == site.id, Contact.erased_at.is_null(), Contact.orders_count > 0)
+             .order_by((Contact.total_spent - Contact.refunded).desc(), Contact.id).limit(TOP))
+    return Table("top_customers", "Top customers by lifetime value", [
+        col("customer", "Customer", "link"), col("orders", "Orders", "count"), col("clv", "CLV to date", "money"),
+        col("predicted_clv", "Predicted CLV (365 d)", "money"), col("stage", "Stage")],
+        [_customer_row(c) for c in query], empty="No customer has a counted order yet.")
+
+
+def at_risk(site: Site) -> Table:
+    query = (Contact.select().where(Contact.site == site.id, Contact.erased_at.is_null(),
+                                    Contact.stage == "at_risk")
+             .order_by(Contact.predicted_clv_365.desc(), (Contact.total_spent - Contact.refunded).desc()).limit(TOP))
+    return Table("at_risk", "At-risk customers worth winning back", [
+        col("customer", "Customer", "link"), col("orders", "Orders", "count"), col("clv", "CLV to date", "money"),
+        col("predicted_clv", "Predicted CLV (365 d)", "money"), col("p_alive", "P(alive)", "percent"),
+        col("last_order", "Last order", "date")], [_customer_row(c) for c in query],
+        empty="No customer is marked at risk. Stages come from the intelligence refresh; the win-back flow "
+              "writes to customers once they are.")
+
+
+def cohorts(site: Site) -> dict[str, Any]:
+    """The last twelve first-order month cohorts and the share ordering again in each later month."""
+    data = metrics.cohorts(site, "month")
+    rows = [{"cohort": c["cohort"], "customers": c["size"],
+             "retention": _shares(c["months"])} for c in data["cohorts"][-COHORT_MONTHS:]]
+    return {"rows": rows, "months": max((len(r["retention"]) for r in rows), default=0)}
+
+
+def _shares(months: list[dict[str, Any]]) -> list[float]:
+    by_offset = {m["offset"]: m["share"] for m in months}
+    last = max(by_offset, default=0)
+    return [by_offset.get(k, 0.0) for k in range(1, last + 1)]
+
+
+def cohort_table(data: dict[str, Any]) -> Table:
+    months = data["months"]
+    columns = [col("cohort", "First order"), col("customers", "Customers", "count")] + [
+        col(f"m{k}", f"Month {k}", "percent") for k in range(1, months + 1)]
+    rows = [{"cohort": r["cohort"], "customers": r["customers"],
+             **{f"m{k}": v for k, v in enumerate(r["retention"], start=1)}} for r in data["rows"]]
+    return Table("cohorts", "Cohort retention", columns, rows,
+                 empty="Cohorts show once customers have placed orders.",
+                 caption="Share of each month's new customers who ordered again in a later month.")

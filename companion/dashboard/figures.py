@@ -1,0 +1,72 @@
+"""Headline cards, revenue series and the funnel, read from the metric roll-ups.
+
+Everything here calls companion.metrics (which reads the daily roll-ups ingestion keeps
+current), so a page costs the same for a thousand orders or a million.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from companion import metrics
+from companion.dashboard.definitions import HEADLINE
+from companion.dashboard.periods import Period
+from companion.metrics.figures import Totals
+from companion.metrics.periods import Period as MetricsPeriod
+from companion.metrics.reading import daily_totals
+from companion.models import Cart, Contact, Order, Site, Visit
+
+__all__ = ["Totals", "headline", "sparkline", "totals", "period_total", "revenue_series", "funnel", "has_data"]
+
+
+def headline(site: Site, period: Period) -> list[dict[str, Any]]:
+    """The eight cards: value, previous value, change (a fraction), and a daily sparkline."""
+    answer = metrics.headline(site, period.first, period.last, compare=period.compare)
+    cards = []
+    for metric in HEADLINE:
+        figure = answer["metrics"][metric.key]
+        change = figure.get("change_percent")
+        cards.append({"metric": metric, "value": figure["value"], "reason": figure["reason"],
+                      "previous": figure.get("previous"), "change": None if change is None else change / 100,
+                      "spark": sparkline(site, metric.key, period)})
+    return cards
+
+
+def sparkline(site: Site, key: str, period: Period) -> list[float | None]:
+    points = metrics.series(site, key, "day", period.first, period.last)["points"]
+    return [None if p["value"] is None else float(p["value"]) for p in points]
+
+
+def totals(site: Site, first: date, last: date) -> dict[date, Totals]:
+    return daily_totals(site, site.currency, MetricsPeriod(first, last))
+
+
+def period_total(days: dict[date, Totals], period: Period) -> Totals:
+    out = Totals()
+    for day in period.dates():
+        if day in days:
+            out = out.add(days[day])
+    return out
+
+
+def revenue_series(site: Site, period: Period) -> dict[str, list[Any]]:
+    """Gross, refunds and net per day, week or month (by the period's length)."""
+    def points(key: str) -> list[dict[str, Any]]:
+        return metrics.series(site, key, period.interval, period.first, period.last)["points"]
+
+    gross, refunds, net = points("total_revenue"), points("refunds"), points("net_revenue")
+    return {"labels": [p["from"].isoformat() for p in gross],
+            "gross": [float(p["value"] or 0) for p in gross], "refunds": [float(p["value"] or 0) for p in refunds],
+            "net": [float(p["value"] or 0) for p in net]}
+
+
+def funnel(total: Totals) -> list[dict[str, Any]]:
+    carts = total.abandoned + total.carts_converted
+    steps = [("Sessions", total.sessions), ("Carts", carts), ("Orders", total.orders)]
+    top = steps[0][1] or 1
+    return [{"label": label, "count": n, "share": min(n / top, 1.0)} for label, n in steps]
+
+
+def has_data(site: Site) -> bool:
+    """Whether the store has sent anything at all (else the page explains how to connect it)."""
+    return any(model.select().where(model.site == site.id).exists() for model in (Order, Visit, Cart, Contact))

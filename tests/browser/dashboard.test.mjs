@@ -1,0 +1,201 @@
+// Browser tests of the dashboard: Playwright (playwright-core) driving Debian's Chromium.
+// Started by scripts/test-browser.sh, which runs the service on a demo store and passes:
+//   BASE_URL, SITE_ID, LOGIN_URL (a sign-in link), EMPTY_LOGIN_URL (a site with no data),
+//   API_TOKEN (of the demo site), SCREENSHOTS (folder for the page images).
+import { chromium } from "playwright-core";
+import { readFileSync, mkdirSync } from "node:fs";
+import assert from "node:assert/strict";
+
+const env = process.env;
+const BASE = env.BASE_URL;
+const SITE = env.SITE_ID;
+const SHOTS = env.SCREENSHOTS || "artifacts/screenshots";
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--no-first-run"];
+const PAGES = { overview: "/", customers: "/customers", products: "/products", flows: "/flows" };
+mkdirSync(SHOTS, { recursive: true });
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+async function signedIn(browser, options = {}) {
+  const context = await browser.newContext({ acceptDownloads: true, ...options });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("console", (msg) => { if (msg.type() === "error") errors.push(msg.text()); });
+  page.on("pageerror", (err) => errors.push(String(err)));
+  await page.goto(env.LOGIN_URL);
+  return { context, page, errors };
+}
+
+const url = (path, query = "") => `${BASE}/dashboard/${SITE}${path}${query}`;
+
+async function chartsDrawn(page) {
+  return page.evaluate(() => [...document.querySelectorAll("canvas[data-chart]")].map((canvas) => {
+    const chart = window.Chart && window.Chart.getChart(canvas);
+    const values = chart ? chart.data.datasets.flatMap((d) => d.data).filter((v) => typeof v === "number") : [];
+    const { width, height } = canvas;
+    const pixels = width && height ? canvas.getContext("2d").getImageData(0, 0, width, height).data : [];
+    let inked = 0;
+    for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) inked += 1; }
+    return { kind: canvas.dataset.chart, hasData: values.some((v) => v !== 0), inked };
+  }));
+}
+
+const cardValue = (page, key) => page.locator(`[data-card="${key}"] [data-value]`).innerText();
+
+test("every page loads on the demo store with no console errors, and is saved as a screenshot", async (browser) => {
+  const { context, page, errors } = await signedIn(browser, { viewport: { width: 1366, height: 900 } });
+  for (const [name, path] of Object.entries(PAGES)) {
+    await page.goto(url(path, "?range=90d"));
+    await page.waitForSelector("body[data-charts]");
+    await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  }
+  await page.goto(url("/customers"));
+  await page.locator('[data-table="top_customers"] a').first().click();
+  await page.waitForSelector(".timeline");
+  await page.screenshot({ path: `${SHOTS}/contact.png`, fullPage: true });
+  assert.ok(await page.locator('.timeline [data-kind="order"]').count() > 0, "the contact has orders in the timeline");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("charts render with data, not blank canvases", async (browser) => {
+  const { context, page } = await signedIn(browser);
+  for (const path of ["/", "/products"]) {
+    await page.goto(url(path, "?range=90d"));
+    await page.waitForSelector("body[data-charts]");
+    const charts = await chartsDrawn(page);
+    assert.ok(charts.length >= (path === "/" ? 10 : 1), `${path}: ${charts.length} charts`);
+    for (const chart of charts.filter((c) => c.kind !== "spark")) {
+      assert.ok(chart.hasData, `${path}: a ${chart.kind} chart has data`);
+      assert.ok(chart.inked > 500, `${path}: a ${chart.kind} chart drew ${chart.inked} pixels`);
+    }
+    if (path === "/") { assert.ok(charts.filter((c) => c.kind === "spark" && c.inked > 20).length >= 6, "sparklines drawn"); }
+  }
+  await context.close();
+});
+
+test("the date picker changes the numbers and the comparison", async (browser) => {
+  const { context, page } = await signedIn(browser);
+  await page.goto(url("/", "?range=90d"));
+  const quarter = await cardValue(page, "orders");
+  await page.selectOption("#range", "7d");
+  await page.waitForURL(/range=7d/);
+  const week = await cardValue(page, "orders");
+  assert.notEqual(week, quarter);
+  assert.ok(Number(week.replace(/,/g, "")) < Number(quarter.replace(/,/g, "")), `${week} < ${quarter}`);
+  await page.fill("#from", "2020-01-01");
+  assert.equal(await page.inputValue("#range"), "custom", "typing a date switches the preset to custom");
+  await page.selectOption("#compare", "none");
+  await page.fill("#to", "2020-01-31");
+  await Promise.all([page.waitForURL(/compare=none/), page.click("form.range button[type=submit]")]);
+  assert.match(await page.locator(".range-label").innerText(), /01 Jan 2020/);
+  assert.equal(await page.locator(".card .change").count(), 0, "no comparison shown");
+  await context.close();
+});
+
+test("CSV export downloads what the table shows", async (browser) => {
+  const { context, page } = await signedIn(browser);
+  for (const [path, key] of [["/products", "top_revenue"], ["/", "channels"], ["/customers", "top_customers"]]) {
+    await page.goto(url(path, "?range=30d"));
+    const shown = await page.locator(`table[data-table="${key}"] tbody tr`).evaluateAll((rows) =>
+      rows.map((row) => [...row.children].map((cell) => cell.innerText.trim())));
+    const [download] = await Promise.all([page.waitForEvent("download"),
+      page.click(`a[data-export="${key}"]`)]);
+    const lines = readFileSync(await download.path(), "utf8").trim().split("\n").slice(1);
+    assert.equal(lines.length, shown.length, `${key}: same number of rows`);
+    lines.forEach((line, i) => {
+      const first = line.match(/^("([^"]|"")*"|[^,]*)/)[0].replace(/^"|"$/g, "").replace(/""/g, '"');
+      assert.equal(first, shown[i][0], `${key} row ${i}: same name`);
+      const numbers = line.slice(line.indexOf(first) + first.length).split(",").filter(Boolean);
+      const cells = shown[i].slice(1).filter((c) => /^-?[\d,]+(\.\d+)?%?$/.test(c));
+      cells.forEach((cell, k) => {
+        const csvNumber = Number(numbers[k]);
+        const cellNumber = Number(cell.replace(/[,%]/g, "")) / (cell.endsWith("%") ? 100 : 1);
+        assert.ok(Math.abs(csvNumber - cellNumber) < 0.0006, `${key} row ${i}: ${numbers[k]} vs ${cell}`);
+      });
+    });
+  }
+  await context.close();
+});
+
+test("usable on a phone: no sideways scrolling, screenshots saved", async (browser) => {
+  const { context, page, errors } = await signedIn(browser, { viewport: { width: 390, height: 844 }, isMobile: true,
+    hasTouch: true, deviceScaleFactor: 2 });
+  for (const [name, path] of Object.entries(PAGES)) {
+    await page.goto(url(path));
+    await page.waitForSelector("body[data-charts]");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${name} overflows by ${overflow}px`);
+    await page.screenshot({ path: `${SHOTS}/phone-${name}.png`, fullPage: name === "overview" });
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("keyboard and screen readers: skip link, labelled fields, definitions on focus", async (browser) => {
+  const { context, page } = await signedIn(browser);
+  await page.goto(url("/"));
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.className), "skip");
+  for (const id of ["range", "from", "to", "compare"]) {
+    assert.equal(await page.locator(`label[for="${id}"]`).count(), 1, `#${id} has a label`);
+  }
+  const tip = page.locator('[data-card="net_revenue"] .tip');
+  await tip.focus();
+  assert.match(await tip.getAttribute("aria-label"), /minus refunds/);
+  const shown = await tip.evaluate((el) => getComputedStyle(el, "::after").content);
+  assert.match(shown, /minus refunds/, "the definition shows on keyboard focus");
+  const unlabeled = await page.evaluate(() => [...document.querySelectorAll("canvas")].filter((c) => !c.getAttribute("aria-label")).length);
+  assert.equal(unlabeled, 0);
+  await context.close();
+});
+
+test("signing in with the site id and API token works; a wrong token does not", async (browser) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url("/products"));
+  assert.match(page.url(), /\/dashboard\/login/);
+  await page.fill("#site_id", SITE);
+  await page.fill("#api_token", "sc_wrong");
+  await page.click("button[type=submit]");
+  assert.match(await page.locator("[role=alert]").innerText(), /do not match/);
+  await page.fill("#site_id", SITE);
+  await page.fill("#api_token", env.API_TOKEN);
+  await Promise.all([page.waitForURL(/\/products/), page.click("button[type=submit]")]);
+  await page.screenshot({ path: `${SHOTS}/products-after-sign-in.png` });
+  await context.close();
+});
+
+test("a brand-new site shows how to connect the plugin, not zeros", async (browser) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("console", (msg) => { if (msg.type() === "error") errors.push(msg.text()); });
+  await page.goto(env.EMPTY_LOGIN_URL);
+  await page.waitForSelector("[data-empty-site]");
+  assert.match(await page.locator("h1").innerText(), /Connect .* to start/);
+  assert.equal(await page.locator("[data-card]").count(), 0);
+  await page.screenshot({ path: `${SHOTS}/empty-site.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ARGS });
+let passed = 0;
+let failed = 0;
+for (const { name, fn } of tests) {
+  const started = Date.now();
+  try {
+    await fn(browser);
+    passed += 1;
+    console.log(`  ok    ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    failed += 1;
+    console.log(`  FAIL  ${name}\n        ${String(error && error.stack || error).split("\n").slice(0, 6).join("\n        ")}`);
+  }
+}
+await browser.close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,119 @@
+"""What the owner sees on each page, from events sent the way the plugin sends them."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from tests.dashboard.conftest import csrf_of, sign_in
+
+
+def text_of(client, path: str) -> str:
+    answer = client.get(path)
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+    return re.sub(r"\s+", " ", answer.get_data(as_text=True))
+
+
+def test_a_brand_new_site_explains_how_to_connect_the_plugin_instead_of_showing_zeros(client, site):
+    sign_in(client, site)
+    for page in ("/", "/customers", "/products"):
+        html = text_of(client, f"/dashboard/{site.site.public_id}{page}")
+        assert "Connect Shop to start" in html
+        assert site.site.public_id in html and "Sync history" in html
+        assert "data-card" not in html and "0.00 EUR" not in html
+
+
+def test_the_overview_shows_revenue_refunds_and_orders_of_the_period(client, shop):
+    sign_in(client, shop)
+    html = text_of(client, f"/dashboard/{shop.site.public_id}/?range=30d")
+    card = re.search(r'data-card="total_revenue".*?data-value>([^<]+)<.*?class="unit">(\w+)<', html)
+    assert card.groups() == ("100.00", "EUR")  # orders 1 and 2; order 3 is 40 days old
+    net = re.search(r'data-card="net_revenue".*?data-value>([^<]+)<', html).group(1)
+    assert net == "40.00"  # the 60.00 refund
+    assert re.search(r'data-card="orders".*?data-value>2<', html)
+    assert 'data-funnel="sessions">3<' in html and 'data-funnel="orders">2<' in html
+
+
+def test_the_date_range_changes_the_numbers(client, shop):
+    sign_in(client, shop)
+    base = f"/dashboard/{shop.site.public_id}/"
+    month = text_of(client, base + "?range=30d")
+    quarter = text_of(client, base + "?range=90d")
+    value = re.compile(r'data-card="orders".*?data-value>([^<]+)<')
+    assert value.search(month).group(1) == "2" and value.search(quarter).group(1) == "3"
+    assert "compared with" in month and "compared with" not in text_of(client, base + "?range=30d&compare=none")
+
+
+def test_a_custom_range_is_read_and_a_nonsense_one_falls_back_to_the_last_30_days(client, shop):
+    sign_in(client, shop)
+    base = f"/dashboard/{shop.site.public_id}/"
+    custom = text_of(client, base + "?range=custom&from=2026-01-01&to=2026-01-31")
+    assert "01 Jan 2026 – 31 Jan 2026" in custom
+    assert "Last 30 days" in text_of(client, base + "?range=custom&from=yesterday&to=%00")
+
+
+def test_csv_export_holds_the_rows_the_table_shows(client, shop):
+    sign_in(client, shop)
+    html = text_of(client, f"/dashboard/{shop.site.public_id}/products?range=30d")
+    answer = client.get(f"/dashboard/{shop.site.public_id}/export/top_revenue.csv?range=30d")
+    assert answer.mimetype == "text/csv" and "attachment" in answer.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
+    assert rows[0] == ["Product", "Units", "Orders", "Revenue"]
+    assert sorted(rows[1:]) == [["Kettle", "1", "1", "60.00"], ["Mug", "1", "1", "40.00"]]
+    table = html[html.index('data-table="top_revenue"'):]
+    assert table.index("Kettle") < table.index("Mug")  # by revenue, largest first
+
+
+def test_csv_cells_cannot_smuggle_a_spreadsheet_formula():
+    from companion.dashboard.tables import Table, col, to_csv
+
+    table = Table("t", "T", [col("name", "Name"), col("n", "N", "money")],
+                  [{"name": "=HYPERLINK(\"http://x\")", "n": "-5"}, {"name": "-1", "n": "2"}])
+    rows = list(csv.reader(io.StringIO(to_csv(table))))
+    assert rows[1:] == [["'=HYPERLINK(\"http://x\")", "-5.00"], ["-1", "2.00"]]
+
+
+def test_an_unknown_export_is_404(client, shop):
+    sign_in(client, shop)
+    assert client.get(f"/dashboard/{shop.site.public_id}/export/everything.csv").status_code == 404
+
+
+def test_the_contact_page_tells_the_customers_story_newest_first(client, shop):
+    from companion.models import Contact
+
+    sign_in(client, shop)
+    ann = Contact.get(Contact.email == "ann@example.com")
+    html = text_of(client, f"/dashboard/{shop.site.public_id}/contacts/{ann.id}")
+    kinds = re.findall(r'data-kind="(\w+)"', html)
+    assert kinds[0] == "refund" and kinds.count("order") == 2 and "cart" in kinds and "visit" in kinds
+    assert "Refund on order #2" in html and "60.00 EUR" in html
+    assert "Predictions need at least 500 customers" in html  # said plainly, not a blank
+
+
+def test_another_sites_contact_is_404(client, shop, other_site):
+    from companion.models import Contact
+
+    ann = Contact.get(Contact.email == "ann@example.com")
+    sign_in(client, other_site)
+    assert client.get(f"/dashboard/{other_site.site.public_id}/contacts/{ann.id}").status_code == 404
+
+
+def test_customers_page_says_what_is_not_set_up_yet(client, shop):
+    sign_in(client, shop)
+    html = text_of(client, f"/dashboard/{shop.site.public_id}/customers")
+    assert "Stages are not set yet" in html and "intelligence refresh" in html
+    top = html[html.index('data-table="top_customers"'):]
+    clv = re.findall(r"<td class=\"num\">(\d+\.\d\d)</td>", top)
+    assert clv[:2] == ["40.00", "25.00"]  # Ann: 100 spent, 60 refunded; Bo: 25 -- by net value
+
+
+def test_a_flow_can_be_switched_off_and_on_with_the_forms_csrf_token(client, shop):
+    sign_in(client, shop)
+    page = f"/dashboard/{shop.site.public_id}/flows"
+    target = f"/dashboard/{shop.site.public_id}/flows/win_back"
+    assert client.post(target, data={"enabled": "0"}).status_code == 400
+    assert client.post(target, data={"enabled": "0", "csrf_token": csrf_of(client, page)}).status_code == 303
+    html = text_of(client, page)
+    assert re.search(r'data-flow="win_back".*?badge off', html)
+    assert client.post(f"/dashboard/{shop.site.public_id}/flows/no_such_flow",
+                       data={"enabled": "0", "csrf_token": csrf_of(client, page)}).status_code == 404

@@ -63,7 +63,7 @@ class History {
 	 * @return array State.
 	 */
 	public function start( array $sources ) {
-		$queue = array_values( array_intersect( $sources, array( 'woocommerce', 'edd' ) ) );
+		$queue = array_values( array_intersect( $sources, Hooks::SOURCES ) );
 		$total = 0;
 		foreach ( $queue as $source ) {
 			$total += $this->count( $source );
@@ -128,6 +128,9 @@ class History {
 			$result = wc_get_orders( array( 'type' => 'shop_order', 'limit' => 1, 'paginate' => true, 'return' => 'ids' ) );
 			return (int) $result->total;
 		}
+		if ( 'fluentcart' === $source ) {
+			return (int) \FluentCart\App\Models\Order::query()->count();
+		}
 		return (int) edd_count_orders( array( 'type' => 'sale' ) );
 	}
 
@@ -142,13 +145,26 @@ class History {
 		if ( 'woocommerce' === $source ) {
 			return array_map( 'intval', (array) wc_get_orders( array( 'type' => 'shop_order', 'limit' => self::PAGE, 'page' => $page, 'orderby' => 'ID', 'order' => 'ASC', 'return' => 'ids' ) ) );
 		}
+		if ( 'fluentcart' === $source ) {
+			$orders = \FluentCart\App\Models\Order::query()->orderBy( 'id', 'ASC' )->offset( ( $page - 1 ) * self::PAGE )->limit( self::PAGE )->get();
+			return self::ids( $orders );
+		}
 		$orders = (array) edd_get_orders( array( 'type' => 'sale', 'number' => self::PAGE, 'offset' => ( $page - 1 ) * self::PAGE, 'orderby' => 'id', 'order' => 'ASC' ) );
-		return array_map(
-			static function ( $order ) {
-				return (int) $order->id;
-			},
-			$orders
-		);
+		return self::ids( $orders );
+	}
+
+	/**
+	 * The ids of a list or collection of models.
+	 *
+	 * @param iterable $models Models.
+	 * @return int[]
+	 */
+	private static function ids( $models ) {
+		$ids = array();
+		foreach ( $models as $model ) {
+			$ids[] = (int) $model->id;
+		}
+		return $ids;
 	}
 
 	/**
@@ -161,7 +177,12 @@ class History {
 	private function record( $source, $id ) {
 		$collector = Plugin::instance()->get( $source );
 		$collector->note_order( $id );
-		$refunds = 'woocommerce' === $source ? $this->woo_refunds( $id ) : $this->edd_refunds( $id );
+		$finders = array(
+			'woocommerce' => 'woo_refunds',
+			'edd'         => 'edd_refunds',
+			'fluentcart'  => 'fluentcart_refunds',
+		);
+		$refunds = $this->{$finders[ $source ]}( $id );
 		foreach ( $refunds as $refund_id ) {
 			$collector->note_refund( $id, $refund_id );
 		}
@@ -180,6 +201,18 @@ class History {
 				return (int) $refund->id;
 			},
 			(array) edd_get_order_refunds( $id )
+		);
+	}
+
+	/**
+	 * Refund transaction ids of a FluentCart order.
+	 *
+	 * @param int $id Order id.
+	 * @return int[]
+	 */
+	private function fluentcart_refunds( $id ) {
+		return self::ids(
+			\FluentCart\App\Models\OrderTransaction::query()->where( 'order_id', $id )->where( 'transaction_type', 'refund' )->where( 'status', 'refunded' )->get()
 		);
 	}
 

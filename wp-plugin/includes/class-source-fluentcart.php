@@ -89,7 +89,7 @@ class Source_FluentCart {
 	 * @return void
 	 */
 	public function on_order_paid( $data ) {
-		$this->note_order( $data );
+		$this->keep_order( $data );
 	}
 
 	/**
@@ -99,7 +99,7 @@ class Source_FluentCart {
 	 * @return void
 	 */
 	public function on_status_changed( $data ) {
-		$this->note_order( $data );
+		$this->keep_order( $data );
 	}
 
 	/**
@@ -109,7 +109,7 @@ class Source_FluentCart {
 	 * @return void
 	 */
 	public function on_refunded( $data ) {
-		$this->note_order( $data );
+		$this->keep_order( $data );
 		if ( is_array( $data ) && isset( $data['order'] ) ) {
 			$this->refunds[] = $data;
 		}
@@ -138,7 +138,7 @@ class Source_FluentCart {
 			return;
 		}
 		if ( ! empty( $data['order'] ) ) {
-			$this->note_order( $data );
+			$this->keep_order( $data );
 		}
 		$subscription = $data['subscription'];
 		$customer     = ! empty( $data['customer'] ) ? $data['customer'] : null;
@@ -163,7 +163,7 @@ class Source_FluentCart {
 	 * @param mixed $data Event data.
 	 * @return void
 	 */
-	private function note_order( $data ) {
+	private function keep_order( $data ) {
 		if ( is_array( $data ) && isset( $data['order'] ) && is_object( $data['order'] ) ) {
 			$this->orders[ (int) $data['order']->id ] = $data['order'];
 		}
@@ -176,6 +176,38 @@ class Source_FluentCart {
 	 */
 	public function has_pending() {
 		return (bool) ( $this->orders || $this->refunds || $this->carts );
+	}
+
+	/**
+	 * Notes an order by id (history sync): FluentCart's Order::find().
+	 *
+	 * @param int $order_id Order.
+	 * @return void
+	 */
+	public function note_order( $order_id ) {
+		$order = \FluentCart\App\Models\Order::find( $order_id );
+		if ( $order ) {
+			$this->orders[ (int) $order->id ] = $order;
+		}
+	}
+
+	/**
+	 * Notes a refund transaction by id (history sync); its total is in cents.
+	 *
+	 * @param int $order_id  Order.
+	 * @param int $refund_id OrderTransaction of type refund.
+	 * @return void
+	 */
+	public function note_refund( $order_id, $refund_id ) {
+		$order       = \FluentCart\App\Models\Order::find( $order_id );
+		$transaction = \FluentCart\App\Models\OrderTransaction::find( $refund_id );
+		if ( $order && $transaction ) {
+			$this->refunds[] = array(
+				'order'           => $order,
+				'transaction'     => $transaction,
+				'refunded_amount' => (int) $transaction->total,
+			);
+		}
 	}
 
 	/**

@@ -51,9 +51,38 @@ final class HistoryTest extends TestCase {
 		\EDD_Doubles::add_order( array( 'status' => 'complete', 'email' => 'e@example.com', 'total' => 9.0, 'subtotal' => 9.0 ), array( array( 'product_id' => 31, 'product_name' => 'Theme', 'quantity' => 1, 'amount' => 9.0, 'total' => 9.0 ) ) );
 		Plugin()->get( 'outbox' )->truncate();
 		$history = Plugin()->get( 'history' );
-		$this->assertSame( 3, $history->start( array( 'woocommerce', 'edd', 'fluentcart' ) )['total'] );
+		$this->assertSame( 3, $history->start( array( 'woocommerce', 'edd' ) )['total'] );
 		$history->run_batch();
 		$history->run_batch();
 		$this->assertSame( array( 'woocommerce', 'woocommerce', 'edd' ), array_column( $this->queued_of( 'order.updated' ), 'source' ) );
+	}
+
+	public function test_fluentcart_history_converts_cents_and_includes_refunds(): void {
+		\FluentCart\App\Models\Model::$rows = array();
+		foreach ( array( 61, 62 ) as $id ) {
+			\FluentCart\App\Models\Order::create(
+				array(
+					'id'             => $id,
+					'status'         => 'completed',
+					'payment_status' => 'paid',
+					'currency'       => 'USD',
+					'total_amount'   => 1999,
+					'subtotal'       => 1999,
+					'created_at'     => '2026-10-01 09:00:00',
+					'updated_at'     => '2026-10-01 09:05:00',
+					'order_items'    => array(),
+					'customer'       => new \FluentCart\App\Models\Customer( array( 'email' => "f{$id}@example.com" ) ),
+				)
+			);
+		}
+		\FluentCart\App\Models\OrderTransaction::create( array( 'id' => 90, 'order_id' => 62, 'transaction_type' => 'refund', 'status' => 'refunded', 'total' => 500, 'created_at' => '2026-10-02 08:00:00' ) );
+		\FluentCart\App\Models\OrderTransaction::create( array( 'id' => 91, 'order_id' => 62, 'transaction_type' => 'charge', 'status' => 'succeeded', 'total' => 1999 ) );
+		$history = Plugin()->get( 'history' );
+		$this->assertSame( 2, $history->start( array( 'fluentcart' ) )['total'] );
+		$this->assertFalse( $history->run_batch()['running'] );
+		$this->assertSame( array( '19.99', '19.99' ), array_column( array_column( $this->queued_of( 'order.updated' ), 'data' ), 'total' ) );
+		$refund = $this->queued_of( 'order.refunded' )[0]['data'];
+		$this->assertSame( array( '62', '90', '5.00', '2026-10-02T08:00:00Z' ), array( $refund['order_id'], $refund['refund_id'], $refund['amount'], $refund['created_at'] ) );
+		\FluentCart\App\Models\Model::$rows = array();
 	}
 }

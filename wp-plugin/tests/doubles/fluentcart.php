@@ -26,9 +26,22 @@ namespace FluentCart\Api {
 }
 
 namespace FluentCart\App\Models {
-	/** Eloquent-style: attributes behind __get/__set, toArray(). */
+	/** Eloquent-style: attributes behind __get/__set, toArray(), create(), find(), query(). */
 	class Model {
+		/** Saved rows per model class, by id. */
+		public static $rows = array();
 		protected $attributes = array();
+		public static function create( array $attributes ) {
+			$model = new static( $attributes );
+			self::$rows[ static::class ][ (int) $attributes['id'] ] = $model;
+			return $model;
+		}
+		public static function find( $id ) {
+			return self::$rows[ static::class ][ (int) $id ] ?? null;
+		}
+		public static function query() {
+			return new Builder( array_values( self::$rows[ static::class ] ?? array() ) );
+		}
 		public function __construct( array $attributes = array() ) {
 			$this->attributes = $attributes;
 		}
@@ -43,6 +56,41 @@ namespace FluentCart\App\Models {
 		}
 		public function toArray() {
 			return $this->attributes;
+		}
+	}
+	/** The slice of FluentCart\\Framework\\Database\\Orm\\Builder the plugin uses. */
+	class Builder {
+		private $models;
+		private $offset = 0;
+		private $limit  = null;
+		public function __construct( array $models ) {
+			$this->models = $models;
+		}
+		public function where( $column, $value ) {
+			$this->models = array_values( array_filter( $this->models, function ( $model ) use ( $column, $value ) {
+				return (string) $model->$column === (string) $value;
+			} ) );
+			return $this;
+		}
+		public function orderBy( $column, $direction = 'asc' ) {
+			usort( $this->models, function ( $a, $b ) use ( $column, $direction ) {
+				return ( 'asc' === strtolower( $direction ) ? 1 : -1 ) * ( $a->$column <=> $b->$column );
+			} );
+			return $this;
+		}
+		public function offset( $offset ) {
+			$this->offset = $offset;
+			return $this;
+		}
+		public function limit( $limit ) {
+			$this->limit = $limit;
+			return $this;
+		}
+		public function get() {
+			return array_slice( $this->models, $this->offset, $this->limit );
+		}
+		public function count() {
+			return count( $this->models );
 		}
 	}
 	class Order extends Model {

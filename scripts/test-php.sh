@@ -23,5 +23,12 @@ if [ "$lint_failed" -ne 0 ]; then
 	exit 1
 fi
 
+# WordPress Coding Standards, when a phpcs with WPCS 3.1 is at hand (not installable from the
+# registries here; docs/plugin.md says how it was run): PHPCS=/path/to/phpcs bash scripts/test-php.sh
+if [ -n "${PHPCS:-}" ]; then
+	echo "phpcs with the WordPress standard"
+	$PHPCS -s --standard=wp-plugin/tests/phpcs.xml
+fi
+
 # WordPress 6.1 itself raises PHP 8.2 deprecations while loading; they are not ours.
 WORDPRESS_CONFIG=sctest phpunit -d display_errors=stderr -c wp-plugin/tests/phpunit.xml 2> >(grep -v "PHP Deprecated" >&2)

@@ -211,21 +211,21 @@ class Admin_View {
 	 * @return void
 	 */
 	private function status_panel() {
-		$counts  = $this->outbox->counts();
-		$state   = Plugin::instance()->get( 'delivery' )->state();
-		$sync    = Plugin::instance()->get( 'history' )->state();
-		$never   = __( 'never', 'sales-companion' );
-		$when    = static function ( $ts ) use ( $never ) {
+		$counts = $this->outbox->counts();
+		$state  = Plugin::instance()->get( 'delivery' )->state();
+		$sync   = Plugin::instance()->get( 'history' )->state();
+		$never  = __( 'never', 'sales-companion' );
+		$when   = static function ( $ts ) use ( $never ) {
 			return $ts ? wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ), (int) $ts ) : $never;
 		};
 		echo '<div class="card" style="max-width:none"><h2>' . esc_html__( 'Status', 'sales-companion' ) . '</h2><table class="widefat striped"><tbody>';
 		$rows = array(
-			__( 'Events waiting', 'sales-companion' )  => (string) $counts['pending'],
-			__( 'Events failed', 'sales-companion' )   => (string) $counts['failed'],
-			__( 'Last delivery', 'sales-companion' )   => $when( $state['last_delivery_at'] ),
-			__( 'Last error', 'sales-companion' )      => '' === $state['last_error'] ? '—' : $state['last_error'] . ' (' . $when( $state['last_error_at'] ) . ')',
-			__( 'Next attempt', 'sales-companion' )    => $state['retry_at'] > time() ? $when( $state['retry_at'] ) : __( 'as soon as events arrive', 'sales-companion' ),
-			__( 'History sync', 'sales-companion' )    => $sync['running'] ? sprintf( '%d / %d', $sync['done'], $sync['total'] ) : ( $sync['finished_at'] ? sprintf( '%d / %d, %s', $sync['done'], $sync['total'], $when( $sync['finished_at'] ) ) : '—' ),
+			__( 'Events waiting', 'sales-companion' ) => (string) $counts['pending'],
+			__( 'Events failed', 'sales-companion' )  => (string) $counts['failed'],
+			__( 'Last delivery', 'sales-companion' )  => $when( $state['last_delivery_at'] ),
+			__( 'Last error', 'sales-companion' )     => '' === $state['last_error'] ? '—' : $state['last_error'] . ' (' . $when( $state['last_error_at'] ) . ')',
+			__( 'Next attempt', 'sales-companion' )   => $state['retry_at'] > time() ? $when( $state['retry_at'] ) : __( 'as soon as events arrive', 'sales-companion' ),
+			__( 'History sync', 'sales-companion' )   => $sync['running'] ? sprintf( '%d / %d', $sync['done'], $sync['total'] ) : ( $sync['finished_at'] ? sprintf( '%d / %d, %s', $sync['done'], $sync['total'], $when( $sync['finished_at'] ) ) : '—' ),
 		);
 		foreach ( $rows as $label => $value ) {
 			echo '<tr><th>' . esc_html( $label ) . '</th><td>' . esc_html( $value ) . '</td></tr>';

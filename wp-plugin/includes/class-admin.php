@@ -55,7 +55,7 @@ class Admin {
 	}
 
 	/**
-	 * admin_menu.
+	 * Hook admin_menu.
 	 *
 	 * @return void
 	 */
@@ -67,7 +67,7 @@ class Admin {
 	}
 
 	/**
-	 * admin_init: the option and its sanitiser.
+	 * Hook admin_init: the option and its sanitiser.
 	 *
 	 * @return void
 	 */
@@ -104,7 +104,14 @@ class Admin {
 	 * @return void
 	 */
 	public function notice( $ok, $message ) {
-		set_transient( self::NOTICE . get_current_user_id(), array( 'ok' => (bool) $ok, 'message' => (string) $message ), 300 );
+		set_transient(
+			self::NOTICE . get_current_user_id(),
+			array(
+				'ok'      => (bool) $ok,
+				'message' => (string) $message,
+			),
+			300
+		);
 	}
 
 	/**

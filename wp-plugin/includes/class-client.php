@@ -170,11 +170,17 @@ class Client {
 	public static function explain( array $result, $success ) {
 		$status = $result['status'];
 		if ( 0 === $status ) {
-			/* translators: %s: transport error */
-			return array( 'ok' => false, 'message' => sprintf( __( 'Could not reach the service: %s', 'sales-companion' ), $result['error'] ) );
+			return array(
+				'ok'      => false,
+				/* translators: %s: transport error */
+				'message' => sprintf( __( 'Could not reach the service: %s', 'sales-companion' ), $result['error'] ),
+			);
 		}
 		if ( $status < 300 || 422 === $status ) {
-			return array( 'ok' => true, 'message' => $success );
+			return array(
+				'ok'      => true,
+				'message' => $success,
+			);
 		}
 		$messages = array(
 			401 => __( 'The service refused the signature or token: check the secret and the API token.', 'sales-companion' ),
@@ -184,6 +190,9 @@ class Client {
 		);
 		/* translators: %d: HTTP status */
 		$message = isset( $messages[ $status ] ) ? $messages[ $status ] : sprintf( __( 'The service answered with status %d; it may be down, we will retry.', 'sales-companion' ), $status );
-		return array( 'ok' => false, 'message' => $message );
+		return array(
+			'ok'      => false,
+			'message' => $message,
+		);
 	}
 }

@@ -17,9 +17,9 @@ if ( ! defined( 'ABSPATH' ) ) {
  */
 class Delivery {
 
-	const STATE      = 'sales_companion_delivery';
-	const LOCK       = 'sales_companion_delivery_lock';
-	const BATCH      = 100;
+	const STATE       = 'sales_companion_delivery';
+	const LOCK        = 'sales_companion_delivery_lock';
+	const BATCH       = 100;
 	const MAX_BACKOFF = 3600;
 
 	/**
@@ -156,14 +156,23 @@ class Delivery {
 		if ( 413 === $status && count( $rows ) > 1 ) {
 			$state['batch_size'] = max( 1, intdiv( count( $rows ), 2 ) );
 			$this->save_state( $state );
-			return array( 'accepted' => 0, 'continue' => true );
+			return array(
+				'accepted' => 0,
+				'continue' => true,
+			);
 		}
 		if ( 413 === $status || 422 === $status ) {
 			$this->fail_rows( $rows, (array) $result['body'], $status );
-			return array( 'accepted' => 0, 'continue' => true );
+			return array(
+				'accepted' => 0,
+				'continue' => true,
+			);
 		}
 		$this->back_off( $rows, $result, $state );
-		return array( 'accepted' => 0, 'continue' => false );
+		return array(
+			'accepted' => 0,
+			'continue' => false,
+		);
 	}
 
 	/**
@@ -190,7 +199,10 @@ class Delivery {
 		$state['batch_size']       = self::BATCH;
 		$state['last_delivery_at'] = time();
 		$this->save_state( $state );
-		return array( 'accepted' => count( $done ), 'continue' => true );
+		return array(
+			'accepted' => count( $done ),
+			'continue' => true,
+		);
 	}
 
 	/**

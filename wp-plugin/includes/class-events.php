@@ -60,7 +60,7 @@ class Events {
 	 * @return string The event's UUID.
 	 */
 	public function record( $type, $source, array $data, $contact = null ) {
-		$event = array(
+		$event   = array(
 			'id'          => wp_generate_uuid4(),
 			'type'        => $type,
 			'source'      => $source,

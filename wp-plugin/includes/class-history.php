@@ -125,7 +125,14 @@ class History {
 	 */
 	private function count( $source ) {
 		if ( 'woocommerce' === $source ) {
-			$result = wc_get_orders( array( 'type' => 'shop_order', 'limit' => 1, 'paginate' => true, 'return' => 'ids' ) );
+			$result = wc_get_orders(
+				array(
+					'type'     => 'shop_order',
+					'limit'    => 1,
+					'paginate' => true,
+					'return'   => 'ids',
+				)
+			);
 			return (int) $result->total;
 		}
 		if ( 'fluentcart' === $source ) {
@@ -143,13 +150,33 @@ class History {
 	 */
 	private function page_ids( $source, $page ) {
 		if ( 'woocommerce' === $source ) {
-			return array_map( 'intval', (array) wc_get_orders( array( 'type' => 'shop_order', 'limit' => self::PAGE, 'page' => $page, 'orderby' => 'ID', 'order' => 'ASC', 'return' => 'ids' ) ) );
+			return array_map(
+				'intval',
+				(array) wc_get_orders(
+					array(
+						'type'    => 'shop_order',
+						'limit'   => self::PAGE,
+						'page'    => $page,
+						'orderby' => 'ID',
+						'order'   => 'ASC',
+						'return'  => 'ids',
+					)
+				)
+			);
 		}
 		if ( 'fluentcart' === $source ) {
 			$orders = \FluentCart\App\Models\Order::query()->orderBy( 'id', 'ASC' )->offset( ( $page - 1 ) * self::PAGE )->limit( self::PAGE )->get();
 			return self::ids( $orders );
 		}
-		$orders = (array) edd_get_orders( array( 'type' => 'sale', 'number' => self::PAGE, 'offset' => ( $page - 1 ) * self::PAGE, 'orderby' => 'id', 'order' => 'ASC' ) );
+		$orders = (array) edd_get_orders(
+			array(
+				'type'    => 'sale',
+				'number'  => self::PAGE,
+				'offset'  => ( $page - 1 ) * self::PAGE,
+				'orderby' => 'id',
+				'order'   => 'ASC',
+			)
+		);
 		return self::ids( $orders );
 	}
 

@@ -122,7 +122,16 @@ class Outbox {
 	 */
 	public function fail( $id, $reason ) {
 		global $wpdb;
-		$wpdb->update( self::table(), array( 'status' => 'failed', 'last_error' => $reason ), array( 'id' => (int) $id ), array( '%s', '%s' ), array( '%d' ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		$wpdb->update( // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- the plugin's own table, never cached.
+			self::table(),
+			array(
+				'status'     => 'failed',
+				'last_error' => $reason,
+			),
+			array( 'id' => (int) $id ),
+			array( '%s', '%s' ),
+			array( '%d' )
+		); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
 	}
 
 	/**

@@ -44,7 +44,7 @@ class Privacy {
 	}
 
 	/**
-	 * wp_privacy_personal_data_exporters filter.
+	 * Hook wp_privacy_personal_data_exporters filter.
 	 *
 	 * @param array $exporters Exporters.
 	 * @return array
@@ -58,7 +58,7 @@ class Privacy {
 	}
 
 	/**
-	 * wp_privacy_personal_data_erasers filter.
+	 * Hook wp_privacy_personal_data_erasers filter.
 	 *
 	 * @param array $erasers Erasers.
 	 * @return array
@@ -114,9 +114,9 @@ class Privacy {
 	 * @return array{items_removed: bool, items_retained: bool, messages: string[], done: bool}
 	 */
 	public function erase( $email, $page = 1 ) {
-		$queued = $this->outbox->forget_email( $email );
-		$result = $this->client->api( 'POST', 'privacy/erase', array( 'email' => $email ), 20 );
-		$ok     = $result['status'] >= 200 && $result['status'] < 300;
+		$queued    = $this->outbox->forget_email( $email );
+		$result    = $this->client->api( 'POST', 'privacy/erase', array( 'email' => $email ), 20 );
+		$ok        = $result['status'] >= 200 && $result['status'] < 300;
 		$explained = Client::explain( $result, '' );
 		return array(
 			'items_removed'  => $ok || $queued > 0,

@@ -36,7 +36,7 @@ class Recovery {
 	}
 
 	/**
-	 * base64url without padding.
+	 * Base64url without padding.
 	 *
 	 * @param string $bytes Bytes.
 	 * @return string
@@ -46,7 +46,7 @@ class Recovery {
 	}
 
 	/**
-	 * base64url decode, false on bad input.
+	 * Base64url decode, false on bad input.
 	 *
 	 * @param string $text Text.
 	 * @return string|false
@@ -88,7 +88,7 @@ class Recovery {
 	}
 
 	/**
-	 * template_redirect: rebuilds the cart and opens checkout.
+	 * Hook template_redirect: rebuilds the cart and opens checkout.
 	 *
 	 * @return void
 	 */

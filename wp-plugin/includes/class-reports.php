@@ -71,7 +71,16 @@ class Reports {
 		if ( is_array( $cached ) ) {
 			return $cached;
 		}
-		$result = $this->client->api( 'GET', 'metrics?' . http_build_query( array( 'from' => $from, 'to' => $to, 'compare' => 'previous' ) ) );
+		$result = $this->client->api(
+			'GET',
+			'metrics?' . http_build_query(
+				array(
+					'from'    => $from,
+					'to'      => $to,
+					'compare' => 'previous',
+				)
+			)
+		);
 		if ( 200 === $result['status'] ) {
 			set_transient( $key, $result, 300 );
 		}

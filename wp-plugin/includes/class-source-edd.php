@@ -81,7 +81,7 @@ class Source_EDD {
 	}
 
 	/**
-	 * edd_complete_purchase (int $order_id, EDD_Payment $payment, EDD_Customer $customer).
+	 * Hook edd_complete_purchase (int $order_id, EDD_Payment $payment, EDD_Customer $customer).
 	 *
 	 * @param int   $order_id Order.
 	 * @param mixed $payment  Payment.
@@ -93,7 +93,7 @@ class Source_EDD {
 	}
 
 	/**
-	 * edd_transition_order_status (int $order_id, string $new_status, string $old_status).
+	 * Hook edd_transition_order_status (int $order_id, string $new_status, string $old_status).
 	 *
 	 * @param int    $order_id   Order.
 	 * @param string $new_status New.
@@ -105,7 +105,7 @@ class Source_EDD {
 	}
 
 	/**
-	 * edd_refund_order (int $order_id, int $refund_id, bool $all_refunded).
+	 * Hook edd_refund_order (int $order_id, int $refund_id, bool $all_refunded).
 	 *
 	 * @param int  $order_id     Original order.
 	 * @param int  $refund_id    Refund order.
@@ -118,7 +118,7 @@ class Source_EDD {
 	}
 
 	/**
-	 * edd_post_add_to_cart, edd_post_remove_from_cart, edd_empty_cart.
+	 * Hook edd_post_add_to_cart, edd_post_remove_from_cart, edd_empty_cart.
 	 *
 	 * @return void
 	 */
@@ -243,7 +243,7 @@ class Source_EDD {
 	}
 
 	/**
-	 * order.updated data of an EDD order. EDD keeps dates in UTC.
+	 * Order.updated data of an EDD order. EDD keeps dates in UTC.
 	 *
 	 * @param \EDD\Orders\Order $order Order.
 	 * @return array
@@ -383,7 +383,10 @@ class Source_EDD {
 				'items'        => $items,
 				'checkout_url' => edd_get_checkout_uri(),
 			),
-			$user && $user->exists() ? array( 'email' => $user->user_email, 'wp_user_id' => $user->ID ) : array()
+			$user && $user->exists() ? array(
+				'email'      => $user->user_email,
+				'wp_user_id' => $user->ID,
+			) : array()
 		);
 	}
 
@@ -425,7 +428,10 @@ class Source_EDD {
 				'expires_at'  => Events::iso( $expires ),
 				'renewal_url' => edd_get_checkout_uri(),
 			),
-			$customer ? array( 'email' => $customer->email, 'wp_user_id' => $customer->user_id ) : array()
+			$customer ? array(
+				'email'      => $customer->email,
+				'wp_user_id' => $customer->user_id,
+			) : array()
 		);
 	}
 }

@@ -68,12 +68,12 @@ class Source_FluentCart {
 			return 'refunded';
 		}
 		$map = array(
-			'completed'  => 'completed',
-			'canceled'   => 'cancelled',
-			'cancelled'  => 'cancelled',
-			'failed'     => 'failed',
-			'on-hold'    => 'on_hold',
-			'draft'      => 'draft',
+			'completed' => 'completed',
+			'canceled'  => 'cancelled',
+			'cancelled' => 'cancelled',
+			'failed'    => 'failed',
+			'on-hold'   => 'on_hold',
+			'draft'     => 'draft',
 		);
 		if ( isset( $map[ $status ] ) ) {
 			return $map[ $status ];
@@ -83,7 +83,7 @@ class Source_FluentCart {
 	}
 
 	/**
-	 * fluent_cart/order_paid_done (array $data: order, transaction, customer[, subscription]).
+	 * Hook fluent_cart/order_paid_done (array $data: order, transaction, customer[, subscription]).
 	 *
 	 * @param array $data Event data.
 	 * @return void
@@ -93,7 +93,7 @@ class Source_FluentCart {
 	}
 
 	/**
-	 * fluent_cart/order_status_changed and payment_status_changed (array $data: order, old_status, new_status, ...).
+	 * Hook fluent_cart/order_status_changed and payment_status_changed (array $data: order, old_status, new_status, ...).
 	 *
 	 * @param array $data Event data.
 	 * @return void
@@ -103,7 +103,7 @@ class Source_FluentCart {
 	}
 
 	/**
-	 * fluent_cart/order_refunded (array $data: order, refunded_amount (cents), transaction, type, ...).
+	 * Hook fluent_cart/order_refunded (array $data: order, refunded_amount (cents), transaction, type, ...).
 	 *
 	 * @param array $data Event data.
 	 * @return void
@@ -116,7 +116,7 @@ class Source_FluentCart {
 	}
 
 	/**
-	 * fluent_cart/cart/cart_data_items_updated and checkout/form_data_changed (array $data: cart, ...).
+	 * Hook fluent_cart/cart/cart_data_items_updated and checkout/form_data_changed (array $data: cart, ...).
 	 *
 	 * @param array $data Event data.
 	 * @return void
@@ -237,7 +237,7 @@ class Source_FluentCart {
 	}
 
 	/**
-	 * order.updated data of a FluentCart order.
+	 * Order.updated data of a FluentCart order.
 	 *
 	 * @param object $order FluentCart\App\Models\Order.
 	 * @return array

@@ -146,7 +146,7 @@ class Tracker {
 	}
 
 	/**
-	 * page.viewed, only for URLs of this site.
+	 * Page.viewed, only for URLs of this site.
 	 *
 	 * @param array $body Beacon.
 	 * @return string
@@ -170,7 +170,7 @@ class Tracker {
 	}
 
 	/**
-	 * product.viewed, built from the product itself (the browser only names it).
+	 * Product.viewed, built from the product itself (the browser only names it).
 	 *
 	 * @param int $product_id Post id.
 	 * @return string
@@ -241,6 +241,9 @@ class Tracker {
 	 */
 	private function user_contact() {
 		$user = wp_get_current_user();
-		return $user && $user->exists() ? array( 'email' => $user->user_email, 'wp_user_id' => $user->ID ) : array();
+		return $user && $user->exists() ? array(
+			'email'      => $user->user_email,
+			'wp_user_id' => $user->ID,
+		) : array();
 	}
 }

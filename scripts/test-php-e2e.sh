@@ -59,7 +59,10 @@ def dec(value):
         return None
 
 def profile():
-    req = urllib.request.Request(f"{base}/v1/sites/{site}/contacts/{email}", headers={"Authorization": f"Bearer {token}"})
+    return profile_of(email)
+
+def profile_of(address):
+    req = urllib.request.Request(f"{base}/v1/sites/{site}/contacts/{address}", headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
             return json.load(resp)
@@ -82,5 +85,16 @@ check(dec(data.get("net_spent")) == Decimal("20.00"), f"net spent 20.00 (got {da
 orders = data.get("orders") or []
 check(len(orders) == 1 and orders[0].get("status") == "completed", f"the order is completed ({[o.get('status') for o in orders]})")
 check(len(data.get("carts") or []) >= 1, "the guest's cart is on the profile")
+
+def spent(address):
+    for _ in range(50):
+        other = profile_of(address)
+        if other and other.get("orders_count") == 1:
+            return dec(other.get("total_spent"))
+        time.sleep(0.2)
+    return None
+
+check(spent("edd.e2e@example.com") == Decimal("49.00"), "EDD: the sale is on its customer's profile (49.00)")
+check(spent("fc.e2e@example.com") == Decimal("123.45"), "FluentCart: 12345 cents arrive as 123.45")
 sys.exit(1 if problems else 0)
 PYEOF

@@ -11,6 +11,8 @@
 $_SERVER['HTTP_HOST']   = 'shop.test';
 $_SERVER['REQUEST_URI'] = '/';
 require dirname( __DIR__ ) . '/doubles/woocommerce.php';
+require dirname( __DIR__ ) . '/doubles/edd.php';
+require dirname( __DIR__ ) . '/doubles/fluentcart.php';
 require '/usr/share/wordpress/wp-load.php';
 
 use SalesCompanion\Plugin;
@@ -52,6 +54,31 @@ $plugin->flush();
 // Completed, then a partial refund, in a later request.
 $order->update_status( 'completed' );
 wc_create_refund( array( 'order_id' => $order->get_id(), 'amount' => 5, 'reason' => 'Chipped mug' ) );
+$plugin->flush();
+
+// An EDD sale (dollars) and a FluentCart sale (cents) for two more customers.
+EDD_Doubles::$customers[7] = (object) array( 'id' => 7, 'email' => 'edd.e2e@example.com', 'user_id' => 0 );
+$edd_order = EDD_Doubles::add_order(
+	array( 'status' => 'pending', 'email' => 'edd.e2e@example.com', 'customer_id' => 7, 'currency' => 'EUR', 'subtotal' => 49.0, 'total' => 49.0, 'address' => (object) array( 'first_name' => 'Ed', 'last_name' => 'D' ) ),
+	array( array( 'product_id' => 31, 'product_name' => 'Theme', 'quantity' => 1, 'amount' => 49.0, 'subtotal' => 49.0, 'total' => 49.0 ) )
+);
+edd_update_order_status( $edd_order, 'complete' );
+$fc_order = new FluentCart\App\Models\Order(
+	array(
+		'id'             => 77,
+		'status'         => 'completed',
+		'payment_status' => 'paid',
+		'type'           => 'payment',
+		'currency'       => 'EUR',
+		'subtotal'       => 12345,
+		'total_amount'   => 12345,
+		'created_at'     => gmdate( 'Y-m-d H:i:s' ),
+		'updated_at'     => gmdate( 'Y-m-d H:i:s' ),
+		'customer'       => new FluentCart\App\Models\Customer( array( 'email' => 'fc.e2e@example.com', 'first_name' => 'Flo' ) ),
+		'order_items'    => array( new FluentCart\App\Models\OrderItem( array( 'post_id' => 51, 'object_id' => 61, 'post_title' => 'Course', 'quantity' => 1, 'unit_price' => 12345, 'line_total' => 12345 ) ) ),
+	)
+);
+SalesCompanion\Tests\FluentCart\dispatch_order_paid_done( $fc_order, new FluentCart\App\Models\OrderTransaction( array( 'id' => 5 ) ) );
 $plugin->flush();
 
 $queued    = $plugin->get( 'outbox' )->counts()['pending'];

@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import requests
+from peewee import PeeweeException
+from redis.exceptions import RedisError
 
 from companion import health, runtime
 from companion.settings import Settings
@@ -42,7 +44,7 @@ def check_database() -> Finding:
     try:
         database.execute_sql("SELECT 1")
         pending = pending_steps(database.obj)
-    except Exception as exc:  # any driver error is the finding itself
+    except PeeweeException as exc:  # every driver error arrives as one of these; it is the finding
         return Finding("Database", FAIL, f"Cannot use the database: {exc}"[:300],
                        "Check COMPANION_DATABASE_URL (host, port, user, password, database name) and that the server runs.")
     if pending:
@@ -56,7 +58,7 @@ def check_redis(settings: Settings) -> Finding:
                        "")
     try:
         runtime.redis_connection().ping()
-    except Exception as exc:
+    except (RedisError, OSError) as exc:
         return Finding("Redis", FAIL, f"Cannot reach {_redact(settings.redis_url or '')}: {exc}"[:300],
                        "Start Redis or fix COMPANION_REDIS_URL; without it nothing is processed or sent.")
     return Finding("Redis", OK, "Reachable.")
@@ -67,7 +69,7 @@ def check_processes(settings: Settings) -> list[Finding]:
         return [Finding("Worker and scheduler", OK, "Embedded mode: `companion run` runs both in its own process.")]
     try:
         workers, scheduler = health._workers(), health._scheduler()
-    except Exception as exc:
+    except (RedisError, OSError) as exc:
         return [Finding("Worker and scheduler", FAIL, f"Cannot read heartbeats: {exc}"[:300], "Fix Redis first.")]
     found = [Finding("Worker", OK, f"{workers['count']} worker(s) alive.") if workers["ok"] else
              Finding("Worker", FAIL, "No worker heartbeat in the last two minutes.",

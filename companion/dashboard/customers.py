@@ -47,11 +47,10 @@ def stages(site: Site) -> Table:
 def segments(site: Site) -> Table:
     grouped = _group(site, Contact.rfm_segment)
     names = [r.name for r in RFM_SEGMENTS] + [OTHERS]
-    rows = [{"segment": n, "customers": grouped.get(n, (0, 0))[0], "revenue": grouped.get(n, (0, Decimal(0)))[1]}
-            for n in names]
-    total = sum(r["customers"] for r in rows)
-    for row in rows:
-        row["share"] = row["customers"] / total if total else None
+    counts = {n: grouped.get(n, (0, Decimal(0))) for n in names}
+    total = sum(count for count, _ in counts.values())
+    rows = [{"segment": n, "customers": count, "revenue": revenue, "share": count / total if total else None}
+            for n, (count, revenue) in counts.items()]
     return Table("segments", "RFM segments", [
         col("segment", "Segment"), col("customers", "Customers", "count"), col("share", "Share", "percent"),
         col("revenue", "Net revenue to date", "money", "clv")], rows if total else [],

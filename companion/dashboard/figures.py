@@ -16,7 +16,7 @@ from companion.metrics.periods import Period as MetricsPeriod
 from companion.metrics.reading import daily_totals
 from companion.models import Cart, Contact, Order, Site, Visit
 
-__all__ = ["Totals", "headline", "sparkline", "totals", "period_total", "revenue_series", "funnel", "has_data"]
+__all__ = ["Totals", "funnel", "has_data", "headline", "period_total", "revenue_series", "sparkline", "totals"]
 
 
 def headline(site: Site, period: Period) -> list[dict[str, Any]]:

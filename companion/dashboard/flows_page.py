@@ -79,4 +79,5 @@ def switch_flow(site: Site, period: Period, today: date, flow_key: str) -> Any:
     if flow_key not in FLOWS:
         abort(404)
     config.update_flows(site, {"flows": {flow_key: {"enabled": request.form.get("enabled") == "1"}}})
-    return redirect(url_for("dashboard.flows", site_id=site.public_id, **period.query()), code=303)
+    back: dict[str, Any] = {"site_id": site.public_id, **period.query()}
+    return redirect(url_for("dashboard.flows", **back), code=303)

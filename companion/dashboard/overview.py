@@ -8,7 +8,12 @@ from companion import metrics
 from companion.dashboard import figures
 from companion.dashboard.periods import Period
 from companion.dashboard.tables import Table, col
-from companion.intelligence.anomalies import Incident, detect_incidents, detect_rate_incidents, open_incident
+from companion.intelligence.anomalies import (
+    Incident,
+    detect_incidents,
+    detect_rate_incidents,
+    open_incident,
+)
 from companion.models import Site
 
 ALERT_HISTORY_DAYS = 63  # eight weeks of same-weekday baseline, and the week being judged

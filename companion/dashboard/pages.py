@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response, abort, redirect, render_template, request, url_for
 
+from companion import runtime
 from companion.dashboard import auth, customers, figures, overview, products, timeline
 from companion.dashboard.blueprint import bp
 from companion.dashboard.periods import PRESETS, Period, parse_period, today_in
@@ -34,7 +35,7 @@ def site_page(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def render_page(name: str, site: Site, period: Period, context: dict[str, Any]) -> str:
     return render_template(f"dashboard/{name}.html", site=site, period=period, presets=PRESETS, nav=NAV,
-                           page=name, **context)
+                           page=name, public_url=runtime.settings().public_url, **context)
 
 
 def build_overview(site: Site, period: Period, today: date) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from companion.dashboard.tables import Table, col
 from companion.intelligence.anomalies import stalled_products
 from companion.intelligence.basket import bought_together
 from companion.intelligence.forecast import days_of_stock, forecast_products
-from companion.models import Order, OrderItem, Product, Site
 from companion.metrics.days import day_bounds
 from companion.metrics.sql import as_date
+from companion.models import Order, OrderItem, Product, Site
 from companion.models.rollups import RollupDimension
 
 HISTORY_DAYS = 56
@@ -26,7 +26,7 @@ UNNAMED = 50  # the most recent orders of the period are plenty for pair statist
 
 
 def _counted(site: Site, start: Any, end: Any) -> Any:
-    return ((Order.site == site.id) & (Order.is_counted == True) & Order.deleted_at.is_null()  # noqa: E712
+    return ((Order.site == site.id) & (Order.is_counted == True) & Order.deleted_at.is_null()
             & (Order.currency == site.currency) & (Order.counted_at >= start) & (Order.counted_at < end))
 
 
@@ -106,16 +106,16 @@ def stalled(site: Site, ids: list[str], matrix: np.ndarray, today: date) -> Tabl
 def forecast(site: Site, ids: list[str], matrix: np.ndarray) -> Table:
     known = {p.external_id: p for p in Product.select().where(Product.site == site.id)}
     keep = [i for i in range(len(ids)) if matrix[i].sum() > 0]
-    rows = []
+    rows: list[dict[str, Any]] = []
     if keep:
-        for i, result in zip(keep, forecast_products(matrix[keep], horizon=14)):
+        for i, result in zip(keep, forecast_products(matrix[keep], horizon=14), strict=True):
             product = known.get(ids[i])
             stock = product.stock_quantity if product else None
             rows.append({"product": product.name if product and product.name else ids[i],
                          "forecast": float(result.point.sum()), "stock": stock,
                          "days_of_stock": days_of_stock(stock, result.point) if stock is not None else None,
                          "method": "smoothing" if result.method == "ets" else "same weekday last week"})
-    rows.sort(key=lambda r: (r["days_of_stock"] is None, r["days_of_stock"] or 0, -r["forecast"]))
+    rows.sort(key=lambda r: (r["days_of_stock"] is None, r["days_of_stock"] or 0.0, -float(r["forecast"])))
     return Table("forecast", "Demand forecast and days of stock", [
         col("product", "Product"), col("forecast", "Next 14 days (units)", "ratio"),
         col("stock", "In stock", "count"), col("days_of_stock", "Days of stock", "ratio"),

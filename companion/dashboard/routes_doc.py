@@ -12,7 +12,7 @@ RANGE = [{"name": name, "in": "query", "required": False, "schema": {"type": "st
 HTML = {"description": "HTML page", "content": {"text/html": {}}}
 SIGN_IN = {"description": "Not signed in: redirects to the sign-in form"}
 NOT_YOURS = {"description": "Another site's page, or no such page"}
-SESSION = [{"DashboardSession": []}]
+SESSION: list[dict[str, list[str]]] = [{"DashboardSession": []}]
 
 
 def _page(summary: str, *extra: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 from companion import profiles

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +26,7 @@ SENDS_PER_CLICK = {"post_purchase": 9, "abandoned_cart": 4, "cross_sell": 8, "wi
 OPEN_SHARE = 0.45
 
 
-def email_orders(site: Site) -> list[dict[str, Any]]:
+def email_orders(site: Site) -> list[Mapping[str, Any]]:
     """Orders whose tracked link said they came from one of our emails (utm_medium=email)."""
     return list(Order.select().where(Order.site == site.id, Order.utm_medium == "email",
                                      Order.utm_source == "sales-companion", Order.contact.is_null(False)).dicts())

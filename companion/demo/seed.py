@@ -63,15 +63,16 @@ def seed(app: Flask, site: Site, days: int, orders_per_day: float, *, seed_value
                               timezone=site.timezone, currency=site.currency, seed=seed_value,
                               now=now or datetime.now(UTC)))
     client = app.test_client()
-    sent = orders = posted = 0
-    for batch in _batches(_days_with_progress(story, days, progress), BATCH_SIZE):
+    sent = orders = 0
+    for posted, batch in enumerate(_batches(_days_with_progress(story, days, progress), BATCH_SIZE), start=1):
         _post(client, site, batch)
         sent += len(batch)
         orders += sum(1 for e in batch if e["type"] == "order.updated")
-        posted += 1
         if posted % BATCHES_PER_BURST == 0:
             run_burst()
-    _post(client, site, story.closing_stock())
+    closing = story.closing_stock()
+    _post(client, site, closing)
+    sent += len(closing)
     run_burst()
     emailed = _finish(site)
     return SeedResult(site, sent, orders, emailed, time.monotonic() - started)

@@ -19,7 +19,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from companion.demo.catalogue import BY_ID, FAULTY_REASONS, OTHER_REASONS, PRODUCTS, DemoProduct
-from companion.demo.shoppers import EMAIL_CAMPAIGNS, Shopper, email_attribution, new_shopper, pick_channel
+from companion.demo.shoppers import (
+    EMAIL_CAMPAIGNS,
+    Shopper,
+    email_attribution,
+    new_shopper,
+    pick_channel,
+)
 
 WEEKDAY = (1.12, 1.0, 0.98, 1.04, 0.93, 0.82, 0.95)  # Monday first
 MONTH = (0.95, 0.85, 0.95, 0.95, 0.9, 0.88, 0.84, 0.88, 1.0, 1.05, 1.22, 1.4)
@@ -139,7 +145,7 @@ class Story:
     def order_visit(self, index: int) -> list[dict[str, Any]]:
         shopper = self.shopper_for(index)
         at, session = self.at(index), self.token()
-        channel, attribution = pick_channel(self.rng)
+        _, attribution = pick_channel(self.rng)
         if shopper.orders and self.rng.random() < 0.22:
             attribution = email_attribution(self.rng.choice(EMAIL_CAMPAIGNS))
         items = self.basket(index)

@@ -20,6 +20,7 @@ def test_a_brand_new_site_explains_how_to_connect_the_plugin_instead_of_showing_
         html = text_of(client, f"/dashboard/{site.site.public_id}{page}")
         assert "Connect Shop to start" in html
         assert site.site.public_id in html and "Sync history" in html
+        assert "http://companion.test/v1/sites/" in html  # where WooCommerce webhooks would point
         assert "data-card" not in html and "0.00 EUR" not in html
 
 

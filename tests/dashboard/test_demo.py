@@ -1,0 +1,108 @@
+"""The demo store: written through the signed event API, and shaped like a real shop."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from statistics import mean
+
+from click.testing import CliRunner
+
+from companion import metrics
+from companion.cli import main
+from companion.models import Cart, Contact, DeadLetter, Order, OrderItem, RawEvent
+from companion.models.attribution import OrderAttribution
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+def test_the_demo_store_comes_through_the_event_api_and_looks_like_a_real_shop(app, db):
+    """One seeded store (it takes a while to write) checked for everything the issue asks of it."""
+    from companion.demo.seed import create_demo_site, seed
+
+    new = create_demo_site()
+    demo = new.site, seed(app, new.site, days=60, orders_per_day=9, now=NOW)
+    every_demo_event_went_through_the_event_api_and_was_applied(demo)
+    the_demo_has_repeat_buyers_one_timers_and_leads(demo)
+    refunds_concentrate_on_the_faulty_kettle(demo)
+    carts_are_abandoned_converted_and_some_recovered_by_an_email(demo)
+    email_clicks_lead_to_credited_orders_and_email_revenue(demo)
+    one_week_dips_and_the_thermos_stops_selling(demo)
+
+
+def every_demo_event_went_through_the_event_api_and_was_applied(demo):
+    site, result = demo
+    assert RawEvent.select().where(RawEvent.site == site.id).count() == result.events
+    assert RawEvent.select().where(RawEvent.processed_at.is_null()).count() == 0
+    assert DeadLetter.select().count() == 0
+
+
+def the_demo_has_repeat_buyers_one_timers_and_leads(demo):
+    site, _ = demo
+    counts = [c.orders_count for c in Contact.select().where(Contact.site == site.id)]
+    assert counts.count(0) > 0 and counts.count(1) > counts.count(2) > 0
+
+
+def refunds_concentrate_on_the_faulty_kettle(demo):
+    site, _ = demo
+    kettle = {i.order_id for i in OrderItem.select().where(OrderItem.site == site.id, OrderItem.product_id == "113")}
+    refunded = {o.id for o in Order.select().where(Order.site == site.id, Order.refunded_total > 0)}
+    counted = Order.select().where(Order.site == site.id, Order.is_counted == True).count()
+    kettle_rate = len(kettle & refunded) / len(kettle)
+    other_rate = len(refunded - kettle) / (counted - len(kettle))
+    assert kettle_rate > 4 * other_rate
+
+
+def carts_are_abandoned_converted_and_some_recovered_by_an_email(demo):
+    site, _ = demo
+    statuses = {c.status for c in Cart.select().where(Cart.site == site.id)}
+    assert {"abandoned", "converted"} <= statuses
+    assert OrderAttribution.select().where(OrderAttribution.site == site.id, OrderAttribution.recovered == True).exists()
+
+
+def email_clicks_lead_to_credited_orders_and_email_revenue(demo):
+    site, result = demo
+    assert result.email_orders > 0
+    figures = metrics.headline(site, date(2026, 9, 22), date(2026, 11, 20))["metrics"]
+    assert figures["email_revenue"]["value"] > 0 and figures["recovered_revenue"]["value"] > 0
+
+
+def one_week_dips_and_the_thermos_stops_selling(demo):
+    site, _ = demo
+    points = metrics.series(site, "orders", "day", date(2026, 9, 22), date(2026, 11, 20))["points"]
+    by_day = {p["from"]: p["value"] for p in points}
+    today = date(2026, 11, 20)
+    dip = [by_day[today - timedelta(days=n)] for n in range(42, 49)]
+    around = [by_day[today - timedelta(days=n)] for n in (*range(28, 42), *range(49, 59))]
+    assert mean(dip) < 0.7 * mean(around)
+    thermos = OrderItem.select(Order.counted_at).join(Order, on=(OrderItem.order == Order.id)).where(
+        OrderItem.site == site.id, OrderItem.product_id == "123").order_by(Order.counted_at.desc()).first()
+    assert thermos is not None and thermos.order.counted_at < datetime(2026, 11, 9)
+
+
+def _env(database_url: str, settings) -> dict[str, str]:
+    return {"COMPANION_DATABASE_URL": database_url, "COMPANION_REDIS_URL": settings.redis_url,
+            "COMPANION_SECRET_KEY": settings.secret_key, "COMPANION_PUBLIC_URL": "http://demo.test"}
+
+
+def test_demo_ensure_creates_the_store_once_then_only_prints_the_way_in(db, database_url, settings):
+    from companion.models import Site
+
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo", "ensure", "--days", "3", "--orders-per-day", "3"], env=_env(database_url, settings))
+    assert first.exit_code == 0, first.output
+    assert "creating a demo store" in first.output and "API token:" in first.output
+    again = runner.invoke(main, ["demo", "ensure", "--days", "3"], env=_env(database_url, settings))
+    assert again.exit_code == 0 and "creating" not in again.output
+    site = Site.get()
+    assert Site.select().count() == 1
+    assert f"http://demo.test/dashboard/{site.public_id}/" in again.output
+    assert "http://demo.test/dashboard/login/" in again.output
+
+
+def test_dashboard_link_prints_a_link_that_signs_the_owner_in(client, site, database_url, settings):
+    answer = CliRunner().invoke(main, ["dashboard-link", "--site", site.site.public_id], env=_env(database_url, settings))
+    link = answer.output.strip()
+    assert link.startswith("http://demo.test/dashboard/login/")
+    landing = client.get(link.removeprefix("http://demo.test"))
+    assert landing.status_code == 302 and landing.headers["Location"] == f"/dashboard/{site.site.public_id}/"
+    unknown = CliRunner().invoke(main, ["dashboard-link", "--site", "nope"], env=_env(database_url, settings))
+    assert unknown.exit_code != 0 and "No site 'nope'" in unknown.output

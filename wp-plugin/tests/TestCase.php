@@ -29,6 +29,8 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 
 	protected function setUp(): void {
 		parent::setUp();
+		// Tests that run in their own process write the same database: forget cached options.
+		wp_cache_flush();
 		\WC_Doubles::reset();
 		\EDD_Doubles::reset();
 		Plugin::instance()->flush();

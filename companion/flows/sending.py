@@ -224,7 +224,7 @@ def _record_intent(step: ScheduledStep, token: str, site: Site, enrolment: Enrol
             _finish(step, token, "done", "already sent", run)
             return None
         _finish(step, token, "done", status, run)
-    return Message.get(Message.uuid == message_id)
+    return Message(**row)
 
 
 # --- delivery ----------------------------------------------------------------------------------

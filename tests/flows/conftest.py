@@ -32,13 +32,14 @@ class Store:
         assert not result.rejected, result.rejected
         processing.process_events(result.accepted_ids, now=now)
 
-    def tick(self, now: datetime, transport: Any = None) -> dict[str, int]:
+    def tick(self, now: datetime, transport: Any = None, lifecycle: bool = True) -> dict[str, int]:
         """One scheduler beat with its due steps sent at once; no transport = outbox mode."""
         from companion.carts import mark_abandoned
         from companion.flows.lifecycle import run_lifecycle_scans
 
         mark_abandoned(now)
-        run_lifecycle_scans(now)
+        if lifecycle:
+            run_lifecycle_scans(now)
         return run_inline(self.settings, now, transport)
 
     def run(self, start: datetime, end: datetime, every: timedelta = timedelta(hours=1),

@@ -1,0 +1,95 @@
+"""Sixty simulated days of a small store, hour by hour, in seconds: time is injected everywhere,
+and every rule holds on every message the flows produce."""
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from companion.flows.definitions import FLOWS
+from companion.flows.settlement import suppress
+from companion.models import Contact, Enrolment, Message, ScheduledStep
+from tests import factories as f
+from tests.flows.conftest import T0, iso
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+CUSTOMERS = [f"customer{i}@example.com" for i in range(20)]
+
+
+def _hour_of_events(rng, moment, counter):
+    """What shoppers do in one hour: views, carts, orders (some from carts), refunds, renewals."""
+    events = []
+    for _ in range(rng.choice([0, 0, 0, 0, 0, 0, 0, 1, 2])):
+        email, n = rng.choice(CUSTOMERS), next(counter)
+        roll = rng.random()
+        if roll < 0.3:
+            events.append(f.product_view(f"s-{email}", iso(moment), product_id=rng.choice([7, 8, 9]), email=email))
+        elif roll < 0.6:
+            events.append(f.cart(f"cart-{n}", at=iso(moment), email=email))
+        elif roll < 0.9:
+            events.append(f.order(n, modified=iso(moment), created=iso(moment), paid=iso(moment), email=email,
+                                  cart_token=f"cart-{n - rng.randint(1, 5)}"))
+        elif roll < 0.95 and n > 10:
+            events.append(f.refund(n - 3, refund_id=f"r{n}", amount="5.00", at=iso(moment), email=None))
+        else:
+            events.append(f.event("subscription.updated", {
+                "id": f"sub-{email}", "kind": "license", "status": "active", "product_id": 9,
+                "expires_at": iso(moment + rng.randint(3, 40) * DAY)}, email=email, at=iso(moment)))
+    return events
+
+
+def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store):
+    rng, counter = random.Random(8), iter(range(1, 1_000_000))
+    store.send([f.event("consent.updated", {"marketing_consent": False}, email=CUSTOMERS[0])], T0)
+    suppress(store.site.id, CUSTOMERS[1], "unsubscribe", None, T0)
+    began = time.perf_counter()
+    moment = T0
+    while moment < T0 + 60 * DAY:
+        events = _hour_of_events(rng, moment, counter)
+        if events:
+            store.send(events, moment)
+        store.tick(moment, lifecycle=moment.hour == 3)
+        moment += HOUR
+    elapsed = time.perf_counter() - began
+    assert elapsed < 60, f"60 simulated days took {elapsed:.0f} s"
+    messages = store.messages()
+    _every_flow_mailed_someone(messages)
+    _nothing_twice_and_nothing_lost(moment)
+    _never_to_the_suppressed_or_unconsenting(messages)
+    _quiet_hours_and_cap_held(messages, store.site.timezone)
+
+
+def _every_flow_mailed_someone(messages):
+    produced = {m.flow_key for m in messages}
+    assert produced >= set(FLOWS) - {"vip", "win_back", "replenishment"}, produced
+
+
+def _nothing_twice_and_nothing_lost(end):
+    pairs = [(m.enrolment_id, m.step) for m in Message.select()]
+    assert len(pairs) == len(set(pairs))
+    assert ScheduledStep.select().where(ScheduledStep.status == "claimed").count() == 0
+    overdue = ScheduledStep.select().join(Enrolment).where(
+        ScheduledStep.status == "pending", ScheduledStep.due_at < end - DAY)
+    assert overdue.count() == 0, [(s.enrolment.flow_key, s.due_at, s.outcome) for s in overdue]
+    assert {m.status for m in Message.select()} == {"outbox"}
+
+
+def _never_to_the_suppressed_or_unconsenting(messages):
+    assert CUSTOMERS[1] not in {m.to_email for m in messages}
+    refused = {m.flow_key for m in messages if m.to_email == CUSTOMERS[0]}
+    assert not refused & {k for k, flow in FLOWS.items() if flow.is_marketing}
+    assert Contact.get(Contact.email == CUSTOMERS[0]).marketing_consent is False
+
+
+def _quiet_hours_and_cap_held(messages, timezone):
+    zone, sent = ZoneInfo(timezone), defaultdict(list)
+    for m in messages:
+        if m.is_marketing:
+            local = m.created_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+            assert 8 <= local.hour < 21, (m.flow_key, local)
+            sent[m.to_email].append(m.created_at)
+    for times in sent.values():
+        times.sort()
+        assert all(later - earlier >= DAY for earlier, later in zip(times, times[2:])), times

@@ -77,10 +77,13 @@ def alerts(site: Site, today: date) -> list[Alert]:
 
 def _alert(title: str, incident: Incident, dates: list[date], currency: str, severity: str, action: str,
            rate: bool = False) -> Alert:
+    since = dates[incident.start]
     if rate:
         detail = f"{incident.observed * 100:.1f}% against a usual {incident.baseline * 100:.1f}%"
+    elif incident.baseline < 0.005:
+        return Alert(title, f"Since {since:%a %d %b}: {incident.observed:,.2f} {currency} a day, where a usual "
+                            f"day has close to none.", action, severity)
     else:
         detail = f"{incident.observed:,.2f} {currency} a day against a usual {incident.baseline:,.2f} {currency}"
-    since = dates[incident.start]
     return Alert(title, f"Since {since:%a %d %b}: {detail} ({incident.relative_change * 100:+.0f}%).", action,
                  severity)

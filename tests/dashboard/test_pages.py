@@ -118,3 +118,19 @@ def test_a_flow_can_be_switched_off_and_on_with_the_forms_csrf_token(client, sho
     assert re.search(r'data-flow="win_back".*?badge off', html)
     assert client.post(f"/dashboard/{shop.site.public_id}/flows/no_such_flow",
                        data={"enabled": "0", "csrf_token": csrf_of(client, page)}).status_code == 404
+
+
+def test_an_open_revenue_drop_is_shown_at_the_top_with_what_to_do(client, site):
+    from tests.conftest import post_events
+    from tests.dashboard.conftest import day, run_jobs
+    from tests.factories import order
+
+    steady = [order(n, total="100.00", created=day(n, 12), paid=day(n, 12), modified=day(n, 12))
+              for n in range(4, 60)]  # every day for eight weeks, then nothing for the last three days
+    assert post_events(client, site, steady).status_code == 202
+    run_jobs()
+    sign_in(client, site)
+    html = text_of(client, f"/dashboard/{site.site.public_id}/")
+    alert = re.search(r'<div class="alert danger" role="alert" data-alert> (.*?)</div>', html).group(1)
+    assert "Revenue is down" in alert and "What to do: Check checkout and payments" in alert
+    assert "No open alerts" not in html

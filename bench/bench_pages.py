@@ -46,7 +46,7 @@ def seed_demo(app: Any, days: int, orders_per_day: float) -> None:
 def write_large_store(orders: int, seed_value: int = 7) -> None:
     """`orders` counted orders over three years with 1-3 items each, 35 % as many customers."""
     from companion.db import database
-    from companion.models import Contact, Order, OrderItem, Product
+    from companion.models import Order, OrderItem, Product
     from companion.sites import create_site
 
     rng = random.Random(seed_value)

@@ -12,6 +12,7 @@ from companion.intelligence.lifecycle import STAGES
 from companion.intelligence.rfm import OTHERS, RFM_SEGMENTS
 from companion.models import Contact, Site
 from companion.models.base import money_from_units
+from companion.profiles import list_contacts
 
 TOP = 20
 COHORT_MONTHS = 12
@@ -72,6 +73,18 @@ def top_customers(site: Site) -> Table:
         col("customer", "Customer", "link"), col("orders", "Orders", "count"), col("clv", "CLV to date", "money"),
         col("predicted_clv", "Predicted CLV (365 d)", "money"), col("stage", "Stage")],
         [_customer_row(c) for c in query], empty="No customer has a counted order yet.")
+
+
+def search(site: Site, query: str) -> Table:
+    """Customers whose email or name contains the query, most recent buyers first."""
+    found, total = list_contacts(site.id, q=query, per_page=TOP * 2)
+    rows = [{"customer": " ".join(p for p in (c["first_name"], c["last_name"]) if p) or c["email"],
+             "email": c["email"], "contact_id": c["id"], "orders": c["orders_count"], "clv": c["net_spent"],
+             "last_order": c["last_order_at"]} for c in found]
+    return Table("search", f"Customers matching “{query}” ({total:,})", [
+        col("customer", "Customer", "link"), col("email", "Email"), col("orders", "Orders", "count"),
+        col("clv", "CLV to date", "money"), col("last_order", "Last order", "date")], rows,
+        empty=f"No customer's email or name contains “{query}”.")
 
 
 def at_risk(site: Site) -> Table:

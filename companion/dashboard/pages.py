@@ -89,6 +89,14 @@ def products_page(site: Site, period: Period, today: date) -> Any:
     return page("products", site, period, today)
 
 
+@bp.get("/<site_id>/contacts", endpoint="contacts")
+@site_page
+def contacts_page(site: Site, period: Period, today: date) -> Any:
+    query = request.args.get("q", "").strip()[:100]
+    table = customers.search(site, query) if query else None
+    return render_page("contacts", site, period, {"q": query, "table": table})
+
+
 @bp.get("/<site_id>/contacts/<contact_id>", endpoint="contact_page")
 @site_page
 def contact_page(site: Site, period: Period, today: date, contact_id: str) -> Any:

@@ -45,6 +45,7 @@ DASHBOARD_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         "summary": "Turn a flow on or off (form, CSRF token required)", "tags": ["dashboard"], "security": SESSION,
         "parameters": [SITE, _path("flow_key")],
         "responses": {"303": {"description": "Saved"}, "400": HTML, "302": SIGN_IN, "404": NOT_YOURS}}),
+    ("/dashboard/{site_id}/contacts", "get", _page("Find customers by email or name (query parameter q)")),
     ("/dashboard/{site_id}/contacts/{contact_id}", "get", _page("One customer: timeline, scores, predictions",
                                                                 _path("contact_id"))),
     ("/dashboard/{site_id}/export/{table_key}.csv", "get", {

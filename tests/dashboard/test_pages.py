@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from html import unescape
 
 from tests.dashboard.conftest import csrf_of, sign_in
 
@@ -11,7 +12,7 @@ from tests.dashboard.conftest import csrf_of, sign_in
 def text_of(client, path: str) -> str:
     answer = client.get(path)
     assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
-    return re.sub(r"\s+", " ", answer.get_data(as_text=True))
+    return re.sub(r"\s+", " ", unescape(answer.get_data(as_text=True)))
 
 
 def test_a_brand_new_site_explains_how_to_connect_the_plugin_instead_of_showing_zeros(client, site):
@@ -134,3 +135,10 @@ def test_an_open_revenue_drop_is_shown_at_the_top_with_what_to_do(client, site):
     alert = re.search(r'<div class="alert danger" role="alert" data-alert> (.*?)</div>', html).group(1)
     assert "Revenue is down" in alert and "What to do: Check checkout and payments" in alert
     assert "No open alerts" not in html
+
+
+def test_customers_can_be_found_by_email_or_name(client, shop):
+    sign_in(client, shop)
+    html = text_of(client, f"/dashboard/{shop.site.public_id}/contacts?q=bo%40")
+    assert "bo@example.com" in html and "ann@example.com" not in html
+    assert "No customer's email or name contains" in text_of(client, f"/dashboard/{shop.site.public_id}/contacts?q=zz")

@@ -41,7 +41,8 @@ def _rolled(site: Site, by: str, currency: str, first: date, last: date) -> list
         d.site == site.id, d.currency == currency, d.dimension == by, d.day >= first, d.day <= last,
     ).group_by(d.key).tuples()
     return [{"key": k, "orders": int(o or 0), "revenue": money_from_units(r), "quantity": int(q or 0),
-             "refunds": money_from_units(f), "refunded_orders": int(ro or 0)} for k, o, r, q, f, ro in query]
+             "refunds": money_from_units(f), "refunded_orders": int(ro or 0)}
+            for k, o, r, q, f, ro in query if o or r or f]  # deltas can leave a group at zero
 
 
 def _segments(site: Site, currency: str, first: date, last: date) -> list[dict[str, Any]]:

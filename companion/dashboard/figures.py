@@ -11,30 +11,42 @@ from typing import Any
 from companion import metrics
 from companion.dashboard.definitions import HEADLINE
 from companion.dashboard.periods import Period
-from companion.metrics.figures import Totals
+from companion.metrics.figures import Context, Totals, value_of
 from companion.metrics.periods import Period as MetricsPeriod
-from companion.metrics.reading import daily_totals
+from companion.metrics.reading import cumulative_before, daily_totals, has_page_views
 from companion.models import Cart, Contact, Order, Site, Visit
 
-__all__ = ["Totals", "funnel", "has_data", "headline", "period_total", "revenue_series", "sparkline", "totals"]
+__all__ = ["Totals", "funnel", "has_data", "headline", "period_total", "revenue_series", "sparklines", "totals"]
 
 
 def headline(site: Site, period: Period) -> list[dict[str, Any]]:
     """The eight cards: value, previous value, change (a fraction), and a daily sparkline."""
     answer = metrics.headline(site, period.first, period.last, compare=period.compare)
+    sparks = sparklines(site, period, [m.key for m in HEADLINE])
     cards = []
     for metric in HEADLINE:
         figure = answer["metrics"][metric.key]
         change = figure.get("change_percent")
         cards.append({"metric": metric, "value": figure["value"], "reason": figure["reason"],
                       "previous": figure.get("previous"), "change": None if change is None else change / 100,
-                      "spark": sparkline(site, metric.key, period)})
+                      "spark": sparks[metric.key]})
     return cards
 
 
-def sparkline(site: Site, key: str, period: Period) -> list[float | None]:
-    points = metrics.series(site, key, "day", period.first, period.last)["points"]
-    return [None if p["value"] is None else float(p["value"]) for p in points]
+def sparklines(site: Site, period: Period, keys: list[str]) -> dict[str, list[float | None]]:
+    """Each metric per day, as metrics.series computes it, from one read of the daily roll-ups."""
+    days = totals(site, period.first, period.last)
+    cumulative = cumulative_before(site, site.currency, period.first)
+    has_views = has_page_views(site)
+    lines: dict[str, list[float | None]] = {key: [] for key in keys}
+    for day in period.dates():
+        today = days.get(day, Totals())
+        cumulative = cumulative.add(today)
+        context = Context(cumulative=cumulative, has_page_views=has_views, retention=None, predicted=(None, None))
+        for key in keys:
+            value, _ = value_of(key, today, context)
+            lines[key].append(None if value is None else float(value))
+    return lines
 
 
 def totals(site: Site, first: date, last: date) -> dict[date, Totals]:

@@ -142,3 +142,16 @@ def test_customers_can_be_found_by_email_or_name(client, shop):
     html = text_of(client, f"/dashboard/{shop.site.public_id}/contacts?q=bo%40")
     assert "bo@example.com" in html and "ann@example.com" not in html
     assert "No customer's email or name contains" in text_of(client, f"/dashboard/{shop.site.public_id}/contacts?q=zz")
+
+
+def test_card_sparklines_are_the_daily_series_the_metrics_api_answers(shop):
+    from companion import metrics
+    from companion.dashboard import figures
+    from companion.dashboard.definitions import HEADLINE
+    from companion.dashboard.periods import preset_period, today_in
+
+    period = preset_period("30d", today_in(shop.site.timezone))
+    lines = figures.sparklines(shop.site, period, [m.key for m in HEADLINE])
+    for metric in HEADLINE:
+        points = metrics.series(shop.site, metric.key, "day", period.first, period.last)["points"]
+        assert lines[metric.key] == [None if p["value"] is None else float(p["value"]) for p in points], metric.key

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from companion import runtime
 from companion.db import database
-from companion.flows import lifecycle, sending
+from companion.flows import delivery, lifecycle, sending
 from companion.flows import tick as flow_tick
 from companion.models import utcnow
 
@@ -28,7 +28,7 @@ def send_steps(ids: list[int]) -> dict[str, int]:
 def retry_messages() -> dict[str, int]:
     """Resend messages SendGrid deferred. Harmless to repeat: each is taken by a conditional update."""
     with database.connection_context():
-        return sending.retry_due(flow_tick.new_run(runtime.settings(), utcnow()))
+        return delivery.retry_due(flow_tick.new_run(runtime.settings(), utcnow()))
 
 
 def lifecycle_scans() -> dict[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from companion.db import database
 from companion.flows.config import Configs
@@ -34,15 +35,25 @@ def move_cursor(name: str, position: datetime) -> None:
         FlowCursor.insert(name=name, position=position).on_conflict_ignore().execute()
 
 
+def newly_abandoned(since: datetime, until: datetime) -> Any:
+    """Carts abandoned in (since, until] with a known contact: index (status, abandoned_at)."""
+    return (Cart.select(Cart.id, Cart.site, Cart.token, Cart.contact, Cart.value, Cart.updated_at)
+            .where(Cart.status == "abandoned", Cart.abandoned_at > since, Cart.abandoned_at <= until,
+                   Cart.contact.is_null(False)).order_by(Cart.site))
+
+
+def expiring(since: datetime, until: datetime) -> Any:
+    """Subscriptions expiring in (since, until] with a known contact: index on expires_at."""
+    return Subscription.select().where(Subscription.expires_at > since, Subscription.expires_at <= until,
+                                       Subscription.contact.is_null(False)).order_by(Subscription.site)
+
+
 def scan_abandoned_carts(now: datetime, configs: Configs | None = None) -> int:
     """Carts marked abandoned since the last scan, with a known contact, enter abandoned_cart."""
     configs, added = configs or Configs(), 0
     since = (cursor("abandoned_carts") or now - FIRST_LOOK_BACK) - OVERLAP
-    query = (Cart.select(Cart.id, Cart.site, Cart.token, Cart.contact, Cart.value, Cart.updated_at)
-             .where(Cart.status == "abandoned", Cart.abandoned_at > since, Cart.abandoned_at <= now,
-                    Cart.contact.is_null(False)).order_by(Cart.site))
     by_site: dict[int, list[Cart]] = {}
-    for cart in query.iterator():
+    for cart in newly_abandoned(since, now).iterator():
         by_site.setdefault(cart.site_id, []).append(cart)
     for site_id, carts in by_site.items():
         added += _enrol_carts(Site.get_by_id(site_id), carts, configs, now)
@@ -65,11 +76,8 @@ def scan_expiring_subscriptions(now: datetime, configs: Configs | None = None) -
     configs, added = configs or Configs(), 0
     last = cursor("expiring_subscriptions")
     since = now - FIRST_LOOK_BACK if last is None else last + SUBSCRIPTION_HORIZON - OVERLAP
-    query = Subscription.select().where(
-        Subscription.expires_at > since, Subscription.expires_at <= now + SUBSCRIPTION_HORIZON,
-        Subscription.contact.is_null(False)).order_by(Subscription.site)
     sites: dict[int, Site] = {}
-    for sub in query.iterator():
+    for sub in expiring(since, now + SUBSCRIPTION_HORIZON).iterator():
         site = sites.setdefault(sub.site_id, Site.get_by_id(sub.site_id))
         added += enrol_subscription(site.id, site, configs, sub, now)
     move_cursor("expiring_subscriptions", now)

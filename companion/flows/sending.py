@@ -12,7 +12,6 @@ import hashlib
 import logging
 import secrets
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,20 +19,12 @@ from typing import Any
 from peewee import IntegrityError
 
 from companion.db import database
-from companion.email import (
-    OutgoingMessage,
-    PermanentSendError,
-    SendError,
-    SendGridTransport,
-    SendResult,
-    TransientSendError,
-    marketing_headers,
-)
+from companion.email import SendGridTransport, marketing_headers
 from companion.flows import rules
 from companion.flows.config import Configs, FlowConfig
 from companion.flows.content import Defer, build_context, exit_reason
+from companion.flows.delivery import deliver
 from companion.flows.enrolment import complete_if_finished, exit_enrolments
-from companion.metrics.attribution import record_cart_email
 from companion.models import Contact, Enrolment, Message, MessageBody, ScheduledStep, Site
 from companion.rendering import (
     RenderedEmail,
@@ -49,8 +40,6 @@ from companion.settings import Settings
 log = logging.getLogger(__name__)
 
 SHOPPER_ACTIVE_DELAY = timedelta(hours=1)
-BACKOFF_S = (60, 300, 900, 3600, 3 * 3600)
-MAX_ATTEMPTS = len(BACKOFF_S) + 1
 
 
 def transport_for(settings: Settings) -> SendGridTransport | None:
@@ -70,16 +59,24 @@ class SendRun:
     transport: Any  # SendGridTransport, a stand-in with send_batch, or None for the outbox
     configs: Configs = field(default_factory=Configs)
     counts: dict[str, int] = field(default_factory=dict)
+    facts: rules.Facts = field(default_factory=rules.Facts)
     _sites: dict[int, Site] = field(default_factory=dict)
     _shared: dict[tuple[int, str, int], RenderedEmail] = field(default_factory=dict)
+    _bodies: dict[tuple[int, str], int] = field(default_factory=dict)
 
     def site(self, site_id: int) -> Site:
         if site_id not in self._sites:
             self._sites[site_id] = Site.get_by_id(site_id)
         return self._sites[site_id]
 
-    def count(self, what: str) -> None:
-        self.counts[what] = self.counts.get(what, 0) + 1
+    def count(self, what: str, n: int = 1) -> None:
+        self.counts[what] = self.counts.get(what, 0) + n
+
+
+@dataclass(frozen=True)
+class Intent:
+    step: ScheduledStep
+    row: dict[str, Any]
 
 
 def claim_steps(ids: list[int], now: datetime) -> tuple[str, list[ScheduledStep]]:
@@ -102,14 +99,17 @@ def send_steps(ids: list[int], run: SendRun) -> dict[str, int]:
 
 
 def send_claimed(token: str, steps: list[ScheduledStep], run: SendRun) -> dict[str, int]:
-    """Handle steps this worker claimed with `token`: record each intent, then deliver them."""
-    intents = [m for m in (_handle(step, token, run) for step in steps) if m is not None]
-    if run.transport is not None and intents:
-        deliver(intents, run)
+    """Handle steps this worker claimed with `token`: check and render each, record all intents
+    in one transaction, then deliver them."""
+    run.facts.load([s.enrolment for s in steps], run.now, [run.configs.site(run.site(s.site_id)) for s in steps])
+    intents = [i for i in (_handle(step, token, run) for step in steps) if i is not None]
+    recorded = record_intents(intents, token, run)
+    if run.transport is not None and recorded:
+        deliver(recorded, run)
     return run.counts
 
 
-def _finish(step: ScheduledStep, token: str, status: str, outcome: str, run: SendRun) -> Message | None:
+def _finish(step: ScheduledStep, token: str, status: str, outcome: str, run: SendRun) -> Intent | None:
     """Close the step without a message (answers None, so handlers can `return _finish(...)`)."""
     ScheduledStep.update(status=status, outcome=outcome[:60], claim_token=None).where(
         ScheduledStep.id == step.id, ScheduledStep.claim_token == token).execute()
@@ -118,7 +118,7 @@ def _finish(step: ScheduledStep, token: str, status: str, outcome: str, run: Sen
     return None
 
 
-def _defer(step: ScheduledStep, token: str, until: datetime, reason: str, run: SendRun) -> Message | None:
+def _defer(step: ScheduledStep, token: str, until: datetime, reason: str, run: SendRun) -> Intent | None:
     ScheduledStep.update(status="pending", due_at=until, outcome=f"deferred: {reason}"[:60], claim_token=None,
                          claimed_at=None, enqueued_at=None, defer_count=ScheduledStep.defer_count + 1).where(
         ScheduledStep.id == step.id, ScheduledStep.claim_token == token).execute()
@@ -126,7 +126,7 @@ def _defer(step: ScheduledStep, token: str, until: datetime, reason: str, run: S
     return None
 
 
-def _handle(step: ScheduledStep, token: str, run: SendRun) -> Message | None:
+def _handle(step: ScheduledStep, token: str, run: SendRun) -> Intent | None:
     enrolment = step.enrolment
     site = run.site(enrolment.site_id)
     flow = run.configs.flow(site, enrolment.flow_key)
@@ -141,13 +141,14 @@ def _handle(step: ScheduledStep, token: str, run: SendRun) -> Message | None:
     if reason:
         exit_enrolments(site.id, Enrolment.id == enrolment.id, reason, run.now)
         return _finish(step, token, "cancelled", f"exit: {reason}", run)
-    return _check_and_record(step, token, site, enrolment, flow, run)
+    return _check(step, token, site, enrolment, flow, run)
 
 
-def _check_and_record(step: ScheduledStep, token: str, site: Site, enrolment: Enrolment, flow: FlowConfig,
-                      run: SendRun) -> Message | None:
-    contact = Contact.get_or_none(Contact.id == enrolment.contact_id)
-    verdict = rules.check(site, run.configs.site(site), contact, flow.definition.is_marketing, run.now)
+def _check(step: ScheduledStep, token: str, site: Site, enrolment: Enrolment, flow: FlowConfig,
+           run: SendRun) -> Intent | None:
+    contact = run.facts.contacts.get(enrolment.contact_id)
+    marketing = flow.definition.is_marketing
+    verdict = rules.check(site, run.configs.site(site), contact, marketing, run.now, run.facts)
     if verdict.action == "defer" and verdict.until:
         return _defer(step, token, verdict.until, verdict.reason, run)
     if verdict.action == "skip":
@@ -156,10 +157,13 @@ def _check_and_record(step: ScheduledStep, token: str, site: Site, enrolment: En
         return _finish(step, token, "skipped", verdict.reason, run)
     assert contact is not None
     try:
-        return _record_intent(step, token, site, enrolment, contact, flow, run)
+        intent = Intent(step, _message_row(step, site, enrolment, contact, flow, run))
     except ValueError as exc:  # the data a template needs is gone (order deleted, product unknown)
         log.warning("step %s of enrolment %s not rendered: %s", step.step, enrolment.id, exc)
         return _finish(step, token, "skipped", f"not rendered: {exc}", run)
+    if marketing:
+        run.facts.recent.setdefault(contact.id, []).append(run.now)
+    return intent
 
 
 @dataclass(frozen=True)
@@ -195,97 +199,66 @@ def _shared_draft(site: Site, enrolment: Enrolment, contact: Contact, flow: Flow
                  copy.unsubscribe_url, copy.substitutions)
 
 
-def store_body(site_id: int, html: str, text: str) -> int:
+def store_body(site_id: int, html: str, text: str, run: SendRun) -> int:
     digest = hashlib.sha256(f"{html}\0{text}".encode()).hexdigest()
-    MessageBody.insert(site=site_id, digest=digest, html=html, text=text).on_conflict_ignore().execute()
-    return MessageBody.get(MessageBody.site == site_id, MessageBody.digest == digest).id
+    if (site_id, digest) not in run._bodies:
+        MessageBody.insert(site=site_id, digest=digest, html=html, text=text).on_conflict_ignore().execute()
+        run._bodies[site_id, digest] = MessageBody.get(MessageBody.site == site_id, MessageBody.digest == digest).id
+    return run._bodies[site_id, digest]
 
 
-def _record_intent(step: ScheduledStep, token: str, site: Site, enrolment: Enrolment, contact: Contact,
-                   flow: FlowConfig, run: SendRun) -> Message | None:
+def _message_row(step: ScheduledStep, site: Site, enrolment: Enrolment, contact: Contact, flow: FlowConfig,
+                 run: SendRun) -> dict[str, Any]:
     message_id = str(uuid.uuid4())
     draft = _draft(site, enrolment, contact, flow, step.step, message_id, run)
-    marketing = flow.definition.is_marketing
-    status = "sending" if run.transport is not None else "outbox"
+    marketing, sending = flow.definition.is_marketing, run.transport is not None
+    return {"uuid": message_id, "site": site.id, "enrolment": enrolment.id, "step": step.step,
+            "flow_key": flow.definition.key, "contact": contact.id, "to_email": contact.email,
+            "to_name": " ".join(filter(None, [contact.first_name, contact.last_name])) or None,
+            "from_email": flow.from_email, "from_name": flow.from_name, "reply_to": flow.reply_to,
+            "subject": draft.rendered.subject,
+            "body": store_body(site.id, draft.rendered.html, draft.rendered.text, run),
+            "substitutions": draft.substitutions, "links": draft.rendered.links, "is_marketing": marketing,
+            "headers": marketing_headers(draft.unsubscribe_url) if marketing else {},
+            "status": "sending" if sending else "outbox", "attempts": 1 if sending else 0,
+            "created_at": run.now, "sending_since": run.now if sending else None}
+
+
+def record_intents(intents: list[Intent], token: str, run: SendRun) -> list[Message]:
+    """Commit the messages and mark their steps done, before anything is handed to SendGrid. A
+    step another worker recorded first (unique enrolment, step) is closed without a message."""
+    if not intents:
+        return []
     with database.atomic():
-        row = {"uuid": message_id, "site": site.id, "enrolment": enrolment.id, "step": step.step,
-               "flow_key": flow.definition.key, "contact": contact.id, "to_email": contact.email,
-               "to_name": " ".join(filter(None, [contact.first_name, contact.last_name])) or None,
-               "from_email": flow.from_email, "from_name": flow.from_name, "reply_to": flow.reply_to,
-               "subject": draft.rendered.subject, "body": store_body(site.id, draft.rendered.html, draft.rendered.text),
-               "substitutions": draft.substitutions, "links": draft.rendered.links, "is_marketing": marketing,
-               "headers": marketing_headers(draft.unsubscribe_url) if marketing else {},
-               "status": status, "attempts": 1 if status == "sending" else 0, "created_at": run.now,
-               "sending_since": run.now if status == "sending" else None}
         try:
             with database.atomic():
-                Message.insert(row).execute()
-        except IntegrityError:  # another worker recorded this step first
-            _finish(step, token, "done", "already sent", run)
-            return None
-        _finish(step, token, "done", status, run)
-    return Message(**row)
+                Message.insert_many([i.row for i in intents]).execute()
+            recorded = intents
+        except IntegrityError:
+            recorded = [i for i in intents if _insert_one(i)]
+        _close_steps(recorded, token, intents[0].row["status"], run)
+        done = {i.step.id for i in recorded}
+        _close_steps([i for i in intents if i.step.id not in done], token, "already sent", run)
+    return [Message(**i.row) for i in recorded]
 
 
-# --- delivery ----------------------------------------------------------------------------------
+def _insert_one(intent: Intent) -> bool:
+    try:
+        with database.atomic():
+            Message.insert(intent.row).execute()
+        return True
+    except IntegrityError:
+        return False
 
 
-def outgoing(message: Message, body: MessageBody, site_public_id: str) -> OutgoingMessage:
-    return OutgoingMessage(
-        message_id=message.uuid, to_email=message.to_email, to_name=message.to_name or "",
-        from_email=message.from_email, from_name=message.from_name or "", reply_to=message.reply_to,
-        subject=message.subject, html=body.html, text=body.text,
-        categories=[message.flow_key, f"{message.flow_key}:{message.step}"],
-        custom_args={"flow": message.flow_key, "step": str(message.step), "site": site_public_id},
-        headers=dict(message.headers or {}), substitutions=dict(message.substitutions or {}))
-
-
-def deliver(messages: Iterable[Message], run: SendRun) -> None:
-    """Hand recorded intents to SendGrid (grouped: one request per shared body) and record answers."""
-    messages = list(messages)
-    bodies = {b.id: b for b in MessageBody.select().where(
-        MessageBody.id.in_(list({m.body_id for m in messages})))}
-    batch = [outgoing(m, bodies[m.body_id], run.site(m.site_id).public_id) for m in messages]
-    outcomes = run.transport.send_batch(batch)
-    record_outcomes(outcomes, {m.uuid: m for m in messages}, run)
-
-
-def record_outcomes(outcomes: dict[str, SendResult | SendError], messages: dict[str, Message],
-                    run: SendRun) -> None:
-    for message_id, outcome in outcomes.items():
-        message = messages[message_id]
-        fields = _outcome_fields(outcome, message, run.now)
-        changed = Message.update(**fields).where(Message.uuid == message_id, Message.status == "sending").execute()
-        if changed and fields["status"] == "sent" and message.flow_key == "abandoned_cart":
-            _record_cart_email(message, run.now)
-        run.count(fields["status"])
-
-
-def _record_cart_email(message: Message, now: datetime) -> None:
-    """Tell attribution (the metrics feature) a cart email went out, for recovered revenue."""
-    enrolment = Enrolment.get_or_none(Enrolment.id == message.enrolment_id)
-    if enrolment is not None and enrolment.key.startswith("cart:"):
-        record_cart_email(message.site_id, enrolment.key.removeprefix("cart:"), now)
-
-
-def _outcome_fields(outcome: SendResult | SendError, message: Message, now: datetime) -> dict[str, Any]:
-    if isinstance(outcome, SendResult):
-        return {"status": "sent", "provider_id": outcome.provider_message_id, "sent_at": now, "error": None}
-    if isinstance(outcome, TransientSendError) and message.attempts < MAX_ATTEMPTS:
-        wait = outcome.retry_after or BACKOFF_S[min(message.attempts, len(BACKOFF_S)) - 1]
-        return {"status": "retrying", "error": str(outcome)[:2000],
-                "next_attempt_at": now + timedelta(seconds=wait)}
-    reason = str(outcome) if isinstance(outcome, PermanentSendError) else f"gave up: {outcome}"
-    return {"status": "failed", "error": reason[:2000]}
-
-
-def retry_due(run: SendRun, limit: int = 500) -> dict[str, int]:
-    """Send again the messages SendGrid refused for now (429, 5xx, timeout) once their wait is over."""
-    due = list(Message.select(Message.id).where(Message.status == "retrying", Message.next_attempt_at <= run.now)
-               .order_by(Message.next_attempt_at).limit(limit))
-    taken = [m.id for m in due if Message.update(
-        status="sending", sending_since=run.now, attempts=Message.attempts + 1).where(
-        Message.id == m.id, Message.status == "retrying").execute()]
-    if taken and run.transport is not None:
-        deliver(Message.select().where(Message.id.in_(taken)), run)
-    return run.counts
+def _close_steps(intents: list[Intent], token: str, outcome: str, run: SendRun) -> None:
+    if not intents:
+        return
+    ScheduledStep.update(status="done", outcome=outcome, claim_token=None).where(
+        ScheduledStep.id.in_([i.step.id for i in intents]), ScheduledStep.claim_token == token).execute()
+    last = [i.step.enrolment_id for i in intents if i.step.step == len(run.configs.flow(
+        run.site(i.row["site"]), i.row["flow_key"]).steps)]
+    if last:
+        Enrolment.update(status="completed", ended_at=run.now).where(
+            Enrolment.id.in_(last), Enrolment.status == "active").execute()
+    run.count("done", len(intents))

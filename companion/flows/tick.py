@@ -13,16 +13,20 @@ from companion.models import Message, ScheduledStep
 from companion.settings import Settings
 
 REENQUEUE_AFTER = timedelta(minutes=10)  # a step handed out but not claimed by then is handed out again
-JOB_SIZE = 500
+JOB_SIZE = 1000  # SendGrid takes up to 1,000 personalizations per request
 TICK_LIMIT = 20_000
 
 
-def due_step_ids(now: datetime, limit: int = TICK_LIMIT) -> list[int]:
-    query = ScheduledStep.select(ScheduledStep.id).where(
+def due_steps(now: datetime, limit: int = TICK_LIMIT) -> Any:
+    """Pending steps due by now, not handed out recently: index (status, due_at)."""
+    return ScheduledStep.select(ScheduledStep.id).where(
         ScheduledStep.status == "pending", ScheduledStep.due_at <= now,
         ScheduledStep.enqueued_at.is_null() | (ScheduledStep.enqueued_at < now - REENQUEUE_AFTER),
     ).order_by(ScheduledStep.due_at).limit(limit)
-    return [row.id for row in query]
+
+
+def due_step_ids(now: datetime, limit: int = TICK_LIMIT) -> list[int]:
+    return [row.id for row in due_steps(now, limit)]
 
 
 def has_retries_due(now: datetime) -> bool:

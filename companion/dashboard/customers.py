@@ -41,7 +41,7 @@ def stages(site: Site) -> Table:
                                                  col("revenue", "Net revenue to date", "money", "clv")], rows)
     table.rows = rows if any(r["customers"] for r in rows) else []
     table.empty = ("Stages are not set yet: they are computed by the intelligence refresh "
-                   f"(run `companion intelligence refresh --site {site.public_id}`; the scheduler runs it nightly).")
+                   f"(the scheduler runs it nightly; to run it now: companion intelligence refresh --site {site.public_id}).")
     return table
 
 
@@ -56,7 +56,7 @@ def segments(site: Site) -> Table:
         col("segment", "Segment"), col("customers", "Customers", "count"), col("share", "Share", "percent"),
         col("revenue", "Net revenue to date", "money", "clv")], rows if total else [],
         empty="RFM segments are not set yet: they are computed by the intelligence refresh "
-              f"(`companion intelligence refresh --site {site.public_id}`).")
+              f"(nightly, or now with: companion intelligence refresh --site {site.public_id}).")
 
 
 def _customer_row(c: Contact) -> dict[str, Any]:

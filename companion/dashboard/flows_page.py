@@ -54,7 +54,7 @@ def outbox(site: Site) -> Table:
         col("to", "To"), col("subject", "Subject")], rows,
         empty="The outbox is empty.",
         caption="Without a SendGrid key (COMPANION_SENDGRID_API_KEY) messages are rendered and kept here instead "
-                "of being sent; `companion doctor` checks the key and the sender." if rows else None)
+                "of being sent; companion doctor checks the key and the sender." if rows else None)
 
 
 def build_flows(site: Site, period: Period, today: date) -> dict[str, Any]:

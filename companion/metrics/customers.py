@@ -92,6 +92,6 @@ def _replace_order_days(site: Site, ids: list[int], facts: Facts) -> None:
         distinct = sorted(set(days))
         for day, following in zip(distinct, [*distinct[1:], NO_NEXT_DAY], strict=True):
             rows.append({"site": site.id, "contact": contact, "currency": currency, "day": day,
-                         "month": month_of(day), "next_day": following})
+                         "month": month_of(day), "orders": days.count(day), "next_day": following})
     for start in range(0, len(rows), 500):
         CustomerOrderDay.insert_many(rows[start:start + 500]).execute()

@@ -1,7 +1,7 @@
 """Every metric of DESIGN 4 as a function of summed roll-up figures (one place for the algebra)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ MONEY_METRICS = {"total_revenue", "refunds", "net_revenue", "aov", "clv_historic
                  "email_revenue", "recovered_revenue"}
 COUNT_METRICS = {"orders"}
 CENT = Decimal("0.01")
+UNITS = 10_000  # MoneyField stores 1/10,000 units
 RATIO_PLACES = 6
 
 
@@ -20,27 +21,28 @@ def unit_of(metric: str) -> str:
     return "money" if metric in MONEY_METRICS else "count" if metric in COUNT_METRICS else "ratio"
 
 
-@dataclass
-class Totals:
-    """Sums over some days (money in Decimal)."""
+TOTAL_NAMES = ("orders", "revenue", "refunds", "refunded_orders", "placed_refunds", "new_customers", "new_repeaters",
+               "sessions", "converted", "abandoned", "carts_converted", "email_revenue", "email_refunds",
+               "recovered_revenue")
 
-    orders: int = 0
-    revenue: Decimal = Decimal(0)
-    refunds: Decimal = Decimal(0)
-    refunded_orders: int = 0
-    placed_refunds: Decimal = Decimal(0)
-    new_customers: int = 0
-    new_repeaters: int = 0
-    sessions: int = 0
-    converted: int = 0
-    abandoned: int = 0
-    carts_converted: int = 0
-    email_revenue: Decimal = Decimal(0)
-    email_refunds: Decimal = Decimal(0)
-    recovered_revenue: Decimal = Decimal(0)
+
+class Totals:
+    """Sums over some days. Money is kept in stored units (1/10,000) as int: exact and fast to add."""
+
+    __slots__ = TOTAL_NAMES
+
+    def __init__(self, **values: int) -> None:
+        for name in TOTAL_NAMES:
+            setattr(self, name, int(values.get(name) or 0))
 
     def add(self, other: Totals) -> Totals:
-        return Totals(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+        total = Totals()
+        for name in TOTAL_NAMES:
+            setattr(total, name, getattr(self, name) + getattr(other, name))
+        return total
+
+    def __repr__(self) -> str:
+        return "Totals(" + ", ".join(f"{n}={getattr(self, n)}" for n in TOTAL_NAMES) + ")"
 
 
 @dataclass
@@ -64,14 +66,21 @@ def ratio(numerator: Any, denominator: Any) -> float:
     return round(float(Decimal(numerator) / Decimal(denominator)), RATIO_PLACES)
 
 
-def money(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT) if amount == amount.quantize(CENT) else amount
+def money(units: int) -> Decimal:
+    """Stored units as an amount: two decimals unless the amount has more (three-decimal currencies)."""
+    amount = Decimal(units) / UNITS
+    return amount.quantize(CENT) if amount == amount.quantize(CENT) else amount.normalize()
+
+
+def per(units: int, count: int) -> Decimal:
+    """An amount divided by a count, rounded half up to the cent (AOV, CLV)."""
+    return (Decimal(units) / UNITS / count).quantize(CENT, ROUND_HALF_UP)
 
 
 def _aov(t: Totals, c: Context) -> Value:
     if not t.orders:
         return None, "No counted orders in this period."
-    return money((t.revenue / t.orders).quantize(CENT, ROUND_HALF_UP)), None
+    return per(t.revenue, t.orders), None
 
 
 def _conversion(t: Totals, c: Context) -> Value:
@@ -93,7 +102,7 @@ def _clv_historic(t: Totals, c: Context) -> Value:
     if not c.cumulative.new_customers:
         return None, "No customers with counted orders yet."
     net = c.cumulative.revenue - c.cumulative.refunds
-    return money((net / c.cumulative.new_customers).quantize(CENT, ROUND_HALF_UP)), None
+    return per(net, c.cumulative.new_customers), None
 
 
 def _retention(t: Totals, c: Context) -> Value:

@@ -11,6 +11,9 @@ from companion.metrics.periods import Period, buckets
 from companion.models import Site
 
 
+PREDICTIONS_ARE_CURRENT = "Predicted CLV is as of now; there is no value for a past period."
+
+
 def headline(site: Site, first: date, last: date, compare: bool = False,
              currency: str | None = None) -> dict[str, Any]:
     """Every metric key of DESIGN 3.3 for the period; with compare, also the previous period."""
@@ -21,10 +24,10 @@ def headline(site: Site, first: date, last: date, compare: bool = False,
     days = reading.daily_totals(site, currency, span)
     start = reading.cumulative_before(site, currency, span.first)
     has_views = reading.has_page_views(site)
-    now = _figures(site, currency, period, days, start, has_views)
+    now = _figures(site, currency, period, days, start, has_views, predicted=True)
     answer: dict[str, Any] = {"currency": currency, "period": {"from": first, "to": last}, "previous": None}
     if compare:
-        then = _figures(site, currency, before, days, start, has_views)
+        then = _figures(site, currency, before, days, start, has_views, predicted=False)
         answer["previous"] = {"from": before.first, "to": before.last}
         answer["metrics"] = {k: _with_previous(now[k], then[k]) for k in METRIC_KEYS}
     else:
@@ -33,12 +36,13 @@ def headline(site: Site, first: date, last: date, compare: bool = False,
 
 
 def _figures(site: Site, currency: str, period: Period, days: dict[date, Totals], start: Totals,
-             has_views: bool) -> dict[str, dict[str, Any]]:
+             has_views: bool, predicted: bool) -> dict[str, dict[str, Any]]:
     totals = _sum(v for d, v in days.items() if period.contains(d))
     cumulative = start.add(_sum(v for d, v in days.items() if d <= period.last))
     context = Context(cumulative=cumulative, has_page_views=has_views,
                       retention=reading.retention(site, currency, period),
-                      predicted=reading.predicted_clv(site, currency, cumulative, period.last))
+                      predicted=reading.predicted_clv(site, currency, cumulative, period.last) if predicted
+                      else (None, PREDICTIONS_ARE_CURRENT))
     out = {}
     for key in METRIC_KEYS:
         value, reason = value_of(key, totals, context)
@@ -58,6 +62,9 @@ def _sum(items: Any) -> Totals:
     return total
 
 
+CUMULATIVE_METRICS = ("clv_historic", "clv_predicted", "repeat_purchase_rate")
+
+
 def series(site: Site, metric: str, interval: str, first: date, last: date,
            currency: str | None = None) -> dict[str, Any]:
     """One metric per day, ISO week or calendar month of the site's time zone."""
@@ -66,12 +73,13 @@ def series(site: Site, metric: str, interval: str, first: date, last: date,
     currency = (currency or site.currency).upper()
     period = Period(first, last)
     days = reading.daily_totals(site, currency, period)
-    cumulative = reading.cumulative_before(site, currency, first)
+    cumulative = reading.cumulative_before(site, currency, first) if metric in CUMULATIVE_METRICS else Totals()
     has_views = reading.has_page_views(site) if metric == "conversion_rate" else True
     points = []
     for bucket in buckets(period, interval):
         totals = _sum(days[d] for d in days_between(bucket.first, bucket.last) if d in days)
-        cumulative = cumulative.add(totals)
+        if metric in CUMULATIVE_METRICS:
+            cumulative = cumulative.add(totals)
         context = Context(cumulative=cumulative, has_page_views=has_views,
                           retention=_retention_if(site, currency, bucket, metric),
                           predicted=_predicted_if(site, currency, cumulative, bucket, metric))

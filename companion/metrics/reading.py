@@ -9,6 +9,7 @@ from peewee import Case, fn
 
 from companion.metrics.figures import Totals
 from companion.metrics.periods import Period
+from companion.db import database
 from companion.models import Contact, Site
 from companion.models.base import money_from_units
 from companion.models.rollups import CustomerOrderDay, RollupCarts, RollupDaily, RollupDimension, RollupSessions
@@ -16,51 +17,51 @@ from companion.models.rollups import CustomerOrderDay, RollupCarts, RollupDaily,
 CLV_GATE_CUSTOMERS = 500
 CLV_GATE_DAYS = 180
 DAILY_SUMS = ("orders", "revenue", "refunds", "refunded_orders", "placed_refunds", "new_customers", "new_repeaters")
-MONEY = {"revenue", "refunds", "placed_refunds"}
 
 
 def daily_totals(site: Site, currency: str, period: Period) -> dict[date, Totals]:
-    """One Totals per day of the period that had anything."""
+    """One Totals per day of the period that had anything (raw rows: no per-value conversion)."""
     days: dict[date, Totals] = {}
-    columns = [getattr(RollupDaily, n) for n in DAILY_SUMS]
-    for row in RollupDaily.select(RollupDaily.day, *columns).where(
-            RollupDaily.site == site.id, RollupDaily.currency == currency,
-            RollupDaily.day >= period.first, RollupDaily.day <= period.last).tuples():
+    d = RollupDaily
+    for row in _raw(d.select(d.day, *[getattr(d, n) for n in DAILY_SUMS]).where(
+            d.site == site.id, d.currency == currency, d.day >= period.first, d.day <= period.last)):
         days[_date(row[0])] = Totals(**dict(zip(DAILY_SUMS, row[1:], strict=True)))
-    for day, sessions, converted in RollupSessions.select(
-            RollupSessions.day, RollupSessions.sessions, RollupSessions.converted).where(
-            RollupSessions.site == site.id, RollupSessions.day.between(period.first, period.last)).tuples():
+    s = RollupSessions
+    for day, sessions, converted in _raw(s.select(s.day, s.sessions, s.converted).where(
+            s.site == site.id, s.day >= period.first, s.day <= period.last)):
         t = days.setdefault(_date(day), Totals())
         t.sessions, t.converted = sessions, converted
-    for day, abandoned, converted in RollupCarts.select(
-            RollupCarts.day, RollupCarts.abandoned, RollupCarts.converted).where(
-            RollupCarts.site == site.id, RollupCarts.day.between(period.first, period.last)).tuples():
+    c = RollupCarts
+    for day, abandoned, converted in _raw(c.select(c.day, c.abandoned, c.converted).where(
+            c.site == site.id, c.day >= period.first, c.day <= period.last)):
         t = days.setdefault(_date(day), Totals())
         t.abandoned, t.carts_converted = abandoned, converted
     _email(site, currency, period, days)
     return days
 
 
+def _raw(query: Any) -> list[tuple[Any, ...]]:
+    return list(database.execute(query).fetchall())
+
+
 def _email(site: Site, currency: str, period: Period, days: dict[date, Totals]) -> None:
-    query = RollupDimension.select(RollupDimension.day, RollupDimension.dimension, RollupDimension.revenue,
-                                   RollupDimension.refunds).where(
-        RollupDimension.site == site.id, RollupDimension.currency == currency,
-        RollupDimension.dimension.in_(("email", "recovered")),
-        RollupDimension.day.between(period.first, period.last)).tuples()
-    for day, dimension, revenue, refunds in query:
+    d = RollupDimension
+    query = d.select(d.day, d.dimension, d.revenue, d.refunds).where(
+        d.site == site.id, d.currency == currency, d.dimension.in_(("email", "recovered")),
+        d.day >= period.first, d.day <= period.last)
+    for day, dimension, revenue, refunds in _raw(query):
         t = days.setdefault(_date(day), Totals())
         if dimension == "email":
-            t.email_revenue, t.email_refunds = t.email_revenue + revenue, t.email_refunds + refunds
+            t.email_revenue, t.email_refunds = t.email_revenue + int(revenue), t.email_refunds + int(refunds)
         else:
-            t.recovered_revenue += revenue
+            t.recovered_revenue += int(revenue)
 
 
 def cumulative_before(site: Site, currency: str, day: date) -> Totals:
     """Sums of the daily roll-up over every day before `day` (for CLV and repeat rate to date)."""
     row = RollupDaily.select(*[fn.SUM(getattr(RollupDaily, n)).coerce(False) for n in DAILY_SUMS]).where(
         RollupDaily.site == site.id, RollupDaily.currency == currency, RollupDaily.day < day).tuples().first()
-    values = dict(zip(DAILY_SUMS, row or (), strict=False))
-    return Totals(**{n: (money_from_units(v) if n in MONEY else int(v or 0)) for n, v in values.items()})
+    return Totals(**dict(zip(DAILY_SUMS, row or (), strict=False)))
 
 
 def has_page_views(site: Site) -> bool:

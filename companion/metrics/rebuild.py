@@ -30,11 +30,10 @@ from companion.models.rollups import (
 )
 
 ROLLUPS = (RollupDaily, RollupDimension, RollupSessions, RollupCarts, CustomerOrderDay, CustomerLedger)
-ORDER_DIMENSION_COLUMNS = {
-    "channel": ("o.source_type", "o.utm_source"),
-    "payment_method": ("o.payment_method",),
-    "device": ("o.device",),
-    "email": ("a.message_uuid", "a.flow_key", "a.step", "a.campaign", "a.recovered"),
+ORDER_DIMENSION_COLUMNS = {  # one scan per group of dimensions
+    ("channel", "payment_method", "device"): ("o.source_type", "o.utm_source", "o.payment_method", "o.device"),
+    ("email", "email_flow", "email_step", "email_campaign", "recovered"): (
+        "a.message_uuid", "a.flow_key", "a.step", "a.campaign", "a.recovered"),
 }
 
 
@@ -101,23 +100,22 @@ def _daily(c: _Context) -> None:
 
 
 def _customers(c: _Context) -> None:
-    day = c.day("o.counted_at")
-    days = (f"SELECT DISTINCT o.contact_id AS contact_id, o.currency AS currency, {day} AS day FROM {c.order} o "
-            f"WHERE {c.counted} AND o.contact_id IS NOT NULL")
+    """One pass over orders for the customer-days; the ledger follows from them."""
+    days = (f"SELECT o.contact_id AS contact_id, o.currency AS currency, {c.day('o.counted_at')} AS day, "
+            f"COUNT(*) AS orders FROM {c.order} o WHERE {c.counted} AND o.contact_id IS NOT NULL GROUP BY 1, 2, 3")
     table = sql.quote(CustomerOrderDay._meta.table_name)
     sql.execute(
-        f"INSERT INTO {table} (site_id, contact_id, currency, day, month, next_day) SELECT {{p}}, contact_id, "
-        f"currency, day, {sql.month('day')}, COALESCE(LEAD(day) OVER (PARTITION BY contact_id, currency "
+        f"INSERT INTO {table} (site_id, contact_id, currency, day, month, orders, next_day) SELECT {{p}}, contact_id, "
+        f"currency, day, {sql.month('day')}, orders, COALESCE(LEAD(day) OVER (PARTITION BY contact_id, currency "
         f"ORDER BY day), '9999-12-31') FROM ({days}) d", [c.site.id, c.site.id, True])
-    ranked = (f"SELECT o.contact_id AS contact_id, o.currency AS currency, {day} AS day, ROW_NUMBER() OVER "
-              f"(PARTITION BY o.contact_id, o.currency ORDER BY o.counted_at, o.id) AS rn FROM {c.order} o "
-              f"WHERE {c.counted} AND o.contact_id IS NOT NULL")
-    table = sql.quote(CustomerLedger._meta.table_name)
+    ledger = sql.quote(CustomerLedger._meta.table_name)
     sql.execute(
-        f"INSERT INTO {table} (site_id, contact_id, currency, first_day, first_month, second_day) "
-        f"SELECT {{p}}, contact_id, currency, MIN(day), {sql.month('MIN(day)')}, "
-        f"MIN(CASE WHEN rn = 2 THEN day END) FROM ({ranked}) x GROUP BY contact_id, currency",
-        [c.site.id, c.site.id, True])
+        f"INSERT INTO {ledger} (site_id, contact_id, currency, first_day, first_month, second_day) "
+        f"SELECT {{p}}, d.contact_id, d.currency, d.day, d.month, CASE WHEN d.orders > 1 THEN d.day "
+        f"WHEN d.next_day < '9999-12-31' THEN d.next_day END FROM {table} d JOIN (SELECT contact_id, currency, "
+        f"MIN(day) AS first FROM {table} WHERE site_id = {{p}} GROUP BY contact_id, currency) m "
+        f"ON m.contact_id = d.contact_id AND m.currency = d.currency AND m.first = d.day WHERE d.site_id = {{p}}",
+        [c.site.id, c.site.id, c.site.id])
     _customer_counts(c.site.id)
 
 
@@ -134,7 +132,7 @@ def _order_dimensions(c: _Context) -> None:
     total: Contribution = {}
     joins = (f"LEFT JOIN {c.refunds_per_order} r ON r.order_id = o.id "
              f"LEFT JOIN {c.attribution} a ON a.order_id = o.id")
-    for dimension, columns in ORDER_DIMENSION_COLUMNS.items():
+    for dimensions, columns in ORDER_DIMENSION_COLUMNS.items():
         cols = ", ".join(columns)
         placed = sql.execute(
             f"SELECT {c.day('o.counted_at')}, o.currency, {cols}, COUNT(*), SUM(o.total), "
@@ -144,23 +142,23 @@ def _order_dimensions(c: _Context) -> None:
             f"SELECT {c.day('f.created_at')}, o.currency, {cols}, SUM(f.amount) FROM {c.refund} f "
             f"JOIN {c.order} o ON o.id = f.order_id LEFT JOIN {c.attribution} a ON a.order_id = o.id "
             f"WHERE {c.counted} GROUP BY 1, 2, {cols}", [c.site.id, True])
-        _collect(total, dimension, columns, placed, ("orders", "revenue", "refunded_orders", "placed_refunds"))
-        _collect(total, dimension, columns, made, ("refunds",))
+        _collect(total, dimensions, columns, placed, ("orders", "revenue", "refunded_orders", "placed_refunds"))
+        _collect(total, dimensions, columns, made, ("refunds",))
     write(c.site.id, total)
 
 
-def _collect(total: Contribution, dimension: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
+def _collect(total: Contribution, dimensions: tuple[str, ...], columns: tuple[str, ...], rows: list[tuple[Any, ...]],
              names: tuple[str, ...]) -> None:
     from companion.models.base import money_from_units
 
     width = len(columns)
     for row in rows:
         raw = dict(zip((col.split(".")[1] for col in columns), row[2:2 + width], strict=True))
-        keys = order_keys(raw, raw if dimension == "email" else None)
+        keys = order_keys(raw, raw if "email" in dimensions else None)
         values = {n: (money_from_units(v) if n in _MONEY else int(v or 0))
                   for n, v in zip(names, row[2 + width:], strict=True)}
         for dim, key in keys.items():
-            if dim == dimension or (dimension == "email" and dim.startswith(("email", "recovered"))):
+            if dim in dimensions:
                 target = total.setdefault(("dim", sql.as_date(row[0]), row[1], dim, key), {})
                 for n, v in values.items():
                     target[n] = target.get(n, 0) + v
@@ -181,10 +179,10 @@ def _item_dimensions(c: _Context) -> None:
         f"LEFT JOIN {c.refunds_per_order} r ON r.order_id = o.id WHERE {c.counted} GROUP BY 2, 3, 5",
         [c.site.id, *c.params(1)])
     sql.execute(
-        head + f"SELECT {{p}}, {c.day('o.counted_at')}, o.currency, 'category', SUBSTR(ic.value, 1, 191), {measures} "
-        f"FROM ({sql.categories_of_items(c.item)}) ic JOIN {c.item} i ON i.id = ic.item_id "
+        head + f"SELECT {{p}}, {c.day('o.counted_at')}, o.currency, 'category', lc.value, {measures} "
+        f"FROM {c.item} i JOIN ({sql.categories_of_lists(c.item)}) lc ON lc.categories = i.categories "
         f"JOIN {c.order} o ON o.id = i.order_id LEFT JOIN {c.refunds_per_order} r ON r.order_id = o.id "
-        f"WHERE {c.counted} GROUP BY 2, 3, 5", [c.site.id, *c.params(1)])
+        f"WHERE i.site_id = {{p}} AND {c.counted} GROUP BY 2, 3, 5", [c.site.id] * 5 + [True])
 
 
 def _activity(site: Site, now: datetime) -> None:

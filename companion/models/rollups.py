@@ -104,6 +104,7 @@ class CustomerOrderDay(BaseModel):
     currency = CharField(max_length=3)
     day = DateField()
     month = CharField(max_length=7)
+    orders = IntegerField(default=1)  # counted orders that day
     next_day = DateField()  # 9999-12-31 when there is no later order
 
     class Meta:

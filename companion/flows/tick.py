@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from companion.flows.delivery import retry_due
 from companion.flows.scans import run_minute_scans
 from companion.flows.sending import SendRun, send_steps, transport_for
 from companion.flows.settlement import mark_uncertain, release_stale_claims
@@ -67,5 +68,9 @@ def run_inline(settings: Settings, now: datetime, transport: Any = "configured")
         for what, n in send_steps(ids, new_run(settings, now, transport)).items():
             sent[what] = sent.get(what, 0) + n
 
-    counts = tick(now, send_now)
+    def retry_now() -> None:
+        for what, n in retry_due(new_run(settings, now, transport)).items():
+            sent[what] = sent.get(what, 0) + n
+
+    counts = tick(now, send_now, retry_now)
     return {**counts, **sent}

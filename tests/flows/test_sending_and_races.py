@@ -200,3 +200,31 @@ def test_a_scheduler_killed_mid_scan_enrols_everyone_exactly_once_after_restart(
     enrolled = store.enrolments("abandoned_cart")
     assert sorted(e.key for e in enrolled) == [f"cart:c{i}" for i in range(5)]
     assert ScheduledStep.select().join(Enrolment).where(Enrolment.flow_key == "abandoned_cart").count() == 15
+
+
+class RateLimitedOnce:
+    """SendGrid answers 429 with Retry-After to the first request, then accepts."""
+
+    def __init__(self, transport):
+        self.transport, self.calls = transport, 0
+
+    def send_batch(self, messages):
+        from companion.email import TransientSendError
+
+        messages, self.calls = list(messages), self.calls + 1
+        if self.calls == 1:
+            return {m.message_id: TransientSendError("SendGrid answered 429", 429, retry_after=120) for m in messages}
+        return self.transport.send_batch(messages)
+
+
+def test_a_rate_limited_send_waits_for_retry_after_and_then_goes_out_once(store, sendgrid):
+    _due_carts(store, 1)
+    flaky = RateLimitedOnce(sendgrid)
+    store.tick(T0 + HOUR, flaky, lifecycle=False)
+    [message] = store.messages("abandoned_cart")
+    assert message.status == "retrying" and message.next_attempt_at == T0 + HOUR + timedelta(seconds=120)
+    store.tick(T0 + HOUR + timedelta(seconds=60), flaky, lifecycle=False)
+    assert store.messages("abandoned_cart")[0].status == "retrying"
+    store.tick(T0 + HOUR + timedelta(seconds=120), flaky, lifecycle=False)
+    [message] = store.messages("abandoned_cart")
+    assert (message.status, message.attempts, flaky.calls) == ("sent", 2, 2)

@@ -1,6 +1,7 @@
 """The one Peewee database, bound by the app factory or a command, never at import."""
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 from peewee import Database, DatabaseProxy, MySQLDatabase, PostgresqlDatabase, SqliteDatabase
@@ -49,3 +50,12 @@ def is_mysql() -> bool:
 
 def is_postgres() -> bool:
     return isinstance(database.obj, PostgresqlDatabase)
+
+
+def write_transaction() -> Any:
+    """A transaction that will write. On SQLite it takes the write lock up front (BEGIN IMMEDIATE):
+    a deferred transaction that reads first and writes later fails with "database is locked"
+    instead of waiting when another process wrote in between."""
+    if isinstance(database.obj, SqliteDatabase):
+        return database.atomic("IMMEDIATE")
+    return database.atomic()

@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from companion.db import database
+from companion.db import write_transaction
 from companion.models import DeadLetter, RawEvent, Site, utcnow
 from companion.models.base import to_naive_utc
 from companion.schemas.events import event_schema
@@ -55,7 +55,7 @@ def store_batch(site: Site, events: list[Any]) -> BatchResult:
     """Store the valid events of a batch (once per id) and the invalid ones as dead letters."""
     valid, rejected = _validate(events)
     result = BatchResult(rejected=rejected)
-    with database.atomic():
+    with write_transaction():
         if rejected:
             _store_dead_letters(site, events, rejected)
         fresh = _drop_duplicates(site, valid)

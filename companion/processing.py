@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from companion import activity, carts, catalog, contacts, orders
 from companion.batch import Batch, Event
-from companion.db import database
+from companion.db import write_transaction
 from companion.flows import triggers as flow_triggers
 from companion.metrics import incremental as metric_rollups
 from companion.models import DeadLetter, RawEvent, utcnow
@@ -89,7 +89,7 @@ def process_events(ids: list[int], now: datetime | None = None, timeout_s: int =
 
 def _process_site(site_id: int, rows: list[RawEvent], token: str, now: datetime) -> int:
     try:
-        with database.atomic():
+        with write_transaction():
             apply_rows(site_id, rows, now)
             _mark_processed([r.id for r in rows], token, now)
         return len(rows)
@@ -103,7 +103,7 @@ def _process_site(site_id: int, rows: list[RawEvent], token: str, now: datetime)
 
 def _process_one(site_id: int, row: RawEvent, token: str, now: datetime) -> int:
     try:
-        with database.atomic():
+        with write_transaction():
             apply_rows(site_id, [row], now)
             _mark_processed([row.id], token, now)
         return 1
@@ -120,7 +120,7 @@ def _mark_processed(ids: list[int], token: str, now: datetime) -> None:
 
 
 def _fail(row: RawEvent, token: str, now: datetime, reason: str) -> None:
-    with database.atomic():
+    with write_transaction():
         RawEvent.update(failed_at=now, error=reason[:4000]).where(
             RawEvent.id == row.id, RawEvent.claim_token == token).execute()
         DeadLetter.create(site=row.site_id, stage="processing", event_id=row.event_id,

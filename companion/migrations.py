@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from peewee import Database, IntegerField, Model
 
+from companion.dashboard.schema import add_dashboard_indexes
 from companion.models import CORE_MODELS
 from companion.models.base import BaseModel, UTCDateTimeField, utcnow
 from companion.models.rollups import create_metrics_tables
@@ -43,6 +44,7 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "core tables: sites, raw events, contacts, orders, carts, views", _create(CORE_MODELS)),
     (4, "metrics: daily roll-ups, customer ledger, email touches and order attribution", create_metrics_tables),
     (8, "flows: settings, enrolments, scheduled steps, messages, suppressions", create_flow_tables),
+    (12, "dashboard: contact indexes for stages, segments and top customers", add_dashboard_indexes),
 ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from redis import Redis
 
 from companion import runtime
+from companion.dashboard.summaries import refresh_viewed as refresh_dashboard_summaries
 from companion.metrics.activity_rollups import refresh_recent_carts
 from jobs import events, flows
 
@@ -32,6 +33,7 @@ SCHEDULE: list[tuple[str, int, Callable[..., Any]]] = [
     ("flow tick: new enrolments, due steps", 60, flows.tick),
     ("flow scans: win-back, VIP, replenishment", 900, flows.lifecycle_scans),
     ("metrics: recount carts that went idle", 300, refresh_recent_carts),
+    ("dashboard: keep customer summaries of recently viewed sites ready", 600, refresh_dashboard_summaries),
 ]
 
 

@@ -15,6 +15,7 @@ from companion.intelligence.anomalies import (
     open_incident,
 )
 from companion.models import Site
+from companion.models.base import money_from_units
 
 ALERT_HISTORY_DAYS = 63  # eight weeks of same-weekday baseline, and the week being judged
 SOURCE_TYPES = {"organic": "Organic search", "typein": "Direct", "referral": "Referral", "utm": "Campaign",
@@ -55,7 +56,7 @@ def alerts(site: Site, today: date) -> list[Alert]:
     dates = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     row = [days.get(d, figures.Totals()) for d in dates]
     found: list[Alert] = []
-    revenue = open_incident(detect_incidents([float(d.revenue) for d in row], direction="drop"))
+    revenue = open_incident(detect_incidents([float(money_from_units(d.revenue)) for d in row], direction="drop"))
     if revenue:
         found.append(_alert("Revenue is down", revenue, dates, site.currency, "danger",
                             "Check checkout and payments first (a failing payment method looks like this), "
@@ -67,7 +68,7 @@ def alerts(site: Site, today: date) -> list[Alert]:
             found.append(_alert("Conversion rate dropped", conversion, dates, "", "warning",
                                 "Place a test order on a phone and a desktop; look for a broken cart, a "
                                 "shipping-rate error or a slow page.", rate=True))
-    refunds = open_incident(detect_incidents([float(d.refunds) for d in row], direction="spike"))
+    refunds = open_incident(detect_incidents([float(money_from_units(d.refunds)) for d in row], direction="spike"))
     if refunds:
         found.append(_alert("Refunds are up", refunds, dates, site.currency, "warning",
                             "Open Products and look at the refund rate per product: a faulty batch usually "

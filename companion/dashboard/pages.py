@@ -10,7 +10,7 @@ from typing import Any
 from flask import Response, abort, redirect, render_template, request, url_for
 
 from companion import runtime
-from companion.dashboard import auth, customers, figures, overview, products, timeline
+from companion.dashboard import auth, customers, figures, overview, products, summaries, timeline
 from companion.dashboard.blueprint import bp
 from companion.dashboard.periods import PRESETS, Period, parse_period, today_in
 from companion.dashboard.tables import Table, to_csv
@@ -46,10 +46,9 @@ def build_overview(site: Site, period: Period, today: date) -> dict[str, Any]:
 
 
 def build_customers(site: Site, period: Period, today: date) -> dict[str, Any]:
-    cohort_data = customers.cohorts(site)
-    tables = [customers.stages(site), customers.segments(site), customers.top_customers(site),
-              customers.at_risk(site), customers.cohort_table(cohort_data)]
-    return {"tables": {t.key: t for t in tables}, "cohorts": cohort_data}
+    cached = summaries.summary(site)
+    tables = {**cached["tables"], **{t.key: t for t in (customers.top_customers(site), customers.at_risk(site))}}
+    return {"tables": tables, "cohorts": cached["cohorts"], "as_of": cached["as_of"]}
 
 
 def build_products(site: Site, period: Period, today: date) -> dict[str, Any]:

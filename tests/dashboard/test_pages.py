@@ -134,6 +134,7 @@ def test_an_open_revenue_drop_is_shown_at_the_top_with_what_to_do(client, site):
     html = text_of(client, f"/dashboard/{site.site.public_id}/")
     alert = re.search(r'<div class="alert danger" role="alert" data-alert> (.*?)</div>', html).group(1)
     assert "Revenue is down" in alert and "What to do: Check checkout and payments" in alert
+    assert "0.00 EUR a day against a usual 100.00 EUR" in alert
     assert "No open alerts" not in html
 
 
@@ -155,3 +156,32 @@ def test_card_sparklines_are_the_daily_series_the_metrics_api_answers(shop):
     for metric in HEADLINE:
         points = metrics.series(shop.site, metric.key, "day", period.first, period.last)["points"]
         assert lines[metric.key] == [None if p["value"] is None else float(p["value"]) for p in points], metric.key
+
+
+def test_top_customers_by_net_value_are_exact_even_when_a_big_spender_refunded_most(db, site):
+    import random
+
+    from companion.dashboard.customers import top_by_net
+    from companion.models import Contact
+
+    rng = random.Random(3)
+    for n in range(60):
+        spent = rng.randint(1, 1000)
+        Contact.create(site=site.site.id, email=f"c{n}@example.com", orders_count=1, total_spent=spent,
+                       refunded=rng.choice((0, 0, spent, rng.randint(0, spent))))
+    everyone = sorted(Contact.select(), key=lambda c: (-(c.total_spent - c.refunded), c.id))
+    assert [c.id for c in top_by_net(site.site, top=7, page=4)] == [c.id for c in everyone[:7]]
+
+
+def test_customer_summaries_are_served_from_the_cache_until_the_scheduled_refresh(client, shop):
+    from companion.dashboard.summaries import refresh_viewed
+    from companion.models import Contact
+
+    sign_in(client, shop)
+    page = f"/dashboard/{shop.site.public_id}/customers"
+    assert "Stages are not set yet" in text_of(client, page)
+    Contact.update(stage="repeat").where(Contact.site == shop.site.id).execute()
+    assert "Stages are not set yet" in text_of(client, page)  # the cached summary, not a scan per request
+    assert refresh_viewed() == 1  # what the scheduler runs every ten minutes for sites viewed today
+    stages = text_of(client, page)
+    assert re.search(r'scope="row">Repeat</th> <td class="num">3<', stages), stages[stages.find("Lifecycle"):][:1500]

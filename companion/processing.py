@@ -19,7 +19,8 @@ from companion.flows import triggers as flow_triggers
 from companion.metrics import incremental as metric_rollups
 from companion.models import DeadLetter, RawEvent, utcnow
 from companion.models.base import to_naive_utc
-from companion.schemas.events import event_schema
+from companion.schemas.events import DATA_SCHEMAS, ContactSchema, EventSchema
+from companion.schemas.fastload import converter_for
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +53,29 @@ def claim(ids: list[int], now: datetime, timeout_s: int) -> tuple[str, list[RawE
             RawEvent.id.in_(ids[start:start + 500]), RawEvent.processed_at.is_null(),
             RawEvent.failed_at.is_null(), RawEvent.claimed_at.is_null() | (RawEvent.claimed_at < stale),
         ).execute()
-    rows = list(RawEvent.select().where(RawEvent.claim_token == token).order_by(RawEvent.id))
+    rows: list[RawEvent] = []
+    for start in range(0, len(ids), 500):  # by primary key: claim_token has no index, on purpose
+        rows.extend(RawEvent.select().where(RawEvent.id.in_(ids[start:start + 500]),
+                                            RawEvent.claim_token == token))
+    rows.sort(key=lambda r: r.id)
     return token, rows
 
 
+_envelope = converter_for(EventSchema())
+_contact = converter_for(ContactSchema())
+_data = {type_: converter_for(schema) for type_, schema in DATA_SCHEMAS.items()}
+
+
 def to_event(row: RawEvent) -> Event:
-    loaded = event_schema.load(json.loads(row.payload))
-    return Event(seq=row.id, id=loaded["id"], type=loaded["type"], source=loaded["source"],
-                 occurred_at=to_naive_utc(loaded["occurred_at"]), session_key=loaded.get("session_id"),
-                 contact=loaded.get("contact"), data=loaded["data"])
+    """The stored event with typed values (it was validated when it arrived)."""
+    raw = json.loads(row.payload)
+    envelope = _envelope(raw)
+    contact = _contact(raw["contact"]) if raw.get("contact") else None
+    if contact and contact.get("email"):
+        contact["email"] = contact["email"].strip().lower()
+    return Event(seq=row.id, id=envelope["id"], type=envelope["type"], source=envelope["source"],
+                 occurred_at=to_naive_utc(envelope["occurred_at"]), session_key=envelope.get("session_id"),
+                 contact=contact, data=_data[envelope["type"]](raw.get("data") or {}))
 
 
 def apply_rows(site_id: int, rows: list[RawEvent], now: datetime) -> Batch:

@@ -1,0 +1,59 @@
+"""Turn an already validated event back into typed values without validating it again.
+
+Events are validated by their marshmallow schema when they arrive; when a worker applies them
+it only needs the conversions (decimal strings to Decimal, ISO times to datetime, ids to str,
+defaults for absent fields). This walks the same schema once to build those conversions, so the
+two can never disagree about a field, and runs several times faster than a second `load`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, fields
+from marshmallow.utils import missing
+
+from companion.schemas.fields import ExternalId, Money
+
+Converter = Callable[[Any], Any]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _time(value: Any) -> Any:
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _converter(field: fields.Field) -> Converter:
+    if isinstance(field, Money):
+        return lambda v: None if v is None else Decimal(str(v).strip())
+    if isinstance(field, ExternalId):
+        return lambda v: None if v is None else str(v).strip()
+    if isinstance(field, fields.DateTime):
+        return _time
+    if isinstance(field, fields.Nested):
+        nested = converter_for(field.schema)
+        return lambda v: None if v is None else nested(v)
+    if isinstance(field, fields.List):
+        inner = _converter(field.inner)
+        return lambda v: None if v is None else [inner(x) for x in v]
+    return _identity
+
+
+def converter_for(schema: Schema) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    convert = {name: (field.data_key or name, _converter(field), field.load_default)
+               for name, field in schema.fields.items() if not field.dump_only}
+
+    def load(raw: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, (key, conv, default) in convert.items():
+            if key in raw:
+                out[name] = conv(raw[key])
+            elif default is not missing:
+                out[name] = default() if callable(default) else default
+        return out
+    return load

@@ -16,7 +16,7 @@ from companion.db import database
 from companion.flows.config import Configs
 from companion.flows.enrolment import Candidate, enrol
 from companion.flows.triggers import enrol_subscription
-from companion.models import Cart, Site, Subscription
+from companion.models import Cart, Site, Subscription, Visitor
 from companion.models.messaging import FlowCursor
 
 OVERLAP = timedelta(minutes=15)
@@ -36,10 +36,11 @@ def move_cursor(name: str, position: datetime) -> None:
 
 
 def newly_abandoned(since: datetime, until: datetime) -> Any:
-    """Carts abandoned in (since, until] with a known contact: index (status, abandoned_at)."""
-    return (Cart.select(Cart.id, Cart.site, Cart.token, Cart.contact, Cart.value, Cart.updated_at)
-            .where(Cart.status == "abandoned", Cart.abandoned_at > since, Cart.abandoned_at <= until,
-                   Cart.contact.is_null(False)).order_by(Cart.site))
+    """Carts abandoned in (since, until]: index (status, abandoned_at)."""
+    return (Cart.select(Cart.id, Cart.site, Cart.token, Cart.contact, Cart.session_key, Cart.value,
+                        Cart.updated_at)
+            .where(Cart.status == "abandoned", Cart.abandoned_at > since, Cart.abandoned_at <= until)
+            .order_by(Cart.site))
 
 
 def expiring(since: datetime, until: datetime) -> Any:
@@ -65,10 +66,19 @@ def _enrol_carts(site: Site, carts: list[Cart], configs: Configs, now: datetime)
     flow = configs.flow(site, "abandoned_cart")
     recent = now - timedelta(hours=configs.site(site)["recent_trigger_hours"])
     minimum = flow.conditions.get("min_value")
-    chosen = [c for c in carts if c.updated_at >= recent
+    owners = session_owners(site.id, [c.session_key for c in carts if c.contact_id is None and c.session_key])
+    chosen = [(c, c.contact_id or owners.get(c.session_key or "")) for c in carts if c.updated_at >= recent
               and (minimum is None or Decimal(c.value or 0) >= Decimal(str(minimum)))]
-    return enrol(site.id, flow, [Candidate(c.contact_id, f"cart:{c.token}", c.updated_at,
-                                           {"cart_id": c.id}) for c in chosen], now)
+    return enrol(site.id, flow, [Candidate(contact, f"cart:{c.token}", c.updated_at, {"cart_id": c.id})
+                                 for c, contact in chosen if contact], now)
+
+
+def session_owners(site_id: int, keys: list[str]) -> dict[str, int]:
+    """Contacts of tracker sessions that showed an email after an anonymous cart was made."""
+    if not keys:
+        return {}
+    return dict(Visitor.select(Visitor.session_key, Visitor.contact).where(
+        Visitor.site == site_id, Visitor.session_key.in_(keys), Visitor.contact.is_null(False)).tuples())
 
 
 def scan_expiring_subscriptions(now: datetime, configs: Configs | None = None) -> int:

@@ -85,6 +85,32 @@ def test_an_anonymous_cart_gets_no_mail(store):
     assert store.messages("abandoned_cart") == []
 
 
+def test_a_cart_whose_session_later_shows_an_email_gets_its_mail(store):
+    store.send([f.cart("c1", at=iso(T0), email=None, session="s1")], T0)
+    store.send([f.page_view("s1", iso(T0 + 10 * timedelta(minutes=1)), email="ann@example.com")],
+               T0 + 10 * timedelta(minutes=1))
+    store.run(T0, T0 + 2 * HOUR)
+    [mail] = store.messages("abandoned_cart")
+    assert mail.to_email == "ann@example.com"
+
+
+def test_the_cart_link_carries_a_recovery_token_the_plugin_accepts(store):
+    from datetime import UTC
+    from urllib.parse import parse_qs, urlsplit
+
+    from companion.tokens import read_recover_token
+
+    store.send([f.cart("c1", at=iso(T0))], T0)
+    store.run(T0, T0 + HOUR)
+    [mail] = store.messages("abandoned_cart")
+    [link] = [link for link in mail.links if "sc_recover=" in link]
+    token = parse_qs(urlsplit(link).query)["sc_recover"][0]
+    payload = read_recover_token(store.new_site.secret, token, site_id=store.site.public_id,
+                                 now=(T0 + 2 * HOUR).replace(tzinfo=UTC).timestamp())
+    assert payload["cart"] == "c1" and payload["items"] == [
+        {"product_id": "7", "variation_id": "0", "quantity": 1}]
+
+
 def test_a_cart_below_the_minimum_value_gets_no_mail(store):
     from companion.flows.config import update_flows
 

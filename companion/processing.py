@@ -11,6 +11,9 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
+
+from peewee import fn
 
 from companion import activity, carts, catalog, contacts, orders
 from companion.batch import Batch, Event
@@ -44,13 +47,19 @@ AFTER_APPLY: list[Callable[[Batch], None]] = [
 ]
 
 
+def _unindexed(column: Any) -> Any:
+    """The column wrapped so no engine picks its index: SQLite's planner otherwise walks every
+    unprocessed event through the processed_at index instead of the 500 primary keys."""
+    return fn.COALESCE(column, None)
+
+
 def claim(ids: list[int], now: datetime, timeout_s: int) -> tuple[str, list[RawEvent]]:
     """Take the unprocessed events among ids that nobody holds (or whose holder went quiet)."""
     token = secrets.token_hex(8)
     stale = now - timedelta(seconds=timeout_s)
     for start in range(0, len(ids), 500):
         RawEvent.update(claim_token=token, claimed_at=now, attempts=RawEvent.attempts + 1).where(
-            RawEvent.id.in_(ids[start:start + 500]), RawEvent.processed_at.is_null(),
+            RawEvent.id.in_(ids[start:start + 500]), _unindexed(RawEvent.processed_at).is_null(),
             RawEvent.failed_at.is_null(), RawEvent.claimed_at.is_null() | (RawEvent.claimed_at < stale),
         ).execute()
     rows: list[RawEvent] = []

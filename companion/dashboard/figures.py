@@ -11,7 +11,7 @@ from typing import Any
 from companion import metrics
 from companion.dashboard.definitions import HEADLINE
 from companion.dashboard.periods import Period
-from companion.metrics.figures import Context, Totals, value_of
+from companion.metrics.figures import Context, Totals, change_percent, value_of
 from companion.metrics.periods import Period as MetricsPeriod
 from companion.metrics.reading import cumulative_before, daily_totals, has_page_views
 from companion.models import Cart, Contact, Order, Site, Visit
@@ -20,17 +20,46 @@ __all__ = ["Totals", "funnel", "has_data", "headline", "period_total", "revenue_
 
 
 def headline(site: Site, period: Period) -> list[dict[str, Any]]:
-    """The eight cards: value, previous value, change (a fraction), and a daily sparkline."""
-    answer = metrics.headline(site, period.first, period.last, compare=period.compare)
-    sparks = sparklines(site, period, [m.key for m in HEADLINE])
+    """The eight cards: value, previous value, change (a fraction), and a daily sparkline.
+
+    The same algebra as metrics.headline (its value_of over the same roll-ups), limited to the
+    cards' metrics, so retention and predicted CLV are not computed for a page that shows neither.
+    """
+    keys = [m.key for m in HEADLINE]
+    before = period.previous()
+    days = totals(site, before.first if period.compare else period.first, period.last)
+    start = cumulative_before(site, site.currency, before.first if period.compare else period.first)
+    has_views = has_page_views(site)
+    now = _values(keys, days, start, period, has_views)
+    then = _values(keys, days, start, before, has_views) if period.compare else {}
+    sparks = sparklines(site, period, keys)
     cards = []
     for metric in HEADLINE:
-        figure = answer["metrics"][metric.key]
-        change = figure.get("change_percent")
-        cards.append({"metric": metric, "value": figure["value"], "reason": figure["reason"],
-                      "previous": figure.get("previous"), "change": None if change is None else change / 100,
-                      "spark": sparks[metric.key]})
+        value, reason = now[metric.key]
+        previous = then[metric.key][0] if then else None
+        cards.append({"metric": metric, "value": value, "reason": reason, "previous": previous,
+                      "change": _change(value, previous) if period.compare else None, "spark": sparks[metric.key]})
     return cards
+
+
+def _values(keys: list[str], days: dict[date, Totals], start: Totals, period: Period,
+            has_views: bool) -> dict[str, tuple[Any, str | None]]:
+    inside = period_total(days, period)
+    cumulative = start.add(_sum(t for d, t in days.items() if d <= period.last))
+    context = Context(cumulative=cumulative, has_page_views=has_views, retention=None, predicted=(None, None))
+    return {key: value_of(key, inside, context) for key in keys}
+
+
+def _sum(items: Any) -> Totals:
+    out = Totals()
+    for item in items:
+        out = out.add(item)
+    return out
+
+
+def _change(value: Any, previous: Any) -> float | None:
+    percent = change_percent(value, previous)
+    return None if percent is None else percent / 100
 
 
 def sparklines(site: Site, period: Period, keys: list[str]) -> dict[str, list[float | None]]:

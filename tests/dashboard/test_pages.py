@@ -185,3 +185,18 @@ def test_customer_summaries_are_served_from_the_cache_until_the_scheduled_refres
     assert refresh_viewed() == 1  # what the scheduler runs every ten minutes for sites viewed today
     stages = text_of(client, page)
     assert re.search(r'scope="row">Repeat</th> <td class="num">3<', stages), stages[stages.find("Lifecycle"):][:1500]
+
+
+def test_the_cards_show_what_the_metrics_api_answers_for_the_period_and_the_one_before(shop):
+    from companion import metrics
+    from companion.dashboard import figures
+    from companion.dashboard.periods import preset_period, today_in
+
+    for preset in ("7d", "30d", "90d"):
+        period = preset_period(preset, today_in(shop.site.timezone))
+        answer = metrics.headline(shop.site, period.first, period.last, compare=True)["metrics"]
+        for card in figures.headline(shop.site, period):
+            expected = answer[card["metric"].key]
+            assert (card["value"], card["previous"]) == (expected["value"], expected["previous"]), card["metric"].key
+            change = expected["change_percent"]
+            assert card["change"] == (None if change is None else change / 100)

@@ -1,0 +1,76 @@
+"""The production split as an operator runs it: gunicorn, an RQ worker and the scheduler as separate
+processes on the engine under test and real Redis; a signed batch ends up in a profile and /healthz
+turns green once the worker and the scheduler beat."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.conftest import signed_headers
+from tests.factories import order
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(check, seconds: float = 30.0):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.3)
+    raise AssertionError("timed out")
+
+
+def test_gunicorn_worker_and_scheduler_build_a_profile_and_report_healthy(db, site, settings, tmp_path):
+    db.close()
+    env = dict(os.environ, COMPANION_DATABASE_URL=settings.database_url, COMPANION_REDIS_URL=settings.redis_url,
+               COMPANION_SECRET_KEY=settings.secret_key, COMPANION_LOG_LEVEL="WARNING")
+    port = _free_port()
+    log = open(tmp_path / "processes.log", "wb")
+    procs = [subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+                              cwd=ROOT, env=env, stdout=log, stderr=log),
+             subprocess.Popen([str(BIN / "companion"), "worker"], cwd=ROOT, env=env, stdout=log, stderr=log),
+             subprocess.Popen([str(BIN / "companion"), "scheduler"], cwd=ROOT, env=env, stdout=log, stderr=log)]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def healthy():
+            try:
+                answer = requests.get(f"{base}/healthz", timeout=5)
+            except requests.RequestException:
+                return None
+            return answer if answer.status_code == 200 else None
+        health = _wait(healthy, 60).json()
+        assert health["worker"]["count"] >= 1 and health["scheduler"]["ok"]
+
+        body = json.dumps({"events": [order(100, total="12.50")]}).encode()
+        answer = requests.post(f"{base}/v1/sites/{site.site.public_id}/events", data=body,
+                               headers=signed_headers(site.secret, body), timeout=10)
+        assert answer.status_code == 202 and answer.json()["accepted"] == 1
+
+        def profile():
+            got = requests.get(f"{base}/v1/sites/{site.site.public_id}/contacts/ann@example.com",
+                               headers={"Authorization": f"Bearer {site.api_token}"}, timeout=5)
+            return got.json() if got.status_code == 200 and got.json()["orders_count"] == 1 else None
+        assert _wait(profile)["total_spent"] == "12.50"
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+        log.close()
+    db.connect(reuse_if_open=True)

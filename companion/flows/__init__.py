@@ -4,10 +4,12 @@ definitions  the eight built-in flows and their defaults
 config       a site's settings merged over those defaults
 enrolment    enrol and exit, idempotently
 triggers     enrolments and exits from applied events (processing.AFTER_APPLY)
-scans        enrolments from scheduled scans (carts, subscriptions, win-back, VIP, replenishment)
+scans        enrolments from the minute's scans (newly abandoned carts, expiring subscriptions)
+lifecycle    enrolments from the hourly scans (win-back, VIP, replenishment)
 rules        suppression, consent, frequency cap, quiet hours
-content      what each flow's template is given
-sending      claim a due step, record the intent, send, record the outcome
+content      what each flow's template is given, and whether an enrolment still makes sense
+sending      claim due steps, check and render them, record the intents
+delivery     hand intents to SendGrid, record its answers, retry what it deferred
 settlement   provider events, and sends a worker could not finish
 tracking     opens, clicks, unsubscribes
 reports      per-flow figures and the outbox

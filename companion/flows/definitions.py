@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from companion.rendering import FLOW_STEPS
-
 
 @dataclass(frozen=True)
 class FlowDefinition:
@@ -40,8 +38,6 @@ FLOWS: dict[str, FlowDefinition] = {f.key: f for f in (
     FlowDefinition("renewal_reminder", "Renewal reminder", "subscription or licence expiring",
                    "renewal", (-24 * 7, 24), is_marketing=False),
 )}
-
-assert all(len(f.delays_hours) == FLOW_STEPS[k] for k, f in FLOWS.items())
 
 DEFAULT_FLOW_CONFIG: dict[str, Any] = {
     "enabled": True, "from_email": None, "from_name": None, "reply_to": None,

@@ -28,6 +28,13 @@ def test_the_eight_flows_are_on_by_default_with_their_delays(client, site):
     assert answer.json["settings"]["quiet_hours"] == {"start": "21:00", "end": "08:00"}
 
 
+def test_every_step_of_every_flow_has_a_default_template():
+    from companion.flows.definitions import FLOWS
+    from companion.rendering import FLOW_STEPS
+
+    assert {key: len(flow.delays_hours) for key, flow in FLOWS.items()} == FLOW_STEPS
+
+
 def test_an_owner_changes_a_delay_and_a_subject_and_the_next_mail_follows_them(client, site, store):
     change = {"steps": [{"step": 1, "delay_hours": 3, "subject": "{{ contact.first_name }}, your cart misses you"}],
               "from_name": "Ann's Mugs", "reply_to": "help@shop.example"}

@@ -77,9 +77,10 @@ def _analyze() -> None:
 
     if is_postgres():
         connection = database.connection()
+        was = connection.autocommit
         connection.autocommit = True
         connection.cursor().execute("VACUUM ANALYZE")
-        connection.autocommit = False
+        connection.autocommit = was
     else:
         database.execute_sql("ANALYZE")
 

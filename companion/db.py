@@ -35,6 +35,9 @@ def open_database(url: str) -> Database:
     }
     if scheme in ("postgres", "postgresql"):
         return PostgresqlDatabase(port=parsed.port or 5432, **common, **options)
+    # READ COMMITTED as on PostgreSQL: a worker that waited for another's row lock then reads what
+    # that worker committed, not its own older snapshot (MariaDB's default REPEATABLE READ).
+    options.setdefault("init_command", "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
     return MySQLDatabase(port=parsed.port or 3306, charset="utf8mb4", **common, **options)
 
 

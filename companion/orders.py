@@ -8,6 +8,7 @@ from typing import Any
 from peewee import fn
 
 from companion.batch import Batch, Event
+from companion.db import is_mysql, is_postgres
 from companion.models import Cart, Order, OrderItem, Refund
 from companion.models.base import money_from_units, to_naive_utc
 
@@ -72,13 +73,19 @@ def _version(event: Event) -> tuple[datetime, int]:
     return (to_naive_utc(event.data["modified_at"]), event.seq)
 
 
-def _existing_orders(site_id: int, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+def _existing_orders(site_id: int, keys: list[tuple[str, str]],
+                     lock: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
+    """Stored orders by (source, external id). With lock (PostgreSQL, MariaDB) the rows stay locked
+    until the batch commits, so the "before" row a batch records is the one it changes: a second
+    worker changing the same order waits and then reads the first one's result."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for source in {s for s, _ in keys}:
-        ids = [i for s, i in keys if s == source]
+    lock = lock and (is_postgres() or is_mysql())
+    for source in sorted({s for s, _ in keys}):
+        ids = sorted(i for s, i in keys if s == source)
         for start in range(0, len(ids), 500):
             query = Order.select().where(Order.site == site_id, Order.source == source,
-                                         Order.external_id.in_(ids[start:start + 500])).dicts()
+                                         Order.external_id.in_(ids[start:start + 500])).order_by(
+                Order.id).for_update(lock).dicts()
             found.update({(r["source"], r["external_id"]): r for r in query})
     return found
 
@@ -88,11 +95,11 @@ def apply_orders(batch: Batch) -> None:
     newest = _newest_snapshots(batch)
     if not newest:
         return
-    existing = _existing_orders(batch.site_id, list(newest))
+    existing = _existing_orders(batch.site_id, list(newest), lock=True)
     fresh = [key for key in newest if key not in existing]
     if fresh:
         Order.insert_many([order_row(batch, newest[k]) for k in fresh]).on_conflict_ignore().execute()
-        existing.update({k: v for k, v in _existing_orders(batch.site_id, fresh).items()})
+        existing.update(_existing_orders(batch.site_id, fresh, lock=True))
     items: list[dict[str, Any]] = []
     replaced: list[int] = []
     for key, event in newest.items():
@@ -207,7 +214,8 @@ def apply_deletes(batch: Batch) -> None:
     """A deleted order stops counting; a later snapshot (restored from trash) brings it back."""
     for event in batch.of_type("order.deleted"):
         stored = Order.select().where(Order.site == batch.site_id, Order.source == event.source,
-                                      Order.external_id == event.data["order_id"]).dicts().first()
+                                      Order.external_id == event.data["order_id"]).for_update(
+            is_postgres() or is_mysql()).dicts().first()
         if stored is None or stored["deleted_at"] or stored["modified_at"] > event.occurred_at:
             continue
         Order.update(deleted_at=event.occurred_at, is_counted=False).where(Order.id == stored["id"]).execute()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from companion.batch import Batch
+from companion.db import is_mysql, is_postgres
 from companion.metrics import activity_rollups, attribution, customers
 from companion.metrics.contributions import Contribution, contribution, difference
 from companion.metrics.upsert import add_rows
@@ -53,7 +54,7 @@ def _new_refund_orders(refund_ids: list[int]) -> dict[int, set[int]]:
 
 def _apply_orders(site: Site, batch: Batch, befores: dict[int, dict[str, Any] | None],
                   order_ids: list[int]) -> None:
-    nows = _rows(Order, Order.id, order_ids)
+    nows = _locked_orders(order_ids)
     refunds = _grouped(Refund, Refund.order, order_ids)
     items = _grouped(OrderItem, OrderItem.order, order_ids)
     old_attribution = attribution.stored(order_ids)
@@ -89,10 +90,14 @@ def _merge(total: Contribution, delta: Contribution) -> None:
             target[name] = target.get(name, 0) + value
 
 
-def _rows(model: Any, field: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+def _locked_orders(ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The orders as they are now, locked until commit (PostgreSQL, MariaDB): a refund's delta and a
+    concurrent change of its order are applied one after the other, never from the same old row."""
+    lock = is_postgres() or is_mysql()
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
-        found.update({r["id"]: r for r in model.select().where(field.in_(ids[start:start + 500])).dicts()})
+        query = Order.select().where(Order.id.in_(ids[start:start + 500])).order_by(Order.id).for_update(lock)
+        found.update({r["id"]: r for r in query.dicts()})
     return found
 
 

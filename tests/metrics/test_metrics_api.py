@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from companion.models import Contact
 from tests import factories as f
 from tests.conftest import bearer, post_events, run_jobs
 
@@ -91,8 +92,10 @@ def test_breakdown_by_payment_method_counts_whole_orders(client: Any, shop: Any)
 
 
 def test_breakdown_by_segment_uses_the_customers_current_segment(client: Any, shop: Any) -> None:
+    Contact.update(rfm_segment="Champions").where(Contact.email == "ann@example.com").execute()
+    Contact.update(rfm_segment=None).where(Contact.email == "bob@example.com").execute()
     groups = get(client, shop, ROUTES[2].replace("by=product", "by=segment")).json["groups"]
-    assert [(g["key"], g["orders"]) for g in groups] == [("(none)", 2)]
+    assert [(g["key"], g["orders"], g["revenue"]) for g in groups] == [("Champions", 1, "59.80"), ("(none)", 1, "20.00")]
 
 
 def test_cohorts_show_who_ordered_again_in_later_months(client: Any, shop: Any) -> None:

@@ -1,0 +1,70 @@
+"""Two workers changing one order at the same time leave the roll-ups equal to a rebuild."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from companion import processing
+from companion.db import database
+from companion.metrics.rebuild import rebuild_site
+from companion.models import RawEvent, Site
+from tests import factories as f
+from tests.conftest import post_events, run_jobs
+from tests.metrics.streams import picture
+
+
+def _stored_id(event: dict[str, Any]) -> int:
+    return RawEvent.get(RawEvent.event_id == event["id"]).id
+
+
+@pytest.fixture
+def paused_first_worker(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An AFTER_APPLY step that holds the worker named 'first' inside its transaction."""
+    paused, release = threading.Event(), threading.Event()
+
+    def hold(batch: Any) -> None:
+        if threading.current_thread().name == "first":
+            paused.set()
+            release.wait(10)
+
+    monkeypatch.setattr(processing, "AFTER_APPLY", [*processing.AFTER_APPLY, hold])
+    return paused, release
+
+
+def _worker(name: str, event_id: int, errors: list[BaseException]) -> threading.Thread:
+    def run() -> None:
+        try:
+            with database.connection_context():
+                processing.process_events([event_id])
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+    return threading.Thread(target=run, name=name)
+
+
+def test_a_status_change_and_a_newer_snapshot_processed_together_add_up(client: Any, site: Any,
+                                                                        paused_first_worker: Any) -> None:
+    paused, release = paused_first_worker
+    post_events(client, site, [f.order(1, total="10.00")])
+    run_jobs()
+    cancel = f.order(1, status="cancelled", total="10.00", modified="2026-11-20T11:00:00Z")
+    newer = f.order(1, status="completed", total="30.00", modified="2026-11-20T12:00:00Z")
+    post_events(client, site, [cancel])
+    post_events(client, site, [newer])
+    errors: list[BaseException] = []
+    first, second = _worker("first", _stored_id(cancel), errors), _worker("second", _stored_id(newer), errors)
+    first.start()
+    assert paused.wait(10)
+    second.start()
+    time.sleep(0.5)  # the second worker is now waiting for (or racing) the first
+    release.set()
+    first.join(20)
+    second.join(20)
+    run_jobs()  # whatever a worker gave up on is applied again, one event at a time
+    assert errors == []
+    incremental = picture()
+    assert [r[3:5] for r in incremental["RollupDaily"]] == [("1", "30.0000")]
+    rebuild_site(Site.get_by_id(site.site.id))
+    assert incremental == picture()

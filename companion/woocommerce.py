@@ -171,9 +171,11 @@ def customer_to_event(customer: Mapping[str, Any], *, source: str = "woocommerce
 def deleted_order_event(order_id: int | str, *, source: str = "woocommerce",
                         occurred_at: datetime | None = None) -> dict[str, Any]:
     """`order.deleted` for WooCommerce's order.deleted webhook (its body is just {"id": N})."""
-    at = (occurred_at or datetime.now(UTC)).astimezone(UTC)
-    event = _event("order.deleted", source, _format_utc(at), None, {"order_id": order_id})
-    event["id"] = str(uuid.uuid5(EVENT_NAMESPACE, f"woo:order:{order_id}:deleted"))
+    at = _format_utc((occurred_at or datetime.now(UTC)).astimezone(UTC))
+    event = _event("order.deleted", source, at, None, {"order_id": order_id})
+    # The time is part of the id: an order trashed, restored and trashed again is deleted twice,
+    # and a stable id would make the second deletion a duplicate that is never applied.
+    event["id"] = str(uuid.uuid5(EVENT_NAMESPACE, f"woo:order:{order_id}:deleted:{at}"))
     return event
 
 

@@ -72,15 +72,22 @@ def test_a_customer_without_names_falls_back_to_the_billing_address() -> None:
     assert (contact["first_name"], contact["last_name"]) == ("Grace", "Hopper")
 
 
-def test_a_deleted_order_is_an_order_deleted_with_a_stable_id() -> None:
+def test_a_deleted_order_is_an_order_deleted_whose_id_is_stable_for_the_same_deletion() -> None:
     at = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
     event = deleted_order_event(727, occurred_at=at)
 
     assert (event["type"], event["occurred_at"], event["data"]) == \
         ("order.deleted", "2024-05-01T12:00:00Z", {"order_id": 727})
-    assert deleted_order_event(727)["id"] == event["id"]
-    assert deleted_order_event(728)["id"] != event["id"]
+    assert deleted_order_event(727, occurred_at=at)["id"] == event["id"]
+    assert deleted_order_event(728, occurred_at=at)["id"] != event["id"]
+
+
+def test_an_order_trashed_again_after_a_restore_is_a_new_deletion() -> None:
+    first = deleted_order_event(727, occurred_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
+    again = deleted_order_event(727, occurred_at=datetime(2024, 5, 3, 9, 0, tzinfo=UTC))
+
+    assert again["id"] != first["id"]
 
 
 def test_event_ids_are_uuids_and_do_not_collide_across_kinds() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from companion import cli_demo, cli_doctor, runtime
+from companion import cli_demo, cli_doctor, cli_import, runtime
 from companion.db import bind_database
 from companion.metrics.commands import rollups
 from companion.settings import ConfigError, Settings, load_settings
@@ -172,6 +172,7 @@ main.add_command(rollups)
 main.add_command(cli_demo.demo)
 main.add_command(cli_demo.dashboard_link)
 main.add_command(cli_doctor.doctor)
+main.add_command(cli_import.import_group)
 
 
 if __name__ == "__main__":

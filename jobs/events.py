@@ -1,9 +1,12 @@
 """Jobs that apply stored events. Each takes ids and re-reads state from the database."""
 from __future__ import annotations
 
-from companion import carts, processing, runtime
+from typing import Any
+
+from companion import carts, ingest, processing, runtime
 from companion.db import database
-from companion.models import utcnow
+from companion.ingest import BatchResult
+from companion.models import Site, utcnow
 
 SWEEP_GRACE_S = 60
 
@@ -12,6 +15,15 @@ def process_events(ids: list[int]) -> int:
     """Apply raw events. Harmless to repeat: only unclaimed, unprocessed events are taken."""
     with database.connection_context():
         return processing.process_events(ids, timeout_s=runtime.settings().claim_timeout_s)
+
+
+def accept_events(site: Site, events: list[Any]) -> BatchResult:
+    """Store a batch (each event id once per site) and enqueue its processing: the one way in for
+    the plugin's batches, WooCommerce's webhooks and the history import."""
+    result = ingest.store_batch(site, events)
+    if result.accepted_ids:
+        runtime.enqueue(process_events, result.accepted_ids)
+    return result
 
 
 def sweep_unprocessed() -> int:

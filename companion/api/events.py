@@ -10,7 +10,7 @@ from companion import ingest, runtime
 from companion.api.auth import known_site
 from companion.api.errors import ApiError
 from companion.signing import SignatureError, verify
-from jobs.events import process_events
+from jobs.events import accept_events
 
 bp = Blueprint("events", __name__)
 
@@ -50,9 +50,7 @@ def parse_batch(site: Any, body: bytes) -> list[Any]:
 def receive_events(site_id: str) -> Any:
     site = known_site(site_id)
     body = read_signed_body(site.secret)
-    result = ingest.store_batch(site, parse_batch(site, body))
-    if result.accepted_ids:
-        runtime.enqueue(process_events, result.accepted_ids)
+    result = accept_events(site, parse_batch(site, body))
     if not result.accepted and not result.duplicates:
         return jsonify({"error": "No event in the batch was valid.", **result.as_answer()}), 422
     current_app.logger.debug("site %s: %s", site.public_id, result.as_answer())

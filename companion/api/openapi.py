@@ -9,6 +9,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, jsonify
 
+from companion.api import woocommerce as woocommerce_api
 from companion.dashboard.routes_doc import DASHBOARD_ROUTES
 from companion.schemas import contacts as contact_schemas
 from companion.schemas import events as event_schemas
@@ -53,6 +54,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     *flow_schemas.ROUTES,
     *metric_schemas.ROUTES,
     *DASHBOARD_ROUTES,
+    *woocommerce_api.ROUTES,
 ]
 
 SCHEMAS: dict[str, Any] = {

@@ -5,6 +5,7 @@ from companion.models.base import BaseModel, JSONField, MoneyField, UTCDateTimeF
 from companion.models.commerce import Cart, Order, OrderItem, Product, Refund, Subscription
 from companion.models.customers import Contact, ProductView, Visit, Visitor
 from companion.models.events import DeadLetter, RawEvent
+from companion.models.imports import ImportCheckpoint
 from companion.models.messaging import Enrolment, FlowSetting, Message, MessageBody, ScheduledStep, Suppression
 from companion.models.sites import Site
 from companion.models.attribution import CartEmail, EmailTouch, OrderAttribution  # noqa: E402
@@ -20,5 +21,6 @@ __all__ = [
     "Cart", "Order", "OrderItem", "Product", "Refund", "Subscription",
     "Contact", "ProductView", "Visit", "Visitor", "DeadLetter", "RawEvent", "Site",
     "CartEmail", "EmailTouch", "OrderAttribution", "CustomerLedger", "CustomerOrderDay", "RollupCarts", "RollupDaily", "RollupDimension", "RollupSessions",  # noqa: E501
+    "ImportCheckpoint",
     "Enrolment", "FlowSetting", "Message", "MessageBody", "ScheduledStep", "Suppression",
 ]

@@ -1,0 +1,120 @@
+"""The WooCommerce history import wired into the service.
+
+`WooImporter` (companion.woo_import) pages through the shop; here its checkpoints live in the
+database, keyed by (site, resource), so a rerun on any machine resumes, and each page takes the
+same path as the plugin's batches: stored once per event id, then applied by the jobs. With no
+separate worker (embedded mode: no COMPANION_REDIS_URL) the command applies them itself as it goes,
+so profiles are complete when it ends.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from companion import runtime
+from companion.db import write_transaction
+from companion.models import ImportCheckpoint, Site, utcnow
+from companion.woo_import import RESOURCES, ImportSummary, WooImporter
+from jobs.events import accept_events, process_events
+
+APPLY_EVERY_PAGES = 5  # embedded mode: apply stored pages this often, so memory and lag stay small
+
+
+class DatabaseCheckpoints:
+    """The importer's CheckpointStore in the `import_checkpoint` table of one site."""
+
+    def __init__(self, site_id: int) -> None:
+        self.site_id = site_id
+
+    def load(self, resource: str) -> dict[str, Any] | None:
+        row = ImportCheckpoint.get_or_none(ImportCheckpoint.site == self.site_id,
+                                           ImportCheckpoint.resource == resource)
+        return row.cursor if row is not None and isinstance(row.cursor, dict) else None
+
+    def save(self, resource: str, cursor: dict[str, Any]) -> None:
+        # Insert-or-ignore then update: the same two statements on SQLite, PostgreSQL and MariaDB.
+        with write_transaction():
+            ImportCheckpoint.insert(site=self.site_id, resource=resource, cursor=cursor,
+                                    updated_at=utcnow()).on_conflict_ignore().execute()
+            ImportCheckpoint.update(cursor=cursor, updated_at=utcnow()).where(
+                ImportCheckpoint.site == self.site_id, ImportCheckpoint.resource == resource).execute()
+
+
+@dataclass
+class SinkTotals:
+    pages: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class ServiceSink:
+    """Stores each page as the plugin's batches are stored; applies them every few pages when
+    `apply_inline` (no separate worker would)."""
+
+    site: Site
+    apply_inline: bool
+    apply_every: int = APPLY_EVERY_PAGES
+    totals: SinkTotals = field(default_factory=SinkTotals)
+
+    def __call__(self, events: list[dict[str, Any]]) -> None:
+        result = accept_events(self.site, events)
+        self.totals.pages += 1
+        self.totals.accepted += result.accepted
+        self.totals.duplicates += result.duplicates
+        self.totals.rejected += len(result.rejected)
+        if self.apply_inline and self.totals.pages % self.apply_every == 0:
+            run_queued_jobs()
+
+
+@dataclass
+class ImportOutcome:
+    summary: ImportSummary
+    totals: SinkTotals
+    applied: bool  # False: stored and queued for the workers (COMPANION_REDIS_URL is set)
+
+
+def import_woocommerce(site: Site, url: str, key: str, secret: str, *, since: datetime | None = None,
+                       resources: Iterable[str] = RESOURCES, progress: bool = True,
+                       **importer_options: Any) -> ImportOutcome:
+    """Import a shop's history into `site`; raises WooImportError or KeyboardInterrupt with
+    every accepted page saved, so calling it again resumes."""
+    apply_inline = runtime.settings().is_embedded_queue
+    if apply_inline:
+        apply_waiting_events()  # pages a previous, interrupted run stored but did not apply
+    sink = ServiceSink(site, apply_inline)
+    importer = WooImporter(url, key, secret, sink, DatabaseCheckpoints(site.id), since=since,
+                           resources=resources, progress=progress, **importer_options)
+    summary = importer.run()
+    if apply_inline:
+        apply_waiting_events()
+    return ImportOutcome(summary=summary, totals=sink.totals, applied=apply_inline)
+
+
+def run_queued_jobs() -> None:
+    from companion.workers import run_burst
+
+    run_burst()
+
+
+def apply_waiting_events(batch: int = 500) -> int:
+    """Enqueue and run every stored, unclaimed, unapplied event (embedded mode only: there is no
+    other worker to take them). Returns how many were taken."""
+    taken, previous = 0, None
+    while True:
+        ids = unapplied_ids()
+        if not ids or ids == previous:  # nothing left, or only events that keep failing to claim
+            return taken
+        for start in range(0, len(ids), batch):
+            runtime.enqueue(process_events, ids[start:start + batch])
+        run_queued_jobs()
+        taken, previous = taken + len(ids), ids
+
+
+def unapplied_ids() -> list[int]:
+    from companion.processing import unprocessed_ids
+
+    return unprocessed_ids(utcnow(), 0, runtime.settings().claim_timeout_s)

@@ -23,6 +23,7 @@ from typing import Any
 from bench.bench_metrics_data import END, generate, load
 
 TZ = "Europe/Berlin"
+CASES = ("/metrics 90 days, compare=previous", "/metrics/series 3 years by day", "/metrics/breakdown by product, 90 days")
 LAST_DAY = END.date() - timedelta(days=1)
 
 
@@ -97,9 +98,9 @@ def _windows(runs: int, days: int) -> list[tuple[date, date]]:
 
 def _measure_routes(url: str, site: Any, runs: int) -> dict[str, list[float]]:
     from companion.app import create_app
+    from companion.models import Site
     from companion.settings import Settings
     from companion.sites import hash_token
-    from companion.models import Site
 
     token = "sc_bench_token"
     Site.update(api_token_hash=hash_token(token)).where(Site.id == site.id).execute()
@@ -107,12 +108,12 @@ def _measure_routes(url: str, site: Any, runs: int) -> dict[str, list[float]]:
     headers = {"Authorization": f"Bearer {token}"}
     base = f"/v1/sites/{site.public_id}"
     three_years = (LAST_DAY - timedelta(days=3 * 365 - 1), LAST_DAY)
-    cases: dict[str, Callable[[tuple[date, date]], str]] = {
-        "/metrics 90 days, compare=previous": lambda w: f"{base}/metrics?from={w[0]}&to={w[1]}&compare=previous",
-        "/metrics/series 3 years by day": lambda w: f"{base}/metrics/series?metric=total_revenue&interval=day"
-                                                    f"&from={three_years[0]}&to={three_years[1]}",
-        "/metrics/breakdown by product, 90 days": lambda w: f"{base}/metrics/breakdown?by=product&from={w[0]}&to={w[1]}",
-    }
+    paths: list[Callable[[tuple[date, date]], str]] = [
+        lambda w: f"{base}/metrics?from={w[0]}&to={w[1]}&compare=previous",
+        lambda w: f"{base}/metrics/series?metric=total_revenue&interval=day&from={three_years[0]}&to={three_years[1]}",
+        lambda w: f"{base}/metrics/breakdown?by=product&from={w[0]}&to={w[1]}",
+    ]
+    cases = dict(zip(CASES, paths, strict=True))
     timings: dict[str, list[float]] = {}
     for name, path in cases.items():
         for window in _windows(3, 90):  # warm-up
@@ -137,12 +138,11 @@ def _measure_duckdb(folder: Path, runs: int) -> dict[str, list[float]] | str:
     for table, columns in (("order", ORDER_COLUMNS), ("order_item", ITEM_COLUMNS), ("refund", REFUND_COLUMNS)):
         con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM read_csv(\'{folder}/{table}.csv\', header=false, '
                     f"nullstr='', names={columns!r})")
-    timings: dict[str, list[float]] = {"/metrics 90 days, compare=previous": [], "/metrics/series 3 years by day": [],
-                                       "/metrics/breakdown by product, 90 days": []}
+    timings: dict[str, list[float]] = {name: [] for name in CASES}
     three_years = (LAST_DAY - timedelta(days=3 * 365 - 1), LAST_DAY)
     for window in _windows(runs, 90):
-        for name, query in ((list(timings)[0], _duck_headline(window)), (list(timings)[1], _duck_series(three_years)),
-                            (list(timings)[2], _duck_breakdown(window))):
+        queries = (_duck_headline(window), _duck_series(three_years), _duck_breakdown(window))
+        for name, query in zip(CASES, queries, strict=True):
             began = time.perf_counter()
             con.execute(query).fetchall()
             timings[name].append((time.perf_counter() - began) * 1000)
@@ -195,7 +195,7 @@ def _duck_breakdown(window: tuple[date, date]) -> str:
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _report(url: str, counts: dict[str, int], routes: dict[str, list[float]], scans: Any) -> None:

@@ -20,5 +20,14 @@ from companion.metrics.figures import METRIC_KEYS
 from companion.metrics.headline import headline, series
 from companion.metrics.periods import INTERVALS
 
-__all__ = ["headline", "series", "breakdown", "cohorts", "record_touch", "record_cart_email",
-           "METRIC_KEYS", "DIMENSIONS", "INTERVALS"]
+__all__ = [
+           "DIMENSIONS",
+           "INTERVALS",
+           "METRIC_KEYS",
+           "breakdown",
+           "cohorts",
+           "headline",
+           "record_cart_email",
+           "record_touch",
+           "series",
+]

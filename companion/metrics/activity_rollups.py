@@ -73,7 +73,7 @@ def _order_times(site_id: int, keys: list[str]) -> dict[str, list[datetime]]:
     for start in range(0, len(keys), 500):
         for key, created in Order.select(Order.session_key, Order.created_at).where(
                 Order.site == site_id, Order.session_key.in_(keys[start:start + 500]),
-                Order.is_counted == True, Order.deleted_at.is_null()).tuples():  # noqa: E712
+                Order.is_counted == True, Order.deleted_at.is_null()).tuples():
             times.setdefault(key, []).append(created)
     return times
 

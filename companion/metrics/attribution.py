@@ -8,7 +8,7 @@ changes and stored on it (OrderAttribution), so series and roll-ups stay cheap.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +35,7 @@ def record_cart_email(site_id: int, cart_token: str, sent_at: datetime) -> None:
 
 
 def window_days(site: Site) -> int:
-    value = (site.options or {}).get("attribution_window_days", DEFAULT_WINDOW_DAYS)
+    value = _options(site).get("attribution_window_days", DEFAULT_WINDOW_DAYS)
     try:
         days = int(value)
     except (TypeError, ValueError):
@@ -44,7 +44,12 @@ def window_days(site: Site) -> int:
 
 
 def counted_kinds(site: Site) -> tuple[str, ...]:
-    return ("click", "open") if (site.options or {}).get("attribution_count_opens") else ("click",)
+    return ("click", "open") if _options(site).get("attribution_count_opens") else ("click",)
+
+
+def _options(site: Site) -> dict[str, Any]:
+    options = site.options
+    return options if isinstance(options, dict) else {}
 
 
 def stored(order_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
@@ -56,7 +61,7 @@ def stored(order_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     return found
 
 
-def attribute(site: Site, orders: list[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
+def attribute(site: Site, orders: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
     """Decide and store the attribution of these orders (row dicts); returns it per order id."""
     touches, emails = _touches(site, orders), _cart_emails(site.id, orders)
     decided = {o["id"]: _decide(o, touches, emails) for o in orders}
@@ -69,7 +74,7 @@ def attribute(site: Site, orders: list[Mapping[str, Any]]) -> dict[int, dict[str
     return {oid: a for oid, a in decided.items() if a}
 
 
-def _touches(site: Site, orders: list[Mapping[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+def _touches(site: Site, orders: Sequence[Mapping[str, Any]]) -> dict[int, list[dict[str, Any]]]:
     contacts = sorted({o["contact"] for o in orders if o.get("contact")})
     if not contacts:
         return {}
@@ -88,7 +93,7 @@ def _touches(site: Site, orders: list[Mapping[str, Any]]) -> dict[int, list[dict
     return by_contact
 
 
-def _cart_emails(site_id: int, orders: list[Mapping[str, Any]]) -> dict[str, datetime]:
+def _cart_emails(site_id: int, orders: Sequence[Mapping[str, Any]]) -> dict[str, datetime]:
     tokens = sorted({o["cart_token"] for o in orders if o.get("cart_token")})
     first: dict[str, datetime] = {}
     for start in range(0, len(tokens), 500):

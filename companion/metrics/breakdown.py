@@ -52,7 +52,7 @@ def _segments(site: Site, currency: str, first: date, last: date) -> list[dict[s
     query = Order.select(segment, fn.COUNT(Order.id), fn.SUM(Order.total).coerce(False),
                          fn.SUM(Case(None, [(Order.refunded_total > 0, 1)], 0))).join(
         Contact, JOIN.LEFT_OUTER, on=(Order.contact == Contact.id)).where(
-        Order.site == site.id, Order.currency == currency, Order.is_counted == True,  # noqa: E712
+        Order.site == site.id, Order.currency == currency, Order.is_counted == True,
         Order.deleted_at.is_null(), Order.counted_at >= start, Order.counted_at < end).group_by(segment).tuples()
     return [{"key": k, "orders": int(o), "revenue": money_from_units(r), "quantity": None,
              "refunds": None, "refunded_orders": int(ro or 0)} for k, o, r, ro in query]

@@ -49,7 +49,7 @@ def step_key(flow_key: str, step: int | None) -> str:
 
 
 def is_in_rollups(row: Mapping[str, Any] | None) -> bool:
-    return bool(row) and bool(row["is_counted"]) and row.get("deleted_at") is None  # type: ignore[index]
+    return row is not None and bool(row["is_counted"]) and row.get("deleted_at") is None
 
 
 def contribution(row: Mapping[str, Any] | None, refunds: Iterable[Mapping[str, Any]],

@@ -47,7 +47,7 @@ def _lock_contacts(ids: list[int]) -> None:
 def order_days(site: Site, ids: list[int]) -> Facts:
     facts: Facts = {}
     query = Order.select(Order.contact, Order.currency, Order.counted_at).where(
-        Order.site == site.id, Order.contact.in_(ids), Order.is_counted == True,  # noqa: E712
+        Order.site == site.id, Order.contact.in_(ids), Order.is_counted == True,
         Order.deleted_at.is_null()).tuples()
     for contact, currency, counted_at in query:
         facts.setdefault((contact, currency), []).append(local_day(counted_at, site.timezone))

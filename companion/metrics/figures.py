@@ -30,6 +30,20 @@ class Totals:
     """Sums over some days. Money is kept in stored units (1/10,000) as int: exact and fast to add."""
 
     __slots__ = TOTAL_NAMES
+    orders: int
+    revenue: int
+    refunds: int
+    refunded_orders: int
+    placed_refunds: int
+    new_customers: int
+    new_repeaters: int
+    sessions: int
+    converted: int
+    abandoned: int
+    carts_converted: int
+    email_revenue: int
+    email_refunds: int
+    recovered_revenue: int
 
     def __init__(self, **values: int) -> None:
         for name in TOTAL_NAMES:

@@ -6,10 +6,16 @@ from typing import Any
 
 from companion.metrics import reading
 from companion.metrics.days import days_between
-from companion.metrics.figures import METRIC_KEYS, Context, Totals, change_percent, unit_of, value_of
+from companion.metrics.figures import (
+    METRIC_KEYS,
+    Context,
+    Totals,
+    change_percent,
+    unit_of,
+    value_of,
+)
 from companion.metrics.periods import Period, buckets
 from companion.models import Site
-
 
 PREDICTIONS_ARE_CURRENT = "Predicted CLV is as of now; there is no value for a past period."
 

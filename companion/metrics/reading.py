@@ -7,12 +7,18 @@ from typing import Any
 
 from peewee import Case, fn
 
+from companion.db import database
 from companion.metrics.figures import Totals
 from companion.metrics.periods import Period
-from companion.db import database
 from companion.models import Contact, Site
 from companion.models.base import money_from_units
-from companion.models.rollups import CustomerOrderDay, RollupCarts, RollupDaily, RollupDimension, RollupSessions
+from companion.models.rollups import (
+    CustomerOrderDay,
+    RollupCarts,
+    RollupDaily,
+    RollupDimension,
+    RollupSessions,
+)
 
 CLV_GATE_CUSTOMERS = 500
 CLV_GATE_DAYS = 180

@@ -12,7 +12,7 @@ PLACED = ("pending", "on_hold", "processing", "completed", "refunded", "cancelle
 
 
 def _t(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
 
 
 class Oracle:

@@ -19,6 +19,7 @@ from companion import activity, carts, catalog, contacts, orders
 from companion.batch import Batch, Event
 from companion.db import write_transaction
 from companion.flows import triggers as flow_triggers
+from companion.intelligence.refresh import rescore_after_batch
 from companion.metrics import incremental as metric_rollups
 from companion.models import DeadLetter, RawEvent, utcnow
 from companion.models.base import to_naive_utc
@@ -42,6 +43,7 @@ APPLIERS: list[Callable[[Batch], None]] = [
     catalog.apply_subscriptions,
 ]
 AFTER_APPLY: list[Callable[[Batch], None]] = [
+    rescore_after_batch,
     flow_triggers.apply_flow_triggers,
     metric_rollups.apply_rollups,
 ]

@@ -220,14 +220,18 @@ def conditional_expected_purchases(fit: BgNbdFit, t: float, frequency: ArrayLike
                                    recency: ArrayLike, age: ArrayLike) -> FloatArray:
     """E[X(t) | x, t_x, T]: expected purchases in the next t time units (FHL 2005, eq. 10).
 
-    Pfaff's transformation folds ((alpha+T)/(alpha+T+t))^(r+x) into the hypergeometric term,
-    2F1(r+x, a-1; a+b+x-1; -t/(alpha+T)), which stays finite for any frequency.
+    Euler's transformation turns ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; c; w) into
+    ((alpha+T)/(alpha+T+t))^(a-1) 2F1(a+b-1-r, a-1; c; w), c = a+b+x-1, w = t/(alpha+T+t) in
+    [0, 1): no power of r+x, so nothing overflows for any frequency. (A Pfaff form with argument
+    -t/(alpha+T) < -1 was used before: scipy's hyp2f1 returns garbage there, 1e36 purchases.)
     """
     s = _customer_arrays(frequency, recency, age)
     fit.require_converged()
     x, big_t = s.frequency, s.age
     a_minus_1 = fit.a - 1.0 if abs(fit.a - 1.0) > 1e-7 else 1e-7
-    hyp = special.hyp2f1(fit.r + x, a_minus_1, fit.a + fit.b + x - 1.0, -t / (fit.alpha + big_t))
+    shrink = (fit.alpha + big_t) / (fit.alpha + big_t + t)
+    hyp = shrink ** a_minus_1 * special.hyp2f1(fit.a + fit.b - 1.0 - fit.r, a_minus_1,
+                                               fit.a + fit.b + x - 1.0, 1.0 - shrink)
     numerator = (fit.a + fit.b + x - 1.0) / a_minus_1 * (1.0 - hyp)
     return numerator * special.expit(-_log_odds_dead(fit, x, s.recency, big_t))
 

@@ -62,7 +62,7 @@ def typical_reorder_interval(order_count: ArrayLike, first_order_days_ago: Array
     return float(max(np.median(gaps), rules.min_interval_days))
 
 
-def vip_threshold(order_count: ArrayLike, net_spend: ArrayLike, share: float) -> float:
+def _vip_threshold(order_count: ArrayLike, net_spend: ArrayLike, share: float) -> float:
     """Net spend at the top ``share`` quantile of customers with orders."""
     n = np.asarray(order_count, dtype=float)
     spend = np.asarray(net_spend, dtype=float)[n > 0]
@@ -75,7 +75,8 @@ def lifecycle_stages(order_count: ArrayLike, first_order_days_ago: ArrayLike,
                      last_order_days_ago: ArrayLike, net_spend: ArrayLike, *,
                      p_alive: ArrayLike | None = None,
                      next_order_overdue_days: ArrayLike | None = None,
-                     rules: LifecycleRules = LifecycleRules()) -> Stages:
+                     rules: LifecycleRules = LifecycleRules(), interval_days: float | None = None,
+                     vip_threshold: float | None = None) -> Stages:
     """Stage and reason per contact. Leads may carry NaN order ages.
 
     ``p_alive`` and ``next_order_overdue_days`` (today minus the expected next order date)
@@ -88,8 +89,8 @@ def lifecycle_stages(order_count: ArrayLike, first_order_days_ago: ArrayLike,
     spend = np.asarray(net_spend, dtype=float).ravel()
     alive = _optional(p_alive, n.size)
     overdue = _optional(next_order_overdue_days, n.size)
-    interval = typical_reorder_interval(n, first, last, rules)
-    vip_at = vip_threshold(n, spend, rules.vip_share)
+    interval = typical_reorder_interval(n, first, last, rules) if interval_days is None else interval_days
+    vip_at = _vip_threshold(n, spend, rules.vip_share) if vip_threshold is None else vip_threshold
     masks = _stage_masks(n, first, last, spend, alive, overdue, interval, vip_at, rules)
     stage = np.select([m for _, m in masks], [name for name, _ in masks], default="one_time")
     stage = stage.astype("<U8")
@@ -145,3 +146,6 @@ def _reasons(stage: NDArray[np.str_], masks: list[tuple[str, NDArray[np.bool_]]]
     for k in range(len(masks) - 1, -1, -1):
         rule_index[masks[k][1]] = k
     return [templates[k](i) for i, k in enumerate(rule_index.tolist())]
+
+
+vip_threshold = _vip_threshold  # public name; the keyword of lifecycle_stages shadows it there

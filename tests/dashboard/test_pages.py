@@ -100,7 +100,16 @@ def test_another_sites_contact_is_404(client, shop, other_site):
     assert client.get(f"/dashboard/{other_site.site.public_id}/contacts/{ann.id}").status_code == 404
 
 
+def unscored(site) -> None:
+    """As before the intelligence refresh has run for this site."""
+    from companion.models import Contact
+
+    Contact.update(stage=None, rfm_segment=None, rfm_r=None, rfm_f=None, rfm_m=None, p_alive=None,
+                   predicted_clv_365=None).where(Contact.site == site.site.id).execute()
+
+
 def test_customers_page_says_what_is_not_set_up_yet(client, shop):
+    unscored(shop)
     sign_in(client, shop)
     html = text_of(client, f"/dashboard/{shop.site.public_id}/customers")
     assert "Stages are not set yet" in html and "intelligence refresh" in html
@@ -177,6 +186,7 @@ def test_customer_summaries_are_served_from_the_cache_until_the_scheduled_refres
     from companion.dashboard.summaries import refresh_viewed
     from companion.models import Contact
 
+    unscored(shop)
     sign_in(client, shop)
     page = f"/dashboard/{shop.site.public_id}/customers"
     assert "Stages are not set yet" in text_of(client, page)

@@ -200,3 +200,17 @@ def test_a_few_extreme_buyers_do_not_break_the_fit() -> None:
 def test_identical_customers_alone_do_not_identify_the_model() -> None:
     fit = fit_bgnbd(np.full(100, 3), np.full(100, 10.0), np.full(100, 20.0))
     assert not fit.converged and "do not identify" in fit.message
+
+
+def test_expected_purchases_stay_finite_where_the_hypergeometric_argument_is_below_minus_one() -> None:
+    """A fit with large a and b (customers rarely drop out) and a horizon longer than alpha + T:
+    scipy's hyp2f1 at -t/(alpha+T) < -1 gave 1e36 purchases; the literal eq. 10 gives ~8."""
+    r, alpha, a, b = 0.49873, 29.7397, 13.1913, 112.146
+    fit = BgNbdFit(r, alpha, a, b, 0.0, True, "converged", 1)
+    x, t_x, big_t, t = 16.0, 111.6, 146.8, 365.0
+    bracket = 1 - ((alpha + big_t) / (alpha + big_t + t)) ** (r + x) * special.hyp2f1(
+        r + x, b + x, a + b + x - 1, t / (alpha + big_t + t))
+    literal = (a + b + x - 1) / (a - 1) * bracket * probability_alive(fit, [x], [t_x], [big_t])[0]
+    expected = conditional_expected_purchases(fit, t, [x], [t_x], [big_t])[0]
+    assert 1 < literal < 20
+    assert expected == pytest.approx(literal, rel=1e-9)

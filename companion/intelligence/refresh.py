@@ -1,0 +1,88 @@
+"""The intelligence refresh: every customer's RFM, stage and predictions, and the product pairs.
+
+`refresh_site` reads one per-customer summary (set-based SQL), scores everybody with numpy,
+writes the scores back in bulk and records a `RefreshRun` holding what a later single order is
+scored with (`rescore_contacts`, run by processing right after a batch touched orders).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from companion.batch import Batch
+from companion.db import write_transaction
+from companion.intelligence.recommendations import refresh_pairs
+from companion.intelligence.scoring import ScoringModel, score_customers, score_few
+from companion.intelligence.summary import customer_summary
+from companion.intelligence.writeback import write_scores
+from companion.models import Site, utcnow
+from companion.models.intelligence import RefreshRun
+
+
+def end_of_day(day: date) -> datetime:
+    """`--as-of 2026-06-30` means what was known at the end of that (UTC) day."""
+    return datetime(day.year, day.month, day.day) + timedelta(days=1, seconds=-1)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    began = time.perf_counter()
+    yield
+    timings[step] = round(time.perf_counter() - began, 3)
+
+
+def refresh_site(site: Site, as_of: datetime | None = None) -> dict[str, Any]:
+    """Recompute every contact's scores of one site as of `as_of` (now when None) and its pairs."""
+    now = utcnow()
+    moment = as_of or now
+    timings: dict[str, float] = {}
+    with _timed(timings, "summary"):
+        summary = customer_summary(site.id, moment)
+    with _timed(timings, "scoring"):
+        scores, model = score_customers(summary)
+    with write_transaction():
+        with _timed(timings, "write_scores"):
+            write_scores(site.id, scores)
+        with _timed(timings, "pairs"):
+            pairs = refresh_pairs(site.id, moment)
+        RefreshRun.create(site=site.id, started_at=now, finished_at=utcnow(), as_of=moment,
+                          is_backtest=as_of is not None, customers=summary.size, gate_met=model.gate_met,
+                          gate_reason=model.gate_reason or None, model=model.to_json(), timings=timings)
+    return {"site": site.public_id, "as_of": moment, "customers": summary.size, "pairs": pairs,
+            "gate_met": model.gate_met, "gate_reason": model.gate_reason, "notes": model.notes, "timings": timings}
+
+
+def refresh_sites(public_id: str | None = None, as_of: datetime | None = None) -> list[dict[str, Any]]:
+    sites = Site.select().order_by(Site.id)
+    if public_id:
+        sites = sites.where(Site.public_id == public_id)
+    return [refresh_site(site, as_of) for site in sites]
+
+
+def latest_model(site_id: int) -> ScoringModel | None:
+    """The scoring model of the site's last live (not backtest) refresh."""
+    run = (RefreshRun.select().where(RefreshRun.site == site_id, RefreshRun.is_backtest == False)  # noqa: E712
+           .order_by(RefreshRun.id.desc()).first())
+    return ScoringModel.from_json(run.model) if run and run.model else None
+
+
+def rescore_contacts(site_id: int, contact_ids: list[int]) -> int:
+    """Score these contacts now against the last refresh's thresholds and fits (the first time: refresh all)."""
+    if not contact_ids:
+        return 0
+    model = latest_model(site_id)
+    if model is None:
+        return int(refresh_site(Site.get_by_id(site_id))["customers"])
+    ids = sorted(set(contact_ids))
+    summary = customer_summary(site_id, utcnow(), ids)
+    write_scores(site_id, score_few(summary, model), only=ids)
+    return len(ids)
+
+
+def rescore_after_batch(batch: Batch) -> None:
+    """Processing hook: a new order or refund updates its customer's scores and stage at once."""
+    if batch.order_changes or batch.new_refund_ids:
+        rescore_contacts(batch.site_id, sorted(batch.touched_contacts))

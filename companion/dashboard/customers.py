@@ -106,7 +106,7 @@ def search(site: Site, query: str) -> Table:
 def at_risk(site: Site) -> Table:
     query = (Contact.select().where(Contact.site == site.id, Contact.erased_at.is_null(),
                                     Contact.stage == "at_risk")
-             .order_by(Contact.predicted_clv_365.desc(), (Contact.total_spent - Contact.refunded).desc()).limit(TOP))
+             .order_by(Contact.predicted_clv_365.desc(nulls="LAST"), (Contact.total_spent - Contact.refunded).desc()).limit(TOP))
     return Table("at_risk", "At-risk customers worth winning back", [
         col("customer", "Customer", "link"), col("orders", "Orders", "count"), col("clv", "CLV to date", "money"),
         col("predicted_clv", "Predicted CLV (365 d)", "money"), col("p_alive", "P(alive)", "percent"),

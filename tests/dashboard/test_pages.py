@@ -210,3 +210,14 @@ def test_the_cards_show_what_the_metrics_api_answers_for_the_period_and_the_one_
             assert (card["value"], card["previous"]) == (expected["value"], expected["previous"]), card["metric"].key
             change = expected["change_percent"]
             assert card["change"] == (None if change is None else change / 100)
+
+
+def test_at_risk_customers_are_listed_by_predicted_value_with_unknown_predictions_last(db, site):
+    from companion.dashboard.customers import at_risk
+    from companion.models import Contact
+
+    for email, predicted in (("low@example.com", "10"), ("unknown@example.com", None), ("high@example.com", "50")):
+        Contact.create(site=site.site.id, email=email, stage="at_risk", orders_count=1, total_spent=20,
+                       predicted_clv_365=predicted)
+    assert [r["email"] for r in at_risk(site.site).rows] == ["high@example.com", "low@example.com",
+                                                             "unknown@example.com"]

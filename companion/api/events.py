@@ -37,10 +37,10 @@ def parse_batch(site: Any, body: bytes) -> list[Any]:
         ingest.store_unreadable(site, body, "Body is not JSON.")
         raise ApiError(400, "Body is not JSON; send {\"events\": [...]}.") from None
     events = payload.get("events") if isinstance(payload, dict) else None
-    if not isinstance(events, list) or not events:
+    if not isinstance(events, list):
         ingest.store_unreadable(site, body, "No events list.")
         raise ApiError(422, "Send {\"events\": [...]} with at least one event.",
-                       fields={"events": ["Missing or empty list."]})
+                       fields={"events": ["Missing or not a list."]})
     if len(events) > runtime.settings().max_batch_events:
         raise ApiError(413, f"At most {runtime.settings().max_batch_events} events per batch; split it.")
     return events
@@ -50,7 +50,10 @@ def parse_batch(site: Any, body: bytes) -> list[Any]:
 def receive_events(site_id: str) -> Any:
     site = known_site(site_id)
     body = read_signed_body(site.secret)
-    result = accept_events(site, parse_batch(site, body))
+    events = parse_batch(site, body)
+    if not events:  # a signed empty batch is the plugin's "Test connection": nothing to store
+        return jsonify({"accepted": 0, "duplicates": 0, "rejected": [], "connected": True}), 200
+    result = accept_events(site, events)
     if not result.accepted and not result.duplicates:
         return jsonify({"error": "No event in the batch was valid.", **result.as_answer()}), 422
     current_app.logger.debug("site %s: %s", site.public_id, result.as_answer())

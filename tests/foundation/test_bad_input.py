@@ -64,7 +64,13 @@ def test_a_body_that_is_not_json_is_400_and_kept(client, site):
 def test_a_body_without_an_events_list_is_422(client, site):
     answer = _post_raw(client, site, b'{"orders": []}')
     assert answer.status_code == 422
-    assert answer.json["fields"] == {"events": ["Missing or empty list."]}
+    assert answer.json["fields"] == {"events": ["Missing or not a list."]}
+
+
+def test_a_signed_empty_batch_is_a_connection_check_that_stores_nothing(client, site):
+    answer = _post_raw(client, site, b'{"events": []}')
+    assert answer.status_code == 200 and answer.json["connected"] is True
+    assert RawEvent.select().count() == 0 and DeadLetter.select().count() == 0
 
 
 def test_more_than_500_events_is_413(client, site):

@@ -64,8 +64,11 @@ def test_only_one_scheduler_holds_the_lock_and_a_second_takes_over_when_it_expir
 def test_the_scheduler_only_enqueues_what_is_due(redis_conn, settings):
     runtime.configure(settings)
     lock, last_run = schedule.SchedulerLock(redis_conn), {}
-    assert len(schedule.tick(lock, last_run, now=1000.0)) == len(schedule.SCHEDULE)
-    assert schedule.tick(lock, last_run, now=1010.0) == []
+    start = 1_800_000_000.0
+    assert len(schedule.tick(lock, last_run, now=start)) == len(schedule.SCHEDULE)
+    assert schedule.tick(lock, last_run, now=start + 10) == []
+    every_minute = [name for name, every, _ in schedule.SCHEDULE if every <= 60]
+    assert sorted(schedule.tick(lock, last_run, now=start + 60)) == sorted(every_minute)
 
 
 def test_migrations_from_an_empty_database_create_every_table_and_are_repeatable(db):

@@ -49,7 +49,7 @@ COLUMN_HELP: dict[str, str] = {
     "confidence": "Of the orders with the first product, the share that also contain the second.",
     "lift": "How much more often the pair is bought together than if they were independent (1 = chance).",
     "days_of_stock": "Days until the forecast demand uses up the current stock.",
-    "forecast": "Forecast units for the next 14 days (weekday-seasonal smoothing, checked against last "
+    "forecast": "Forecast units for the next 28 days (weekday-seasonal smoothing, checked against last "
                 "week's sales).",
     "share": "Share of the period's revenue.",
     "customers": "Contacts in the group.",

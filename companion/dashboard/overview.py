@@ -33,6 +33,8 @@ class Alert:
 def channel_label(key: str) -> str:
     """`organic / google` -> `Organic search · google` (the metrics' channel key, in words)."""
     kind, _, source = key.partition(" / ")
+    if source == "sales-companion":  # the utm_source of every tracked link in our own emails
+        return "Email · Sales Companion"
     name = SOURCE_TYPES.get(kind, kind.capitalize())
     return f"{name} · {source}" if source else name
 

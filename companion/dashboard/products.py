@@ -20,6 +20,7 @@ from companion.models import Order, OrderItem, Product, Site
 from companion.models.rollups import RollupDimension
 
 HISTORY_DAYS = 56
+FORECAST_DAYS = 28
 TOP = 15
 PAIR_ORDERS = 5_000
 UNNAMED = 50  # the most recent orders of the period are plenty for pair statistics
@@ -108,7 +109,7 @@ def forecast(site: Site, ids: list[str], matrix: np.ndarray) -> Table:
     keep = [i for i in range(len(ids)) if matrix[i].sum() > 0]
     rows: list[dict[str, Any]] = []
     if keep:
-        for i, result in zip(keep, forecast_products(matrix[keep], horizon=14), strict=True):
+        for i, result in zip(keep, forecast_products(matrix[keep], horizon=FORECAST_DAYS), strict=True):
             product = known.get(ids[i])
             stock = product.stock_quantity if product else None
             rows.append({"product": product.name if product and product.name else ids[i],
@@ -117,11 +118,11 @@ def forecast(site: Site, ids: list[str], matrix: np.ndarray) -> Table:
                          "method": "smoothing" if result.method == "ets" else "same weekday last week"})
     rows.sort(key=lambda r: (r["days_of_stock"] is None, r["days_of_stock"] or 0.0, -float(r["forecast"])))
     return Table("forecast", "Demand forecast and days of stock", [
-        col("product", "Product"), col("forecast", "Next 14 days (units)", "ratio"),
+        col("product", "Product"), col("forecast", f"Next {FORECAST_DAYS} days (units)", "ratio"),
         col("stock", "In stock", "count"), col("days_of_stock", "Days of stock", "ratio"),
         col("method", "Method")], rows[:TOP],
         empty="Forecasts need eight weeks of sales.",
-        caption="Soonest to run out first; “–” means the stock lasts beyond the 14-day forecast or is not tracked.")
+        caption=f"Soonest to run out first; “–” means the stock lasts beyond the {FORECAST_DAYS}-day forecast or is not tracked.")
 
 
 def pairs(site: Site, period: Period) -> Table:

@@ -47,7 +47,7 @@ PRODUCTS: tuple[DemoProduct, ...] = (
     _p(116, "Espresso Machine Duo", "Brewing gear", "649.00", 0.4, "premium", partner=111, stock=6),
     _p(121, "Paper Filters (100)", "Accessories", "6.50", 5, "budget", consumable=True, partner=114, stock=400),
     _p(122, "Digital Coffee Scale", "Accessories", "39.00", 2, "standard", stock=35),
-    _p(123, "Trail Thermos 500ml", "Accessories", "34.00", 3, "standard", stalls_days_ago=12, stock=0),
+    _p(123, "Trail Thermos 500ml", "Accessories", "34.00", 5, "standard", stalls_days_ago=12, stock=0),
     _p(124, "Milk Frother", "Accessories", "22.00", 2, "budget", stock=45),
     _p(131, "Stoneware Mug", "Mugs & cups", "16.00", 4, "budget", partner=141, stock=160),
     _p(132, "Double-Wall Glass Cup (2)", "Mugs & cups", "24.00", 2.5, "standard", stock=70),

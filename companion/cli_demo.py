@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-DEFAULT_DAYS = 180
+DEFAULT_DAYS = 183  # a little over six months: predictions need 180 days of order history
 DEFAULT_ORDERS_PER_DAY = 40.0
 ENSURE_ORDERS_PER_DAY = 20.0  # the first `make run` should not keep a newcomer waiting long
 

@@ -117,11 +117,13 @@ def _post(client: Any, site: Site, events: list[dict[str, Any]]) -> None:
 
 
 def _finish(site: Site) -> int:
-    """What the scheduler would do next: carts idle an hour are abandoned; then the email history
-    is credited to its orders and the roll-ups are rebuilt to include it."""
+    """What the scheduler would do next: carts idle an hour are abandoned; the email history is
+    credited to its orders and the roll-ups are rebuilt to include it; the nightly intelligence
+    refresh scores every customer (stages, RFM, predictions once the data gate is met)."""
     from companion.carts import mark_abandoned
     from companion.db import database
     from companion.demo.emails import write_history
+    from companion.intelligence.refresh import refresh_site
     from companion.metrics.rebuild import rebuild
     from companion.models import utcnow
 
@@ -131,4 +133,5 @@ def _finish(site: Site) -> int:
         with database.atomic():
             emailed = write_history(site)
         rebuild(site.public_id)
+        refresh_site(site)
     return emailed

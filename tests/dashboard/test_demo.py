@@ -27,6 +27,7 @@ def test_the_demo_store_comes_through_the_event_api_and_looks_like_a_real_shop(a
     email_clicks_lead_to_credited_orders_and_email_revenue(demo)
     one_week_dips_and_the_thermos_stops_selling(demo)
     the_products_page_points_at_the_kettle_and_the_thermos(demo)
+    every_customer_is_scored_as_the_nightly_refresh_would(demo)
 
 
 def every_demo_event_went_through_the_event_api_and_was_applied(demo):
@@ -91,6 +92,13 @@ def the_products_page_points_at_the_kettle_and_the_thermos(demo):
     thermos = [r for r in tables["forecast"].rows if r["product"] == "Trail Thermos 500ml"]
     assert thermos and thermos[0]["days_of_stock"] == 0.0
     assert tables["pairs"].rows and tables["top_revenue"].rows[0]["revenue"] > 0
+
+
+def every_customer_is_scored_as_the_nightly_refresh_would(demo):
+    site, _ = demo
+    buyers = Contact.select().where(Contact.site == site.id, Contact.orders_count > 0)
+    assert buyers.count() > 0
+    assert not buyers.where(Contact.stage.is_null() | Contact.rfm_segment.is_null()).exists()
 
 
 def _env(database_url: str, settings) -> dict[str, str]:

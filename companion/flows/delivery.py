@@ -18,7 +18,7 @@ from companion.email import (
     TransientSendError,
 )
 from companion.metrics.attribution import record_cart_email
-from companion.models import Enrolment, Message, MessageBody
+from companion.models import Enrolment, Message, MessageBody, Suppression
 
 if TYPE_CHECKING:
     from companion.flows.sending import SendRun
@@ -90,6 +90,17 @@ def retry_due(run: SendRun, limit: int = 500) -> dict[str, int]:
     taken = [m.id for m in due if Message.update(
         status="sending", sending_since=run.now, attempts=Message.attempts + 1).where(
         Message.id == m.id, Message.status == "retrying").execute()]
-    if taken and run.transport is not None:
-        deliver(Message.select().where(Message.id.in_(taken)), run)
+    messages = [m for m in Message.select().where(Message.id.in_(taken or [0])) if not _suppressed_since(m)]
+    if messages and run.transport is not None:
+        deliver(messages, run)
     return run.counts
+
+
+def _suppressed_since(message: Message) -> bool:
+    """An address unsubscribed, bounced or complained while its mail waited is not mailed."""
+    if not Suppression.select().where(Suppression.site == message.site_id,
+                                      Suppression.email == message.to_email.lower()).exists():
+        return False
+    Message.update(status="failed", error="The address was suppressed before the retry.").where(
+        Message.id == message.id, Message.status == "sending").execute()
+    return True

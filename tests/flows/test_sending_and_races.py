@@ -228,3 +228,15 @@ def test_a_rate_limited_send_waits_for_retry_after_and_then_goes_out_once(store,
     store.tick(T0 + HOUR + timedelta(seconds=120), flaky, lifecycle=False)
     [message] = store.messages("abandoned_cart")
     assert (message.status, message.attempts, flaky.calls) == ("sent", 2, 2)
+
+
+def test_an_address_suppressed_while_its_mail_waits_for_a_retry_is_not_mailed(store, sendgrid):
+    from companion.flows.settlement import suppress
+
+    _due_carts(store, 1)
+    flaky = RateLimitedOnce(sendgrid)
+    store.tick(T0 + HOUR, flaky, lifecycle=False)
+    suppress(store.site.id, "shopper0@example.com", "unsubscribe", None, T0 + HOUR)
+    store.tick(T0 + HOUR + timedelta(minutes=5), flaky, lifecycle=False)
+    [message] = store.messages("abandoned_cart")
+    assert message.status == "failed" and "suppressed" in message.error and flaky.calls == 1

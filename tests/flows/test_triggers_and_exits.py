@@ -39,6 +39,17 @@ def test_an_old_order_arriving_with_a_history_import_enrols_nobody(store):
     assert store.enrolments("post_purchase") == [] and store.enrolments("cross_sell") == []
 
 
+def test_first_order_only_leaves_repeat_buyers_out(store):
+    from companion.flows.config import update_flows
+
+    update_flows(store.site, {"flows": {"post_purchase": {"conditions": {"first_order_only": True}}}})
+    store.send([_paid_order(1)], T0)
+    store.send([_paid_order(2, at=T0 + DAY)], T0 + DAY)
+    assert [e.key for e in store.enrolments("post_purchase")] == ["order:1"]
+    assert sorted(e.key for e in store.enrolments("cross_sell")) == ["order:1", "order:2"]
+    assert {e.key: e.exit_reason for e in store.enrolments("cross_sell")}["order:1"] == "order"
+
+
 def test_a_refund_ends_post_purchase_mail_at_once(store):
     store.send([_paid_order()], T0)
     store.tick(T0 + HOUR)

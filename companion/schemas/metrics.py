@@ -54,7 +54,7 @@ class MetricValue(fields.Field):
         return format_money(value) if isinstance(value, Decimal) else value
 
 
-class PeriodSchema(Schema):
+class MetricPeriodSchema(Schema):
     from_ = fields.Date(data_key="from", attribute="from")
     to = fields.Date()
 
@@ -70,12 +70,12 @@ class MetricSchema(Schema):
 
 class MetricsSchema(Schema):
     currency = fields.String()
-    period = fields.Nested(PeriodSchema)
-    previous = fields.Nested(PeriodSchema, allow_none=True)
+    period = fields.Nested(MetricPeriodSchema)
+    previous = fields.Nested(MetricPeriodSchema, allow_none=True)
     metrics = fields.Dict(keys=fields.String(validate=validate.OneOf(METRIC_KEYS)), values=fields.Nested(MetricSchema))
 
 
-class PointSchema(Schema):
+class SeriesPointSchema(Schema):
     from_ = fields.Date(data_key="from", attribute="from")
     to = fields.Date()
     value = MetricValue(allow_none=True)
@@ -87,11 +87,11 @@ class SeriesSchema(Schema):
     unit = fields.String()
     interval = fields.String()
     currency = fields.String()
-    period = fields.Nested(PeriodSchema)
-    points = fields.List(fields.Nested(PointSchema))
+    period = fields.Nested(MetricPeriodSchema)
+    points = fields.List(fields.Nested(SeriesPointSchema))
 
 
-class GroupSchema(Schema):
+class BreakdownGroupSchema(Schema):
     key = fields.String()
     label = fields.String()
     orders = fields.Integer()
@@ -105,8 +105,8 @@ class GroupSchema(Schema):
 class BreakdownSchema(Schema):
     by = fields.String()
     currency = fields.String()
-    period = fields.Nested(PeriodSchema)
-    groups = fields.List(fields.Nested(GroupSchema))
+    period = fields.Nested(MetricPeriodSchema)
+    groups = fields.List(fields.Nested(BreakdownGroupSchema))
     total_groups = fields.Integer()
 
 

@@ -27,8 +27,9 @@ class Shopper:
     first_name: str
     last_name: str
     consent: bool
-    rate: float  # expected orders per 30 days while active; 0 for a one-timer
-    leaves_on: int  # day index after which they stop buying
+    rate: float  # expected orders per 30 days while active
+    drop_chance: float  # after each order, the chance they never buy again
+    leaves_on: int = 10**6  # day index after which they stop buying (set when they drop out)
     last_order_day: int = -1000
     orders: int = 0
 
@@ -42,14 +43,20 @@ class Shopper:
                 "marketing_consent": self.consent}
 
     def is_eligible(self, day: int) -> bool:
-        return self.rate > 0 and day <= self.leaves_on and day - self.last_order_day >= 5
+        return self.orders > 0 and day <= self.leaves_on and day - self.last_order_day >= 5
+
+    def ordered(self, day: int, rng: random.Random) -> None:
+        self.orders += 1
+        self.last_order_day = day
+        if rng.random() < self.drop_chance:
+            self.leaves_on = day
 
 
-def new_shopper(rng: random.Random, number: int, day: int) -> Shopper:
-    repeat = rng.random() < 0.42
-    rate = rng.gammavariate(2.0, 0.45) if repeat else 0.0
-    return Shopper(number, rng.choice(FIRST), rng.choice(LAST), rng.random() < 0.72, rate,
-                   day + int(rng.expovariate(1 / 160)))
+def new_shopper(rng: random.Random, number: int) -> Shopper:
+    """Buying rates vary widely (a gamma spread, so many buy once and a few often) and each
+    order may be someone's last (a beta-spread chance): the BG/NBD story the predictions fit."""
+    return Shopper(number, rng.choice(FIRST), rng.choice(LAST), rng.random() < 0.72,
+                   rate=rng.gammavariate(0.6, 1.2), drop_chance=rng.betavariate(1.2, 4.0))
 
 
 def pick_channel(rng: random.Random) -> tuple[str, dict[str, str | None]]:

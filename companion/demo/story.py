@@ -127,7 +127,7 @@ class Story:
             chosen = self.rng.choices(eligible, cum_weights=weights)[0]
             if chosen.last_order_day != index:
                 return chosen
-        shopper = new_shopper(self.rng, len(self.shoppers) + 1, index)
+        shopper = new_shopper(self.rng, len(self.shoppers) + 1)
         self.shoppers.append(shopper)
         return shopper
 
@@ -157,8 +157,7 @@ class Story:
 
     def order_events(self, index: int, shopper: Shopper, at: datetime, items: list[dict[str, object]],
                      attribution: dict[str, str | None], session: str | None, cart_token: str) -> list[dict[str, Any]]:
-        shopper.orders += 1
-        shopper.last_order_day = index
+        shopper.ordered(index, self.rng)
         self.order_number += 1
         failed = self.rng.random() < 0.025
         order = self.order_data(self.order_number, at, items, attribution, cart_token, failed, index)

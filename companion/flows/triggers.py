@@ -57,7 +57,7 @@ def _order_exits(batch: Batch) -> None:
 
 
 def _with_active_enrolments(site_id: int, contacts: set[int]) -> set[int]:
-    ids, found = sorted(contacts), set()
+    ids, found = sorted(contacts), set[int]()
     for start in range(0, len(ids), 500):
         found.update(c for (c,) in Enrolment.select(Enrolment.contact).distinct().where(
             Enrolment.site == site_id, Enrolment.status == "active",

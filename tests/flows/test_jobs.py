@@ -30,3 +30,18 @@ def test_a_cart_left_two_hours_ago_is_in_the_outbox_after_the_scheduler_jobs_run
     runtime.enqueue(flows.lifecycle_scans)
     run_jobs()
     assert client.get(f"{url}/outbox", headers=bearer(site)).json["total"] == 1
+
+
+def test_with_a_sendgrid_key_the_jobs_send_through_the_configured_host(client, site, settings, prism_url):
+    import dataclasses
+
+    runtime.configure(dataclasses.replace(settings, sendgrid_api_key="SG.test-key", sendgrid_host=prism_url))
+    url = f"/v1/sites/{site.site.public_id}"
+    client.put(f"{url}/flows", json={"settings": {"quiet_hours": None}}, headers=bearer(site))
+    post_events(client, site, [f.cart("c1", at=_iso(utcnow() - timedelta(hours=2)))])
+    run_jobs()
+    runtime.enqueue(events.mark_abandoned_carts)
+    runtime.enqueue(flows.tick)
+    run_jobs()
+    [message] = client.get(f"{url}/outbox", headers=bearer(site)).json["messages"]
+    assert message["status"] == "sent" and message["sent_at"] is not None

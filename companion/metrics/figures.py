@@ -1,6 +1,8 @@
 """Every metric of DESIGN 4 as a function of summed roll-up figures (one place for the algebra)."""
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -24,6 +26,9 @@ def unit_of(metric: str) -> str:
 TOTAL_NAMES = ("orders", "revenue", "refunds", "refunded_orders", "placed_refunds", "new_customers", "new_repeaters",
                "sessions", "converted", "abandoned", "carts_converted", "email_revenue", "email_refunds",
                "recovered_revenue")
+
+
+_ALL = operator.attrgetter(*TOTAL_NAMES)
 
 
 class Totals:
@@ -50,10 +55,15 @@ class Totals:
             setattr(self, name, int(values.get(name) or 0))
 
     def add(self, other: Totals) -> Totals:
-        total = Totals()
-        for name in TOTAL_NAMES:
-            setattr(total, name, getattr(self, name) + getattr(other, name))
-        return total
+        """A new Totals: self + other."""
+        return Totals.sum_of((self, other))
+
+    @staticmethod
+    def sum_of(items: Iterable[Totals]) -> Totals:
+        sums: list[int] = [0] * len(TOTAL_NAMES)
+        for item in items:
+            sums = list(map(operator.add, sums, _ALL(item)))
+        return Totals(**dict(zip(TOTAL_NAMES, sums, strict=True)))
 
     def __repr__(self) -> str:
         return "Totals(" + ", ".join(f"{n}={getattr(self, n)}" for n in TOTAL_NAMES) + ")"

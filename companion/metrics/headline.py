@@ -62,10 +62,7 @@ def _with_previous(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sum(items: Any) -> Totals:
-    total = Totals()
-    for item in items:
-        total = total.add(item)
-    return total
+    return Totals.sum_of(items)
 
 
 CUMULATIVE_METRICS = ("clv_historic", "clv_predicted", "repeat_purchase_rate")

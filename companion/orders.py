@@ -154,12 +154,28 @@ def _link_refunds(batch: Batch, order_ids: list[int]) -> None:
     """Refunds that arrived before their order attach to it once it exists."""
     if not order_ids:
         return
-    for order in Order.select(Order.id, Order.source, Order.external_id).where(Order.id.in_(order_ids)):
-        linked = Refund.update(order=order.id).where(
-            Refund.site == batch.site_id, Refund.source == order.source,
-            Refund.order_external_id == order.external_id, Refund.order.is_null()).execute()
-        if linked:
-            batch.touched_orders.add(order.id)
+    orders = {(o.source, o.external_id): o.id for o in Order.select(
+        Order.id, Order.source, Order.external_id).where(Order.id.in_(order_ids))}
+    # One read finds the orders that have waiting refunds, so a batch of new orders without any
+    # (the usual case) costs one query instead of one update per order.
+    waiting = _orphan_refund_keys(batch.site_id, sorted({external_id for _, external_id in orders}))
+    for source, external_id in waiting:
+        order_id = orders.get((source, external_id))
+        if order_id is None:
+            continue
+        Refund.update(order=order_id).where(
+            Refund.site == batch.site_id, Refund.source == source,
+            Refund.order_external_id == external_id, Refund.order.is_null()).execute()
+        batch.touched_orders.add(order_id)
+
+
+def _orphan_refund_keys(site_id: int, external_ids: list[str]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(external_ids), 500):
+        found.update(Refund.select(Refund.source, Refund.order_external_id).distinct().where(
+            Refund.site == site_id, Refund.order.is_null(),
+            Refund.order_external_id.in_(external_ids[start:start + 500])).tuples())
+    return found
 
 
 def _convert_carts(batch: Batch, events: list[Event]) -> None:

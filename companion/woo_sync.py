@@ -15,11 +15,12 @@ from typing import Any
 
 from companion import runtime
 from companion.db import write_transaction
+from companion.ingest import BatchResult, store_batch
 from companion.models import ImportCheckpoint, Site, utcnow
 from companion.woo_import import RESOURCES, ImportSummary, WooImporter
 from jobs.events import accept_events, process_events
 
-APPLY_EVERY_PAGES = 5  # embedded mode: apply stored pages this often, so memory and lag stay small
+APPLY_EVERY_PAGES = 10  # embedded mode: one processing job per 10 pages (~1,000 orders)
 
 
 class DatabaseCheckpoints:
@@ -52,22 +53,40 @@ class SinkTotals:
 
 @dataclass
 class ServiceSink:
-    """Stores each page as the plugin's batches are stored; applies them every few pages when
-    `apply_inline` (no separate worker would)."""
+    """Stores each page as the plugin's batches are stored. With workers, each page's processing
+    is enqueued at once; with `apply_inline` (no separate worker), every few pages are enqueued as
+    one job and run here."""
 
     site: Site
     apply_inline: bool
     apply_every: int = APPLY_EVERY_PAGES
     totals: SinkTotals = field(default_factory=SinkTotals)
+    waiting: list[int] = field(default_factory=list)  # stored, not yet enqueued (embedded mode)
 
     def __call__(self, events: list[dict[str, Any]]) -> None:
-        result = accept_events(self.site, events)
+        result = self._store(events)
         self.totals.pages += 1
         self.totals.accepted += result.accepted
         self.totals.duplicates += result.duplicates
         self.totals.rejected += len(result.rejected)
         if self.apply_inline and self.totals.pages % self.apply_every == 0:
-            run_queued_jobs()
+            self.apply()
+
+    def apply(self) -> None:
+        """Embedded mode: one job for the pages stored since the last call, run here and now."""
+        ids, self.waiting = self.waiting, []
+        if ids:
+            runtime.enqueue(process_events, ids)
+        run_queued_jobs()
+
+    def _store(self, events: list[dict[str, Any]]) -> BatchResult:
+        if not self.apply_inline:
+            return accept_events(self.site, events)  # enqueued per page for the workers
+        # Stored now, enqueued with the next few pages as one larger batch: fewer, bigger set-based
+        # passes. If the run stops in between, the next run (or the scheduler's sweep) applies them.
+        result = store_batch(self.site, events)
+        self.waiting.extend(result.accepted_ids)
+        return result
 
 
 @dataclass
@@ -90,6 +109,7 @@ def import_woocommerce(site: Site, url: str, key: str, secret: str, *, since: da
                            resources=resources, progress=progress, **importer_options)
     summary = importer.run()
     if apply_inline:
+        sink.apply()
         apply_waiting_events()
     return ImportOutcome(summary=summary, totals=sink.totals, applied=apply_inline)
 

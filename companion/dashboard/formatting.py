@@ -28,8 +28,9 @@ def metric_value(value: Any, unit: str, currency: str = "") -> str:
 def change(value: float | None) -> str:
     if value is None:
         return "no comparison"
-    arrow = "▲" if value > 0 else "▼" if value < 0 else "■"
-    return f"{arrow} {abs(value) * 100:.1f}%"
+    shown = round(value * 100, 1)
+    arrow = "▲" if shown > 0 else "▼" if shown < 0 else "■"
+    return f"{arrow} {abs(shown):.1f}%"
 
 
 @bp.app_template_filter("local_date")

@@ -15,7 +15,7 @@ import numpy as np
 
 from companion.intelligence.writeback import insert_rows
 from companion.models import Contact, Order, OrderItem, Product, Refund
-from companion.models.base import MONEY_SCALE
+from companion.models.base import MONEY_SCALE, utcnow
 
 
 @dataclass
@@ -28,7 +28,7 @@ class StoreShape:
     dropout: tuple[float, float] = (1.0, 5.0)  # Beta(a, b) after each order
     refund_share: float = 0.05
     seed: int = 1
-    end: datetime = field(default_factory=lambda: datetime.combine(datetime.utcnow().date(), datetime.min.time()))
+    end: datetime = field(default_factory=lambda: utcnow().replace(hour=0, minute=0, second=0))
 
 
 def simulate_orders(shape: StoreShape) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ import click
 
 from companion import cli_demo, cli_doctor, cli_import, runtime
 from companion.db import bind_database
+from companion.intelligence.commands import intelligence
 from companion.metrics.commands import rollups
 from companion.settings import ConfigError, Settings, load_settings
 
@@ -169,6 +170,7 @@ def sites_set_woo_secret(site_id: str, secret: str) -> None:
 
 
 main.add_command(rollups)
+main.add_command(intelligence)
 main.add_command(cli_demo.demo)
 main.add_command(cli_demo.dashboard_link)
 main.add_command(cli_doctor.doctor)

@@ -17,7 +17,7 @@ from redis import Redis
 from companion import runtime
 from companion.dashboard.summaries import refresh_viewed as refresh_dashboard_summaries
 from companion.metrics.activity_rollups import refresh_recent_carts
-from jobs import events, flows
+from jobs import events, flows, intelligence
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ SCHEDULE: list[tuple[str, int, Callable[..., Any]]] = [
     ("flow scans: win-back, VIP, replenishment", 900, flows.lifecycle_scans),
     ("metrics: recount carts that went idle", 300, refresh_recent_carts),
     ("dashboard: keep customer summaries of recently viewed sites ready", 600, refresh_dashboard_summaries),
+    ("intelligence: nightly refresh of every site (after 02:00 UTC)", 3600, intelligence.nightly_refresh),
+    ("intelligence: alert scan, new alerts mailed to the owner", 3600, intelligence.scan_alerts),
 ]
 
 

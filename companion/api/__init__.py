@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask import Flask
 
 from companion.api import contacts, events, flows, health, metrics, openapi, tracking, woocommerce
+from companion.api import intelligence as intelligence_api
 from companion.api.errors import register_error_handlers
 from companion.dashboard import bp as dashboard_bp
 
 BLUEPRINTS = [events.bp, contacts.bp, health.bp, openapi.bp, flows.bp, tracking.bp,
-              dashboard_bp, metrics.bp, woocommerce.bp]
+              dashboard_bp, metrics.bp, woocommerce.bp, intelligence_api.bp]
 
 
 def register(app: Flask) -> None:

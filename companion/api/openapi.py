@@ -13,6 +13,7 @@ from companion.api import woocommerce as woocommerce_api
 from companion.dashboard.routes_doc import DASHBOARD_ROUTES
 from companion.schemas import contacts as contact_schemas
 from companion.schemas import events as event_schemas
+from companion.schemas import intelligence as intelligence_schemas
 from companion.schemas import flows as flow_schemas
 from companion.schemas import metrics as metric_schemas
 
@@ -54,6 +55,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     *flow_schemas.ROUTES,
     *metric_schemas.ROUTES,
     *DASHBOARD_ROUTES,
+    *intelligence_schemas.ROUTES,
     *woocommerce_api.ROUTES,
 ]
 
@@ -65,6 +67,7 @@ SCHEMAS: dict[str, Any] = {
     "SubscriptionData": event_schemas.SubscriptionDataSchema, "ConsentData": event_schemas.ConsentDataSchema,
     "ContactsQuery": contact_schemas.ContactsQuerySchema, "ContactPage": contact_schemas.ContactPageSchema,
     "ContactProfile": contact_schemas.ContactProfileSchema,
+    **intelligence_schemas.SCHEMAS,
     **flow_schemas.SCHEMAS,
     **metric_schemas.SCHEMAS,
 }

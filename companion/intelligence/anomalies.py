@@ -123,7 +123,9 @@ def detect_rate_incidents(numerator: ArrayLike, denominator: ArrayLike, *,
     n = np.asarray(denominator, dtype=float).ravel()
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(n > 0, k / n, np.nan)
-        baseline = _same_weekday_sum(k, weeks) / _same_weekday_sum(n, weeks)
+        # No event in eight weeks of trials is not a rate of 0 (which would make the next single
+        # event infinitely surprising): count half an event, the usual zero-count correction.
+        baseline = np.maximum(_same_weekday_sum(k, weeks), 0.5) / _same_weekday_sum(n, weeks)
     baseline[_same_weekday_count(n, weeks) < min_weeks] = np.nan
     z = _binomial_scores(k, n, baseline)
     big = _large_enough(rate, baseline, min_relative_change, min_change)

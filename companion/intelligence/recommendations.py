@@ -114,5 +114,5 @@ def _describe(product: Product) -> dict[str, Any]:
 def _with_products(site_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ids = [r["product_id"] for r in rows]
     known = {p.external_id: p for p in Product.select().where(Product.site == site_id, Product.external_id.in_(ids or [""]))}
-    blank = {"name": None, "price": None, "url": None, "image": None, "categories": []}
+    blank: dict[str, Any] = {"name": None, "price": None, "url": None, "image": None, "categories": []}
     return [{**(_describe(known[r["product_id"]]) if r["product_id"] in known else blank), **r} for r in rows]

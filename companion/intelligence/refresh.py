@@ -49,10 +49,10 @@ def refresh_site(site: Site, as_of: datetime | None = None) -> dict[str, Any]:
         with _timed(timings, "pairs"):
             pairs = refresh_pairs(site.id, moment)
         RefreshRun.create(site=site.id, started_at=now, finished_at=utcnow(), as_of=moment,
-                          is_backtest=as_of is not None, customers=summary.size, gate_met=model.gate_met,
-                          gate_reason=model.gate_reason or None, model=model.to_json(), timings=timings)
+                          is_backtest=as_of is not None, customers=summary.size, gate_met=model.bgnbd is not None,
+                          gate_reason=model.gate_reason or "; ".join(model.notes) or None, model=model.to_json(), timings=timings)
     return {"site": site.public_id, "as_of": moment, "customers": summary.size, "pairs": pairs,
-            "gate_met": model.gate_met, "gate_reason": model.gate_reason, "notes": model.notes, "timings": timings}
+            "predictions": model.bgnbd is not None, "gate_met": model.gate_met, "gate_reason": model.gate_reason, "notes": model.notes, "timings": timings}
 
 
 def refresh_sites(public_id: str | None = None, as_of: datetime | None = None) -> list[dict[str, Any]]:
@@ -64,7 +64,7 @@ def refresh_sites(public_id: str | None = None, as_of: datetime | None = None) -
 
 def latest_model(site_id: int) -> ScoringModel | None:
     """The scoring model of the site's last live (not backtest) refresh."""
-    run = (RefreshRun.select().where(RefreshRun.site == site_id, RefreshRun.is_backtest == False)  # noqa: E712
+    run = (RefreshRun.select().where(RefreshRun.site == site_id, RefreshRun.is_backtest == False)
            .order_by(RefreshRun.id.desc()).first())
     return ScoringModel.from_json(run.model) if run and run.model else None
 

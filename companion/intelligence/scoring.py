@@ -116,7 +116,9 @@ def _thresholds(recency_days: FloatArray, orders: FloatArray, net: FloatArray) -
     rfm = rfm_scores(recency_days, orders, net)
     found = {}
     for key, values, scores in (("r", -recency_days, rfm.r), ("f", orders, rfm.f), ("m", net, rfm.m)):
-        found[key] = [float(values[scores >= k].min()) if np.any(scores >= k) else float("inf")
+        # A score nobody reached (a tie block on top) goes to whoever beats everybody.
+        above_all = float(np.nextafter(values.max(), np.inf)) if values.size else float("inf")
+        found[key] = [float(values[scores >= k].min()) if np.any(scores >= k) else above_all
                       for k in range(2, 6)]
     return found
 

@@ -49,7 +49,7 @@ class CustomerSummary:
 
 def counted(site_id: int, as_of: datetime | None = None) -> Any:
     """Counted orders of a customer, by `as_of` when given."""
-    where = ((Order.site == site_id) & (Order.is_counted == True) & Order.deleted_at.is_null()  # noqa: E712
+    where = ((Order.site == site_id) & (Order.is_counted == True) & Order.deleted_at.is_null()
              & Order.contact.is_null(False))
     return where if as_of is None else where & (Order.counted_at <= as_of)
 

@@ -4,6 +4,7 @@ leads in one more UPDATE. Never a statement per customer.
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -48,12 +49,12 @@ def _param() -> str:
 def rows(scores: Scores) -> list[tuple[Any, ...]]:
     """One tuple per customer, in COLUMNS order after the contact id; None for no prediction."""
     def floats(values: np.ndarray) -> list[float | None]:
-        return [None if v != v else v for v in values.astype(float).round(6).tolist()]
+        return [None if math.isnan(v) else v for v in values.astype(float).round(6).tolist()]
 
     text = _engine() == 0  # SQLite stores times as text, as Peewee writes them
     nxt = [None if d is None else (f"{d:%Y-%m-%d %H:%M:%S}" if text else d.replace(microsecond=0))
            for d in scores.next_order_at.astype(datetime).tolist()]
-    clv = [None if v != v else int(round(v * MONEY_SCALE)) for v in scores.clv_365.tolist()]
+    clv = [None if math.isnan(v) else round(v * MONEY_SCALE) for v in scores.clv_365.tolist()]
     return list(zip(scores.contact_id.tolist(), scores.stage.tolist(), scores.reason, scores.r.tolist(),
                     scores.f.tolist(), scores.m.tolist(), scores.segment.tolist(), floats(scores.p_alive),
                     floats(scores.expected_90), floats(scores.expected_365), nxt, clv, strict=True))

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from peewee import AutoField, BooleanField, CharField, DateField, FloatField, ForeignKeyField, IntegerField, TextField
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DateField,
+    DoubleField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
 from companion.models.base import BaseModel, JSONField, UTCDateTimeField, utcnow
 from companion.models.sites import Site
@@ -18,9 +27,9 @@ class ProductPair(BaseModel):
     product = CharField(max_length=64)  # the store's product id ("bought this")
     partner = CharField(max_length=64)  # ("also bought this")
     orders = IntegerField()  # orders with both
-    support = FloatField()
-    confidence = FloatField()  # product -> partner
-    lift = FloatField()
+    support = DoubleField()
+    confidence = DoubleField()  # product -> partner
+    lift = DoubleField()
 
     class Meta:
         indexes = ((("site", "product", "lift"), False),)
@@ -37,9 +46,9 @@ class Alert(BaseModel):
     status = CharField(max_length=10, default="open")  # open, resolved
     title = CharField(max_length=200)
     detail = TextField()
-    baseline = FloatField(null=True)
-    observed = FloatField(null=True)
-    relative_change = FloatField(null=True)
+    baseline = DoubleField(null=True)
+    observed = DoubleField(null=True)
+    relative_change = DoubleField(null=True)
     product_id = CharField(max_length=64, null=True)
     order_ids = JSONField(null=True)  # affected orders (ids), newest first, at most 50
     detected_at = UTCDateTimeField(default=utcnow)

@@ -1,0 +1,44 @@
+"""Tell the owner about new alerts: one plain message per scan, stored in the outbox like every mail.
+
+The owner's address is the site option `alert_email` (else the flows' sender address). The
+message is a transactional `Message` with flow key "alerts" and status "outbox"; the alerts it
+names get `notified_at`, so a second scan never mails them again.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import uuid
+
+from companion.flows.config import default_sender
+from companion.models import Message, MessageBody, Site, utcnow
+from companion.models.intelligence import Alert
+from companion.sites import site_option
+
+
+def owner_address(site: Site) -> str:
+    return str(site_option(site, "alert_email") or default_sender(site))
+
+
+def notify(site: Site) -> Message | None:
+    """Mail every alert of the site not yet notified; None when there is none."""
+    pending = list(Alert.select().where(Alert.site == site.id, Alert.notified_at.is_null(), Alert.status == "open")
+                   .order_by(Alert.started_on, Alert.id))
+    if not pending:
+        return None
+    subject = f"{site.name}: {len(pending)} new alert{'s' if len(pending) > 1 else ''}"
+    text = "\n\n".join(f"{a.title}\n{a.detail}" + (f"\nOrders: {', '.join(map(str, a.order_ids[:10]))}"
+                                                   if a.order_ids else "") for a in pending)
+    body = "".join(f"<h3>{html.escape(a.title)}</h3><p>{html.escape(a.detail)}</p>" for a in pending)
+    message = Message.create(uuid=str(uuid.uuid4()), site=site.id, flow_key="alerts", to_email=owner_address(site),
+                             from_email=default_sender(site), from_name="Sales Companion", subject=subject,
+                             body=_body(site.id, body, text), is_marketing=False, status="outbox",
+                             created_at=utcnow())
+    Alert.update(notified_at=utcnow()).where(Alert.id.in_([a.id for a in pending])).execute()
+    return message
+
+
+def _body(site_id: int, html_text: str, text: str) -> int:
+    digest = hashlib.sha256(f"{html_text}\0{text}".encode()).hexdigest()
+    MessageBody.insert(site=site_id, digest=digest, html=html_text, text=text).on_conflict_ignore().execute()
+    return int(MessageBody.get(MessageBody.site == site_id, MessageBody.digest == digest).id)

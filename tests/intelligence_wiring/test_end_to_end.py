@@ -1,0 +1,73 @@
+"""Through the event API: a new order updates its customer's scores and stage at once; the command and jobs."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from click.testing import CliRunner
+
+from companion.cli import main
+from companion.db import database
+from companion.intelligence.refresh import latest_model
+from companion.models import Contact, utcnow
+from companion.models.intelligence import RefreshRun
+from jobs import intelligence as intelligence_jobs
+from tests.conftest import bearer, post_events, run_jobs
+from tests.factories import order
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _order(n: int, email: str, days_ago: float, total: str = "40.00") -> dict[str, Any]:
+    at = _iso(utcnow() - timedelta(days=days_ago))
+    return order(n, email=email, total=total, created=at, paid=at, modified=at)
+
+
+def test_a_new_order_updates_its_customers_scores_and_stage_at_once(site: Any, client: Any) -> None:
+    history = [_order(i, f"buyer{i % 30}@example.com", 200 - i) for i in range(90)]
+    assert post_events(client, site, history).status_code == 202
+    run_jobs()
+    assert latest_model(site.site.id) is not None  # the first orders ran the first refresh
+    ann = Contact.get(Contact.email == "buyer0@example.com")
+    before = (ann.stage, ann.rfm_r, ann.rfm_f)
+    assert ann.stage in ("at_risk", "churned", "repeat", "vip") and ann.stage_reason
+    assert post_events(client, site, [_order(500, "buyer0@example.com", 0.01, "900.00")]).status_code == 202
+    run_jobs()
+    ann = Contact.get(Contact.email == "buyer0@example.com")
+    assert ann.rfm_r == 5 and ann.orders_count == 4 and (ann.stage, ann.rfm_r, ann.rfm_f) != before
+    assert ann.stage in ("repeat", "vip") and ann.rfm_m == 5
+    new = client.get(f"/v1/sites/{site.site.public_id}/contacts/newbie@example.com", headers=bearer(site))
+    assert new.status_code == 404
+    assert post_events(client, site, [_order(501, "newbie@example.com", 0.01)]).status_code == 202
+    run_jobs()
+    profile = client.get(f"/v1/sites/{site.site.public_id}/contacts/newbie@example.com", headers=bearer(site)).json
+    assert profile["stage"] == "new" and profile["rfm"]["r"] == 5 and profile["predictions"] is None
+
+
+def test_the_refresh_command_runs_for_one_site_and_as_of_a_past_date(site: Any, client: Any, settings: Any,
+                                                                      monkeypatch: Any) -> None:
+    post_events(client, site, [_order(i, f"b{i % 5}@example.com", 40 - i) for i in range(20)])
+    run_jobs()
+    monkeypatch.setenv("COMPANION_DATABASE_URL", settings.database_url)
+    past = (utcnow() - timedelta(days=30)).date()
+    result = CliRunner().invoke(main, ["intelligence", "refresh", "--site", site.site.public_id,
+                                       "--as-of", past.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "no predictions: " in result.output and "customers as of" in result.output
+    database.connect(reuse_if_open=True)
+    run = RefreshRun.select().order_by(RefreshRun.id.desc()).first()
+    assert run.is_backtest and run.as_of.date() == past
+    assert Contact.select().where(Contact.stage == "lead").count() == 5 - run.customers
+    unknown = CliRunner().invoke(main, ["intelligence", "refresh", "--site", "nope"])
+    assert unknown.exit_code != 0 and "No site" in unknown.output
+
+
+def test_the_nightly_job_refreshes_each_site_once_a_night(site: Any, other_site: Any) -> None:
+    due = intelligence_jobs.nightly_refresh()
+    assert sorted(due) == sorted([site.site.id, other_site.site.id])
+    run_jobs()
+    database.connect(reuse_if_open=True)
+    assert intelligence_jobs.nightly_refresh() == []
+    assert RefreshRun.select().count() == 2

@@ -116,11 +116,12 @@ def base_context(site: Site, contact: Contact | None, flow: FlowConfig, step: in
 
 
 def build_context(site: Site, enrolment: Enrolment, contact: Contact, flow: FlowConfig, step: int,
-                  now: datetime) -> dict[str, Any]:
+                  now: datetime, memo: dict[Any, Any] | None = None) -> dict[str, Any]:
+    """`memo` keeps what is the same for every recipient of a run (best sellers, co-purchases)."""
     context = base_context(site, contact, flow, step)
     builder = _BUILDERS.get(enrolment.flow_key)
     if builder:
-        context.update(builder(site, enrolment, flow, step, now))
+        context.update(builder(site, enrolment, flow, step, now, {} if memo is None else memo))
     return context
 
 
@@ -147,24 +148,38 @@ def _items(site_id: int, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return result
 
 
-def recommendations(site_id: int, product_ids: list[str], limit: int = 3) -> list[dict[str, Any]]:
-    """Bought together with these products (co-occurrence in orders), else recent best sellers."""
+def recommendations(site_id: int, product_ids: list[str], now: datetime, memo: dict[Any, Any],
+                    limit: int = 3) -> list[dict[str, Any]]:
+    """Bought together with these products (co-occurrence in orders), else the best sellers of
+    the last 90 days; remembered in `memo` for the rest of the run."""
+    key = ("recommendations", site_id, tuple(product_ids))
+    if key not in memo:
+        ids = _bought_with(site_id, product_ids, limit * 3) or _best_sellers(site_id, product_ids, now, limit * 3)
+        known = products_by_id(site_id, [str(i) for i in ids])
+        memo[key] = [known[str(i)] for i in ids if str(i) in known and known[str(i)].get("url")][:limit]
+    return list(memo[key])
+
+
+def _bought_with(site_id: int, product_ids: list[str], limit: int) -> list[str]:
+    if not product_ids:
+        return []
     other = OrderItem.alias()
-    query = (OrderItem.select(other.product_id, fn.COUNT(other.id).alias("n"))
-             .join(other, on=(other.order == OrderItem.order))
-             .where(OrderItem.site == site_id, OrderItem.product_id.in_(product_ids or [""]),
-                    other.product_id.not_in(product_ids or [""]))
-             .group_by(other.product_id).order_by(fn.COUNT(other.id).desc()).limit(limit * 3))
-    ids = [r.product_id for r in query]
-    if not ids:
-        ids = [r.product_id for r in OrderItem.select(OrderItem.product_id).where(
-            OrderItem.site == site_id, OrderItem.product_id.not_in(product_ids or [""])).group_by(
-            OrderItem.product_id).order_by(fn.SUM(OrderItem.quantity).desc()).limit(limit * 3)]
-    known = products_by_id(site_id, [str(i) for i in ids])
-    return [known[str(i)] for i in ids if str(i) in known and known[str(i)].get("url")][:limit]
+    query = (OrderItem.select(other.product_id).join(other, on=(other.order == OrderItem.order))
+             .where(OrderItem.site == site_id, OrderItem.product_id.in_(product_ids),
+                    other.product_id.not_in(product_ids))
+             .group_by(other.product_id).order_by(fn.COUNT(other.id).desc()).limit(limit))
+    return [r.product_id for r in query]
 
 
-def _order(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
+def _best_sellers(site_id: int, exclude: list[str], now: datetime, limit: int) -> list[str]:
+    query = (OrderItem.select(OrderItem.product_id).join(Order)
+             .where(Order.site == site_id, Order.counted_at >= now - timedelta(days=90),
+                    OrderItem.product_id.not_in(exclude or [""]))
+             .group_by(OrderItem.product_id).order_by(fn.SUM(OrderItem.quantity).desc()).limit(limit))
+    return [r.product_id for r in query]
+
+
+def _order(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
     order = Order.get_by_id(_ctx(enrolment)["order_id"])
     items = list(OrderItem.select().where(OrderItem.order == order.id).dicts())
     ids = [str(i["product_id"]) for i in items if i["product_id"]]
@@ -174,11 +189,11 @@ def _order(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: d
     if first and first.get("url"):
         context["review_url"] = first["url"] + "#reviews"
     if enrolment.flow_key == "cross_sell" or step == 3:
-        context["products"] = recommendations(site.id, ids)
+        context["products"] = recommendations(site.id, ids, now, memo)
     return context
 
 
-def _cart(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
+def _cart(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
     cart = Cart.get_by_id(_ctx(enrolment)["cart_id"])
     items = cart.items or []
     token = make_recover_token(site.secret, site.public_id, cart.token,
@@ -195,7 +210,7 @@ def with_query(url: str, name: str, value: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, parts.fragment))
 
 
-def _browse(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
+def _browse(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
     ids = [str(i) for i in _ctx(enrolment).get("product_ids", [])]
     known = products_by_id(site.id, ids)
     for view in ProductView.select().where(ProductView.site == site.id, ProductView.contact == enrolment.contact_id,
@@ -204,16 +219,16 @@ def _browse(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: 
     return {"products": [known[i] for i in ids if i in known]}
 
 
-def _win_back(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
-    return {"products": recommendations(site.id, []), "coupon": flow.extras.get("coupon")}
+def _win_back(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
+    return {"products": recommendations(site.id, [], now, memo), "coupon": flow.extras.get("coupon")}
 
 
-def _vip(site: Site, enrolment: Enrolment | None, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
-    return {"products": recommendations(site.id, []), "reward": flow.extras.get("reward"),
+def _vip(site: Site, enrolment: Enrolment | None, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
+    return {"products": recommendations(site.id, [], now, memo), "reward": flow.extras.get("reward"),
             "early_access_url": flow.extras.get("early_access_url")}
 
 
-def _replenish(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
+def _replenish(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
     product_id = str(_ctx(enrolment)["product_id"])
     product = products_by_id(site.id, [product_id]).get(product_id)
     if product is None:
@@ -223,7 +238,7 @@ def _replenish(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, no
     return {"product": product, "reorder_url": product.get("url") or site.url}
 
 
-def _renewal(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime) -> dict[str, Any]:
+def _renewal(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
     sub = Subscription.get_by_id(_ctx(enrolment)["subscription_id"])
     product = products_by_id(site.id, [str(sub.product_id)]).get(str(sub.product_id)) or {}
     if not product.get("name"):
@@ -238,5 +253,3 @@ def _renewal(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now:
 _BUILDERS = {"post_purchase": _order, "cross_sell": _order, "abandoned_cart": _cart,
              "browse_abandonment": _browse, "win_back": _win_back, "vip": _vip,
              "replenishment": _replenish, "renewal_reminder": _renewal}
-
-__all__ = ["Defer", "base_context", "build_context", "exit_reason", "recommendations", "timedelta"]

@@ -63,6 +63,7 @@ class SendRun:
     _sites: dict[int, Site] = field(default_factory=dict)
     _shared: dict[tuple[int, str, int], RenderedEmail] = field(default_factory=dict)
     _bodies: dict[tuple[int, str], int] = field(default_factory=dict)
+    memo: dict[Any, Any] = field(default_factory=dict)  # per-run template data (best sellers...)
 
     def site(self, site_id: int) -> Site:
         if site_id not in self._sites:
@@ -178,7 +179,7 @@ def _draft(site: Site, enrolment: Enrolment, contact: Contact, flow: FlowConfig,
     if flow.definition.shared_body:
         return _shared_draft(site, enrolment, contact, flow, step, message_id, run)
     tracking = tracking_for(run.public_url, run.secret, message_id)
-    context = build_context(site, enrolment, contact, flow, step, run.now)
+    context = build_context(site, enrolment, contact, flow, step, run.now, run.memo)
     return Draft(render_email(flow.definition.key, step, context, **tracking.render_kwargs()),
                  tracking.unsubscribe_url)
 
@@ -188,7 +189,7 @@ def _shared_draft(site: Site, enrolment: Enrolment, contact: Contact, flow: Flow
     """Broadcast flows: one body per run, each recipient's name and links as substitutions."""
     key = (site.id, flow.definition.key, step)
     if key not in run._shared:
-        context = build_context(site, enrolment, contact, flow, step, run.now)
+        context = build_context(site, enrolment, contact, flow, step, run.now, run.memo)
         context["contact"] = {"first_name": substitution_tag("first_name")}
         run._shared[key] = for_substitution(render_email(
             flow.definition.key, step, context, **shared_tracking(run.public_url).render_kwargs()))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import sys
 import threading
 from typing import Any
@@ -67,6 +69,8 @@ def run(host: str, port: int) -> None:
     start_thread_worker()
     stop = threading.Event()
     threading.Thread(target=run_forever, args=(stop,), name="companion-scheduler", daemon=True).start()
+    threading.Thread(target=_move_due_retries, args=(stop,), name="companion-retries", daemon=True).start()
+    signal.signal(signal.SIGTERM, _interrupt)  # a plain kill stops cleanly, threads and all
     server = make_server(host, port, app, threaded=True)
     queue = "in-process queue" if settings.is_embedded_queue else settings.redis_url
     click.echo(f"Sales Companion is running at http://{host}:{port}  (database {settings.database_url}, {queue})")
@@ -77,6 +81,20 @@ def run(host: str, port: int) -> None:
         click.echo("Stopping.")
     finally:
         stop.set()
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _move_due_retries(stop: threading.Event) -> None:
+    from companion.workers import enqueue_due_retries
+
+    while not stop.wait(5):
+        try:
+            enqueue_due_retries()
+        except Exception:  # the next beat tries again; a crash here must not stop the server
+            logging.getLogger(__name__).exception("moving due retries failed")
 
 
 @main.command(help="Run an RQ worker (production); start as many as you need.")

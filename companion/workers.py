@@ -34,7 +34,29 @@ def start_thread_worker() -> tuple[threading.Thread, ThreadWorker]:
 
 
 def _work(worker: ThreadWorker) -> Any:
-    return worker.work(with_scheduler=True, logging_level="WARNING")
+    # No RQ scheduler process here: it would be a forked child that outlives a killed server.
+    # The embedded scheduler thread moves due retries back to the queue (enqueue_due_retries).
+    return worker.work(with_scheduler=False, logging_level="WARNING")
+
+
+def enqueue_due_retries() -> int:
+    """Put jobs whose retry time has come back on the queue (what RQ's scheduler process does)."""
+    from rq.job import Job
+    from rq.utils import current_timestamp
+
+    queue = runtime.queue()
+    registry = queue.scheduled_job_registry
+    job_ids = registry.get_jobs_to_schedule(current_timestamp())
+    if not job_ids:
+        return 0
+    with queue.connection.pipeline() as pipeline:
+        for job in Job.fetch_many(job_ids, connection=queue.connection):
+            if job is not None:
+                queue._enqueue_job(job, pipeline=pipeline)
+        for job_id in job_ids:
+            registry.remove(job_id, pipeline=pipeline)
+        pipeline.execute()
+    return len(job_ids)
 
 
 def run_burst(connection: Any = None) -> bool:

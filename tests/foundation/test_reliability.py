@@ -95,3 +95,28 @@ def test_an_event_that_cannot_be_applied_becomes_a_dead_letter_and_the_rest_go_t
     assert [o.external_id for o in Order.select()] == ["1"]
     letter = DeadLetter.get()
     assert letter.stage == "processing" and "boom" in letter.reason
+
+
+
+def flaky_process_events(ids: list[int]) -> int:
+    """Fails on its first run, as a job does when the database blips."""
+    if runtime.redis_connection().incr("test:flaky-calls") == 1:
+        raise RuntimeError("database went away")
+    return event_jobs.process_events(ids)
+
+
+def test_a_failed_job_comes_back_when_its_retry_is_due(client, site, db):
+    from rq import Retry
+
+    from companion.workers import enqueue_due_retries
+
+    post_events(client, site, [order(1)])
+    runtime.queue().empty()
+    ids = [r.id for r in RawEvent.select()]
+    runtime.queue().enqueue(flaky_process_events, ids, retry=Retry(max=2, interval=1))
+    run_jobs()
+    assert Order.select().count() == 0 and runtime.queue().scheduled_job_registry.count == 1
+    time.sleep(1.5)
+    assert enqueue_due_retries() == 1
+    run_jobs()
+    assert Order.select().count() == 1 and int(runtime.redis_connection().get("test:flaky-calls")) == 2

@@ -1,23 +1,22 @@
-"""Apply stored events to profiles: claim, apply set-based in one transaction, mark processed.
+"""Apply stored events to profiles: take, apply set-based and mark processed, in one transaction.
 
-A claim is a conditional update, so two workers never apply the same event; a claim older than
-the claim timeout is taken over (the worker died). Applying and marking happen in one
-transaction, so an event is either fully applied and marked, or neither.
+Taking locks the events (SKIP LOCKED on PostgreSQL and MariaDB, the exclusive write lock on
+SQLite), so two workers never apply the same event, and an event is either fully applied and
+marked, or neither: a worker that dies mid-batch leaves it for the sweeper.
 """
 from __future__ import annotations
 
 import json
 import logging
-import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from peewee import fn
 
-from companion import activity, carts, catalog, contacts, orders
+from companion import activity, carts, catalog, contacts, orders, privacy
 from companion.batch import Batch, Event
-from companion.db import write_transaction
+from companion.db import is_mysql, is_postgres, write_transaction
 from companion.flows import triggers as flow_triggers
 from companion.intelligence.refresh import rescore_after_batch
 from companion.metrics import incremental as metric_rollups
@@ -43,6 +42,7 @@ APPLIERS: list[Callable[[Batch], None]] = [
     catalog.apply_subscriptions,
 ]
 AFTER_APPLY: list[Callable[[Batch], None]] = [
+    privacy.resuppress_returning,
     rescore_after_batch,
     flow_triggers.apply_flow_triggers,
     metric_rollups.apply_rollups,
@@ -55,22 +55,22 @@ def _unindexed(column: Any) -> Any:
     return fn.COALESCE(column, None)
 
 
-def claim(ids: list[int], now: datetime, timeout_s: int) -> tuple[str, list[RawEvent]]:
-    """Take the unprocessed events among ids that nobody holds (or whose holder went quiet)."""
-    token = secrets.token_hex(8)
-    stale = now - timedelta(seconds=timeout_s)
-    for start in range(0, len(ids), 500):
-        RawEvent.update(claim_token=token, claimed_at=now, attempts=RawEvent.attempts + 1).where(
-            RawEvent.id.in_(ids[start:start + 500]), _unindexed(RawEvent.processed_at).is_null(),
-            RawEvent.failed_at.is_null(), RawEvent.claimed_at.is_null() | (RawEvent.claimed_at < stale),
-        ).execute()
+def take(ids: list[int]) -> list[RawEvent]:
+    """Inside a write transaction: the still-unprocessed events among ids, locked until commit.
+
+    On PostgreSQL and MariaDB rows another worker holds are skipped (SKIP LOCKED), so two workers
+    never apply the same event; SQLite's write transaction is exclusive already. A worker that dies
+    rolls back, leaving its events unprocessed for the sweeper.
+    """
     rows: list[RawEvent] = []
-    for start in range(0, len(ids), 500):  # by primary key: claim_token has no index, on purpose
-        rows.extend(RawEvent.select(RawEvent.id, RawEvent.site, RawEvent.event_id, RawEvent.payload).where(
-            RawEvent.id.in_(ids[start:start + 500]),
-                                            RawEvent.claim_token == token))
-    rows.sort(key=lambda r: r.id)
-    return token, rows
+    for start in range(0, len(ids), 500):
+        query = RawEvent.select(RawEvent.id, RawEvent.site, RawEvent.event_id, RawEvent.payload).where(
+            RawEvent.id.in_(ids[start:start + 500]), _unindexed(RawEvent.processed_at).is_null(),
+            RawEvent.failed_at.is_null()).order_by(RawEvent.id)
+        if is_postgres() or is_mysql():
+            query = query.for_update("FOR UPDATE SKIP LOCKED")
+        rows.extend(query)
+    return rows
 
 
 _envelope = converter_for(EventSchema())
@@ -101,64 +101,61 @@ def apply_rows(site_id: int, rows: list[RawEvent], now: datetime) -> Batch:
     return batch
 
 
-def process_events(ids: list[int], now: datetime | None = None, timeout_s: int = 300) -> int:
+def process_events(ids: list[int], now: datetime | None = None) -> int:
     """Apply the given raw events once; returns how many this call applied."""
     now = now or utcnow()
-    token, rows = claim(ids, now, timeout_s)
+    try:
+        with write_transaction():
+            rows = take(ids)
+            for site_id, site_rows in _by_site(rows).items():
+                apply_rows(site_id, site_rows, now)
+            _mark_processed([r.id for r in rows], now)
+        return len(rows)
+    except Exception:  # one bad event must not hold back the rest: apply them one by one
+        log.exception("a batch of %d events failed; applying them one by one", len(ids))
+    return sum(_process_one(event_id, now) for event_id in ids)
+
+
+def _by_site(rows: list[RawEvent]) -> dict[int, list[RawEvent]]:
     by_site: dict[int, list[RawEvent]] = {}
     for row in rows:
         by_site.setdefault(row.site_id, []).append(row)
-    done = 0
-    for site_id, site_rows in by_site.items():
-        done += _process_site(site_id, site_rows, token, now)
-    return done
+    return by_site
 
 
-def _process_site(site_id: int, rows: list[RawEvent], token: str, now: datetime) -> int:
+def _process_one(event_id: int, now: datetime) -> int:
     try:
         with write_transaction():
-            apply_rows(site_id, rows, now)
-            _mark_processed([r.id for r in rows], token, now)
+            rows = take([event_id])
+            for row in rows:
+                apply_rows(row.site_id, [row], now)
+            _mark_processed([r.id for r in rows], now)
         return len(rows)
-    except Exception:  # one bad event must not hold back the rest: retry them one by one
-        log.exception("batch of %d events for site %s failed; applying one by one", len(rows), site_id)
-    done = 0
-    for row in rows:
-        done += _process_one(site_id, row, token, now)
-    return done
-
-
-def _process_one(site_id: int, row: RawEvent, token: str, now: datetime) -> int:
-    try:
-        with write_transaction():
-            apply_rows(site_id, [row], now)
-            _mark_processed([row.id], token, now)
-        return 1
     except Exception as exc:
-        log.exception("event %s of site %s could not be applied", row.event_id, site_id)
-        _fail(row, token, now, f"{type(exc).__name__}: {exc}")
+        log.exception("raw event %s could not be applied", event_id)
+        _fail(event_id, now, f"{type(exc).__name__}: {exc}")
         return 0
 
 
-def _mark_processed(ids: list[int], token: str, now: datetime) -> None:
+def _mark_processed(ids: list[int], now: datetime) -> None:
     for start in range(0, len(ids), 500):
-        RawEvent.update(processed_at=now).where(RawEvent.id.in_(ids[start:start + 500]),
-                                                RawEvent.claim_token == token).execute()
+        RawEvent.update(processed_at=now).where(RawEvent.id.in_(ids[start:start + 500])).execute()
 
 
-def _fail(row: RawEvent, token: str, now: datetime, reason: str) -> None:
+def _fail(event_id: int, now: datetime, reason: str) -> None:
+    """Keep the event as a dead letter with the error; it is not retried by the sweeper."""
     with write_transaction():
-        RawEvent.update(failed_at=now, error=reason[:4000]).where(
-            RawEvent.id == row.id, RawEvent.claim_token == token).execute()
-        DeadLetter.create(site=row.site_id, stage="processing", event_id=row.event_id,
-                          payload=row.payload, reason=json.dumps({"_processing": [reason[:4000]]}))
+        rows = take([event_id])
+        for row in rows:
+            RawEvent.update(failed_at=now, error=reason[:4000]).where(RawEvent.id == row.id).execute()
+            DeadLetter.create(site=row.site_id, stage="processing", event_id=row.event_id,
+                              payload=row.payload, reason=json.dumps({"_processing": [reason[:4000]]}))
 
 
-def unprocessed_ids(now: datetime, older_than_s: int, timeout_s: int, limit: int = 5000) -> list[int]:
-    """Events stored but not applied: never claimed after a grace period, or claimed and abandoned."""
-    grace, stale = now - timedelta(seconds=older_than_s), now - timedelta(seconds=timeout_s)
+def unprocessed_ids(now: datetime, older_than_s: int, limit: int = 5000) -> list[int]:
+    """Events stored a while ago and still not applied (their job was lost or its worker died)."""
+    grace = now - timedelta(seconds=older_than_s)
     query = RawEvent.select(RawEvent.id).where(
         RawEvent.processed_at.is_null(), RawEvent.failed_at.is_null(), RawEvent.received_at <= grace,
-        RawEvent.claimed_at.is_null() | (RawEvent.claimed_at < stale),
     ).order_by(RawEvent.id).limit(limit)
     return [r.id for r in query]

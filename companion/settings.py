@@ -31,7 +31,6 @@ class Settings:
     max_body_bytes: int = 5 * 1024 * 1024
     max_batch_events: int = 500
     signature_tolerance_s: int = 300
-    claim_timeout_s: int = 300
     log_level: str = "INFO"
 
     @property
@@ -94,7 +93,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env, "COMPANION_MAX_BODY_BYTES", defaults.max_body_bytes),
         max_batch_events=_int(env, "COMPANION_MAX_BATCH_EVENTS", defaults.max_batch_events),
         signature_tolerance_s=_int(env, "COMPANION_SIGNATURE_TOLERANCE", defaults.signature_tolerance_s),
-        claim_timeout_s=_int(env, "COMPANION_CLAIM_TIMEOUT", defaults.claim_timeout_s),
         log_level=(_read(env, "COMPANION_LOG_LEVEL") or "INFO").upper(),
     )
 

@@ -137,4 +137,4 @@ def apply_waiting_events(batch: int = 500) -> int:
 def unapplied_ids() -> list[int]:
     from companion.processing import unprocessed_ids
 
-    return unprocessed_ids(utcnow(), 0, runtime.settings().claim_timeout_s)
+    return unprocessed_ids(utcnow(), 0)

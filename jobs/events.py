@@ -12,9 +12,9 @@ SWEEP_GRACE_S = 60
 
 
 def process_events(ids: list[int]) -> int:
-    """Apply raw events. Harmless to repeat: only unclaimed, unprocessed events are taken."""
+    """Apply raw events. Harmless to repeat: only unprocessed events are taken, under a lock."""
     with database.connection_context():
-        return processing.process_events(ids, timeout_s=runtime.settings().claim_timeout_s)
+        return processing.process_events(ids)
 
 
 def accept_events(site: Site, events: list[Any]) -> BatchResult:
@@ -28,9 +28,9 @@ def accept_events(site: Site, events: list[Any]) -> BatchResult:
 
 def sweep_unprocessed() -> int:
     """Re-enqueue events stored but never applied (worker died, Redis lost its queue). Harmless to
-    repeat: the claim in process_events lets exactly one job apply each event."""
+    repeat: process_events takes each event under a lock, so exactly one job applies it."""
     with database.connection_context():
-        ids = processing.unprocessed_ids(utcnow(), SWEEP_GRACE_S, runtime.settings().claim_timeout_s)
+        ids = processing.unprocessed_ids(utcnow(), SWEEP_GRACE_S)
     for start in range(0, len(ids), 500):
         runtime.enqueue(process_events, ids[start:start + 500])
     return len(ids)

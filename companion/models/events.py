@@ -16,11 +16,8 @@ class RawEvent(BaseModel):
     occurred_at = UTCDateTimeField()
     received_at = UTCDateTimeField(default=utcnow)
     payload = TextField()
-    claim_token = CharField(max_length=32, null=True)
-    claimed_at = UTCDateTimeField(null=True)
     processed_at = UTCDateTimeField(null=True, index=True)
     failed_at = UTCDateTimeField(null=True)
-    attempts = IntegerField(default=0)
     error = TextField(null=True)
 
     class Meta:

@@ -4,18 +4,22 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
 from companion import processing, runtime
 from companion.models import Contact, Order, RawEvent, utcnow
 from jobs import events as event_jobs
+from tests.conftest import _is_sqlite as is_sqlite
 from tests.conftest import post_events, run_jobs
-from tests.factories import order
+from tests.factories import order, refund
 
 
-def _slow_apply_then_hang(url: str, redis_url: str, ids: list[int]) -> None:
-    """A worker that claims the events and dies inside the transaction (killed below)."""
+def _apply_then_hang(url: str, redis_url: str, ids: list[int], started: Any) -> None:
+    """A worker that applies the events and dies inside its transaction (killed below)."""
     from companion.db import bind_database
     from companion.settings import Settings
 
@@ -24,8 +28,9 @@ def _slow_apply_then_hang(url: str, redis_url: str, ids: list[int]) -> None:
     with db.connection_context():
         original = processing.apply_rows
 
-        def apply_and_hang(*args, **kwargs):
+        def apply_and_hang(*args: Any, **kwargs: Any) -> Any:
             original(*args, **kwargs)
+            started.set()
             time.sleep(60)
         processing.apply_rows = apply_and_hang
         processing.process_events(ids)
@@ -37,22 +42,21 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(client
     runtime.queue().empty()  # the queue is lost too, as when Redis restarts
     ids = [r.id for r in RawEvent.select(RawEvent.id)]
     db.close()
-    worker = multiprocessing.get_context("fork").Process(
-        target=_slow_apply_then_hang, args=(settings.database_url, settings.redis_url, ids))
+    context = multiprocessing.get_context("fork")
+    started = context.Event()
+    worker = context.Process(target=_apply_then_hang, args=(settings.database_url, settings.redis_url, ids, started))
     worker.start()
-    deadline = time.time() + 20
-    while time.time() < deadline and RawEvent.select().where(RawEvent.claim_token.is_null(False)).count() < 50:
-        time.sleep(0.1)
+    assert started.wait(30), "the worker never got to apply"
     os.kill(worker.pid, signal.SIGKILL)
     worker.join()
     db.connect(reuse_if_open=True)
     assert RawEvent.select().where(RawEvent.processed_at.is_null(False)).count() == 0
-    assert Order.select().count() == 0
+    assert Order.select().count() == 0 and Contact.select().count() == 0
 
-    later = utcnow() + timedelta(seconds=settings.claim_timeout_s + 61)
-    stale = processing.unprocessed_ids(later, event_jobs.SWEEP_GRACE_S, settings.claim_timeout_s)
-    assert sorted(stale) == sorted(ids)
-    processing.process_events(stale, now=later, timeout_s=settings.claim_timeout_s)
+    later = utcnow() + timedelta(seconds=event_jobs.SWEEP_GRACE_S + 1)
+    lost = processing.unprocessed_ids(later, event_jobs.SWEEP_GRACE_S)
+    assert sorted(lost) == sorted(ids)
+    assert processing.process_events(lost, now=later) == 50
     assert Order.select().count() == 50 and Contact.select().count() == 50
     assert RawEvent.select().where(RawEvent.processed_at.is_null()).count() == 0
     assert sum(c.orders_count for c in Contact.select()) == 50
@@ -68,12 +72,44 @@ def test_the_sweeper_requeues_events_whose_job_was_lost(client, site, db):
     assert event_jobs.sweep_unprocessed() == 0
 
 
-def test_a_claimed_event_is_not_taken_by_a_second_worker(client, site, db):
+def test_running_the_same_job_twice_applies_each_event_once(client, site, db):
+    post_events(client, site, [order(1), refund(1, 9, "5.00")])
+    ids = [r.id for r in RawEvent.select()]
+    assert processing.process_events(ids) == 2
+    assert processing.process_events(ids) == 0
+    assert Contact.get().refunded == Decimal("5.00") and Contact.get().orders_count == 1
+
+
+def test_a_second_worker_never_applies_events_another_worker_holds(client, site, db):
+    """PostgreSQL and MariaDB skip the held rows; SQLite's second writer waits for the first."""
+    from companion.db import write_transaction
+
     post_events(client, site, [order(1)])
     ids = [r.id for r in RawEvent.select()]
-    _, first = processing.claim(ids, utcnow(), 300)
-    _, second = processing.claim(ids, utcnow(), 300)
-    assert len(first) == 1 and second == []
+    holding, release, results = threading.Event(), threading.Event(), []
+
+    def first_worker() -> None:
+        with db.connection_context(), write_transaction():
+            assert len(processing.take(ids)) == 1
+            holding.set()
+            release.wait(30)
+
+    def second_worker() -> None:
+        with db.connection_context():
+            results.append(processing.process_events(ids))
+    first = threading.Thread(target=first_worker)
+    first.start()
+    assert holding.wait(30)
+    second = threading.Thread(target=second_worker)
+    second.start()
+    second.join(1.0)
+    assert Order.select().count() == 0
+    assert results == ([] if is_sqlite(db) else [0])
+    release.set()
+    first.join()
+    second.join()
+    assert processing.process_events(ids) + sum(results) == 1
+    assert Order.select().count() == 1
 
 
 def test_an_event_that_cannot_be_applied_becomes_a_dead_letter_and_the_rest_go_through(client, site, db, monkeypatch):

@@ -4,6 +4,7 @@ leads in one more UPDATE. Never a statement per customer.
 """
 from __future__ import annotations
 
+import io
 import math
 from datetime import datetime
 from typing import Any
@@ -84,7 +85,25 @@ def _drop_temp() -> None:
     database.execute_sql(f"DROP {'TEMPORARY ' if _engine() == 2 else ''}TABLE IF EXISTS {TEMP}")
 
 
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}"
+    return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
+
+
+def _copy(data: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: COPY is ten times faster than multi-row INSERTs for 200,000 rows."""
+    text = "".join("\t".join(_copy_text(v) for v in row) + "\n" for row in data)
+    columns = ", ".join(["contact_id", *(n for n, _ in COLUMNS)])
+    database.cursor().copy_expert(f"COPY {TEMP} ({columns}) FROM STDIN", io.StringIO(text))
+
+
 def _fill(data: list[tuple[Any, ...]]) -> None:
+    if _engine() == 1:
+        _copy(data)
+        return
     one = "(" + ", ".join([_param()] * (len(COLUMNS) + 1)) + ")"
     head = f"INSERT INTO {TEMP} (contact_id, {', '.join(n for n, _ in COLUMNS)}) VALUES "
     cursor = database.cursor()

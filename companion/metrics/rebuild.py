@@ -177,8 +177,7 @@ def _item_dimensions(c: _Context) -> None:
               f"CASE WHEN r.n IS NULL THEN 0 ELSE 1 END AS refunded FROM {c.order} o "
               f"LEFT JOIN {c.refunds_per_order} r ON r.order_id = o.id WHERE {c.counted}")
     product = ("COALESCE(NULLIF(i.product_id, ''), '(none)')", "", [])
-    category = ("lc.value", f"JOIN ({sql.categories_of_lists(c.item)}) lc ON lc.categories = i.categories ",
-                [c.site.id])
+    category = ("lc.value", sql.categories_join(c.item), [c.site.id])
     for dimension, (group, join, params) in (("product", product), ("category", category)):
         sql.execute(
             f"INSERT INTO {table} (site_id, day, currency, dimension, {sql.quote('key')}, orders, revenue, "

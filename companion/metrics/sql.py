@@ -44,17 +44,24 @@ def month(expression: str) -> str:
     return f"strftime('%Y-%m', {expression})"
 
 
-def categories_of_lists(item_table: str) -> str:
-    """Subquery (categories, value): each distinct category list of the site's items, one row per
-    distinct category in it. JSON is parsed once per distinct list, not once per item."""
-    lists = f"SELECT DISTINCT categories FROM {item_table} WHERE site_id = {{p}} AND categories IS NOT NULL"
-    if is_postgres():
-        return (f"SELECT DISTINCT l.categories, SUBSTR(c.value, 1, 191) AS value FROM ({lists}) l "
-                "CROSS JOIN LATERAL json_array_elements_text(CAST(l.categories AS json)) AS c(value)")
-    if is_mysql():
-        return (f"SELECT DISTINCT l.categories, SUBSTR(c.value, 1, 191) AS value FROM ({lists}) l, "
-                "JSON_TABLE(l.categories, '$[*]' COLUMNS (value VARCHAR(191) PATH '$')) AS c")
-    return f"SELECT DISTINCT l.categories, SUBSTR(c.value, 1, 191) AS value FROM ({lists}) l, json_each(l.categories) AS c"
+def categories_join(item_table: str) -> str:
+    """JOIN fragment adding `lc.value`: each distinct category of item `i` (one {p}: the site id).
+
+    PostgreSQL and MariaDB parse each distinct category list once and hash-join it to the items;
+    SQLite expands each item's list with json_each and joins by item rowid (it has no hash join).
+    """
+    if is_postgres() or is_mysql():
+        lists = f"SELECT DISTINCT categories FROM {item_table} WHERE site_id = {{p}} AND categories IS NOT NULL"
+        if is_postgres():
+            exploded = (f"SELECT DISTINCT l.categories, SUBSTR(c.value, 1, 191) AS value FROM ({lists}) l "
+                        "CROSS JOIN LATERAL json_array_elements_text(CAST(l.categories AS json)) AS c(value)")
+        else:
+            exploded = (f"SELECT DISTINCT l.categories, SUBSTR(c.value, 1, 191) AS value FROM ({lists}) l, "
+                        "JSON_TABLE(l.categories, '$[*]' COLUMNS (value VARCHAR(191) PATH '$')) AS c")
+        return f"JOIN ({exploded}) lc ON lc.categories = i.categories "
+    per_item = (f"SELECT DISTINCT j.id AS item_id, SUBSTR(c.value, 1, 191) AS value FROM {item_table} j, "
+                "json_each(j.categories) AS c WHERE j.site_id = {p}")
+    return f"JOIN ({per_item}) lc ON lc.item_id = i.id "
 
 
 def as_date(value: Any) -> date:

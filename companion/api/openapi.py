@@ -16,6 +16,7 @@ from companion.schemas import events as event_schemas
 from companion.schemas import intelligence as intelligence_schemas
 from companion.schemas import flows as flow_schemas
 from companion.schemas import metrics as metric_schemas
+from companion.schemas import privacy as privacy_schemas
 
 bp = Blueprint("openapi", __name__)
 
@@ -57,6 +58,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     *DASHBOARD_ROUTES,
     *intelligence_schemas.ROUTES,
     *woocommerce_api.ROUTES,
+    *privacy_schemas.ROUTES,
 ]
 
 SCHEMAS: dict[str, Any] = {
@@ -70,6 +72,7 @@ SCHEMAS: dict[str, Any] = {
     **intelligence_schemas.SCHEMAS,
     **flow_schemas.SCHEMAS,
     **metric_schemas.SCHEMAS,
+    **privacy_schemas.SCHEMAS,
 }
 
 

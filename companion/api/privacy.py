@@ -1,0 +1,28 @@
+"""Privacy requests from the plugin's exporter and eraser: /v1/sites/<id>/privacy/export and /erase."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from companion import privacy, runtime
+from companion.api.auth import site_for_token
+from companion.schemas import privacy as schemas
+
+bp = Blueprint("privacy", __name__)
+export_schema, erased_schema = schemas.PrivacyExportSchema(), schemas.PrivacyErasedSchema()
+
+
+@bp.post("/v1/sites/<site_id>/privacy/export")
+def export(site_id: str) -> Any:
+    site = site_for_token(site_id)
+    email = schemas.load_request(request.get_json(silent=True))
+    return jsonify(export_schema.dump(privacy.export_person(site.id, email)))
+
+
+@bp.post("/v1/sites/<site_id>/privacy/erase")
+def erase(site_id: str) -> Any:
+    site = site_for_token(site_id)
+    email = schemas.load_request(request.get_json(silent=True))
+    counts = privacy.erase_person(site.id, email, runtime.settings().secret_key)
+    return jsonify(erased_schema.dump({"erased": counts, "total": sum(counts.values())}))

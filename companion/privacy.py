@@ -1,0 +1,316 @@
+"""A person's data on request (DESIGN 3.3): export everything stored about an email, or erase it.
+
+Erasing keeps the shop's history whole: orders, items and refunds stay, linked to a contact whose
+personal fields are blanked and whose address becomes an `erased-...@erased.invalid` placeholder,
+so totals, roll-ups and a rebuild from the raw tables give the same figures. The address itself
+survives only as a keyed hash on a suppression, so a returning unsubscriber stays unsubscribed.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from datetime import datetime
+from typing import Any
+
+from peewee import CharField, Field, TextField, fn
+
+from companion import runtime
+from companion.batch import Batch
+from companion.db import database
+from companion.models import (
+    BaseModel,
+    Cart,
+    Contact,
+    DeadLetter,
+    EmailTouch,
+    Enrolment,
+    Message,
+    MessageBody,
+    Order,
+    OrderItem,
+    ProductView,
+    RawEvent,
+    Refund,
+    ScheduledStep,
+    Subscription,
+    Suppression,
+    Visit,
+    Visitor,
+    utcnow,
+)
+from companion.models.base import as_aware
+
+ERASED_DOMAIN = "erased.invalid"  # RFC 2606: can never be a real mailbox
+HASH_PREFIX = "erased:"
+SCRUBBED = "[erased]"
+PERSONAL_FIELDS = ("first_name", "last_name", "phone", "wp_user_id", "marketing_consent", "consent_updated_at")
+
+
+def normalise(email: str) -> str:
+    return email.strip().lower()
+
+
+def _contact(site_id: int, email: str) -> Contact | None:
+    return Contact.get_or_none(Contact.site == site_id, Contact.email == email, Contact.erased_at.is_null())
+
+
+# --- export -------------------------------------------------------------------------------------
+
+def export_person(site_id: int, email: str) -> dict[str, Any]:
+    """Everything stored about the address on this site; empty lists (and no contact) if nothing."""
+    email = normalise(email)
+    contact = _contact(site_id, email)
+    data: dict[str, Any] = {"email": email, "contact": None, "orders": [], "carts": [], "product_views": [],
+                            "visits": [], "subscriptions": [], "messages": [], "email_touches": []}
+    if contact is not None:
+        data.update(contact=_contact_fields(contact), orders=_orders(contact),
+                    carts=_linked(Cart, contact, Cart.created_at), visits=_linked(Visit, contact, Visit.started_at),
+                    product_views=_linked(ProductView, contact, ProductView.occurred_at),
+                    subscriptions=_linked(Subscription, contact, Subscription.updated_at),
+                    email_touches=_linked(EmailTouch, contact, EmailTouch.occurred_at))
+    data["messages"] = _messages(site_id, email, contact)
+    data["suppressions"] = _aware_rows(Suppression.select().where(
+        Suppression.site == site_id, Suppression.email == email).dicts())
+    return data
+
+
+def _contact_fields(contact: Contact) -> dict[str, Any]:
+    row = {name: getattr(contact, name) for name in (
+        "email", *PERSONAL_FIELDS, "created_at", "updated_at", "orders_count", "total_spent", "refunded",
+        "first_order_at", "last_order_at", "stage", "stage_reason", "rfm_r", "rfm_f", "rfm_m", "rfm_segment",
+        "p_alive", "expected_purchases_90", "expected_purchases_365", "expected_next_order_at",
+        "predicted_clv_365")}
+    return _aware(row)
+
+
+def _orders(contact: Contact) -> list[dict[str, Any]]:
+    orders = _aware_rows(Order.select().where(Order.site == contact.site_id, Order.contact == contact.id)
+                         .order_by(Order.created_at).dicts())
+    ids = [o["id"] for o in orders]
+    items: dict[int, list[dict[str, Any]]] = {}
+    refunds: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for item in OrderItem.select().where(OrderItem.order.in_(chunk)).order_by(OrderItem.id).dicts():
+            items.setdefault(item["order"], []).append(item)
+        for refund in Refund.select().where(Refund.order.in_(chunk)).order_by(Refund.created_at).dicts():
+            refunds.setdefault(refund["order"], []).append(_aware(refund))
+    for order in orders:
+        order["items"], order["refunds"] = items.get(order["id"], []), refunds.get(order["id"], [])
+    return orders
+
+
+def _linked(model: Any, contact: Contact, order_by: Any) -> list[dict[str, Any]]:
+    return _aware_rows(model.select().where(model.site == contact.site_id, model.contact == contact.id)
+                       .order_by(order_by).dicts())
+
+
+def _messages(site_id: int, email: str, contact: Contact | None) -> list[dict[str, Any]]:
+    return _aware_rows(Message.select().where(Message.site == site_id, _message_match(email, contact))
+                       .order_by(Message.created_at, Message.id).dicts())
+
+
+def _message_match(email: str, contact: Contact | None) -> Any:
+    match = fn.LOWER(Message.to_email) == email
+    return match | (Message.contact == contact.id) if contact is not None else match
+
+
+def _aware_rows(rows: Any) -> list[dict[str, Any]]:
+    return [_aware(row) for row in rows]
+
+
+def _aware(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: as_aware(v) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+# --- erase --------------------------------------------------------------------------------------
+
+def erase_person(site_id: int, email: str, secret_key: str) -> dict[str, int]:
+    """Remove the address's personal data from every table of the site, in one transaction;
+    answers how many rows of each kind changed (all zero when there was nothing, e.g. a repeat)."""
+    email = normalise(email)
+    with database.atomic():
+        contact = _contact(site_id, email)
+        counts = _erase_contact(contact) if contact is not None else dict.fromkeys(_CONTACT_KINDS, 0)
+        counts["messages"], counts["message_bodies"] = _erase_messages(site_id, email, contact)
+        counts["suppressions"] = _hash_suppressions(site_id, email, secret_key)
+        placeholder = contact.email if contact is not None else _placeholder()
+        counts["raw_events"] = _scrub_payloads(RawEvent, site_id, email, placeholder)
+        counts["dead_letters"] = _scrub_payloads(DeadLetter, site_id, email, placeholder)
+        counts["other_mentions"] = _scrub_mentions(site_id, email, placeholder)
+    return counts
+
+
+_CONTACT_KINDS = ("contacts", "orders", "carts", "product_views", "visits", "visitors", "subscriptions",
+                  "enrolments", "scheduled_steps")
+
+
+def _placeholder() -> str:
+    return f"erased-{secrets.token_hex(12)}@{ERASED_DOMAIN}"
+
+
+def _erase_contact(contact: Contact) -> dict[str, int]:
+    site_id, cid, now = contact.site_id, contact.id, utcnow()
+    blanks: dict[str, Any] = dict.fromkeys(PERSONAL_FIELDS)
+    contacts = Contact.update(email=_placeholder(), erased_at=now, updated_at=now, **blanks).where(
+        Contact.id == cid).execute()
+    contact.email = Contact.get_by_id(cid).email
+    return {
+        "contacts": contacts,
+        "orders": Order.select().where(Order.site == site_id, Order.contact == cid).count(),
+        "carts": _unlink(Cart, site_id, cid, checkout_url=None),
+        "product_views": _unlink(ProductView, site_id, cid),
+        "visits": _unlink(Visit, site_id, cid),
+        "visitors": _unlink(Visitor, site_id, cid),
+        "subscriptions": _unlink(Subscription, site_id, cid, renewal_url=None),
+        **_end_enrolments(site_id, cid, now),
+    }
+
+
+def _unlink(model: Any, site_id: int, contact_id: int, **extra: Any) -> int:
+    return model.update(contact=None, **extra).where(model.site == site_id, model.contact == contact_id).execute()
+
+
+def _end_enrolments(site_id: int, contact_id: int, now: datetime) -> dict[str, int]:
+    """The contact row stays (orders point at it), so its flows are ended and their context dropped."""
+    ids = [e.id for e in Enrolment.select(Enrolment.id).where(Enrolment.site == site_id,
+                                                              Enrolment.contact == contact_id)]
+    if not ids:
+        return {"enrolments": 0, "scheduled_steps": 0}
+    steps = ScheduledStep.update(status="cancelled", outcome="erased").where(
+        ScheduledStep.enrolment.in_(ids), ScheduledStep.status.in_(("pending", "claimed"))).execute()
+    Enrolment.update(status="exited", exit_reason="erased", ended_at=now).where(
+        Enrolment.id.in_(ids), Enrolment.status == "active").execute()
+    Enrolment.update(context=None).where(Enrolment.id.in_(ids)).execute()
+    return {"enrolments": len(ids), "scheduled_steps": steps}
+
+
+def _erase_messages(site_id: int, email: str, contact: Contact | None) -> tuple[int, int]:
+    """Addresses, names and rendered bodies go; status, times and counts stay for the reports."""
+    rows = list(Message.select(Message.id, Message.body).where(
+        Message.site == site_id, _message_match(email, contact)))
+    if not rows:
+        return 0, 0
+    ids, bodies = [m.id for m in rows], {m.body_id for m in rows}
+    blank = _blank_body(site_id)
+    bodies.discard(blank)
+    Message.update(to_email=f"erased@{ERASED_DOMAIN}", to_name=None, substitutions=None, headers=None,
+                   body=blank).where(Message.id.in_(ids)).execute()
+    unused = [b for b in bodies if not Message.select().where(Message.body == b).exists()]
+    removed = MessageBody.delete().where(MessageBody.id.in_(unused)).execute() if unused else 0
+    return len(ids), removed
+
+
+def _blank_body(site_id: int) -> int:
+    """One empty body per site that erased messages point at (a message must have a body)."""
+    MessageBody.insert(site=site_id, digest="erased", html="", text="").on_conflict_ignore().execute()
+    return MessageBody.get(MessageBody.site == site_id, MessageBody.digest == "erased").id
+
+
+# --- suppressions -------------------------------------------------------------------------------
+
+def suppression_key(secret_key: str, site_id: int, email: str) -> str:
+    """A keyed hash: equal for the same address on the same site, useless without the secret."""
+    digest = hmac.new(secret_key.encode(), f"{site_id}:{normalise(email)}".encode(), hashlib.sha256)
+    return HASH_PREFIX + digest.hexdigest()
+
+
+def _hash_suppressions(site_id: int, email: str, secret_key: str) -> int:
+    key = suppression_key(secret_key, site_id, email)
+    if Suppression.select().where(Suppression.site == site_id, Suppression.email == key).exists():
+        return Suppression.delete().where(Suppression.site == site_id, Suppression.email == email).execute()
+    return Suppression.update(email=key, message=None).where(
+        Suppression.site == site_id, Suppression.email == email).execute()
+
+
+def resuppress_returning(batch: Batch) -> None:
+    """After a batch: an erased, suppressed address that shows up again is suppressed again by name,
+    before any flow considers it (the flows look suppressions up by plain address)."""
+    if not batch.contact_ids:
+        return
+    secret = runtime.settings().secret_key
+    keys = {suppression_key(secret, batch.site_id, email): email for email in batch.contact_ids}
+    for row in Suppression.select().where(Suppression.site == batch.site_id,
+                                          Suppression.email.in_(list(keys))):
+        if not Suppression.select().where(Suppression.site == batch.site_id,
+                                          Suppression.email == keys[row.email]).exists():
+            Suppression.update(email=keys[row.email]).where(Suppression.id == row.id).execute()
+
+
+# --- raw events and dead letters ----------------------------------------------------------------
+
+def _scrub_payloads(model: Any, site_id: int, email: str, placeholder: str) -> int:
+    """Stored payloads that mention the address: the contact block keeps only the placeholder
+    address (so a replay still links the orders to the anonymised contact); other mentions go."""
+    changed = 0
+    for row in model.select().where(model.site == site_id, fn.LOWER(model.payload).contains(email)):
+        updates = {"payload": _scrub_payload(row.payload, email, placeholder)}
+        for name in ("reason", "error"):
+            text = getattr(row, name, None)
+            if text and email in text.lower():
+                updates[name] = _scrub_text(text, email)
+        changed += model.update(**updates).where(model.id == row.id).execute()
+    return changed
+
+
+def _scrub_payload(payload: str, email: str, placeholder: str) -> str:
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return _scrub_text(payload, email)
+    return json.dumps(_scrub_value(data, email, placeholder), separators=(",", ":"))
+
+
+def _scrub_value(value: Any, email: str, placeholder: str) -> Any:
+    if isinstance(value, dict):
+        if isinstance(value.get("contact"), dict) and _mentions(value["contact"], email):
+            value = {**value, "contact": {"email": placeholder}}
+        return {k: _scrub_value(v, email, placeholder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_value(v, email, placeholder) for v in value]
+    return _scrub_text(value, email) if isinstance(value, str) else value
+
+
+def _mentions(block: dict[str, Any], email: str) -> bool:
+    return isinstance(block.get("email"), str) and normalise(block["email"]) == email
+
+
+def _scrub_text(text: str, email: str) -> str:
+    return re.sub(re.escape(email), SCRUBBED, text, flags=re.IGNORECASE)
+
+
+
+# --- anything else ------------------------------------------------------------------------------
+
+def _scrub_mentions(site_id: int, email: str, placeholder: str) -> int:
+    """The address wherever else free text holds it (a landing URL with ?email=, a link, an error)."""
+    changed = 0
+    for model, field in _text_columns():
+        key = model._meta.primary_key
+        for row in model.select(key, field).where(model.site == site_id, fn.LOWER(field).contains(email)):
+            value = _scrub_value(getattr(row, field.name), email, placeholder)
+            changed += model.update({field: value}).where(key == getattr(row, key.name)).execute()
+    return changed
+
+
+def _text_columns() -> list[tuple[Any, Field]]:
+    """Every free-text column of every per-site table (short codes and ids cannot hold an address)."""
+    columns: list[tuple[Any, Field]] = []
+    for model in _models(BaseModel):
+        if "site" not in model._meta.fields or model in (RawEvent, DeadLetter):
+            continue
+        columns.extend((model, field) for field in model._meta.sorted_fields
+                       if isinstance(field, TextField) or (isinstance(field, CharField) and field.max_length >= 100))
+    return columns
+
+
+def _models(base: Any) -> list[Any]:
+    found = []
+    for sub in base.__subclasses__():
+        if sub._meta.table_name and "Meta" not in sub.__name__:
+            found.append(sub)
+        found.extend(_models(sub))
+    return list(dict.fromkeys(found))

@@ -139,6 +139,8 @@ def erase_person(site_id: int, email: str, secret_key: str) -> dict[str, int]:
         counts["suppressions"] = _hash_suppressions(site_id, email, secret_key)
         placeholder = contact.email if contact is not None else _placeholder()
         counts["raw_events"] = _scrub_payloads(RawEvent, site_id, email, placeholder)
+        if contact is None and counts["raw_events"]:
+            _reserve_placeholder(site_id, placeholder)
         counts["dead_letters"] = _scrub_payloads(DeadLetter, site_id, email, placeholder)
         counts["other_mentions"] = _scrub_mentions(site_id, email, placeholder)
     return counts
@@ -150,6 +152,13 @@ _CONTACT_KINDS = ("contacts", "orders", "carts", "product_views", "visits", "vis
 
 def _placeholder() -> str:
     return f"erased-{secrets.token_hex(12)}@{ERASED_DOMAIN}"
+
+
+def _reserve_placeholder(site_id: int, placeholder: str) -> None:
+    """Events not applied yet now name the placeholder; when they are, they find an erased contact
+    (hidden everywhere) instead of creating a visible one."""
+    now = utcnow()
+    Contact.insert(site=site_id, email=placeholder, created_at=now, updated_at=now, erased_at=now).execute()
 
 
 def _erase_contact(contact: Contact) -> dict[str, int]:
@@ -252,7 +261,8 @@ def _scrub_payloads(model: Any, site_id: int, email: str, placeholder: str) -> i
             text = getattr(row, name, None)
             if text and email in text.lower():
                 updates[name] = _scrub_text(text, email)
-        changed += model.update(**updates).where(model.id == row.id).execute()
+        if any(getattr(row, name) != value for name, value in updates.items()):  # LIKE's _ matches any char
+            changed += model.update(**updates).where(model.id == row.id).execute()
     return changed
 
 
@@ -292,7 +302,8 @@ def _scrub_mentions(site_id: int, email: str, placeholder: str) -> int:
         key = model._meta.primary_key
         for row in model.select(key, field).where(model.site == site_id, fn.LOWER(field).contains(email)):
             value = _scrub_value(getattr(row, field.name), email, placeholder)
-            changed += model.update({field: value}).where(key == getattr(row, key.name)).execute()
+            if value != getattr(row, field.name):
+                changed += model.update({field: value}).where(key == getattr(row, key.name)).execute()
     return changed
 
 

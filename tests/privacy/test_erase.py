@@ -138,3 +138,16 @@ def test_another_sites_token_gets_404_and_erases_nothing(client, site, other_sit
     assert _erase(client, site, headers=bearer(other_site)).status_code == 404
     assert _erase(client, site, email="bad").status_code == 422
     assert Contact.select().where(Contact.email == ANN, Contact.site == site.site.id).exists()
+
+
+def test_events_stored_but_not_yet_applied_bring_no_trace_back_when_they_are(client, site, settings):
+    from companion import ingest, processing
+
+    at = iso(T0)
+    stored = ingest.store_batch(site.site, [f.order(500, modified=at, created=at, paid=at, email="cy@example.com")])
+    assert _erase(client, site, email="cy@example.com").get_json()["erased"]["raw_events"] == 1
+    processing.process_events(stored.accepted_ids, now=T0)
+    assert rows_mentioning("cy@example.com") == []
+    order = Order.get(Order.external_id == "500")
+    assert order.contact.erased_at is not None and order.contact.first_name is None
+    assert not Contact.select().where(Contact.erased_at.is_null()).exists()

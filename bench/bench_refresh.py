@@ -21,6 +21,8 @@ import numpy as np
 from bench.bench_fit import run_lifetimes
 from bench.intel_store import StoreShape, generate_store
 from companion.db import bind_database
+from companion.intelligence.bgnbd import fit_bgnbd
+from companion.intelligence.gammagamma import fit_gamma_gamma
 from companion.intelligence.refresh import refresh_site, rescore_contacts
 from companion.intelligence.scoring import arrays
 from companion.intelligence.summary import customer_summary
@@ -90,6 +92,14 @@ def main(argv: list[str] | None = None) -> None:
     if summary is not None and not args.skip_lifetimes:
         a = arrays(summary)
         report: dict[str, float] = {}
+        began = time.perf_counter()
+        ours = fit_bgnbd(a.x, a.t_x, a.age)
+        middle = time.perf_counter()
+        spend = fit_gamma_gamma(a.x, a.m)
+        print(f"ours on the summary of the last engine: BG/NBD fit {(middle - began) * 1000:.0f} ms "
+              f"(r {ours.r:.3f}, alpha {ours.alpha:.3f}, a {ours.a:.3f}, b {ours.b:.3f}), Gamma-Gamma "
+              f"{(time.perf_counter() - middle) * 1000:.0f} ms (p {spend.p:.2f}, q {spend.q:.2f}, "
+              f"gamma {spend.gamma:.2f})")
         refunded = int(((a.x > 0) & (a.m <= 0)).sum())
         print(f"lifetimes 0.11 on the same summary (separate venv, same run; its Gamma-Gamma refuses spend <= 0, "
               f"so the {refunded} fully refunded repeat customers get 0.01, where ours leaves them out):")

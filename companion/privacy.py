@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import operator
 import re
 import secrets
 from datetime import datetime
+from functools import reduce
 from typing import Any
 
 from peewee import CharField, Field, TextField, fn
@@ -296,25 +298,30 @@ def _scrub_text(text: str, email: str) -> str:
 # --- anything else ------------------------------------------------------------------------------
 
 def _scrub_mentions(site_id: int, email: str, placeholder: str) -> int:
-    """The address wherever else free text holds it (a landing URL with ?email=, a link, an error)."""
+    """The address wherever else free text holds it (a landing URL with ?email=, a link, an error);
+    one pass per table, all its text columns at once, since no index helps a substring search."""
     changed = 0
-    for model, field in _text_columns():
+    for model, fields in _text_columns():
         key = model._meta.primary_key
-        for row in model.select(key, field).where(model.site == site_id, fn.LOWER(field).contains(email)):
-            value = _scrub_value(getattr(row, field.name), email, placeholder)
-            if value != getattr(row, field.name):
-                changed += model.update({field: value}).where(key == getattr(row, key.name)).execute()
+        mentions = [fn.LOWER(field).contains(email) for field in fields]
+        for row in model.select(key, *fields).where(model.site == site_id, reduce(operator.or_, mentions)):
+            updates = {f: _scrub_value(getattr(row, f.name), email, placeholder) for f in fields}
+            updates = {f: v for f, v in updates.items() if v != getattr(row, f.name)}
+            if updates:
+                changed += model.update(updates).where(key == getattr(row, key.name)).execute()
     return changed
 
 
-def _text_columns() -> list[tuple[Any, Field]]:
+def _text_columns() -> list[tuple[Any, list[Field]]]:
     """Every free-text column of every per-site table (short codes and ids cannot hold an address)."""
-    columns: list[tuple[Any, Field]] = []
+    columns: list[tuple[Any, list[Field]]] = []
     for model in _models(BaseModel):
         if "site" not in model._meta.fields or model in (RawEvent, DeadLetter):
             continue
-        columns.extend((model, field) for field in model._meta.sorted_fields
-                       if isinstance(field, TextField) or (isinstance(field, CharField) and field.max_length >= 100))
+        fields = [field for field in model._meta.sorted_fields
+                  if isinstance(field, TextField) or (isinstance(field, CharField) and field.max_length >= 100)]
+        if fields:
+            columns.append((model, fields))
     return columns
 
 

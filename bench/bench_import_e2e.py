@@ -1,0 +1,162 @@
+"""Benchmark: `companion import woocommerce` end to end, from a local WooCommerce-shaped shop into
+profiles: REST pages -> mapping -> store_batch -> processing (contacts, orders, refunds, roll-ups).
+
+    .venv/bin/python -m bench.bench_import_e2e --engine sqlite --orders 200000
+    .venv/bin/python -m bench.bench_import_e2e --engine postgresql --orders 200000
+
+The shop (bench/bench_import.py's generator: 100 orders per page, 1 in 20 refunded, 50,000 buyers)
+runs in its own process. The import runs as a user runs it: the real command in a subprocess, in
+embedded mode (no COMPANION_REDIS_URL), so it applies the pages itself as it goes and profiles are
+complete when it exits. Prints orders/s end to end and the command's RSS sampled over the run
+(flat means it streams), then checks that every order and refund reached the database, applied.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_import import FIRST_ID, GeneratedOrders, GeneratedRefunds
+from tests.woocommerce.woo_fake_shop import KEY, SECRET, FakeShop
+
+BENCH_DB = "companion_woo_bench"
+
+
+def database_url(engine: str, folder: str) -> str:
+    if engine == "sqlite":
+        return f"sqlite:///{folder}/bench.db"
+    for sql in (f"DROP DATABASE IF EXISTS {BENCH_DB}", f"CREATE DATABASE {BENCH_DB}"):
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
+    return f"postgresql://postgres@127.0.0.1:5432/{BENCH_DB}"
+
+
+def serve(count: int, urls: Any) -> None:
+    """The shop: generated orders, and no products or customers (the command asks for all three)."""
+    collections: dict[str, Any] = {"orders": GeneratedOrders(count), "products": [], "customers": []}
+    urls.put(FakeShop(collections, GeneratedRefunds()).start().url)  # type: ignore[arg-type]
+    while True:
+        time.sleep(3600)
+
+
+def prepare(url: str) -> str:
+    """Migrate the database and create the site; returns its id."""
+    from companion import runtime
+    from companion.db import bind_database
+    from companion.migrations import migrate_database
+    from companion.settings import Settings
+    from companion.sites import create_site
+
+    runtime.configure(Settings(database_url=url))
+    db = bind_database(url)
+    with db.connection_context():
+        migrate_database(db)
+        return create_site("Bench shop", "https://shop.example").site.public_id
+
+
+class RssSampler(threading.Thread):
+    """Samples a process's VmRSS every `every` seconds until it exits."""
+
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every, self.samples = pid, every, []  # type: ignore[var-annotated]
+        self.started = time.perf_counter()
+
+    def run(self) -> None:
+        status = Path(f"/proc/{self.pid}/status")
+        while True:
+            try:
+                text = status.read_text()
+            except OSError:
+                return
+            rss = next((int(line.split()[1]) / 1024 for line in text.splitlines() if line.startswith("VmRSS:")), None)
+            if rss is None:  # a zombie has no memory left to report
+                return
+            self.samples.append((time.perf_counter() - self.started, rss))
+            time.sleep(self.every)
+
+    def at(self, fraction: float) -> float:
+        end = self.samples[-1][0]
+        return next(rss for t, rss in self.samples if t >= end * fraction)
+
+
+def run_import(url: str, site_id: str, shop_url: str, folder: str) -> tuple[float, RssSampler, str]:
+    env = {**os.environ, "COMPANION_DATABASE_URL": url, "COMPANION_SECRET_KEY": "bench-secret-key-0123456789",
+           "COMPANION_LOG_LEVEL": "WARNING"}
+    env.pop("COMPANION_REDIS_URL", None)
+    command = [str(ROOT / ".venv" / "bin" / "companion"), "import", "woocommerce", "--site", site_id,
+               "--url", shop_url, "--key", KEY, "--secret", SECRET, "--no-progress"]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    sampler = RssSampler(process.pid)
+    sampler.start()
+    output, _ = process.communicate()
+    elapsed = time.perf_counter() - started
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"import failed ({process.returncode}):\n{output}")
+    return elapsed, sampler, output
+
+
+def check(count: int) -> dict[str, Any]:
+    """Everything the shop served is in the database and applied; returns the figures."""
+    from peewee import fn
+
+    from companion.models import Contact, Order, RawEvent, Refund
+    from companion.models.base import money_from_units
+
+    refunds = len([n for n in range(count) if n % 20 == 0])
+    found = {"orders": Order.select().count(), "refunds": Refund.select().count(),
+             "contacts": Contact.select().count(),
+             "unapplied": RawEvent.select().where(RawEvent.processed_at.is_null()).count(),
+             "refunded": money_from_units(Contact.select(fn.SUM(Contact.refunded).coerce(False)).scalar())}
+    assert found["orders"] == count and found["refunds"] == refunds and found["unapplied"] == 0, found
+    assert found["refunded"] == Decimal("5.00") * refunds, found
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--orders", type=int, default=200_000)
+    args = parser.parse_args()
+    urls: Any = multiprocessing.Queue()
+    shop = multiprocessing.Process(target=serve, args=(args.orders, urls), daemon=True)
+    shop.start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            bench(args.engine, args.orders, urls.get(timeout=30), folder)
+    finally:
+        shop.terminate()
+
+
+def bench(engine: str, count: int, shop_url: str, folder: str) -> None:
+    from companion.db import database
+
+    url = database_url(engine, folder)
+    site_id = prepare(url)
+    elapsed, rss, output = run_import(url, site_id, shop_url, folder)
+    with database.connection_context():
+        found = check(count)
+    print(output.strip())
+    print(f"{engine}: {count:,} orders (ids from {FIRST_ID}) imported and applied in {elapsed:.1f} s: "
+          f"{count / elapsed:,.0f} orders/s end to end; {found['contacts']:,} profiles, "
+          f"{found['refunds']:,} refunds, 0 events left unapplied")
+    print("command RSS MB at 10% / 50% / 100% of the run: "
+          + " / ".join(f"{rss.at(p):.1f}" for p in (0.1, 0.5, 1.0))
+          + f"; peak {max(r for _, r in rss.samples):.1f}")
+
+
+if __name__ == "__main__":
+    main()

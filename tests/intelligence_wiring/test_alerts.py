@@ -79,3 +79,14 @@ def test_the_alerts_route_lists_open_alerts_with_what_changed_and_since_when(sto
     assert {"revenue_drop", "stalled_product"} <= set(kinds)
     stalled = kinds["stalled_product"]
     assert stalled["product_id"] == "p2" and stalled["started_on"] and stalled["detail"].startswith("Since ")
+
+
+def test_the_scheduled_scan_covers_every_site_and_mails_once(store: Any, other_site: Any) -> None:
+    from jobs import intelligence as intelligence_jobs
+    from jobs.schedule import SCHEDULE
+
+    assert intelligence_jobs.scan_alerts in [job for _, _, job in SCHEDULE]
+    found = intelligence_jobs.scan_alerts()
+    assert set(found) == {store.site.public_id, other_site.site.public_id} and found[other_site.site.public_id] == 0
+    intelligence_jobs.scan_alerts()
+    assert Message.select().where(Message.flow_key == "alerts").count() <= 1

@@ -182,3 +182,24 @@ def test_the_contact_list_pages_and_searches(client, site):
     assert [c["email"] for c in found["contacts"]] == ["buyer3@example.com"]
     bad = client.get(f"/v1/sites/{site.site.public_id}/contacts?page=0", headers=bearer(site))
     assert bad.status_code == 422 and "page" in bad.json["fields"]
+
+
+def test_a_new_contact_keeps_the_names_of_earlier_events_in_its_batch(client, site):
+    post_events(client, site, [order(100), refund(100, 900, "1.00", email="ann@example.com")])
+    run_jobs()
+    contact = Contact.get()
+    assert (contact.first_name, contact.last_name) == ("Ann", "Lee")
+
+
+def test_contact_totals_follow_status_changes_refunds_and_deletes_on_every_engine(client, site):
+    post_events(client, site, [order(1, total="10.00"), order(2, total="5.25", created="2026-11-21T09:00:00Z",
+                                                              modified="2026-11-21T09:00:00Z", paid="2026-11-21T09:00:00Z"),
+                               refund(1, 7, "2.50")])
+    run_jobs()
+    contact = Contact.get()
+    assert (contact.orders_count, contact.total_spent, contact.refunded) == (2, Decimal("15.25"), Decimal("2.50"))
+    assert contact.first_order_at.isoformat() == "2026-11-20T10:00:00" and contact.last_order_at.day == 21
+    post_events(client, site, [event("order.deleted", {"order_id": 1}, at="2026-11-22T00:00:00Z")])
+    run_jobs()
+    contact = Contact.get()
+    assert (contact.orders_count, contact.total_spent, contact.refunded) == (1, Decimal("5.25"), Decimal("0.00"))

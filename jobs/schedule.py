@@ -88,6 +88,7 @@ def run_forever(stop: threading.Event | None = None) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     stop = stop or threading.Event()
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per 15 s beat is noise
     lock, last_run = SchedulerLock(runtime.redis_connection()), {}
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(_safe_tick, "interval", seconds=TICK_S, args=[lock, last_run], max_instances=1,

@@ -184,7 +184,14 @@ def main() -> None:
     samples: list[str] = []
     try:
         started = time.perf_counter()
-        sender = threading.Thread(target=lambda: samples.append(json.dumps(send_all(site, port, args.events, args.batch, args.clients))))
+        sent: dict[str, float] = {}
+
+        def send() -> None:
+            accepted, duplicates = send_all(site, port, args.events, args.batch, args.clients)
+            sent["at"] = time.perf_counter() - started
+            samples.append(f"all {accepted} accepted ({duplicates} duplicates) after {sent['at']:.1f} s: "
+                           f"{accepted / sent['at']:,.0f} events/s accepted")
+        sender = threading.Thread(target=send)
         sender.start()
         next_mark = 0.1
         from companion.db import database

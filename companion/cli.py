@@ -99,14 +99,15 @@ def _move_due_retries(stop: threading.Event) -> None:
 
 @main.command(help="Run an RQ worker (production); start as many as you need.")
 @click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
-def worker(burst: bool) -> None:
+@click.option("--fork", is_flag=True, help="Run each job in a forked child (isolation over speed).")
+def worker(burst: bool, fork: bool) -> None:
     settings = _database()
     if settings.is_embedded_queue:
         raise click.ClickException("COMPANION_REDIS_URL is not set: a separate worker needs Redis "
                                    "(or use `companion run`, which has its own worker thread).")
     from companion.workers import production_worker
 
-    production_worker().work(burst=burst, with_scheduler=True)
+    production_worker(fork=fork).work(burst=burst, with_scheduler=True)
 
 
 @main.command(help="Run the scheduler; only one is live at a time (Redis lock), others wait.")

@@ -21,9 +21,12 @@ class ThreadWorker(SimpleWorker):
         return None
 
 
-def production_worker(name: str | None = None) -> Worker:
-    return Worker([runtime.queue()], connection=runtime.redis_connection(), worker_ttl=WORKER_TTL_S,
-                  name=name)
+def production_worker(name: str | None = None, fork: bool = False) -> Worker:
+    """Jobs run in the worker process by default: they are our own, re-read their state and catch
+    their errors, and forking a work horse per job cost more than a third of ingest throughput.
+    `companion worker --fork` isolates each job in a child process instead."""
+    kind = Worker if fork else SimpleWorker
+    return kind([runtime.queue()], connection=runtime.redis_connection(), worker_ttl=WORKER_TTL_S, name=name)
 
 
 def start_thread_worker() -> tuple[threading.Thread, ThreadWorker]:

@@ -9,6 +9,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, jsonify
 
+from companion.api import links as links_api
 from companion.api import woocommerce as woocommerce_api
 from companion.dashboard.routes_doc import DASHBOARD_ROUTES
 from companion.schemas import contacts as contact_schemas
@@ -58,6 +59,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     *DASHBOARD_ROUTES,
     *intelligence_schemas.ROUTES,
     *woocommerce_api.ROUTES,
+    *links_api.ROUTES,
     *privacy_schemas.ROUTES,
 ]
 

@@ -137,6 +137,26 @@ class Admin {
 	}
 
 	/**
+	 * "Open the dashboard": asks the service for a short-lived sign-in link with the API token
+	 * (server to server) and sends the browser there; the token never reaches the browser.
+	 *
+	 * @return void
+	 */
+	public function handle_open_dashboard() {
+		$this->guard( 'sales_companion_dashboard' );
+		$result = $this->client->api( 'POST', 'dashboard-link', array(), 10 );
+		$url    = is_array( $result['body'] ) && isset( $result['body']['url'] ) ? (string) $result['body']['url'] : '';
+		if ( 200 !== $result['status'] || ! preg_match( '#^https?://#', $url ) ) {
+			$words = Client::explain( $result, '' );
+			$this->notice( false, __( 'Could not open the dashboard.', 'sales-companion' ) . ' ' . $words['message'] );
+			wp_safe_redirect( admin_url( 'admin.php?page=' . Reports::PAGE ) );
+			exit;
+		}
+		wp_redirect( esc_url_raw( $url ) ); // phpcs:ignore WordPress.Security.SafeRedirect.wp_redirect_wp_redirect -- the service's own host, from its answer.
+		exit;
+	}
+
+	/**
 	 * "Retry now".
 	 *
 	 * @return void

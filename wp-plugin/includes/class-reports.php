@@ -108,6 +108,13 @@ class Reports {
 			esc_html__( 'Show', 'sales-companion' )
 		);
 		$this->cards( $this->metrics( $from, $to ) );
+		printf(
+			'<form method="post" action="%1$s" target="_blank"><input type="hidden" name="action" value="sales_companion_dashboard">%2$s<p><button class="button button-primary">%3$s</button> %4$s</p></form>',
+			esc_url( admin_url( 'admin-post.php' ) ),
+			wp_nonce_field( 'sales_companion_dashboard', '_wpnonce', true, false ),
+			esc_html__( 'Open the full dashboard', 'sales-companion' ),
+			esc_html__( '(signs you in with a link that works for 15 minutes)', 'sales-companion' )
+		);
 		echo '</div>';
 	}
 

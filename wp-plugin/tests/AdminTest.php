@@ -151,6 +151,26 @@ final class AdminTest extends TestCase {
 		$this->assertStringContainsString( 'Could not reach the service: Connection refused', $this->notice()['message'] );
 	}
 
+	public function test_open_dashboard_asks_the_service_for_a_link_and_sends_the_browser_there(): void {
+		wp_set_current_user( self::$admin_id );
+		FakeService::$answers = array( array( 200, array( 'url' => 'http://companion.test/dashboard/login/abc.def', 'expires_in' => 900 ) ) );
+		$this->assertSame( 'redirect: http://companion.test/dashboard/login/abc.def', $this->post( 'handle_open_dashboard', 'sales_companion_dashboard' ) );
+		$request = FakeService::$requests[0];
+		$this->assertSame( 'POST', $request['method'] );
+		$this->assertSame( 'http://companion.test/v1/sites/site_1/dashboard-link', $request['url'] );
+		$this->assertSame( 'Bearer token_1', $request['headers']['Authorization'] );
+	}
+
+	public function test_open_dashboard_explains_a_refusal_and_goes_back_to_the_reports(): void {
+		wp_set_current_user( self::$admin_id );
+		FakeService::$answers = array( array( 404, array( 'error' => 'No such site for this token.' ) ) );
+		$this->assertSame( 'redirect: http://shop.test/wp-admin/admin.php?page=sales-companion-reports', $this->post( 'handle_open_dashboard', 'sales_companion_dashboard' ) );
+		$this->assertFalse( $this->notice()['ok'] );
+		$this->assertStringContainsString( 'Could not open the dashboard', $this->notice()['message'] );
+		wp_set_current_user( self::$editor_id );
+		$this->assertStringStartsWith( 'died: You are not allowed', $this->post( 'handle_open_dashboard', 'sales_companion_dashboard' ) );
+	}
+
 	public function test_changed_flow_settings_are_pushed_to_the_service(): void {
 		wp_set_current_user( self::$admin_id );
 		FakeService::$answers = array( array( 200, array( 'ok' => true ) ) );

@@ -30,6 +30,8 @@ final class ReportsTest extends TestCase {
 		$this->assertStringContainsString( '900.00', $html );
 		$this->assertStringContainsString( 'Total Revenue', $html );
 		$this->assertStringNotContainsString( 'token_1', $html );
+		$this->assertStringContainsString( 'name="action" value="sales_companion_dashboard"', $html );
+		$this->assertStringContainsString( 'Open the full dashboard', $html );
 	}
 
 	public function test_a_service_without_reports_gets_a_clear_message(): void {

@@ -203,3 +203,17 @@ def test_contact_totals_follow_status_changes_refunds_and_deletes_on_every_engin
     run_jobs()
     contact = Contact.get()
     assert (contact.orders_count, contact.total_spent, contact.refunded) == (1, Decimal("5.25"), Decimal("0.00"))
+
+
+def test_several_sessions_identified_in_one_batch_each_join_their_own_contact(client, site):
+    post_events(client, site, [product_view("s1", "2026-11-20T09:00:00Z"), product_view("s2", "2026-11-20T09:00:00Z"),
+                               page_view("s1", "2026-11-20T09:01:00Z"), page_view("s3", "2026-11-20T09:01:00Z")])
+    run_jobs()
+    post_events(client, site, [cart("t1", session="s1", email="one@example.com", at="2026-11-20T09:05:00Z"),
+                               cart("t2", session="s2", email="two@example.com", at="2026-11-20T09:05:00Z")])
+    run_jobs()
+    owner = {c.id: c.email for c in Contact.select()}
+    assert {v.session_key: owner[v.contact_id] for v in ProductView.select()} == {
+        "s1": "one@example.com", "s2": "two@example.com"}
+    assert {v.session_key: v.contact_id and owner[v.contact_id] for v in Visit.select()} == {
+        "s1": "one@example.com", "s3": None}

@@ -37,8 +37,26 @@ def _database(migrate: bool = True) -> Settings:
     return settings
 
 
-@click.group(help="Sales Companion: sales tracking and revenue flows for WordPress stores.\n\n"
-                  "Examples:\n\n  companion run\n\n  companion sites add --name Shop --url https://shop.example")
+HELP = """Sales Companion: sales tracking and revenue flows for WordPress stores.
+
+Every command reads the same COMPANION_* settings (docs/configuration.md).
+
+\b
+Examples:
+  companion run                                   # embedded: web + worker + scheduler on SQLite
+  companion sites add --name Shop --url https://shop.example --timezone Europe/Berlin --currency EUR
+  companion sites set-woo-secret --site ID --secret S
+  companion import woocommerce --site ID --url https://shop.example --key ck_... --secret cs_...
+  companion demo seed --days 180 --orders-per-day 40
+  companion dashboard-link --site ID              # a 15-minute sign-in link
+  companion rollups rebuild --site ID
+  companion intelligence refresh --site ID
+  companion doctor                                # what is misconfigured, in words
+  companion worker / companion scheduler          # production split, with COMPANION_REDIS_URL
+"""
+
+
+@click.group(help=HELP)
 def main() -> None:
     pass
 

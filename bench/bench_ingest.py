@@ -124,7 +124,7 @@ def send_all(site: dict[str, Any], port: int, count: int, size: int, clients: in
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (the RQ work horse), in MB."""
     total = 0
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout.split()]
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():

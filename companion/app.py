@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+
 from flask import Flask
 
 from companion import runtime

@@ -24,7 +24,7 @@ def open_database(url: str) -> Database:
     options = dict(parse_qsl(parsed.query))
     if scheme == "sqlite":
         path = url.split("://", 1)[1].split("?", 1)[0]
-        path = path[1:] if path.startswith("/") else path
+        path = path.removeprefix("/")
         return SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False,
                               timeout=30)
     common = {

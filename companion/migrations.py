@@ -13,9 +13,9 @@ from companion.dashboard.schema import add_dashboard_indexes
 from companion.models import CORE_MODELS
 from companion.models.base import BaseModel, UTCDateTimeField, utcnow
 from companion.models.imports import create_import_tables
-from companion.models.rollups import create_metrics_tables
-from companion.models.messaging import create_flow_tables
 from companion.models.intelligence import create_intelligence_tables
+from companion.models.messaging import create_flow_tables
+from companion.models.rollups import create_metrics_tables
 
 
 class SchemaVersion(BaseModel):

@@ -3,9 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from peewee import fn
-
-from companion.models import Cart, Contact, Order, OrderItem, ProductView, Refund, Subscription, Visit
+from companion.models import (
+    Cart,
+    Contact,
+    Order,
+    OrderItem,
+    ProductView,
+    Refund,
+    Subscription,
+    Visit,
+)
 from companion.models.base import as_aware
 
 RECENT = 50

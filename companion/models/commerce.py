@@ -1,7 +1,15 @@
 """What is sold and bought: products, orders with items, refunds, carts, subscriptions."""
 from __future__ import annotations
 
-from peewee import AutoField, BigIntegerField, BooleanField, CharField, ForeignKeyField, IntegerField, TextField
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
 from companion.models.base import BaseModel, JSONField, MoneyField, UTCDateTimeField
 from companion.models.customers import Contact

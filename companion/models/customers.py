@@ -1,7 +1,15 @@
 """Who buys: contacts, the tracker's visitors, their visits and product views."""
 from __future__ import annotations
 
-from peewee import AutoField, BooleanField, CharField, FloatField, ForeignKeyField, IntegerField, TextField
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
 from companion.models.base import BaseModel, MoneyField, UTCDateTimeField, utcnow
 from companion.models.sites import Site

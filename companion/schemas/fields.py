@@ -18,7 +18,7 @@ class Money(fields.Field):
         self.allow_negative = allow_negative
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        if isinstance(value, bool) or isinstance(value, float):
+        if isinstance(value, (bool, float)):
             raise ValidationError('Money must be a decimal string such as "19.90", not a number.')
         text = str(value).strip() if isinstance(value, (str, int)) else None
         if text is None or not _DECIMAL.match(text):

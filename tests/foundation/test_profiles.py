@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from companion.models import Cart, Contact, Order, OrderItem, ProductView, Refund, Subscription, Visit
+from companion.models import (
+    Cart,
+    Contact,
+    Order,
+    OrderItem,
+    ProductView,
+    Refund,
+    Subscription,
+    Visit,
+)
 from tests.conftest import bearer, post_events, run_jobs
 from tests.factories import cart, event, order, page_view, product_view, refund
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from companion.bulk import insert_rows
 from companion.db import write_transaction
 from companion.models import DeadLetter, RawEvent, Site, utcnow
 from companion.models.base import to_naive_utc
@@ -85,7 +86,7 @@ def _insert_raw(site: Site, fresh: list[_Valid]) -> list[int]:
     rows = [{"site": site.id, "event_id": v.event["id"], "type": v.event["type"],
              "source": v.event["source"], "occurred_at": to_naive_utc(v.event["occurred_at"]),
              "received_at": now, "payload": json.dumps(v.raw, separators=(",", ":"))} for v in fresh]
-    RawEvent.insert_many(rows).on_conflict_ignore().execute()
+    insert_rows(RawEvent, rows, ignore_conflicts=True)
     ids: list[int] = []
     for chunk in _chunks([v.event["id"] for v in fresh], 500):
         ids.extend(r.id for r in RawEvent.select(RawEvent.id)

@@ -8,6 +8,7 @@ from typing import Any
 from peewee import fn
 
 from companion.batch import Batch, Event
+from companion.bulk import insert_rows
 from companion.db import is_mysql, is_postgres
 from companion.models import Cart, Order, OrderItem, Refund
 from companion.models.base import money_from_units, to_naive_utc
@@ -98,7 +99,7 @@ def apply_orders(batch: Batch) -> None:
     existing = _existing_orders(batch.site_id, list(newest), lock=True)
     fresh = [key for key in newest if key not in existing]
     if fresh:
-        Order.insert_many([order_row(batch, newest[k]) for k in fresh]).on_conflict_ignore().execute()
+        insert_rows(Order, [order_row(batch, newest[k]) for k in fresh], ignore_conflicts=True)
         existing.update(_existing_orders(batch.site_id, fresh, lock=True))
     items: list[dict[str, Any]] = []
     replaced: list[int] = []
@@ -113,8 +114,7 @@ def apply_orders(batch: Batch) -> None:
     if replaced:
         _remember_items(batch, replaced)
         OrderItem.delete().where(OrderItem.order.in_(replaced)).execute()
-    for start in range(0, len(items), 500):
-        OrderItem.insert_many(items[start:start + 500]).execute()
+    insert_rows(OrderItem, items)
     _link_refunds(batch, [existing[k]["id"] for k in fresh if k in existing])
     _convert_carts(batch, [newest[k] for k in newest])
 

@@ -15,6 +15,7 @@ PLACED = ("pending", "on_hold", "processing", "completed")
 ORDER_ENDS = ("abandoned_cart", "browse_abandonment", "win_back", "cross_sell")
 ENDED_SUBSCRIPTION = ("cancelled", "canceled", "trash", "disabled", "refunded", "switched")
 BROWSE_COOLDOWN = timedelta(days=7)
+ORDER_FLOWS = ("post_purchase", "cross_sell")  # the mails about one order: a refund or cancellation ends them
 
 
 def apply_flow_triggers(batch: Batch) -> None:
@@ -99,16 +100,23 @@ def _unpaid_orders(batch: Batch) -> None:
 
 
 def _end_order_flows(batch: Batch, order_id: int, reason: str) -> None:
-    exit_enrolments(batch.site_id, Enrolment.flow_key.in_(("post_purchase", "cross_sell"))
+    exit_enrolments(batch.site_id, Enrolment.flow_key.in_(ORDER_FLOWS)
                     & (Enrolment.key == f"order:{order_id}"), reason, batch.now)
 
 
 def _refunds(batch: Batch) -> None:
-    for event in batch.of_type("order.refunded"):
-        order = Order.get_or_none(Order.site == batch.site_id, Order.source == event.source,
-                                  Order.external_id == event.data["order_id"])
-        if order is not None:
-            _end_order_flows(batch, order.id, "refund")
+    """A refund ends its order's post-purchase and cross-sell mails: a few queries per batch."""
+    wanted = {(e.source, e.data["order_id"]) for e in batch.of_type("order.refunded")}
+    keys: list[str] = []
+    for source in sorted({s for s, _ in wanted}):
+        ids = sorted(i for s, i in wanted if s == source)
+        for start in range(0, len(ids), 500):
+            keys += [f"order:{order_id}" for order_id, in Order.select(Order.id).where(
+                Order.site == batch.site_id, Order.source == source,
+                Order.external_id.in_(ids[start:start + 500])).tuples()]
+    for start in range(0, len(keys), 500):
+        exit_enrolments(batch.site_id, Enrolment.flow_key.in_(ORDER_FLOWS) & Enrolment.key.in_(keys[start:start + 500]),
+                        "refund", batch.now)
 
 
 def _carts(batch: Batch) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from companion.bulk import insert_rows
 from companion.db import is_mysql, is_postgres
 from companion.metrics.days import NO_NEXT_DAY, local_day, month_of
 from companion.metrics.upsert import add_rows
@@ -32,8 +33,10 @@ def _refresh_chunk(site: Site, ids: list[int]) -> None:
     facts = order_days(site, ids)
     old = {(r.contact_id, r.currency): r for r in CustomerLedger.select().where(CustomerLedger.contact.in_(ids))}
     deltas: list[dict[str, Any]] = []
+    created: list[dict[str, Any]] = []
     for key in set(old) | set(facts):
-        deltas += _ledger_change(site, key, old.get(key), facts.get(key, []))
+        deltas += _ledger_change(site, key, old.get(key), facts.get(key, []), created)
+    insert_rows(CustomerLedger, sorted(created, key=lambda r: (r["contact"], r["currency"])))
     add_rows(RollupDaily, ("site", "day", "currency"), deltas)
     _replace_order_days(site, ids, facts)
 
@@ -55,7 +58,8 @@ def order_days(site: Site, ids: list[int]) -> Facts:
 
 
 def _ledger_change(site: Site, key: tuple[int, str], old: CustomerLedger | None,
-                   days: list[date]) -> list[dict[str, Any]]:
+                   days: list[date], created: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The roll-up deltas of one ledger change; a new ledger row is appended to `created`."""
     contact, currency = key
     first = days[0] if days else None
     second = days[1] if len(days) > 1 else None
@@ -65,8 +69,8 @@ def _ledger_change(site: Site, key: tuple[int, str], old: CustomerLedger | None,
     if first is None:
         CustomerLedger.delete().where(CustomerLedger.id == old.id).execute()  # type: ignore[union-attr]
     elif old is None:
-        CustomerLedger.create(site=site.id, contact=contact, currency=currency, first_day=first,
-                              first_month=month_of(first), second_day=second)
+        created.append({"site": site.id, "contact": contact, "currency": currency, "first_day": first,
+                        "first_month": month_of(first), "second_day": second})
     else:
         CustomerLedger.update(first_day=first, first_month=month_of(first), second_day=second).where(
             CustomerLedger.id == old.id).execute()
@@ -93,5 +97,4 @@ def _replace_order_days(site: Site, ids: list[int], facts: Facts) -> None:
         for day, following in zip(distinct, [*distinct[1:], NO_NEXT_DAY], strict=True):
             rows.append({"site": site.id, "contact": contact, "currency": currency, "day": day,
                          "month": month_of(day), "orders": days.count(day), "next_day": following})
-    for start in range(0, len(rows), 500):
-        CustomerOrderDay.insert_many(rows[start:start + 500]).execute()
+    insert_rows(CustomerOrderDay, rows)

@@ -8,11 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from peewee import EXCLUDED, Model, fn
+from peewee import Model
 
-from companion.db import is_mysql
-
-CHUNK = 300
+from companion.bulk import insert_rows
 
 
 def add_rows(model: type[Model], keys: tuple[str, ...], rows: Iterable[Mapping[str, Any]]) -> int:
@@ -23,9 +21,9 @@ def add_rows(model: type[Model], keys: tuple[str, ...], rows: Iterable[Mapping[s
     """
     merged = merge_rows(keys, rows)
     ordered = [merged[k] for k in sorted(merged, key=_sort_key)]
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start:start + CHUNK]
-        _upsert(model, keys, chunk)
+    if ordered:
+        columns = sorted({name for row in ordered for name in row if name not in keys})
+        insert_rows(model, [{**{c: 0 for c in columns}, **row} for row in ordered], add_on=keys)
     return len(ordered)
 
 
@@ -42,15 +40,3 @@ def merge_rows(keys: tuple[str, ...], rows: Iterable[Mapping[str, Any]]) -> dict
 
 def _sort_key(key: tuple[Any, ...]) -> tuple[str, ...]:
     return tuple(str(part) for part in key)
-
-
-def _upsert(model: type[Model], keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    columns = sorted({name for row in rows for name in row if name not in keys})
-    full = [{**{c: 0 for c in columns}, **row} for row in rows]
-    fields = model._meta.fields
-    if is_mysql():
-        update = {fields[c]: fields[c] + fn.VALUES(fields[c]) for c in columns}
-        model.insert_many(full).on_conflict(update=update).execute()
-        return
-    update = {fields[c]: fields[c] + getattr(EXCLUDED, fields[c].column_name) for c in columns}
-    model.insert_many(full).on_conflict(conflict_target=[fields[k] for k in keys], update=update).execute()

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from peewee import Model
+from peewee import SQL, Model
 
 from companion.db import database, is_mysql, is_postgres
 
@@ -50,6 +50,17 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore
             params.extend(convert(value) for convert, value in zip(converters, values, strict=True))
         sql = _statement(model._meta.table_name, columns, len(chunk), ignore_conflicts, key, added)
         database.execute_sql(sql, params)
+
+
+def among(field: Any, values: Sequence[Any]) -> Any:
+    """`field IN (values)` for a long list, rendered as one SQL fragment: integers inline (after
+    int(), so nothing but digits reaches the SQL), anything else as parameters. Peewee's
+    `field.in_(list)` builds a node per value, ~18 µs each: 9 ms for the usual 500 ids."""
+    if not values:
+        return field.in_([])
+    if all(type(v) is int for v in values):
+        return field.in_(SQL("(" + ",".join(str(int(v)) for v in values) + ")"))
+    return field.in_(SQL("(" + ",".join([database.param] * len(values)) + ")", list(values)))
 
 
 def _default(field: Any) -> Any:

@@ -7,11 +7,14 @@ from typing import Any
 from peewee import Case, fn
 
 from companion.batch import Batch, Event
-from companion.bulk import insert_rows, update_by_id
+from companion.bulk import among, insert_rows, update_by_id
 from companion.models import Contact, Order, ProductView, Refund, Visit, Visitor
 from companion.models.base import money_from_units
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "wp_user_id")
+# what resolving reads of a known contact (not its ~40 scores and totals)
+LOADED = (Contact.id, Contact.email, Contact.updated_at, Contact.consent_updated_at,
+          *(getattr(Contact, f) for f in PROFILE_FIELDS))
 TOTALS = ("orders_count", "total_spent", "refunded", "first_order_at", "last_order_at")
 
 
@@ -37,7 +40,7 @@ def resolve_contacts(batch: Batch) -> None:
 def _load(site_id: int, emails: list[str]) -> dict[str, Contact]:
     found: dict[str, Contact] = {}
     for i in range(0, len(emails), 500):
-        query = Contact.select().where(Contact.site == site_id, Contact.email.in_(emails[i:i + 500]))
+        query = Contact.select(*LOADED).where(Contact.site == site_id, among(Contact.email, emails[i:i + 500]))
         found.update({c.email: c for c in query})
     return found
 
@@ -97,7 +100,7 @@ def stitch_sessions(batch: Batch) -> None:
     if not keys:
         return
     rows = Visitor.select(Visitor.session_key, Visitor.contact).where(
-        Visitor.site == batch.site_id, Visitor.session_key.in_(keys))
+        Visitor.site == batch.site_id, among(Visitor.session_key, keys))
     stored = {v.session_key: v.contact_id for v in rows}
     new = [{"site": batch.site_id, "session_key": k, "contact": known.get(k), "first_seen_at": batch.now}
            for k in keys if k not in stored]
@@ -134,7 +137,7 @@ def _refresh_chunk(site_id: int, ids: list[int]) -> None:
     """Two grouped reads over the (site, contact) index of orders, then one UPDATE for up to 500
     contacts. (A correlated MIN/MAX subquery per contact let SQLite walk the site's counted_at
     index from the oldest order instead: quadratic in the size of the shop.)"""
-    counted = (Order.site == site_id) & Order.contact.in_(ids) & (Order.is_counted == True) & \
+    counted = (Order.site == site_id) & among(Order.contact, ids) & (Order.is_counted == True) & \
         Order.deleted_at.is_null()
     totals = {contact: {"orders_count": count, "total_spent": money_from_units(spent), "refunded": Decimal(0),
                         "first_order_at": first, "last_order_at": last}

@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from companion.bulk import insert_rows
+from companion.bulk import among, insert_rows
 from companion.db import write_transaction
 from companion.models import DeadLetter, RawEvent, Site, utcnow
 from companion.models.base import to_naive_utc
@@ -70,7 +70,7 @@ def _drop_duplicates(site: Site, valid: list[_Valid]) -> list[_Valid]:
     known = set()
     for chunk in _chunks(ids, 500):
         known.update(r.event_id for r in RawEvent.select(RawEvent.event_id)
-                     .where(RawEvent.site == site, RawEvent.event_id.in_(chunk)))
+                     .where(RawEvent.site == site, among(RawEvent.event_id, chunk)))
     fresh, seen = [], set(known)
     for v in valid:
         if v.event["id"] not in seen:
@@ -90,7 +90,7 @@ def _insert_raw(site: Site, fresh: list[_Valid]) -> list[int]:
     ids: list[int] = []
     for chunk in _chunks([v.event["id"] for v in fresh], 500):
         ids.extend(r.id for r in RawEvent.select(RawEvent.id)
-                   .where(RawEvent.site == site, RawEvent.event_id.in_(chunk)))
+                   .where(RawEvent.site == site, among(RawEvent.event_id, chunk)))
     return sorted(ids)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from peewee import fn
 
 from companion.batch import Batch, Event
-from companion.bulk import insert_rows
+from companion.bulk import among, insert_rows
 from companion.db import is_mysql, is_postgres
 from companion.models import Cart, Order, OrderItem, Refund
 from companion.models.base import money_from_units, to_naive_utc
@@ -85,7 +85,7 @@ def _existing_orders(site_id: int, keys: list[tuple[str, str]],
         ids = sorted(i for s, i in keys if s == source)
         for start in range(0, len(ids), 500):
             query = Order.select().where(Order.site == site_id, Order.source == source,
-                                         Order.external_id.in_(ids[start:start + 500])).order_by(
+                                         among(Order.external_id, ids[start:start + 500])).order_by(
                 Order.id).for_update(lock).dicts()
             found.update({(r["source"], r["external_id"]): r for r in query})
     return found
@@ -113,14 +113,14 @@ def apply_orders(batch: Batch) -> None:
             items.extend(item_rows(batch.site_id, stored["id"], event))
     if replaced:
         _remember_items(batch, replaced)
-        OrderItem.delete().where(OrderItem.order.in_(replaced)).execute()
+        OrderItem.delete().where(among(OrderItem.order, replaced)).execute()
     insert_rows(OrderItem, items)
     _link_refunds(batch, [existing[k]["id"] for k in fresh if k in existing])
     _convert_carts(batch, [newest[k] for k in newest])
 
 
 def _remember_items(batch: Batch, order_ids: list[int]) -> None:
-    for item in OrderItem.select().where(OrderItem.order.in_(order_ids)).dicts():
+    for item in OrderItem.select().where(among(OrderItem.order, order_ids)).dicts():
         batch.replaced_items.setdefault(item["order"], []).append(item)
 
 
@@ -145,9 +145,8 @@ def _update_if_newer(batch: Batch, stored: dict[str, Any], event: Event) -> bool
 def _record_change(batch: Batch, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
     batch.order_changes.append((before, after))
     for row in (before, after):
-        if row:
-            if row.get("contact"):
-                batch.touched_contacts.add(row["contact"])
+        if row and row.get("contact"):
+            batch.touched_contacts.add(row["contact"])
 
 
 def _link_refunds(batch: Batch, order_ids: list[int]) -> None:
@@ -155,7 +154,7 @@ def _link_refunds(batch: Batch, order_ids: list[int]) -> None:
     if not order_ids:
         return
     orders = {(o.source, o.external_id): o.id for o in Order.select(
-        Order.id, Order.source, Order.external_id).where(Order.id.in_(order_ids))}
+        Order.id, Order.source, Order.external_id).where(among(Order.id, order_ids))}
     # One read finds the orders that have waiting refunds, so a batch of new orders without any
     # (the usual case) costs one query instead of one update per order.
     waiting = _orphan_refund_keys(batch.site_id, sorted({external_id for _, external_id in orders}))
@@ -174,7 +173,7 @@ def _orphan_refund_keys(site_id: int, external_ids: list[str]) -> set[tuple[str,
     for start in range(0, len(external_ids), 500):
         found.update(Refund.select(Refund.source, Refund.order_external_id).distinct().where(
             Refund.site == site_id, Refund.order.is_null(),
-            Refund.order_external_id.in_(external_ids[start:start + 500])).tuples())
+            among(Refund.order_external_id, external_ids[start:start + 500])).tuples())
     return found
 
 
@@ -184,7 +183,7 @@ def _convert_carts(batch: Batch, events: list[Event]) -> None:
     if not tokens:
         return
     orders = dict(Order.select(Order.cart_token, Order.id).where(
-        Order.site == batch.site_id, Order.cart_token.in_(list(tokens))).tuples())
+        Order.site == batch.site_id, among(Order.cart_token, list(tokens))).tuples())
     for token, order_id in orders.items():
         Cart.update(status="converted", converted_order=order_id).where(
             Cart.site == batch.site_id, Cart.token == token).execute()
@@ -220,7 +219,7 @@ def refresh_refunded_totals(order_ids: set[int]) -> None:
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         sums = dict(Refund.select(Refund.order, fn.SUM(Refund.amount).coerce(False)).where(
-            Refund.order.in_(chunk)).group_by(Refund.order).tuples())
+            among(Refund.order, chunk)).group_by(Refund.order).tuples())
         for order_id in chunk:
             Order.update(refunded_total=money_from_units(sums.get(order_id, 0))).where(
                 Order.id == order_id).execute()

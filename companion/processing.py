@@ -16,6 +16,7 @@ from peewee import fn
 
 from companion import activity, carts, catalog, contacts, orders, privacy
 from companion.batch import Batch, Event
+from companion.bulk import among
 from companion.db import is_mysql, is_postgres, write_transaction
 from companion.flows import triggers as flow_triggers
 from companion.intelligence.refresh import rescore_after_batch
@@ -65,7 +66,7 @@ def take(ids: list[int]) -> list[RawEvent]:
     rows: list[RawEvent] = []
     for start in range(0, len(ids), 500):
         query = RawEvent.select(RawEvent.id, RawEvent.site, RawEvent.event_id, RawEvent.payload).where(
-            RawEvent.id.in_(ids[start:start + 500]), _unindexed(RawEvent.processed_at).is_null(),
+            among(RawEvent.id, ids[start:start + 500]), _unindexed(RawEvent.processed_at).is_null(),
             RawEvent.failed_at.is_null()).order_by(RawEvent.id)
         if is_postgres() or is_mysql():
             query = query.for_update("FOR UPDATE SKIP LOCKED")
@@ -139,7 +140,7 @@ def _process_one(event_id: int, now: datetime) -> int:
 
 def _mark_processed(ids: list[int], now: datetime) -> None:
     for start in range(0, len(ids), 500):
-        RawEvent.update(processed_at=now).where(RawEvent.id.in_(ids[start:start + 500])).execute()
+        RawEvent.update(processed_at=now).where(among(RawEvent.id, ids[start:start + 500])).execute()
 
 
 def _fail(event_id: int, now: datetime, reason: str) -> None:

@@ -4,10 +4,15 @@
 database, keyed by (site, resource), so a rerun on any machine resumes, and each page takes the
 same path as the plugin's batches: stored once per event id, then applied by the jobs. With no
 separate worker (embedded mode: no COMPANION_REDIS_URL) the command applies them itself as it goes,
-so profiles are complete when it ends.
+so profiles are complete when it ends: in a child process once the history is large, so fetching,
+mapping and validating the next pages overlaps applying the previous ones (two cores, twice the
+speed of doing both in turn).
 """
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import queue
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +26,9 @@ from companion.woo_import import RESOURCES, ImportSummary, WooImporter
 from jobs.events import accept_events, process_events
 
 APPLY_EVERY_PAGES = 10  # embedded mode: one processing job per 10 pages (~1,000 orders)
+AHEAD_JOBS = 2  # embedded mode: how many stored, unapplied jobs the fetching may run ahead
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseCheckpoints:
@@ -62,6 +70,7 @@ class ServiceSink:
     apply_every: int = APPLY_EVERY_PAGES
     totals: SinkTotals = field(default_factory=SinkTotals)
     waiting: list[int] = field(default_factory=list)  # stored, not yet enqueued (embedded mode)
+    applier: ApplyingProcess | None = None
 
     def __call__(self, events: list[dict[str, Any]]) -> None:
         result = self._store(events)
@@ -73,11 +82,27 @@ class ServiceSink:
             self.apply()
 
     def apply(self) -> None:
-        """Embedded mode: one job for the pages stored since the last call, run here and now."""
+        """Embedded mode: one job for the pages stored since the last call, handed to the applying
+        process (started on the first call: a short import never pays for it)."""
         ids, self.waiting = self.waiting, []
-        if ids:
-            runtime.enqueue(process_events, ids)
-        run_queued_jobs()
+        if not ids:
+            return
+        if self.applier is None:
+            self.applier = ApplyingProcess(runtime.settings())
+        self.applier.submit(ids)
+
+    def finish(self) -> None:
+        """Embedded mode: apply what is stored and wait until everything is applied."""
+        if self.applier is not None:
+            self.apply()
+            self.applier.close()
+            self.applier = None
+        apply_waiting_events()  # the last pages, and anything the applying process left
+
+    def stop(self) -> None:
+        if self.applier is not None:
+            self.applier.terminate()
+            self.applier = None
 
     def _store(self, events: list[dict[str, Any]]) -> BatchResult:
         if not self.apply_inline:
@@ -104,14 +129,65 @@ def import_woocommerce(site: Site, url: str, key: str, secret: str, *, since: da
     apply_inline = runtime.settings().is_embedded_queue
     if apply_inline:
         apply_waiting_events()  # pages a previous, interrupted run stored but did not apply
-    sink = ServiceSink(site, apply_inline)
+    sink = ServiceSink(site, apply_inline, apply_every=APPLY_EVERY_PAGES)
     importer = WooImporter(url, key, secret, sink, DatabaseCheckpoints(site.id), since=since,
                            resources=resources, progress=progress, **importer_options)
-    summary = importer.run()
-    if apply_inline:
-        sink.apply()
-        apply_waiting_events()
+    try:
+        summary = importer.run()
+        if apply_inline:
+            sink.finish()
+    finally:
+        sink.stop()  # interrupted: what is stored stays stored; the next run applies it first
     return ImportOutcome(summary=summary, totals=sink.totals, applied=apply_inline)
+
+
+class ApplyingProcess:
+    """A child process that applies the id lists it is handed, one transaction each, while the
+    parent goes on fetching. The queue holds at most AHEAD_JOBS lists, so a fast shop cannot run
+    far ahead of the database. The child only applies stored events: if it dies, they stay
+    stored and unapplied, and `finish` (or the next run) applies them."""
+
+    def __init__(self, settings: Any) -> None:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connection
+        self.jobs: Any = context.Queue(maxsize=AHEAD_JOBS)
+        self.process = context.Process(target=_apply_jobs, args=(settings, self.jobs), daemon=True,
+                                       name="companion-import-apply")
+        self.process.start()
+
+    def submit(self, ids: list[int]) -> None:
+        while self.process.is_alive():
+            try:
+                self.jobs.put(ids, timeout=1)
+                return
+            except queue.Full:  # the child is busy: keep waiting while it lives
+                continue
+        log.warning("the applying process stopped (exit code %s); the rest is applied at the end",
+                    self.process.exitcode)
+
+    def close(self) -> None:
+        if self.process.is_alive():
+            self.jobs.put(None)
+        self.process.join()
+        if self.process.exitcode:
+            log.warning("the applying process exited with %s; applying what it left here",
+                        self.process.exitcode)
+
+    def terminate(self) -> None:
+        self.process.terminate()
+        self.process.join()
+
+
+def _apply_jobs(settings: Any, jobs: Any) -> None:
+    """The applying process: configure like the command, then apply each id list until None."""
+    import signal
+
+    from companion.db import bind_database
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
+    runtime.configure(settings)
+    bind_database(settings.database_url)
+    while (ids := jobs.get()) is not None:
+        process_events(ids)
 
 
 def run_queued_jobs() -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from companion.batch import Batch
+from companion.bulk import among
 from companion.flows.config import Configs
 from companion.flows.enrolment import Candidate, enrol, exit_contact, exit_enrolments
 from companion.models import Enrolment, Order, OrderItem, Site, Subscription
@@ -45,7 +46,7 @@ def _order_exits(batch: Batch) -> None:
         if order["contact"] not in enrolled:
             continue  # nothing to end; saves three queries per order in a history import
         contact, order_key = order["contact"], f"order:{order['id']}"
-        exit_enrolments(batch.site_id, (Enrolment.contact == contact) & Enrolment.flow_key.in_(ORDER_ENDS)
+        exit_enrolments(batch.site_id, (Enrolment.contact == contact) & among(Enrolment.flow_key, ORDER_ENDS)
                         & (Enrolment.key != order_key), "order", batch.now)
         products = [str(i.product_id) for i in OrderItem.select(OrderItem.product_id).where(
             OrderItem.order == order["id"])]
@@ -62,7 +63,7 @@ def _with_active_enrolments(site_id: int, contacts: set[int]) -> set[int]:
     for start in range(0, len(ids), 500):
         found.update(c for (c,) in Enrolment.select(Enrolment.contact).distinct().where(
             Enrolment.site == site_id, Enrolment.status == "active",
-            Enrolment.contact.in_(ids[start:start + 500])).tuples())
+            among(Enrolment.contact, ids[start:start + 500])).tuples())
     return found
 
 
@@ -100,7 +101,7 @@ def _unpaid_orders(batch: Batch) -> None:
 
 
 def _end_order_flows(batch: Batch, order_id: int, reason: str) -> None:
-    exit_enrolments(batch.site_id, Enrolment.flow_key.in_(ORDER_FLOWS)
+    exit_enrolments(batch.site_id, among(Enrolment.flow_key, ORDER_FLOWS)
                     & (Enrolment.key == f"order:{order_id}"), reason, batch.now)
 
 
@@ -113,9 +114,9 @@ def _refunds(batch: Batch) -> None:
         for start in range(0, len(ids), 500):
             keys += [f"order:{order_id}" for order_id, in Order.select(Order.id).where(
                 Order.site == batch.site_id, Order.source == source,
-                Order.external_id.in_(ids[start:start + 500])).tuples()]
+                among(Order.external_id, ids[start:start + 500])).tuples()]
     for start in range(0, len(keys), 500):
-        exit_enrolments(batch.site_id, Enrolment.flow_key.in_(ORDER_FLOWS) & Enrolment.key.in_(keys[start:start + 500]),
+        exit_enrolments(batch.site_id, among(Enrolment.flow_key, ORDER_FLOWS) & among(Enrolment.key, keys[start:start + 500]),
                         "refund", batch.now)
 
 
@@ -142,7 +143,7 @@ def _views(batch: Batch, site: Site, configs: Configs) -> None:
         return
     recent = {e.contact_id for e in Enrolment.select(Enrolment.contact).where(
         Enrolment.site == batch.site_id, Enrolment.flow_key == "browse_abandonment",
-        Enrolment.contact.in_(list(views)), Enrolment.enrolled_at > batch.now - BROWSE_COOLDOWN)}
+        among(Enrolment.contact, list(views)), Enrolment.enrolled_at > batch.now - BROWSE_COOLDOWN)}
     candidates = [
         Candidate(contact, f"browse:{contact}:{seen[0].occurred_at:%Y%m%d}", seen[-1].occurred_at,
                   {"product_ids": list(dict.fromkeys(str(e.data["product_id"]) for e in seen))[:4],
@@ -156,7 +157,7 @@ def _subscriptions(batch: Batch, site: Site, configs: Configs) -> None:
     ids = {e.data["id"] for e in batch.of_type("subscription.updated")}
     if not ids:
         return
-    rows = Subscription.select().where(Subscription.site == batch.site_id, Subscription.external_id.in_(list(ids)))
+    rows = Subscription.select().where(Subscription.site == batch.site_id, among(Subscription.external_id, list(ids)))
     for sub in rows:
         enrol_subscription(batch.site_id, site, configs, sub, batch.now)
 

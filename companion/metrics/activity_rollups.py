@@ -10,6 +10,7 @@ from peewee import fn
 
 from companion.activity import SESSION_IDLE
 from companion.batch import Batch
+from companion.bulk import among
 from companion.carts import ABANDON_AFTER
 from companion.metrics.days import day_bounds, day_start, local_day
 from companion.models import Cart, Order, Site, Visit, utcnow
@@ -28,7 +29,7 @@ def _session_days(site: Site, batch: Batch) -> set[date]:
     for start_ in range(0, len(keys), 500):
         chunk = sorted(keys)[start_:start_ + 500]
         for (started,) in Visit.select(Visit.started_at).where(
-                Visit.site == site.id, Visit.session_key.in_(chunk)).tuples():
+                Visit.site == site.id, among(Visit.session_key, chunk)).tuples():
             days.add(local_day(started, site.timezone))
     for event in batch.of_type("page.viewed"):  # a view can move a visit's start to another day
         days.add(local_day(event.occurred_at, site.timezone))
@@ -42,7 +43,7 @@ def _cart_days(site: Site, batch: Batch) -> set[date]:
     days: set[date] = set()
     for start_ in range(0, len(tokens), 500):
         chunk = sorted(tokens)[start_:start_ + 500]
-        for (created,) in Cart.select(Cart.created_at).where(Cart.site == site.id, Cart.token.in_(chunk)).tuples():
+        for (created,) in Cart.select(Cart.created_at).where(Cart.site == site.id, among(Cart.token, chunk)).tuples():
             days.add(local_day(created, site.timezone))
     return days
 
@@ -72,7 +73,7 @@ def _order_times(site_id: int, keys: list[str]) -> dict[str, list[datetime]]:
     times: dict[str, list[datetime]] = {}
     for start in range(0, len(keys), 500):
         for key, created in Order.select(Order.session_key, Order.created_at).where(
-                Order.site == site_id, Order.session_key.in_(keys[start:start + 500]),
+                Order.site == site_id, among(Order.session_key, keys[start:start + 500]),
                 Order.is_counted == True, Order.deleted_at.is_null()).tuples():
             times.setdefault(key, []).append(created)
     return times
@@ -90,7 +91,7 @@ def cart_counts(site: Site, start: datetime, end: datetime, now: datetime) -> di
     counts: dict[date, tuple[int, int]] = {}
     query = Cart.select(Cart.created_at, Cart.status, Cart.updated_at).where(
         Cart.site == site.id, Cart.created_at >= start, Cart.created_at < end,
-        Cart.status.in_(("active", "abandoned", "converted"))).tuples()
+        among(Cart.status, ("active", "abandoned", "converted"))).tuples()
     for created, status, updated in query:
         day = local_day(created, site.timezone)
         abandoned, converted = counts.get(day, (0, 0))

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from companion.bulk import among
 from companion.models import Site
 from companion.models.attribution import TOUCH_KINDS, CartEmail, EmailTouch, OrderAttribution
 from companion.models.base import to_naive_utc
@@ -56,7 +57,7 @@ def stored(order_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     ids = list(order_ids)
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
-        for row in OrderAttribution.select().where(OrderAttribution.order.in_(ids[start:start + 500])).dicts():
+        for row in OrderAttribution.select().where(among(OrderAttribution.order, ids[start:start + 500])).dicts():
             found[row["order"]] = row
     return found
 
@@ -67,7 +68,7 @@ def attribute(site: Site, orders: Sequence[Mapping[str, Any]]) -> dict[int, dict
     decided = {o["id"]: _decide(o, touches, emails) for o in orders}
     ids = [o["id"] for o in orders]
     for start in range(0, len(ids), 500):
-        OrderAttribution.delete().where(OrderAttribution.order.in_(ids[start:start + 500])).execute()
+        OrderAttribution.delete().where(among(OrderAttribution.order, ids[start:start + 500])).execute()
     rows = [{"order": oid, "site": site.id, **a} for oid, a in decided.items() if a]
     for start in range(0, len(rows), 500):
         OrderAttribution.insert_many(rows[start:start + 500]).execute()
@@ -84,8 +85,8 @@ def _touches(site: Site, orders: Sequence[Mapping[str, Any]]) -> dict[int, list[
     by_contact: dict[int, list[dict[str, Any]]] = {}
     for start in range(0, len(contacts), 500):
         query = EmailTouch.select().where(
-            EmailTouch.site == site.id, EmailTouch.contact.in_(contacts[start:start + 500]),
-            EmailTouch.kind.in_(counted_kinds(site)), EmailTouch.occurred_at >= earliest,
+            EmailTouch.site == site.id, among(EmailTouch.contact, contacts[start:start + 500]),
+            among(EmailTouch.kind, counted_kinds(site)), EmailTouch.occurred_at >= earliest,
             EmailTouch.occurred_at <= latest).order_by(EmailTouch.occurred_at, EmailTouch.id).dicts()
         for touch in query:
             touch["window"] = window
@@ -98,7 +99,7 @@ def _cart_emails(site_id: int, orders: Sequence[Mapping[str, Any]]) -> dict[str,
     first: dict[str, datetime] = {}
     for start in range(0, len(tokens), 500):
         for token, sent_at in CartEmail.select(CartEmail.cart_token, CartEmail.sent_at).where(
-                CartEmail.site == site_id, CartEmail.cart_token.in_(tokens[start:start + 500])).tuples():
+                CartEmail.site == site_id, among(CartEmail.cart_token, tokens[start:start + 500])).tuples():
             first[token] = min(sent_at, first.get(token, sent_at))
     return first
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from companion.bulk import insert_rows
+from companion.bulk import among, insert_rows
 from companion.db import is_mysql, is_postgres
 from companion.metrics.days import NO_NEXT_DAY, local_day, month_of
 from companion.metrics.upsert import add_rows
@@ -31,7 +31,7 @@ def refresh(site: Site, contact_ids: Iterable[int]) -> None:
 def _refresh_chunk(site: Site, ids: list[int]) -> None:
     _lock_contacts(ids)
     facts = order_days(site, ids)
-    old = {(r.contact_id, r.currency): r for r in CustomerLedger.select().where(CustomerLedger.contact.in_(ids))}
+    old = {(r.contact_id, r.currency): r for r in CustomerLedger.select().where(among(CustomerLedger.contact, ids))}
     deltas: list[dict[str, Any]] = []
     created: list[dict[str, Any]] = []
     for key in set(old) | set(facts):
@@ -44,13 +44,13 @@ def _refresh_chunk(site: Site, ids: list[int]) -> None:
 def _lock_contacts(ids: list[int]) -> None:
     """Two workers refreshing one contact take turns (SQLite writers are serialised anyway)."""
     if is_postgres() or is_mysql():
-        list(Contact.select(Contact.id).where(Contact.id.in_(ids)).order_by(Contact.id).for_update())
+        list(Contact.select(Contact.id).where(among(Contact.id, ids)).order_by(Contact.id).for_update())
 
 
 def order_days(site: Site, ids: list[int]) -> Facts:
     facts: Facts = {}
     query = Order.select(Order.contact, Order.currency, Order.counted_at).where(
-        Order.site == site.id, Order.contact.in_(ids), Order.is_counted == True,
+        Order.site == site.id, among(Order.contact, ids), Order.is_counted == True,
         Order.deleted_at.is_null()).tuples()
     for contact, currency, counted_at in query:
         facts.setdefault((contact, currency), []).append(local_day(counted_at, site.timezone))
@@ -90,7 +90,7 @@ def _moves(site_id: int, currency: str, column: str, old: date | None, new: date
 
 
 def _replace_order_days(site: Site, ids: list[int], facts: Facts) -> None:
-    CustomerOrderDay.delete().where(CustomerOrderDay.contact.in_(ids)).execute()
+    CustomerOrderDay.delete().where(among(CustomerOrderDay.contact, ids)).execute()
     rows = []
     for (contact, currency), days in facts.items():
         distinct = sorted(set(days))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from companion.batch import Batch
+from companion.bulk import among
 from companion.db import is_mysql, is_postgres
 from companion.metrics import activity_rollups, attribution, customers
 from companion.metrics.contributions import Contribution, contribution, difference
@@ -47,7 +48,7 @@ def _new_refund_orders(refund_ids: list[int]) -> dict[int, set[int]]:
     by_order: dict[int, set[int]] = {}
     for start in range(0, len(refund_ids), 500):
         for refund_id, order_id in Refund.select(Refund.id, Refund.order).where(
-                Refund.id.in_(refund_ids[start:start + 500]), Refund.order.is_null(False)).tuples():
+                among(Refund.id, refund_ids[start:start + 500]), Refund.order.is_null(False)).tuples():
             by_order.setdefault(order_id, set()).add(refund_id)
     return by_order
 
@@ -96,7 +97,7 @@ def _locked_orders(ids: list[int]) -> dict[int, dict[str, Any]]:
     lock = is_postgres() or is_mysql()
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
-        query = Order.select().where(Order.id.in_(ids[start:start + 500])).order_by(Order.id).for_update(lock)
+        query = Order.select().where(among(Order.id, ids[start:start + 500])).order_by(Order.id).for_update(lock)
         found.update({r["id"]: r for r in query.dicts()})
     return found
 
@@ -104,7 +105,7 @@ def _locked_orders(ids: list[int]) -> dict[int, dict[str, Any]]:
 def _grouped(model: Any, field: Any, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = {}
     for start in range(0, len(ids), 500):
-        for row in model.select().where(field.in_(ids[start:start + 500])).order_by(model.id).dicts():
+        for row in model.select().where(among(field, ids[start:start + 500])).order_by(model.id).dicts():
             found.setdefault(row[field.name], []).append(row)
     return found
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from peewee import fn
 
+from companion import woo_sync
 from companion.models import Contact, ImportCheckpoint, Order, RawEvent, Refund
 from companion.models.base import money_from_units
 from tests.conftest import bearer, run_jobs
@@ -100,6 +101,48 @@ def test_an_interrupted_import_resumes_where_it_stopped_and_ends_complete(client
     assert first_page["offset"] == "198"  # from where it stopped, not from the start
     expected = expected_profiles(data["orders"])
     assert profiles(client, site, sorted(expected)) == expected
+
+
+def test_a_long_import_applies_in_a_second_process_while_it_fetches(
+        client, site, start_shop, import_command, monkeypatch):
+    started: list[woo_sync.ApplyingProcess] = []
+
+    class Recorded(woo_sync.ApplyingProcess):
+        def __init__(self, settings: Any) -> None:
+            super().__init__(settings)
+            started.append(self)
+    monkeypatch.setattr(woo_sync, "APPLY_EVERY_PAGES", 1)  # as 10 pages of 100 do in a real import
+    monkeypatch.setattr(woo_sync, "ApplyingProcess", Recorded)
+    data = history(orders=250)
+
+    result = import_command(site, start_shop(data))
+
+    assert result.exit_code == 0, result.output
+    assert len(started) == 1 and started[0].process.exitcode == 0
+    expected = expected_profiles(data["orders"])
+    assert profiles(client, site, sorted(expected)) == expected
+    assert stored_sums(site.site.id) == served_sums(data["orders"])
+    assert RawEvent.select().where(RawEvent.processed_at.is_null()).count() == 0
+
+
+def test_if_the_applying_process_dies_the_import_still_ends_complete(
+        client, site, start_shop, import_command, monkeypatch):
+    class Dying(woo_sync.ApplyingProcess):
+        def submit(self, ids: list[int]) -> None:
+            self.process.kill()  # as the OOM killer would
+            self.process.join()
+            super().submit(ids)
+    monkeypatch.setattr(woo_sync, "APPLY_EVERY_PAGES", 1)
+    monkeypatch.setattr(woo_sync, "ApplyingProcess", Dying)
+    data = history(orders=250)
+
+    result = import_command(site, start_shop(data))
+
+    assert result.exit_code == 0, result.output
+    assert "Profiles and metrics are up to date." in result.output
+    expected = expected_profiles(data["orders"])
+    assert profiles(client, site, sorted(expected)) == expected
+    assert RawEvent.select().where(RawEvent.processed_at.is_null()).count() == 0
 
 
 def test_a_failing_shop_stops_the_import_with_where_it_stopped_and_a_rerun_completes(

@@ -32,72 +32,85 @@ class BatchResult:
 
 
 @dataclass
-class _Valid:
-    index: int
-    raw: dict[str, Any]
-    event: dict[str, Any]
+class PreparedBatch:
+    """A batch validated and turned into rows, not yet stored: preparing is CPU work and needs no
+    database, so the history import prepares the next page while another process stores."""
+    rows: list[dict[str, Any]] = field(default_factory=list)  # raw_event rows, without site and time
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected_payloads: list[str] = field(default_factory=list)
 
 
-def _validate(events: list[Any]) -> tuple[list[_Valid], list[dict[str, Any]]]:
-    valid, rejected = [], []
+def prepare_batch(events: list[Any]) -> PreparedBatch:
+    """Validate each event; valid ones become raw_event rows, invalid ones a rejection with reasons."""
+    prepared = PreparedBatch()
     for index, raw in enumerate(events):
         if not isinstance(raw, dict):
-            rejected.append({"index": index, "id": None, "fields": {"_schema": ["Each event must be a JSON object."]}})
+            _reject(prepared, raw, {"index": index, "id": None,
+                                    "fields": {"_schema": ["Each event must be a JSON object."]}})
             continue
         try:
-            valid.append(_Valid(index, raw, event_schema.load(raw)))
+            event = event_schema.load(raw)
         except ValidationError as exc:
             event_id = raw.get("id") if isinstance(raw.get("id"), str) else None
-            rejected.append({"index": index, "id": event_id, "fields": exc.messages})
-    return valid, rejected
+            _reject(prepared, raw, {"index": index, "id": event_id, "fields": exc.messages})
+            continue
+        prepared.rows.append({"event_id": event["id"], "type": event["type"], "source": event["source"],
+                              "occurred_at": to_naive_utc(event["occurred_at"]),
+                              "payload": json.dumps(raw, separators=(",", ":"))})
+    return prepared
+
+
+def _reject(prepared: PreparedBatch, raw: Any, rejection: dict[str, Any]) -> None:
+    prepared.rejected.append(rejection)
+    prepared.rejected_payloads.append(json.dumps(raw, default=str))
 
 
 def store_batch(site: Site, events: list[Any]) -> BatchResult:
     """Store the valid events of a batch (once per id) and the invalid ones as dead letters."""
-    valid, rejected = _validate(events)
-    result = BatchResult(rejected=rejected)
+    return store_prepared(site.id, prepare_batch(events))
+
+
+def store_prepared(site_id: int, prepared: PreparedBatch) -> BatchResult:
+    result = BatchResult(rejected=prepared.rejected)
     with write_transaction():
-        if rejected:
-            _store_dead_letters(site, events, rejected)
-        fresh = _drop_duplicates(site, valid)
-        result.duplicates = len(valid) - len(fresh)
-        result.accepted_ids = _insert_raw(site, fresh)
+        if prepared.rejected:
+            _store_dead_letters(site_id, prepared)
+        fresh = _drop_duplicates(site_id, prepared.rows)
+        result.duplicates = len(prepared.rows) - len(fresh)
+        result.accepted_ids = _insert_raw(site_id, fresh)
     return result
 
 
-def _drop_duplicates(site: Site, valid: list[_Valid]) -> list[_Valid]:
-    ids = list({v.event["id"] for v in valid})
+def _drop_duplicates(site_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = list({r["event_id"] for r in rows})
     known = set()
     for chunk in _chunks(ids, 500):
         known.update(r.event_id for r in RawEvent.select(RawEvent.event_id)
-                     .where(RawEvent.site == site, among(RawEvent.event_id, chunk)))
+                     .where(RawEvent.site == site_id, among(RawEvent.event_id, chunk)))
     fresh, seen = [], set(known)
-    for v in valid:
-        if v.event["id"] not in seen:
-            seen.add(v.event["id"])
-            fresh.append(v)
+    for row in rows:
+        if row["event_id"] not in seen:
+            seen.add(row["event_id"])
+            fresh.append(row)
     return fresh
 
 
-def _insert_raw(site: Site, fresh: list[_Valid]) -> list[int]:
+def _insert_raw(site_id: int, fresh: list[dict[str, Any]]) -> list[int]:
     if not fresh:
         return []
     now = utcnow()
-    rows = [{"site": site.id, "event_id": v.event["id"], "type": v.event["type"],
-             "source": v.event["source"], "occurred_at": to_naive_utc(v.event["occurred_at"]),
-             "received_at": now, "payload": json.dumps(v.raw, separators=(",", ":"))} for v in fresh]
-    insert_rows(RawEvent, rows, ignore_conflicts=True)
+    insert_rows(RawEvent, [{"site": site_id, "received_at": now, **row} for row in fresh], ignore_conflicts=True)
     ids: list[int] = []
-    for chunk in _chunks([v.event["id"] for v in fresh], 500):
+    for chunk in _chunks([r["event_id"] for r in fresh], 500):
         ids.extend(r.id for r in RawEvent.select(RawEvent.id)
-                   .where(RawEvent.site == site, among(RawEvent.event_id, chunk)))
+                   .where(RawEvent.site == site_id, among(RawEvent.event_id, chunk)))
     return sorted(ids)
 
 
-def _store_dead_letters(site: Site, events: list[Any], rejected: list[dict[str, Any]]) -> None:
-    rows = [{"site": site.id, "stage": "validation", "event_id": str(r["id"])[:200] if r["id"] else None,
-             "batch_index": r["index"], "payload": json.dumps(events[r["index"]], default=str),
-             "reason": json.dumps(r["fields"])} for r in rejected]
+def _store_dead_letters(site_id: int, prepared: PreparedBatch) -> None:
+    rows = [{"site": site_id, "stage": "validation", "event_id": str(r["id"])[:200] if r["id"] else None,
+             "batch_index": r["index"], "payload": payload, "reason": json.dumps(r["fields"])}
+            for r, payload in zip(prepared.rejected, prepared.rejected_payloads, strict=True)]
     DeadLetter.insert_many(rows).execute()
 
 

@@ -16,26 +16,28 @@ import queue
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from companion import runtime
+from companion import processing, runtime
 from companion.db import write_transaction
-from companion.ingest import BatchResult, store_batch
+from companion.ingest import BatchResult, prepare_batch, store_prepared
 from companion.models import ImportCheckpoint, Site, utcnow
-from companion.woo_import import RESOURCES, ImportSummary, WooImporter
+from companion.woo_import import RESOURCES, ImportSummary, WooImporter, WooImportError
 from jobs.events import accept_events, process_events
 
-APPLY_EVERY_PAGES = 10  # embedded mode: one processing job per 10 pages (~1,000 orders)
-AHEAD_JOBS = 2  # embedded mode: how many stored, unapplied jobs the fetching may run ahead
+APPLY_EVERY_PAGES = 10  # embedded mode: one processing transaction per 10 pages (~1,000 orders)
+AHEAD_PAGES = 20  # embedded mode: how many prepared pages the fetching may run ahead of the database
 
 log = logging.getLogger(__name__)
 
 
 class DatabaseCheckpoints:
-    """The importer's CheckpointStore in the `import_checkpoint` table of one site."""
+    """The importer's CheckpointStore in the `import_checkpoint` table of one site. While an
+    applying process writes for the import, saves go to it, after the pages before them."""
 
     def __init__(self, site_id: int) -> None:
         self.site_id = site_id
+        self.sink: ServiceSink | None = None
 
     def load(self, resource: str) -> dict[str, Any] | None:
         row = ImportCheckpoint.get_or_none(ImportCheckpoint.site == self.site_id,
@@ -43,12 +45,19 @@ class DatabaseCheckpoints:
         return row.cursor if row is not None and isinstance(row.cursor, dict) else None
 
     def save(self, resource: str, cursor: dict[str, Any]) -> None:
-        # Insert-or-ignore then update: the same two statements on SQLite, PostgreSQL and MariaDB.
-        with write_transaction():
-            ImportCheckpoint.insert(site=self.site_id, resource=resource, cursor=cursor,
-                                    updated_at=utcnow()).on_conflict_ignore().execute()
-            ImportCheckpoint.update(cursor=cursor, updated_at=utcnow()).where(
-                ImportCheckpoint.site == self.site_id, ImportCheckpoint.resource == resource).execute()
+        if self.sink is not None and self.sink.applier is not None:
+            self.sink.applier.send(("checkpoint", resource, cursor))
+        else:
+            save_checkpoint(self.site_id, resource, cursor)
+
+
+def save_checkpoint(site_id: int, resource: str, cursor: dict[str, Any]) -> None:
+    # Insert-or-ignore then update: the same two statements on SQLite, PostgreSQL and MariaDB.
+    with write_transaction():
+        ImportCheckpoint.insert(site=site_id, resource=resource, cursor=cursor,
+                                updated_at=utcnow()).on_conflict_ignore().execute()
+        ImportCheckpoint.update(cursor=cursor, updated_at=utcnow()).where(
+            ImportCheckpoint.site == site_id, ImportCheckpoint.resource == resource).execute()
 
 
 @dataclass
@@ -58,60 +67,59 @@ class SinkTotals:
     duplicates: int = 0
     rejected: int = 0
 
+    def add(self, result: BatchResult) -> None:
+        self.pages += 1
+        self.accepted += result.accepted
+        self.duplicates += result.duplicates
+        self.rejected += len(result.rejected)
+
 
 @dataclass
 class ServiceSink:
     """Stores each page as the plugin's batches are stored. With workers, each page's processing
-    is enqueued at once; with `apply_inline` (no separate worker), every few pages are enqueued as
-    one job and run here."""
+    is enqueued at once. With `apply_inline` (no separate worker) the first pages are stored here
+    and applied every few pages; after `apply_every` pages a child process takes over the database
+    side (store, apply, checkpoint, in the order sent) while this one fetches, maps and validates."""
 
     site: Site
     apply_inline: bool
     apply_every: int = APPLY_EVERY_PAGES
     totals: SinkTotals = field(default_factory=SinkTotals)
-    waiting: list[int] = field(default_factory=list)  # stored, not yet enqueued (embedded mode)
+    waiting: list[int] = field(default_factory=list)  # stored, not yet applied (embedded mode)
     applier: ApplyingProcess | None = None
 
     def __call__(self, events: list[dict[str, Any]]) -> None:
-        result = self._store(events)
-        self.totals.pages += 1
-        self.totals.accepted += result.accepted
-        self.totals.duplicates += result.duplicates
-        self.totals.rejected += len(result.rejected)
-        if self.apply_inline and self.totals.pages % self.apply_every == 0:
-            self.apply()
-
-    def apply(self) -> None:
-        """Embedded mode: one job for the pages stored since the last call, handed to the applying
-        process (started on the first call: a short import never pays for it)."""
-        ids, self.waiting = self.waiting, []
-        if not ids:
+        if not self.apply_inline:
+            self.totals.add(accept_events(self.site, events))  # enqueued per page for the workers
             return
-        if self.applier is None:
-            self.applier = ApplyingProcess(runtime.settings())
-        self.applier.submit(ids)
+        prepared = prepare_batch(events)
+        if self.applier is not None:
+            self.applier.send(("page", prepared))
+            return
+        result = store_prepared(self.site.id, prepared)
+        self.totals.add(result)
+        self.waiting.extend(result.accepted_ids)
+        if self.totals.pages % self.apply_every == 0:
+            # A long history: from now on a child process stores and applies. It starts with
+            # what is stored here; everything after goes to it, in order.
+            self.applier = ApplyingProcess(runtime.settings(), self.site.id, self.apply_every)
+            ids, self.waiting = self.waiting, []
+            self.applier.send(("apply", ids))
 
     def finish(self) -> None:
-        """Embedded mode: apply what is stored and wait until everything is applied."""
+        """Embedded mode: wait until everything sent is stored and applied, then apply what is left."""
         if self.applier is not None:
-            self.apply()
-            self.applier.close()
+            totals = self.applier.close()
             self.applier = None
-        apply_waiting_events()  # the last pages, and anything the applying process left
+            if totals is not None:
+                for name in ("pages", "accepted", "duplicates", "rejected"):
+                    setattr(self.totals, name, getattr(self.totals, name) + getattr(totals, name))
+        apply_waiting_events()  # the last pages, and anything an applying process left
 
     def stop(self) -> None:
         if self.applier is not None:
             self.applier.terminate()
             self.applier = None
-
-    def _store(self, events: list[dict[str, Any]]) -> BatchResult:
-        if not self.apply_inline:
-            return accept_events(self.site, events)  # enqueued per page for the workers
-        # Stored now, enqueued with the next few pages as one larger batch: fewer, bigger set-based
-        # passes. If the run stops in between, the next run (or the scheduler's sweep) applies them.
-        result = store_batch(self.site, events)
-        self.waiting.extend(result.accepted_ids)
-        return result
 
 
 @dataclass
@@ -130,64 +138,94 @@ def import_woocommerce(site: Site, url: str, key: str, secret: str, *, since: da
     if apply_inline:
         apply_waiting_events()  # pages a previous, interrupted run stored but did not apply
     sink = ServiceSink(site, apply_inline, apply_every=APPLY_EVERY_PAGES)
-    importer = WooImporter(url, key, secret, sink, DatabaseCheckpoints(site.id), since=since,
+    checkpoints = DatabaseCheckpoints(site.id)
+    checkpoints.sink = sink
+    importer = WooImporter(url, key, secret, sink, checkpoints, since=since,
                            resources=resources, progress=progress, **importer_options)
     try:
         summary = importer.run()
         if apply_inline:
             sink.finish()
     finally:
-        sink.stop()  # interrupted: what is stored stays stored; the next run applies it first
+        sink.stop()  # interrupted: pages stored so far stay stored; the next run applies them first
     return ImportOutcome(summary=summary, totals=sink.totals, applied=apply_inline)
 
 
 class ApplyingProcess:
-    """A child process that applies the id lists it is handed, one transaction each, while the
-    parent goes on fetching. The queue holds at most AHEAD_JOBS lists, so a fast shop cannot run
-    far ahead of the database. The child only applies stored events: if it dies, they stay
-    stored and unapplied, and `finish` (or the next run) applies them."""
+    """A child process that does an import's database work in the order it is sent: store a
+    prepared page, apply stored events every `apply_every` pages (one transaction each), save a
+    checkpoint. The parent only reads the shop, maps and validates, so the two overlap on two
+    cores, and only one process writes (SQLite has one writer). The queue holds AHEAD_PAGES
+    messages, so a fast shop cannot run far ahead of the database. A checkpoint is saved only
+    after the pages before it are stored: if the child dies, the next run fetches again from the
+    last saved one, and what was stored but not applied is applied by `finish` or the next run."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, site_id: int, apply_every: int) -> None:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connection
-        self.jobs: Any = context.Queue(maxsize=AHEAD_JOBS)
-        self.process = context.Process(target=_apply_jobs, args=(settings, self.jobs), daemon=True,
-                                       name="companion-import-apply")
+        self.messages: Any = context.Queue(maxsize=AHEAD_PAGES)
+        self.results: Any = context.Queue()
+        self.process = context.Process(target=_apply_pages, daemon=True, name="companion-import-apply",
+                                       args=(settings, site_id, apply_every, self.messages, self.results))
         self.process.start()
 
-    def submit(self, ids: list[int]) -> None:
+    def send(self, message: tuple[Any, ...]) -> None:
         while self.process.is_alive():
             try:
-                self.jobs.put(ids, timeout=1)
+                self.messages.put(message, timeout=1)
                 return
             except queue.Full:  # the child is busy: keep waiting while it lives
                 continue
-        log.warning("the applying process stopped (exit code %s); the rest is applied at the end",
-                    self.process.exitcode)
+        raise ApplyingProcessDied(self.process.exitcode)
 
-    def close(self) -> None:
-        if self.process.is_alive():
-            self.jobs.put(None)
+    def close(self) -> SinkTotals | None:
+        """Wait for the child to finish what it was sent; its totals, or None if it died."""
+        try:
+            self.send(("done",))
+            totals = self.results.get()
+        except ApplyingProcessDied:
+            totals = None
         self.process.join()
         if self.process.exitcode:
-            log.warning("the applying process exited with %s; applying what it left here",
+            log.warning("the applying process exited with %s; applying what it stored here",
                         self.process.exitcode)
+        return cast("SinkTotals | None", totals)
 
     def terminate(self) -> None:
         self.process.terminate()
         self.process.join()
 
 
-def _apply_jobs(settings: Any, jobs: Any) -> None:
-    """The applying process: configure like the command, then apply each id list until None."""
+class ApplyingProcessDied(WooImportError):
+    def __init__(self, exitcode: int | None) -> None:
+        super().__init__(f"the process storing the import stopped (exit code {exitcode}); pages it had not "
+                         "stored are fetched again: run the same import again to resume")
+
+
+def _apply_pages(settings: Any, site_id: int, apply_every: int, messages: Any, results: Any) -> None:
+    """The applying process: configure like the command, then work through the messages."""
     import signal
 
-    from companion.db import bind_database
+    from companion.db import bind_database, database
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     runtime.configure(settings)
     bind_database(settings.database_url)
-    while (ids := jobs.get()) is not None:
-        process_events(ids)
+    totals, waiting = SinkTotals(), []
+    with database.connection_context():
+        while (message := messages.get())[0] != "done":
+            if message[0] == "page":
+                result = store_prepared(site_id, message[1])
+                totals.add(result)
+                waiting.extend(result.accepted_ids)
+                if totals.pages % apply_every == 0:
+                    processing.process_events(waiting)
+                    waiting = []
+            elif message[0] == "apply":
+                waiting.extend(message[1])
+            else:
+                save_checkpoint(site_id, message[1], message[2])
+        processing.process_events(waiting)
+    results.put(totals)
 
 
 def run_queued_jobs() -> None:

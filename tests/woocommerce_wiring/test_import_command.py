@@ -108,8 +108,8 @@ def test_a_long_import_applies_in_a_second_process_while_it_fetches(
     started: list[woo_sync.ApplyingProcess] = []
 
     class Recorded(woo_sync.ApplyingProcess):
-        def __init__(self, settings: Any) -> None:
-            super().__init__(settings)
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
             started.append(self)
     monkeypatch.setattr(woo_sync, "APPLY_EVERY_PAGES", 1)  # as 10 pages of 100 do in a real import
     monkeypatch.setattr(woo_sync, "ApplyingProcess", Recorded)
@@ -125,23 +125,32 @@ def test_a_long_import_applies_in_a_second_process_while_it_fetches(
     assert RawEvent.select().where(RawEvent.processed_at.is_null()).count() == 0
 
 
-def test_if_the_applying_process_dies_the_import_still_ends_complete(
+def test_if_the_applying_process_dies_the_import_stops_resumably_and_a_rerun_completes(
         client, site, start_shop, import_command, monkeypatch):
-    class Dying(woo_sync.ApplyingProcess):
-        def submit(self, ids: list[int]) -> None:
-            self.process.kill()  # as the OOM killer would
-            self.process.join()
-            super().submit(ids)
+    original = woo_sync.ApplyingProcess
+
+    class Dying(original):  # type: ignore[valid-type, misc]
+        def send(self, message: tuple[Any, ...]) -> None:
+            if message[0] == "page":
+                self.process.kill()  # as the OOM killer would, with pages still to store
+                self.process.join()
+            super().send(message)
     monkeypatch.setattr(woo_sync, "APPLY_EVERY_PAGES", 1)
     monkeypatch.setattr(woo_sync, "ApplyingProcess", Dying)
     data = history(orders=250)
+    shop = start_shop(data)
 
-    result = import_command(site, start_shop(data))
+    stopped = import_command(site, shop)
 
-    assert result.exit_code == 0, result.output
-    assert "Profiles and metrics are up to date." in result.output
+    assert stopped.exit_code == 1
+    assert "the process storing the import stopped" in stopped.output
+    assert "run the same import again to resume" in stopped.output
+    monkeypatch.setattr(woo_sync, "ApplyingProcess", original)
+    resumed = import_command(site, shop)
+    assert resumed.exit_code == 0, resumed.output
     expected = expected_profiles(data["orders"])
     assert profiles(client, site, sorted(expected)) == expected
+    assert stored_sums(site.site.id) == served_sums(data["orders"])
     assert RawEvent.select().where(RawEvent.processed_at.is_null()).count() == 0
 
 

@@ -8,13 +8,14 @@ The shop (bench/bench_import.py's generator: 100 orders per page, 1 in 20 refund
 runs in its own process. The import runs as a user runs it: the real command in a subprocess, in
 embedded mode (no COMPANION_REDIS_URL), so it applies the pages itself as it goes and profiles are
 complete when it exits. Prints orders/s end to end and the command's RSS sampled over the run
-(flat means it streams), then checks that every order and refund reached the database, applied.
+(flat means it streams) and the CPU time it and its applying process used, then checks that every order and refund reached the database, applied.
 """
 from __future__ import annotations
 
 import argparse
 import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -90,12 +91,13 @@ class RssSampler(threading.Thread):
         return next(rss for t, rss in self.samples if t >= end * fraction)
 
 
-def run_import(url: str, site_id: str, shop_url: str, folder: str) -> tuple[float, RssSampler, str]:
+def run_import(url: str, site_id: str, shop_url: str, folder: str) -> tuple[float, RssSampler, str, float]:
     env = {**os.environ, "COMPANION_DATABASE_URL": url, "COMPANION_SECRET_KEY": "bench-secret-key-0123456789",
            "COMPANION_LOG_LEVEL": "WARNING"}
     env.pop("COMPANION_REDIS_URL", None)
     command = [str(ROOT / ".venv" / "bin" / "companion"), "import", "woocommerce", "--site", site_id,
                "--url", shop_url, "--key", KEY, "--secret", SECRET, "--no-progress"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
@@ -106,7 +108,9 @@ def run_import(url: str, site_id: str, shop_url: str, folder: str) -> tuple[floa
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"import failed ({process.returncode}):\n{output}")
-    return elapsed, sampler, output
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its applying process
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, sampler, output, cpu
 
 
 def check(count: int) -> dict[str, Any]:
@@ -146,13 +150,15 @@ def bench(engine: str, count: int, shop_url: str, folder: str) -> None:
 
     url = database_url(engine, folder)
     site_id = prepare(url)
-    elapsed, rss, output = run_import(url, site_id, shop_url, folder)
+    elapsed, rss, output, cpu = run_import(url, site_id, shop_url, folder)
     with database.connection_context():
         found = check(count)
     print(output.strip())
     print(f"{engine}: {count:,} orders (ids from {FIRST_ID}) imported and applied in {elapsed:.1f} s: "
           f"{count / elapsed:,.0f} orders/s end to end; {found['contacts']:,} profiles, "
           f"{found['refunds']:,} refunds, 0 events left unapplied")
+    print(f"CPU of the command and its applying process: {cpu:.1f} s, {cpu / count * 1000:.2f} ms per order "
+          f"(the database server's own CPU not included); {cpu / elapsed:.2f} cores busy on average")
     print("command RSS MB at 10% / 50% / 100% of the run: "
           + " / ".join(f"{rss.at(p):.1f}" for p in (0.1, 0.5, 1.0))
           + f"; peak {max(r for _, r in rss.samples):.1f}")

@@ -8,11 +8,13 @@ from typing import Any
 from peewee import fn
 
 from companion.batch import Batch, Event
-from companion.bulk import among, insert_rows
+from companion.bulk import among, insert_rows, update_by_id
 from companion.db import is_mysql, is_postgres
 from companion.models import Cart, Order, OrderItem, Refund
 from companion.models.base import money_from_units, to_naive_utc
 
+# columns a new order row has that order_row leaves to their defaults
+ORDER_DEFAULTS = {"refunded_total": Decimal(0)}
 PLACED_STATUSES = ("pending", "on_hold", "processing", "completed", "refunded", "cancelled")
 
 
@@ -91,6 +93,26 @@ def _existing_orders(site_id: int, keys: list[tuple[str, str]],
     return found
 
 
+def _inserted(site_id: int, rows: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored rows of orders just inserted: the row written plus its id, without reading
+    every column back; an order another worker inserted first (its snapshot differs) is read."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    others: list[tuple[str, str]] = []
+    for source in sorted({s for s, _ in rows}):
+        ids = sorted(i for s, i in rows if s == source)
+        for start in range(0, len(ids), 500):
+            for external_id, order_id, seq in Order.select(Order.external_id, Order.id, Order.snapshot_seq).where(
+                    Order.site == site_id, Order.source == source,
+                    among(Order.external_id, ids[start:start + 500])).tuples():
+                row = rows[(source, external_id)]
+                if seq == row["snapshot_seq"]:
+                    found[(source, external_id)] = {**ORDER_DEFAULTS, **row, "id": order_id}
+                else:
+                    others.append((source, external_id))
+    found.update(_existing_orders(site_id, others, lock=True))
+    return found
+
+
 def apply_orders(batch: Batch) -> None:
     """Insert new orders, update stored ones whose snapshot is older; items follow their order."""
     newest = _newest_snapshots(batch)
@@ -99,8 +121,9 @@ def apply_orders(batch: Batch) -> None:
     existing = _existing_orders(batch.site_id, list(newest), lock=True)
     fresh = [key for key in newest if key not in existing]
     if fresh:
-        insert_rows(Order, [order_row(batch, newest[k]) for k in fresh], ignore_conflicts=True)
-        existing.update(_existing_orders(batch.site_id, fresh, lock=True))
+        rows = {k: order_row(batch, newest[k]) for k in fresh}
+        insert_rows(Order, list(rows.values()), ignore_conflicts=True)
+        existing.update(_inserted(batch.site_id, rows))
     items: list[dict[str, Any]] = []
     replaced: list[int] = []
     for key, event in newest.items():
@@ -207,11 +230,32 @@ def apply_refunds(batch: Batch) -> None:
 
 
 def _insert_refunds(batch: Batch, rows: list[dict[str, Any]]) -> None:
-    """One insert per refund, so the batch knows which were new (a repeat inserts nothing)."""
+    """Store the refunds not stored yet and remember which were new. On SQLite the transaction
+    holds the only write lock, so reading which exist and inserting the rest is exact; on
+    PostgreSQL and MariaDB another worker may insert the same refund meanwhile, so each insert's
+    row count says whether this batch stored it."""
+    if not (is_postgres() or is_mysql()):
+        stored = _stored_refunds(batch.site_id, rows)
+        new = [row for row in rows if (row["source"], row["external_id"]) not in stored]
+        insert_rows(Refund, new)
+        fresh = _stored_refunds(batch.site_id, new)
+        batch.new_refund_ids.extend(fresh[(row["source"], row["external_id"])] for row in new)
+        return
     new = [row for row in rows if Refund.insert(row).on_conflict_ignore().as_rowcount().execute()]
     for row in new:
         batch.new_refund_ids.append(Refund.get(Refund.site == row["site"], Refund.source == row["source"],
                                                Refund.external_id == row["external_id"]).id)
+
+
+def _stored_refunds(site_id: int, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    for source in sorted({r["source"] for r in rows}):
+        ids = sorted({r["external_id"] for r in rows if r["source"] == source})
+        for start in range(0, len(ids), 500):
+            found.update({(source, external_id): refund_id for external_id, refund_id in Refund.select(
+                Refund.external_id, Refund.id).where(Refund.site == site_id, Refund.source == source,
+                                                     among(Refund.external_id, ids[start:start + 500])).tuples()})
+    return found
 
 
 def refresh_refunded_totals(order_ids: set[int]) -> None:
@@ -220,9 +264,8 @@ def refresh_refunded_totals(order_ids: set[int]) -> None:
         chunk = ids[start:start + 500]
         sums = dict(Refund.select(Refund.order, fn.SUM(Refund.amount).coerce(False)).where(
             among(Refund.order, chunk)).group_by(Refund.order).tuples())
-        for order_id in chunk:
-            Order.update(refunded_total=money_from_units(sums.get(order_id, 0))).where(
-                Order.id == order_id).execute()
+        update_by_id(Order, {order_id: {"refunded_total": money_from_units(sums.get(order_id, 0))}
+                             for order_id in chunk}, ("refunded_total",))
 
 
 def apply_deletes(batch: Batch) -> None:

@@ -38,6 +38,10 @@ class Batch:
     new_refund_ids: list[int] = field(default_factory=list)  # refunds this batch stored first
     # items of orders whose snapshot this batch replaced, as they were before (metrics roll-ups)
     replaced_items: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # each changed order's row and the items this batch wrote for it, as they are now (the roll-ups
+    # read these instead of the database: this transaction wrote them and holds their locks)
+    current_orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    current_items: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
     def of_type(self, *types: str) -> list[Event]:
         return [e for e in self.events if e.type in types]

@@ -130,16 +130,22 @@ def apply_orders(batch: Batch) -> None:
         stored = existing[key]
         if stored["snapshot_seq"] == event.seq and key in fresh:
             _record_change(batch, None, stored)
-            items.extend(item_rows(batch.site_id, stored["id"], event))
+            items.extend(_items_of(batch, stored["id"], event))
         elif _update_if_newer(batch, stored, event):
             replaced.append(stored["id"])
-            items.extend(item_rows(batch.site_id, stored["id"], event))
+            items.extend(_items_of(batch, stored["id"], event))
     if replaced:
         _remember_items(batch, replaced)
         OrderItem.delete().where(among(OrderItem.order, replaced)).execute()
     insert_rows(OrderItem, items)
     _link_refunds(batch, [existing[k]["id"] for k in fresh if k in existing])
     _convert_carts(batch, [newest[k] for k in newest])
+
+
+def _items_of(batch: Batch, order_id: int, event: Event) -> list[dict[str, Any]]:
+    rows = item_rows(batch.site_id, order_id, event)
+    batch.current_items[order_id] = rows
+    return rows
 
 
 def _remember_items(batch: Batch, order_ids: list[int]) -> None:
@@ -167,6 +173,8 @@ def _update_if_newer(batch: Batch, stored: dict[str, Any], event: Event) -> bool
 
 def _record_change(batch: Batch, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
     batch.order_changes.append((before, after))
+    if after:
+        batch.current_orders[after["id"]] = after
     for row in (before, after):
         if row and row.get("contact"):
             batch.touched_contacts.add(row["contact"])

@@ -55,9 +55,11 @@ def _new_refund_orders(refund_ids: list[int]) -> dict[int, set[int]]:
 
 def _apply_orders(site: Site, batch: Batch, befores: dict[int, dict[str, Any] | None],
                   order_ids: list[int]) -> None:
-    nows = _locked_orders(order_ids)
+    nows = {i: batch.current_orders[i] for i in order_ids if i in batch.current_orders}
+    nows.update(_locked_orders([i for i in order_ids if i not in nows]))
     refunds = _grouped(Refund, Refund.order, order_ids)
-    items = _grouped(OrderItem, OrderItem.order, order_ids)
+    items = {i: batch.current_items[i] for i in order_ids if i in batch.current_items}
+    items.update(_grouped(OrderItem, OrderItem.order, [i for i in order_ids if i not in items]))
     old_attribution = attribution.stored(order_ids)
     changed = [nows[i] for i in befores if i in nows]
     new_attribution = {**old_attribution, **{i: {} for i in befores}, **attribution.attribute(site, changed)}

@@ -15,7 +15,7 @@ from companion.models.base import BaseModel, UTCDateTimeField, utcnow
 from companion.models.imports import create_import_tables
 from companion.models.intelligence import create_intelligence_tables
 from companion.models.messaging import create_flow_tables
-from companion.models.rollups import create_metrics_tables
+from companion.models.rollups import create_cohort_months, create_metrics_tables
 
 
 class SchemaVersion(BaseModel):
@@ -49,6 +49,7 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (12, "dashboard: contact indexes for stages, segments and top customers", add_dashboard_indexes),
     (16, "intelligence: product pairs, alerts, forecast cache, refresh runs", create_intelligence_tables),
     (3, "history import: checkpoints per site and resource", create_import_tables),
+    (20, "dashboard: cohort months roll-up, filled from the customer-days", create_cohort_months),
 ]
 
 

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from companion.db import is_mysql, is_postgres
+from companion.metrics import cohort_rollup
 from companion.metrics.days import NO_NEXT_DAY, local_day, month_of
 from companion.metrics.upsert import add_rows
 from companion.models import Contact, Order, Site
@@ -35,6 +36,7 @@ def _refresh_chunk(site: Site, ids: list[int]) -> None:
     for key in set(old) | set(facts):
         deltas += _ledger_change(site, key, old.get(key), facts.get(key, []))
     add_rows(RollupDaily, ("site", "day", "currency"), deltas)
+    cohort_rollup.apply_change(site, ids, old, facts)  # issue 7: cohort roll-up, before the days are replaced
     _replace_order_days(site, ids, facts)
 
 

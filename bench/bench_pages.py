@@ -8,8 +8,8 @@
     .venv/bin/python bench/bench_pages.py --large 1000000
 
 Each page is requested in-process through Flask's test client with a signed-in session (no
-network), once ("first": cold caches, e.g. the customers summary computed) and then --repeat
-times; prints the first time, the median and the 95th percentile in ms.
+network), once ("first": cold caches, e.g. templates compiled and database pages read) and then
+--repeat times; prints the first time, the median and the 95th percentile in ms.
 """
 from __future__ import annotations
 

@@ -9,13 +9,13 @@ from collections.abc import Callable
 
 from peewee import Database, IntegerField, Model
 
-from companion.dashboard.schema import add_dashboard_indexes
+from companion.dashboard.schema import add_at_risk_index, add_dashboard_indexes
 from companion.models import CORE_MODELS
 from companion.models.base import BaseModel, UTCDateTimeField, utcnow
 from companion.models.imports import create_import_tables
-from companion.models.intelligence import create_intelligence_tables
+from companion.models.intelligence import create_intelligence_tables, create_stage_groups
 from companion.models.messaging import create_flow_tables
-from companion.models.rollups import create_metrics_tables
+from companion.models.rollups import create_cohort_months, create_metrics_tables
 
 
 class SchemaVersion(BaseModel):
@@ -49,6 +49,9 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (12, "dashboard: contact indexes for stages, segments and top customers", add_dashboard_indexes),
     (16, "intelligence: product pairs, alerts, forecast cache, refresh runs", create_intelligence_tables),
     (3, "history import: checkpoints per site and resource", create_import_tables),
+    (20, "dashboard: cohort months roll-up, filled from the customer-days", create_cohort_months),
+    (21, "dashboard: stage and segment counts, filled from the contacts", create_stage_groups),
+    (22, "dashboard: contact index for at-risk customers by predicted value", add_at_risk_index),
 ]
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from redis import Redis
 
 from companion import runtime
-from companion.dashboard.summaries import refresh_viewed as refresh_dashboard_summaries
 from companion.metrics.activity_rollups import refresh_recent_carts
 from jobs import events, flows, intelligence
 
@@ -33,7 +32,6 @@ SCHEDULE: list[tuple[str, int, Callable[..., Any]]] = [
     ("flow tick: new enrolments, due steps", 60, flows.tick),
     ("flow scans: win-back, VIP, replenishment", 900, flows.lifecycle_scans),
     ("metrics: recount carts that went idle", 300, refresh_recent_carts),
-    ("dashboard: keep customer summaries of recently viewed sites ready", 600, refresh_dashboard_summaries),
     ("intelligence: nightly refresh of every site (after 02:00 UTC)", 3600, intelligence.nightly_refresh),
     ("intelligence: alert scan, new alerts mailed to the owner", 3600, intelligence.scan_alerts),
 ]

@@ -1,17 +1,21 @@
-"""The customers page: lifecycle stages, RFM segments, top and at-risk customers, cohorts."""
+"""The customers page: lifecycle stages, RFM segments, top and at-risk customers, cohorts.
+
+Every table reads roll-ups or walks an index for a few rows: stage and segment counts as the
+last intelligence refresh wrote them, cohorts from the cohort-month roll-up, top and at-risk
+customers down the contact indexes. No request groups every contact or customer-day.
+"""
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-
-from peewee import fn
 
 from companion import metrics
 from companion.dashboard.tables import Table, col
 from companion.intelligence.lifecycle import STAGES
 from companion.intelligence.rfm import OTHERS, RFM_SEGMENTS
+from companion.intelligence.stage_groups import stage_groups
 from companion.models import Contact, Site
-from companion.models.base import money_from_units
 from companion.profiles import list_contacts
 
 TOP = 20
@@ -25,15 +29,8 @@ STAGE_HELP = {
 }
 
 
-def _group(site: Site, column: Any) -> dict[str | None, tuple[int, Decimal]]:
-    net = fn.SUM(Contact.total_spent - Contact.refunded).coerce(False)
-    query = (Contact.select(column, fn.COUNT(Contact.id), net)
-             .where(Contact.site == site.id, Contact.erased_at.is_null()).group_by(column))
-    return {key: (count, money_from_units(units)) for key, count, units in query.tuples()}
-
-
 def stages(site: Site) -> Table:
-    grouped = _group(site, Contact.stage)
+    grouped, _ = stage_groups(site.id, "stage")
     rows = [{"stage": s.replace("_", " ").capitalize(), "key": s, "help": STAGE_HELP[s],
              "customers": grouped.get(s, (0, 0))[0], "revenue": grouped.get(s, (0, Decimal(0)))[1]}
             for s in STAGES]
@@ -46,7 +43,7 @@ def stages(site: Site) -> Table:
 
 
 def segments(site: Site) -> Table:
-    grouped = _group(site, Contact.rfm_segment)
+    grouped, _ = stage_groups(site.id, "segment")
     names = [r.name for r in RFM_SEGMENTS] + [OTHERS]
     counts = {n: grouped.get(n, (0, Decimal(0))) for n in names}
     total = sum(count for count, _ in counts.values())
@@ -113,6 +110,11 @@ def at_risk(site: Site) -> Table:
         col("last_order", "Last order", "date")], [_customer_row(c) for c in query],
         empty="No customer is marked at risk. Stages come from the intelligence refresh; the win-back flow "
               "writes to customers once they are.")
+
+
+def counted_at(site: Site) -> datetime | None:
+    """When the stage and segment counts were written (the last full intelligence refresh)."""
+    return stage_groups(site.id, "stage")[1]
 
 
 def cohorts(site: Site) -> dict[str, Any]:

@@ -3,14 +3,15 @@ so the CSV export of a table runs exactly the code that rendered it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Response, abort, redirect, render_template, request, url_for
 
 from companion import runtime
-from companion.dashboard import auth, customers, figures, overview, products, summaries, timeline
+from companion.dashboard import auth, customers, figures, overview, products, timeline
 from companion.dashboard.blueprint import bp
 from companion.dashboard.periods import PRESETS, Period, parse_period, today_in
 from companion.dashboard.tables import Table, to_csv
@@ -46,9 +47,12 @@ def build_overview(site: Site, period: Period, today: date) -> dict[str, Any]:
 
 
 def build_customers(site: Site, period: Period, today: date) -> dict[str, Any]:
-    cached = summaries.summary(site)
-    tables = {**cached["tables"], **{t.key: t for t in (customers.top_customers(site), customers.at_risk(site))}}
-    return {"tables": tables, "cohorts": cached["cohorts"], "as_of": cached["as_of"]}
+    cohorts = customers.cohorts(site)
+    tables = [customers.stages(site), customers.segments(site), customers.cohort_table(cohorts),
+              customers.top_customers(site), customers.at_risk(site)]
+    counted = customers.counted_at(site)
+    as_of = counted.replace(tzinfo=UTC).astimezone(ZoneInfo(site.timezone)) if counted else None
+    return {"tables": {t.key: t for t in tables}, "cohorts": cohorts, "as_of": as_of}
 
 
 def build_products(site: Site, period: Period, today: date) -> dict[str, Any]:

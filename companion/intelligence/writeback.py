@@ -13,6 +13,7 @@ import numpy as np
 
 from companion.db import database, is_mysql, is_postgres
 from companion.intelligence.scoring import Scores
+from companion.intelligence.stage_groups import write_stage_groups
 from companion.models import Contact
 from companion.models.base import MONEY_SCALE
 
@@ -62,13 +63,16 @@ def rows(scores: Scores) -> list[tuple[Any, ...]]:
 
 
 def write_scores(site_id: int, scores: Scores, *, only: list[int] | None = None) -> int:
-    """Store the scores of every customer given; every other contact of the site (or of `only`) is a lead."""
+    """Store the scores of every customer given; every other contact of the site (or of `only`) is a lead.
+    A full write (no `only`) also rewrites the site's stage and segment counts."""
     data = rows(scores)
     _create_temp()
     try:
         _fill(data)
         database.execute_sql(_update_sql(), [site_id])
         _mark_leads(site_id, only)
+        if only is None:  # every contact rescored: the stage and segment counts follow
+            write_stage_groups(site_id)
     finally:
         _drop_temp()
     return len(data)

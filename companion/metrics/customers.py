@@ -13,6 +13,7 @@ from typing import Any
 
 from companion.bulk import among, insert_rows
 from companion.db import is_mysql, is_postgres
+from companion.metrics import cohort_rollup
 from companion.metrics.days import NO_NEXT_DAY, local_day, month_of
 from companion.metrics.upsert import add_rows
 from companion.models import Contact, Order, Site
@@ -38,6 +39,7 @@ def _refresh_chunk(site: Site, ids: list[int]) -> None:
         deltas += _ledger_change(site, key, old.get(key), facts.get(key, []), created)
     insert_rows(CustomerLedger, sorted(created, key=lambda r: (r["contact"], r["currency"])))
     add_rows(RollupDaily, ("site", "day", "currency"), deltas)
+    cohort_rollup.apply_change(site, ids, old, facts)  # issue 7: cohort roll-up, before the days are replaced
     _replace_order_days(site, ids, facts)
 
 

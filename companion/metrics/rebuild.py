@@ -15,12 +15,14 @@ from peewee import fn
 
 from companion.db import database, is_postgres
 from companion.metrics import activity_rollups, sql
+from companion.metrics.cohort_rollup import rebuild_cohort_months
 from companion.metrics.contributions import Contribution, order_keys
 from companion.metrics.incremental import write
 from companion.metrics.upsert import add_rows
 from companion.models import Cart, Order, OrderItem, Refund, Site, Visit, utcnow
 from companion.models.attribution import OrderAttribution
 from companion.models.rollups import (
+    CohortMonth,
     CustomerLedger,
     CustomerOrderDay,
     RollupCarts,
@@ -29,7 +31,7 @@ from companion.models.rollups import (
     RollupSessions,
 )
 
-ROLLUPS = (RollupDaily, RollupDimension, RollupSessions, RollupCarts, CustomerOrderDay, CustomerLedger)
+ROLLUPS = (RollupDaily, RollupDimension, RollupSessions, RollupCarts, CustomerOrderDay, CustomerLedger, CohortMonth)
 ORDER_DIMENSION_COLUMNS = {  # one scan per group of dimensions
     ("channel", "payment_method", "device"): ("o.source_type", "o.utm_source", "o.payment_method", "o.device"),
     ("email", "email_flow", "email_step", "email_campaign", "recovered"): (
@@ -119,6 +121,10 @@ def _customers(c: _Context) -> None:
         f"ON m.contact_id = d.contact_id AND m.currency = d.currency AND m.first = d.day WHERE d.site_id = {{p}}",
         [c.site.id, c.site.id, c.site.id])
     _customer_counts(c.site.id)
+
+
+def _cohorts(c: _Context) -> None:
+    rebuild_cohort_months(c.site)
 
 
 def _customer_counts(site_id: int) -> None:
@@ -213,7 +219,8 @@ def _all_days(site: Site, first: datetime, now: datetime) -> list[date]:
 
 
 STEPS: list[tuple[str, Callable[[_Context], None]]] = [
-    ("daily", _daily), ("customers", _customers), ("order dimensions", _order_dimensions),
+    ("daily", _daily), ("customers", _customers), ("cohorts", _cohorts),
+    ("order dimensions", _order_dimensions),
     ("item dimensions", _item_dimensions),
 ]
 

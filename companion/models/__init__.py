@@ -16,6 +16,7 @@ from companion.models.messaging import (
     Suppression,
 )
 from companion.models.rollups import (
+    CohortMonth,
     CustomerLedger,
     CustomerOrderDay,
     RollupCarts,
@@ -35,6 +36,7 @@ __all__ = [
     "BaseModel",
     "Cart",
     "CartEmail",
+    "CohortMonth",
     "Contact",
     "CustomerLedger",
     "CustomerOrderDay",

@@ -15,7 +15,7 @@ from peewee import (
     TextField,
 )
 
-from companion.models.base import BaseModel, JSONField, UTCDateTimeField, utcnow
+from companion.models.base import BaseModel, JSONField, MoneyField, UTCDateTimeField, utcnow
 from companion.models.sites import Site
 
 
@@ -93,9 +93,35 @@ class RefreshRun(BaseModel):
         indexes = ((("site", "started_at"), False),)
 
 
+class StageGroup(BaseModel):
+    """Contacts per lifecycle stage or RFM segment, and their net spend, as the last full refresh
+    wrote them (the customers page reads these few rows instead of grouping every contact)."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    kind = CharField(max_length=8)  # stage, segment
+    key = CharField(max_length=40)
+    customers = IntegerField(default=0)
+    net_spent = MoneyField(default=0)  # sum of total_spent - refunded
+    written_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("site", "kind", "key"), True),)
+
+
 INTELLIGENCE_MODELS: list[type[BaseModel]] = [ProductPair, Alert, DemandForecastCache, RefreshRun]
 
 
 def create_intelligence_tables(db: Any) -> None:
     """Migration step: product pairs, alerts, forecast cache, refresh runs."""
     db.create_tables(INTELLIGENCE_MODELS, safe=True)
+
+
+def create_stage_groups(db: Any) -> None:
+    """Migration step: the stage and segment counts, filled from the contacts' current stages."""
+    from companion.intelligence.stage_groups import write_stage_groups
+
+    db.create_tables([StageGroup], safe=True)
+    for site in Site.select():
+        if not StageGroup.select().where(StageGroup.site == site.id).exists():
+            write_stage_groups(site.id)

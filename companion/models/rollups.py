@@ -111,6 +111,22 @@ class CustomerOrderDay(BaseModel):
         indexes = ((("contact", "currency", "day"), True), (("site", "currency", "day", "next_day"), False))
 
 
+class CohortMonth(BaseModel):
+    """Customers of a first-order month (cohort) with a counted order in `month` (the cohort's own
+    month included: its size), and how many of them also ordered in the month after."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    currency = CharField(max_length=3)
+    cohort_month = CharField(max_length=7)
+    month = CharField(max_length=7)
+    customers = IntegerField(default=0)
+    retained = IntegerField(default=0)  # of those, customers who ordered in the next month too
+
+    class Meta:
+        indexes = ((("site", "currency", "cohort_month", "month"), True),)
+
+
 ROLLUP_MODELS: list[type[BaseModel]] = [
     RollupDaily, RollupDimension, RollupSessions, RollupCarts, CustomerLedger, CustomerOrderDay,
 ]
@@ -121,3 +137,13 @@ def create_metrics_tables(db: Any) -> None:
     from companion.models.attribution import ATTRIBUTION_MODELS
 
     db.create_tables([*ROLLUP_MODELS, *ATTRIBUTION_MODELS], safe=True)
+
+
+def create_cohort_months(db: Any) -> None:
+    """Migration step: the cohort roll-up, filled from each site's customer-days."""
+    from companion.metrics.cohort_rollup import rebuild_cohort_months
+
+    db.create_tables([CohortMonth], safe=True)
+    for site in Site.select():
+        if not CohortMonth.select().where(CohortMonth.site == site.id).exists():
+            rebuild_cohort_months(site)

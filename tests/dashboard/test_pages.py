@@ -103,9 +103,11 @@ def test_another_sites_contact_is_404(client, shop, other_site):
 def unscored(site) -> None:
     """As before the intelligence refresh has run for this site."""
     from companion.models import Contact
+    from companion.models.intelligence import StageGroup
 
     Contact.update(stage=None, rfm_segment=None, rfm_r=None, rfm_f=None, rfm_m=None, p_alive=None,
                    predicted_clv_365=None).where(Contact.site == site.site.id).execute()
+    StageGroup.delete().where(StageGroup.site == site.site.id).execute()
 
 
 def test_customers_page_says_what_is_not_set_up_yet(client, shop):
@@ -182,8 +184,8 @@ def test_top_customers_by_net_value_are_exact_even_when_a_big_spender_refunded_m
     assert [c.id for c in top_by_net(site.site, top=7, page=4)] == [c.id for c in everyone[:7]]
 
 
-def test_customer_summaries_are_served_from_the_cache_until_the_scheduled_refresh(client, shop):
-    from companion.dashboard.summaries import refresh_viewed
+def test_stage_counts_are_those_of_the_last_refresh_and_the_page_says_when(client, shop):
+    from companion.intelligence.refresh import refresh_site
     from companion.models import Contact
 
     unscored(shop)
@@ -191,10 +193,14 @@ def test_customer_summaries_are_served_from_the_cache_until_the_scheduled_refres
     page = f"/dashboard/{shop.site.public_id}/customers"
     assert "Stages are not set yet" in text_of(client, page)
     Contact.update(stage="repeat").where(Contact.site == shop.site.id).execute()
-    assert "Stages are not set yet" in text_of(client, page)  # the cached summary, not a scan per request
-    assert refresh_viewed() == 1  # what the scheduler runs every ten minutes for sites viewed today
+    assert "Stages are not set yet" in text_of(client, page)  # counts are written by a refresh, not per request
+    refresh_site(shop.site)
     stages = text_of(client, page)
-    assert re.search(r'scope="row">Repeat</th> <td class="num">3<', stages), stages[stages.find("Lifecycle"):][:1500]
+    assert "as of the last intelligence refresh" in stages
+    for stage in ("lead", "vip", "churned", "repeat"):
+        counted = Contact.select().where(Contact.site == shop.site.id, Contact.stage == stage).count()
+        label = stage.replace("_", " ").capitalize()
+        assert re.search(rf'scope="row">{label}</th> <td class="num">{counted}<', stages), stage
 
 
 def test_the_cards_show_what_the_metrics_api_answers_for_the_period_and_the_one_before(shop):

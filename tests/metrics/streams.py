@@ -55,9 +55,13 @@ def _order_life(rng: random.Random, number: int) -> list[dict[str, Any]]:
     return events
 
 
+KEY_COLUMNS = ("site", "day", "currency", "dimension", "key", "cohort_month", "month")
+
+
 def picture() -> dict[str, Any]:
     """Every roll-up row (without ids and all-zero rows), comparable across rebuilds."""
     from companion.models import (
+        CohortMonth,
         CustomerLedger,
         CustomerOrderDay,
         RollupCarts,
@@ -67,12 +71,13 @@ def picture() -> dict[str, Any]:
     )
 
     out = {}
-    for model in (RollupDaily, RollupDimension, RollupSessions, RollupCarts, CustomerLedger, CustomerOrderDay):
+    for model in (RollupDaily, RollupDimension, RollupSessions, RollupCarts, CustomerLedger, CustomerOrderDay,
+                  CohortMonth):
         names = [n for n in model._meta.sorted_field_names if n != "id"]
         rows = []
         for row in model.select(*[getattr(model, n) for n in names]).tuples():
             values = dict(zip(names, row, strict=True))
-            numbers = [v for k, v in values.items() if k not in ("site", "day", "currency", "dimension", "key")]
+            numbers = [v for k, v in values.items() if k not in KEY_COLUMNS]
             if any(str(v) not in ("0", "0.0000") for v in numbers):
                 rows.append(tuple(str(v) for v in row))
         out[model.__name__] = sorted(rows)

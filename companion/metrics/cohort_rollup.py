@@ -1,0 +1,83 @@
+"""CohortMonth: per first-order month (cohort) and month, the cohort's customers with a counted
+order in that month and how many of them ordered in the month after too.
+
+The cohort table and month-over-month retention read these few hundred rows instead of every
+customer-day. `apply_change` keeps them by additive deltas wherever a customer's facts are
+recomputed (metrics.customers, before it replaces the contact's order days), and
+`rebuild_cohort_months` recomputes them from the customer-days, so both end in the same rows.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from companion.metrics import sql
+from companion.metrics.days import month_of
+from companion.metrics.periods import month_after
+from companion.metrics.upsert import add_rows
+from companion.models import Site
+from companion.models.rollups import CohortMonth, CustomerLedger, CustomerOrderDay
+
+KEYS = ("site", "currency", "cohort_month", "month")
+Customer = tuple[int, str]  # (contact, currency)
+
+
+def contribution(site_id: int, currency: str, cohort: str, months: set[str], sign: int = 1) -> list[dict[str, Any]]:
+    """One customer's rows: counted in each month they ordered, retained where they ordered the month after."""
+    return [{"site": site_id, "currency": currency, "cohort_month": cohort, "month": m,
+             "customers": sign, "retained": sign * (month_after(m) in months)} for m in months]
+
+
+def apply_change(site: Site, ids: list[int], old: dict[Customer, CustomerLedger],
+                 facts: dict[Customer, list[date]]) -> None:
+    """Before the order days of `ids` are replaced: take out what they counted, add what `facts` count."""
+    stored = _stored_months(ids)
+    rows: list[dict[str, Any]] = []
+    for key in set(old) | set(facts):
+        currency = key[1]
+        before = (old[key].first_month, stored.get(key, set())) if key in old else None
+        days = facts.get(key, [])
+        after = (month_of(days[0]), {month_of(d) for d in days}) if days else None
+        if before == after:
+            continue
+        if before:
+            rows += contribution(site.id, currency, *before, sign=-1)
+        if after:
+            rows += contribution(site.id, currency, *after)
+    add_rows(CohortMonth, KEYS, rows)
+
+
+def _stored_months(ids: list[int]) -> dict[Customer, set[str]]:
+    months: dict[Customer, set[str]] = {}
+    query = CustomerOrderDay.select(CustomerOrderDay.contact, CustomerOrderDay.currency, CustomerOrderDay.month).where(
+        CustomerOrderDay.contact.in_(ids)).distinct().tuples()
+    for contact, currency, month in query:
+        months.setdefault((contact, currency), set()).add(month)
+    return months
+
+
+def rebuild_cohort_months(site: Site) -> None:
+    """From the customer-days: a customer's last day in a month is the one whose next day falls in
+    another month, and they were retained when that next day falls in the month after."""
+    days, ledger = sql.quote(CustomerOrderDay._meta.table_name), sql.quote(CustomerLedger._meta.table_name)
+    next_month = sql.month("d.next_day")
+    rows = sql.execute(
+        f"SELECT d.currency, l.first_month, d.month, {next_month}, COUNT(*) FROM {days} d JOIN {ledger} l "
+        f"ON l.contact_id = d.contact_id AND l.currency = d.currency WHERE d.site_id = {{p}} "
+        f"AND {next_month} <> d.month GROUP BY d.currency, l.first_month, d.month, {next_month}", [site.id])
+    add_rows(CohortMonth, KEYS, _counts(site.id, rows))
+
+
+def _counts(site_id: int, rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    return [{"site": site_id, "currency": currency, "cohort_month": cohort, "month": month,
+             "customers": int(count), "retained": int(count) if following == month_after(month) else 0}
+            for currency, cohort, month, following, count in rows]
+
+
+def cohort_months(site: Site, currency: str) -> list[tuple[str, str, int, int]]:
+    """(cohort month, month, customers, retained) of every month someone of the cohort ordered in."""
+    return list(CohortMonth.select(CohortMonth.cohort_month, CohortMonth.month, CohortMonth.customers,
+                                   CohortMonth.retained)
+                .where(CohortMonth.site == site.id, CohortMonth.currency == currency, CohortMonth.customers > 0)
+                .order_by(CohortMonth.cohort_month, CohortMonth.month).tuples())

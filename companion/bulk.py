@@ -15,7 +15,7 @@ from typing import Any
 
 from peewee import SQL, Model
 
-from companion.db import database, is_mysql, is_postgres
+from companion.db import database, is_mysql, is_postgres, param, quote
 
 MAX_PARAMS = 30_000  # under SQLite's 32,766 and MariaDB's 65,535 placeholders per statement
 MAX_ROWS = 500
@@ -60,7 +60,7 @@ def among(field: Any, values: Sequence[Any]) -> Any:
         return field.in_([])
     if all(type(v) is int for v in values):
         return field.in_(SQL("(" + ",".join(str(int(v)) for v in values) + ")"))
-    return field.in_(SQL("(" + ",".join([database.param] * len(values)) + ")", list(values)))
+    return field.in_(SQL("(" + ",".join([param()] * len(values)) + ")", list(values)))
 
 
 def _default(field: Any) -> Any:
@@ -74,10 +74,10 @@ def update_by_id(model: type[Model], changes: Mapping[int, Mapping[str, Any]], n
         return
     fields = model._meta.fields
     converters = [fields[n].db_value for n in names]
-    p = _param()
-    sql = (f"UPDATE {_quote(model._meta.table_name)} SET "
-           + ", ".join(f"{_quote(fields[n].column_name)} = {p}" for n in names)
-           + f" WHERE {_quote(model._meta.primary_key.column_name)} = {p}")
+    p = param()
+    sql = (f"UPDATE {quote(model._meta.table_name)} SET "
+           + ", ".join(f"{quote(fields[n].column_name)} = {p}" for n in names)
+           + f" WHERE {quote(model._meta.primary_key.column_name)} = {p}")
     params = [[convert(changes[row_id][n]) for convert, n in zip(converters, names, strict=True)] + [row_id]
               for row_id in sorted(changes)]
     cursor = database.cursor()
@@ -89,28 +89,16 @@ def update_by_id(model: type[Model], changes: Mapping[int, Mapping[str, Any]], n
         cursor.executemany(sql, params)
 
 
-def _param() -> str:
-    return "%s" if (is_mysql() or is_postgres()) else "?"
-
-
-def _quote(name: str) -> str:
-    return f"`{name}`" if is_mysql() else f'"{name}"'
-
-
 def _statement(table: str, columns: tuple[str, ...], count: int, ignore: bool, key: tuple[str, ...],
                added: tuple[str, ...]) -> str:
-    return _cached_statement(_engine(), table, columns, count, ignore, key, added)
-
-
-def _engine() -> str:
-    return "mysql" if is_mysql() else "postgres" if is_postgres() else "sqlite"
+    engine = "mysql" if is_mysql() else "postgres" if is_postgres() else "sqlite"
+    return _cached_statement(engine, table, columns, count, ignore, key, added)
 
 
 @lru_cache(maxsize=256)
 def _cached_statement(engine: str, table: str, columns: tuple[str, ...], count: int, ignore: bool,
                       key: tuple[str, ...], added: tuple[str, ...]) -> str:
-    q = (lambda n: f"`{n}`") if engine == "mysql" else (lambda n: f'"{n}"')
-    p = "?" if engine == "sqlite" else "%s"
+    q, p = quote, param()  # the engine is part of the cache key, and these follow the bound engine
     one = "(" + ", ".join([p] * len(columns)) + ")"
     verb = "INSERT"
     if ignore:

@@ -55,6 +55,16 @@ def is_postgres() -> bool:
     return isinstance(database.obj, PostgresqlDatabase)
 
 
+def quote(name: str) -> str:
+    """A table or column name quoted for the bound engine."""
+    return f"`{name}`" if is_mysql() else f'"{name}"'
+
+
+def param() -> str:
+    """The bound engine's placeholder."""
+    return "%s" if (is_mysql() or is_postgres()) else "?"
+
+
 def write_transaction() -> Any:
     """A transaction that will write. On SQLite it takes the write lock up front (BEGIN IMMEDIATE):
     a deferred transaction that reads first and writes later fails with "database is locked"

@@ -1,6 +1,7 @@
 """Orders and refunds: snapshots applied last-write-wins, refunds once per refund id."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -76,6 +77,15 @@ def _version(event: Event) -> tuple[datetime, int]:
     return (to_naive_utc(event.data["modified_at"]), event.seq)
 
 
+def by_source(keys: Iterable[tuple[str, str]], size: int = 500) -> Iterator[tuple[str, list[str]]]:
+    """(source, up to `size` sorted external ids) for a set of (source, external id) keys."""
+    keys = set(keys)
+    for source in sorted({s for s, _ in keys}):
+        ids = sorted(i for s, i in keys if s == source)
+        for start in range(0, len(ids), size):
+            yield source, ids[start:start + size]
+
+
 def _existing_orders(site_id: int, keys: list[tuple[str, str]],
                      lock: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
     """Stored orders by (source, external id). With lock (PostgreSQL, MariaDB) the rows stay locked
@@ -83,13 +93,10 @@ def _existing_orders(site_id: int, keys: list[tuple[str, str]],
     worker changing the same order waits and then reads the first one's result."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
     lock = lock and (is_postgres() or is_mysql())
-    for source in sorted({s for s, _ in keys}):
-        ids = sorted(i for s, i in keys if s == source)
-        for start in range(0, len(ids), 500):
-            query = Order.select().where(Order.site == site_id, Order.source == source,
-                                         among(Order.external_id, ids[start:start + 500])).order_by(
-                Order.id).for_update(lock).dicts()
-            found.update({(r["source"], r["external_id"]): r for r in query})
+    for source, ids in by_source(keys):
+        query = Order.select().where(Order.site == site_id, Order.source == source,
+                                     among(Order.external_id, ids)).order_by(Order.id).for_update(lock).dicts()
+        found.update({(r["source"], r["external_id"]): r for r in query})
     return found
 
 
@@ -98,17 +105,14 @@ def _inserted(site_id: int, rows: dict[tuple[str, str], dict[str, Any]]) -> dict
     every column back; an order another worker inserted first (its snapshot differs) is read."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
     others: list[tuple[str, str]] = []
-    for source in sorted({s for s, _ in rows}):
-        ids = sorted(i for s, i in rows if s == source)
-        for start in range(0, len(ids), 500):
-            for external_id, order_id, seq in Order.select(Order.external_id, Order.id, Order.snapshot_seq).where(
-                    Order.site == site_id, Order.source == source,
-                    among(Order.external_id, ids[start:start + 500])).tuples():
-                row = rows[(source, external_id)]
-                if seq == row["snapshot_seq"]:
-                    found[(source, external_id)] = {**ORDER_DEFAULTS, **row, "id": order_id}
-                else:
-                    others.append((source, external_id))
+    for source, ids in by_source(rows):
+        for external_id, order_id, seq in Order.select(Order.external_id, Order.id, Order.snapshot_seq).where(
+                Order.site == site_id, Order.source == source, among(Order.external_id, ids)).tuples():
+            row = rows[(source, external_id)]
+            if seq == row["snapshot_seq"]:
+                found[(source, external_id)] = {**ORDER_DEFAULTS, **row, "id": order_id}
+            else:
+                others.append((source, external_id))
     found.update(_existing_orders(site_id, others, lock=True))
     return found
 
@@ -257,12 +261,10 @@ def _insert_refunds(batch: Batch, rows: list[dict[str, Any]]) -> None:
 
 def _stored_refunds(site_id: int, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
     found: dict[tuple[str, str], int] = {}
-    for source in sorted({r["source"] for r in rows}):
-        ids = sorted({r["external_id"] for r in rows if r["source"] == source})
-        for start in range(0, len(ids), 500):
-            found.update({(source, external_id): refund_id for external_id, refund_id in Refund.select(
-                Refund.external_id, Refund.id).where(Refund.site == site_id, Refund.source == source,
-                                                     among(Refund.external_id, ids[start:start + 500])).tuples()})
+    for source, ids in by_source((r["source"], r["external_id"]) for r in rows):
+        found.update({(source, external_id): refund_id for external_id, refund_id in Refund.select(
+            Refund.external_id, Refund.id).where(Refund.site == site_id, Refund.source == source,
+                                                 among(Refund.external_id, ids)).tuples()})
     return found
 
 

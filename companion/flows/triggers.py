@@ -11,6 +11,7 @@ from companion.bulk import among
 from companion.flows.config import Configs
 from companion.flows.enrolment import Candidate, enrol, exit_contact, exit_enrolments
 from companion.models import Enrolment, Order, OrderItem, Site, Subscription
+from companion.orders import by_source
 
 PLACED = ("pending", "on_hold", "processing", "completed")
 ORDER_ENDS = ("abandoned_cart", "browse_abandonment", "win_back", "cross_sell")
@@ -46,7 +47,7 @@ def _order_exits(batch: Batch) -> None:
         if order["contact"] not in enrolled:
             continue  # nothing to end; saves three queries per order in a history import
         contact, order_key = order["contact"], f"order:{order['id']}"
-        exit_enrolments(batch.site_id, (Enrolment.contact == contact) & among(Enrolment.flow_key, ORDER_ENDS)
+        exit_enrolments(batch.site_id, (Enrolment.contact == contact) & Enrolment.flow_key.in_(ORDER_ENDS)
                         & (Enrolment.key != order_key), "order", batch.now)
         products = [str(i.product_id) for i in OrderItem.select(OrderItem.product_id).where(
             OrderItem.order == order["id"])]
@@ -101,22 +102,18 @@ def _unpaid_orders(batch: Batch) -> None:
 
 
 def _end_order_flows(batch: Batch, order_id: int, reason: str) -> None:
-    exit_enrolments(batch.site_id, among(Enrolment.flow_key, ORDER_FLOWS)
+    exit_enrolments(batch.site_id, Enrolment.flow_key.in_(ORDER_FLOWS)
                     & (Enrolment.key == f"order:{order_id}"), reason, batch.now)
 
 
 def _refunds(batch: Batch) -> None:
     """A refund ends its order's post-purchase and cross-sell mails: a few queries per batch."""
-    wanted = {(e.source, e.data["order_id"]) for e in batch.of_type("order.refunded")}
     keys: list[str] = []
-    for source in sorted({s for s, _ in wanted}):
-        ids = sorted(i for s, i in wanted if s == source)
-        for start in range(0, len(ids), 500):
-            keys += [f"order:{order_id}" for order_id, in Order.select(Order.id).where(
-                Order.site == batch.site_id, Order.source == source,
-                among(Order.external_id, ids[start:start + 500])).tuples()]
+    for source, ids in by_source((e.source, e.data["order_id"]) for e in batch.of_type("order.refunded")):
+        keys += [f"order:{order_id}" for order_id, in Order.select(Order.id).where(
+            Order.site == batch.site_id, Order.source == source, among(Order.external_id, ids)).tuples()]
     for start in range(0, len(keys), 500):
-        exit_enrolments(batch.site_id, among(Enrolment.flow_key, ORDER_FLOWS) & among(Enrolment.key, keys[start:start + 500]),
+        exit_enrolments(batch.site_id, Enrolment.flow_key.in_(ORDER_FLOWS) & among(Enrolment.key, keys[start:start + 500]),
                         "refund", batch.now)
 
 

@@ -86,7 +86,7 @@ def _touches(site: Site, orders: Sequence[Mapping[str, Any]]) -> dict[int, list[
     for start in range(0, len(contacts), 500):
         query = EmailTouch.select().where(
             EmailTouch.site == site.id, among(EmailTouch.contact, contacts[start:start + 500]),
-            among(EmailTouch.kind, counted_kinds(site)), EmailTouch.occurred_at >= earliest,
+            EmailTouch.kind.in_(counted_kinds(site)), EmailTouch.occurred_at >= earliest,
             EmailTouch.occurred_at <= latest).order_by(EmailTouch.occurred_at, EmailTouch.id).dicts()
         for touch in query:
             touch["window"] = window

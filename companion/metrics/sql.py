@@ -4,16 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from companion.db import database, is_mysql, is_postgres
+from companion.db import database, is_mysql, is_postgres, param, quote  # noqa: F401 (quote: callers write sql.quote)
 from companion.metrics.days import offset_changes
-
-
-def quote(name: str) -> str:
-    return f"`{name}`" if is_mysql() else f'"{name}"'
-
-
-def param() -> str:
-    return "%s" if (is_mysql() or is_postgres()) else "?"
 
 
 def execute(sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

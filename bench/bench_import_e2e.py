@@ -3,12 +3,14 @@ profiles: REST pages -> mapping -> store_batch -> processing (contacts, orders, 
 
     .venv/bin/python -m bench.bench_import_e2e --engine sqlite --orders 200000
     .venv/bin/python -m bench.bench_import_e2e --engine postgresql --orders 200000
+    .venv/bin/python -m bench.bench_import_e2e --engine mariadb --orders 200000
 
 The shop (bench/bench_import.py's generator: 100 orders per page, 1 in 20 refunded, 50,000 buyers)
 runs in its own process. The import runs as a user runs it: the real command in a subprocess, in
 embedded mode (no COMPANION_REDIS_URL), so it applies the pages itself as it goes and profiles are
 complete when it exits. Prints orders/s end to end and the command's RSS sampled over the run
-(flat means it streams) and the CPU time it and its applying process used, then checks that every order and refund reached the database, applied.
+and of its applying process sampled over the run (flat means they stream), and the CPU time the two
+used, then checks that every order and refund reached the database, applied.
 """
 from __future__ import annotations
 
@@ -37,6 +39,10 @@ BENCH_DB = "companion_woo_bench"
 def database_url(engine: str, folder: str) -> str:
     if engine == "sqlite":
         return f"sqlite:///{folder}/bench.db"
+    if engine == "mariadb":
+        for sql in (f"DROP DATABASE IF EXISTS {BENCH_DB}", f"CREATE DATABASE {BENCH_DB}"):
+            subprocess.run(["mysql", "-h", "127.0.0.1", "-u", "root", "-e", sql], check=True)
+        return f"mysql://root@127.0.0.1:3306/{BENCH_DB}"
     for sql in (f"DROP DATABASE IF EXISTS {BENCH_DB}", f"CREATE DATABASE {BENCH_DB}"):
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
     return f"postgresql://postgres@127.0.0.1:5432/{BENCH_DB}"
@@ -65,30 +71,51 @@ def prepare(url: str) -> str:
         return create_site("Bench shop", "https://shop.example").site.public_id
 
 
+def rss_mb(pid: int) -> float | None:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return next((int(line.split()[1]) / 1024 for line in text.splitlines() if line.startswith("VmRSS:")), None)
+
+
+def applying_child(pid: int) -> int | None:
+    """The command's applying process (spawned; not multiprocessing's resource tracker)."""
+    for children in Path(f"/proc/{pid}").glob("task/*/children"):
+        for child in children.read_text().split():
+            try:
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"resource_tracker" not in cmdline:
+                return int(child)
+    return None
+
+
 class RssSampler(threading.Thread):
-    """Samples a process's VmRSS every `every` seconds until it exits."""
+    """Samples the VmRSS of a process and of its applying process every `every` seconds until it exits."""
 
     def __init__(self, pid: int, every: float = 0.5) -> None:
         super().__init__(daemon=True)
-        self.pid, self.every, self.samples = pid, every, []  # type: ignore[var-annotated]
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, float]] = []
+        self.child_samples: list[tuple[float, float]] = []
         self.started = time.perf_counter()
 
     def run(self) -> None:
-        status = Path(f"/proc/{self.pid}/status")
-        while True:
-            try:
-                text = status.read_text()
-            except OSError:
-                return
-            rss = next((int(line.split()[1]) / 1024 for line in text.splitlines() if line.startswith("VmRSS:")), None)
-            if rss is None:  # a zombie has no memory left to report
-                return
-            self.samples.append((time.perf_counter() - self.started, rss))
+        child = None
+        while (rss := rss_mb(self.pid)) is not None:  # a zombie has no memory left to report
+            now = time.perf_counter() - self.started
+            self.samples.append((now, rss))
+            child = child or applying_child(self.pid)
+            if child is not None and (child_rss := rss_mb(child)) is not None:
+                self.child_samples.append((now, child_rss))
             time.sleep(self.every)
 
-    def at(self, fraction: float) -> float:
+    def at(self, fraction: float, child: bool = False) -> float:
+        samples = self.child_samples if child else self.samples
         end = self.samples[-1][0]
-        return next(rss for t, rss in self.samples if t >= end * fraction)
+        return next((rss for t, rss in samples if t >= end * fraction), samples[-1][1])
 
 
 def run_import(url: str, site_id: str, shop_url: str, folder: str) -> tuple[float, RssSampler, str, float]:
@@ -132,7 +159,7 @@ def check(count: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql", "mariadb"), default="sqlite")
     parser.add_argument("--orders", type=int, default=200_000)
     args = parser.parse_args()
     urls: Any = multiprocessing.Queue()
@@ -162,6 +189,10 @@ def bench(engine: str, count: int, shop_url: str, folder: str) -> None:
     print("command RSS MB at 10% / 50% / 100% of the run: "
           + " / ".join(f"{rss.at(p):.1f}" for p in (0.1, 0.5, 1.0))
           + f"; peak {max(r for _, r in rss.samples):.1f}")
+    if rss.child_samples:
+        print("applying process RSS MB at 10% / 50% / 100% of the run: "
+              + " / ".join(f"{rss.at(p, child=True):.1f}" for p in (0.1, 0.5, 1.0))
+              + f"; peak {max(r for _, r in rss.child_samples):.1f}")
 
 
 if __name__ == "__main__":

@@ -65,6 +65,15 @@ def param() -> str:
     return "%s" if (is_mysql() or is_postgres()) else "?"
 
 
+def unindexed(column: Any) -> Any:
+    """The column wrapped so no engine uses an index on it for this term: where a batch names its
+    rows by key, SQLite's planner otherwise prefers a range on a (site, date) or (site) index and
+    walks the site's whole history (it has no statistics to know the key is more selective)."""
+    from peewee import fn
+
+    return fn.COALESCE(column, None)
+
+
 def write_transaction() -> Any:
     """A transaction that will write. On SQLite it takes the write lock up front (BEGIN IMMEDIATE):
     a deferred transaction that reads first and writes later fails with "database is locked"

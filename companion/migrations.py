@@ -12,6 +12,7 @@ from peewee import Database, IntegerField, Model
 from companion.dashboard.schema import add_at_risk_index, add_dashboard_indexes
 from companion.models import CORE_MODELS
 from companion.models.base import BaseModel, UTCDateTimeField, utcnow
+from companion.models.commerce import add_order_session_index
 from companion.models.imports import create_import_tables
 from companion.models.intelligence import create_intelligence_tables, create_stage_groups
 from companion.models.messaging import create_flow_tables
@@ -52,6 +53,7 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (20, "dashboard: cohort months roll-up, filled from the customer-days", create_cohort_months),
     (21, "dashboard: stage and segment counts, filled from the contacts", create_stage_groups),
     (22, "dashboard: contact index for at-risk customers by predicted value", add_at_risk_index),
+    (23, "orders: index by session for the sessions roll-up", add_order_session_index),
 ]
 
 

@@ -94,9 +94,12 @@ def _existing_orders(site_id: int, keys: list[tuple[str, str]],
     found: dict[tuple[str, str], dict[str, Any]] = {}
     lock = lock and (is_postgres() or is_mysql())
     for source, ids in by_source(keys):
-        query = Order.select().where(Order.site == site_id, Order.source == source,
-                                     among(Order.external_id, ids)).order_by(Order.id).for_update(lock).dicts()
-        found.update({(r["source"], r["external_id"]): r for r in query})
+        query = Order.select().where(Order.site == site_id, Order.source == source, among(Order.external_id, ids))
+        if lock:  # rows locked in id order, as every worker does, so two batches cannot deadlock
+            query = query.order_by(Order.id).for_update()
+        # (No ORDER BY on SQLite: it would walk the site's (site) index in id order, every order of
+        # the site, instead of looking the keys up.)
+        found.update({(r["source"], r["external_id"]): r for r in query.dicts()})
     return found
 
 
@@ -142,7 +145,7 @@ def apply_orders(batch: Batch) -> None:
         _remember_items(batch, replaced)
         OrderItem.delete().where(among(OrderItem.order, replaced)).execute()
     insert_rows(OrderItem, items)
-    _link_refunds(batch, [existing[k]["id"] for k in fresh if k in existing])
+    _link_refunds(batch, {k: existing[k]["id"] for k in fresh if k in existing})
     _convert_carts(batch, [newest[k] for k in newest])
 
 
@@ -184,31 +187,27 @@ def _record_change(batch: Batch, before: dict[str, Any] | None, after: dict[str,
             batch.touched_contacts.add(row["contact"])
 
 
-def _link_refunds(batch: Batch, order_ids: list[int]) -> None:
-    """Refunds that arrived before their order attach to it once it exists."""
-    if not order_ids:
-        return
-    orders = {(o.source, o.external_id): o.id for o in Order.select(
-        Order.id, Order.source, Order.external_id).where(among(Order.id, order_ids))}
+def _link_refunds(batch: Batch, orders: dict[tuple[str, str], int]) -> None:
+    """Refunds that arrived before their order attach to it once it exists (orders: the new
+    orders' ids by (source, external id))."""
     # One read finds the orders that have waiting refunds, so a batch of new orders without any
     # (the usual case) costs one query instead of one update per order.
-    waiting = _orphan_refund_keys(batch.site_id, sorted({external_id for _, external_id in orders}))
-    for source, external_id in waiting:
-        order_id = orders.get((source, external_id))
-        if order_id is None:
-            continue
+    for source, external_id in sorted(_orphan_refund_keys(batch.site_id, list(orders))):
+        order_id = orders[(source, external_id)]
         Refund.update(order=order_id).where(
             Refund.site == batch.site_id, Refund.source == source,
             Refund.order_external_id == external_id, Refund.order.is_null()).execute()
         batch.touched_orders.add(order_id)
 
 
-def _orphan_refund_keys(site_id: int, external_ids: list[str]) -> set[tuple[str, str]]:
+def _orphan_refund_keys(site_id: int, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (source, order external id) have refunds waiting for their order: looked up
+    by the whole (site, source, order external id) index, not a walk of the site's refunds."""
     found: set[tuple[str, str]] = set()
-    for start in range(0, len(external_ids), 500):
+    for source, external_ids in by_source(keys):
         found.update(Refund.select(Refund.source, Refund.order_external_id).distinct().where(
-            Refund.site == site_id, Refund.order.is_null(),
-            among(Refund.order_external_id, external_ids[start:start + 500])).tuples())
+            Refund.site == site_id, Refund.source == source, Refund.order.is_null(),
+            among(Refund.order_external_id, external_ids)).tuples())
     return found
 
 

@@ -10,14 +10,11 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
-
-from peewee import fn
 
 from companion import activity, carts, catalog, contacts, orders, privacy
 from companion.batch import Batch, Event
 from companion.bulk import among
-from companion.db import is_mysql, is_postgres, write_transaction
+from companion.db import is_mysql, is_postgres, unindexed, write_transaction
 from companion.flows import triggers as flow_triggers
 from companion.intelligence.refresh import rescore_after_batch
 from companion.metrics import incremental as metric_rollups
@@ -50,12 +47,6 @@ AFTER_APPLY: list[Callable[[Batch], None]] = [
 ]
 
 
-def _unindexed(column: Any) -> Any:
-    """The column wrapped so no engine picks its index: SQLite's planner otherwise walks every
-    unprocessed event through the processed_at index instead of the 500 primary keys."""
-    return fn.COALESCE(column, None)
-
-
 def take(ids: list[int]) -> list[RawEvent]:
     """Inside a write transaction: the still-unprocessed events among ids, locked until commit.
 
@@ -66,7 +57,7 @@ def take(ids: list[int]) -> list[RawEvent]:
     rows: list[RawEvent] = []
     for start in range(0, len(ids), 500):
         query = RawEvent.select(RawEvent.id, RawEvent.site, RawEvent.event_id, RawEvent.payload).where(
-            among(RawEvent.id, ids[start:start + 500]), _unindexed(RawEvent.processed_at).is_null(),
+            among(RawEvent.id, ids[start:start + 500]), unindexed(RawEvent.processed_at).is_null(),
             RawEvent.failed_at.is_null()).order_by(RawEvent.id)
         if is_postgres() or is_mysql():
             query = query.for_update("FOR UPDATE SKIP LOCKED")

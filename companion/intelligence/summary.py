@@ -14,6 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 from peewee import SQL, Case, fn
 
+from companion.bulk import among
+from companion.db import unindexed
 from companion.models import Order, Refund
 from companion.models.base import MONEY_SCALE
 
@@ -47,18 +49,22 @@ class CustomerSummary:
         return float(self.days_before_as_of(self.first_at).max()) if self.size else 0.0
 
 
-def counted(site_id: int, as_of: datetime | None = None) -> Any:
-    """Counted orders of a customer, by `as_of` when given."""
+def counted(site_id: int, as_of: datetime | None = None, contact_ids: list[int] | None = None) -> Any:
+    """Counted orders of a customer, by `as_of` when given, of `contact_ids` only when given.
+    For given contacts the date is no index key: the (site, contact) index finds their orders,
+    where SQLite's planner would otherwise walk the site's whole (site, counted_at) range."""
     where = ((Order.site == site_id) & (Order.is_counted == True) & Order.deleted_at.is_null()
              & Order.contact.is_null(False))
-    return where if as_of is None else where & (Order.counted_at <= as_of)
+    if contact_ids is not None:
+        where &= among(Order.contact, contact_ids or [0])
+    if as_of is None:
+        return where
+    return where & ((Order.counted_at if contact_ids is None else unindexed(Order.counted_at)) <= as_of)
 
 
 def customer_summary(site_id: int, as_of: datetime, contact_ids: list[int] | None = None) -> CustomerSummary:
     """One row per contact with counted orders by `as_of` (of `contact_ids` only, when given), by contact id."""
-    where = counted(site_id, as_of)
-    if contact_ids is not None:
-        where &= Order.contact.in_(contact_ids or [0])
+    where = counted(site_id, as_of, contact_ids)
     rows = _order_rows(where)
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     return CustomerSummary(

@@ -3,7 +3,7 @@ order in that month and how many of them ordered in the month after too.
 
 The cohort table and month-over-month retention read these few hundred rows instead of every
 customer-day. `apply_change` keeps them by additive deltas wherever a customer's facts are
-recomputed (metrics.customers, before it replaces the contact's order days), and
+recomputed (metrics.customers, from the contact's order days as they were before), and
 `rebuild_cohort_months` recomputes them from the customer-days, so both end in the same rows.
 """
 from __future__ import annotations
@@ -29,10 +29,10 @@ def contribution(site_id: int, currency: str, cohort: str, months: set[str], sig
              "customers": sign, "retained": sign * (month_after(m) in months)} for m in months]
 
 
-def apply_change(site: Site, ids: list[int], old: dict[Customer, CustomerLedger],
-                 facts: dict[Customer, list[date]]) -> None:
-    """Before the order days of `ids` are replaced: take out what they counted, add what `facts` count."""
-    stored = _stored_months(ids)
+def apply_change(site: Site, old: dict[Customer, Any], facts: dict[Customer, list[date]],
+                 stored: dict[Customer, set[str]]) -> None:
+    """Where customers' facts are recomputed: take out what they counted (their ledger rows `old`
+    and the months of their stored order days), add what `facts` count."""
     rows: list[dict[str, Any]] = []
     for key in set(old) | set(facts):
         currency = key[1]
@@ -46,15 +46,6 @@ def apply_change(site: Site, ids: list[int], old: dict[Customer, CustomerLedger]
         if after:
             rows += contribution(site.id, currency, *after)
     add_rows(CohortMonth, KEYS, rows)
-
-
-def _stored_months(ids: list[int]) -> dict[Customer, set[str]]:
-    months: dict[Customer, set[str]] = {}
-    query = CustomerOrderDay.select(CustomerOrderDay.contact, CustomerOrderDay.currency, CustomerOrderDay.month).where(
-        CustomerOrderDay.contact.in_(ids)).distinct().tuples()
-    for contact, currency, month in query:
-        months.setdefault((contact, currency), set()).add(month)
-    return months
 
 
 def rebuild_cohort_months(site: Site) -> None:

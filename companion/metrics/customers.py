@@ -7,11 +7,12 @@ columns of RollupDaily follow the ledger by deltas.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from companion.bulk import among, insert_rows
+from companion.bulk import among, insert_rows, update_by_id
 from companion.db import is_mysql, is_postgres
 from companion.metrics import cohort_rollup
 from companion.metrics.days import NO_NEXT_DAY, local_day, month_of
@@ -20,6 +21,8 @@ from companion.models import Contact, Order, Site
 from companion.models.rollups import CustomerLedger, CustomerOrderDay, RollupDaily
 
 Facts = dict[tuple[int, str], list[date]]  # (contact, currency) -> sorted days of counted orders
+# (contact, currency) -> stored customer-days: day -> (row id, month, orders, next day)
+StoredDays = dict[tuple[int, str], dict[date, tuple[int, str, int, date]]]
 
 
 def refresh(site: Site, contact_ids: Iterable[int]) -> None:
@@ -32,15 +35,19 @@ def refresh(site: Site, contact_ids: Iterable[int]) -> None:
 def _refresh_chunk(site: Site, ids: list[int]) -> None:
     _lock_contacts(ids)
     facts = order_days(site, ids)
-    old = {(r.contact_id, r.currency): r for r in CustomerLedger.select().where(among(CustomerLedger.contact, ids))}
+    old = {(r.contact, r.currency): r for r in CustomerLedger.select(
+        CustomerLedger.id, CustomerLedger.contact, CustomerLedger.currency, CustomerLedger.first_day,
+        CustomerLedger.first_month, CustomerLedger.second_day).where(among(CustomerLedger.contact, ids)).namedtuples()}
+    stored = _stored_days(ids)
     deltas: list[dict[str, Any]] = []
     created: list[dict[str, Any]] = []
     for key in set(old) | set(facts):
         deltas += _ledger_change(site, key, old.get(key), facts.get(key, []), created)
     insert_rows(CustomerLedger, sorted(created, key=lambda r: (r["contact"], r["currency"])))
     add_rows(RollupDaily, ("site", "day", "currency"), deltas)
-    cohort_rollup.apply_change(site, ids, old, facts)  # issue 7: cohort roll-up, before the days are replaced
-    _replace_order_days(site, ids, facts)
+    months = {key: {row[1] for row in days.values()} for key, days in stored.items()}
+    cohort_rollup.apply_change(site, old, facts, months)  # the cohort roll-up, from the days as they were
+    _write_order_days(site, facts, stored)
 
 
 def _lock_contacts(ids: list[int]) -> None:
@@ -59,7 +66,17 @@ def order_days(site: Site, ids: list[int]) -> Facts:
     return {k: sorted(v) for k, v in facts.items()}
 
 
-def _ledger_change(site: Site, key: tuple[int, str], old: CustomerLedger | None,
+def _stored_days(ids: list[int]) -> StoredDays:
+    stored: StoredDays = {}
+    for row_id, contact, currency, day, month, orders, next_day in CustomerOrderDay.select(
+            CustomerOrderDay.id, CustomerOrderDay.contact, CustomerOrderDay.currency, CustomerOrderDay.day,
+            CustomerOrderDay.month, CustomerOrderDay.orders, CustomerOrderDay.next_day).where(
+            among(CustomerOrderDay.contact, ids)).tuples():
+        stored.setdefault((contact, currency), {})[day] = (row_id, month, orders, next_day)
+    return stored
+
+
+def _ledger_change(site: Site, key: tuple[int, str], old: Any,
                    days: list[date], created: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The roll-up deltas of one ledger change; a new ledger row is appended to `created`."""
     contact, currency = key
@@ -91,12 +108,26 @@ def _moves(site_id: int, currency: str, column: str, old: date | None, new: date
     return out
 
 
-def _replace_order_days(site: Site, ids: list[int], facts: Facts) -> None:
-    CustomerOrderDay.delete().where(among(CustomerOrderDay.contact, ids)).execute()
-    rows = []
-    for (contact, currency), days in facts.items():
-        distinct = sorted(set(days))
-        for day, following in zip(distinct, [*distinct[1:], NO_NEXT_DAY], strict=True):
-            rows.append({"site": site.id, "contact": contact, "currency": currency, "day": day,
-                         "month": month_of(day), "orders": days.count(day), "next_day": following})
-    insert_rows(CustomerOrderDay, rows)
+def _write_order_days(site: Site, facts: Facts, stored: StoredDays) -> None:
+    """Make the stored customer-days those of `facts`, writing only what differs: a new order
+    usually adds one day and moves the previous day's next day, whatever the customer's history."""
+    gone: list[int] = []
+    changed: dict[int, dict[str, Any]] = {}
+    added: list[dict[str, Any]] = []
+    for key in set(stored) | set(facts):
+        contact, currency = key
+        counts = Counter(facts.get(key, ()))
+        distinct = sorted(counts)
+        have = dict(stored.get(key, {}))
+        for day, following in zip(distinct, [*distinct[1:], NO_NEXT_DAY][:len(distinct)], strict=True):
+            row = have.pop(day, None)
+            if row is None:
+                added.append({"site": site.id, "contact": contact, "currency": currency, "day": day,
+                              "month": month_of(day), "orders": counts[day], "next_day": following})
+            elif (row[2], row[3]) != (counts[day], following):
+                changed[row[0]] = {"orders": counts[day], "next_day": following}
+        gone.extend(row[0] for row in have.values())
+    for start in range(0, len(gone), 500):
+        CustomerOrderDay.delete().where(among(CustomerOrderDay.id, sorted(gone)[start:start + 500])).execute()
+    update_by_id(CustomerOrderDay, changed, ("orders", "next_day"))
+    insert_rows(CustomerOrderDay, sorted(added, key=lambda r: (r["contact"], r["currency"], r["day"])))

@@ -80,6 +80,22 @@ def test_migrations_from_an_empty_database_create_every_table_and_are_repeatable
     assert migrate_database(db) == []
 
 
+def test_a_store_from_before_step_23_gains_the_order_session_index(db):
+    """The sessions roll-up finds a session's orders by (site, session_key); an existing store
+    gets the index from the migration, once, on every engine."""
+    from companion.migrations import SchemaVersion, migrate_database
+
+    def has_index() -> bool:
+        return "order_site_id_session_key" in {index.name for index in db.get_indexes("order")}
+
+    assert has_index()
+    db.execute_sql("DROP INDEX order_site_id_session_key" + (" ON `order`" if "MySQL" in type(db).__name__ else ""))
+    SchemaVersion.delete().where(SchemaVersion.version == 23).execute()
+    assert not has_index()
+    assert migrate_database(db) == ["23: orders: index by session for the sessions roll-up"]
+    assert has_index() and migrate_database(db) == []
+
+
 def test_sites_add_prints_id_secret_and_token_as_json(db, settings, monkeypatch):
     monkeypatch.setenv("COMPANION_DATABASE_URL", settings.database_url)
     result = CliRunner().invoke(main, ["sites", "add", "--name", "Shop", "--url", "https://shop.example", "--json"])

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from peewee import BigIntegerField, DateTimeField, Model, TextField
+from peewee import BigIntegerField, DateField, DateTimeField, Model, TextField
 
 from companion.db import database
 
@@ -51,6 +51,19 @@ class UTCDateTimeField(DateTimeField):
         if isinstance(value, str):
             try:
                 return datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        return super().python_value(value)
+
+
+class DayField(DateField):
+    """A calendar day (DATE). SQLite hands back text: fromisoformat, not peewee's strptime loop,
+    which was a tenth of applying a batch at a million orders (customer-days, ledgers, roll-ups)."""
+
+    def python_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
             except ValueError:
                 pass
         return super().python_value(value)

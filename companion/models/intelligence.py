@@ -8,14 +8,20 @@ from peewee import (
     AutoField,
     BooleanField,
     CharField,
-    DateField,
     DoubleField,
     ForeignKeyField,
     IntegerField,
     TextField,
 )
 
-from companion.models.base import BaseModel, JSONField, MoneyField, UTCDateTimeField, utcnow
+from companion.models.base import (
+    BaseModel,
+    DayField,
+    JSONField,
+    MoneyField,
+    UTCDateTimeField,
+    utcnow,
+)
 from companion.models.sites import Site
 
 
@@ -42,7 +48,7 @@ class Alert(BaseModel):
     site = ForeignKeyField(Site, on_delete="CASCADE")
     kind = CharField(max_length=30)  # revenue_drop, refund_spike, conversion_drop, product_refund_spike, stalled_product
     key = CharField(max_length=64, default="")  # product id where the alert is about one product
-    started_on = DateField()  # the site-local day the incident began
+    started_on = DayField()  # the site-local day the incident began
     status = CharField(max_length=10, default="open")  # open, resolved
     title = CharField(max_length=200)
     detail = TextField()
@@ -66,7 +72,7 @@ class DemandForecastCache(BaseModel):
     id = AutoField()
     site = ForeignKeyField(Site, on_delete="CASCADE")
     product_id = CharField(max_length=64)
-    computed_for = DateField()  # the last complete local day in the history
+    computed_for = DayField()  # the last complete local day in the history
     days = IntegerField()
     payload = JSONField()
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from peewee import AutoField, CharField, DateField, ForeignKeyField, IntegerField
+from peewee import AutoField, CharField, ForeignKeyField, IntegerField
 
-from companion.models.base import BaseModel, MoneyField
+from companion.models.base import BaseModel, DayField, MoneyField
 from companion.models.customers import Contact
 from companion.models.sites import Site
 
@@ -20,7 +20,7 @@ class RollupDaily(BaseModel):
 
     id = AutoField()
     site = ForeignKeyField(Site, on_delete="CASCADE")
-    day = DateField()
+    day = DayField()
     currency = CharField(max_length=3)
     orders = IntegerField(default=0)
     revenue = MoneyField(default=0)
@@ -39,7 +39,7 @@ class RollupDimension(BaseModel):
 
     id = AutoField()
     site = ForeignKeyField(Site, on_delete="CASCADE")
-    day = DateField()
+    day = DayField()
     currency = CharField(max_length=3)
     dimension = CharField(max_length=16)
     key = CharField(max_length=191)
@@ -59,7 +59,7 @@ class RollupSessions(BaseModel):
 
     id = AutoField()
     site = ForeignKeyField(Site, on_delete="CASCADE")
-    day = DateField()
+    day = DayField()
     sessions = IntegerField(default=0)
     converted = IntegerField(default=0)
 
@@ -72,7 +72,7 @@ class RollupCarts(BaseModel):
 
     id = AutoField()
     site = ForeignKeyField(Site, on_delete="CASCADE")
-    day = DateField()
+    day = DayField()
     abandoned = IntegerField(default=0)
     converted = IntegerField(default=0)
 
@@ -87,9 +87,9 @@ class CustomerLedger(BaseModel):
     site = ForeignKeyField(Site, on_delete="CASCADE")
     contact = ForeignKeyField(Contact, on_delete="CASCADE")
     currency = CharField(max_length=3)
-    first_day = DateField()
+    first_day = DayField()
     first_month = CharField(max_length=7)
-    second_day = DateField(null=True)
+    second_day = DayField(null=True)
 
     class Meta:
         indexes = ((("contact", "currency"), True), (("site", "currency", "first_month"), False))
@@ -102,10 +102,10 @@ class CustomerOrderDay(BaseModel):
     site = ForeignKeyField(Site, on_delete="CASCADE")
     contact = ForeignKeyField(Contact, on_delete="CASCADE")
     currency = CharField(max_length=3)
-    day = DateField()
+    day = DayField()
     month = CharField(max_length=7)
     orders = IntegerField(default=1)  # counted orders that day
-    next_day = DateField()  # 9999-12-31 when there is no later order
+    next_day = DayField()  # 9999-12-31 when there is no later order
 
     class Meta:
         indexes = ((("contact", "currency", "day"), True), (("site", "currency", "day", "next_day"), False))

@@ -22,15 +22,17 @@ MAX_ROWS = 500
 
 
 def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool = False,
-                add_on: tuple[str, ...] | None = None) -> None:
+                add_on: tuple[str, ...] | None = None, returning: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
     """Insert rows (dicts keyed by field name); a field a row leaves out gets its default (or
     NULL), as with `insert_many`.
 
     ignore_conflicts: a row that breaks a unique key is skipped (INSERT OR IGNORE / ON CONFLICT
     DO NOTHING / INSERT IGNORE). add_on: the unique key's field names; a row whose key exists adds
-    its other values to the stored ones inside the statement (nothing is read first)."""
+    its other values to the stored ones inside the statement (nothing is read first).
+    returning (SQLite 3.35+, PostgreSQL, MariaDB 10.5+): these fields of the rows the statements inserted, raw as the
+    driver gives them; with ignore_conflicts, a row skipped for a conflict is not among them."""
     if not rows:
-        return
+        return []
     names = list(dict.fromkeys(name for row in rows for name in row))
     fields = model._meta.fields
     defaults = [f for name, f in fields.items() if name not in names and f.default is not None]
@@ -42,6 +44,8 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore
     added = tuple(fields[n].column_name for n in names if n not in add_on) if add_on else ()
     key = tuple(fields[n].column_name for n in add_on) if add_on else ()
     per_chunk = max(1, min(MAX_ROWS, MAX_PARAMS // len(columns)))
+    tail = " RETURNING " + ", ".join(quote(fields[n].column_name) for n in returning) if returning else ""
+    inserted: list[tuple[Any, ...]] = []
     for start in range(0, len(rows), per_chunk):
         chunk = rows[start:start + per_chunk]
         params: list[Any] = []
@@ -49,7 +53,10 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore
             values = [row[n] for n in names] + [_default(f) for f in defaults]
             params.extend(convert(value) for convert, value in zip(converters, values, strict=True))
         sql = _statement(model._meta.table_name, columns, len(chunk), ignore_conflicts, key, added)
-        database.execute_sql(sql, params)
+        cursor = database.execute_sql(sql + tail, params)
+        if returning:
+            inserted.extend(tuple(row) for row in cursor.fetchall())
+    return inserted
 
 
 def among(field: Any, values: Sequence[Any]) -> Any:

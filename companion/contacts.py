@@ -31,9 +31,13 @@ def resolve_contacts(batch: Batch) -> None:
     if missing:
         insert_rows(Contact, [_new_row(batch, said[e]) for e in missing], ignore_conflicts=True)
         existing.update(_load(batch.site_id, missing))
+    merged: dict[tuple[str, ...], dict[int, dict[str, Any]]] = {}  # by the fields that change
     for email, contact in existing.items():
         batch.contact_ids[email] = contact.id
-        _merge(contact, said[email])
+        if changes := _merge(contact, said[email]):
+            merged.setdefault(tuple(sorted(changes)), {})[contact.id] = changes
+    for names, changes in sorted(merged.items()):
+        update_by_id(Contact, dict(sorted(changes.items())), names)
     _apply_consent(batch, existing)
 
 
@@ -59,13 +63,14 @@ def _new_row(batch: Batch, events: list[Event]) -> dict[str, Any]:
             "updated_at": events[-1].occurred_at, **_profile(events)}
 
 
-def _merge(contact: Contact, events: list[Event]) -> None:
-    """Update names and phone from events newer than the stored profile; never blank a known value."""
+def _merge(contact: Contact, events: list[Event]) -> dict[str, Any]:
+    """What to update of names and phone from events newer than the stored profile (never a blank
+    over a known value); empty when nothing changes."""
     newer = [e for e in events if contact.updated_at is None or e.occurred_at >= contact.updated_at]
     changes = {f: v for f, v in _profile(newer).items() if v != getattr(contact, f)}
     if changes:
         changes["updated_at"] = newer[-1].occurred_at
-        Contact.update(**changes).where(Contact.id == contact.id).execute()
+    return changes
 
 
 def _apply_consent(batch: Batch, contacts: dict[str, Contact]) -> None:

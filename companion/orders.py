@@ -243,8 +243,8 @@ def apply_refunds(batch: Batch) -> None:
 def _insert_refunds(batch: Batch, rows: list[dict[str, Any]]) -> None:
     """Store the refunds not stored yet and remember which were new. On SQLite the transaction
     holds the only write lock, so reading which exist and inserting the rest is exact; on
-    PostgreSQL and MariaDB another worker may insert the same refund meanwhile, so each insert's
-    row count says whether this batch stored it."""
+    PostgreSQL and MariaDB another worker may insert the same refund meanwhile, so the insert
+    (skipping conflicts, in key order) returns the ids of exactly the rows it stored."""
     if not (is_postgres() or is_mysql()):
         stored = _stored_refunds(batch.site_id, rows)
         new = [row for row in rows if (row["source"], row["external_id"]) not in stored]
@@ -252,10 +252,9 @@ def _insert_refunds(batch: Batch, rows: list[dict[str, Any]]) -> None:
         fresh = _stored_refunds(batch.site_id, new)
         batch.new_refund_ids.extend(fresh[(row["source"], row["external_id"])] for row in new)
         return
-    new = [row for row in rows if Refund.insert(row).on_conflict_ignore().as_rowcount().execute()]
-    for row in new:
-        batch.new_refund_ids.append(Refund.get(Refund.site == row["site"], Refund.source == row["source"],
-                                               Refund.external_id == row["external_id"]).id)
+    ordered = sorted(rows, key=lambda r: (r["source"], r["external_id"]))
+    batch.new_refund_ids.extend(sorted(row[0] for row in insert_rows(
+        Refund, ordered, ignore_conflicts=True, returning=("id",))))
 
 
 def _stored_refunds(site_id: int, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -40,10 +41,10 @@ def _refresh_chunk(site: Site, ids: list[int]) -> None:
         CustomerLedger.first_month, CustomerLedger.second_day).where(among(CustomerLedger.contact, ids)).namedtuples()}
     stored = _stored_days(ids)
     deltas: list[dict[str, Any]] = []
-    created: list[dict[str, Any]] = []
+    writes = LedgerWrites()
     for key in set(old) | set(facts):
-        deltas += _ledger_change(site, key, old.get(key), facts.get(key, []), created)
-    insert_rows(CustomerLedger, sorted(created, key=lambda r: (r["contact"], r["currency"])))
+        deltas += _ledger_change(site, key, old.get(key), facts.get(key, []), writes)
+    writes.execute()
     add_rows(RollupDaily, ("site", "day", "currency"), deltas)
     months = {key: {row[1] for row in days.values()} for key, days in stored.items()}
     cohort_rollup.apply_change(site, old, facts, months)  # the cohort roll-up, from the days as they were
@@ -76,9 +77,23 @@ def _stored_days(ids: list[int]) -> StoredDays:
     return stored
 
 
+@dataclass
+class LedgerWrites:
+    """A chunk's ledger changes, written in three statements rather than one per customer."""
+    created: list[dict[str, Any]] = field(default_factory=list)
+    changed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    gone: list[int] = field(default_factory=list)
+
+    def execute(self) -> None:
+        if self.gone:
+            CustomerLedger.delete().where(among(CustomerLedger.id, sorted(self.gone))).execute()
+        update_by_id(CustomerLedger, dict(sorted(self.changed.items())), ("first_day", "first_month", "second_day"))
+        insert_rows(CustomerLedger, sorted(self.created, key=lambda r: (r["contact"], r["currency"])))
+
+
 def _ledger_change(site: Site, key: tuple[int, str], old: Any,
-                   days: list[date], created: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The roll-up deltas of one ledger change; a new ledger row is appended to `created`."""
+                   days: list[date], writes: LedgerWrites) -> list[dict[str, Any]]:
+    """The roll-up deltas of one ledger change; the row's own write goes to `writes`."""
     contact, currency = key
     first = days[0] if days else None
     second = days[1] if len(days) > 1 else None
@@ -86,13 +101,12 @@ def _ledger_change(site: Site, key: tuple[int, str], old: Any,
     if was == (first, second):
         return []
     if first is None:
-        CustomerLedger.delete().where(CustomerLedger.id == old.id).execute()  # type: ignore[union-attr]
+        writes.gone.append(old.id)
     elif old is None:
-        created.append({"site": site.id, "contact": contact, "currency": currency, "first_day": first,
-                        "first_month": month_of(first), "second_day": second})
+        writes.created.append({"site": site.id, "contact": contact, "currency": currency, "first_day": first,
+                               "first_month": month_of(first), "second_day": second})
     else:
-        CustomerLedger.update(first_day=first, first_month=month_of(first), second_day=second).where(
-            CustomerLedger.id == old.id).execute()
+        writes.changed[old.id] = {"first_day": first, "first_month": month_of(first), "second_day": second}
     return _moves(site.id, currency, "new_customers", was[0], first) + \
         _moves(site.id, currency, "new_repeaters", was[1], second)
 

@@ -46,6 +46,16 @@ def test_ignoring_conflicts_keeps_the_stored_row_and_inserts_the_rest(site):
         ("1", Decimal("19.9999")), ("3", Decimal("19.9999"))]
 
 
+def test_returning_gives_exactly_the_rows_this_insert_stored(site):
+    """What refunds rely on to know which were new while another worker may insert the same ones."""
+    insert_rows(Order, [_order(site.site.id, 1)])
+    stored = insert_rows(Order, [_order(site.site.id, n) for n in (1, 2, 3)], ignore_conflicts=True,
+                         returning=("id", "external_id"))
+    ids = {o.external_id: o.id for o in Order.select()}
+    assert sorted(stored, key=lambda r: r[1]) == [(ids["2"], "2"), (ids["3"], "3")]
+    assert insert_rows(Order, [_order(site.site.id, 2)], ignore_conflicts=True, returning=("id",)) == []
+
+
 def test_adding_on_a_key_adds_to_the_stored_values_of_that_site_only(site, other_site):
     key = ("site", "day", "currency")
     day = {"day": date(2026, 1, 5), "currency": "EUR"}

@@ -6,7 +6,8 @@ same path as the plugin's batches: stored once per event id, then applied by the
 separate worker (embedded mode: no COMPANION_REDIS_URL) the command applies them itself as it goes,
 so profiles are complete when it ends: in a child process once the history is large, so fetching,
 mapping and validating the next pages overlaps applying the previous ones (two cores, twice the
-speed of doing both in turn).
+speed of doing both in turn). On SQLite the child also stores the pages (one writer); on PostgreSQL
+and MariaDB, which take concurrent writers, the command stores them and the child only applies.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from companion import processing, runtime
-from companion.db import write_transaction
+from companion.db import is_mysql, is_postgres, write_transaction
 from companion.ingest import BatchResult, prepare_batch, store_prepared
 from companion.models import ImportCheckpoint, Site, utcnow
 from companion.woo_import import RESOURCES, ImportSummary, WooImporter, WooImportError
@@ -45,7 +46,7 @@ class DatabaseCheckpoints:
         return row.cursor if row is not None and isinstance(row.cursor, dict) else None
 
     def save(self, resource: str, cursor: dict[str, Any]) -> None:
-        if self.sink is not None and self.sink.applier is not None:
+        if self.sink is not None and self.sink.applier is not None and self.sink.applier.stores:
             self.sink.applier.send(("checkpoint", resource, cursor))
         else:
             save_checkpoint(self.site_id, resource, cursor)
@@ -78,8 +79,9 @@ class SinkTotals:
 class ServiceSink:
     """Stores each page as the plugin's batches are stored. With workers, each page's processing
     is enqueued at once. With `apply_inline` (no separate worker) the first pages are stored here
-    and applied every few pages; after `apply_every` pages a child process takes over the database
-    side (store, apply, checkpoint, in the order sent) while this one fetches, maps and validates."""
+    and applied every few pages; after `apply_every` pages a child process takes over applying
+    them, and on SQLite storing them and saving checkpoints too (in the order sent), while this one
+    fetches, maps and validates."""
 
     site: Site
     apply_inline: bool
@@ -93,16 +95,20 @@ class ServiceSink:
             self.totals.add(accept_events(self.site, events))  # enqueued per page for the workers
             return
         prepared = prepare_batch(events)
-        if self.applier is not None:
+        if self.applier is not None and self.applier.stores:
             self.applier.send(("page", prepared))
             return
         result = store_prepared(self.site.id, prepared)
         self.totals.add(result)
+        if self.applier is not None:
+            self.applier.send(("stored", result.accepted_ids))
+            return
         self.waiting.extend(result.accepted_ids)
         if self.totals.pages % self.apply_every == 0:
-            # A long history: from now on a child process stores and applies. It starts with
-            # what is stored here; everything after goes to it, in order.
-            self.applier = ApplyingProcess(runtime.settings(), self.site.id, self.apply_every)
+            # A long history: from now on a child process applies (and on SQLite, with its one
+            # writer, stores). It starts with what is stored here; everything after goes to it, in order.
+            self.applier = ApplyingProcess(runtime.settings(), self.site.id, self.apply_every,
+                                           stores=not (is_postgres() or is_mysql()))
             ids, self.waiting = self.waiting, []
             self.applier.send(("apply", ids))
 
@@ -152,15 +158,18 @@ def import_woocommerce(site: Site, url: str, key: str, secret: str, *, since: da
 
 
 class ApplyingProcess:
-    """A child process that does an import's database work in the order it is sent: store a
-    prepared page, apply stored events every `apply_every` pages (one transaction each), save a
-    checkpoint. The parent only reads the shop, maps and validates, so the two overlap on two
-    cores, and only one process writes (SQLite has one writer). The queue holds AHEAD_PAGES
-    messages, so a fast shop cannot run far ahead of the database. A checkpoint is saved only
-    after the pages before it are stored: if the child dies, the next run fetches again from the
-    last saved one, and what was stored but not applied is applied by `finish` or the next run."""
+    """A child process that does an import's database work in the order it is sent: with `stores`
+    (SQLite) store a prepared page, apply stored events every `apply_every` pages (one transaction
+    each), save a checkpoint; without (PostgreSQL, MariaDB) the parent stores each page and saves
+    its checkpoint, and sends the stored ids here to apply. The parent reads the shop, maps and
+    validates, so the two overlap on two cores; on SQLite only one process writes (it has one
+    writer: when both wrote, they ran in turn). The queue holds AHEAD_PAGES messages, so a fast
+    shop cannot run far ahead of the database. A checkpoint is saved only after the pages before
+    it are stored: if the child dies, the next run fetches again from the last saved one, and what
+    was stored but not applied is applied by `finish` or the next run."""
 
-    def __init__(self, settings: Any, site_id: int, apply_every: int) -> None:
+    def __init__(self, settings: Any, site_id: int, apply_every: int, *, stores: bool = True) -> None:
+        self.stores = stores
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connection
         self.messages: Any = context.Queue(maxsize=AHEAD_PAGES)
         self.results: Any = context.Queue()
@@ -197,8 +206,8 @@ class ApplyingProcess:
 
 class ApplyingProcessDied(WooImportError):
     def __init__(self, exitcode: int | None) -> None:
-        super().__init__(f"the process storing the import stopped (exit code {exitcode}); pages it had not "
-                         "stored are fetched again: run the same import again to resume")
+        super().__init__(f"the process applying the import stopped (exit code {exitcode}); what was stored is "
+                         "applied and pages not stored are fetched again: run the same import again to resume")
 
 
 def _apply_pages(settings: Any, site_id: int, apply_every: int, messages: Any, results: Any) -> None:
@@ -210,14 +219,18 @@ def _apply_pages(settings: Any, site_id: int, apply_every: int, messages: Any, r
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     runtime.configure(settings)
     bind_database(settings.database_url)
-    totals, waiting = SinkTotals(), []
+    totals, waiting, pages = SinkTotals(), [], 0
     with database.connection_context():
         while (message := messages.get())[0] != "done":
-            if message[0] == "page":
-                result = store_prepared(site_id, message[1])
-                totals.add(result)
-                waiting.extend(result.accepted_ids)
-                if totals.pages % apply_every == 0:
+            if message[0] in ("page", "stored"):
+                if message[0] == "page":  # store it here (SQLite's one writer)
+                    result = store_prepared(site_id, message[1])
+                    totals.add(result)
+                    waiting.extend(result.accepted_ids)
+                else:  # the parent stored it
+                    waiting.extend(message[1])
+                pages += 1
+                if pages % apply_every == 0:
                     processing.process_events(waiting)
                     waiting = []
             elif message[0] == "apply":

@@ -20,9 +20,20 @@ from datetime import datetime
 from typing import Any, cast
 
 from companion import processing, runtime
-from companion.db import is_mysql, is_postgres, write_transaction
+from companion.db import database, is_mysql, is_postgres, quote, write_transaction
 from companion.ingest import BatchResult, prepare_batch, store_prepared
-from companion.models import ImportCheckpoint, Site, utcnow
+from companion.models import (
+    Contact,
+    ImportCheckpoint,
+    Order,
+    OrderItem,
+    Product,
+    RawEvent,
+    Refund,
+    Site,
+    utcnow,
+)
+from companion.models.rollups import CustomerLedger, CustomerOrderDay
 from companion.woo_import import RESOURCES, ImportSummary, WooImporter, WooImportError
 from jobs.events import accept_events, process_events
 
@@ -210,16 +221,36 @@ class ApplyingProcessDied(WooImportError):
                          "applied and pages not stored are fetched again: run the same import again to resume")
 
 
+class Statistics:
+    """PostgreSQL plans from table statistics, and an import outgrows them: a store that started
+    empty still has the empty tables' estimates when it holds 300,000 orders (autovacuum may be off,
+    and lags a fast import when on), and the planner then filters the site's whole (site) index for
+    each batch's keys: 50-60 ms per statement at 300,000 orders and growing. So the import analyzes
+    the tables it fills at its first apply here and each time the applies have doubled: about ten
+    times for a million orders, a few hundred ms each. (SQLite plans from the schema, see
+    tests/foundation/test_query_plans.py; InnoDB recalculates its own as tables grow.)"""
+
+    def __init__(self) -> None:
+        self.next_at = 1
+
+    def after_apply(self, applies: int) -> None:
+        if not is_postgres() or applies < self.next_at:
+            return
+        self.next_at = applies * 2
+        tables = (RawEvent, Contact, Order, OrderItem, Refund, Product, CustomerLedger, CustomerOrderDay)
+        database.execute_sql("ANALYZE " + ", ".join(quote(m._meta.table_name) for m in tables))
+
+
 def _apply_pages(settings: Any, site_id: int, apply_every: int, messages: Any, results: Any) -> None:
     """The applying process: configure like the command, then work through the messages."""
     import signal
 
-    from companion.db import bind_database, database
+    from companion.db import bind_database
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     runtime.configure(settings)
     bind_database(settings.database_url)
-    totals, waiting, pages = SinkTotals(), [], 0
+    totals, waiting, pages, statistics = SinkTotals(), [], 0, Statistics()
     with database.connection_context():
         while (message := messages.get())[0] != "done":
             if message[0] in ("page", "stored"):
@@ -233,6 +264,7 @@ def _apply_pages(settings: Any, site_id: int, apply_every: int, messages: Any, r
                 if pages % apply_every == 0:
                     processing.process_events(waiting)
                     waiting = []
+                    statistics.after_apply(pages // apply_every)
             elif message[0] == "apply":
                 waiting.extend(message[1])
             else:

@@ -141,7 +141,8 @@ def _write_order_days(site: Site, facts: Facts, stored: StoredDays) -> None:
             elif (row[2], row[3]) != (counts[day], following):
                 changed[row[0]] = {"orders": counts[day], "next_day": following}
         gone.extend(row[0] for row in have.values())
+    gone.sort()
     for start in range(0, len(gone), 500):
-        CustomerOrderDay.delete().where(among(CustomerOrderDay.id, sorted(gone)[start:start + 500])).execute()
-    update_by_id(CustomerOrderDay, changed, ("orders", "next_day"))
+        CustomerOrderDay.delete().where(among(CustomerOrderDay.id, gone[start:start + 500])).execute()
+    update_by_id(CustomerOrderDay, dict(sorted(changed.items())), ("orders", "next_day"))  # in id order
     insert_rows(CustomerOrderDay, sorted(added, key=lambda r: (r["contact"], r["currency"], r["day"])))

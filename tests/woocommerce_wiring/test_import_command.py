@@ -104,6 +104,15 @@ def test_an_interrupted_import_resumes_where_it_stopped_and_ends_complete(client
     assert profiles(client, site, sorted(expected)) == expected
 
 
+def orders_analyzed() -> int:
+    if not is_postgres():
+        return 0
+    from companion.db import database
+
+    return database.execute_sql(
+        "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'order'").fetchone()[0]
+
+
 def test_a_long_import_applies_in_a_second_process_while_it_fetches(
         client, site, start_shop, import_command, monkeypatch):
     started: list[woo_sync.ApplyingProcess] = []
@@ -115,11 +124,14 @@ def test_a_long_import_applies_in_a_second_process_while_it_fetches(
     monkeypatch.setattr(woo_sync, "APPLY_EVERY_PAGES", 1)  # as 10 pages of 100 do in a real import
     monkeypatch.setattr(woo_sync, "ApplyingProcess", Recorded)
     data = history(orders=250)
+    analyzed = orders_analyzed()
 
     result = import_command(site, start_shop(data))
 
     assert result.exit_code == 0, result.output
     assert len(started) == 1 and started[0].process.exitcode == 0
+    if is_postgres():  # the planner's statistics follow the import's growth (woo_sync.Statistics)
+        assert orders_analyzed() > analyzed
     assert started[0].stores is not (is_postgres() or is_mysql())  # SQLite's one writer is the child
     expected = expected_profiles(data["orders"])
     assert profiles(client, site, sorted(expected)) == expected

@@ -29,8 +29,9 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore
     ignore_conflicts: a row that breaks a unique key is skipped (INSERT OR IGNORE / ON CONFLICT
     DO NOTHING / INSERT IGNORE). add_on: the unique key's field names; a row whose key exists adds
     its other values to the stored ones inside the statement (nothing is read first).
-    returning (SQLite 3.35+, PostgreSQL, MariaDB 10.5+): these fields of the rows the statements inserted, raw as the
-    driver gives them; with ignore_conflicts, a row skipped for a conflict is not among them."""
+    returning: these fields of the rows the statements inserted, raw as the driver gives them; with
+    ignore_conflicts, a row skipped for a conflict is not among them (SQLite 3.35+, PostgreSQL,
+    MariaDB 10.5+; the UPDATE ... FROM of the score write-back already needs SQLite 3.33)."""
     if not rows:
         return []
     names = list(dict.fromkeys(name for row in rows for name in row))

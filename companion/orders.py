@@ -103,20 +103,15 @@ def _existing_orders(site_id: int, keys: list[tuple[str, str]],
     return found
 
 
-def _inserted(site_id: int, rows: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """The stored rows of orders just inserted: the row written plus its id, without reading
-    every column back; an order another worker inserted first (its snapshot differs) is read."""
+def _insert_orders(site_id: int, rows: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Insert new orders; their stored rows are the rows written plus the ids the insert returns,
+    without reading them back. An order another worker inserted first is skipped by the insert
+    and read (locked) instead."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    others: list[tuple[str, str]] = []
-    for source, ids in by_source(rows):
-        for external_id, order_id, seq in Order.select(Order.external_id, Order.id, Order.snapshot_seq).where(
-                Order.site == site_id, Order.source == source, among(Order.external_id, ids)).tuples():
-            row = rows[(source, external_id)]
-            if seq == row["snapshot_seq"]:
-                found[(source, external_id)] = {**ORDER_DEFAULTS, **row, "id": order_id}
-            else:
-                others.append((source, external_id))
-    found.update(_existing_orders(site_id, others, lock=True))
+    for order_id, source, external_id in insert_rows(Order, list(rows.values()), ignore_conflicts=True,
+                                                     returning=("id", "source", "external_id")):
+        found[(source, external_id)] = {**ORDER_DEFAULTS, **rows[(source, external_id)], "id": order_id}
+    found.update(_existing_orders(site_id, [key for key in rows if key not in found], lock=True))
     return found
 
 
@@ -128,9 +123,7 @@ def apply_orders(batch: Batch) -> None:
     existing = _existing_orders(batch.site_id, list(newest), lock=True)
     fresh = [key for key in newest if key not in existing]
     if fresh:
-        rows = {k: order_row(batch, newest[k]) for k in fresh}
-        insert_rows(Order, list(rows.values()), ignore_conflicts=True)
-        existing.update(_inserted(batch.site_id, rows))
+        existing.update(_insert_orders(batch.site_id, {k: order_row(batch, newest[k]) for k in fresh}))
     items: list[dict[str, Any]] = []
     replaced: list[int] = []
     for key, event in newest.items():
@@ -241,29 +234,13 @@ def apply_refunds(batch: Batch) -> None:
 
 
 def _insert_refunds(batch: Batch, rows: list[dict[str, Any]]) -> None:
-    """Store the refunds not stored yet and remember which were new. On SQLite the transaction
-    holds the only write lock, so reading which exist and inserting the rest is exact; on
-    PostgreSQL and MariaDB another worker may insert the same refund meanwhile, so the insert
-    (skipping conflicts, in key order) returns the ids of exactly the rows it stored."""
-    if not (is_postgres() or is_mysql()):
-        stored = _stored_refunds(batch.site_id, rows)
-        new = [row for row in rows if (row["source"], row["external_id"]) not in stored]
-        insert_rows(Refund, new)
-        fresh = _stored_refunds(batch.site_id, new)
-        batch.new_refund_ids.extend(fresh[(row["source"], row["external_id"])] for row in new)
-        return
+    """Store the refunds not stored yet and remember which were new: the insert skips refunds
+    already stored (another worker may be inserting the same one) and returns the ids of exactly
+    the rows it stored. In key order, so two workers' inserts cannot deadlock."""
     ordered = sorted(rows, key=lambda r: (r["source"], r["external_id"]))
     batch.new_refund_ids.extend(sorted(row[0] for row in insert_rows(
         Refund, ordered, ignore_conflicts=True, returning=("id",))))
 
-
-def _stored_refunds(site_id: int, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
-    found: dict[tuple[str, str], int] = {}
-    for source, ids in by_source((r["source"], r["external_id"]) for r in rows):
-        found.update({(source, external_id): refund_id for external_id, refund_id in Refund.select(
-            Refund.external_id, Refund.id).where(Refund.site == site_id, Refund.source == source,
-                                                 among(Refund.external_id, ids)).tuples()})
-    return found
 
 
 def refresh_refunded_totals(order_ids: set[int]) -> None:

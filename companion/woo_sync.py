@@ -86,6 +86,27 @@ class SinkTotals:
         self.rejected += len(result.rejected)
 
 
+class Statistics:
+    """PostgreSQL plans from table statistics, and an import outgrows them: a store that started
+    empty still has the empty tables' estimates when it holds 300,000 orders (autovacuum may be off,
+    and lags a fast import when on), and the planner then filters the site's whole (site) index for
+    each batch's keys: 50-60 ms per statement at 300,000 orders and growing. So the import analyzes
+    the tables it fills after its first 20 pages and each time its pages have doubled, whoever
+    applies them (its own applying process or the workers): about ten times for a million orders,
+    a few hundred ms each, beside the applying (ANALYZE blocks no reads or writes). SQLite plans
+    from the schema (tests/foundation/test_query_plans.py); InnoDB recalculates its own."""
+
+    def __init__(self) -> None:
+        self.next_at = 2 * APPLY_EVERY_PAGES
+
+    def after_page(self, pages: int) -> None:
+        if not is_postgres() or pages < self.next_at:
+            return
+        self.next_at = pages * 2
+        tables = (RawEvent, Contact, Order, OrderItem, Refund, Product, CustomerLedger, CustomerOrderDay)
+        database.execute_sql("ANALYZE " + ", ".join(quote(m._meta.table_name) for m in tables))
+
+
 @dataclass
 class ServiceSink:
     """Stores each page as the plugin's batches are stored. With workers, each page's processing
@@ -100,14 +121,19 @@ class ServiceSink:
     totals: SinkTotals = field(default_factory=SinkTotals)
     waiting: list[int] = field(default_factory=list)  # stored, not yet applied (embedded mode)
     applier: ApplyingProcess | None = None
+    statistics: Statistics = field(default_factory=Statistics)
 
     def __call__(self, events: list[dict[str, Any]]) -> None:
+        self.store(events)
+        self.statistics.after_page(self.totals.pages)
+
+    def store(self, events: list[dict[str, Any]]) -> None:
         if not self.apply_inline:
             self.totals.add(accept_events(self.site, events))  # enqueued per page for the workers
             return
         prepared = prepare_batch(events)
         if self.applier is not None and self.applier.stores:
-            self.applier.send(("page", prepared))
+            self.applier.send(("page", prepared))  # SQLite: counted by the child
             return
         result = store_prepared(self.site.id, prepared)
         self.totals.add(result)
@@ -221,26 +247,6 @@ class ApplyingProcessDied(WooImportError):
                          "applied and pages not stored are fetched again: run the same import again to resume")
 
 
-class Statistics:
-    """PostgreSQL plans from table statistics, and an import outgrows them: a store that started
-    empty still has the empty tables' estimates when it holds 300,000 orders (autovacuum may be off,
-    and lags a fast import when on), and the planner then filters the site's whole (site) index for
-    each batch's keys: 50-60 ms per statement at 300,000 orders and growing. So the import analyzes
-    the tables it fills at its first apply here and each time the applies have doubled: about ten
-    times for a million orders, a few hundred ms each. (SQLite plans from the schema, see
-    tests/foundation/test_query_plans.py; InnoDB recalculates its own as tables grow.)"""
-
-    def __init__(self) -> None:
-        self.next_at = 1
-
-    def after_apply(self, applies: int) -> None:
-        if not is_postgres() or applies < self.next_at:
-            return
-        self.next_at = applies * 2
-        tables = (RawEvent, Contact, Order, OrderItem, Refund, Product, CustomerLedger, CustomerOrderDay)
-        database.execute_sql("ANALYZE " + ", ".join(quote(m._meta.table_name) for m in tables))
-
-
 def _apply_pages(settings: Any, site_id: int, apply_every: int, messages: Any, results: Any) -> None:
     """The applying process: configure like the command, then work through the messages."""
     import signal
@@ -250,7 +256,7 @@ def _apply_pages(settings: Any, site_id: int, apply_every: int, messages: Any, r
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     runtime.configure(settings)
     bind_database(settings.database_url)
-    totals, waiting, pages, statistics = SinkTotals(), [], 0, Statistics()
+    totals, waiting, pages = SinkTotals(), [], 0
     with database.connection_context():
         while (message := messages.get())[0] != "done":
             if message[0] in ("page", "stored"):
@@ -264,7 +270,6 @@ def _apply_pages(settings: Any, site_id: int, apply_every: int, messages: Any, r
                 if pages % apply_every == 0:
                     processing.process_events(waiting)
                     waiting = []
-                    statistics.after_apply(pages // apply_every)
             elif message[0] == "apply":
                 waiting.extend(message[1])
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-from peewee import Database, DatabaseProxy, MySQLDatabase, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, DatabaseProxy, MySQLDatabase, PostgresqlDatabase, SqliteDatabase, fn
 
 database = DatabaseProxy()
 
@@ -69,8 +69,6 @@ def unindexed(column: Any) -> Any:
     """The column wrapped so no engine uses an index on it for this term: where a batch names its
     rows by key, SQLite's planner otherwise prefers a range on a (site, date) or (site) index and
     walks the site's whole history (it has no statistics to know the key is more selective)."""
-    from peewee import fn
-
     return fn.COALESCE(column, None)
 
 

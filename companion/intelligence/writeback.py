@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from companion.db import database, is_mysql, is_postgres
+from companion.db import database, is_mysql, is_postgres, param, quote
 from companion.intelligence.scoring import Scores
 from companion.intelligence.stage_groups import write_stage_groups
 from companion.models import Contact
@@ -38,14 +38,6 @@ LEAD_REASON = "no counted order yet"
 
 def _engine() -> int:
     return 2 if is_mysql() else 1 if is_postgres() else 0
-
-
-def _q(name: str) -> str:
-    return f"`{name}`" if is_mysql() else f'"{name}"'
-
-
-def _param() -> str:
-    return "?" if _engine() == 0 else "%s"
 
 
 def rows(scores: Scores) -> list[tuple[Any, ...]]:
@@ -108,7 +100,7 @@ def _fill(data: list[tuple[Any, ...]]) -> None:
     if _engine() == 1:
         _copy(data)
         return
-    one = "(" + ", ".join([_param()] * (len(COLUMNS) + 1)) + ")"
+    one = "(" + ", ".join([param()] * (len(COLUMNS) + 1)) + ")"
     head = f"INSERT INTO {TEMP} (contact_id, {', '.join(n for n, _ in COLUMNS)}) VALUES "
     cursor = database.cursor()
     for start in range(0, len(data), CHUNK):
@@ -117,31 +109,31 @@ def _fill(data: list[tuple[Any, ...]]) -> None:
 
 
 def _update_sql() -> str:
-    table = _q(Contact._meta.table_name)
+    table = quote(Contact._meta.table_name)
     if _engine() == 2:
         sets = ", ".join(f"c.{n} = s.{n}" for n, _ in COLUMNS)
         return f"UPDATE {table} c JOIN {TEMP} s ON c.id = s.contact_id SET {sets} WHERE c.site_id = %s"
     sets = ", ".join(f"{n} = s.{n}" for n, _ in COLUMNS)
     # The IN names the rows: without it SQLite walks every contact of the site and probes the
     # temporary table for each, though a batch's rescore writes a few hundred.
-    return (f"UPDATE {table} SET {sets} FROM {TEMP} s WHERE {table}.id = s.contact_id AND {table}.site_id = {_param()}"
+    return (f"UPDATE {table} SET {sets} FROM {TEMP} s WHERE {table}.id = s.contact_id AND {table}.site_id = {param()}"
             f" AND {table}.id IN (SELECT contact_id FROM {TEMP})")
 
 
 def _mark_leads(site_id: int, only: list[int] | None) -> None:
-    table = _q(Contact._meta.table_name)
+    table = quote(Contact._meta.table_name)
     nulls = ", ".join(f"{n} = NULL" for n, _ in COLUMNS[2:])
     among = "" if only is None else f" AND id IN ({', '.join(str(int(i)) for i in only) or 'NULL'})"
     database.execute_sql(
-        f"UPDATE {table} SET stage = 'lead', stage_reason = {_param()}, {nulls} WHERE site_id = {_param()}{among} "
+        f"UPDATE {table} SET stage = 'lead', stage_reason = {param()}, {nulls} WHERE site_id = {param()}{among} "
         f"AND NOT EXISTS (SELECT 1 FROM {TEMP} s WHERE s.contact_id = {table}.id)", [LEAD_REASON, site_id])
 
 
 def insert_rows(model: Any, fields: list[str], data: list[tuple[Any, ...]]) -> None:
     """Multi-row INSERTs of plain values (already in their stored form), CHUNK rows at a time."""
-    columns = ", ".join(_q(model._meta.fields[f].column_name) for f in fields)
-    one = "(" + ", ".join([_param()] * len(fields)) + ")"
-    head = f"INSERT INTO {_q(model._meta.table_name)} ({columns}) VALUES "
+    columns = ", ".join(quote(model._meta.fields[f].column_name) for f in fields)
+    one = "(" + ", ".join([param()] * len(fields)) + ")"
+    head = f"INSERT INTO {quote(model._meta.table_name)} ({columns}) VALUES "
     cursor = database.cursor()
     for start in range(0, len(data), CHUNK):
         chunk = data[start:start + CHUNK]

@@ -132,8 +132,9 @@ def _write_order_days(site: Site, facts: Facts, stored: StoredDays) -> None:
         contact, currency = key
         counts = Counter(facts.get(key, ()))
         distinct = sorted(counts)
+        following_days = [*distinct[1:], NO_NEXT_DAY] if distinct else []
         have = dict(stored.get(key, {}))
-        for day, following in zip(distinct, [*distinct[1:], NO_NEXT_DAY][:len(distinct)], strict=True):
+        for day, following in zip(distinct, following_days, strict=True):
             row = have.pop(day, None)
             if row is None:
                 added.append({"site": site.id, "contact": contact, "currency": currency, "day": day,

@@ -8,7 +8,7 @@ set -euo pipefail
 
 port="${1:-4010}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
-spec="$root/../shared/specs/sendgrid/oas_v3.json"
+spec="$root/specs/sendgrid/oas_v3.json"
 log="${TMPDIR:-/tmp}/prism-$port.log"
 
 [ -f "$spec" ] || { echo "SendGrid's OpenAPI document is missing: $spec" >&2; exit 1; }

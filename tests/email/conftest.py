@@ -17,7 +17,7 @@ import pytest
 from companion.email import SendGridTransport
 
 ROOT = Path(__file__).resolve().parents[2]
-SENDGRID_SPEC = ROOT.parent / "shared" / "specs" / "sendgrid" / "oas_v3.json"
+SENDGRID_SPEC = ROOT / "specs" / "sendgrid" / "oas_v3.json"
 PRISM = ROOT / "node_modules" / ".bin" / "prism"
 
 

@@ -1,11 +1,11 @@
-"""The CDNOW reference sample, read from shared/data beside the repository."""
+"""The CDNOW reference sample (tests/data/cdnow; its source and licence in tests/data/README.md)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-CDNOW = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cdnow"
+CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow"
 
 
 def customers_summary() -> np.ndarray:

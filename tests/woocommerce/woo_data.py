@@ -1,4 +1,4 @@
-"""WooCommerce-shaped test data, built from the verbatim REST v3 order in shared/data."""
+"""WooCommerce-shaped test data, built from the verbatim REST v3 order in tests/data."""
 from __future__ import annotations
 
 import json
@@ -8,13 +8,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+DATA = Path(__file__).resolve().parents[1] / "data"
 CURRENCIES = ("USD", "EUR", "JPY", "KWD")
 
 
 @cache
 def _documented() -> str:
-    return (SHARED / "data" / "woocommerce" / "order.json").read_text()
+    return (DATA / "woocommerce" / "order.json").read_text()
 
 
 def documented_order() -> dict[str, Any]:

@@ -65,9 +65,10 @@ def _fresh_site(url: str) -> Any:
 
 def _rebuild(site: Any) -> None:
     from companion.metrics.rebuild import rebuild_site
+    from companion.models import utcnow
 
     began = time.perf_counter()
-    steps = rebuild_site(site)
+    steps = rebuild_site(site, utcnow())
     print(f"rollups rebuild: {time.perf_counter() - began:.1f}s  {steps}")
     _analyze()
 

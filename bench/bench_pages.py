@@ -92,8 +92,9 @@ def write_large_store(orders: int, seed_value: int = 7) -> None:
     print(f"wrote {orders:,} orders for {customers:,} customers in {time.perf_counter() - began:.0f} s")
     began = time.perf_counter()
     from companion.metrics.rebuild import rebuild
+    from companion.models import utcnow
 
-    rebuild(site.public_id)
+    rebuild(utcnow(), site.public_id)
     print(f"rebuilt the roll-ups in {time.perf_counter() - began:.0f} s")
 
 

@@ -60,7 +60,7 @@ def run_engine(engine: str, shape: StoreShape, pg_url: str) -> tuple[dict[str, f
     figures: dict[str, float] = {}
     for attempt in ("first", "second"):
         began = time.perf_counter()
-        result = refresh_site(site)
+        result = refresh_site(site, utcnow())
         figures[f"refresh ({attempt})"] = time.perf_counter() - began
         steps = ", ".join(f"{k} {v:.2f} s" for k, v in result["timings"].items())
         print(f"[{engine}] full refresh ({attempt}): {figures[f'refresh ({attempt})']:.2f} s  ({steps}); "
@@ -69,7 +69,7 @@ def run_engine(engine: str, shape: StoreShape, pg_url: str) -> tuple[dict[str, f
     contact = Order.select(Order.contact).where(Order.site == site.id).order_by(Order.id.desc()).scalar()
     began = time.perf_counter()
     with db.atomic():
-        rescore_contacts(site.id, [contact])
+        rescore_contacts(site.id, [contact], utcnow())
     figures["rescore one customer"] = time.perf_counter() - began
     print(f"[{engine}] rescore one customer after a new order: {figures['rescore one customer'] * 1000:.1f} ms")
     summary = customer_summary(site.id, utcnow())

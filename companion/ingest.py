@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
 
 from companion.bulk import among, insert_rows
 from companion.db import write_transaction
-from companion.models import DeadLetter, RawEvent, Site, utcnow
+from companion.models import DeadLetter, RawEvent, Site
 from companion.models.base import to_naive_utc
 from companion.schemas.events import event_schema
 from companion.schemas.fastcheck import load_event
@@ -66,19 +67,20 @@ def _reject(prepared: PreparedBatch, raw: Any, rejection: dict[str, Any]) -> Non
     prepared.rejected_payloads.append(json.dumps(raw, default=str))
 
 
-def store_batch(site: Site, events: list[Any]) -> BatchResult:
+def store_batch(site: Site, events: list[Any], received_at: datetime) -> BatchResult:
     """Store the valid events of a batch (once per id) and the invalid ones as dead letters."""
-    return store_prepared(site.id, prepare_batch(events))
+    return store_prepared(site.id, prepare_batch(events), received_at)
 
 
-def store_prepared(site_id: int, prepared: PreparedBatch) -> BatchResult:
+def store_prepared(site_id: int, prepared: PreparedBatch, received_at: datetime) -> BatchResult:
+    """Store a validated batch as received at `received_at` (the request's or the import's clock)."""
     result = BatchResult(rejected=prepared.rejected)
     with write_transaction():
         if prepared.rejected:
             _store_dead_letters(site_id, prepared)
         fresh = _drop_duplicates(site_id, prepared.rows)
         result.duplicates = len(prepared.rows) - len(fresh)
-        result.accepted_ids = _insert_raw(site_id, fresh)
+        result.accepted_ids = _insert_raw(site_id, fresh, received_at)
     return result
 
 
@@ -96,11 +98,11 @@ def _drop_duplicates(site_id: int, rows: list[dict[str, Any]]) -> list[dict[str,
     return fresh
 
 
-def _insert_raw(site_id: int, fresh: list[dict[str, Any]]) -> list[int]:
+def _insert_raw(site_id: int, fresh: list[dict[str, Any]], received_at: datetime) -> list[int]:
     if not fresh:
         return []
-    now = utcnow()
-    insert_rows(RawEvent, [{"site": site_id, "received_at": now, **row} for row in fresh], ignore_conflicts=True)
+    insert_rows(RawEvent, [{"site": site_id, "received_at": received_at, **row} for row in fresh],
+                ignore_conflicts=True)
     ids: list[int] = []
     for chunk in _chunks([r["event_id"] for r in fresh], 500):
         ids.extend(r.id for r in RawEvent.select(RawEvent.id)

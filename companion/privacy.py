@@ -41,7 +41,6 @@ from companion.models import (
     Suppression,
     Visit,
     Visitor,
-    utcnow,
 )
 from companion.models.base import as_aware
 
@@ -130,19 +129,20 @@ def _aware(row: dict[str, Any]) -> dict[str, Any]:
 
 # --- erase --------------------------------------------------------------------------------------
 
-def erase_person(site_id: int, email: str, secret_key: str) -> dict[str, int]:
-    """Remove the address's personal data from every table of the site, in one transaction;
-    answers how many rows of each kind changed (all zero when there was nothing, e.g. a repeat)."""
+def erase_person(site_id: int, email: str, secret_key: str, now: datetime) -> dict[str, int]:
+    """Remove the address's personal data from every table of the site, in one transaction, as of
+    `now` (the request's clock); answers how many rows of each kind changed (all zero when there was
+    nothing, e.g. a repeat)."""
     email = normalise(email)
     with database.atomic():
         contact = _contact(site_id, email)
-        counts = _erase_contact(contact) if contact is not None else dict.fromkeys(_CONTACT_KINDS, 0)
+        counts = _erase_contact(contact, now) if contact is not None else dict.fromkeys(_CONTACT_KINDS, 0)
         counts["messages"], counts["message_bodies"] = _erase_messages(site_id, email, contact)
         counts["suppressions"] = _hash_suppressions(site_id, email, secret_key)
         placeholder = contact.email if contact is not None else _placeholder()
         counts["raw_events"] = _scrub_payloads(RawEvent, site_id, email, placeholder)
         if contact is None and counts["raw_events"]:
-            _reserve_placeholder(site_id, placeholder)
+            _reserve_placeholder(site_id, placeholder, now)
         counts["dead_letters"] = _scrub_payloads(DeadLetter, site_id, email, placeholder)
         counts["other_mentions"] = _scrub_mentions(site_id, email, placeholder)
     return counts
@@ -156,15 +156,14 @@ def _placeholder() -> str:
     return f"erased-{secrets.token_hex(12)}@{ERASED_DOMAIN}"
 
 
-def _reserve_placeholder(site_id: int, placeholder: str) -> None:
+def _reserve_placeholder(site_id: int, placeholder: str, now: datetime) -> None:
     """Events not applied yet now name the placeholder; when they are, they find an erased contact
     (hidden everywhere) instead of creating a visible one."""
-    now = utcnow()
     Contact.insert(site=site_id, email=placeholder, created_at=now, updated_at=now, erased_at=now).execute()
 
 
-def _erase_contact(contact: Contact) -> dict[str, int]:
-    site_id, cid, now = contact.site_id, contact.id, utcnow()
+def _erase_contact(contact: Contact, now: datetime) -> dict[str, int]:
+    site_id, cid = contact.site_id, contact.id
     blanks: dict[str, Any] = dict.fromkeys(PERSONAL_FIELDS)
     contacts = Contact.update(email=_placeholder(), erased_at=now, updated_at=now, **blanks).where(
         Contact.id == cid).execute()

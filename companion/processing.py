@@ -18,7 +18,7 @@ from companion.db import is_mysql, is_postgres, unindexed, write_transaction
 from companion.flows import triggers as flow_triggers
 from companion.intelligence.refresh import rescore_after_batch
 from companion.metrics import incremental as metric_rollups
-from companion.models import DeadLetter, RawEvent, utcnow
+from companion.models import DeadLetter, RawEvent
 from companion.models.base import to_naive_utc
 from companion.schemas.events import DATA_SCHEMAS, ContactSchema, EventSchema
 from companion.schemas.fastload import converter_for
@@ -93,9 +93,9 @@ def apply_rows(site_id: int, rows: list[RawEvent], now: datetime) -> Batch:
     return batch
 
 
-def process_events(ids: list[int], now: datetime | None = None) -> int:
-    """Apply the given raw events once; returns how many this call applied."""
-    now = now or utcnow()
+def process_events(ids: list[int], now: datetime) -> int:
+    """Apply the given raw events once, as of `now` (the worker's clock when it took them; a test's
+    simulated moment); returns how many this call applied."""
     try:
         with write_transaction():
             rows = take(ids)

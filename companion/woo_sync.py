@@ -135,7 +135,7 @@ class ServiceSink:
         if self.applier is not None and self.applier.stores:
             self.applier.send(("page", prepared))  # SQLite: counted by the child
             return
-        result = store_prepared(self.site.id, prepared)
+        result = store_prepared(self.site.id, prepared, utcnow())
         self.totals.add(result)
         if self.applier is not None:
             self.applier.send(("stored", result.accepted_ids))
@@ -261,20 +261,20 @@ def _apply_pages(settings: Any, site_id: int, apply_every: int, messages: Any, r
         while (message := messages.get())[0] != "done":
             if message[0] in ("page", "stored"):
                 if message[0] == "page":  # store it here (SQLite's one writer)
-                    result = store_prepared(site_id, message[1])
+                    result = store_prepared(site_id, message[1], utcnow())
                     totals.add(result)
                     waiting.extend(result.accepted_ids)
                 else:  # the parent stored it
                     waiting.extend(message[1])
                 pages += 1
                 if pages % apply_every == 0:
-                    processing.process_events(waiting)
+                    processing.process_events(waiting, utcnow())
                     waiting = []
             elif message[0] == "apply":
                 waiting.extend(message[1])
             else:
                 save_checkpoint(site_id, message[1], message[2])
-        processing.process_events(waiting)
+        processing.process_events(waiting, utcnow())
     results.put(totals)
 
 

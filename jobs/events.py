@@ -6,6 +6,7 @@ from typing import Any
 from companion import carts, ingest, processing, runtime
 from companion.db import database
 from companion.ingest import BatchResult
+from companion.metrics.activity_rollups import refresh_recent_carts
 from companion.models import Site, utcnow
 
 SWEEP_GRACE_S = 60
@@ -14,13 +15,13 @@ SWEEP_GRACE_S = 60
 def process_events(ids: list[int]) -> int:
     """Apply raw events. Harmless to repeat: only unprocessed events are taken, under a lock."""
     with database.connection_context():
-        return processing.process_events(ids)
+        return processing.process_events(ids, utcnow())
 
 
 def accept_events(site: Site, events: list[Any]) -> BatchResult:
     """Store a batch (each event id once per site) and enqueue its processing: the one way in for
     the plugin's batches, WooCommerce's webhooks and the history import."""
-    result = ingest.store_batch(site, events)
+    result = ingest.store_batch(site, events, utcnow())
     if result.accepted_ids:
         runtime.enqueue(process_events, result.accepted_ids)
     return result
@@ -40,3 +41,10 @@ def mark_abandoned_carts() -> int:
     """Idle active carts become abandoned. Harmless to repeat: only active carts change."""
     with database.connection_context():
         return carts.mark_abandoned(utcnow())
+
+
+def recount_idle_carts() -> int:
+    """Carts go idle without any event: recount the days of those that did lately. Harmless to
+    repeat: the days are recounted from the carts."""
+    with database.connection_context():
+        return refresh_recent_carts(utcnow())

@@ -38,7 +38,7 @@ def refresh_site_job(site_id: int) -> dict[str, Any] | None:
     """Recompute one site's intelligence. Harmless to repeat: it recomputes from the orders."""
     with database.connection_context():
         site = Site.get_or_none(Site.id == site_id)
-        return None if site is None else refresh_site(site)
+        return None if site is None else refresh_site(site, utcnow())
 
 
 def scan_alerts() -> dict[str, int]:
@@ -46,6 +46,7 @@ def scan_alerts() -> dict[str, int]:
     found = {}
     with database.connection_context():
         for site in Site.select():
-            found[site.public_id] = len(alerts.scan_site(site))
-            alert_mail.notify(site)
+            now = utcnow()
+            found[site.public_id] = len(alerts.scan_site(site, now))
+            alert_mail.notify(site, now)
     return found

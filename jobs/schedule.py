@@ -15,7 +15,6 @@ from typing import Any
 from redis import Redis
 
 from companion import runtime
-from companion.metrics.activity_rollups import refresh_recent_carts
 from jobs import events, flows, intelligence
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ SCHEDULE: list[tuple[str, int, Callable[..., Any]]] = [
     ("mark abandoned carts", 60, events.mark_abandoned_carts),
     ("flow tick: new enrolments, due steps", 60, flows.tick),
     ("flow scans: win-back, VIP, replenishment", 900, flows.lifecycle_scans),
-    ("metrics: recount carts that went idle", 300, refresh_recent_carts),
+    ("metrics: recount carts that went idle", 300, events.recount_idle_carts),
     ("intelligence: nightly refresh of every site (after 02:00 UTC)", 3600, intelligence.nightly_refresh),
     ("intelligence: alert scan, new alerts mailed to the owner", 3600, intelligence.scan_alerts),
 ]

@@ -8,6 +8,8 @@ from flask import Blueprint, jsonify, request
 from companion.api.auth import site_for_token
 from companion.api.errors import ApiError
 from companion.intelligence import alerts, demand, recommendations, segments
+from companion.metrics.days import local_day
+from companion.models import utcnow
 from companion.models.base import as_aware
 from companion.schemas.intelligence import (
     AlertsSchema,
@@ -45,7 +47,8 @@ def get_forecast(site_id: str) -> Any:
     args = forecast_query.load(request.args.to_dict())
     if not demand.is_known_product(site.id, args["product_id"]):
         raise ApiError(404, "No such product on this site.")
-    return jsonify(ForecastSchema().dump(demand.forecast(site, args["product_id"], args["days"])))
+    today = local_day(utcnow(), site.timezone)
+    return jsonify(ForecastSchema().dump(demand.forecast(site, args["product_id"], args["days"], today)))
 
 
 @bp.get("/v1/sites/<site_id>/alerts")

@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, request
 
 from companion import privacy, runtime
 from companion.api.auth import site_for_token
+from companion.models import utcnow
 from companion.schemas import privacy as schemas
 
 bp = Blueprint("privacy", __name__)
@@ -24,5 +25,5 @@ def export(site_id: str) -> Any:
 def erase(site_id: str) -> Any:
     site = site_for_token(site_id)
     email = schemas.load_request(request.get_json(silent=True))
-    counts = privacy.erase_person(site.id, email, runtime.settings().secret_key)
+    counts = privacy.erase_person(site.id, email, runtime.settings().secret_key, utcnow())
     return jsonify(erased_schema.dump({"erased": counts, "total": sum(counts.values())}))

@@ -13,6 +13,7 @@ from flask import Flask
 
 from companion.demo.story import Story, StoryConfig
 from companion.models import Site
+from companion.models.base import to_naive_utc
 from companion.signing import sign
 from companion.sites import NewSite, create_site
 
@@ -59,9 +60,9 @@ def seed(app: Flask, site: Site, days: int, orders_per_day: float, *, seed_value
     from companion.workers import run_burst
 
     started = time.monotonic()
+    now = now or datetime.now(UTC)
     story = Story(StoryConfig(days=days, orders_per_day=orders_per_day, store_url=site.url,
-                              timezone=site.timezone, currency=site.currency, seed=seed_value,
-                              now=now or datetime.now(UTC)))
+                              timezone=site.timezone, currency=site.currency, seed=seed_value, now=now))
     client = app.test_client()
     sent = orders = 0
     for posted, batch in enumerate(_batches(_days_with_progress(story, days, progress), BATCH_SIZE), start=1):
@@ -74,7 +75,7 @@ def seed(app: Flask, site: Site, days: int, orders_per_day: float, *, seed_value
     _post(client, site, closing)
     sent += len(closing)
     run_burst()
-    emailed = _finish(site)
+    emailed = _finish(site, to_naive_utc(now))
     return SeedResult(site, sent, orders, emailed, time.monotonic() - started)
 
 
@@ -116,7 +117,7 @@ def _post(client: Any, site: Site, events: list[dict[str, Any]]) -> None:
         raise DemoError(f"the event API answered {answer.status_code}: {answer.get_data(as_text=True)[:500]}")
 
 
-def _finish(site: Site) -> int:
+def _finish(site: Site, now: datetime) -> int:
     """What the scheduler would do next: carts idle an hour are abandoned; the email history is
     credited to its orders and the roll-ups are rebuilt to include it; the nightly intelligence
     refresh scores every customer (stages, RFM, predictions once the data gate is met)."""
@@ -125,13 +126,12 @@ def _finish(site: Site) -> int:
     from companion.demo.emails import write_history
     from companion.intelligence.refresh import refresh_site
     from companion.metrics.rebuild import rebuild
-    from companion.models import utcnow
 
     with database.connection_context():
-        while mark_abandoned(utcnow()):
+        while mark_abandoned(now):
             pass
         with database.atomic():
             emailed = write_history(site)
-        rebuild(site.public_id)
-        refresh_site(site)
+        rebuild(now, site.public_id)
+        refresh_site(site, now)
     return emailed

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import html
 import uuid
+from datetime import datetime
 
 from companion.flows.config import default_sender
-from companion.models import Message, MessageBody, Site, utcnow
+from companion.models import Message, MessageBody, Site
 from companion.models.intelligence import Alert
 from companion.sites import site_option
 
@@ -20,8 +21,8 @@ def owner_address(site: Site) -> str:
     return str(site_option(site, "alert_email") or default_sender(site))
 
 
-def notify(site: Site) -> Message | None:
-    """Mail every alert of the site not yet notified; None when there is none."""
+def notify(site: Site, now: datetime) -> Message | None:
+    """Mail every alert of the site not yet notified (as of `now`); None when there is none."""
     pending = list(Alert.select().where(Alert.site == site.id, Alert.notified_at.is_null(), Alert.status == "open")
                    .order_by(Alert.started_on, Alert.id))
     if not pending:
@@ -33,8 +34,8 @@ def notify(site: Site) -> Message | None:
     message = Message.create(uuid=str(uuid.uuid4()), site=site.id, flow_key="alerts", to_email=owner_address(site),
                              from_email=default_sender(site), from_name="Sales Companion", subject=subject,
                              body=_body(site.id, body, text), is_marketing=False, status="outbox",
-                             created_at=utcnow())
-    Alert.update(notified_at=utcnow()).where(Alert.id.in_([a.id for a in pending])).execute()
+                             created_at=now)
+    Alert.update(notified_at=now).where(Alert.id.in_([a.id for a in pending])).execute()
     return message
 
 

@@ -1,6 +1,6 @@
 """Alerts: revenue, conversion and refunds off their weekday baseline, and products that stopped selling.
 
-`scan_site(site, today)` reads the last WINDOW_DAYS complete local days (the metric roll-ups, plus
+`scan_site(site, now)` reads the last WINDOW_DAYS complete local days (the metric roll-ups, plus
 one GROUP BY for refund counts per product and day), runs the detectors of `anomalies.py`, and
 stores each incident of the last REPORT_DAYS days once (unique per site, kind, product and start
 day): open while it is still going on, resolved once it is over. Scanning again changes nothing
@@ -25,7 +25,7 @@ from companion.intelligence.anomalies import (
 from companion.metrics.days import day_bounds, local_day
 from companion.metrics.sql import as_date, execute, quote
 from companion.metrics.sql import local_day as local_day_sql
-from companion.models import Order, OrderItem, Refund, Site, utcnow
+from companion.models import Order, OrderItem, Refund, Site
 from companion.models.intelligence import Alert
 from companion.models.rollups import RollupDaily, RollupDimension, RollupSessions
 
@@ -196,28 +196,30 @@ def affected_orders(site: Site, f: Found, since: datetime) -> list[int]:
     return sorted({i for i, in q.order_by(Order.id.desc()).limit(LINKED_ORDERS).tuples()}, reverse=True)
 
 
-def scan_site(site: Site, today: date | None = None) -> list[Alert]:
-    """Store the incidents of the last two weeks; returns the alerts raised for the first time."""
-    today = today or local_day(utcnow(), site.timezone)
+def scan_site(site: Site, now: datetime, today: date | None = None) -> list[Alert]:
+    """Store the incidents of the last two weeks before `today` (the site's local day at `now`);
+    returns the alerts raised for the first time. Alerts are stamped with `now`."""
+    today = today or local_day(now, site.timezone)
     w = window_for(today)
     new, seen = [], set()
     for f in detect(site, w):
         started = w.days[f.started]
         seen.add((f.kind, f.key, started))
-        alert, created = _store(site, f, started)
+        alert, created = _store(site, f, started, now)
         if created:
             new.append(alert)
-    _resolve_gone(site, seen)
+    _resolve_gone(site, seen, now)
     return new
 
 
-def _store(site: Site, f: Found, started: date) -> tuple[Alert, bool]:
+def _store(site: Site, f: Found, started: date, now: datetime) -> tuple[Alert, bool]:
     since, _ = day_bounds(started, started, site.timezone)
     values = {"title": f.title, "detail": f"Since {started:%a %d %b}: {f.detail}.", "baseline": f.baseline,
               "observed": f.observed, "relative_change": f.relative_change, "product_id": f.key or None,
               "order_ids": affected_orders(site, f, since), "status": "open" if f.ongoing else "resolved",
-              "updated_at": utcnow(), "resolved_at": None if f.ongoing else utcnow()}
-    alert, created = Alert.get_or_create(site=site.id, kind=f.kind, key=f.key, started_on=started, defaults=values)
+              "updated_at": now, "resolved_at": None if f.ongoing else now}
+    alert, created = Alert.get_or_create(site=site.id, kind=f.kind, key=f.key, started_on=started,
+                                         defaults={**values, "detected_at": now})
     if not created:
         if alert.resolved_at and not f.ongoing:
             values["resolved_at"] = alert.resolved_at
@@ -225,11 +227,11 @@ def _store(site: Site, f: Found, started: date) -> tuple[Alert, bool]:
     return alert, created
 
 
-def _resolve_gone(site: Site, seen: set[tuple[str, str, date]]) -> None:
+def _resolve_gone(site: Site, seen: set[tuple[str, str, date]], now: datetime) -> None:
     """Open alerts the detectors no longer report (a stalled product sold again) are over."""
     for alert in Alert.select().where(Alert.site == site.id, Alert.status == "open"):
         if (alert.kind, alert.key, as_date(alert.started_on)) not in seen:
-            Alert.update(status="resolved", resolved_at=utcnow()).where(Alert.id == alert.id).execute()
+            Alert.update(status="resolved", resolved_at=now).where(Alert.id == alert.id).execute()
 
 
 def open_alerts(site_id: int) -> list[Alert]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from datetime import date
 
 import click
 
@@ -20,16 +19,18 @@ def intelligence() -> None:
 def refresh_command(site_id: str | None, as_of: object) -> None:
     from companion.cli import _database
     from companion.intelligence.refresh import end_of_day, refresh_sites
+    from companion.models import utcnow
     from companion.sites import find_site
 
     _database()
     if site_id and find_site(site_id) is None:
         raise click.ClickException(f"No site {site_id!r}; see `companion sites list`.")
+    now = utcnow()
     moment = end_of_day(as_of.date()) if as_of is not None and hasattr(as_of, "date") else None
-    if moment is not None and moment.date() >= date.today():
+    if moment is not None and moment.date() >= now.date():
         raise click.ClickException("--as-of must be a past date.")
     began = time.perf_counter()
-    for result in refresh_sites(site_id, moment):
+    for result in refresh_sites(now, site_id, moment):
         steps = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result["timings"].items())
         gate = "predictions made" if result["predictions"] else f"no predictions: {result['gate_reason']}"
         click.echo(f"{result['site']}: {result['customers']} customers as of {result['as_of']:%Y-%m-%d %H:%M}, "

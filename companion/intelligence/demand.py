@@ -11,9 +11,8 @@ import numpy as np
 from peewee import fn
 
 from companion.intelligence.forecast import days_of_stock, forecast_demand
-from companion.metrics.days import local_day
 from companion.metrics.sql import as_date
-from companion.models import OrderItem, Product, Site, utcnow
+from companion.models import OrderItem, Product, Site
 from companion.models.intelligence import DemandForecastCache
 from companion.models.rollups import RollupDimension
 
@@ -44,9 +43,9 @@ def _trimmed(units: np.ndarray) -> np.ndarray:
     return units[sold[0]:] if sold.size else units[-MIN_HISTORY_DAYS:]
 
 
-def forecast(site: Site, product_id: str, days: int, today: date | None = None) -> dict[str, Any]:
-    """Daily forecast for the next `days` days from tomorrow's view of history (cached per day)."""
-    last = (today or local_day(utcnow(), site.timezone)) - timedelta(days=1)
+def forecast(site: Site, product_id: str, days: int, today: date) -> dict[str, Any]:
+    """Daily forecast for the next `days` days from `today`'s view of history (cached per day)."""
+    last = today - timedelta(days=1)
     cached = DemandForecastCache.get_or_none(site=site.id, product_id=product_id, days=days)
     if cached is not None and as_date(cached.computed_for) == last:
         return dict(cached.payload)

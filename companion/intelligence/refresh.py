@@ -18,7 +18,7 @@ from companion.intelligence.recommendations import refresh_pairs
 from companion.intelligence.scoring import ScoringModel, score_customers, score_few
 from companion.intelligence.summary import customer_summary
 from companion.intelligence.writeback import write_scores
-from companion.models import Site, utcnow
+from companion.models import Site
 from companion.models.intelligence import RefreshRun
 
 
@@ -34,10 +34,12 @@ def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
     timings[step] = round(time.perf_counter() - began, 3)
 
 
-def refresh_site(site: Site, as_of: datetime | None = None) -> dict[str, Any]:
-    """Recompute every contact's scores of one site as of `as_of` (now when None) and its pairs."""
-    now = utcnow()
+def refresh_site(site: Site, now: datetime, as_of: datetime | None = None) -> dict[str, Any]:
+    """Recompute every contact's scores of one site as of `as_of` (a backtest) or `now` and its pairs.
+
+    `now` is the caller's moment: the job's clock, or the time of the batch that made the first refresh."""
     moment = as_of or now
+    began = time.perf_counter()
     timings: dict[str, float] = {}
     with _timed(timings, "summary"):
         summary = customer_summary(site.id, moment)
@@ -45,21 +47,23 @@ def refresh_site(site: Site, as_of: datetime | None = None) -> dict[str, Any]:
         scores, model = score_customers(summary)
     with write_transaction():
         with _timed(timings, "write_scores"):
-            write_scores(site.id, scores)
+            write_scores(site.id, scores, at=moment)
         with _timed(timings, "pairs"):
             pairs = refresh_pairs(site.id, moment)
-        RefreshRun.create(site=site.id, started_at=now, finished_at=utcnow(), as_of=moment,
+        finished = now + timedelta(seconds=round(time.perf_counter() - began))
+        RefreshRun.create(site=site.id, started_at=now, finished_at=finished, as_of=moment,
                           is_backtest=as_of is not None, customers=summary.size, gate_met=model.bgnbd is not None,
                           gate_reason=model.gate_reason or "; ".join(model.notes) or None, model=model.to_json(), timings=timings)
     return {"site": site.public_id, "as_of": moment, "customers": summary.size, "pairs": pairs,
             "predictions": model.bgnbd is not None, "gate_met": model.gate_met, "gate_reason": model.gate_reason, "notes": model.notes, "timings": timings}
 
 
-def refresh_sites(public_id: str | None = None, as_of: datetime | None = None) -> list[dict[str, Any]]:
+def refresh_sites(now: datetime, public_id: str | None = None,
+                  as_of: datetime | None = None) -> list[dict[str, Any]]:
     sites = Site.select().order_by(Site.id)
     if public_id:
         sites = sites.where(Site.public_id == public_id)
-    return [refresh_site(site, as_of) for site in sites]
+    return [refresh_site(site, now, as_of) for site in sites]
 
 
 def latest_model(site_id: int) -> ScoringModel | None:
@@ -69,15 +73,16 @@ def latest_model(site_id: int) -> ScoringModel | None:
     return ScoringModel.from_json(run.model) if run and run.model else None
 
 
-def rescore_contacts(site_id: int, contact_ids: list[int]) -> int:
-    """Score these contacts now against the last refresh's thresholds and fits (the first time: refresh all)."""
+def rescore_contacts(site_id: int, contact_ids: list[int], now: datetime) -> int:
+    """Score these contacts as of `now` against the last refresh's thresholds and fits (the first
+    time: refresh all)."""
     if not contact_ids:
         return 0
     model = latest_model(site_id)
     if model is None:
-        return int(refresh_site(Site.get_by_id(site_id))["customers"])
+        return int(refresh_site(Site.get_by_id(site_id), now)["customers"])
     ids = sorted(set(contact_ids))
-    summary = customer_summary(site_id, utcnow(), ids)
+    summary = customer_summary(site_id, now, ids)
     write_scores(site_id, score_few(summary, model), only=ids)
     return len(ids)
 
@@ -85,4 +90,4 @@ def rescore_contacts(site_id: int, contact_ids: list[int]) -> int:
 def rescore_after_batch(batch: Batch) -> None:
     """Processing hook: a new order or refund updates its customer's scores and stage at once."""
     if batch.order_changes or batch.new_refund_ids:
-        rescore_contacts(batch.site_id, sorted(batch.touched_contacts))
+        rescore_contacts(batch.site_id, sorted(batch.touched_contacts), batch.now)

@@ -14,16 +14,16 @@ from decimal import Decimal
 
 from peewee import fn
 
-from companion.models import Contact, utcnow
+from companion.models import Contact
 from companion.models.base import money_from_units
 from companion.models.intelligence import StageGroup
 
 KINDS = {"stage": Contact.stage, "segment": Contact.rfm_segment}
 
 
-def write_stage_groups(site_id: int, at: datetime | None = None) -> None:
-    """Replace the site's counts with its contacts' current stages and segments (erased ones left out)."""
-    at = at or utcnow()
+def write_stage_groups(site_id: int, at: datetime) -> None:
+    """Replace the site's counts with its contacts' current stages and segments (erased ones left out),
+    as of `at`: the refresh's moment (a migration that first fills them: when it ran)."""
     net = fn.SUM(Contact.total_spent - Contact.refunded).coerce(False)
     rows = []
     for kind, column in KINDS.items():

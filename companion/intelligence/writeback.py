@@ -54,9 +54,10 @@ def rows(scores: Scores) -> list[tuple[Any, ...]]:
                     floats(scores.expected_90), floats(scores.expected_365), nxt, clv, strict=True))
 
 
-def write_scores(site_id: int, scores: Scores, *, only: list[int] | None = None) -> int:
+def write_scores(site_id: int, scores: Scores, *, only: list[int] | None = None,
+                 at: datetime | None = None) -> int:
     """Store the scores of every customer given; every other contact of the site (or of `only`) is a lead.
-    A full write (no `only`) also rewrites the site's stage and segment counts."""
+    A full write (no `only`) also rewrites the site's stage and segment counts, as of `at`."""
     data = rows(scores)
     _create_temp()
     try:
@@ -64,7 +65,9 @@ def write_scores(site_id: int, scores: Scores, *, only: list[int] | None = None)
         database.execute_sql(_update_sql(), [site_id])
         _mark_leads(site_id, only)
         if only is None:  # every contact rescored: the stage and segment counts follow
-            write_stage_groups(site_id)
+            if at is None:
+                raise ValueError("a full write needs the moment its stage counts are as of")
+            write_stage_groups(site_id, at)
     finally:
         _drop_temp()
     return len(data)

@@ -13,7 +13,7 @@ from companion.batch import Batch
 from companion.bulk import among
 from companion.carts import ABANDON_AFTER
 from companion.metrics.days import day_bounds, day_start, local_day
-from companion.models import Cart, Order, Site, Visit, utcnow
+from companion.models import Cart, Order, Site, Visit
 from companion.models.rollups import RollupCarts, RollupSessions
 
 
@@ -119,9 +119,8 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
     return runs
 
 
-def refresh_recent_carts(now: datetime | None = None) -> int:
+def refresh_recent_carts(now: datetime) -> int:
     """Scheduled: carts go idle without any event; recount the days of carts that did lately."""
-    now = now or utcnow()
     done = 0
     for site in Site.select():
         recent = Cart.select(fn.MIN(Cart.created_at)).where(

@@ -16,13 +16,14 @@ def rollups() -> None:
 def rebuild_command(site_id: str | None) -> None:
     from companion.cli import _database
     from companion.metrics.rebuild import rebuild
+    from companion.models import utcnow
     from companion.sites import find_site
 
     _database()
     if site_id and find_site(site_id) is None:
         raise click.ClickException(f"No site {site_id!r}; see `companion sites list`.")
     began = time.perf_counter()
-    for public_id, timings in rebuild(site_id):
+    for public_id, timings in rebuild(utcnow(), site_id):
         steps = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in timings.items())
         click.echo(f"{public_id}: rebuilt ({steps})")
     click.echo(f"Done in {time.perf_counter() - began:.2f}s.")

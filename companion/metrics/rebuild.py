@@ -19,7 +19,7 @@ from companion.metrics.cohort_rollup import rebuild_cohort_months
 from companion.metrics.contributions import Contribution, order_keys
 from companion.metrics.incremental import write
 from companion.metrics.upsert import add_rows
-from companion.models import Cart, Order, OrderItem, Refund, Site, Visit, utcnow
+from companion.models import Cart, Order, OrderItem, Refund, Site, Visit
 from companion.models.attribution import OrderAttribution
 from companion.models.rollups import (
     CohortMonth,
@@ -39,8 +39,9 @@ ORDER_DIMENSION_COLUMNS = {  # one scan per group of dimensions
 }
 
 
-def rebuild_site(site: Site, now: datetime | None = None) -> dict[str, float]:
-    """Replace the site's roll-ups with ones computed from the raw tables; returns timings."""
+def rebuild_site(site: Site, now: datetime) -> dict[str, float]:
+    """Replace the site's roll-ups with ones computed from the raw tables; returns timings.
+    Carts idle since before `now` count as abandoned on their day."""
     timings: dict[str, float] = {}
     with database.atomic():
         if is_postgres():  # the GROUP BYs of a big store sort in memory instead of on disk
@@ -52,9 +53,8 @@ def rebuild_site(site: Site, now: datetime | None = None) -> dict[str, float]:
             began = time.perf_counter()
             step(context)
             timings[name] = round(time.perf_counter() - began, 3)
-        activity_rollups_now = now or utcnow()
         began = time.perf_counter()
-        _activity(site, activity_rollups_now)
+        _activity(site, now)
         timings["sessions and carts"] = round(time.perf_counter() - began, 3)
     return timings
 
@@ -225,7 +225,7 @@ STEPS: list[tuple[str, Callable[[_Context], None]]] = [
 ]
 
 
-def rebuild(site_public_id: str | None = None) -> list[tuple[str, dict[str, float]]]:
-    """Rebuild one site (by public id) or every site."""
+def rebuild(now: datetime, site_public_id: str | None = None) -> list[tuple[str, dict[str, float]]]:
+    """Rebuild one site (by public id) or every site, as of `now`."""
     sites = Site.select().where(Site.public_id == site_public_id) if site_public_id else Site.select()
-    return [(s.public_id, rebuild_site(s)) for s in sites]
+    return [(s.public_id, rebuild_site(s, now)) for s in sites]

@@ -130,4 +130,4 @@ def create_stage_groups(db: Any) -> None:
     db.create_tables([StageGroup], safe=True)
     for site in Site.select():
         if not StageGroup.select().where(StageGroup.site == site.id).exists():
-            write_stage_groups(site.id)
+            write_stage_groups(site.id, utcnow())  # a migration runs at the edge: its own clock

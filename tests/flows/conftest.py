@@ -28,7 +28,7 @@ class Store:
         self.new_site, self.site, self.settings = new_site, new_site.site, settings
 
     def send(self, events: list[dict[str, Any]], now: datetime) -> None:
-        result = ingest.store_batch(self.site, events)
+        result = ingest.store_batch(self.site, events, now)
         assert not result.rejected, result.rejected
         processing.process_events(result.accepted_ids, now=now)
 

@@ -10,6 +10,7 @@ of every event type to a store with history and checks the plan of every stateme
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -65,8 +66,9 @@ def plans(db: Any, site: Any) -> dict[str, str]:
     if not is_sqlite(db):
         pytest.skip("SQLite's plans come from the schema alone; the other engines plan from statistics")
     for day in (10, 12, 14):
-        stored = store_batch(site.site, events(60, day=day))
-        assert not stored.rejected and processing.process_events(stored.accepted_ids) == stored.accepted
+        at = datetime(2026, 11, day, 10, 1)
+        stored = store_batch(site.site, events(60, day=day), at)
+        assert not stored.rejected and processing.process_events(stored.accepted_ids, at) == stored.accepted
     seen: dict[str, str] = {}
     execute = db.execute_sql
 
@@ -78,8 +80,9 @@ def plans(db: Any, site: Any) -> dict[str, str]:
 
     db.execute_sql = explaining
     try:
-        stored = store_batch(site.site, later_batch())
-        assert not stored.rejected and processing.process_events(stored.accepted_ids) == stored.accepted
+        at = datetime(2026, 11, 24, 10, 1)
+        stored = store_batch(site.site, later_batch(), at)
+        assert not stored.rejected and processing.process_events(stored.accepted_ids, at) == stored.accepted
     finally:
         del db.execute_sql
     return seen

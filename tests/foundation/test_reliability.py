@@ -33,7 +33,7 @@ def _apply_then_hang(url: str, redis_url: str, ids: list[int], started: Any) -> 
             started.set()
             time.sleep(60)
         processing.apply_rows = apply_and_hang
-        processing.process_events(ids)
+        processing.process_events(ids, utcnow())
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(client, site, settings, db):
@@ -75,8 +75,8 @@ def test_the_sweeper_requeues_events_whose_job_was_lost(client, site, db):
 def test_running_the_same_job_twice_applies_each_event_once(client, site, db):
     post_events(client, site, [order(1), refund(1, 9, "5.00")])
     ids = [r.id for r in RawEvent.select()]
-    assert processing.process_events(ids) == 2
-    assert processing.process_events(ids) == 0
+    assert processing.process_events(ids, utcnow()) == 2
+    assert processing.process_events(ids, utcnow()) == 0
     assert Contact.get().refunded == Decimal("5.00") and Contact.get().orders_count == 1
 
 
@@ -96,7 +96,7 @@ def test_a_second_worker_never_applies_events_another_worker_holds(client, site,
 
     def second_worker() -> None:
         with db.connection_context():
-            results.append(processing.process_events(ids))
+            results.append(processing.process_events(ids, utcnow()))
     first = threading.Thread(target=first_worker)
     first.start()
     assert holding.wait(30)
@@ -108,7 +108,7 @@ def test_a_second_worker_never_applies_events_another_worker_holds(client, site,
     release.set()
     first.join()
     second.join()
-    assert processing.process_events(ids) + sum(results) == 1
+    assert processing.process_events(ids, utcnow()) + sum(results) == 1
     assert Order.select().count() == 1
 
 
@@ -127,7 +127,7 @@ def test_an_event_that_cannot_be_applied_becomes_a_dead_letter_and_the_rest_go_t
     patched = [explode_on_order_2 if step is original else step for step in processing.APPLIERS]
     monkeypatch.setattr(processing, "APPLIERS", patched)
     ids = [r.id for r in RawEvent.select()]
-    assert processing.process_events(ids) == 1
+    assert processing.process_events(ids, utcnow()) == 1
     assert [o.external_id for o in Order.select()] == ["1"]
     letter = DeadLetter.get()
     assert letter.stage == "processing" and "boom" in letter.reason

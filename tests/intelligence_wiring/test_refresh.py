@@ -86,7 +86,7 @@ def test_below_the_data_gate_there_are_no_predictions_and_the_reason_says_why(si
 
 def test_as_of_ignores_orders_and_refunds_made_later(big_store: Any) -> None:
     cut = END - timedelta(days=60)
-    refresh_site(big_store.site, cut)
+    refresh_site(big_store.site, END, as_of=cut)
     expected = independent_rfm(big_store.site.id, cut)
     stored = {c.id: (c.rfm_r, c.rfm_f, c.rfm_m, c.rfm_segment) for c in Contact.select().where(
         Contact.site == big_store.site.id, Contact.rfm_segment.is_null(False))}

@@ -56,11 +56,11 @@ def test_a_stage_changed_by_a_refresh_moves_between_counts(store):
 
 
 def test_rescoring_a_few_customers_between_refreshes_leaves_the_counts_of_the_refresh(store):
-    refresh_site(store.site)  # a live refresh: later orders are scored against its model
+    refresh_site(store.site, END)  # a live refresh: later orders are scored against its model
     written = list(StageGroup.select().order_by(StageGroup.id).dicts())
     customer = Contact.select().where(Contact.site == store.site.id, Contact.stage != "lead").first()
     Contact.update(total_spent=customer.total_spent + 500).where(Contact.id == customer.id).execute()
-    rescore_contacts(store.site.id, [customer.id])
+    rescore_contacts(store.site.id, [customer.id], END)
     assert list(StageGroup.select().order_by(StageGroup.id).dicts()) == written
 
 
@@ -69,7 +69,7 @@ def test_an_erased_contact_leaves_the_counts_at_the_next_refresh(store, settings
 
     refresh_site(store.site, END)
     customer = Contact.select().where(Contact.site == store.site.id, Contact.stage != "lead").first()
-    erase_person(store.site.id, customer.email, settings.secret_key)
+    erase_person(store.site.id, customer.email, settings.secret_key, END)
     refresh_site(store.site, END)
     assert_counts_match_the_contacts(store.site.id)
     stages = stage_groups(store.site.id, "stage")[0]

@@ -11,7 +11,7 @@ from companion import metrics
 from companion.metrics.figures import RATIO_PLACES
 from companion.metrics.periods import month_after
 from companion.metrics.rebuild import rebuild_site
-from companion.models import CohortMonth, CustomerLedger, CustomerOrderDay, Site
+from companion.models import CohortMonth, CustomerLedger, CustomerOrderDay, Site, utcnow
 from tests import factories as f
 from tests.conftest import post_events, run_jobs
 from tests.metrics.streams import picture, random_stream
@@ -49,7 +49,7 @@ def assert_rollup_is_exact(site: Any) -> None:
     for currency in ("EUR", "USD"):
         assert metrics.cohorts(row, currency=currency) == counted_from_customer_days(row, currency), currency
     incremental = picture()["CohortMonth"]
-    rebuild_site(row)
+    rebuild_site(row, utcnow())  # as `companion rollups rebuild` would
     assert picture()["CohortMonth"] == incremental
 
 
@@ -101,7 +101,7 @@ def test_erasing_a_customer_keeps_the_cohorts_as_a_rebuild_has_them(client, site
     post(client, site, f.order(1, **on("2026-09-10")), f.order(2, **on("2026-10-10")),
          f.order(3, email="bo@example.com", **on("2026-10-12")))
     before = metrics.cohorts(Site.get_by_id(site.site.id))
-    erase_person(site.site.id, "ann@example.com", settings.secret_key)
+    erase_person(site.site.id, "ann@example.com", settings.secret_key, utcnow())
     assert metrics.cohorts(Site.get_by_id(site.site.id)) == before  # orders stay, anonymised
     post(client, site, f.order(4, email="ann@example.com", **on("2026-11-10")))  # she returns as someone new
     assert metrics.cohorts(Site.get_by_id(site.site.id))["customers"] == 3

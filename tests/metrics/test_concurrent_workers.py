@@ -10,7 +10,7 @@ import pytest
 from companion import processing
 from companion.db import database
 from companion.metrics.rebuild import rebuild_site
-from companion.models import RawEvent, Site
+from companion.models import RawEvent, Site, utcnow
 from tests import factories as f
 from tests.conftest import post_events, run_jobs
 from tests.metrics.streams import picture
@@ -38,7 +38,7 @@ def _worker(name: str, event_id: int, errors: list[BaseException]) -> threading.
     def run() -> None:
         try:
             with database.connection_context():
-                processing.process_events([event_id])
+                processing.process_events([event_id], utcnow())  # as the job would
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
     return threading.Thread(target=run, name=name)
@@ -66,5 +66,5 @@ def test_a_status_change_and_a_newer_snapshot_processed_together_add_up(client: 
     assert errors == []
     incremental = picture()
     assert [r[3:5] for r in incremental["RollupDaily"]] == [("1", "30.0000")]
-    rebuild_site(Site.get_by_id(site.site.id))
+    rebuild_site(Site.get_by_id(site.site.id), utcnow())  # as `companion rollups rebuild` would
     assert incremental == picture()

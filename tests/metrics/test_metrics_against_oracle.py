@@ -11,7 +11,7 @@ import pytest
 
 from companion.metrics import headline, record_cart_email, record_touch
 from companion.metrics.rebuild import rebuild_site
-from companion.models import Contact, Site
+from companion.models import Contact, Site, utcnow
 from companion.models.base import to_naive_utc
 from companion.sites import create_site
 from tests import factories as f
@@ -115,7 +115,7 @@ def test_the_oracle_data_set_has_the_cases_it_claims(store: Any) -> None:
 def test_the_numbers_survive_a_rebuild(store: Any) -> None:
     new, oracle = store
     site = Site.get_by_id(new.site.id)
-    rebuild_site(site)
+    rebuild_site(site, utcnow())  # as `companion rollups rebuild` would
     for first, last in PERIODS:
         assert _values(headline(site, first, last)) == oracle.metrics(first, last, "USD")
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from companion.metrics.rebuild import rebuild_site
-from companion.models import Site
+from companion.models import Site, utcnow
 from companion.sites import create_site
 from tests import factories as f
 from tests.conftest import post_events, run_jobs
@@ -32,7 +32,7 @@ def _post_in_random_batches(client: Any, site: Any, events: list[dict[str, Any]]
 
 
 def _rebuilt(site: Any) -> dict[str, Any]:
-    rebuild_site(Site.get_by_id(site.site.id))
+    rebuild_site(Site.get_by_id(site.site.id), utcnow())  # as `companion rollups rebuild` would
     return picture()
 
 

@@ -144,7 +144,8 @@ def test_events_stored_but_not_yet_applied_bring_no_trace_back_when_they_are(cli
     from companion import ingest, processing
 
     at = iso(T0)
-    stored = ingest.store_batch(site.site, [f.order(500, modified=at, created=at, paid=at, email="cy@example.com")])
+    stored = ingest.store_batch(site.site, [f.order(500, modified=at, created=at, paid=at, email="cy@example.com")],
+                                T0)
     assert _erase(client, site, email="cy@example.com").get_json()["erased"]["raw_events"] == 1
     processing.process_events(stored.accepted_ids, now=T0)
     assert rows_mentioning("cy@example.com") == []

@@ -66,10 +66,10 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+            .not_valid_before(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+            .not_valid_after(dt.datetime(2100, 1, 1, tzinfo=dt.UTC))  # OpenSSL checks the real clock
             .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                            critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)

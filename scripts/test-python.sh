@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The Python suite: everything on SQLite, then every database test again on PostgreSQL and MariaDB.
+# The Python suite: everything on SQLite, then everything on SQLite again with the wall clock 400
+# days ahead (a test that leans on today's date fails the day it is written, not weeks later), then
+# every database test again on PostgreSQL and MariaDB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -7,6 +9,8 @@ mkdir -p artifacts
 
 echo "== Python tests on SQLite (all suites, SendGrid contract through Prism included)"
 $PY -m pytest
+echo "== Python tests on SQLite with the wall clock 400 days ahead (tests/clock_shift.py)"
+COMPANION_TEST_CLOCK_SHIFT_DAYS=400 $PY -m pytest
 echo "== Python database tests on PostgreSQL"
 COMPANION_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/companion_test $PY -m pytest -m db
 echo "== Python database tests on MariaDB"

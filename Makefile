@@ -34,7 +34,8 @@ plugin-zip:
 	bash scripts/plugin-zip.sh
 
 lint: venv
-	$(PY) -m ruff check companion jobs tests bench
+	$(PY) -m ruff check companion jobs tests bench wsgi.py
+	.venv/bin/lint-imports --no-cache
 
 clean:
 	rm -rf .venv node_modules build dist artifacts companion.db companion.db-*

@@ -19,14 +19,19 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from companion.email import OutgoingMessage, SendGridTransport, SendResult, marketing_headers
-from companion.rendering import (
+from companion.email.rendering import (
     LinkRecorder,
     for_substitution,
     personal_copy,
     render_email,
     shared_tracking,
     substitution_tag,
+)
+from companion.email.sendgrid import (
+    OutgoingMessage,
+    SendGridTransport,
+    SendResult,
+    marketing_headers,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

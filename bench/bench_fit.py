@@ -21,17 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from companion.intelligence.basket import bought_together
-from companion.intelligence.bgnbd import (
+from companion.intelligence.maths.basket import bought_together
+from companion.intelligence.maths.bgnbd import (
     conditional_expected_purchases,
     expected_next_purchase_time,
     fit_bgnbd,
     group_summary,
     probability_alive,
 )
-from companion.intelligence.gammagamma import fit_gamma_gamma, predicted_clv
-from companion.intelligence.lifecycle import lifecycle_stages
-from companion.intelligence.rfm import rfm_scores
+from companion.intelligence.maths.gammagamma import fit_gamma_gamma, predicted_clv
+from companion.intelligence.maths.lifecycle import lifecycle_stages
+from companion.intelligence.maths.rfm import rfm_scores
 
 TRUE = {"r": 0.65, "alpha": 20.0, "a": 1.0, "b": 4.0, "p": 6.0, "q": 4.0, "gamma": 30.0}
 LIFETIMES_VENV = Path("/tmp/lifetimes-venv")

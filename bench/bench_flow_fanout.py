@@ -19,8 +19,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from companion.db import bind_database, database
-from companion.email import SendGridTransport
+from bench.bench_flow_tick import fresh_schema
+from companion.core.db import bind_database, database
+from companion.email.sendgrid import SendGridTransport
 from companion.flows.config import SITE_KEY, Configs, save_changes
 from companion.flows.lifecycle import scan_vip
 from companion.flows.sending import SendRun, send_steps
@@ -43,8 +44,6 @@ def _start_prism(port: int) -> tuple[str, int]:
 
 def prepare(url: str, n: int) -> Site:
     sys.path.insert(0, str(ROOT))
-    from bench.bench_flow_tick import fresh_schema
-
     db = bind_database(url)
     with db.connection_context():
         fresh_schema(db)

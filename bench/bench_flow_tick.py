@@ -21,11 +21,14 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from companion.db import bind_database, database, is_mysql, is_postgres
+from peewee import sort_models
+
+from companion.core.db import bind_database, database, is_mysql, is_postgres
 from companion.flows import scans, settlement
 from companion.flows import tick as flow_tick
 from companion.migrations import SchemaVersion, migrate_database
 from companion.models import (
+    BaseModel,
     Cart,
     Contact,
     Enrolment,
@@ -166,10 +169,6 @@ def tick_queries(moment: datetime) -> dict[str, Any]:
 
 
 def _all_models() -> list[Any]:
-    from peewee import sort_models
-
-    from companion.models import BaseModel
-
     found: list[Any] = []
     pending = list(BaseModel.__subclasses__())
     while pending:

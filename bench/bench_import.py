@@ -24,7 +24,7 @@ from typing import Any, overload
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from companion.woo_import import JsonFileCheckpoints, WooImporter
+from companion.woocommerce.importer import JsonFileCheckpoints, WooImporter
 from tests.woocommerce.woo_data import documented_order
 from tests.woocommerce.woo_fake_shop import KEY, SECRET, FakeShop
 

@@ -30,7 +30,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from peewee import fn
+
 from bench.bench_import import FIRST_ID, GeneratedOrders, GeneratedRefunds
+from companion.core import runtime
+from companion.core.db import bind_database, database
+from companion.core.settings import Settings
+from companion.migrations import migrate_database
+from companion.models import Contact, Order, RawEvent, Refund
+from companion.models.base import money_from_units
+from companion.sites import create_site
 from tests.woocommerce.woo_fake_shop import KEY, SECRET, FakeShop
 
 BENCH_DB = "companion_woo_bench"
@@ -58,12 +67,6 @@ def serve(count: int, urls: Any) -> None:
 
 def prepare(url: str) -> str:
     """Migrate the database and create the site; returns its id."""
-    from companion import runtime
-    from companion.db import bind_database
-    from companion.migrations import migrate_database
-    from companion.settings import Settings
-    from companion.sites import create_site
-
     runtime.configure(Settings(database_url=url))
     db = bind_database(url)
     with db.connection_context():
@@ -142,11 +145,6 @@ def run_import(url: str, site_id: str, shop_url: str, folder: str) -> tuple[floa
 
 def check(count: int) -> dict[str, Any]:
     """Everything the shop served is in the database and applied; returns the figures."""
-    from peewee import fn
-
-    from companion.models import Contact, Order, RawEvent, Refund
-    from companion.models.base import money_from_units
-
     refunds = len([n for n in range(count) if n % 20 == 0])
     found = {"orders": Order.select().count(), "refunds": Refund.select().count(),
              "contacts": Contact.select().count(),
@@ -173,8 +171,6 @@ def main() -> None:
 
 
 def bench(engine: str, count: int, shop_url: str, folder: str) -> None:
-    from companion.db import database
-
     url = database_url(engine, folder)
     site_id = prepare(url)
     elapsed, rss, output, cpu = run_import(url, site_id, shop_url, folder)

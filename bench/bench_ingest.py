@@ -26,7 +26,13 @@ from typing import Any
 import requests
 
 from bench.traffic import events as traffic
-from companion.signing import sign
+from companion.core import runtime
+from companion.core.db import bind_database, database
+from companion.core.settings import Settings
+from companion.core.signing import sign
+from companion.migrations import migrate_database
+from companion.models import RawEvent
+from companion.sites import create_site
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv" / "bin"
@@ -48,12 +54,6 @@ def free_port() -> int:
 
 
 def prepare(url: str) -> dict[str, Any]:
-    from companion import runtime
-    from companion.db import bind_database
-    from companion.migrations import migrate_database
-    from companion.settings import Settings
-    from companion.sites import create_site
-
     runtime.configure(Settings(database_url=url, redis_url=REDIS_URL))
     db = bind_database(url)
     with db.connection_context():
@@ -66,7 +66,7 @@ def start_processes(url: str, port: int, folder: str) -> list[subprocess.Popen[b
     env = dict(os.environ, COMPANION_DATABASE_URL=url, COMPANION_REDIS_URL=REDIS_URL,
                COMPANION_SECRET_KEY="bench-secret-key-0123456789", COMPANION_LOG_LEVEL="WARNING")
     subprocess.run(["redis-cli", "-n", "9", "flushdb"], check=True, capture_output=True)
-    log = open(f"{folder}/processes.log", "wb")
+    log = open(f"{folder}/processes.log", "wb")  # noqa: SIM115 (the processes write to it until the end)
     web = subprocess.Popen([str(VENV / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                             "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
     worker = subprocess.Popen([str(VENV / "companion"), "worker"], cwd=ROOT, env=env, stdout=log, stderr=log)
@@ -136,16 +136,11 @@ def rss_mb(pid: int) -> float:
 
 
 def unprocessed() -> int:
-    from companion.models import RawEvent
-
     return RawEvent.select().where(RawEvent.processed_at.is_null(), RawEvent.failed_at.is_null()).count()
 
 
 def bare_insert_rate(site_pk: int, count: int) -> float:
     """The practical limit: the same raw rows bulk-inserted, 500 a statement, no validation or apply."""
-    from companion.db import database
-    from companion.models import RawEvent
-
     class BareRawEvent(RawEvent):
         class Meta:
             table_name = "bench_bare_raw_event"
@@ -194,12 +189,10 @@ def main() -> None:
         sender = threading.Thread(target=send)
         sender.start()
         next_mark = 0.1
-        from companion.db import database
         while True:
             time.sleep(1)
             with database.connection_context():
                 left = unprocessed()
-            from companion.models import RawEvent
             with database.connection_context():
                 stored = RawEvent.select().count()
             done = (stored - left) / args.events

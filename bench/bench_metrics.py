@@ -20,7 +20,22 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.bench_metrics_data import END, generate, load
+from bench.bench_metrics_data import (
+    END,
+    ITEM_COLUMNS,
+    ORDER_COLUMNS,
+    REFUND_COLUMNS,
+    generate,
+    load,
+)
+from companion.app import create_app
+from companion.core.db import bind_database, database, is_postgres
+from companion.core.settings import Settings
+from companion.metrics.rebuild import rebuild_site
+from companion.migrations import SchemaVersion, migrate_database
+from companion.models import Site, utcnow
+from companion.sites import create_site, hash_token
+from tests.conftest import all_models
 
 TZ = "Europe/Berlin"
 CASES = ("/metrics 90 days, compare=previous", "/metrics/series 3 years by day", "/metrics/breakdown by product, 90 days")
@@ -49,12 +64,6 @@ def main() -> None:
 
 
 def _fresh_site(url: str) -> Any:
-    from companion.db import bind_database
-    from companion.migrations import SchemaVersion, migrate_database
-    from companion.models import Site
-    from companion.sites import create_site
-    from tests.conftest import all_models
-
     db = bind_database(url)
     db.connect(reuse_if_open=True)
     db.drop_tables([SchemaVersion, *all_models()], safe=True, cascade=url.startswith("postgres"))
@@ -64,9 +73,6 @@ def _fresh_site(url: str) -> Any:
 
 
 def _rebuild(site: Any) -> None:
-    from companion.metrics.rebuild import rebuild_site
-    from companion.models import utcnow
-
     began = time.perf_counter()
     steps = rebuild_site(site, utcnow())
     print(f"rollups rebuild: {time.perf_counter() - began:.1f}s  {steps}")
@@ -75,8 +81,6 @@ def _rebuild(site: Any) -> None:
 
 def _analyze() -> None:
     """What autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) does after a big write."""
-    from companion.db import database, is_postgres
-
     if is_postgres():
         connection = database.connection()
         was = connection.autocommit
@@ -98,11 +102,6 @@ def _windows(runs: int, days: int) -> list[tuple[date, date]]:
 
 
 def _measure_routes(url: str, site: Any, runs: int) -> dict[str, list[float]]:
-    from companion.app import create_app
-    from companion.models import Site
-    from companion.settings import Settings
-    from companion.sites import hash_token
-
     token = "sc_bench_token"
     Site.update(api_token_hash=hash_token(token)).where(Site.id == site.id).execute()
     client = create_app(Settings(database_url=url), migrate=False).test_client()
@@ -130,11 +129,9 @@ def _measure_routes(url: str, site: Any, runs: int) -> dict[str, list[float]]:
 
 def _measure_duckdb(folder: Path, runs: int) -> dict[str, list[float]] | str:
     try:
-        import duckdb
+        import duckdb  # optional: the comparison runs only where it is installed
     except ImportError:
         return "duckdb is not installed (pip install duckdb): no scan figures"
-    from bench.bench_metrics_data import ITEM_COLUMNS, ORDER_COLUMNS, REFUND_COLUMNS
-
     con = duckdb.connect()
     for table, columns in (("order", ORDER_COLUMNS), ("order_item", ITEM_COLUMNS), ("refund", REFUND_COLUMNS)):
         con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM read_csv(\'{folder}/{table}.csv\', header=false, '

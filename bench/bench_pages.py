@@ -21,22 +21,27 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from companion.app import create_app
+from companion.core.db import database
+from companion.core.settings import Settings
+from companion.dashboard.auth import login_link
+from companion.demo.seed import create_demo_site, seed
+from companion.ingest import contacts
+from companion.metrics.rebuild import rebuild
+from companion.models import Contact, Order, OrderItem, Product, Site, utcnow
+from companion.sites import create_site
+
 PAGES = [("overview, 30 days", "/"), ("overview, 90 days", "/?range=90d"), ("overview, 12 months", "/?range=365d"),
          ("customers", "/customers"), ("products, 30 days", "/products"), ("products, 90 days", "/products?range=90d"),
          ("flows", "/flows"), ("contact", "/contacts/{contact}"), ("CSV: top sellers", "/export/top_revenue.csv")]
 
 
 def app_for(url: str) -> Any:
-    from companion.app import create_app
-    from companion.settings import Settings
-
     return create_app(Settings(database_url=url, secret_key="bench-secret-key-0123456789",
                                public_url="http://bench.test", log_level="WARNING"))
 
 
 def seed_demo(app: Any, days: int, orders_per_day: float) -> None:
-    from companion.demo.seed import create_demo_site, seed
-
     with app.app_context():
         started = time.perf_counter()
         result = seed(app, create_demo_site().site, days, orders_per_day)
@@ -46,10 +51,6 @@ def seed_demo(app: Any, days: int, orders_per_day: float) -> None:
 
 def write_large_store(orders: int, seed_value: int = 7) -> None:
     """`orders` counted orders over three years with 1-3 items each, 35 % as many customers."""
-    from companion.db import database
-    from companion.models import Order, OrderItem, Product
-    from companion.sites import create_site
-
     rng = random.Random(seed_value)
     site = create_site("Large Shop", "https://large.example", "Europe/Berlin", "EUR").site
     end = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
@@ -91,17 +92,11 @@ def write_large_store(orders: int, seed_value: int = 7) -> None:
     _refresh_contact_totals(site.id)
     print(f"wrote {orders:,} orders for {customers:,} customers in {time.perf_counter() - began:.0f} s")
     began = time.perf_counter()
-    from companion.metrics.rebuild import rebuild
-    from companion.models import utcnow
-
     rebuild(utcnow(), site.public_id)
     print(f"rebuilt the roll-ups in {time.perf_counter() - began:.0f} s")
 
 
 def _write_contacts(site_id: int, count: int) -> list[int]:
-    from companion.db import database
-    from companion.models import Contact
-
     for chunk in range(0, count, 5000):
         with database.atomic():
             Contact.insert_many([{"site": site_id, "email": f"c{n}@example.com", "first_name": "C", "last_name": str(n)}
@@ -110,18 +105,12 @@ def _write_contacts(site_id: int, count: int) -> list[int]:
 
 
 def _refresh_contact_totals(site_id: int) -> None:
-    from companion import contacts
-    from companion.models import Contact
-
     ids = [c for c, in Contact.select(Contact.id).where(Contact.site == site_id).tuples()]
     for start in range(0, len(ids), 5000):
         contacts.refresh_totals(site_id, set(ids[start:start + 5000]))
 
 
 def measure(app: Any, repeat: int) -> list[tuple[str, float, float, float]]:
-    from companion.dashboard.auth import login_link
-    from companion.models import Contact, Site
-
     with app.app_context():
         site = Site.select().order_by(Site.id.desc()).first()
         contact = Contact.select(Contact.id).where(Contact.site == site.id, Contact.orders_count > 1).first()

@@ -19,12 +19,12 @@ from peewee import fn
 
 from bench.bench_metrics import _fresh_site
 from bench.bench_metrics_data import generate, load
+from companion import privacy
+from companion.core.db import database
+from companion.models import Contact, Order, RawEvent
 
 
 def _raw_events(site_id: int, orders: int) -> None:
-    from companion.db import database
-    from companion.models import Order, RawEvent
-
     rows = Order.select(Order.id, Order.contact, Order.created_at).where(Order.site == site_id).tuples()
     batch: list[dict[str, Any]] = []
     for order_id, contact_id, created in rows.iterator():
@@ -51,9 +51,6 @@ def _timed(label: str, func: Any, *args: Any) -> Any:
 
 
 def main() -> None:
-    from companion import privacy
-    from companion.models import Contact, Order
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=None, help="default: a new SQLite file in a temp folder")
     parser.add_argument("--orders", type=int, default=200_000)

@@ -17,12 +17,13 @@ import time
 from typing import Any
 
 import numpy as np
+import psycopg2
 
 from bench.bench_fit import run_lifetimes
 from bench.intel_store import StoreShape, generate_store
-from companion.db import bind_database
-from companion.intelligence.bgnbd import fit_bgnbd
-from companion.intelligence.gammagamma import fit_gamma_gamma
+from companion.core.db import bind_database
+from companion.intelligence.maths.bgnbd import fit_bgnbd
+from companion.intelligence.maths.gammagamma import fit_gamma_gamma
 from companion.intelligence.refresh import refresh_site, rescore_contacts
 from companion.intelligence.scoring import arrays
 from companion.intelligence.summary import customer_summary
@@ -34,8 +35,6 @@ from companion.sites import create_site
 def fresh_database(engine: str, pg_url: str) -> Any:
     if engine == "sqlite":
         return bind_database(f"sqlite:///{tempfile.mkdtemp(prefix='bench-refresh-')}/bench.db")
-    import psycopg2
-
     name = pg_url.rsplit("/", 1)[1]
     admin = psycopg2.connect(pg_url.rsplit("/", 1)[0] + "/postgres")
     admin.autocommit = True

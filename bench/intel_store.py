@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from companion.intelligence.writeback import insert_rows
+from companion.intelligence.writeback import _engine, insert_rows
 from companion.models import Contact, Order, OrderItem, Product, Refund
 from companion.models.base import MONEY_SCALE, utcnow
 
@@ -80,8 +80,6 @@ def _text(moments: np.ndarray, engine_text: bool) -> list[Any]:
 
 def generate_store(site: Any, shape: StoreShape) -> dict[str, Any]:
     """Write the store; returns the contact ids (customers first) and order ids in time order."""
-    from companion.intelligence.writeback import _engine
-
     text = _engine() == 0
     start = np.datetime64(shape.end - timedelta(days=shape.days), "s")
     contact_ids = _contacts(site, shape, text, start)

@@ -1,13 +1,17 @@
-"""The app factory: settings, database binding, blueprints. Nothing happens at import."""
+"""The app factory: settings, database binding, the API's and the dashboard's blueprints.
+Nothing happens at import."""
 from __future__ import annotations
 
 import logging
 
 from flask import Flask
 
-from companion import runtime
-from companion.db import bind_database, database
-from companion.settings import Settings, load_settings
+from companion import api
+from companion.core import runtime
+from companion.core.db import bind_database, database
+from companion.core.settings import Settings, load_settings
+from companion.dashboard import bp as dashboard_bp
+from companion.migrations import migrate_database
 
 
 def create_app(config: Settings | None = None, migrate: bool = True) -> Flask:
@@ -15,8 +19,6 @@ def create_app(config: Settings | None = None, migrate: bool = True) -> Flask:
     runtime.configure(settings)
     db = bind_database(settings.database_url)
     if migrate:
-        from companion.migrations import migrate_database
-
         with db.connection_context():
             migrate_database(db)
     app = Flask(__name__)
@@ -34,8 +36,7 @@ def create_app(config: Settings | None = None, migrate: bool = True) -> Flask:
         if not database.is_closed():
             database.close()
 
-    from companion import api
-
     api.register(app)
+    app.register_blueprint(dashboard_bp)
     return app
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from peewee import CharField, Field, TextField, fn
 
-from companion import runtime
-from companion.batch import Batch
-from companion.db import database
+from companion.core import runtime
+from companion.core.db import database
+from companion.ingest.batch import Batch
 from companion.models import (
     BaseModel,
     Cart,

@@ -1,6 +1,7 @@
 """Customer profiles as the API and the dashboard show them."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from companion.models import (
@@ -85,8 +86,6 @@ def _rows(model: Any, contact: Contact, order_by: Any) -> list[dict[str, Any]]:
 
 
 def _aware(row: dict[str, Any]) -> dict[str, Any]:
-    from datetime import datetime
-
     return {k: as_aware(v) if isinstance(v, datetime) else v for k, v in row.items()}
 
 

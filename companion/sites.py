@@ -7,8 +7,8 @@ import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from companion.core.signing import new_secret
 from companion.models import Site
-from companion.signing import new_secret
 
 
 class SiteError(ValueError):

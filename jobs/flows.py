@@ -5,8 +5,8 @@ keys, steps are claimed by a conditional update, messages are unique per (enrolm
 """
 from __future__ import annotations
 
-from companion import runtime
-from companion.db import database
+from companion.core import runtime
+from companion.core.db import database
 from companion.flows import delivery, lifecycle, sending
 from companion.flows import tick as flow_tick
 from companion.models import utcnow

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from companion import runtime
-from companion.db import database
+from companion.core import runtime
+from companion.core.db import database
 from companion.intelligence import alert_mail, alerts
 from companion.intelligence.refresh import refresh_site
 from companion.models import Site, utcnow

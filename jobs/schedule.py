@@ -10,11 +10,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from redis import Redis
 
-from companion import runtime
+from companion.core import runtime
 from jobs import events, flows, intelligence
 
 log = logging.getLogger(__name__)
@@ -80,10 +82,6 @@ def tick(lock: SchedulerLock, last_run: dict[str, float], now: float | None = No
 
 def run_forever(stop: threading.Event | None = None) -> None:
     """Run APScheduler with one beat every TICK_S seconds until stopped."""
-    from datetime import UTC, datetime
-
-    from apscheduler.schedulers.background import BackgroundScheduler
-
     stop = stop or threading.Event()
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per 15 s beat is noise
     lock, last_run = SchedulerLock(runtime.redis_connection()), {}

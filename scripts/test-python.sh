@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 mkdir -p artifacts
 
+echo "== Lint: ruff, and the import layers of docs/architecture.md (import-linter)"
+$PY -m ruff check companion jobs tests bench wsgi.py
+.venv/bin/lint-imports --no-cache
+
 echo "== Python tests on SQLite (all suites, SendGrid contract through Prism included)"
 $PY -m pytest
 echo "== Python tests on SQLite with the wall clock 400 days ahead (tests/clock_shift.py)"

@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 VARIABLE = "COMPANION_TEST_CLOCK_SHIFT_DAYS"
 _traveller = None
@@ -36,8 +37,6 @@ def pytest_configure(config: pytest.Config) -> None:
     days = shift_days()
     if not days:
         return
-    import time_machine
-
     _traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
     _traveller.start()
     _offset_s = timedelta(days=days).total_seconds()

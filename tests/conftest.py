@@ -15,10 +15,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from peewee import SqliteDatabase, sort_models
+from redis import Redis
 
-from companion import runtime
-from companion.db import bind_database, database
-from companion.settings import Settings
+from companion.app import create_app
+from companion.core import runtime
+from companion.core.db import bind_database, database
+from companion.core.settings import Settings
+from companion.core.signing import sign
+from companion.core.workers import run_burst
+from companion.migrations import SchemaVersion, migrate_database
+from companion.models import CORE_MODELS, BaseModel
+from companion.sites import create_site
 
 TEST_REDIS_URL = os.environ.get("COMPANION_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -45,9 +53,6 @@ def database_url() -> str:
 
 @pytest.fixture(scope="session")
 def _schema(database_url: str) -> Iterator[Any]:
-    from companion.migrations import SchemaVersion, migrate_database
-    from companion.models import CORE_MODELS
-
     db = bind_database(database_url)
     with db.connection_context():
         db.drop_tables([SchemaVersion, *all_models()], safe=True, cascade=not _is_sqlite(db))
@@ -57,15 +62,11 @@ def _schema(database_url: str) -> Iterator[Any]:
 
 
 def _is_sqlite(db: Any) -> bool:
-    from peewee import SqliteDatabase
-
     return isinstance(db, SqliteDatabase)
 
 
 def all_models() -> list[Any]:
     """Every table, children first, so rows can be deleted in this order."""
-    from companion.models import BaseModel
-
     seen: list[Any] = []
 
     def walk(cls: Any) -> None:
@@ -74,15 +75,11 @@ def all_models() -> list[Any]:
                 seen.append(sub)
             walk(sub)
     walk(BaseModel)
-    from peewee import sort_models
-
     return list(reversed(sort_models([m for m in seen if m.__name__ != "SchemaVersion"])))
 
 
 @pytest.fixture
 def redis_conn() -> Iterator[Any]:
-    from redis import Redis
-
     conn = Redis.from_url(TEST_REDIS_URL)
     conn.flushdb()
     yield conn
@@ -109,8 +106,6 @@ def db(_schema: Any, settings: Settings, redis_conn: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def app(db: Any, settings: Settings) -> Any:
-    from companion.app import create_app
-
     application = create_app(settings, migrate=False)
     application.config["TESTING"] = True
     database.initialize(db)
@@ -124,21 +119,15 @@ def client(app: Any) -> Any:
 
 @pytest.fixture
 def site(db: Any) -> Any:
-    from companion.sites import create_site
-
     return create_site("Shop", "https://shop.example", timezone="Europe/Berlin", currency="EUR")
 
 
 @pytest.fixture
 def other_site(db: Any) -> Any:
-    from companion.sites import create_site
-
     return create_site("Other", "https://other.example")
 
 
 def signed_headers(secret: str, body: bytes, msg_id: str | None = None, timestamp: int | None = None) -> dict[str, str]:
-    from companion.signing import sign
-
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
     timestamp = int(time.time()) if timestamp is None else timestamp
     return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
@@ -152,8 +141,6 @@ def post_events(client: Any, new_site: Any, events: list[dict[str, Any]], secret
 
 
 def run_jobs() -> None:
-    from companion.workers import run_burst
-
     run_burst()
 
 

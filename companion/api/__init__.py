@@ -8,10 +8,9 @@ from companion.api import intelligence as intelligence_api
 from companion.api import links as links_api
 from companion.api import privacy as privacy_api
 from companion.api.errors import register_error_handlers
-from companion.dashboard import bp as dashboard_bp
 
 BLUEPRINTS = [events.bp, contacts.bp, links_api.bp, health.bp, openapi.bp, flows.bp, tracking.bp,
-              dashboard_bp, metrics.bp, woocommerce.bp, intelligence_api.bp, privacy_api.bp]
+              metrics.bp, woocommerce.bp, intelligence_api.bp, privacy_api.bp]
 
 
 def register(app: Flask) -> None:

@@ -8,7 +8,11 @@ from flask import Blueprint, jsonify, request
 from companion import profiles
 from companion.api.auth import site_for_token
 from companion.api.errors import ApiError
-from companion.schemas.contacts import ContactPageSchema, ContactProfileSchema, ContactsQuerySchema
+from companion.api.schemas.contacts import (
+    ContactPageSchema,
+    ContactProfileSchema,
+    ContactsQuerySchema,
+)
 
 bp = Blueprint("contacts", __name__)
 query_schema, page_schema, profile_schema = ContactsQuerySchema(), ContactPageSchema(), ContactProfileSchema()

@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from companion import ingest, runtime
 from companion.api.auth import known_site
 from companion.api.errors import ApiError
-from companion.signing import SignatureError, verify
+from companion.core import runtime
+from companion.core.signing import SignatureError, verify
+from companion.ingest import receive
 from jobs.events import accept_events
 
 bp = Blueprint("events", __name__)
@@ -34,11 +35,11 @@ def parse_batch(site: Any, body: bytes) -> list[Any]:
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        ingest.store_unreadable(site, body, "Body is not JSON.")
+        receive.store_unreadable(site, body, "Body is not JSON.")
         raise ApiError(400, "Body is not JSON; send {\"events\": [...]}.") from None
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list):
-        ingest.store_unreadable(site, body, "No events list.")
+        receive.store_unreadable(site, body, "No events list.")
         raise ApiError(422, "Send {\"events\": [...]} with at least one event.",
                        fields={"events": ["Missing or not a list."]})
     if len(events) > runtime.settings().max_batch_events:

@@ -7,10 +7,10 @@ from flask import Blueprint, jsonify, request
 
 from companion.api.auth import site_for_token
 from companion.api.errors import ApiError
+from companion.api.schemas import flows as schemas
 from companion.flows import config, reports
 from companion.flows.definitions import is_flow
 from companion.models import Site
-from companion.schemas import flows as schemas
 
 bp = Blueprint("flows", __name__)
 flows_schema, flow_schema = schemas.FlowsSchema(), schemas.FlowOutSchema()

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from companion import health
+from companion.core import health
 
 bp = Blueprint("health", __name__)
 

@@ -7,17 +7,17 @@ from flask import Blueprint, jsonify, request
 
 from companion.api.auth import site_for_token
 from companion.api.errors import ApiError
-from companion.intelligence import alerts, demand, recommendations, segments
-from companion.metrics.days import local_day
-from companion.models import utcnow
-from companion.models.base import as_aware
-from companion.schemas.intelligence import (
+from companion.api.schemas.intelligence import (
     AlertsSchema,
     ForecastQuerySchema,
     ForecastSchema,
     RecommendationsSchema,
     SegmentsSchema,
 )
+from companion.core.days import local_day
+from companion.intelligence import alerts, demand, recommendations, segments
+from companion.models import utcnow
+from companion.models.base import as_aware
 
 bp = Blueprint("intelligence", __name__)
 forecast_query = ForecastQuerySchema()

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from companion import runtime
 from companion.api.auth import site_for_token
+from companion.core import runtime
 from companion.dashboard.auth import LINK_TTL_S, login_link
 
 bp = Blueprint("links", __name__)

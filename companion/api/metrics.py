@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request
 
 from companion import metrics
 from companion.api.auth import site_for_token
-from companion.schemas.metrics import (
+from companion.api.schemas.metrics import (
     BreakdownQuerySchema,
     BreakdownSchema,
     CohortsQuerySchema,

@@ -11,13 +11,13 @@ from flask import Blueprint, jsonify
 
 from companion.api import links as links_api
 from companion.api import woocommerce as woocommerce_api
+from companion.api.schemas import contacts as contact_schemas
+from companion.api.schemas import flows as flow_schemas
+from companion.api.schemas import intelligence as intelligence_schemas
+from companion.api.schemas import metrics as metric_schemas
+from companion.api.schemas import privacy as privacy_schemas
 from companion.dashboard.routes_doc import DASHBOARD_ROUTES
-from companion.schemas import contacts as contact_schemas
 from companion.schemas import events as event_schemas
-from companion.schemas import flows as flow_schemas
-from companion.schemas import intelligence as intelligence_schemas
-from companion.schemas import metrics as metric_schemas
-from companion.schemas import privacy as privacy_schemas
 
 bp = Blueprint("openapi", __name__)
 

@@ -5,10 +5,11 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from companion import privacy, runtime
+from companion import privacy
 from companion.api.auth import site_for_token
+from companion.api.schemas import privacy as schemas
+from companion.core import runtime
 from companion.models import utcnow
-from companion.schemas import privacy as schemas
 
 bp = Blueprint("privacy", __name__)
 export_schema, erased_schema = schemas.PrivacyExportSchema(), schemas.PrivacyErasedSchema()

@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, request
 from markupsafe import escape
 
-from companion import runtime
 from companion.api.errors import ApiError
-from companion.email import (
+from companion.core import runtime
+from companion.email.sendgrid import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     WebhookKeyError,

@@ -11,11 +11,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from companion import ingest, runtime
 from companion.api.auth import known_site
 from companion.api.errors import ApiError
+from companion.core import runtime
+from companion.ingest import receive
 from companion.models import Site
-from companion.woocommerce import (
+from companion.woocommerce.mapping import (
     customer_to_event,
     deleted_order_event,
     is_ping,
@@ -93,13 +94,13 @@ def events_for_topic(topic: str, resource: dict[str, Any]) -> list[dict[str, Any
 def _map(site: Site, topic: str, body: bytes) -> list[dict[str, Any]] | None:
     """Events for a verified delivery; what cannot be read is kept as a dead letter and is a 4xx."""
     if not topic:
-        ingest.store_unreadable(site, body, "WooCommerce webhook without X-WC-Webhook-Topic.")
+        receive.store_unreadable(site, body, "WooCommerce webhook without X-WC-Webhook-Topic.")
         raise ApiError(400, "Missing X-WC-Webhook-Topic header (WooCommerce sends it with every delivery).")
     resource = _parse(site, body)
     try:
         return events_for_topic(topic, resource)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a malformed body, not our bug
-        ingest.store_unreadable(site, body, f"{topic}: {exc}")
+        receive.store_unreadable(site, body, f"{topic}: {exc}")
         raise ApiError(422, f"Could not read this {topic} delivery: {exc}") from None
 
 
@@ -130,10 +131,10 @@ def _parse(site: Site, body: bytes) -> dict[str, Any]:
     try:
         resource = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        ingest.store_unreadable(site, body, "WooCommerce webhook body is not JSON.")
+        receive.store_unreadable(site, body, "WooCommerce webhook body is not JSON.")
         raise ApiError(400, "Body is not JSON; WooCommerce sends the REST v3 resource as JSON.") from None
     if not isinstance(resource, dict):
-        ingest.store_unreadable(site, body, "WooCommerce webhook body is not a JSON object.")
+        receive.store_unreadable(site, body, "WooCommerce webhook body is not a JSON object.")
         raise ApiError(422, "Body is not a JSON object (a WooCommerce REST v3 resource).")
     return resource
 

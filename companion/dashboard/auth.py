@@ -14,7 +14,8 @@ from typing import Any
 
 from flask import abort, request, session
 
-from companion import runtime, tokens
+from companion.core import runtime
+from companion.email import tokens
 from companion.models import Site
 from companion.sites import find_site, is_token_for
 

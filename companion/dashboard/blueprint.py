@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template
 
-from companion import runtime
+from companion.core import runtime
 from companion.dashboard import auth
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")

@@ -12,8 +12,8 @@ from typing import Any
 
 from companion import metrics
 from companion.dashboard.tables import Table, col
-from companion.intelligence.lifecycle import STAGES
-from companion.intelligence.rfm import OTHERS, RFM_SEGMENTS
+from companion.intelligence.maths.lifecycle import STAGES
+from companion.intelligence.maths.rfm import OTHERS, RFM_SEGMENTS
 from companion.intelligence.stage_groups import stage_groups
 from companion.models import Contact, Site
 from companion.profiles import list_contacts

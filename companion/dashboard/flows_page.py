@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort, redirect, request, url_for
 
+from companion.core.days import day_bounds
 from companion.dashboard import auth
 from companion.dashboard.blueprint import bp
 from companion.dashboard.pages import BUILDERS, TABLE_PAGES, page, site_page
@@ -13,7 +14,6 @@ from companion.dashboard.periods import Period
 from companion.dashboard.tables import Table, col
 from companion.flows import config, reports
 from companion.flows.definitions import FLOWS
-from companion.metrics.days import day_bounds
 from companion.models import Site
 
 OUTBOX_ROWS = 25

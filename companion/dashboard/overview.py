@@ -8,7 +8,7 @@ from companion import metrics
 from companion.dashboard import figures
 from companion.dashboard.periods import Period
 from companion.dashboard.tables import Table, col
-from companion.intelligence.anomalies import (
+from companion.intelligence.maths.anomalies import (
     Incident,
     detect_incidents,
     detect_rate_incidents,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, redirect, render_template, request, url_for
 
-from companion import runtime
+from companion.core import runtime
 from companion.dashboard import auth, customers, figures, overview, products, timeline
 from companion.dashboard.blueprint import bp
 from companion.dashboard.periods import PRESETS, Period, parse_period, today_in

@@ -9,13 +9,13 @@ import numpy as np
 from peewee import fn
 
 from companion import metrics
+from companion.core.days import day_bounds
+from companion.core.sql import as_date
 from companion.dashboard.periods import Period
 from companion.dashboard.tables import Table, col
-from companion.intelligence.anomalies import stalled_products
-from companion.intelligence.basket import bought_together
-from companion.intelligence.forecast import days_of_stock, forecast_products
-from companion.metrics.days import day_bounds
-from companion.metrics.sql import as_date
+from companion.intelligence.maths.anomalies import stalled_products
+from companion.intelligence.maths.basket import bought_together
+from companion.intelligence.maths.forecast import days_of_stock, forecast_products
 from companion.models import Order, OrderItem, Product, Site
 from companion.models.rollups import RollupDimension
 

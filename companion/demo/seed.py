@@ -11,10 +11,16 @@ from typing import Any
 
 from flask import Flask
 
+from companion.core.db import database
+from companion.core.signing import sign
+from companion.core.workers import run_burst
+from companion.demo.emails import write_history
 from companion.demo.story import Story, StoryConfig
+from companion.ingest.carts import mark_abandoned
+from companion.intelligence.refresh import refresh_site
+from companion.metrics.rebuild import rebuild
 from companion.models import Site
 from companion.models.base import to_naive_utc
-from companion.signing import sign
 from companion.sites import NewSite, create_site
 
 DEMO_NAME = "Demo Coffee Roasters"
@@ -57,8 +63,6 @@ def find_demo_site() -> Site | None:
 def seed(app: Flask, site: Site, days: int, orders_per_day: float, *, seed_value: int = 7,
          now: datetime | None = None, progress: Progress | None = None) -> SeedResult:
     """Write `days` days of the demo shop into `site`, ending now, and apply every event."""
-    from companion.workers import run_burst
-
     started = time.monotonic()
     now = now or datetime.now(UTC)
     story = Story(StoryConfig(days=days, orders_per_day=orders_per_day, store_url=site.url,
@@ -121,12 +125,6 @@ def _finish(site: Site, now: datetime) -> int:
     """What the scheduler would do next: carts idle an hour are abandoned; the email history is
     credited to its orders and the roll-ups are rebuilt to include it; the nightly intelligence
     refresh scores every customer (stages, RFM, predictions once the data gate is met)."""
-    from companion.carts import mark_abandoned
-    from companion.db import database
-    from companion.demo.emails import write_history
-    from companion.intelligence.refresh import refresh_site
-    from companion.metrics.rebuild import rebuild
-
     with database.connection_context():
         while mark_abandoned(now):
             pass

@@ -3,7 +3,7 @@
 definitions  the eight built-in flows and their defaults
 config       a site's settings merged over those defaults
 enrolment    enrol and exit, idempotently
-triggers     enrolments and exits from applied events (processing.AFTER_APPLY)
+triggers     enrolments and exits from applied events (pipeline.AFTER_APPLY)
 scans        enrolments from the minute's scans (newly abandoned carts, expiring subscriptions)
 lifecycle    enrolments from the hourly scans (win-back, VIP, replenishment)
 rules        suppression, consent, frequency cap, quiet hours

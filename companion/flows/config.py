@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from companion.email.rendering import DEFAULT_SUBJECTS
 from companion.flows.definitions import (
     DEFAULT_FLOW_CONFIG,
     DEFAULT_SITE_CONFIG,
@@ -139,8 +140,6 @@ class Configs:
 
 
 def describe(site: Site, key: str, changes: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    from companion.rendering import DEFAULT_SUBJECTS
-
     flow = flow_config(site, key, changes)
     d = flow.definition
     return {"key": key, "title": d.title, "trigger": d.trigger, "exits": d.exits,

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
+from companion.email.tokens import make_recover_token
 from companion.flows.config import FlowConfig
 from companion.models import (
     Cart,
@@ -21,7 +22,6 @@ from companion.models import (
     Site,
     Subscription,
 )
-from companion.tokens import make_recover_token
 
 RECOVER_TTL_S = 30 * 24 * 3600
 PLACED = ("pending", "on_hold", "processing", "completed")

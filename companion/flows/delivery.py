@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from companion.email import (
+from companion.email.sendgrid import (
     OutgoingMessage,
     PermanentSendError,
     SendError,
     SendResult,
     TransientSendError,
 )
+from companion.flows.run import SendRun
 from companion.metrics.attribution import record_cart_email
 from companion.models import Enrolment, Message, MessageBody, Suppression
-
-if TYPE_CHECKING:
-    from companion.flows.sending import SendRun
 
 BACKOFF_S = (60, 300, 900, 3600, 3 * 3600)
 MAX_ATTEMPTS = len(BACKOFF_S) + 1

@@ -13,7 +13,7 @@ from typing import Any
 
 from peewee import JOIN
 
-from companion.db import database
+from companion.core.db import database
 from companion.flows.config import FlowConfig
 from companion.models import Enrolment, ScheduledStep
 

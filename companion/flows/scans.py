@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from companion.db import database
+from companion.core.db import database
 from companion.flows.config import Configs
 from companion.flows.enrolment import Candidate, enrol
 from companion.flows.triggers import enrol_subscription

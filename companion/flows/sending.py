@@ -12,21 +12,15 @@ import hashlib
 import logging
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from peewee import IntegrityError
 
-from companion.db import database
-from companion.email import SendGridTransport, marketing_headers
-from companion.flows import rules
-from companion.flows.config import Configs, FlowConfig
-from companion.flows.content import Defer, build_context, exit_reason
-from companion.flows.delivery import deliver
-from companion.flows.enrolment import complete_if_finished, exit_enrolments
-from companion.models import Contact, Enrolment, Message, MessageBody, ScheduledStep, Site
-from companion.rendering import (
+from companion.core.db import database
+from companion.core.settings import Settings
+from companion.email.rendering import (
     RenderedEmail,
     for_substitution,
     personal_copy,
@@ -35,7 +29,14 @@ from companion.rendering import (
     substitution_tag,
     tracking_for,
 )
-from companion.settings import Settings
+from companion.email.sendgrid import SendGridTransport, marketing_headers
+from companion.flows import rules
+from companion.flows.config import FlowConfig
+from companion.flows.content import Defer, build_context, exit_reason
+from companion.flows.delivery import deliver
+from companion.flows.enrolment import complete_if_finished, exit_enrolments
+from companion.flows.run import SendRun
+from companion.models import Contact, Enrolment, Message, MessageBody, ScheduledStep, Site
 
 log = logging.getLogger(__name__)
 
@@ -47,31 +48,6 @@ def transport_for(settings: Settings) -> SendGridTransport | None:
     if not settings.sendgrid_api_key:
         return None
     return SendGridTransport(settings.sendgrid_api_key, host=settings.sendgrid_host)
-
-
-@dataclass
-class SendRun:
-    """One worker's pass over a set of due steps, with what it reads once."""
-
-    now: datetime
-    public_url: str
-    secret: bytes
-    transport: Any  # SendGridTransport, a stand-in with send_batch, or None for the outbox
-    configs: Configs = field(default_factory=Configs)
-    counts: dict[str, int] = field(default_factory=dict)
-    facts: rules.Facts = field(default_factory=rules.Facts)
-    _sites: dict[int, Site] = field(default_factory=dict)
-    _shared: dict[tuple[int, str, int], RenderedEmail] = field(default_factory=dict)
-    _bodies: dict[tuple[int, str], int] = field(default_factory=dict)
-    memo: dict[Any, Any] = field(default_factory=dict)  # per-run template data (best sellers...)
-
-    def site(self, site_id: int) -> Site:
-        if site_id not in self._sites:
-            self._sites[site_id] = Site.get_by_id(site_id)
-        return self._sites[site_id]
-
-    def count(self, what: str, n: int = 1) -> None:
-        self.counts[what] = self.counts.get(what, 0) + n
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from companion.email import EmailEvent
+from companion.email.sendgrid import EmailEvent
 from companion.flows.definitions import FLOWS
 from companion.flows.enrolment import exit_contact
 from companion.models import Message, ScheduledStep, Suppression

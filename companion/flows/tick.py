@@ -6,12 +6,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from companion.core.settings import Settings
 from companion.flows.delivery import retry_due
+from companion.flows.run import SendRun
 from companion.flows.scans import run_minute_scans
-from companion.flows.sending import SendRun, send_steps, transport_for
+from companion.flows.sending import send_steps, transport_for
 from companion.flows.settlement import mark_uncertain, release_stale_claims
 from companion.models import Message, ScheduledStep
-from companion.settings import Settings
 
 REENQUEUE_AFTER = timedelta(minutes=10)  # a step handed out but not claimed by then is handed out again
 JOB_SIZE = 1000  # SendGrid takes up to 1,000 personalizations per request

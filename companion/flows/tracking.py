@@ -10,12 +10,18 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from companion.email.tokens import (
+    PURPOSE_CLICK,
+    PURPOSE_OPEN,
+    PURPOSE_UNSUBSCRIBE,
+    BadToken,
+    read_token,
+)
 from companion.flows.definitions import FLOWS
 from companion.flows.enrolment import exit_contact
 from companion.flows.settlement import suppress
 from companion.metrics.attribution import record_touch
 from companion.models import Message
-from companion.tokens import PURPOSE_CLICK, PURPOSE_OPEN, PURPOSE_UNSUBSCRIBE, BadToken, read_token
 
 log = logging.getLogger(__name__)
 

@@ -1,17 +1,17 @@
 """Flow triggers and exits from applied events, run in the event batch's own transaction
-(processing.AFTER_APPLY): they only write enrolment and step rows, never send."""
+(pipeline.AFTER_APPLY): they only write enrolment and step rows, never send."""
 from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from companion.batch import Batch
-from companion.bulk import among
+from companion.core.bulk import among
 from companion.flows.config import Configs
 from companion.flows.enrolment import Candidate, enrol, exit_contact, exit_enrolments
+from companion.ingest.batch import Batch
+from companion.ingest.orders import by_source
 from companion.models import Enrolment, Order, OrderItem, Site, Subscription
-from companion.orders import by_source
 
 PLACED = ("pending", "on_hold", "processing", "completed")
 ORDER_ENDS = ("abandoned_cart", "browse_abandonment", "win_back", "cross_sell")

@@ -1,11 +1,7 @@
-"""Customer intelligence: pure numpy/scipy functions over per-customer and per-product arrays.
+"""Customer intelligence: RFM, lifecycle stages, predictions, product pairs, demand and alerts.
 
-Modules: bgnbd (repeat purchases, P(alive)), gammagamma (spend, predicted CLV), rfm,
-lifecycle, basket (bought together), forecast (demand, days of stock), anomalies (alerts),
-gate (the data gate). Nothing here touches the database; callers pass arrays in.
+`maths/` holds the pure functions over arrays (no database). The modules here read the store,
+call them and write the results back: summary (one row per customer), scoring and writeback (the
+nightly refresh and re-scoring after a batch, `refresh`), stage_groups, recommendations, segments,
+demand, alerts and alert_mail.
 """
-from __future__ import annotations
-
-from companion.intelligence.gate import data_gate
-
-__all__ = ["data_gate"]

@@ -16,15 +16,15 @@ from typing import Any
 import numpy as np
 from peewee import fn
 
-from companion.intelligence.anomalies import (
+from companion.core.days import day_bounds, local_day
+from companion.core.sql import as_date, execute, quote
+from companion.core.sql import local_day as local_day_sql
+from companion.intelligence.maths.anomalies import (
     Incident,
     detect_incidents,
     detect_rate_incidents,
     stalled_products,
 )
-from companion.metrics.days import day_bounds, local_day
-from companion.metrics.sql import as_date, execute, quote
-from companion.metrics.sql import local_day as local_day_sql
 from companion.models import Order, OrderItem, Refund, Site
 from companion.models.intelligence import Alert
 from companion.models.rollups import RollupDaily, RollupDimension, RollupSessions

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from peewee import fn
 
-from companion.intelligence.forecast import days_of_stock, forecast_demand
-from companion.metrics.sql import as_date
+from companion.core.sql import as_date
+from companion.intelligence.maths.forecast import days_of_stock, forecast_demand
 from companion.models import OrderItem, Product, Site
 from companion.models.intelligence import DemandForecastCache
 from companion.models.rollups import RollupDimension

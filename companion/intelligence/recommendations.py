@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from peewee import fn
 
-from companion.intelligence.basket import Pairs, bought_together
+from companion.intelligence.maths.basket import Pairs, bought_together
 from companion.intelligence.summary import counted
 from companion.intelligence.writeback import insert_rows
 from companion.models import Order, OrderItem, Product

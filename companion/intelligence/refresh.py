@@ -2,7 +2,7 @@
 
 `refresh_site` reads one per-customer summary (set-based SQL), scores everybody with numpy,
 writes the scores back in bulk and records a `RefreshRun` holding what a later single order is
-scored with (`rescore_contacts`, run by processing right after a batch touched orders).
+scored with (`rescore_contacts`, run by the pipeline right after a batch touched orders).
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from companion.batch import Batch
-from companion.db import write_transaction
+from companion.core.db import write_transaction
+from companion.ingest.batch import Batch
 from companion.intelligence.recommendations import refresh_pairs
 from companion.intelligence.scoring import ScoringModel, score_customers, score_few
 from companion.intelligence.summary import customer_summary

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from companion.intelligence import bgnbd, gammagamma
-from companion.intelligence.gate import data_gate
-from companion.intelligence.lifecycle import lifecycle_stages
-from companion.intelligence.rfm import assign_segments, rfm_scores
+from companion.intelligence.maths import bgnbd, gammagamma
+from companion.intelligence.maths.gate import data_gate
+from companion.intelligence.maths.lifecycle import lifecycle_stages
+from companion.intelligence.maths.rfm import assign_segments, rfm_scores
 from companion.intelligence.summary import DAY_S, CustomerSummary
 
 FloatArray = NDArray[np.float64]

@@ -5,8 +5,8 @@ from typing import Any
 
 from peewee import fn
 
-from companion.intelligence.lifecycle import STAGES
-from companion.intelligence.rfm import OTHERS, RFM_SEGMENTS
+from companion.intelligence.maths.lifecycle import STAGES
+from companion.intelligence.maths.rfm import OTHERS, RFM_SEGMENTS
 from companion.models import Contact
 from companion.models.base import money_from_units
 from companion.models.intelligence import RefreshRun

@@ -14,8 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 from peewee import SQL, Case, fn
 
-from companion.bulk import among
-from companion.db import unindexed
+from companion.core.bulk import among
+from companion.core.db import unindexed
 from companion.models import Order, Refund
 from companion.models.base import MONEY_SCALE
 

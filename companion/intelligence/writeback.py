@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from companion.db import database, is_mysql, is_postgres, param, quote
+from companion.core.db import database, is_mysql, is_postgres, param, quote
 from companion.intelligence.scoring import Scores
 from companion.intelligence.stage_groups import write_stage_groups
 from companion.models import Contact

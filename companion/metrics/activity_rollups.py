@@ -8,11 +8,11 @@ from typing import Any
 
 from peewee import fn
 
-from companion.activity import SESSION_IDLE
-from companion.batch import Batch
-from companion.bulk import among
-from companion.carts import ABANDON_AFTER
-from companion.metrics.days import day_bounds, day_start, local_day
+from companion.core.bulk import among
+from companion.core.days import day_bounds, day_start, local_day
+from companion.ingest.activity import SESSION_IDLE
+from companion.ingest.batch import Batch
+from companion.ingest.carts import ABANDON_AFTER
 from companion.models import Cart, Order, Site, Visit
 from companion.models.rollups import RollupCarts, RollupSessions
 

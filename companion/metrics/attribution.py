@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from companion.bulk import among
+from companion.core.bulk import among
 from companion.models import Site
 from companion.models.attribution import TOUCH_KINDS, CartEmail, EmailTouch, OrderAttribution
 from companion.models.base import to_naive_utc

@@ -8,7 +8,7 @@ from typing import Any
 
 from peewee import JOIN, Case, fn
 
-from companion.metrics.days import day_bounds
+from companion.core.days import day_bounds
 from companion.metrics.figures import CENT, RATIO_PLACES
 from companion.models import Contact, Order, Product, Site
 from companion.models.base import money_from_units

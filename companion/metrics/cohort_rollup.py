@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from companion.metrics import sql
-from companion.metrics.days import month_of
+from companion.core import sql
+from companion.core.days import month_of
 from companion.metrics.periods import month_after
 from companion.metrics.upsert import add_rows
 from companion.models import Site

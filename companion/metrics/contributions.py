@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from companion.metrics.days import local_day
+from companion.core.days import local_day
 
 KEY_LENGTH = 191
 ORDER_DIMENSIONS = ("channel", "payment_method", "device", "email", "email_flow", "email_step",

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from companion.bulk import among, insert_rows, update_by_id
-from companion.db import is_mysql, is_postgres
+from companion.core.bulk import among, insert_rows, update_by_id
+from companion.core.days import NO_NEXT_DAY, local_day, month_of
+from companion.core.db import is_mysql, is_postgres
 from companion.metrics import cohort_rollup
-from companion.metrics.days import NO_NEXT_DAY, local_day, month_of
 from companion.metrics.upsert import add_rows
 from companion.models import Contact, Order, Site
 from companion.models.rollups import CustomerLedger, CustomerOrderDay, RollupDaily

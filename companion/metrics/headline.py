@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from companion.core.days import days_between
 from companion.metrics import reading
-from companion.metrics.days import days_between
 from companion.metrics.figures import (
     METRIC_KEYS,
     Context,

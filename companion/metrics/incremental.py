@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from companion.batch import Batch
-from companion.bulk import among
-from companion.db import is_mysql, is_postgres
+from companion.core.bulk import among
+from companion.core.db import is_mysql, is_postgres
+from companion.ingest.batch import Batch
 from companion.metrics import activity_rollups, attribution, customers
 from companion.metrics.contributions import Contribution, contribution, difference
 from companion.metrics.upsert import add_rows

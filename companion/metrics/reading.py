@@ -8,7 +8,7 @@ from typing import Any
 
 from peewee import SQL, Case, fn
 
-from companion.db import database
+from companion.core.db import database
 from companion.metrics.figures import Totals
 from companion.metrics.periods import Period
 from companion.models import Contact, Site

@@ -13,14 +13,17 @@ from typing import Any
 
 from peewee import fn
 
-from companion.db import database, is_postgres
-from companion.metrics import activity_rollups, sql
+from companion.core import sql
+from companion.core.days import days_between, local_day
+from companion.core.db import database, is_postgres
+from companion.metrics import activity_rollups
 from companion.metrics.cohort_rollup import rebuild_cohort_months
 from companion.metrics.contributions import Contribution, order_keys
 from companion.metrics.incremental import write
 from companion.metrics.upsert import add_rows
 from companion.models import Cart, Order, OrderItem, Refund, Site, Visit
 from companion.models.attribution import OrderAttribution
+from companion.models.base import money_from_units
 from companion.models.rollups import (
     CohortMonth,
     CustomerLedger,
@@ -157,8 +160,6 @@ def _order_dimensions(c: _Context) -> None:
 
 def _collect(total: Contribution, dimensions: tuple[str, ...], columns: tuple[str, ...], rows: list[tuple[Any, ...]],
              names: tuple[str, ...]) -> None:
-    from companion.models.base import money_from_units
-
     width = len(columns)
     for row in rows:
         raw = dict(zip((col.split(".")[1] for col in columns), row[2:2 + width], strict=True))
@@ -210,8 +211,6 @@ def _earliest(site_id: int) -> datetime | None:
 
 
 def _all_days(site: Site, first: datetime, now: datetime) -> list[date]:
-    from companion.metrics.days import days_between, local_day
-
     latest = [Visit.select(fn.MAX(Visit.started_at)).where(Visit.site == site.id).scalar(),
               Cart.select(fn.MAX(Cart.created_at)).where(Cart.site == site.id).scalar(), now]
     last = max(v for v in latest if v)

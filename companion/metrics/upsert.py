@@ -10,7 +10,7 @@ from typing import Any
 
 from peewee import Model
 
-from companion.bulk import insert_rows
+from companion.core.bulk import insert_rows
 
 
 def add_rows(model: type[Model], keys: tuple[str, ...], rows: Iterable[Mapping[str, Any]]) -> int:

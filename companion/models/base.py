@@ -9,7 +9,7 @@ from typing import Any
 
 from peewee import BigIntegerField, DateField, DateTimeField, Model, TextField
 
-from companion.db import database
+from companion.core.db import database
 
 MONEY_SCALE = 10_000  # money is stored as an integer count of 1/10,000 units: exact on every engine
 

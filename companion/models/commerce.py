@@ -6,10 +6,8 @@ from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
-    Database,
     ForeignKeyField,
     IntegerField,
-    MySQLDatabase,
     TextField,
 )
 
@@ -86,14 +84,6 @@ class Order(BaseModel):
             (("site", "cart_token"), False),
             (("site", "session_key"), False),  # the sessions roll-up finds a session's orders
         )
-
-
-def add_order_session_index(db: Database) -> None:
-    """Existing stores get the (site, session_key) index a fresh create makes: without it the
-    sessions roll-up walked every order of the site for each batch of page views."""
-    if "order_site_id_session_key" not in {index.name for index in db.get_indexes("order")}:
-        table = "`order`" if isinstance(db, MySQLDatabase) else '"order"'
-        db.execute_sql(f"CREATE INDEX order_site_id_session_key ON {table} (site_id, session_key)")
 
 
 class OrderItem(BaseModel):

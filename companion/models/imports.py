@@ -1,7 +1,7 @@
 """Where a history import stopped: one cursor per (site, resource), so a rerun on any machine resumes."""
 from __future__ import annotations
 
-from peewee import AutoField, CharField, Database, ForeignKeyField
+from peewee import AutoField, CharField, ForeignKeyField
 
 from companion.models.base import BaseModel, JSONField, UTCDateTimeField, utcnow
 from companion.models.sites import Site
@@ -18,8 +18,3 @@ class ImportCheckpoint(BaseModel):
 
     class Meta:
         indexes = ((("site", "resource"), True),)
-
-
-def create_import_tables(db: Database) -> None:
-    """Migration step: the checkpoint table (idempotent)."""
-    db.create_tables([ImportCheckpoint], safe=True)

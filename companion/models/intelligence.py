@@ -2,8 +2,6 @@
 cached demand forecasts and a record of every refresh (with what incremental scoring needs)."""
 from __future__ import annotations
 
-from typing import Any
-
 from peewee import (
     AutoField,
     BooleanField,
@@ -116,18 +114,3 @@ class StageGroup(BaseModel):
 
 
 INTELLIGENCE_MODELS: list[type[BaseModel]] = [ProductPair, Alert, DemandForecastCache, RefreshRun]
-
-
-def create_intelligence_tables(db: Any) -> None:
-    """Migration step: product pairs, alerts, forecast cache, refresh runs."""
-    db.create_tables(INTELLIGENCE_MODELS, safe=True)
-
-
-def create_stage_groups(db: Any) -> None:
-    """Migration step: the stage and segment counts, filled from the contacts' current stages."""
-    from companion.intelligence.stage_groups import write_stage_groups
-
-    db.create_tables([StageGroup], safe=True)
-    for site in Site.select():
-        if not StageGroup.select().where(StageGroup.site == site.id).exists():
-            write_stage_groups(site.id, utcnow())  # a migration runs at the edge: its own clock

@@ -9,7 +9,7 @@ from typing import Any
 
 from peewee import SQL, AutoField, BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 
-from companion.db import is_mysql
+from companion.core.db import is_mysql
 from companion.models.base import BaseModel, JSONField, UTCDateTimeField, utcnow
 from companion.models.customers import Contact
 from companion.models.sites import Site
@@ -169,13 +169,3 @@ class FlowCursor(BaseModel):
 MESSAGING_MODELS: list[type[BaseModel]] = [
     FlowSetting, Enrolment, ScheduledStep, MessageBody, Message, Suppression, FlowCursor,
 ]
-
-
-def create_flow_tables(db: Any) -> None:
-    """Migration step: the tables above, and an index so a tick finds newly abandoned carts."""
-    from companion.models.commerce import Cart
-
-    db.create_tables(MESSAGING_MODELS, safe=True)
-    names = {index.name for index in db.get_indexes(Cart._meta.table_name)}
-    if "cart_status_abandoned_at" not in names:
-        db.execute(Cart.index(Cart.status, Cart.abandoned_at, name="cart_status_abandoned_at"))

@@ -6,8 +6,6 @@ per touched day. `companion rollups rebuild` recomputes all of them from the raw
 """
 from __future__ import annotations
 
-from typing import Any
-
 from peewee import AutoField, CharField, ForeignKeyField, IntegerField
 
 from companion.models.base import BaseModel, DayField, MoneyField
@@ -130,20 +128,3 @@ class CohortMonth(BaseModel):
 ROLLUP_MODELS: list[type[BaseModel]] = [
     RollupDaily, RollupDimension, RollupSessions, RollupCarts, CustomerLedger, CustomerOrderDay,
 ]
-
-
-def create_metrics_tables(db: Any) -> None:
-    """Migration step: the roll-ups and the email attribution tables."""
-    from companion.models.attribution import ATTRIBUTION_MODELS
-
-    db.create_tables([*ROLLUP_MODELS, *ATTRIBUTION_MODELS], safe=True)
-
-
-def create_cohort_months(db: Any) -> None:
-    """Migration step: the cohort roll-up, filled from each site's customer-days."""
-    from companion.metrics.cohort_rollup import rebuild_cohort_months
-
-    db.create_tables([CohortMonth], safe=True)
-    for site in Site.select():
-        if not CohortMonth.select().where(CohortMonth.site == site.id).exists():
-            rebuild_cohort_months(site)

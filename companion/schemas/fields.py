@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import ValidationError, fields
 
@@ -60,7 +60,7 @@ class ExternalId(fields.Field):
 class Timestamp(fields.AwareDateTime):
     """ISO 8601 with an offset; a naive time is refused since its zone would be a guess."""
 
-    default_error_messages = {
+    default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "Not a valid ISO 8601 time.",
         "invalid_awareness": "Time has no UTC offset; send it as 2026-11-20T10:00:00Z.",
     }

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from companion.dashboard.auth import login_link
 from tests.conftest import post_events, run_jobs
 from tests.factories import cart, order, page_view, refund
 
 
 def sign_in(client: Any, new_site: Any) -> None:
-    from companion.dashboard.auth import login_link
-
     link = login_link(new_site.site, "http://companion.test")
     answer = client.get(link.removeprefix("http://companion.test"))
     assert answer.status_code == 302
@@ -27,8 +27,6 @@ def csrf_of(client: Any, path: str) -> str:
 
 def day(n: int, hour: int = 10) -> str:
     """An ISO time n days ago (UTC), so orders land inside the default 30-day range."""
-    from datetime import UTC, datetime, timedelta
-
     moment = datetime.now(UTC).replace(hour=hour, minute=0, second=0, microsecond=0) - timedelta(days=n)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 

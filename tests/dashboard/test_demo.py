@@ -8,7 +8,10 @@ from click.testing import CliRunner
 
 from companion import metrics
 from companion.cli import main
-from companion.models import Cart, Contact, DeadLetter, Order, OrderItem, RawEvent
+from companion.dashboard.pages import build_products
+from companion.dashboard.periods import preset_period
+from companion.demo.seed import create_demo_site, seed
+from companion.models import Cart, Contact, DeadLetter, Order, OrderItem, RawEvent, Site
 from companion.models.attribution import OrderAttribution
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -16,8 +19,6 @@ NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 def test_the_demo_store_comes_through_the_event_api_and_looks_like_a_real_shop(app, db):
     """One seeded store (it takes a while to write) checked for everything the issue asks of it."""
-    from companion.demo.seed import create_demo_site, seed
-
     new = create_demo_site()
     demo = new.site, seed(app, new.site, days=60, orders_per_day=9, now=NOW)
     every_demo_event_went_through_the_event_api_and_was_applied(demo)
@@ -81,9 +82,6 @@ def one_week_dips_and_the_thermos_stops_selling(demo):
 
 
 def the_products_page_points_at_the_kettle_and_the_thermos(demo):
-    from companion.dashboard.pages import build_products
-    from companion.dashboard.periods import preset_period
-
     site, _ = demo
     today = NOW.date()
     tables = build_products(site, preset_period("30d", today), today)["tables"]
@@ -107,8 +105,6 @@ def _env(database_url: str, settings) -> dict[str, str]:
 
 
 def test_demo_ensure_creates_the_store_once_then_only_prints_the_way_in(db, database_url, settings):
-    from companion.models import Site
-
     runner = CliRunner()
     first = runner.invoke(main, ["demo", "ensure", "--days", "3", "--orders-per-day", "3"], env=_env(database_url, settings))
     assert first.exit_code == 0, first.output

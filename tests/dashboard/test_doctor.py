@@ -7,8 +7,8 @@ from typing import Any
 import requests
 from click.testing import CliRunner
 
-from companion import doctor
-from companion.cli import main
+from companion.cli import doctor, main
+from companion.core.db import bind_database, database
 
 
 class Answer:
@@ -89,14 +89,10 @@ def test_without_worker_and_scheduler_heartbeats_doctor_says_what_to_start(db, s
 
 
 def test_a_database_that_cannot_be_reached_is_a_problem(db, settings):
-    from companion.db import bind_database
-
     bind_database("postgresql://nobody@127.0.0.1:1/none")
     try:
         finding = doctor.check_database()
     finally:
-        from companion.db import database
-
         database.initialize(db)
     assert finding.status == doctor.FAIL and "COMPANION_DATABASE_URL" in finding.fix
 

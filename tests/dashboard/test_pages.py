@@ -3,10 +3,22 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import re
 from html import unescape
 
-from tests.dashboard.conftest import csrf_of, sign_in
+from companion import metrics
+from companion.dashboard import figures
+from companion.dashboard.customers import at_risk, top_by_net
+from companion.dashboard.definitions import HEADLINE
+from companion.dashboard.periods import preset_period, today_in
+from companion.dashboard.tables import Table, col, to_csv
+from companion.intelligence.refresh import refresh_site
+from companion.models import Contact, utcnow
+from companion.models.intelligence import StageGroup
+from tests.conftest import post_events
+from tests.dashboard.conftest import csrf_of, day, run_jobs, sign_in
+from tests.factories import order
 
 
 def text_of(client, path: str) -> str:
@@ -67,8 +79,6 @@ def test_csv_export_holds_the_rows_the_table_shows(client, shop):
 
 
 def test_csv_cells_cannot_smuggle_a_spreadsheet_formula():
-    from companion.dashboard.tables import Table, col, to_csv
-
     table = Table("t", "T", [col("name", "Name"), col("n", "N", "money")],
                   [{"name": "=HYPERLINK(\"http://x\")", "n": "-5"}, {"name": "-1", "n": "2"}])
     rows = list(csv.reader(io.StringIO(to_csv(table))))
@@ -81,8 +91,6 @@ def test_an_unknown_export_is_404(client, shop):
 
 
 def test_the_contact_page_tells_the_customers_story_newest_first(client, shop):
-    from companion.models import Contact
-
     sign_in(client, shop)
     ann = Contact.get(Contact.email == "ann@example.com")
     html = text_of(client, f"/dashboard/{shop.site.public_id}/contacts/{ann.id}")
@@ -93,8 +101,6 @@ def test_the_contact_page_tells_the_customers_story_newest_first(client, shop):
 
 
 def test_another_sites_contact_is_404(client, shop, other_site):
-    from companion.models import Contact
-
     ann = Contact.get(Contact.email == "ann@example.com")
     sign_in(client, other_site)
     assert client.get(f"/dashboard/{other_site.site.public_id}/contacts/{ann.id}").status_code == 404
@@ -102,9 +108,6 @@ def test_another_sites_contact_is_404(client, shop, other_site):
 
 def unscored(site) -> None:
     """As before the intelligence refresh has run for this site."""
-    from companion.models import Contact
-    from companion.models.intelligence import StageGroup
-
     Contact.update(stage=None, rfm_segment=None, rfm_r=None, rfm_f=None, rfm_m=None, p_alive=None,
                    predicted_clv_365=None).where(Contact.site == site.site.id).execute()
     StageGroup.delete().where(StageGroup.site == site.site.id).execute()
@@ -133,10 +136,6 @@ def test_a_flow_can_be_switched_off_and_on_with_the_forms_csrf_token(client, sho
 
 
 def test_an_open_revenue_drop_is_shown_at_the_top_with_what_to_do(client, site):
-    from tests.conftest import post_events
-    from tests.dashboard.conftest import day, run_jobs
-    from tests.factories import order
-
     steady = [order(n, total="100.00", created=day(n, 12), paid=day(n, 12), modified=day(n, 12))
               for n in range(4, 60)]  # every day for eight weeks, then nothing for the last three days
     assert post_events(client, site, steady).status_code == 202
@@ -157,11 +156,6 @@ def test_customers_can_be_found_by_email_or_name(client, shop):
 
 
 def test_card_sparklines_are_the_daily_series_the_metrics_api_answers(shop):
-    from companion import metrics
-    from companion.dashboard import figures
-    from companion.dashboard.definitions import HEADLINE
-    from companion.dashboard.periods import preset_period, today_in
-
     period = preset_period("30d", today_in(shop.site.timezone))
     lines = figures.sparklines(shop.site, period, [m.key for m in HEADLINE])
     for metric in HEADLINE:
@@ -170,11 +164,6 @@ def test_card_sparklines_are_the_daily_series_the_metrics_api_answers(shop):
 
 
 def test_top_customers_by_net_value_are_exact_even_when_a_big_spender_refunded_most(db, site):
-    import random
-
-    from companion.dashboard.customers import top_by_net
-    from companion.models import Contact
-
     rng = random.Random(3)
     for n in range(60):
         spent = rng.randint(1, 1000)
@@ -185,9 +174,6 @@ def test_top_customers_by_net_value_are_exact_even_when_a_big_spender_refunded_m
 
 
 def test_stage_counts_are_those_of_the_last_refresh_and_the_page_says_when(client, shop):
-    from companion.intelligence.refresh import refresh_site
-    from companion.models import Contact, utcnow
-
     unscored(shop)
     sign_in(client, shop)
     page = f"/dashboard/{shop.site.public_id}/customers"
@@ -204,10 +190,6 @@ def test_stage_counts_are_those_of_the_last_refresh_and_the_page_says_when(clien
 
 
 def test_the_cards_show_what_the_metrics_api_answers_for_the_period_and_the_one_before(shop):
-    from companion import metrics
-    from companion.dashboard import figures
-    from companion.dashboard.periods import preset_period, today_in
-
     for preset in ("7d", "30d", "90d"):
         period = preset_period(preset, today_in(shop.site.timezone))
         answer = metrics.headline(shop.site, period.first, period.last, compare=True)["metrics"]
@@ -219,9 +201,6 @@ def test_the_cards_show_what_the_metrics_api_answers_for_the_period_and_the_one_
 
 
 def test_at_risk_customers_are_listed_by_predicted_value_with_unknown_predictions_last(db, site):
-    from companion.dashboard.customers import at_risk
-    from companion.models import Contact
-
     for email, predicted in (("low@example.com", "10"), ("unknown@example.com", None), ("high@example.com", "50")):
         Contact.create(site=site.site.id, email=email, stage="at_risk", orders_count=1, total_spent=20,
                        predicted_clv_365=predicted)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import time
 
-from companion import tokens
+from companion.dashboard.auth import login_link
+from companion.email import tokens
 from tests.dashboard.conftest import csrf_of, sign_in
 
 PAGES = ["/", "/customers", "/products", "/flows", "/export/channels.csv", "/export/top_customers.csv"]
@@ -17,8 +18,6 @@ def test_every_page_and_export_without_a_session_sends_the_visitor_to_sign_in(cl
 
 
 def test_a_sign_in_link_sets_a_signed_http_only_same_site_cookie_and_opens_the_overview(client, site):
-    from companion.dashboard.auth import login_link
-
     link = login_link(site.site, "http://companion.test").removeprefix("http://companion.test")
     answer = client.get(link)
     cookie = answer.headers["Set-Cookie"]

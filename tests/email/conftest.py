@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from companion.email import SendGridTransport
+from companion.email.sendgrid import SendGridTransport
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDGRID_SPEC = ROOT / "specs" / "sendgrid" / "oas_v3.json"

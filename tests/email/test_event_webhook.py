@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from companion.email import MESSAGE_ID_ARG, parse_events, verify_event_webhook
+from companion.email.sendgrid import MESSAGE_ID_ARG, parse_events, verify_event_webhook
 
 TIMESTAMP = "1764170000"
 BODY = json.dumps([

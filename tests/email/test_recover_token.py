@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from companion.tokens import BadToken, b64url_decode, make_recover_token, read_recover_token
+from companion.email.tokens import BadToken, b64url_decode, make_recover_token, read_recover_token
 
 KEY = bytes(range(32))
 SECRET = "whsec_" + base64.b64encode(KEY).decode()

@@ -6,15 +6,16 @@ from typing import Any
 
 import pytest
 
-from companion.rendering import (
-    FLOW_STEPS,
+from companion.email.rendering import (
+    DEFAULT_SUBJECTS,
     LinkRecorder,
     format_money,
     render_email,
     validate_override,
 )
+from companion.flows.definitions import FLOWS
 
-ALL_STEPS = [(flow, step) for flow, steps in FLOW_STEPS.items() for step in range(1, steps + 1)]
+ALL_STEPS = [(key, step) for key, flow in FLOWS.items() for step in range(1, len(flow.delays_hours) + 1)]
 PIXEL = "https://companion.example.com/t/o/open-token.gif"
 UNSUBSCRIBE = "https://companion.example.com/u/unsubscribe-token"
 
@@ -30,11 +31,11 @@ def _render(flow: str, step: int, context: dict[str, Any]) -> tuple[Any, LinkRec
     return email, recorder
 
 
-def test_there_are_templates_for_the_eight_flows() -> None:
-    assert set(FLOW_STEPS) == {"post_purchase", "abandoned_cart", "browse_abandonment",
-                               "cross_sell", "win_back", "vip", "replenishment",
-                               "renewal_reminder"}
-    assert FLOW_STEPS["abandoned_cart"] == 3
+def test_every_step_of_the_eight_flows_has_a_default_subject_and_no_subject_is_left_over() -> None:
+    assert set(FLOWS) == {"post_purchase", "abandoned_cart", "browse_abandonment", "cross_sell",
+                          "win_back", "vip", "replenishment", "renewal_reminder"}
+    assert set(DEFAULT_SUBJECTS) == set(ALL_STEPS)
+    assert len(ALL_STEPS) == 14
 
 
 @pytest.mark.parametrize("flow, step", ALL_STEPS)

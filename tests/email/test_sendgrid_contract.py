@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from companion.email import (
+from companion.email.rendering import render_email, tracking_for
+from companion.email.sendgrid import (
     OutgoingMessage,
     PermanentSendError,
     SendGridTransport,
@@ -15,9 +16,8 @@ from companion.email import (
     group_for_batches,
     marketing_headers,
 )
-from companion.rendering import FLOW_STEPS, render_email, tracking_for
+from tests.email.test_rendering import ALL_STEPS
 
-ALL_STEPS = [(flow, step) for flow, steps in FLOW_STEPS.items() for step in range(1, steps + 1)]
 PUBLIC_URL = "https://companion.example.com"
 TRANSACTIONAL = {"post_purchase", "renewal_reminder"}
 

@@ -6,8 +6,7 @@ import re
 import uuid
 from typing import Any
 
-from companion.email import OutgoingMessage, SendGridTransport, SendResult, marketing_headers
-from companion.rendering import (
+from companion.email.rendering import (
     RenderedEmail,
     for_substitution,
     personal_copy,
@@ -15,7 +14,13 @@ from companion.rendering import (
     shared_tracking,
     substitution_tag,
 )
-from companion.tokens import PURPOSE_CLICK, PURPOSE_OPEN, PURPOSE_UNSUBSCRIBE, read_token
+from companion.email.sendgrid import (
+    OutgoingMessage,
+    SendGridTransport,
+    SendResult,
+    marketing_headers,
+)
+from companion.email.tokens import PURPOSE_CLICK, PURPOSE_OPEN, PURPOSE_UNSUBSCRIBE, read_token
 
 PUBLIC_URL = "https://companion.example.com"
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from companion.tokens import (
+from companion.email.tokens import (
     PURPOSE_CLICK,
     PURPOSE_LOGIN,
     PURPOSE_OPEN,

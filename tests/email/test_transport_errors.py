@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from companion.email import (
+from companion.email.sendgrid import (
     MESSAGE_ID_ARG,
     OutgoingMessage,
     PermanentSendError,

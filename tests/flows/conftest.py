@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
-from companion import ingest, processing
-from companion.email import SendGridTransport
+from companion import pipeline
+from companion.email.sendgrid import SendGridTransport
+from companion.flows.lifecycle import run_lifecycle_scans
 from companion.flows.tick import run_inline
+from companion.ingest import receive
+from companion.ingest.carts import mark_abandoned
 from companion.models import Enrolment, Message, ScheduledStep
 from tests.email.conftest import prism_url  # noqa: F401  (the session's Prism, shared)
 
@@ -28,15 +31,12 @@ class Store:
         self.new_site, self.site, self.settings = new_site, new_site.site, settings
 
     def send(self, events: list[dict[str, Any]], now: datetime) -> None:
-        result = ingest.store_batch(self.site, events, now)
+        result = receive.store_batch(self.site, events, now)
         assert not result.rejected, result.rejected
-        processing.process_events(result.accepted_ids, now=now)
+        pipeline.process_events(result.accepted_ids, now=now)
 
     def tick(self, now: datetime, transport: Any = None, lifecycle: bool = True) -> dict[str, int]:
         """One scheduler beat with its due steps sent at once; no transport = outbox mode."""
-        from companion.carts import mark_abandoned
-        from companion.flows.lifecycle import run_lifecycle_scans
-
         mark_abandoned(now)
         if lifecycle:
             run_lifecycle_scans(now)

@@ -4,6 +4,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from companion.flows.config import update_flows
+from companion.flows.reports import message_detail
+from companion.models import Contact, MessageBody, utcnow
 from tests import factories as f
 from tests.conftest import bearer
 from tests.flows.conftest import T0, iso
@@ -26,13 +29,6 @@ def test_the_eight_flows_are_on_by_default_with_their_delays(client, site):
     assert flows["post_purchase"]["is_marketing"] is False and flows["vip"]["is_marketing"] is True
     assert answer.json["settings"]["from_email"] == "shop@shop.example"
     assert answer.json["settings"]["quiet_hours"] == {"start": "21:00", "end": "08:00"}
-
-
-def test_every_step_of_every_flow_has_a_default_template():
-    from companion.flows.definitions import FLOWS
-    from companion.rendering import FLOW_STEPS
-
-    assert {key: len(flow.delays_hours) for key, flow in FLOWS.items()} == FLOW_STEPS
 
 
 def test_an_owner_changes_a_delay_and_a_subject_and_the_next_mail_follows_them(client, site, store):
@@ -112,8 +108,6 @@ def test_the_outbox_shows_each_rendered_mail_as_its_recipient_would_see_it(clien
 
 
 def test_a_vip_broadcast_shares_one_body_and_each_recipient_sees_their_own_name(client, site, store):
-    from companion.models import Contact, MessageBody
-
     store.send([f.event("customer.updated", {}, email=f"vip{i}@example.com", first_name=f"Vip{i}")
                 for i in range(3)], T0)
     Contact.update(stage="vip").execute()
@@ -127,10 +121,6 @@ def test_a_vip_broadcast_shares_one_body_and_each_recipient_sees_their_own_name(
 
 
 def test_the_report_counts_the_funnel_and_the_recovered_cart(client, site, store, sendgrid):
-    from companion.flows.config import update_flows
-    from companion.flows.reports import message_detail
-    from companion.models import utcnow
-
     update_flows(site.site, {"settings": {"quiet_hours": None}})
     now = utcnow()  # the click below is recorded at the real time, so the story happens now
     store.send([f.cart("c1", at=iso(now - HOUR))], now)

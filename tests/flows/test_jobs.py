@@ -2,9 +2,10 @@
 queue, RQ workers sending, the owner reading the outbox."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from companion import runtime
+from companion.core import runtime
 from companion.models import utcnow
 from jobs import events, flows
 from tests import factories as f
@@ -33,8 +34,6 @@ def test_a_cart_left_two_hours_ago_is_in_the_outbox_after_the_scheduler_jobs_run
 
 
 def test_with_a_sendgrid_key_the_jobs_send_through_the_configured_host(client, site, settings, prism_url):
-    import dataclasses
-
     runtime.configure(dataclasses.replace(settings, sendgrid_api_key="SG.test-key", sendgrid_host=prism_url))
     url = f"/v1/sites/{site.site.public_id}"
     client.put(f"{url}/flows", json={"settings": {"quiet_hours": None}}, headers=bearer(site))

@@ -8,14 +8,15 @@ from datetime import timedelta
 
 import pytest
 
-from companion.db import database
-from companion.email import MESSAGE_ID_ARG, parse_events
+from companion.core.db import database
+from companion.email.sendgrid import MESSAGE_ID_ARG, TransientSendError, parse_events
 from companion.flows import enrolment as enrolment_module
 from companion.flows.config import save_changes
 from companion.flows.scans import run_minute_scans
 from companion.flows.sending import claim_steps, send_claimed, send_steps
-from companion.flows.settlement import apply_provider_events
+from companion.flows.settlement import apply_provider_events, suppress
 from companion.flows.tick import due_step_ids, new_run, run_inline
+from companion.ingest.carts import mark_abandoned
 from companion.models import Contact, Enrolment, Message, ScheduledStep
 from tests import factories as f
 from tests.flows.conftest import T0, iso
@@ -82,8 +83,6 @@ def test_a_message_sendgrid_refuses_is_recorded_as_permanently_failed_and_never_
 
 def _due_carts(store, count):
     store.send([f.cart(f"c{i}", at=iso(T0), email=f"shopper{i}@example.com") for i in range(count)], T0)
-    from companion.carts import mark_abandoned
-
     mark_abandoned(T0 + HOUR)
     run_minute_scans(T0 + HOUR)
     return due_step_ids(T0 + HOUR)
@@ -179,8 +178,6 @@ def test_an_event_arriving_before_the_timeout_settles_the_send_at_once(store, se
 
 def test_a_scheduler_killed_mid_scan_enrols_everyone_exactly_once_after_restart(store, monkeypatch):
     store.send([f.cart(f"c{i}", at=iso(T0), email=f"shopper{i}@example.com") for i in range(5)], T0)
-    from companion.carts import mark_abandoned
-
     mark_abandoned(T0 + HOUR)
     real_chunk, calls = enrolment_module._enrol_chunk, []
 
@@ -209,8 +206,6 @@ class RateLimitedOnce:
         self.transport, self.calls = transport, 0
 
     def send_batch(self, messages):
-        from companion.email import TransientSendError
-
         messages, self.calls = list(messages), self.calls + 1
         if self.calls == 1:
             return {m.message_id: TransientSendError("SendGrid answered 429", 429, retry_after=120) for m in messages}
@@ -231,8 +226,6 @@ def test_a_rate_limited_send_waits_for_retry_after_and_then_goes_out_once(store,
 
 
 def test_an_address_suppressed_while_its_mail_waits_for_a_retry_is_not_mailed(store, sendgrid):
-    from companion.flows.settlement import suppress
-
     _due_carts(store, 1)
     flaky = RateLimitedOnce(sendgrid)
     store.tick(T0 + HOUR, flaky, lifecycle=False)

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from companion.app import create_app
-from companion.db import database
-from companion.email import MESSAGE_ID_ARG
+from companion.core.db import database
+from companion.email.sendgrid import MESSAGE_ID_ARG
 from companion.flows.reports import message_detail
 from companion.models import Message, Suppression
 from companion.models.attribution import EmailTouch

@@ -1,8 +1,11 @@
 """Events enrol contacts into flows, and the events that make a flow pointless end it at once."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
+from urllib.parse import parse_qs, urlsplit
 
+from companion.email.tokens import read_recover_token
+from companion.flows.config import update_flows
 from companion.models import Order
 from tests import factories as f
 from tests.flows.conftest import T0, iso
@@ -41,8 +44,6 @@ def test_an_old_order_arriving_with_a_history_import_enrols_nobody(store):
 
 
 def test_first_order_only_leaves_repeat_buyers_out(store):
-    from companion.flows.config import update_flows
-
     update_flows(store.site, {"flows": {"post_purchase": {"conditions": {"first_order_only": True}}}})
     store.send([_paid_order(1)], T0)
     store.send([_paid_order(2, at=T0 + DAY)], T0 + DAY)
@@ -108,11 +109,6 @@ def test_a_cart_whose_session_later_shows_an_email_gets_its_mail(store):
 
 
 def test_the_cart_link_carries_a_recovery_token_the_plugin_accepts(store):
-    from datetime import UTC
-    from urllib.parse import parse_qs, urlsplit
-
-    from companion.tokens import read_recover_token
-
     store.send([f.cart("c1", at=iso(T0))], T0)
     store.run(T0, T0 + HOUR)
     [mail] = store.messages("abandoned_cart")
@@ -125,8 +121,6 @@ def test_the_cart_link_carries_a_recovery_token_the_plugin_accepts(store):
 
 
 def test_a_cart_below_the_minimum_value_gets_no_mail(store):
-    from companion.flows.config import update_flows
-
     update_flows(store.site, {"flows": {"abandoned_cart": {"conditions": {"min_value": "50.00"}}}})
     store.send([f.cart("c1", at=iso(T0), value="29.90")], T0)
     store.run(T0, T0 + 2 * DAY, every=6 * HOUR)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from companion.bulk import among, insert_rows, update_by_id
+from companion.core.bulk import among, insert_rows, update_by_id
 from companion.models import Contact, Order, OrderItem
 from companion.models.rollups import RollupDaily
 

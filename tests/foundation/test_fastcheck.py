@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from companion.schemas.events import event_schema
 from companion.schemas.fastcheck import load_event
-from companion.woocommerce import order_to_events
+from companion.woocommerce.mapping import order_to_events
 from tests.factories import cart, order, page_view, product_view, refund
 from tests.woocommerce.woo_data import documented_order
 

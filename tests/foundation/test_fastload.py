@@ -5,7 +5,7 @@ import json
 
 from bench.traffic import events
 from companion.models import RawEvent
-from companion.processing import to_event
+from companion.pipeline import to_event
 from companion.schemas.events import event_schema
 from tests.factories import cart, event, order, page_view, product_view, refund
 

@@ -42,7 +42,7 @@ def test_gunicorn_worker_and_scheduler_build_a_profile_and_report_healthy(db, si
     env = dict(os.environ, COMPANION_DATABASE_URL=settings.database_url, COMPANION_REDIS_URL=settings.redis_url,
                COMPANION_SECRET_KEY=settings.secret_key, COMPANION_LOG_LEVEL="WARNING")
     port = _free_port()
-    log = open(tmp_path / "processes.log", "wb")
+    log = open(tmp_path / "processes.log", "wb")  # noqa: SIM115 (the processes write to it until the end)
     procs = [subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
                               cwd=ROOT, env=env, stdout=log, stderr=log),
              subprocess.Popen([str(BIN / "companion"), "worker"], cwd=ROOT, env=env, stdout=log, stderr=log),

@@ -8,6 +8,7 @@ from companion.models import (
     Contact,
     Order,
     OrderItem,
+    Product,
     ProductView,
     Refund,
     Subscription,
@@ -177,7 +178,6 @@ def test_subscriptions_products_and_consent_are_kept(client, site):
     ])
     run_jobs()
     assert Subscription.get().kind == "license" and Subscription.get().contact_id == Contact.get().id
-    from companion.models import Product
     assert Product.get().stock_quantity == 12 and Product.get().price == Decimal("29.90")
     assert Contact.get().marketing_consent is False
 

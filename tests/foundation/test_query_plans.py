@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from companion import processing
-from companion.ingest import store_batch
+from companion import pipeline
+from companion.ingest.receive import store_batch
+from companion.models import Contact, Order, Refund
 from tests import factories as f
 from tests.conftest import _is_sqlite as is_sqlite
 
@@ -68,7 +69,7 @@ def plans(db: Any, site: Any) -> dict[str, str]:
     for day in (10, 12, 14):
         at = datetime(2026, 11, day, 10, 1)
         stored = store_batch(site.site, events(60, day=day), at)
-        assert not stored.rejected and processing.process_events(stored.accepted_ids, at) == stored.accepted
+        assert not stored.rejected and pipeline.process_events(stored.accepted_ids, at) == stored.accepted
     seen: dict[str, str] = {}
     execute = db.execute_sql
 
@@ -82,7 +83,7 @@ def plans(db: Any, site: Any) -> dict[str, str]:
     try:
         at = datetime(2026, 11, 24, 10, 1)
         stored = store_batch(site.site, later_batch(), at)
-        assert not stored.rejected and processing.process_events(stored.accepted_ids, at) == stored.accepted
+        assert not stored.rejected and pipeline.process_events(stored.accepted_ids, at) == stored.accepted
     finally:
         del db.execute_sql
     return seen
@@ -100,8 +101,6 @@ def test_applying_a_batch_never_walks_a_site_wide_range(plans: dict[str, str]) -
 
 
 def test_the_batch_was_applied(plans: dict[str, str], site: Any) -> None:
-    from companion.models import Contact, Order, Refund
-
     assert Order.select().where(Order.site == site.site.id, Order.deleted_at.is_null()).count() == 180 - 2 + 5
     assert Refund.select().where(Refund.site == site.site.id).count() == 8
     assert Contact.select().where(Contact.site == site.site.id, Contact.email == "late0@example.com").exists()

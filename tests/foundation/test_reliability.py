@@ -10,8 +10,15 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from companion import processing, runtime
-from companion.models import Contact, Order, RawEvent, utcnow
+from rq import Retry
+
+from companion import pipeline
+from companion.core import runtime
+from companion.core.db import bind_database, write_transaction
+from companion.core.settings import Settings
+from companion.core.workers import enqueue_due_retries
+from companion.ingest import catalog
+from companion.models import Contact, DeadLetter, Order, RawEvent, utcnow
 from jobs import events as event_jobs
 from tests.conftest import _is_sqlite as is_sqlite
 from tests.conftest import post_events, run_jobs
@@ -20,20 +27,17 @@ from tests.factories import order, refund
 
 def _apply_then_hang(url: str, redis_url: str, ids: list[int], started: Any) -> None:
     """A worker that applies the events and dies inside its transaction (killed below)."""
-    from companion.db import bind_database
-    from companion.settings import Settings
-
     runtime.configure(Settings(database_url=url, redis_url=redis_url))
     db = bind_database(url)
     with db.connection_context():
-        original = processing.apply_rows
+        original = pipeline.apply_rows
 
         def apply_and_hang(*args: Any, **kwargs: Any) -> Any:
             original(*args, **kwargs)
             started.set()
             time.sleep(60)
-        processing.apply_rows = apply_and_hang
-        processing.process_events(ids, utcnow())
+        pipeline.apply_rows = apply_and_hang
+        pipeline.process_events(ids, utcnow())
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(client, site, settings, db):
@@ -54,9 +58,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(client
     assert Order.select().count() == 0 and Contact.select().count() == 0
 
     later = utcnow() + timedelta(seconds=event_jobs.SWEEP_GRACE_S + 1)
-    lost = processing.unprocessed_ids(later, event_jobs.SWEEP_GRACE_S)
+    lost = pipeline.unprocessed_ids(later, event_jobs.SWEEP_GRACE_S)
     assert sorted(lost) == sorted(ids)
-    assert processing.process_events(lost, now=later) == 50
+    assert pipeline.process_events(lost, now=later) == 50
     assert Order.select().count() == 50 and Contact.select().count() == 50
     assert RawEvent.select().where(RawEvent.processed_at.is_null()).count() == 0
     assert sum(c.orders_count for c in Contact.select()) == 50
@@ -75,28 +79,26 @@ def test_the_sweeper_requeues_events_whose_job_was_lost(client, site, db):
 def test_running_the_same_job_twice_applies_each_event_once(client, site, db):
     post_events(client, site, [order(1), refund(1, 9, "5.00")])
     ids = [r.id for r in RawEvent.select()]
-    assert processing.process_events(ids, utcnow()) == 2
-    assert processing.process_events(ids, utcnow()) == 0
+    assert pipeline.process_events(ids, utcnow()) == 2
+    assert pipeline.process_events(ids, utcnow()) == 0
     assert Contact.get().refunded == Decimal("5.00") and Contact.get().orders_count == 1
 
 
 def test_a_second_worker_never_applies_events_another_worker_holds(client, site, db):
     """PostgreSQL and MariaDB skip the held rows; SQLite's second writer waits for the first."""
-    from companion.db import write_transaction
-
     post_events(client, site, [order(1)])
     ids = [r.id for r in RawEvent.select()]
     holding, release, results = threading.Event(), threading.Event(), []
 
     def first_worker() -> None:
         with db.connection_context(), write_transaction():
-            assert len(processing.take(ids)) == 1
+            assert len(pipeline.take(ids)) == 1
             holding.set()
             release.wait(30)
 
     def second_worker() -> None:
         with db.connection_context():
-            results.append(processing.process_events(ids, utcnow()))
+            results.append(pipeline.process_events(ids, utcnow()))
     first = threading.Thread(target=first_worker)
     first.start()
     assert holding.wait(30)
@@ -108,14 +110,11 @@ def test_a_second_worker_never_applies_events_another_worker_holds(client, site,
     release.set()
     first.join()
     second.join()
-    assert processing.process_events(ids, utcnow()) + sum(results) == 1
+    assert pipeline.process_events(ids, utcnow()) + sum(results) == 1
     assert Order.select().count() == 1
 
 
 def test_an_event_that_cannot_be_applied_becomes_a_dead_letter_and_the_rest_go_through(client, site, db, monkeypatch):
-    from companion import catalog
-    from companion.models import DeadLetter
-
     post_events(client, site, [order(1)])
     post_events(client, site, [order(2)])
     original = catalog.apply_products
@@ -124,10 +123,10 @@ def test_an_event_that_cannot_be_applied_becomes_a_dead_letter_and_the_rest_go_t
         if any(e.type == "order.updated" and e.data["id"] == "2" for e in batch.events):
             raise RuntimeError("boom")
         original(batch)
-    patched = [explode_on_order_2 if step is original else step for step in processing.APPLIERS]
-    monkeypatch.setattr(processing, "APPLIERS", patched)
+    patched = [explode_on_order_2 if step is original else step for step in pipeline.APPLIERS]
+    monkeypatch.setattr(pipeline, "APPLIERS", patched)
     ids = [r.id for r in RawEvent.select()]
-    assert processing.process_events(ids, utcnow()) == 1
+    assert pipeline.process_events(ids, utcnow()) == 1
     assert [o.external_id for o in Order.select()] == ["1"]
     letter = DeadLetter.get()
     assert letter.stage == "processing" and "boom" in letter.reason
@@ -142,10 +141,6 @@ def flaky_process_events(ids: list[int]) -> int:
 
 
 def test_a_failed_job_comes_back_when_its_retry_is_due(client, site, db):
-    from rq import Retry
-
-    from companion.workers import enqueue_due_retries
-
     post_events(client, site, [order(1)])
     runtime.queue().empty()
     ids = [r.id for r in RawEvent.select()]

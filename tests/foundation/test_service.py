@@ -6,8 +6,12 @@ import time
 
 from click.testing import CliRunner
 
-from companion import health, runtime
 from companion.cli import main
+from companion.core import health, runtime
+from companion.core.settings import Settings
+from companion.core.workers import ThreadWorker
+from companion.migrations import SchemaVersion, migrate_database
+from companion.models import CORE_MODELS
 from jobs import schedule
 
 
@@ -20,8 +24,6 @@ def test_healthz_is_503_and_names_the_missing_worker_and_scheduler(client):
 
 
 def test_healthz_is_200_when_a_worker_and_the_scheduler_beat(client):
-    from companion.workers import ThreadWorker
-
     worker = ThreadWorker([runtime.queue()], connection=runtime.redis_connection())
     worker.register_birth()
     worker.heartbeat()
@@ -35,8 +37,6 @@ def test_healthz_is_200_when_a_worker_and_the_scheduler_beat(client):
 
 
 def test_healthz_is_503_when_redis_is_down(client, settings, monkeypatch):
-    from companion.settings import Settings
-
     runtime.configure(Settings(database_url=settings.database_url, redis_url="redis://127.0.0.1:1/0"))
     ok, report = health.check()
     assert not ok and report["redis"]["ok"] is False and report["queue_depth"] is None
@@ -72,9 +72,6 @@ def test_the_scheduler_only_enqueues_what_is_due(redis_conn, settings):
 
 
 def test_migrations_from_an_empty_database_create_every_table_and_are_repeatable(db):
-    from companion.migrations import migrate_database
-    from companion.models import CORE_MODELS
-
     tables = set(db.get_tables())
     assert {m._meta.table_name for m in CORE_MODELS} <= tables
     assert migrate_database(db) == []
@@ -83,8 +80,6 @@ def test_migrations_from_an_empty_database_create_every_table_and_are_repeatable
 def test_a_store_from_before_step_23_gains_the_order_session_index(db):
     """The sessions roll-up finds a session's orders by (site, session_key); an existing store
     gets the index from the migration, once, on every engine."""
-    from companion.migrations import SchemaVersion, migrate_database
-
     def has_index() -> bool:
         return "order_site_id_session_key" in {index.name for index in db.get_indexes("order")}
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from companion.intelligence.anomalies import (
+from companion.intelligence.maths.anomalies import (
     Incident,
     detect_incidents,
     detect_rate_incidents,

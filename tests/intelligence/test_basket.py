@@ -6,7 +6,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from companion.intelligence.basket import bought_together
+from companion.intelligence.maths.basket import bought_together
 
 
 def generated_orders(n_orders: int = 3000, n_products: int = 40,

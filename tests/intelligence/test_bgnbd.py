@@ -4,14 +4,17 @@ import numpy as np
 import pytest
 from scipy import special
 
-from companion.intelligence.bgnbd import (
+from companion.intelligence.maths.bgnbd import (
     BgNbdFit,
     FitError,
+    _negative_ll_and_gradient,
+    _prepare,
     conditional_expected_purchases,
     expected_next_purchase_time,
     expected_purchases_new_customer,
     fit_bgnbd,
     group_summary,
+    individual_log_likelihood,
     probability_alive,
 )
 
@@ -67,8 +70,6 @@ def test_grouped_rows_with_weights_fit_exactly_like_the_raw_rows() -> None:
 
 
 def test_analytic_gradient_matches_finite_differences() -> None:
-    from companion.intelligence.bgnbd import _negative_ll_and_gradient, _prepare
-
     d = customers_summary()
     s = group_summary(d["frequency"], d["recency"], d["T"])
     point = np.log([0.3, 5.0, 0.9, 2.0])
@@ -83,12 +84,6 @@ def test_analytic_gradient_matches_finite_differences() -> None:
 
 
 def test_the_fast_likelihood_equals_the_sum_of_per_customer_likelihoods() -> None:
-    from companion.intelligence.bgnbd import (
-        _negative_ll_and_gradient,
-        _prepare,
-        individual_log_likelihood,
-    )
-
     d = customers_summary()
     s = group_summary(d["frequency"], d["recency"], d["T"])
     params = np.array([0.3, 5.0, 0.9, 2.0])

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from companion.intelligence.forecast import (
+from companion.intelligence.maths.forecast import (
     backtest,
     days_of_stock,
     forecast_demand,

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from companion.intelligence.bgnbd import FitError, conditional_expected_purchases, fit_bgnbd
-from companion.intelligence.gammagamma import (
+from companion.intelligence.maths.bgnbd import FitError, conditional_expected_purchases, fit_bgnbd
+from companion.intelligence.maths.gammagamma import (
     GammaGammaFit,
     conditional_expected_spend,
     fit_gamma_gamma,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from companion.intelligence import data_gate
+from companion.intelligence.maths.gate import data_gate
 
 
 def test_predictions_open_at_500_customers_and_180_days() -> None:

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from companion.intelligence.lifecycle import (
+from companion.intelligence.maths.lifecycle import (
     LifecycleRules,
     lifecycle_stages,
     typical_reorder_interval,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.intelligence.rfm import RFM_SEGMENTS, assign_segments, rank_score, rfm_scores
+from companion.intelligence.maths.rfm import RFM_SEGMENTS, assign_segments, rank_score, rfm_scores
 
 # The vectors of rfm 0.3.0 (rsquaredacademy/rfm, R/rfm-segment.R and
 # vignettes/rfm-introduction.Rmd), copied verbatim.

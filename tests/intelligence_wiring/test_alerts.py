@@ -9,6 +9,8 @@ import pytest
 from companion.intelligence import alert_mail, alerts
 from companion.models import Message
 from companion.models.intelligence import Alert
+from jobs import intelligence as intelligence_jobs
+from jobs.schedule import SCHEDULE
 from tests.conftest import bearer
 
 from .incidents import Incidents, generate
@@ -88,9 +90,6 @@ def test_the_alerts_route_lists_open_alerts_with_what_changed_and_since_when(sto
 
 
 def test_the_scheduled_scan_covers_every_site_and_mails_once(store: Any, other_site: Any) -> None:
-    from jobs import intelligence as intelligence_jobs
-    from jobs.schedule import SCHEDULE
-
     assert intelligence_jobs.scan_alerts in [job for _, _, job in SCHEDULE]
     found = intelligence_jobs.scan_alerts()
     assert set(found) == {store.site.public_id, other_site.site.public_id} and found[other_site.site.public_id] == 0

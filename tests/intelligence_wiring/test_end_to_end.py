@@ -7,7 +7,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from companion.cli import main
-from companion.db import database
+from companion.core.db import database
 from companion.intelligence.refresh import latest_model
 from companion.models import Contact, utcnow
 from companion.models.intelligence import RefreshRun

@@ -9,7 +9,7 @@ import pytest
 from peewee import fn
 
 from bench.intel_store import StoreShape, generate_store
-from companion.intelligence.lifecycle import STAGES
+from companion.intelligence.maths.lifecycle import STAGES
 from companion.intelligence.refresh import refresh_site
 from companion.models import Contact, Order, Refund
 from tests.conftest import bearer

@@ -12,9 +12,11 @@ from peewee import fn
 from bench.intel_store import StoreShape, generate_store
 from companion.intelligence.refresh import refresh_site, rescore_contacts
 from companion.intelligence.stage_groups import stage_groups
+from companion.migrations.steps import create_stage_groups
 from companion.models import Contact, Site
 from companion.models.base import money_from_units
 from companion.models.intelligence import StageGroup
+from companion.privacy import erase_person
 
 END = datetime(2026, 10, 1)
 SHAPE = StoreShape(customers=150, leads=5, days=200, end=END, seed=11)
@@ -65,8 +67,6 @@ def test_rescoring_a_few_customers_between_refreshes_leaves_the_counts_of_the_re
 
 
 def test_an_erased_contact_leaves_the_counts_at_the_next_refresh(store, settings):
-    from companion.privacy import erase_person
-
     refresh_site(store.site, END)
     customer = Contact.select().where(Contact.site == store.site.id, Contact.stage != "lead").first()
     erase_person(store.site.id, customer.email, settings.secret_key, END)
@@ -87,8 +87,6 @@ def test_one_sites_refresh_never_writes_or_shows_another_sites_counts(store, oth
 
 
 def test_the_migration_fills_the_counts_from_the_contacts_stages(store, db):
-    from companion.models.intelligence import create_stage_groups
-
     refresh_site(store.site, END)
     StageGroup.delete().execute()
     create_stage_groups(db)

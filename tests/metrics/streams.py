@@ -5,6 +5,15 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from companion.models import (
+    CohortMonth,
+    CustomerLedger,
+    CustomerOrderDay,
+    RollupCarts,
+    RollupDaily,
+    RollupDimension,
+    RollupSessions,
+)
 from tests import factories as f
 
 STATUSES = ("pending", "on_hold", "processing", "completed", "cancelled", "refunded", "failed")
@@ -60,16 +69,6 @@ KEY_COLUMNS = ("site", "day", "currency", "dimension", "key", "cohort_month", "m
 
 def picture() -> dict[str, Any]:
     """Every roll-up row (without ids and all-zero rows), comparable across rebuilds."""
-    from companion.models import (
-        CohortMonth,
-        CustomerLedger,
-        CustomerOrderDay,
-        RollupCarts,
-        RollupDaily,
-        RollupDimension,
-        RollupSessions,
-    )
-
     out = {}
     for model in (RollupDaily, RollupDimension, RollupSessions, RollupCarts, CustomerLedger, CustomerOrderDay,
                   CohortMonth):

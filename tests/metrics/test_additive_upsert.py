@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from companion.db import database
+from companion.core.db import database
 from companion.metrics.upsert import add_rows
 from companion.models import RollupDaily
 

@@ -11,7 +11,9 @@ from companion import metrics
 from companion.metrics.figures import RATIO_PLACES
 from companion.metrics.periods import month_after
 from companion.metrics.rebuild import rebuild_site
+from companion.migrations.steps import create_cohort_months
 from companion.models import CohortMonth, CustomerLedger, CustomerOrderDay, Site, utcnow
+from companion.privacy import erase_person
 from tests import factories as f
 from tests.conftest import post_events, run_jobs
 from tests.metrics.streams import picture, random_stream
@@ -96,8 +98,6 @@ def test_cancelled_and_deleted_orders_take_their_months_out_and_a_refund_does_no
 
 
 def test_erasing_a_customer_keeps_the_cohorts_as_a_rebuild_has_them(client, site, settings):
-    from companion.privacy import erase_person
-
     post(client, site, f.order(1, **on("2026-09-10")), f.order(2, **on("2026-10-10")),
          f.order(3, email="bo@example.com", **on("2026-10-12")))
     before = metrics.cohorts(Site.get_by_id(site.site.id))
@@ -118,8 +118,6 @@ def test_another_sites_orders_never_reach_this_sites_cohorts(client, site, other
 
 
 def test_the_migration_fills_the_rollup_of_an_existing_store_as_ingestion_keeps_it(client, site, db):
-    from companion.models.rollups import create_cohort_months
-
     post(client, site, *random_stream(4, orders=25))
     incremental = picture()["CohortMonth"]
     CohortMonth.delete().execute()

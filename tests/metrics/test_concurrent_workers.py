@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from companion import processing
-from companion.db import database
+from companion import pipeline
+from companion.core.db import database
 from companion.metrics.rebuild import rebuild_site
 from companion.models import RawEvent, Site, utcnow
 from tests import factories as f
@@ -30,7 +30,7 @@ def paused_first_worker(monkeypatch: pytest.MonkeyPatch) -> Any:
             paused.set()
             release.wait(10)
 
-    monkeypatch.setattr(processing, "AFTER_APPLY", [*processing.AFTER_APPLY, hold])
+    monkeypatch.setattr(pipeline, "AFTER_APPLY", [*pipeline.AFTER_APPLY, hold])
     return paused, release
 
 
@@ -38,7 +38,7 @@ def _worker(name: str, event_id: int, errors: list[BaseException]) -> threading.
     def run() -> None:
         try:
             with database.connection_context():
-                processing.process_events([event_id], utcnow())  # as the job would
+                pipeline.process_events([event_id], utcnow())  # as the job would
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
     return threading.Thread(target=run, name=name)

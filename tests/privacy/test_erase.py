@@ -6,6 +6,8 @@ from typing import Any
 
 from peewee import CharField, TextField, fn
 
+from companion import pipeline
+from companion.ingest import receive
 from companion.metrics.rebuild import ROLLUPS, rebuild_site
 from companion.models import Cart, Contact, Message, Order, RawEvent, Suppression
 from tests import factories as f
@@ -141,13 +143,11 @@ def test_another_sites_token_gets_404_and_erases_nothing(client, site, other_sit
 
 
 def test_events_stored_but_not_yet_applied_bring_no_trace_back_when_they_are(client, site, settings):
-    from companion import ingest, processing
-
     at = iso(T0)
-    stored = ingest.store_batch(site.site, [f.order(500, modified=at, created=at, paid=at, email="cy@example.com")],
+    stored = receive.store_batch(site.site, [f.order(500, modified=at, created=at, paid=at, email="cy@example.com")],
                                 T0)
     assert _erase(client, site, email="cy@example.com").get_json()["erased"]["raw_events"] == 1
-    processing.process_events(stored.accepted_ids, now=T0)
+    pipeline.process_events(stored.accepted_ids, now=T0)
     assert rows_mentioning("cy@example.com") == []
     order = Order.get(Order.external_id == "500")
     assert order.contact.erased_at is not None and order.contact.first_name is None

@@ -1,13 +1,20 @@
 """A WooCommerce-shaped local shop per test, and a sink that records what the importer delivers."""
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
+import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
-from companion.woo_import import JsonFileCheckpoints, WooImporter
+from companion.woocommerce.importer import JsonFileCheckpoints, WooImporter
 from tests.woocommerce.woo_fake_shop import KEY, SECRET, FakeShop
 from tests.woocommerce.woo_sink import RecordingSink
 
@@ -55,15 +62,6 @@ def importer_for(tmp_path: Path, sink: RecordingSink,
 @pytest.fixture(scope="session")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A self-signed certificate for 127.0.0.1: the server's SSL context and the file to trust."""
-    import datetime as dt
-    import ipaddress
-    import ssl
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)

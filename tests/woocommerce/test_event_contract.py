@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from companion.schemas.events import event_schema
-from companion.woocommerce import (
+from companion.woocommerce.mapping import (
     customer_to_event,
     deleted_order_event,
     order_to_events,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from companion.woo_import import JsonFileCheckpoints, WooImporter, WooImportError
+from companion.woocommerce.importer import JsonFileCheckpoints, WooImporter, WooImportError
 from tests.woocommerce.woo_data import history, make_order, served_sums
 from tests.woocommerce.woo_fake_shop import FakeShop
 from tests.woocommerce.woo_sink import RecordingSink

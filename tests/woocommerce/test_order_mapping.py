@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from companion.woocommerce import normalise_status, order_to_events
+from companion.woocommerce.mapping import normalise_status, order_to_events
 from tests.woocommerce.woo_data import attribution_meta, documented_order, make_order
 
 

@@ -7,7 +7,7 @@ import hmac
 import json
 from datetime import UTC, datetime
 
-from companion.woocommerce import (
+from companion.woocommerce.mapping import (
     customer_to_event,
     deleted_order_event,
     is_ping,

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from companion import runtime
+from companion.cli import main
+from companion.core import runtime
 from companion.sites import NewSite, set_woo_secret
 from tests.woocommerce.woo_fake_shop import KEY, SECRET, FakeShop
 
@@ -67,8 +68,6 @@ def import_command(settings: Any, database_url: str) -> Callable[..., Result]:
     unless redis=True. The test's own runtime settings are restored afterwards."""
 
     def run(new_site: NewSite, shop: FakeShop, *extra: str, redis: bool = False) -> Result:
-        from companion.cli import main
-
         env = {"COMPANION_DATABASE_URL": database_url, "COMPANION_SECRET_KEY": "test-secret-key-0123456789",
                "COMPANION_REDIS_URL": settings.redis_url if redis else None}
         args = ["import", "woocommerce", "--site", new_site.site.public_id, "--url", shop.url,

@@ -8,13 +8,14 @@ from typing import Any
 
 from peewee import fn
 
-from companion import woo_sync
-from companion.db import is_mysql, is_postgres
+from companion.core.db import database, is_mysql, is_postgres
 from companion.models import Contact, ImportCheckpoint, Order, RawEvent, Refund
 from companion.models.base import money_from_units
+from companion.woocommerce import import_run
 from tests.conftest import bearer, run_jobs
 from tests.woocommerce.woo_data import history, served_sums
 from tests.woocommerce.woo_fake_shop import FakeShop
+from tests.woocommerce_wiring.conftest import deliver
 
 
 def expected_profiles(orders: list[dict[str, Any]]) -> dict[str, tuple[int, Decimal, Decimal]]:
@@ -107,22 +108,20 @@ def test_an_interrupted_import_resumes_where_it_stopped_and_ends_complete(client
 def orders_analyzed() -> int:
     if not is_postgres():
         return 0
-    from companion.db import database
-
     return database.execute_sql(
         "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'order'").fetchone()[0]
 
 
 def test_a_long_import_applies_in_a_second_process_while_it_fetches(
         client, site, start_shop, import_command, monkeypatch):
-    started: list[woo_sync.ApplyingProcess] = []
+    started: list[import_run.ApplyingProcess] = []
 
-    class Recorded(woo_sync.ApplyingProcess):
+    class Recorded(import_run.ApplyingProcess):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             started.append(self)
-    monkeypatch.setattr(woo_sync, "APPLY_EVERY_PAGES", 1)  # as 10 pages of 100 do in a real import
-    monkeypatch.setattr(woo_sync, "ApplyingProcess", Recorded)
+    monkeypatch.setattr(import_run, "APPLY_EVERY_PAGES", 1)  # as 10 pages of 100 do in a real import
+    monkeypatch.setattr(import_run, "ApplyingProcess", Recorded)
     data = history(orders=250)
     analyzed = orders_analyzed()
 
@@ -130,7 +129,7 @@ def test_a_long_import_applies_in_a_second_process_while_it_fetches(
 
     assert result.exit_code == 0, result.output
     assert len(started) == 1 and started[0].process.exitcode == 0
-    if is_postgres():  # the planner's statistics follow the import's growth (woo_sync.Statistics)
+    if is_postgres():  # the planner's statistics follow the import's growth (import_run.Statistics)
         assert orders_analyzed() > analyzed
     assert started[0].stores is not (is_postgres() or is_mysql())  # SQLite's one writer is the child
     expected = expected_profiles(data["orders"])
@@ -141,7 +140,7 @@ def test_a_long_import_applies_in_a_second_process_while_it_fetches(
 
 def test_if_the_applying_process_dies_the_import_stops_resumably_and_a_rerun_completes(
         client, site, start_shop, import_command, monkeypatch):
-    original = woo_sync.ApplyingProcess
+    original = import_run.ApplyingProcess
 
     class Dying(original):  # type: ignore[valid-type, misc]
         def send(self, message: tuple[Any, ...]) -> None:
@@ -149,8 +148,8 @@ def test_if_the_applying_process_dies_the_import_stops_resumably_and_a_rerun_com
                 self.process.kill()  # as the OOM killer would, with pages still to store
                 self.process.join()
             super().send(message)
-    monkeypatch.setattr(woo_sync, "APPLY_EVERY_PAGES", 1)
-    monkeypatch.setattr(woo_sync, "ApplyingProcess", Dying)
+    monkeypatch.setattr(import_run, "APPLY_EVERY_PAGES", 1)
+    monkeypatch.setattr(import_run, "ApplyingProcess", Dying)
     data = history(orders=250)
     shop = start_shop(data)
 
@@ -159,7 +158,7 @@ def test_if_the_applying_process_dies_the_import_stops_resumably_and_a_rerun_com
     assert stopped.exit_code == 1
     assert "the process applying the import stopped" in stopped.output
     assert "run the same import again to resume" in stopped.output
-    monkeypatch.setattr(woo_sync, "ApplyingProcess", original)
+    monkeypatch.setattr(import_run, "ApplyingProcess", original)
     resumed = import_command(site, shop)
     assert resumed.exit_code == 0, resumed.output
     expected = expected_profiles(data["orders"])
@@ -259,8 +258,6 @@ def test_each_site_keeps_its_own_place_in_the_same_shop(site, other_site, start_
 
 
 def test_an_order_received_by_webhook_and_then_imported_is_one_event(client, woo_site, start_shop, import_command):
-    from tests.woocommerce_wiring.conftest import deliver
-
     data = history(orders=3)
     deliver(client, woo_site, "order.updated", data["orders"][1])
     shop = start_shop(data)

@@ -1,0 +1,122 @@
+"""Multi-row INSERTs written as one SQL string per chunk, on SQLite, PostgreSQL and MariaDB.
+
+Peewee's `insert_many` builds every value as a node of its query tree and renders it again,
+which costs more than the database's own work for the wide batches applying events writes
+(about 3 µs per value). Here each column's `db_value` converts the values (the same conversion
+peewee applies, so rows read back identically) and the statement text is built once per chunk
+shape. Three conflict modes cover the callers: fail, skip the row, or add the values to the
+existing row (the additive roll-up upsert).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from peewee import SQL, Model
+from psycopg2.extras import execute_batch
+
+from companion.core.db import database, is_mysql, is_postgres, param, quote
+
+MAX_PARAMS = 30_000  # under SQLite's 32,766 and MariaDB's 65,535 placeholders per statement
+MAX_ROWS = 500
+
+
+def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool = False,
+                add_on: tuple[str, ...] | None = None, returning: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+    """Insert rows (dicts keyed by field name); a field a row leaves out gets its default (or
+    NULL), as with `insert_many`.
+
+    ignore_conflicts: a row that breaks a unique key is skipped (INSERT OR IGNORE / ON CONFLICT
+    DO NOTHING / INSERT IGNORE). add_on: the unique key's field names; a row whose key exists adds
+    its other values to the stored ones inside the statement (nothing is read first).
+    returning: these fields of the rows the statements inserted, raw as the driver gives them; with
+    ignore_conflicts, a row skipped for a conflict is not among them (SQLite 3.35+, PostgreSQL,
+    MariaDB 10.5+; the UPDATE ... FROM of the score write-back already needs SQLite 3.33)."""
+    if not rows:
+        return []
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    fields = model._meta.fields
+    defaults = [f for name, f in fields.items() if name not in names and f.default is not None]
+    if any(len(row) != len(names) for row in rows):  # rows that leave a column out get its default
+        rows = [row if len(row) == len(names) else {n: row[n] if n in row else _default(fields[n]) for n in names}
+                for row in rows]
+    converters = [fields[n].db_value for n in names] + [f.db_value for f in defaults]
+    columns = tuple([fields[n].column_name for n in names] + [f.column_name for f in defaults])
+    added = tuple(fields[n].column_name for n in names if n not in add_on) if add_on else ()
+    key = tuple(fields[n].column_name for n in add_on) if add_on else ()
+    per_chunk = max(1, min(MAX_ROWS, MAX_PARAMS // len(columns)))
+    tail = " RETURNING " + ", ".join(quote(fields[n].column_name) for n in returning) if returning else ""
+    inserted: list[tuple[Any, ...]] = []
+    for start in range(0, len(rows), per_chunk):
+        chunk = rows[start:start + per_chunk]
+        params: list[Any] = []
+        for row in chunk:
+            values = [row[n] for n in names] + [_default(f) for f in defaults]
+            params.extend(convert(value) for convert, value in zip(converters, values, strict=True))
+        sql = _statement(model._meta.table_name, columns, len(chunk), ignore_conflicts, key, added)
+        cursor = database.execute_sql(sql + tail, params)
+        if returning:
+            inserted.extend(tuple(row) for row in cursor.fetchall())
+    return inserted
+
+
+def among(field: Any, values: Sequence[Any]) -> Any:
+    """`field IN (values)` for a long list, rendered as one SQL fragment: integers inline (after
+    int(), so nothing but digits reaches the SQL), anything else as parameters. Peewee's
+    `field.in_(list)` builds a node per value, ~18 µs each: 9 ms for the usual 500 ids."""
+    if not values:
+        return field.in_([])
+    if all(type(v) is int for v in values):
+        return field.in_(SQL("(" + ",".join(str(int(v)) for v in values) + ")"))
+    return field.in_(SQL("(" + ",".join([param()] * len(values)) + ")", list(values)))
+
+
+def _default(field: Any) -> Any:
+    return field.default() if callable(field.default) else field.default
+
+
+def update_by_id(model: type[Model], changes: Mapping[int, Mapping[str, Any]], names: Sequence[str]) -> None:
+    """Set `names` of each row whose id is a key of `changes` (every row gives every name): one
+    prepared UPDATE run for all rows by the driver (psycopg2 sends them 100 to a round trip)."""
+    if not changes:
+        return
+    fields = model._meta.fields
+    converters = [fields[n].db_value for n in names]
+    p = param()
+    sql = (f"UPDATE {quote(model._meta.table_name)} SET "
+           + ", ".join(f"{quote(fields[n].column_name)} = {p}" for n in names)
+           + f" WHERE {quote(model._meta.primary_key.column_name)} = {p}")
+    params = [[convert(changes[row_id][n]) for convert, n in zip(converters, names, strict=True)] + [row_id]
+              for row_id in sorted(changes)]
+    cursor = database.cursor()
+    if is_postgres():
+        execute_batch(cursor, sql, params, page_size=100)
+    else:
+        cursor.executemany(sql, params)
+
+
+def _statement(table: str, columns: tuple[str, ...], count: int, ignore: bool, key: tuple[str, ...],
+               added: tuple[str, ...]) -> str:
+    engine = "mysql" if is_mysql() else "postgres" if is_postgres() else "sqlite"
+    return _cached_statement(engine, table, columns, count, ignore, key, added)
+
+
+@lru_cache(maxsize=256)
+def _cached_statement(engine: str, table: str, columns: tuple[str, ...], count: int, ignore: bool,
+                      key: tuple[str, ...], added: tuple[str, ...]) -> str:
+    q, p = quote, param()  # the engine is part of the cache key, and these follow the bound engine
+    one = "(" + ", ".join([p] * len(columns)) + ")"
+    verb = "INSERT"
+    if ignore:
+        verb = {"sqlite": "INSERT OR IGNORE", "mysql": "INSERT IGNORE", "postgres": "INSERT"}[engine]
+    sql = f"{verb} INTO {q(table)} ({', '.join(q(c) for c in columns)}) VALUES {', '.join([one] * count)}"
+    if ignore and engine == "postgres":
+        sql += " ON CONFLICT DO NOTHING"
+    if key:
+        if engine == "mysql":
+            sql += " ON DUPLICATE KEY UPDATE " + ", ".join(f"{q(c)} = {q(c)} + VALUES({q(c)})" for c in added)
+        else:
+            sql += (f" ON CONFLICT ({', '.join(q(c) for c in key)}) DO UPDATE SET "
+                    + ", ".join(f"{q(c)} = {q(table)}.{q(c)} + excluded.{q(c)}" for c in added))
+    return sql

@@ -1,0 +1,157 @@
+"""Contacts: one per site and lower-cased email, their identity stitching and running totals."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from peewee import Case, fn
+
+from companion.core.bulk import among, insert_rows, update_by_id
+from companion.ingest.batch import Batch, Event
+from companion.models import Contact, Order, ProductView, Refund, Visit, Visitor
+from companion.models.base import money_from_units
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "wp_user_id")
+# what resolving reads of a known contact (not its ~40 scores and totals)
+LOADED = (Contact.id, Contact.email, Contact.updated_at, Contact.consent_updated_at,
+          *(getattr(Contact, f) for f in PROFILE_FIELDS))
+TOTALS = ("orders_count", "total_spent", "refunded", "first_order_at", "last_order_at")
+
+
+def resolve_contacts(batch: Batch) -> None:
+    """Find or create the contact of every email in the batch; merge what the events say."""
+    said: dict[str, list[Event]] = {}
+    for event in sorted(batch.events, key=lambda e: (e.occurred_at, e.seq)):
+        if event.email:
+            said.setdefault(event.email, []).append(event)
+    if not said:
+        return
+    existing = _load(batch.site_id, list(said))
+    missing = [e for e in said if e not in existing]
+    if missing:
+        insert_rows(Contact, [_new_row(batch, said[e]) for e in missing], ignore_conflicts=True)
+        existing.update(_load(batch.site_id, missing))
+    merged: dict[tuple[str, ...], dict[int, dict[str, Any]]] = {}  # by the fields that change
+    for email, contact in existing.items():
+        batch.contact_ids[email] = contact.id
+        if changes := _merge(contact, said[email]):
+            merged.setdefault(tuple(sorted(changes)), {})[contact.id] = changes
+    for names, changes in sorted(merged.items()):
+        update_by_id(Contact, dict(sorted(changes.items())), names)
+    _apply_consent(batch, existing)
+
+
+def _load(site_id: int, emails: list[str]) -> dict[str, Contact]:
+    found: dict[str, Contact] = {}
+    for i in range(0, len(emails), 500):
+        query = Contact.select(*LOADED).where(Contact.site == site_id, among(Contact.email, emails[i:i + 500]))
+        found.update({c.email: c for c in query})
+    return found
+
+
+def _profile(events: list[Event]) -> dict[str, Any]:
+    """What a run of events (oldest first) says about a person; a later non-empty value wins."""
+    profile: dict[str, Any] = {}
+    for event in events:
+        given = event.contact or {}
+        profile.update({f: given[f] for f in PROFILE_FIELDS if given.get(f)})
+    return profile
+
+
+def _new_row(batch: Batch, events: list[Event]) -> dict[str, Any]:
+    return {"site": batch.site_id, "email": events[0].email, "created_at": events[0].occurred_at,
+            "updated_at": events[-1].occurred_at, **_profile(events)}
+
+
+def _merge(contact: Contact, events: list[Event]) -> dict[str, Any]:
+    """What to update of names and phone from events newer than the stored profile (never a blank
+    over a known value); empty when nothing changes."""
+    newer = [e for e in events if contact.updated_at is None or e.occurred_at >= contact.updated_at]
+    changes = {f: v for f, v in _profile(newer).items() if v != getattr(contact, f)}
+    if changes:
+        changes["updated_at"] = newer[-1].occurred_at
+    return changes
+
+
+def _apply_consent(batch: Batch, contacts: dict[str, Contact]) -> None:
+    """marketing_consent is last-write-wins by the time the shopper said it."""
+    for event in sorted(batch.events, key=lambda e: (e.occurred_at, e.seq)):
+        consent = _consent_in(event)
+        contact = contacts.get(event.email or "")
+        if consent is _UNSAID or contact is None:
+            continue
+        if contact.consent_updated_at and event.occurred_at < contact.consent_updated_at:
+            continue
+        Contact.update(marketing_consent=consent, consent_updated_at=event.occurred_at).where(
+            Contact.id == contact.id).execute()
+        contact.consent_updated_at = event.occurred_at
+
+
+_UNSAID = object()
+
+
+def _consent_in(event: Event) -> Any:
+    if event.type == "consent.updated":
+        return event.data.get("marketing_consent")
+    contact = event.contact or {}
+    return contact["marketing_consent"] if contact.get("marketing_consent") is not None else _UNSAID
+
+
+def stitch_sessions(batch: Batch) -> None:
+    """A tracker session that shows an email belongs to that contact, earlier anonymous views too."""
+    known = {e.session_key: batch.contact_ids[e.email] for e in batch.events
+             if e.session_key and e.email and e.email in batch.contact_ids}
+    keys = list({e.session_key for e in batch.events if e.session_key})
+    if not keys:
+        return
+    rows = Visitor.select(Visitor.session_key, Visitor.contact).where(
+        Visitor.site == batch.site_id, among(Visitor.session_key, keys))
+    stored = {v.session_key: v.contact_id for v in rows}
+    new = [{"site": batch.site_id, "session_key": k, "contact": known.get(k), "first_seen_at": batch.now}
+           for k in keys if k not in stored]
+    if new:
+        Visitor.insert_many(new).on_conflict_ignore().execute()
+    # A session first seen in this batch was stored with its contact; only known sessions that
+    # now show a (new) email carry earlier anonymous rows to attach.
+    _attach_sessions(batch.site_id, {k: c for k, c in known.items() if k in stored and stored[k] != c})
+    batch.session_contacts.update({k: c for k, c in stored.items() if c})
+    batch.session_contacts.update(known)
+
+
+def _attach_sessions(site_id: int, contacts: dict[str, int]) -> None:
+    """Three UPDATEs per 500 sessions, whatever their number: the contact is a CASE on the key."""
+    keys = sorted(contacts)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        for model in (Visitor, ProductView, Visit):
+            whose = Case(model.session_key, [(k, contacts[k]) for k in chunk])
+            query = model.update(contact=whose).where(model.site == site_id, model.session_key.in_(chunk))
+            if model is not Visitor:
+                query = query.where(model.contact.is_null())
+            query.execute()
+
+
+def refresh_totals(site_id: int, contact_ids: set[int]) -> None:
+    """Recompute orders, spend, refunds and first/last order for the given contacts, set-based."""
+    ids = sorted(contact_ids)
+    for i in range(0, len(ids), 500):
+        _refresh_chunk(site_id, ids[i:i + 500])
+
+
+def _refresh_chunk(site_id: int, ids: list[int]) -> None:
+    """Two grouped reads over the (site, contact) index of orders, then one UPDATE for up to 500
+    contacts. (A correlated MIN/MAX subquery per contact let SQLite walk the site's counted_at
+    index from the oldest order instead: quadratic in the size of the shop.)"""
+    counted = (Order.site == site_id) & among(Order.contact, ids) & (Order.is_counted == True) & \
+        Order.deleted_at.is_null()
+    totals = {contact: {"orders_count": count, "total_spent": money_from_units(spent), "refunded": Decimal(0),
+                        "first_order_at": first, "last_order_at": last}
+              for contact, count, spent, first, last in Order.select(
+                  Order.contact, fn.COUNT(Order.id), fn.SUM(Order.total).coerce(False), fn.MIN(Order.counted_at),
+                  fn.MAX(Order.counted_at)).where(counted).group_by(Order.contact).tuples()}
+    for contact, refunded in Refund.select(Order.contact, fn.SUM(Refund.amount).coerce(False)).join(Order).where(
+            counted).group_by(Order.contact).tuples():
+        totals[contact]["refunded"] = money_from_units(refunded)
+    none = {"orders_count": 0, "total_spent": Decimal(0), "refunded": Decimal(0), "first_order_at": None,
+            "last_order_at": None}
+    update_by_id(Contact, {i: totals.get(i, none) for i in ids}, TOTALS)

@@ -1,0 +1,265 @@
+"""Orders and refunds: snapshots applied last-write-wins, refunds once per refund id."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from peewee import fn
+
+from companion.core.bulk import among, insert_rows, update_by_id
+from companion.core.db import is_mysql, is_postgres
+from companion.ingest.batch import Batch, Event
+from companion.models import Cart, Order, OrderItem, Refund
+from companion.models.base import money_from_units, to_naive_utc
+
+# columns a new order row has that order_row leaves to their defaults
+ORDER_DEFAULTS = {"refunded_total": Decimal(0)}
+PLACED_STATUSES = ("pending", "on_hold", "processing", "completed", "refunded", "cancelled")
+
+
+def is_counted(status: str, paid_at: datetime | None) -> bool:
+    """Counted orders (DESIGN 4): processing or completed, or refunded after having been paid."""
+    return status in ("processing", "completed") or (status == "refunded" and paid_at is not None)
+
+
+def _time(value: datetime | None) -> datetime | None:
+    return None if value is None else to_naive_utc(value)
+
+
+def order_row(batch: Batch, event: Event) -> dict[str, Any]:
+    d = event.data
+    attribution = d.get("attribution") or {}
+    paid_at, created_at = _time(d.get("paid_at")), _time(d["created_at"])
+    return {
+        "site": batch.site_id, "source": event.source, "external_id": d["id"], "number": d.get("number"),
+        "status": d["status"], "currency": d["currency"], "total": d["total"],
+        "subtotal": d.get("subtotal"), "discount_total": d.get("discount_total"),
+        "tax_total": d.get("tax_total"), "shipping_total": d.get("shipping_total"),
+        "coupons": d.get("coupons") or [], "payment_method": d.get("payment_method"),
+        "created_via": d.get("created_via"), "device": d.get("device"), "cart_token": d.get("cart_token"),
+        "source_type": attribution.get("source_type"), "utm_source": attribution.get("utm_source"),
+        "utm_medium": attribution.get("utm_medium"), "utm_campaign": attribution.get("utm_campaign"),
+        "click_id": attribution.get("click_id"), "parent_external_id": d.get("parent_id"),
+        "is_renewal": bool(d.get("is_renewal")), "contact": batch.contact_for(event),
+        "session_key": event.session_key, "created_at": created_at, "paid_at": paid_at,
+        "completed_at": _time(d.get("completed_at")), "modified_at": _time(d["modified_at"]),
+        "snapshot_seq": event.seq, "is_counted": is_counted(d["status"], paid_at),
+        "counted_at": paid_at or created_at, "deleted_at": None,
+    }
+
+
+def item_rows(site_id: int, order_id: int, event: Event) -> list[dict[str, Any]]:
+    rows = []
+    for item in event.data.get("items") or []:
+        total = item.get("total")
+        if total is None:
+            total = (item.get("price") or Decimal(0)) * item["quantity"]
+        rows.append({"order": order_id, "site": site_id, "product_id": item.get("product_id"),
+                     "variation_id": item.get("variation_id"), "sku": item.get("sku"),
+                     "name": item.get("name"), "quantity": item["quantity"], "price": item.get("price"),
+                     "total": total, "categories": item.get("categories") or []})
+    return rows
+
+
+def _newest_snapshots(batch: Batch) -> dict[tuple[str, str], Event]:
+    newest: dict[tuple[str, str], Event] = {}
+    for event in batch.of_type("order.updated"):
+        key = (event.source, event.data["id"])
+        current = newest.get(key)
+        if current is None or _version(event) > _version(current):
+            newest[key] = event
+    return newest
+
+
+def _version(event: Event) -> tuple[datetime, int]:
+    return (to_naive_utc(event.data["modified_at"]), event.seq)
+
+
+def by_source(keys: Iterable[tuple[str, str]], size: int = 500) -> Iterator[tuple[str, list[str]]]:
+    """(source, up to `size` sorted external ids) for a set of (source, external id) keys."""
+    keys = set(keys)
+    for source in sorted({s for s, _ in keys}):
+        ids = sorted(i for s, i in keys if s == source)
+        for start in range(0, len(ids), size):
+            yield source, ids[start:start + size]
+
+
+def _existing_orders(site_id: int, keys: list[tuple[str, str]],
+                     lock: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
+    """Stored orders by (source, external id). With lock (PostgreSQL, MariaDB) the rows stay locked
+    until the batch commits, so the "before" row a batch records is the one it changes: a second
+    worker changing the same order waits and then reads the first one's result."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    lock = lock and (is_postgres() or is_mysql())
+    for source, ids in by_source(keys):
+        query = Order.select().where(Order.site == site_id, Order.source == source, among(Order.external_id, ids))
+        if lock:  # rows locked in id order, as every worker does, so two batches cannot deadlock
+            query = query.order_by(Order.id).for_update()
+        # (No ORDER BY on SQLite: it would walk the site's (site) index in id order, every order of
+        # the site, instead of looking the keys up.)
+        found.update({(r["source"], r["external_id"]): r for r in query.dicts()})
+    return found
+
+
+def _insert_orders(site_id: int, rows: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Insert new orders; their stored rows are the rows written plus the ids the insert returns,
+    without reading them back. An order another worker inserted first is skipped by the insert
+    and read (locked) instead."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for order_id, source, external_id in insert_rows(Order, list(rows.values()), ignore_conflicts=True,
+                                                     returning=("id", "source", "external_id")):
+        found[(source, external_id)] = {**ORDER_DEFAULTS, **rows[(source, external_id)], "id": order_id}
+    found.update(_existing_orders(site_id, [key for key in rows if key not in found], lock=True))
+    return found
+
+
+def apply_orders(batch: Batch) -> None:
+    """Insert new orders, update stored ones whose snapshot is older; items follow their order."""
+    newest = _newest_snapshots(batch)
+    if not newest:
+        return
+    existing = _existing_orders(batch.site_id, list(newest), lock=True)
+    fresh = [key for key in newest if key not in existing]
+    if fresh:
+        existing.update(_insert_orders(batch.site_id, {k: order_row(batch, newest[k]) for k in fresh}))
+    items: list[dict[str, Any]] = []
+    replaced: list[int] = []
+    for key, event in newest.items():
+        stored = existing[key]
+        if stored["snapshot_seq"] == event.seq and key in fresh:
+            _record_change(batch, None, stored)
+            items.extend(_items_of(batch, stored["id"], event))
+        elif _update_if_newer(batch, stored, event):
+            replaced.append(stored["id"])
+            items.extend(_items_of(batch, stored["id"], event))
+    if replaced:
+        _remember_items(batch, replaced)
+        OrderItem.delete().where(among(OrderItem.order, replaced)).execute()
+    insert_rows(OrderItem, items)
+    _link_refunds(batch, {k: existing[k]["id"] for k in fresh if k in existing})
+    _convert_carts(batch, [newest[k] for k in newest])
+
+
+def _items_of(batch: Batch, order_id: int, event: Event) -> list[dict[str, Any]]:
+    rows = item_rows(batch.site_id, order_id, event)
+    batch.current_items[order_id] = rows
+    return rows
+
+
+def _remember_items(batch: Batch, order_ids: list[int]) -> None:
+    for item in OrderItem.select().where(among(OrderItem.order, order_ids)).dicts():
+        batch.replaced_items.setdefault(item["order"], []).append(item)
+
+
+def _update_if_newer(batch: Batch, stored: dict[str, Any], event: Event) -> bool:
+    row = order_row(batch, event)
+    row.pop("site"), row.pop("source"), row.pop("external_id")
+    modified, seq = row["modified_at"], row["snapshot_seq"]
+    if stored.get("deleted_at") and modified <= stored["deleted_at"]:
+        return False
+    if row["contact"] is None:
+        row["contact"] = stored["contact"]
+    changed = Order.update(**row).where(
+        Order.id == stored["id"],
+        (Order.modified_at < modified) | ((Order.modified_at == modified) & (Order.snapshot_seq < seq)),
+    ).execute()
+    if changed:
+        after = dict(stored, **row)
+        _record_change(batch, stored, after)
+    return bool(changed)
+
+
+def _record_change(batch: Batch, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    batch.order_changes.append((before, after))
+    if after:
+        batch.current_orders[after["id"]] = after
+    for row in (before, after):
+        if row and row.get("contact"):
+            batch.touched_contacts.add(row["contact"])
+
+
+def _link_refunds(batch: Batch, orders: dict[tuple[str, str], int]) -> None:
+    """Refunds that arrived before their order attach to it once it exists (orders: the new
+    orders' ids by (source, external id))."""
+    # One read finds the orders that have waiting refunds, so a batch of new orders without any
+    # (the usual case) costs one query instead of one update per order.
+    for source, external_id in sorted(_orphan_refund_keys(batch.site_id, list(orders))):
+        order_id = orders[(source, external_id)]
+        Refund.update(order=order_id).where(
+            Refund.site == batch.site_id, Refund.source == source,
+            Refund.order_external_id == external_id, Refund.order.is_null()).execute()
+        batch.touched_orders.add(order_id)
+
+
+def _orphan_refund_keys(site_id: int, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (source, order external id) have refunds waiting for their order: looked up
+    by the whole (site, source, order external id) index, not a walk of the site's refunds."""
+    found: set[tuple[str, str]] = set()
+    for source, external_ids in by_source(keys):
+        found.update(Refund.select(Refund.source, Refund.order_external_id).distinct().where(
+            Refund.site == site_id, Refund.source == source, Refund.order.is_null(),
+            among(Refund.order_external_id, external_ids)).tuples())
+    return found
+
+
+def _convert_carts(batch: Batch, events: list[Event]) -> None:
+    tokens = {e.data["cart_token"]: e for e in events
+              if e.data.get("cart_token") and e.data["status"] in PLACED_STATUSES}
+    if not tokens:
+        return
+    orders = dict(Order.select(Order.cart_token, Order.id).where(
+        Order.site == batch.site_id, among(Order.cart_token, list(tokens))).tuples())
+    for token, order_id in orders.items():
+        Cart.update(status="converted", converted_order=order_id).where(
+            Cart.site == batch.site_id, Cart.token == token).execute()
+
+
+def apply_refunds(batch: Batch) -> None:
+    """Each refund id is stored once; its order's refunded total is recomputed from all refunds."""
+    events = {(e.source, e.data["refund_id"]): e for e in batch.of_type("order.refunded")}
+    if not events:
+        return
+    orders = _existing_orders(batch.site_id, [(s, e.data["order_id"]) for (s, _), e in events.items()])
+    rows = [{"site": batch.site_id, "source": s, "external_id": rid, "order_external_id": e.data["order_id"],
+             "order": (orders.get((s, e.data["order_id"])) or {}).get("id"), "amount": e.data["amount"],
+             "reason": e.data.get("reason"), "created_at": to_naive_utc(e.data["created_at"])}
+            for (s, rid), e in events.items()]
+    _insert_refunds(batch, rows)
+    for order in orders.values():
+        batch.touched_orders.add(order["id"])
+        if order.get("contact"):
+            batch.touched_contacts.add(order["contact"])
+
+
+def _insert_refunds(batch: Batch, rows: list[dict[str, Any]]) -> None:
+    """Store the refunds not stored yet and remember which were new: the insert skips refunds
+    already stored (another worker may be inserting the same one) and returns the ids of exactly
+    the rows it stored. In key order, so two workers' inserts cannot deadlock."""
+    ordered = sorted(rows, key=lambda r: (r["source"], r["external_id"]))
+    batch.new_refund_ids.extend(sorted(row[0] for row in insert_rows(
+        Refund, ordered, ignore_conflicts=True, returning=("id",))))
+
+
+
+def refresh_refunded_totals(order_ids: set[int]) -> None:
+    ids = sorted(order_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        sums = dict(Refund.select(Refund.order, fn.SUM(Refund.amount).coerce(False)).where(
+            among(Refund.order, chunk)).group_by(Refund.order).tuples())
+        update_by_id(Order, {order_id: {"refunded_total": money_from_units(sums.get(order_id, 0))}
+                             for order_id in chunk}, ("refunded_total",))
+
+
+def apply_deletes(batch: Batch) -> None:
+    """A deleted order stops counting; a later snapshot (restored from trash) brings it back."""
+    for event in batch.of_type("order.deleted"):
+        stored = Order.select().where(Order.site == batch.site_id, Order.source == event.source,
+                                      Order.external_id == event.data["order_id"]).for_update(
+            is_postgres() or is_mysql()).dicts().first()
+        if stored is None or stored["deleted_at"] or stored["modified_at"] > event.occurred_at:
+            continue
+        Order.update(deleted_at=event.occurred_at, is_counted=False).where(Order.id == stored["id"]).execute()
+        _record_change(batch, stored, dict(stored, deleted_at=event.occurred_at, is_counted=False))

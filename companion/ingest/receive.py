@@ -1,0 +1,127 @@
+"""Inbound batches: validate each event, store the good ones raw, keep the bad ones as dead letters.
+
+This runs inside the HTTP request, so it only stores; applying events happens in a job.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from marshmallow import ValidationError
+
+from companion.core.bulk import among, insert_rows
+from companion.core.db import write_transaction
+from companion.models import DeadLetter, RawEvent, Site
+from companion.models.base import to_naive_utc
+from companion.schemas.events import event_schema
+from companion.schemas.fastcheck import load_event
+
+
+@dataclass
+class BatchResult:
+    accepted_ids: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return len(self.accepted_ids)
+
+    def as_answer(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
+
+
+@dataclass
+class PreparedBatch:
+    """A batch validated and turned into rows, not yet stored: preparing is CPU work and needs no
+    database, so the history import prepares the next page while another process stores."""
+    rows: list[dict[str, Any]] = field(default_factory=list)  # raw_event rows, without site and time
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected_payloads: list[str] = field(default_factory=list)
+
+
+def prepare_batch(events: list[Any]) -> PreparedBatch:
+    """Validate each event; valid ones become raw_event rows, invalid ones a rejection with reasons."""
+    prepared = PreparedBatch()
+    for index, raw in enumerate(events):
+        if not isinstance(raw, dict):
+            _reject(prepared, raw, {"index": index, "id": None,
+                                    "fields": {"_schema": ["Each event must be a JSON object."]}})
+            continue
+        try:
+            event = load_event(raw) or event_schema.load(raw)  # the fast path, else marshmallow's answer
+        except ValidationError as exc:
+            event_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+            _reject(prepared, raw, {"index": index, "id": event_id, "fields": exc.messages})
+            continue
+        prepared.rows.append({"event_id": event["id"], "type": event["type"], "source": event["source"],
+                              "occurred_at": to_naive_utc(event["occurred_at"]),
+                              "payload": json.dumps(raw, separators=(",", ":"))})
+    return prepared
+
+
+def _reject(prepared: PreparedBatch, raw: Any, rejection: dict[str, Any]) -> None:
+    prepared.rejected.append(rejection)
+    prepared.rejected_payloads.append(json.dumps(raw, default=str))
+
+
+def store_batch(site: Site, events: list[Any], received_at: datetime) -> BatchResult:
+    """Store the valid events of a batch (once per id) and the invalid ones as dead letters."""
+    return store_prepared(site.id, prepare_batch(events), received_at)
+
+
+def store_prepared(site_id: int, prepared: PreparedBatch, received_at: datetime) -> BatchResult:
+    """Store a validated batch as received at `received_at` (the request's or the import's clock)."""
+    result = BatchResult(rejected=prepared.rejected)
+    with write_transaction():
+        if prepared.rejected:
+            _store_dead_letters(site_id, prepared)
+        fresh = _drop_duplicates(site_id, prepared.rows)
+        result.duplicates = len(prepared.rows) - len(fresh)
+        result.accepted_ids = _insert_raw(site_id, fresh, received_at)
+    return result
+
+
+def _drop_duplicates(site_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = list({r["event_id"] for r in rows})
+    known = set()
+    for chunk in _chunks(ids, 500):
+        known.update(r.event_id for r in RawEvent.select(RawEvent.event_id)
+                     .where(RawEvent.site == site_id, among(RawEvent.event_id, chunk)))
+    fresh, seen = [], set(known)
+    for row in rows:
+        if row["event_id"] not in seen:
+            seen.add(row["event_id"])
+            fresh.append(row)
+    return fresh
+
+
+def _insert_raw(site_id: int, fresh: list[dict[str, Any]], received_at: datetime) -> list[int]:
+    if not fresh:
+        return []
+    insert_rows(RawEvent, [{"site": site_id, "received_at": received_at, **row} for row in fresh],
+                ignore_conflicts=True)
+    ids: list[int] = []
+    for chunk in _chunks([r["event_id"] for r in fresh], 500):
+        ids.extend(r.id for r in RawEvent.select(RawEvent.id)
+                   .where(RawEvent.site == site_id, among(RawEvent.event_id, chunk)))
+    return sorted(ids)
+
+
+def _store_dead_letters(site_id: int, prepared: PreparedBatch) -> None:
+    rows = [{"site": site_id, "stage": "validation", "event_id": str(r["id"])[:200] if r["id"] else None,
+             "batch_index": r["index"], "payload": payload, "reason": json.dumps(r["fields"])}
+            for r, payload in zip(prepared.rejected, prepared.rejected_payloads, strict=True)]
+    DeadLetter.insert_many(rows).execute()
+
+
+def store_unreadable(site: Site, body: bytes, reason: str) -> None:
+    """A signed body that is not a usable batch is still kept, so nothing the store sent is lost."""
+    DeadLetter.create(site=site, stage="validation", payload=body.decode("utf-8", "replace")[:1_000_000],
+                      reason=json.dumps({"_schema": [reason]}))
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,68 @@
+"""Versioned schema steps, run by `companion migrate` and on start.
+
+Each step is idempotent (creates what is missing), so a fresh database and an upgraded one end
+in the same schema. New features append a step (its function in migrations/steps.py); a step never
+changes once released.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from peewee import Database, IntegerField, Model
+
+from companion.migrations.steps import (
+    add_at_risk_index,
+    add_dashboard_indexes,
+    add_order_session_index,
+    create_cohort_months,
+    create_flow_tables,
+    create_import_tables,
+    create_intelligence_tables,
+    create_metrics_tables,
+    create_stage_groups,
+)
+from companion.models import CORE_MODELS
+from companion.models.base import BaseModel, UTCDateTimeField, utcnow
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField(primary_key=True)
+    applied_at = UTCDateTimeField(default=utcnow)
+
+
+def _create(models: list[type[Model]]) -> Callable[[Database], None]:
+    def step(db: Database) -> None:
+        db.create_tables(models, safe=True)
+    return step
+
+
+
+STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
+    (1, "core tables: sites, raw events, contacts, orders, carts, views", _create(CORE_MODELS)),
+    (4, "metrics: daily roll-ups, customer ledger, email touches and order attribution", create_metrics_tables),
+    (8, "flows: settings, enrolments, scheduled steps, messages, suppressions", create_flow_tables),
+    (12, "dashboard: contact indexes for stages, segments and top customers", add_dashboard_indexes),
+    (16, "intelligence: product pairs, alerts, forecast cache, refresh runs", create_intelligence_tables),
+    (3, "history import: checkpoints per site and resource", create_import_tables),
+    (20, "dashboard: cohort months roll-up, filled from the customer-days", create_cohort_months),
+    (21, "dashboard: stage and segment counts, filled from the contacts", create_stage_groups),
+    (22, "dashboard: contact index for at-risk customers by predicted value", add_at_risk_index),
+    (23, "orders: index by session for the sessions roll-up", add_order_session_index),
+]
+
+
+def pending_steps(db: Database) -> list[tuple[int, str, Callable[[Database], None]]]:
+    db.create_tables([SchemaVersion], safe=True)
+    done = {row.version for row in SchemaVersion.select(SchemaVersion.version)}
+    return [s for s in STEPS if s[0] not in done]
+
+
+def migrate_database(db: Database) -> list[str]:
+    """Apply every pending step in order; return what was done."""
+    applied = []
+    for version, description, step in pending_steps(db):
+        with db.atomic():
+            step(db)
+            SchemaVersion.insert(version=version).on_conflict_ignore().execute()
+        applied.append(f"{version}: {description}")
+    return applied

@@ -1,0 +1,90 @@
+"""The migration steps: tables, indexes and the back-fills that fill a new roll-up from what is
+already stored. Each step is idempotent (creates what is missing); migrations/__init__.py lists them
+with their versions. Models only describe tables; what a release adds to an existing database is
+here, so models never import the features whose functions fill them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import Database, MySQLDatabase, PostgresqlDatabase
+
+from companion.intelligence.stage_groups import write_stage_groups
+from companion.metrics.cohort_rollup import rebuild_cohort_months
+from companion.models import Cart, Site, utcnow
+from companion.models.attribution import ATTRIBUTION_MODELS
+from companion.models.imports import ImportCheckpoint
+from companion.models.intelligence import INTELLIGENCE_MODELS, StageGroup
+from companion.models.messaging import MESSAGING_MODELS
+from companion.models.rollups import ROLLUP_MODELS, CohortMonth
+
+# Indexes the dashboard's customer views need at a million orders. Stages, segments and at-risk
+# customers are read per site and stage or segment; top customers by lifetime value walk contacts
+# by spend from the top. Without these, each is a scan of every contact of the site.
+CONTACT_INDEXES = {
+    "contact_site_stage": ("site_id", "stage"),
+    "contact_site_rfm_segment": ("site_id", "rfm_segment"),
+    "contact_site_total_spent": ("site_id", "total_spent"),
+}
+
+
+def add_dashboard_indexes(db: Database) -> None:
+    present = {index.name for index in db.get_indexes("contact")}
+    for name, columns in CONTACT_INDEXES.items():
+        if name not in present:
+            db.execute_sql(f"CREATE INDEX {name} ON contact ({', '.join(columns)})")
+
+
+def add_at_risk_index(db: Database) -> None:
+    """At-risk customers by predicted value: the index hands over the top 20 of 150,000 at-risk
+    contacts (a million orders) without sorting them all; PostgreSQL needs the NULLS LAST spelled out."""
+    if "contact_site_stage_predicted" not in {index.name for index in db.get_indexes("contact")}:
+        predicted = "predicted_clv_365 DESC NULLS LAST" if isinstance(db, PostgresqlDatabase) else "predicted_clv_365"
+        db.execute_sql(f"CREATE INDEX contact_site_stage_predicted ON contact (site_id, stage, {predicted})")
+
+
+def create_metrics_tables(db: Any) -> None:
+    """Migration step: the roll-ups and the email attribution tables."""
+    db.create_tables([*ROLLUP_MODELS, *ATTRIBUTION_MODELS], safe=True)
+
+
+def create_flow_tables(db: Any) -> None:
+    """Migration step: the flow tables, and an index so a tick finds newly abandoned carts."""
+    db.create_tables(MESSAGING_MODELS, safe=True)
+    names = {index.name for index in db.get_indexes(Cart._meta.table_name)}
+    if "cart_status_abandoned_at" not in names:
+        db.execute(Cart.index(Cart.status, Cart.abandoned_at, name="cart_status_abandoned_at"))
+
+
+def create_intelligence_tables(db: Any) -> None:
+    """Migration step: product pairs, alerts, forecast cache, refresh runs."""
+    db.create_tables(INTELLIGENCE_MODELS, safe=True)
+
+
+def create_import_tables(db: Database) -> None:
+    """Migration step: the checkpoint table (idempotent)."""
+    db.create_tables([ImportCheckpoint], safe=True)
+
+
+def create_cohort_months(db: Any) -> None:
+    """Migration step: the cohort roll-up, filled from each site's customer-days."""
+    db.create_tables([CohortMonth], safe=True)
+    for site in Site.select():
+        if not CohortMonth.select().where(CohortMonth.site == site.id).exists():
+            rebuild_cohort_months(site)
+
+
+def create_stage_groups(db: Any) -> None:
+    """Migration step: the stage and segment counts, filled from the contacts' current stages."""
+    db.create_tables([StageGroup], safe=True)
+    for site in Site.select():
+        if not StageGroup.select().where(StageGroup.site == site.id).exists():
+            write_stage_groups(site.id, utcnow())  # a migration runs at the edge: its own clock
+
+
+def add_order_session_index(db: Database) -> None:
+    """Existing stores get the (site, session_key) index a fresh create makes: without it the
+    sessions roll-up walked every order of the site for each batch of page views."""
+    if "order_site_id_session_key" not in {index.name for index in db.get_indexes("order")}:
+        table = "`order`" if isinstance(db, MySQLDatabase) else '"order"'
+        db.execute_sql(f"CREATE INDEX order_site_id_session_key ON {table} (site_id, session_key)")

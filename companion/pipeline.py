@@ -1,0 +1,159 @@
+"""The pipeline: apply stored events to profiles, then let the features react, in one transaction.
+
+It sits above the features and owns the order of both lists: APPLIERS (companion.ingest: who,
+what they bought, what they browsed) and AFTER_APPLY (privacy, intelligence, flows, metrics), each
+step taking the batch with its moment and what it changed.
+
+Taking locks the events (SKIP LOCKED on PostgreSQL and MariaDB, the exclusive write lock on
+SQLite), so two workers never apply the same event, and an event is either fully applied and
+marked, or neither: a worker that dies mid-batch leaves it for the sweeper.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from companion import privacy
+from companion.core.bulk import among
+from companion.core.db import is_mysql, is_postgres, unindexed, write_transaction
+from companion.flows import triggers as flow_triggers
+from companion.ingest import activity, carts, catalog, contacts, orders
+from companion.ingest.batch import Batch, Event
+from companion.intelligence.refresh import rescore_after_batch
+from companion.metrics import incremental as metric_rollups
+from companion.models import DeadLetter, RawEvent
+from companion.models.base import to_naive_utc
+from companion.schemas.events import DATA_SCHEMAS, ContactSchema, EventSchema
+from companion.schemas.fastload import converter_for
+
+log = logging.getLogger(__name__)
+
+# In this order: who, then what they bought, then what they browsed.
+APPLIERS: list[Callable[[Batch], None]] = [
+    contacts.resolve_contacts,
+    contacts.stitch_sessions,
+    catalog.apply_products,
+    orders.apply_orders,
+    orders.apply_refunds,
+    orders.apply_deletes,
+    carts.apply_carts,
+    activity.apply_product_views,
+    activity.apply_page_views,
+    catalog.apply_subscriptions,
+]
+# Then the features: a returning erased person is suppressed again before anything can enrol
+# them; scores before flow triggers (VIP and win-back read stages); roll-ups last.
+AFTER_APPLY: list[Callable[[Batch], None]] = [
+    privacy.resuppress_returning,
+    rescore_after_batch,
+    flow_triggers.apply_flow_triggers,
+    metric_rollups.apply_rollups,
+]
+
+
+def take(ids: list[int]) -> list[RawEvent]:
+    """Inside a write transaction: the still-unprocessed events among ids, locked until commit.
+
+    On PostgreSQL and MariaDB rows another worker holds are skipped (SKIP LOCKED), so two workers
+    never apply the same event; SQLite's write transaction is exclusive already. A worker that dies
+    rolls back, leaving its events unprocessed for the sweeper.
+    """
+    rows: list[RawEvent] = []
+    for start in range(0, len(ids), 500):
+        query = RawEvent.select(RawEvent.id, RawEvent.site, RawEvent.event_id, RawEvent.payload).where(
+            among(RawEvent.id, ids[start:start + 500]), unindexed(RawEvent.processed_at).is_null(),
+            RawEvent.failed_at.is_null()).order_by(RawEvent.id)
+        if is_postgres() or is_mysql():
+            query = query.for_update("FOR UPDATE SKIP LOCKED")
+        rows.extend(query)
+    return rows
+
+
+_envelope = converter_for(EventSchema())
+_contact = converter_for(ContactSchema())
+_data = {type_: converter_for(schema) for type_, schema in DATA_SCHEMAS.items()}
+
+
+def to_event(row: RawEvent) -> Event:
+    """The stored event with typed values (it was validated when it arrived)."""
+    raw = json.loads(row.payload)
+    envelope = _envelope(raw)
+    contact = _contact(raw["contact"]) if raw.get("contact") else None
+    if contact and contact.get("email"):
+        contact["email"] = contact["email"].strip().lower()
+    return Event(seq=row.id, id=envelope["id"], type=envelope["type"], source=envelope["source"],
+                 occurred_at=to_naive_utc(envelope["occurred_at"]), session_key=envelope.get("session_id"),
+                 contact=contact, data=_data[envelope["type"]](raw.get("data") or {}))
+
+
+def apply_rows(site_id: int, rows: list[RawEvent], now: datetime) -> Batch:
+    batch = Batch(site_id=site_id, now=now, events=[to_event(r) for r in rows])
+    for step in APPLIERS:
+        step(batch)
+    orders.refresh_refunded_totals(batch.touched_orders)
+    contacts.refresh_totals(site_id, batch.touched_contacts)
+    for step in AFTER_APPLY:
+        step(batch)
+    return batch
+
+
+def process_events(ids: list[int], now: datetime) -> int:
+    """Apply the given raw events once, as of `now` (the worker's clock when it took them; a test's
+    simulated moment); returns how many this call applied."""
+    try:
+        with write_transaction():
+            rows = take(ids)
+            for site_id, site_rows in _by_site(rows).items():
+                apply_rows(site_id, site_rows, now)
+            _mark_processed([r.id for r in rows], now)
+        return len(rows)
+    except Exception:  # one bad event must not hold back the rest: apply them one by one
+        log.exception("a batch of %d events failed; applying them one by one", len(ids))
+    return sum(_process_one(event_id, now) for event_id in ids)
+
+
+def _by_site(rows: list[RawEvent]) -> dict[int, list[RawEvent]]:
+    by_site: dict[int, list[RawEvent]] = {}
+    for row in rows:
+        by_site.setdefault(row.site_id, []).append(row)
+    return by_site
+
+
+def _process_one(event_id: int, now: datetime) -> int:
+    try:
+        with write_transaction():
+            rows = take([event_id])
+            for row in rows:
+                apply_rows(row.site_id, [row], now)
+            _mark_processed([r.id for r in rows], now)
+        return len(rows)
+    except Exception as exc:
+        log.exception("raw event %s could not be applied", event_id)
+        _fail(event_id, now, f"{type(exc).__name__}: {exc}")
+        return 0
+
+
+def _mark_processed(ids: list[int], now: datetime) -> None:
+    for start in range(0, len(ids), 500):
+        RawEvent.update(processed_at=now).where(among(RawEvent.id, ids[start:start + 500])).execute()
+
+
+def _fail(event_id: int, now: datetime, reason: str) -> None:
+    """Keep the event as a dead letter with the error; it is not retried by the sweeper."""
+    with write_transaction():
+        rows = take([event_id])
+        for row in rows:
+            RawEvent.update(failed_at=now, error=reason[:4000]).where(RawEvent.id == row.id).execute()
+            DeadLetter.create(site=row.site_id, stage="processing", event_id=row.event_id,
+                              payload=row.payload, reason=json.dumps({"_processing": [reason[:4000]]}))
+
+
+def unprocessed_ids(now: datetime, older_than_s: int, limit: int = 5000) -> list[int]:
+    """Events stored a while ago and still not applied (their job was lost or its worker died)."""
+    grace = now - timedelta(seconds=older_than_s)
+    query = RawEvent.select(RawEvent.id).where(
+        RawEvent.processed_at.is_null(), RawEvent.failed_at.is_null(), RawEvent.received_at <= grace,
+    ).order_by(RawEvent.id).limit(limit)
+    return [r.id for r in query]

@@ -87,17 +87,6 @@ class Source_WooCommerce {
 	}
 
 	/**
-	 * Declares HPOS compatibility (before_woocommerce_init).
-	 *
-	 * @return void
-	 */
-	public function declare_hpos() {
-		if ( class_exists( '\Automattic\WooCommerce\Utilities\FeaturesUtil' ) ) {
-			\Automattic\WooCommerce\Utilities\FeaturesUtil::declare_compatibility( 'custom_order_tables', SALES_COMPANION_FILE, true );
-		}
-	}
-
-	/**
 	 * Normalised status of a WooCommerce status; unknown custom statuses count
 	 * as processing when WooCommerce treats them as paid.
 	 *

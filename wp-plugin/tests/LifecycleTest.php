@@ -10,6 +10,7 @@ namespace SalesCompanion\Tests;
 use SalesCompanion\Hooks;
 use SalesCompanion\Outbox;
 use SalesCompanion\Scheduler;
+use SalesCompanion\Source;
 
 final class LifecycleTest extends TestCase {
 
@@ -31,6 +32,12 @@ final class LifecycleTest extends TestCase {
 		$doc = file_get_contents( dirname( __DIR__, 2 ) . '/docs/plugin.md' );
 		foreach ( Hooks::TABLE as $row ) {
 			$this->assertStringContainsString( '`' . $row[0] . '`', $doc );
+		}
+	}
+
+	public function test_every_store_component_is_a_source(): void {
+		foreach ( Hooks::SOURCES as $key ) {
+			$this->assertInstanceOf( Source::class, Plugin()->get( $key ), $key );
 		}
 	}
 

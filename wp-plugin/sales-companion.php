@@ -8,6 +8,7 @@
  * Author:            Sales Companion
  * License:           GPL-2.0-or-later
  * Text Domain:       sales-companion
+ * Domain Path:       /languages
  *
  * @package SalesCompanion
  */

@@ -22,6 +22,7 @@ final class Hooks {
 
 	const TABLE = array(
 		// WordPress core.
+		array( 'init', 'plugin', 'load_textdomain', 1, 0 ),
 		array( 'init', 'plugin', 'on_init', 10, 0 ),
 		array( 'shutdown', 'plugin', 'flush', 1, 0 ),
 		array( 'rest_api_init', 'tracker', 'register_routes', 10, 0 ),

@@ -344,10 +344,10 @@ class Source_EDD extends Source {
 	 * @return string
 	 */
 	public function cart_token() {
-		$token = (string) EDD()->session->get( 'sc_cart_token' );
+		$token = (string) Session_Keys::get( EDD()->session, Session_Keys::CART_TOKEN );
 		if ( '' === $token ) {
 			$token = str_replace( '-', '', wp_generate_uuid4() );
-			EDD()->session->set( 'sc_cart_token', $token );
+			EDD()->session->set( Session_Keys::CART_TOKEN, $token );
 		}
 		return $token;
 	}

@@ -8,6 +8,7 @@
  * Author:            Sales Companion
  * License:           GPL-2.0-or-later
  * Text Domain:       sales-companion
+ * Domain Path:       /languages
  *
  * @package SalesCompanion
  */
@@ -22,5 +23,17 @@ require_once __DIR__ . '/includes/autoload.php';
 
 register_activation_hook( __FILE__, array( 'SalesCompanion\\Outbox', 'install' ) );
 register_deactivation_hook( __FILE__, array( 'SalesCompanion\\Scheduler', 'clear_all' ) );
+
+// WooCommerce names a plugin by its main file, and must hear this whether or not the
+// WooCommerce source is switched on: otherwise it flags the plugin as incompatible.
+add_action(
+	'before_woocommerce_init',
+	static function () {
+		if ( class_exists( '\\Automattic\\WooCommerce\\Utilities\\FeaturesUtil' ) ) {
+			\Automattic\WooCommerce\Utilities\FeaturesUtil::declare_compatibility( 'custom_order_tables', __FILE__, true );
+			\Automattic\WooCommerce\Utilities\FeaturesUtil::declare_compatibility( 'cart_checkout_blocks', __FILE__, true );
+		}
+	}
+);
 
 SalesCompanion\Plugin::instance()->boot();

@@ -1,6 +1,6 @@
 <?php
 /**
- * Removes everything the plugin created: options, the outbox table, scheduled runs.
+ * Removes everything the plugin created: options, transients, the outbox table, scheduled runs.
  *
  * @package SalesCompanion
  */
@@ -22,5 +22,8 @@ foreach ( array( 'sales_companion_settings', 'sales_companion_delivery', 'sales_
 	delete_option( $sales_companion_option );
 }
 
+// Transients: every one is named sales_companion_* (rate limits, notices, the report cache);
+// sc_rate_* is the rate limits' name up to 0.1.0. Visitor sessions belong to the store and
+// expire there (the keys in them are Session_Keys').
 $wpdb->query( "DELETE FROM {$wpdb->options} WHERE option_name LIKE '\\_transient\\_sales\\_companion\\_%' OR option_name LIKE '\\_transient\\_timeout\\_sales\\_companion\\_%' OR option_name LIKE '\\_transient\\_sc\\_rate\\_%' OR option_name LIKE '\\_transient\\_timeout\\_sc\\_rate\\_%'" ); // phpcs:ignore WordPress.DB
 $wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}sales_companion_outbox" ); // phpcs:ignore WordPress.DB

@@ -202,7 +202,7 @@ class History {
 	 * @return void
 	 */
 	private function record( $source, $id ) {
-		$collector = Plugin::instance()->get( $source );
+		$collector = Plugin::instance()->get( $source ); // A Source.
 		$collector->note_order( $id );
 		$finders = array(
 			'woocommerce' => 'woo_refunds',

@@ -14,12 +14,15 @@ if ( ! defined( 'ABSPATH' ) ) {
 /**
  * The hook table. Each row: hook, component, method, priority, accepted args.
  * A row whose component is a store source is only registered when that store is
- * active and switched on in the settings.
+ * active and switched on in the settings. One hook lives outside the table, in
+ * sales-companion.php: before_woocommerce_init, where the plugin declares its
+ * WooCommerce feature compatibility whatever the sources.
  */
 final class Hooks {
 
 	const TABLE = array(
 		// WordPress core.
+		array( 'init', 'plugin', 'load_textdomain', 1, 0 ),
 		array( 'init', 'plugin', 'on_init', 10, 0 ),
 		array( 'shutdown', 'plugin', 'flush', 1, 0 ),
 		array( 'rest_api_init', 'tracker', 'register_routes', 10, 0 ),
@@ -40,7 +43,6 @@ final class Hooks {
 		array( 'admin_post_sales_companion_dashboard', 'admin', 'handle_open_dashboard', 10, 0 ),
 		array( 'update_option_sales_companion_settings', 'admin', 'after_settings_saved', 10, 2 ),
 		// WooCommerce: includes/class-woocommerce.php, abstracts/abstract-wc-order.php, class-wc-cart.php.
-		array( 'before_woocommerce_init', 'woocommerce', 'declare_hpos', 10, 0 ),
 		array( 'woocommerce_update_order', 'woocommerce', 'on_order_saved', 10, 2 ),
 		array( 'woocommerce_checkout_order_processed', 'woocommerce', 'on_checkout_processed', 10, 3 ),
 		array( 'woocommerce_store_api_checkout_order_processed', 'woocommerce', 'on_block_checkout_processed', 10, 1 ),

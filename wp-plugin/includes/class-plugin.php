@@ -136,6 +136,16 @@ final class Plugin {
 	}
 
 	/**
+	 * Runs on init, before the plugin's other init work: loads the translations
+	 * of languages/ (translate.wordpress.org's, in wp-content/languages, win).
+	 *
+	 * @return void
+	 */
+	public function load_textdomain() {
+		load_plugin_textdomain( 'sales-companion', false, dirname( plugin_basename( SALES_COMPANION_FILE ) ) . '/languages' );
+	}
+
+	/**
 	 * Runs on init: makes sure the delivery safety net is scheduled.
 	 *
 	 * @return void

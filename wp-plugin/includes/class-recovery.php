@@ -156,7 +156,7 @@ class Recovery {
 			}
 			edd_add_to_cart( absint( $item['product_id'] ?? 0 ), $options );
 		}
-		EDD()->session->set( 'sc_cart_token', sanitize_key( (string) $payload['cart'] ) );
+		EDD()->session->set( Session_Keys::CART_TOKEN, sanitize_key( (string) $payload['cart'] ) );
 		return edd_get_checkout_uri();
 	}
 }

@@ -14,7 +14,7 @@ if ( ! defined( 'ABSPATH' ) ) {
 /**
  * Notes EDD orders and carts during the request; flush() records them.
  */
-class Source_EDD {
+class Source_EDD extends Source {
 
 	const SOURCE = 'edd';
 
@@ -34,41 +34,11 @@ class Source_EDD {
 	);
 
 	/**
-	 * Events.
-	 *
-	 * @var Events
-	 */
-	private $events;
-
-	/**
-	 * Orders changed in this request.
-	 *
-	 * @var array<int, true>
-	 */
-	private $orders = array();
-
-	/**
-	 * Refunds: [order id, refund id].
-	 *
-	 * @var array<int, int[]>
-	 */
-	private $refunds = array();
-
-	/**
 	 * Whether the cart changed.
 	 *
 	 * @var bool
 	 */
 	private $cart_changed = false;
-
-	/**
-	 * Constructor.
-	 *
-	 * @param Events $events Events.
-	 */
-	public function __construct( Events $events ) {
-		$this->events = $events;
-	}
 
 	/**
 	 * Normalised status.
@@ -89,7 +59,7 @@ class Source_EDD {
 	 * @return void
 	 */
 	public function on_complete_purchase( $order_id, $payment = null, $customer = null ) {
-		$this->orders[ (int) $order_id ] = true;
+		$this->note_order( $order_id );
 	}
 
 	/**
@@ -101,7 +71,7 @@ class Source_EDD {
 	 * @return void
 	 */
 	public function on_transition_status( $order_id, $new_status, $old_status = '' ) {
-		$this->orders[ (int) $order_id ] = true;
+		$this->note_order( $order_id );
 	}
 
 	/**
@@ -113,8 +83,8 @@ class Source_EDD {
 	 * @return void
 	 */
 	public function on_refund_order( $order_id, $refund_id, $all_refunded = false ) {
-		$this->refunds[]                 = array( (int) $order_id, (int) $refund_id );
-		$this->orders[ (int) $order_id ] = true;
+		$this->note_refund( $order_id, $refund_id );
+		$this->note_order( $order_id );
 	}
 
 	/**
@@ -169,56 +139,36 @@ class Source_EDD {
 	}
 
 	/**
-	 * Notes an order by id (history sync).
-	 *
-	 * @param int $order_id Order.
-	 * @return void
-	 */
-	public function note_order( $order_id ) {
-		$this->orders[ (int) $order_id ] = true;
-	}
-
-	/**
-	 * Notes a refund by id (history sync).
-	 *
-	 * @param int $order_id  Order.
-	 * @param int $refund_id Refund.
-	 * @return void
-	 */
-	public function note_refund( $order_id, $refund_id ) {
-		$this->refunds[] = array( (int) $order_id, (int) $refund_id );
-	}
-
-	/**
-	 * Whether flush() has anything to record.
+	 * Whether the cart changed in this request.
 	 *
 	 * @return bool
 	 */
-	public function has_pending() {
-		return (bool) ( $this->orders || $this->refunds || $this->cart_changed );
+	protected function has_pending_extras() {
+		return $this->cart_changed;
 	}
 
 	/**
-	 * Records what this request changed.
+	 * Records the cart if it changed (and cart tracking is on).
 	 *
 	 * @return void
 	 */
-	public function flush() {
-		$orders             = array_keys( $this->orders );
-		$refunds            = $this->refunds;
-		$cart               = $this->cart_changed;
-		$this->orders       = array();
-		$this->refunds      = array();
+	protected function flush_extras() {
+		$changed            = $this->cart_changed;
 		$this->cart_changed = false;
-		foreach ( $orders as $order_id ) {
-			$this->record_order( $order_id );
-		}
-		foreach ( $refunds as $refund ) {
-			$this->record_refund( $refund[0], $refund[1] );
-		}
-		if ( $cart && $this->events->settings()->get( 'track_carts' ) ) {
+		if ( $changed && $this->tracks_carts() ) {
 			$this->record_cart();
 		}
+	}
+
+	/**
+	 * Records a noted order by id.
+	 *
+	 * @param int   $order_id Order id.
+	 * @param mixed $noted    Always true here.
+	 * @return void
+	 */
+	protected function record_noted_order( $order_id, $noted ) {
+		$this->record_order( $order_id );
 	}
 
 	/**
@@ -239,7 +189,7 @@ class Source_EDD {
 			'last_name'  => $address ? $address->last_name : '',
 			'wp_user_id' => $order->user_id,
 		);
-		$this->events->record( 'order.updated', self::SOURCE, $this->snapshot( $order ), $contact );
+		$this->record( 'order.updated', $this->snapshot( $order ), $contact );
 	}
 
 	/**
@@ -328,18 +278,17 @@ class Source_EDD {
 	/**
 	 * Records a refund; EDD 3 refunds are orders of type refund with a negative total.
 	 *
-	 * @param int $order_id  Original order.
-	 * @param int $refund_id Refund order.
+	 * @param int[] $noted [original order id, refund order id].
 	 * @return void
 	 */
-	private function record_refund( $order_id, $refund_id ) {
-		$refund = edd_get_order( $refund_id );
+	protected function record_refund( $noted ) {
+		list( $order_id, $refund_id ) = $noted;
+		$refund                       = edd_get_order( $refund_id );
 		if ( ! $refund ) {
 			return;
 		}
-		$this->events->record(
+		$this->record(
 			'order.refunded',
-			self::SOURCE,
 			array(
 				'order_id'   => (string) $order_id,
 				'refund_id'  => (string) $refund_id,
@@ -373,9 +322,8 @@ class Source_EDD {
 			);
 		}
 		$user = wp_get_current_user();
-		$this->events->record(
+		$this->record(
 			'cart.updated',
-			self::SOURCE,
 			array(
 				'cart_token'   => $this->cart_token(),
 				'currency'     => edd_get_currency(),
@@ -396,10 +344,10 @@ class Source_EDD {
 	 * @return string
 	 */
 	public function cart_token() {
-		$token = (string) EDD()->session->get( 'sc_cart_token' );
+		$token = (string) Session_Keys::get( EDD()->session, Session_Keys::CART_TOKEN );
 		if ( '' === $token ) {
 			$token = str_replace( '-', '', wp_generate_uuid4() );
-			EDD()->session->set( 'sc_cart_token', $token );
+			EDD()->session->set( Session_Keys::CART_TOKEN, $token );
 		}
 		return $token;
 	}
@@ -417,9 +365,8 @@ class Source_EDD {
 	 */
 	private function record_subscription( $id, $kind, $status, $product_id, $expires, $customer_id ) {
 		$customer = function_exists( 'edd_get_customer' ) ? edd_get_customer( $customer_id ) : null;
-		$this->events->record(
+		$this->record(
 			'subscription.updated',
-			self::SOURCE,
 			array(
 				'id'          => (string) $id,
 				'kind'        => $kind,

@@ -15,23 +15,9 @@ if ( ! defined( 'ABSPATH' ) ) {
  * FluentCart hooks pass one array ($data['order'], $data['cart'] ...); this
  * collector keeps the latest model per order and cart and records at flush().
  */
-class Source_FluentCart {
+class Source_FluentCart extends Source {
 
 	const SOURCE = 'fluentcart';
-
-	/**
-	 * Orders changed in this request, by id.
-	 *
-	 * @var array<int, object>
-	 */
-	private $orders = array();
-
-	/**
-	 * Refunds: data arrays of fluent_cart/order_refunded.
-	 *
-	 * @var array<int, array>
-	 */
-	private $refunds = array();
 
 	/**
 	 * Carts changed in this request, by hash.
@@ -39,22 +25,6 @@ class Source_FluentCart {
 	 * @var array<string, object>
 	 */
 	private $carts = array();
-
-	/**
-	 * Events.
-	 *
-	 * @var Events
-	 */
-	private $events;
-
-	/**
-	 * Constructor.
-	 *
-	 * @param Events $events Events.
-	 */
-	public function __construct( Events $events ) {
-		$this->events = $events;
-	}
 
 	/**
 	 * Normalised status from FluentCart's order status and payment status.
@@ -142,9 +112,8 @@ class Source_FluentCart {
 		}
 		$subscription = $data['subscription'];
 		$customer     = ! empty( $data['customer'] ) ? $data['customer'] : null;
-		$this->events->record(
+		$this->record(
 			'subscription.updated',
-			self::SOURCE,
 			array(
 				'id'          => (string) $subscription->id,
 				'kind'        => 'subscription',
@@ -167,15 +136,6 @@ class Source_FluentCart {
 		if ( is_array( $data ) && isset( $data['order'] ) && is_object( $data['order'] ) ) {
 			$this->orders[ (int) $data['order']->id ] = $data['order'];
 		}
-	}
-
-	/**
-	 * Whether flush() has anything to record.
-	 *
-	 * @return bool
-	 */
-	public function has_pending() {
-		return (bool) ( $this->orders || $this->refunds || $this->carts );
 	}
 
 	/**
@@ -211,29 +171,39 @@ class Source_FluentCart {
 	}
 
 	/**
-	 * Records what this request changed.
+	 * Whether a cart changed in this request.
+	 *
+	 * @return bool
+	 */
+	protected function has_pending_extras() {
+		return (bool) $this->carts;
+	}
+
+	/**
+	 * Records the carts that changed (when cart tracking is on).
 	 *
 	 * @return void
 	 */
-	public function flush() {
-		$orders        = $this->orders;
-		$refunds       = $this->refunds;
-		$carts         = $this->carts;
-		$this->orders  = array();
-		$this->refunds = array();
-		$this->carts   = array();
-		foreach ( $orders as $order ) {
-			$customer = isset( $order->customer ) && $order->customer ? self::customer_contact( $order->customer ) : array();
-			$this->events->record( 'order.updated', self::SOURCE, $this->snapshot( $order ), $customer );
-		}
-		foreach ( $refunds as $data ) {
-			$this->record_refund( $data );
-		}
-		if ( $this->events->settings()->get( 'track_carts' ) ) {
+	protected function flush_extras() {
+		$carts       = $this->carts;
+		$this->carts = array();
+		if ( $this->tracks_carts() ) {
 			foreach ( $carts as $cart ) {
 				$this->record_cart( $cart );
 			}
 		}
+	}
+
+	/**
+	 * Records the model a hook or the history sync kept for an order.
+	 *
+	 * @param int    $order_id Order id.
+	 * @param object $noted    FluentCart\App\Models\Order.
+	 * @return void
+	 */
+	protected function record_noted_order( $order_id, $noted ) {
+		$customer = isset( $noted->customer ) && $noted->customer ? self::customer_contact( $noted->customer ) : array();
+		$this->record( 'order.updated', $this->snapshot( $noted ), $customer );
 	}
 
 	/**
@@ -316,11 +286,10 @@ class Source_FluentCart {
 	 * @param array $data fluent_cart/order_refunded data.
 	 * @return void
 	 */
-	private function record_refund( array $data ) {
+	protected function record_refund( $data ) {
 		$transaction = isset( $data['transaction'] ) ? $data['transaction'] : null;
-		$this->events->record(
+		$this->record(
 			'order.refunded',
-			self::SOURCE,
 			array(
 				'order_id'   => (string) $data['order']->id,
 				'refund_id'  => $transaction ? (string) $transaction->id : (string) $data['order']->id . '-' . (int) $data['refunded_amount'],
@@ -343,9 +312,8 @@ class Source_FluentCart {
 		foreach ( $lines as $line ) {
 			$value += (int) ( $line['line_total'] ?? 0 );
 		}
-		$this->events->record(
+		$this->record(
 			'cart.updated',
-			self::SOURCE,
 			array(
 				'cart_token'   => (string) $cart->cart_hash,
 				'currency'     => self::currency(),

@@ -16,7 +16,7 @@ if ( ! defined( 'ABSPATH' ) ) {
  * snapshot each, so the snapshot shows the order as saved at the end of the
  * request, attribution meta included.
  */
-class Source_WooCommerce {
+class Source_WooCommerce extends Source {
 
 	const SOURCE = 'woocommerce';
 
@@ -31,27 +31,6 @@ class Source_WooCommerce {
 		'checkout-draft' => 'draft',
 		'draft'          => 'draft',
 	);
-
-	/**
-	 * Events.
-	 *
-	 * @var Events
-	 */
-	private $events;
-
-	/**
-	 * Order ids changed in this request.
-	 *
-	 * @var array<int, true>
-	 */
-	private $orders = array();
-
-	/**
-	 * Refunds made in this request: [order id, refund id].
-	 *
-	 * @var array<int, int[]>
-	 */
-	private $refunds = array();
 
 	/**
 	 * Orders trashed or deleted in this request.
@@ -73,8 +52,8 @@ class Source_WooCommerce {
 	 * @param Events $events Events.
 	 */
 	public function __construct( Events $events ) {
-		$this->events = $events;
-		$this->cart   = new WooCommerce_Cart( $events );
+		parent::__construct( $events );
+		$this->cart = new WooCommerce_Cart( $events );
 	}
 
 	/**
@@ -84,17 +63,6 @@ class Source_WooCommerce {
 	 */
 	public function cart() {
 		return $this->cart;
-	}
-
-	/**
-	 * Declares HPOS compatibility (before_woocommerce_init).
-	 *
-	 * @return void
-	 */
-	public function declare_hpos() {
-		if ( class_exists( '\Automattic\WooCommerce\Utilities\FeaturesUtil' ) ) {
-			\Automattic\WooCommerce\Utilities\FeaturesUtil::declare_compatibility( 'custom_order_tables', SALES_COMPANION_FILE, true );
-		}
 	}
 
 	/**
@@ -122,7 +90,7 @@ class Source_WooCommerce {
 	 */
 	public function on_order_saved( $order_id, $order = null ) {
 		if ( $order instanceof \WC_Order && ! is_a( $order, 'WC_Subscription' ) ) {
-			$this->orders[ (int) $order_id ] = true;
+			$this->note_order( $order_id );
 		}
 	}
 
@@ -136,7 +104,7 @@ class Source_WooCommerce {
 	 */
 	public function on_checkout_processed( $order_id, $posted_data, $order ) {
 		$this->cart->link_order( $order );
-		$this->orders[ (int) $order_id ] = true;
+		$this->note_order( $order_id );
 	}
 
 	/**
@@ -148,7 +116,7 @@ class Source_WooCommerce {
 	public function on_block_checkout_processed( $order ) {
 		if ( $order instanceof \WC_Order ) {
 			$this->cart->link_order( $order );
-			$this->orders[ $order->get_id() ] = true;
+			$this->note_order( $order->get_id() );
 		}
 	}
 
@@ -162,7 +130,7 @@ class Source_WooCommerce {
 	 * @return void
 	 */
 	public function on_status_changed( $order_id, $from, $to, $order = null ) {
-		$this->orders[ (int) $order_id ] = true;
+		$this->note_order( $order_id );
 	}
 
 	/**
@@ -173,7 +141,7 @@ class Source_WooCommerce {
 	 * @return void
 	 */
 	public function on_payment_complete( $order_id, $transaction_id = '' ) {
-		$this->orders[ (int) $order_id ] = true;
+		$this->note_order( $order_id );
 	}
 
 	/**
@@ -184,8 +152,8 @@ class Source_WooCommerce {
 	 * @return void
 	 */
 	public function on_refunded( $order_id, $refund_id ) {
-		$this->refunds[]                 = array( (int) $order_id, (int) $refund_id );
-		$this->orders[ (int) $order_id ] = true;
+		$this->note_refund( $order_id, $refund_id );
+		$this->note_order( $order_id );
 	}
 
 	/**
@@ -305,7 +273,7 @@ class Source_WooCommerce {
 	 */
 	public function on_subscription_renewal( $subscription, $last_order ) {
 		if ( $last_order instanceof \WC_Order ) {
-			$this->orders[ $last_order->get_id() ] = true;
+			$this->note_order( $last_order->get_id() );
 		}
 		if ( $subscription instanceof \WC_Order ) {
 			$this->record_subscription( $subscription, $subscription->get_status() );
@@ -313,57 +281,37 @@ class Source_WooCommerce {
 	}
 
 	/**
-	 * Notes an order by id (history sync).
-	 *
-	 * @param int $order_id Order.
-	 * @return void
-	 */
-	public function note_order( $order_id ) {
-		$this->orders[ (int) $order_id ] = true;
-	}
-
-	/**
-	 * Notes a refund by id (history sync).
-	 *
-	 * @param int $order_id  Order.
-	 * @param int $refund_id Refund.
-	 * @return void
-	 */
-	public function note_refund( $order_id, $refund_id ) {
-		$this->refunds[] = array( (int) $order_id, (int) $refund_id );
-	}
-
-	/**
-	 * Whether flush() has anything to record.
+	 * Whether orders were deleted or the cart changed in this request.
 	 *
 	 * @return bool
 	 */
-	public function has_pending() {
-		return (bool) ( $this->orders || $this->refunds || $this->deleted || $this->cart->is_changed() );
+	protected function has_pending_extras() {
+		return $this->deleted || $this->cart->is_changed();
 	}
 
 	/**
-	 * Records what this request changed (called at shutdown).
+	 * Records the deletions and the cart of this request.
 	 *
 	 * @return void
 	 */
-	public function flush() {
-		$orders        = array_keys( $this->orders );
-		$refunds       = $this->refunds;
+	protected function flush_extras() {
 		$deleted       = array_keys( $this->deleted );
-		$this->orders  = array();
-		$this->refunds = array();
 		$this->deleted = array();
-		foreach ( $orders as $order_id ) {
-			$this->record_order( $order_id );
-		}
-		foreach ( $refunds as $refund ) {
-			$this->record_refund( $refund[0], $refund[1] );
-		}
 		foreach ( $deleted as $order_id ) {
-			$this->events->record( 'order.deleted', self::SOURCE, array( 'order_id' => (string) $order_id ) );
+			$this->record( 'order.deleted', array( 'order_id' => (string) $order_id ) );
 		}
 		$this->cart->flush();
+	}
+
+	/**
+	 * Records a noted order by id.
+	 *
+	 * @param int   $order_id Order id.
+	 * @param mixed $noted    Always true here.
+	 * @return void
+	 */
+	protected function record_noted_order( $order_id, $noted ) {
+		$this->record_order( $order_id );
 	}
 
 	/**
@@ -378,24 +326,23 @@ class Source_WooCommerce {
 		if ( ! $order instanceof \WC_Order || is_a( $order, 'WC_Subscription' ) || ! $order->get_items() ) {
 			return;
 		}
-		$this->events->record( 'order.updated', self::SOURCE, WooCommerce_Order_Snapshot::of( $order ), WooCommerce_Order_Snapshot::contact( $order ) );
+		$this->record( 'order.updated', WooCommerce_Order_Snapshot::of( $order ), WooCommerce_Order_Snapshot::contact( $order ) );
 	}
 
 	/**
 	 * Records a refund.
 	 *
-	 * @param int $order_id  Order.
-	 * @param int $refund_id Refund.
+	 * @param int[] $noted [order id, refund id].
 	 * @return void
 	 */
-	private function record_refund( $order_id, $refund_id ) {
-		$refund = wc_get_order( $refund_id );
+	protected function record_refund( $noted ) {
+		list( $order_id, $refund_id ) = $noted;
+		$refund                       = wc_get_order( $refund_id );
 		if ( ! $refund instanceof \WC_Order_Refund ) {
 			return;
 		}
-		$this->events->record(
+		$this->record(
 			'order.refunded',
-			self::SOURCE,
 			array(
 				'order_id'   => (string) $order_id,
 				'refund_id'  => (string) $refund_id,
@@ -417,9 +364,8 @@ class Source_WooCommerce {
 		$items   = $subscription->get_items();
 		$item    = $items ? reset( $items ) : null;
 		$expires = method_exists( $subscription, 'get_date' ) ? $subscription->get_date( 'next_payment' ) : '';
-		$this->events->record(
+		$this->record(
 			'subscription.updated',
-			self::SOURCE,
 			array(
 				'id'          => (string) $subscription->get_id(),
 				'kind'        => 'subscription',

@@ -19,6 +19,7 @@ class Tracker {
 
 	const ROUTE_NAMESPACE = 'sales-companion/v1';
 	const RATE_LIMIT      = 120;
+	const RATE_KEY        = 'sales_companion_rate_'; // Transient per address and minute (sc_rate_ up to 0.1.0).
 
 	/**
 	 * Events.
@@ -119,7 +120,7 @@ class Tracker {
 			return false;
 		}
 		$ip    = isset( $_SERVER['REMOTE_ADDR'] ) ? sanitize_text_field( wp_unslash( $_SERVER['REMOTE_ADDR'] ) ) : '';
-		$key   = 'sc_rate_' . md5( $ip . gmdate( 'YmdHi' ) );
+		$key   = self::RATE_KEY . md5( $ip . gmdate( 'YmdHi' ) );
 		$count = (int) get_transient( $key );
 		set_transient( $key, $count + 1, 120 );
 		return $count < self::RATE_LIMIT;

@@ -83,7 +83,7 @@ final class WooCommerce_Cart {
 		if ( ! $session ) {
 			return false;
 		}
-		$session->set( 'sc_contact', $contact );
+		$session->set( Session_Keys::CONTACT, $contact );
 		$this->changed = true;
 		return true;
 	}
@@ -107,10 +107,10 @@ final class WooCommerce_Cart {
 		if ( ! $session ) {
 			return '';
 		}
-		$token = (string) $session->get( 'sc_cart_token' );
+		$token = (string) Session_Keys::get( $session, Session_Keys::CART_TOKEN );
 		if ( '' === $token ) {
 			$token = str_replace( '-', '', wp_generate_uuid4() );
-			$session->set( 'sc_cart_token', $token );
+			$session->set( Session_Keys::CART_TOKEN, $token );
 		}
 		return $token;
 	}
@@ -124,7 +124,7 @@ final class WooCommerce_Cart {
 	public function adopt_token( $token ) {
 		$session = $this->session();
 		if ( $session ) {
-			$session->set( 'sc_cart_token', $token );
+			$session->set( Session_Keys::CART_TOKEN, $token );
 		}
 	}
 
@@ -152,13 +152,14 @@ final class WooCommerce_Cart {
 		if ( ! $session || ! isset( WC()->cart ) || ! WC()->cart ) {
 			return;
 		}
-		$data = $this->cart_data( WC()->cart );
-		$hash = md5( (string) wp_json_encode( array( $data['items'], $data['value'], $session->get( 'sc_contact' ) ) ) );
-		if ( $session->get( 'sc_cart_hash' ) === $hash ) {
+		$data    = $this->cart_data( WC()->cart );
+		$contact = Session_Keys::get( $session, Session_Keys::CONTACT );
+		$hash    = md5( (string) wp_json_encode( array( $data['items'], $data['value'], $contact ) ) );
+		if ( Session_Keys::get( $session, Session_Keys::CART_HASH ) === $hash ) {
 			return;
 		}
-		$session->set( 'sc_cart_hash', $hash );
-		$this->events->record( 'cart.updated', Source_WooCommerce::SOURCE, $data, (array) $session->get( 'sc_contact' ) + $this->user_contact() );
+		$session->set( Session_Keys::CART_HASH, $hash );
+		$this->events->record( 'cart.updated', Source_WooCommerce::SOURCE, $data, (array) $contact + $this->user_contact() );
 	}
 
 	/**

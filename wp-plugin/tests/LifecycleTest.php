@@ -10,6 +10,8 @@ namespace SalesCompanion\Tests;
 use SalesCompanion\Hooks;
 use SalesCompanion\Outbox;
 use SalesCompanion\Scheduler;
+use SalesCompanion\Source;
+use SalesCompanion\Tracker;
 
 final class LifecycleTest extends TestCase {
 
@@ -34,15 +36,24 @@ final class LifecycleTest extends TestCase {
 		}
 	}
 
+	public function test_every_store_component_is_a_source(): void {
+		foreach ( Hooks::SOURCES as $key ) {
+			$this->assertInstanceOf( Source::class, Plugin()->get( $key ), $key );
+		}
+	}
+
 	public function test_the_version_comes_from_the_plugin_header(): void {
 		$this->assertMatchesRegularExpression( '/^\d+\.\d+\.\d+$/', \SalesCompanion\Plugin::version() );
 	}
 
-	public function test_uninstall_removes_options_table_and_schedules(): void {
+	public function test_uninstall_removes_options_transients_table_and_schedules(): void {
 		global $wpdb;
 		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/' ) );
 		Plugin()->get( 'scheduler' )->schedule_delivery();
 		update_option( 'sales_companion_delivery', array( 'failures' => 1 ) );
+		Plugin()->get( 'admin' )->notice( true, 'Saved.' );
+		set_transient( Tracker::RATE_KEY . md5( 'an address' ), 3, 120 );
+		set_transient( 'sc_rate_' . md5( 'an address' ), 3, 120 ); // Written by 0.1.0.
 		if ( ! defined( 'WP_UNINSTALL_PLUGIN' ) ) {
 			define( 'WP_UNINSTALL_PLUGIN', 'sales-companion/sales-companion.php' );
 		}
@@ -52,6 +63,7 @@ final class LifecycleTest extends TestCase {
 		$this->assertFalse( get_option( 'sales_companion_delivery' ) );
 		$this->assertFalse( wp_next_scheduled( Scheduler::DELIVER ) );
 		$this->assertFalse( wp_next_scheduled( Scheduler::SWEEP ) );
+		$this->assertSame( array(), $wpdb->get_col( "SELECT option_name FROM {$wpdb->options} WHERE option_name LIKE '%transient%sales_companion%' OR option_name LIKE '%transient%sc_rate%'" ) );
 		Outbox::install();
 	}
 }

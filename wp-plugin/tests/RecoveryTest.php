@@ -7,6 +7,7 @@
 
 namespace SalesCompanion\Tests;
 
+use SalesCompanion\Session_Keys;
 use SalesCompanion\Settings;
 
 final class RecoveryTest extends TestCase {
@@ -112,6 +113,6 @@ final class RecoveryTest extends TestCase {
 		$cart = edd_get_cart_contents();
 		$this->assertSame( array( 11, 12 ), array_column( $cart, 'id' ) );
 		$this->assertSame( 13, $cart[1]['options']['price_id'] );
-		$this->assertSame( 'carttoken42', EDD()->session->get( 'sc_cart_token' ) );
+		$this->assertSame( 'carttoken42', EDD()->session->get( Session_Keys::CART_TOKEN ) );
 	}
 }

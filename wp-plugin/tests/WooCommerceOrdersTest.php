@@ -169,11 +169,6 @@ final class WooCommerceOrdersTest extends TestCase {
 		remove_filter( 'woocommerce_order_is_paid_statuses', $paid );
 	}
 
-	public function test_hpos_compatibility_is_declared_in_before_woocommerce_init(): void {
-		do_action( 'before_woocommerce_init', '' );
-		$this->assertTrue( \Automattic\WooCommerce\Utilities\FeaturesUtil::$declared['custom_order_tables'][ SALES_COMPANION_FILE ] );
-	}
-
 	public function test_a_subscription_renewal_records_the_renewal_order_and_the_subscription(): void {
 		$subscription = new \WC_Subscription( array( 'status' => 'active', 'billing_email' => 'Ann@Example.com', 'schedule_next_payment' => '2027-01-05 10:00:00' ) );
 		$subscription->add_item( new \WC_Order_Item_Product( array( 'product_id' => 11, 'name' => 'Mug club', 'quantity' => 1, 'subtotal' => '9.00', 'total' => '9.00' ) ) );

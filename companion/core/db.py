@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import unquote, urlparse
 
 from peewee import Database, DatabaseProxy, MySQLDatabase, PostgresqlDatabase, SqliteDatabase, fn
+from playhouse.db_url import parse, schemes
 
 database = DatabaseProxy()
 
@@ -17,32 +18,31 @@ SQLITE_PRAGMAS = {
 }
 
 
-def open_database(url: str) -> Database:
-    """Build the Database for a COMPANION_DATABASE_URL (sqlite, postgresql or mysql/mariadb)."""
-    parsed = urlparse(url)
-    scheme = parsed.scheme.split("+")[0]
-    options = dict(parse_qsl(parsed.query))
+def engine_for(url: str) -> Database:
+    """The Database for a COMPANION_DATABASE_URL (sqlite, postgresql or mysql/mariadb), parsed by
+    playhouse.db_url; options in the URL's query win over the defaults below."""
+    options = parse(url)
+    if options.get("password"):
+        options["password"] = unquote(options["password"])
+    scheme = urlparse(url).scheme.split("+")[0]
     if scheme == "sqlite":
-        path = url.split("://", 1)[1].split("?", 1)[0]
-        path = path.removeprefix("/")
-        return SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, check_same_thread=False,
-                              timeout=30)
-    common = {
-        "database": parsed.path.lstrip("/"),
-        "user": parsed.username,
-        "password": parsed.password or "",
-        "host": parsed.hostname or "127.0.0.1",
-    }
-    if scheme in ("postgres", "postgresql"):
-        return PostgresqlDatabase(port=parsed.port or 5432, **common, **options)
-    # READ COMMITTED as on PostgreSQL: a worker that waited for another's row lock then reads what
-    # that worker committed, not its own older snapshot (MariaDB's default REPEATABLE READ).
-    options.setdefault("init_command", "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
-    return MySQLDatabase(port=parsed.port or 3306, charset="utf8mb4", **common, **options)
+        defaults: dict[str, Any] = {"pragmas": SQLITE_PRAGMAS, "check_same_thread": False, "timeout": 30}
+        options["database"] = options.get("database") or ":memory:"
+    elif scheme in ("postgres", "postgresql"):
+        defaults = {"host": "127.0.0.1"}
+    else:
+        # READ COMMITTED as on PostgreSQL: a worker that waited for another's row lock then reads
+        # what that worker committed, not its own older snapshot (MariaDB's default REPEATABLE READ).
+        defaults = {"host": "127.0.0.1", "charset": "utf8mb4",
+                    "init_command": "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"}
+    engine = schemes.get(scheme)
+    if engine is None:
+        raise ValueError(f"unsupported database URL scheme {scheme!r}")
+    return engine(**{**defaults, **options})
 
 
 def bind_database(url: str) -> Database:
-    db = open_database(url)
+    db = engine_for(url)
     database.initialize(db)
     return db
 

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from companion.cli import main
 from companion.core import health, runtime
+from companion.core.db import engine_for
 from companion.core.settings import Settings
 from companion.core.workers import ThreadWorker
 from companion.migrations import SchemaVersion, migrate_database
@@ -111,3 +112,14 @@ def test_a_bad_setting_fails_with_the_variables_name(monkeypatch):
     monkeypatch.setenv("COMPANION_DATABASE_URL", "oracle://x")
     result = CliRunner().invoke(main, ["migrate"])
     assert result.exit_code != 0 and "COMPANION_DATABASE_URL" in result.output
+
+
+def test_database_urls_are_read_with_their_options_and_a_percent_encoded_password():
+    sqlite = engine_for("sqlite:////tmp/somewhere/companion.db")
+    assert sqlite.database == "/tmp/somewhere/companion.db" and dict(sqlite._pragmas)["journal_mode"] == "wal"
+    postgres = engine_for("postgresql://shop:p%40ss%2Fword@db.internal:6432/companion?sslmode=require")
+    assert (postgres.database, postgres.connect_params["password"], postgres.connect_params["port"],
+            postgres.connect_params["sslmode"]) == ("companion", "p@ss/word", 6432, "require")
+    maria = engine_for("mysql://root@127.0.0.1/companion?charset=utf8")
+    assert maria.connect_params["charset"] == "utf8"  # the URL's option wins over the default
+    assert "READ COMMITTED" in maria.connect_params["init_command"]

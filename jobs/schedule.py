@@ -6,15 +6,19 @@ takes over within LOCK_TTL_S seconds.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from redis import Redis
+from redis.exceptions import LockError
+from redis.lock import Lock
 
 from companion.core import runtime
 from jobs import events, flows, intelligence
@@ -39,23 +43,25 @@ SCHEDULE: list[tuple[str, int, Callable[..., Any]]] = [
 
 
 class SchedulerLock:
+    """The one-live-scheduler lock: redis-py's Lock (token-checked, atomic Lua for extend and
+    release), taken without blocking and renewed on every beat, expiring LOCK_TTL_S after the
+    holder's last beat."""
+
     def __init__(self, redis: Redis, owner: str | None = None) -> None:
         self.redis = redis
-        self.owner = owner or f"{socket.gethostname()}:{threading.get_ident()}:{time.time()}"
+        self.lock = Lock(redis, LOCK_KEY, timeout=LOCK_TTL_S, thread_local=False)
+        self.token = (owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}").encode()
 
     def acquire_or_renew(self) -> bool:
-        if self.redis.set(LOCK_KEY, self.owner, nx=True, ex=LOCK_TTL_S):
-            return True
-        current = self.redis.get(LOCK_KEY)
-        if current is not None and current.decode() == self.owner:
-            self.redis.expire(LOCK_KEY, LOCK_TTL_S)
-            return True
-        return False
+        if self.lock.local.token == self.token and self.lock.owned():
+            return bool(self.lock.reacquire())
+        return bool(self.lock.acquire(blocking=False, token=self.token))
 
     def release(self) -> None:
-        current = self.redis.get(LOCK_KEY)
-        if current is not None and current.decode() == self.owner:
-            self.redis.delete(LOCK_KEY)
+        try:
+            self.lock.release()
+        except LockError:  # expired or taken over meanwhile: nothing of ours to release
+            pass
 
 
 def due_jobs(last_run: dict[str, float], now: float) -> list[tuple[str, Callable[..., Any]]]:

@@ -123,3 +123,14 @@ def test_database_urls_are_read_with_their_options_and_a_percent_encoded_passwor
     maria = engine_for("mysql://root@127.0.0.1/companion?charset=utf8")
     assert maria.connect_params["charset"] == "utf8"  # the URL's option wins over the default
     assert "READ COMMITTED" in maria.connect_params["init_command"]
+
+
+def test_a_scheduler_whose_lock_was_taken_over_neither_renews_nor_releases_the_new_holders_lock(redis_conn):
+    first, second = schedule.SchedulerLock(redis_conn, "a"), schedule.SchedulerLock(redis_conn, "b")
+    assert first.acquire_or_renew()
+    redis_conn.delete(schedule.LOCK_KEY)  # the first stalled past the lock's expiry
+    assert second.acquire_or_renew()
+    redis_conn.pexpire(schedule.LOCK_KEY, 5_000)
+    assert not first.acquire_or_renew()
+    first.release()
+    assert redis_conn.get(schedule.LOCK_KEY) == b"b" and redis_conn.pttl(schedule.LOCK_KEY) <= 5_000

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from companion.models import (
     Cart,
     Contact,
@@ -136,6 +138,38 @@ def test_a_cart_becomes_converted_when_its_order_arrives(client, site):
     post_events(client, site, [order(100, cart_token="tok-1")])
     run_jobs()
     assert Cart.get().status == "converted" and Cart.get().converted_order_id == Order.get().id
+
+
+CHECKOUT = [cart("tok-1", at="2026-11-20T09:50:00Z"),
+            order(100, cart_token="tok-1", created="2026-11-20T09:58:00Z", modified="2026-11-20T10:00:00Z"),
+            cart("tok-1", at="2026-11-20T10:00:05Z", items=[], value="0.00")]  # the store empties it
+
+
+@pytest.mark.parametrize("order_of_events", [(0, 1, 2), (2, 1, 0), (1, 0, 2), (0, 2, 1)])
+def test_a_checkout_converts_its_cart_whatever_the_order_of_its_events_in_one_batch(client, site,
+                                                                                    order_of_events):
+    post_events(client, site, [CHECKOUT[i] for i in order_of_events])
+    run_jobs()
+    converted = Cart.get()
+    assert (converted.status, converted.converted_order_id) == ("converted", Order.get().id)
+    assert converted.value == Decimal("29.90") and len(converted.items) == 1  # what was bought
+
+
+@pytest.mark.parametrize("batches", [[[0], [1], [2]], [[1], [0], [2]], [[1], [2], [0]], [[2], [1], [0]],
+                                     [[0, 2], [1]], [[1, 2], [0]]])
+def test_a_checkout_converts_its_cart_whatever_the_order_of_its_batches(client, site, batches):
+    for batch in batches:
+        post_events(client, site, [CHECKOUT[i] for i in batch])
+        run_jobs()
+    converted = Cart.get()
+    assert (converted.status, converted.converted_order_id) == ("converted", Order.get().id)
+    assert converted.value == Decimal("29.90") and len(converted.items) == 1
+
+
+def test_a_cart_emptied_without_an_order_is_emptied_not_converted(client, site):
+    post_events(client, site, [CHECKOUT[0], CHECKOUT[2], order(101, cart_token="other-cart")])
+    run_jobs()
+    assert Cart.get().status == "emptied"
 
 
 def test_an_emptied_cart_is_marked_emptied_and_an_older_update_is_ignored(client, site):

@@ -65,7 +65,8 @@ class OrderDataSchema(Schema):
     tax_total = Money(allow_none=True)
     shipping_total = Money(allow_none=True)
     coupons = fields.List(fields.String(validate=_short), load_default=list)
-    items = fields.List(fields.Nested(ItemSchema), load_default=list, validate=validate.Length(max=1000))
+    # No real order is refused for its size: the 5 MB batch limit comes first (an item is >= 50 bytes).
+    items = fields.List(fields.Nested(ItemSchema), load_default=list, validate=validate.Length(max=100_000))
     payment_method = fields.String(allow_none=True, validate=validate.Length(max=100))
     created_via = fields.String(allow_none=True, validate=validate.Length(max=50))
     attribution = fields.Nested(AttributionSchema, allow_none=True)

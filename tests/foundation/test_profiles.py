@@ -140,6 +140,15 @@ def test_a_cart_becomes_converted_when_its_order_arrives(client, site):
     assert Cart.get().status == "converted" and Cart.get().converted_order_id == Order.get().id
 
 
+def test_a_wholesale_order_of_1100_lines_is_taken_whole(client, site):
+    lines = [{"product_id": n, "sku": f"SKU-{n}", "name": f"Part {n}", "quantity": 1, "price": "1.00",
+              "total": "1.00"} for n in range(1100)]
+    answer = post_events(client, site, [order(100, total="1100.00", items=lines)])
+    assert answer.status_code == 202 and answer.json["accepted"] == 1, answer.json
+    run_jobs()
+    assert Order.get().total == Decimal("1100.00") and OrderItem.select().count() == 1100
+
+
 CHECKOUT = [cart("tok-1", at="2026-11-20T09:50:00Z"),
             order(100, cart_token="tok-1", created="2026-11-20T09:58:00Z", modified="2026-11-20T10:00:00Z"),
             cart("tok-1", at="2026-11-20T10:00:05Z", items=[], value="0.00")]  # the store empties it

@@ -23,6 +23,12 @@ def brute_force_score(values: list[float]) -> list[int]:
     return [1 + (5 * sum(1 for other in values if other < mine)) // n for mine in values]
 
 
+def brute_force_recency(days_since: list[float]) -> list[int]:
+    """Quintile from the top, customer by customer: how many ordered no more recently (self included)?"""
+    n = len(days_since)
+    return [-(-5 * sum(1 for other in days_since if other >= mine) // n) for mine in days_since]
+
+
 def brute_force_segment(r: int, f: int, m: int) -> str:
     for i, name in enumerate(R_SEGMENT_NAMES):
         if (R_RECENCY_LOWER[i] <= r <= R_RECENCY_UPPER[i]
@@ -52,7 +58,7 @@ def test_the_segment_table_is_the_rfm_0_3_rule_table() -> None:
 def test_scores_and_segments_equal_a_brute_force_implementation() -> None:
     days, orders, spend = generated_customers()
     scores = rfm_scores(days, orders, spend)
-    assert scores.r.tolist() == brute_force_score((-days).tolist())
+    assert scores.r.tolist() == brute_force_recency(days.tolist())
     assert scores.f.tolist() == brute_force_score(orders.tolist())
     assert scores.m.tolist() == brute_force_score(spend.tolist())
     expected = [brute_force_segment(r, f, m) for r, f, m in zip(scores.r, scores.f, scores.m)]
@@ -69,6 +75,13 @@ def test_every_score_combination_gets_the_first_matching_segment() -> None:
 def test_the_most_recent_customers_get_recency_5() -> None:
     scores = rfm_scores([1, 400, 30, 200, 90], [1, 1, 1, 1, 1], [10, 10, 10, 10, 10])
     assert scores.r.tolist() == [5, 1, 4, 2, 3]
+
+
+def test_customers_who_all_ordered_lately_are_recent_not_lost() -> None:
+    assert rfm_scores([0], [1], [25.0]).segment.tolist() == ["New Customers"]  # a shop's first customer
+    young_shop = rfm_scores([0, 0, 1, 1, 2], [1, 1, 1, 1, 1], [10, 20, 30, 40, 50])
+    assert young_shop.r.tolist() == [5, 5, 3, 3, 1] and "Lost" not in young_shop.segment[:4].tolist()
+    assert rfm_scores([3, 3, 3], [1, 2, 3], [5, 5, 5]).r.tolist() == [5, 5, 5]
 
 
 def test_customers_with_equal_values_get_equal_scores() -> None:

@@ -13,7 +13,7 @@ from companion.intelligence.maths.lifecycle import STAGES
 from companion.intelligence.refresh import refresh_site
 from companion.models import Contact, Order, Refund
 from tests.conftest import bearer
-from tests.intelligence.test_rfm import brute_force_score, brute_force_segment
+from tests.intelligence.test_rfm import brute_force_recency, brute_force_score, brute_force_segment
 
 END = datetime(2026, 10, 1)
 BIG = StoreShape(customers=600, leads=15, days=240, end=END, seed=5)
@@ -38,7 +38,7 @@ def independent_rfm(site_id: int, as_of: datetime) -> dict[int, tuple[int, int, 
     recency = [-(as_of - max(o.counted_at for o in orders[c])).total_seconds() for c in ids]
     frequency = [len(orders[c]) for c in ids]
     money = [round(sum(float(o.total) for o in orders[c]) - refunded[c], 4) for c in ids]
-    r, f, m = brute_force_score(recency), brute_force_score(frequency), brute_force_score(money)
+    r, f, m = brute_force_recency([-x for x in recency]), brute_force_score(frequency), brute_force_score(money)
     return {c: (r[i], f[i], m[i], brute_force_segment(r[i], f[i], m[i])) for i, c in enumerate(ids)}
 
 

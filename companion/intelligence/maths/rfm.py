@@ -1,9 +1,13 @@
 """RFM scores (1-5 by rank quintiles) and the CRAN ``rfm`` 0.3 segment rule table.
 
-Scores are computed over customers with orders only. A customer's score is
-``1 + floor(5 * below / n)`` where ``below`` is the number of customers with a strictly worse
-value: equal values always get equal scores, and without ties this is exactly quintiles.
-Recency is "time since the last order", so it is inverted (most recent = 5).
+Scores are computed over customers with orders only. Frequency and monetary: a customer's score
+is ``1 + floor(5 * below / n)`` where ``below`` is the number of customers with a strictly worse
+value, so equal values get equal scores (the bottom of their block: a shop's many one-order
+customers are not "frequent") and without ties this is exactly quintiles. Recency is scored from
+the top: ``ceil(5 * at_most / n)`` where ``at_most`` counts the customers whose last order is no
+more recent, so customers who ordered on the same day share the top score of their block, the most
+recent customer always scores 5, and a young shop whose customers all ordered this week has nobody
+"Lost" (with the bottom-of-block rule every one of them scored 1). Without ties this is quintiles too.
 """
 from __future__ import annotations
 
@@ -60,6 +64,17 @@ def rank_score(values: ArrayLike, bins: int = 5) -> IntArray:
     return (1 + (bins * below) // v.size).astype(np.int64)
 
 
+def recency_score(days_since_last_order: ArrayLike, bins: int = 5) -> IntArray:
+    """Score 1..bins, most recent highest; ties share the top score of their block."""
+    recency = np.asarray(days_since_last_order, dtype=float).ravel()
+    if recency.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if not np.all(np.isfinite(recency)):
+        raise ValueError("RFM values must be finite")
+    at_most = recency.size - np.searchsorted(np.sort(recency), recency, side="left")
+    return (-((-bins * at_most) // recency.size)).astype(np.int64)
+
+
 def assign_segments(r: ArrayLike, f: ArrayLike, m: ArrayLike,
                     rules: tuple[SegmentRule, ...] = RFM_SEGMENTS) -> NDArray[np.str_]:
     """First matching rule's name per customer, "Others" when none matches."""
@@ -82,8 +97,7 @@ def _within(values: IntArray, bounds: tuple[int, int]) -> NDArray[np.bool_]:
 def rfm_scores(days_since_last_order: ArrayLike, order_count: ArrayLike,
                net_spend: ArrayLike) -> RfmScores:
     """R, F, M scores and segment for customers with orders (one entry per customer)."""
-    recency = np.asarray(days_since_last_order, dtype=float)
-    r = rank_score(-recency)
+    r = recency_score(days_since_last_order)
     f = rank_score(order_count)
     m = rank_score(net_spend)
     if not (r.size == f.size == m.size):

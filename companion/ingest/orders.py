@@ -161,6 +161,7 @@ def _update_if_newer(batch: Batch, stored: dict[str, Any], event: Event) -> bool
         return False
     if row["contact"] is None:
         row["contact"] = stored["contact"]
+    _keep_counted(stored, row)
     changed = Order.update(**row).where(
         Order.id == stored["id"],
         (Order.modified_at < modified) | ((Order.modified_at == modified) & (Order.snapshot_seq < seq)),
@@ -169,6 +170,19 @@ def _update_if_newer(batch: Batch, stored: dict[str, Any], event: Event) -> bool
         after = dict(stored, **row)
         _record_change(batch, stored, after)
     return bool(changed)
+
+
+def _keep_counted(stored: dict[str, Any], row: dict[str, Any]) -> None:
+    """An order once counted stays counted on the day it was first counted: refunded in full it is
+    still a sale (its refunds count on their own days), even when the store never set a paid date
+    (cash on delivery, bank transfer, cheque), and a paid date set later does not move its day."""
+    if not stored.get("is_counted"):
+        return
+    if row["status"] == "refunded":
+        row["is_counted"] = True
+    if row["is_counted"]:
+        row["counted_at"] = stored["counted_at"]
+        row["paid_at"] = stored.get("paid_at") or row["paid_at"]
 
 
 def _record_change(batch: Batch, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:

@@ -80,10 +80,19 @@ def order_data(order: Mapping[str, Any]) -> dict[str, Any]:
         "parent_id": order.get("parent_id") or None,
         "is_renewal": bool(meta.get("_subscription_renewal")),
         "created_at": created_at,
-        "paid_at": utc_iso(order.get("date_paid_gmt")),
+        "paid_at": _paid_at(order),
         "completed_at": utc_iso(order.get("date_completed_gmt")),
         "modified_at": modified_at,
     }
+
+
+def _paid_at(order: Mapping[str, Any]) -> str | None:
+    """date_paid; a refunded order without one (cash on delivery, bank transfer and cheque never set
+    it) was paid when it was completed, else when it was created: its refund proves the payment."""
+    paid = utc_iso(order.get("date_paid_gmt"))
+    if paid is None and str(order.get("status") or "").removeprefix("wc-") == "refunded":
+        paid = utc_iso(order.get("date_completed_gmt")) or utc_iso(order.get("date_created_gmt"))
+    return paid
 
 
 def order_contact(order: Mapping[str, Any]) -> dict[str, Any] | None:

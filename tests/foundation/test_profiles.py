@@ -140,6 +140,31 @@ def test_a_cart_becomes_converted_when_its_order_arrives(client, site):
     assert Cart.get().status == "converted" and Cart.get().converted_order_id == Order.get().id
 
 
+def test_an_order_paid_offline_stays_counted_on_its_day_when_it_is_refunded_in_full(client, site):
+    """Cash on delivery never sets a paid date: refunded, the snapshot still says paid_at null."""
+    cod = {"payment_method": "cod"}
+    post_events(client, site, [order(100, status="processing", paid=None, created="2026-11-20T09:58:00Z",
+                                     modified="2026-11-20T10:00:00Z", **cod)])
+    run_jobs()
+    first = Order.get()
+    assert first.is_counted and first.counted_at.isoformat() == "2026-11-20T09:58:00"
+    post_events(client, site, [order(100, status="refunded", paid=None, created="2026-11-20T09:58:00Z",
+                                     modified="2026-11-22T10:02:00Z", **cod),
+                               refund(100, 900, "59.80", at="2026-11-22T10:01:00Z")])
+    run_jobs()
+    refunded = Order.get()
+    assert refunded.is_counted and refunded.counted_at == first.counted_at  # the same order, the same day
+    contact = Contact.get()
+    assert (contact.orders_count, contact.total_spent, contact.refunded) == (1, Decimal("59.80"), Decimal("59.80"))
+
+
+def test_a_late_payment_date_does_not_move_the_day_an_order_was_counted(client, site):
+    post_events(client, site, [order(100, paid="2026-11-20T10:00:00Z", modified="2026-11-20T10:00:00Z")])
+    post_events(client, site, [order(100, paid="2026-11-21T12:00:00Z", modified="2026-11-21T12:00:00Z")])
+    run_jobs()
+    assert Order.get().counted_at.isoformat() == "2026-11-20T10:00:00"
+
+
 def test_a_wholesale_order_of_1100_lines_is_taken_whole(client, site):
     lines = [{"product_id": n, "sku": f"SKU-{n}", "name": f"Part {n}", "quantity": 1, "price": "1.00",
               "total": "1.00"} for n in range(1100)]

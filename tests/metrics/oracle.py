@@ -41,14 +41,27 @@ class Oracle:
             deleted = any(e["type"] == "order.deleted" and str(e["data"]["order_id"]) == key
                           and _t(e["occurred_at"]) >= modified for e in self.events)
             paid = _t(d.get("paid_at"))
-            counted = (d["status"] in ("processing", "completed") or (d["status"] == "refunded" and paid)) \
-                and not deleted
+            first = self._first_counted(key, modified)
+            counted = (d["status"] in ("processing", "completed") or (d["status"] == "refunded" and paid)
+                       or (d["status"] == "refunded" and first is not None)) and not deleted
             email = ((ev.get("contact") or {}).get("email") or "").lower() or None
             orders[key] = {"id": key, "counted": bool(counted), "total": Decimal(d["total"]),
-                           "currency": d["currency"], "when": paid or _t(d["created_at"]),
+                           "currency": d["currency"], "when": first or paid or _t(d["created_at"]),
                            "created": _t(d["created_at"]), "email": email, "session": ev.get("session_id"),
                            "cart": d.get("cart_token"), "status": d["status"]}
         return orders
+
+    def _first_counted(self, key: str, until: datetime) -> datetime | None:
+        """The day an order was first counted (it stays counted there): the paid or created time
+        of its oldest counted snapshot, in the order of their modification times."""
+        snapshots = sorted((_t(e["data"]["modified_at"]), i, e["data"]) for i, e in enumerate(self.events)
+                           if e["type"] == "order.updated" and str(e["data"]["id"]) == key)
+        for modified, _, d in snapshots:
+            paid = _t(d.get("paid_at"))
+            if modified <= until and (d["status"] in ("processing", "completed")
+                                      or (d["status"] == "refunded" and paid)):
+                return paid or _t(d["created_at"])
+        return None
 
     def _refunds(self) -> list[dict[str, Any]]:
         seen: dict[str, dict[str, Any]] = {}

@@ -94,6 +94,19 @@ def test_a_fully_refunded_order_has_status_refunded_and_its_refunds_add_up_to_th
     assert sum(Decimal(r["data"]["amount"]) for r in refunds) == Decimal(snapshot["data"]["total"])
 
 
+def test_a_refunded_order_paid_offline_is_paid_when_it_was_completed_or_created() -> None:
+    """Cash on delivery, bank transfer and cheque never set date_paid; a refund proves the payment."""
+    completed = make_order(840, total="45.00", status="refunded", refunds=[(841, "45.00")])
+    completed.update(date_paid_gmt=None, date_completed_gmt="2024-05-02T09:00:00")
+    never_completed = make_order(842, total="45.00", status="refunded", refunds=[(843, "45.00")])
+    never_completed.update(date_paid_gmt=None, date_completed_gmt=None)
+    assert order_to_events(completed)[0]["data"]["paid_at"] == "2024-05-02T09:00:00Z"
+    assert order_to_events(never_completed)[0]["data"]["paid_at"] == "2024-04-30T08:00:00Z"  # created
+    pending = make_order(844, status="pending")
+    pending.update(date_paid_gmt=None)
+    assert order_to_events(pending)[0]["data"]["paid_at"] is None
+
+
 def test_without_a_known_refund_date_the_refund_is_dated_at_the_orders_last_change() -> None:
     order = make_order(830, refunds=[(831, "5.00")], modified="2024-05-04T08:09:10")
 

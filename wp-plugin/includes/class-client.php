@@ -61,9 +61,26 @@ class Client {
 	 * @return array{status: int, body: mixed, error: string}
 	 */
 	public function send_events( array $events, $timeout = 15 ) {
-		$body    = wp_json_encode( array( 'events' => array_values( $events ) ) );
+		$body    = wp_json_encode( array( 'events' => array_map( array( self::class, 'wire_event' ), array_values( $events ) ) ) );
 		$headers = self::signature_headers( $body, $this->settings->signing_key() );
 		return $this->request( 'POST', 'events', $body, $headers, $timeout );
+	}
+
+	/**
+	 * An event as the service reads it: `data` is always a JSON object. An empty PHP
+	 * array encodes as `[]`, which the service refuses ("Not a valid mapping type"),
+	 * and a payload read back from the outbox with json_decode( ..., true ) turns a
+	 * stored `{}` into an empty array again.
+	 *
+	 * @param array $event Event.
+	 * @return array
+	 */
+	public static function wire_event( $event ) {
+		$event = (array) $event;
+		if ( ! isset( $event['data'] ) || array() === $event['data'] ) {
+			$event['data'] = new \stdClass();
+		}
+		return $event;
 	}
 
 	/**

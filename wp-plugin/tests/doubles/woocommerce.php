@@ -374,6 +374,19 @@ namespace {
 			self::$objects            = array();
 			WooCommerce::$instance    = null;
 		}
+		/**
+		 * A REST API request (such as the tracker's /wp-json/sales-companion/v1/collect beacon):
+		 * WooCommerce::init() calls wc_load_cart(), which starts the session, only when
+		 * is_request( 'frontend' ), and that excludes REST API requests (woocommerce
+		 * includes/class-woocommerce.php init(): `if ( $this->is_request( 'frontend' ) ) { wc_load_cart(); }`).
+		 * So WC()->session (and WC()->cart) stay null there.
+		 *
+		 * @return void
+		 */
+		public static function start_rest_request() {
+			WC()->session = null;
+			WC()->cart    = null;
+		}
 		public static function add_product( $id, $name, $price, $sku = '' ) {
 			self::$products[ $id ] = new WC_Product( $id, array( 'name' => $name, 'price' => $price, 'sku' => $sku ) );
 			return self::$products[ $id ];

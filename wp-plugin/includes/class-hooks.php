@@ -62,6 +62,7 @@ final class Hooks {
 		array( 'woocommerce_subscription_renewal_payment_complete', 'woocommerce', 'on_subscription_renewal', 10, 2 ),
 		// Easy Digital Downloads 3.x: includes/orders/functions/orders.php, refunds.php, class-edd-cart.php, payments/functions.php.
 		array( 'edd_complete_purchase', 'edd', 'on_complete_purchase', 10, 3 ),
+		// ( $old_status, $new_status, $order_id ): BerlinDB Query::transition_item() (EDD 3.6.5 src/Database/Query.php).
 		array( 'edd_transition_order_status', 'edd', 'on_transition_status', 10, 3 ),
 		array( 'edd_refund_order', 'edd', 'on_refund_order', 10, 3 ),
 		array( 'edd_post_add_to_cart', 'edd', 'on_cart_changed', 10, 3 ),

@@ -216,6 +216,28 @@ final class AdminTest extends TestCase {
 		}
 	}
 
+	public function test_the_first_settings_save_pushes_the_flows_too(): void {
+		wp_set_current_user( self::$admin_id );
+		delete_option( Settings::OPTION );
+		FakeService::$answers = array( array( 200, array( 'ok' => true ) ) );
+		// The first save of a fresh install: update_option() on a missing option calls add_option(),
+		// which fires add_option_{$option}, not update_option_{$option} (wp-includes/option.php).
+		$input = array(
+			'service_url'  => 'http://companion.test',
+			'site_id'      => 'site_1',
+			'secret'       => self::secret(),
+			'api_token'    => 'token_1',
+			'sender_name'  => 'Shop',
+			'sender_email' => 'hello@shop.test',
+		);
+		update_option( Settings::OPTION, Plugin()->get( 'settings' )->sanitize( $input ) );
+		$this->assertNotEmpty( FakeService::$requests, 'the flows were pushed on the first save' );
+		$request = end( FakeService::$requests );
+		$this->assertSame( array( 'PUT', 'http://companion.test/v1/sites/site_1/flows' ), array( $request['method'], $request['url'] ) );
+		$this->assertSame( array( 'name' => 'Shop', 'email' => 'hello@shop.test' ), json_decode( $request['body'], true )['sender'] );
+		$this->assertTrue( $this->notice()['ok'] );
+	}
+
 	public function test_retry_now_redelivers_failed_events_and_reports_the_count(): void {
 		wp_set_current_user( self::$admin_id );
 		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/' ) );

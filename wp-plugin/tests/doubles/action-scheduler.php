@@ -1,6 +1,7 @@
 <?php
 /**
- * Double of Action Scheduler's public API (woocommerce/action-scheduler 3.8.2, functions.php),
+ * Double of Action Scheduler's public API (woocommerce/action-scheduler functions.php, trunk 9c12a73 after 3.8.2;
+ * line numbers below are of that file),
  * same names and argument lists; scheduled actions are kept in $GLOBALS['sc_test_actions'],
  * each with the status the real store gives it (pending, then in-progress while it runs,
  * then complete).
@@ -24,7 +25,7 @@ function as_enqueue_async_action( $hook, $args = array(), $group = '', $unique =
 	return as_schedule_single_action( time(), $hook, $args, $group, $unique, $priority );
 }
 
-// functions.php line 69. `$unique` (ActionScheduler_ActionFactory::store_unique_action) refuses a
+// functions.php line 69. `$unique` (documented at line 64) refuses a
 // second action while a pending OR in-progress one has the same hook and group.
 function as_schedule_single_action( $timestamp, $hook, $args = array(), $group = '', $unique = false, $priority = 10 ) {
 	if ( $unique && as_has_scheduled_action( $hook, null, $group ) ) {

@@ -224,7 +224,7 @@ class Admin_View {
 			__( 'Events failed', 'sales-companion' )  => (string) $counts['failed'],
 			__( 'Last delivery', 'sales-companion' )  => $when( $state['last_delivery_at'] ),
 			__( 'Last error', 'sales-companion' )     => '' === $state['last_error'] ? '—' : $state['last_error'] . ' (' . $when( $state['last_error_at'] ) . ')',
-			__( 'Next attempt', 'sales-companion' )   => $state['retry_at'] > time() ? $when( $state['retry_at'] ) : __( 'as soon as events arrive', 'sales-companion' ),
+			__( 'Next attempt', 'sales-companion' )   => $this->next_attempt( (int) $counts['pending'], (int) $state['retry_at'], $when ),
 			__( 'History sync', 'sales-companion' )   => $sync['running'] ? sprintf( '%d / %d', $sync['done'], $sync['total'] ) : ( $sync['finished_at'] ? sprintf( '%d / %d, %s', $sync['done'], $sync['total'], $when( $sync['finished_at'] ) ) : '—' ),
 		);
 		foreach ( $rows as $label => $value ) {
@@ -236,6 +236,27 @@ class Admin_View {
 		$this->action_button( 'sales_companion_retry', __( 'Retry now', 'sales-companion' ) );
 		$this->action_button( 'sales_companion_sync', __( 'Sync history', 'sales-companion' ) );
 		echo '</p></div>';
+	}
+
+	/**
+	 * When delivery will next be tried, from what is really scheduled (never a
+	 * promise with nothing scheduled behind it).
+	 *
+	 * @param int      $pending  Events waiting.
+	 * @param int      $retry_at End of the backoff (0 when none).
+	 * @param callable $when     Formats a time.
+	 * @return string
+	 */
+	private function next_attempt( $pending, $retry_at, $when ) {
+		$next = ( new Scheduler() )->next_delivery();
+		if ( $next ) {
+			// A run before the end of the backoff only waits for it.
+			return $when( max( $next, $retry_at ) );
+		}
+		if ( $pending > 0 ) {
+			return __( 'nothing is scheduled; press "Retry now" to deliver the waiting events', 'sales-companion' );
+		}
+		return __( 'as soon as events arrive', 'sales-companion' );
 	}
 
 	/**

@@ -220,6 +220,23 @@ class Admin {
 	}
 
 	/**
+	 * The first save of the settings: WordPress's update_option() adds a missing option
+	 * with add_option(), which fires add_option_{$option} and not update_option_{$option}.
+	 * The service knows nothing of this shop's flows yet, so they are pushed whatever
+	 * they are.
+	 *
+	 * @param string $option Option name.
+	 * @param mixed  $value  Saved settings.
+	 * @return void
+	 */
+	public function after_settings_added( $option, $value ) {
+		if ( $this->settings->is_connected() ) {
+			$result = $this->push_flows();
+			$this->notice( $result['ok'], $result['message'] );
+		}
+	}
+
+	/**
 	 * PUT /v1/sites/<id>/flows with the flow switches, delays and sender.
 	 *
 	 * @return array{ok: bool, message: string}

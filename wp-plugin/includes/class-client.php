@@ -61,9 +61,26 @@ class Client {
 	 * @return array{status: int, body: mixed, error: string}
 	 */
 	public function send_events( array $events, $timeout = 15 ) {
-		$body    = wp_json_encode( array( 'events' => array_values( $events ) ) );
+		$body    = wp_json_encode( array( 'events' => array_map( array( self::class, 'wire_event' ), array_values( $events ) ) ) );
 		$headers = self::signature_headers( $body, $this->settings->signing_key() );
 		return $this->request( 'POST', 'events', $body, $headers, $timeout );
+	}
+
+	/**
+	 * An event as the service reads it: `data` is always a JSON object. An empty PHP
+	 * array encodes as `[]`, which the service refuses ("Not a valid mapping type"),
+	 * and a payload read back from the outbox with json_decode( ..., true ) turns a
+	 * stored `{}` into an empty array again.
+	 *
+	 * @param array $event Event.
+	 * @return array
+	 */
+	public static function wire_event( $event ) {
+		$event = (array) $event;
+		if ( ! isset( $event['data'] ) || array() === $event['data'] ) {
+			$event['data'] = new \stdClass();
+		}
+		return $event;
 	}
 
 	/**
@@ -161,14 +178,16 @@ class Client {
 	}
 
 	/**
-	 * An answer in words a store owner can act on.
+	 * An answer in words a store owner can act on. Only a 2xx is a success; every
+	 * other answer is a failure, with the service's own reason and field messages
+	 * (companion/api/errors.py answers {"error": ..., "fields": {...}}).
 	 *
 	 * @param array  $result  Result of request().
 	 * @param string $success Message when it worked.
 	 * @return array{ok: bool, message: string}
 	 */
 	public static function explain( array $result, $success ) {
-		$status = $result['status'];
+		$status = (int) $result['status'];
 		if ( 0 === $status ) {
 			return array(
 				'ok'      => false,
@@ -176,7 +195,7 @@ class Client {
 				'message' => sprintf( __( 'Could not reach the service: %s', 'sales-companion' ), $result['error'] ),
 			);
 		}
-		if ( $status < 300 || 422 === $status ) {
+		if ( $status >= 200 && $status < 300 ) {
 			return array(
 				'ok'      => true,
 				'message' => $success,
@@ -188,11 +207,62 @@ class Client {
 			404 => __( 'The service does not know this site id (or this route): check the site id.', 'sales-companion' ),
 			413 => __( 'The batch was too large for the service.', 'sales-companion' ),
 		);
-		/* translators: %d: HTTP status */
-		$message = isset( $messages[ $status ] ) ? $messages[ $status ] : sprintf( __( 'The service answered with status %d; it may be down, we will retry.', 'sales-companion' ), $status );
+		if ( isset( $messages[ $status ] ) ) {
+			$message = $messages[ $status ];
+		} elseif ( $status >= 500 ) {
+			/* translators: %d: HTTP status */
+			$message = sprintf( __( 'The service answered with status %d; it may be down.', 'sales-companion' ), $status );
+		} else {
+			/* translators: %d: HTTP status */
+			$message = sprintf( __( 'The service refused this (HTTP %d).', 'sales-companion' ), $status );
+		}
+		$reason = self::reason( $result['body'] ?? null );
 		return array(
 			'ok'      => false,
-			'message' => $message,
+			'message' => '' === $reason ? $message : $message . ' ' . $reason,
 		);
+	}
+
+	/**
+	 * The service's reason from an error body: its "error" and each field message
+	 * as "path.to.field: message".
+	 *
+	 * @param mixed $body Decoded body.
+	 * @return string
+	 */
+	private static function reason( $body ) {
+		if ( ! is_array( $body ) ) {
+			return '';
+		}
+		$parts = array();
+		if ( isset( $body['error'] ) && is_scalar( $body['error'] ) && '' !== (string) $body['error'] ) {
+			$parts[] = (string) $body['error'];
+		}
+		if ( isset( $body['fields'] ) && is_array( $body['fields'] ) ) {
+			foreach ( self::field_messages( $body['fields'], '' ) as $line ) {
+				$parts[] = $line;
+			}
+		}
+		return implode( ' ', $parts );
+	}
+
+	/**
+	 * Nested field messages (marshmallow's shape) flattened to "a.b: message" lines.
+	 *
+	 * @param array  $fields Field messages.
+	 * @param string $prefix Path so far.
+	 * @return string[]
+	 */
+	private static function field_messages( array $fields, $prefix ) {
+		$lines = array();
+		foreach ( $fields as $key => $value ) {
+			$path = is_int( $key ) ? $prefix : ( '' === $prefix ? (string) $key : $prefix . '.' . $key );
+			if ( is_array( $value ) ) {
+				$lines = array_merge( $lines, self::field_messages( $value, $path ) );
+			} elseif ( is_scalar( $value ) ) {
+				$lines[] = ( '' === $path ? '' : $path . ': ' ) . $value;
+			}
+		}
+		return $lines;
 	}
 }

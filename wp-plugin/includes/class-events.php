@@ -65,7 +65,7 @@ class Events {
 			'type'        => $type,
 			'source'      => $source,
 			'occurred_at' => self::iso( time() ),
-			'data'        => $data,
+			'data'        => $data ? $data : new \stdClass(), // `{}`, never `[]`: the service wants a mapping.
 		);
 		$session = self::session_id();
 		if ( '' !== $session ) {

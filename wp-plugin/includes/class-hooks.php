@@ -41,6 +41,7 @@ final class Hooks {
 		array( 'admin_post_sales_companion_sync', 'admin', 'handle_sync', 10, 0 ),
 		array( 'admin_post_sales_companion_flows', 'admin', 'handle_push_flows', 10, 0 ),
 		array( 'admin_post_sales_companion_dashboard', 'admin', 'handle_open_dashboard', 10, 0 ),
+		array( 'add_option_sales_companion_settings', 'admin', 'after_settings_added', 10, 2 ),
 		array( 'update_option_sales_companion_settings', 'admin', 'after_settings_saved', 10, 2 ),
 		// WooCommerce: includes/class-woocommerce.php, abstracts/abstract-wc-order.php, class-wc-cart.php.
 		array( 'woocommerce_update_order', 'woocommerce', 'on_order_saved', 10, 2 ),
@@ -62,6 +63,7 @@ final class Hooks {
 		array( 'woocommerce_subscription_renewal_payment_complete', 'woocommerce', 'on_subscription_renewal', 10, 2 ),
 		// Easy Digital Downloads 3.x: includes/orders/functions/orders.php, refunds.php, class-edd-cart.php, payments/functions.php.
 		array( 'edd_complete_purchase', 'edd', 'on_complete_purchase', 10, 3 ),
+		// ( $old_status, $new_status, $order_id ): BerlinDB Query::transition_item() (EDD 3.6.5 src/Database/Query.php).
 		array( 'edd_transition_order_status', 'edd', 'on_transition_status', 10, 3 ),
 		array( 'edd_refund_order', 'edd', 'on_refund_order', 10, 3 ),
 		array( 'edd_post_add_to_cart', 'edd', 'on_cart_changed', 10, 3 ),

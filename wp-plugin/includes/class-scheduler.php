@@ -29,7 +29,7 @@ class Scheduler {
 	 * @return bool
 	 */
 	public static function has_action_scheduler() {
-		return function_exists( 'as_enqueue_async_action' ) && function_exists( 'as_has_scheduled_action' ) && did_action( 'action_scheduler_init' );
+		return function_exists( 'as_schedule_single_action' ) && function_exists( 'as_get_scheduled_actions' ) && did_action( 'action_scheduler_init' );
 	}
 
 	/**
@@ -52,7 +52,13 @@ class Scheduler {
 	}
 
 	/**
-	 * One single run of a hook.
+	 * One single run of a hook, unless one is already waiting.
+	 *
+	 * Only a PENDING action counts as waiting. as_has_scheduled_action() and the
+	 * $unique flag also count the action that is running right now, so a delivery
+	 * run or a history batch could never schedule its own next run (history sync
+	 * stopped after one batch; delivery waited for the sweep after an outage).
+	 * WP-Cron needs no such care: it unschedules an event before running it.
 	 *
 	 * @param string $hook  Hook.
 	 * @param int    $delay Seconds from now.
@@ -60,7 +66,7 @@ class Scheduler {
 	 */
 	private function schedule( $hook, $delay ) {
 		if ( self::has_action_scheduler() ) {
-			if ( ! as_has_scheduled_action( $hook, array(), self::GROUP ) ) {
+			if ( ! $this->pending_action_ids( $hook ) ) {
 				as_schedule_single_action( time() + $delay, $hook, array(), self::GROUP );
 			}
 			return;
@@ -68,6 +74,46 @@ class Scheduler {
 		if ( ! wp_next_scheduled( $hook ) ) {
 			wp_schedule_single_event( time() + $delay, $hook );
 		}
+	}
+
+	/**
+	 * Ids of the pending (not running) Action Scheduler actions of a hook in our group.
+	 *
+	 * @param string $hook Hook.
+	 * @return int[]
+	 */
+	private function pending_action_ids( $hook ) {
+		return (array) as_get_scheduled_actions(
+			array(
+				'hook'     => $hook,
+				'group'    => self::GROUP,
+				'status'   => \ActionScheduler_Store::STATUS_PENDING,
+				'per_page' => 1,
+				'orderby'  => 'none',
+			),
+			'ids'
+		);
+	}
+
+	/**
+	 * When delivery will next run: a waiting delivery run, else the five-minute
+	 * sweep, else 0 (nothing is scheduled).
+	 *
+	 * @return int Unix time, or 0.
+	 */
+	public function next_delivery() {
+		$next = 0;
+		if ( self::has_action_scheduler() && function_exists( 'as_next_scheduled_action' ) ) {
+			$found = as_next_scheduled_action( self::DELIVER, null, self::GROUP );
+			$next  = true === $found ? time() : (int) $found;
+		}
+		if ( ! $next ) {
+			$next = (int) wp_next_scheduled( self::DELIVER );
+		}
+		if ( ! $next ) {
+			$next = (int) wp_next_scheduled( self::SWEEP );
+		}
+		return $next;
 	}
 
 	/**

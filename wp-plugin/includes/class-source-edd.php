@@ -63,14 +63,15 @@ class Source_EDD extends Source {
 	}
 
 	/**
-	 * Hook edd_transition_order_status (int $order_id, string $new_status, string $old_status).
+	 * Hook edd_transition_order_status (string $old_status, string $new_status, int $order_id):
+	 * BerlinDB's Query::transition_item() fires it as ( $old_value, $new_value, $item_id ).
 	 *
-	 * @param int    $order_id   Order.
-	 * @param string $new_status New.
 	 * @param string $old_status Old.
+	 * @param string $new_status New.
+	 * @param int    $order_id   Order.
 	 * @return void
 	 */
-	public function on_transition_status( $order_id, $new_status, $old_status = '' ) {
+	public function on_transition_status( $old_status, $new_status, $order_id ) {
 		$this->note_order( $order_id );
 	}
 

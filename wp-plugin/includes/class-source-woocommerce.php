@@ -130,6 +130,10 @@ class Source_WooCommerce extends Source {
 	 * @return void
 	 */
 	public function on_status_changed( $order_id, $from, $to, $order = null ) {
+		$order = $order instanceof \WC_Order ? $order : wc_get_order( $order_id );
+		if ( $order instanceof \WC_Order ) {
+			WooCommerce_Order_Snapshot::remember_paid_time( $order, (string) $from, (string) $to );
+		}
 		$this->note_order( $order_id );
 	}
 

@@ -51,7 +51,17 @@ final class WooCommerce_Order_Snapshot {
 	}
 
 	/**
-	 * Paid date; offline gateways never set one, so a paid status stands for it.
+	 * Order meta holding when an order without a paid date first counted as paid
+	 * (Unix time). Written once, never moved.
+	 */
+	const PAID_META = '_sales_companion_paid_at';
+
+	/**
+	 * Paid time. Offline gateways (cash on delivery, bank transfer, cheque) never set
+	 * a paid date, so: the store's paid date; else the time the order first entered a
+	 * paid status, kept in order meta when the plugin saw it; else, for an order that
+	 * is in a paid status or refunded (it was paid once), its creation date. It never
+	 * follows later modifications: an order, once counted, stays counted on that day.
 	 *
 	 * @param \WC_Order $order  Order.
 	 * @param string    $status Status.
@@ -61,11 +71,49 @@ final class WooCommerce_Order_Snapshot {
 		if ( $order->get_date_paid() ) {
 			return Events::iso( $order->get_date_paid() );
 		}
-		$paid = function_exists( 'wc_get_is_paid_statuses' ) ? wc_get_is_paid_statuses() : array( 'processing', 'completed' );
-		if ( in_array( $status, $paid, true ) ) {
-			return Events::iso( $order->get_date_modified() ? $order->get_date_modified() : time() );
+		$seen = (int) $order->get_meta( self::PAID_META );
+		if ( $seen > 0 ) {
+			return Events::iso( $seen );
+		}
+		if ( in_array( $status, self::paid_statuses(), true ) || 'refunded' === $status ) {
+			return Events::iso( $order->get_date_created() ? $order->get_date_created() : time() );
 		}
 		return null;
+	}
+
+	/**
+	 * On a status change of an order without a paid date: entering a paid status
+	 * keeps the time it happened; leaving one (refunded, cancelled) before we kept
+	 * a time keeps the creation date, so the order stays counted.
+	 *
+	 * @param \WC_Order $order Order.
+	 * @param string    $from  Old status.
+	 * @param string    $to    New status.
+	 * @return void
+	 */
+	public static function remember_paid_time( $order, $from, $to ) {
+		if ( $order->get_date_paid() || (int) $order->get_meta( self::PAID_META ) > 0 ) {
+			return;
+		}
+		$paid = self::paid_statuses();
+		if ( in_array( $to, $paid, true ) ) {
+			$when = time();
+		} elseif ( in_array( $from, $paid, true ) ) {
+			$when = $order->get_date_created() ? $order->get_date_created()->getTimestamp() : time();
+		} else {
+			return;
+		}
+		$order->update_meta_data( self::PAID_META, (string) $when );
+		$order->save_meta_data();
+	}
+
+	/**
+	 * WooCommerce's paid statuses.
+	 *
+	 * @return string[]
+	 */
+	private static function paid_statuses() {
+		return function_exists( 'wc_get_is_paid_statuses' ) ? (array) wc_get_is_paid_statuses() : array( 'processing', 'completed' );
 	}
 
 	/**

@@ -8,6 +8,7 @@
 namespace SalesCompanion\Tests;
 
 use SalesCompanion\Admin;
+use SalesCompanion\Client;
 use SalesCompanion\Settings;
 
 final class AdminTest extends TestCase {
@@ -133,7 +134,8 @@ final class AdminTest extends TestCase {
 
 	public function test_test_connection_says_in_words_that_both_credentials_work(): void {
 		wp_set_current_user( self::$admin_id );
-		FakeService::$answers = array( array( 422, array( 'error' => 'Send {"events": [...]} with at least one event.' ) ), array( 200, array( 'contacts' => array() ) ) );
+		// The service answers a signed empty batch with 200 (companion/api/events.py receive_events).
+		FakeService::$answers = array( array( 200, array( 'accepted' => 0, 'duplicates' => 0, 'rejected' => array(), 'connected' => true ) ), array( 200, array( 'contacts' => array() ) ) );
 		$this->assertSame( 'redirect: http://shop.test/wp-admin/options-general.php?page=sales-companion', $this->post( 'handle_test_connection', 'sales_companion_test' ) );
 		$this->assertTrue( $this->notice()['ok'] );
 		$this->assertStringContainsString( 'accepted our signature', $this->notice()['message'] );
@@ -188,6 +190,52 @@ final class AdminTest extends TestCase {
 		$this->assertSame( array( 'name' => 'Shop', 'email' => 'hello@shop.test' ), $body['sender'] );
 		$this->assertSame( array( 'enabled' => true, 'delay_hours' => 2 ), $body['flows']['abandoned_cart'] );
 		$this->assertSame( array( 'enabled' => false, 'delay_hours' => 1 ), $body['flows']['post_purchase'] );
+	}
+
+	public function test_a_refused_flow_push_is_shown_as_the_failure_it_is_with_the_services_field_messages(): void {
+		wp_set_current_user( self::$admin_id );
+		// companion/api/errors.py: a ValidationError answers 422 {"error": "Invalid request.", "fields": {...}}.
+		FakeService::$answers = array( array( 422, array( 'error' => 'Invalid request.', 'fields' => array( 'sender' => array( 'email' => array( 'Not a valid email address.' ) ), 'flows' => array( 'vip' => array( 'delay_hours' => array( 'Must be between 0 and 8760.' ) ) ) ) ) ) );
+		$this->post( 'handle_push_flows', 'sales_companion_flows' );
+		$notice = $this->notice();
+		$this->assertFalse( $notice['ok'] );
+		$this->assertStringNotContainsString( 'saved', $notice['message'] );
+		$this->assertStringContainsString( 'Invalid request.', $notice['message'] );
+		$this->assertStringContainsString( 'sender.email: Not a valid email address.', $notice['message'] );
+		$this->assertStringContainsString( 'flows.vip.delay_hours: Must be between 0 and 8760.', $notice['message'] );
+	}
+
+	public function test_every_answer_outside_2xx_is_a_failure(): void {
+		foreach ( array( 200, 201, 202, 204 ) as $status ) {
+			$this->assertTrue( Client::explain( array( 'status' => $status, 'body' => null, 'error' => '' ), 'fine' )['ok'], (string) $status );
+		}
+		foreach ( array( 301, 400, 401, 404, 409, 413, 422, 429, 500, 503 ) as $status ) {
+			$explained = Client::explain( array( 'status' => $status, 'body' => array( 'error' => 'Nope.' ), 'error' => '' ), 'fine' );
+			$this->assertFalse( $explained['ok'], (string) $status );
+			$this->assertNotSame( 'fine', $explained['message'], (string) $status );
+		}
+	}
+
+	public function test_the_first_settings_save_pushes_the_flows_too(): void {
+		wp_set_current_user( self::$admin_id );
+		delete_option( Settings::OPTION );
+		FakeService::$answers = array( array( 200, array( 'ok' => true ) ) );
+		// The first save of a fresh install: update_option() on a missing option calls add_option(),
+		// which fires add_option_{$option}, not update_option_{$option} (wp-includes/option.php).
+		$input = array(
+			'service_url'  => 'http://companion.test',
+			'site_id'      => 'site_1',
+			'secret'       => self::secret(),
+			'api_token'    => 'token_1',
+			'sender_name'  => 'Shop',
+			'sender_email' => 'hello@shop.test',
+		);
+		update_option( Settings::OPTION, Plugin()->get( 'settings' )->sanitize( $input ) );
+		$this->assertNotEmpty( FakeService::$requests, 'the flows were pushed on the first save' );
+		$request = end( FakeService::$requests );
+		$this->assertSame( array( 'PUT', 'http://companion.test/v1/sites/site_1/flows' ), array( $request['method'], $request['url'] ) );
+		$this->assertSame( array( 'name' => 'Shop', 'email' => 'hello@shop.test' ), json_decode( $request['body'], true )['sender'] );
+		$this->assertTrue( $this->notice()['ok'] );
 	}
 
 	public function test_retry_now_redelivers_failed_events_and_reports_the_count(): void {

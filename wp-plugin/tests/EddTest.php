@@ -59,6 +59,20 @@ final class EddTest extends TestCase {
 		$this->assertSame( 'refunded', $this->queued_of( 'order.updated' )[1]['data']['status'] );
 	}
 
+	public function test_a_status_change_is_sent_with_the_new_status(): void {
+		$id = $this->sale();
+		edd_update_order_status( $id, 'complete' );
+		$this->end_request();
+		foreach ( array( 'revoked' => 'cancelled', 'on_hold' => 'on_hold', 'failed' => 'failed', 'pending' => 'pending' ) as $edd => $normalised ) {
+			Plugin()->get( 'outbox' )->truncate();
+			edd_update_order_status( $id, $edd );
+			$this->end_request();
+			$events = $this->queued_of( 'order.updated' );
+			$this->assertCount( 1, $events, "complete -> {$edd} is sent" );
+			$this->assertSame( array( (string) $id, $normalised ), array( $events[0]['data']['id'], $events[0]['data']['status'] ) );
+		}
+	}
+
 	/** @dataProvider statuses */
 	public function test_edd_statuses_map_onto_the_normalised_ones( $edd, $normalised ): void {
 		$this->assertSame( $normalised, Source_EDD::normalise_status( $edd ) );

@@ -65,6 +65,21 @@ final class TrackerTest extends TestCase {
 		$this->assertSame( 'guest@example.com', $this->queued_of( 'cart.updated' )[1]['contact']['email'] );
 	}
 
+	public function test_a_checkout_email_beacon_without_a_woocommerce_session_sends_data_as_a_json_object(): void {
+		\WC_Doubles::start_rest_request();
+		$this->beacon( array( 'type' => 'email', 'email' => 'Guest@Example.com' ) );
+		$this->end_request();
+		$this->assertCount( 1, $this->queued_of( 'customer.updated' ) );
+		$this->deliver();
+		$body = (string) end( FakeService::$requests )['body'];
+		$this->assertStringContainsString( '"type":"customer.updated"', $body );
+		$this->assertStringContainsString( '"data":{}', $body, 'the service refuses "data":[] (Not a valid mapping type)' );
+		$this->assertStringNotContainsString( '"data":[]', $body );
+		$event = json_decode( $body )->events[0];
+		$this->assertInstanceOf( \stdClass::class, $event->data );
+		$this->assertSame( 'guest@example.com', $event->contact->email );
+	}
+
 	public function test_a_visitor_cannot_flood_the_outbox(): void {
 		for ( $i = 0; $i < 130; $i++ ) {
 			$this->beacon( array( 'type' => 'page', 'url' => 'http://shop.test/' ) );

@@ -7,8 +7,10 @@
 
 namespace SalesCompanion\Tests;
 
+use SalesCompanion\Events;
 use SalesCompanion\Scheduler;
 use SalesCompanion\Source_WooCommerce;
+use SalesCompanion\WooCommerce_Order_Snapshot;
 
 final class WooCommerceOrdersTest extends TestCase {
 
@@ -111,6 +113,49 @@ final class WooCommerceOrdersTest extends TestCase {
 		do_action( 'woocommerce_checkout_order_processed', $order->get_id(), array( 'billing_email' => 'ann@example.com' ), $order );
 		$this->end_request();
 		$this->assertSame( $token, $this->queued_of( 'order.updated' )[0]['data']['cart_token'] );
+	}
+
+	public function test_a_fully_refunded_offline_order_keeps_the_paid_time_it_first_had(): void {
+		$order = $this->create_order( array( 'payment_method' => 'cod', 'date_created' => new \WC_DateTime( '@' . ( time() - 86400 ) ) ) );
+		$order->update_status( 'processing' ); // Cash on delivery: no payment_complete(), so no date_paid.
+		$this->end_request();
+		$this->assertNull( $order->get_date_paid() );
+		$paid_at = $this->queued_of( 'order.updated' )[0]['data']['paid_at'];
+		$this->assertNotNull( $paid_at );
+
+		sleep( 1 ); // Later changes happen later: the paid time must not follow them.
+		$order->update_status( 'completed' );
+		wc_create_refund( array( 'order_id' => $order->get_id(), 'amount' => 5 ) );
+		$this->end_request();
+		wc_create_refund( array( 'order_id' => $order->get_id(), 'amount' => 20 ) );
+		$this->end_request();
+
+		$snapshots = array_column( $this->queued_of( 'order.updated' ), 'data' );
+		$this->assertSame( array( 'processing', 'completed', 'refunded' ), array_column( $snapshots, 'status' ) );
+		$this->assertSame( array( $paid_at, $paid_at, $paid_at ), array_column( $snapshots, 'paid_at' ), 'counted once, on the day it was first counted' );
+	}
+
+	public function test_an_offline_order_cancelled_after_processing_keeps_its_paid_time(): void {
+		$order = $this->create_order( array( 'payment_method' => 'bacs' ) );
+		$order->update_status( 'on-hold' );
+		$this->end_request();
+		$order->update_status( 'processing' ); // The owner saw the bank transfer.
+		$this->end_request();
+		$order->update_status( 'cancelled' );
+		$this->end_request();
+		$snapshots = array_column( $this->queued_of( 'order.updated' ), 'data' );
+		$this->assertSame( array( 'on_hold', 'processing', 'cancelled' ), array_column( $snapshots, 'status' ) );
+		$this->assertNull( $snapshots[0]['paid_at'], 'on hold: not paid yet' );
+		$this->assertNotNull( $snapshots[1]['paid_at'] );
+		$this->assertSame( $snapshots[1]['paid_at'], $snapshots[2]['paid_at'] );
+	}
+
+	public function test_an_offline_order_never_seen_paid_is_dated_by_its_creation_whatever_changed_since(): void {
+		$created = time() - 7 * 86400;
+		foreach ( array( 'refunded', 'completed' ) as $status ) {
+			$order = $this->create_order( array( 'payment_method' => 'cheque', 'status' => $status, 'date_created' => new \WC_DateTime( '@' . $created ) ) );
+			$this->assertSame( Events::iso( $created ), WooCommerce_Order_Snapshot::of( $order )['paid_at'], $status );
+		}
 	}
 
 	public function test_a_refund_is_recorded_with_its_amount_and_the_order_is_snapshotted_again(): void {

@@ -3,7 +3,8 @@
  * Test doubles for Easy Digital Downloads 3.x, Software Licensing and Recurring.
  * Names and hook argument lists follow awesomemotive/easy-digital-downloads:
  * includes/orders/classes/class-order.php (EDD\Orders\Order), includes/orders/
- * functions/orders.php (edd_update_order_status -> edd_transition_order_status),
+ * functions/orders.php (edd_update_order_status -> BerlinDB src/Database/Query.php
+ * transition_item(): edd_transition_order_status( $old_status, $new_status, $order_id )),
  * includes/orders/functions/refunds.php (edd_refund_order), includes/cart/
  * class-edd-cart.php (edd_post_add_to_cart, edd_post_remove_from_cart, edd_empty_cart),
  * includes/payments/functions.php (edd_complete_purchase); Software Licensing's
@@ -188,16 +189,30 @@ namespace {
 		);
 	}
 
-	/** As edd_update_order_status(): edd_transition_order_status( $order_id, $new_status, $old_status ). */
+	/**
+	 * As edd_update_order_status() (EDD 3.6.5 includes/orders/functions/orders.php line 640): the
+	 * order row is saved, then BerlinDB's Query::transition_item() (src/Database/Query.php line
+	 * 2363) fires "{prefix}_transition_{item}_{column}" as do_action( $key_action, $old_value,
+	 * $new_value, $item_id ): edd_transition_order_status( $old_status, $new_status, $order_id ).
+	 * EDD's own listeners take it that way (includes/orders/functions/transitions.php lines 37, 49).
+	 * An unchanged status fires nothing (orders.php: "We do not allow status changes if the
+	 * status is the same").
+	 */
 	function edd_update_order_status( $order_id = 0, $new_status = '' ) {
 		$order             = edd_get_order( $order_id );
+		if ( in_array( $new_status, array( 'completed', 'publish' ), true ) ) {
+			$new_status = 'complete';
+		}
 		$old_status        = $order->status;
+		if ( $old_status === $new_status ) {
+			return false;
+		}
 		$order->status     = $new_status;
 		$order->date_modified = gmdate( 'Y-m-d H:i:s' );
 		if ( 'complete' === $new_status ) {
 			$order->date_completed = gmdate( 'Y-m-d H:i:s' );
 		}
-		do_action( 'edd_transition_order_status', $order_id, $new_status, $old_status );
+		do_action( 'edd_transition_order_status', $old_status, $new_status, $order_id );
 		if ( 'complete' === $new_status ) {
 			do_action( 'edd_complete_purchase', $order_id, (object) array( 'ID' => $order_id ), edd_get_customer( $order->customer_id ) );
 		}

@@ -253,7 +253,13 @@ namespace {
 			do_action( 'woocommerce_payment_complete', $this->get_id(), $transaction_id );
 			return true;
 		}
-		/** As WC_Order::update_status() -> status_transition(): woocommerce_order_status_{to}, _changed, payment_status_changed. */
+		/**
+		 * As WC_Order::update_status() -> status_transition(): woocommerce_order_status_{to}, _changed,
+		 * payment_status_changed. It never sets date_paid: offline gateways (cash on delivery, bank
+		 * transfer, cheque) only change the status, and on the real shop the paid date stayed null
+		 * through processing, completed and refunded (WOOCOMMERCE-FACTS.md "Offline gateways", issue 17
+		 * item 1: REST date_paid_gmt null). Only payment_complete() sets it.
+		 */
 		public function update_status( $new_status, $note = '', $manual = false ) {
 			$from                 = $this->get_status();
 			$this->data['status'] = $new_status;
@@ -374,6 +380,19 @@ namespace {
 			self::$objects            = array();
 			WooCommerce::$instance    = null;
 		}
+		/**
+		 * A REST API request (such as the tracker's /wp-json/sales-companion/v1/collect beacon):
+		 * WooCommerce::init() calls wc_load_cart(), which starts the session, only when
+		 * is_request( 'frontend' ), and that excludes REST API requests (woocommerce
+		 * includes/class-woocommerce.php init(): `if ( $this->is_request( 'frontend' ) ) { wc_load_cart(); }`).
+		 * So WC()->session (and WC()->cart) stay null there.
+		 *
+		 * @return void
+		 */
+		public static function start_rest_request() {
+			WC()->session = null;
+			WC()->cart    = null;
+		}
 		public static function add_product( $id, $name, $price, $sku = '' ) {
 			self::$products[ $id ] = new WC_Product( $id, array( 'name' => $name, 'price' => $price, 'sku' => $sku ) );
 			return self::$products[ $id ];
@@ -422,9 +441,20 @@ namespace {
 		return $order;
 	}
 
-	/** As wc_create_refund(): create_refund, partially_refunded, update_order, refund_created, order_refunded. */
+	/**
+	 * As wc_create_refund() (woocommerce includes/wc-order-functions.php): create_refund, then
+	 * woocommerce_order_partially_refunded while an amount remains, else
+	 * woocommerce_order_fully_refunded and update_status( 'refunded' ) (the
+	 * woocommerce_order_fully_refunded_status filter), then update_order, refund_created,
+	 * order_refunded. The real one refuses more than the remaining amount; the double lets an
+	 * order without a computed total (total 0) take partial refunds.
+	 */
 	function wc_create_refund( $args = array() ) {
-		$order  = wc_get_order( $args['order_id'] );
+		$order     = wc_get_order( $args['order_id'] );
+		$remaining = (float) $order->get_total();
+		foreach ( $order->get_refunds() as $previous ) {
+			$remaining -= (float) $previous->get_amount();
+		}
 		$refund = new WC_Order_Refund(
 			array(
 				'parent_id' => $order->get_id(),
@@ -434,7 +464,12 @@ namespace {
 			)
 		);
 		do_action( 'woocommerce_create_refund', $refund, $args );
-		do_action( 'woocommerce_order_partially_refunded', $order->get_id(), $refund->get_id() );
+		if ( (float) $order->get_total() <= 0 || $remaining - (float) $args['amount'] > 0 ) {
+			do_action( 'woocommerce_order_partially_refunded', $order->get_id(), $refund->get_id() );
+		} else {
+			do_action( 'woocommerce_order_fully_refunded', $order->get_id(), $refund->get_id() );
+			$order->update_status( apply_filters( 'woocommerce_order_fully_refunded_status', 'refunded', $order->get_id(), $refund->get_id() ) );
+		}
 		$order->save();
 		do_action( 'woocommerce_refund_created', $refund->get_id(), $args );
 		do_action( 'woocommerce_order_refunded', $order->get_id(), $refund->get_id() );

@@ -50,6 +50,8 @@ def prepare_batch(events: list[Any]) -> PreparedBatch:
             _reject(prepared, raw, {"index": index, "id": None,
                                     "fields": {"_schema": ["Each event must be a JSON object."]}})
             continue
+        if raw.get("data") == []:  # PHP's json_encode writes an empty array() as []: no data
+            raw = {**raw, "data": {}}
         try:
             event = load_event(raw) or event_schema.load(raw)  # the fast path, else marshmallow's answer
         except ValidationError as exc:

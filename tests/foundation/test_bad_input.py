@@ -5,7 +5,7 @@ import json
 
 from companion.models import DeadLetter, RawEvent
 from tests.conftest import post_events, signed_headers
-from tests.factories import order
+from tests.factories import event, order
 
 
 def _post_raw(client, new_site, body: bytes):
@@ -96,3 +96,12 @@ def test_an_unknown_event_type_names_the_allowed_ones(client, site):
     bad["type"] = "order.exploded"
     answer = post_events(client, site, [bad])
     assert "Must be one of" in answer.json["rejected"][0]["fields"]["type"][0]
+
+
+def test_an_empty_data_sent_as_php_writes_it_is_taken_as_an_empty_object(client, site):
+    """json_encode(array()) is [] in PHP: the tracker's checkout-email beacon sent customer.updated so."""
+    beacon = event("customer.updated", [], email="guest@example.com")
+    answer = post_events(client, site, [beacon])
+    assert answer.status_code == 202 and answer.json["accepted"] == 1, answer.json
+    listed = event("customer.updated", ["not", "an", "object"], email="guest@example.com")
+    assert post_events(client, site, [listed]).status_code == 422

@@ -9,7 +9,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from companion.app import create_app
 from companion.cli.context import command_settings, open_database
 from companion.core import runtime
-from companion.core.settings import Settings
 from companion.dashboard.auth import login_link
 from companion.demo.seed import DemoError, create_demo_site, find_demo_site, seed
 from companion.sites import find_site
@@ -77,8 +76,8 @@ def ensure_command(host: str, port: int, days: int, orders_per_day: float) -> No
 
 def _local_url(host: str, port: int) -> str:
     """COMPANION_PUBLIC_URL when it is set (scripts/run-demo.sh sets it), else the address being served."""
-    public_url = runtime.settings().public_url
-    return public_url if public_url != Settings().public_url else f"http://{host}:{port}"
+    settings = runtime.settings()
+    return settings.public_url if settings.public_url_set else f"http://{host}:{port}"
 
 
 def _print_way_in(site: Any, public_url: str | None = None, new_token: str | None = None) -> None:

@@ -39,8 +39,11 @@ class Finding:
 def check_configuration(settings: Settings) -> Finding:
     """Bad values already stopped the command (load_settings names the variable); this says what is in use."""
     mode = "embedded (one process)" if settings.is_embedded_queue else "Redis queue with separate workers"
+    public = (f"public URL {settings.public_url}" if settings.public_url_set else
+              f"public URL not set (COMPANION_PUBLIC_URL): `companion run` uses the address it serves, other "
+              f"commands assume {settings.public_url}")
     return Finding("Configuration", OK, f"Settings read: database {_redact(settings.database_url)}, {mode}, "
-                                        f"public URL {settings.public_url}.")
+                                        f"{public}; signing key from {settings.secret_key_from}.")
 
 
 def check_database() -> Finding:

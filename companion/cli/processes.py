@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -12,6 +13,7 @@ from werkzeug.serving import make_server
 from companion.app import create_app
 from companion.cli.context import command_settings, open_database
 from companion.core.db import bind_database
+from companion.core.settings import Settings
 from companion.core.workers import enqueue_due_retries, production_worker, start_thread_worker
 from companion.migrations import migrate_database
 from jobs.schedule import run_forever
@@ -30,7 +32,7 @@ def migrate() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
-    settings = command_settings()
+    settings = served_at(command_settings(), host, port)
     app = create_app(settings)
     start_thread_worker()
     stop = threading.Event()
@@ -47,6 +49,14 @@ def run(host: str, port: int) -> None:
         click.echo("Stopping.")
     finally:
         stop.set()
+
+
+def served_at(settings: Settings, host: str, port: int) -> Settings:
+    """Links in mails and sign-in links point at the address served unless COMPANION_PUBLIC_URL
+    says otherwise (a proxy in front)."""
+    if settings.public_url_set:
+        return settings
+    return replace(settings, public_url=f"http://{host}:{port}")
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from playhouse.db_url import parse
+
 DEFAULT_SENDGRID_HOST = "https://api.sendgrid.com"
 DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "mysql", "mariadb")
 
@@ -28,6 +30,8 @@ class Settings:
     sendgrid_host: str = DEFAULT_SENDGRID_HOST
     sendgrid_webhook_public_key: str | None = None
     public_url: str = "http://127.0.0.1:8000"
+    public_url_set: bool = False  # COMPANION_PUBLIC_URL given; else `companion run` uses its address
+    secret_key_from: str = "this process only"  # COMPANION_SECRET_KEY, or the file it is kept in
     max_body_bytes: int = 5 * 1024 * 1024
     max_batch_events: int = 500
     signature_tolerance_s: int = 300
@@ -82,14 +86,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     secret_key = _read(env, "COMPANION_SECRET_KEY")
     if secret_key is not None and len(secret_key) < 16:
         raise ConfigError("COMPANION_SECRET_KEY must be at least 16 characters")
+    database_url = _url(env, "COMPANION_DATABASE_URL", DATABASE_SCHEMES) or defaults.database_url
     return Settings(
-        database_url=_url(env, "COMPANION_DATABASE_URL", DATABASE_SCHEMES) or defaults.database_url,
+        database_url=database_url,
         redis_url=_url(env, "COMPANION_REDIS_URL", ("redis", "rediss", "unix")),
-        secret_key=secret_key or _embedded_secret_key(env),
+        secret_key=secret_key or _kept_secret_key(env, database_url),
+        secret_key_from="COMPANION_SECRET_KEY" if secret_key else os.path.abspath(secret_key_path(env, database_url)),
         sendgrid_api_key=_read(env, "COMPANION_SENDGRID_API_KEY"),
         sendgrid_host=_url(env, "COMPANION_SENDGRID_HOST", ("http", "https")) or DEFAULT_SENDGRID_HOST,
         sendgrid_webhook_public_key=_read(env, "COMPANION_SENDGRID_WEBHOOK_PUBLIC_KEY"),
         public_url=(_url(env, "COMPANION_PUBLIC_URL", ("http", "https")) or defaults.public_url).rstrip("/"),
+        public_url_set=_read(env, "COMPANION_PUBLIC_URL") is not None,
         max_body_bytes=_int(env, "COMPANION_MAX_BODY_BYTES", defaults.max_body_bytes),
         max_batch_events=_int(env, "COMPANION_MAX_BATCH_EVENTS", defaults.max_batch_events),
         signature_tolerance_s=_int(env, "COMPANION_SIGNATURE_TOLERANCE", defaults.signature_tolerance_s),
@@ -97,9 +104,25 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-def _embedded_secret_key(env: Mapping[str, str]) -> str:
-    """Without COMPANION_SECRET_KEY, keep one beside the SQLite file so links survive restarts."""
-    path = env.get("COMPANION_SECRET_KEY_PATH", ".companion-secret")
+def secret_key_path(env: Mapping[str, str], database_url: str) -> str:
+    """Where a generated key is kept: COMPANION_SECRET_KEY_PATH, else beside the SQLite file, so
+    every command run against that database (from any folder) signs with the same key."""
+    if env.get("COMPANION_SECRET_KEY_PATH"):
+        return env["COMPANION_SECRET_KEY_PATH"]
+    database = parse(database_url).get("database") or ""
+    folder = os.path.dirname(database) if database not in ("", ":memory:") else ""
+    return os.path.join(folder, ".companion-secret")
+
+
+def _kept_secret_key(env: Mapping[str, str], database_url: str) -> str:
+    """Without COMPANION_SECRET_KEY: on SQLite, one key kept beside the database file so links
+    survive restarts; PostgreSQL and MariaDB serve several processes and machines, which must share
+    one key, so there it has to be set."""
+    if urlparse(database_url).scheme.split("+")[0] != "sqlite":
+        raise ConfigError("COMPANION_SECRET_KEY must be set with PostgreSQL or MariaDB: every web, worker "
+                          "and scheduler process must sign with the same key (generate one with "
+                          "`python3 -c 'import secrets; print(secrets.token_hex(32))'`)")
+    path = secret_key_path(env, database_url)
     try:
         with open(path, encoding="utf-8") as fh:
             key = fh.read().strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from peewee import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -16,6 +16,17 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.status, self.message, self.extra = status, message, extra
+
+
+NESTED_TOO_DEEPLY = "The JSON is nested too deeply."
+
+
+def json_body() -> Any:
+    """The request's JSON (None when it is not JSON); a 400 when it is nested too deeply to read."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        raise ApiError(400, NESTED_TOO_DEEPLY) from None
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -35,7 +46,9 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException) -> Any:
         messages = {413: "Request body too large (at most 5 MB).", 404: "Not found.",
                     405: "Method not allowed."}
-        return jsonify({"error": messages.get(exc.code or 500, exc.description)}), exc.code
+        answer = jsonify({"error": messages.get(exc.code or 500, exc.description)})
+        answer.headers.extend([(k, v) for k, v in exc.get_headers() if k == "Allow"])  # 405 says what is
+        return answer, exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

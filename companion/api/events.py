@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from companion.api.auth import known_site
-from companion.api.errors import ApiError
+from companion.api.errors import NESTED_TOO_DEEPLY, ApiError
 from companion.core import runtime
 from companion.core.signing import SignatureError, verify
 from companion.ingest import receive
@@ -37,6 +37,9 @@ def parse_batch(site: Any, body: bytes) -> list[Any]:
     except (ValueError, UnicodeDecodeError):
         receive.store_unreadable(site, body, "Body is not JSON.")
         raise ApiError(400, "Body is not JSON; send {\"events\": [...]}.") from None
+    except RecursionError:
+        receive.store_unreadable(site, body, NESTED_TOO_DEEPLY)
+        raise ApiError(400, NESTED_TOO_DEEPLY) from None
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list):
         receive.store_unreadable(site, body, "No events list.")

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from companion.api.auth import site_for_token
-from companion.api.errors import ApiError
+from companion.api.errors import ApiError, json_body
 from companion.api.schemas import flows as schemas
 from companion.flows import config, reports
 from companion.flows.definitions import is_flow
@@ -27,7 +27,7 @@ def _flow_key(key: str) -> str:
 
 
 def _body() -> dict[str, Any]:
-    return schemas.load_json_object(request.get_json(silent=True))
+    return schemas.load_json_object(json_body())
 
 
 def _save(site: Site, data: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from companion.api.auth import known_site
-from companion.api.errors import ApiError
+from companion.api.errors import NESTED_TOO_DEEPLY, ApiError
 from companion.core import runtime
 from companion.ingest import receive
 from companion.models import Site
@@ -133,6 +133,9 @@ def _parse(site: Site, body: bytes) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         receive.store_unreadable(site, body, "WooCommerce webhook body is not JSON.")
         raise ApiError(400, "Body is not JSON; WooCommerce sends the REST v3 resource as JSON.") from None
+    except RecursionError:
+        receive.store_unreadable(site, body, NESTED_TOO_DEEPLY)
+        raise ApiError(400, NESTED_TOO_DEEPLY) from None
     if not isinstance(resource, dict):
         receive.store_unreadable(site, body, "WooCommerce webhook body is not a JSON object.")
         raise ApiError(422, "Body is not a JSON object (a WooCommerce REST v3 resource).")

@@ -5,6 +5,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets
 import time
 
@@ -15,6 +16,9 @@ class SignatureError(Exception):
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+UNIX_SECONDS = re.compile(r"[0-9]{1,12}", re.ASCII)
 
 
 def whsec_key(whsec_secret: str) -> bytes:
@@ -39,10 +43,9 @@ def verify(secret: str, headers: dict[str, str | None], body: bytes, tolerance_s
                                  headers.get("webhook-signature"))
     if not msg_id or not stamp or not signatures:
         raise SignatureError("Missing webhook-id, webhook-timestamp or webhook-signature header.")
-    try:
-        timestamp = int(stamp)
-    except ValueError:
-        raise SignatureError("webhook-timestamp must be unix seconds.") from None
+    if not UNIX_SECONDS.fullmatch(stamp):  # not int(): it takes " 1", "1_0", "+1" and 400 digits
+        raise SignatureError("webhook-timestamp must be unix seconds (digits only).")
+    timestamp = int(stamp)
     now = time.time() if now is None else now
     if abs(now - timestamp) > tolerance_s:
         raise SignatureError("webhook-timestamp is more than 5 minutes away from now; check the clock.")

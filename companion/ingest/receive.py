@@ -5,6 +5,7 @@ This runs inside the HTTP request, so it only stores; applying events happens in
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,19 @@ class PreparedBatch:
     rejected_payloads: list[str] = field(default_factory=list)
 
 
+# A cheap first look at the ASCII payload; _is_utf8 decides (a literal "\\ud800" text also matches).
+LONE_SURROGATE = re.compile(r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}")
+
+
+def _is_utf8(raw: dict[str, Any]) -> bool:
+    """Whether every text of the event can be stored: an unpaired surrogate cannot be UTF-8."""
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def prepare_batch(events: list[Any]) -> PreparedBatch:
     """Validate each event; valid ones become raw_event rows, invalid ones a rejection with reasons."""
     prepared = PreparedBatch()
@@ -58,9 +72,13 @@ def prepare_batch(events: list[Any]) -> PreparedBatch:
             event_id = raw.get("id") if isinstance(raw.get("id"), str) else None
             _reject(prepared, raw, {"index": index, "id": event_id, "fields": exc.messages})
             continue
+        payload = json.dumps(raw, separators=(",", ":"))  # ASCII: an unpaired surrogate shows as \udXXX
+        if LONE_SURROGATE.search(payload) and not _is_utf8(raw):
+            _reject(prepared, raw, {"index": index, "id": event["id"], "fields": {"_schema": [
+                "Text holds an unpaired UTF-16 surrogate (\\udXXX): send valid UTF-8."]}})
+            continue
         prepared.rows.append({"event_id": event["id"], "type": event["type"], "source": event["source"],
-                              "occurred_at": to_naive_utc(event["occurred_at"]),
-                              "payload": json.dumps(raw, separators=(",", ":"))})
+                              "occurred_at": to_naive_utc(event["occurred_at"]), "payload": payload})
     return prepared
 
 

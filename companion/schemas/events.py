@@ -43,7 +43,7 @@ class ItemSchema(Schema):
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1_000_000))
     price = Money(allow_none=True)
     total = Money(load_default=None, allow_none=True)
-    categories = fields.List(fields.String(validate=_short), load_default=list)
+    categories = fields.List(fields.String(validate=_short), load_default=list, validate=validate.Length(max=100))
 
 
 class AttributionSchema(Schema):
@@ -64,7 +64,7 @@ class OrderDataSchema(Schema):
     discount_total = Money(allow_none=True)
     tax_total = Money(allow_none=True)
     shipping_total = Money(allow_none=True)
-    coupons = fields.List(fields.String(validate=_short), load_default=list)
+    coupons = fields.List(fields.String(validate=_short), load_default=list, validate=validate.Length(max=100))
     # No real order is refused for its size: the 5 MB batch limit comes first (an item is >= 50 bytes).
     items = fields.List(fields.Nested(ItemSchema), load_default=list, validate=validate.Length(max=100_000))
     payment_method = fields.String(allow_none=True, validate=validate.Length(max=100))
@@ -105,7 +105,7 @@ class ProductViewedDataSchema(Schema):
     name = fields.String(allow_none=True, validate=validate.Length(max=300))
     price = Money(allow_none=True)
     url = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    categories = fields.List(fields.String(validate=_short), load_default=list)
+    categories = fields.List(fields.String(validate=_short), load_default=list, validate=validate.Length(max=100))
 
 
 class PageViewedDataSchema(Schema):
@@ -123,7 +123,7 @@ class ProductDataSchema(Schema):
     name = fields.String(allow_none=True, validate=validate.Length(max=300))
     sku = fields.String(allow_none=True, validate=validate.Length(max=100))
     price = Money(allow_none=True)
-    categories = fields.List(fields.String(validate=_short), load_default=list)
+    categories = fields.List(fields.String(validate=_short), load_default=list, validate=validate.Length(max=100))
     url = fields.String(allow_none=True, validate=validate.Length(max=2000))
     image = fields.String(allow_none=True, validate=validate.Length(max=2000))
     stock_quantity = fields.Integer(allow_none=True, strict=True)

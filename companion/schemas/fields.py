@@ -63,4 +63,11 @@ class Timestamp(fields.AwareDateTime):
     default_error_messages: ClassVar[dict[str, str]] = {
         "invalid": "Not a valid ISO 8601 time.",
         "invalid_awareness": "Time has no UTC offset; send it as 2026-11-20T10:00:00Z.",
+        "out_of_range": "Time must be between 1970 and 2200.",
     }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not 1970 <= moment.year <= 2200:  # year 1 passed here and failed in the worker
+            raise self.make_error("out_of_range")
+        return moment

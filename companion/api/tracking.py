@@ -24,6 +24,11 @@ bp = Blueprint("tracking", __name__)
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
+# The unsubscribe page: no script at all, its one form posts to itself, and nobody may frame it
+# (a framed button is a click-jacked unsubscribe); the token in its URL never leaves as a Referer.
+PAGE_HEADERS = {**NO_STORE, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'", "X-Frame-Options": "DENY",
+                "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
 WEBHOOK_KEY_HELP = ("The SendGrid Event Webhook is not configured: set COMPANION_SENDGRID_WEBHOOK_PUBLIC_KEY "
                     "to the verification key SendGrid shows under Settings > Mail Settings > Event Webhook "
                     "(enable 'Signed Event Webhook'), then restart the service.")
@@ -52,7 +57,7 @@ def _page(title: str, body: str, status: int = 200) -> Response:
             f"content=\"width=device-width, initial-scale=1\"><title>{escape(title)}</title></head>"
             f"<body style=\"font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem\">"
             f"<h1>{escape(title)}</h1>{body}</body></html>")
-    return Response(html, status=status, mimetype="text/html", headers=NO_STORE)
+    return Response(html, status=status, mimetype="text/html", headers=PAGE_HEADERS)
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])

@@ -1,6 +1,7 @@
 """The one Peewee database, bound by the app factory or a command, never at import."""
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -28,6 +29,7 @@ def engine_for(url: str) -> Database:
     if scheme == "sqlite":
         defaults: dict[str, Any] = {"pragmas": SQLITE_PRAGMAS, "check_same_thread": False, "timeout": 30}
         options["database"] = options.get("database") or ":memory:"
+        _create_private(options["database"])
     elif scheme in ("postgres", "postgresql"):
         defaults = {"host": "127.0.0.1"}
     else:
@@ -39,6 +41,17 @@ def engine_for(url: str) -> Database:
     if engine is None:
         raise ValueError(f"unsupported database URL scheme {scheme!r}")
     return engine(**{**defaults, **options})
+
+
+def _create_private(path: str) -> None:
+    """A new SQLite file is readable by its owner only (0600): it holds signing secrets and customer
+    data. SQLite gives its -wal and -shm files the same mode."""
+    if path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # a missing folder or a race: SQLite reports the first on connect
+        pass
 
 
 def bind_database(url: str) -> Database:

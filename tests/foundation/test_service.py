@@ -134,3 +134,20 @@ def test_a_scheduler_whose_lock_was_taken_over_neither_renews_nor_releases_the_n
     assert not first.acquire_or_renew()
     first.release()
     assert redis_conn.get(schedule.LOCK_KEY) == b"b" and redis_conn.pttl(schedule.LOCK_KEY) <= 5_000
+
+
+def test_a_new_sqlite_database_and_its_wal_are_readable_by_their_owner_only(tmp_path):
+    db = engine_for(f"sqlite:///{tmp_path}/companion.db")
+    with db.connection_context():
+        db.execute_sql("CREATE TABLE t (x INTEGER)")
+        db.execute_sql("INSERT INTO t VALUES (1)")
+        modes = {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir()}
+    assert modes["companion.db"] == "0o600" and modes.get("companion.db-wal", "0o600") == "0o600", modes
+
+
+def test_the_unsubscribe_page_runs_no_script_and_cannot_be_framed(client):
+    answer = client.get("/u/not-a-token")
+    assert answer.status_code == 404
+    policy = answer.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert answer.headers["X-Frame-Options"] == "DENY" and answer.headers["Referrer-Policy"] == "no-referrer"

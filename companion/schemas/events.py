@@ -13,7 +13,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from companion.schemas.fields import ExternalId, Money, Timestamp
+from companion.schemas.fields import ExternalId, Money, Timestamp, WebUrl
 
 ORDER_STATUSES = ("pending", "on_hold", "processing", "completed", "cancelled", "refunded", "failed", "draft")
 SOURCES = ("woocommerce", "edd", "fluentcart", "custom")
@@ -97,14 +97,14 @@ class CartDataSchema(Schema):
     currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
     value = Money(required=True)
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(max=500))
-    checkout_url = fields.Url(allow_none=True, require_tld=False)
+    checkout_url = WebUrl()
 
 
 class ProductViewedDataSchema(Schema):
     product_id = ExternalId(required=True)
     name = fields.String(allow_none=True, validate=validate.Length(max=300))
     price = Money(allow_none=True)
-    url = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    url = WebUrl()
     categories = fields.List(fields.String(validate=_short), load_default=list, validate=validate.Length(max=100))
 
 
@@ -124,8 +124,8 @@ class ProductDataSchema(Schema):
     sku = fields.String(allow_none=True, validate=validate.Length(max=100))
     price = Money(allow_none=True)
     categories = fields.List(fields.String(validate=_short), load_default=list, validate=validate.Length(max=100))
-    url = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    image = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    url = WebUrl()
+    image = WebUrl()
     stock_quantity = fields.Integer(allow_none=True, strict=True)
     status = fields.String(allow_none=True, validate=validate.Length(max=20))
 
@@ -143,7 +143,7 @@ class SubscriptionDataSchema(Schema):
     status = fields.String(required=True, validate=validate.Length(min=1, max=30))
     product_id = ExternalId(allow_none=True)
     expires_at = Timestamp(allow_none=True)
-    renewal_url = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    renewal_url = WebUrl()
 
 
 class ConsentDataSchema(Schema):

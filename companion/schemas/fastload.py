@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import Schema, fields
 from marshmallow.utils import missing
 
-from companion.schemas.fields import ExternalId, Money
+from companion.schemas.fields import ExternalId, Money, WebUrl, web_url_or_none
 
 Converter = Callable[[Any], Any]
 
@@ -31,6 +31,8 @@ def _time(value: Any) -> Any:
 def _converter(field: fields.Field) -> Converter:
     if isinstance(field, Money):
         return lambda v: None if v is None else Decimal(str(v).strip())
+    if isinstance(field, WebUrl):  # stored payloads are the raw events: drop what validation dropped
+        return web_url_or_none
     if isinstance(field, ExternalId):
         return lambda v: None if v is None else str(v).strip()
     if isinstance(field, fields.DateTime):

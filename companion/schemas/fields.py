@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields
 
@@ -71,3 +72,28 @@ class Timestamp(fields.AwareDateTime):
         if not 1970 <= moment.year <= 2200:  # year 1 passed here and failed in the worker
             raise self.make_error("out_of_range")
         return moment
+
+
+class WebUrl(fields.String):
+    """An http(s) address for a link or an image in a mail; anything else (javascript:, data:,
+    a bare path) is dropped to None, so the event is kept and no mail ever carries it."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {"too_long": "Longer than 2000 characters."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_none=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > 2000:
+            raise self.make_error("too_long")
+        return web_url_or_none(text)
+
+
+def web_url_or_none(value: Any) -> str | None:
+    """The address when it is http(s) with a host, else None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    parts = urlsplit(text)
+    return text if parts.scheme.lower() in ("http", "https") and parts.netloc else None

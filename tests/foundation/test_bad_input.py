@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from companion.models import DeadLetter, RawEvent
-from tests.conftest import post_events, signed_headers
+from companion.models import DeadLetter, Product, RawEvent, Subscription
+from tests.conftest import post_events, run_jobs, signed_headers
 from tests.factories import event, order
 
 
@@ -105,3 +105,18 @@ def test_an_empty_data_sent_as_php_writes_it_is_taken_as_an_empty_object(client,
     assert answer.status_code == 202 and answer.json["accepted"] == 1, answer.json
     listed = event("customer.updated", ["not", "an", "object"], email="guest@example.com")
     assert post_events(client, site, [listed]).status_code == 422
+
+
+def test_a_product_link_that_is_not_http_is_dropped_and_the_product_kept(client, site):
+    product = event("product.updated", {"id": 7, "name": "Mug", "url": "javascript:alert(document.cookie)",
+                                        "image": "data:image/svg+xml,<svg onload=alert(1)>"}, email=None)
+    renewal = event("subscription.updated", {"id": 5, "kind": "subscription", "status": "active", "product_id": 7,
+                                             "renewal_url": " JAVASCRIPT:alert(1)"})
+    good = event("product.updated", {"id": 8, "name": "Cup", "url": "https://shop.example/cup",
+                                     "image": "https://shop.example/cup.jpg"}, email=None)
+    answer = post_events(client, site, [product, renewal, good])
+    assert answer.status_code == 202 and answer.json["accepted"] == 3, answer.json
+    run_jobs()
+    stored = {p.external_id: (p.url, p.image) for p in Product.select()}
+    assert stored == {"7": (None, None), "8": ("https://shop.example/cup", "https://shop.example/cup.jpg")}
+    assert Subscription.get().renewal_url is None

@@ -9,6 +9,7 @@ from flask import Flask
 from companion import api
 from companion.core import runtime
 from companion.core.db import bind_database, database
+from companion.core.logs import redact_access_logs
 from companion.core.settings import Settings, load_settings
 from companion.dashboard import bp as dashboard_bp
 from companion.migrations import migrate_database
@@ -26,6 +27,7 @@ def create_app(config: Settings | None = None, migrate: bool = True) -> Flask:
                       JSON_SORT_KEYS=False, COMPANION_SETTINGS=settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     logging.basicConfig(level=settings.log_level)
+    redact_access_logs()
 
     @app.before_request
     def _connect() -> None:

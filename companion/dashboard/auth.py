@@ -1,22 +1,27 @@
 """Who may see a site's dashboard: a signed session cookie bound to that one site.
 
-A session starts from a short-lived signed link (`companion dashboard-link`) or from the login
-form with the site's API token. The cookie is Flask's signed session (HttpOnly, SameSite=Lax,
-Secure behind https); every form carries a CSRF token kept in that session. A session for one
-site sees 404 for every other site, so site ids cannot be probed.
+A session starts from a short-lived signed link (`companion dashboard-link`, each link works
+once) or from the login form with the site's API token. The cookie is Flask's signed session
+(HttpOnly, SameSite=Lax, Secure behind https) holding a random session token whose hash is kept in
+`dashboard_session`: signing out ends it server side, so a copied cookie stops working too. Every
+form carries a CSRF token kept in that session. A session for one site sees 404 for every other
+site, so site ids cannot be probed. The dashboard is a request edge: it reads the clock here.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from datetime import timedelta
 from typing import Any
 
 from flask import abort, request, session
+from peewee import IntegrityError
 
 from companion.core import runtime
+from companion.core.db import database
 from companion.email import tokens
-from companion.models import Site
+from companion.models import DashboardSession, Site, utcnow
 from companion.sites import find_site, is_token_for
 
 SESSION_HOURS = 12
@@ -51,20 +56,44 @@ def site_for_api_token(site_id: str, api_token: str) -> Site | None:
     return site if site is not None and is_token_for(site, api_token.strip()) else None
 
 
-def start_session(site: Site) -> None:
-    """A fresh session for this site only (a new CSRF token, nothing carried over)."""
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(site: Site, link: str | None = None) -> bool:
+    """A fresh session for this site only (a new CSRF token, nothing carried over); False when
+    the sign-in link was used before."""
+    token = secrets.token_urlsafe(32)
+    try:
+        with database.atomic():
+            DashboardSession.create(site=site.id, token_hash=_digest(token), started_at=utcnow(),
+                                    link_hash=_digest(link) if link else None)
+    except IntegrityError:
+        return False
     session.clear()
     session.permanent = True
-    session["site"] = site.public_id
-    session["csrf"] = secrets.token_urlsafe(24)
+    session.update(site=site.public_id, sid=token, csrf=secrets.token_urlsafe(24))
+    return True
 
 
 def end_session() -> None:
+    """Sign out: the session ends on the server too, wherever its cookie was copied."""
+    if session.get("sid"):
+        DashboardSession.update(ended_at=utcnow()).where(
+            DashboardSession.token_hash == _digest(str(session["sid"])), DashboardSession.ended_at.is_null()).execute()
     session.clear()
 
 
 def signed_in_site() -> str | None:
-    return session.get("site")
+    """The site of a live session: started less than SESSION_HOURS ago and not signed out."""
+    site_id, token = session.get("site"), session.get("sid")
+    if not site_id or not token:
+        return None
+    live = (DashboardSession.select(DashboardSession.id).join(Site)
+            .where(DashboardSession.token_hash == _digest(str(token)), Site.public_id == site_id,
+                   DashboardSession.ended_at.is_null(),
+                   DashboardSession.started_at > utcnow() - timedelta(hours=SESSION_HOURS)).exists())
+    return str(site_id) if live else None
 
 
 def require_site(site_id: str) -> Site | None:

@@ -49,7 +49,10 @@ def login_link(token: str) -> Any:
     if site is None:
         error = "This sign-in link has expired or is not valid. Run `companion dashboard-link --site ID` for a new one."
         return render_template("dashboard/login.html", next="", error=error), 401
-    auth.start_session(site)
+    if not auth.start_session(site, link=token):
+        error = ("This sign-in link was used already: each link works once. Sign in with the site id and API "
+                 "token below, or run `companion dashboard-link --site ID` for a new link.")
+        return render_template("dashboard/login.html", next="", error=error), 401
     return redirect(_home(site.public_id))
 
 

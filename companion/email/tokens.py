@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -125,7 +126,8 @@ def unsubscribe_token(secret: bytes, message_id: str) -> str:
 
 
 def login_token(secret: bytes, site_id: str, ttl: int = 900, *, now: float | None = None) -> str:
-    return make_token(secret, PURPOSE_LOGIN, {"s": site_id}, ttl, now=now)
+    # The nonce makes every link its own: each works once (dashboard sessions remember it).
+    return make_token(secret, PURPOSE_LOGIN, {"s": site_id, "n": secrets.token_urlsafe(9)}, ttl, now=now)
 
 
 # --- cart recovery (contract shared with the WordPress plugin) ----------------------------------

@@ -15,6 +15,7 @@ from companion.migrations.steps import (
     add_dashboard_indexes,
     add_order_session_index,
     create_cohort_months,
+    create_dashboard_sessions,
     create_flow_tables,
     create_import_tables,
     create_intelligence_tables,
@@ -48,6 +49,7 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (21, "dashboard: stage and segment counts, filled from the contacts", create_stage_groups),
     (22, "dashboard: contact index for at-risk customers by predicted value", add_at_risk_index),
     (23, "orders: index by session for the sessions roll-up", add_order_session_index),
+    (24, "dashboard: server-side sessions and single-use sign-in links", create_dashboard_sessions),
 ]
 
 

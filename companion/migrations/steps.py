@@ -11,7 +11,7 @@ from peewee import Database, MySQLDatabase, PostgresqlDatabase
 
 from companion.intelligence.stage_groups import write_stage_groups
 from companion.metrics.cohort_rollup import rebuild_cohort_months
-from companion.models import Cart, Site, utcnow
+from companion.models import Cart, DashboardSession, Site, utcnow
 from companion.models.attribution import ATTRIBUTION_MODELS
 from companion.models.imports import ImportCheckpoint
 from companion.models.intelligence import INTELLIGENCE_MODELS, StageGroup
@@ -88,3 +88,8 @@ def add_order_session_index(db: Database) -> None:
     if "order_site_id_session_key" not in {index.name for index in db.get_indexes("order")}:
         table = "`order`" if isinstance(db, MySQLDatabase) else '"order"'
         db.execute_sql(f"CREATE INDEX order_site_id_session_key ON {table} (site_id, session_key)")
+
+
+def create_dashboard_sessions(db: Database) -> None:
+    """Migration step: server-side dashboard sessions and single-use sign-in links."""
+    db.create_tables([DashboardSession], safe=True)

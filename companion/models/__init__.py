@@ -24,7 +24,7 @@ from companion.models.rollups import (
     RollupDimension,
     RollupSessions,
 )
-from companion.models.sites import Site
+from companion.models.sites import DashboardSession, Site
 
 CORE_MODELS: list[type[BaseModel]] = [
     Site, RawEvent, DeadLetter, Contact, Visitor, Visit, ProductView,
@@ -40,6 +40,7 @@ __all__ = [
     "Contact",
     "CustomerLedger",
     "CustomerOrderDay",
+    "DashboardSession",
     "DeadLetter",
     "EmailTouch",
     "Enrolment",

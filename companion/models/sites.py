@@ -1,7 +1,7 @@
 """A site is one store; everything else belongs to exactly one site."""
 from __future__ import annotations
 
-from peewee import AutoField, CharField
+from peewee import AutoField, CharField, ForeignKeyField
 
 from companion.models.base import BaseModel, JSONField, UTCDateTimeField, utcnow
 
@@ -18,3 +18,15 @@ class Site(BaseModel):
     api_token_hash = CharField(max_length=64, unique=True)
     options = JSONField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
+
+
+class DashboardSession(BaseModel):
+    """A signed-in dashboard session, kept server side so that signing out ends it everywhere the
+    cookie was copied to; `link_hash` makes each sign-in link work once."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    token_hash = CharField(max_length=64, unique=True)
+    link_hash = CharField(max_length=64, unique=True, null=True)
+    started_at = UTCDateTimeField()
+    ended_at = UTCDateTimeField(null=True)

@@ -91,3 +91,20 @@ def test_pages_forbid_framing_inline_scripts_and_caching(client, site):
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["Cache-Control"] == "no-store" and headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_sign_in_link_works_once(client, site):
+    link = login_link(site.site, "http://companion.test").removeprefix("http://companion.test")
+    assert client.get(link).status_code in (302, 303)
+    again = client.application.test_client().get(link)
+    assert again.status_code == 401 and "used already" in again.get_data(as_text=True)
+
+
+def test_signing_out_ends_the_session_for_a_copied_cookie_too(client, site):
+    sign_in(client, site)
+    home = f"/dashboard/{site.site.public_id}/"
+    copy = client.application.test_client()
+    copy.set_cookie("companion_dashboard", client.get_cookie("companion_dashboard").value)
+    assert copy.get(home).status_code == 200
+    assert client.post("/dashboard/logout", data={"csrf_token": csrf_of(client, home)}).status_code == 303
+    assert copy.get(home).status_code == 302  # back to the sign-in page

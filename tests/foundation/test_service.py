@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 from click.testing import CliRunner
@@ -11,6 +12,7 @@ from companion.core import health, runtime
 from companion.core.db import engine_for
 from companion.core.settings import Settings
 from companion.core.workers import ThreadWorker
+from companion.dashboard.auth import login_link
 from companion.migrations import SchemaVersion, migrate_database
 from companion.models import CORE_MODELS
 from jobs import schedule
@@ -151,3 +153,15 @@ def test_the_unsubscribe_page_runs_no_script_and_cannot_be_framed(client):
     policy = answer.headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
     assert answer.headers["X-Frame-Options"] == "DENY" and answer.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_tokens_in_sign_in_unsubscribe_and_tracking_paths_never_reach_the_access_log(app, client, site, caplog):
+    link = login_link(site.site, "http://companion.test").removeprefix("http://companion.test")
+    token = link.rsplit("/", 1)[1]
+    logger = logging.getLogger("werkzeug")
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        for path in (link, "/u/secret-unsubscribe-token", "/t/c/secret-click-token?x=1"):
+            logger.info('%s - - [%s] "%s" %s -', "127.0.0.1", "04/Dec/2026 04:00:00", f"GET {path} HTTP/1.1", 302)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert token not in logged and "secret-unsubscribe-token" not in logged and "secret-click-token" not in logged
+    assert logged.count("[redacted]") == 3

@@ -18,13 +18,21 @@ mkdirSync(SHOTS, { recursive: true });
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
+// A sign-in link works once: the first test signs in with it, the others start from that session.
+let session = null;
+
 async function signedIn(browser, options = {}) {
-  const context = await browser.newContext({ acceptDownloads: true, ...options });
+  const context = await browser.newContext({ acceptDownloads: true, ...options, ...(session ? { storageState: session } : {}) });
   const page = await context.newPage();
   const errors = [];
   page.on("console", (msg) => { if (msg.type() === "error") errors.push(msg.text()); });
   page.on("pageerror", (err) => errors.push(String(err)));
-  await page.goto(env.LOGIN_URL);
+  if (session) {
+    await page.goto(`${BASE}/dashboard/${SITE}/`);
+  } else {
+    await page.goto(env.LOGIN_URL);
+    session = await context.storageState();
+  }
   return { context, page, errors };
 }
 

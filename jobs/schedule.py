@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 LOCK_KEY = "companion:scheduler:lock"
 HEARTBEAT_KEY = runtime.SCHEDULER_HEARTBEAT_KEY
 LOCK_TTL_S = 45
-TICK_S = 15
+TICK_S = 15  # the lock's beat; each SCHEDULE row is its own APScheduler interval job
 
 # (name, every N seconds, job function). Flows, intelligence and alerts add their rows here.
 SCHEDULE: list[tuple[str, int, Callable[..., Any]]] = [
@@ -64,36 +64,42 @@ class SchedulerLock:
             pass
 
 
-def due_jobs(last_run: dict[str, float], now: float) -> list[tuple[str, Callable[..., Any]]]:
-    due = []
-    for name, every, func in SCHEDULE:
-        if now - last_run.get(name, 0.0) >= every:
-            last_run[name] = now
-            due.append((name, func))
-    return due
-
-
-def tick(lock: SchedulerLock, last_run: dict[str, float], now: float | None = None) -> list[str]:
-    """One scheduler beat: keep the lock, write the heartbeat, enqueue what is due."""
-    now = time.time() if now is None else now
+def beat(lock: SchedulerLock, now: float) -> bool:
+    """Keep (or take) the lock and write the heartbeat /healthz reads; whether this one leads."""
     if not lock.acquire_or_renew():
-        return []
+        return False
     lock.redis.set(HEARTBEAT_KEY, str(now), ex=LOCK_TTL_S * 2)
-    names = []
-    for name, func in due_jobs(last_run, now):
-        runtime.enqueue(func)
-        names.append(name)
-    return names
+    return True
+
+
+def enqueue_if_leading(lock: SchedulerLock, name: str, func: Callable[..., Any]) -> bool:
+    """A schedule row fell due: enqueue its job when this scheduler holds the lock."""
+    if not lock.lock.owned():
+        return False
+    runtime.enqueue(func)
+    log.debug("enqueued %s", name)
+    return True
+
+
+def build_scheduler(lock: SchedulerLock, now: datetime) -> BackgroundScheduler:
+    """APScheduler with the lock's beat every TICK_S seconds and one interval job per SCHEDULE row;
+    every row runs once right after the first beat, then at its own interval."""
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_job(_guarded(beat), "interval", seconds=TICK_S, args=[lock], id="beat", next_run_time=now,
+                      kwargs={"now": None})
+    first = now + timedelta(seconds=1)
+    for name, every, func in SCHEDULE:
+        scheduler.add_job(_guarded(enqueue_if_leading), "interval", seconds=every, args=[lock, name, func],
+                          id=name, name=name, next_run_time=first)
+    return scheduler
 
 
 def run_forever(stop: threading.Event | None = None) -> None:
-    """Run APScheduler with one beat every TICK_S seconds until stopped."""
+    """Run the scheduler until stopped; while another one holds the lock, its jobs enqueue nothing."""
     stop = stop or threading.Event()
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per 15 s beat is noise
-    lock, last_run = SchedulerLock(runtime.redis_connection()), {}
-    scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(_safe_tick, "interval", seconds=TICK_S, args=[lock, last_run], max_instances=1,
-                      coalesce=True, next_run_time=datetime.now(UTC))
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per beat is noise
+    lock = SchedulerLock(runtime.redis_connection())
+    scheduler = build_scheduler(lock, datetime.now(UTC))
     log.info("scheduler started; it waits for the lock while another one runs")
     scheduler.start()
     try:
@@ -103,8 +109,15 @@ def run_forever(stop: threading.Event | None = None) -> None:
         lock.release()
 
 
-def _safe_tick(lock: SchedulerLock, last_run: dict[str, float]) -> None:
-    try:
-        tick(lock, last_run)
-    except Exception:
-        log.exception("scheduler tick failed; trying again in %ss", TICK_S)
+def _guarded(step: Callable[..., Any]) -> Callable[..., Any]:
+    """A failing beat or enqueue is logged; the next one tries again."""
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if "now" in kwargs and kwargs["now"] is None:
+            kwargs["now"] = time.time()
+        try:
+            return step(*args, **kwargs)
+        except Exception:
+            log.exception("scheduler step %s failed; it runs again at its next time", step.__name__)
+            return None
+    run.__name__ = step.__name__
+    return run

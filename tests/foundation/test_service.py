@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import UTC, datetime
 
 from click.testing import CliRunner
 
@@ -30,7 +31,10 @@ def test_healthz_is_200_when_a_worker_and_the_scheduler_beat(client):
     worker = ThreadWorker([runtime.queue()], connection=runtime.redis_connection())
     worker.register_birth()
     worker.heartbeat()
-    schedule.tick(schedule.SchedulerLock(runtime.redis_connection()), {})
+    lock = schedule.SchedulerLock(runtime.redis_connection())
+    schedule.beat(lock, time.time())
+    for name, _, func in schedule.SCHEDULE[:2]:
+        schedule.enqueue_if_leading(lock, name, func)
     try:
         answer = client.get("/healthz")
         assert answer.status_code == 200, answer.json
@@ -57,21 +61,22 @@ def test_openapi_documents_every_route(client, app):
 def test_only_one_scheduler_holds_the_lock_and_a_second_takes_over_when_it_expires(redis_conn, settings):
     runtime.configure(settings)
     first, second = schedule.SchedulerLock(redis_conn, "a"), schedule.SchedulerLock(redis_conn, "b")
-    assert schedule.tick(first, {}) != []
-    assert schedule.tick(second, {}) == []
+    name, _, func = schedule.SCHEDULE[0]
+    assert schedule.beat(first, time.time()) and schedule.enqueue_if_leading(first, name, func)
+    assert not schedule.beat(second, time.time()) and not schedule.enqueue_if_leading(second, name, func)
     redis_conn.delete(schedule.LOCK_KEY)  # the first died: its lock expired
-    assert schedule.tick(second, {}, now=time.time()) != []
-    assert schedule.tick(first, {}) == []
+    assert schedule.beat(second, time.time()) and schedule.enqueue_if_leading(second, name, func)
+    assert not schedule.beat(first, time.time()) and not schedule.enqueue_if_leading(first, name, func)
 
 
-def test_the_scheduler_only_enqueues_what_is_due(redis_conn, settings):
+def test_every_schedule_row_is_an_interval_job_that_runs_once_at_start(redis_conn, settings):
     runtime.configure(settings)
-    lock, last_run = schedule.SchedulerLock(redis_conn), {}
-    start = 1_800_000_000.0
-    assert len(schedule.tick(lock, last_run, now=start)) == len(schedule.SCHEDULE)
-    assert schedule.tick(lock, last_run, now=start + 10) == []
-    every_minute = [name for name, every, _ in schedule.SCHEDULE if every <= 60]
-    assert sorted(schedule.tick(lock, last_run, now=start + 60)) == sorted(every_minute)
+    start = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+    jobs = {job.id: job for job in schedule.build_scheduler(schedule.SchedulerLock(redis_conn), start).get_jobs()}
+    assert jobs["beat"].trigger.interval.total_seconds() == schedule.TICK_S
+    for name, every, func in schedule.SCHEDULE:
+        assert jobs[name].trigger.interval.total_seconds() == every, name
+        assert jobs[name].args[1:] == (name, func) and jobs[name].next_run_time > start
 
 
 def test_migrations_from_an_empty_database_create_every_table_and_are_repeatable(db):

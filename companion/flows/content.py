@@ -31,6 +31,12 @@ class Defer(Exception):
     """Not now: the shopper is active again; try the step later."""
 
 
+class NothingToShow(Exception):
+    """A step whose point is a product list found no product to show: it is skipped, not sent."""
+
+    reason = "no products to show"
+
+
 def _ctx(enrolment: Enrolment) -> dict[str, Any]:
     return dict(enrolment.context or {})
 
@@ -122,6 +128,8 @@ def build_context(site: Site, enrolment: Enrolment, contact: Contact, flow: Flow
     builder = _BUILDERS.get(enrolment.flow_key)
     if builder:
         context.update(builder(site, enrolment, flow, step, now, {} if memo is None else memo))
+    if step in flow.definition.product_steps and not context.get("products"):
+        raise NothingToShow(NothingToShow.reason)
     return context
 
 
@@ -151,7 +159,8 @@ def _items(site_id: int, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def recommendations(site_id: int, product_ids: list[str], now: datetime, memo: dict[Any, Any],
                     limit: int = 3) -> list[dict[str, Any]]:
     """Bought together with these products (co-occurrence in orders), else the best sellers of
-    the last 90 days; remembered in `memo` for the rest of the run."""
+    the last 90 days; only products of the catalogue with a page; remembered in `memo` for the
+    rest of the run."""
     key = ("recommendations", site_id, tuple(product_ids))
     if key not in memo:
         ids = _bought_with(site_id, product_ids, limit * 3) or _best_sellers(site_id, product_ids, now, limit * 3)
@@ -164,11 +173,12 @@ def _bought_with(site_id: int, product_ids: list[str], limit: int) -> list[str]:
     if not product_ids:
         return []
     other = OrderItem.alias()
+    # Read as tuples: on model rows the aliased table's column is not set as `product_id`.
     query = (OrderItem.select(other.product_id).join(other, on=(other.order == OrderItem.order))
              .where(OrderItem.site == site_id, OrderItem.product_id.in_(product_ids),
-                    other.product_id.not_in(product_ids))
+                    other.product_id.is_null(False), other.product_id.not_in(product_ids))
              .group_by(other.product_id).order_by(fn.COUNT(other.id).desc()).limit(limit))
-    return [r.product_id for r in query]
+    return [product_id for product_id, in query.tuples() if product_id]
 
 
 def _best_sellers(site_id: int, exclude: list[str], now: datetime, limit: int) -> list[str]:
@@ -176,7 +186,7 @@ def _best_sellers(site_id: int, exclude: list[str], now: datetime, limit: int) -
              .where(Order.site == site_id, Order.counted_at >= now - timedelta(days=90),
                     OrderItem.product_id.not_in(exclude or [""]))
              .group_by(OrderItem.product_id).order_by(fn.SUM(OrderItem.quantity).desc()).limit(limit))
-    return [r.product_id for r in query]
+    return [product_id for product_id, in query.tuples() if product_id]
 
 
 def _order(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from companion.email.rendering import (
 from companion.email.sendgrid import SendGridTransport, marketing_headers
 from companion.flows import rules
 from companion.flows.config import FlowConfig
-from companion.flows.content import Defer, build_context, exit_reason
+from companion.flows.content import Defer, NothingToShow, build_context, exit_reason
 from companion.flows.delivery import deliver
 from companion.flows.enrolment import complete_if_finished, exit_enrolments
 from companion.flows.run import SendRun
@@ -135,6 +135,8 @@ def _check(step: ScheduledStep, token: str, site: Site, enrolment: Enrolment, fl
     assert contact is not None
     try:
         intent = Intent(step, _message_row(step, site, enrolment, contact, flow, run))
+    except NothingToShow as exc:  # a product mail with no product: the enrolment goes on without it
+        return _finish(step, token, "skipped", str(exc), run)
     except ValueError as exc:  # the data a template needs is gone (order deleted, product unknown)
         log.warning("step %s of enrolment %s not rendered: %s", step.step, enrolment.id, exc)
         return _finish(step, token, "skipped", f"not rendered: {exc}", run)

@@ -18,7 +18,18 @@ def _paid_order(order_id: int = 1, at=T0, **extra):
     return f.order(order_id, modified=iso(at), created=iso(at), paid=iso(at), **extra)
 
 
+def _catalogue_and_an_earlier_order():
+    """Mug and saucer, bought together by another customer weeks ago (too old to enrol anyone)."""
+    items = [{"product_id": pid, "name": name, "quantity": 1, "price": "9.90", "total": "9.90"}
+             for pid, name in ((7, "Mug"), (8, "Saucer"))]
+    return [*(f.event("product.updated", {"id": pid, "name": name, "price": "9.90",
+                                          "url": f"https://shop.example/p/{pid}"}, email=None)
+              for pid, name in ((7, "Mug"), (8, "Saucer"))),
+            _paid_order(99, at=T0 - 50 * DAY, items=items, email="eve@example.com")]
+
+
 def test_a_paid_order_gets_its_thank_you_an_hour_later_and_then_review_and_cross_sell_mail(store):
+    store.send(_catalogue_and_an_earlier_order(), T0)
     store.send([_paid_order()], T0)
     store.tick(T0 + 30 * timedelta(minutes=1))
     assert store.messages() == []

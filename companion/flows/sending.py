@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from peewee import IntegrityError
+from peewee import IntegrityError, PeeweeException
 
 from companion.core.db import database
 from companion.core.settings import Settings
@@ -140,6 +140,12 @@ def _check(step: ScheduledStep, token: str, site: Site, enrolment: Enrolment, fl
     except ValueError as exc:  # the data a template needs is gone (order deleted, product unknown)
         log.warning("step %s of enrolment %s not rendered: %s", step.step, enrolment.id, exc)
         return _finish(step, token, "skipped", f"not rendered: {exc}", run)
+    except PeeweeException:
+        raise  # the database, not this message: the job fails and its claims are released later
+    except Exception as exc:  # e.g. an owner's template stored before templates were checked
+        # This message fails; the other contacts' mails of this batch go on.
+        log.exception("step %s of enrolment %s (%s) failed to render", step.step, enrolment.id, flow.definition.key)
+        return _finish(step, token, "failed", f"render failed: {type(exc).__name__}: {exc}", run)
     if marketing:
         run.facts.recent.setdefault(contact.id, []).append(run.now)
     return intent

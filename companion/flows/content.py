@@ -50,6 +50,20 @@ def exit_reason(enrolment: Enrolment, now: datetime) -> str | None:
     return check(enrolment, now) if check else None
 
 
+def orders_count_after(enrolment: Enrolment) -> datetime:
+    """The moment after which a placed order ends this enrolment ("exits by an order"): the first
+    product view (browse), the last purchase a win-back or replenishment was based on, otherwise
+    the trigger's moment (the cart's last change, the order a cross-sell is about). An order
+    placed before it that arrives late (a history import, an old order's update) ends nothing."""
+    context = _ctx(enrolment)
+    moment = (context.get("since") if enrolment.flow_key == "browse_abandonment"
+              else context.get("last_order_at") if enrolment.flow_key in ("win_back", "replenishment") else None)
+    if not moment:
+        return enrolment.started_at
+    parsed = datetime.fromisoformat(moment)
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
 def _ordered_since(enrolment: Enrolment, since: datetime, product: str | None = None) -> bool:
     query = Order.select(Order.id).where(
         Order.site == enrolment.site_id, Order.contact == enrolment.contact_id,
@@ -61,7 +75,7 @@ def _ordered_since(enrolment: Enrolment, since: datetime, product: str | None = 
 
 def _cart_check(enrolment: Enrolment, now: datetime) -> str | None:
     cart = Cart.get_or_none(Cart.id == _ctx(enrolment).get("cart_id"))
-    if cart is None or cart.status == "converted" or _ordered_since(enrolment, enrolment.started_at):
+    if cart is None or cart.status == "converted" or _ordered_since(enrolment, orders_count_after(enrolment)):
         return "order"
     if cart.status == "emptied":
         return "cart emptied"
@@ -71,14 +85,14 @@ def _cart_check(enrolment: Enrolment, now: datetime) -> str | None:
 
 
 def _browse_check(enrolment: Enrolment, now: datetime) -> str | None:
-    since = datetime.fromisoformat(_ctx(enrolment).get("since") or enrolment.started_at.isoformat())
+    since = orders_count_after(enrolment)
     carts = Cart.select().where(Cart.site == enrolment.site_id, Cart.contact == enrolment.contact_id,
                                 Cart.updated_at >= since, Cart.status != "emptied")
     return "cart or order" if carts.exists() or _ordered_since(enrolment, since) else None
 
 
 def _order_check(enrolment: Enrolment, now: datetime) -> str | None:
-    return "order" if _ordered_since(enrolment, enrolment.enrolled_at) else None
+    return "order" if _ordered_since(enrolment, orders_count_after(enrolment)) else None
 
 
 def _post_purchase_check(enrolment: Enrolment, now: datetime) -> str | None:
@@ -90,13 +104,12 @@ def _post_purchase_check(enrolment: Enrolment, now: datetime) -> str | None:
 
 def _cross_sell_check(enrolment: Enrolment, now: datetime) -> str | None:
     refunded = _post_purchase_check(enrolment, now)
-    return refunded or ("order" if _ordered_since(enrolment, enrolment.started_at) else None)
+    return refunded or ("order" if _ordered_since(enrolment, orders_count_after(enrolment)) else None)
 
 
 def _replenish_check(enrolment: Enrolment, now: datetime) -> str | None:
-    context = _ctx(enrolment)
-    since = datetime.fromisoformat(context["last_order_at"])
-    return "order" if _ordered_since(enrolment, since, str(context["product_id"])) else None
+    product = str(_ctx(enrolment)["product_id"])
+    return "order" if _ordered_since(enrolment, orders_count_after(enrolment), product) else None
 
 
 def _renewal_check(enrolment: Enrolment, now: datetime) -> str | None:

@@ -30,9 +30,13 @@ def _body() -> dict[str, Any]:
     return schemas.load_json_object(json_body())
 
 
-def _save(site: Site, data: dict[str, Any]) -> None:
+def _save(site: Site, data: dict[str, Any], key: str | None = None) -> None:
+    """`key`: one flow's PUT, whose body is that flow's settings, so its errors are named from there."""
     try:
         config.update_flows(site, data)
+    except config.InvalidSettings as exc:
+        fields = exc.fields["flows"][key] if key is not None else exc.fields
+        raise ApiError(422, "Invalid request.", fields=fields) from None
     except ValueError as exc:
         raise ApiError(422, "Invalid request.", fields={"steps": [str(exc)]}) from None
 
@@ -58,7 +62,7 @@ def get_flow(site_id: str, key: str) -> Any:
 @bp.put("/v1/sites/<site_id>/flows/<key>")
 def update_flow(site_id: str, key: str) -> Any:
     site = site_for_token(site_id)
-    _save(site, {"flows": {_flow_key(key): flow_update_schema.load(_body())}})
+    _save(site, {"flows": {_flow_key(key): flow_update_schema.load(_body())}}, key)
     return jsonify(flow_schema.dump(config.describe(site, key)))
 
 

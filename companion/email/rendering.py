@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import css_inline
-from jinja2 import ChainableUndefined, Environment, FileSystemLoader, TemplateError
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -46,6 +46,32 @@ DEFAULT_SUBJECTS: dict[tuple[str, int], str] = {
     ("renewal_reminder", 2): "Your {{ subscription.product_name }} has expired",
 }
 OVERRIDABLE_BLOCKS = ("intro", "outro")
+
+_SAMPLE_ITEM = {"name": "Blue mug", "price": "19.95", "quantity": 2, "url": "https://shop.example/mug",
+                "image": "https://shop.example/mug.jpg"}
+SAMPLE_CONTEXT: dict[str, Any] = {
+    # what the flows' context builders give (companion/flows/content.py), with every optional
+    # value set; the owner's templates are checked against it on save
+    "shop": {"name": "Sample shop", "url": "https://shop.example/"},
+    "contact": {"first_name": "Ann"}, "currency": "EUR",
+    "order": {"number": "1042", "total": "39.90", "items": [_SAMPLE_ITEM]},
+    "review_url": "https://shop.example/mug#reviews", "products": [_SAMPLE_ITEM],
+    "cart": {"items": [_SAMPLE_ITEM], "value": "39.90", "restore_url": "https://shop.example/checkout?sc_recover=x"},
+    "coupon": {"code": "COMEBACK10", "description": "10% off"},
+    "reward": {"title": "Free shipping", "description": "on every order", "code": "VIPSHIP"},
+    "early_access_url": "https://shop.example/new",
+    "product": {"name": "Coffee beans", "price": "12.50", "url": "https://shop.example/beans",
+                "image": "https://shop.example/beans.jpg"},
+    "reorder_url": "https://shop.example/beans",
+    "subscription": {"product_name": "Pro plugin", "kind": "license", "expires_at": "31 December 2026",
+                     "price": "49.00", "renewal_url": "https://shop.example/renew"},
+}
+FLOW_CONTEXT: dict[str, tuple[str, ...]] = {
+    "post_purchase": ("order", "review_url", "products"), "abandoned_cart": ("cart", "coupon"),
+    "browse_abandonment": ("products",), "cross_sell": ("order", "review_url", "products"),
+    "win_back": ("products", "coupon"), "vip": ("products", "reward", "early_access_url"),
+    "replenishment": ("product", "reorder_url"), "renewal_reminder": ("subscription",),
+}
 
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XOF": 0,
                 "KWD": 3, "BHD": 3, "OMR": 3, "JOD": 3, "TND": 3}
@@ -123,9 +149,10 @@ def _environment() -> Environment:
     return env
 
 
-@lru_cache(maxsize=2)
-def _sandbox(autoescape: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(autoescape=autoescape, undefined=ChainableUndefined)
+@lru_cache(maxsize=8)
+def _sandbox(autoescape: bool, strict: bool = False) -> SandboxedEnvironment:
+    """Owner templates; `strict` (on save) makes every undefined name an error."""
+    env = SandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined if strict else ChainableUndefined)
     env.filters["money"] = _money_filter
     return env
 
@@ -135,12 +162,39 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(load_remote_stylesheets=False)
 
 
-def validate_override(source: str) -> None:
-    """Raises ValueError with the reason when an owner's subject or block cannot be rendered."""
+def sample_context(flow_key: str, step: int) -> dict[str, Any]:
+    """What this flow's step is given when sent, with sample values (see SAMPLE_CONTEXT)."""
+    keys = ("shop", "contact", "currency", *FLOW_CONTEXT.get(flow_key, ()))
+    context = {key: SAMPLE_CONTEXT[key] for key in keys}
+    if flow_key == "post_purchase" and step != 3:
+        context.pop("products")  # only step 3 recommends products
+    return context
+
+
+def validate_override(source: str, flow_key: str | None = None, step: int = 1, field: str = "subject") -> None:
+    """Raises ValueError with the reason when an owner's subject or block cannot be rendered.
+
+    Without a flow: its syntax, and a render against every flow's sample values. With one: rendered
+    the way that step's `field` ("subject", "intro" or "outro") is rendered when sent, against
+    `sample_context(flow_key, step)`, with every undefined name an error (a typo such as
+    `contact.frist_name` would otherwise render as nothing)."""
+    strict = flow_key is not None
+    context = sample_context(flow_key, step) if flow_key is not None else SAMPLE_CONTEXT
+    values: dict[str, Any] = {"currency": "USD", **context, "step": step, "open_pixel_url": None,
+                              "unsubscribe_url": "https://companion.example/u/sample"}
     try:
-        _sandbox(True).from_string(source).render(contact={}, shop={}, step=1)
-    except TemplateError as exc:
-        raise ValueError(f"template error: {exc}") from exc
+        if field == "subject":
+            _sandbox(False, strict).from_string(source).render(values)
+        else:
+            values["subject"] = "Sample subject"
+            _override_html(source, values, strict)
+            _override_text(source, values, strict)
+    except Exception as exc:  # whatever fails here would fail the mail when sent
+        reason = (f"template error: {exc}" if isinstance(exc, TemplateError)
+                  else f"cannot be rendered: {type(exc).__name__}: {exc}")
+        if "method" in str(exc):  # {{ cart.items }} is the dict's items() method, not the key
+            reason += " (for a key that is also a method name, write cart['items'])"
+        raise ValueError(reason) from exc
 
 
 def _check_request(flow_key: str, step: int, context: Mapping[str, Any]) -> None:
@@ -151,18 +205,18 @@ def _check_request(flow_key: str, step: int, context: Mapping[str, Any]) -> None
         raise ValueError(f"{flow_key} needs {', '.join(missing)} in its context")
 
 
-def _override_html(source: str, values: Mapping[str, Any]) -> Markup:
-    rendered = _sandbox(True).from_string(source).render(values)
+def _override_html(source: str, values: Mapping[str, Any], strict: bool = False) -> Markup:
+    rendered = _sandbox(True, strict).from_string(source).render(values)
     if "<" in source:
         return Markup(rendered)
     paragraphs = [p.strip() for p in rendered.split("\n\n") if p.strip()]
     return Markup("".join(f"<p>{p}</p>" for p in paragraphs))
 
 
-def _override_text(source: str, values: Mapping[str, Any]) -> str:
+def _override_text(source: str, values: Mapping[str, Any], strict: bool = False) -> str:
     # Tags are stripped from the owner's source, not from the values (a name may hold "<").
     plain = html_lib.unescape(_HTML_TAG.sub("", source))
-    return _sandbox(False).from_string(plain).render(values).strip()
+    return _sandbox(False, strict).from_string(plain).render(values).strip()
 
 
 def _overrides(context: Mapping[str, Any], values: Mapping[str, Any], as_html: bool) -> dict:

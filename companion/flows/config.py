@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from companion.email.rendering import DEFAULT_SUBJECTS
+from companion.email.rendering import DEFAULT_SUBJECTS, validate_override
 from companion.flows.definitions import (
     DEFAULT_FLOW_CONFIG,
     DEFAULT_SITE_CONFIG,
@@ -17,6 +17,15 @@ from companion.models import FlowSetting, Site, utcnow
 
 SITE_KEY = "_site"
 STEP_FIELDS = ("delay_hours", "enabled", "subject", "intro", "outro")
+TEMPLATE_FIELDS = ("subject", "intro", "outro")
+
+
+class InvalidSettings(ValueError):
+    """Changes refused, with messages by field as the API input nests them (marshmallow's shape)."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        super().__init__(str(fields))
+        self.fields = fields
 
 
 @dataclass(frozen=True)
@@ -170,8 +179,30 @@ def flow_changes(key: str, data: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+def template_problems(key: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Each changed subject, intro and outro rendered as its step will be, against a sample of
+    what the step is given, undefined names being errors: `{"steps": {index: {field: [why]}}}`."""
+    problems: dict[str, dict[str, list[str]]] = {}
+    for index, step in enumerate(data.get("steps") or []):
+        number = step.get("step")
+        if not isinstance(number, int) or not 1 <= number <= len(FLOWS[key].delays_hours):
+            continue  # flow_changes names the bad number
+        for name in TEMPLATE_FIELDS:
+            if step.get(name):
+                try:
+                    validate_override(step[name], key, number, name)
+                except ValueError as exc:
+                    problems.setdefault(str(index), {})[name] = [str(exc)]
+    return {"steps": problems} if problems else {}
+
+
 def update_flows(site: Site, data: dict[str, Any]) -> None:
-    """Save site-wide settings and per-flow changes; nothing is saved if any part is invalid."""
+    """Save site-wide settings and per-flow changes; nothing is saved if any part is invalid
+    (InvalidSettings names the fields)."""
+    problems = {key: found for key, flow in (data.get("flows") or {}).items()
+                if (found := template_problems(key, flow))}
+    if problems:
+        raise InvalidSettings({"flows": problems})
     prepared = {key: flow_changes(key, flow) for key, flow in (data.get("flows") or {}).items()}
     if data.get("settings"):
         prepared[SITE_KEY] = data["settings"]

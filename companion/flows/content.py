@@ -31,6 +31,12 @@ class Defer(Exception):
     """Not now: the shopper is active again; try the step later."""
 
 
+class NothingToShow(Exception):
+    """A step whose point is a product list found no product to show: it is skipped, not sent."""
+
+    reason = "no products to show"
+
+
 def _ctx(enrolment: Enrolment) -> dict[str, Any]:
     return dict(enrolment.context or {})
 
@@ -44,6 +50,20 @@ def exit_reason(enrolment: Enrolment, now: datetime) -> str | None:
     return check(enrolment, now) if check else None
 
 
+def orders_count_after(enrolment: Enrolment) -> datetime:
+    """The moment after which a placed order ends this enrolment ("exits by an order"): the first
+    product view (browse), the last purchase a win-back or replenishment was based on, otherwise
+    the trigger's moment (the cart's last change, the order a cross-sell is about). An order
+    placed before it that arrives late (a history import, an old order's update) ends nothing."""
+    context = _ctx(enrolment)
+    moment = (context.get("since") if enrolment.flow_key == "browse_abandonment"
+              else context.get("last_order_at") if enrolment.flow_key in ("win_back", "replenishment") else None)
+    if not moment:
+        return enrolment.started_at
+    parsed = datetime.fromisoformat(moment)
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
 def _ordered_since(enrolment: Enrolment, since: datetime, product: str | None = None) -> bool:
     query = Order.select(Order.id).where(
         Order.site == enrolment.site_id, Order.contact == enrolment.contact_id,
@@ -55,7 +75,7 @@ def _ordered_since(enrolment: Enrolment, since: datetime, product: str | None = 
 
 def _cart_check(enrolment: Enrolment, now: datetime) -> str | None:
     cart = Cart.get_or_none(Cart.id == _ctx(enrolment).get("cart_id"))
-    if cart is None or cart.status == "converted" or _ordered_since(enrolment, enrolment.started_at):
+    if cart is None or cart.status == "converted" or _ordered_since(enrolment, orders_count_after(enrolment)):
         return "order"
     if cart.status == "emptied":
         return "cart emptied"
@@ -65,14 +85,14 @@ def _cart_check(enrolment: Enrolment, now: datetime) -> str | None:
 
 
 def _browse_check(enrolment: Enrolment, now: datetime) -> str | None:
-    since = datetime.fromisoformat(_ctx(enrolment).get("since") or enrolment.started_at.isoformat())
+    since = orders_count_after(enrolment)
     carts = Cart.select().where(Cart.site == enrolment.site_id, Cart.contact == enrolment.contact_id,
                                 Cart.updated_at >= since, Cart.status != "emptied")
     return "cart or order" if carts.exists() or _ordered_since(enrolment, since) else None
 
 
 def _order_check(enrolment: Enrolment, now: datetime) -> str | None:
-    return "order" if _ordered_since(enrolment, enrolment.enrolled_at) else None
+    return "order" if _ordered_since(enrolment, orders_count_after(enrolment)) else None
 
 
 def _post_purchase_check(enrolment: Enrolment, now: datetime) -> str | None:
@@ -84,13 +104,12 @@ def _post_purchase_check(enrolment: Enrolment, now: datetime) -> str | None:
 
 def _cross_sell_check(enrolment: Enrolment, now: datetime) -> str | None:
     refunded = _post_purchase_check(enrolment, now)
-    return refunded or ("order" if _ordered_since(enrolment, enrolment.started_at) else None)
+    return refunded or ("order" if _ordered_since(enrolment, orders_count_after(enrolment)) else None)
 
 
 def _replenish_check(enrolment: Enrolment, now: datetime) -> str | None:
-    context = _ctx(enrolment)
-    since = datetime.fromisoformat(context["last_order_at"])
-    return "order" if _ordered_since(enrolment, since, str(context["product_id"])) else None
+    product = str(_ctx(enrolment)["product_id"])
+    return "order" if _ordered_since(enrolment, orders_count_after(enrolment), product) else None
 
 
 def _renewal_check(enrolment: Enrolment, now: datetime) -> str | None:
@@ -122,6 +141,8 @@ def build_context(site: Site, enrolment: Enrolment, contact: Contact, flow: Flow
     builder = _BUILDERS.get(enrolment.flow_key)
     if builder:
         context.update(builder(site, enrolment, flow, step, now, {} if memo is None else memo))
+    if step in flow.definition.product_steps and not context.get("products"):
+        raise NothingToShow(NothingToShow.reason)
     return context
 
 
@@ -151,7 +172,8 @@ def _items(site_id: int, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def recommendations(site_id: int, product_ids: list[str], now: datetime, memo: dict[Any, Any],
                     limit: int = 3) -> list[dict[str, Any]]:
     """Bought together with these products (co-occurrence in orders), else the best sellers of
-    the last 90 days; remembered in `memo` for the rest of the run."""
+    the last 90 days; only products of the catalogue with a page; remembered in `memo` for the
+    rest of the run."""
     key = ("recommendations", site_id, tuple(product_ids))
     if key not in memo:
         ids = _bought_with(site_id, product_ids, limit * 3) or _best_sellers(site_id, product_ids, now, limit * 3)
@@ -164,11 +186,12 @@ def _bought_with(site_id: int, product_ids: list[str], limit: int) -> list[str]:
     if not product_ids:
         return []
     other = OrderItem.alias()
+    # Read as tuples: on model rows the aliased table's column is not set as `product_id`.
     query = (OrderItem.select(other.product_id).join(other, on=(other.order == OrderItem.order))
              .where(OrderItem.site == site_id, OrderItem.product_id.in_(product_ids),
-                    other.product_id.not_in(product_ids))
+                    other.product_id.is_null(False), other.product_id.not_in(product_ids))
              .group_by(other.product_id).order_by(fn.COUNT(other.id).desc()).limit(limit))
-    return [r.product_id for r in query]
+    return [product_id for product_id, in query.tuples() if product_id]
 
 
 def _best_sellers(site_id: int, exclude: list[str], now: datetime, limit: int) -> list[str]:
@@ -176,7 +199,7 @@ def _best_sellers(site_id: int, exclude: list[str], now: datetime, limit: int) -
              .where(Order.site == site_id, Order.counted_at >= now - timedelta(days=90),
                     OrderItem.product_id.not_in(exclude or [""]))
              .group_by(OrderItem.product_id).order_by(fn.SUM(OrderItem.quantity).desc()).limit(limit))
-    return [r.product_id for r in query]
+    return [product_id for product_id, in query.tuples() if product_id]
 
 
 def _order(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:

@@ -16,19 +16,20 @@ class FlowDefinition:
     is_marketing: bool = True
     shared_body: bool = False  # one rendered body for all recipients (broadcast-size sends)
     conditions: tuple[str, ...] = ()
+    product_steps: tuple[int, ...] = ()  # steps whose point is a product list: skipped without one
 
 
 FLOWS: dict[str, FlowDefinition] = {f.key: f for f in (
     FlowDefinition("post_purchase", "Post-purchase", "order paid",
                    "refund, unsubscribe", (1, 24 * 7, 24 * 21), is_marketing=False,
-                   conditions=("min_value", "first_order_only")),
+                   conditions=("min_value", "first_order_only"), product_steps=(3,)),
     FlowDefinition("abandoned_cart", "Abandoned cart", "cart with a known email idle 1 hour",
                    "order, cart emptied", (1, 24, 72), conditions=("min_value",)),
     FlowDefinition("browse_abandonment", "Browse abandonment",
                    "known contact viewed products, no cart or order within 2 hours",
-                   "cart or order", (2,)),
+                   "cart or order", (2,), product_steps=(1,)),
     FlowDefinition("cross_sell", "Cross-sell and upsell", "paid order", "another order", (24 * 5,),
-                   conditions=("min_value", "first_order_only")),
+                   conditions=("min_value", "first_order_only"), product_steps=(1,)),
     FlowDefinition("win_back", "Win-back",
                    "past the expected reorder time, P(alive) low, or stage at risk", "order",
                    (0, 24 * 7)),

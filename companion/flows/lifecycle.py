@@ -49,7 +49,8 @@ def scan_win_back(site: Site, configs: Configs, now: datetime) -> int:
         Contact.last_order_at >= now - OLDEST_CUSTOMER, lapsed,
         _not_enrolled("win_back", Contact.last_order_at))
     return enrol(site.id, configs.flow(site, "win_back"), [
-        Candidate(c.id, f"winback:{c.id}:{c.last_order_at:%Y%m%d}", now) for c in rows.iterator()], now)
+        Candidate(c.id, f"winback:{c.id}:{c.last_order_at:%Y%m%d}", now, {"last_order_at": c.last_order_at.isoformat()})
+        for c in rows.iterator()], now)
 
 
 def scan_vip(site: Site, configs: Configs, now: datetime) -> int:

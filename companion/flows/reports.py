@@ -8,7 +8,7 @@ from typing import Any
 from peewee import Case, fn
 
 from companion.flows.definitions import FLOWS
-from companion.models import Enrolment, Message, MessageBody, Order
+from companion.models import Enrolment, Message, MessageBody, Order, ScheduledStep
 from companion.models.attribution import OrderAttribution
 from companion.models.base import as_aware, money_from_units
 
@@ -42,17 +42,37 @@ def flow_report(site_id: int, key: str, start: datetime | None = None, end: date
         Message.site == site_id, Message.flow_key == key, _between(Message.created_at, start, end))
         .group_by(Message.step).dicts()}
     orders = attributed_orders(site_id, key, start, end)
+    skipped = skipped_steps(site_id, key, start, end)
     steps = []
     for number in range(1, len(FLOWS[key].delays_hours) + 1):
         figures = {f: int(per_step.get(number, {}).get(f) or 0) for f in MESSAGE_FIGURES}
         figures.update(orders.get(number, {"orders": 0, "revenue": Decimal(0)}))
-        steps.append({"step": number, **figures})
-    totals = {f: sum(s[f] for s in steps) for f in (*MESSAGE_FIGURES, "orders", "revenue")}
+        reasons = skipped.get(number, {})
+        steps.append({"step": number, **figures, "skipped": sum(reasons.values()), "skip_reasons": reasons})
+    totals: dict[str, Any] = {f: sum(s[f] for s in steps) for f in (*MESSAGE_FIGURES, "orders", "revenue", "skipped")}
+    totals["skip_reasons"] = {}
+    for step in steps:
+        for reason, count in step["skip_reasons"].items():
+            totals["skip_reasons"][reason] = totals["skip_reasons"].get(reason, 0) + count
     recovered = recovered_carts(site_id, start, end) if key == "abandoned_cart" else (0, Decimal(0))
     return {"flow": key, "from": as_aware(start), "to": as_aware(end),
             "enrolled": sum(enrolments.values()), "active": enrolments.get("active", 0),
             "completed": enrolments.get("completed", 0), "exited": enrolments.get("exited", 0),
             **totals, "recovered_carts": recovered[0], "recovered_revenue": recovered[1], "steps": steps}
+
+
+def skipped_steps(site_id: int, key: str, start: datetime | None, end: datetime | None) -> dict[int, dict[str, int]]:
+    """Steps closed without a message (no product to show, no consent, step off...), by step and
+    reason, for the enrolments made in the period."""
+    rows = (ScheduledStep.select(ScheduledStep.step, ScheduledStep.outcome, fn.COUNT(ScheduledStep.id))
+            .join(Enrolment, on=(ScheduledStep.enrolment == Enrolment.id))
+            .where(Enrolment.site == site_id, Enrolment.flow_key == key, _between(Enrolment.enrolled_at, start, end),
+                   ScheduledStep.status == "skipped")
+            .group_by(ScheduledStep.step, ScheduledStep.outcome).tuples())
+    found: dict[int, dict[str, int]] = {}
+    for step, outcome, count in rows:
+        found.setdefault(step, {})[outcome or "unknown"] = count
+    return found
 
 
 def _counted(start: datetime | None, end: datetime | None) -> Any:

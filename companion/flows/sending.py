@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from peewee import IntegrityError
+from peewee import IntegrityError, PeeweeException
 
 from companion.core.db import database
 from companion.core.settings import Settings
@@ -32,7 +32,7 @@ from companion.email.rendering import (
 from companion.email.sendgrid import SendGridTransport, marketing_headers
 from companion.flows import rules
 from companion.flows.config import FlowConfig
-from companion.flows.content import Defer, build_context, exit_reason
+from companion.flows.content import Defer, NothingToShow, build_context, exit_reason
 from companion.flows.delivery import deliver
 from companion.flows.enrolment import complete_if_finished, exit_enrolments
 from companion.flows.run import SendRun
@@ -135,9 +135,17 @@ def _check(step: ScheduledStep, token: str, site: Site, enrolment: Enrolment, fl
     assert contact is not None
     try:
         intent = Intent(step, _message_row(step, site, enrolment, contact, flow, run))
+    except NothingToShow as exc:  # a product mail with no product: the enrolment goes on without it
+        return _finish(step, token, "skipped", str(exc), run)
     except ValueError as exc:  # the data a template needs is gone (order deleted, product unknown)
         log.warning("step %s of enrolment %s not rendered: %s", step.step, enrolment.id, exc)
         return _finish(step, token, "skipped", f"not rendered: {exc}", run)
+    except PeeweeException:
+        raise  # the database, not this message: the job fails and its claims are released later
+    except Exception as exc:  # e.g. an owner's template stored before templates were checked
+        # This message fails; the other contacts' mails of this batch go on.
+        log.exception("step %s of enrolment %s (%s) failed to render", step.step, enrolment.id, flow.definition.key)
+        return _finish(step, token, "failed", f"render failed: {type(exc).__name__}: {exc}", run)
     if marketing:
         run.facts.recent.setdefault(contact.id, []).append(run.now)
     return intent

@@ -8,6 +8,7 @@ from typing import Any
 
 from companion.core.bulk import among
 from companion.flows.config import Configs
+from companion.flows.content import orders_count_after
 from companion.flows.enrolment import Candidate, enrol, exit_contact, exit_enrolments
 from companion.ingest.batch import Batch
 from companion.ingest.orders import by_source
@@ -38,25 +39,26 @@ def _is_placed(row: dict[str, Any] | None) -> bool:
 
 
 def _order_exits(batch: Batch) -> None:
-    """A new order ends cart, browse, win-back and earlier cross-sell mail; and replenishment of
-    what it contains."""
+    """A new order ends cart, browse, win-back and earlier cross-sell mail, and replenishment of
+    what it contains; only enrolments it came after (content.orders_count_after): an old order
+    arriving now (a history import, a late update) ends nothing."""
     fresh = [after for before, after in batch.order_changes
              if _is_placed(after) and not _is_placed(before) and after and after.get("contact")]
     enrolled = _with_active_enrolments(batch.site_id, {o["contact"] for o in fresh})
     for order in fresh:
         if order["contact"] not in enrolled:
-            continue  # nothing to end; saves three queries per order in a history import
-        contact, order_key = order["contact"], f"order:{order['id']}"
-        exit_enrolments(batch.site_id, (Enrolment.contact == contact) & Enrolment.flow_key.in_(ORDER_ENDS)
-                        & (Enrolment.key != order_key), "order", batch.now)
-        products = [str(i.product_id) for i in OrderItem.select(OrderItem.product_id).where(
-            OrderItem.order == order["id"])]
-        if products:
-            bought = Enrolment.key.startswith(f"replenish:{contact}:{products[0]}:")
-            for product in products[1:]:
-                bought |= Enrolment.key.startswith(f"replenish:{contact}:{product}:")
-            exit_enrolments(batch.site_id, (Enrolment.contact == contact)
-                            & (Enrolment.flow_key == "replenishment") & bought, "order", batch.now)
+            continue  # nothing to end; saves the queries per order in a history import
+        live = [e for e in Enrolment.select().where(
+            Enrolment.site == batch.site_id, Enrolment.contact == order["contact"], Enrolment.status == "active",
+            Enrolment.flow_key.in_((*ORDER_ENDS, "replenishment")), Enrolment.key != f"order:{order['id']}")
+            if order["created_at"] > orders_count_after(e)]
+        if any(e.flow_key == "replenishment" for e in live):
+            bought = {str(p) for p, in OrderItem.select(OrderItem.product_id).where(
+                OrderItem.order == order["id"]).tuples()}
+            live = [e for e in live if e.flow_key != "replenishment"
+                    or str((e.context or {}).get("product_id")) in bought]
+        if live:
+            exit_enrolments(batch.site_id, Enrolment.id.in_([e.id for e in live]), "order", batch.now)
 
 
 def _with_active_enrolments(site_id: int, contacts: set[int]) -> set[int]:

@@ -15,7 +15,7 @@ from companion.models.customers import Contact
 from companion.models.sites import Site
 
 ENROLMENT_STATUSES = ("active", "completed", "exited")
-STEP_STATUSES = ("pending", "claimed", "done", "skipped", "cancelled")
+STEP_STATUSES = ("pending", "claimed", "done", "skipped", "cancelled", "failed")
 MESSAGE_STATUSES = ("outbox", "sending", "sent", "retrying", "failed", "uncertain")
 
 
@@ -69,7 +69,7 @@ class ScheduledStep(BaseModel):
     step = IntegerField()
     due_at = UTCDateTimeField()
     status = CharField(max_length=12, default="pending")
-    outcome = CharField(max_length=60, null=True)  # why it was skipped or cancelled
+    outcome = CharField(max_length=60, null=True)  # why it was skipped, cancelled or failed
     claim_token = CharField(max_length=32, null=True)
     claimed_at = UTCDateTimeField(null=True)
     enqueued_at = UTCDateTimeField(null=True)

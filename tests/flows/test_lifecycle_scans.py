@@ -34,6 +34,15 @@ def test_a_won_back_customer_who_lapses_again_is_enrolled_again(store):
     assert run_lifecycle_scans(T0 + 92 * DAY)["win_back"] == 1
 
 
+def test_win_back_ends_for_an_order_after_the_lapse_even_one_that_arrives_late_and_not_for_an_older_one(store):
+    store.send([_order(1, T0 - 95 * DAY)], T0)
+    run_lifecycle_scans(T0)
+    store.send([_order(0, T0 - 300 * DAY)], T0 + DAY)  # older than the lapse: a history import
+    assert [(e.status, e.exit_reason) for e in store.enrolments("win_back")] == [("active", None)]
+    store.send([_order(2, T0 - DAY)], T0 + DAY)  # placed before the scan, synced after it
+    assert [(e.status, e.exit_reason) for e in store.enrolments("win_back")] == [("exited", "order")]
+
+
 def test_predictions_pick_win_back_candidates_when_the_intelligence_job_filled_them(store):
     store.send([_order(1, T0 - 20 * DAY), _order(2, T0 - 20 * DAY, email="bob@example.com")], T0)
     Contact.update(p_alive=0.9, expected_next_order_at=T0 + 30 * DAY).execute()

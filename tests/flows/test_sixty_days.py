@@ -16,6 +16,15 @@ from tests.flows.conftest import T0, iso
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 CUSTOMERS = [f"customer{i}@example.com" for i in range(20)]
+CATALOGUE = {7: ("Mug", "29.90"), 8: ("Saucer", "9.90"), 9: ("Beans", "12.50")}
+PRODUCT_MAILS = {(key, step) for key, flow in FLOWS.items() for step in flow.product_steps}
+
+
+def _items(n):
+    """Every third order takes a mug and beans, so some products are bought together."""
+    chosen = (7, 9) if n % 3 == 0 else (7,)
+    return [{"product_id": pid, "name": CATALOGUE[pid][0], "quantity": 1, "price": CATALOGUE[pid][1],
+             "total": CATALOGUE[pid][1]} for pid in chosen]
 
 
 def _hour_of_events(rng, moment, counter):
@@ -30,7 +39,7 @@ def _hour_of_events(rng, moment, counter):
             events.append(f.cart(f"cart-{n}", at=iso(moment), email=email))
         elif roll < 0.9:
             events.append(f.order(n, modified=iso(moment), created=iso(moment), paid=iso(moment), email=email,
-                                  cart_token=f"cart-{n - rng.randint(1, 5)}"))
+                                  cart_token=f"cart-{n - rng.randint(1, 5)}", items=_items(n)))
         elif roll < 0.95 and n > 10:
             events.append(f.refund(n - 3, refund_id=f"r{n}", amount="5.00", at=iso(moment), email=None))
         else:
@@ -42,6 +51,9 @@ def _hour_of_events(rng, moment, counter):
 
 def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store):
     rng, counter = random.Random(8), iter(range(1, 1_000_000))
+    store.send([f.event("product.updated", {"id": pid, "name": name, "price": price,
+                                            "url": f"https://shop.example/p/{pid}"}, email=None)
+                for pid, (name, price) in CATALOGUE.items()], T0)
     store.send([f.event("consent.updated", {"marketing_consent": False}, email=CUSTOMERS[0])], T0)
     suppress(store.site.id, CUSTOMERS[1], "unsubscribe", None, T0)
     began = time.perf_counter()
@@ -56,6 +68,7 @@ def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store):
     assert elapsed < 180, f"60 simulated days took {elapsed:.0f} s"  # 15-30 s on SQLite, about 60 s on PostgreSQL (commits)
     messages = store.messages()
     _every_flow_mailed_someone(messages)
+    _no_product_mail_without_a_product(messages)
     _nothing_twice_and_nothing_lost(moment)
     _never_to_the_suppressed_or_unconsenting(messages)
     _quiet_hours_and_cap_held(messages, store.site.timezone)
@@ -64,6 +77,14 @@ def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store):
 def _every_flow_mailed_someone(messages):
     produced = {m.flow_key for m in messages}
     assert produced >= set(FLOWS) - {"vip", "win_back", "replenishment"}, produced
+
+
+def _no_product_mail_without_a_product(messages):
+    product_mails = [m for m in messages if (m.flow_key, m.step) in PRODUCT_MAILS]
+    assert {m.flow_key for m in product_mails} >= {"cross_sell", "browse_abandonment"}
+    for m in product_mails:
+        assert any(link.startswith("https://shop.example/p/") or link.endswith("/mug") for link in m.links), (
+            m.flow_key, m.step, m.links)
 
 
 def _nothing_twice_and_nothing_lost(end):

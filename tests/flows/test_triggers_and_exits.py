@@ -18,7 +18,18 @@ def _paid_order(order_id: int = 1, at=T0, **extra):
     return f.order(order_id, modified=iso(at), created=iso(at), paid=iso(at), **extra)
 
 
+def _catalogue_and_an_earlier_order():
+    """Mug and saucer, bought together by another customer weeks ago (too old to enrol anyone)."""
+    items = [{"product_id": pid, "name": name, "quantity": 1, "price": "9.90", "total": "9.90"}
+             for pid, name in ((7, "Mug"), (8, "Saucer"))]
+    return [*(f.event("product.updated", {"id": pid, "name": name, "price": "9.90",
+                                          "url": f"https://shop.example/p/{pid}"}, email=None)
+              for pid, name in ((7, "Mug"), (8, "Saucer"))),
+            _paid_order(99, at=T0 - 50 * DAY, items=items, email="eve@example.com")]
+
+
 def test_a_paid_order_gets_its_thank_you_an_hour_later_and_then_review_and_cross_sell_mail(store):
+    store.send(_catalogue_and_an_earlier_order(), T0)
     store.send([_paid_order()], T0)
     store.tick(T0 + 30 * timedelta(minutes=1))
     assert store.messages() == []
@@ -175,3 +186,24 @@ def test_a_cancelled_subscription_gets_no_reminder(store):
     store.send([_subscription(T0 + 5 * DAY, status="cancelled", at=T0 + HOUR)], T0 + HOUR)
     store.run(T0 + HOUR, T0 + 7 * DAY, every=12 * HOUR)
     assert store.messages("renewal_reminder") == []
+
+
+def test_an_order_placed_before_the_cart_was_abandoned_does_not_end_its_mail(store):
+    store.send([f.cart("c1", at=iso(T0))], T0)
+    store.run(T0, T0 + 2 * HOUR)
+    old = T0 - 200 * DAY  # a history import, or an old order's late update, arrives now
+    store.send([_paid_order(50, at=old, modified_at=iso(T0 + 3 * HOUR), status="completed")], T0 + 3 * HOUR)
+    [enrolment] = store.enrolments("abandoned_cart")
+    assert (enrolment.status, enrolment.exit_reason) == ("active", None)
+    store.run(T0 + 3 * HOUR, T0 + 4 * DAY, every=6 * HOUR)
+    assert [m.step for m in store.messages("abandoned_cart")] == [1, 2, 3]
+
+
+def test_an_order_placed_before_the_one_a_cross_sell_is_about_does_not_end_it(store):
+    store.send([_paid_order(2)], T0)
+    store.send([_paid_order(1, at=T0 - 200 * DAY, modified_at=iso(T0 + HOUR))], T0 + HOUR)
+    number = {f"order:{o.id}": o.external_id for o in Order.select()}
+    assert {number[e.key]: (e.status, e.exit_reason) for e in store.enrolments("cross_sell")} == {"2": ("active", None)}
+    store.send([_paid_order(3, at=T0 + DAY)], T0 + DAY)  # a new order still ends it
+    assert {number.get(e.key): (e.status, e.exit_reason) for e in store.enrolments("cross_sell")}["2"] == (
+        "exited", "order")

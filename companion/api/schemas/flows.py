@@ -138,6 +138,8 @@ class ReportStepSchema(Schema):
     complained = fields.Integer()
     orders = fields.Integer()
     revenue = Money(allow_negative=True)
+    skipped = fields.Integer()
+    skip_reasons = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
 class ReportSchema(ReportStepSchema):

@@ -35,7 +35,7 @@ from companion.metrics.rebuild import rebuild_site
 from companion.migrations import SchemaVersion, migrate_database
 from companion.models import Site, utcnow
 from companion.sites import create_site, hash_token
-from tests.conftest import all_models
+from tests.helpers import all_models
 
 TZ = "Europe/Berlin"
 CASES = ("/metrics 90 days, compare=previous", "/metrics/series 3 years by day", "/metrics/breakdown by product, 90 days")

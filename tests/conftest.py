@@ -6,27 +6,23 @@ The engine comes from COMPANION_TEST_DATABASE_URL (default: a SQLite file in a t
 """
 from __future__ import annotations
 
-import json
 import os
 import tempfile
-import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from peewee import SqliteDatabase, sort_models
 from redis import Redis
 
 from companion.app import create_app
 from companion.core import runtime
 from companion.core.db import bind_database, database
 from companion.core.settings import Settings
-from companion.core.signing import sign
-from companion.core.workers import run_burst
 from companion.migrations import SchemaVersion, migrate_database
-from companion.models import CORE_MODELS, BaseModel
+from companion.models import CORE_MODELS
 from companion.sites import create_site
+from tests.helpers import all_models, is_sqlite
+from tests.prism import running_prism
 
 TEST_REDIS_URL = os.environ.get("COMPANION_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -55,27 +51,10 @@ def database_url() -> str:
 def _schema(database_url: str) -> Iterator[Any]:
     db = bind_database(database_url)
     with db.connection_context():
-        db.drop_tables([SchemaVersion, *all_models()], safe=True, cascade=not _is_sqlite(db))
+        db.drop_tables([SchemaVersion, *all_models()], safe=True, cascade=not is_sqlite(db))
         migrate_database(db)
     yield db
     assert CORE_MODELS
-
-
-def _is_sqlite(db: Any) -> bool:
-    return isinstance(db, SqliteDatabase)
-
-
-def all_models() -> list[Any]:
-    """Every table, children first, so rows can be deleted in this order."""
-    seen: list[Any] = []
-
-    def walk(cls: Any) -> None:
-        for sub in cls.__subclasses__():
-            if sub._meta.table_name and sub not in seen and not sub._meta.__dict__.get("abstract"):
-                seen.append(sub)
-            walk(sub)
-    walk(BaseModel)
-    return list(reversed(sort_models([m for m in seen if m.__name__ != "SchemaVersion"])))
 
 
 @pytest.fixture
@@ -127,22 +106,8 @@ def other_site(db: Any) -> Any:
     return create_site("Other", "https://other.example")
 
 
-def signed_headers(secret: str, body: bytes, msg_id: str | None = None, timestamp: int | None = None) -> dict[str, str]:
-    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(secret, msg_id, timestamp, body), "Content-Type": "application/json"}
-
-
-def post_events(client: Any, new_site: Any, events: list[dict[str, Any]], secret: str | None = None) -> Any:
-    body = json.dumps({"events": events}).encode()
-    return client.post(f"/v1/sites/{new_site.site.public_id}/events", data=body,
-                       headers=signed_headers(secret or new_site.secret, body))
-
-
-def run_jobs() -> None:
-    run_burst()
-
-
-def bearer(new_site: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {new_site.api_token}"}
+@pytest.fixture(scope="session")
+def prism_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SendGrid played by Prism for the whole session (email and flows tests share it)."""
+    with running_prism(tmp_path_factory.mktemp("prism")) as url:
+        yield url

@@ -8,7 +8,7 @@ field's validators), checks required and unknown keys, and calls the schema's ow
 `validates_schema` and `post_load` hooks. Anything it does not handle the same way (a missing
 required field, an unknown key, any field error, hooks it does not know) returns None, and the
 caller loads with marshmallow, which then gives the messages. So for any input the answer is
-marshmallow's answer (tests/foundation/test_fastcheck.py compares the two on generated events).
+marshmallow's answer (tests/service/test_fastcheck.py compares the two on generated events).
 """
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ class Statistics:
     the tables it fills after its first 20 pages and each time its pages have doubled, whoever
     applies them (its own applying process or the workers): about ten times for a million orders,
     a few hundred ms each, beside the applying (ANALYZE blocks no reads or writes). SQLite plans
-    from the schema (tests/foundation/test_query_plans.py); InnoDB recalculates its own."""
+    from the schema (tests/service/test_query_plans.py); InnoDB recalculates its own."""
 
     def __init__(self) -> None:
         self.next_at = 2 * APPLY_EVERY_PAGES

@@ -16,9 +16,9 @@ from companion.dashboard.tables import Table, col, to_csv
 from companion.intelligence.refresh import refresh_site
 from companion.models import Contact, utcnow
 from companion.models.intelligence import StageGroup
-from tests.conftest import post_events
-from tests.dashboard.conftest import csrf_of, day, run_jobs, sign_in
+from tests.dashboard.session import csrf_of, day, sign_in
 from tests.factories import order
+from tests.helpers import post_events, run_jobs
 
 
 def text_of(client, path: str) -> str:

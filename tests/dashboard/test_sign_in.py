@@ -5,7 +5,7 @@ import time
 
 from companion.dashboard.auth import login_link
 from companion.email import tokens
-from tests.dashboard.conftest import csrf_of, sign_in
+from tests.dashboard.session import csrf_of, sign_in
 
 PAGES = ["/", "/customers", "/products", "/flows", "/export/channels.csv", "/export/top_customers.csv"]
 

@@ -8,8 +8,8 @@ from companion.flows.config import update_flows
 from companion.flows.reports import message_detail
 from companion.models import Contact, MessageBody, utcnow
 from tests import factories as f
-from tests.conftest import bearer
-from tests.flows.conftest import T0, iso
+from tests.flows.store import T0, iso
+from tests.helpers import bearer
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 

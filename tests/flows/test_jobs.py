@@ -9,7 +9,7 @@ from companion.core import runtime
 from companion.models import utcnow
 from jobs import events, flows
 from tests import factories as f
-from tests.conftest import bearer, post_events, run_jobs
+from tests.helpers import bearer, post_events, run_jobs
 
 
 def _iso(moment: datetime) -> str:

@@ -8,7 +8,7 @@ from companion.flows.config import Configs, save_changes
 from companion.flows.lifecycle import reorder_intervals, run_lifecycle_scans
 from companion.models import Contact
 from tests import factories as f
-from tests.flows.conftest import T0, iso
+from tests.flows.store import T0, iso
 
 DAY = timedelta(days=1)
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from companion.flows.config import save_changes
 from companion.models import ScheduledStep
 from tests import factories as f
-from tests.conftest import bearer
-from tests.flows.conftest import T0, iso
+from tests.flows.store import T0, iso
+from tests.helpers import bearer
 
 HOUR = timedelta(hours=1)
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from companion.flows.reports import flow_report
 from tests import factories as f
-from tests.flows.conftest import T0, iso
+from tests.flows.store import T0, iso
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 MUG = {"product_id": 7, "name": "Mug", "quantity": 1, "price": "29.90", "total": "29.90"}

@@ -8,7 +8,7 @@ from companion.flows.rules import quiet_until
 from companion.flows.settlement import suppress
 from companion.models import Contact
 from tests import factories as f
-from tests.flows.conftest import T0, iso
+from tests.flows.store import T0, iso
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 

@@ -19,7 +19,7 @@ from companion.flows.tick import due_step_ids, new_run, run_inline
 from companion.ingest.carts import mark_abandoned
 from companion.models import Contact, Enrolment, Message, ScheduledStep
 from tests import factories as f
-from tests.flows.conftest import T0, iso
+from tests.flows.store import T0, iso
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 

@@ -12,7 +12,7 @@ from companion.flows.definitions import FLOWS
 from companion.flows.settlement import suppress
 from companion.models import Contact, Enrolment, Message, ScheduledStep
 from tests import factories as f
-from tests.flows.conftest import T0, iso
+from tests.flows.store import T0, iso
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 CUSTOMERS = [f"customer{i}@example.com" for i in range(20)]

@@ -19,7 +19,7 @@ from companion.flows.reports import message_detail
 from companion.models import Message, Suppression
 from companion.models.attribution import EmailTouch
 from tests import factories as f
-from tests.flows.conftest import T0, iso
+from tests.flows.store import T0, iso
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from companion.email.tokens import read_recover_token
 from companion.flows.config import update_flows
 from companion.models import Order
 from tests import factories as f
-from tests.flows.conftest import T0, iso
+from tests.flows.store import T0, iso
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

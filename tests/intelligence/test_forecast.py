@@ -1,80 +1,49 @@
+"""Demand forecast per product: an interval per day, days of stock, and the backtest that chose the method."""
 from __future__ import annotations
 
-import numpy as np
+from datetime import date
+from typing import Any
+
 import pytest
 
-from companion.intelligence.maths.forecast import (
-    backtest,
-    days_of_stock,
-    forecast_demand,
-    forecast_products,
-)
+from companion.intelligence import demand
+from companion.models import Product
+from tests.helpers import bearer
 
-WEEKLY = np.array([1.0, 1.1, 1.0, 0.9, 1.2, 1.6, 1.4])
+from .incidents import Incidents, generate
 
-
-def seasonal_demand(rate: float, days: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return rng.poisson(rate * WEEKLY[np.arange(days) % 7]).astype(float)
+PLAN = Incidents(first=date(2026, 5, 1), refund_spike=400, stalled=104, revenue_drop=400)
 
 
-def test_the_smoother_beats_seasonal_naive_on_a_noisy_weekly_product_and_is_used() -> None:
-    result = forecast_demand(seasonal_demand(20.0, 180, seed=1))
-    ets, naive = result.backtest["ets"], result.backtest["seasonal_naive"]
-    assert result.method == "ets"
-    assert ets.mase < naive.mase and ets.wape < naive.wape
-    weekday = (180 + np.arange(14)) % 7  # the forecast starts on day 180 of the history
-    busiest, quietest = result.point[weekday == 5], result.point[weekday == 3]
-    assert np.all(busiest > quietest + 5)
+@pytest.fixture
+def store(site: Any) -> Any:
+    generate(site.site, PLAN)
+    return site
 
 
-def test_a_product_the_smoother_does_not_beat_falls_back_to_seasonal_naive() -> None:
-    pattern = np.tile([0.0, 0, 0, 0, 0, 9, 0], 20)  # sells only on one weekday, exactly
-    result = forecast_demand(pattern, horizon=7)
-    assert result.method == "seasonal_naive"
-    assert result.backtest["seasonal_naive"].mase == 0.0
-    np.testing.assert_array_equal(result.point, [0, 0, 0, 0, 0, 9, 0])
+def test_a_forecast_has_a_daily_interval_and_the_backtest_of_both_methods(store: Any) -> None:
+    Product.update(stock_quantity=200).where(Product.site == store.site.id, Product.external_id == "p0").execute()
+    result = demand.forecast(store.site, "p0", 14, today=PLAN.day(100))
+    assert len(result["days"]) == 14 and result["days"][0]["date"] == PLAN.day(100).isoformat()
+    assert all(d["lower"] <= d["units"] <= d["upper"] for d in result["days"])
+    assert 10 < sum(d["units"] for d in result["days"]) / 14 < 50  # p0 sells ~30 a day
+    assert set(result["backtest"]) == {"ets", "seasonal_naive"}
+    ets, naive = result["backtest"]["ets"]["mase"], result["backtest"]["seasonal_naive"]["mase"]
+    assert result["method"] == ("ets" if ets < naive else "seasonal_naive")
+    daily = sum(d["units"] for d in result["days"]) / 14
+    assert result["stock_quantity"] == 200 and result["days_of_stock"] == pytest.approx(200 / daily, rel=0.25)
 
 
-def test_short_histories_use_seasonal_naive_without_a_backtest() -> None:
-    result = forecast_demand(seasonal_demand(5.0, 21, seed=2))
-    assert result.method == "seasonal_naive" and result.backtest == {}
+def test_a_product_that_stopped_selling_is_forecast_near_zero(store: Any) -> None:
+    result = demand.forecast(store.site, "p2", 7, today=PLAN.day(119))
+    assert sum(d["units"] for d in result["days"]) < 3 and result["days_of_stock"] is None
 
 
-def test_the_80_percent_interval_covers_about_80_percent_of_future_days() -> None:
-    hits = []
-    for seed in range(40):
-        y = seasonal_demand(20.0, 194, seed)
-        result = forecast_demand(y[:180], horizon=14)
-        hits.append(np.mean((y[180:] >= result.lower) & (y[180:] <= result.upper)))
-    assert 0.7 <= float(np.mean(hits)) <= 0.92
-
-
-def test_products_are_forecast_together_with_the_same_answers_as_one_by_one() -> None:
-    history = np.stack([seasonal_demand(r, 120, seed=i) for i, r in enumerate([30, 8, 2])])
-    together = forecast_products(history)
-    for row, result in zip(history, together):
-        alone = forecast_demand(row)
-        assert alone.method == result.method
-        np.testing.assert_allclose(alone.point, result.point)
-
-
-def test_backtest_reports_mase_and_wape_per_method() -> None:
-    scores = backtest(seasonal_demand(10.0, 120, seed=4), horizon=7, folds=4)
-    assert set(scores) == {"ets", "seasonal_naive"}
-    for mase, wape in scores.values():
-        assert mase.shape == (1,) and 0 < mase[0] < 3 and 0 < wape[0] < 1
-
-
-def test_days_of_stock_counts_through_the_forecast() -> None:
-    assert days_of_stock(25, [10, 10, 10, 10]) == pytest.approx(2.5)
-    assert days_of_stock(0, [10, 10]) == 0.0
-    assert days_of_stock(100, [10, 10]) is None  # lasts beyond the forecast horizon
-    assert days_of_stock(5, [0, 0, 0]) is None
-
-
-def test_bad_histories_are_refused() -> None:
-    with pytest.raises(ValueError, match="at least 14 days"):
-        forecast_demand([1.0] * 10)
-    with pytest.raises(ValueError, match="non-negative"):
-        forecast_demand([1.0] * 20 + [-1.0])
+def test_the_forecast_route_validates_and_answers(store: Any, client: Any) -> None:
+    url = f"/v1/sites/{store.site.public_id}/forecast"
+    assert client.get(url, headers=bearer(store)).status_code == 422
+    assert client.get(url + "?product_id=p0&days=0", headers=bearer(store)).status_code == 422
+    assert client.get(url + "?product_id=nope", headers=bearer(store)).status_code == 404
+    answer = client.get(url + "?product_id=p0&days=7", headers=bearer(store))
+    assert answer.status_code == 200 and len(answer.json["days"]) == 7
+    assert answer.json == client.get(url + "?product_id=p0&days=7", headers=bearer(store)).json  # cached

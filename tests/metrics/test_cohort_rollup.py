@@ -15,7 +15,7 @@ from companion.migrations.steps import create_cohort_months
 from companion.models import CohortMonth, CustomerLedger, CustomerOrderDay, Site, utcnow
 from companion.privacy import erase_person
 from tests import factories as f
-from tests.conftest import post_events, run_jobs
+from tests.helpers import post_events, run_jobs
 from tests.metrics.streams import picture, random_stream
 
 

@@ -12,7 +12,7 @@ from companion.core.db import database
 from companion.metrics.rebuild import rebuild_site
 from companion.models import RawEvent, Site, utcnow
 from tests import factories as f
-from tests.conftest import post_events, run_jobs
+from tests.helpers import post_events, run_jobs
 from tests.metrics.streams import picture
 
 

@@ -11,7 +11,7 @@ import pytest
 from companion.metrics import breakdown, headline, record_cart_email, record_touch
 from companion.models import Contact, OrderAttribution, Site
 from tests import factories as f
-from tests.conftest import post_events, run_jobs
+from tests.helpers import post_events, run_jobs
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 

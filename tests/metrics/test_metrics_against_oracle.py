@@ -15,7 +15,7 @@ from companion.models import Contact, Site, utcnow
 from companion.models.base import to_naive_utc
 from companion.sites import create_site
 from tests import factories as f
-from tests.conftest import post_events, run_jobs
+from tests.helpers import post_events, run_jobs
 from tests.metrics.oracle import Oracle, _t
 
 PERIODS = [(date(2026, 10, 1), date(2026, 10, 31)), (date(2026, 11, 1), date(2026, 11, 30)),

@@ -7,7 +7,7 @@ import pytest
 
 from companion.models import Contact
 from tests import factories as f
-from tests.conftest import bearer, post_events, run_jobs
+from tests.helpers import bearer, post_events, run_jobs
 
 ROUTES = ["/v1/sites/{id}/metrics?from=2026-11-01&to=2026-11-30",
           "/v1/sites/{id}/metrics/series?metric=total_revenue&from=2026-11-01&to=2026-11-30",

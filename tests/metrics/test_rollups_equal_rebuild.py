@@ -10,7 +10,7 @@ from companion.metrics.rebuild import rebuild_site
 from companion.models import Site, utcnow
 from companion.sites import create_site
 from tests import factories as f
-from tests.conftest import post_events, run_jobs
+from tests.helpers import post_events, run_jobs
 from tests.metrics.streams import picture, random_stream
 
 

@@ -11,9 +11,9 @@ from companion.ingest import receive
 from companion.metrics.rebuild import ROLLUPS, rebuild_site
 from companion.models import Cart, Contact, Message, Order, RawEvent, Suppression
 from tests import factories as f
-from tests.conftest import all_models, bearer
-from tests.flows.conftest import T0, iso
-from tests.privacy.conftest import ANN, BOB
+from tests.flows.store import T0, iso
+from tests.helpers import all_models, bearer
+from tests.privacy.world import ANN, BOB
 
 NOW = datetime(2026, 12, 1, 12, 0)
 

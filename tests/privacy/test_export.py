@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import bearer
-from tests.privacy.conftest import ANN
+from tests.helpers import bearer
+from tests.privacy.world import ANN
 
 
 def _export(client, new_site, email=ANN, headers=None):

@@ -12,10 +12,10 @@ from companion.core.db import database, is_mysql, is_postgres
 from companion.models import Contact, ImportCheckpoint, Order, RawEvent, Refund
 from companion.models.base import money_from_units
 from companion.woocommerce import import_run
-from tests.conftest import bearer, run_jobs
+from tests.helpers import bearer, run_jobs
+from tests.woocommerce.service.webhooks import deliver
 from tests.woocommerce.woo_data import history, served_sums
 from tests.woocommerce.woo_fake_shop import FakeShop
-from tests.woocommerce_wiring.conftest import deliver
 
 
 def expected_profiles(orders: list[dict[str, Any]]) -> dict[str, tuple[int, Decimal, Decimal]]:

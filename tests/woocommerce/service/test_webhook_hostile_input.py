@@ -4,8 +4,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.woocommerce.service.webhooks import deliver
 from tests.woocommerce.woo_data import documented_order
-from tests.woocommerce_wiring.conftest import deliver
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

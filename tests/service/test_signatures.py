@@ -5,8 +5,8 @@ import json
 import time
 
 from companion.models import DeadLetter, RawEvent
-from tests.conftest import post_events, signed_headers
 from tests.factories import order
+from tests.helpers import post_events, signed_headers
 
 
 def _post(client, new_site, body: bytes, headers: dict[str, str]):

@@ -12,8 +12,8 @@ from companion.intelligence.refresh import latest_model
 from companion.models import Contact, utcnow
 from companion.models.intelligence import RefreshRun
 from jobs import intelligence as intelligence_jobs
-from tests.conftest import bearer, post_events, run_jobs
 from tests.factories import order
+from tests.helpers import bearer, post_events, run_jobs
 
 
 def _iso(moment: datetime) -> str:

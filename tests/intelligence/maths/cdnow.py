@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow"
+CDNOW = Path(__file__).resolve().parents[2] / "data" / "cdnow"
 
 
 def customers_summary() -> np.ndarray:

@@ -7,8 +7,8 @@ import pytest
 
 from companion.intelligence.refresh import refresh_site
 from companion.models import utcnow
-from tests.conftest import bearer, post_events, run_jobs
 from tests.factories import order
+from tests.helpers import bearer, post_events, run_jobs
 
 ROUTES = ["segments", "products/7/recommendations", "forecast?product_id=7&days=7", "alerts"]
 

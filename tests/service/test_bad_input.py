@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 from companion.models import DeadLetter, Product, RawEvent, Subscription
-from tests.conftest import post_events, run_jobs, signed_headers
 from tests.factories import event, order
+from tests.helpers import post_events, run_jobs, signed_headers
 
 
 def _post_raw(client, new_site, body: bytes):

@@ -19,7 +19,7 @@ from companion import pipeline
 from companion.ingest.receive import store_batch
 from companion.models import Contact, Order, Refund
 from tests import factories as f
-from tests.conftest import _is_sqlite as is_sqlite
+from tests.helpers import is_sqlite
 
 # Tables that hold a handful of rows per site: reading all of a site's rows is fine.
 SMALL_PER_SITE = {"site", "flow_setting", "refresh_run", "intel_model", "stage_group", "flow",

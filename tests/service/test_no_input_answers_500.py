@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from companion.models import DeadLetter, RawEvent
-from tests.conftest import bearer, post_events, run_jobs, signed_headers
 from tests.factories import order
+from tests.helpers import bearer, post_events, run_jobs, signed_headers
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -14,8 +14,8 @@ from pathlib import Path
 import requests
 
 from tests.clock_shift import outside_time
-from tests.conftest import signed_headers
 from tests.factories import order
+from tests.helpers import signed_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import bearer, post_events, run_jobs
 from tests.factories import order
+from tests.helpers import bearer, post_events, run_jobs
 
 ROUTES = ["/v1/sites/{id}/contacts", "/v1/sites/{id}/contacts/ann@example.com", "/v1/sites/{id}/contacts/1"]
 

@@ -17,7 +17,7 @@ from companion.intelligence.recommendations import (
 from companion.intelligence.refresh import refresh_site
 from companion.models import Order, OrderItem
 from companion.models.intelligence import ProductPair
-from tests.conftest import bearer
+from tests.helpers import bearer
 
 END = datetime(2026, 10, 1)
 

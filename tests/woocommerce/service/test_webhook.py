@@ -7,9 +7,9 @@ from typing import Any
 
 from companion.models import Contact, DeadLetter, Order, Product, RawEvent
 from companion.sites import set_woo_secret
-from tests.conftest import bearer, run_jobs
+from tests.helpers import bearer, run_jobs
+from tests.woocommerce.service.webhooks import WOO_SECRET, deliver, wc_signature
 from tests.woocommerce.woo_data import DATA, documented_order, make_customer, make_product
-from tests.woocommerce_wiring.conftest import WOO_SECRET, deliver, wc_signature
 
 ORDER_FILE = DATA / "woocommerce" / "order.json"
 EMAIL = "john.doe@example.com"

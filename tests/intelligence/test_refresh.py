@@ -12,8 +12,12 @@ from bench.intel_store import StoreShape, generate_store
 from companion.intelligence.maths.lifecycle import STAGES
 from companion.intelligence.refresh import refresh_site
 from companion.models import Contact, Order, Refund
-from tests.conftest import bearer
-from tests.intelligence.test_rfm import brute_force_recency, brute_force_score, brute_force_segment
+from tests.helpers import bearer
+from tests.intelligence.maths.test_rfm import (
+    brute_force_recency,
+    brute_force_score,
+    brute_force_segment,
+)
 
 END = datetime(2026, 10, 1)
 BIG = StoreShape(customers=600, leads=15, days=240, end=END, seed=5)

@@ -11,7 +11,7 @@ from companion.models import Message
 from companion.models.intelligence import Alert
 from jobs import intelligence as intelligence_jobs
 from jobs.schedule import SCHEDULE
-from tests.conftest import bearer
+from tests.helpers import bearer
 
 from .incidents import Incidents, generate
 

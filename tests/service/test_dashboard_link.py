@@ -1,7 +1,7 @@
 """The plugin asks for a short-lived dashboard link with the site's token; the link signs in."""
 from __future__ import annotations
 
-from tests.conftest import bearer
+from tests.helpers import bearer
 
 
 def test_the_sites_token_gets_a_link_that_signs_in_to_its_dashboard(client, site):

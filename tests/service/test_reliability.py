@@ -20,9 +20,8 @@ from companion.core.workers import enqueue_due_retries
 from companion.ingest import catalog
 from companion.models import Contact, DeadLetter, Order, RawEvent, utcnow
 from jobs import events as event_jobs
-from tests.conftest import _is_sqlite as is_sqlite
-from tests.conftest import post_events, run_jobs
 from tests.factories import order, refund
+from tests.helpers import is_sqlite, post_events, run_jobs
 
 
 def _apply_then_hang(url: str, redis_url: str, ids: list[int], started: Any) -> None:

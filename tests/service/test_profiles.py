@@ -16,8 +16,8 @@ from companion.models import (
     Subscription,
     Visit,
 )
-from tests.conftest import bearer, post_events, run_jobs
 from tests.factories import cart, event, order, page_view, product_view, refund
+from tests.helpers import bearer, post_events, run_jobs
 
 
 def _profile(client, site, key: str):

@@ -225,11 +225,14 @@ def record_intents(intents: list[Intent], token: str, run: SendRun) -> list[Mess
 def _still_claimed(intents: list[Intent], token: str) -> list[Intent]:
     """The intents whose step this worker still holds, locked until commit: a step an erase (or an
     exit) cancelled while it was being rendered gets no message, which would carry the address the
-    erase just removed."""
+    erase just removed. Contacts are locked before steps, in the erase's order, so the two wait
+    for each other instead of deadlocking on PostgreSQL and MariaDB."""
     query = ScheduledStep.select(ScheduledStep.id).where(
         ScheduledStep.id.in_([i.step.id for i in intents]), ScheduledStep.claim_token == token,
         ScheduledStep.status == "claimed")
     if is_postgres() or is_mysql():
+        contacts = Contact.select(Contact.id).where(Contact.id.in_(sorted({i.row["contact"] for i in intents})))
+        list(contacts.for_update("LOCK IN SHARE MODE" if is_mysql() else "FOR KEY SHARE"))
         query = query.for_update()
     held = {step_id for (step_id,) in query.tuples()}
     return [i for i in intents if i.step.id in held]

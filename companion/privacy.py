@@ -20,7 +20,7 @@ from typing import Any
 from peewee import CharField, Field, TextField, fn
 
 from companion.core import runtime
-from companion.core.db import database
+from companion.core.db import write_transaction
 from companion.ingest.batch import Batch
 from companion.models import (
     BaseModel,
@@ -29,6 +29,8 @@ from companion.models import (
     DeadLetter,
     EmailTouch,
     Enrolment,
+    FlowSetting,
+    ImportCheckpoint,
     Message,
     MessageBody,
     Order,
@@ -134,7 +136,7 @@ def erase_person(site_id: int, email: str, secret_key: str, now: datetime) -> di
     `now` (the request's clock); answers how many rows of each kind changed (all zero when there was
     nothing, e.g. a repeat)."""
     email = normalise(email)
-    with database.atomic():
+    with write_transaction():
         contact = _contact(site_id, email)
         counts = _erase_contact(contact, now) if contact is not None else dict.fromkeys(_CONTACT_KINDS, 0)
         counts["messages"], counts["message_bodies"] = _erase_messages(site_id, email, contact)
@@ -254,25 +256,30 @@ def resuppress_returning(batch: Batch) -> None:
 
 def _scrub_payloads(model: Any, site_id: int, email: str, placeholder: str) -> int:
     """Stored payloads that mention the address: the contact block keeps only the placeholder
-    address (so a replay still links the orders to the anonymised contact); other mentions go."""
+    address (so a replay still links the orders to the anonymised contact); other mentions go.
+    LIKE only narrows the rows down; a row changes only where the address stands whole."""
     changed = 0
     for row in model.select().where(model.site == site_id, fn.LOWER(model.payload).contains(email)):
-        updates = {"payload": _scrub_payload(row.payload, email, placeholder)}
+        payload = _scrub_payload(row.payload, email, placeholder)
+        updates = {"payload": payload} if payload is not None else {}
         for name in ("reason", "error"):
             text = getattr(row, name, None)
-            if text and email in text.lower():
+            if text and _scrub_text(text, email) != text:
                 updates[name] = _scrub_text(text, email)
-        if any(getattr(row, name) != value for name, value in updates.items()):  # LIKE's _ matches any char
+        if updates:
             changed += model.update(**updates).where(model.id == row.id).execute()
     return changed
 
 
-def _scrub_payload(payload: str, email: str, placeholder: str) -> str:
+def _scrub_payload(payload: str, email: str, placeholder: str) -> str | None:
+    """The payload without the address, or None if it does not hold the address as a whole."""
     try:
         data = json.loads(payload)
     except ValueError:
-        return _scrub_text(payload, email)
-    return json.dumps(_scrub_value(data, email, placeholder), separators=(",", ":"))
+        text = _scrub_text(payload, email)
+        return text if text != payload else None
+    scrubbed = _scrub_value(data, email, placeholder)
+    return json.dumps(scrubbed, separators=(",", ":")) if scrubbed != data else None
 
 
 def _scrub_value(value: Any, email: str, placeholder: str) -> Any:
@@ -290,15 +297,23 @@ def _mentions(block: dict[str, Any], email: str) -> bool:
 
 
 def _scrub_text(text: str, email: str) -> str:
-    return re.sub(re.escape(email), SCRUBBED, text, flags=re.IGNORECASE)
+    return _address(email).sub(SCRUBBED, text)
 
+
+def _address(email: str) -> re.Pattern[str]:
+    """The address standing whole: not the tail of a longer local part (`joann7@` for `ann7@`,
+    `umar.novak354@` for `novak354@`) nor the head of a longer domain (`example.com.au`); a
+    sentence's full stop after it does not protect it."""
+    return re.compile(rf"(?<![A-Za-z0-9._%+-]){re.escape(email)}(?![A-Za-z0-9-]|\.[A-Za-z0-9-])",
+                      re.IGNORECASE)
 
 
 # --- anything else ------------------------------------------------------------------------------
 
 def _scrub_mentions(site_id: int, email: str, placeholder: str) -> int:
-    """The address wherever else free text holds it (a landing URL with ?email=, a link, an error);
-    one pass per table, all its text columns at once, since no index helps a substring search."""
+    """The address wherever else free text holds it as a whole address (a landing URL with ?email=,
+    a link, an error, a refund reason); one pass per table, all its text columns at once, since no
+    index helps a substring search. LIKE only narrows the rows down; the pattern decides."""
     changed = 0
     for model, fields in _text_columns():
         key = model._meta.primary_key
@@ -311,14 +326,24 @@ def _scrub_mentions(site_id: int, email: str, placeholder: str) -> int:
     return changed
 
 
+# Not free text: a person's own address is matched exactly where it is an identity (the contact,
+# a suppression, a message's recipient: handled above by site and address or contact id), and the
+# shop's settings and the sender it mails from are the shop's, never a customer's data.
+_NOT_FREE_TEXT = {(Contact, "email"), (Suppression, "email"), (Message, "to_email"), (Message, "from_email"),
+                  (Message, "reply_to")}
+_NOT_SCANNED = (FlowSetting, ImportCheckpoint, RawEvent, DeadLetter)  # raw events, dead letters: above
+
+
 def _text_columns() -> list[tuple[Any, list[Field]]]:
-    """Every free-text column of every per-site table (short codes and ids cannot hold an address)."""
+    """Every free-text column of every per-site table (short codes and ids cannot hold an address).
+    The sites table itself (its options) has no site column, so it is never among them."""
     columns: list[tuple[Any, list[Field]]] = []
     for model in _models(BaseModel):
-        if "site" not in model._meta.fields or model in (RawEvent, DeadLetter):
+        if "site" not in model._meta.fields or model in _NOT_SCANNED:
             continue
         fields = [field for field in model._meta.sorted_fields
-                  if isinstance(field, TextField) or (isinstance(field, CharField) and field.max_length >= 100)]
+                  if (isinstance(field, TextField) or (isinstance(field, CharField) and field.max_length >= 100))
+                  and (model, field.name) not in _NOT_FREE_TEXT]
         if fields:
             columns.append((model, fields))
     return columns

@@ -13,7 +13,7 @@ from typing import Any
 
 from peewee import JOIN
 
-from companion.core.db import database
+from companion.core.db import write_transaction
 from companion.flows.config import FlowConfig
 from companion.models import Enrolment, ScheduledStep
 
@@ -35,7 +35,7 @@ def enrol(site_id: int, flow: FlowConfig, candidates: Iterable[Candidate], now: 
         return 0
     added = 0
     for start in range(0, len(pending), CHUNK):
-        with database.atomic():
+        with write_transaction():
             added += _enrol_chunk(site_id, flow, pending[start:start + CHUNK], now)
     return added
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from companion.core.db import database
+from companion.core.db import write_transaction
 from companion.flows.config import Configs
 from companion.flows.enrolment import Candidate, enrol
 from companion.flows.triggers import enrol_subscription
@@ -101,7 +101,7 @@ def scan_expiring_subscriptions(now: datetime, configs: Configs | None = None) -
 
 def run_minute_scans(now: datetime) -> dict[str, int]:
     configs = Configs()
-    with database.atomic():
+    with write_transaction():
         counts = {"abandoned_carts": scan_abandoned_carts(now, configs),
                   "expiring_subscriptions": scan_expiring_subscriptions(now, configs)}
     return counts

@@ -18,7 +18,7 @@ from typing import Any
 
 from peewee import IntegrityError, PeeweeException
 
-from companion.core.db import database
+from companion.core.db import database, is_mysql, is_postgres, write_transaction
 from companion.core.settings import Settings
 from companion.email.rendering import (
     RenderedEmail,
@@ -214,7 +214,10 @@ def record_intents(intents: list[Intent], token: str, run: SendRun) -> list[Mess
     step another worker recorded first (unique enrolment, step) is closed without a message."""
     if not intents:
         return []
-    with database.atomic():
+    with write_transaction():
+        intents = _still_claimed(intents, token)
+        if not intents:
+            return []
         try:
             with database.atomic():
                 Message.insert_many([i.row for i in intents]).execute()
@@ -225,6 +228,22 @@ def record_intents(intents: list[Intent], token: str, run: SendRun) -> list[Mess
         done = {i.step.id for i in recorded}
         _close_steps([i for i in intents if i.step.id not in done], token, "already sent", run)
     return [Message(**i.row) for i in recorded]
+
+
+def _still_claimed(intents: list[Intent], token: str) -> list[Intent]:
+    """The intents whose step this worker still holds, locked until commit: a step an erase (or an
+    exit) cancelled while it was being rendered gets no message, which would carry the address the
+    erase just removed. Contacts are locked before steps, in the erase's order, so the two wait
+    for each other instead of deadlocking on PostgreSQL and MariaDB."""
+    query = ScheduledStep.select(ScheduledStep.id).where(
+        ScheduledStep.id.in_([i.step.id for i in intents]), ScheduledStep.claim_token == token,
+        ScheduledStep.status == "claimed")
+    if is_postgres() or is_mysql():
+        contacts = Contact.select(Contact.id).where(Contact.id.in_(sorted({i.row["contact"] for i in intents})))
+        list(contacts.for_update("LOCK IN SHARE MODE" if is_mysql() else "FOR KEY SHARE"))
+        query = query.for_update()
+    held = {step_id for (step_id,) in query.tuples()}
+    return [i for i in intents if i.step.id in held]
 
 
 def _insert_one(intent: Intent) -> bool:

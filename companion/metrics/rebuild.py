@@ -15,7 +15,7 @@ from peewee import fn
 
 from companion.core import sql
 from companion.core.days import days_between, local_day
-from companion.core.db import database, is_postgres
+from companion.core.db import database, is_postgres, write_transaction
 from companion.metrics import activity_rollups
 from companion.metrics.cohort_rollup import rebuild_cohort_months
 from companion.metrics.contributions import Contribution, order_keys
@@ -46,7 +46,7 @@ def rebuild_site(site: Site, now: datetime) -> dict[str, float]:
     """Replace the site's roll-ups with ones computed from the raw tables; returns timings.
     Carts idle since before `now` count as abandoned on their day."""
     timings: dict[str, float] = {}
-    with database.atomic():
+    with write_transaction():
         if is_postgres():  # the GROUP BYs of a big store sort in memory instead of on disk
             database.execute_sql("SET LOCAL work_mem = '512MB'")
         for model in ROLLUPS:

@@ -4,16 +4,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from peewee import CharField, TextField, fn
-
 from companion import pipeline
 from companion.ingest import receive
 from companion.metrics.rebuild import ROLLUPS, rebuild_site
 from companion.models import Cart, Contact, Message, Order, RawEvent, Suppression
 from tests import factories as f
 from tests.flows.store import T0, iso
-from tests.helpers import all_models, bearer
-from tests.privacy.world import ANN, BOB
+from tests.helpers import bearer
+from tests.privacy.world import ANN, BOB, rows_mentioning
 
 NOW = datetime(2026, 12, 1, 12, 0)
 
@@ -21,20 +19,6 @@ NOW = datetime(2026, 12, 1, 12, 0)
 def _erase(client, new_site, email=ANN, headers=None):
     return client.post(f"/v1/sites/{new_site.site.public_id}/privacy/erase", json={"email": email},
                        headers=bearer(new_site) if headers is None else headers)
-
-
-def rows_mentioning(email: str) -> list[tuple[str, str, Any]]:
-    """(table, column, site id) of every row of every model whose text holds the address."""
-    found = []
-    for model in all_models():
-        site_field = model._meta.fields.get("site")
-        for field in model._meta.sorted_fields:
-            if not isinstance(field, (CharField, TextField)):
-                continue
-            columns = [site_field if site_field is not None else field]
-            for (site_id,) in model.select(*columns).where(fn.LOWER(field).contains(email)).tuples():
-                found.append((model._meta.table_name, field.name, site_id if site_field is not None else None))
-    return found
 
 
 def rollups(site_id: int) -> dict[str, list[tuple[Any, ...]]]:

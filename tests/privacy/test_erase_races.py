@@ -14,9 +14,9 @@ from companion.core.db import database
 from companion.metrics.rebuild import rebuild_site
 from companion.models import Contact, DeadLetter, Order, RawEvent, Site, utcnow
 from tests import factories as f
-from tests.conftest import bearer, post_events, run_jobs
-from tests.flows.conftest import Store, iso
-from tests.privacy.test_erase import rows_mentioning
+from tests.flows.store import Store, iso
+from tests.helpers import bearer, post_events, run_jobs
+from tests.privacy.world import rows_mentioning
 
 ERASED = [f"gone{n}@example.com" for n in range(12)]
 POSTERS, BATCHES = 2, 15

@@ -16,8 +16,8 @@ from companion.models import (
     Visit,
 )
 from tests import factories as f
-from tests.conftest import all_models, bearer
-from tests.flows.conftest import T0, Store, iso
+from tests.flows.store import T0, Store, iso
+from tests.helpers import all_models, bearer
 
 UMAR, ANN7, JOANN7 = "umar.novak354@example.com", "ann7@example.com", "joann7@example.com"
 

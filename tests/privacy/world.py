@@ -4,8 +4,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from peewee import CharField, TextField, fn
+
 from tests import factories as f
 from tests.flows.store import T0, iso
+from tests.helpers import all_models
 
 ANN, BOB = "ann@example.com", "bob@example.com"
 
@@ -33,3 +36,17 @@ def bob_history() -> list[dict[str, Any]]:
     at = iso(T0 + timedelta(minutes=5))
     return [f.order(200, modified=at, created=at, paid=at, email=BOB, total="25.00", items=[
         {"product_id": 8, "name": "Cup", "quantity": 1, "price": "25.00", "total": "25.00"}])]
+
+
+def rows_mentioning(email: str) -> list[tuple[str, str, Any]]:
+    """(table, column, site id) of every row of every model whose text holds the address."""
+    found = []
+    for model in all_models():
+        site_field = model._meta.fields.get("site")
+        for field in model._meta.sorted_fields:
+            if not isinstance(field, (CharField, TextField)):
+                continue
+            columns = [site_field if site_field is not None else field]
+            for (site_id,) in model.select(*columns).where(fn.LOWER(field).contains(email)).tuples():
+                found.append((model._meta.table_name, field.name, site_id if site_field is not None else None))
+    return found

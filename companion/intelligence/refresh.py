@@ -66,21 +66,32 @@ def refresh_sites(now: datetime, public_id: str | None = None,
     return [refresh_site(site, now, as_of) for site in sites]
 
 
+# Below this many scored customers, thresholds say little (from a refresh of an empty shop, taken
+# when the service starts, nobody could reach R, F or M above 1): a batch then rescores everybody,
+# which at that size costs milliseconds.
+MIN_CUSTOMERS_FOR_THRESHOLDS = 50
+
+
+def _latest_run(site_id: int) -> RefreshRun | None:
+    return (RefreshRun.select().where(RefreshRun.site == site_id, RefreshRun.is_backtest == False)
+            .order_by(RefreshRun.id.desc()).first())
+
+
 def latest_model(site_id: int) -> ScoringModel | None:
     """The scoring model of the site's last live (not backtest) refresh."""
-    run = (RefreshRun.select().where(RefreshRun.site == site_id, RefreshRun.is_backtest == False)
-           .order_by(RefreshRun.id.desc()).first())
+    run = _latest_run(site_id)
     return ScoringModel.from_json(run.model) if run and run.model else None
 
 
 def rescore_contacts(site_id: int, contact_ids: list[int], now: datetime) -> int:
     """Score these contacts as of `now` against the last refresh's thresholds and fits (the first
-    time: refresh all)."""
+    time, and while the shop is small: refresh all)."""
     if not contact_ids:
         return 0
-    model = latest_model(site_id)
-    if model is None:
+    run = _latest_run(site_id)
+    if run is None or not run.model or run.customers < MIN_CUSTOMERS_FOR_THRESHOLDS:
         return int(refresh_site(Site.get_by_id(site_id), now)["customers"])
+    model = ScoringModel.from_json(run.model)
     ids = sorted(set(contact_ids))
     summary = customer_summary(site_id, now, ids)
     write_scores(site_id, score_few(summary, model), only=ids)

@@ -85,9 +85,9 @@ def arrays(s: CustomerSummary) -> _Arrays:
 def score_customers(s: CustomerSummary) -> tuple[Scores, ScoringModel]:
     """RFM, stages and (above the data gate) predictions for every customer in the summary."""
     a = arrays(s)
-    rfm = rfm_scores(a.recency_days, s.orders, s.net)
+    rfm = rfm_scores(whole_days(a.recency_days), s.orders, s.net)
     ok, reason = data_gate(s.size, s.history_days)
-    model = ScoringModel(ok, reason, _thresholds(a.recency_days, s.orders, s.net), 0.0, float("inf"))
+    model = ScoringModel(ok, reason, _thresholds(whole_days(a.recency_days), s.orders, s.net), 0.0, float("inf"))
     if ok:
         _fit(a, model)
     preds = _predict(model, a, s)
@@ -101,7 +101,7 @@ def score_customers(s: CustomerSummary) -> tuple[Scores, ScoringModel]:
 def score_few(s: CustomerSummary, model: ScoringModel) -> Scores:
     """Score a few customers against the store-wide thresholds and fits of the last refresh."""
     a = arrays(s)
-    r = _threshold_score(-a.recency_days, model.rfm_thresholds["r"])
+    r = _threshold_score(-whole_days(a.recency_days), model.rfm_thresholds["r"])
     f = _threshold_score(s.orders, model.rfm_thresholds["f"])
     m = _threshold_score(s.net, model.rfm_thresholds["m"])
     preds = _predict(model, a, s)
@@ -110,6 +110,12 @@ def score_few(s: CustomerSummary, model: ScoringModel) -> Scores:
                               vip_threshold=model.vip_threshold)
     return Scores(s.contact_id, r, f, m, assign_segments(r, f, m), stages.stage, stages.reason,
                   preds[0], preds[1], preds[2], preds[3], preds[5])
+
+
+def whole_days(days: FloatArray) -> FloatArray:
+    """RFM recency counts whole days: customers who ordered the same day are equally recent (in
+    fractional days the earliest of a young shop's orders today ranked 'Lost')."""
+    return np.floor(days)
 
 
 def _thresholds(recency_days: FloatArray, orders: FloatArray, net: FloatArray) -> dict[str, list[float]]:

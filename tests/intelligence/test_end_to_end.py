@@ -6,9 +6,11 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from companion import pipeline
 from companion.cli import main
 from companion.core.db import database
-from companion.intelligence.refresh import latest_model
+from companion.ingest import receive
+from companion.intelligence.refresh import latest_model, refresh_site
 from companion.models import Contact, utcnow
 from companion.models.intelligence import RefreshRun
 from jobs import intelligence as intelligence_jobs
@@ -71,3 +73,19 @@ def test_the_nightly_job_refreshes_each_site_once_a_night(site: Any, other_site:
     database.connect(reuse_if_open=True)
     assert intelligence_jobs.nightly_refresh() == []
     assert RefreshRun.select().count() == 2
+
+
+def test_customers_who_ordered_today_are_recent_even_after_a_refresh_of_the_empty_shop(site: Any) -> None:
+    """On a real shop the nightly refresh ran when the service started, with no customer yet: every
+    later order was scored against its thresholds and every customer was 'Lost'."""
+    start = datetime(2026, 12, 4, 4, 0)
+    refresh_site(site.site, start)  # the shop is empty: 0 customers scored
+    for n in range(12):  # a dozen customers through the morning, each applied as it arrives
+        moment = start + timedelta(minutes=20 * n)
+        at = _iso(moment)
+        stored = receive.store_batch(site.site, [order(n, email=f"c{n}@example.com", created=at, paid=at,
+                                                       modified=at)], moment)
+        pipeline.process_events(stored.accepted_ids, moment)
+    customers = list(Contact.select().where(Contact.site == site.site.id))
+    assert len(customers) == 12 and {c.stage for c in customers} == {"new"}
+    assert {c.rfm_r for c in customers} == {5} and "Lost" not in {c.rfm_segment for c in customers}

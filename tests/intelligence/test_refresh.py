@@ -39,7 +39,7 @@ def independent_rfm(site_id: int, as_of: datetime) -> dict[int, tuple[int, int, 
         if r.order.is_counted and r.order.counted_at <= as_of:
             refunded[r.order.contact_id] += float(r.amount)
     ids = sorted(orders)
-    recency = [-(as_of - max(o.counted_at for o in orders[c])).total_seconds() for c in ids]
+    recency = [-((as_of - max(o.counted_at for o in orders[c])).total_seconds() // 86_400) for c in ids]  # whole days
     frequency = [len(orders[c]) for c in ids]
     money = [round(sum(float(o.total) for o in orders[c]) - refunded[c], 4) for c in ids]
     r, f, m = brute_force_recency([-x for x in recency]), brute_force_score(frequency), brute_force_score(money)

@@ -44,24 +44,34 @@ def apply_carts(batch: Batch) -> None:
     orders = placed_orders(batch.site_id, list(by_token))
     stored = {c.token: c for c in Cart.select().where(Cart.site == batch.site_id,
                                                       Cart.token.in_(list(by_token)))}
-    fresh = [_row(batch, events, orders.get(t)) for t, events in by_token.items() if t not in stored]
+    fresh = [_with_buyer(_row(batch, events, orders[t][0] if t in orders else None), orders.get(t))
+             for t, events in by_token.items() if t not in stored]
     if fresh:
         Cart.insert_many(fresh).on_conflict_ignore().execute()
     for token, cart in stored.items():
-        _update(batch, cart, by_token[token], orders.get(token))
+        order = orders.get(token)
+        _update(batch, cart, by_token[token], order[0] if order else None, order[1] if order else None)
 
 
-def placed_orders(site_id: int, tokens: list[str]) -> dict[str, int]:
-    """{cart token: order id} of the orders placed from these carts."""
-    found: dict[str, int] = {}
+def placed_orders(site_id: int, tokens: list[str]) -> dict[str, tuple[int, int | None]]:
+    """{cart token: (order id, its contact)} of the orders placed from these carts."""
+    found: dict[str, tuple[int, int | None]] = {}
     for start in range(0, len(tokens), 500):
-        found.update(Order.select(Order.cart_token, Order.id).where(
-            Order.site == site_id, among(Order.cart_token, tokens[start:start + 500]),
-            Order.status.in_(PLACED_STATUSES)).tuples())
+        for token, order_id, contact_id in Order.select(Order.cart_token, Order.id, Order.contact).where(
+                Order.site == site_id, among(Order.cart_token, tokens[start:start + 500]),
+                Order.status.in_(PLACED_STATUSES)).tuples():
+            found[token] = (order_id, contact_id)
     return found
 
 
-def _update(batch: Batch, cart: Cart, events: list[Event], order_id: int | None) -> None:
+def _with_buyer(row: dict[str, Any], order: tuple[int, int | None] | None) -> dict[str, Any]:
+    if order and row["contact"] is None:
+        row["contact"] = order[1]
+    return row
+
+
+def _update(batch: Batch, cart: Cart, events: list[Event], order_id: int | None,
+            buyer: int | None = None) -> None:
     """Status and time from the events newer than the stored cart; contents from the newest event
     with items that is newer, or from any event with items when the stored cart has none (its
     checkout's empty cart, or its order, came first)."""
@@ -74,7 +84,8 @@ def _update(batch: Batch, cart: Cart, events: list[Event], order_id: int | None)
     if cart.status != "converted" and (newer or order_id):
         row = _row(batch, newer or events, order_id)
         changes.update(status=row["status"], converted_order=order_id,
-                       contact=row["contact"] or cart.contact_id, session_key=row["session_key"] or cart.session_key,
+                       contact=row["contact"] or cart.contact_id or buyer,
+                       session_key=row["session_key"] or cart.session_key,
                        abandoned_at=cart.abandoned_at if order_id else None)
         if newer:
             changes["updated_at"] = row["updated_at"]

@@ -219,15 +219,20 @@ def _orphan_refund_keys(site_id: int, keys: list[tuple[str, str]]) -> set[tuple[
 
 
 def _convert_carts(batch: Batch, events: list[Event]) -> None:
+    """Carts stored before their order are converted now, and get the buyer (a guest's cart from
+    the block checkout has no address until its order names it)."""
     tokens = {e.data["cart_token"]: e for e in events
               if e.data.get("cart_token") and e.data["status"] in PLACED_STATUSES}
     if not tokens:
         return
-    orders = dict(Order.select(Order.cart_token, Order.id).where(
-        Order.site == batch.site_id, among(Order.cart_token, list(tokens))).tuples())
-    for token, order_id in orders.items():
+    orders = Order.select(Order.cart_token, Order.id, Order.contact).where(
+        Order.site == batch.site_id, among(Order.cart_token, list(tokens))).tuples()
+    for token, order_id, contact_id in orders:
         Cart.update(status="converted", converted_order=order_id).where(
             Cart.site == batch.site_id, Cart.token == token).execute()
+        if contact_id:
+            Cart.update(contact=contact_id).where(
+                Cart.site == batch.site_id, Cart.token == token, Cart.contact.is_null()).execute()
 
 
 def apply_refunds(batch: Batch) -> None:

@@ -200,6 +200,18 @@ def test_a_checkout_converts_its_cart_whatever_the_order_of_its_batches(client, 
     assert converted.value == Decimal("29.90") and len(converted.items) == 1
 
 
+@pytest.mark.parametrize("order_first", [False, True])
+def test_a_guests_cart_gets_the_buyer_of_the_order_placed_from_it(client, site, order_first):
+    """The block checkout sends no address with the cart; the order names the buyer."""
+    guest_cart = cart("tok-1", at="2026-11-20T09:50:00Z", email=None)
+    placed = order(100, cart_token="tok-1", email="guest@example.com")
+    for event in ([placed, guest_cart] if order_first else [guest_cart, placed]):
+        post_events(client, site, [event])
+        run_jobs()
+    buyer = Contact.get(Contact.email == "guest@example.com")
+    assert (Cart.get().status, Cart.get().contact_id) == ("converted", buyer.id)
+
+
 def test_a_cart_emptied_without_an_order_is_emptied_not_converted(client, site):
     post_events(client, site, [CHECKOUT[0], CHECKOUT[2], order(101, cart_token="other-cart")])
     run_jobs()

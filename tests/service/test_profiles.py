@@ -205,8 +205,8 @@ def test_a_guests_cart_gets_the_buyer_of_the_order_placed_from_it(client, site, 
     """The block checkout sends no address with the cart; the order names the buyer."""
     guest_cart = cart("tok-1", at="2026-11-20T09:50:00Z", email=None)
     placed = order(100, cart_token="tok-1", email="guest@example.com")
-    for event in ([placed, guest_cart] if order_first else [guest_cart, placed]):
-        post_events(client, site, [event])
+    for sent in ([placed, guest_cart] if order_first else [guest_cart, placed]):
+        post_events(client, site, [sent])
         run_jobs()
     buyer = Contact.get(Contact.email == "guest@example.com")
     assert (Cart.get().status, Cart.get().contact_id) == ("converted", buyer.id)

@@ -72,6 +72,15 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The environment a `companion` command reads, pointed at the test's database. On
+    PostgreSQL and MariaDB the command refuses to start without a secret key, as in production."""
+    monkeypatch.setenv("COMPANION_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("COMPANION_SECRET_KEY", settings.secret_key)
+    return settings
+
+
+@pytest.fixture
 def db(_schema: Any, settings: Settings, redis_conn: Any) -> Iterator[Any]:
     runtime.configure(settings)
     database.initialize(_schema)

@@ -48,11 +48,9 @@ def test_a_new_order_updates_its_customers_scores_and_stage_at_once(site: Any, c
     assert profile["stage"] == "new" and profile["rfm"]["r"] == 5 and profile["predictions"] is None
 
 
-def test_the_refresh_command_runs_for_one_site_and_as_of_a_past_date(site: Any, client: Any, settings: Any,
-                                                                      monkeypatch: Any) -> None:
+def test_the_refresh_command_runs_for_one_site_and_as_of_a_past_date(site: Any, client: Any, cli_env: Any) -> None:
     post_events(client, site, [_order(i, f"b{i % 5}@example.com", 40 - i) for i in range(20)])
     run_jobs()
-    monkeypatch.setenv("COMPANION_DATABASE_URL", settings.database_url)
     past = (utcnow() - timedelta(days=30)).date()
     result = CliRunner().invoke(main, ["intelligence", "refresh", "--site", site.site.public_id,
                                        "--as-of", past.isoformat()])

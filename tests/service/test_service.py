@@ -99,8 +99,7 @@ def test_a_store_from_before_step_23_gains_the_order_session_index(db):
     assert has_index() and migrate_database(db) == []
 
 
-def test_sites_add_prints_id_secret_and_token_as_json(db, settings, monkeypatch):
-    monkeypatch.setenv("COMPANION_DATABASE_URL", settings.database_url)
+def test_sites_add_prints_id_secret_and_token_as_json(db, cli_env):
     result = CliRunner().invoke(main, ["sites", "add", "--name", "Shop", "--url", "https://shop.example", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -109,8 +108,7 @@ def test_sites_add_prints_id_secret_and_token_as_json(db, settings, monkeypatch)
     assert data["id"] in listing.output and "https://shop.example" in listing.output
 
 
-def test_sites_add_refuses_an_unknown_time_zone(db, settings, monkeypatch):
-    monkeypatch.setenv("COMPANION_DATABASE_URL", settings.database_url)
+def test_sites_add_refuses_an_unknown_time_zone(db, cli_env):
     result = CliRunner().invoke(main, ["sites", "add", "--name", "S", "--url", "https://s.example", "--timezone", "Mars/Base"])
     assert result.exit_code != 0 and "unknown IANA time zone" in result.output
 

@@ -165,12 +165,47 @@ class Admin {
 		$this->guard( 'sales_companion_retry' );
 		$delivery = Plugin::instance()->get( 'delivery' );
 		$sent     = $delivery->retry_now();
-		$state    = $delivery->state();
-		/* translators: %d: events delivered */
-		$message = sprintf( _n( '%d event delivered.', '%d events delivered.', $sent, 'sales-companion' ), $sent );
-		$backing = $state['retry_at'] > time();
-		$this->notice( ! $backing, $backing ? $message . ' ' . $state['last_error'] : $message );
+		$result   = self::retry_outcome( $sent, $delivery->state(), $this->outbox->counts(), $this->outbox->failures( 1 ) );
+		$this->notice( $result['ok'], $result['message'] );
 		$this->back();
+	}
+
+	/**
+	 * What "Retry now" did, in words: green only when nothing is left failed or waiting
+	 * on an error. Events the service rejected again are a failure, with its reason.
+	 *
+	 * @param int   $sent     Events accepted by this run.
+	 * @param array $state    Delivery state after the run.
+	 * @param array $counts   Outbox counts after the run (pending, failed).
+	 * @param array $failures The latest failed row, if any.
+	 * @return array{ok: bool, message: string}
+	 */
+	public static function retry_outcome( $sent, array $state, array $counts, array $failures ) {
+		/* translators: %d: events delivered */
+		$parts   = array( sprintf( _n( '%d event delivered.', '%d events delivered.', $sent, 'sales-companion' ), $sent ) );
+		$ok      = true;
+		$backing = (int) $state['retry_at'] > time();
+		if ( $backing ) {
+			$ok      = false;
+			$parts[] = $state['last_error'];
+		}
+		$failed = (int) $counts['failed'];
+		if ( $failed > 0 ) {
+			$ok = false;
+			/* translators: %d: events the service refused */
+			$parts[] = sprintf( _n( '%d event was rejected again by the service.', '%d events were rejected again by the service.', $failed, 'sales-companion' ), $failed );
+			if ( $failures && '' !== (string) $failures[0]->last_error ) {
+				/* translators: %s: the service's reason */
+				$parts[] = sprintf( __( 'Latest reason: %s', 'sales-companion' ), (string) $failures[0]->last_error );
+			}
+		}
+		if ( 0 === $sent && $ok && 0 === (int) $counts['pending'] ) {
+			$parts = array( __( 'Nothing was waiting: every event has been delivered.', 'sales-companion' ) );
+		}
+		return array(
+			'ok'      => $ok,
+			'message' => implode( ' ', $parts ),
+		);
 	}
 
 	/**

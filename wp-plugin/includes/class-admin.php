@@ -55,15 +55,50 @@ class Admin {
 	}
 
 	/**
-	 * Hook admin_menu.
+	 * Hook admin_menu: one "Sales Companion" menu holding Reports and Settings. The settings
+	 * page keeps its address under Settings (options-general.php?page=sales-companion, which
+	 * docs and bookmarks name), but its entry there is removed so the owner sees one menu.
 	 *
 	 * @return void
 	 */
 	public function add_pages() {
-		add_options_page( __( 'Sales Companion', 'sales-companion' ), __( 'Sales Companion', 'sales-companion' ), 'manage_options', self::PAGE, array( $this, 'render' ) );
 		$reports = Plugin::instance()->get( 'reports' );
-		add_menu_page( __( 'Sales Companion', 'sales-companion' ), __( 'Sales Companion', 'sales-companion' ), 'manage_options', Reports::PAGE, array( $reports, 'render' ), 'dashicons-chart-area', 56 );
-		add_submenu_page( Reports::PAGE, __( 'Reports', 'sales-companion' ), __( 'Reports', 'sales-companion' ), 'manage_options', Reports::PAGE, array( $reports, 'render' ) );
+		add_menu_page( __( 'Sales Companion reports', 'sales-companion' ), __( 'Sales Companion', 'sales-companion' ), 'manage_options', Reports::PAGE, array( $reports, 'render' ), 'dashicons-chart-area', 56 );
+		add_submenu_page( Reports::PAGE, __( 'Sales Companion reports', 'sales-companion' ), __( 'Reports', 'sales-companion' ), 'manage_options', Reports::PAGE, array( $reports, 'render' ) );
+		add_options_page( __( 'Sales Companion settings', 'sales-companion' ), __( 'Sales Companion', 'sales-companion' ), 'manage_options', self::PAGE, array( $this, 'render' ) );
+		remove_submenu_page( 'options-general.php', self::PAGE );
+		add_submenu_page( Reports::PAGE, __( 'Sales Companion settings', 'sales-companion' ), __( 'Settings', 'sales-companion' ), 'manage_options', self::settings_slug() );
+	}
+
+	/**
+	 * The settings page as a menu slug: its address below wp-admin/.
+	 *
+	 * @return string
+	 */
+	public static function settings_slug() {
+		return 'options-general.php?page=' . self::PAGE;
+	}
+
+	/**
+	 * Filter parent_file: on the settings page, the Sales Companion menu is the open one.
+	 *
+	 * @param string $parent_file Parent menu slug.
+	 * @return string
+	 */
+	public function menu_parent( $parent_file ) {
+		global $plugin_page;
+		return self::PAGE === $plugin_page ? Reports::PAGE : $parent_file;
+	}
+
+	/**
+	 * Filter submenu_file: on the settings page, its "Settings" entry is the current one.
+	 *
+	 * @param string|null $submenu_file Submenu slug.
+	 * @return string|null
+	 */
+	public function menu_current( $submenu_file ) {
+		global $plugin_page;
+		return self::PAGE === $plugin_page ? self::settings_slug() : $submenu_file;
 	}
 
 	/**
@@ -152,8 +187,44 @@ class Admin {
 			wp_safe_redirect( admin_url( 'admin.php?page=' . Reports::PAGE ) );
 			exit;
 		}
+		$next = $this->dashboard_page( $_REQUEST ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- guard() checked the nonce.
+		if ( '' !== $next ) {
+			$url = add_query_arg( 'next', rawurlencode( $next ), $url );
+		}
 		wp_redirect( esc_url_raw( $url ) ); // phpcs:ignore WordPress.Security.SafeRedirect.wp_redirect_wp_redirect -- the service's own host, from its answer.
 		exit;
+	}
+
+	/**
+	 * Which dashboard page to land on after signing in (the service's `next`, which it only
+	 * follows within this site's dashboard): a known page, and the period the owner was looking at.
+	 *
+	 * @param array $request Request fields.
+	 * @return string Path on the service, '' for its home page.
+	 */
+	public function dashboard_page( array $request ) {
+		$pages = array(
+			'overview'  => '',
+			'products'  => 'products',
+			'flows'     => 'flows',
+			'customers' => 'customers',
+		);
+		$view  = isset( $request['view'] ) ? sanitize_key( wp_unslash( $request['view'] ) ) : '';
+		if ( ! isset( $pages[ $view ] ) ) {
+			return '';
+		}
+		$path  = '/dashboard/' . rawurlencode( (string) $this->settings->get( 'site_id' ) ) . '/' . $pages[ $view ];
+		$dates = array();
+		foreach ( array( 'from', 'to' ) as $key ) {
+			$value = isset( $request[ $key ] ) ? sanitize_text_field( wp_unslash( $request[ $key ] ) ) : '';
+			if ( preg_match( '/^\d{4}-\d{2}-\d{2}$/', $value ) ) {
+				$dates[ $key ] = $value;
+			}
+		}
+		if ( 2 === count( $dates ) ) {
+			$path .= '?' . http_build_query( array_merge( array( 'range' => 'custom' ), $dates ) );
+		}
+		return $path;
 	}
 
 	/**

@@ -252,7 +252,7 @@ final class AdminTest extends TestCase {
 		wp_set_current_user( self::$admin_id );
 		require_once ABSPATH . 'wp-admin/includes/plugin.php';
 		do_action( 'admin_menu' );
-		$this->assertContains( 'sales-companion', array_column( $submenu['options-general.php'], 2 ) );
+		$this->assertContains( 'options-general.php?page=sales-companion', array_column( $submenu['sales-companion-reports'], 2 ) );
 		$this->assertContains( 'sales-companion-reports', array_column( $submenu['sales-companion-reports'], 2 ) );
 	}
 }

@@ -124,7 +124,7 @@ def no_page_views_reason(c: Context) -> str:
     orders = c.cumulative.orders
     seen = f", though {orders} order{'' if orders == 1 else 's'} did" if orders else ""
     return (f"No page views have arrived{since}{seen}, so sessions are unknown. The plugin's tracker sends "
-            "one whenever a shopper opens a page; with it on, this fills in once someone browses the shop.")
+            "one per page a shopper opens.")
 
 
 def _abandonment(t: Totals, c: Context) -> Value:

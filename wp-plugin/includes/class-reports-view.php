@@ -339,7 +339,18 @@ class Reports_View {
 	 * @return void
 	 */
 	public function product_table( array $body, $currency ) {
-		$this->group_table( $body, $currency, __( 'Product', 'sales-companion' ), __( 'No product sold in this period.', 'sales-companion' ), array() );
+		// The service names a product only once it has received its product.updated; until then its
+		// label is the store's id, and this shop knows the name (WooCommerce, EDD and FluentCart
+		// products are all posts).
+		$names = array();
+		foreach ( (array) ( $body['groups'] ?? array() ) as $group ) {
+			$key = (string) ( $group['key'] ?? '' );
+			$title = ctype_digit( $key ) && (string) ( $group['label'] ?? $key ) === $key ? (string) get_post_field( 'post_title', (int) $key, 'raw' ) : '';
+			if ( '' !== $title ) {
+				$names[ $key ] = $title;
+			}
+		}
+		$this->group_table( $body, $currency, __( 'Product', 'sales-companion' ), __( 'No product sold in this period.', 'sales-companion' ), $names );
 	}
 
 	/**

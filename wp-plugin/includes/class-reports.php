@@ -179,7 +179,8 @@ class Reports {
 	 */
 	public function add_dashboard_widget() {
 		if ( current_user_can( 'manage_options' ) ) {
-			wp_add_dashboard_widget( self::WIDGET, __( 'Sales Companion', 'sales-companion' ), array( $this, 'render_widget' ) );
+			// 'high': first in its column, where the owner looks first.
+			wp_add_dashboard_widget( self::WIDGET, __( 'Sales Companion', 'sales-companion' ), array( $this, 'render_widget' ), null, null, 'normal', 'high' );
 		}
 	}
 

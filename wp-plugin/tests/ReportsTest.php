@@ -126,6 +126,14 @@ final class ReportsTest extends TestCase {
 		}
 	}
 
+	public function test_a_product_the_service_knows_only_by_id_is_named_from_the_shop(): void {
+		$id = wp_insert_post( array( 'post_title' => 'Tea Towel & Co', 'post_type' => 'post', 'post_status' => 'publish' ) );
+		self::service( array( 'by=product' => array( 200, array( 'by' => 'product', 'currency' => 'EUR', 'groups' => array( array( 'key' => (string) $id, 'label' => (string) $id, 'orders' => 2, 'revenue' => '14.50' ) ), 'total_groups' => 1 ) ) ) );
+		$html = $this->render();
+		wp_delete_post( $id, true );
+		$this->assertStringContainsString( '<td>Tea Towel &amp; Co</td>', $html );
+	}
+
 	public function test_a_part_the_service_cannot_answer_says_why_and_the_rest_still_shows(): void {
 		self::service( array( 'alerts' => array( 503, array( 'error' => 'database is down' ) ) ) );
 		$html = $this->render();
@@ -189,7 +197,7 @@ final class ReportsTest extends TestCase {
 		set_current_screen( 'dashboard' );
 		$wp_meta_boxes = array();
 		Plugin()->get( 'reports' )->add_dashboard_widget();
-		$this->assertArrayHasKey( Reports::WIDGET, $wp_meta_boxes['dashboard']['normal']['core'] );
+		$this->assertArrayHasKey( Reports::WIDGET, $wp_meta_boxes['dashboard']['normal']['high'] );
 		$wp_meta_boxes = array();
 		wp_set_current_user( 0 );
 		Plugin()->get( 'reports' )->add_dashboard_widget();

@@ -49,6 +49,9 @@ class Admin_View {
 	 */
 	public function render( $notice ) {
 		echo '<div class="wrap"><h1>' . esc_html__( 'Sales Companion', 'sales-companion' ) . '</h1>';
+		// "Settings saved." and the sanitiser's messages: WordPress prints them by itself only on
+		// pages under its Settings menu (options-head.php), and this page is under Sales Companion.
+		settings_errors();
 		if ( is_array( $notice ) ) {
 			printf( '<div class="notice notice-%1$s"><p>%2$s</p></div>', esc_attr( $notice['ok'] ? 'success' : 'error' ), esc_html( $notice['message'] ) );
 		}

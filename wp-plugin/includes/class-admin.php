@@ -55,9 +55,8 @@ class Admin {
 	}
 
 	/**
-	 * Hook admin_menu: one "Sales Companion" menu holding Reports and Settings. The settings
-	 * page keeps its address under Settings (options-general.php?page=sales-companion, which
-	 * docs and bookmarks name), but its entry there is removed so the owner sees one menu.
+	 * Hook admin_menu: one "Sales Companion" menu holding Reports and Settings (it used to be
+	 * two entries of that name: a top-level menu and one under Settings).
 	 *
 	 * @return void
 	 */
@@ -65,40 +64,33 @@ class Admin {
 		$reports = Plugin::instance()->get( 'reports' );
 		add_menu_page( __( 'Sales Companion reports', 'sales-companion' ), __( 'Sales Companion', 'sales-companion' ), 'manage_options', Reports::PAGE, array( $reports, 'render' ), 'dashicons-chart-area', 56 );
 		add_submenu_page( Reports::PAGE, __( 'Sales Companion reports', 'sales-companion' ), __( 'Reports', 'sales-companion' ), 'manage_options', Reports::PAGE, array( $reports, 'render' ) );
-		add_options_page( __( 'Sales Companion settings', 'sales-companion' ), __( 'Sales Companion', 'sales-companion' ), 'manage_options', self::PAGE, array( $this, 'render' ) );
-		remove_submenu_page( 'options-general.php', self::PAGE );
-		add_submenu_page( Reports::PAGE, __( 'Sales Companion settings', 'sales-companion' ), __( 'Settings', 'sales-companion' ), 'manage_options', self::settings_slug() );
+		add_submenu_page( Reports::PAGE, __( 'Sales Companion settings', 'sales-companion' ), __( 'Settings', 'sales-companion' ), 'manage_options', self::PAGE, array( $this, 'render' ) );
+		$this->forward_old_address();
 	}
 
 	/**
-	 * The settings page as a menu slug: its address below wp-admin/.
+	 * The settings page lived at Settings -> Sales Companion (options-general.php?page=sales-companion);
+	 * bookmarks and older docs still go there. admin_menu runs before WordPress checks that the page
+	 * exists under that parent, so the old address can still forward to the new one.
+	 *
+	 * @return void
+	 */
+	private function forward_old_address() {
+		global $pagenow;
+		$page = isset( $_GET['page'] ) ? sanitize_key( wp_unslash( $_GET['page'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- a redirect, no action.
+		if ( 'options-general.php' === $pagenow && self::PAGE === $page && current_user_can( 'manage_options' ) ) {
+			wp_safe_redirect( self::settings_url() );
+			exit;
+		}
+	}
+
+	/**
+	 * Where the settings page is.
 	 *
 	 * @return string
 	 */
-	public static function settings_slug() {
-		return 'options-general.php?page=' . self::PAGE;
-	}
-
-	/**
-	 * Filter parent_file: on the settings page, the Sales Companion menu is the open one.
-	 *
-	 * @param string $parent_file Parent menu slug.
-	 * @return string
-	 */
-	public function menu_parent( $parent_file ) {
-		global $plugin_page;
-		return self::PAGE === $plugin_page ? Reports::PAGE : $parent_file;
-	}
-
-	/**
-	 * Filter submenu_file: on the settings page, its "Settings" entry is the current one.
-	 *
-	 * @param string|null $submenu_file Submenu slug.
-	 * @return string|null
-	 */
-	public function menu_current( $submenu_file ) {
-		global $plugin_page;
-		return self::PAGE === $plugin_page ? self::settings_slug() : $submenu_file;
+	public static function settings_url() {
+		return admin_url( 'admin.php?page=' . self::PAGE );
 	}
 
 	/**
@@ -155,7 +147,7 @@ class Admin {
 	 * @return void
 	 */
 	private function back() {
-		wp_safe_redirect( admin_url( 'options-general.php?page=' . self::PAGE ) );
+		wp_safe_redirect( self::settings_url() );
 		exit;
 	}
 

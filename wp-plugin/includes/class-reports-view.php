@@ -106,7 +106,7 @@ class Reports_View {
 			'<div class="notice notice-info inline"><p><strong>%1$s</strong> %2$s <a href="%3$s">%4$s</a></p></div>',
 			esc_html__( 'Sales Companion is not connected yet.', 'sales-companion' ),
 			esc_html__( 'Reports appear here once the service URL, site id, signing secret and API token are saved.', 'sales-companion' ),
-			esc_url( admin_url( 'options-general.php?page=' . Admin::PAGE ) ),
+			esc_url( Admin::settings_url() ),
 			esc_html__( 'Open the settings', 'sales-companion' )
 		);
 		if ( '' !== $title ) {

@@ -145,7 +145,7 @@ final class ReportsTest extends TestCase {
 		update_option( Settings::OPTION, array() );
 		$html = $this->render();
 		$this->assertStringContainsString( 'Sales Companion is not connected yet.', $html );
-		$this->assertStringContainsString( 'options-general.php?page=sales-companion', $html );
+		$this->assertStringContainsString( 'href="http://shop.test/wp-admin/admin.php?page=sales-companion"', $html );
 		$this->assertStringNotContainsString( 'Could not reach the service', $html );
 		$this->assertSame( array(), FakeService::$requests );
 	}
@@ -156,7 +156,7 @@ final class ReportsTest extends TestCase {
 	}
 
 	public function test_there_is_one_sales_companion_menu_with_reports_and_settings(): void {
-		global $menu, $submenu, $_registered_pages;
+		global $menu, $submenu;
 		require_once ABSPATH . 'wp-admin/includes/plugin.php';
 		$menu    = array();
 		$submenu = array( 'options-general.php' => array( array( 'General', 'manage_options', 'options-general.php' ) ) );
@@ -169,8 +169,29 @@ final class ReportsTest extends TestCase {
 		);
 		$this->assertCount( 1, $titles );
 		$this->assertSame( array( 'Reports', 'Settings' ), array_column( $submenu[ Reports::PAGE ], 0 ) );
-		$this->assertSame( 'options-general.php?page=sales-companion', $submenu[ Reports::PAGE ][1][2] );
-		$this->assertNotEmpty( preg_grep( '/_page_sales-companion$/', array_keys( $_registered_pages ) ), 'the settings page is still registered (its entry is only hidden)' );
+		$this->assertSame( 'sales-companion', $submenu[ Reports::PAGE ][1][2] );
+	}
+
+	public function test_the_old_settings_address_forwards_to_the_new_one(): void {
+		global $pagenow;
+		require_once ABSPATH . 'wp-admin/includes/plugin.php';
+		$was          = $pagenow;
+		$pagenow      = 'options-general.php';
+		$_GET['page'] = 'sales-companion';
+		$stop         = static function ( $location ) {
+			throw new \RuntimeException( $location );
+		};
+		add_filter( 'wp_redirect', $stop );
+		try {
+			Plugin()->get( 'admin' )->add_pages();
+			$this->fail( 'no redirect' );
+		} catch ( \RuntimeException $e ) {
+			$this->assertSame( 'http://shop.test/wp-admin/admin.php?page=sales-companion', $e->getMessage() );
+		} finally {
+			remove_filter( 'wp_redirect', $stop );
+			$pagenow = $was;
+			unset( $_GET['page'] );
+		}
 	}
 
 	public function test_the_dashboard_widget_shows_today_the_last_7_days_and_open_alerts(): void {

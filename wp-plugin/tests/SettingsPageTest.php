@@ -35,6 +35,15 @@ final class SettingsPageTest extends TestCase {
 		$this->assertStringContainsString( 'value="Test connection"', $html );
 	}
 
+	public function test_a_save_says_settings_saved_on_the_page_under_the_sales_companion_menu(): void {
+		global $wp_settings_errors;
+		// What options.php leaves after a save (wp-admin/options.php: add_settings_error( 'general', 'settings_updated', ... )).
+		add_settings_error( 'general', 'settings_updated', 'Settings saved.', 'success' );
+		$html               = $this->page();
+		$wp_settings_errors = array();
+		$this->assertStringContainsString( 'Settings saved.', $html );
+	}
+
 	public function test_saved_secrets_are_described_in_full_words_outside_the_input(): void {
 		$html = $this->page();
 		$this->assertDoesNotMatchRegularExpression( '/placeholder="[^"]*leave blank/', $html, 'a placeholder is cut off by the input width' );

@@ -345,7 +345,7 @@ class Admin_View {
 		}
 		echo '<h3>' . esc_html__( 'Failed events', 'sales-companion' ) . '</h3><table class="widefat"><tbody>';
 		foreach ( $failures as $row ) {
-			printf( '<tr><td><code>%1$s</code></td><td>%2$s</td><td>%3$s</td></tr>', esc_html( $row->event_id ), esc_html( $row->event_type ), esc_html( (string) $row->last_error ) );
+			printf( '<tr><td><code>%1$s</code></td><td>%2$s</td><td>%3$s</td></tr>', esc_html( $row->event_id ), esc_html( $row->event_type ), esc_html( Client::readable_reason( (string) $row->last_error ) ) );
 		}
 		echo '</tbody></table>';
 	}

@@ -259,7 +259,7 @@ class Admin {
 			$parts[] = sprintf( _n( '%d event was rejected again by the service.', '%d events were rejected again by the service.', $failed, 'sales-companion' ), $failed );
 			if ( $failures && '' !== (string) $failures[0]->last_error ) {
 				/* translators: %s: the service's reason */
-				$parts[] = sprintf( __( 'Latest reason: %s', 'sales-companion' ), (string) $failures[0]->last_error );
+				$parts[] = sprintf( __( 'Latest reason: %s', 'sales-companion' ), Client::readable_reason( (string) $failures[0]->last_error ) );
 			}
 		}
 		if ( 0 === $sent && $ok && 0 === (int) $counts['pending'] ) {

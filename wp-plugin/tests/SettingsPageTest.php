@@ -101,7 +101,8 @@ final class SettingsPageTest extends TestCase {
 		$notice = get_transient( Admin::NOTICE . get_current_user_id() );
 		$this->assertFalse( $notice['ok'], 'no green "0 events delivered" when all were rejected again' );
 		$this->assertStringContainsString( '1 event was rejected again by the service.', $notice['message'] );
-		$this->assertStringContainsString( 'Not a valid mapping type.', $notice['message'] );
+		$this->assertStringContainsString( 'Latest reason: data: Not a valid mapping type.', $notice['message'], 'the reason in words, not JSON' );
+		$this->assertStringContainsString( '<td>data: Not a valid mapping type.</td>', $this->page() );
 	}
 
 	public function test_retry_now_with_everything_delivered_says_so(): void {

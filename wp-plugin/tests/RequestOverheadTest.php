@@ -113,6 +113,35 @@ final class RequestOverheadTest extends TestCase {
 		$this->assertSame( \ActionScheduler_Store::STATUS_PENDING, $GLOBALS['sc_test_actions'][1]['status'] );
 	}
 
+	public function test_an_order_woocommerce_saved_in_the_request_is_not_loaded_again_for_its_snapshot(): void {
+		\WC_Doubles::add_product( 11, 'Mug', '10.00', 'MUG-1' );
+		$order = wc_create_order( array( 'billing_email' => 'ann@example.com', 'payment_method' => 'cod' ) );
+		$order->add_item( new \WC_Order_Item_Product( array( 'product_id' => 11, 'name' => 'Mug', 'quantity' => 1, 'subtotal' => '10.00', 'total' => '10.00' ) ) );
+		$order->calculate_totals();
+		$order->update_status( 'processing' );
+		\WC_Doubles::$loads = 0;
+		$this->end_request();
+		$this->assertSame( 0, \WC_Doubles::$loads, 'the object WooCommerce saved is the snapshot' );
+		$events = array_values( array_filter( $this->queued(), static function ( $e ) { return 'order.updated' === $e['type']; } ) );
+		$this->assertCount( 1, $events );
+		$this->assertSame( 'processing', $events[0]['data']['status'] );
+	}
+
+	public function test_an_order_noted_without_its_object_is_loaded_as_before(): void {
+		\WC_Doubles::add_product( 11, 'Mug', '10.00', 'MUG-1' );
+		$order = wc_create_order( array( 'billing_email' => 'ann@example.com' ) );
+		$order->add_item( new \WC_Order_Item_Product( array( 'product_id' => 11, 'name' => 'Mug', 'quantity' => 1, 'subtotal' => '10.00', 'total' => '10.00' ) ) );
+		$order->calculate_totals();
+		$this->end_request();
+		Outbox::write_buffered();
+		Plugin()->get( 'outbox' )->truncate();
+		\WC_Doubles::$loads = 0;
+		do_action( 'woocommerce_payment_complete', $order->get_id(), 'txn_1' );
+		$this->end_request();
+		$this->assertSame( 1, \WC_Doubles::$loads );
+		$this->assertCount( 1, $this->queued() );
+	}
+
 	public function test_deactivation_forgets_the_due_run(): void {
 		$this->record_three();
 		$this->end_request();

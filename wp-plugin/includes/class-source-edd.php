@@ -126,7 +126,7 @@ class Source_EDD extends Source {
 	 * @return void
 	 */
 	public function on_order_built( $order_id, $order_data = array() ) {
-		if ( ! edd_get_cart_contents() ) {
+		if ( ! self::is_shoppers_request() || ! edd_get_cart_contents() ) {
 			return;
 		}
 		edd_update_order_meta( $order_id, self::CART_TOKEN_META, $this->cart_token() );
@@ -424,6 +424,9 @@ class Source_EDD extends Source {
 	 * @return void
 	 */
 	private function record_cart() {
+		if ( ! self::is_shoppers_request() ) {
+			return;
+		}
 		$session = EDD()->session;
 		$lines   = (array) edd_get_cart_contents();
 		$token   = (string) Session_Keys::get( $session, Session_Keys::CART_TOKEN );
@@ -467,6 +470,22 @@ class Source_EDD extends Source {
 				'wp_user_id' => $user->ID,
 			) : array()
 		);
+	}
+
+	/**
+	 * Whether a shopper's browser runs this request: not WP-CLI, cron or a wp-admin page (admin
+	 * Ajax is the shop's front end). EDD itself counts a CLI run as "frontend"
+	 * (EDD\Utils\Request::is_frontend_request(), src/Utils/Request.php line 80) and keeps a
+	 * session in memory there, so a script building orders through the cart would otherwise
+	 * record carts nobody has.
+	 *
+	 * @return bool
+	 */
+	private static function is_shoppers_request() {
+		if ( ( defined( 'WP_CLI' ) && WP_CLI ) || wp_doing_cron() ) {
+			return false;
+		}
+		return ! is_admin() || wp_doing_ajax();
 	}
 
 	/**

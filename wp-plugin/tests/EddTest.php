@@ -181,6 +181,19 @@ final class EddTest extends TestCase {
 		$this->assertSame( array(), $this->queued_of( 'cart.updated' ) );
 	}
 
+	public function test_a_cart_filled_and_emptied_by_a_cron_job_or_script_records_nothing(): void {
+		\EDD_Doubles::$customers[7] = (object) array( 'id' => 7, 'email' => 'bo@example.com', 'user_id' => 3, 'name' => 'Bo Kim' );
+		\EDD_Doubles::$downloads[31] = 49.0;
+		add_filter( 'wp_doing_cron', '__return_true' );
+		edd_add_to_cart( 31 ); // As a script placing an order through EDD's cart does.
+		$id = $this->built_order( array() );
+		edd_update_order_status( $id, 'complete' );
+		$this->end_request();
+		remove_filter( 'wp_doing_cron', '__return_true' );
+		$this->assertSame( array(), $this->queued_of( 'cart.updated' ) );
+		$this->assertSame( '', $this->queued_of( 'order.updated' )[0]['data']['cart_token'] );
+	}
+
 	public function test_the_shoppers_emptied_cart_is_recorded_once(): void {
 		\EDD_Doubles::$customers[7] = (object) array( 'id' => 7, 'email' => 'bo@example.com', 'user_id' => 3, 'name' => 'Bo Kim' );
 		\EDD_Doubles::$downloads[31] = 49.0;

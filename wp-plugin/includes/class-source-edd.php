@@ -473,16 +473,16 @@ class Source_EDD extends Source {
 	}
 
 	/**
-	 * Whether a shopper's browser runs this request: not WP-CLI, cron or a wp-admin page (admin
-	 * Ajax is the shop's front end). EDD itself counts a CLI run as "frontend"
-	 * (EDD\Utils\Request::is_frontend_request(), src/Utils/Request.php line 80) and keeps a
-	 * session in memory there, so a script building orders through the cart would otherwise
-	 * record carts nobody has.
+	 * Whether a shopper's browser runs this request: an HTTP request (a PHP script or WP-CLI has
+	 * no REQUEST_METHOD), not cron, not a wp-admin page (admin Ajax is the shop's front end). EDD
+	 * itself counts a command-line run as "frontend" (EDD\Utils\Request::is_frontend_request(),
+	 * src/Utils/Request.php line 80) and keeps a session in memory there, so a script building
+	 * orders through the cart would otherwise record carts nobody has.
 	 *
 	 * @return bool
 	 */
 	private static function is_shoppers_request() {
-		if ( ( defined( 'WP_CLI' ) && WP_CLI ) || wp_doing_cron() ) {
+		if ( empty( $_SERVER['REQUEST_METHOD'] ) || ( defined( 'WP_CLI' ) && WP_CLI ) || wp_doing_cron() ) {
 			return false;
 		}
 		return ! is_admin() || wp_doing_ajax();

@@ -11,6 +11,16 @@ use SalesCompanion\Source_EDD;
 
 final class EddTest extends TestCase {
 
+	protected function setUp(): void {
+		parent::setUp();
+		$_SERVER['REQUEST_METHOD'] = 'GET'; // A shopper's request, unless a test says otherwise.
+	}
+
+	protected function tearDown(): void {
+		unset( $_SERVER['REQUEST_METHOD'] );
+		parent::tearDown();
+	}
+
 	private function sale() {
 		\EDD_Doubles::$customers[7] = (object) array( 'id' => 7, 'email' => 'Bo@Example.com', 'user_id' => 3, 'name' => 'Bo Kim' );
 		return \EDD_Doubles::add_order(
@@ -181,10 +191,15 @@ final class EddTest extends TestCase {
 		$this->assertSame( array(), $this->queued_of( 'cart.updated' ) );
 	}
 
-	public function test_a_cart_filled_and_emptied_by_a_cron_job_or_script_records_nothing(): void {
+	/** @dataProvider not_a_shoppers_request */
+	public function test_a_cart_filled_and_emptied_outside_a_shoppers_request_records_nothing( $context ): void {
 		\EDD_Doubles::$customers[7] = (object) array( 'id' => 7, 'email' => 'bo@example.com', 'user_id' => 3, 'name' => 'Bo Kim' );
 		\EDD_Doubles::$downloads[31] = 49.0;
-		add_filter( 'wp_doing_cron', '__return_true' );
+		if ( 'cron' === $context ) {
+			add_filter( 'wp_doing_cron', '__return_true' );
+		} else {
+			unset( $_SERVER['REQUEST_METHOD'] ); // A PHP script or WP-CLI.
+		}
 		edd_add_to_cart( 31 ); // As a script placing an order through EDD's cart does.
 		$id = $this->built_order( array() );
 		edd_update_order_status( $id, 'complete' );
@@ -192,6 +207,10 @@ final class EddTest extends TestCase {
 		remove_filter( 'wp_doing_cron', '__return_true' );
 		$this->assertSame( array(), $this->queued_of( 'cart.updated' ) );
 		$this->assertSame( '', $this->queued_of( 'order.updated' )[0]['data']['cart_token'] );
+	}
+
+	public function not_a_shoppers_request(): array {
+		return array( array( 'cron' ), array( 'script' ) );
 	}
 
 	public function test_the_shoppers_emptied_cart_is_recorded_once(): void {

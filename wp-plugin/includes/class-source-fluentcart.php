@@ -99,10 +99,12 @@ class Source_FluentCart extends Source {
 
 	/**
 	 * Filter fluent_cart/checkout/before_patch_checkout_data (array $fill_data, array $args: cart,
-	 * key, value ... or changes ...). FluentCart 1.3.25 returns from handleSaveCustomerDataAjax()
-	 * before firing checkout/form_data_changed (app/Hooks/Cart/WebCheckoutHandler.php lines 1044,
-	 * 1126), so a guest typing an email reaches us only here. The typed value is in checkout_data
-	 * by the time flush() reads the cart.
+	 * changes ... or key, value ...). In FluentCart 1.3.25 the checkout form's fields go through
+	 * the route save_checkout_data, patchCheckoutData() (app/Hooks/Cart/WebCheckoutHandler.php
+	 * lines 82, 696), which never fires checkout/form_data_changed; the older
+	 * handleSaveCustomerDataAjax() fires it only after a return (lines 1044, 1126). So a guest
+	 * typing an email reaches us only through these filters. The value is in the cart by the
+	 * time flush() reads it.
 	 *
 	 * @param array $fill_data What FluentCart fills the cart with; returned unchanged.
 	 * @param array $args      The cart and what changed.

@@ -185,7 +185,8 @@ namespace SalesCompanion\Tests\FluentCart {
 
 	/**
 	 * As WebCheckoutHandler::handleSaveCustomerDataAjax() (FluentCart 1.3.25
-	 * app/Hooks/Cart/WebCheckoutHandler.php lines 946-1051): the typed value goes into
+	 * app/Hooks/Cart/WebCheckoutHandler.php lines 946-1051; no route reaches it in 1.3.25, the
+	 * checkout form uses patchCheckoutData() below, but its hooks are kept by add-ons' callers): the typed value goes into
 	 * checkout_data through the filter fluent_cart/checkout/before_patch_checkout_data (line 999),
 	 * the cart is filled and saved, and the handler returns (line 1044) before
 	 * fluent_cart/checkout/form_data_changed (line 1126), which never fires here. $cart->email
@@ -210,7 +211,9 @@ namespace SalesCompanion\Tests\FluentCart {
 	}
 
 	/**
-	 * As WebCheckoutHandler::patchCheckoutData() (lines 696-944): the changed fields go through
+	 * As WebCheckoutHandler::patchCheckoutData() (lines 696-944), the route
+	 * fc_checkout_action=save_checkout_data (line 82) the checkout form posts each field to (no
+	 * form_data_changed on this path either): the changed fields go through
 	 * before_patch_checkout_data (line 797), then billing_email becomes $cart->email and
 	 * billing_full_name first/last name (lines 805-814), the cart is filled and saved, and
 	 * after_patch_checkout_data_fragments (line 933) gets the cart and the changes.

@@ -90,6 +90,8 @@ def to_event(row: RawEvent) -> Event:
     contact = _contact(raw["contact"]) if raw.get("contact") else None
     if contact and contact.get("email"):
         contact["email"] = contact["email"].strip().lower()
+    if contact and contact.get("wp_user_id") == "0":  # WordPress has no user 0: a guest (older EDD plugins)
+        contact["wp_user_id"] = None
     return Event(seq=row.id, id=envelope["id"], type=envelope["type"], source=envelope["source"],
                  occurred_at=to_naive_utc(envelope["occurred_at"]), session_key=envelope.get("session_id"),
                  contact=contact, data=_data[envelope["type"]](raw.get("data") or {}))

@@ -247,7 +247,11 @@ class Admin {
 	}
 
 	/**
-	 * The flows body.
+	 * The flows body, in the service's contract (docs/flows.md, "Settings"; the
+	 * OpenAPI document's FlowsUpdate): the sender is the shared `settings`, an empty
+	 * field sent as null so the service's default (the store's name, shop@<domain>)
+	 * applies; a flow's delay is its first step's. The service refuses fields it does not
+	 * know, so this shape is the only one that saves.
 	 *
 	 * @param array $settings Settings.
 	 * @return array
@@ -256,17 +260,35 @@ class Admin {
 		$flows = array();
 		foreach ( (array) $settings['flows'] as $key => $flow ) {
 			$flows[ $key ] = array(
-				'enabled'     => (bool) $flow['enabled'],
-				'delay_hours' => (int) $flow['delay_hours'],
+				'enabled' => (bool) $flow['enabled'],
+				'steps'   => array(
+					array(
+						'step'        => 1,
+						'delay_hours' => self::first_delay( (string) $key, (int) $flow['delay_hours'] ),
+					),
+				),
 			);
 		}
 		return array(
-			'sender' => array(
-				'name'  => (string) $settings['sender_name'],
-				'email' => (string) $settings['sender_email'],
+			'settings' => array(
+				'from_name'  => '' === (string) $settings['sender_name'] ? null : (string) $settings['sender_name'],
+				'from_email' => '' === (string) $settings['sender_email'] ? null : (string) $settings['sender_email'],
 			),
-			'flows'  => $flows,
+			'flows'    => $flows,
 		);
+	}
+
+	/**
+	 * The service counts a step's delay from the trigger's moment: a renewal reminder's
+	 * trigger is the expiry, and its first email goes before it, so the hours the owner
+	 * typed ("before expiry") are negative there.
+	 *
+	 * @param string $key   Flow key.
+	 * @param int    $hours Hours as typed on the settings page.
+	 * @return int
+	 */
+	private static function first_delay( $key, $hours ) {
+		return 'renewal_reminder' === $key ? -$hours : $hours;
 	}
 
 	/**

@@ -119,6 +119,31 @@ class FlowsSchema(Schema):
     flows = fields.List(fields.Nested(FlowOutSchema))
 
 
+class PreviewSchema(Schema):
+    """POST /flows/<key>/preview: no email, a sample contact of the store."""
+
+    email = fields.Email(load_default=None, allow_none=True)
+    step = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10))
+
+
+class TestSendSchema(PreviewSchema):
+    """POST /flows/<key>/test: the step as `email` would get it, sent to `to`."""
+
+    to = fields.Email(required=True)
+
+
+class RenderedSchema(Schema):
+    subject = fields.String()
+    html = fields.String()
+    text = fields.String()
+
+
+class TestSentSchema(Schema):
+    to = fields.String()
+    subject = fields.String()
+    provider_id = fields.String(allow_none=True)
+
+
 class ReportQuerySchema(Schema):
     start = Timestamp(data_key="from")
     end = Timestamp(data_key="to")
@@ -240,6 +265,15 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("/v1/sites/{site_id}/flows/{key}", "get", _site("One flow's settings", "FlowOut", _KEY)),
     ("/v1/sites/{site_id}/flows/{key}", "put", _site("Change one flow (only the fields sent)", "FlowOut", _KEY,
                                                      body="FlowSettings")),
+    ("/v1/sites/{site_id}/flows/{key}/preview", "post", _site(
+        "One step rendered as it would be sent to this contact now (no email: a sample contact of the "
+        "store); links untracked, nothing recorded", "Rendered", _KEY, body="Preview")),
+    ("/v1/sites/{site_id}/flows/{key}/test", "post", {**_site(
+        "Send one step to an address through SendGrid as a test ('[Test] ' subject, category "
+        "sales-companion-test), counted nowhere", "TestSent", _KEY, body="TestSend"), "responses": {
+        "202": _ok("TestSent"), "401": _ERROR, "404": _ERROR, "422": _ERROR,
+        "409": {"description": "No SendGrid key (outbox mode)", "content": _ERROR["content"]},
+        "502": {"description": "SendGrid refused or could not be reached", "content": _ERROR["content"]}}}),
     ("/v1/sites/{site_id}/flows/{key}/report", "get", _site(
         "Enrolled, sent, delivered, opened, clicked, unsubscribed, orders and revenue per step", "Report", _KEY,
         {"in": "query", "schema": ReportQuerySchema})),
@@ -268,4 +302,5 @@ SCHEMAS: dict[str, Any] = {
     "Flows": FlowsSchema, "FlowsUpdate": FlowsUpdateSchema, "FlowOut": FlowOutSchema,
     "FlowSettings": FlowSettingsSchema, "Report": ReportSchema, "MessagePage": MessagePageSchema,
     "MessageDetail": MessageDetailSchema, "EventWebhookAnswer": EventWebhookAnswerSchema,
+    "Preview": PreviewSchema, "TestSend": TestSendSchema, "Rendered": RenderedSchema, "TestSent": TestSentSchema,
 }

@@ -72,6 +72,15 @@ def stored_changes(site_id: int) -> dict[str, dict[str, Any]]:
     return {r.flow_key: r.config or {} for r in rows}
 
 
+def with_draft(site_id: int, key: str, draft: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """What is stored, with one flow's unsaved changes (as `flow_changes` makes them) over it:
+    the owner's edits previewed before they are saved."""
+    changes = stored_changes(site_id)
+    if draft:
+        changes[key] = _merge(changes.get(key) or {}, draft)
+    return changes
+
+
 def site_config(site: Site, changes: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     changes = stored_changes(site.id) if changes is None else changes
     merged = _merge(DEFAULT_SITE_CONFIG, changes.get(SITE_KEY))

@@ -16,7 +16,7 @@ from peewee import PeeweeException
 
 from companion.email.rendering import RenderedEmail, render_email, sample_context
 from companion.email.sendgrid import OutgoingMessage
-from companion.flows.config import FlowConfig, flow_config
+from companion.flows.config import FlowConfig, flow_config, with_draft
 from companion.flows.content import NothingToShow, base_context, build_context
 from companion.flows.definitions import FLOWS
 from companion.models import (
@@ -157,11 +157,12 @@ def _render(site: Site, flow: FlowConfig, step: int, context: dict[str, Any], pu
 
 
 def render_step(site: Site, key: str, step: int, contact: Contact | None, now: datetime,
-                public_url: str) -> RenderedEmail:
+                public_url: str, draft: dict[str, Any] | None = None) -> RenderedEmail:
     """Subject, HTML and text of one step for `contact` now (None: the store's sample contact,
-    else sample values with the store's name). Raises PreviewError naming the field at fault."""
+    else sample values with the store's name), with the flow's `draft` changes over the saved
+    ones when given (`config.flow_changes` shape). Raises PreviewError naming the field at fault."""
     check_step(key, step)
-    flow = flow_config(site, key)
+    flow = flow_config(site, key, with_draft(site.id, key, draft))
     contact = contact or sample_contact(site, key)
     if contact is None:
         context = {**sample_context(key, step), **base_context(site, None, flow, step)}

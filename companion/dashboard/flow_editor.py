@@ -131,7 +131,7 @@ def _page(site: Site, period: Period, key: str, values: dict[str, Any], errors: 
     return render_template("dashboard/flow_edit.html", site=site, period=period, presets=PRESETS, nav=NAV,
                            page="flows", show_range=False, flow=described, definition=FLOWS[key], values=values,
                            errors=errors, preview_step=step, saved=saved, has_coupon=has_coupon(key),
-                           has_reward=has_reward(key))
+                           has_reward=has_reward(key), postal_address=config.site_config(site).get("postal_address"))
 
 
 def _step_arg(key: str) -> int:

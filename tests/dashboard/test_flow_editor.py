@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from companion.flows.config import describe
+from companion.flows.config import describe, update_flows
 from tests.dashboard.session import csrf_of, sign_in
 from tests.helpers import bearer
 
@@ -106,3 +106,13 @@ def test_the_form_needs_its_csrf_token_and_the_sites_own_session(client, shop, o
     assert client.get(_edit(shop, "no_such_flow")).status_code == 404
     assert client.get(_edit(other_site)).status_code == 404  # signed in to another store
     assert client.get(f"/dashboard/{other_site.site.public_id}/flows/vip/preview").status_code == 404
+
+
+def test_a_step_that_offers_a_coupon_says_it_waits_for_one_and_a_missing_address_is_flagged(client, shop):
+    sign_in(client, shop)
+    html = client.get(_edit(shop, "win_back")).get_data(as_text=True)
+    assert 'data-needs="coupon"' in html and 'data-missing="postal_address"' in html
+    client.post(_edit(shop, "win_back"), data=_form(shop, client, "win_back", coupon__code="BACK10"))
+    update_flows(shop.site, {"settings": {"postal_address": "1 Harbour Street, Bristol"}})
+    html = client.get(_edit(shop, "win_back")).get_data(as_text=True)
+    assert "data-needs" not in html and "data-missing" not in html

@@ -269,13 +269,49 @@ class Admin {
 				),
 			);
 		}
+		$shared  = array(
+			'from_name'  => '' === (string) $settings['sender_name'] ? null : (string) $settings['sender_name'],
+			'from_email' => '' === (string) $settings['sender_email'] ? null : (string) $settings['sender_email'],
+		);
+		$address = self::store_address();
+		if ( '' !== $address ) {
+			// Left out when WooCommerce has none, so an address set on the service stays.
+			$shared['postal_address'] = $address;
+		}
 		return array(
-			'settings' => array(
-				'from_name'  => '' === (string) $settings['sender_name'] ? null : (string) $settings['sender_name'],
-				'from_email' => '' === (string) $settings['sender_email'] ? null : (string) $settings['sender_email'],
-			),
+			'settings' => $shared,
 			'flows'    => $flows,
 		);
+	}
+
+	/**
+	 * WooCommerce's store address (WooCommerce > Settings > General) on one line, for the
+	 * footer of every mail (US CAN-SPAM Act). Read the way WC_Countries reads it
+	 * (woocommerce/includes/class-wc-countries.php, get_base_address(), get_base_address_2(),
+	 * get_base_city(), get_base_postcode(), get_base_country(), get_base_state(): get_option()
+	 * of woocommerce_store_address, woocommerce_store_address_2, woocommerce_store_city,
+	 * woocommerce_store_postcode and woocommerce_default_country "CC:STATE", each through its
+	 * woocommerce_countries_base_* filter).
+	 *
+	 * @return string Empty when the store has no address (or no WooCommerce).
+	 */
+	public static function store_address() {
+		$part    = static function ( $option, $filter ) {
+			return trim( (string) apply_filters( 'woocommerce_countries_base_' . $filter, get_option( $option, '' ) ) );
+		};
+		$street  = $part( 'woocommerce_store_address', 'address' );
+		$street2 = $part( 'woocommerce_store_address_2', 'address_2' );
+		$city    = $part( 'woocommerce_store_city', 'city' );
+		$code    = $part( 'woocommerce_store_postcode', 'postcode' );
+		$place   = explode( ':', (string) get_option( 'woocommerce_default_country', '' ) . ':' );
+		$country = trim( (string) apply_filters( 'woocommerce_countries_base_country', $place[0] ) );
+		$state   = trim( (string) apply_filters( 'woocommerce_countries_base_state', $place[1] ) );
+		if ( '' === $street . $city ) {
+			return '';
+		}
+		$names = function_exists( 'WC' ) && isset( WC()->countries->countries ) ? (array) WC()->countries->countries : array();
+		$lines = array( $street, $street2, $city, trim( $state . ' ' . $code ), $names[ $country ] ?? $country );
+		return implode( ', ', array_filter( $lines, 'strlen' ) );
 	}
 
 	/**

@@ -196,6 +196,24 @@ final class AdminTest extends TestCase {
 		$this->assertArrayNotHasKey( 'sender', $body );
 	}
 
+	public function test_the_flow_push_carries_woocommerces_store_address_for_the_mail_footer(): void {
+		wp_set_current_user( self::$admin_id );
+		$this->assertArrayNotHasKey( 'postal_address', Admin::flows_payload( Plugin()->get( 'settings' )->all() )['settings'], 'no address: none sent, so one set on the service stays' );
+		// The options of WooCommerce > Settings > General (woocommerce/includes/admin/settings/class-wc-settings-general.php).
+		update_option( 'woocommerce_store_address', '1 Harbour Street' );
+		update_option( 'woocommerce_store_address_2', 'Unit 2' );
+		update_option( 'woocommerce_store_city', 'Bristol' );
+		update_option( 'woocommerce_store_postcode', 'BS1 4QA' );
+		update_option( 'woocommerce_default_country', 'US:CA' );
+		FakeService::$answers = array( array( 200, array( 'ok' => true ) ) );
+		$this->post( 'handle_push_flows', 'sales_companion_flows' );
+		$body = json_decode( end( FakeService::$requests )['body'], true );
+		$this->assertSame( '1 Harbour Street, Unit 2, Bristol, CA BS1 4QA, US', $body['settings']['postal_address'] );
+		foreach ( array( 'woocommerce_store_address', 'woocommerce_store_address_2', 'woocommerce_store_city', 'woocommerce_store_postcode', 'woocommerce_default_country' ) as $option ) {
+			delete_option( $option );
+		}
+	}
+
 	public function test_a_refused_flow_push_is_shown_as_the_failure_it_is_with_the_services_field_messages(): void {
 		wp_set_current_user( self::$admin_id );
 		// companion/api/errors.py: a ValidationError answers 422 {"error": "Invalid request.", "fields": {...}}.

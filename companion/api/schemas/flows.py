@@ -16,6 +16,8 @@ _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 class StepOutSchema(StepSettingsSchema):
     default_subject = fields.String()
+    active = fields.Boolean()  # sent: switched on, and what it needs (a coupon, a reward) is set
+    needs = fields.List(fields.String())  # unset settings it waits for, any one of them
 
 
 class FlowOutSchema(FlowSettingsSchema):
@@ -54,6 +56,7 @@ class SiteFlowSettingsSchema(Schema):
     win_back_after_days = fields.Integer(validate=validate.Range(min=7, max=730))
     vip_min_orders = fields.Integer(validate=validate.Range(min=2, max=1000))
     recent_trigger_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 30))
+    postal_address = fields.String(allow_none=True, validate=validate.Length(max=300))
 
 
 class FlowsUpdateSchema(Schema):

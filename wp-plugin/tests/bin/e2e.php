@@ -38,6 +38,10 @@ $owner['sender_email']                          = 'hello@shop.test';
 $owner['flows']['vip']['enabled']               = false;
 $owner['flows']['abandoned_cart']['delay_hours'] = 3;
 $owner['flows']['renewal_reminder']['delay_hours'] = 72;
+update_option( 'woocommerce_store_address', '1 Harbour Street' );
+update_option( 'woocommerce_store_city', 'Bristol' );
+update_option( 'woocommerce_store_postcode', 'BS1 4QA' );
+update_option( 'woocommerce_default_country', 'GB' );
 update_option( 'sales_companion_settings', $owner );
 $flows = $plugin->get( 'admin' )->push_flows();
 

@@ -99,7 +99,7 @@ def sample_contact(site: Site, key: str) -> Contact | None:
                    "renewal_reminder": _newest_subscription}
         row = finders.get(key, _newest_order)(site.id)
     contact_id = row.contact_id if row is not None else None
-    return Contact.get_or_none(Contact.id == contact_id) if contact_id else None
+    return Contact.get_or_none(Contact.id == contact_id, Contact.erased_at.is_null()) if contact_id else None
 
 
 def _trigger_context(site: Site, key: str, contact: Contact) -> dict[str, Any]:

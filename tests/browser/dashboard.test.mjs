@@ -209,7 +209,7 @@ test("a flow is edited in a form with its mail previewed beside it, live, and a 
   await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]:has-text("Save")')]);
   assert.equal(await page.locator('[name="steps.1.intro"]').getAttribute("aria-invalid"), "true");
   assert.match(await page.locator("#err-steps-1-intro").innerText(), /frist_name/);
-  assert.match(await page.locator(".notice.bad").innerText(), /Nothing was saved/);
+  assert.match(await page.locator(".notice.bad[role=alert]").innerText(), /Nothing was saved/);
   await page.screenshot({ path: `${SHOTS}/flow-editor-error.png`, fullPage: true });
   assert.deepEqual(errors.filter((e) => !/422/.test(e)), []);
   await context.close();

@@ -17,6 +17,11 @@ class FlowDefinition:
     shared_body: bool = False  # one rendered body for all recipients (broadcast-size sends)
     conditions: tuple[str, ...] = ()
     product_steps: tuple[int, ...] = ()  # steps whose point is a product list: skipped without one
+    # steps whose point is an offer: (step, settings any one of which it needs); off until one is set
+    needs: tuple[tuple[int, tuple[str, ...]], ...] = ()
+
+    def step_needs(self, step: int) -> tuple[str, ...]:
+        return next((names for number, names in self.needs if number == step), ())
 
 
 FLOWS: dict[str, FlowDefinition] = {f.key: f for f in (
@@ -32,8 +37,9 @@ FLOWS: dict[str, FlowDefinition] = {f.key: f for f in (
                    conditions=("min_value", "first_order_only"), product_steps=(1,)),
     FlowDefinition("win_back", "Win-back",
                    "past the expected reorder time, P(alive) low, or stage at risk", "order",
-                   (0, 24 * 7)),
-    FlowDefinition("vip", "VIP", "contact enters the VIP stage", "-", (0,), shared_body=True),
+                   (0, 24 * 7), needs=((2, ("coupon",)),)),
+    FlowDefinition("vip", "VIP", "contact enters the VIP stage", "-", (0,), shared_body=True,
+                   needs=((1, ("reward", "early_access_url")),)),
     FlowDefinition("replenishment", "Replenishment",
                    "a consumable's typical reorder interval nearly over", "order of it", (0,)),
     FlowDefinition("renewal_reminder", "Renewal reminder", "subscription or licence expiring",
@@ -57,6 +63,7 @@ DEFAULT_SITE_CONFIG: dict[str, Any] = {
     "win_back_after_days": 90,  # without predictions: no order for this long (or 2x the usual gap)
     "vip_min_orders": 5,  # without lifecycle stages: this many orders make a VIP
     "recent_trigger_hours": 48,  # older orders (a history import) enrol nobody
+    "postal_address": None,  # the store's, in every mail's footer (CAN-SPAM); the plugin sends WooCommerce's
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from peewee import SQL, fn
 
+from companion.core.db import retries_deadlocks
 from companion.flows.config import Configs
 from companion.flows.enrolment import Candidate, enrol
 from companion.models import Contact, Enrolment, Order, OrderItem, Site
@@ -23,6 +24,7 @@ REPLENISH_EARLY, REPLENISH_LATE = 0.85, 1.5  # remind from 85% of the interval u
 MIN_SAMPLES = 3
 
 
+@retries_deadlocks
 def run_lifecycle_scans(now: datetime) -> dict[str, int]:
     configs, added = Configs(), {"win_back": 0, "vip": 0, "replenishment": 0}
     for site in Site.select():

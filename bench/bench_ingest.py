@@ -36,15 +36,16 @@ from companion.sites import create_site
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv" / "bin"
-REDIS_URL = "redis://127.0.0.1:6379/9"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")  # a shared machine: one db each
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "companion_bench")
 
 
 def database_url(engine: str, folder: str) -> str:
     if engine == "sqlite":
         return f"sqlite:///{folder}/bench.db"
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "DROP DATABASE IF EXISTS companion_bench"], check=True)
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "CREATE DATABASE companion_bench"], check=True)
-    return "postgresql://postgres@127.0.0.1:5432/companion_bench"
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {PG_DATABASE}"], check=True)
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {PG_DATABASE}"], check=True)
+    return f"postgresql://postgres@127.0.0.1:5432/{PG_DATABASE}"
 
 
 def free_port() -> int:
@@ -65,7 +66,7 @@ def prepare(url: str) -> dict[str, Any]:
 def start_processes(url: str, port: int, folder: str) -> list[subprocess.Popen[bytes]]:
     env = dict(os.environ, COMPANION_DATABASE_URL=url, COMPANION_REDIS_URL=REDIS_URL,
                COMPANION_SECRET_KEY="bench-secret-key-0123456789", COMPANION_LOG_LEVEL="WARNING")
-    subprocess.run(["redis-cli", "-n", "9", "flushdb"], check=True, capture_output=True)
+    subprocess.run(["redis-cli", "-n", REDIS_URL.rsplit("/", 1)[1], "flushdb"], check=True, capture_output=True)
     log = open(f"{folder}/processes.log", "wb")  # noqa: SIM115 (the processes write to it until the end)
     web = subprocess.Popen([str(VENV / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                             "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)

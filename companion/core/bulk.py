@@ -89,6 +89,14 @@ def update_by_id(model: type[Model], changes: Mapping[int, Mapping[str, Any]], n
            + f" WHERE {quote(model._meta.primary_key.column_name)} = {p}")
     params = [[convert(changes[row_id][n]) for convert, n in zip(converters, names, strict=True)] + [row_id]
               for row_id in sorted(changes)]
+    execute_many(sql, params)
+
+
+def execute_many(sql: str, params: Sequence[Sequence[Any]]) -> None:
+    """One prepared statement run for every parameter row, in order (psycopg2 sends them 100 to a
+    round trip; SQLite and MariaDB's drivers loop without building a query per row)."""
+    if not params:
+        return
     cursor = database.cursor()
     if is_postgres():
         execute_batch(cursor, sql, params, page_size=100)

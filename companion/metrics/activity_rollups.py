@@ -8,7 +8,7 @@ from typing import Any
 
 from peewee import fn
 
-from companion.core.bulk import among
+from companion.core.bulk import among, insert_rows
 from companion.core.days import day_bounds, day_start, local_day
 from companion.ingest.activity import SESSION_IDLE
 from companion.ingest.batch import Batch
@@ -104,8 +104,7 @@ def cart_counts(site: Site, start: datetime, end: datetime, now: datetime) -> di
 
 def _replace(model: Any, site_id: int, first: date, last: date, rows: list[dict[str, Any]]) -> None:
     model.delete().where(model.site == site_id, model.day >= first, model.day <= last).execute()
-    for start in range(0, len(rows), 500):
-        model.insert_many([{"site": site_id, **r} for r in rows[start:start + 500]]).execute()
+    insert_rows(model, [{"site": site_id, **r} for r in rows])
 
 
 def _runs(days: list[date]) -> list[tuple[date, date]]:

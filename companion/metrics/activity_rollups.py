@@ -2,14 +2,15 @@
 that go idle without any event, by a scheduled job), so they always equal a rebuild."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from companion.core.bulk import among, insert_rows
-from companion.core.days import day_bounds, day_start, local_day
+from companion.core.days import day_bounds, day_start, days_between, local_day
 from companion.ingest.activity import SESSION_IDLE
 from companion.ingest.batch import Batch
 from companion.ingest.carts import ABANDON_AFTER
@@ -57,26 +58,37 @@ def refresh_sessions(site: Site, days: Iterable[date]) -> None:
 
 
 def session_counts(site: Site, start: datetime, end: datetime) -> dict[date, tuple[int, int]]:
-    visits = list(Visit.select(Visit.session_key, Visit.started_at, Visit.last_seen_at).where(
-        Visit.site == site.id, Visit.started_at >= start, Visit.started_at < end).tuples())
-    placed = _order_times(site.id, sorted({v[0] for v in visits}))
+    """Visits started in [start, end) per local day, and those with a counted order placed inside
+    them: one joined read (a visit comes once per order of its session, or once with no order)."""
+    counted = ((Order.site == Visit.site) & (Order.session_key == Visit.session_key)
+               & (Order.is_counted == True) & Order.deleted_at.is_null())
+    rows = Visit.select(Visit.id, Visit.started_at, Visit.last_seen_at, Order.created_at).join(
+        Order, JOIN.LEFT_OUTER, on=counted).where(
+        Visit.site == site.id, Visit.started_at >= start, Visit.started_at < end).tuples()
+    started_at: dict[int, datetime] = {}
+    won: set[int] = set()
+    for visit_id, started, last_seen, placed in rows:
+        started_at[visit_id] = started
+        if placed is not None and started <= placed <= last_seen + SESSION_IDLE:
+            won.add(visit_id)
+    day_of = _day_finder(site, start, end)
     counts: dict[date, tuple[int, int]] = {}
-    for key, started, last_seen in visits:
-        day = local_day(started, site.timezone)
-        won = any(started <= t <= last_seen + SESSION_IDLE for t in placed.get(key, ()))
+    for visit_id, started in started_at.items():
+        day = day_of(started)
         sessions, converted = counts.get(day, (0, 0))
-        counts[day] = (sessions + 1, converted + int(won))
+        counts[day] = (sessions + 1, converted + int(visit_id in won))
     return counts
 
 
-def _order_times(site_id: int, keys: list[str]) -> dict[str, list[datetime]]:
-    times: dict[str, list[datetime]] = {}
-    for start in range(0, len(keys), 500):
-        for key, created in Order.select(Order.session_key, Order.created_at).where(
-                Order.site == site_id, among(Order.session_key, keys[start:start + 500]),
-                Order.is_counted == True, Order.deleted_at.is_null()).tuples():
-            times.setdefault(key, []).append(created)
-    return times
+def _day_finder(site: Site, start: datetime, end: datetime) -> Callable[[datetime], date]:
+    """The local day of a moment in [start, end), [start, end) being whole local days: found
+    among the days' UTC starts instead of converting every moment to the zone."""
+    first, last = local_day(start, site.timezone), local_day(end - timedelta(microseconds=1), site.timezone)
+    days = days_between(first, last)
+    if len(days) == 1:
+        return lambda moment: first
+    starts = [day_start(d, site.timezone) for d in days]
+    return lambda moment: days[bisect_right(starts, moment) - 1]
 
 
 def refresh_carts(site: Site, days: Iterable[date], now: datetime) -> None:
@@ -92,8 +104,9 @@ def cart_counts(site: Site, start: datetime, end: datetime, now: datetime) -> di
     query = Cart.select(Cart.created_at, Cart.status, Cart.updated_at).where(
         Cart.site == site.id, Cart.created_at >= start, Cart.created_at < end,
         among(Cart.status, ("active", "abandoned", "converted"))).tuples()
+    day_of = _day_finder(site, start, end)
     for created, status, updated in query:
-        day = local_day(created, site.timezone)
+        day = day_of(created)
         abandoned, converted = counts.get(day, (0, 0))
         if status == "converted":
             counts[day] = (abandoned, converted + 1)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from peewee import JOIN, fn
+from peewee import fn
 
 from companion.core.bulk import among, insert_rows
 from companion.core.days import day_bounds, day_start, days_between, local_day
@@ -59,25 +59,29 @@ def refresh_sessions(site: Site, days: Iterable[date]) -> None:
 
 def session_counts(site: Site, start: datetime, end: datetime) -> dict[date, tuple[int, int]]:
     """Visits started in [start, end) per local day, and those with a counted order placed inside
-    them: one joined read (a visit comes once per order of its session, or once with no order)."""
-    counted = ((Order.site == Visit.site) & (Order.session_key == Visit.session_key)
-               & (Order.is_counted == True) & Order.deleted_at.is_null())
-    rows = Visit.select(Visit.id, Visit.started_at, Visit.last_seen_at, Order.created_at).join(
-        Order, JOIN.LEFT_OUTER, on=counted).where(
-        Visit.site == site.id, Visit.started_at >= start, Visit.started_at < end).tuples()
-    started_at: dict[int, datetime] = {}
-    won: set[int] = set()
-    for visit_id, started, last_seen, placed in rows:
-        started_at[visit_id] = started
-        if placed is not None and started <= placed <= last_seen + SESSION_IDLE:
-            won.add(visit_id)
+    them. (Two reads by key, not a join: with the statistics of a young database PostgreSQL
+    joined every visit of the day to every order of the site, 200 ms a batch.)"""
+    visits = list(Visit.select(Visit.session_key, Visit.started_at, Visit.last_seen_at).where(
+        Visit.site == site.id, Visit.started_at >= start, Visit.started_at < end).tuples())
+    placed = _order_times(site.id, sorted({v[0] for v in visits}))
     day_of = _day_finder(site, start, end)
     counts: dict[date, tuple[int, int]] = {}
-    for visit_id, started in started_at.items():
+    for key, started, last_seen in visits:
         day = day_of(started)
+        won = key in placed and any(started <= t <= last_seen + SESSION_IDLE for t in placed[key])
         sessions, converted = counts.get(day, (0, 0))
-        counts[day] = (sessions + 1, converted + int(visit_id in won))
+        counts[day] = (sessions + 1, converted + int(won))
     return counts
+
+
+def _order_times(site_id: int, keys: list[str]) -> dict[str, list[datetime]]:
+    times: dict[str, list[datetime]] = {}
+    for start in range(0, len(keys), 500):
+        for key, created in Order.select(Order.session_key, Order.created_at).where(
+                Order.site == site_id, among(Order.session_key, keys[start:start + 500]),
+                Order.is_counted == True, Order.deleted_at.is_null()).tuples():
+            times.setdefault(key, []).append(created)
+    return times
 
 
 def _day_finder(site: Site, start: datetime, end: datetime) -> Callable[[datetime], date]:

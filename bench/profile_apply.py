@@ -48,20 +48,24 @@ class CountingCursor:
     """A driver cursor that counts its calls: one `execute` or `executemany` is one trip to the
     database (psycopg2's execute_batch joins 100 statements into one `execute`)."""
 
-    def __init__(self, cursor: Any, counts: Counter[str]) -> None:
-        self._cursor, self._counts = cursor, counts
+    def __init__(self, cursor: Any, counts: Counter[str], seconds: Counter[str]) -> None:
+        self._cursor, self._counts, self._seconds = cursor, counts, seconds
 
-    def _count(self, sql: Any, many: bool) -> None:
+    def _run(self, sql: Any, many: bool, *args: Any) -> Any:
         text = sql.decode(errors="replace") if isinstance(sql, bytes) else str(sql)
-        self._counts[("many: " if many else "") + " ".join(text.split()[:3])[:48]] += 1
+        kind = ("many: " if many else "") + " ".join(text.split()[:3])[:48]
+        self._counts[kind] += 1
+        started = time.perf_counter()
+        try:
+            return (self._cursor.executemany if many else self._cursor.execute)(sql, *args)
+        finally:
+            self._seconds[kind] += time.perf_counter() - started
 
     def execute(self, sql: Any, *args: Any) -> Any:
-        self._count(sql, False)
-        return self._cursor.execute(sql, *args)
+        return self._run(sql, False, *args)
 
     def executemany(self, sql: Any, *args: Any) -> Any:
-        self._count(sql, True)
-        return self._cursor.executemany(sql, *args)
+        return self._run(sql, True, *args)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cursor, name)
@@ -75,12 +79,13 @@ class StatementCounter:
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()  # inside the driver: the database's time, and the trip
         self._database = database.obj
         self._original = self._database.cursor
 
     def __enter__(self) -> Self:
         def counting(*args: Any, **kwargs: Any) -> Any:
-            return CountingCursor(self._original(*args, **kwargs), self.counts)
+            return CountingCursor(self._original(*args, **kwargs), self.counts, self.seconds)
         self._database.cursor = counting
         return self
 
@@ -130,8 +135,10 @@ def main() -> None:
           f"({apply_s:.2f} s for {applied})")
     total = sum(counter.counts.values())
     print(f"trips to the database per batch while applying: {total / len(stored):.1f}")
+    print(f"  {'per batch':>9}  {'ms each':>8}  statement")
     for kind, n in counter.counts.most_common(15):
-        print(f"  {n / len(stored):7.1f}  {kind}")
+        print(f"  {n / len(stored):9.1f}  {counter.seconds[kind] * 1000 / n:8.2f}  {kind}")
+    print(f"time inside the driver: {sum(counter.seconds.values()):.2f} s of {apply_s:.2f} s")
     if profiler:
         stats = pstats.Stats(profiler)
         print(f"function calls: {stats.total_calls:,} ({stats.total_calls / applied:,.0f} per {unit[:-1]})")

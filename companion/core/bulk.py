@@ -41,7 +41,8 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore
     if any(len(row) != len(names) for row in rows):  # rows that leave a column out get its default
         rows = [row if len(row) == len(names) else {n: row[n] if n in row else _default(fields[n]) for n in names}
                 for row in rows]
-    converters = [fields[n].db_value for n in names] + [f.db_value for f in defaults]
+    named = [(n, fields[n].db_value) for n in names]
+    defaulted = [(f, f.db_value) for f in defaults]
     columns = tuple([fields[n].column_name for n in names] + [f.column_name for f in defaults])
     added = tuple(fields[n].column_name for n in names if n not in add_on) if add_on else ()
     key = tuple(fields[n].column_name for n in add_on) if add_on else ()
@@ -51,9 +52,10 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore
     for start in range(0, len(rows), per_chunk):
         chunk = rows[start:start + per_chunk]
         params: list[Any] = []
-        for row in chunk:
-            values = [row[n] for n in names] + [_default(f) for f in defaults]
-            params.extend(convert(value) for convert, value in zip(converters, values, strict=True))
+        for row in chunk:  # (list comprehensions: this loop runs once per value written)
+            params += [convert(row[n]) for n, convert in named]
+            if defaulted:
+                params += [convert(_default(f)) for f, convert in defaulted]
         sql = _statement(model._meta.table_name, columns, len(chunk), ignore_conflicts, key, added)
         cursor = database.execute_sql(sql + tail, params)
         if returning:

@@ -114,10 +114,11 @@ def main() -> None:
         site = Site.get_by_id(create_site("Bench", "https://shop.example", currency="USD").site.id)
         batches = [source[i:i + args.batch] for i in range(0, len(source), args.batch)]
         stored, store_s = [], 0.0
-        for batch in batches:
-            started = time.perf_counter()
-            stored.append(store_batch(site, batch, utcnow()).accepted_ids)
-            store_s += time.perf_counter() - started
+        with StatementCounter() as storing:
+            for batch in batches:
+                started = time.perf_counter()
+                stored.append(store_batch(site, batch, utcnow()).accepted_ids)
+                store_s += time.perf_counter() - started
         profiler = cProfile.Profile() if args.profile else None
         applied, apply_s = 0, 0.0
         with StatementCounter() as counter:
@@ -133,6 +134,7 @@ def main() -> None:
     print(f"{url.split(':')[0]} stream={args.stream} {unit}={args.events} batches={len(stored)}")
     print(f"store: {args.events / store_s:,.0f} {unit}/s; apply: {applied / apply_s:,.0f} {unit}/s "
           f"({apply_s:.2f} s for {applied})")
+    print(f"trips to the database per batch while storing: {sum(storing.counts.values()) / len(stored):.1f}")
     total = sum(counter.counts.values())
     print(f"trips to the database per batch while applying: {total / len(stored):.1f}")
     print(f"  {'per batch':>9}  {'ms each':>8}  statement")

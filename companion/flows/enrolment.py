@@ -13,6 +13,7 @@ from typing import Any
 
 from peewee import JOIN
 
+from companion.core.bulk import insert_rows
 from companion.core.db import write_transaction
 from companion.flows.config import FlowConfig
 from companion.models import Enrolment, ScheduledStep
@@ -42,10 +43,10 @@ def enrol(site_id: int, flow: FlowConfig, candidates: Iterable[Candidate], now: 
 
 def _enrol_chunk(site_id: int, flow: FlowConfig, chunk: list[Candidate], now: datetime) -> int:
     key = flow.definition.key
-    Enrolment.insert_many([
+    insert_rows(Enrolment, [
         {"site": site_id, "flow_key": key, "key": c.key, "contact": c.contact_id, "status": "active",
          "context": c.context, "started_at": c.started_at, "enrolled_at": now} for c in chunk
-    ]).on_conflict_ignore().execute()
+    ], ignore_conflicts=True)
     fresh = list(Enrolment.select(Enrolment.id, Enrolment.started_at)
                  .join(ScheduledStep, JOIN.LEFT_OUTER, on=(ScheduledStep.enrolment == Enrolment.id))
                  .where(Enrolment.site == site_id, Enrolment.flow_key == key,
@@ -53,8 +54,7 @@ def _enrol_chunk(site_id: int, flow: FlowConfig, chunk: list[Candidate], now: da
     rows = [{"site": site_id, "enrolment": e.id, "step": s.step, "status": "pending",
              "due_at": e.started_at + timedelta(hours=s.delay_hours)}
             for e in fresh for s in flow.steps]
-    if rows:
-        ScheduledStep.insert_many(rows).on_conflict_ignore().execute()
+    insert_rows(ScheduledStep, rows, ignore_conflicts=True)
     return len(fresh)
 
 

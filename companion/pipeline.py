@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from companion import privacy
 from companion.core.bulk import among
-from companion.core.db import is_mysql, is_postgres, unindexed, write_transaction
+from companion.core.db import is_mysql, is_postgres, lock_site_rollups, unindexed, write_transaction
 from companion.flows import triggers as flow_triggers
 from companion.ingest import activity, carts, catalog, contacts, orders
 from companion.ingest.batch import Batch, Event
@@ -89,6 +89,7 @@ def to_event(row: RawEvent) -> Event:
 
 
 def apply_rows(site_id: int, rows: list[RawEvent], now: datetime) -> Batch:
+    lock_site_rollups(site_id, exclusive=False)  # before any contact or roll-up row is locked
     batch = Batch(site_id=site_id, now=now, events=[to_event(r) for r in rows])
     for step in APPLIERS:
         step(batch)

@@ -114,6 +114,20 @@ def unindexed(column: Any) -> Any:
     return fn.COALESCE(column, None)
 
 
+ROLLUP_LOCK_CLASS = 16_001  # the first key of PostgreSQL advisory locks taken for a site's roll-ups
+
+
+def lock_site_rollups(site_id: int, exclusive: bool) -> None:
+    """Inside a transaction on PostgreSQL: a rebuild of the site's roll-ups (exclusive) and the
+    batches applied to it (shared) take turns, each before it locks any row. Otherwise a batch that
+    locked a contact then waits for a roll-up row the rebuild rewrote, while the rebuild's insert
+    waits for that contact (a deadlock). Released at commit. SQLite's write lock serialises them
+    already."""
+    if is_postgres():
+        kind = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        database.execute_sql(f"SELECT {kind}(%s, %s)", (ROLLUP_LOCK_CLASS, site_id))
+
+
 def write_transaction() -> Any:
     """A transaction that will write. On SQLite it takes the write lock up front (BEGIN IMMEDIATE):
     a deferred transaction that reads first and writes later fails with "database is locked"

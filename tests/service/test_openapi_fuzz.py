@@ -36,7 +36,7 @@ from tests.helpers import signed_headers
 
 # Fuzzing examples per operation (the coverage phase adds its own); COMPANION_TEST_FUZZ_EXAMPLES
 # raises it for a longer hunt.
-EXAMPLES = int(os.environ.get("COMPANION_TEST_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("COMPANION_TEST_FUZZ_EXAMPLES", "100"))
 WOO_SECRET = "woo-secret-for-fuzzing"
 SIGN_ME = "sign-me"
 SESSION_COOKIE = "companion_dashboard"

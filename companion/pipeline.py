@@ -21,6 +21,7 @@ from companion.core.db import (
     is_deadlock,
     is_mysql,
     is_postgres,
+    lock_site_rollups,
     retry_deadlocks,
     unindexed,
     write_transaction,
@@ -98,6 +99,7 @@ def to_event(row: RawEvent) -> Event:
 
 
 def apply_rows(site_id: int, rows: list[RawEvent], now: datetime) -> Batch:
+    lock_site_rollups(site_id, exclusive=False)  # before any contact or roll-up row is locked
     batch = Batch(site_id=site_id, now=now, events=[to_event(r) for r in rows])
     for step in APPLIERS:
         step(batch)

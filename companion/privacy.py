@@ -206,11 +206,16 @@ def _end_enrolments(site_id: int, contact_id: int, now: datetime) -> dict[str, i
 
 def _erase_messages(site_id: int, email: str, contact: Contact | None) -> tuple[int, int]:
     """Addresses, names and rendered bodies go; status, times and counts stay for the reports."""
-    rows = list(Message.select(Message.id, Message.body).where(
+    rows = list(Message.select(Message.id, Message.body, Message.subject, Message.to_name).where(
         Message.site == site_id, _message_match(email, contact)))
     if not rows:
         return 0, 0
     ids, bodies = [m.id for m in rows], {m.body_id for m in rows}
+    known = [contact.first_name, contact.last_name] if contact is not None else []
+    for row in rows:
+        subject = _without_names(row.subject, [*known, *(row.to_name or "").split()])
+        if subject != row.subject:
+            Message.update(subject=subject).where(Message.id == row.id).execute()
     blank = _blank_body(site_id)
     bodies.discard(blank)
     Message.update(to_email=f"erased@{ERASED_DOMAIN}", to_name=None, substitutions=None, headers=None,
@@ -218,6 +223,14 @@ def _erase_messages(site_id: int, email: str, contact: Contact | None) -> tuple[
     unused = [b for b in bodies if not Message.select().where(Message.body == b).exists()]
     removed = MessageBody.delete().where(MessageBody.id.in_(unused)).execute() if unused else 0
     return len(ids), removed
+
+
+def _without_names(subject: str | None, names: list[str | None]) -> str | None:
+    """A subject that greeted the person ("How do you like your order, Ann?") without their names."""
+    for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
+        if subject:
+            subject = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", SCRUBBED, subject, flags=re.IGNORECASE)
+    return subject
 
 
 def _blank_body(site_id: int) -> int:

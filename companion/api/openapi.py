@@ -43,7 +43,8 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         "security": SIGNED, "parameters": [SITE],
         "requestBody": {"content": {"application/json": {"schema": _ref("EventBatch")}}},
         "responses": {"202": _json(_ref("BatchAnswer"), "Stored; applied in the background"),
-                      "401": ERROR, "404": ERROR, "413": ERROR, "422": ERROR}}),
+                      "200": _json(_ref("BatchAnswer"), "An empty batch: the plugin's connection test"),
+                      "400": ERROR, "401": ERROR, "404": ERROR, "413": ERROR, "422": ERROR}}),
     ("/v1/sites/{site_id}/contacts", "get", {
         "summary": "Customer profiles, newest buyers first", "security": BEARER,
         "parameters": [SITE, {"in": "query", "schema": contact_schemas.ContactsQuerySchema}],
@@ -94,7 +95,7 @@ def build_spec() -> dict[str, Any]:
         "events": {"type": "array", "maxItems": 500, "items": _ref("Event")}}})
     spec.components.schema("BatchAnswer", {"type": "object", "properties": {
         "accepted": {"type": "integer"}, "duplicates": {"type": "integer"},
-        "rejected": {"type": "array", "items": {"type": "object"}}}})
+        "rejected": {"type": "array", "items": {"type": "object"}}, "connected": {"type": "boolean"}}})
     for name, schema in SCHEMAS.items():
         if name not in spec.components.schemas:  # nested ones were registered with their parent
             spec.components.schema(name, schema=schema)

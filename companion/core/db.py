@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
@@ -17,6 +18,7 @@ from peewee import (
     fn,
 )
 from playhouse.db_url import parse, schemes
+from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase
 
 database = DatabaseProxy()
 T = TypeVar("T")
@@ -42,19 +44,46 @@ def engine_for(url: str) -> Database:
         defaults: dict[str, Any] = {"pragmas": SQLITE_PRAGMAS, "check_same_thread": False, "timeout": 30}
         options["database"] = options.get("database") or ":memory:"
         _create_private(options["database"])
+        engine: Any = schemes.get(scheme)
     elif scheme in ("postgres", "postgresql"):
-        defaults = {"host": "127.0.0.1"}
+        defaults = {"host": "127.0.0.1", **POOL}
+        engine = PooledPostgresqlDatabase
     else:
         # READ COMMITTED as on PostgreSQL: a worker that waited for another's row lock then reads
         # what that worker committed, not its own older snapshot (MariaDB's default REPEATABLE READ).
         # Text columns are LONGTEXT: MariaDB's TEXT holds 64 KB, and an INSERT IGNORE cut a big
         # order's stored payload there without a word (PostgreSQL and SQLite have no such ceiling).
+        # Not pooled yet: MariaDB connects in a fraction of PostgreSQL's time, and pooling it is untested.
         defaults = {"host": "127.0.0.1", "charset": "utf8mb4", "field_types": MYSQL_FIELD_TYPES,
                     "init_command": "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"}
-    engine = schemes.get(scheme)
+        engine = schemes.get(scheme)
     if engine is None:
         raise ValueError(f"unsupported database URL scheme {scheme!r}")
-    return engine(**{**defaults, **options})
+    db = engine(**{**defaults, **options})
+    if isinstance(db, PooledDatabase):
+        if not _POOLS:
+            os.register_at_fork(after_in_child=_forget_pools)
+        _POOLS.add(db)
+    return db
+
+
+# On PostgreSQL a request or a job takes a connection from its process's pool and gives it back
+# when it ends (`database.close()`) instead of opening one: PostgreSQL forks a backend per
+# connection, which was about a fifth of an event batch's time in the web process (9 of 42 ms,
+# docs/benchmarks.md "Steady load"). Connections older than 5 minutes are closed when given back;
+# a thread waits up to 30 s for a free one.
+POOL = {"max_connections": 32, "stale_timeout": 300, "timeout": 30}
+
+
+_POOLS: weakref.WeakSet[PooledDatabase] = weakref.WeakSet()
+
+
+def _forget_pools() -> None:
+    """In a forked child (gunicorn's workers, `companion worker --fork`'s work horses): the
+    connections belong to the parent, so the child opens its own instead of sharing their sockets."""
+    for db in list(_POOLS):
+        db._connections, db._in_use = [], {}  # peewee has no public "forget without closing"
+        db._state.reset()
 
 
 def _create_private(path: str) -> None:
@@ -97,6 +126,20 @@ def unindexed(column: Any) -> Any:
     rows by key, SQLite's planner otherwise prefers a range on a (site, date) or (site) index and
     walks the site's whole history (it has no statistics to know the key is more selective)."""
     return fn.COALESCE(column, None)
+
+
+ROLLUP_LOCK_CLASS = 16_001  # the first key of PostgreSQL advisory locks taken for a site's roll-ups
+
+
+def lock_site_rollups(site_id: int, exclusive: bool) -> None:
+    """Inside a transaction on PostgreSQL: a rebuild of the site's roll-ups (exclusive) and the
+    batches applied to it (shared) take turns, each before it locks any row. Otherwise a batch that
+    locked a contact then waits for a roll-up row the rebuild rewrote, while the rebuild's insert
+    waits for that contact (a deadlock). Released at commit. SQLite's write lock serialises them
+    already."""
+    if is_postgres():
+        kind = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        database.execute_sql(f"SELECT {kind}(%s, %s)", (ROLLUP_LOCK_CLASS, site_id))
 
 
 def write_transaction() -> Any:

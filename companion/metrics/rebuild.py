@@ -15,7 +15,13 @@ from peewee import fn
 
 from companion.core import sql
 from companion.core.days import days_between, local_day
-from companion.core.db import database, is_postgres, retry_deadlocks, write_transaction
+from companion.core.db import (
+    database,
+    is_postgres,
+    lock_site_rollups,
+    retry_deadlocks,
+    write_transaction,
+)
 from companion.metrics import activity_rollups
 from companion.metrics.cohort_rollup import rebuild_cohort_months
 from companion.metrics.contributions import Contribution, order_keys
@@ -52,6 +58,7 @@ def rebuild_site(site: Site, now: datetime) -> dict[str, float]:
 def _rebuild(site: Site, now: datetime) -> dict[str, float]:
     timings: dict[str, float] = {}
     with write_transaction():
+        lock_site_rollups(site.id, exclusive=True)
         if is_postgres():  # the GROUP BYs of a big store sort in memory instead of on disk
             database.execute_sql("SET LOCAL work_mem = '512MB'")
         for model in ROLLUPS:

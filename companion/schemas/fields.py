@@ -74,6 +74,19 @@ class Timestamp(fields.AwareDateTime):
         return moment
 
 
+class Day(fields.Date):
+    """A calendar day between 1970 and 2200, the range times are accepted in (year 1 made the
+    previous period overflow Python's dates)."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {"out_of_range": "Day must be between 1970 and 2200."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not 1970 <= day.year <= 2200:
+            raise self.make_error("out_of_range")
+        return day
+
+
 class WebUrl(fields.String):
     """An http(s) address for a link or an image in a mail; anything else (javascript:, data:,
     a bare path) is dropped to None, so the event is kept and no mail ever carries it."""

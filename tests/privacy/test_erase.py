@@ -136,3 +136,16 @@ def test_events_stored_but_not_yet_applied_bring_no_trace_back_when_they_are(cli
     order = Order.get(Order.external_id == "500")
     assert order.contact.erased_at is not None and order.contact.first_name is None
     assert not Contact.select().where(Contact.erased_at.is_null()).exists()
+
+
+def test_a_subject_that_named_the_person_keeps_no_name(client, site, world):
+    """Subjects are kept for the reports, but some greet the person ("How do you like your order,
+    Ann?"): the names in them go with the rest."""
+    world.run(T0 + timedelta(hours=12), T0 + timedelta(days=20), every=timedelta(hours=12))
+    bobs = {m.id: m.subject for m in world.messages() if m.to_email == BOB}
+    anns = {m.id: m.subject for m in world.messages() if m.to_email != BOB}
+    assert any("Ann" in subject for subject in bobs.values()), bobs  # the factory names everyone Ann Lee
+    _erase(client, site, email=BOB)
+    after = {m.id: m.subject for m in Message.select().where(Message.id.in_(list(bobs)))}
+    assert after == {i: s.replace("Ann", "[erased]") for i, s in bobs.items()}
+    assert {m.id: m.subject for m in world.messages() if m.id in anns} == anns

@@ -205,6 +205,7 @@ def _site(summary: str, answer: str, *params: dict[str, Any], body: str | None =
                                  "responses": {"200": _ok(answer), "401": _ERROR, "404": _ERROR, "422": _ERROR}}
     if body:
         operation["requestBody"] = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
+        operation["responses"]["400"] = _ERROR  # a body that is not JSON, or nested too deeply to read
     return operation
 
 

@@ -9,15 +9,15 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from companion.metrics.breakdown import DIMENSIONS
 from companion.metrics.figures import METRIC_KEYS
 from companion.metrics.periods import INTERVALS
-from companion.schemas.fields import Money, format_money
+from companion.schemas.fields import Day, Money, format_money
 
 MAX_DAYS = 3700  # ten years by day is the longest range a request may ask for
 CURRENCY = validate.Regexp(r"^[A-Za-z]{3}$", error="An ISO 4217 code such as EUR.")
 
 
 class _RangeSchema(Schema):
-    from_ = fields.Date(data_key="from", required=True)
-    to = fields.Date(required=True)
+    from_ = Day(data_key="from", required=True)
+    to = Day(required=True)
     currency = fields.String(validate=CURRENCY)
 
     @validates_schema

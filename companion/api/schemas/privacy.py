@@ -163,7 +163,7 @@ def _operation(summary: str, answer: str) -> dict[str, Any]:
                 "schema": {"$ref": "#/components/schemas/PrivacyRequest"}}}},
             "responses": {"200": {"description": "OK", "content": {"application/json": {
                 "schema": {"$ref": f"#/components/schemas/{answer}"}}}},
-                "401": _ERROR, "404": _ERROR, "422": _ERROR}}
+                "400": _ERROR, "401": _ERROR, "404": _ERROR, "422": _ERROR}}
 
 
 ROUTES: list[tuple[str, str, dict[str, Any]]] = [

@@ -13,6 +13,7 @@ from companion.flows.enrolment import Candidate, enrol, exit_contact, exit_enrol
 from companion.ingest.batch import Batch
 from companion.ingest.orders import by_source
 from companion.models import Enrolment, Order, OrderItem, Site, Subscription
+from companion.models.messaging import OPEN_ENROLMENT
 
 PLACED = ("pending", "on_hold", "processing", "completed")
 ORDER_ENDS = ("abandoned_cart", "browse_abandonment", "win_back", "cross_sell")
@@ -49,7 +50,7 @@ def _order_exits(batch: Batch) -> None:
         if order["contact"] not in enrolled:
             continue  # nothing to end; saves the queries per order in a history import
         live = [e for e in Enrolment.select().where(
-            Enrolment.site == batch.site_id, Enrolment.contact == order["contact"], Enrolment.status == "active",
+            Enrolment.site == batch.site_id, Enrolment.contact == order["contact"], Enrolment.status.in_(OPEN_ENROLMENT),
             Enrolment.flow_key.in_((*ORDER_ENDS, "replenishment")), Enrolment.key != f"order:{order['id']}")
             if order["created_at"] > orders_count_after(e)]
         if any(e.flow_key == "replenishment" for e in live):
@@ -65,7 +66,7 @@ def _with_active_enrolments(site_id: int, contacts: set[int]) -> set[int]:
     ids, found = sorted(contacts), set[int]()
     for start in range(0, len(ids), 500):
         found.update(c for (c,) in Enrolment.select(Enrolment.contact).distinct().where(
-            Enrolment.site == site_id, Enrolment.status == "active",
+            Enrolment.site == site_id, Enrolment.status.in_(OPEN_ENROLMENT),
             among(Enrolment.contact, ids[start:start + 500])).tuples())
     return found
 

@@ -17,6 +17,9 @@ class FlowDefinition:
     shared_body: bool = False  # one rendered body for all recipients (broadcast-size sends)
     conditions: tuple[str, ...] = ()
     product_steps: tuple[int, ...] = ()  # steps whose point is a product list: skipped without one
+    # not to a contact who is shopping or was mailed lately (rules.smart_sending): "skip" the
+    # step, or "defer" it (a once-only mail such as the VIP welcome); None: no such rule
+    smart_sending: str | None = None
 
 
 FLOWS: dict[str, FlowDefinition] = {f.key: f for f in (
@@ -32,10 +35,12 @@ FLOWS: dict[str, FlowDefinition] = {f.key: f for f in (
                    conditions=("min_value", "first_order_only"), product_steps=(1,)),
     FlowDefinition("win_back", "Win-back",
                    "past the expected reorder time, P(alive) low, or stage at risk", "order",
-                   (0, 24 * 7)),
-    FlowDefinition("vip", "VIP", "contact enters the VIP stage", "-", (0,), shared_body=True),
+                   (0, 24 * 7), smart_sending="skip"),
+    FlowDefinition("vip", "VIP", "contact enters the VIP stage", "-", (0,), shared_body=True,
+                   smart_sending="defer"),
     FlowDefinition("replenishment", "Replenishment",
-                   "a consumable's typical reorder interval nearly over", "order of it", (0,)),
+                   "a consumable's typical reorder interval nearly over", "order of it", (0,),
+                   smart_sending="skip"),
     FlowDefinition("renewal_reminder", "Renewal reminder", "subscription or licence expiring",
                    "renewal", (-24 * 7, 24), is_marketing=False),
 )}
@@ -57,6 +62,9 @@ DEFAULT_SITE_CONFIG: dict[str, Any] = {
     "win_back_after_days": 90,  # without predictions: no order for this long (or 2x the usual gap)
     "vip_min_orders": 5,  # without lifecycle stages: this many orders make a VIP
     "recent_trigger_hours": 48,  # older orders (a history import) enrol nobody
+    # win-back, VIP, replenishment skip a contact with a cart or an order in flight, or mailed
+    # marketing within this many hours ("smart sending"); 0 or null: off
+    "smart_sending_hours": 16,
 }
 
 

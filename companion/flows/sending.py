@@ -125,7 +125,8 @@ def _check(step: ScheduledStep, token: str, site: Site, enrolment: Enrolment, fl
            run: SendRun) -> Intent | None:
     contact = run.facts.contacts.get(enrolment.contact_id)
     marketing = flow.definition.is_marketing
-    verdict = rules.check(site, run.configs.site(site), contact, marketing, run.now, run.facts)
+    verdict = rules.check(site, run.configs.site(site), contact, marketing, run.now, run.facts,
+                          flow.definition.smart_sending)
     if verdict.action == "defer" and verdict.until:
         return _defer(step, token, verdict.until, verdict.reason, run)
     if verdict.action == "skip":

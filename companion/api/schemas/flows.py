@@ -106,6 +106,7 @@ class SiteFlowSettingsSchema(Schema):
     win_back_after_days = fields.Integer(validate=validate.Range(min=7, max=730))
     vip_min_orders = fields.Integer(validate=validate.Range(min=2, max=1000))
     recent_trigger_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 30))
+    smart_sending_hours = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=24 * 30))
 
 
 class FlowsUpdateSchema(Schema):

@@ -70,8 +70,9 @@ def unsubscribe(token: str) -> Any:
     shop = escape(Site.get_by_id(message.site_id).name)
     if request.method == "POST":
         tracking.unsubscribe(message, utcnow())
-        return _page("You are unsubscribed", f"<p>{escape(message.to_email)} gets no more email from {shop}.</p>")
-    return _page("Unsubscribe", f"<p>Stop all email from {shop} to {escape(message.to_email)}?</p>"
+        return _page("You are unsubscribed", f"<p>{escape(message.to_email)} gets no more marketing email from "
+                     f"{shop}. Receipts for your orders and notices about your subscriptions still come.</p>")
+    return _page("Unsubscribe", f"<p>Stop marketing email from {shop} to {escape(message.to_email)}?</p>"
                  f"<form method=\"post\"><button type=\"submit\">Unsubscribe</button></form>")
 
 

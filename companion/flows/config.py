@@ -154,8 +154,8 @@ def describe(site: Site, key: str, changes: dict[str, dict[str, Any]] | None = N
     return {"key": key, "title": d.title, "trigger": d.trigger, "exits": d.exits,
             "is_marketing": d.is_marketing, "enabled": flow.enabled, "from_email": flow.from_email,
             "from_name": flow.from_name, "reply_to": flow.reply_to, "conditions": flow.conditions,
-            **flow.extras, "steps": [{**s.__dict__, "default_subject": DEFAULT_SUBJECTS[key, s.step]}
-                                     for s in flow.steps]}
+            **flow.extras, "steps": [{**s.__dict__, "default_subject": DEFAULT_SUBJECTS[key, s.step],
+                                      "is_marketing": d.is_marketing_step(s.step)} for s in flow.steps]}
 
 
 def describe_all(site: Site) -> dict[str, Any]:

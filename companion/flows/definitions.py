@@ -1,5 +1,12 @@
-"""The eight built-in flows: trigger, steps with their default delays, exits, and whether a flow
-is marketing (needs consent, honours the frequency cap and quiet hours)."""
+"""The eight built-in flows: trigger, steps with their default delays, exits, and which steps are
+marketing: the one place these facts live.
+
+A marketing step needs consent, carries List-Unsubscribe, honours the frequency cap and quiet
+hours, and an unsubscribe stops it. A transactional step is about something the contact has (an
+order's thank-you, a subscription's renewal notice): it goes without marketing consent and
+despite an unsubscribe (never to a bounced or complaining address), and carries no
+List-Unsubscribe. Every step is marketing unless its flow lists it in `transactional_steps`.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,7 +20,7 @@ class FlowDefinition:
     trigger: str
     exits: str
     delays_hours: tuple[float, ...]  # per step, from the trigger's moment (may be negative)
-    is_marketing: bool = True
+    transactional_steps: tuple[int, ...] = ()  # the others are marketing
     shared_body: bool = False  # one rendered body for all recipients (broadcast-size sends)
     conditions: tuple[str, ...] = ()
     product_steps: tuple[int, ...] = ()  # steps whose point is a product list: skipped without one
@@ -21,10 +28,19 @@ class FlowDefinition:
     # step, or "defer" it (a once-only mail such as the VIP welcome); None: no such rule
     smart_sending: str | None = None
 
+    def is_marketing_step(self, step: int) -> bool:
+        return step not in self.transactional_steps
+
+    @property
+    def is_marketing(self) -> bool:
+        """Every step is marketing: an unsubscribe ends the whole flow (else only its marketing steps)."""
+        return not self.transactional_steps
+
 
 FLOWS: dict[str, FlowDefinition] = {f.key: f for f in (
     FlowDefinition("post_purchase", "Post-purchase", "order paid",
-                   "refund, unsubscribe", (1, 24 * 7, 24 * 21), is_marketing=False,
+                   "refund (an unsubscribe stops steps 2 and 3)", (1, 24 * 7, 24 * 21),
+                   transactional_steps=(1,),  # 1 thanks; 2 review request, 3 products: marketing
                    conditions=("min_value", "first_order_only"), product_steps=(3,)),
     FlowDefinition("abandoned_cart", "Abandoned cart", "cart with a known email idle 1 hour",
                    "order, cart emptied", (1, 24, 72), conditions=("min_value",)),
@@ -42,7 +58,7 @@ FLOWS: dict[str, FlowDefinition] = {f.key: f for f in (
                    "a consumable's typical reorder interval nearly over", "order of it", (0,),
                    smart_sending="skip"),
     FlowDefinition("renewal_reminder", "Renewal reminder", "subscription or licence expiring",
-                   "renewal", (-24 * 7, 24), is_marketing=False),
+                   "renewal", (-24 * 7, 24), transactional_steps=(1, 2)),
 )}
 
 DEFAULT_FLOW_CONFIG: dict[str, Any] = {
@@ -73,4 +89,5 @@ def is_flow(key: str) -> bool:
 
 
 def marketing_flows() -> list[str]:
+    """The flows an unsubscribe ends: every step of them is marketing."""
     return [k for k, f in FLOWS.items() if f.is_marketing]

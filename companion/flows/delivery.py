@@ -17,6 +17,7 @@ from companion.email.sendgrid import (
     SendResult,
     TransientSendError,
 )
+from companion.flows.rules import blocks
 from companion.flows.run import SendRun
 from companion.metrics.attribution import record_cart_email
 from companion.models import Enrolment, Message, MessageBody, Suppression
@@ -96,8 +97,9 @@ def retry_due(run: SendRun, limit: int = 500) -> dict[str, int]:
 
 def _suppressed_since(message: Message) -> bool:
     """An address unsubscribed, bounced or complained while its mail waited is not mailed."""
-    if not Suppression.select().where(Suppression.site == message.site_id,
-                                      Suppression.email == message.to_email.lower()).exists():
+    reasons = [r for (r,) in Suppression.select(Suppression.reason).where(
+        Suppression.site == message.site_id, Suppression.email == message.to_email.lower()).tuples()]
+    if not any(blocks(reason, message.is_marketing) for reason in reasons):
         return False
     Message.update(status="failed", error="The address was suppressed before the retry.").where(
         Message.id == message.id, Message.status == "sending").execute()

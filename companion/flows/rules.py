@@ -90,7 +90,7 @@ def check(site: Site, site_cfg: dict[str, Any], contact: Contact | None, is_mark
     if contact is None or contact.erased_at is not None or not contact.email:
         return Verdict("skip", "no address")
     suppressed = facts.suppressed.get((site.id, contact.email.lower()))
-    if suppressed:
+    if suppressed and blocks(suppressed, is_marketing):
         return Verdict("skip", f"suppressed: {suppressed}")
     if not is_marketing:
         return SEND
@@ -123,6 +123,11 @@ def smart_sending(contact: Contact, site_cfg: dict[str, Any], now: datetime, fac
             return SEND
         reason, until = "smart sending: mailed lately", max(lately) + window + timedelta(seconds=1)
     return Verdict("defer", reason, until) if mode == "defer" else Verdict("skip", reason)
+
+
+def blocks(suppression_reason: str, is_marketing: bool) -> bool:
+    """An unsubscribe stops marketing only; a bounce or a spam complaint stops every mail."""
+    return is_marketing or suppression_reason != "unsubscribe"
 
 
 def has_consent(contact: Contact, site_cfg: dict[str, Any]) -> bool:

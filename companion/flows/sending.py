@@ -124,13 +124,14 @@ def _handle(step: ScheduledStep, token: str, run: SendRun) -> Intent | None:
 def _check(step: ScheduledStep, token: str, site: Site, enrolment: Enrolment, flow: FlowConfig,
            run: SendRun) -> Intent | None:
     contact = run.facts.contacts.get(enrolment.contact_id)
-    marketing = flow.definition.is_marketing
+    marketing = flow.definition.is_marketing_step(step.step)
     verdict = rules.check(site, run.configs.site(site), contact, marketing, run.now, run.facts,
                           flow.definition.smart_sending)
     if verdict.action == "defer" and verdict.until:
         return _defer(step, token, verdict.until, verdict.reason, run)
     if verdict.action == "skip":
-        if verdict.reason.startswith("suppressed"):
+        if verdict.reason.startswith("suppressed") and (flow.definition.is_marketing or not marketing):
+            # a flow with transactional steps goes on to them after an unsubscribe
             exit_enrolments(site.id, Enrolment.id == enrolment.id, "unsubscribed", run.now)
         return _finish(step, token, "skipped", verdict.reason, run)
     assert contact is not None
@@ -197,7 +198,7 @@ def _message_row(step: ScheduledStep, site: Site, enrolment: Enrolment, contact:
                  run: SendRun) -> dict[str, Any]:
     message_id = str(uuid.uuid4())
     draft = _draft(site, enrolment, contact, flow, step.step, message_id, run)
-    marketing, sending = flow.definition.is_marketing, run.transport is not None
+    marketing, sending = flow.definition.is_marketing_step(step.step), run.transport is not None
     return {"uuid": message_id, "site": site.id, "enrolment": enrolment.id, "step": step.step,
             "flow_key": flow.definition.key, "contact": contact.id, "to_email": contact.email,
             "to_name": " ".join(filter(None, [contact.first_name, contact.last_name])) or None,

@@ -36,6 +36,7 @@ class StepSettingsSchema(Schema):
 
 class StepOutSchema(StepSettingsSchema):
     default_subject = fields.String()
+    is_marketing = fields.Boolean()
 
 
 class ConditionsSchema(Schema):

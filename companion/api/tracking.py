@@ -14,6 +14,7 @@ from companion.email.sendgrid import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     WebhookKeyError,
+    is_fresh_timestamp,
     parse_events,
     verify_event_webhook,
 )
@@ -89,6 +90,8 @@ def sendgrid_events() -> Any:
         raise ApiError(503, f"COMPANION_SENDGRID_WEBHOOK_PUBLIC_KEY is not usable: {exc}") from None
     if not valid:
         raise ApiError(401, f"Missing or wrong {SIGNATURE_HEADER}.")
+    if not is_fresh_timestamp(timestamp or "", utcnow()):
+        raise ApiError(401, f"{TIMESTAMP_HEADER}: the timestamp is more than 5 minutes off (a replay, or a wrong clock).")
     try:
         events = parse_events(body)
     except ValueError:

@@ -62,8 +62,31 @@ def _enrol_chunk(site_id: int, flow: FlowConfig, chunk: list[Candidate], now: da
 
 
 def step_times(flow: FlowConfig, started_at: datetime, now: datetime) -> list[datetime]:
-    """When each step falls due: the trigger's moment plus its delay."""
-    return [started_at + timedelta(hours=step.delay_hours) for step in flow.steps]
+    """When each step falls due: the trigger's moment plus its delay, but never sooner after the
+    step before than their delays put them apart, counting from now for a step already past: a
+    late enrolment gets its first mail now and the next a full interval later, not the same second."""
+    times: list[datetime] = []
+    for index, step in enumerate(flow.steps):
+        due = started_at + timedelta(hours=step.delay_hours)
+        times.append(max(due, now) if index == 0 else max(due, times[-1] + gap(flow, index, index + 1)))
+    return times
+
+
+def gap(flow: FlowConfig, earlier: int, later: int) -> timedelta:
+    """How far apart steps `earlier` and `later` (numbers) are meant to be; never negative."""
+    hours = flow.step(later).delay_hours - flow.step(earlier).delay_hours
+    return timedelta(hours=max(hours, 0))
+
+
+def keep_spacing(flow: FlowConfig, enrolment_ids: list[int], step: int, moment: datetime) -> None:
+    """Step `step` of these enrolments goes (or will go) at `moment`: their later pending steps
+    fall due no sooner than their spacing after it."""
+    for later in range(step + 1, len(flow.steps) + 1):
+        earliest = moment + gap(flow, step, later)
+        for start in range(0, len(enrolment_ids), CHUNK):
+            ScheduledStep.update(due_at=earliest).where(
+                ScheduledStep.enrolment.in_(enrolment_ids[start:start + CHUNK]), ScheduledStep.step == later,
+                ScheduledStep.status == "pending", ScheduledStep.due_at < earliest).execute()
 
 
 def schedule_steps(site_id: int, flow: FlowConfig, enrolments: list[Enrolment], now: datetime) -> None:

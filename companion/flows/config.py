@@ -18,6 +18,8 @@ from companion.models import FlowSetting, Site, utcnow
 SITE_KEY = "_site"
 STEP_FIELDS = ("delay_hours", "enabled", "subject", "intro", "outro")
 TEMPLATE_FIELDS = ("subject", "intro", "outro")
+EXTRAS = ("coupon", "reward", "early_access_url", "replenish_days", "consumable", "never")
+WHOLE_VALUES = ("replenish_days", "consumable", "never")  # a change replaces them, not merged into them
 
 
 class InvalidSettings(ValueError):
@@ -51,7 +53,7 @@ class FlowConfig:
     from_name: str
     reply_to: str | None
     conditions: dict[str, Any]
-    extras: dict[str, Any]  # coupon, reward, early_access_url, replenish_days
+    extras: dict[str, Any]  # EXTRAS: coupon, reward, early_access_url, replenish_days, consumable, never
 
     def step(self, number: int) -> StepConfig:
         return self.steps[number - 1]
@@ -60,7 +62,7 @@ class FlowConfig:
 def _merge(base: dict[str, Any], changes: dict[str, Any] | None) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in (changes or {}).items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "replenish_days":
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key not in WHOLE_VALUES:
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value
@@ -98,7 +100,7 @@ def flow_config(site: Site, key: str, changes: dict[str, dict[str, Any]] | None 
         from_email=raw["from_email"] or shared["from_email"],
         from_name=raw["from_name"] or shared["from_name"],
         reply_to=raw["reply_to"] or shared["reply_to"], conditions=raw["conditions"],
-        extras={k: raw.get(k) for k in ("coupon", "reward", "early_access_url", "replenish_days")},
+        extras={k: raw.get(k) for k in EXTRAS},
     )
 
 

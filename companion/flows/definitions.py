@@ -66,6 +66,8 @@ DEFAULT_FLOW_CONFIG: dict[str, Any] = {
     "conditions": {"min_value": None, "first_order_only": False},
     "coupon": None, "reward": None, "early_access_url": None,
     "replenish_days": {},  # product id -> reorder interval in days, over the learned one
+    # replenishment: what is consumable (flows/replenishment.py); {"products": [...], "categories": [...]}
+    "consumable": None, "never": None,
 }
 
 DEFAULT_SITE_CONFIG: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""Hourly scans: win-back, VIP and replenishment.
+"""Hourly scans: win-back, VIP and replenishment (flows/replenishment.py).
 
 They use the intelligence job's `stage`, `p_alive` and `expected_next_order_at` where it filled
 them, and order history where it did not. A NOT EXISTS on enrolments keeps each scan to contacts
@@ -8,7 +8,6 @@ mailed (flows/backlog.py).
 """
 from __future__ import annotations
 
-import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,13 +16,12 @@ from peewee import SQL, fn
 from companion.flows.backlog import enrol_scanned
 from companion.flows.config import Configs
 from companion.flows.enrolment import Candidate
-from companion.models import Contact, Enrolment, Order, OrderItem, Site
+from companion.flows.replenishment import scan_replenishment
+from companion.models import Contact, Enrolment, Site
 
 P_ALIVE_LOW = 0.3
 OVERDUE = timedelta(days=14)
 OLDEST_CUSTOMER = timedelta(days=730)  # nobody is won back after two silent years (history imports)
-REPLENISH_EARLY, REPLENISH_LATE = 0.85, 1.5  # remind from 85% of the interval until 150%
-MIN_SAMPLES = 3
 
 
 def run_lifecycle_scans(now: datetime) -> dict[str, int]:
@@ -76,45 +74,3 @@ def scan_vip(site: Site, configs: Configs, now: datetime) -> int:
     return enrol_scanned(site.id, configs.flow(site, "vip"),
                          [(Candidate(c.id, f"vip:{c.id}", now), c.last_order_at or now) for c in rows.iterator()],
                          now)
-
-
-def reorder_intervals(site_id: int, now: datetime, configured: dict[str, Any]) -> dict[str, float]:
-    """Days between repeat purchases of each product by the same customer (median), over the
-    last year; the owner's `replenish_days` win."""
-    gaps: dict[str, list[float]] = {}
-    last: dict[tuple[int, str], datetime] = {}
-    for contact, product, at in _purchases(site_id, now - timedelta(days=365)):
-        previous = last.get((contact, product))
-        if previous is not None and (at - previous).days >= 1:
-            gaps.setdefault(product, []).append((at - previous).total_seconds() / 86400)
-        last[contact, product] = at
-    learned = {p: statistics.median(g) for p, g in gaps.items() if len(g) >= MIN_SAMPLES}
-    learned.update({str(k): float(v) for k, v in (configured or {}).items()})
-    return learned
-
-
-def _purchases(site_id: int, since: datetime) -> Any:
-    return (OrderItem.select(Order.contact, OrderItem.product_id, Order.counted_at).join(Order)
-            .where(Order.site == site_id, Order.is_counted == True, Order.deleted_at.is_null(),
-                   Order.contact.is_null(False), Order.counted_at >= since,
-                   OrderItem.product_id.is_null(False))
-            .order_by(Order.contact, OrderItem.product_id, Order.counted_at).tuples().iterator())
-
-
-def scan_replenishment(site: Site, configs: Configs, now: datetime) -> int:
-    flow = configs.flow(site, "replenishment")
-    intervals = reorder_intervals(site.id, now, flow.extras.get("replenish_days") or {})
-    if not intervals or not flow.enabled:
-        return enrol_scanned(site.id, flow, [], now)  # the flow's start is recorded (or cleared) all the same
-    latest: dict[tuple[int, str], datetime] = {}
-    for contact, product, at in _purchases(site.id, now - timedelta(days=2 * max(intervals.values()))):
-        if product in intervals:
-            latest[contact, product] = at
-    found = [
-        (Candidate(contact, f"replenish:{contact}:{product}:{at:%Y%m%d}", now,
-                   {"product_id": product, "last_order_at": at.isoformat()}),
-         at + timedelta(days=REPLENISH_EARLY * intervals[product]))
-        for (contact, product), at in latest.items()
-        if at + timedelta(days=REPLENISH_EARLY * intervals[product]) <= now
-        < at + timedelta(days=REPLENISH_LATE * intervals[product])]
-    return enrol_scanned(site.id, flow, found, now)

@@ -10,6 +10,7 @@ from companion.core.bulk import among
 from companion.flows.config import Configs
 from companion.flows.content import orders_count_after
 from companion.flows.enrolment import Candidate, enrol, exit_contact, exit_enrolments
+from companion.flows.replenishment import reminded_products
 from companion.ingest.batch import Batch
 from companion.ingest.orders import by_source
 from companion.models import Enrolment, Order, OrderItem, Site, Subscription
@@ -57,7 +58,7 @@ def _order_exits(batch: Batch) -> None:
             bought = {str(p) for p, in OrderItem.select(OrderItem.product_id).where(
                 OrderItem.order == order["id"]).tuples()}
             live = [e for e in live if e.flow_key != "replenishment"
-                    or str((e.context or {}).get("product_id")) in bought]
+                    or set(reminded_products(e.context or {})) & bought]
         if live:
             exit_enrolments(batch.site_id, Enrolment.id.in_([e.id for e in live]), "order", batch.now)
 

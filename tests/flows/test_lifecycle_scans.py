@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from companion.flows.config import Configs, save_changes
-from companion.flows.lifecycle import reorder_intervals, run_lifecycle_scans
+from companion.flows.lifecycle import run_lifecycle_scans
+from companion.flows.replenishment import reorder_intervals
 from companion.models import Contact
 from tests import factories as f
 from tests.flows.store import T0, iso
@@ -67,11 +68,11 @@ def test_vips_come_from_the_stage_and_without_stages_from_their_order_count(stor
 def test_the_reorder_interval_is_learned_from_repeat_purchases(store):
     store.go_live(T0 - 400 * DAY)
     save_changes(store.site, "vip", {"enabled": False})  # else their VIP mail goes first and smart sending skips this
-    buyers = ["a@example.com", "b@example.com", "c@example.com"]
+    buyers = [f"{name}@example.com" for name in "abcde"]  # five repeat buyers of the product
     events = [_order(f"{b}-{n}", T0 - (90 - 30 * n) * DAY, email=b) for b in buyers for n in range(3)]
     store.send(events, T0)
     assert round(reorder_intervals(store.site.id, T0, {})["7"]) == 30
-    assert run_lifecycle_scans(T0)["replenishment"] == 3  # last bought 30 days ago: due from day 25.5
+    assert run_lifecycle_scans(T0)["replenishment"] == 5  # last bought 30 days ago: due from day 25.5
     store.tick(T0 + timedelta(hours=1))
     assert {m.subject for m in store.messages("replenishment")} == {"Time to restock Beans?"}
 

@@ -264,6 +264,7 @@ def record_intents(intents: list[Intent], token: str, run: SendRun) -> list[Mess
         _close_steps(recorded, token, intents[0].row["status"], run)
         done = {i.step.id for i in recorded}
         _close_steps([i for i in intents if i.step.id not in done], token, "already sent", run)
+    _space_next_steps(recorded, run)  # after the commit: it locks no row the recording needs
     return [Message(**i.row) for i in recorded]
 
 
@@ -310,8 +311,6 @@ def _close_steps(intents: list[Intent], token: str, outcome: str, run: SendRun) 
         return
     ScheduledStep.update(status="done", outcome=outcome, claim_token=None).where(
         ScheduledStep.id.in_([i.step.id for i in intents]), ScheduledStep.claim_token == token).execute()
-    if outcome != "already sent":
-        _space_next_steps(intents, run)
     last = [i.step.enrolment_id for i in intents if i.step.step == len(run.configs.flow(
         run.site(i.row["site"]), i.row["flow_key"]).steps)]
     if last:

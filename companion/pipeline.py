@@ -17,7 +17,14 @@ from datetime import datetime, timedelta
 
 from companion import privacy
 from companion.core.bulk import among
-from companion.core.db import is_mysql, is_postgres, unindexed, write_transaction
+from companion.core.db import (
+    is_deadlock,
+    is_mysql,
+    is_postgres,
+    retry_deadlocks,
+    unindexed,
+    write_transaction,
+)
 from companion.flows import triggers as flow_triggers
 from companion.ingest import activity, carts, catalog, contacts, orders
 from companion.ingest.batch import Batch, Event
@@ -83,6 +90,8 @@ def to_event(row: RawEvent) -> Event:
     contact = _contact(raw["contact"]) if raw.get("contact") else None
     if contact and contact.get("email"):
         contact["email"] = contact["email"].strip().lower()
+    if contact and contact.get("wp_user_id") == "0":  # WordPress has no user 0: a guest (older EDD plugins)
+        contact["wp_user_id"] = None
     return Event(seq=row.id, id=envelope["id"], type=envelope["type"], source=envelope["source"],
                  occurred_at=to_naive_utc(envelope["occurred_at"]), session_key=envelope.get("session_id"),
                  contact=contact, data=_data[envelope["type"]](raw.get("data") or {}))
@@ -101,17 +110,25 @@ def apply_rows(site_id: int, rows: list[RawEvent], now: datetime) -> Batch:
 
 def process_events(ids: list[int], now: datetime) -> int:
     """Apply the given raw events once, as of `now` (the worker's clock when it took them; a test's
-    simulated moment); returns how many this call applied."""
+    simulated moment); returns how many this call applied. A batch that loses a deadlock is run
+    again whole; one that keeps losing fails the job and stays unapplied for the sweeper: a
+    deadlock says nothing about the events, so it never makes a dead letter."""
     try:
-        with write_transaction():
-            rows = take(ids)
-            for site_id, site_rows in _by_site(rows).items():
-                apply_rows(site_id, site_rows, now)
-            _mark_processed([r.id for r in rows], now)
-        return len(rows)
-    except Exception:  # one bad event must not hold back the rest: apply them one by one
+        return retry_deadlocks(lambda: _apply_batch(ids, now))
+    except Exception as exc:  # one bad event must not hold back the rest: apply them one by one
+        if is_deadlock(exc):
+            raise
         log.exception("a batch of %d events failed; applying them one by one", len(ids))
     return sum(_process_one(event_id, now) for event_id in ids)
+
+
+def _apply_batch(ids: list[int], now: datetime) -> int:
+    with write_transaction():
+        rows = take(ids)
+        for site_id, site_rows in _by_site(rows).items():
+            apply_rows(site_id, site_rows, now)
+        _mark_processed([r.id for r in rows], now)
+    return len(rows)
 
 
 def _by_site(rows: list[RawEvent]) -> dict[int, list[RawEvent]]:
@@ -123,13 +140,10 @@ def _by_site(rows: list[RawEvent]) -> dict[int, list[RawEvent]]:
 
 def _process_one(event_id: int, now: datetime) -> int:
     try:
-        with write_transaction():
-            rows = take([event_id])
-            for row in rows:
-                apply_rows(row.site_id, [row], now)
-            _mark_processed([r.id for r in rows], now)
-        return len(rows)
+        return retry_deadlocks(lambda: _apply_batch([event_id], now))
     except Exception as exc:
+        if is_deadlock(exc):
+            raise
         log.exception("raw event %s could not be applied", event_id)
         _fail(event_id, now, f"{type(exc).__name__}: {exc}")
         return 0

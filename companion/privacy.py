@@ -20,7 +20,7 @@ from typing import Any
 from peewee import CharField, Field, TextField, fn
 
 from companion.core import runtime
-from companion.core.db import write_transaction
+from companion.core.db import retry_deadlocks, write_transaction
 from companion.ingest.batch import Batch
 from companion.models import (
     BaseModel,
@@ -137,6 +137,10 @@ def erase_person(site_id: int, email: str, secret_key: str, now: datetime) -> di
     `now` (the request's clock); answers how many rows of each kind changed (all zero when there was
     nothing, e.g. a repeat)."""
     email = normalise(email)
+    return retry_deadlocks(lambda: _erase(site_id, email, secret_key, now))
+
+
+def _erase(site_id: int, email: str, secret_key: str, now: datetime) -> dict[str, int]:
     with write_transaction():
         contact = _contact(site_id, email)
         counts = _erase_contact(contact, now) if contact is not None else dict.fromkeys(_CONTACT_KINDS, 0)

@@ -49,6 +49,18 @@ def check(ok, what):
         problems.append(what)
 
 check(summary["connection"]["ok"], "Test connection: " + summary["connection"]["message"])
+check(summary["flows"]["ok"], "Push flow settings: " + summary["flows"]["message"])
+req = urllib.request.Request(f"{base}/v1/sites/{site}/flows", headers={"Authorization": f"Bearer {token}"})
+with urllib.request.urlopen(req, timeout=5) as resp:
+    pushed = json.load(resp)
+flows = {flow["key"]: flow for flow in pushed["flows"]}
+check((pushed["settings"]["from_name"], pushed["settings"]["from_email"]) == ("Erin at E2E Shop", "hello@shop.test"),
+      f"the sender is the service's from_name/from_email ({pushed['settings']['from_name']}, {pushed['settings']['from_email']})")
+check(pushed["settings"].get("postal_address") == "1 Harbour Street, Bristol, BS1 4QA, GB",
+      f"WooCommerce's store address is the mails' postal address ({pushed['settings'].get('postal_address')})")
+check(flows["vip"]["enabled"] is False and flows["post_purchase"]["enabled"] is True, "VIP off, the others on")
+check([s["delay_hours"] for s in flows["abandoned_cart"]["steps"]] == [3, 24, 72], "abandoned cart: first email after 3 hours, later steps kept")
+check(flows["renewal_reminder"]["steps"][0]["delay_hours"] == -72, "renewal reminder: first email 72 hours before expiry")
 check(summary["queued"] > 0 and summary["delivered"] == summary["queued"], f"all {summary['queued']} recorded events delivered")
 check(summary["outbox"] == {"pending": 0, "failed": 0}, f"outbox empty, nothing failed {summary['failures']}")
 

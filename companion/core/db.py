@@ -1,14 +1,25 @@
 """The one Peewee database, bound by the app factory or a command, never at import."""
 from __future__ import annotations
 
+import functools
 import os
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
-from peewee import Database, DatabaseProxy, MySQLDatabase, PostgresqlDatabase, SqliteDatabase, fn
+from peewee import (
+    Database,
+    DatabaseProxy,
+    MySQLDatabase,
+    PostgresqlDatabase,
+    SqliteDatabase,
+    fn,
+)
 from playhouse.db_url import parse, schemes
 
 database = DatabaseProxy()
+T = TypeVar("T")
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -92,3 +103,48 @@ def write_transaction() -> Any:
     if isinstance(database.obj, SqliteDatabase):
         return database.atomic("IMMEDIATE")
     return database.atomic()
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """The engine chose this transaction as a deadlock's victim and rolled it back whole
+    (PostgreSQL 40P01, MariaDB/MySQL 1213): running it again from the start is safe. The error is
+    peewee's OperationalError, with the driver's own as its context (psycopg2's pgcode) or its
+    first argument (PyMySQL's error number); on MariaDB a deadlock inside a savepoint surfaces as
+    "SAVEPOINT ... does not exist" (InnoDB rolled back the whole transaction), with the deadlock
+    as that error's context."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        for error in (seen, seen.args[0] if seen.args else None):
+            if getattr(error, "pgcode", None) == "40P01":
+                return True
+            if isinstance(error, BaseException) and error.args and error.args[0] == 1213:
+                return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def retry_deadlocks(work: Callable[[], T], attempts: int = 4) -> T:
+    """Run `work` (which opens its own transaction) again when it loses a deadlock. InnoDB's gap
+    locks make some deadlocks between unrelated writers unavoidable by lock order alone, and its
+    manual says to be ready to re-issue such a transaction. Never retried inside an outer
+    transaction: that one was rolled back too and is its caller's to repeat."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except Exception as exc:
+            if attempt == attempts or not is_deadlock(exc) or database.in_transaction():
+                raise
+            time.sleep(0.02 * attempt)
+    raise AssertionError("unreachable")
+
+
+def retries_deadlocks(func: Callable[..., T]) -> Callable[..., T]:
+    """`retry_deadlocks` as a decorator, for a function that is safe to run again whole."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> T:
+        return retry_deadlocks(lambda: func(*args, **kwargs))
+
+    return run

@@ -5,6 +5,7 @@ auth        sign-in links, API-token sign-in, sessions bound to one site, CSRF
 login       the sign-in and sign-out routes
 pages       overview, customers, products, contact, CSV export
 flows_page  flow figures, the outbox and the on/off switches
+flow_editor one flow's settings as a form, with the step's preview beside it
 periods     date range presets and the comparison period
 figures     headline metrics and daily series from bounded queries
 overview, customers, products, timeline   what each page shows
@@ -12,7 +13,7 @@ tables      one table model for the page and its CSV
 """
 from __future__ import annotations
 
-from companion.dashboard import flows_page, formatting, login, pages  # noqa: F401  (routes attach on import)
+from companion.dashboard import flow_editor, flows_page, formatting, login, pages  # noqa: F401  (routes attach on import)
 from companion.dashboard.blueprint import bp
 
 __all__ = ["bp"]

@@ -45,6 +45,22 @@ DASHBOARD_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         "summary": "Turn a flow on or off (form, CSRF token required)", "tags": ["dashboard"], "security": SESSION,
         "parameters": [SITE, _path("flow_key")],
         "responses": {"303": {"description": "Saved"}, "400": HTML, "302": SIGN_IN, "404": NOT_YOURS}}),
+    ("/dashboard/{site_id}/flows/{flow_key}/edit", "get", _page(
+        "One flow's settings as a form, with an email's preview beside it (query parameter step)", _path("flow_key"))),
+    ("/dashboard/{site_id}/flows/{flow_key}/edit", "post", {
+        "summary": "Save the flow's form (CSRF token required); checked as PUT /v1/sites/{id}/flows/{key} is",
+        "tags": ["dashboard"], "security": SESSION, "parameters": [SITE, _path("flow_key")],
+        "responses": {"303": {"description": "Saved"}, "400": HTML, "422": {"description": "The form with each "
+                      "field's message; nothing saved", "content": {"text/html": {}}}, "302": SIGN_IN,
+                      "404": NOT_YOURS}}),
+    ("/dashboard/{site_id}/flows/{flow_key}/preview", "get", _page(
+        "The flow's email (query parameter step) as saved, for a customer of the store: the form's preview frame",
+        _path("flow_key"))),
+    ("/dashboard/{site_id}/flows/{flow_key}/preview", "post", {
+        "summary": "The flow's form previewed without saving (CSRF token required)", "tags": ["dashboard"],
+        "security": SESSION, "parameters": [SITE, _path("flow_key")],
+        "responses": {"200": HTML, "400": HTML, "422": {"description": "The fields to fix", "content": {"text/html": {}}},
+                      "302": SIGN_IN, "404": NOT_YOURS}}),
     ("/dashboard/{site_id}/contacts", "get", _page("Find customers by email or name (query parameter q)")),
     ("/dashboard/{site_id}/contacts/{contact_id}", "get", _page("One customer: timeline, scores, predictions",
                                                                 _path("contact_id"))),

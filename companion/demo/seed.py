@@ -16,6 +16,7 @@ from companion.core.signing import sign
 from companion.core.workers import run_burst
 from companion.demo.emails import write_history
 from companion.demo.story import Story, StoryConfig
+from companion.flows.config import update_flows
 from companion.ingest.carts import mark_abandoned
 from companion.intelligence.refresh import refresh_site
 from companion.metrics.rebuild import rebuild
@@ -27,6 +28,14 @@ DEMO_NAME = "Demo Coffee Roasters"
 DEMO_URL = "https://demo-store.example"
 DEMO_TIMEZONE = "America/New_York"
 BATCH_SIZE = 500
+# What the demo's mail history offers (demo/emails.py subjects) is configured, so its flows' own
+# copy and the steps that need an offer (win-back 2, VIP) match it; the footer has an address.
+DEMO_FLOW_SETTINGS: dict[str, Any] = {
+    "settings": {"postal_address": "12 Roastery Lane, Brooklyn, NY 11201, United States"},
+    "flows": {"win_back": {"coupon": {"code": "COMEBACK10", "description": "10% off your next bag"}},
+              "vip": {"reward": {"title": "Free shipping", "description": "on every order this year"},
+                      "early_access_url": DEMO_URL + "/new-arrivals"}},
+}
 BATCHES_PER_BURST = 20
 
 Progress = Callable[[int, int], None]  # (days done, days in all)
@@ -50,6 +59,7 @@ class SeedResult:
 def create_demo_site() -> NewSite:
     new = create_site(DEMO_NAME, DEMO_URL, DEMO_TIMEZONE, "USD")
     Site.update(options={"demo": True}).where(Site.id == new.site.id).execute()
+    update_flows(new.site, DEMO_FLOW_SETTINGS)
     return new
 
 

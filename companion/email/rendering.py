@@ -39,7 +39,7 @@ DEFAULT_SUBJECTS: dict[tuple[str, int], str] = {
     ("browse_abandonment", 1): "Still thinking about {{ (products|first).name or 'it' }}?",
     ("cross_sell", 1): "Picked to go with your purchase",
     ("win_back", 1): "We miss you{{ ', ' ~ contact.first_name if contact.first_name }}",
-    ("win_back", 2): "A welcome-back gift from {{ shop.name }}",
+    ("win_back", 2): "{{ 'A welcome-back gift from ' if coupon else 'Come back to ' }}{{ shop.name }}",
     ("vip", 1): "You are a {{ shop.name }} VIP",
     ("replenishment", 1): "Time to restock {{ product.name }}"
                           "{% if products|length > 1 %} and {{ products|length - 1 }} more{% endif %}?",
@@ -53,7 +53,7 @@ _SAMPLE_ITEM = {"name": "Blue mug", "price": "19.95", "quantity": 2, "url": "htt
 SAMPLE_CONTEXT: dict[str, Any] = {
     # what the flows' context builders give (companion/flows/content.py), with every optional
     # value set; the owner's templates are checked against it on save
-    "shop": {"name": "Sample shop", "url": "https://shop.example/"},
+    "shop": {"name": "Sample shop", "url": "https://shop.example/", "address": "1 Sample Street, Sampletown"},
     "contact": {"first_name": "Ann"}, "currency": "EUR",
     "order": {"number": "1042", "total": "39.90", "items": [_SAMPLE_ITEM]},
     "review_url": "https://shop.example/mug#reviews", "products": [_SAMPLE_ITEM],

@@ -16,10 +16,10 @@ from companion.flows.definitions import (
 from companion.models import FlowSetting, Site, utcnow
 
 SITE_KEY = "_site"
-STEP_FIELDS = ("delay_hours", "enabled", "subject", "intro", "outro")
-TEMPLATE_FIELDS = ("subject", "intro", "outro")
 EXTRAS = ("coupon", "reward", "early_access_url", "replenish_days", "consumable", "never")
 WHOLE_VALUES = ("replenish_days", "consumable", "never")  # a change replaces them, not merged into them
+STEP_FIELDS = ("delay_hours", "enabled", "subject", "intro", "outro")
+TEMPLATE_FIELDS = ("subject", "intro", "outro")
 
 
 class InvalidSettings(ValueError):
@@ -34,10 +34,12 @@ class InvalidSettings(ValueError):
 class StepConfig:
     step: int
     delay_hours: float
-    enabled: bool
+    enabled: bool  # what is sent: the owner's switch, and what the step needs is set
     subject: str | None
     intro: str | None
     outro: str | None
+    switched_on: bool = True  # the owner's switch
+    needs: tuple[str, ...] = ()  # unset settings it waits for (any one of them will do)
 
     def overrides(self) -> dict[str, str]:
         return {k: v for k, v in (("subject", self.subject), ("intro", self.intro),
@@ -54,6 +56,7 @@ class FlowConfig:
     reply_to: str | None
     conditions: dict[str, Any]
     extras: dict[str, Any]  # EXTRAS: coupon, reward, early_access_url, replenish_days, consumable, never
+    postal_address: str | None = None
 
     def step(self, number: int) -> StepConfig:
         return self.steps[number - 1]
@@ -72,6 +75,15 @@ def _merge(base: dict[str, Any], changes: dict[str, Any] | None) -> dict[str, An
 def stored_changes(site_id: int) -> dict[str, dict[str, Any]]:
     rows = FlowSetting.select(FlowSetting.flow_key, FlowSetting.config).where(FlowSetting.site == site_id)
     return {r.flow_key: r.config or {} for r in rows}
+
+
+def with_draft(site_id: int, key: str, draft: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """What is stored, with one flow's unsaved changes (as `flow_changes` makes them) over it:
+    the owner's edits previewed before they are saved."""
+    changes = stored_changes(site_id)
+    if draft:
+        changes[key] = _merge(changes.get(key) or {}, draft)
+    return changes
 
 
 def site_config(site: Site, changes: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -93,21 +105,30 @@ def flow_config(site: Site, key: str, changes: dict[str, dict[str, Any]] | None 
     raw = _merge(DEFAULT_FLOW_CONFIG, changes.get(key))
     definition = FLOWS[key]
     step_changes = raw.get("steps") or {}
-    steps = [_step(n, definition.delays_hours[n - 1], step_changes.get(str(n)) or {})
+    extras = {k: raw.get(k) for k in EXTRAS}
+    steps = [_step(n, definition.delays_hours[n - 1], step_changes.get(str(n)) or {},
+                   _unmet(definition.step_needs(n), extras))
              for n in range(1, len(definition.delays_hours) + 1)]
     return FlowConfig(
         definition=definition, enabled=bool(raw["enabled"]), steps=steps,
         from_email=raw["from_email"] or shared["from_email"],
         from_name=raw["from_name"] or shared["from_name"],
         reply_to=raw["reply_to"] or shared["reply_to"], conditions=raw["conditions"],
-        extras={k: raw.get(k) for k in EXTRAS},
+        extras=extras, postal_address=shared.get("postal_address"),
     )
 
 
-def _step(number: int, default_delay: float, changes: dict[str, Any]) -> StepConfig:
+def _unmet(needs: tuple[str, ...], extras: dict[str, Any]) -> tuple[str, ...]:
+    """A step that offers something (a coupon, a reward) waits until one of `needs` is set."""
+    return () if not needs or any(extras.get(name) for name in needs) else needs
+
+
+def _step(number: int, default_delay: float, changes: dict[str, Any], unmet: tuple[str, ...]) -> StepConfig:
+    switched_on = bool(changes.get("enabled", True))
     return StepConfig(step=number, delay_hours=float(changes.get("delay_hours", default_delay)),
-                      enabled=bool(changes.get("enabled", True)), subject=changes.get("subject"),
-                      intro=changes.get("intro"), outro=changes.get("outro"))
+                      enabled=switched_on and not unmet, subject=changes.get("subject"),
+                      intro=changes.get("intro"), outro=changes.get("outro"), switched_on=switched_on,
+                      needs=unmet)
 
 
 def save_changes(site: Site, key: str, changes: dict[str, Any]) -> None:
@@ -156,8 +177,15 @@ def describe(site: Site, key: str, changes: dict[str, dict[str, Any]] | None = N
     return {"key": key, "title": d.title, "trigger": d.trigger, "exits": d.exits,
             "is_marketing": d.is_marketing, "enabled": flow.enabled, "from_email": flow.from_email,
             "from_name": flow.from_name, "reply_to": flow.reply_to, "conditions": flow.conditions,
-            **flow.extras, "steps": [{**s.__dict__, "default_subject": DEFAULT_SUBJECTS[key, s.step],
-                                      "is_marketing": d.is_marketing_step(s.step)} for s in flow.steps]}
+            **flow.extras, "steps": [_described_step(key, s) for s in flow.steps]}
+
+
+def _described_step(key: str, step: StepConfig) -> dict[str, Any]:
+    """`enabled` is the owner's switch; `active` whether the step is sent, `needs` what it waits for."""
+    return {"step": step.step, "delay_hours": step.delay_hours, "enabled": step.switched_on,
+            "active": step.enabled, "needs": list(step.needs), "subject": step.subject, "intro": step.intro,
+            "outro": step.outro, "default_subject": DEFAULT_SUBJECTS[key, step.step],
+            "is_marketing": FLOWS[key].is_marketing_step(step.step)}
 
 
 def describe_all(site: Site) -> dict[str, Any]:

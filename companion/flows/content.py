@@ -131,7 +131,7 @@ _CHECKS = {"abandoned_cart": _cart_check, "browse_abandonment": _browse_check,
 
 
 def base_context(site: Site, contact: Contact | None, flow: FlowConfig, step: int) -> dict[str, Any]:
-    return {"shop": {"name": site.name, "url": site.url.rstrip("/") + "/"},
+    return {"shop": {"name": site.name, "url": site.url.rstrip("/") + "/", "address": flow.postal_address},
             "contact": {"first_name": (contact.first_name if contact else None) or ""},
             "currency": site.currency, "overrides": flow.step(step).overrides()}
 

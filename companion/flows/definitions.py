@@ -27,6 +27,8 @@ class FlowDefinition:
     # not to a contact who is shopping or was mailed lately (rules.smart_sending): "skip" the
     # step, or "defer" it (a once-only mail such as the VIP welcome); None: no such rule
     smart_sending: str | None = None
+    # steps whose point is an offer: (step, settings any one of which it needs); off until one is set
+    needs: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
     def is_marketing_step(self, step: int) -> bool:
         return step not in self.transactional_steps
@@ -35,6 +37,9 @@ class FlowDefinition:
     def is_marketing(self) -> bool:
         """Every step is marketing: an unsubscribe ends the whole flow (else only its marketing steps)."""
         return not self.transactional_steps
+
+    def step_needs(self, step: int) -> tuple[str, ...]:
+        return next((names for number, names in self.needs if number == step), ())
 
 
 FLOWS: dict[str, FlowDefinition] = {f.key: f for f in (
@@ -51,9 +56,9 @@ FLOWS: dict[str, FlowDefinition] = {f.key: f for f in (
                    conditions=("min_value", "first_order_only"), product_steps=(1,)),
     FlowDefinition("win_back", "Win-back",
                    "past the expected reorder time, P(alive) low, or stage at risk", "order",
-                   (0, 24 * 7), smart_sending="skip"),
+                   (0, 24 * 7), smart_sending="skip", needs=((2, ("coupon",)),)),
     FlowDefinition("vip", "VIP", "contact enters the VIP stage", "-", (0,), shared_body=True,
-                   smart_sending="defer"),
+                   smart_sending="defer", needs=((1, ("reward", "early_access_url")),)),
     FlowDefinition("replenishment", "Replenishment",
                    "a consumable's typical reorder interval nearly over", "order of it", (0,),
                    smart_sending="skip"),
@@ -83,6 +88,7 @@ DEFAULT_SITE_CONFIG: dict[str, Any] = {
     # win-back, VIP, replenishment skip a contact with a cart or an order in flight, or mailed
     # marketing within this many hours ("smart sending"); 0 or null: off
     "smart_sending_hours": 16,
+    "postal_address": None,  # the store's, in every mail's footer (CAN-SPAM); the plugin sends WooCommerce's
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from peewee import SQL, fn
 
+from companion.core.db import retries_deadlocks
 from companion.flows.backlog import enrol_scanned
 from companion.flows.config import Configs
 from companion.flows.enrolment import Candidate
@@ -24,6 +25,7 @@ OVERDUE = timedelta(days=14)
 OLDEST_CUSTOMER = timedelta(days=730)  # nobody is won back after two silent years (history imports)
 
 
+@retries_deadlocks
 def run_lifecycle_scans(now: datetime) -> dict[str, int]:
     configs, added = Configs(), {"win_back": 0, "vip": 0, "replenishment": 0}
     for site in Site.select():

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from companion.core.db import write_transaction
+from companion.core.db import retries_deadlocks, write_transaction
 from companion.flows.config import Configs
 from companion.flows.enrolment import Candidate, enrol
 from companion.flows.triggers import enrol_subscription
@@ -99,6 +99,7 @@ def scan_expiring_subscriptions(now: datetime, configs: Configs | None = None) -
     return added
 
 
+@retries_deadlocks
 def run_minute_scans(now: datetime) -> dict[str, int]:
     configs = Configs()
     with write_transaction():

@@ -18,7 +18,7 @@ from typing import Any
 
 from peewee import IntegrityError, PeeweeException
 
-from companion.core.db import database, is_mysql, is_postgres, write_transaction
+from companion.core.db import database, is_mysql, is_postgres, retries_deadlocks, write_transaction
 from companion.core.settings import Settings
 from companion.email.rendering import (
     RenderedEmail,
@@ -246,6 +246,7 @@ def _message_row(step: ScheduledStep, site: Site, enrolment: Enrolment, contact:
             "created_at": run.now, "sending_since": run.now if sending else None}
 
 
+@retries_deadlocks
 def record_intents(intents: list[Intent], token: str, run: SendRun) -> list[Message]:
     """Commit the messages and mark their steps done, before anything is handed to SendGrid. A
     step another worker recorded first (unique enrolment, step) is closed without a message."""

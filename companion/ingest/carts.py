@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from companion.core.bulk import among
+from companion.core.db import retries_deadlocks
 from companion.ingest.batch import Batch, Event
 from companion.ingest.orders import PLACED_STATUSES
 from companion.models import Cart, Order
@@ -97,6 +98,7 @@ def _update(batch: Batch, cart: Cart, events: list[Event], order_id: int | None,
     query.execute()
 
 
+@retries_deadlocks
 def mark_abandoned(now: datetime, limit: int = 5000) -> int:
     """Active carts with items idle for an hour are abandoned (the abandoned-cart flow starts here)."""
     ids = [c.id for c in Cart.select(Cart.id).where(

@@ -15,7 +15,7 @@ from peewee import fn
 
 from companion.core import sql
 from companion.core.days import days_between, local_day
-from companion.core.db import database, is_postgres, write_transaction
+from companion.core.db import database, is_postgres, retry_deadlocks, write_transaction
 from companion.metrics import activity_rollups
 from companion.metrics.cohort_rollup import rebuild_cohort_months
 from companion.metrics.contributions import Contribution, order_keys
@@ -44,7 +44,12 @@ ORDER_DIMENSION_COLUMNS = {  # one scan per group of dimensions
 
 def rebuild_site(site: Site, now: datetime) -> dict[str, float]:
     """Replace the site's roll-ups with ones computed from the raw tables; returns timings.
-    Carts idle since before `now` count as abandoned on their day."""
+    Carts idle since before `now` count as abandoned on their day. A rebuild that loses a deadlock
+    to a worker applying a batch is run again (it replaces everything, so repeating is harmless)."""
+    return retry_deadlocks(lambda: _rebuild(site, now))
+
+
+def _rebuild(site: Site, now: datetime) -> dict[str, float]:
     timings: dict[str, float] = {}
     with write_transaction():
         if is_postgres():  # the GROUP BYs of a big store sort in memory instead of on disk

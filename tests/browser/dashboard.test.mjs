@@ -190,6 +190,31 @@ test("a brand-new site shows how to connect the plugin, not zeros", async (brows
   await context.close();
 });
 
+test("a flow is edited in a form with its mail previewed beside it, live, and a bad template is named on its field", async (browser) => {
+  const { context, page, errors } = await signedIn(browser, { viewport: { width: 1440, height: 1000 } });
+  await page.goto(url("/flows"));
+  await page.locator('[data-flow="abandoned_cart"] a.edit').click();
+  await page.waitForSelector("body[data-charts]");
+  const frame = page.frame({ name: "preview-frame" });
+  await frame.waitForSelector("#subject");
+  assert.equal(await frame.locator("#subject").innerText(), "You left something in your cart");
+  await page.fill('[name="steps.0.subject"]', "{{ shop.name }} kept your cart");
+  await page.waitForFunction(() => {
+    const doc = document.getElementById("preview-frame").contentDocument;
+    const subject = doc && doc.getElementById("subject");
+    return subject && subject.textContent.endsWith("kept your cart");
+  }, null, { timeout: 10000 });
+  await page.screenshot({ path: `${SHOTS}/flow-editor.png`, fullPage: true });
+  await page.fill('[name="steps.1.intro"]', "Hi {{ contact.frist_name }}");
+  await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]:has-text("Save")')]);
+  assert.equal(await page.locator('[name="steps.1.intro"]').getAttribute("aria-invalid"), "true");
+  assert.match(await page.locator("#err-steps-1-intro").innerText(), /frist_name/);
+  assert.match(await page.locator(".notice.bad[role=alert]").innerText(), /Nothing was saved/);
+  await page.screenshot({ path: `${SHOTS}/flow-editor-error.png`, fullPage: true });
+  assert.deepEqual(errors.filter((e) => !/422/.test(e)), []);
+  await context.close();
+});
+
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ARGS });
 let passed = 0;
 let failed = 0;

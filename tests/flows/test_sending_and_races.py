@@ -47,6 +47,8 @@ def _every_flow(store):
     ], T0)
     Contact.update(stage="vip").where(Contact.email == "fay@example.com").execute()
     save_changes(store.site, "replenishment", {"replenish_days": {"7": 20}})
+    save_changes(store.site, "win_back", {"coupon": {"code": "BACK10", "description": "10% off"}})  # its step 2 offers it
+    save_changes(store.site, "vip", {"reward": {"title": "Free shipping", "code": "VIPSHIP"}})
 
 
 def test_every_message_the_flows_produce_is_accepted_by_sendgrid(store, sendgrid):

@@ -65,6 +65,7 @@ def test_a_marketing_mail_in_the_last_sixteen_hours_skips_win_back_and_after_the
 
 def test_the_vip_welcome_waits_for_a_shopper_instead_of_being_lost(store):
     store.go_live(T0 - DAY)
+    save_changes(store.site, "vip", {"reward": {"title": "Free shipping"}})  # the VIP mail needs one
     store.send([_order(f"v{k}", T0 - k * DAY) for k in range(4)] + [_order("v9", T0 - HOUR, status="pending")],
                T0 - HOUR)
     store.send([_order("v9", T0 - HOUR, status="processing")], T0)  # paid: the fifth order

@@ -124,6 +124,15 @@ def test_a_guest_and_a_registered_customer_with_one_email_are_one_contact(client
     assert contact.email == "ann@example.com" and contact.wp_user_id == "42" and contact.orders_count == 2
 
 
+@pytest.mark.parametrize("guest_user_id", [0, "0"])
+def test_a_guest_sent_with_user_id_zero_has_no_wordpress_user(client, site, guest_user_id):
+    guest = order(100)
+    guest["contact"]["wp_user_id"] = guest_user_id  # older plugins sent EDD guests so
+    post_events(client, site, [guest])
+    run_jobs()
+    assert Contact.get().wp_user_id is None
+
+
 def test_money_stays_exact_and_the_currency_is_kept_per_order(client, site):
     post_events(client, site, [order(1, total="0.10"), order(2, total="0.20", currency="USD")])
     run_jobs()

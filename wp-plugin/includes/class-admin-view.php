@@ -198,7 +198,7 @@ class Admin_View {
 				esc_attr( $base ),
 				checked( ! empty( $flow['enabled'] ), true, false ),
 				esc_html__( 'On', 'sales-companion' ),
-				esc_html__( 'first email after (hours)', 'sales-companion' ),
+				'renewal_reminder' === $key ? esc_html__( 'first email before expiry (hours)', 'sales-companion' ) : esc_html__( 'first email after (hours)', 'sales-companion' ),
 				(int) $flow['delay_hours']
 			);
 		}

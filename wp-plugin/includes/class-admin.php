@@ -247,7 +247,11 @@ class Admin {
 	}
 
 	/**
-	 * The flows body.
+	 * The flows body, in the service's contract (docs/flows.md, "Settings"; the
+	 * OpenAPI document's FlowsUpdate): the sender is the shared `settings`, an empty
+	 * field sent as null so the service's default (the store's name, shop@<domain>)
+	 * applies; a flow's delay is its first step's. The service refuses fields it does not
+	 * know, so this shape is the only one that saves.
 	 *
 	 * @param array $settings Settings.
 	 * @return array
@@ -256,17 +260,71 @@ class Admin {
 		$flows = array();
 		foreach ( (array) $settings['flows'] as $key => $flow ) {
 			$flows[ $key ] = array(
-				'enabled'     => (bool) $flow['enabled'],
-				'delay_hours' => (int) $flow['delay_hours'],
+				'enabled' => (bool) $flow['enabled'],
+				'steps'   => array(
+					array(
+						'step'        => 1,
+						'delay_hours' => self::first_delay( (string) $key, (int) $flow['delay_hours'] ),
+					),
+				),
 			);
 		}
-		return array(
-			'sender' => array(
-				'name'  => (string) $settings['sender_name'],
-				'email' => (string) $settings['sender_email'],
-			),
-			'flows'  => $flows,
+		$shared  = array(
+			'from_name'  => '' === (string) $settings['sender_name'] ? null : (string) $settings['sender_name'],
+			'from_email' => '' === (string) $settings['sender_email'] ? null : (string) $settings['sender_email'],
 		);
+		$address = self::store_address();
+		if ( '' !== $address ) {
+			// Left out when WooCommerce has none, so an address set on the service stays.
+			$shared['postal_address'] = $address;
+		}
+		return array(
+			'settings' => $shared,
+			'flows'    => $flows,
+		);
+	}
+
+	/**
+	 * WooCommerce's store address (WooCommerce > Settings > General) on one line, for the
+	 * footer of every mail (US CAN-SPAM Act). Read the way WC_Countries reads it
+	 * (woocommerce/includes/class-wc-countries.php, get_base_address(), get_base_address_2(),
+	 * get_base_city(), get_base_postcode(), get_base_country(), get_base_state(): get_option()
+	 * of woocommerce_store_address, woocommerce_store_address_2, woocommerce_store_city,
+	 * woocommerce_store_postcode and woocommerce_default_country "CC:STATE", each through its
+	 * woocommerce_countries_base_* filter).
+	 *
+	 * @return string Empty when the store has no address (or no WooCommerce).
+	 */
+	public static function store_address() {
+		$part    = static function ( $option, $filter ) {
+			return trim( (string) apply_filters( 'woocommerce_countries_base_' . $filter, get_option( $option, '' ) ) );
+		};
+		$street  = $part( 'woocommerce_store_address', 'address' );
+		$street2 = $part( 'woocommerce_store_address_2', 'address_2' );
+		$city    = $part( 'woocommerce_store_city', 'city' );
+		$code    = $part( 'woocommerce_store_postcode', 'postcode' );
+		$place   = explode( ':', (string) get_option( 'woocommerce_default_country', '' ) . ':' );
+		$country = trim( (string) apply_filters( 'woocommerce_countries_base_country', $place[0] ) );
+		$state   = trim( (string) apply_filters( 'woocommerce_countries_base_state', $place[1] ) );
+		if ( '' === $street . $city ) {
+			return '';
+		}
+		$names = function_exists( 'WC' ) && isset( WC()->countries->countries ) ? (array) WC()->countries->countries : array();
+		$lines = array( $street, $street2, $city, trim( $state . ' ' . $code ), $names[ $country ] ?? $country );
+		return implode( ', ', array_filter( $lines, 'strlen' ) );
+	}
+
+	/**
+	 * The service counts a step's delay from the trigger's moment: a renewal reminder's
+	 * trigger is the expiry, and its first email goes before it, so the hours the owner
+	 * typed ("before expiry") are negative there.
+	 *
+	 * @param string $key   Flow key.
+	 * @param int    $hours Hours as typed on the settings page.
+	 * @return int
+	 */
+	private static function first_delay( $key, $hours ) {
+		return 'renewal_reminder' === $key ? -$hours : $hours;
 	}
 
 	/**

@@ -256,7 +256,9 @@ class Client {
 	private static function field_messages( array $fields, $prefix ) {
 		$lines = array();
 		foreach ( $fields as $key => $value ) {
-			$path = is_int( $key ) ? $prefix : ( '' === $prefix ? (string) $key : $prefix . '.' . $key );
+			// A list of messages has integer keys that name nothing; a list of objects (steps)
+			// has integer keys that name the item.
+			$path = is_int( $key ) && ! is_array( $value ) ? $prefix : ( '' === $prefix ? (string) $key : $prefix . '.' . $key );
 			if ( is_array( $value ) ) {
 				$lines = array_merge( $lines, self::field_messages( $value, $path ) );
 			} elseif ( is_scalar( $value ) ) {

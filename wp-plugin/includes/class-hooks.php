@@ -66,10 +66,18 @@ final class Hooks {
 		// ( $old_status, $new_status, $order_id ): BerlinDB Query::transition_item() (EDD 3.6.5 src/Database/Query.php).
 		array( 'edd_transition_order_status', 'edd', 'on_transition_status', 10, 3 ),
 		array( 'edd_refund_order', 'edd', 'on_refund_order', 10, 3 ),
+		// ( $order_id ): BerlinDB Query::delete_item() (src/Database/Query.php line 2107); trash is a transition to "trash".
+		array( 'edd_order_deleted', 'edd', 'on_order_deleted', 10, 1 ),
+		// ( $order_id, $order_data ): edd_build_order(), in the shopper's checkout (orders.php line 1279).
+		array( 'edd_built_order', 'edd', 'on_order_built', 10, 2 ),
 		array( 'edd_post_add_to_cart', 'edd', 'on_cart_changed', 10, 3 ),
 		array( 'edd_post_remove_from_cart', 'edd', 'on_cart_changed', 10, 2 ),
 		array( 'edd_empty_cart', 'edd', 'on_cart_changed', 10, 0 ),
+		// Software Licensing: includes/classes/class-sl-license.php (create, renew, set_status, set_expiration).
+		array( 'edd_sl_store_license', 'edd', 'on_license_stored', 10, 1 ),
 		array( 'edd_sl_post_set_status', 'edd', 'on_license_status', 10, 2 ),
+		array( 'edd_sl_post_set_expiration', 'edd', 'on_license_expiration', 10, 1 ),
+		array( 'edd_sl_post_license_renewal', 'edd', 'on_license_expiration', 10, 1 ),
 		array( 'edd_subscription_post_renew', 'edd', 'on_subscription_renewed', 10, 3 ),
 		array( 'edd_subscription_expired', 'edd', 'on_subscription_expired', 10, 2 ),
 		// FluentCart: app/Hooks/actions.php, app/Events/Order/*.php, app/Models/Cart.php, app/Events/Subscription/*.php.
@@ -79,6 +87,9 @@ final class Hooks {
 		array( 'fluent_cart/order_refunded', 'fluentcart', 'on_refunded', 10, 1 ),
 		array( 'fluent_cart/cart/cart_data_items_updated', 'fluentcart', 'on_cart_updated', 10, 1 ),
 		array( 'fluent_cart/checkout/form_data_changed', 'fluentcart', 'on_cart_updated', 10, 1 ),
+		// Filters (the method returns its first argument): app/Hooks/Cart/WebCheckoutHandler.php lines 797, 933, 999.
+		array( 'fluent_cart/checkout/before_patch_checkout_data', 'fluentcart', 'on_checkout_patch', 10, 2 ),
+		array( 'fluent_cart/checkout/after_patch_checkout_data_fragments', 'fluentcart', 'on_checkout_patched', 10, 2 ),
 		array( 'fluent_cart/subscription_renewed', 'fluentcart', 'on_subscription', 10, 1 ),
 		array( 'fluent_cart/subscription_canceled', 'fluentcart', 'on_subscription', 10, 1 ),
 		array( 'fluent_cart/subscription_eot', 'fluentcart', 'on_subscription', 10, 1 ),

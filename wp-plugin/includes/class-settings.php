@@ -18,11 +18,15 @@ class Settings {
 
 	const OPTION = 'sales_companion_settings';
 
+	/**
+	 * Each flow's first delay in hours, the service's defaults (companion/flows/definitions.py);
+	 * a renewal reminder's counts before the expiry.
+	 */
 	const FLOWS = array(
 		'post_purchase'      => 1,
 		'abandoned_cart'     => 1,
 		'browse_abandonment' => 2,
-		'cross_sell'         => 72,
+		'cross_sell'         => 120,
 		'win_back'           => 0,
 		'vip'                => 0,
 		'replenishment'      => 0,

@@ -12,7 +12,8 @@ if ( ! defined( 'ABSPATH' ) ) {
 }
 
 /**
- * Notes EDD orders and carts during the request; flush() records them.
+ * Notes EDD orders, deletions, licences and carts during the request; flush() records them,
+ * reading each order and licence as it is then.
  */
 class Source_EDD extends Source {
 
@@ -34,11 +35,30 @@ class Source_EDD extends Source {
 	);
 
 	/**
+	 * Order meta key holding the cart token of the cart the order was placed from.
+	 */
+	const CART_TOKEN_META = '_sc_cart_token';
+
+	/**
 	 * Whether the cart changed.
 	 *
 	 * @var bool
 	 */
 	private $cart_changed = false;
+
+	/**
+	 * Orders trashed or deleted in this request.
+	 *
+	 * @var array<int, true>
+	 */
+	private $deleted = array();
+
+	/**
+	 * Software Licensing licences changed in this request.
+	 *
+	 * @var array<int, true>
+	 */
+	private $licenses = array();
 
 	/**
 	 * Normalised status.
@@ -72,7 +92,44 @@ class Source_EDD extends Source {
 	 * @return void
 	 */
 	public function on_transition_status( $old_status, $new_status, $order_id ) {
-		$this->note_order( $order_id );
+		if ( 'trash' !== $new_status ) {
+			$this->note_order( $order_id );
+			return;
+		}
+		$order = edd_get_order( $order_id );
+		if ( $order && 'sale' === $order->type ) {
+			unset( $this->orders[ (int) $order_id ] );
+			$this->deleted[ (int) $order_id ] = true;
+		}
+	}
+
+	/**
+	 * Hook edd_order_deleted (int $order_id): BerlinDB's Query::delete_item() (EDD 3.6.5
+	 * src/Database/Query.php line 2107), after the row is gone. A refund's id may come too;
+	 * the service ignores an order it does not know.
+	 *
+	 * @param int $order_id Order.
+	 * @return void
+	 */
+	public function on_order_deleted( $order_id ) {
+		unset( $this->orders[ (int) $order_id ] );
+		$this->deleted[ (int) $order_id ] = true;
+	}
+
+	/**
+	 * Hook edd_built_order (int $order_id, array $order_data): the shopper's checkout made an
+	 * order from the cart, still full here (edd_complete_purchase() empties it later). The
+	 * cart token goes on the order so the service can close that cart as converted.
+	 *
+	 * @param int   $order_id   Order.
+	 * @param array $order_data Order data.
+	 * @return void
+	 */
+	public function on_order_built( $order_id, $order_data = array() ) {
+		if ( ! self::is_shoppers_request() || ! edd_get_cart_contents() ) {
+			return;
+		}
+		edd_update_order_meta( $order_id, self::CART_TOKEN_META, $this->cart_token() );
 	}
 
 	/**
@@ -104,16 +161,30 @@ class Source_EDD extends Source {
 	 * @param string $status     Status.
 	 * @return void
 	 */
-	public function on_license_status( $license_id, $status ) {
-		if ( ! function_exists( 'edd_software_licensing' ) ) {
-			return;
-		}
-		$license = edd_software_licensing()->get_license( $license_id );
-		if ( ! $license ) {
-			return;
-		}
-		$expires = is_numeric( $license->expiration ) ? (int) $license->expiration : $license->expiration;
-		$this->record_subscription( $license->ID, 'license', $status, $license->download_id, $expires, (int) $license->customer_id );
+	public function on_license_status( $license_id, $status = '' ) {
+		$this->licenses[ (int) $license_id ] = true;
+	}
+
+	/**
+	 * Software Licensing: edd_sl_store_license (int $license_id, int $download_id, int $payment_id,
+	 * string $type). A new licence is written "inactive" without set_status().
+	 *
+	 * @param int $license_id License.
+	 * @return void
+	 */
+	public function on_license_stored( $license_id ) {
+		$this->licenses[ (int) $license_id ] = true;
+	}
+
+	/**
+	 * Software Licensing: edd_sl_post_set_expiration (int $license_id, int $expiration) and
+	 * edd_sl_post_license_renewal (int $license_id, int $new_expiration).
+	 *
+	 * @param int $license_id License.
+	 * @return void
+	 */
+	public function on_license_expiration( $license_id ) {
+		$this->licenses[ (int) $license_id ] = true;
 	}
 
 	/**
@@ -145,20 +216,47 @@ class Source_EDD extends Source {
 	 * @return bool
 	 */
 	protected function has_pending_extras() {
-		return $this->cart_changed;
+		return $this->cart_changed || $this->deleted || $this->licenses;
 	}
 
 	/**
-	 * Records the cart if it changed (and cart tracking is on).
+	 * Records deletions, licences (as they are now: set_expiration() fires the status hook
+	 * before the new expiry is on the licence) and the cart if it changed.
 	 *
 	 * @return void
 	 */
 	protected function flush_extras() {
+		$deleted            = array_keys( $this->deleted );
+		$licenses           = array_keys( $this->licenses );
 		$changed            = $this->cart_changed;
+		$this->deleted      = array();
+		$this->licenses     = array();
 		$this->cart_changed = false;
+		foreach ( $deleted as $order_id ) {
+			$this->record( 'order.deleted', array( 'order_id' => (string) $order_id ) );
+		}
+		foreach ( $licenses as $license_id ) {
+			$this->record_license( $license_id );
+		}
 		if ( $changed && $this->tracks_carts() ) {
 			$this->record_cart();
 		}
+	}
+
+	/**
+	 * Records one Software Licensing licence as it is now.
+	 *
+	 * @param int $license_id License.
+	 * @return void
+	 */
+	private function record_license( $license_id ) {
+		$license = function_exists( 'edd_software_licensing' ) ? edd_software_licensing()->get_license( $license_id ) : null;
+		if ( ! $license ) {
+			return;
+		}
+		// 0 or empty: a lifetime licence.
+		$expires = empty( $license->expiration ) ? null : ( is_numeric( $license->expiration ) ? (int) $license->expiration : $license->expiration );
+		$this->record_subscription( $license->ID, 'license', $license->status, $license->download_id, $expires, (int) $license->customer_id );
 	}
 
 	/**
@@ -183,14 +281,31 @@ class Source_EDD extends Source {
 		if ( ! $order instanceof \EDD\Orders\Order || 'sale' !== $order->type ) {
 			return;
 		}
-		$address = $order->get_address();
-		$contact = array(
+		$this->record( 'order.updated', $this->snapshot( $order ), $this->buyer( $order ) );
+	}
+
+	/**
+	 * The buyer. EDD 3 keeps one `name`: on the order's address row, which it writes only
+	 * with a street address, and on the customer, who is named by the email when no name
+	 * was given. A guest (user_id 0) has no wp_user_id.
+	 *
+	 * @param \EDD\Orders\Order $order Order.
+	 * @return array
+	 */
+	private function buyer( $order ) {
+		$address  = $order->get_address();
+		$name     = isset( $address->name ) ? trim( (string) $address->name ) : ''; // The fallback object has no name.
+		$customer = '' === $name && $order->customer_id ? edd_get_customer( $order->customer_id ) : null;
+		if ( $customer && isset( $customer->name ) ) {
+			$name = trim( (string) $customer->name );
+		}
+		$parts = explode( ' ', is_email( $name ) ? '' : $name, 2 );
+		return array(
 			'email'      => $order->email,
-			'first_name' => $address ? $address->first_name : '',
-			'last_name'  => $address ? $address->last_name : '',
-			'wp_user_id' => $order->user_id,
+			'first_name' => $parts[0],
+			'last_name'  => $parts[1] ?? '',
+			'wp_user_id' => (int) $order->user_id ? (int) $order->user_id : null,
 		);
-		$this->record( 'order.updated', $this->snapshot( $order ), $contact );
 	}
 
 	/**
@@ -218,7 +333,7 @@ class Source_EDD extends Source {
 			'created_via'    => 'checkout',
 			'attribution'    => null,
 			'device'         => '',
-			'cart_token'     => '',
+			'cart_token'     => (string) edd_get_order_meta( $order->id, self::CART_TOKEN_META, true ),
 			'parent_id'      => $order->parent ? (string) $order->parent : null,
 			'is_renewal'     => (bool) $order->parent,
 			'created_at'     => Events::iso( $order->date_created ),
@@ -301,34 +416,52 @@ class Source_EDD extends Source {
 	}
 
 	/**
-	 * Records the cart from the EDD session.
+	 * Records the cart from the EDD session: only in the shopper's own request and only when it
+	 * changed. EDD empties "the" cart in whatever request completes an order (an admin's, cron,
+	 * WP-CLI, a gateway's webhook), where the session holds no shopper: an empty cart without
+	 * a token there is nobody's cart. The last recorded hash is kept in the session.
 	 *
 	 * @return void
 	 */
 	private function record_cart() {
+		if ( ! self::is_shoppers_request() ) {
+			return;
+		}
+		$session = EDD()->session;
+		$lines   = (array) edd_get_cart_contents();
+		$token   = (string) Session_Keys::get( $session, Session_Keys::CART_TOKEN );
+		if ( ! $lines && '' === $token ) {
+			return;
+		}
 		$items = array();
-		foreach ( (array) edd_get_cart_contents() as $line ) {
-			$price_id = isset( $line['options']['price_id'] ) ? (int) $line['options']['price_id'] : 0;
+		foreach ( $lines as $line ) {
+			$options  = isset( $line['options'] ) ? (array) $line['options'] : array();
 			$quantity = max( 1, (int) ( $line['quantity'] ?? 1 ) );
-			$price    = (float) edd_get_download_price( $line['id'] );
+			$price    = (float) edd_get_cart_item_price( $line['id'], $options );
 			$items[]  = array(
 				'product_id'   => (string) $line['id'],
-				'variation_id' => (string) $price_id,
+				'variation_id' => (string) ( isset( $options['price_id'] ) ? (int) $options['price_id'] : 0 ),
 				'sku'          => '',
-				'name'         => (string) get_the_title( $line['id'] ),
+				'name'         => (string) edd_get_cart_item_name( $line ),
 				'quantity'     => $quantity,
 				'price'        => Events::money( $price ),
 				'total'        => Events::money( $price * $quantity ),
 				'categories'   => self::categories( $line['id'] ),
 			);
 		}
+		$value = Events::money( edd_get_cart_total() );
+		$hash  = md5( (string) wp_json_encode( array( $items, $value ) ) );
+		if ( Session_Keys::get( $session, Session_Keys::CART_HASH ) === $hash ) {
+			return;
+		}
+		$session->set( Session_Keys::CART_HASH, $hash );
 		$user = wp_get_current_user();
 		$this->record(
 			'cart.updated',
 			array(
 				'cart_token'   => $this->cart_token(),
 				'currency'     => edd_get_currency(),
-				'value'        => Events::money( edd_get_cart_total() ),
+				'value'        => $value,
 				'items'        => $items,
 				'checkout_url' => edd_get_checkout_uri(),
 			),
@@ -337,6 +470,22 @@ class Source_EDD extends Source {
 				'wp_user_id' => $user->ID,
 			) : array()
 		);
+	}
+
+	/**
+	 * Whether a shopper's browser runs this request: an HTTP request (a PHP script or WP-CLI has
+	 * no REQUEST_METHOD), not cron, not a wp-admin page (admin Ajax is the shop's front end). EDD
+	 * itself counts a command-line run as "frontend" (EDD\Utils\Request::is_frontend_request(),
+	 * src/Utils/Request.php line 80) and keeps a session in memory there, so a script building
+	 * orders through the cart would otherwise record carts nobody has.
+	 *
+	 * @return bool
+	 */
+	private static function is_shoppers_request() {
+		if ( empty( $_SERVER['REQUEST_METHOD'] ) || ( defined( 'WP_CLI' ) && WP_CLI ) || wp_doing_cron() ) {
+			return false;
+		}
+		return ! is_admin() || wp_doing_ajax();
 	}
 
 	/**
@@ -378,7 +527,7 @@ class Source_EDD extends Source {
 			),
 			$customer ? array(
 				'email'      => $customer->email,
-				'wp_user_id' => $customer->user_id,
+				'wp_user_id' => (int) $customer->user_id ? (int) $customer->user_id : null,
 			) : array()
 		);
 	}

@@ -98,6 +98,37 @@ class Source_FluentCart extends Source {
 	}
 
 	/**
+	 * Filter fluent_cart/checkout/before_patch_checkout_data (array $fill_data, array $args: cart,
+	 * changes ... or key, value ...). In FluentCart 1.3.25 the checkout form's fields go through
+	 * the route save_checkout_data, patchCheckoutData() (app/Hooks/Cart/WebCheckoutHandler.php
+	 * lines 82, 696), which never fires checkout/form_data_changed; the older
+	 * handleSaveCustomerDataAjax() fires it only after a return (lines 1044, 1126). So a guest
+	 * typing an email reaches us only through these filters. The value is in the cart by the
+	 * time flush() reads it.
+	 *
+	 * @param array $fill_data What FluentCart fills the cart with; returned unchanged.
+	 * @param array $args      The cart and what changed.
+	 * @return array
+	 */
+	public function on_checkout_patch( $fill_data, $args = array() ) {
+		$this->on_cart_updated( $args );
+		return $fill_data;
+	}
+
+	/**
+	 * Filter fluent_cart/checkout/after_patch_checkout_data_fragments (array $fragments, array
+	 * $args: cart, changes): patchCheckoutData() has set the cart's email and names.
+	 *
+	 * @param array $fragments Page fragments; returned unchanged.
+	 * @param array $args      The cart and what changed.
+	 * @return array
+	 */
+	public function on_checkout_patched( $fragments, $args = array() ) {
+		$this->on_cart_updated( $args );
+		return $fragments;
+	}
+
+	/**
 	 * Subscription renewed, canceled, end of term, validity expired (array $data: subscription, order?, customer?).
 	 *
 	 * @param array $data Event data.
@@ -321,12 +352,25 @@ class Source_FluentCart extends Source {
 				'items'        => self::items( $lines ),
 				'checkout_url' => home_url( '/' ),
 			),
-			array(
-				'email'      => (string) $cart->email,
-				'first_name' => (string) $cart->first_name,
-				'last_name'  => (string) $cart->last_name,
-				'wp_user_id' => (int) $cart->user_id,
-			)
+			self::cart_contact( $cart )
+		);
+	}
+
+	/**
+	 * Who the cart belongs to: its own fields, else what the checkout form holds (a guest's
+	 * typed email sits only in checkout_data.form_data until the order).
+	 *
+	 * @param object $cart FluentCart\App\Models\Cart.
+	 * @return array
+	 */
+	private static function cart_contact( $cart ) {
+		$form  = (array) ( ( (array) $cart->checkout_data )['form_data'] ?? array() );
+		$parts = explode( ' ', trim( (string) ( $form['billing_full_name'] ?? '' ) ), 2 );
+		return array(
+			'email'      => (string) ( $cart->email ? $cart->email : ( $form['billing_email'] ?? '' ) ),
+			'first_name' => (string) ( $cart->first_name ? $cart->first_name : $parts[0] ),
+			'last_name'  => (string) ( $cart->last_name ? $cart->last_name : ( $parts[1] ?? '' ) ),
+			'wp_user_id' => (int) $cart->user_id,
 		);
 	}
 

@@ -187,22 +187,44 @@ final class AdminTest extends TestCase {
 		$this->assertSame( 'http://companion.test/v1/sites/site_1/flows', $request['url'] );
 		$this->assertSame( 'Bearer token_1', $request['headers']['Authorization'] );
 		$body = json_decode( $request['body'], true );
-		$this->assertSame( array( 'name' => 'Shop', 'email' => 'hello@shop.test' ), $body['sender'] );
-		$this->assertSame( array( 'enabled' => true, 'delay_hours' => 2 ), $body['flows']['abandoned_cart'] );
-		$this->assertSame( array( 'enabled' => false, 'delay_hours' => 1 ), $body['flows']['post_purchase'] );
+		// The service's contract (companion/api/schemas/flows.py FlowsUpdateSchema): the sender is
+		// the shared settings, a flow's delay its first step's, a renewal reminder's before expiry.
+		$this->assertSame( array( 'from_name' => 'Shop', 'from_email' => 'hello@shop.test' ), $body['settings'] );
+		$this->assertSame( array( 'enabled' => true, 'steps' => array( array( 'step' => 1, 'delay_hours' => 2 ) ) ), $body['flows']['abandoned_cart'] );
+		$this->assertSame( array( 'enabled' => false, 'steps' => array( array( 'step' => 1, 'delay_hours' => 1 ) ) ), $body['flows']['post_purchase'] );
+		$this->assertSame( -168, $body['flows']['renewal_reminder']['steps'][0]['delay_hours'] );
+		$this->assertArrayNotHasKey( 'sender', $body );
+	}
+
+	public function test_the_flow_push_carries_woocommerces_store_address_for_the_mail_footer(): void {
+		wp_set_current_user( self::$admin_id );
+		$this->assertArrayNotHasKey( 'postal_address', Admin::flows_payload( Plugin()->get( 'settings' )->all() )['settings'], 'no address: none sent, so one set on the service stays' );
+		// The options of WooCommerce > Settings > General (woocommerce/includes/admin/settings/class-wc-settings-general.php).
+		update_option( 'woocommerce_store_address', '1 Harbour Street' );
+		update_option( 'woocommerce_store_address_2', 'Unit 2' );
+		update_option( 'woocommerce_store_city', 'Bristol' );
+		update_option( 'woocommerce_store_postcode', 'BS1 4QA' );
+		update_option( 'woocommerce_default_country', 'US:CA' );
+		FakeService::$answers = array( array( 200, array( 'ok' => true ) ) );
+		$this->post( 'handle_push_flows', 'sales_companion_flows' );
+		$body = json_decode( end( FakeService::$requests )['body'], true );
+		$this->assertSame( '1 Harbour Street, Unit 2, Bristol, CA BS1 4QA, US', $body['settings']['postal_address'] );
+		foreach ( array( 'woocommerce_store_address', 'woocommerce_store_address_2', 'woocommerce_store_city', 'woocommerce_store_postcode', 'woocommerce_default_country' ) as $option ) {
+			delete_option( $option );
+		}
 	}
 
 	public function test_a_refused_flow_push_is_shown_as_the_failure_it_is_with_the_services_field_messages(): void {
 		wp_set_current_user( self::$admin_id );
 		// companion/api/errors.py: a ValidationError answers 422 {"error": "Invalid request.", "fields": {...}}.
-		FakeService::$answers = array( array( 422, array( 'error' => 'Invalid request.', 'fields' => array( 'sender' => array( 'email' => array( 'Not a valid email address.' ) ), 'flows' => array( 'vip' => array( 'delay_hours' => array( 'Must be between 0 and 8760.' ) ) ) ) ) ) );
+		FakeService::$answers = array( array( 422, array( 'error' => 'Invalid request.', 'fields' => array( 'settings' => array( 'from_email' => array( 'Not a valid email address.' ) ), 'flows' => array( 'vip' => array( 'value' => array( 'steps' => array( '0' => array( 'delay_hours' => array( 'Must be greater than or equal to -8760 and less than or equal to 8760.' ) ) ) ) ) ) ) ) ) );
 		$this->post( 'handle_push_flows', 'sales_companion_flows' );
 		$notice = $this->notice();
 		$this->assertFalse( $notice['ok'] );
 		$this->assertStringNotContainsString( 'saved', $notice['message'] );
 		$this->assertStringContainsString( 'Invalid request.', $notice['message'] );
-		$this->assertStringContainsString( 'sender.email: Not a valid email address.', $notice['message'] );
-		$this->assertStringContainsString( 'flows.vip.delay_hours: Must be between 0 and 8760.', $notice['message'] );
+		$this->assertStringContainsString( 'settings.from_email: Not a valid email address.', $notice['message'] );
+		$this->assertStringContainsString( 'flows.vip.value.steps.0.delay_hours: Must be greater than or equal to -8760', $notice['message'] );
 	}
 
 	public function test_every_answer_outside_2xx_is_a_failure(): void {
@@ -234,7 +256,7 @@ final class AdminTest extends TestCase {
 		$this->assertNotEmpty( FakeService::$requests, 'the flows were pushed on the first save' );
 		$request = end( FakeService::$requests );
 		$this->assertSame( array( 'PUT', 'http://companion.test/v1/sites/site_1/flows' ), array( $request['method'], $request['url'] ) );
-		$this->assertSame( array( 'name' => 'Shop', 'email' => 'hello@shop.test' ), json_decode( $request['body'], true )['sender'] );
+		$this->assertSame( array( 'from_name' => 'Shop', 'from_email' => 'hello@shop.test' ), json_decode( $request['body'], true )['settings'] );
 		$this->assertTrue( $this->notice()['ok'] );
 	}
 

@@ -16,6 +16,8 @@ use FluentCart\App\Models\Subscription;
 use SalesCompanion\Events;
 use SalesCompanion\Source_FluentCart;
 use function SalesCompanion\Tests\FluentCart\dispatch_order_paid_done;
+use function SalesCompanion\Tests\FluentCart\dispatch_patch_checkout_data;
+use function SalesCompanion\Tests\FluentCart\dispatch_save_customer_data;
 use function SalesCompanion\Tests\FluentCart\dispatch_refund;
 use function SalesCompanion\Tests\FluentCart\dispatch_status_updated;
 use function SalesCompanion\Tests\FluentCart\dispatch_subscription_renewed;
@@ -107,6 +109,31 @@ final class FluentCartTest extends TestCase {
 		$this->assertSame( array( '25.50', '20.00' ), array( $carts[0]['data']['value'], $carts[1]['data']['value'] ) );
 		$this->assertSame( array( 'hash1', 'USD' ), array( $carts[1]['data']['cart_token'], $carts[1]['data']['currency'] ) );
 		$this->assertSame( 'cy@example.com', $carts[1]['contact']['email'] );
+	}
+
+	private function guest_cart() {
+		$cart = new Cart( array( 'cart_hash' => 'hash2', 'cart_data' => array(), 'checkout_data' => array(), 'email' => '', 'user_id' => 0 ) );
+		$cart->addItem( array( 'post_id' => 51, 'object_id' => 61, 'post_title' => 'Course', 'quantity' => 1, 'unit_price' => 1000, 'line_total' => 1000 ) );
+		$this->end_request();
+		return $cart;
+	}
+
+	public function test_a_guests_email_typed_at_checkout_reaches_the_service(): void {
+		$cart = $this->guest_cart();
+		dispatch_save_customer_data( $cart, 'billing_email', 'Guest@Example.com' );
+		$this->end_request();
+		$carts = $this->queued_of( 'cart.updated' );
+		$this->assertCount( 2, $carts );
+		$this->assertSame( array( 'hash2', 'guest@example.com' ), array( $carts[1]['data']['cart_token'], $carts[1]['contact']['email'] ) );
+		$this->assertArrayNotHasKey( 'wp_user_id', $carts[1]['contact'] );
+	}
+
+	public function test_a_guests_email_and_name_patched_at_checkout_reach_the_service(): void {
+		$cart = $this->guest_cart();
+		dispatch_patch_checkout_data( $cart, array( 'billing_email' => 'guest@example.com', 'billing_full_name' => 'Al Van Guest' ) );
+		$this->end_request();
+		$contact = $this->queued_of( 'cart.updated' )[1]['contact'];
+		$this->assertSame( array( 'email' => 'guest@example.com', 'first_name' => 'Al', 'last_name' => 'Van Guest' ), $contact );
 	}
 
 	public function test_a_subscription_renewal_records_the_renewal_order_and_the_subscription(): void {

@@ -6,88 +6,19 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from companion.email.rendering import validate_override
 from companion.flows.definitions import FLOWS
+from companion.flows.settings_schema import FlowSettingsSchema, StepSettingsSchema
 from companion.models.messaging import MESSAGE_STATUSES
 from companion.schemas.fields import Money, Timestamp
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-def _template(source: str) -> None:
-    try:
-        validate_override(source)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
-
-
-def _template_field() -> fields.String:
-    return fields.String(allow_none=True, validate=[validate.Length(max=20_000), _template])
-
-
-class StepSettingsSchema(Schema):
-    step = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
-    delay_hours = fields.Float(validate=validate.Range(min=-24 * 365, max=24 * 365), allow_nan=False)
-    enabled = fields.Boolean()
-    subject = _template_field()
-    intro = _template_field()
-    outro = _template_field()
-
-
 class StepOutSchema(StepSettingsSchema):
     default_subject = fields.String()
-    is_marketing = fields.Boolean()
-
-
-class ConditionsSchema(Schema):
-    min_value = Money(allow_none=True)
-    first_order_only = fields.Boolean()
-
-
-class CouponSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    description = fields.String(allow_none=True, validate=validate.Length(max=300))
-
-
-class RewardSchema(Schema):
-    title = fields.String(allow_none=True, validate=validate.Length(max=200))
-    description = fields.String(allow_none=True, validate=validate.Length(max=500))
-    code = fields.String(allow_none=True, validate=validate.Length(max=60))
-
-
-class _ProductId(fields.String):
-    """A store's product id: a string, or the number WooCommerce uses."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class ProductChoiceSchema(Schema):
-    """Products (by the store's id) and categories (by name) the owner marks for replenishment."""
-
-    products = fields.List(_ProductId(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=2000))
-    categories = fields.List(fields.String(validate=validate.Length(min=1, max=200)),
-                             validate=validate.Length(max=500))
-
-
-class FlowSettingsSchema(Schema):
-    """PUT /flows/<key>: only the fields sent change."""
-
-    enabled = fields.Boolean()
-    from_email = fields.Email(allow_none=True)
-    from_name = fields.String(allow_none=True, validate=validate.Length(max=200))
-    reply_to = fields.Email(allow_none=True)
-    conditions = fields.Nested(ConditionsSchema)
-    steps = fields.List(fields.Nested(StepSettingsSchema), validate=validate.Length(max=10))
-    coupon = fields.Nested(CouponSchema, allow_none=True)
-    reward = fields.Nested(RewardSchema, allow_none=True)
-    early_access_url = fields.Url(allow_none=True, schemes={"http", "https"})
-    replenish_days = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
-                                 values=fields.Float(validate=validate.Range(min=1, max=730)))
-    consumable = fields.Nested(ProductChoiceSchema, allow_none=True)
-    never = fields.Nested(ProductChoiceSchema, allow_none=True)
+    active = fields.Boolean()  # sent: switched on, and what it needs (a coupon, a reward) is set
+    needs = fields.List(fields.String())  # unset settings it waits for, any one of them
+    is_marketing = fields.Boolean()  # needs consent, carries List-Unsubscribe (flows/definitions.py)
 
 
 class FlowOutSchema(FlowSettingsSchema):
@@ -127,6 +58,7 @@ class SiteFlowSettingsSchema(Schema):
     vip_min_orders = fields.Integer(validate=validate.Range(min=2, max=1000))
     recent_trigger_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 30))
     smart_sending_hours = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=24 * 30))
+    postal_address = fields.String(allow_none=True, validate=validate.Length(max=300))
 
 
 class FlowsUpdateSchema(Schema):
@@ -138,6 +70,31 @@ class FlowsUpdateSchema(Schema):
 class FlowsSchema(Schema):
     settings = fields.Nested(SiteFlowSettingsSchema)
     flows = fields.List(fields.Nested(FlowOutSchema))
+
+
+class PreviewSchema(Schema):
+    """POST /flows/<key>/preview: no email, a sample contact of the store."""
+
+    email = fields.Email(load_default=None, allow_none=True)
+    step = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10))
+
+
+class TestSendSchema(PreviewSchema):
+    """POST /flows/<key>/test: the step as `email` would get it, sent to `to`."""
+
+    to = fields.Email(required=True)
+
+
+class RenderedSchema(Schema):
+    subject = fields.String()
+    html = fields.String()
+    text = fields.String()
+
+
+class TestSentSchema(Schema):
+    to = fields.String()
+    subject = fields.String()
+    provider_id = fields.String(allow_none=True)
 
 
 class ReportQuerySchema(Schema):
@@ -261,6 +218,15 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("/v1/sites/{site_id}/flows/{key}", "get", _site("One flow's settings", "FlowOut", _KEY)),
     ("/v1/sites/{site_id}/flows/{key}", "put", _site("Change one flow (only the fields sent)", "FlowOut", _KEY,
                                                      body="FlowSettings")),
+    ("/v1/sites/{site_id}/flows/{key}/preview", "post", _site(
+        "One step rendered as it would be sent to this contact now (no email: a sample contact of the "
+        "store); links untracked, nothing recorded", "Rendered", _KEY, body="Preview")),
+    ("/v1/sites/{site_id}/flows/{key}/test", "post", {**_site(
+        "Send one step to an address through SendGrid as a test ('[Test] ' subject, category "
+        "sales-companion-test), counted nowhere", "TestSent", _KEY, body="TestSend"), "responses": {
+        "202": _ok("TestSent"), "401": _ERROR, "404": _ERROR, "422": _ERROR,
+        "409": {"description": "No SendGrid key (outbox mode)", "content": _ERROR["content"]},
+        "502": {"description": "SendGrid refused or could not be reached", "content": _ERROR["content"]}}}),
     ("/v1/sites/{site_id}/flows/{key}/report", "get", _site(
         "Enrolled, sent, delivered, opened, clicked, unsubscribed, orders and revenue per step", "Report", _KEY,
         {"in": "query", "schema": ReportQuerySchema})),
@@ -289,4 +255,5 @@ SCHEMAS: dict[str, Any] = {
     "Flows": FlowsSchema, "FlowsUpdate": FlowsUpdateSchema, "FlowOut": FlowOutSchema,
     "FlowSettings": FlowSettingsSchema, "Report": ReportSchema, "MessagePage": MessagePageSchema,
     "MessageDetail": MessageDetailSchema, "EventWebhookAnswer": EventWebhookAnswerSchema,
+    "Preview": PreviewSchema, "TestSend": TestSendSchema, "Rendered": RenderedSchema, "TestSent": TestSentSchema,
 }

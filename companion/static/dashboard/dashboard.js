@@ -81,8 +81,23 @@
     preset.addEventListener("change", function () { if (preset.value !== "custom") { form.submit(); } });
   }
 
+  // The flow form: what the owner types is previewed (not saved) in the frame beside it.
+  function livePreview() {
+    var form = document.querySelector("form[data-preview-form]");
+    var button = document.getElementById("preview-button");
+    if (!form || !button || !form.requestSubmit) { return; }
+    var timer = null;
+    function later() {
+      clearTimeout(timer);
+      timer = setTimeout(function () { form.requestSubmit(button); }, 600);
+    }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     datePicker();
     drawCharts();
+    livePreview();
   });
 })();

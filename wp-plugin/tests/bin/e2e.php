@@ -30,6 +30,21 @@ $plugin = Plugin::instance();
 $email  = getenv( 'SC_EMAIL' );
 $check  = $plugin->get( 'client' )->test_connection();
 
+// The owner's flow settings, as the settings page saves them, then "Push flow settings now":
+// the plugin's real payload against the real service (docs/plugin.md, "Flows payload").
+$owner                                          = $plugin->get( 'settings' )->all();
+$owner['sender_name']                           = 'Erin at E2E Shop';
+$owner['sender_email']                          = 'hello@shop.test';
+$owner['flows']['vip']['enabled']               = false;
+$owner['flows']['abandoned_cart']['delay_hours'] = 3;
+$owner['flows']['renewal_reminder']['delay_hours'] = 72;
+update_option( 'woocommerce_store_address', '1 Harbour Street' );
+update_option( 'woocommerce_store_city', 'Bristol' );
+update_option( 'woocommerce_store_postcode', 'BS1 4QA' );
+update_option( 'woocommerce_default_country', 'GB' );
+update_option( 'sales_companion_settings', $owner );
+$flows = $plugin->get( 'admin' )->push_flows();
+
 // A guest browses, fills a cart and types an email.
 $_COOKIE['sc_sid'] = 'e2esession01';
 WC_Doubles::add_product( 11, 'Mug', '10.00', 'MUG-1' );
@@ -86,6 +101,7 @@ $delivered = $plugin->get( 'delivery' )->run();
 echo wp_json_encode(
 	array(
 		'connection' => $check,
+		'flows'      => $flows,
 		'order_id'   => (string) $order->get_id(),
 		'queued'     => $queued,
 		'delivered'  => $delivered,

@@ -38,7 +38,6 @@ namespace EDD\Orders {
 		protected $total           = 0.0;
 		protected $items           = array();
 		protected $adjustments     = array();
-		protected $address         = null;
 
 		public function __construct( array $row ) {
 			foreach ( $row as $key => $value ) {
@@ -67,11 +66,63 @@ namespace EDD\Orders {
 				)
 			);
 		}
+		/**
+		 * As Order::get_address() (EDD 3.6.5 src/Orders/Order.php line 615): the billing row of
+		 * edd_order_addresses, else a fallback object with empty first_name/last_name (and no name).
+		 */
 		public function get_address() {
-			return $this->address;
+			$address = \EDD_Doubles::$addresses[ (int) $this->id ] ?? false;
+			if ( empty( $address ) ) {
+				$address = (object) array(
+					'id'          => 0,
+					'order_id'    => 0,
+					'first_name'  => '',
+					'last_name'   => '',
+					'address'     => '',
+					'address2'    => '',
+					'city'        => '',
+					'region'      => '',
+					'postal_code' => '',
+					'country'     => '',
+				);
+			}
+			return $address;
 		}
 		public function get_status() {
 			return $this->status;
+		}
+	}
+
+	/**
+	 * As EDD\Orders\Order_Address (src/Orders/Order_Address.php): the table
+	 * (src/Database/Schemas/Order_Addresses.php) has one `name` column; first_name and
+	 * last_name are declared but never filled from a row.
+	 */
+	class Order_Address {
+		protected $id;
+		protected $order_id;
+		protected $type = 'billing';
+		protected $name = '';
+		protected $first_name = '';
+		protected $last_name = '';
+		protected $address = '';
+		protected $address2 = '';
+		protected $city = '';
+		protected $region = '';
+		protected $postal_code = '';
+		protected $country = '';
+
+		public function __construct( array $row ) {
+			foreach ( $row as $key => $value ) {
+				$this->$key = $value;
+			}
+		}
+		public function __get( $key = '' ) {
+			return $this->$key ?? null;
+		}
+		/** As EDD\Base_Object::__isset() (src/Base_Object.php line 53): a declared property is set. */
+		public function __isset( $key = '' ) {
+			return property_exists( $this, $key );
 		}
 	}
 
@@ -102,14 +153,25 @@ namespace {
 		public $session;
 	}
 
+	/**
+	 * As EDD\Sessions\Handler (3.6.5 src/Sessions/Handler.php lines 112, 134): a missing key
+	 * answers $default_value (null); setting an empty value removes the key. The session only
+	 * starts on front-end and REST requests (is_request_valid_for_session(), line 420): in the
+	 * admin, cron, WP-CLI or a gateway's webhook (no cookie) it holds nothing of a shopper, which
+	 * a fresh EDD() (EDD_Doubles::reset()) stands for.
+	 */
 	class EDD_Session {
 		private $data = array();
-		public function get( $key ) {
-			return $this->data[ $key ] ?? false;
+		public function get( $key, $default_value = null ) {
+			return $this->data[ $key ] ?? $default_value;
 		}
 		public function set( $key, $value ) {
-			$this->data[ $key ] = $value;
-			return $value;
+			if ( ! empty( $value ) ) {
+				$this->data[ $key ] = $value;
+			} else {
+				unset( $this->data[ $key ] );
+			}
+			return $this->data[ $key ] ?? null;
 		}
 	}
 
@@ -126,10 +188,25 @@ namespace {
 		public static $downloads = array();
 		public static $customers = array();
 		public static $licenses  = array();
+		/** Order id => its billing EDD\Orders\Order_Address. */
+		public static $addresses = array();
+		/** Order id => meta key => value. */
+		public static $order_meta = array();
+		/** Download id => title. */
+		public static $titles = array();
+		/** Download id => price id => array( 'name' => ..., 'amount' => ... ). */
+		public static $variable_prices = array();
 		private static $next     = 500;
 
 		public static function reset() {
 			self::$orders                     = array();
+			self::$addresses                  = array();
+			self::$order_meta                 = array();
+			self::$downloads                  = array();
+			self::$titles                     = array();
+			self::$variable_prices            = array();
+			self::$customers                  = array();
+			self::$licenses                   = array();
 			Easy_Digital_Downloads::$instance = null;
 		}
 		public static function next_id() {
@@ -213,10 +290,121 @@ namespace {
 			$order->date_completed = gmdate( 'Y-m-d H:i:s' );
 		}
 		do_action( 'edd_transition_order_status', $old_status, $new_status, $order_id );
-		if ( 'complete' === $new_status ) {
-			do_action( 'edd_complete_purchase', $order_id, (object) array( 'ID' => $order_id ), edd_get_customer( $order->customer_id ) );
+		// includes/orders/functions/transitions.php line 49: edd_update_payment_status, which
+		// edd_complete_purchase() listens to (includes/payments/actions.php line 225).
+		edd_complete_purchase( $order_id, $new_status, $old_status );
+		return true;
+	}
+
+	/**
+	 * As edd_complete_purchase() (EDD 3.6.5 includes/payments/actions.php line 28): only a first
+	 * move to complete of a sale; fires edd_complete_purchase (line 185), then empties the cart
+	 * of whoever runs the request (line 223), the shopper or an admin, cron, a webhook.
+	 */
+	function edd_complete_purchase( $order_id, $new_status, $old_status ) {
+		$completed_statuses = array( 'publish', 'complete', 'completed' );
+		if ( in_array( $old_status, $completed_statuses, true ) || ! in_array( $new_status, $completed_statuses, true ) ) {
+			return;
+		}
+		$order = edd_get_order( $order_id );
+		if ( ! $order || 'sale' !== $order->type ) {
+			return;
+		}
+		do_action( 'edd_complete_purchase', $order_id, (object) array( 'ID' => $order_id ), edd_get_customer( $order->customer_id ) );
+		edd_empty_cart();
+	}
+
+	/**
+	 * As edd_build_order() (EDD 3.6.5 includes/orders/functions/orders.php): the order row, its
+	 * address row (line 921-941: one `name`, and edd_add_order_address() writes it only with a
+	 * street address), then edd_insert_payment and edd_built_order( $order_id, $order_data )
+	 * (lines 1269, 1279), in the shopper's checkout request, before the cart is emptied.
+	 * $order_data here: 'order' (row), 'items', 'user_info' (first_name, last_name, address).
+	 */
+	function edd_build_order( $order_data = array() ) {
+		$order_id  = EDD_Doubles::add_order( $order_data['order'], $order_data['items'] );
+		$user_info = $order_data['user_info'] ?? array();
+		$name      = trim( ( $user_info['first_name'] ?? '' ) . ' ' . ( $user_info['last_name'] ?? '' ) );
+		$address   = wp_parse_args( $user_info['address'] ?? array(), array( 'line1' => '', 'line2' => '', 'city' => '', 'zip' => '', 'country' => '', 'state' => '' ) );
+		edd_add_order_address(
+			array_filter(
+				array(
+					'order_id'    => $order_id,
+					'name'        => $name,
+					'address'     => $address['line1'],
+					'address2'    => $address['line2'],
+					'city'        => $address['city'],
+					'region'      => $address['state'],
+					'country'     => $address['country'],
+					'postal_code' => $address['zip'],
+				)
+			)
+		);
+		do_action( 'edd_insert_payment', $order_id, $order_data );
+		do_action( 'edd_built_order', $order_id, $order_data );
+		return $order_id;
+	}
+
+	/** As edd_add_order_address() (includes/orders/functions/addresses.php line 45): no row without a street address. */
+	function edd_add_order_address( $data ) {
+		if ( empty( $data['order_id'] ) ) {
+			return false;
+		}
+		$street = array_filter( array_intersect_key( $data, array_flip( array( 'address', 'address2', 'city', 'region', 'country', 'postal_code' ) ) ) );
+		if ( empty( $street ) ) {
+			return false;
+		}
+		EDD_Doubles::$addresses[ (int) $data['order_id'] ] = new EDD\Orders\Order_Address( array_merge( array( 'id' => EDD_Doubles::next_id() ), $data ) );
+		return EDD_Doubles::$addresses[ (int) $data['order_id'] ]->id;
+	}
+
+	/** As edd_get_order_meta( $order_id, $key, $single ) (includes/orders/functions/meta.php line 63). */
+	function edd_get_order_meta( $order_id, $key = '', $single = false ) {
+		$value = EDD_Doubles::$order_meta[ (int) $order_id ][ $key ] ?? null;
+		if ( null === $value ) {
+			return $single ? '' : array();
+		}
+		return $single ? $value : array( $value );
+	}
+
+	/** As edd_update_order_meta( $order_id, $meta_key, $meta_value ) (meta.php line 84). */
+	function edd_update_order_meta( $order_id, $meta_key, $meta_value, $prev_value = '' ) {
+		EDD_Doubles::$order_meta[ (int) $order_id ][ $meta_key ] = $meta_value;
+		return true;
+	}
+
+	/**
+	 * As edd_trash_order() (includes/orders/functions/orders.php line 73): BerlinDB's update_item()
+	 * sets status trash, so edd_transition_order_status( $old, 'trash', $id ) fires; its refunds
+	 * are trashed too.
+	 */
+	function edd_trash_order( $order_id ) {
+		$order = edd_get_order( $order_id );
+		if ( ! $order || 'trash' === $order->status ) {
+			return false;
+		}
+		$old_status           = $order->status;
+		$order->status        = 'trash';
+		$order->date_modified = gmdate( 'Y-m-d H:i:s' );
+		do_action( 'edd_transition_order_status', $old_status, 'trash', $order_id );
+		edd_update_order_meta( $order_id, '_pre_trash_status', $old_status );
+		foreach ( edd_get_order_refunds( $order_id ) as $refund ) {
+			edd_trash_order( $refund->id );
 		}
 		return true;
+	}
+
+	/**
+	 * As edd_delete_order() (orders.php line 236): BerlinDB's Query::delete_item() removes the
+	 * row, then fires edd_order_deleted( $item_id ) (src/Database/Query.php line 2107).
+	 */
+	function edd_delete_order( $order_id = 0 ) {
+		if ( ! isset( EDD_Doubles::$orders[ (int) $order_id ] ) ) {
+			return false;
+		}
+		unset( EDD_Doubles::$orders[ (int) $order_id ] );
+		do_action( 'edd_order_deleted', (int) $order_id );
+		return 1;
 	}
 
 	/** As edd_refund_order(): a refund order with a negative total, then edd_refund_order( $order_id, $refund_id, $all_refunded ). */
@@ -277,14 +465,64 @@ namespace {
 		do_action( 'edd_empty_cart' );
 	}
 
+	/** The download's single price; a variable-priced download keeps 0 here (download-functions.php line 203). */
 	function edd_get_download_price( $download_id = 0 ) {
 		return EDD_Doubles::$downloads[ (int) $download_id ] ?? 0;
 	}
 
+	function edd_has_variable_prices( $download_id = 0 ) {
+		return ! empty( EDD_Doubles::$variable_prices[ (int) $download_id ] );
+	}
+
+	function edd_get_variable_prices( $download_id = 0 ) {
+		return EDD_Doubles::$variable_prices[ (int) $download_id ] ?? array();
+	}
+
+	/** As edd_get_price_option_name() (download-functions.php line 388). */
+	function edd_get_price_option_name( $download_id = 0, $price_id = 0, $order_id = 0 ) {
+		$prices = edd_get_variable_prices( $download_id );
+		return isset( $prices[ $price_id ]['name'] ) ? $prices[ $price_id ]['name'] : '';
+	}
+
+	/**
+	 * As EDD_Cart::get_item_price() (includes/cart/class-edd-cart.php line 1025): the price
+	 * option's amount for a variable-priced download, else edd_get_download_price().
+	 */
+	function edd_get_cart_item_price( $download_id = 0, $options = array(), $remove_tax_from_inclusive = false ) {
+		$price = false;
+		if ( edd_has_variable_prices( $download_id ) ) {
+			$prices = edd_get_variable_prices( $download_id );
+			if ( ! empty( $options ) && isset( $options['price_id'] ) ) {
+				$price = $prices[ $options['price_id'] ]['amount'];
+			}
+		}
+		if ( false === $price ) {
+			$price = edd_get_download_price( $download_id );
+		}
+		return (float) $price;
+	}
+
+	/**
+	 * As EDD_Cart::get_item_name() (class-edd-cart.php line 1342) and edd_get_download_name()
+	 * (download-functions.php line 154): "Title — Option" for a variable price.
+	 */
+	function edd_get_cart_item_name( $item = array() ) {
+		$title    = EDD_Doubles::$titles[ (int) $item['id'] ] ?? '';
+		$price_id = $item['options']['price_id'] ?? null;
+		if ( edd_has_variable_prices( $item['id'] ) && is_numeric( $price_id ) ) {
+			$price_name = edd_get_price_option_name( $item['id'], $price_id );
+			if ( ! empty( $price_name ) ) {
+				$title .= ' — ' . $price_name;
+			}
+		}
+		return '' === $title ? $item['id'] : $title;
+	}
+
+	/** As EDD_Cart::get_total() (class-edd-cart.php line 1237), without discounts, fees or tax. */
 	function edd_get_cart_total( $discounts = false ) {
 		$total = 0;
 		foreach ( edd_get_cart_contents() as $line ) {
-			$total += edd_get_download_price( $line['id'] ) * ( $line['quantity'] ?? 1 );
+			$total += edd_get_cart_item_price( $line['id'], $line['options'] ?? array() ) * ( $line['quantity'] ?? 1 );
 		}
 		return $total;
 	}
@@ -297,16 +535,71 @@ namespace {
 		return home_url( '/edd-checkout/' );
 	}
 
+	/**
+	 * As Software Licensing's EDD_SL_License (pronamic/edd-software-licensing v3.8.14
+	 * includes/classes/class-sl-license.php). The real set_status() and set_expiration() are
+	 * private (reached through update() and renew()); public here so tests can call them.
+	 */
 	class EDD_SL_License {
 		public $ID;
 		public $download_id;
 		public $expiration;
 		public $customer_id;
+		public $user_id;
+		public $is_lifetime = false;
 		public $status = 'active';
-		/** As EDD_SL_License::set_status(): edd_sl_post_set_status( $license_id, $status ). */
+
+		/**
+		 * As create() (lines 313-368): the row is inserted "inactive" and its key, expiration and
+		 * status written with update(), which fires no status hook; then
+		 * edd_sl_store_license( $license_id, $download_id, $payment_id, $type ).
+		 */
+		public function create( $download_id, $payment_id, $customer_id, $expiration ) {
+			$this->ID          = EDD_Doubles::next_id();
+			$this->download_id = $download_id;
+			$this->customer_id = $customer_id;
+			$this->status      = 'inactive';
+			$this->expiration  = $expiration;
+			EDD_Doubles::$licenses[ $this->ID ] = $this;
+			do_action( 'edd_sl_store_license', $this->ID, $download_id, $payment_id, 'default' );
+			return array( $this->ID );
+		}
+
+		/**
+		 * As renew() (lines 545-585): set_expiration( $new ), then
+		 * edd_sl_post_license_renewal( $license_id, $new_expiration ).
+		 */
+		public function renew( $payment_id = 0, $new_expiration = null ) {
+			$new_expiration = null === $new_expiration ? strtotime( '+1 year', (int) $this->expiration ) : $new_expiration;
+			$updated        = $this->set_expiration( $new_expiration );
+			do_action( 'edd_sl_post_license_renewal', $this->ID, $new_expiration );
+			return $updated;
+		}
+
+		/** As set_status() (lines 1823-1857): edd_sl_post_set_status( $license_id, $status ) after the row is saved. */
 		public function set_status( $status ) {
+			if ( strtolower( $this->status ) === strtolower( $status ) ) {
+				return;
+			}
 			$this->status = $status;
 			do_action( 'edd_sl_post_set_status', $this->ID, $status );
+			return true;
+		}
+
+		/**
+		 * As set_expiration() (lines 1866-1895): the row is saved, set_status() fires while the
+		 * object still has the old expiration, then $this->expiration changes and
+		 * edd_sl_post_set_expiration( $license_id, $expiration ) fires.
+		 */
+		public function set_expiration( $expiration = false ) {
+			if ( ! empty( $expiration ) && $expiration < time() ) {
+				$this->set_status( 'expired' );
+			} else {
+				$this->set_status( 'active' );
+			}
+			$this->expiration  = $expiration;
+			$this->is_lifetime = empty( $expiration );
+			do_action( 'edd_sl_post_set_expiration', $this->ID, $expiration );
 			return true;
 		}
 	}

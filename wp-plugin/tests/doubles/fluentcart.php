@@ -57,6 +57,16 @@ namespace FluentCart\App\Models {
 		public function toArray() {
 			return $this->attributes;
 		}
+		/** Eloquent's fill(): mass-assigns attributes. */
+		public function fill( array $attributes ) {
+			foreach ( $attributes as $key => $value ) {
+				$this->attributes[ $key ] = $value;
+			}
+			return $this;
+		}
+		public function save() {
+			return true;
+		}
 	}
 	/** The slice of FluentCart\\Framework\\Database\\Orm\\Builder the plugin uses. */
 	class Builder {
@@ -135,6 +145,7 @@ namespace FluentCart\App\Models {
 }
 
 namespace SalesCompanion\Tests\FluentCart {
+	use FluentCart\App\Models\Cart;
 	use FluentCart\App\Models\Order;
 	use FluentCart\App\Models\OrderTransaction;
 	use FluentCart\App\Models\Subscription;
@@ -170,6 +181,65 @@ namespace SalesCompanion\Tests\FluentCart {
 		);
 		do_action( 'fluent_cart/order_refunded', $data );
 		do_action( $full ? 'fluent_cart/order_fully_refunded' : 'fluent_cart/order_partially_refunded', $data );
+	}
+
+	/**
+	 * As WebCheckoutHandler::handleSaveCustomerDataAjax() (FluentCart 1.3.25
+	 * app/Hooks/Cart/WebCheckoutHandler.php lines 946-1051; no route reaches it in 1.3.25, the
+	 * checkout form uses patchCheckoutData() below, but its hooks are kept by add-ons' callers): the typed value goes into
+	 * checkout_data through the filter fluent_cart/checkout/before_patch_checkout_data (line 999),
+	 * the cart is filled and saved, and the handler returns (line 1044) before
+	 * fluent_cart/checkout/form_data_changed (line 1126), which never fires here. $cart->email
+	 * is not set on this path.
+	 */
+	function dispatch_save_customer_data( Cart $cart, $key, $value ) {
+		$checkout_data     = (array) $cart->checkout_data;
+		$old_checkout_data = $checkout_data;
+		$prev_value        = $checkout_data['form_data'][ $key ] ?? '';
+		if ( $prev_value === $value ) {
+			return;
+		}
+		$checkout_data['form_data'][ $key ] = $value;
+		$fill_data                          = apply_filters(
+			'fluent_cart/checkout/before_patch_checkout_data',
+			array( 'checkout_data' => $checkout_data, 'cart_data' => $cart->cart_data, 'hook_changes' => array( 'shipping' => false, 'tax' => false ) ),
+			array( 'cart' => $cart, 'key' => $key, 'value' => $value, 'prev_value' => $prev_value, 'old_checkout_data' => $old_checkout_data )
+		);
+		unset( $fill_data['hook_changes'] );
+		$cart->fill( $fill_data );
+		$cart->save();
+	}
+
+	/**
+	 * As WebCheckoutHandler::patchCheckoutData() (lines 696-944), the route
+	 * fc_checkout_action=save_checkout_data (line 82) the checkout form posts each field to (no
+	 * form_data_changed on this path either): the changed fields go through
+	 * before_patch_checkout_data (line 797), then billing_email becomes $cart->email and
+	 * billing_full_name first/last name (lines 805-814), the cart is filled and saved, and
+	 * after_patch_checkout_data_fragments (line 933) gets the cart and the changes.
+	 */
+	function dispatch_patch_checkout_data( Cart $cart, array $changes ) {
+		$checkout_data = (array) $cart->checkout_data;
+		foreach ( $changes as $key => $value ) {
+			$checkout_data['form_data'][ $key ] = $value;
+		}
+		$fill_data = apply_filters(
+			'fluent_cart/checkout/before_patch_checkout_data',
+			array( 'checkout_data' => $checkout_data, 'cart_data' => $cart->cart_data, 'hook_changes' => array( 'shipping' => false, 'tax' => false ) ),
+			array( 'cart' => $cart, 'prev_data' => array(), 'changes' => $changes, 'all_data' => $changes )
+		);
+		unset( $fill_data['hook_changes'] );
+		if ( isset( $changes['billing_email'] ) ) {
+			$cart->email = $changes['billing_email'];
+		}
+		if ( isset( $changes['billing_full_name'] ) ) {
+			$parts            = explode( ' ', $changes['billing_full_name'] );
+			$cart->first_name = array_shift( $parts );
+			$cart->last_name  = implode( ' ', $parts );
+		}
+		$cart->fill( $fill_data );
+		$cart->save();
+		apply_filters( 'fluent_cart/checkout/after_patch_checkout_data_fragments', array(), array( 'cart' => $cart, 'changes' => $changes ) );
 	}
 
 	/** As SubscriptionRenewed::toArray(). */

@@ -3,6 +3,10 @@ applying them, against SQLite or PostgreSQL; compared with a bare bulk insert of
 
     .venv/bin/python -m bench.bench_ingest --engine sqlite --events 200000
     .venv/bin/python -m bench.bench_ingest --engine postgresql --events 200000
+    .venv/bin/python -m bench.bench_ingest --engine postgresql --events 50000 --stream orders
+
+BENCH_REDIS_URL and BENCH_PG_DATABASE (default redis://127.0.0.1:6379/9 and companion_bench) keep
+runs on a shared machine apart.
 
 Prints events/s accepted and applied, the bare-insert rate, their ratio, and the RSS of the
 web and worker processes sampled along the way (flat memory is the check for 1,000,000 events).
@@ -26,6 +30,7 @@ from typing import Any
 import requests
 
 from bench.traffic import events as traffic
+from bench.traffic import orders as order_stream
 from companion.core import runtime
 from companion.core.db import bind_database, database
 from companion.core.settings import Settings
@@ -36,15 +41,16 @@ from companion.sites import create_site
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv" / "bin"
-REDIS_URL = "redis://127.0.0.1:6379/9"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")  # a shared machine: one db each
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "companion_bench")
 
 
 def database_url(engine: str, folder: str) -> str:
     if engine == "sqlite":
         return f"sqlite:///{folder}/bench.db"
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "DROP DATABASE IF EXISTS companion_bench"], check=True)
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "CREATE DATABASE companion_bench"], check=True)
-    return "postgresql://postgres@127.0.0.1:5432/companion_bench"
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {PG_DATABASE}"], check=True)
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {PG_DATABASE}"], check=True)
+    return f"postgresql://postgres@127.0.0.1:5432/{PG_DATABASE}"
 
 
 def free_port() -> int:
@@ -65,7 +71,7 @@ def prepare(url: str) -> dict[str, Any]:
 def start_processes(url: str, port: int, folder: str) -> list[subprocess.Popen[bytes]]:
     env = dict(os.environ, COMPANION_DATABASE_URL=url, COMPANION_REDIS_URL=REDIS_URL,
                COMPANION_SECRET_KEY="bench-secret-key-0123456789", COMPANION_LOG_LEVEL="WARNING")
-    subprocess.run(["redis-cli", "-n", "9", "flushdb"], check=True, capture_output=True)
+    subprocess.run(["redis-cli", "-n", REDIS_URL.rsplit("/", 1)[1], "flushdb"], check=True, capture_output=True)
     log = open(f"{folder}/processes.log", "wb")  # noqa: SIM115 (the processes write to it until the end)
     web = subprocess.Popen([str(VENV / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                             "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
@@ -79,9 +85,9 @@ def start_processes(url: str, port: int, folder: str) -> list[subprocess.Popen[b
     raise SystemExit(f"gunicorn did not start; see {folder}/processes.log")
 
 
-def batches(count: int, size: int) -> Iterator[list[dict[str, Any]]]:
+def batches(count: int, size: int, stream: str = "traffic") -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
-    for event in traffic(count):
+    for event in (order_stream if stream == "orders" else traffic)(count):
         batch.append(event)
         if len(batch) == size:
             yield batch
@@ -90,8 +96,9 @@ def batches(count: int, size: int) -> Iterator[list[dict[str, Any]]]:
         yield batch
 
 
-def send_all(site: dict[str, Any], port: int, count: int, size: int, clients: int) -> tuple[int, int]:
-    source, lock, totals = batches(count, size), threading.Lock(), {"accepted": 0, "duplicates": 0}
+def send_all(site: dict[str, Any], port: int, count: int, size: int, clients: int,
+             stream: str = "traffic") -> tuple[int, int]:
+    source, lock, totals = batches(count, size, stream), threading.Lock(), {"accepted": 0, "duplicates": 0}
     url = f"http://127.0.0.1:{port}/v1/sites/{site['id']}/events"
 
     def client() -> None:
@@ -170,6 +177,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--stream", choices=["traffic", "orders"], default="traffic",
+                        help="orders: paid orders of 1-5 items only, buyers new and returning (events = orders)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-ingest-")
     url = database_url(args.engine, folder)
@@ -182,7 +191,7 @@ def main() -> None:
         sent: dict[str, float] = {}
 
         def send() -> None:
-            accepted, duplicates = send_all(site, port, args.events, args.batch, args.clients)
+            accepted, duplicates = send_all(site, port, args.events, args.batch, args.clients, args.stream)
             sent["at"] = time.perf_counter() - started
             samples.append(f"all {accepted} accepted ({duplicates} duplicates) after {sent['at']:.1f} s: "
                            f"{accepted / sent['at']:,.0f} events/s accepted")
@@ -211,7 +220,7 @@ def main() -> None:
     with database.connection_context():
         bare = bare_insert_rate(site["pk"], min(args.events, 200_000))
     rate = args.events / accepted_at
-    print(f"engine={args.engine} events={args.events} batch={args.batch} clients={args.clients}")
+    print(f"engine={args.engine} stream={args.stream} events={args.events} batch={args.batch} clients={args.clients}")
     for line in samples:
         print("  " + line)
     print(f"end to end: {rate:,.0f} events/s accepted and applied ({accepted_at:.1f} s)")

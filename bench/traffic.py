@@ -100,3 +100,23 @@ def events(count: int, seed: int = 7, start: datetime | None = None) -> Iterator
             produced += 1
             if produced >= count:
                 return
+
+
+def orders(count: int, seed: int = 7, start: datetime | None = None, customers: int = 50_000) -> Iterator[dict[str, Any]]:
+    """`count` paid orders of 1-5 items and nothing else (an agency's order feed, a history sync):
+    buyers drawn from `customers`, so early orders mostly bring new contacts and later ones returning."""
+    store = Store(seed, customers=customers)
+    moment = start or datetime(2026, 1, 1, tzinfo=UTC)
+    for _ in range(count):
+        moment += timedelta(seconds=store.rng.randint(1, 40))
+        store.order_id += 1
+        items = store._items()
+        value = f"{sum(float(i['total']) for i in items):.2f}"
+        email = f"c{store.rng.randrange(customers)}@example.com"
+        data = {"id": store.order_id, "number": str(store.order_id), "status": "processing", "currency": "USD",
+                "total": value, "subtotal": value, "discount_total": "0.00", "tax_total": "0.00",
+                "shipping_total": "0.00", "coupons": [], "items": items, "payment_method": "stripe",
+                "created_via": "checkout", "attribution": {"source_type": store.rng.choice(["organic", "utm", "typein"])},
+                "device": store.rng.choice(["mobile", "desktop"]), "cart_token": None, "created_at": _iso(moment),
+                "paid_at": _iso(moment), "completed_at": None, "modified_at": _iso(moment)}
+        yield store._ev("order.updated", moment, data, email, uuid.UUID(int=store.rng.getrandbits(128)).hex)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from peewee import SQL, Model
+from peewee import SQL, CharField, Field, ForeignKeyField, IntegerField, Model, TextField
 from psycopg2.extras import execute_batch
 
 from companion.core.db import database, is_mysql, is_postgres, param, quote
@@ -41,7 +41,8 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore
     if any(len(row) != len(names) for row in rows):  # rows that leave a column out get its default
         rows = [row if len(row) == len(names) else {n: row[n] if n in row else _default(fields[n]) for n in names}
                 for row in rows]
-    converters = [fields[n].db_value for n in names] + [f.db_value for f in defaults]
+    named = [(n, fields[n].db_value, _ready_type(fields[n])) for n in names]
+    defaulted = [(f, f.db_value) for f in defaults]
     columns = tuple([fields[n].column_name for n in names] + [f.column_name for f in defaults])
     added = tuple(fields[n].column_name for n in names if n not in add_on) if add_on else ()
     key = tuple(fields[n].column_name for n in add_on) if add_on else ()
@@ -51,9 +52,11 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore
     for start in range(0, len(rows), per_chunk):
         chunk = rows[start:start + per_chunk]
         params: list[Any] = []
-        for row in chunk:
-            values = [row[n] for n in names] + [_default(f) for f in defaults]
-            params.extend(convert(value) for convert, value in zip(converters, values, strict=True))
+        for row in chunk:  # (list comprehensions: this loop runs once per value written)
+            params += [v if type(v := row[n]) is ready or (v is None and ready is not None) else convert(v)
+                       for n, convert, ready in named]
+            if defaulted:
+                params += [convert(_default(f)) for f, convert in defaulted]
         sql = _statement(model._meta.table_name, columns, len(chunk), ignore_conflicts, key, added)
         cursor = database.execute_sql(sql + tail, params)
         if returning:
@@ -70,6 +73,21 @@ def among(field: Any, values: Sequence[Any]) -> Any:
     if all(type(v) is int for v in values):
         return field.in_(SQL("(" + ",".join(str(int(v)) for v in values) + ")"))
     return field.in_(SQL("(" + ",".join([param()] * len(values)) + ")", list(values)))
+
+
+def _ready_type(field: Any) -> type | None:
+    """The value type a plain peewee field writes unchanged (its db_value passes None through and
+    int() or str() of an int or str is the value), so insert_rows can skip the call; None for
+    fields with their own conversion (times, JSON, money)."""
+    if isinstance(field, ForeignKeyField):
+        return _ready_type(field.rel_field)
+    if type(field).db_value is not Field.db_value:
+        return None
+    if isinstance(field, IntegerField):
+        return int
+    if isinstance(field, CharField | TextField):
+        return str
+    return None
 
 
 def _default(field: Any) -> Any:
@@ -89,6 +107,14 @@ def update_by_id(model: type[Model], changes: Mapping[int, Mapping[str, Any]], n
            + f" WHERE {quote(model._meta.primary_key.column_name)} = {p}")
     params = [[convert(changes[row_id][n]) for convert, n in zip(converters, names, strict=True)] + [row_id]
               for row_id in sorted(changes)]
+    execute_many(sql, params)
+
+
+def execute_many(sql: str, params: Sequence[Sequence[Any]]) -> None:
+    """One prepared statement run for every parameter row, in order (psycopg2 sends them 100 to a
+    round trip; SQLite and MariaDB's drivers loop without building a query per row)."""
+    if not params:
+        return
     cursor = database.cursor()
     if is_postgres():
         execute_batch(cursor, sql, params, page_size=100)

@@ -20,6 +20,7 @@ from playhouse.db_url import parse, schemes
 
 database = DatabaseProxy()
 T = TypeVar("T")
+MYSQL_FIELD_TYPES = {"TEXT": "LONGTEXT"}
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -46,7 +47,9 @@ def engine_for(url: str) -> Database:
     else:
         # READ COMMITTED as on PostgreSQL: a worker that waited for another's row lock then reads
         # what that worker committed, not its own older snapshot (MariaDB's default REPEATABLE READ).
-        defaults = {"host": "127.0.0.1", "charset": "utf8mb4",
+        # Text columns are LONGTEXT: MariaDB's TEXT holds 64 KB, and an INSERT IGNORE cut a big
+        # order's stored payload there without a word (PostgreSQL and SQLite have no such ceiling).
+        defaults = {"host": "127.0.0.1", "charset": "utf8mb4", "field_types": MYSQL_FIELD_TYPES,
                     "init_command": "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"}
     engine = schemes.get(scheme)
     if engine is None:

@@ -13,7 +13,7 @@ from companion.dashboard.definitions import HEADLINE
 from companion.dashboard.periods import Period
 from companion.metrics.figures import Context, Totals, change_percent, value_of
 from companion.metrics.periods import Period as MetricsPeriod
-from companion.metrics.reading import cumulative_before, daily_totals, has_page_views
+from companion.metrics.reading import connected_on, cumulative_before, daily_totals, has_page_views
 from companion.models import Cart, Contact, Order, Site, Visit
 
 __all__ = ["Totals", "funnel", "has_data", "headline", "period_total", "revenue_series", "sparklines", "totals"]
@@ -30,8 +30,9 @@ def headline(site: Site, period: Period) -> list[dict[str, Any]]:
     days = totals(site, before.first if period.compare else period.first, period.last)
     start = cumulative_before(site, site.currency, before.first if period.compare else period.first)
     has_views = has_page_views(site)
-    now = _values(keys, days, start, period, has_views)
-    then = _values(keys, days, start, before, has_views) if period.compare else {}
+    since = connected_on(site)
+    now = _values(keys, days, start, period, has_views, since)
+    then = _values(keys, days, start, before, has_views, since) if period.compare else {}
     sparks = sparklines(site, period, keys)
     cards = []
     for metric in HEADLINE:
@@ -43,10 +44,11 @@ def headline(site: Site, period: Period) -> list[dict[str, Any]]:
 
 
 def _values(keys: list[str], days: dict[date, Totals], start: Totals, period: Period,
-            has_views: bool) -> dict[str, tuple[Any, str | None]]:
+            has_views: bool, since: date) -> dict[str, tuple[Any, str | None]]:
     inside = period_total(days, period)
     cumulative = start.add(_sum(t for d, t in days.items() if d <= period.last))
-    context = Context(cumulative=cumulative, has_page_views=has_views, retention=None, predicted=(None, None))
+    context = Context(cumulative=cumulative, has_page_views=has_views, retention=None, predicted=(None, None),
+                      connected_on=since)
     return {key: value_of(key, inside, context) for key in keys}
 
 

@@ -53,7 +53,8 @@ def login_link(token: str) -> Any:
         error = ("This sign-in link was used already: each link works once. Sign in with the site id and API "
                  "token below, or run `companion dashboard-link --site ID` for a new link.")
         return render_template("dashboard/login.html", next="", error=error), 401
-    return redirect(_home(site.public_id))
+    # The WordPress plugin's report links land on the page and period the owner was looking at.
+    return redirect(_safe_next(request.args.get("next"), site.public_id))
 
 
 @bp.post("/logout")

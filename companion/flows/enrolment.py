@@ -14,6 +14,7 @@ from typing import Any
 
 from peewee import JOIN
 
+from companion.core.bulk import insert_rows
 from companion.core.db import write_transaction
 from companion.flows.config import FlowConfig
 from companion.models import Enrolment, ScheduledStep
@@ -46,13 +47,13 @@ def enrol(site_id: int, flow: FlowConfig, candidates: Iterable[Candidate], now: 
 
 def _enrol_chunk(site_id: int, flow: FlowConfig, chunk: list[Candidate], now: datetime, held: bool) -> int:
     key = flow.definition.key
-    inserted = Enrolment.insert_many([
+    inserted = insert_rows(Enrolment, [
         {"site": site_id, "flow_key": key, "key": c.key, "contact": c.contact_id,
          "status": "held" if held else "active", "context": c.context, "started_at": c.started_at,
          "enrolled_at": now} for c in chunk
-    ]).on_conflict_ignore().as_rowcount().execute()
+    ], ignore_conflicts=True, returning=("id",))
     if held:
-        return int(inserted)
+        return len(inserted)
     fresh = list(Enrolment.select(Enrolment.id, Enrolment.started_at)
                  .join(ScheduledStep, JOIN.LEFT_OUTER, on=(ScheduledStep.enrolment == Enrolment.id))
                  .where(Enrolment.site == site_id, Enrolment.flow_key == key, Enrolment.status == "active",
@@ -92,8 +93,7 @@ def keep_spacing(flow: FlowConfig, enrolment_ids: list[int], step: int, moment: 
 def schedule_steps(site_id: int, flow: FlowConfig, enrolments: list[Enrolment], now: datetime) -> None:
     rows = [{"site": site_id, "enrolment": e.id, "step": s.step, "status": "pending", "due_at": due}
             for e in enrolments for s, due in zip(flow.steps, step_times(flow, e.started_at, now), strict=True)]
-    for start in range(0, len(rows), CHUNK):
-        ScheduledStep.insert_many(rows[start:start + CHUNK]).on_conflict_ignore().execute()
+    insert_rows(ScheduledStep, rows, ignore_conflicts=True)
 
 
 def exit_enrolments(site_id: int, where: Any, reason: str, now: datetime) -> int:

@@ -122,15 +122,23 @@ def _refunds(batch: Batch) -> None:
 
 
 def _carts(batch: Batch) -> None:
-    """An emptied cart ends its abandoned-cart mail; a cart with items ends browse mail."""
+    """An emptied cart ends its abandoned-cart mail; a cart with items ends browse mail. The two
+    exits touch different flows, so each is one set of statements for the whole batch."""
+    emptied: list[str] = []
+    shoppers: list[int] = []
     for event in batch.of_type("cart.updated"):
         contact = batch.contact_for(event)
         if not event.data["items"]:
-            exit_enrolments(batch.site_id, (Enrolment.flow_key == "abandoned_cart")
-                            & (Enrolment.key == f"cart:{event.data['cart_token']}"), "cart emptied",
-                            batch.now)
+            emptied.append(f"cart:{event.data['cart_token']}")
         elif contact:
-            exit_contact(batch.site_id, [contact], ["browse_abandonment"], "cart", batch.now)
+            shoppers.append(contact)
+    keys = sorted(set(emptied))
+    for start in range(0, len(keys), 500):
+        exit_enrolments(batch.site_id, (Enrolment.flow_key == "abandoned_cart") & among(Enrolment.key, keys[start:start + 500]),
+                        "cart emptied", batch.now)
+    contacts = sorted(set(shoppers))
+    for start in range(0, len(contacts), 500):
+        exit_contact(batch.site_id, contacts[start:start + 500], ["browse_abandonment"], "cart", batch.now)
 
 
 def _views(batch: Batch, site: Site, configs: Configs) -> None:

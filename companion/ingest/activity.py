@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from companion.core.bulk import insert_rows, update_by_id
 from companion.ingest.batch import Batch, Event
 from companion.models import ProductView, Visit
 
@@ -15,8 +16,7 @@ def apply_product_views(batch: Batch) -> None:
              "product_id": e.data["product_id"], "name": e.data.get("name"), "price": e.data.get("price"),
              "url": e.data.get("url"), "occurred_at": e.occurred_at}
             for e in batch.of_type("product.viewed")]
-    for start in range(0, len(rows), 500):
-        ProductView.insert_many(rows[start:start + 500]).execute()
+    insert_rows(ProductView, rows)
 
 
 def apply_page_views(batch: Batch) -> None:
@@ -35,12 +35,8 @@ def apply_page_views(batch: Batch) -> None:
     new: list[dict[str, Any]] = []
     for event in views:
         _place(batch, event, visits.setdefault(event.session_key or "", []), dirty, new)
-    for visit_id, visit in dirty.items():
-        Visit.update(started_at=visit["started_at"], last_seen_at=visit["last_seen_at"],
-                     page_views=visit["page_views"], contact=visit["contact"]).where(
-            Visit.id == visit_id).execute()
-    if new:
-        Visit.insert_many(new).execute()
+    update_by_id(Visit, dirty, ("started_at", "last_seen_at", "page_views", "contact"))
+    insert_rows(Visit, new)
 
 
 def _place(batch: Batch, event: Event, visits: list[dict[str, Any]], dirty: dict[int, dict[str, Any]],

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from companion.core.bulk import among
+from companion.core.bulk import among, insert_rows
 from companion.core.db import retries_deadlocks
 from companion.ingest.batch import Batch, Event
 from companion.ingest.orders import PLACED_STATUSES
@@ -47,8 +47,7 @@ def apply_carts(batch: Batch) -> None:
                                                       Cart.token.in_(list(by_token)))}
     fresh = [_with_buyer(_row(batch, events, orders[t][0] if t in orders else None), orders.get(t))
              for t, events in by_token.items() if t not in stored]
-    if fresh:
-        Cart.insert_many(fresh).on_conflict_ignore().execute()
+    insert_rows(Cart, fresh, ignore_conflicts=True)
     for token, cart in stored.items():
         order = orders.get(token)
         _update(batch, cart, by_token[token], order[0] if order else None, order[1] if order else None)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from companion.core.bulk import insert_rows
 from companion.ingest.batch import Batch, Event
 from companion.models import Product, Subscription
 from companion.models.base import to_naive_utc
@@ -21,8 +22,7 @@ def _upsert(model: Any, batch: Batch, newest: dict[tuple[str, str], Event], buil
     stored = {(r.source, r.external_id): r for r in model.select().where(
         model.site == batch.site_id, model.external_id.in_([k[1] for k in newest]))}
     fresh = [build(batch, e) for k, e in newest.items() if k not in stored]
-    if fresh:
-        model.insert_many(fresh).on_conflict_ignore().execute()
+    insert_rows(model, fresh, ignore_conflicts=True)
     for key, row in stored.items():
         event = newest.get(key)
         if event is not None and event.occurred_at >= row.updated_at:

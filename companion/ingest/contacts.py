@@ -109,8 +109,7 @@ def stitch_sessions(batch: Batch) -> None:
     stored = {v.session_key: v.contact_id for v in rows}
     new = [{"site": batch.site_id, "session_key": k, "contact": known.get(k), "first_seen_at": batch.now}
            for k in keys if k not in stored]
-    if new:
-        Visitor.insert_many(new).on_conflict_ignore().execute()
+    insert_rows(Visitor, new, ignore_conflicts=True)
     # A session first seen in this batch was stored with its contact; only known sessions that
     # now show a (new) email carry earlier anonymous rows to attach.
     _attach_sessions(batch.site_id, {k: c for k, c in known.items() if k in stored and stored[k] != c})

@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from companion.core.bulk import among, insert_rows
+from companion.core.bulk import insert_rows
 from companion.core.db import write_transaction
 from companion.models import DeadLetter, RawEvent, Site
 from companion.models.base import to_naive_utc
@@ -98,36 +98,26 @@ def store_prepared(site_id: int, prepared: PreparedBatch, received_at: datetime)
     with write_transaction():
         if prepared.rejected:
             _store_dead_letters(site_id, prepared)
-        fresh = _drop_duplicates(site_id, prepared.rows)
-        result.duplicates = len(prepared.rows) - len(fresh)
-        result.accepted_ids = _insert_raw(site_id, fresh, received_at)
+        result.accepted_ids = _insert_raw(site_id, _first_of_each(prepared.rows), received_at)
+        result.duplicates = len(prepared.rows) - len(result.accepted_ids)
     return result
 
 
-def _drop_duplicates(site_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    ids = list({r["event_id"] for r in rows})
-    known = set()
-    for chunk in _chunks(ids, 500):
-        known.update(r.event_id for r in RawEvent.select(RawEvent.event_id)
-                     .where(RawEvent.site == site_id, among(RawEvent.event_id, chunk)))
-    fresh, seen = [], set(known)
+def _first_of_each(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The batch without repeats of an event id (the first one stands)."""
+    first: dict[str, dict[str, Any]] = {}
     for row in rows:
-        if row["event_id"] not in seen:
-            seen.add(row["event_id"])
-            fresh.append(row)
-    return fresh
+        first.setdefault(row["event_id"], row)
+    return list(first.values())
 
 
 def _insert_raw(site_id: int, fresh: list[dict[str, Any]], received_at: datetime) -> list[int]:
-    if not fresh:
-        return []
-    insert_rows(RawEvent, [{"site": site_id, "received_at": received_at, **row} for row in fresh],
-                ignore_conflicts=True)
-    ids: list[int] = []
-    for chunk in _chunks([r["event_id"] for r in fresh], 500):
-        ids.extend(r.id for r in RawEvent.select(RawEvent.id)
-                   .where(RawEvent.site == site_id, among(RawEvent.event_id, chunk)))
-    return sorted(ids)
+    """Insert the events not stored yet, and answer the ids of exactly those: the unique
+    (site, event id) key skips the others inside the statement, so a duplicate costs no read
+    first, and of two requests racing with the same event only one gets it to enqueue."""
+    inserted = insert_rows(RawEvent, [{"site": site_id, "received_at": received_at, **row} for row in fresh],
+                           ignore_conflicts=True, returning=("id",))
+    return sorted(row[0] for row in inserted)
 
 
 def _store_dead_letters(site_id: int, prepared: PreparedBatch) -> None:
@@ -141,7 +131,3 @@ def store_unreadable(site: Site, body: bytes, reason: str) -> None:
     """A signed body that is not a usable batch is still kept, so nothing the store sent is lost."""
     DeadLetter.create(site=site, stage="validation", payload=body.decode("utf-8", "replace")[:1_000_000],
                       reason=json.dumps({"_schema": [reason]}))
-
-
-def _chunks(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]

@@ -2,14 +2,15 @@
 that go idle without any event, by a scheduled job), so they always equal a rebuild."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from peewee import fn
 
-from companion.core.bulk import among
-from companion.core.days import day_bounds, day_start, local_day
+from companion.core.bulk import among, insert_rows
+from companion.core.days import day_bounds, day_start, days_between, local_day
 from companion.ingest.activity import SESSION_IDLE
 from companion.ingest.batch import Batch
 from companion.ingest.carts import ABANDON_AFTER
@@ -57,13 +58,17 @@ def refresh_sessions(site: Site, days: Iterable[date]) -> None:
 
 
 def session_counts(site: Site, start: datetime, end: datetime) -> dict[date, tuple[int, int]]:
+    """Visits started in [start, end) per local day, and those with a counted order placed inside
+    them. (Two reads by key, not a join: with the statistics of a young database PostgreSQL
+    joined every visit of the day to every order of the site, 200 ms a batch.)"""
     visits = list(Visit.select(Visit.session_key, Visit.started_at, Visit.last_seen_at).where(
         Visit.site == site.id, Visit.started_at >= start, Visit.started_at < end).tuples())
     placed = _order_times(site.id, sorted({v[0] for v in visits}))
+    day_of = _day_finder(site, start, end)
     counts: dict[date, tuple[int, int]] = {}
     for key, started, last_seen in visits:
-        day = local_day(started, site.timezone)
-        won = any(started <= t <= last_seen + SESSION_IDLE for t in placed.get(key, ()))
+        day = day_of(started)
+        won = key in placed and any(started <= t <= last_seen + SESSION_IDLE for t in placed[key])
         sessions, converted = counts.get(day, (0, 0))
         counts[day] = (sessions + 1, converted + int(won))
     return counts
@@ -79,6 +84,17 @@ def _order_times(site_id: int, keys: list[str]) -> dict[str, list[datetime]]:
     return times
 
 
+def _day_finder(site: Site, start: datetime, end: datetime) -> Callable[[datetime], date]:
+    """The local day of a moment in [start, end), [start, end) being whole local days: found
+    among the days' UTC starts instead of converting every moment to the zone."""
+    first, last = local_day(start, site.timezone), local_day(end - timedelta(microseconds=1), site.timezone)
+    days = days_between(first, last)
+    if len(days) == 1:
+        return lambda moment: first
+    starts = [day_start(d, site.timezone) for d in days]
+    return lambda moment: days[bisect_right(starts, moment) - 1]
+
+
 def refresh_carts(site: Site, days: Iterable[date], now: datetime) -> None:
     """Recount carts with items created on these days: idle an hour unconverted, and converted."""
     for first, last in _runs(sorted(set(days))):
@@ -92,8 +108,9 @@ def cart_counts(site: Site, start: datetime, end: datetime, now: datetime) -> di
     query = Cart.select(Cart.created_at, Cart.status, Cart.updated_at).where(
         Cart.site == site.id, Cart.created_at >= start, Cart.created_at < end,
         among(Cart.status, ("active", "abandoned", "converted"))).tuples()
+    day_of = _day_finder(site, start, end)
     for created, status, updated in query:
-        day = local_day(created, site.timezone)
+        day = day_of(created)
         abandoned, converted = counts.get(day, (0, 0))
         if status == "converted":
             counts[day] = (abandoned, converted + 1)
@@ -104,8 +121,7 @@ def cart_counts(site: Site, start: datetime, end: datetime, now: datetime) -> di
 
 def _replace(model: Any, site_id: int, first: date, last: date, rows: list[dict[str, Any]]) -> None:
     model.delete().where(model.site == site_id, model.day >= first, model.day <= last).execute()
-    for start in range(0, len(rows), 500):
-        model.insert_many([{"site": site_id, **r} for r in rows[start:start + 500]]).execute()
+    insert_rows(model, [{"site": site_id, **r} for r in rows])
 
 
 def _runs(days: list[date]) -> list[tuple[date, date]]:

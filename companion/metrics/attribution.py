@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from companion.core.bulk import among
+from companion.core.bulk import among, insert_rows
 from companion.models import Site
 from companion.models.attribution import TOUCH_KINDS, CartEmail, EmailTouch, OrderAttribution
 from companion.models.base import to_naive_utc
@@ -70,8 +70,7 @@ def attribute(site: Site, orders: Sequence[Mapping[str, Any]]) -> dict[int, dict
     for start in range(0, len(ids), 500):
         OrderAttribution.delete().where(among(OrderAttribution.order, ids[start:start + 500])).execute()
     rows = [{"order": oid, "site": site.id, **a} for oid, a in decided.items() if a]
-    for start in range(0, len(rows), 500):
-        OrderAttribution.insert_many(rows[start:start + 500]).execute()
+    insert_rows(OrderAttribution, rows)
     return {oid: a for oid, a in decided.items() if a}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -77,6 +78,7 @@ class Context:
     has_page_views: bool
     retention: tuple[int, int] | None  # (customers of the previous period, of those ordered again)
     predicted: tuple[Decimal | None, str | None]  # clv_predicted value or the reason there is none
+    connected_on: date | None = None  # the site's first local day: since when page views could have come
 
 
 Value = tuple[Any, str | None]  # (value or None, reason when None)
@@ -109,10 +111,20 @@ def _aov(t: Totals, c: Context) -> Value:
 
 def _conversion(t: Totals, c: Context) -> Value:
     if not c.has_page_views:
-        return None, "The store sends no page views (tracker not installed), so sessions are unknown."
+        return None, no_page_views_reason(c)
     if not t.sessions:
         return None, "No sessions started in this period."
     return ratio(t.converted, t.sessions), None
+
+
+def no_page_views_reason(c: Context) -> str:
+    """What the service saw, and since when: no page view at all is not proof the tracker is missing
+    (it may be on in a shop nobody has browsed yet), so say what did arrive instead of guessing."""
+    since = f" since this store was connected on {c.connected_on.isoformat()}" if c.connected_on else ""
+    orders = c.cumulative.orders
+    seen = f", though {orders} order{'' if orders == 1 else 's'} did" if orders else ""
+    return (f"No page views have arrived{since}{seen}, so sessions are unknown. The plugin's tracker sends "
+            "one per page a shopper opens.")
 
 
 def _abandonment(t: Totals, c: Context) -> Value:

@@ -45,7 +45,7 @@ def _figures(site: Site, currency: str, period: Period, days: dict[date, Totals]
              has_views: bool, predicted: bool) -> dict[str, dict[str, Any]]:
     totals = _sum(v for d, v in days.items() if period.contains(d))
     cumulative = start.add(_sum(v for d, v in days.items() if d <= period.last))
-    context = Context(cumulative=cumulative, has_page_views=has_views,
+    context = Context(cumulative=cumulative, has_page_views=has_views, connected_on=reading.connected_on(site),
                       retention=reading.retention(site, currency, period),
                       predicted=reading.predicted_clv(site, currency, cumulative, period.last) if predicted
                       else (None, PREDICTIONS_ARE_CURRENT))
@@ -83,7 +83,7 @@ def series(site: Site, metric: str, interval: str, first: date, last: date,
         totals = _sum(days[d] for d in days_between(bucket.first, bucket.last) if d in days)
         if metric in CUMULATIVE_METRICS:
             cumulative = cumulative.add(totals)
-        context = Context(cumulative=cumulative, has_page_views=has_views,
+        context = Context(cumulative=cumulative, has_page_views=has_views, connected_on=reading.connected_on(site),
                           retention=_retention_if(site, currency, bucket, metric),
                           predicted=_predicted_if(site, currency, cumulative, bucket, metric))
         value, reason = value_of(metric, totals, context)

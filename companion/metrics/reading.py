@@ -8,6 +8,7 @@ from typing import Any
 
 from peewee import SQL, Case, fn
 
+from companion.core.days import local_day
 from companion.core.db import database
 from companion.metrics.figures import Totals
 from companion.metrics.periods import Period
@@ -69,6 +70,11 @@ def cumulative_before(site: Site, currency: str, day: date) -> Totals:
     row = RollupDaily.select(*[fn.SUM(getattr(RollupDaily, n)).coerce(False) for n in DAILY_SUMS]).where(
         RollupDaily.site == site.id, RollupDaily.currency == currency, RollupDaily.day < day).tuples().first()
     return Totals(**dict(zip(DAILY_SUMS, row or (), strict=False)))
+
+
+def connected_on(site: Site) -> date:
+    """The site-local day the site was added: page views cannot have come before it."""
+    return local_day(site.created_at, site.timezone)
 
 
 def has_page_views(site: Site) -> bool:

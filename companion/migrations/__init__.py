@@ -21,6 +21,7 @@ from companion.migrations.steps import (
     create_intelligence_tables,
     create_metrics_tables,
     create_stage_groups,
+    widen_mysql_text_columns,
 )
 from companion.models import CORE_MODELS
 from companion.models.base import BaseModel, UTCDateTimeField, utcnow
@@ -50,6 +51,7 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (22, "dashboard: contact index for at-risk customers by predicted value", add_at_risk_index),
     (23, "orders: index by session for the sessions roll-up", add_order_session_index),
     (24, "dashboard: server-side sessions and single-use sign-in links", create_dashboard_sessions),
+    (30, "MariaDB: text columns are LONGTEXT (TEXT stops at 64 KB)", widen_mysql_text_columns),
 ]
 
 

@@ -93,3 +93,16 @@ def add_order_session_index(db: Database) -> None:
 def create_dashboard_sessions(db: Database) -> None:
     """Migration step: server-side dashboard sessions and single-use sign-in links."""
     db.create_tables([DashboardSession], safe=True)
+
+
+def widen_mysql_text_columns(db: Database) -> None:
+    """MariaDB/MySQL: every TEXT column becomes LONGTEXT, as new databases create them (TEXT holds
+    64 KB; a wholesale order's stored payload was cut there). Nothing to do on other engines."""
+    if not isinstance(db, MySQLDatabase):
+        return
+    columns = db.execute_sql(
+        "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE FROM information_schema.COLUMNS "
+        "WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE = 'text'").fetchall()
+    for table, column, nullable in columns:
+        null = "NULL" if nullable == "YES" else "NOT NULL"
+        db.execute_sql(f"ALTER TABLE `{table}` MODIFY `{column}` LONGTEXT {null}")

@@ -75,7 +75,8 @@ class DayField(IsoText, DateField):
 def to_naive_utc(value: datetime) -> datetime:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.replace(microsecond=0)
+    # Most values come through twice (the applier's row, then the column's db_value): no copy then.
+    return value.replace(microsecond=0) if value.microsecond else value
 
 
 def utcnow() -> datetime:

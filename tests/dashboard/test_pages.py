@@ -5,6 +5,7 @@ import csv
 import io
 import random
 import re
+from datetime import datetime
 from html import unescape
 
 from companion import metrics
@@ -14,7 +15,7 @@ from companion.dashboard.definitions import HEADLINE
 from companion.dashboard.periods import preset_period, today_in
 from companion.dashboard.tables import Table, col, to_csv
 from companion.intelligence.refresh import refresh_site
-from companion.models import Contact, utcnow
+from companion.models import Contact, Site, utcnow
 from companion.models.intelligence import StageGroup
 from tests.dashboard.session import csrf_of, day, sign_in
 from tests.factories import order
@@ -46,6 +47,17 @@ def test_the_overview_shows_revenue_refunds_and_orders_of_the_period(client, sho
     assert net == "40.00"  # the 60.00 refund
     assert re.search(r'data-card="orders".*?data-value>2<', html)
     assert 'data-funnel="sessions">3<' in html and 'data-funnel="orders">2<' in html
+
+
+def test_a_shop_without_page_views_yet_is_told_what_arrived_and_since_when(client, site):
+    # Orders arrive, no page view yet: the tracker may well be on in a shop nobody has browsed.
+    Site.update(created_at=datetime(2026, 10, 1, 12, 0)).where(Site.id == site.site.id).execute()
+    post_events(client, site, [order(1, total="40.00", created=day(3), paid=day(3), modified=day(3))])
+    run_jobs()
+    sign_in(client, site)
+    html = text_of(client, f"/dashboard/{site.site.public_id}/?range=30d")
+    assert "tracker not installed" not in html and "Turn on the tracker" not in html
+    assert "No page views have arrived since this store was connected on 2026-10-01, though 1 order did" in html
 
 
 def test_the_date_range_changes_the_numbers(client, shop):

@@ -26,6 +26,16 @@ def test_a_sign_in_link_sets_a_signed_http_only_same_site_cookie_and_opens_the_o
     assert client.get(f"/dashboard/{site.site.public_id}/").status_code == 200
 
 
+def test_a_sign_in_link_goes_on_to_the_page_it_names_but_never_off_site(client, site, other_site):
+    link = login_link(site.site, "http://companion.test").removeprefix("http://companion.test")
+    target = f"/dashboard/{site.site.public_id}/products?range=custom&from=2026-11-01&to=2026-11-30"
+    assert client.get(link, query_string={"next": target}).headers["Location"] == target
+    home = f"/dashboard/{site.site.public_id}/"
+    for elsewhere in ("https://evil.example/", "//evil.example/dashboard/", f"/dashboard/{other_site.site.public_id}/"):
+        again = login_link(site.site, "http://companion.test").removeprefix("http://companion.test")
+        assert client.get(again, query_string={"next": elsewhere}).headers["Location"] == home, elsewhere
+
+
 def test_a_forged_or_expired_link_signs_nobody_in(client, site, settings):
     forged = tokens.login_token(b"another-secret-key-0000", site.site.public_id)
     expired = tokens.login_token(settings.secret_key.encode(), site.site.public_id, ttl=60, now=time.time() - 3600)

@@ -1,11 +1,12 @@
 """The metric routes: answers an owner reads, validation, and nothing of one site for another."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from companion.models import Contact
+from companion.models import Contact, Site
 from tests import factories as f
 from tests.helpers import bearer, post_events, run_jobs
 
@@ -47,6 +48,16 @@ def test_metrics_answer_money_as_decimal_strings_with_the_change_against_the_pre
 def test_without_page_views_conversion_rate_is_null_with_the_reason(client: Any, shop: Any) -> None:
     conversion = get(client, shop, ROUTES[0]).json["metrics"]["conversion_rate"]
     assert conversion["value"] is None and "page views" in conversion["reason"]
+
+
+def test_without_page_views_the_reason_says_what_arrived_and_since_when_not_that_the_tracker_is_missing(
+        client: Any, shop: Any) -> None:
+    # The tracker may be on in a shop nobody has browsed yet: the service cannot tell it is missing.
+    Site.update(created_at=datetime(2026, 10, 1, 12, 0)).where(Site.id == shop.site.id).execute()
+    reason = get(client, shop, ROUTES[0]).json["metrics"]["conversion_rate"]["reason"]
+    assert "tracker not installed" not in reason
+    assert reason.startswith("No page views have arrived since this store was connected on 2026-10-01, "
+                             "though 3 orders did, so sessions are unknown.")
 
 
 def test_predicted_clv_is_null_below_the_data_gate(client: Any, shop: Any) -> None:

@@ -168,3 +168,23 @@ def test_tokens_in_sign_in_unsubscribe_and_tracking_paths_never_reach_the_access
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert token not in logged and "secret-unsubscribe-token" not in logged and "secret-click-token" not in logged
     assert logged.count("[redacted]") == 3
+
+
+def test_a_mariadb_store_from_before_step_30_gets_longtext_and_keeps_a_wholesale_payload(db):
+    """MariaDB's TEXT stops at 64 KB and INSERT IGNORE cut a big order's stored payload there; new
+    databases create LONGTEXT and the migration widens an existing one (other engines: nothing)."""
+    mysql = "MySQL" in type(db).__name__
+
+    def payload_type() -> str:
+        if not mysql:
+            return "unbounded"
+        return db.execute_sql("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+                              "AND TABLE_NAME = 'raw_event' AND COLUMN_NAME = 'payload'").fetchone()[0]
+
+    assert payload_type() in ("longtext", "unbounded")
+    if mysql:
+        db.execute_sql("ALTER TABLE raw_event MODIFY payload TEXT NOT NULL")
+        assert payload_type() == "text"
+    SchemaVersion.delete().where(SchemaVersion.version == 30).execute()
+    assert migrate_database(db) == ["30: MariaDB: text columns are LONGTEXT (TEXT stops at 64 KB)"]
+    assert payload_type() in ("longtext", "unbounded") and migrate_database(db) == []

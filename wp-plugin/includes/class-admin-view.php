@@ -49,6 +49,9 @@ class Admin_View {
 	 */
 	public function render( $notice ) {
 		echo '<div class="wrap"><h1>' . esc_html__( 'Sales Companion', 'sales-companion' ) . '</h1>';
+		// "Settings saved." and the sanitiser's messages: WordPress prints them by itself only on
+		// pages under its Settings menu (options-head.php), and this page is under Sales Companion.
+		settings_errors();
 		if ( is_array( $notice ) ) {
 			printf( '<div class="notice notice-%1$s"><p>%2$s</p></div>', esc_attr( $notice['ok'] ? 'success' : 'error' ), esc_html( $notice['message'] ) );
 		}
@@ -76,8 +79,12 @@ class Admin_View {
 	private function action_button( $action, $label ) {
 		echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '" style="display:inline-block;margin-right:8px">';
 		echo '<input type="hidden" name="action" value="' . esc_attr( $action ) . '">';
-		wp_nonce_field( $action );
-		submit_button( $label, 'secondary', 'submit', false );
+		// The nonce field's id must be unique too: the page holds several of these forms.
+		echo '<input type="hidden" name="_wpnonce" value="' . esc_attr( wp_create_nonce( $action ) ) . '">';
+		wp_referer_field();
+		// submit_button() gives the button the id of its name; "submit" is the Save button's, so
+		// each action button gets its own (a label click or script aimed at #submit hit "Retry now").
+		submit_button( $label, 'secondary', $action . '_button', false );
 		echo '</form>';
 	}
 
@@ -113,9 +120,33 @@ class Admin_View {
 		echo '<h2>' . esc_html__( 'Connection', 'sales-companion' ) . '</h2><table class="form-table">';
 		$this->input_row( 'service_url', __( 'Service URL', 'sales-companion' ), 'url', $s['service_url'], 'https://companion.example.com' );
 		$this->input_row( 'site_id', __( 'Site id', 'sales-companion' ), 'text', $s['site_id'] );
-		$this->input_row( 'secret', __( 'Signing secret', 'sales-companion' ), 'password', '', '' !== $s['secret'] ? Settings::mask( $s['secret'] ) . ' ' . __( '(saved; leave blank to keep)', 'sales-companion' ) : 'whsec_...' );
-		$this->input_row( 'api_token', __( 'API token', 'sales-companion' ), 'password', '', '' !== $s['api_token'] ? Settings::mask( $s['api_token'] ) . ' ' . __( '(saved; leave blank to keep)', 'sales-companion' ) : '' );
+		$this->secret_row( 'secret', __( 'Signing secret', 'sales-companion' ), $s['secret'], 'whsec_...' );
+		$this->secret_row( 'api_token', __( 'API token', 'sales-companion' ), $s['api_token'], '' );
 		echo '</table>';
+	}
+
+	/**
+	 * A secret's input, always empty; what is saved is said below it in full words (a
+	 * placeholder is cut off by the input's width).
+	 *
+	 * @param string $key         Setting.
+	 * @param string $label       Label.
+	 * @param string $saved       Saved value ('' when none).
+	 * @param string $placeholder Placeholder while nothing is saved.
+	 * @return void
+	 */
+	private function secret_row( $key, $label, $saved, $placeholder ) {
+		$this->input_row( $key, $label, 'password', '', '' === $saved ? $placeholder : '' );
+		if ( '' === $saved ) {
+			return;
+		}
+		printf(
+			'<tr><td></td><td style="padding-top:0"><p class="description" id="sc-%1$s-saved">%2$s <code>%3$s</code>. %4$s</p></td></tr>',
+			esc_attr( $key ),
+			esc_html__( 'Saved:', 'sales-companion' ),
+			esc_html( Settings::mask( $saved ) ),
+			esc_html__( 'Leave the field blank to keep it; type a new one to replace it.', 'sales-companion' )
+		);
 	}
 
 	/**
@@ -181,25 +212,49 @@ class Admin_View {
 	}
 
 	/**
+	 * Each flow's name and what its delay counts from, in the words of docs/flows.md (the
+	 * service's trigger table): "first email after 0 hours" means nothing to an owner when the
+	 * flow starts from a daily check rather than from something the shopper did.
+	 *
+	 * @return array<string, array{0: string, 1: string, 2: string}> Title, words before and after the hours, note.
+	 */
+	public static function flow_texts() {
+		return array(
+			'post_purchase'      => array( __( 'Post-purchase', 'sales-companion' ), __( 'First email', 'sales-companion' ), __( 'hours after the order is paid', 'sales-companion' ), '' ),
+			'abandoned_cart'     => array( __( 'Abandoned cart', 'sales-companion' ), __( 'First email', 'sales-companion' ), __( 'hours after the cart went idle', 'sales-companion' ), __( 'A cart with a known email counts as idle after 1 hour without changes.', 'sales-companion' ) ),
+			'browse_abandonment' => array( __( 'Browse abandonment', 'sales-companion' ), __( 'Email', 'sales-companion' ), __( 'hours after the last product viewed', 'sales-companion' ), __( 'Only when no cart or order followed the views.', 'sales-companion' ) ),
+			'cross_sell'         => array( __( 'Cross-sell', 'sales-companion' ), __( 'Email', 'sales-companion' ), __( 'hours after a paid order', 'sales-companion' ), '' ),
+			'win_back'           => array( __( 'Win-back', 'sales-companion' ), __( 'First email', 'sales-companion' ), __( 'hours after the customer is found lapsing', 'sales-companion' ), __( 'A daily check finds customers past their usual time to reorder (or 90 days without an order when there is too little history to predict). 0 = on the day they are found.', 'sales-companion' ) ),
+			'vip'                => array( __( 'VIP', 'sales-companion' ), __( 'Email', 'sales-companion' ), __( 'hours after the customer becomes a VIP', 'sales-companion' ), __( 'A daily check finds new VIPs (the top spenders; 5 orders when there is too little history). Sent once per customer. 0 = on the day they become one.', 'sales-companion' ) ),
+			'replenishment'      => array( __( 'Replenishment', 'sales-companion' ), __( 'Email', 'sales-companion' ), __( 'hours after the reorder reminder is due', 'sales-companion' ), __( 'Due when 85 % of the time customers usually take to reorder that product has passed since the purchase. 0 = on that day.', 'sales-companion' ) ),
+			'renewal_reminder'   => array( __( 'Renewal reminder', 'sales-companion' ), __( 'First reminder', 'sales-companion' ), __( 'hours before the subscription or licence expires', 'sales-companion' ), '' ),
+		);
+	}
+
+	/**
 	 * Flows on/off, delays and sender.
 	 *
 	 * @return void
 	 */
 	private function flow_fields() {
-		$s = $this->settings->all();
+		$s     = $this->settings->all();
+		$texts = self::flow_texts();
 		echo '<h2>' . esc_html__( 'Email flows', 'sales-companion' ) . '</h2><table class="form-table">';
 		$this->input_row( 'sender_name', __( 'Sender name', 'sales-companion' ), 'text', $s['sender_name'] );
 		$this->input_row( 'sender_email', __( 'Sender address', 'sales-companion' ), 'email', $s['sender_email'] );
 		foreach ( $s['flows'] as $key => $flow ) {
 			$base = Settings::OPTION . '[flows][' . $key . ']';
+			$text = isset( $texts[ $key ] ) ? $texts[ $key ] : array( $key, __( 'First email', 'sales-companion' ), __( 'hours later', 'sales-companion' ), '' );
 			printf(
-				'<tr><th scope="row">%1$s</th><td><label><input type="checkbox" name="%2$s[enabled]" value="1"%3$s> %4$s</label> &nbsp; <label>%5$s <input type="number" min="0" max="8760" class="small-text" name="%2$s[delay_hours]" value="%6$d"></label></td></tr>',
-				esc_html( ucwords( str_replace( '_', ' ', $key ) ) ),
+				'<tr><th scope="row">%1$s</th><td><label><input type="checkbox" name="%2$s[enabled]" value="1"%3$s> %4$s</label> &nbsp; <label>%5$s <input type="number" min="0" max="8760" class="small-text" name="%2$s[delay_hours]" value="%6$d"> %7$s</label>%8$s</td></tr>',
+				esc_html( $text[0] ),
 				esc_attr( $base ),
 				checked( ! empty( $flow['enabled'] ), true, false ),
 				esc_html__( 'On', 'sales-companion' ),
-				'renewal_reminder' === $key ? esc_html__( 'first email before expiry (hours)', 'sales-companion' ) : esc_html__( 'first email after (hours)', 'sales-companion' ),
-				(int) $flow['delay_hours']
+				esc_html( $text[1] ),
+				(int) $flow['delay_hours'],
+				esc_html( $text[2] ),
+				'' === $text[3] ? '' : '<p class="description">' . esc_html( $text[3] ) . '</p>'
 			);
 		}
 		echo '</table>';
@@ -223,7 +278,7 @@ class Admin_View {
 			__( 'Events waiting', 'sales-companion' ) => (string) $counts['pending'],
 			__( 'Events failed', 'sales-companion' )  => (string) $counts['failed'],
 			__( 'Last delivery', 'sales-companion' )  => $when( $state['last_delivery_at'] ),
-			__( 'Last error', 'sales-companion' )     => '' === $state['last_error'] ? '—' : $state['last_error'] . ' (' . $when( $state['last_error_at'] ) . ')',
+			__( 'Last error', 'sales-companion' )     => $this->last_error( $state, $when ),
 			__( 'Next attempt', 'sales-companion' )   => $this->next_attempt( (int) $counts['pending'], (int) $state['retry_at'], $when ),
 			__( 'History sync', 'sales-companion' )   => $sync['running'] ? sprintf( '%d / %d', $sync['done'], $sync['total'] ) : ( $sync['finished_at'] ? sprintf( '%d / %d, %s', $sync['done'], $sync['total'], $when( $sync['finished_at'] ) ) : '—' ),
 		);
@@ -236,6 +291,25 @@ class Admin_View {
 		$this->action_button( 'sales_companion_retry', __( 'Retry now', 'sales-companion' ) );
 		$this->action_button( 'sales_companion_sync', __( 'Sync history', 'sales-companion' ) );
 		echo '</p></div>';
+	}
+
+	/**
+	 * The last delivery error, while it still holds: once a later delivery went through, the
+	 * error is history and the row says so instead of showing it as current.
+	 *
+	 * @param array    $state Delivery state.
+	 * @param callable $when  Formats a time.
+	 * @return string
+	 */
+	private function last_error( array $state, $when ) {
+		if ( '' === $state['last_error'] ) {
+			return __( 'none', 'sales-companion' );
+		}
+		if ( (int) $state['last_delivery_at'] >= (int) $state['last_error_at'] ) {
+			/* translators: %s: date and time of the last error */
+			return sprintf( __( 'none since the last delivery (the previous one was on %s)', 'sales-companion' ), $when( $state['last_error_at'] ) );
+		}
+		return $state['last_error'] . ' (' . $when( $state['last_error_at'] ) . ')';
 	}
 
 	/**
@@ -271,7 +345,7 @@ class Admin_View {
 		}
 		echo '<h3>' . esc_html__( 'Failed events', 'sales-companion' ) . '</h3><table class="widefat"><tbody>';
 		foreach ( $failures as $row ) {
-			printf( '<tr><td><code>%1$s</code></td><td>%2$s</td><td>%3$s</td></tr>', esc_html( $row->event_id ), esc_html( $row->event_type ), esc_html( (string) $row->last_error ) );
+			printf( '<tr><td><code>%1$s</code></td><td>%2$s</td><td>%3$s</td></tr>', esc_html( $row->event_id ), esc_html( $row->event_type ), esc_html( Client::readable_reason( (string) $row->last_error ) ) );
 		}
 		echo '</tbody></table>';
 	}

@@ -55,15 +55,42 @@ class Admin {
 	}
 
 	/**
-	 * Hook admin_menu.
+	 * Hook admin_menu: one "Sales Companion" menu holding Reports and Settings (it used to be
+	 * two entries of that name: a top-level menu and one under Settings).
 	 *
 	 * @return void
 	 */
 	public function add_pages() {
-		add_options_page( __( 'Sales Companion', 'sales-companion' ), __( 'Sales Companion', 'sales-companion' ), 'manage_options', self::PAGE, array( $this, 'render' ) );
 		$reports = Plugin::instance()->get( 'reports' );
-		add_menu_page( __( 'Sales Companion', 'sales-companion' ), __( 'Sales Companion', 'sales-companion' ), 'manage_options', Reports::PAGE, array( $reports, 'render' ), 'dashicons-chart-area', 56 );
-		add_submenu_page( Reports::PAGE, __( 'Reports', 'sales-companion' ), __( 'Reports', 'sales-companion' ), 'manage_options', Reports::PAGE, array( $reports, 'render' ) );
+		add_menu_page( __( 'Sales Companion reports', 'sales-companion' ), __( 'Sales Companion', 'sales-companion' ), 'manage_options', Reports::PAGE, array( $reports, 'render' ), 'dashicons-chart-area', 56 );
+		add_submenu_page( Reports::PAGE, __( 'Sales Companion reports', 'sales-companion' ), __( 'Reports', 'sales-companion' ), 'manage_options', Reports::PAGE, array( $reports, 'render' ) );
+		add_submenu_page( Reports::PAGE, __( 'Sales Companion settings', 'sales-companion' ), __( 'Settings', 'sales-companion' ), 'manage_options', self::PAGE, array( $this, 'render' ) );
+		$this->forward_old_address();
+	}
+
+	/**
+	 * The settings page lived at Settings -> Sales Companion (options-general.php?page=sales-companion);
+	 * bookmarks and older docs still go there. admin_menu runs before WordPress checks that the page
+	 * exists under that parent, so the old address can still forward to the new one.
+	 *
+	 * @return void
+	 */
+	private function forward_old_address() {
+		global $pagenow;
+		$page = isset( $_GET['page'] ) ? sanitize_key( wp_unslash( $_GET['page'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- a redirect, no action.
+		if ( 'options-general.php' === $pagenow && self::PAGE === $page && current_user_can( 'manage_options' ) ) {
+			wp_safe_redirect( self::settings_url() );
+			exit;
+		}
+	}
+
+	/**
+	 * Where the settings page is.
+	 *
+	 * @return string
+	 */
+	public static function settings_url() {
+		return admin_url( 'admin.php?page=' . self::PAGE );
 	}
 
 	/**
@@ -120,7 +147,7 @@ class Admin {
 	 * @return void
 	 */
 	private function back() {
-		wp_safe_redirect( admin_url( 'options-general.php?page=' . self::PAGE ) );
+		wp_safe_redirect( self::settings_url() );
 		exit;
 	}
 
@@ -152,8 +179,44 @@ class Admin {
 			wp_safe_redirect( admin_url( 'admin.php?page=' . Reports::PAGE ) );
 			exit;
 		}
+		$next = $this->dashboard_page( $_REQUEST ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- guard() checked the nonce.
+		if ( '' !== $next ) {
+			$url = add_query_arg( 'next', rawurlencode( $next ), $url );
+		}
 		wp_redirect( esc_url_raw( $url ) ); // phpcs:ignore WordPress.Security.SafeRedirect.wp_redirect_wp_redirect -- the service's own host, from its answer.
 		exit;
+	}
+
+	/**
+	 * Which dashboard page to land on after signing in (the service's `next`, which it only
+	 * follows within this site's dashboard): a known page, and the period the owner was looking at.
+	 *
+	 * @param array $request Request fields.
+	 * @return string Path on the service, '' for its home page.
+	 */
+	public function dashboard_page( array $request ) {
+		$pages = array(
+			'overview'  => '',
+			'products'  => 'products',
+			'flows'     => 'flows',
+			'customers' => 'customers',
+		);
+		$view  = isset( $request['view'] ) ? sanitize_key( wp_unslash( $request['view'] ) ) : '';
+		if ( ! isset( $pages[ $view ] ) ) {
+			return '';
+		}
+		$path  = '/dashboard/' . rawurlencode( (string) $this->settings->get( 'site_id' ) ) . '/' . $pages[ $view ];
+		$dates = array();
+		foreach ( array( 'from', 'to' ) as $key ) {
+			$value = isset( $request[ $key ] ) ? sanitize_text_field( wp_unslash( $request[ $key ] ) ) : '';
+			if ( preg_match( '/^\d{4}-\d{2}-\d{2}$/', $value ) ) {
+				$dates[ $key ] = $value;
+			}
+		}
+		if ( 2 === count( $dates ) ) {
+			$path .= '?' . http_build_query( array_merge( array( 'range' => 'custom' ), $dates ) );
+		}
+		return $path;
 	}
 
 	/**
@@ -165,12 +228,47 @@ class Admin {
 		$this->guard( 'sales_companion_retry' );
 		$delivery = Plugin::instance()->get( 'delivery' );
 		$sent     = $delivery->retry_now();
-		$state    = $delivery->state();
-		/* translators: %d: events delivered */
-		$message = sprintf( _n( '%d event delivered.', '%d events delivered.', $sent, 'sales-companion' ), $sent );
-		$backing = $state['retry_at'] > time();
-		$this->notice( ! $backing, $backing ? $message . ' ' . $state['last_error'] : $message );
+		$result   = self::retry_outcome( $sent, $delivery->state(), $this->outbox->counts(), $this->outbox->failures( 1 ) );
+		$this->notice( $result['ok'], $result['message'] );
 		$this->back();
+	}
+
+	/**
+	 * What "Retry now" did, in words: green only when nothing is left failed or waiting
+	 * on an error. Events the service rejected again are a failure, with its reason.
+	 *
+	 * @param int   $sent     Events accepted by this run.
+	 * @param array $state    Delivery state after the run.
+	 * @param array $counts   Outbox counts after the run (pending, failed).
+	 * @param array $failures The latest failed row, if any.
+	 * @return array{ok: bool, message: string}
+	 */
+	public static function retry_outcome( $sent, array $state, array $counts, array $failures ) {
+		/* translators: %d: events delivered */
+		$parts   = array( sprintf( _n( '%d event delivered.', '%d events delivered.', $sent, 'sales-companion' ), $sent ) );
+		$ok      = true;
+		$backing = (int) $state['retry_at'] > time();
+		if ( $backing ) {
+			$ok      = false;
+			$parts[] = $state['last_error'];
+		}
+		$failed = (int) $counts['failed'];
+		if ( $failed > 0 ) {
+			$ok = false;
+			/* translators: %d: events the service refused */
+			$parts[] = sprintf( _n( '%d event was rejected again by the service.', '%d events were rejected again by the service.', $failed, 'sales-companion' ), $failed );
+			if ( $failures && '' !== (string) $failures[0]->last_error ) {
+				/* translators: %s: the service's reason */
+				$parts[] = sprintf( __( 'Latest reason: %s', 'sales-companion' ), Client::readable_reason( (string) $failures[0]->last_error ) );
+			}
+		}
+		if ( 0 === $sent && $ok && 0 === (int) $counts['pending'] ) {
+			$parts = array( __( 'Nothing was waiting: every event has been delivered.', 'sales-companion' ) );
+		}
+		return array(
+			'ok'      => $ok,
+			'message' => implode( ' ', $parts ),
+		);
 	}
 
 	/**

@@ -247,13 +247,29 @@ class Client {
 	}
 
 	/**
+	 * A stored rejection (the service's field messages as JSON, see Delivery::rejections) in
+	 * words: "data.total: Not a decimal amount ..."; any other text as it is.
+	 *
+	 * @param string $stored Stored reason.
+	 * @return string
+	 */
+	public static function readable_reason( $stored ) {
+		$decoded = json_decode( (string) $stored, true );
+		if ( ! is_array( $decoded ) ) {
+			return (string) $stored;
+		}
+		$lines = self::field_messages( $decoded );
+		return $lines ? implode( ' ', $lines ) : (string) $stored;
+	}
+
+	/**
 	 * Nested field messages (marshmallow's shape) flattened to "a.b: message" lines.
 	 *
 	 * @param array  $fields Field messages.
 	 * @param string $prefix Path so far.
 	 * @return string[]
 	 */
-	private static function field_messages( array $fields, $prefix ) {
+	public static function field_messages( array $fields, $prefix = '' ) {
 		$lines = array();
 		foreach ( $fields as $key => $value ) {
 			// A list of messages has integer keys that name nothing; a list of objects (steps)

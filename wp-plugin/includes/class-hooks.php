@@ -35,6 +35,7 @@ final class Hooks {
 		array( Scheduler::SWEEP, 'delivery', 'run', 10, 0 ),
 		array( Scheduler::SYNC, 'history', 'run_batch', 10, 0 ),
 		array( 'admin_menu', 'admin', 'add_pages', 10, 0 ),
+		array( 'wp_dashboard_setup', 'reports', 'add_dashboard_widget', 10, 0 ),
 		array( 'admin_init', 'admin', 'register_settings', 10, 0 ),
 		array( 'admin_post_sales_companion_test', 'admin', 'handle_test_connection', 10, 0 ),
 		array( 'admin_post_sales_companion_retry', 'admin', 'handle_retry', 10, 0 ),

@@ -20,6 +20,11 @@ class Outbox {
 	const DB_VERSION = '1';
 
 	/**
+	 * Bytes of one INSERT statement before the rest goes into another.
+	 */
+	const MAX_STATEMENT = 4194304;
+
+	/**
 	 * Table name.
 	 *
 	 * @return string
@@ -58,29 +63,88 @@ class Outbox {
 	}
 
 	/**
-	 * Appends one event.
+	 * Events recorded in this request, not yet written.
+	 *
+	 * @var array<int, array>
+	 */
+	private static $buffer = array();
+
+	/**
+	 * Queues one event. It is written with everything else the request records in one INSERT
+	 * (write_buffered(), which Plugin::flush calls at shutdown), or before the outbox is read
+	 * in the same request, so readers always see it.
 	 *
 	 * @param array $event Event in the wire format.
 	 * @return void
 	 */
 	public static function add( array $event ) {
+		self::$buffer[] = $event;
+	}
+
+	/**
+	 * Whether events wait to be written.
+	 *
+	 * @return bool
+	 */
+	public static function has_buffered() {
+		return (bool) self::$buffer;
+	}
+
+	/**
+	 * Writes the queued events.
+	 *
+	 * @return int Events written.
+	 */
+	public static function write_buffered() {
+		$events       = self::$buffer;
+		self::$buffer = array();
+		self::add_all( $events );
+		return count( $events );
+	}
+
+	/**
+	 * Writes events to the outbox: one multi-row INSERT for everything a request recorded
+	 * (split only past MAX_STATEMENT bytes, far below MariaDB's max_allowed_packet).
+	 *
+	 * @param array<int, array> $events Events in the wire format.
+	 * @return void
+	 */
+	public static function add_all( array $events ) {
 		global $wpdb;
+		if ( ! $events ) {
+			return;
+		}
 		if ( get_option( 'sales_companion_db_version' ) !== self::DB_VERSION ) {
 			self::install();
 		}
+		$rows = array();
+		$size = 0;
+		foreach ( $events as $event ) {
+			// A prepared row rather than $wpdb->insert(): that one asks MariaDB for the table's
+			// column charsets first (SHOW FULL COLUMNS), a second round trip on every shopper
+			// request that records. The JSON is ASCII (wp_json_encode escapes Unicode).
+			$row = $wpdb->prepare( "(%s, %s, %s, 'pending', %d)", $event['id'], $event['type'], wp_json_encode( $event ), time() );
+			if ( $rows && $size + strlen( $row ) > self::MAX_STATEMENT ) {
+				self::insert_rows( $rows );
+				$rows = array();
+				$size = 0;
+			}
+			$rows[] = $row;
+			$size  += strlen( $row );
+		}
+		self::insert_rows( $rows );
+	}
+
+	/**
+	 * One INSERT of prepared value lists, in the order given (ids keep the recording order).
+	 *
+	 * @param string[] $rows Prepared "(...)" value lists.
+	 * @return void
+	 */
+	private static function insert_rows( array $rows ) {
+		global $wpdb;
 		$table = self::table();
-		// A prepared INSERT rather than $wpdb->insert(): that one asks MariaDB for the
-		// table's column charsets first (SHOW FULL COLUMNS), a second round trip on every
-		// shopper request that records. The JSON is ASCII (wp_json_encode escapes Unicode).
-		$wpdb->query( // phpcs:ignore WordPress.DB.DirectDatabaseQuery
-			$wpdb->prepare(
-				"INSERT INTO {$table} (event_id, event_type, payload, status, created_at) VALUES (%s, %s, %s, 'pending', %d)", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
-				$event['id'],
-				$event['type'],
-				wp_json_encode( $event ),
-				time()
-			)
-		);
+		$wpdb->query( "INSERT INTO {$table} (event_id, event_type, payload, status, created_at) VALUES " . implode( ', ', $rows ) ); // phpcs:ignore WordPress.DB -- every value list was prepared above.
 	}
 
 	/**
@@ -90,6 +154,7 @@ class Outbox {
 	 * @return array<int, object{id: string, event_id: string, payload: string, attempts: string}>
 	 */
 	public function pending( $limit ) {
+		self::write_buffered();
 		global $wpdb;
 		$table = self::table();
 		return (array) $wpdb->get_results( // phpcs:ignore WordPress.DB.DirectDatabaseQuery
@@ -104,6 +169,7 @@ class Outbox {
 	 * @return void
 	 */
 	public function delete( array $ids ) {
+		self::write_buffered();
 		global $wpdb;
 		if ( ! $ids ) {
 			return;
@@ -121,6 +187,7 @@ class Outbox {
 	 * @return void
 	 */
 	public function fail( $id, $reason ) {
+		self::write_buffered();
 		global $wpdb;
 		$wpdb->update( // phpcs:ignore WordPress.DB.DirectDatabaseQuery -- the plugin's own table, never cached.
 			self::table(),
@@ -141,6 +208,7 @@ class Outbox {
 	 * @return void
 	 */
 	public function count_attempt( array $ids ) {
+		self::write_buffered();
 		global $wpdb;
 		if ( ! $ids ) {
 			return;
@@ -156,6 +224,7 @@ class Outbox {
 	 * @return array{pending: int, failed: int}
 	 */
 	public function counts() {
+		self::write_buffered();
 		global $wpdb;
 		$table = self::table();
 		$rows  = (array) $wpdb->get_results( "SELECT status, COUNT(*) AS n FROM {$table} GROUP BY status" ); // phpcs:ignore WordPress.DB
@@ -176,6 +245,7 @@ class Outbox {
 	 * @return array<int, object>
 	 */
 	public function failures( $limit = 10 ) {
+		self::write_buffered();
 		global $wpdb;
 		$table = self::table();
 		return (array) $wpdb->get_results( // phpcs:ignore WordPress.DB.DirectDatabaseQuery
@@ -189,6 +259,7 @@ class Outbox {
 	 * @return int Rows requeued.
 	 */
 	public function requeue_failed() {
+		self::write_buffered();
 		global $wpdb;
 		$table = self::table();
 		return (int) $wpdb->query( "UPDATE {$table} SET status = 'pending', last_error = NULL WHERE status = 'failed'" ); // phpcs:ignore WordPress.DB
@@ -201,6 +272,7 @@ class Outbox {
 	 * @return int Rows removed.
 	 */
 	public function forget_email( $email ) {
+		self::write_buffered();
 		global $wpdb;
 		$table = self::table();
 		$like  = '%' . $wpdb->esc_like( '"email":' . wp_json_encode( strtolower( $email ) ) ) . '%';
@@ -213,6 +285,7 @@ class Outbox {
 	 * @return void
 	 */
 	public function truncate() {
+		self::$buffer = array();
 		global $wpdb;
 		$table = self::table();
 		$wpdb->query( "TRUNCATE TABLE {$table}" ); // phpcs:ignore WordPress.DB

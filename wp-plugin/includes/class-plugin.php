@@ -169,6 +169,8 @@ final class Plugin {
 		foreach ( Hooks::SOURCES as $source ) {
 			$this->get( $source )->flush();
 		}
+		// Everything the request recorded (orders, refunds, the cart, tracker events): one INSERT.
+		Outbox::write_buffered();
 		$recorded = $this->get( 'events' )->take_recorded_count();
 		if ( $recorded > 0 ) {
 			// A short delay lets the events of many requests share one run (and one cron write).
@@ -183,6 +185,9 @@ final class Plugin {
 	 * @return bool
 	 */
 	private function has_pending() {
+		if ( Outbox::has_buffered() ) {
+			return true;
+		}
 		foreach ( Hooks::SOURCES as $source ) {
 			if ( $this->get( $source )->has_pending() ) {
 				return true;

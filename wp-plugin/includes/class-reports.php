@@ -1,6 +1,7 @@
 <?php
 /**
- * Sales Companion -> Reports: headline metrics fetched server-side.
+ * Sales Companion -> Reports and the WordPress Dashboard widget: figures read from the
+ * service on the server, with the API token; the token never reaches the browser.
  *
  * @package SalesCompanion
  */
@@ -12,13 +13,14 @@ if ( ! defined( 'ABSPATH' ) ) {
 }
 
 /**
- * Reads GET /v1/sites/<id>/metrics with the API token on the server; the token
- * never reaches the browser.
+ * Reads the service's reading API (DESIGN 3.3: metrics, metrics/series, metrics/breakdown,
+ * alerts), each answer cached five minutes, and hands it to Reports_View.
  */
 class Reports {
 
-	const PAGE  = 'sales-companion-reports';
-	const CARDS = array( 'total_revenue', 'net_revenue', 'orders', 'aov', 'refunds', 'conversion_rate', 'cart_abandonment_rate', 'email_revenue' );
+	const PAGE   = 'sales-companion-reports';
+	const WIDGET = 'sales_companion_widget';
+	const TTL    = 300;
 
 	/**
 	 * Settings.
@@ -46,7 +48,26 @@ class Reports {
 	}
 
 	/**
-	 * The period asked for (last 30 days by default).
+	 * Today in the shop's time zone (the service counts days in the site's time zone too).
+	 *
+	 * @return string Y-m-d.
+	 */
+	public static function today() {
+		return wp_date( 'Y-m-d' );
+	}
+
+	/**
+	 * A day some days before today.
+	 *
+	 * @param int $days Days back.
+	 * @return string Y-m-d.
+	 */
+	public static function days_ago( $days ) {
+		return wp_date( 'Y-m-d', time() - (int) $days * DAY_IN_SECONDS );
+	}
+
+	/**
+	 * The period asked for (the last 30 days by default).
 	 *
 	 * @return array{0: string, 1: string}
 	 */
@@ -55,40 +76,76 @@ class Reports {
 			$value = isset( $_GET[ $key ] ) ? sanitize_text_field( wp_unslash( $_GET[ $key ] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- read-only view.
 			return preg_match( '/^\d{4}-\d{2}-\d{2}$/', $value ) ? $value : $fallback;
 		};
-		return array( $valid( 'from', gmdate( 'Y-m-d', time() - 29 * DAY_IN_SECONDS ) ), $valid( 'to', gmdate( 'Y-m-d' ) ) );
+		return array( $valid( 'from', self::days_ago( 29 ) ), $valid( 'to', self::today() ) );
 	}
 
 	/**
-	 * Metrics for a period, cached five minutes.
+	 * One GET of the reading API, cached for a few minutes when it worked.
+	 *
+	 * @param string $path  Path and query below /v1/sites/<id>/.
+	 * @return array{status: int, body: mixed, error: string}
+	 */
+	public function read( $path ) {
+		$key    = 'sales_companion_read_' . md5( $path . '|' . $this->settings->get( 'site_id' ) );
+		$cached = get_transient( $key );
+		if ( is_array( $cached ) ) {
+			return $cached;
+		}
+		$result = $this->client->api( 'GET', $path, null, 5 );
+		if ( 200 === $result['status'] ) {
+			set_transient( $key, $result, self::TTL );
+		}
+		return $result;
+	}
+
+	/**
+	 * Headline metrics of a period, with the previous period.
 	 *
 	 * @param string $from Date.
 	 * @param string $to   Date.
 	 * @return array{status: int, body: mixed, error: string}
 	 */
 	public function metrics( $from, $to ) {
-		$key    = 'sales_companion_metrics_' . md5( $from . $to . $this->settings->get( 'site_id' ) );
-		$cached = get_transient( $key );
-		if ( is_array( $cached ) ) {
-			return $cached;
-		}
-		$result = $this->client->api(
-			'GET',
-			'metrics?' . http_build_query(
-				array(
-					'from'    => $from,
-					'to'      => $to,
-					'compare' => 'previous',
-				)
-			)
-		);
-		if ( 200 === $result['status'] ) {
-			set_transient( $key, $result, 300 );
-		}
-		return $result;
+		return $this->read( 'metrics?' . http_build_query( array( 'from' => $from, 'to' => $to, 'compare' => 'previous' ) ) ); // phpcs:ignore WordPress.Arrays.ArrayDeclarationSpacing
 	}
 
 	/**
-	 * The page.
+	 * Revenue per day (per week past two months, as the dashboard does).
+	 *
+	 * @param string $from Date.
+	 * @param string $to   Date.
+	 * @return array{status: int, body: mixed, error: string}
+	 */
+	public function revenue_series( $from, $to ) {
+		$days     = (int) ( ( strtotime( $to ) - strtotime( $from ) ) / DAY_IN_SECONDS ) + 1;
+		$interval = $days > 62 ? ( $days > 370 ? 'month' : 'week' ) : 'day';
+		return $this->read( 'metrics/series?' . http_build_query( array( 'metric' => 'total_revenue', 'interval' => $interval, 'from' => $from, 'to' => $to ) ) ); // phpcs:ignore WordPress.Arrays.ArrayDeclarationSpacing
+	}
+
+	/**
+	 * Revenue by product or by email flow, largest first.
+	 *
+	 * @param string $by    Dimension (product, email_flow).
+	 * @param string $from  Date.
+	 * @param string $to    Date.
+	 * @param int    $limit Groups.
+	 * @return array{status: int, body: mixed, error: string}
+	 */
+	public function breakdown( $by, $from, $to, $limit ) {
+		return $this->read( 'metrics/breakdown?' . http_build_query( array( 'by' => $by, 'from' => $from, 'to' => $to, 'limit' => $limit ) ) ); // phpcs:ignore WordPress.Arrays.ArrayDeclarationSpacing
+	}
+
+	/**
+	 * Open alerts.
+	 *
+	 * @return array{status: int, body: mixed, error: string}
+	 */
+	public function alerts() {
+		return $this->read( 'alerts' );
+	}
+
+	/**
+	 * The Reports page.
 	 *
 	 * @return void
 	 */
@@ -96,70 +153,55 @@ class Reports {
 		if ( ! current_user_can( 'manage_options' ) ) {
 			return;
 		}
+		$view = new Reports_View( $this->settings );
+		if ( ! $this->settings->is_connected() ) {
+			$view->not_connected( __( 'Sales Companion reports', 'sales-companion' ) );
+			return;
+		}
 		list( $from, $to ) = $this->period();
-		echo '<div class="wrap"><h1>' . esc_html__( 'Sales Companion reports', 'sales-companion' ) . '</h1>';
-		printf(
-			'<form method="get"><input type="hidden" name="page" value="%1$s"><label>%2$s <input type="date" name="from" value="%3$s"></label> <label>%4$s <input type="date" name="to" value="%5$s"></label> <button class="button">%6$s</button></form>',
-			esc_attr( self::PAGE ),
-			esc_html__( 'From', 'sales-companion' ),
-			esc_attr( $from ),
-			esc_html__( 'to', 'sales-companion' ),
-			esc_attr( $to ),
-			esc_html__( 'Show', 'sales-companion' )
+		$view->page(
+			$from,
+			$to,
+			array(
+				'metrics'  => $this->metrics( $from, $to ),
+				'series'   => $this->revenue_series( $from, $to ),
+				'alerts'   => $this->alerts(),
+				'products' => $this->breakdown( 'product', $from, $to, 5 ),
+				'flows'    => $this->breakdown( 'email_flow', $from, $to, 10 ),
+			)
 		);
-		$this->cards( $this->metrics( $from, $to ) );
-		printf(
-			'<form method="post" action="%1$s" target="_blank"><input type="hidden" name="action" value="sales_companion_dashboard">%2$s<p><button class="button button-primary">%3$s</button> %4$s</p></form>',
-			esc_url( admin_url( 'admin-post.php' ) ),
-			wp_nonce_field( 'sales_companion_dashboard', '_wpnonce', true, false ),
-			esc_html__( 'Open the full dashboard', 'sales-companion' ),
-			esc_html__( '(signs you in with a link that works for 15 minutes)', 'sales-companion' )
-		);
-		echo '</div>';
 	}
 
 	/**
-	 * Headline cards, or a message that says what is wrong.
+	 * Hook wp_dashboard_setup: the widget, for those who may see the reports.
 	 *
-	 * @param array $result Metrics answer.
 	 * @return void
 	 */
-	private function cards( array $result ) {
-		if ( 404 === $result['status'] ) {
-			echo '<div class="notice notice-warning"><p>' . esc_html__( 'The service does not offer reports for this site yet (it answered 404). Check the site id, or update the service.', 'sales-companion' ) . '</p></div>';
-			return;
+	public function add_dashboard_widget() {
+		if ( current_user_can( 'manage_options' ) ) {
+			// 'high': first in its column, where the owner looks first.
+			wp_add_dashboard_widget( self::WIDGET, __( 'Sales Companion', 'sales-companion' ), array( $this, 'render_widget' ), null, null, 'normal', 'high' );
 		}
-		if ( 200 !== $result['status'] || ! is_array( $result['body'] ) ) {
-			$explained = Client::explain( $result, '' );
-			echo '<div class="notice notice-error"><p>' . esc_html( $explained['message'] ) . '</p></div>';
-			return;
-		}
-		$metrics = isset( $result['body']['metrics'] ) ? $result['body']['metrics'] : $result['body'];
-		echo '<div style="display:flex;flex-wrap:wrap;gap:12px;margin-top:16px">';
-		foreach ( self::CARDS as $key ) {
-			if ( array_key_exists( $key, (array) $metrics ) ) {
-				$this->card( $key, $metrics[ $key ] );
-			}
-		}
-		echo '</div>';
 	}
 
 	/**
-	 * One card: value and the previous period.
+	 * The Dashboard widget: today, the last 7 days, open alerts.
 	 *
-	 * @param string $key    Metric.
-	 * @param mixed  $metric Value or {value, previous, change}.
 	 * @return void
 	 */
-	private function card( $key, $metric ) {
-		$value    = is_array( $metric ) ? ( $metric['value'] ?? null ) : $metric;
-		$previous = is_array( $metric ) ? ( $metric['previous'] ?? null ) : null;
-		printf(
-			'<div class="card" style="min-width:180px;margin:0"><h3>%1$s</h3><p style="font-size:22px;margin:0">%2$s</p><p class="description">%3$s %4$s</p></div>',
-			esc_html( ucwords( str_replace( '_', ' ', $key ) ) ),
-			esc_html( null === $value ? '—' : ( is_scalar( $value ) ? (string) $value : wp_json_encode( $value ) ) ),
-			esc_html__( 'previous period:', 'sales-companion' ),
-			esc_html( null === $previous ? '—' : ( is_scalar( $previous ) ? (string) $previous : wp_json_encode( $previous ) ) )
+	public function render_widget() {
+		$view = new Reports_View( $this->settings );
+		if ( ! $this->settings->is_connected() ) {
+			$view->not_connected( '' );
+			return;
+		}
+		$today = self::today();
+		$view->widget(
+			array(
+				'today'  => $this->metrics( $today, $today ),
+				'week'   => $this->metrics( self::days_ago( 6 ), $today ),
+				'alerts' => $this->alerts(),
+			)
 		);
 	}
 }

@@ -24,6 +24,11 @@ class Scheduler {
 	const COALESCE = 10;
 
 	/**
+	 * Option: when the delivery action this plugin last scheduled is due (unix time).
+	 */
+	const DELIVERY_DUE = 'sales_companion_delivery_due';
+
+	/**
 	 * Whether Action Scheduler is loaded (WooCommerce, EDD 3.2+ and FluentCart ship it).
 	 *
 	 * @return bool
@@ -66,8 +71,18 @@ class Scheduler {
 	 */
 	private function schedule( $hook, $delay ) {
 		if ( self::has_action_scheduler() ) {
+			if ( self::DELIVER === $hook && (int) get_option( self::DELIVERY_DUE ) > time() ) {
+				// A delivery run this plugin asked for is still ahead: shopper requests need not
+				// ask Action Scheduler's tables again (the option is autoloaded, so reading it costs
+				// no query). Once that time has passed the run may be in progress, which does not
+				// count (see pending_action_ids), so the next request asks again.
+				return;
+			}
 			if ( ! $this->pending_action_ids( $hook ) ) {
 				as_schedule_single_action( time() + $delay, $hook, array(), self::GROUP );
+				if ( self::DELIVER === $hook ) {
+					update_option( self::DELIVERY_DUE, time() + $delay, true );
+				}
 			}
 			return;
 		}
@@ -148,6 +163,7 @@ class Scheduler {
 	 * @return void
 	 */
 	public static function clear_all() {
+		delete_option( self::DELIVERY_DUE );
 		foreach ( array( self::DELIVER, self::SWEEP, self::SYNC ) as $hook ) {
 			wp_clear_scheduled_hook( $hook );
 			if ( function_exists( 'as_unschedule_all_actions' ) ) {

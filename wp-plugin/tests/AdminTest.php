@@ -136,7 +136,7 @@ final class AdminTest extends TestCase {
 		wp_set_current_user( self::$admin_id );
 		// The service answers a signed empty batch with 200 (companion/api/events.py receive_events).
 		FakeService::$answers = array( array( 200, array( 'accepted' => 0, 'duplicates' => 0, 'rejected' => array(), 'connected' => true ) ), array( 200, array( 'contacts' => array() ) ) );
-		$this->assertSame( 'redirect: http://shop.test/wp-admin/options-general.php?page=sales-companion', $this->post( 'handle_test_connection', 'sales_companion_test' ) );
+		$this->assertSame( 'redirect: http://shop.test/wp-admin/admin.php?page=sales-companion', $this->post( 'handle_test_connection', 'sales_companion_test' ) );
 		$this->assertTrue( $this->notice()['ok'] );
 		$this->assertStringContainsString( 'accepted our signature', $this->notice()['message'] );
 		$this->assertStringContainsString( 'API token: accepted', $this->notice()['message'] );
@@ -274,7 +274,7 @@ final class AdminTest extends TestCase {
 		wp_set_current_user( self::$admin_id );
 		require_once ABSPATH . 'wp-admin/includes/plugin.php';
 		do_action( 'admin_menu' );
-		$this->assertContains( 'sales-companion', array_column( $submenu['options-general.php'], 2 ) );
+		$this->assertContains( 'sales-companion', array_column( $submenu['sales-companion-reports'], 2 ) );
 		$this->assertContains( 'sales-companion-reports', array_column( $submenu['sales-companion-reports'], 2 ) );
 	}
 }

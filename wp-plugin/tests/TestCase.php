@@ -35,7 +35,7 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		\EDD_Doubles::reset();
 		Plugin::instance()->flush();
 		Plugin::instance()->get( 'outbox' )->truncate();
-		foreach ( array( 'sales_companion_delivery', 'sales_companion_delivery_lock', 'sales_companion_sync' ) as $option ) {
+		foreach ( array( 'sales_companion_delivery', 'sales_companion_delivery_lock', 'sales_companion_sync', 'sales_companion_delivery_due' ) as $option ) {
 			delete_option( $option );
 		}
 		foreach ( array( 'sales_companion_deliver', 'sales_companion_sync_history' ) as $hook ) {

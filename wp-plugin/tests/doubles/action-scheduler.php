@@ -79,6 +79,8 @@ function as_next_scheduled_action( $hook, $args = null, $group = '' ) {
 // functions.php line 439: hook, group, status (one or an array), per_page (default 5); 'ids'
 // returns the action ids, OBJECT the actions keyed by id.
 function as_get_scheduled_actions( $args = array(), $return_format = OBJECT ) {
+	// The real one is a query of the actions table (ActionScheduler_DBStore::query_actions): counted.
+	$GLOBALS['sc_test_lookups'] = ( $GLOBALS['sc_test_lookups'] ?? 0 ) + 1;
 	$statuses = isset( $args['status'] ) && '' !== $args['status'] ? (array) $args['status'] : array();
 	$found    = array();
 	foreach ( (array) ( $GLOBALS['sc_test_actions'] ?? array() ) as $index => $action ) {

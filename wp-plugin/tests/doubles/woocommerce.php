@@ -370,6 +370,7 @@ namespace {
 
 	final class WC_Doubles {
 		public static $objects  = array();
+		public static $loads    = 0;
 		public static $products = array();
 		private static $next    = 1000;
 
@@ -378,6 +379,7 @@ namespace {
 		}
 		public static function reset() {
 			self::$objects            = array();
+			self::$loads              = 0;
 			WooCommerce::$instance    = null;
 		}
 		/**
@@ -404,6 +406,8 @@ namespace {
 	}
 
 	function wc_get_order( $the_order = false ) {
+		// The real one reads the order (and, when asked, its items) from the database: counted.
+		++WC_Doubles::$loads;
 		return WC_Doubles::$objects[ (int) $the_order ] ?? false;
 	}
 

@@ -17,11 +17,13 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 from bench.bench_flow_tick import fresh_schema
 from companion.core.db import bind_database, database
 from companion.email.sendgrid import SendGridTransport
+from companion.flows.backlog import live_since
 from companion.flows.config import SITE_KEY, Configs, save_changes
 from companion.flows.lifecycle import scan_vip
 from companion.flows.sending import SendRun, send_steps
@@ -87,6 +89,8 @@ def run(url: str, host: str, n: int, workers: int) -> None:
     with bind_database(url).connection_context():
         began = time.perf_counter()
         site = Site.get()
+        # The VIP flow has run since yesterday, so these VIPs are new ones, not a first start's backlog.
+        live_since(site.id, Configs().flow(site, "vip"), NOW - timedelta(days=1))
         enrolled = scan_vip(site, Configs(), NOW)
         ids = due_step_ids(NOW, limit=n)
         scanned = time.perf_counter()

@@ -45,6 +45,7 @@ from companion.models import (
     Visitor,
 )
 from companion.models.base import as_aware
+from companion.models.messaging import OPEN_ENROLMENT
 
 ERASED_DOMAIN = "erased.invalid"  # RFC 2606: can never be a real mailbox
 HASH_PREFIX = "erased:"
@@ -199,7 +200,7 @@ def _end_enrolments(site_id: int, contact_id: int, now: datetime) -> dict[str, i
     steps = ScheduledStep.update(status="cancelled", outcome="erased").where(
         ScheduledStep.enrolment.in_(ids), ScheduledStep.status.in_(("pending", "claimed"))).execute()
     Enrolment.update(status="exited", exit_reason="erased", ended_at=now).where(
-        Enrolment.id.in_(ids), Enrolment.status == "active").execute()
+        Enrolment.id.in_(ids), Enrolment.status.in_(OPEN_ENROLMENT)).execute()
     Enrolment.update(context=None).where(Enrolment.id.in_(ids)).execute()
     return {"enrolments": len(ids), "scheduled_steps": steps}
 

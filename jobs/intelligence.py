@@ -10,6 +10,7 @@ from typing import Any
 
 from companion.core import runtime
 from companion.core.db import database
+from companion.flows.tick import new_run
 from companion.intelligence import alert_mail, alerts
 from companion.intelligence.refresh import refresh_site
 from companion.models import Site, utcnow
@@ -48,5 +49,5 @@ def scan_alerts() -> dict[str, int]:
         for site in Site.select():
             now = utcnow()
             found[site.public_id] = len(alerts.scan_site(site, now))
-            alert_mail.notify(site, now)
+            alert_mail.notify(site, now, new_run(runtime.settings(), now))
     return found

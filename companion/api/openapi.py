@@ -9,6 +9,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, jsonify
 
+from companion.api import flow_backlog
 from companion.api import links as links_api
 from companion.api import woocommerce as woocommerce_api
 from companion.api.schemas import contacts as contact_schemas
@@ -62,6 +63,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     *woocommerce_api.ROUTES,
     *links_api.ROUTES,
     *privacy_schemas.ROUTES,
+    *flow_backlog.ROUTES,
 ]
 
 SCHEMAS: dict[str, Any] = {
@@ -76,6 +78,7 @@ SCHEMAS: dict[str, Any] = {
     **flow_schemas.SCHEMAS,
     **metric_schemas.SCHEMAS,
     **privacy_schemas.SCHEMAS,
+    **flow_backlog.SCHEMAS,
 }
 
 

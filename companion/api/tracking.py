@@ -14,6 +14,7 @@ from companion.email.sendgrid import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     WebhookKeyError,
+    is_fresh_timestamp,
     parse_events,
     verify_event_webhook,
 )
@@ -70,8 +71,9 @@ def unsubscribe(token: str) -> Any:
     shop = escape(Site.get_by_id(message.site_id).name)
     if request.method == "POST":
         tracking.unsubscribe(message, utcnow())
-        return _page("You are unsubscribed", f"<p>{escape(message.to_email)} gets no more email from {shop}.</p>")
-    return _page("Unsubscribe", f"<p>Stop all email from {shop} to {escape(message.to_email)}?</p>"
+        return _page("You are unsubscribed", f"<p>{escape(message.to_email)} gets no more marketing email from "
+                     f"{shop}. Receipts for your orders and notices about your subscriptions still come.</p>")
+    return _page("Unsubscribe", f"<p>Stop marketing email from {shop} to {escape(message.to_email)}?</p>"
                  f"<form method=\"post\"><button type=\"submit\">Unsubscribe</button></form>")
 
 
@@ -88,6 +90,8 @@ def sendgrid_events() -> Any:
         raise ApiError(503, f"COMPANION_SENDGRID_WEBHOOK_PUBLIC_KEY is not usable: {exc}") from None
     if not valid:
         raise ApiError(401, f"Missing or wrong {SIGNATURE_HEADER}.")
+    if not is_fresh_timestamp(timestamp or "", utcnow()):
+        raise ApiError(401, f"{TIMESTAMP_HEADER}: the timestamp is more than 5 minutes off (a replay, or a wrong clock).")
     try:
         events = parse_events(body)
     except ValueError:

@@ -46,7 +46,7 @@ def _message(site: Site, sender: str, body: int, key: str, contact: dict[str, An
              opened: bool, clicked_at: datetime | None) -> dict[str, Any]:
     return {"uuid": str(uuid.uuid4()), "site": site.id, "flow_key": key, "step": 1, "contact": contact["id"],
             "to_email": contact["email"], "from_email": sender, "subject": SUBJECTS[key], "body": body,
-            "is_marketing": FLOWS[key].is_marketing, "status": "sent", "provider_id": f"demo-{uuid.uuid4().hex[:16]}",
+            "is_marketing": FLOWS[key].is_marketing_step(1), "status": "sent", "provider_id": f"demo-{uuid.uuid4().hex[:16]}",
             "created_at": sent_at, "sent_at": sent_at, "delivered_at": sent_at + timedelta(seconds=20),
             "opened_at": (clicked_at or sent_at + timedelta(hours=2)) if opened or clicked_at else None,
             "clicked_at": clicked_at, "last_clicked_at": clicked_at,

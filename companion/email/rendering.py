@@ -41,7 +41,8 @@ DEFAULT_SUBJECTS: dict[tuple[str, int], str] = {
     ("win_back", 1): "We miss you{{ ', ' ~ contact.first_name if contact.first_name }}",
     ("win_back", 2): "{{ 'A welcome-back gift from ' if coupon else 'Come back to ' }}{{ shop.name }}",
     ("vip", 1): "You are a {{ shop.name }} VIP",
-    ("replenishment", 1): "Time to restock {{ product.name }}?",
+    ("replenishment", 1): "Time to restock {{ product.name }}"
+                          "{% if products|length > 1 %} and {{ products|length - 1 }} more{% endif %}?",
     ("renewal_reminder", 1): "Your {{ subscription.product_name }} renews soon",
     ("renewal_reminder", 2): "Your {{ subscription.product_name }} has expired",
 }
@@ -70,7 +71,7 @@ FLOW_CONTEXT: dict[str, tuple[str, ...]] = {
     "post_purchase": ("order", "review_url", "products"), "abandoned_cart": ("cart", "coupon"),
     "browse_abandonment": ("products",), "cross_sell": ("order", "review_url", "products"),
     "win_back": ("products", "coupon"), "vip": ("products", "reward", "early_access_url"),
-    "replenishment": ("product", "reorder_url"), "renewal_reminder": ("subscription",),
+    "replenishment": ("product", "products", "reorder_url"), "renewal_reminder": ("subscription",),
 }
 
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XOF": 0,

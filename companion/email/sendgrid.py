@@ -270,6 +270,19 @@ def verify_event_webhook(
     return True
 
 
+WEBHOOK_TOLERANCE_S = 5 * 60  # as Standard Webhooks: a replayed body is refused after 5 minutes
+
+
+def is_fresh_timestamp(timestamp: str, now: datetime) -> bool:
+    """True when the Event Webhook's timestamp header (unix seconds) is within 5 minutes of `now`
+    (naive UTC): the signature covers it, so an old body replayed with its signature fails."""
+    try:
+        moment = int(timestamp.strip())
+    except ValueError:
+        return False
+    return abs(now.replace(tzinfo=UTC).timestamp() - moment) <= WEBHOOK_TOLERANCE_S
+
+
 EVENT_TYPES = frozenset({
     "processed", "delivered", "open", "click", "bounce", "dropped", "spamreport",
     "unsubscribe", "group_unsubscribe", "group_resubscribe", "deferred",

@@ -6,7 +6,9 @@ enrolment    enrol and exit, idempotently
 triggers     enrolments and exits from applied events (pipeline.AFTER_APPLY)
 scans        enrolments from the minute's scans (newly abandoned carts, expiring subscriptions)
 lifecycle    enrolments from the hourly scans (win-back, VIP, replenishment)
-rules        suppression, consent, frequency cap, quiet hours
+replenishment  reorder intervals, the owner's consumable/never marks, one reminder per contact
+backlog      a scanned flow's first start: who qualified before it waits for the owner's release
+rules        suppression, consent, frequency cap, quiet hours, smart sending
 content      what each flow's template is given, and whether an enrolment still makes sense
 sending      claim due steps, check and render them, record the intents
 delivery     hand intents to SendGrid, record its answers, retry what it deferred

@@ -16,6 +16,8 @@ from companion.flows.definitions import (
 from companion.models import FlowSetting, Site, utcnow
 
 SITE_KEY = "_site"
+EXTRAS = ("coupon", "reward", "early_access_url", "replenish_days", "consumable", "never")
+WHOLE_VALUES = ("replenish_days", "consumable", "never")  # a change replaces them, not merged into them
 STEP_FIELDS = ("delay_hours", "enabled", "subject", "intro", "outro")
 TEMPLATE_FIELDS = ("subject", "intro", "outro")
 
@@ -53,7 +55,7 @@ class FlowConfig:
     from_name: str
     reply_to: str | None
     conditions: dict[str, Any]
-    extras: dict[str, Any]  # coupon, reward, early_access_url, replenish_days
+    extras: dict[str, Any]  # EXTRAS: coupon, reward, early_access_url, replenish_days, consumable, never
     postal_address: str | None = None
 
     def step(self, number: int) -> StepConfig:
@@ -63,7 +65,7 @@ class FlowConfig:
 def _merge(base: dict[str, Any], changes: dict[str, Any] | None) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in (changes or {}).items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "replenish_days":
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key not in WHOLE_VALUES:
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value
@@ -103,7 +105,7 @@ def flow_config(site: Site, key: str, changes: dict[str, dict[str, Any]] | None 
     raw = _merge(DEFAULT_FLOW_CONFIG, changes.get(key))
     definition = FLOWS[key]
     step_changes = raw.get("steps") or {}
-    extras = {k: raw.get(k) for k in ("coupon", "reward", "early_access_url", "replenish_days")}
+    extras = {k: raw.get(k) for k in EXTRAS}
     steps = [_step(n, definition.delays_hours[n - 1], step_changes.get(str(n)) or {},
                    _unmet(definition.step_needs(n), extras))
              for n in range(1, len(definition.delays_hours) + 1)]
@@ -182,7 +184,8 @@ def _described_step(key: str, step: StepConfig) -> dict[str, Any]:
     """`enabled` is the owner's switch; `active` whether the step is sent, `needs` what it waits for."""
     return {"step": step.step, "delay_hours": step.delay_hours, "enabled": step.switched_on,
             "active": step.enabled, "needs": list(step.needs), "subject": step.subject, "intro": step.intro,
-            "outro": step.outro, "default_subject": DEFAULT_SUBJECTS[key, step.step]}
+            "outro": step.outro, "default_subject": DEFAULT_SUBJECTS[key, step.step],
+            "is_marketing": FLOWS[key].is_marketing_step(step.step)}
 
 
 def describe_all(site: Site) -> dict[str, Any]:

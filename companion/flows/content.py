@@ -11,6 +11,7 @@ from peewee import fn
 
 from companion.email.tokens import make_recover_token
 from companion.flows.config import FlowConfig
+from companion.flows.replenishment import reminded_products
 from companion.models import (
     Cart,
     Contact,
@@ -64,12 +65,12 @@ def orders_count_after(enrolment: Enrolment) -> datetime:
     return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
-def _ordered_since(enrolment: Enrolment, since: datetime, product: str | None = None) -> bool:
+def _ordered_since(enrolment: Enrolment, since: datetime, products: list[str] | None = None) -> bool:
     query = Order.select(Order.id).where(
         Order.site == enrolment.site_id, Order.contact == enrolment.contact_id,
         Order.status.in_(PLACED), Order.deleted_at.is_null(), Order.created_at > since)
-    if product is not None:
-        query = query.join(OrderItem).where(OrderItem.product_id == product)
+    if products is not None:
+        query = query.join(OrderItem).where(OrderItem.product_id.in_(products or [""]))
     return query.exists()
 
 
@@ -108,8 +109,9 @@ def _cross_sell_check(enrolment: Enrolment, now: datetime) -> str | None:
 
 
 def _replenish_check(enrolment: Enrolment, now: datetime) -> str | None:
-    product = str(_ctx(enrolment)["product_id"])
-    return "order" if _ordered_since(enrolment, orders_count_after(enrolment), product) else None
+    """An order of any product the reminder names means they restocked."""
+    products = reminded_products(_ctx(enrolment))
+    return "order" if _ordered_since(enrolment, orders_count_after(enrolment), products) else None
 
 
 def _renewal_check(enrolment: Enrolment, now: datetime) -> str | None:
@@ -252,13 +254,17 @@ def _vip(site: Site, enrolment: Enrolment | None, flow: FlowConfig, step: int, n
 
 
 def _replenish(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
-    product_id = str(_ctx(enrolment)["product_id"])
-    product = products_by_id(site.id, [product_id]).get(product_id)
-    if product is None:
-        item = OrderItem.select().where(OrderItem.site == site.id, OrderItem.product_id == product_id).first()
-        product = {"name": item.name if item else "your product", "price": _money(item.price if item else None),
-                   "url": site.url}
-    return {"product": product, "reorder_url": product.get("url") or site.url}
+    """Every due product (`products`); `product` is the first, for templates written for one."""
+    ids = reminded_products(_ctx(enrolment))
+    known = products_by_id(site.id, ids)
+    products = [known.get(i) or _product_from_orders(site, i) for i in ids]
+    return {"product": products[0], "products": products, "reorder_url": products[0].get("url") or site.url}
+
+
+def _product_from_orders(site: Site, product_id: str) -> dict[str, Any]:
+    item = OrderItem.select().where(OrderItem.site == site.id, OrderItem.product_id == product_id).first()
+    return {"name": item.name if item else "your product", "price": _money(item.price if item else None),
+            "url": site.url}
 
 
 def _renewal(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:

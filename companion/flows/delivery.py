@@ -17,6 +17,7 @@ from companion.email.sendgrid import (
     SendResult,
     TransientSendError,
 )
+from companion.flows.rules import blocks, quiet_until
 from companion.flows.run import SendRun
 from companion.metrics.attribution import record_cart_email
 from companion.models import Enrolment, Message, MessageBody, Suppression
@@ -82,9 +83,12 @@ def outcome_fields(outcome: SendResult | SendError, attempts: int, now: datetime
 
 
 def retry_due(run: SendRun, limit: int = 500) -> dict[str, int]:
-    """Send again the messages SendGrid refused for now (429, 5xx, timeout) once their wait is over."""
-    due = list(Message.select(Message.id).where(Message.status == "retrying", Message.next_attempt_at <= run.now)
-               .order_by(Message.next_attempt_at).limit(limit))
+    """Send again the messages SendGrid refused for now (429, 5xx, timeout) once their wait is over;
+    a marketing message whose retry falls in the site's quiet hours waits until they end."""
+    due = list(Message.select(Message.id, Message.site, Message.is_marketing).where(
+        Message.status == "retrying", Message.next_attempt_at <= run.now)
+        .order_by(Message.next_attempt_at).limit(limit))
+    due = [m for m in due if not _held_by_quiet_hours(m, run)]
     taken = [m.id for m in due if Message.update(
         status="sending", sending_since=run.now, attempts=Message.attempts + 1).where(
         Message.id == m.id, Message.status == "retrying").execute()]
@@ -94,10 +98,23 @@ def retry_due(run: SendRun, limit: int = 500) -> dict[str, int]:
     return run.counts
 
 
+def _held_by_quiet_hours(message: Message, run: SendRun) -> bool:
+    if not message.is_marketing:
+        return False
+    site = run.site(message.site_id)
+    until = quiet_until(site.timezone, run.configs.site(site).get("quiet_hours"), run.now)
+    if until is None:
+        return False
+    Message.update(next_attempt_at=until).where(Message.id == message.id, Message.status == "retrying").execute()
+    run.count("held")
+    return True
+
+
 def _suppressed_since(message: Message) -> bool:
     """An address unsubscribed, bounced or complained while its mail waited is not mailed."""
-    if not Suppression.select().where(Suppression.site == message.site_id,
-                                      Suppression.email == message.to_email.lower()).exists():
+    reasons = [r for (r,) in Suppression.select(Suppression.reason).where(
+        Suppression.site == message.site_id, Suppression.email == message.to_email.lower()).tuples()]
+    if not any(blocks(reason, message.is_marketing) for reason in reasons):
         return False
     Message.update(status="failed", error="The address was suppressed before the retry.").where(
         Message.id == message.id, Message.status == "sending").execute()

@@ -1,27 +1,28 @@
-"""Hourly scans: win-back, VIP and replenishment.
+"""Hourly scans: win-back, VIP and replenishment (flows/replenishment.py).
 
 They use the intelligence job's `stage`, `p_alive` and `expected_next_order_at` where it filled
 them, and order history where it did not. A NOT EXISTS on enrolments keeps each scan to contacts
-not yet enrolled for the same lapse, so repeating a scan is cheap and harmless.
+not yet enrolled for the same lapse, so repeating a scan is cheap and harmless. Each candidate
+comes with the moment its trigger happened: what happened before the flow started is held, not
+mailed (flows/backlog.py).
 """
 from __future__ import annotations
 
-import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
 from peewee import SQL, fn
 
 from companion.core.db import retries_deadlocks
+from companion.flows.backlog import enrol_scanned
 from companion.flows.config import Configs
-from companion.flows.enrolment import Candidate, enrol
-from companion.models import Contact, Enrolment, Order, OrderItem, Site
+from companion.flows.enrolment import Candidate
+from companion.flows.replenishment import scan_replenishment
+from companion.models import Contact, Enrolment, Site
 
 P_ALIVE_LOW = 0.3
 OVERDUE = timedelta(days=14)
 OLDEST_CUSTOMER = timedelta(days=730)  # nobody is won back after two silent years (history imports)
-REPLENISH_EARLY, REPLENISH_LATE = 0.85, 1.5  # remind from 85% of the interval until 150%
-MIN_SAMPLES = 3
 
 
 @retries_deadlocks
@@ -46,61 +47,32 @@ def scan_win_back(site: Site, configs: Configs, now: datetime) -> int:
     lapsed = (Contact.stage.in_(("at_risk", "churned")) | (Contact.p_alive < P_ALIVE_LOW)
               | (Contact.expected_next_order_at < now - OVERDUE)
               | (Contact.p_alive.is_null() & (Contact.last_order_at <= now - after)))
-    rows = Contact.select(Contact.id, Contact.last_order_at).where(
+    rows = Contact.select(Contact.id, Contact.last_order_at, Contact.expected_next_order_at).where(
         Contact.site == site.id, Contact.orders_count > 0, Contact.erased_at.is_null(),
         Contact.last_order_at >= now - OLDEST_CUSTOMER, lapsed,
         _not_enrolled("win_back", Contact.last_order_at))
-    return enrol(site.id, configs.flow(site, "win_back"), [
-        Candidate(c.id, f"winback:{c.id}:{c.last_order_at:%Y%m%d}", now, {"last_order_at": c.last_order_at.isoformat()})
+    return enrol_scanned(site.id, configs.flow(site, "win_back"), [
+        (Candidate(c.id, f"winback:{c.id}:{c.last_order_at:%Y%m%d}", now,
+                   {"last_order_at": c.last_order_at.isoformat()}), _lapsed_at(c, after))
         for c in rows.iterator()], now)
+
+
+def _lapsed_at(contact: Contact, after: timedelta) -> datetime:
+    """When the customer lapsed, as far as history tells: the earliest of "silent for
+    `win_back_after_days`" and "overdue past the expected next order"."""
+    moments = [contact.last_order_at + after]
+    if contact.expected_next_order_at is not None:
+        moments.append(contact.expected_next_order_at + OVERDUE)
+    return min(moments)
 
 
 def scan_vip(site: Site, configs: Configs, now: datetime) -> int:
     staged = Contact.select().where(Contact.site == site.id, Contact.stage.is_null(False)).exists()
     is_vip = (Contact.stage == "vip") if staged else (
         Contact.orders_count >= configs.site(site)["vip_min_orders"])
-    rows = Contact.select(Contact.id).where(Contact.site == site.id, Contact.erased_at.is_null(), is_vip,
-                                            _not_enrolled("vip"))
-    return enrol(site.id, configs.flow(site, "vip"),
-                 [Candidate(c.id, f"vip:{c.id}", now) for c in rows.iterator()], now)
-
-
-def reorder_intervals(site_id: int, now: datetime, configured: dict[str, Any]) -> dict[str, float]:
-    """Days between repeat purchases of each product by the same customer (median), over the
-    last year; the owner's `replenish_days` win."""
-    gaps: dict[str, list[float]] = {}
-    last: dict[tuple[int, str], datetime] = {}
-    for contact, product, at in _purchases(site_id, now - timedelta(days=365)):
-        previous = last.get((contact, product))
-        if previous is not None and (at - previous).days >= 1:
-            gaps.setdefault(product, []).append((at - previous).total_seconds() / 86400)
-        last[contact, product] = at
-    learned = {p: statistics.median(g) for p, g in gaps.items() if len(g) >= MIN_SAMPLES}
-    learned.update({str(k): float(v) for k, v in (configured or {}).items()})
-    return learned
-
-
-def _purchases(site_id: int, since: datetime) -> Any:
-    return (OrderItem.select(Order.contact, OrderItem.product_id, Order.counted_at).join(Order)
-            .where(Order.site == site_id, Order.is_counted == True, Order.deleted_at.is_null(),
-                   Order.contact.is_null(False), Order.counted_at >= since,
-                   OrderItem.product_id.is_null(False))
-            .order_by(Order.contact, OrderItem.product_id, Order.counted_at).tuples().iterator())
-
-
-def scan_replenishment(site: Site, configs: Configs, now: datetime) -> int:
-    flow = configs.flow(site, "replenishment")
-    intervals = reorder_intervals(site.id, now, flow.extras.get("replenish_days") or {})
-    if not intervals or not flow.enabled:
-        return 0
-    latest: dict[tuple[int, str], datetime] = {}
-    for contact, product, at in _purchases(site.id, now - timedelta(days=2 * max(intervals.values()))):
-        if product in intervals:
-            latest[contact, product] = at
-    candidates = [
-        Candidate(contact, f"replenish:{contact}:{product}:{at:%Y%m%d}", now,
-                  {"product_id": product, "last_order_at": at.isoformat()})
-        for (contact, product), at in latest.items()
-        if at + timedelta(days=REPLENISH_EARLY * intervals[product]) <= now
-        < at + timedelta(days=REPLENISH_LATE * intervals[product])]
-    return enrol(site.id, flow, candidates, now)
+    rows = Contact.select(Contact.id, Contact.last_order_at).where(
+        Contact.site == site.id, Contact.erased_at.is_null(), is_vip, _not_enrolled("vip"))
+    # A VIP became one by an order: the last one is the latest moment that can have happened.
+    return enrol_scanned(site.id, configs.flow(site, "vip"),
+                         [(Candidate(c.id, f"vip:{c.id}", now), c.last_order_at or now) for c in rows.iterator()],
+                         now)

@@ -56,7 +56,7 @@ def flow_report(site_id: int, key: str, start: datetime | None = None, end: date
             totals["skip_reasons"][reason] = totals["skip_reasons"].get(reason, 0) + count
     recovered = recovered_carts(site_id, start, end) if key == "abandoned_cart" else (0, Decimal(0))
     return {"flow": key, "from": as_aware(start), "to": as_aware(end),
-            "enrolled": sum(enrolments.values()), "active": enrolments.get("active", 0),
+            "enrolled": sum(n for status, n in enrolments.items() if status != "held"), "active": enrolments.get("active", 0),
             "completed": enrolments.get("completed", 0), "exited": enrolments.get("exited", 0),
             **totals, "recovered_carts": recovered[0], "recovered_revenue": recovered[1], "steps": steps}
 

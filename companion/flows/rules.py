@@ -1,5 +1,7 @@
 """Rules every send obeys: never to a suppressed address, marketing only with the consent the site
-requires, a per-contact frequency cap and the site's quiet hours (marketing only)."""
+requires, a per-contact frequency cap and the site's quiet hours (marketing only); and for the
+flows that mail people out of the blue (win-back, VIP, replenishment), smart sending: not to
+someone shopping right now or mailed marketing lately."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,7 +9,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from companion.models import Contact, Message, Site, Suppression
+from companion.flows.definitions import FLOWS
+from companion.models import Cart, Contact, Message, Order, Site, Suppression
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,13 @@ class Verdict:
 
 
 SEND = Verdict("send")
+IN_FLIGHT = ("pending", "on_hold", "processing")  # placed, not yet completed, cancelled or refunded
+SHOPPER_RECHECK = timedelta(hours=1)
+SHOPPING_CARTS = ("active", "abandoned")  # with items, not bought: emptied and converted carts are not
+
+
+def _hours(value: Any) -> timedelta:
+    return timedelta(hours=value or 0)
 
 
 @dataclass
@@ -31,11 +41,14 @@ class Facts:
     contacts: dict[int, Contact] = field(default_factory=dict)
     suppressed: dict[tuple[int, str], str] = field(default_factory=dict)
     recent: dict[int, list[datetime]] = field(default_factory=dict)  # marketing mail sent, per contact
+    shopping: dict[int, str] = field(default_factory=dict)  # contact -> "active cart" / "order in flight"
 
     def load(self, enrolments: list[Any], now: datetime, site_configs: list[dict[str, Any]]) -> None:
         ids = sorted({e.contact_id for e in enrolments})
+        smart = max([_hours(c.get("smart_sending_hours")) for c in site_configs] or [timedelta(0)])
         window = max([timedelta(hours=(c.get("frequency_cap") or {}).get("per_hours", 24)) for c in site_configs]
-                     or [timedelta(hours=24)])
+                     + [timedelta(hours=24), smart])
+        watched = {e.contact_id for e in enrolments if e.flow_key in FLOWS and FLOWS[e.flow_key].smart_sending} if smart else set()
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             contacts = list(Contact.select().where(Contact.id.in_(chunk)))
@@ -45,6 +58,20 @@ class Facts:
                     Message.contact.in_(chunk), Message.is_marketing == True,
                     Message.created_at > now - window, Message.status != "failed").tuples():
                 self.recent.setdefault(contact_id, []).append(_as_datetime(created))
+            self._load_shopping([c for c in chunk if c in watched], now - smart)
+
+    def _load_shopping(self, ids: list[int], since: datetime) -> None:
+        """Who has a cart changed since `since` and not bought or emptied, or an order placed since
+        then and not yet completed: both through the contact's index."""
+        if not ids:
+            return
+        for (contact_id,) in Cart.select(Cart.contact).distinct().where(
+                Cart.contact.in_(ids), Cart.status.in_(SHOPPING_CARTS), Cart.updated_at > since).tuples():
+            self.shopping[contact_id] = "active cart"
+        for (contact_id,) in Order.select(Order.contact).distinct().where(
+                Order.contact.in_(ids), Order.status.in_(IN_FLIGHT), Order.deleted_at.is_null(),
+                Order.created_at > since).tuples():
+            self.shopping.setdefault(contact_id, "order in flight")
 
     def _load_suppressed(self, contacts: list[Contact]) -> None:
         for site_id in {c.site_id for c in contacts}:
@@ -59,11 +86,11 @@ def _as_datetime(value: Any) -> datetime:
 
 
 def check(site: Site, site_cfg: dict[str, Any], contact: Contact | None, is_marketing: bool,
-          now: datetime, facts: Facts) -> Verdict:
+          now: datetime, facts: Facts, smart: str | None = None) -> Verdict:
     if contact is None or contact.erased_at is not None or not contact.email:
         return Verdict("skip", "no address")
     suppressed = facts.suppressed.get((site.id, contact.email.lower()))
-    if suppressed:
+    if suppressed and blocks(suppressed, is_marketing):
         return Verdict("skip", f"suppressed: {suppressed}")
     if not is_marketing:
         return SEND
@@ -75,7 +102,32 @@ def check(site: Site, site_cfg: dict[str, Any], contact: Contact | None, is_mark
     capped = cap_until(facts.recent.get(contact.id, []), site_cfg.get("frequency_cap"), now)
     if capped:
         return Verdict("defer", "frequency cap", capped)
+    if smart:
+        return smart_sending(contact, site_cfg, now, facts, smart)
     return SEND
+
+
+def smart_sending(contact: Contact, site_cfg: dict[str, Any], now: datetime, facts: Facts, mode: str) -> Verdict:
+    """Win-back, VIP and replenishment write to people out of the blue: not while they shop (a cart
+    or an order in flight within the window) nor within `smart_sending_hours` of their last
+    marketing mail. `mode` "skip": the step is dropped (an order ends those flows anyway, and the
+    next lapse or due date writes again); "defer": it waits (the VIP welcome comes once)."""
+    window = _hours(site_cfg.get("smart_sending_hours"))
+    if not window:
+        return SEND
+    if contact.id in facts.shopping:
+        reason, until = f"smart sending: {facts.shopping[contact.id]}", now + SHOPPER_RECHECK
+    else:
+        lately = [sent for sent in facts.recent.get(contact.id, []) if sent > now - window]
+        if not lately:
+            return SEND
+        reason, until = "smart sending: mailed lately", max(lately) + window + timedelta(seconds=1)
+    return Verdict("defer", reason, until) if mode == "defer" else Verdict("skip", reason)
+
+
+def blocks(suppression_reason: str, is_marketing: bool) -> bool:
+    """An unsubscribe stops marketing only; a bounce or a spam complaint stops every mail."""
+    return is_marketing or suppression_reason != "unsubscribe"
 
 
 def has_consent(contact: Contact, site_cfg: dict[str, Any]) -> bool:

@@ -34,7 +34,7 @@ from companion.flows import rules
 from companion.flows.config import FlowConfig
 from companion.flows.content import Defer, NothingToShow, build_context, exit_reason
 from companion.flows.delivery import deliver
-from companion.flows.enrolment import complete_if_finished, exit_enrolments
+from companion.flows.enrolment import complete_if_finished, exit_enrolments, gap, keep_spacing
 from companion.flows.run import SendRun
 from companion.models import Contact, Enrolment, Message, MessageBody, ScheduledStep, Site
 
@@ -79,6 +79,8 @@ def send_claimed(token: str, steps: list[ScheduledStep], run: SendRun) -> dict[s
     """Handle steps this worker claimed with `token`: check and render each, record all intents
     in one transaction, then deliver them."""
     run.facts.load([s.enrolment for s in steps], run.now, [run.configs.site(run.site(s.site_id)) for s in steps])
+    for enrolment_id, open_steps in earlier_steps_open(steps).items():
+        run.memo["open steps", enrolment_id] = open_steps
     intents = [i for i in (_handle(step, token, run) for step in steps) if i is not None]
     recorded = record_intents(intents, token, run)
     if run.transport is not None and recorded:
@@ -96,11 +98,41 @@ def _finish(step: ScheduledStep, token: str, status: str, outcome: str, run: Sen
 
 
 def _defer(step: ScheduledStep, token: str, until: datetime, reason: str, run: SendRun) -> Intent | None:
-    ScheduledStep.update(status="pending", due_at=until, outcome=f"deferred: {reason}"[:60], claim_token=None,
-                         claimed_at=None, enqueued_at=None, defer_count=ScheduledStep.defer_count + 1).where(
+    """Back to pending until `until`; the enrolment's later steps move along to keep their spacing."""
+    deferred = ScheduledStep.update(
+        status="pending", due_at=until, outcome=f"deferred: {reason}"[:60], claim_token=None, claimed_at=None,
+        enqueued_at=None, defer_count=ScheduledStep.defer_count + 1).where(
         ScheduledStep.id == step.id, ScheduledStep.claim_token == token).execute()
+    if deferred:
+        enrolment = step.enrolment
+        keep_spacing(run.configs.flow(run.site(enrolment.site_id), enrolment.flow_key), [enrolment.id], step.step,
+                     until)
     run.count("deferred")
     return None
+
+
+def earlier_steps_open(steps: list[ScheduledStep]) -> dict[int, dict[int, datetime]]:
+    """For enrolments of these steps: their steps not yet done (pending or claimed), by number,
+    with when they fall due: a step must not go before the one ahead of it."""
+    ids = sorted({s.enrolment_id for s in steps if s.step > 1})
+    found: dict[int, dict[int, datetime]] = {}
+    for start in range(0, len(ids), 500):
+        for enrolment_id, number, due in ScheduledStep.select(
+                ScheduledStep.enrolment, ScheduledStep.step, ScheduledStep.due_at).where(
+                ScheduledStep.enrolment.in_(ids[start:start + 500]),
+                ScheduledStep.status.in_(("pending", "claimed"))).tuples():
+            found.setdefault(enrolment_id, {})[number] = due
+    return found
+
+
+def _waits_for_earlier(step: ScheduledStep, flow: FlowConfig, run: SendRun) -> datetime | None:
+    """When this step may go if a step ahead of it is still to be sent: that step's due time (now,
+    if it goes in this batch) plus their spacing."""
+    ahead = {n: due for n, due in run.memo.get(("open steps", step.enrolment_id), {}).items() if n < step.step}
+    if not ahead:
+        return None
+    number = max(ahead)
+    return max(ahead[number], run.now) + gap(flow, number, step.step)
 
 
 def _handle(step: ScheduledStep, token: str, run: SendRun) -> Intent | None:
@@ -111,6 +143,9 @@ def _handle(step: ScheduledStep, token: str, run: SendRun) -> Intent | None:
         return _finish(step, token, "cancelled", f"enrolment {enrolment.status}", run)
     if not flow.enabled or not flow.step(step.step).enabled:
         return _finish(step, token, "skipped", "flow disabled" if not flow.enabled else "step disabled", run)
+    waits = _waits_for_earlier(step, flow, run)
+    if waits is not None:
+        return _defer(step, token, max(waits, run.now + timedelta(minutes=1)), "the step before goes first", run)
     try:
         reason = exit_reason(enrolment, run.now)
     except Defer:
@@ -124,12 +159,14 @@ def _handle(step: ScheduledStep, token: str, run: SendRun) -> Intent | None:
 def _check(step: ScheduledStep, token: str, site: Site, enrolment: Enrolment, flow: FlowConfig,
            run: SendRun) -> Intent | None:
     contact = run.facts.contacts.get(enrolment.contact_id)
-    marketing = flow.definition.is_marketing
-    verdict = rules.check(site, run.configs.site(site), contact, marketing, run.now, run.facts)
+    marketing = flow.definition.is_marketing_step(step.step)
+    verdict = rules.check(site, run.configs.site(site), contact, marketing, run.now, run.facts,
+                          flow.definition.smart_sending)
     if verdict.action == "defer" and verdict.until:
         return _defer(step, token, verdict.until, verdict.reason, run)
     if verdict.action == "skip":
-        if verdict.reason.startswith("suppressed"):
+        if verdict.reason.startswith("suppressed") and (flow.definition.is_marketing or not marketing):
+            # a flow with transactional steps goes on to them after an unsubscribe
             exit_enrolments(site.id, Enrolment.id == enrolment.id, "unsubscribed", run.now)
         return _finish(step, token, "skipped", verdict.reason, run)
     assert contact is not None
@@ -196,7 +233,7 @@ def _message_row(step: ScheduledStep, site: Site, enrolment: Enrolment, contact:
                  run: SendRun) -> dict[str, Any]:
     message_id = str(uuid.uuid4())
     draft = _draft(site, enrolment, contact, flow, step.step, message_id, run)
-    marketing, sending = flow.definition.is_marketing, run.transport is not None
+    marketing, sending = flow.definition.is_marketing_step(step.step), run.transport is not None
     return {"uuid": message_id, "site": site.id, "enrolment": enrolment.id, "step": step.step,
             "flow_key": flow.definition.key, "contact": contact.id, "to_email": contact.email,
             "to_name": " ".join(filter(None, [contact.first_name, contact.last_name])) or None,
@@ -228,6 +265,7 @@ def record_intents(intents: list[Intent], token: str, run: SendRun) -> list[Mess
         _close_steps(recorded, token, intents[0].row["status"], run)
         done = {i.step.id for i in recorded}
         _close_steps([i for i in intents if i.step.id not in done], token, "already sent", run)
+    _space_next_steps(recorded, run)  # after the commit: it locks no row the recording needs
     return [Message(**i.row) for i in recorded]
 
 
@@ -245,6 +283,19 @@ def _still_claimed(intents: list[Intent], token: str) -> list[Intent]:
         query = query.for_update()
     held = {step_id for (step_id,) in query.tuples()}
     return [i for i in intents if i.step.id in held]
+
+
+def _space_next_steps(intents: list[Intent], run: SendRun) -> None:
+    """The steps after those just sent fall due no sooner than their spacing from now: one update
+    per flow, step and later step (single-step flows, such as a VIP broadcast, need none)."""
+    groups: dict[tuple[int, str, int], list[int]] = {}
+    for intent in intents:
+        key = (intent.row["site"], intent.row["flow_key"], intent.step.step)
+        groups.setdefault(key, []).append(intent.step.enrolment_id)
+    for (site_id, flow_key, number), enrolment_ids in groups.items():
+        flow = run.configs.flow(run.site(site_id), flow_key)
+        if number < len(flow.steps):
+            keep_spacing(flow, enrolment_ids, number, run.now)
 
 
 def _insert_one(intent: Intent) -> bool:

@@ -2,6 +2,8 @@
 both, so the form refuses exactly what the API refuses."""
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from companion.email.rendering import validate_override
@@ -44,6 +46,23 @@ class RewardSchema(Schema):
     code = fields.String(allow_none=True, validate=validate.Length(max=60))
 
 
+class _ProductId(fields.String):
+    """A store's product id: a string, or the number WooCommerce uses."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class ProductChoiceSchema(Schema):
+    """Products (by the store's id) and categories (by name) the owner marks for replenishment."""
+
+    products = fields.List(_ProductId(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=2000))
+    categories = fields.List(fields.String(validate=validate.Length(min=1, max=200)),
+                             validate=validate.Length(max=500))
+
+
 class FlowSettingsSchema(Schema):
     """PUT /flows/<key>: only the fields sent change."""
 
@@ -58,3 +77,5 @@ class FlowSettingsSchema(Schema):
     early_access_url = fields.Url(allow_none=True, schemes={"http", "https"})
     replenish_days = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
                                  values=fields.Float(validate=validate.Range(min=1, max=730)))
+    consumable = fields.Nested(ProductChoiceSchema, allow_none=True)
+    never = fields.Nested(ProductChoiceSchema, allow_none=True)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from companion.email.sendgrid import EmailEvent
-from companion.flows.definitions import FLOWS
+from companion.flows.definitions import FLOWS, marketing_flows
 from companion.flows.enrolment import exit_contact
 from companion.models import Message, ScheduledStep, Suppression
 from companion.models.base import to_naive_utc
@@ -81,7 +81,8 @@ def _apply(message: Message, event: EmailEvent, now: datetime) -> None:
     if reason and not (event.event == "bounce" and event.bounce_type == "blocked"):
         suppress(message.site_id, message.to_email, reason, message.id, now)
         if message.contact_id:
-            exit_contact(message.site_id, [message.contact_id], FLOWS, reason, now)
+            ended = marketing_flows() if reason == "unsubscribe" else list(FLOWS)
+            exit_contact(message.site_id, [message.contact_id], ended, reason, now)
 
 
 def suppress(site_id: int, email: str, reason: str, message_id: int | None, now: datetime) -> None:

@@ -17,7 +17,7 @@ from companion.email.tokens import (
     BadToken,
     read_token,
 )
-from companion.flows.definitions import FLOWS
+from companion.flows.definitions import marketing_flows
 from companion.flows.enrolment import exit_contact
 from companion.flows.settlement import suppress
 from companion.metrics.attribution import record_touch
@@ -79,7 +79,7 @@ def unsubscribe(message: Message, now: datetime) -> None:
     suppress(message.site_id, message.to_email, "unsubscribe", message.id, now)
     Message.update(unsubscribed_at=now).where(Message.id == message.id, Message.unsubscribed_at.is_null()).execute()
     if message.contact_id:
-        exit_contact(message.site_id, [message.contact_id], FLOWS, "unsubscribed", now)
+        exit_contact(message.site_id, [message.contact_id], marketing_flows(), "unsubscribed", now)
 
 
 def _touch(message: Message, kind: str, now: datetime) -> None:

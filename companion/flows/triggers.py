@@ -10,9 +10,11 @@ from companion.core.bulk import among
 from companion.flows.config import Configs
 from companion.flows.content import orders_count_after
 from companion.flows.enrolment import Candidate, enrol, exit_contact, exit_enrolments
+from companion.flows.replenishment import reminded_products
 from companion.ingest.batch import Batch
 from companion.ingest.orders import by_source
 from companion.models import Enrolment, Order, OrderItem, Site, Subscription
+from companion.models.messaging import OPEN_ENROLMENT
 
 PLACED = ("pending", "on_hold", "processing", "completed")
 ORDER_ENDS = ("abandoned_cart", "browse_abandonment", "win_back", "cross_sell")
@@ -49,14 +51,14 @@ def _order_exits(batch: Batch) -> None:
         if order["contact"] not in enrolled:
             continue  # nothing to end; saves the queries per order in a history import
         live = [e for e in Enrolment.select().where(
-            Enrolment.site == batch.site_id, Enrolment.contact == order["contact"], Enrolment.status == "active",
+            Enrolment.site == batch.site_id, Enrolment.contact == order["contact"], Enrolment.status.in_(OPEN_ENROLMENT),
             Enrolment.flow_key.in_((*ORDER_ENDS, "replenishment")), Enrolment.key != f"order:{order['id']}")
             if order["created_at"] > orders_count_after(e)]
         if any(e.flow_key == "replenishment" for e in live):
             bought = {str(p) for p, in OrderItem.select(OrderItem.product_id).where(
                 OrderItem.order == order["id"]).tuples()}
             live = [e for e in live if e.flow_key != "replenishment"
-                    or str((e.context or {}).get("product_id")) in bought]
+                    or set(reminded_products(e.context or {})) & bought]
         if live:
             exit_enrolments(batch.site_id, Enrolment.id.in_([e.id for e in live]), "order", batch.now)
 
@@ -65,7 +67,7 @@ def _with_active_enrolments(site_id: int, contacts: set[int]) -> set[int]:
     ids, found = sorted(contacts), set[int]()
     for start in range(0, len(ids), 500):
         found.update(c for (c,) in Enrolment.select(Enrolment.contact).distinct().where(
-            Enrolment.site == site_id, Enrolment.status == "active",
+            Enrolment.site == site_id, Enrolment.status.in_(OPEN_ENROLMENT),
             among(Enrolment.contact, ids[start:start + 500])).tuples())
     return found
 

@@ -14,7 +14,9 @@ from companion.models.base import BaseModel, JSONField, UTCDateTimeField, utcnow
 from companion.models.customers import Contact
 from companion.models.sites import Site
 
-ENROLMENT_STATUSES = ("active", "completed", "exited")
+ENROLMENT_STATUSES = ("active", "held", "completed", "exited")
+# "held": qualified before the flow started (flows/backlog.py); no steps until the owner releases it
+OPEN_ENROLMENT = ("active", "held")
 STEP_STATUSES = ("pending", "claimed", "done", "skipped", "cancelled", "failed")
 MESSAGE_STATUSES = ("outbox", "sending", "sent", "retrying", "failed", "uncertain")
 

@@ -29,6 +29,11 @@ class Store:
         assert not result.rejected, result.rejected
         pipeline.process_events(result.accepted_ids, now=now)
 
+    def go_live(self, moment: datetime) -> None:
+        """The scanned flows started at `moment` (their first scan), before what a test does:
+        what qualifies at that first scan is held, not mailed (flows/backlog.py)."""
+        run_lifecycle_scans(moment)
+
     def tick(self, now: datetime, transport: Any = None, lifecycle: bool = True) -> dict[str, int]:
         """One scheduler beat with its due steps sent at once; no transport = outbox mode."""
         mark_abandoned(now)
@@ -37,10 +42,10 @@ class Store:
         return run_inline(self.settings, now, transport)
 
     def run(self, start: datetime, end: datetime, every: timedelta = timedelta(hours=1),
-            transport: Any = None) -> None:
+            transport: Any = None, lifecycle: bool = True) -> None:
         moment = start
         while moment <= end:
-            self.tick(moment, transport)
+            self.tick(moment, transport, lifecycle)
             moment += every
 
     def messages(self, flow: str | None = None) -> list[Message]:

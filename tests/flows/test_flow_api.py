@@ -108,6 +108,7 @@ def test_the_outbox_shows_each_rendered_mail_as_its_recipient_would_see_it(clien
 
 
 def test_a_vip_broadcast_shares_one_body_and_each_recipient_sees_their_own_name(client, site, store):
+    store.go_live(T0 - DAY)
     update_flows(site.site, {"flows": {"vip": {"reward": {"title": "Free shipping", "code": "VIPSHIP"}}}})
     store.send([f.event("customer.updated", {}, email=f"vip{i}@example.com", first_name=f"Vip{i}")
                 for i in range(3)], T0)

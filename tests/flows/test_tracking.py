@@ -5,6 +5,7 @@ import base64
 import dataclasses
 import json
 import re
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -94,7 +95,9 @@ def signed_client(settings, signing_key, db):
     return app.test_client()
 
 
-def _post_events(client, key, entries, timestamp="1764170000"):
+def _post_events(client, key, entries, timestamp=None):
+    """Signed as SendGrid signs: over the timestamp header (now, unless given) and the body."""
+    timestamp = timestamp or str(int(time.time()))
     body = json.dumps(entries).encode()
     signature = base64.b64encode(key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
     return client.post("/v1/sendgrid/events", data=body, headers={
@@ -113,6 +116,19 @@ def test_an_unsigned_or_forged_event_body_is_refused(signed_client, signing_key,
     other = ec.generate_private_key(ec.SECP256R1())
     assert _post_events(signed_client, other, [{"event": "bounce", MESSAGE_ID_ARG: message.uuid}]).status_code == 401
     assert Message.get_by_id(message.id).bounced_at is None
+
+
+def test_a_validly_signed_body_with_a_timestamp_more_than_five_minutes_off_is_refused(signed_client, signing_key,
+                                                                                     cart_mail):
+    message, _ = cart_mail
+    entry = [{"email": "ann@example.com", "timestamp": 1764170000, "event": "bounce", MESSAGE_ID_ARG: message.uuid}]
+    three_days_ago, soon = str(int(time.time()) - 3 * 86400), str(int(time.time()) + 6 * 60)
+    for stale in (three_days_ago, soon, "yesterday"):
+        answer = _post_events(signed_client, signing_key, entry, timestamp=stale)
+        assert answer.status_code == 401 and "timestamp" in answer.json["error"], stale
+    assert Message.get_by_id(message.id).bounced_at is None
+    just_now = str(int(time.time()) - 4 * 60)
+    assert _post_events(signed_client, signing_key, entry, timestamp=just_now).status_code == 200
 
 
 def test_signed_events_record_delivery_and_a_bounce_suppresses_the_address(signed_client, signing_key, store,

@@ -18,6 +18,7 @@ class StepOutSchema(StepSettingsSchema):
     default_subject = fields.String()
     active = fields.Boolean()  # sent: switched on, and what it needs (a coupon, a reward) is set
     needs = fields.List(fields.String())  # unset settings it waits for, any one of them
+    is_marketing = fields.Boolean()  # needs consent, carries List-Unsubscribe (flows/definitions.py)
 
 
 class FlowOutSchema(FlowSettingsSchema):
@@ -56,6 +57,7 @@ class SiteFlowSettingsSchema(Schema):
     win_back_after_days = fields.Integer(validate=validate.Range(min=7, max=730))
     vip_min_orders = fields.Integer(validate=validate.Range(min=2, max=1000))
     recent_trigger_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 30))
+    smart_sending_hours = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=24 * 30))
     postal_address = fields.String(allow_none=True, validate=validate.Length(max=300))
 
 

@@ -35,6 +35,7 @@ plugin-zip:
 
 lint: venv
 	$(PY) -m ruff check companion jobs tests bench wsgi.py
+	$(PY) -m ruff format --check companion jobs tests bench wsgi.py
 	.venv/bin/lint-imports --no-cache
 
 clean:

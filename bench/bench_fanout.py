@@ -9,6 +9,7 @@ substitution tags (`shared_tracking`), then per recipient signs its open, click 
 tokens, builds its subject, substitutions and List-Unsubscribe headers, and sends the chunk as one
 mail/send request with 1,000 personalizations. Target: 100,000 in under 5 minutes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,12 +43,20 @@ SHOP = "https://shop.example.com"
 CONTEXT = {
     "shop": {"name": "Bench Roasters", "url": f"{SHOP}/", "address": "1 Main St"},
     "currency": "USD",
-    "reward": {"title": "Free shipping", "description": "on every order this year",
-               "code": "VIPSHIP"},
+    "reward": {
+        "title": "Free shipping",
+        "description": "on every order this year",
+        "code": "VIPSHIP",
+    },
     "early_access_url": f"{SHOP}/collections/new",
     "products": [
-        {"name": f"Single origin {i}", "price": f"{12 + i}.50", "url": f"{SHOP}/product/{i}",
-         "image": f"{SHOP}/img/{i}.jpg"} for i in range(4)
+        {
+            "name": f"Single origin {i}",
+            "price": f"{12 + i}.50",
+            "url": f"{SHOP}/product/{i}",
+            "image": f"{SHOP}/img/{i}.jpg",
+        }
+        for i in range(4)
     ],
 }
 
@@ -55,19 +64,30 @@ CONTEXT = {
 def _chunk_messages(start: int, size: int) -> list[OutgoingMessage]:
     personal = {**CONTEXT, "contact": {"first_name": substitution_tag("first_name")}}
     shared = for_substitution(
-        render_email("vip", 1, personal, **shared_tracking(PUBLIC_URL).render_kwargs()))
+        render_email("vip", 1, personal, **shared_tracking(PUBLIC_URL).render_kwargs())
+    )
     messages = []
     for i in range(start, start + size):
         message_id = str(uuid.uuid4())
-        copy = personal_copy(shared, PUBLIC_URL, SECRET, message_id,
-                             {"first_name": f"Customer {i}"})
-        messages.append(OutgoingMessage(
-            message_id=message_id, to_email=f"customer{i}@example.com",
-            to_name=f"Customer {i}", from_email="hello@shop.example.com",
-            from_name="Bench Roasters", subject=copy.subject, html=shared.html,
-            text=shared.text, categories=["vip"], custom_args={"flow": "vip", "step": "1"},
-            headers=marketing_headers(copy.unsubscribe_url), substitutions=copy.substitutions,
-        ))
+        copy = personal_copy(
+            shared, PUBLIC_URL, SECRET, message_id, {"first_name": f"Customer {i}"}
+        )
+        messages.append(
+            OutgoingMessage(
+                message_id=message_id,
+                to_email=f"customer{i}@example.com",
+                to_name=f"Customer {i}",
+                from_email="hello@shop.example.com",
+                from_name="Bench Roasters",
+                subject=copy.subject,
+                html=shared.html,
+                text=shared.text,
+                categories=["vip"],
+                custom_args={"flow": "vip", "step": "1"},
+                headers=marketing_headers(copy.unsubscribe_url),
+                substitutions=copy.substitutions,
+            )
+        )
     return messages
 
 
@@ -82,8 +102,9 @@ def _work(host: str, start: int, size: int) -> tuple[int, int, float, float]:
 
 
 def _start_prism(port: int) -> tuple[str, int]:
-    out = subprocess.run([str(ROOT / "scripts" / "prism.sh"), str(port)], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "prism.sh"), str(port)], check=True, capture_output=True, text=True
+    ).stdout
     url = re.search(r"PRISM_URL=(\S+)", out)
     pid = re.search(r"PRISM_PID=(\d+)", out)
     assert url and pid, out
@@ -95,8 +116,14 @@ def _full_render_rate(samples: int) -> float:
     began = time.perf_counter()
     for i in range(samples):
         context = {**CONTEXT, "contact": {"first_name": f"Customer {i}"}}
-        render_email("vip", 1, context, LinkRecorder(lambda n: f"{PUBLIC_URL}/t/c/{n}"),
-                     open_pixel_url=f"{PUBLIC_URL}/t/o/x.gif", unsubscribe_url=PUBLIC_URL)
+        render_email(
+            "vip",
+            1,
+            context,
+            LinkRecorder(lambda n: f"{PUBLIC_URL}/t/c/{n}"),
+            open_pixel_url=f"{PUBLIC_URL}/t/o/x.gif",
+            unsubscribe_url=PUBLIC_URL,
+        )
     return samples / (time.perf_counter() - began)
 
 
@@ -104,16 +131,19 @@ def _run(host: str, total: int, workers: int, chunk: int) -> None:
     starts = list(range(0, total, chunk))
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(_work, [host] * len(starts), starts,
-                                [min(chunk, total - s) for s in starts]))
+        results = list(
+            pool.map(_work, [host] * len(starts), starts, [min(chunk, total - s) for s in starts])
+        )
     elapsed = time.perf_counter() - began
     sent = sum(r[0] for r in results)
     failed = sum(r[1] for r in results)
     render = sum(r[2] for r in results)
     send = sum(r[3] for r in results)
     print(f"emails: {total}  sent: {sent}  failed: {failed}  requests: {len(starts)}")
-    print(f"workers: {workers}  wall time: {elapsed:.1f} s  throughput: {sent / elapsed:,.0f} "
-          f"emails/s")
+    print(
+        f"workers: {workers}  wall time: {elapsed:.1f} s  throughput: {sent / elapsed:,.0f} "
+        f"emails/s"
+    )
     print(f"worker time: rendering+signing {render:.1f} s, sending to Prism {send:.1f} s")
     print(f"100,000 at this rate: {100_000 / (sent / elapsed):.0f} s (target < 300 s)")
 

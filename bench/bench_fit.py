@@ -7,6 +7,7 @@ and scoring, RFM, lifecycle stages and bought-together pairs. For comparison it 
 same summary with the `lifetimes` package in a separate venv (/tmp/lifetimes-venv, created on
 first use); that part is skipped with a note when lifetimes cannot be installed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,9 @@ def simulate_customers(n: int, rng: np.random.Generator) -> dict[str, np.ndarray
     return {"x": x, "t_x": t_x, "T": age, "spend": np.round(spend, 2)}
 
 
-def simulate_order_lines(n_orders: int, n_products: int,
-                         rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def simulate_order_lines(
+    n_orders: int, n_products: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     lines = 1 + rng.poisson(1.2, n_orders)
     popularity = 1.0 / np.arange(1, n_products + 1) ** 0.8
     products = rng.choice(n_products, size=int(lines.sum()), p=popularity / popularity.sum())
@@ -80,10 +82,14 @@ def run_ours(c: dict[str, np.ndarray], report: dict[str, float]) -> None:
     print(f"    {c['x'].size:,} customers -> {s.frequency.size:,} distinct rows")
     bg = timed("BG/NBD fit (grouping included)", lambda: fit_bgnbd(*args), report)
     gg = timed("Gamma-Gamma fit", lambda: fit_gamma_gamma(c["x"], c["spend"]), report)
-    print(f"    BG/NBD r={bg.r:.3f} alpha={bg.alpha:.2f} a={bg.a:.3f} b={bg.b:.3f} "
-          f"({bg.message}); true {TRUE['r']}, {TRUE['alpha']}, {TRUE['a']}, {TRUE['b']}")
-    print(f"    Gamma-Gamma p={gg.p:.2f} q={gg.q:.2f} gamma={gg.gamma:.2f} ({gg.message}); "
-          f"true {TRUE['p']}, {TRUE['q']}, {TRUE['gamma']}")
+    print(
+        f"    BG/NBD r={bg.r:.3f} alpha={bg.alpha:.2f} a={bg.a:.3f} b={bg.b:.3f} "
+        f"({bg.message}); true {TRUE['r']}, {TRUE['alpha']}, {TRUE['a']}, {TRUE['b']}"
+    )
+    print(
+        f"    Gamma-Gamma p={gg.p:.2f} q={gg.q:.2f} gamma={gg.gamma:.2f} ({gg.message}); "
+        f"true {TRUE['p']}, {TRUE['q']}, {TRUE['gamma']}"
+    )
 
     def score() -> None:
         probability_alive(bg, *args)
@@ -96,16 +102,25 @@ def run_ours(c: dict[str, np.ndarray], report: dict[str, float]) -> None:
     last_days_ago = c["T"] - c["t_x"]
     net = orders * np.where(c["spend"] > 0, c["spend"], 50.0)
     timed("RFM scores and segments", lambda: rfm_scores(last_days_ago, orders, net), report)
-    timed("lifecycle stages with reasons", lambda: lifecycle_stages(
-        orders, c["T"], last_days_ago, net, p_alive=probability_alive(bg, *args)), report)
+    timed(
+        "lifecycle stages with reasons",
+        lambda: lifecycle_stages(
+            orders, c["T"], last_days_ago, net, p_alive=probability_alive(bg, *args)
+        ),
+        report,
+    )
 
 
 def run_basket(n_orders: int, rng: np.random.Generator, report: dict[str, float]) -> None:
     order_ids, products = simulate_order_lines(n_orders, 5000, rng)
-    pairs = timed("bought-together pairs (min count 5)",
-                  lambda: bought_together(order_ids, products, min_count=5), report)
-    print(f"    {n_orders:,} orders, {order_ids.size:,} lines, 5,000 products -> "
-          f"{len(pairs):,} pairs")
+    pairs = timed(
+        "bought-together pairs (min count 5)",
+        lambda: bought_together(order_ids, products, min_count=5),
+        report,
+    )
+    print(
+        f"    {n_orders:,} orders, {order_ids.size:,} lines, 5,000 products -> {len(pairs):,} pairs"
+    )
 
 
 LIFETIMES_SCRIPT = """
@@ -131,14 +146,16 @@ def lifetimes_python() -> Path | None:
     python = LIFETIMES_VENV / "bin" / "python"
     if not python.exists():
         print("  creating /tmp/lifetimes-venv with lifetimes (pandas<3, setuptools<81) ...")
-        steps = [[sys.executable, "-m", "venv", str(LIFETIMES_VENV)],
-                 [str(python), "-m", "pip", "install", "-q", "lifetimes", "pandas<3",
-                  "setuptools<81"]]
+        steps = [
+            [sys.executable, "-m", "venv", str(LIFETIMES_VENV)],
+            [str(python), "-m", "pip", "install", "-q", "lifetimes", "pandas<3", "setuptools<81"],
+        ]
         for step in steps:
             if subprocess.run(step, check=False, capture_output=True, text=True).returncode != 0:
                 return None
-    check = subprocess.run([str(python), "-c", "import lifetimes"], check=False,
-                           capture_output=True)
+    check = subprocess.run(
+        [str(python), "-c", "import lifetimes"], check=False, capture_output=True
+    )
     return python if check.returncode == 0 else None
 
 
@@ -151,8 +168,13 @@ def run_lifetimes(c: dict[str, np.ndarray], report: dict[str, float]) -> None:
         csv = Path(tmp) / "summary.csv"
         rows = np.column_stack([c["x"], c["t_x"], c["T"], c["spend"]])
         np.savetxt(csv, rows, delimiter=",", header="x,t_x,T,spend", comments="", fmt="%.2f")
-        done = subprocess.run([str(python), "-c", LIFETIMES_SCRIPT, str(csv)],
-                              check=False, capture_output=True, text=True, timeout=1800)
+        done = subprocess.run(
+            [str(python), "-c", LIFETIMES_SCRIPT, str(csv)],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
     if done.returncode != 0:
         print(f"  NOTE: lifetimes failed, comparison skipped:\n{done.stderr[-800:]}")
         return
@@ -172,8 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     options = parser.parse_args(argv)
     rng = np.random.default_rng(2026)
     report: dict[str, float] = {}
-    customers = timed("simulate customers", lambda: simulate_customers(options.customers, rng),
-                      report)
+    customers = timed(
+        "simulate customers", lambda: simulate_customers(options.customers, rng), report
+    )
     total_orders = int(customers["x"].sum() + customers["x"].size)
     print(f"    {options.customers:,} customers, {total_orders:,} orders")
     run_ours(customers, report)

@@ -1,6 +1,6 @@
 """Flow fan-out benchmark: a VIP send to 100,000 contacts through the whole flow path, 2 workers.
 
-    .venv/bin/python bench/bench_flow_fanout.py                     # PostgreSQL, 100,000, starts Prism
+    .venv/bin/python bench/bench_flow_fanout.py       # PostgreSQL, 100,000, starts Prism
     .venv/bin/python bench/bench_flow_fanout.py -n 10000 --host http://127.0.0.1:4010
 
 Unlike bench_fanout.py (rendering and SendGrid requests only), this runs what production runs:
@@ -9,6 +9,7 @@ the VIP scan enrols every contact in stage `vip`, the tick hands out the due ste
 records every message (intent) in one transaction per job, and sends 1,000 personalizations per
 request to Prism playing SendGrid, then records the answers. Target: under 5 minutes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,9 @@ PUBLIC_URL, SECRET = "https://companion.example.com", b"bench-secret-bench-secre
 
 
 def _start_prism(port: int) -> tuple[str, int]:
-    out = subprocess.run([str(ROOT / "scripts" / "prism.sh"), str(port)], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "prism.sh"), str(port)], check=True, capture_output=True, text=True
+    ).stdout
     url, pid = re.search(r"PRISM_URL=(\S+)", out), re.search(r"PRISM_PID=(\d+)", out)
     assert url and pid, out
     return url.group(1), int(pid.group(1))
@@ -51,11 +53,19 @@ def prepare(url: str, n: int) -> Site:
         fresh_schema(db)
         site = create_site("Bench Roasters", "https://shop.example.com").site
         save_changes(site, SITE_KEY, {"quiet_hours": None})
-        rows = [{"site": site.id, "email": f"customer{i}@example.com", "first_name": f"Customer {i}",
-                 "stage": "vip", "orders_count": 6} for i in range(n)]
+        rows = [
+            {
+                "site": site.id,
+                "email": f"customer{i}@example.com",
+                "first_name": f"Customer {i}",
+                "stage": "vip",
+                "orders_count": 6,
+            }
+            for i in range(n)
+        ]
         for start in range(0, n, 2000):
             with database.atomic():
-                Contact.insert_many(rows[start:start + 2000]).execute()
+                Contact.insert_many(rows[start : start + 2000]).execute()
         return site
 
 
@@ -63,14 +73,20 @@ def work(url: str, host: str, ids: list[int]) -> dict[str, int]:
     """One worker process's job: the same call jobs.flows.send_steps makes."""
     db = bind_database(url)
     with db.connection_context():
-        run = SendRun(now=NOW, public_url=PUBLIC_URL, secret=SECRET,
-                      transport=SendGridTransport("SG.bench", host, 60.0))
+        run = SendRun(
+            now=NOW,
+            public_url=PUBLIC_URL,
+            secret=SECRET,
+            transport=SendGridTransport("SG.bench", host, 60.0),
+        )
         return send_steps(ids, run)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/companion_flowfanout")
+    parser.add_argument(
+        "--database-url", default="postgresql://postgres@127.0.0.1:5432/companion_flowfanout"
+    )
     parser.add_argument("-n", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--host", help="a running Prism/SendGrid base URL (else one is started)")
@@ -89,20 +105,27 @@ def run(url: str, host: str, n: int, workers: int) -> None:
     with bind_database(url).connection_context():
         began = time.perf_counter()
         site = Site.get()
-        # The VIP flow has run since yesterday, so these VIPs are new ones, not a first start's backlog.
+        # The VIP flow has run since yesterday, so these VIPs are new ones, not a first start's
+        # backlog.
         live_since(site.id, Configs().flow(site, "vip"), NOW - timedelta(days=1))
         enrolled = scan_vip(site, Configs(), NOW)
         ids = due_step_ids(NOW, limit=n)
         scanned = time.perf_counter()
-    jobs = [ids[i:i + JOB_SIZE] for i in range(0, len(ids), JOB_SIZE)]
+    jobs = [ids[i : i + JOB_SIZE] for i in range(0, len(ids), JOB_SIZE)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(work, [url] * len(jobs), [host] * len(jobs), jobs))
     sent_at = time.perf_counter()
     with bind_database(url).connection_context():
-        statuses = {s: Message.select().where(Message.status == s).count() for s in ("sent", "failed", "sending")}
+        statuses = {
+            s: Message.select().where(Message.status == s).count()
+            for s in ("sent", "failed", "sending")
+        }
     sent = sum(r.get("sent", 0) for r in results)
     print(f"contacts: {n:,}  enrolled by the VIP scan: {enrolled:,} in {scanned - began:.1f} s")
-    print(f"workers: {workers}  jobs: {len(jobs)} of {JOB_SIZE}  send wall time: {sent_at - scanned:.1f} s")
+    print(
+        f"workers: {workers}  jobs: {len(jobs)} of {JOB_SIZE}  send wall time: "
+        f"{sent_at - scanned:.1f} s"
+    )
     print(f"messages: {statuses}  throughput: {sent / (sent_at - scanned):,.0f} messages/s")
     print(f"total (scan + send): {sent_at - began:.1f} s (target < 300 s)")
 

@@ -9,6 +9,7 @@ per page, refund dates fetched per page, every order mapped to events, a checkpo
 after each page - into a sink that only counts (point it at the real ingest to measure that too).
 Prints orders/s and the importer's RSS at 10 %, 50 % and 100 % of the run: flat means it streams.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,9 +56,14 @@ class GeneratedOrders(Sequence[dict[str, Any]]):
     def _order(self, n: int) -> dict[str, Any]:
         order = json.loads(self.template)
         order_id = FIRST_ID + 2 * n
-        order.update(id=order_id, number=str(order_id), total=f"{10 + n % 90}.{n % 100:02d}",
-                     currency=("USD", "EUR", "GBP")[n % 3], customer_id=n % 7,
-                     date_modified_gmt=f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00:00")
+        order.update(
+            id=order_id,
+            number=str(order_id),
+            total=f"{10 + n % 90}.{n % 100:02d}",
+            currency=("USD", "EUR", "GBP")[n % 3],
+            customer_id=n % 7,
+            date_modified_gmt=f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00:00",
+        )
         order["billing"]["email"] = f"buyer{n % 50_000}@example.com"
         if n % 20 == 0:
             order["refunds"] = [{"id": order_id + 1, "reason": "", "total": "-5.00"}]
@@ -71,8 +77,13 @@ class GeneratedRefunds:
         return isinstance(refund_id, int) and (refund_id - FIRST_ID - 1) % 40 == 0
 
     def __getitem__(self, refund_id: int) -> dict[str, Any]:
-        return {"id": refund_id, "parent_id": refund_id - 1, "amount": "5.00", "reason": "",
-                "date_created_gmt": "2024-06-01T12:00:00"}
+        return {
+            "id": refund_id,
+            "parent_id": refund_id - 1,
+            "amount": "5.00",
+            "reason": "",
+            "date_created_gmt": "2024-06-01T12:00:00",
+        }
 
     def values(self) -> Iterator[dict[str, Any]]:
         return iter(())
@@ -126,17 +137,29 @@ def main() -> None:
 def run(url: str, count: int) -> None:
     sink = CountingSink(count)
     with tempfile.TemporaryDirectory() as folder:
-        importer = WooImporter(url, KEY, SECRET, sink, JsonFileCheckpoints(Path(folder) / "c.json"),
-                               resources=["orders"], progress=False)
+        importer = WooImporter(
+            url,
+            KEY,
+            SECRET,
+            sink,
+            JsonFileCheckpoints(Path(folder) / "c.json"),
+            resources=["orders"],
+            progress=False,
+        )
         started = time.perf_counter()
         summary = importer.run()
         elapsed = time.perf_counter() - started
     assert sink.orders == summary.imported["orders"] == count, (sink.orders, summary.imported)
     peak = rss_mb("VmHWM")
-    print(f"imported {count:,} orders ({sink.events:,} events) in {elapsed:.1f} s: "
-          f"{count / elapsed:,.0f} orders/s")
-    print("importer RSS MB at 10% / 50% / 100%: "
-          + " / ".join(f"{sink.rss[p]:.1f}" for p in (10, 50, 100)) + f"; peak {peak:.1f}")
+    print(
+        f"imported {count:,} orders ({sink.events:,} events) in {elapsed:.1f} s: "
+        f"{count / elapsed:,.0f} orders/s"
+    )
+    print(
+        "importer RSS MB at 10% / 50% / 100%: "
+        + " / ".join(f"{sink.rss[p]:.1f}" for p in (10, 50, 100))
+        + f"; peak {peak:.1f}"
+    )
 
 
 if __name__ == "__main__":

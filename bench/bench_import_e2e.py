@@ -12,6 +12,7 @@ complete when it exits. Prints orders/s end to end and the command's RSS sampled
 and of its applying process sampled over the run (flat means they stream), and the CPU time the two
 used, then checks that every order and refund reached the database, applied.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,7 +60,11 @@ def database_url(engine: str, folder: str) -> str:
 
 def serve(count: int, urls: Any) -> None:
     """The shop: generated orders, and no products or customers (the command asks for all three)."""
-    collections: dict[str, Any] = {"orders": GeneratedOrders(count), "products": [], "customers": []}
+    collections: dict[str, Any] = {
+        "orders": GeneratedOrders(count),
+        "products": [],
+        "customers": [],
+    }
     urls.put(FakeShop(collections, GeneratedRefunds()).start().url)  # type: ignore[arg-type]
     while True:
         time.sleep(3600)
@@ -79,7 +84,10 @@ def rss_mb(pid: int) -> float | None:
         text = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return None
-    return next((int(line.split()[1]) / 1024 for line in text.splitlines() if line.startswith("VmRSS:")), None)
+    return next(
+        (int(line.split()[1]) / 1024 for line in text.splitlines() if line.startswith("VmRSS:")),
+        None,
+    )
 
 
 def applying_child(pid: int) -> int | None:
@@ -96,7 +104,8 @@ def applying_child(pid: int) -> int | None:
 
 
 class RssSampler(threading.Thread):
-    """Samples the VmRSS of a process and of its applying process every `every` seconds until it exits."""
+    """Samples the VmRSS of a process and of its applying process every `every` seconds until it
+    exits."""
 
     def __init__(self, pid: int, every: float = 0.5) -> None:
         super().__init__(daemon=True)
@@ -121,16 +130,35 @@ class RssSampler(threading.Thread):
         return next((rss for t, rss in samples if t >= end * fraction), samples[-1][1])
 
 
-def run_import(url: str, site_id: str, shop_url: str, folder: str) -> tuple[float, RssSampler, str, float]:
-    env = {**os.environ, "COMPANION_DATABASE_URL": url, "COMPANION_SECRET_KEY": "bench-secret-key-0123456789",
-           "COMPANION_LOG_LEVEL": "WARNING"}
+def run_import(
+    url: str, site_id: str, shop_url: str, folder: str
+) -> tuple[float, RssSampler, str, float]:
+    env = {
+        **os.environ,
+        "COMPANION_DATABASE_URL": url,
+        "COMPANION_SECRET_KEY": "bench-secret-key-0123456789",
+        "COMPANION_LOG_LEVEL": "WARNING",
+    }
     env.pop("COMPANION_REDIS_URL", None)
-    command = [str(ROOT / ".venv" / "bin" / "companion"), "import", "woocommerce", "--site", site_id,
-               "--url", shop_url, "--key", KEY, "--secret", SECRET, "--no-progress"]
+    command = [
+        str(ROOT / ".venv" / "bin" / "companion"),
+        "import",
+        "woocommerce",
+        "--site",
+        site_id,
+        "--url",
+        shop_url,
+        "--key",
+        KEY,
+        "--secret",
+        SECRET,
+        "--no-progress",
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+    process = subprocess.Popen(
+        command, env=env, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     sampler = RssSampler(process.pid)
     sampler.start()
     output, _ = process.communicate()
@@ -146,11 +174,18 @@ def run_import(url: str, site_id: str, shop_url: str, folder: str) -> tuple[floa
 def check(count: int) -> dict[str, Any]:
     """Everything the shop served is in the database and applied; returns the figures."""
     refunds = len([n for n in range(count) if n % 20 == 0])
-    found = {"orders": Order.select().count(), "refunds": Refund.select().count(),
-             "contacts": Contact.select().count(),
-             "unapplied": RawEvent.select().where(RawEvent.processed_at.is_null()).count(),
-             "refunded": money_from_units(Contact.select(fn.SUM(Contact.refunded).coerce(False)).scalar())}
-    assert found["orders"] == count and found["refunds"] == refunds and found["unapplied"] == 0, found
+    found = {
+        "orders": Order.select().count(),
+        "refunds": Refund.select().count(),
+        "contacts": Contact.select().count(),
+        "unapplied": RawEvent.select().where(RawEvent.processed_at.is_null()).count(),
+        "refunded": money_from_units(
+            Contact.select(fn.SUM(Contact.refunded).coerce(False)).scalar()
+        ),
+    }
+    assert found["orders"] == count and found["refunds"] == refunds and found["unapplied"] == 0, (
+        found
+    )
     assert found["refunded"] == Decimal("5.00") * refunds, found
     return found
 
@@ -177,18 +212,28 @@ def bench(engine: str, count: int, shop_url: str, folder: str) -> None:
     with database.connection_context():
         found = check(count)
     print(output.strip())
-    print(f"{engine}: {count:,} orders (ids from {FIRST_ID}) imported and applied in {elapsed:.1f} s: "
-          f"{count / elapsed:,.0f} orders/s end to end; {found['contacts']:,} profiles, "
-          f"{found['refunds']:,} refunds, 0 events left unapplied")
-    print(f"CPU of the command and its applying process: {cpu:.1f} s, {cpu / count * 1000:.2f} ms per order "
-          f"(the database server's own CPU not included); {cpu / elapsed:.2f} cores busy on average")
-    print("command RSS MB at 10% / 50% / 100% of the run: "
-          + " / ".join(f"{rss.at(p):.1f}" for p in (0.1, 0.5, 1.0))
-          + f"; peak {max(r for _, r in rss.samples):.1f}")
+    print(
+        f"{engine}: {count:,} orders (ids from {FIRST_ID}) imported and applied in {elapsed:.1f} "
+        "s: "
+        f"{count / elapsed:,.0f} orders/s end to end; {found['contacts']:,} profiles, "
+        f"{found['refunds']:,} refunds, 0 events left unapplied"
+    )
+    print(
+        f"CPU of the command and its applying process: {cpu:.1f} s, {cpu / count * 1000:.2f} ms "
+        "per order "
+        f"(the database server's own CPU not included); {cpu / elapsed:.2f} cores busy on average"
+    )
+    print(
+        "command RSS MB at 10% / 50% / 100% of the run: "
+        + " / ".join(f"{rss.at(p):.1f}" for p in (0.1, 0.5, 1.0))
+        + f"; peak {max(r for _, r in rss.samples):.1f}"
+    )
     if rss.child_samples:
-        print("applying process RSS MB at 10% / 50% / 100% of the run: "
-              + " / ".join(f"{rss.at(p, child=True):.1f}" for p in (0.1, 0.5, 1.0))
-              + f"; peak {max(r for _, r in rss.child_samples):.1f}")
+        print(
+            "applying process RSS MB at 10% / 50% / 100% of the run: "
+            + " / ".join(f"{rss.at(p, child=True):.1f}" for p in (0.1, 0.5, 1.0))
+            + f"; peak {max(r for _, r in rss.child_samples):.1f}"
+        )
 
 
 if __name__ == "__main__":

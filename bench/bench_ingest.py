@@ -11,6 +11,7 @@ runs on a shared machine apart.
 Prints events/s accepted and applied, the bare-insert rate, their ratio, and the RSS of the
 web and worker processes sampled along the way (flat memory is the check for 1,000,000 events).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,15 +42,31 @@ from companion.sites import create_site
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv" / "bin"
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")  # a shared machine: one db each
+REDIS_URL = os.environ.get(
+    "BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"
+)  # a shared machine: one db each
 PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "companion_bench")
 
 
 def database_url(engine: str, folder: str) -> str:
     if engine == "sqlite":
         return f"sqlite:///{folder}/bench.db"
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {PG_DATABASE}"], check=True)
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {PG_DATABASE}"], check=True)
+    subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-qc",
+            f"DROP DATABASE IF EXISTS {PG_DATABASE}",
+        ],
+        check=True,
+    )
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {PG_DATABASE}"],
+        check=True,
+    )
     return f"postgresql://postgres@127.0.0.1:5432/{PG_DATABASE}"
 
 
@@ -69,13 +86,36 @@ def prepare(url: str) -> dict[str, Any]:
 
 
 def start_processes(url: str, port: int, folder: str) -> list[subprocess.Popen[bytes]]:
-    env = dict(os.environ, COMPANION_DATABASE_URL=url, COMPANION_REDIS_URL=REDIS_URL,
-               COMPANION_SECRET_KEY="bench-secret-key-0123456789", COMPANION_LOG_LEVEL="WARNING")
-    subprocess.run(["redis-cli", "-n", REDIS_URL.rsplit("/", 1)[1], "flushdb"], check=True, capture_output=True)
+    env = dict(
+        os.environ,
+        COMPANION_DATABASE_URL=url,
+        COMPANION_REDIS_URL=REDIS_URL,
+        COMPANION_SECRET_KEY="bench-secret-key-0123456789",
+        COMPANION_LOG_LEVEL="WARNING",
+    )
+    subprocess.run(
+        ["redis-cli", "-n", REDIS_URL.rsplit("/", 1)[1], "flushdb"], check=True, capture_output=True
+    )
     log = open(f"{folder}/processes.log", "wb")  # noqa: SIM115 (the processes write to it until the end)
-    web = subprocess.Popen([str(VENV / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                            "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
-    worker = subprocess.Popen([str(VENV / "companion"), "worker"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    web = subprocess.Popen(
+        [
+            str(VENV / "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    worker = subprocess.Popen(
+        [str(VENV / "companion"), "worker"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
     for _ in range(100):
         try:
             requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
@@ -96,9 +136,14 @@ def batches(count: int, size: int, stream: str = "traffic") -> Iterator[list[dic
         yield batch
 
 
-def send_all(site: dict[str, Any], port: int, count: int, size: int, clients: int,
-             stream: str = "traffic") -> tuple[int, int]:
-    source, lock, totals = batches(count, size, stream), threading.Lock(), {"accepted": 0, "duplicates": 0}
+def send_all(
+    site: dict[str, Any], port: int, count: int, size: int, clients: int, stream: str = "traffic"
+) -> tuple[int, int]:
+    source, lock, totals = (
+        batches(count, size, stream),
+        threading.Lock(),
+        {"accepted": 0, "duplicates": 0},
+    )
     url = f"http://127.0.0.1:{port}/v1/sites/{site['id']}/events"
 
     def client() -> None:
@@ -110,8 +155,12 @@ def send_all(site: dict[str, Any], port: int, count: int, size: int, clients: in
                 return
             body = json.dumps({"events": batch}).encode()
             msg_id, stamp = uuid.uuid4().hex, int(time.time())
-            headers = {"webhook-id": msg_id, "webhook-timestamp": str(stamp), "Content-Type": "application/json",
-                       "webhook-signature": sign(site["secret"], msg_id, stamp, body)}
+            headers = {
+                "webhook-id": msg_id,
+                "webhook-timestamp": str(stamp),
+                "Content-Type": "application/json",
+                "webhook-signature": sign(site["secret"], msg_id, stamp, body),
+            }
             answer = session.post(url, data=body, headers=headers, timeout=60)
             if answer.status_code != 202:
                 print(f"batch refused: {answer.status_code} {answer.text[:300]}")
@@ -131,7 +180,12 @@ def send_all(site: dict[str, Any], port: int, count: int, size: int, clients: in
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (the RQ work horse), in MB."""
     total = 0
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout.split()]
+    pids = [pid] + [
+        int(p)
+        for p in subprocess.run(
+            ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+    ]
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
@@ -143,20 +197,34 @@ def rss_mb(pid: int) -> float:
 
 
 def unprocessed() -> int:
-    return RawEvent.select().where(RawEvent.processed_at.is_null(), RawEvent.failed_at.is_null()).count()
+    return (
+        RawEvent.select()
+        .where(RawEvent.processed_at.is_null(), RawEvent.failed_at.is_null())
+        .count()
+    )
 
 
 def bare_insert_rate(site_pk: int, count: int) -> float:
-    """The practical limit: the same raw rows bulk-inserted, 500 a statement, no validation or apply."""
+    """The practical limit: the same raw rows bulk-inserted, 500 a statement, no validation or
+    apply."""
+
     class BareRawEvent(RawEvent):
         class Meta:
             table_name = "bench_bare_raw_event"
 
     database.drop_tables([BareRawEvent], safe=True)
     database.create_tables([BareRawEvent])
-    rows = ({"site": site_pk, "event_id": e["id"], "type": e["type"], "source": e["source"],
-             "occurred_at": e["occurred_at"].replace("T", " ").rstrip("Z"), "payload": json.dumps(e)}
-            for e in traffic(count, seed=99))
+    rows = (
+        {
+            "site": site_pk,
+            "event_id": e["id"],
+            "type": e["type"],
+            "source": e["source"],
+            "occurred_at": e["occurred_at"].replace("T", " ").rstrip("Z"),
+            "payload": json.dumps(e),
+        }
+        for e in traffic(count, seed=99)
+    )
     started, chunk = time.perf_counter(), []
     for row in rows:
         chunk.append(row)
@@ -177,8 +245,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--clients", type=int, default=2)
-    parser.add_argument("--stream", choices=["traffic", "orders"], default="traffic",
-                        help="orders: paid orders of 1-5 items only, buyers new and returning (events = orders)")
+    parser.add_argument(
+        "--stream",
+        choices=["traffic", "orders"],
+        default="traffic",
+        help="orders: paid orders of 1-5 items only, buyers new and returning (events = orders)",
+    )
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-ingest-")
     url = database_url(args.engine, folder)
@@ -191,10 +263,15 @@ def main() -> None:
         sent: dict[str, float] = {}
 
         def send() -> None:
-            accepted, duplicates = send_all(site, port, args.events, args.batch, args.clients, args.stream)
+            accepted, duplicates = send_all(
+                site, port, args.events, args.batch, args.clients, args.stream
+            )
             sent["at"] = time.perf_counter() - started
-            samples.append(f"all {accepted} accepted ({duplicates} duplicates) after {sent['at']:.1f} s: "
-                           f"{accepted / sent['at']:,.0f} events/s accepted")
+            samples.append(
+                f"all {accepted} accepted ({duplicates} duplicates) after {sent['at']:.1f} s: "
+                f"{accepted / sent['at']:,.0f} events/s accepted"
+            )
+
         sender = threading.Thread(target=send)
         sender.start()
         next_mark = 0.1
@@ -206,7 +283,10 @@ def main() -> None:
                 stored = RawEvent.select().count()
             done = (stored - left) / args.events
             if done >= next_mark:
-                samples.append(f"{int(done * 100)}% applied: web {rss_mb(web.pid)} MB, worker {rss_mb(worker.pid)} MB")
+                samples.append(
+                    f"{int(done * 100)}% applied: web {rss_mb(web.pid)} MB, worker "
+                    f"{rss_mb(worker.pid)} MB"
+                )
                 next_mark += 0.4 if next_mark < 0.5 else 0.5
             if not sender.is_alive() and left == 0:
                 break
@@ -220,11 +300,17 @@ def main() -> None:
     with database.connection_context():
         bare = bare_insert_rate(site["pk"], min(args.events, 200_000))
     rate = args.events / accepted_at
-    print(f"engine={args.engine} stream={args.stream} events={args.events} batch={args.batch} clients={args.clients}")
+    print(
+        f"engine={args.engine} stream={args.stream} events={args.events} batch={args.batch} "
+        f"clients={args.clients}"
+    )
     for line in samples:
         print("  " + line)
     print(f"end to end: {rate:,.0f} events/s accepted and applied ({accepted_at:.1f} s)")
-    print(f"bare bulk insert of the same rows: {bare:,.0f} rows/s; ratio ingest/bare = {rate / bare:.2f}")
+    print(
+        f"bare bulk insert of the same rows: {bare:,.0f} rows/s; ratio ingest/bare = "
+        f"{rate / bare:.2f}"
+    )
     shutil.rmtree(folder, ignore_errors=True)
 
 

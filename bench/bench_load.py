@@ -3,9 +3,10 @@ events of mixed kinds (views, carts, orders, refunds from bench/traffic.py), at 
 second for --seconds, open loop (a request is due at its time whether or not earlier ones answered,
 and its latency counts from that time, so a stall shows in the figures instead of slowing the load).
 
-    # production split: gunicorn + 2 `companion worker` + PostgreSQL (your own database and Redis db)
+    # production split: gunicorn + 2 `companion worker` + PostgreSQL (own database and Redis db)
     .venv/bin/python -m bench.bench_load --mode split --rate 200 --seconds 300 \
-        --database postgresql://postgres@127.0.0.1:5432/companion_test_NAME --redis redis://127.0.0.1:6379/N
+        --database postgresql://postgres@127.0.0.1:5432/companion_test_NAME \
+        --redis redis://127.0.0.1:6379/N
     # embedded: `companion run` on SQLite, in-process queue
     .venv/bin/python -m bench.bench_load --mode embedded --rate 50 --seconds 60
 
@@ -13,6 +14,7 @@ Prints the machine's load average before and after, answers by status, latency p
 events sent, accepted and stored, and how long the workers took to apply the backlog after the
 load stopped. The database given is emptied first.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,22 +57,55 @@ def emptied(url: str) -> str:
     return url
 
 
-def start(mode: str, url: str, redis_url: str | None, port: int, folder: str, web: int, workers: int) -> list[Any]:
-    env = dict(os.environ, COMPANION_DATABASE_URL=url, COMPANION_SECRET_KEY="bench-secret-key-0123456789",
-               COMPANION_LOG_LEVEL="WARNING")
+def start(
+    mode: str, url: str, redis_url: str | None, port: int, folder: str, web: int, workers: int
+) -> list[Any]:
+    env = dict(
+        os.environ,
+        COMPANION_DATABASE_URL=url,
+        COMPANION_SECRET_KEY="bench-secret-key-0123456789",
+        COMPANION_LOG_LEVEL="WARNING",
+    )
     env.pop("COMPANION_REDIS_URL", None)
     log = open(f"{folder}/processes.log", "wb")  # noqa: SIM115 (the processes write to it until the end)
     if mode == "embedded":
-        procs = [subprocess.Popen([str(VENV / "companion"), "run", "--port", str(port)], cwd=ROOT, env=env,
-                                  stdout=log, stderr=log)]
+        procs = [
+            subprocess.Popen(
+                [str(VENV / "companion"), "run", "--port", str(port)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+        ]
     else:
         assert redis_url, "--redis is needed for the production split"
         env["COMPANION_REDIS_URL"] = redis_url
         subprocess.run(["redis-cli", "-u", redis_url, "flushdb"], check=True, capture_output=True)
-        procs = [subprocess.Popen([str(VENV / "gunicorn"), "-w", str(web), "-b", f"127.0.0.1:{port}",
-                                   "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)]
-        procs += [subprocess.Popen([str(VENV / "companion"), "worker"], cwd=ROOT, env=env, stdout=log, stderr=log)
-                  for _ in range(workers)]
+        procs = [
+            subprocess.Popen(
+                [
+                    str(VENV / "gunicorn"),
+                    "-w",
+                    str(web),
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "--log-level",
+                    "warning",
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+        ]
+        procs += [
+            subprocess.Popen(
+                [str(VENV / "companion"), "worker"], cwd=ROOT, env=env, stdout=log, stderr=log
+            )
+            for _ in range(workers)
+        ]
     for _ in range(150):
         try:
             requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
@@ -86,7 +121,9 @@ def batches(total_requests: int, seed: int = 16) -> Iterator[list[dict[str, Any]
         yield [next(stream) for _ in range(rng.choice(SIZES))]
 
 
-def load(site: dict[str, Any], port: int, rate: float, seconds: float, senders: int) -> dict[str, Any]:
+def load(
+    site: dict[str, Any], port: int, rate: float, seconds: float, senders: int
+) -> dict[str, Any]:
     url = f"http://127.0.0.1:{port}/v1/sites/{site['id']}/events"
     total = int(rate * seconds)
     due: queue.Queue[tuple[float, bytes, int] | None] = queue.Queue()
@@ -99,14 +136,20 @@ def load(site: dict[str, Any], port: int, rate: float, seconds: float, senders: 
         session = requests.Session()
         while (item := due.get()) is not None:
             at, body, size = item
-            if time.perf_counter() - at > GIVE_UP_S:  # the service fell this far behind: count, do not send
+            if (
+                time.perf_counter() - at > GIVE_UP_S
+            ):  # the service fell this far behind: count, do not send
                 with lock:
                     statuses["not sent (over 30 s late)"] += 1
                     counts["unsent"] += size
                 continue
             msg_id, stamp = f"msg_{uuid.uuid4().hex}", int(time.time())
-            headers = {"webhook-id": msg_id, "webhook-timestamp": str(stamp), "Content-Type": "application/json",
-                       "webhook-signature": sign(site["secret"], msg_id, stamp, body)}
+            headers = {
+                "webhook-id": msg_id,
+                "webhook-timestamp": str(stamp),
+                "Content-Type": "application/json",
+                "webhook-signature": sign(site["secret"], msg_id, stamp, body),
+            }
             try:
                 answer = session.post(url, data=body, headers=headers, timeout=30)
                 status, accepted = str(answer.status_code), answer.json().get("accepted", 0)
@@ -134,8 +177,13 @@ def load(site: dict[str, Any], port: int, rate: float, seconds: float, senders: 
     for thread in threads:
         thread.join()
     latencies.sort()
-    return {"requests": total, "elapsed": time.perf_counter() - started, "statuses": dict(statuses),
-            "latencies": latencies, **counts}
+    return {
+        "requests": total,
+        "elapsed": time.perf_counter() - started,
+        "statuses": dict(statuses),
+        "latencies": latencies,
+        **counts,
+    }
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -144,8 +192,12 @@ def percentile(values: list[float], share: float) -> float:
 
 def stored() -> tuple[int, int]:
     with database.connection_context():
-        return (RawEvent.select().count(),
-                RawEvent.select().where(RawEvent.processed_at.is_null(), RawEvent.failed_at.is_null()).count())
+        return (
+            RawEvent.select().count(),
+            RawEvent.select()
+            .where(RawEvent.processed_at.is_null(), RawEvent.failed_at.is_null())
+            .count(),
+        )
 
 
 def main() -> None:
@@ -166,8 +218,11 @@ def main() -> None:
     port = free_port()
     procs = start(args.mode, url, args.redis, port, folder, args.web, args.workers)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a killed run stops its processes too
-    print(f"mode={args.mode} database={url.split('://')[0]} rate={args.rate}/s seconds={args.seconds} "
-          f"web={args.web} workers={args.workers}")
+    print(
+        f"mode={args.mode} database={url.split('://')[0]} rate={args.rate}/s "
+        f"seconds={args.seconds} "
+        f"web={args.web} workers={args.workers}"
+    )
     print(f"load average before: {os.getloadavg()}")
     try:
         result = load(site, port, args.rate, args.seconds, args.senders)
@@ -175,8 +230,11 @@ def main() -> None:
         report(result)
         drained_at, waited = time.perf_counter(), 0.0
         count, left = stored()
-        print(f"events stored {count} of {result['sent']} sent (lost {result['sent'] - count}); "
-              f"{left} waiting to be applied", flush=True)
+        print(
+            f"events stored {count} of {result['sent']} sent (lost {result['sent'] - count}); "
+            f"{left} waiting to be applied",
+            flush=True,
+        )
         while left and waited < args.drain:
             time.sleep(5)
             count, left = stored()
@@ -192,11 +250,19 @@ def main() -> None:
 def report(result: dict[str, Any]) -> None:
     lat = result["latencies"] or [0.0]
     errors = sum(n for status, n in result["statuses"].items() if status != "202")
-    print(f"requests {result['requests']} in {result['elapsed']:.1f} s "
-          f"({result['requests'] / result['elapsed']:.1f}/s); answers {result['statuses']}; errors {errors}")
-    print(f"latency ms: p50 {percentile(lat, 0.50):.1f}  p95 {percentile(lat, 0.95):.1f}  "
-          f"p99 {percentile(lat, 0.99):.1f}  max {lat[-1] * 1000:.1f}")
-    print(f"events sent {result['sent']}, accepted {result['accepted']}, not sent {result['unsent']}", flush=True)
+    print(
+        f"requests {result['requests']} in {result['elapsed']:.1f} s "
+        f"({result['requests'] / result['elapsed']:.1f}/s); answers {result['statuses']}; errors "
+        f"{errors}"
+    )
+    print(
+        f"latency ms: p50 {percentile(lat, 0.50):.1f}  p95 {percentile(lat, 0.95):.1f}  "
+        f"p99 {percentile(lat, 0.99):.1f}  max {lat[-1] * 1000:.1f}"
+    )
+    print(
+        f"events sent {result['sent']}, accepted {result['accepted']}, not sent {result['unsent']}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

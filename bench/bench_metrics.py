@@ -4,10 +4,13 @@ through the Flask test client, and the same figures computed by DuckDB scanning 
 
     .venv/bin/python bench/bench_metrics.py                                   # SQLite, full size
     .venv/bin/python bench/bench_metrics.py --orders 100000                   # smaller
-    .venv/bin/python bench/bench_metrics.py --database-url postgresql://postgres@127.0.0.1:5432/companion_metrics_bench
+    .venv/bin/python bench/bench_metrics.py \
+        --database-url postgresql://postgres@127.0.0.1:5432/companion_metrics_bench
 
-The database is emptied first (use a database of its own). DuckDB: `pip install duckdb` (bench only).
+The database is emptied first (use a database of its own). DuckDB: `pip install duckdb` (bench
+only).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,13 +41,21 @@ from companion.sites import create_site, hash_token
 from tests.helpers import all_models
 
 TZ = "Europe/Berlin"
-CASES = ("/metrics 90 days, compare=previous", "/metrics/series 3 years by day", "/metrics/breakdown by product, 90 days")
+CASES = (
+    "/metrics 90 days, compare=previous",
+    "/metrics/series 3 years by day",
+    "/metrics/breakdown by product, 90 days",
+)
 LAST_DAY = END.date() - timedelta(days=1)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=None, help="default: a new SQLite file in a temp folder")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url", default=None, help="default: a new SQLite file in a temp folder"
+    )
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
@@ -96,7 +107,9 @@ def _windows(runs: int, days: int) -> list[tuple[date, date]]:
     first_possible = LAST_DAY - timedelta(days=3 * 365 - 2 * days)
     out = []
     for _ in range(runs):
-        start = first_possible + timedelta(days=rng.randrange((LAST_DAY - first_possible).days - days))
+        start = first_possible + timedelta(
+            days=rng.randrange((LAST_DAY - first_possible).days - days)
+        )
         out.append((start, start + timedelta(days=days - 1)))
     return out
 
@@ -110,7 +123,9 @@ def _measure_routes(url: str, site: Any, runs: int) -> dict[str, list[float]]:
     three_years = (LAST_DAY - timedelta(days=3 * 365 - 1), LAST_DAY)
     paths: list[Callable[[tuple[date, date]], str]] = [
         lambda w: f"{base}/metrics?from={w[0]}&to={w[1]}&compare=previous",
-        lambda w: f"{base}/metrics/series?metric=total_revenue&interval=day&from={three_years[0]}&to={three_years[1]}",
+        lambda w: (
+            f"{base}/metrics/series?metric=total_revenue&interval=day&from={three_years[0]}&to={three_years[1]}"
+        ),
         lambda w: f"{base}/metrics/breakdown?by=product&from={w[0]}&to={w[1]}",
     ]
     cases = dict(zip(CASES, paths, strict=True))
@@ -133,9 +148,16 @@ def _measure_duckdb(folder: Path, runs: int) -> dict[str, list[float]] | str:
     except ImportError:
         return "duckdb is not installed (pip install duckdb): no scan figures"
     con = duckdb.connect()
-    for table, columns in (("order", ORDER_COLUMNS), ("order_item", ITEM_COLUMNS), ("refund", REFUND_COLUMNS)):
-        con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM read_csv(\'{folder}/{table}.csv\', header=false, '
-                    f"nullstr='', names={columns!r})")
+    for table, columns in (
+        ("order", ORDER_COLUMNS),
+        ("order_item", ITEM_COLUMNS),
+        ("refund", REFUND_COLUMNS),
+    ):
+        con.execute(
+            f"CREATE TABLE \"{table}\" AS SELECT * FROM read_csv('{folder}/{table}.csv', "
+            "header=false, "
+            f"nullstr='', names={columns!r})"
+        )
     timings: dict[str, list[float]] = {name: [] for name in CASES}
     three_years = (LAST_DAY - timedelta(days=3 * 365 - 1), LAST_DAY)
     for window in _windows(runs, 90):
@@ -155,8 +177,10 @@ def _duck_headline(window: tuple[date, date]) -> str:
     before = first - timedelta(days=(last - first).days + 1)
     day, refund_day = LOCAL.format("o.counted_at"), LOCAL.format("f.created_at")
     return f"""
-    WITH o AS (SELECT o.id, o.contact_id, o.total, {day} AS d FROM "order" o WHERE o.is_counted = 1 AND o.currency = 'EUR'),
-         r AS (SELECT f.order_id, f.amount, {refund_day} AS d FROM refund f JOIN o ON o.id = f.order_id),
+    WITH o AS (SELECT o.id, o.contact_id, o.total, {day} AS d FROM "order" o WHERE o.is_counted = 1
+    AND o.currency = 'EUR'),
+         r AS (SELECT f.order_id, f.amount, {refund_day} AS d FROM refund f JOIN o ON o.id =
+         f.order_id),
          per_order AS (SELECT order_id, SUM(amount) AS amount FROM r GROUP BY order_id)
     SELECT
       (SELECT SUM(total) FROM o WHERE d BETWEEN DATE '{first}' AND DATE '{last}'),
@@ -169,17 +193,22 @@ def _duck_headline(window: tuple[date, date]) -> str:
          WHERE o.d BETWEEN DATE '{first}' AND DATE '{last}'),
       (SELECT SUM(p.amount) FROM o JOIN per_order p ON p.order_id = o.id
          WHERE o.d BETWEEN DATE '{first}' AND DATE '{last}'),
-      (SELECT COUNT(*) FROM (SELECT DISTINCT contact_id FROM o WHERE d BETWEEN DATE '{before}' AND DATE '{first}' - 1
-         INTERSECT SELECT DISTINCT contact_id FROM o WHERE d BETWEEN DATE '{first}' AND DATE '{last}')),
+      (SELECT COUNT(*) FROM (SELECT DISTINCT contact_id FROM o WHERE d BETWEEN DATE '{before}' AND
+      DATE '{first}' - 1
+         INTERSECT SELECT DISTINCT contact_id FROM o WHERE d BETWEEN DATE '{first}' AND DATE
+         '{last}')),
       (SELECT COUNT(DISTINCT contact_id) FROM o WHERE d <= DATE '{last}'),
-      (SELECT COUNT(*) FROM (SELECT contact_id FROM o WHERE d <= DATE '{last}' GROUP BY 1 HAVING COUNT(*) > 1)),
-      (SELECT SUM(total) FROM o WHERE d <= DATE '{last}') - (SELECT SUM(amount) FROM r WHERE d <= DATE '{last}')
+      (SELECT COUNT(*) FROM (SELECT contact_id FROM o WHERE d <= DATE '{last}' GROUP BY 1 HAVING
+      COUNT(*) > 1)),
+      (SELECT SUM(total) FROM o WHERE d <= DATE '{last}') - (SELECT SUM(amount) FROM r WHERE d <=
+      DATE '{last}')
     """
 
 
 def _duck_series(window: tuple[date, date]) -> str:
     day = LOCAL.format("counted_at")
-    return f"""SELECT {day} AS d, SUM(total), COUNT(*) FROM "order" WHERE is_counted = 1 AND currency = 'EUR'
+    return f"""SELECT {day} AS d, SUM(total), COUNT(*) FROM "order" WHERE is_counted = 1 AND
+    currency = 'EUR'
                AND {day} BETWEEN DATE '{window[0]}' AND DATE '{window[1]}' GROUP BY 1 ORDER BY 1"""
 
 
@@ -187,7 +216,8 @@ def _duck_breakdown(window: tuple[date, date]) -> str:
     day = LOCAL.format("o.counted_at")
     return f"""SELECT i.product_id, COUNT(DISTINCT o.id), SUM(i.total), SUM(i.quantity)
                FROM order_item i JOIN "order" o ON o.id = i.order_id
-               WHERE o.is_counted = 1 AND o.currency = 'EUR' AND {day} BETWEEN DATE '{window[0]}' AND DATE '{window[1]}'
+               WHERE o.is_counted = 1 AND o.currency = 'EUR' AND {day} BETWEEN DATE '{window[0]}'
+               AND DATE '{window[1]}'
                GROUP BY 1 ORDER BY 3 DESC LIMIT 100"""
 
 
@@ -202,8 +232,14 @@ def _report(url: str, counts: dict[str, int], routes: dict[str, list[float]], sc
     print(f"{'figure':42} {'ours p50':>9} {'ours p95':>9} {'duckdb p50':>11} {'duckdb p95':>11}")
     for name, values in routes.items():
         duck = scans.get(name) if isinstance(scans, dict) else None
-        duck_text = f"{statistics.median(duck):10.1f}ms {_pct(duck, 0.95):10.1f}ms" if duck else "         -"
-        print(f"{name:42} {statistics.median(values):8.1f}ms {_pct(values, 0.95):8.1f}ms {duck_text}")
+        duck_text = (
+            f"{statistics.median(duck):10.1f}ms {_pct(duck, 0.95):10.1f}ms"
+            if duck
+            else "         -"
+        )
+        print(
+            f"{name:42} {statistics.median(values):8.1f}ms {_pct(values, 0.95):8.1f}ms {duck_text}"
+        )
     if not isinstance(scans, dict):
         print(scans)
 

@@ -11,6 +11,7 @@ Each page is requested in-process through Flask's test client with a signed-in s
 network), once ("first": cold caches, e.g. templates compiled and database pages read) and then
 --repeat times; prints the first time, the median and the 95th percentile in ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,22 +32,38 @@ from companion.metrics.rebuild import rebuild
 from companion.models import Contact, Order, OrderItem, Product, Site, utcnow
 from companion.sites import create_site
 
-PAGES = [("overview, 30 days", "/"), ("overview, 90 days", "/?range=90d"), ("overview, 12 months", "/?range=365d"),
-         ("customers", "/customers"), ("products, 30 days", "/products"), ("products, 90 days", "/products?range=90d"),
-         ("flows", "/flows"), ("contact", "/contacts/{contact}"), ("CSV: top sellers", "/export/top_revenue.csv")]
+PAGES = [
+    ("overview, 30 days", "/"),
+    ("overview, 90 days", "/?range=90d"),
+    ("overview, 12 months", "/?range=365d"),
+    ("customers", "/customers"),
+    ("products, 30 days", "/products"),
+    ("products, 90 days", "/products?range=90d"),
+    ("flows", "/flows"),
+    ("contact", "/contacts/{contact}"),
+    ("CSV: top sellers", "/export/top_revenue.csv"),
+]
 
 
 def app_for(url: str) -> Any:
-    return create_app(Settings(database_url=url, secret_key="bench-secret-key-0123456789",
-                               public_url="http://bench.test", log_level="WARNING"))
+    return create_app(
+        Settings(
+            database_url=url,
+            secret_key="bench-secret-key-0123456789",
+            public_url="http://bench.test",
+            log_level="WARNING",
+        )
+    )
 
 
 def seed_demo(app: Any, days: int, orders_per_day: float) -> None:
     with app.app_context():
         started = time.perf_counter()
         result = seed(app, create_demo_site().site, days, orders_per_day)
-        print(f"seeded the demo store: {result.events:,} events, {result.orders:,} order snapshots "
-              f"in {time.perf_counter() - started:.0f} s")
+        print(
+            f"seeded the demo store: {result.events:,} events, {result.orders:,} order snapshots "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
 
 
 def write_large_store(orders: int, seed_value: int = 7) -> None:
@@ -55,11 +72,24 @@ def write_large_store(orders: int, seed_value: int = 7) -> None:
     site = create_site("Large Shop", "https://large.example", "Europe/Berlin", "EUR").site
     end = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     start = end - timedelta(days=3 * 365)
-    products = [(str(p), f"Product {p}", round(rng.lognormvariate(3.2, 0.7), 2)) for p in range(1, 401)]
+    products = [
+        (str(p), f"Product {p}", round(rng.lognormvariate(3.2, 0.7), 2)) for p in range(1, 401)
+    ]
     with database.atomic():
-        Product.insert_many([{"site": site.id, "source": "woocommerce", "external_id": pid, "name": name,
-                              "price": str(price), "stock_quantity": rng.randint(0, 500), "updated_at": end}
-                             for pid, name, price in products]).execute()
+        Product.insert_many(
+            [
+                {
+                    "site": site.id,
+                    "source": "woocommerce",
+                    "external_id": pid,
+                    "name": name,
+                    "price": str(price),
+                    "stock_quantity": rng.randint(0, 500),
+                    "updated_at": end,
+                }
+                for pid, name, price in products
+            ]
+        ).execute()
     customers = max(1, int(orders * 0.35))
     contact_ids = _write_contacts(site.id, customers)
     began = time.perf_counter()
@@ -71,26 +101,66 @@ def write_large_store(orders: int, seed_value: int = 7) -> None:
                 at = start + timedelta(seconds=span * (n + rng.random()) / orders)
                 items = [rng.choice(products) for _ in range(rng.choice((1, 1, 2, 3)))]
                 total = round(sum(p[2] for p in items), 2)
-                rows.append({"site": site.id, "source": "woocommerce", "external_id": str(n), "number": str(n),
-                             "status": "completed", "currency": "EUR", "total": str(total),
-                             "contact": contact_ids[min(int(rng.paretovariate(1.2)) - 1, customers - 1)
-                                                    if rng.random() < 0.3 else rng.randrange(customers)],
-                             "source_type": rng.choice(("organic", "typein", "referral", "utm")),
-                             "utm_source": rng.choice((None, "google", "newsletter")), "device": "mobile",
-                             "payment_method": "stripe", "created_at": at, "paid_at": at, "modified_at": at,
-                             "snapshot_seq": n, "is_counted": True, "counted_at": at})
+                rows.append(
+                    {
+                        "site": site.id,
+                        "source": "woocommerce",
+                        "external_id": str(n),
+                        "number": str(n),
+                        "status": "completed",
+                        "currency": "EUR",
+                        "total": str(total),
+                        "contact": contact_ids[
+                            min(int(rng.paretovariate(1.2)) - 1, customers - 1)
+                            if rng.random() < 0.3
+                            else rng.randrange(customers)
+                        ],
+                        "source_type": rng.choice(("organic", "typein", "referral", "utm")),
+                        "utm_source": rng.choice((None, "google", "newsletter")),
+                        "device": "mobile",
+                        "payment_method": "stripe",
+                        "created_at": at,
+                        "paid_at": at,
+                        "modified_at": at,
+                        "snapshot_seq": n,
+                        "is_counted": True,
+                        "counted_at": at,
+                    }
+                )
                 lines.append(items)
             Order.insert_many(rows).execute()
-            ids = dict(Order.select(Order.external_id, Order.id).where(
-                Order.site == site.id, Order.source == "woocommerce",
-                Order.external_id.in_([r["external_id"] for r in rows])).tuples())
-            OrderItem.insert_many([{"order": ids[r["external_id"]], "site": site.id, "product_id": p[0], "name": p[1],
-                                    "quantity": 1, "price": str(p[2]), "total": str(p[2]), "categories": []}
-                                   for r, items in zip(rows, lines, strict=True) for p in items]).execute()
+            ids = dict(
+                Order.select(Order.external_id, Order.id)
+                .where(
+                    Order.site == site.id,
+                    Order.source == "woocommerce",
+                    Order.external_id.in_([r["external_id"] for r in rows]),
+                )
+                .tuples()
+            )
+            OrderItem.insert_many(
+                [
+                    {
+                        "order": ids[r["external_id"]],
+                        "site": site.id,
+                        "product_id": p[0],
+                        "name": p[1],
+                        "quantity": 1,
+                        "price": str(p[2]),
+                        "total": str(p[2]),
+                        "categories": [],
+                    }
+                    for r, items in zip(rows, lines, strict=True)
+                    for p in items
+                ]
+            ).execute()
         if chunk % 100_000 == 0:
             print(f"  {chunk:,} orders written ({time.perf_counter() - began:.0f} s)", flush=True)
     _refresh_contact_totals(site.id)
-    print(f"wrote {orders:,} orders for {customers:,} customers in {time.perf_counter() - began:.0f} s")
+    print(
+        f"wrote {orders:,} orders for {customers:,} customers in {time.perf_counter() - began:.0f} "
+        "s"
+    )
     began = time.perf_counter()
     rebuild(utcnow(), site.public_id)
     print(f"rebuilt the roll-ups in {time.perf_counter() - began:.0f} s")
@@ -99,21 +169,40 @@ def write_large_store(orders: int, seed_value: int = 7) -> None:
 def _write_contacts(site_id: int, count: int) -> list[int]:
     for chunk in range(0, count, 5000):
         with database.atomic():
-            Contact.insert_many([{"site": site_id, "email": f"c{n}@example.com", "first_name": "C", "last_name": str(n)}
-                                 for n in range(chunk, min(chunk + 5000, count))]).execute()
-    return [c for c, in Contact.select(Contact.id).where(Contact.site == site_id).order_by(Contact.id).tuples()]
+            Contact.insert_many(
+                [
+                    {
+                        "site": site_id,
+                        "email": f"c{n}@example.com",
+                        "first_name": "C",
+                        "last_name": str(n),
+                    }
+                    for n in range(chunk, min(chunk + 5000, count))
+                ]
+            ).execute()
+    return [
+        c
+        for (c,) in Contact.select(Contact.id)
+        .where(Contact.site == site_id)
+        .order_by(Contact.id)
+        .tuples()
+    ]
 
 
 def _refresh_contact_totals(site_id: int) -> None:
-    ids = [c for c, in Contact.select(Contact.id).where(Contact.site == site_id).tuples()]
+    ids = [c for (c,) in Contact.select(Contact.id).where(Contact.site == site_id).tuples()]
     for start in range(0, len(ids), 5000):
-        contacts.refresh_totals(site_id, set(ids[start:start + 5000]))
+        contacts.refresh_totals(site_id, set(ids[start : start + 5000]))
 
 
 def measure(app: Any, repeat: int) -> list[tuple[str, float, float, float]]:
     with app.app_context():
         site = Site.select().order_by(Site.id.desc()).first()
-        contact = Contact.select(Contact.id).where(Contact.site == site.id, Contact.orders_count > 1).first()
+        contact = (
+            Contact.select(Contact.id)
+            .where(Contact.site == site.id, Contact.orders_count > 1)
+            .first()
+        )
         link = login_link(site, "http://bench.test").removeprefix("http://bench.test")
     client = app.test_client()
     assert client.get(link).status_code == 302
@@ -129,24 +218,37 @@ def measure(app: Any, repeat: int) -> list[tuple[str, float, float, float]]:
             client.get(url)
             times.append((time.perf_counter() - began) * 1000)
         times.sort()
-        results.append((name, first, statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]))
+        results.append(
+            (name, first, statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)])
+        )
     return results
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", help="an already seeded database (default: a new temp SQLite file)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url", help="an already seeded database (default: a new temp SQLite file)"
+    )
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--orders-per-day", type=float, default=40)
-    parser.add_argument("--large", type=int, help="write this many orders straight into the tables instead")
+    parser.add_argument(
+        "--large", type=int, help="write this many orders straight into the tables instead"
+    )
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='bench-pages-')}/bench.db"
     app = app_for(url)
     if not args.database_url:
         with app.app_context():
-            write_large_store(args.large) if args.large else seed_demo(app, args.days, args.orders_per_day)
-    print(f"\n{'page':<22} {'first ms':>9} {'median ms':>10} {'p95 ms':>8}   ({args.repeat} requests each, {url})")
+            write_large_store(args.large) if args.large else seed_demo(
+                app, args.days, args.orders_per_day
+            )
+    print(
+        f"\n{'page':<22} {'first ms':>9} {'median ms':>10} {'p95 ms':>8}   ({args.repeat} requests "
+        f"each, {url})"
+    )
     for name, first, median, p95 in measure(app, args.repeat):
         print(f"{name:<22} {first:>9.1f} {median:>10.1f} {p95:>8.1f}")
 

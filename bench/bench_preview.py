@@ -1,4 +1,5 @@
-"""Preview latency: POST /v1/sites/<id>/flows/<key>/preview for every flow and step, through the app.
+"""Preview latency: POST /v1/sites/<id>/flows/<key>/preview for every flow and step, through the
+app.
 
     COMPANION_DATABASE_URL=sqlite:///demo.db companion demo seed      # prints the site id and token
     COMPANION_DATABASE_URL=sqlite:///demo.db .venv/bin/python bench/bench_preview.py SITE_ID TOKEN
@@ -6,6 +7,7 @@
 Each step is previewed 5 times for the store's sample contact and 5 times for the contact of the
 newest order; prints the median and the worst per row. Target: under 200 ms (docs/flows.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,12 +35,17 @@ def main() -> None:
                 times = []
                 for _ in range(args.repeat):
                     start = time.perf_counter()
-                    answer = client.post(f"/v1/sites/{args.site_id}/flows/{key}/preview", json=body, headers=headers)
+                    answer = client.post(
+                        f"/v1/sites/{args.site_id}/flows/{key}/preview", json=body, headers=headers
+                    )
                     times.append((time.perf_counter() - start) * 1000)
                 median = statistics.median(times)
                 worst = max(worst, median)
                 who = "contact" if "email" in body else "sample"
-                print(f"{key:20} {step} {who:8} {answer.status_code} median {median:6.1f} ms  max {max(times):6.1f} ms")
+                print(
+                    f"{key:20} {step} {who:8} {answer.status_code} median {median:6.1f} ms  max "
+                    f"{max(times):6.1f} ms"
+                )
     print(f"worst median {worst:.1f} ms")
 
 

@@ -5,6 +5,7 @@ order); products have a popularity and a few "companion" products that are often
 them. Used by tests/intelligence_wiring (a few hundred customers) and bench/bench_refresh.py
 (200,000 customers, ~1,000,000 orders).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -91,28 +92,75 @@ def generate_store(site: Any, shape: StoreShape) -> dict[str, Any]:
     order_ids = _orders(site, np.asarray(contact_ids)[customer], moments, totals, text)
     _lines(site, shape, order_ids, text)
     refunded = _refunds(site, shape, order_ids, moments, totals, text)
-    return {"contact_ids": contact_ids, "order_ids": order_ids, "customer": customer, "moments": moments,
-            "totals": totals, "refunds": refunded}
+    return {
+        "contact_ids": contact_ids,
+        "order_ids": order_ids,
+        "customer": customer,
+        "moments": moments,
+        "totals": totals,
+        "refunds": refunded,
+    }
 
 
 def _contacts(site: Any, shape: StoreShape, text: bool, start: np.datetime64) -> list[int]:
     n = shape.customers + shape.leads
     created = _text(np.full(n, start), text)
     rows = [(site.id, f"c{i:07d}@example.com", created[i], created[i], 0, 0, 0) for i in range(n)]
-    insert_rows(Contact, ["site", "email", "created_at", "updated_at", "orders_count", "total_spent", "refunded"],
-                rows)
+    insert_rows(
+        Contact,
+        ["site", "email", "created_at", "updated_at", "orders_count", "total_spent", "refunded"],
+        rows,
+    )
     found = dict(Contact.select(Contact.email, Contact.id).where(Contact.site == site.id).tuples())
     return [found[f"c{i:07d}@example.com"] for i in range(n)]
 
 
-def _orders(site: Any, contacts: np.ndarray, moments: np.ndarray, totals: np.ndarray, text: bool) -> list[int]:
+def _orders(
+    site: Any, contacts: np.ndarray, moments: np.ndarray, totals: np.ndarray, text: bool
+) -> list[int]:
     at = _text(moments, text)
     units = _units(totals)
-    rows = [(site.id, "woocommerce", f"o{k}", "completed", site.currency, units[k], 0, False, int(contacts[k]),
-             at[k], at[k], at[k], 0, True, at[k]) for k in range(len(units))]
-    insert_rows(Order, ["site", "source", "external_id", "status", "currency", "total", "refunded_total",
-                        "is_renewal", "contact", "created_at", "paid_at", "modified_at", "snapshot_seq",
-                        "is_counted", "counted_at"], rows)
+    rows = [
+        (
+            site.id,
+            "woocommerce",
+            f"o{k}",
+            "completed",
+            site.currency,
+            units[k],
+            0,
+            False,
+            int(contacts[k]),
+            at[k],
+            at[k],
+            at[k],
+            0,
+            True,
+            at[k],
+        )
+        for k in range(len(units))
+    ]
+    insert_rows(
+        Order,
+        [
+            "site",
+            "source",
+            "external_id",
+            "status",
+            "currency",
+            "total",
+            "refunded_total",
+            "is_renewal",
+            "contact",
+            "created_at",
+            "paid_at",
+            "modified_at",
+            "snapshot_seq",
+            "is_counted",
+            "counted_at",
+        ],
+        rows,
+    )
     found = dict(Order.select(Order.external_id, Order.id).where(Order.site == site.id).tuples())
     return [found[f"o{k}"] for k in range(len(units))]
 
@@ -121,22 +169,57 @@ def _lines(site: Any, shape: StoreShape, order_ids: list[int], text: bool) -> No
     orders, products = order_lines(shape, len(order_ids))
     ids = np.asarray(order_ids)[orders].tolist()
     pids = products.tolist()
-    insert_rows(OrderItem, ["order", "site", "product_id", "quantity", "total"],
-                [(ids[k], site.id, f"p{pids[k]}", 1, 100_000) for k in range(len(ids))])
+    insert_rows(
+        OrderItem,
+        ["order", "site", "product_id", "quantity", "total"],
+        [(ids[k], site.id, f"p{pids[k]}", 1, 100_000) for k in range(len(ids))],
+    )
     now = _text(np.array([np.datetime64("2026-01-01T00:00:00")]), text)[0]
-    insert_rows(Product, ["site", "source", "external_id", "name", "price", "categories", "updated_at"],
-                [(site.id, "woocommerce", f"p{i}", f"Product {i}", (10 + i) * MONEY_SCALE,
-                  f'["cat{i % 4}"]', now) for i in range(shape.products)])
+    insert_rows(
+        Product,
+        ["site", "source", "external_id", "name", "price", "categories", "updated_at"],
+        [
+            (
+                site.id,
+                "woocommerce",
+                f"p{i}",
+                f"Product {i}",
+                (10 + i) * MONEY_SCALE,
+                f'["cat{i % 4}"]',
+                now,
+            )
+            for i in range(shape.products)
+        ],
+    )
 
 
-def _refunds(site: Any, shape: StoreShape, order_ids: list[int], moments: np.ndarray, totals: np.ndarray,
-             text: bool) -> dict[int, float]:
+def _refunds(
+    site: Any,
+    shape: StoreShape,
+    order_ids: list[int],
+    moments: np.ndarray,
+    totals: np.ndarray,
+    text: bool,
+) -> dict[int, float]:
     rng = np.random.default_rng(shape.seed + 3)
     picked = np.flatnonzero(rng.random(len(order_ids)) < shape.refund_share)
     amounts = np.round(totals[picked] * rng.choice([0.5, 1.0], picked.size), 2)
     at = _text(moments[picked] + np.timedelta64(3 * 86_400, "s"), text)
     units = _units(amounts)
-    insert_rows(Refund, ["site", "source", "external_id", "order_external_id", "order", "amount", "created_at"],
-                [(site.id, "woocommerce", f"r{k}", f"o{int(picked[j])}", order_ids[picked[j]], units[j], at[j])
-                 for j, k in enumerate(picked.tolist())])
+    insert_rows(
+        Refund,
+        ["site", "source", "external_id", "order_external_id", "order", "amount", "created_at"],
+        [
+            (
+                site.id,
+                "woocommerce",
+                f"r{k}",
+                f"o{int(picked[j])}",
+                order_ids[picked[j]],
+                units[j],
+                at[j],
+            )
+            for j, k in enumerate(picked.tolist())
+        ],
+    )
     return {int(picked[j]): float(amounts[j]) for j in range(picked.size)}

@@ -3,13 +3,15 @@
 SQL statements per batch and, with --profile, printing cProfile's top functions.
 
     .venv/bin/python -m bench.profile_apply --events 20000
-    .venv/bin/python -m bench.profile_apply --stream orders --events 10000 --database-url postgresql://...
+    .venv/bin/python -m bench.profile_apply --stream orders --events 10000 \
+        --database-url postgresql://...
     .venv/bin/python -m bench.profile_apply --events 20000 --profile tottime
 
 The database is emptied first (SQLite: a temp file; other engines: the URL's database is dropped
 and created again, so give it a bench database). Timings depend on the machine's load; statements
 and function calls do not.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +42,18 @@ def fresh_database(url: str) -> None:
             subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
     elif url.startswith("mysql://"):
         name = url.rsplit("/", 1)[1]
-        subprocess.run(["mysql", "-h", "127.0.0.1", "-u", "root", "-e",
-                        f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"], check=True)
+        subprocess.run(
+            [
+                "mysql",
+                "-h",
+                "127.0.0.1",
+                "-u",
+                "root",
+                "-e",
+                f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}",
+            ],
+            check=True,
+        )
 
 
 class CountingCursor:
@@ -79,13 +91,16 @@ class StatementCounter:
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
-        self.seconds: Counter[str] = Counter()  # inside the driver: the database's time, and the trip
+        self.seconds: Counter[str] = (
+            Counter()
+        )  # inside the driver: the database's time, and the trip
         self._database = database.obj
         self._original = self._database.cursor
 
     def __enter__(self) -> Self:
         def counting(*args: Any, **kwargs: Any) -> Any:
             return CountingCursor(self._original(*args, **kwargs), self.counts, self.seconds)
+
         self._database.cursor = counting
         return self
 
@@ -101,7 +116,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", choices=["tottime", "cumulative"])
     parser.add_argument("--top", type=int, default=40)
-    parser.add_argument("--only", help="a regular expression the printed functions' names must match")
+    parser.add_argument(
+        "--only", help="a regular expression the printed functions' names must match"
+    )
     parser.add_argument("--dump", help="also write the profile to this file (pstats format)")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='profile-apply-')}/bench.db"
@@ -112,7 +129,7 @@ def main() -> None:
     with db.connection_context():
         migrate_database(db)
         site = Site.get_by_id(create_site("Bench", "https://shop.example", currency="USD").site.id)
-        batches = [source[i:i + args.batch] for i in range(0, len(source), args.batch)]
+        batches = [source[i : i + args.batch] for i in range(0, len(source), args.batch)]
         stored, store_s = [], 0.0
         with StatementCounter() as storing:
             for batch in batches:
@@ -132,9 +149,14 @@ def main() -> None:
                 apply_s += time.perf_counter() - started
     unit = "orders" if args.stream == "orders" else "events"
     print(f"{url.split(':')[0]} stream={args.stream} {unit}={args.events} batches={len(stored)}")
-    print(f"store: {args.events / store_s:,.0f} {unit}/s; apply: {applied / apply_s:,.0f} {unit}/s "
-          f"({apply_s:.2f} s for {applied})")
-    print(f"trips to the database per batch while storing: {sum(storing.counts.values()) / len(stored):.1f}")
+    print(
+        f"store: {args.events / store_s:,.0f} {unit}/s; apply: {applied / apply_s:,.0f} {unit}/s "
+        f"({apply_s:.2f} s for {applied})"
+    )
+    print(
+        "trips to the database per batch while storing: "
+        f"{sum(storing.counts.values()) / len(stored):.1f}"
+    )
     total = sum(counter.counts.values())
     print(f"trips to the database per batch while applying: {total / len(stored):.1f}")
     print(f"  {'per batch':>9}  {'ms each':>8}  statement")
@@ -143,7 +165,10 @@ def main() -> None:
     print(f"time inside the driver: {sum(counter.seconds.values()):.2f} s of {apply_s:.2f} s")
     if profiler:
         stats = pstats.Stats(profiler)
-        print(f"function calls: {stats.total_calls:,} ({stats.total_calls / applied:,.0f} per {unit[:-1]})")
+        print(
+            f"function calls: {stats.total_calls:,} ({stats.total_calls / applied:,.0f} per "
+            f"{unit[:-1]})"
+        )
         if args.dump:
             stats.dump_stats(args.dump)
         restrictions = [args.only, args.top] if args.only else [args.top]

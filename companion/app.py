@@ -1,5 +1,6 @@
 """The app factory: settings, database binding, the API's and the dashboard's blueprints.
 Nothing happens at import."""
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,12 @@ def create_app(config: Settings | None = None, migrate: bool = True) -> Flask:
         with db.connection_context():
             migrate_database(db)
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes + 1024,
-                      JSON_SORT_KEYS=False, COMPANION_SETTINGS=settings)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes + 1024,
+        JSON_SORT_KEYS=False,
+        COMPANION_SETTINGS=settings,
+    )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     logging.basicConfig(level=settings.log_level)
     redact_access_logs()
@@ -41,4 +46,3 @@ def create_app(config: Settings | None = None, migrate: bool = True) -> Flask:
     api.register(app)
     app.register_blueprint(dashboard_bp)
     return app
-

@@ -8,6 +8,7 @@ Taking locks the events (SKIP LOCKED on PostgreSQL and MariaDB, the exclusive wr
 SQLite), so two workers never apply the same event, and an event is either fully applied and
 marked, or neither: a worker that dies mid-batch leaves it for the sweeper.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,9 +71,15 @@ def take(ids: list[int]) -> list[RawEvent]:
     """
     rows: list[RawEvent] = []
     for start in range(0, len(ids), 500):
-        query = RawEvent.select(RawEvent.id, RawEvent.site, RawEvent.event_id, RawEvent.payload).where(
-            among(RawEvent.id, ids[start:start + 500]), unindexed(RawEvent.processed_at).is_null(),
-            RawEvent.failed_at.is_null()).order_by(RawEvent.id)
+        query = (
+            RawEvent.select(RawEvent.id, RawEvent.site, RawEvent.event_id, RawEvent.payload)
+            .where(
+                among(RawEvent.id, ids[start : start + 500]),
+                unindexed(RawEvent.processed_at).is_null(),
+                RawEvent.failed_at.is_null(),
+            )
+            .order_by(RawEvent.id)
+        )
         if is_postgres() or is_mysql():
             query = query.for_update("FOR UPDATE SKIP LOCKED")
         rows.extend(query)
@@ -91,11 +98,20 @@ def to_event(row: RawEvent) -> Event:
     contact = _contact(raw["contact"]) if raw.get("contact") else None
     if contact and contact.get("email"):
         contact["email"] = contact["email"].strip().lower()
-    if contact and contact.get("wp_user_id") == "0":  # WordPress has no user 0: a guest (older EDD plugins)
+    if (
+        contact and contact.get("wp_user_id") == "0"
+    ):  # WordPress has no user 0: a guest (older EDD plugins)
         contact["wp_user_id"] = None
-    return Event(seq=row.id, id=envelope["id"], type=envelope["type"], source=envelope["source"],
-                 occurred_at=to_naive_utc(envelope["occurred_at"]), session_key=envelope.get("session_id"),
-                 contact=contact, data=_data[envelope["type"]](raw.get("data") or {}))
+    return Event(
+        seq=row.id,
+        id=envelope["id"],
+        type=envelope["type"],
+        source=envelope["source"],
+        occurred_at=to_naive_utc(envelope["occurred_at"]),
+        session_key=envelope.get("session_id"),
+        contact=contact,
+        data=_data[envelope["type"]](raw.get("data") or {}),
+    )
 
 
 def apply_rows(site_id: int, rows: list[RawEvent], now: datetime) -> Batch:
@@ -153,7 +169,9 @@ def _process_one(event_id: int, now: datetime) -> int:
 
 def _mark_processed(ids: list[int], now: datetime) -> None:
     for start in range(0, len(ids), 500):
-        RawEvent.update(processed_at=now).where(among(RawEvent.id, ids[start:start + 500])).execute()
+        RawEvent.update(processed_at=now).where(
+            among(RawEvent.id, ids[start : start + 500])
+        ).execute()
 
 
 def _fail(event_id: int, now: datetime, reason: str) -> None:
@@ -161,15 +179,29 @@ def _fail(event_id: int, now: datetime, reason: str) -> None:
     with write_transaction():
         rows = take([event_id])
         for row in rows:
-            RawEvent.update(failed_at=now, error=reason[:4000]).where(RawEvent.id == row.id).execute()
-            DeadLetter.create(site=row.site_id, stage="processing", event_id=row.event_id,
-                              payload=row.payload, reason=json.dumps({"_processing": [reason[:4000]]}))
+            RawEvent.update(failed_at=now, error=reason[:4000]).where(
+                RawEvent.id == row.id
+            ).execute()
+            DeadLetter.create(
+                site=row.site_id,
+                stage="processing",
+                event_id=row.event_id,
+                payload=row.payload,
+                reason=json.dumps({"_processing": [reason[:4000]]}),
+            )
 
 
 def unprocessed_ids(now: datetime, older_than_s: int, limit: int = 5000) -> list[int]:
     """Events stored a while ago and still not applied (their job was lost or its worker died)."""
     grace = now - timedelta(seconds=older_than_s)
-    query = RawEvent.select(RawEvent.id).where(
-        RawEvent.processed_at.is_null(), RawEvent.failed_at.is_null(), RawEvent.received_at <= grace,
-    ).order_by(RawEvent.id).limit(limit)
+    query = (
+        RawEvent.select(RawEvent.id)
+        .where(
+            RawEvent.processed_at.is_null(),
+            RawEvent.failed_at.is_null(),
+            RawEvent.received_at <= grace,
+        )
+        .order_by(RawEvent.id)
+        .limit(limit)
+    )
     return [r.id for r in query]

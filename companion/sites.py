@@ -1,4 +1,5 @@
 """Sites (stores): creation with their secrets, lookup, token authentication."""
+
 from __future__ import annotations
 
 import hashlib
@@ -36,9 +37,16 @@ def create_site(name: str, url: str, timezone: str = "UTC", currency: str = "USD
         raise SiteError(f"--currency: expected an ISO 4217 code such as USD, got {currency!r}")
     token = "sc_" + secrets.token_urlsafe(32)
     secret = new_secret()
-    site = Site.create(public_id=secrets.token_hex(8), name=name, url=url.rstrip("/"),
-                       timezone=timezone, currency=currency.upper(), secret=secret,
-                       api_token_hash=hash_token(token), options={})
+    site = Site.create(
+        public_id=secrets.token_hex(8),
+        name=name,
+        url=url.rstrip("/"),
+        timezone=timezone,
+        currency=currency.upper(),
+        secret=secret,
+        api_token_hash=hash_token(token),
+        options={},
+    )
     return NewSite(site=site, secret=secret, api_token=token)
 
 

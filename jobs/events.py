@@ -1,4 +1,5 @@
 """Jobs that apply stored events. Each takes ids and re-reads state from the database."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,7 +36,7 @@ def sweep_unprocessed() -> int:
     with database.connection_context():
         ids = pipeline.unprocessed_ids(utcnow(), SWEEP_GRACE_S)
     for start in range(0, len(ids), 500):
-        runtime.enqueue(process_events, ids[start:start + 500])
+        runtime.enqueue(process_events, ids[start : start + 500])
     return len(ids)
 
 

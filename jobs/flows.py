@@ -3,6 +3,7 @@
 Each takes ids (or nothing), re-reads state, and is safe to run twice: scans insert under unique
 keys, steps are claimed by a conditional update, messages are unique per (enrolment, step).
 """
+
 from __future__ import annotations
 
 from companion.core import runtime
@@ -15,8 +16,11 @@ from companion.models import utcnow
 def tick() -> dict[str, int]:
     """Scan, settle, hand out due steps. Harmless to repeat: see companion.flows.tick.tick."""
     with database.connection_context():
-        return flow_tick.tick(utcnow(), lambda ids: runtime.enqueue(send_steps, ids),
-                              lambda: runtime.enqueue(retry_messages))
+        return flow_tick.tick(
+            utcnow(),
+            lambda ids: runtime.enqueue(send_steps, ids),
+            lambda: runtime.enqueue(retry_messages),
+        )
 
 
 def send_steps(ids: list[int]) -> dict[str, int]:
@@ -26,12 +30,14 @@ def send_steps(ids: list[int]) -> dict[str, int]:
 
 
 def retry_messages() -> dict[str, int]:
-    """Resend messages SendGrid deferred. Harmless to repeat: each is taken by a conditional update."""
+    """Resend messages SendGrid deferred. Harmless to repeat: each is taken by a conditional
+    update."""
     with database.connection_context():
         return delivery.retry_due(flow_tick.new_run(runtime.settings(), utcnow()))
 
 
 def lifecycle_scans() -> dict[str, int]:
-    """Win-back, VIP and replenishment enrolments. Harmless to repeat: enrolments are unique per key."""
+    """Win-back, VIP and replenishment enrolments. Harmless to repeat: enrolments are unique per
+    key."""
     with database.connection_context():
         return lifecycle.run_lifecycle_scans(utcnow())

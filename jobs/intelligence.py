@@ -1,8 +1,10 @@
-"""Intelligence jobs: the nightly refresh of every site and the alert scan (enqueued by the scheduler).
+"""Intelligence jobs: the nightly refresh of every site and the alert scan (enqueued by the
+scheduler).
 
 Each re-reads state and is safe to run twice: a refresh recomputes everything from the orders,
 and alerts are unique per (site, kind, product, start day) and mailed once (`notified_at`).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -25,11 +27,21 @@ def last_night(now: datetime) -> datetime:
 
 
 def nightly_refresh() -> list[int]:
-    """Enqueue a refresh of every site not refreshed since last night. Harmless to repeat: checks the runs."""
+    """Enqueue a refresh of every site not refreshed since last night. Harmless to repeat: checks
+    the runs."""
     with database.connection_context():
         since = last_night(utcnow())
-        due = [s.id for s in Site.select(Site.id) if not RefreshRun.select().where(
-            RefreshRun.site == s.id, RefreshRun.is_backtest == False, RefreshRun.started_at >= since).exists()]
+        due = [
+            s.id
+            for s in Site.select(Site.id)
+            if not RefreshRun.select()
+            .where(
+                RefreshRun.site == s.id,
+                RefreshRun.is_backtest == False,
+                RefreshRun.started_at >= since,
+            )
+            .exists()
+        ]
     for site_id in due:
         runtime.enqueue(refresh_site_job, site_id)
     return due
@@ -43,7 +55,8 @@ def refresh_site_job(site_id: int) -> dict[str, Any] | None:
 
 
 def scan_alerts() -> dict[str, int]:
-    """Scan every site for alerts and mail the owner the new ones. Harmless to repeat: see the module doc."""
+    """Scan every site for alerts and mail the owner the new ones. Harmless to repeat: see the
+    module doc."""
     found = {}
     with database.connection_context():
         for site in Site.select():

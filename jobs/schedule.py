@@ -3,6 +3,7 @@
 A second scheduler waits for the lock; if the holder dies the lock expires and the waiting one
 takes over within LOCK_TTL_S seconds.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,7 +38,11 @@ SCHEDULE: list[tuple[str, int, Callable[..., Any]]] = [
     ("flow tick: new enrolments, due steps", 60, flows.tick),
     ("flow scans: win-back, VIP, replenishment", 900, flows.lifecycle_scans),
     ("metrics: recount carts that went idle", 300, events.recount_idle_carts),
-    ("intelligence: nightly refresh of every site (after 02:00 UTC)", 3600, intelligence.nightly_refresh),
+    (
+        "intelligence: nightly refresh of every site (after 02:00 UTC)",
+        3600,
+        intelligence.nightly_refresh,
+    ),
     ("intelligence: alert scan, new alerts mailed to the owner", 3600, intelligence.scan_alerts),
 ]
 
@@ -84,18 +89,35 @@ def enqueue_if_leading(lock: SchedulerLock, name: str, func: Callable[..., Any])
 def build_scheduler(lock: SchedulerLock, now: datetime) -> BackgroundScheduler:
     """APScheduler with the lock's beat every TICK_S seconds and one interval job per SCHEDULE row;
     every row runs once right after the first beat, then at its own interval."""
-    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-    scheduler.add_job(_guarded(beat), "interval", seconds=TICK_S, args=[lock], id="beat", next_run_time=now,
-                      kwargs={"now": None})
+    scheduler = BackgroundScheduler(
+        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
+    )
+    scheduler.add_job(
+        _guarded(beat),
+        "interval",
+        seconds=TICK_S,
+        args=[lock],
+        id="beat",
+        next_run_time=now,
+        kwargs={"now": None},
+    )
     first = now + timedelta(seconds=1)
     for name, every, func in SCHEDULE:
-        scheduler.add_job(_guarded(enqueue_if_leading), "interval", seconds=every, args=[lock, name, func],
-                          id=name, name=name, next_run_time=first)
+        scheduler.add_job(
+            _guarded(enqueue_if_leading),
+            "interval",
+            seconds=every,
+            args=[lock, name, func],
+            id=name,
+            name=name,
+            next_run_time=first,
+        )
     return scheduler
 
 
 def run_forever(stop: threading.Event | None = None) -> None:
-    """Run the scheduler until stopped; while another one holds the lock, its jobs enqueue nothing."""
+    """Run the scheduler until stopped; while another one holds the lock, its jobs enqueue
+    nothing."""
     stop = stop or threading.Event()
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per beat is noise
     lock = SchedulerLock(runtime.redis_connection())
@@ -111,6 +133,7 @@ def run_forever(stop: threading.Event | None = None) -> None:
 
 def _guarded(step: Callable[..., Any]) -> Callable[..., Any]:
     """A failing beat or enqueue is logged; the next one tries again."""
+
     def run(*args: Any, **kwargs: Any) -> Any:
         if "now" in kwargs and kwargs["now"] is None:
             kwargs["now"] = time.time()
@@ -119,5 +142,6 @@ def _guarded(step: Callable[..., Any]) -> Callable[..., Any]:
         except Exception:
             log.exception("scheduler step %s failed; it runs again at its next time", step.__name__)
             return None
+
     run.__name__ = step.__name__
     return run

@@ -11,8 +11,9 @@ PG_URL=${COMPANION_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/companion_t
 MARIADB_URL=${COMPANION_TEST_MARIADB_URL:-mysql://root@127.0.0.1:3306/companion_test}
 export COMPANION_TEST_REDIS_URL=${COMPANION_TEST_REDIS_URL:-redis://127.0.0.1:6379/14}
 
-echo "== Lint: ruff, and the import layers of docs/architecture.md (import-linter)"
+echo "== Lint: ruff (rules and formatting), and the import layers of docs/architecture.md (import-linter)"
 $PY -m ruff check companion jobs tests bench wsgi.py
+$PY -m ruff format --check companion jobs tests bench wsgi.py
 .venv/bin/lint-imports --no-cache
 
 echo "== Python tests on SQLite (all suites, SendGrid contract through Prism and schemathesis over /openapi.json included)"

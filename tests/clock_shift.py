@@ -8,6 +8,7 @@ Loaded from pyproject (`-p tests.clock_shift`); without the variable it does not
 `time.monotonic` and `time.sleep` are untouched, and so are subprocesses (Prism, PHP). Domain code
 takes `now` from its caller, so the suite must pass at any shift: `make test` runs it once shifted.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,7 +45,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     days = shift_days()
-    return f"wall clock moved {days} days: it reads {datetime.now(UTC):%Y-%m-%d %H:%M} UTC" if days else None
+    return (
+        f"wall clock moved {days} days: it reads {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        if days
+        else None
+    )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -4,6 +4,7 @@ and a second site that must see nothing of the first.
 The engine comes from COMPANION_TEST_DATABASE_URL (default: a SQLite file in a temp folder);
 `make test` runs the database tests once per engine. Redis is real: COMPANION_TEST_REDIS_URL.
 """
+
 from __future__ import annotations
 
 import os
@@ -67,8 +68,12 @@ def redis_conn() -> Iterator[Any]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, redis_url=TEST_REDIS_URL, secret_key="test-secret-key-0123456789",
-                    public_url="http://companion.test")
+    return Settings(
+        database_url=database_url,
+        redis_url=TEST_REDIS_URL,
+        secret_key="test-secret-key-0123456789",
+        public_url="http://companion.test",
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""Prism playing SendGrid: SendGrid's own OpenAPI document (specs/sendgrid) served on a local port."""
+"""Prism playing SendGrid: SendGrid's own OpenAPI document (specs/sendgrid) served on a local
+port."""
+
 from __future__ import annotations
 
 import os
@@ -51,7 +53,9 @@ def running_prism(log_folder: Path) -> Iterator[str]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [str(PRISM), "mock", "-p", str(port), "-h", "127.0.0.1", str(SENDGRID_SPEC)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -1,4 +1,5 @@
 """HTTP API: one blueprint per area, registered by the app factory."""
+
 from __future__ import annotations
 
 from flask import Flask
@@ -10,8 +11,20 @@ from companion.api import links as links_api
 from companion.api import privacy as privacy_api
 from companion.api.errors import register_error_handlers
 
-BLUEPRINTS = [events.bp, contacts.bp, links_api.bp, health.bp, openapi.bp, flows.bp, tracking.bp,
-              metrics.bp, woocommerce.bp, intelligence_api.bp, privacy_api.bp, flow_backlog_api.bp]
+BLUEPRINTS = [
+    events.bp,
+    contacts.bp,
+    links_api.bp,
+    health.bp,
+    openapi.bp,
+    flows.bp,
+    tracking.bp,
+    metrics.bp,
+    woocommerce.bp,
+    intelligence_api.bp,
+    privacy_api.bp,
+    flow_backlog_api.bp,
+]
 
 
 def register(app: Flask) -> None:

@@ -1,4 +1,5 @@
 """Who may read a site: the Bearer API token of that site, and nobody else (others get 404)."""
+
 from __future__ import annotations
 
 from flask import request

@@ -1,4 +1,5 @@
 """Contacts: GET /v1/sites/<id>/contacts and /contacts/<contact_id or email>."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,7 +16,11 @@ from companion.api.schemas.contacts import (
 )
 
 bp = Blueprint("contacts", __name__)
-query_schema, page_schema, profile_schema = ContactsQuerySchema(), ContactPageSchema(), ContactProfileSchema()
+query_schema, page_schema, profile_schema = (
+    ContactsQuerySchema(),
+    ContactPageSchema(),
+    ContactProfileSchema(),
+)
 
 
 @bp.get("/v1/sites/<site_id>/contacts")
@@ -23,8 +28,11 @@ def list_contacts(site_id: str) -> Any:
     site = site_for_token(site_id)
     args = query_schema.load(request.args.to_dict())
     rows, total = profiles.list_contacts(site.id, **args)
-    return jsonify(page_schema.dump({"contacts": rows, "page": args["page"],
-                                     "per_page": args["per_page"], "total": total}))
+    return jsonify(
+        page_schema.dump(
+            {"contacts": rows, "page": args["page"], "per_page": args["per_page"], "total": total}
+        )
+    )
 
 
 @bp.get("/v1/sites/<site_id>/contacts/<contact_key>")

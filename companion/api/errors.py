@@ -1,4 +1,5 @@
 """Every error answer is JSON with the right status; no input answers 500."""
+
 from __future__ import annotations
 
 import logging
@@ -44,10 +45,15 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
-        messages = {413: "Request body too large (at most 5 MB).", 404: "Not found.",
-                    405: "Method not allowed."}
+        messages = {
+            413: "Request body too large (at most 5 MB).",
+            404: "Not found.",
+            405: "Method not allowed.",
+        }
         answer = jsonify({"error": messages.get(exc.code or 500, exc.description)})
-        answer.headers.extend([(k, v) for k, v in exc.get_headers() if k == "Allow"])  # 405 says what is
+        answer.headers.extend(
+            [(k, v) for k, v in exc.get_headers() if k == "Allow"]
+        )  # 405 says what is
         return answer, exc.code
 
     @app.errorhandler(Exception)

@@ -1,4 +1,5 @@
 """POST /v1/sites/<id>/events: verify the signature, store, enqueue, answer 202."""
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,9 @@ def read_signed_body(secret: str) -> bytes:
     body = request.get_data(cache=True)
     if len(body) > settings.max_body_bytes:
         raise ApiError(413, "Request body too large (at most 5 MB).")
-    headers = {k: request.headers.get(k) for k in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+    headers = {
+        k: request.headers.get(k) for k in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    }
     try:
         verify(secret, headers, body, settings.signature_tolerance_s)
     except SignatureError as exc:
@@ -36,17 +39,22 @@ def parse_batch(site: Any, body: bytes) -> list[Any]:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         receive.store_unreadable(site, body, "Body is not JSON.")
-        raise ApiError(400, "Body is not JSON; send {\"events\": [...]}.") from None
+        raise ApiError(400, 'Body is not JSON; send {"events": [...]}.') from None
     except RecursionError:
         receive.store_unreadable(site, body, NESTED_TOO_DEEPLY)
         raise ApiError(400, NESTED_TOO_DEEPLY) from None
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list):
         receive.store_unreadable(site, body, "No events list.")
-        raise ApiError(422, "Send {\"events\": [...]} with at least one event.",
-                       fields={"events": ["Missing or not a list."]})
+        raise ApiError(
+            422,
+            'Send {"events": [...]} with at least one event.',
+            fields={"events": ["Missing or not a list."]},
+        )
     if len(events) > runtime.settings().max_batch_events:
-        raise ApiError(413, f"At most {runtime.settings().max_batch_events} events per batch; split it.")
+        raise ApiError(
+            413, f"At most {runtime.settings().max_batch_events} events per batch; split it."
+        )
     return events
 
 

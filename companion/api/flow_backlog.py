@@ -1,5 +1,6 @@
 """A scanned flow's backlog: GET how many people qualified before it started, POST to send to
 them too, spread over days (flows/backlog.py): /v1/sites/<id>/flows/<key>/backlog."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,7 +25,9 @@ class BacklogSchema(Schema):
 
 
 class ReleaseSchema(Schema):
-    per_day = fields.Integer(load_default=backlog.DEFAULT_PER_DAY, validate=validate.Range(min=1, max=10_000))
+    per_day = fields.Integer(
+        load_default=backlog.DEFAULT_PER_DAY, validate=validate.Range(min=1, max=10_000)
+    )
 
 
 class ReleasedSchema(Schema):
@@ -56,27 +59,64 @@ def release_backlog(site_id: str, key: str) -> Any:
     if not flow.enabled:
         raise ApiError(409, "Switch the flow on first.")
     args = release_schema.load(load_json_object(json_body()))
-    return jsonify(released_schema.dump(backlog.release(site.id, flow, args["per_day"], utcnow()))), 202
+    return jsonify(
+        released_schema.dump(backlog.release(site.id, flow, args["per_day"], utcnow()))
+    ), 202
 
 
 def _op(summary: str, answer: str, body: str | None = None) -> dict[str, Any]:
-    path = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in ("site_id", "key")]
-    error = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-    ok = {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{answer}"}}}}
-    operation: dict[str, Any] = {"summary": summary, "security": [{"ApiToken": []}], "parameters": path,
-                                 "responses": {"202" if body else "200": ok, "401": error, "404": error,
-                                               **({"409": error, "422": error} if body else {})}}
+    path = [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+        for n in ("site_id", "key")
+    ]
+    error = {
+        "description": "Error",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    ok = {
+        "description": "OK",
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{answer}"}}},
+    }
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "security": [{"ApiToken": []}],
+        "parameters": path,
+        "responses": {
+            "202" if body else "200": ok,
+            "401": error,
+            "404": error,
+            **({"409": error, "422": error} if body else {}),
+        },
+    }
     if body:
-        operation["requestBody"] = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
+        operation["requestBody"] = {
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
+        }
     return operation
 
 
 ROUTES: list[tuple[str, str, dict[str, Any]]] = [
-    ("/v1/sites/{site_id}/flows/{key}/backlog", "get", _op(
-        "How many people qualified for a scanned flow (win_back, vip, replenishment) before it started", "Backlog")),
-    ("/v1/sites/{site_id}/flows/{key}/backlog", "post", _op(
-        "Also send to them: their mails start now, per_day a day, evenly spaced", "BacklogReleased",
-        body="BacklogRelease")),
+    (
+        "/v1/sites/{site_id}/flows/{key}/backlog",
+        "get",
+        _op(
+            "How many people qualified for a scanned flow (win_back, vip, replenishment) before it "
+            "started",
+            "Backlog",
+        ),
+    ),
+    (
+        "/v1/sites/{site_id}/flows/{key}/backlog",
+        "post",
+        _op(
+            "Also send to them: their mails start now, per_day a day, evenly spaced",
+            "BacklogReleased",
+            body="BacklogRelease",
+        ),
+    ),
 ]
-SCHEMAS: dict[str, Any] = {"Backlog": BacklogSchema, "BacklogRelease": ReleaseSchema,
-                           "BacklogReleased": ReleasedSchema}
+SCHEMAS: dict[str, Any] = {
+    "Backlog": BacklogSchema,
+    "BacklogRelease": ReleaseSchema,
+    "BacklogReleased": ReleasedSchema,
+}

@@ -1,4 +1,5 @@
 """Flow settings, reports and the outbox: /v1/sites/<id>/flows..., /v1/sites/<id>/outbox..."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,11 @@ update_schema, flow_update_schema = schemas.FlowsUpdateSchema(), schemas.FlowSet
 report_query, report_schema = schemas.ReportQuerySchema(), schemas.ReportSchema()
 preview_schema, test_schema = schemas.PreviewSchema(), schemas.TestSendSchema()
 rendered_schema, test_sent_schema = schemas.RenderedSchema(), schemas.TestSentSchema()
-outbox_query, page_schema, detail_schema = (schemas.OutboxQuerySchema(), schemas.MessagePageSchema(),
-                                            schemas.MessageDetailSchema())
+outbox_query, page_schema, detail_schema = (
+    schemas.OutboxQuerySchema(),
+    schemas.MessagePageSchema(),
+    schemas.MessageDetailSchema(),
+)
 
 
 def _flow_key(key: str) -> str:
@@ -36,7 +40,8 @@ def _body() -> dict[str, Any]:
 
 
 def _save(site: Site, data: dict[str, Any], key: str | None = None) -> None:
-    """`key`: one flow's PUT, whose body is that flow's settings, so its errors are named from there."""
+    """`key`: one flow's PUT, whose body is that flow's settings, so its errors are named from
+    there."""
     try:
         config.update_flows(site, data)
     except config.InvalidSettings as exc:
@@ -86,8 +91,9 @@ def preview_step(site_id: str, key: str) -> Any:
     key, args = _flow_key(key), preview_schema.load(_body())
     settings = current_app.config["COMPANION_SETTINGS"]
     try:
-        rendered = preview.render_step(site, key, args["step"], _contact(site, args["email"]), utcnow(),
-                                       settings.public_url)
+        rendered = preview.render_step(
+            site, key, args["step"], _contact(site, args["email"]), utcnow(), settings.public_url
+        )
     except preview.PreviewError as exc:
         raise ApiError(422, "Invalid request.", fields=exc.fields) from None
     return jsonify(rendered_schema.dump(rendered))
@@ -100,17 +106,31 @@ def test_send(site_id: str, key: str) -> Any:
     settings = current_app.config["COMPANION_SETTINGS"]
     transport = transport_for(settings)
     if transport is None:
-        raise ApiError(409, "No SendGrid key is configured (outbox mode): nothing can be sent, not even a test.")
+        raise ApiError(
+            409,
+            "No SendGrid key is configured (outbox mode): nothing can be sent, not even a test.",
+        )
     contact = _contact(site, args["email"])
     try:
-        rendered = preview.render_step(site, key, args["step"], contact, utcnow(), settings.public_url)
+        rendered = preview.render_step(
+            site, key, args["step"], contact, utcnow(), settings.public_url
+        )
         result = transport.send(preview.test_message(site, key, args["step"], args["to"], rendered))
     except preview.PreviewError as exc:
         raise ApiError(422, "Invalid request.", fields=exc.fields) from None
     except SendError as exc:
-        raise ApiError(502, f"SendGrid did not take the test mail: {exc}", retryable=exc.retryable) from None
-    return jsonify(test_sent_schema.dump({"to": args["to"], "subject": preview.TEST_PREFIX + rendered.subject,
-                                          "provider_id": result.provider_message_id})), 202
+        raise ApiError(
+            502, f"SendGrid did not take the test mail: {exc}", retryable=exc.retryable
+        ) from None
+    return jsonify(
+        test_sent_schema.dump(
+            {
+                "to": args["to"],
+                "subject": preview.TEST_PREFIX + rendered.subject,
+                "provider_id": result.provider_message_id,
+            }
+        )
+    ), 202
 
 
 @bp.get("/v1/sites/<site_id>/flows/<key>/report")
@@ -124,10 +144,14 @@ def flow_report(site_id: str, key: str) -> Any:
 def list_messages(site_id: str) -> Any:
     site = site_for_token(site_id)
     args = outbox_query.load(request.args.to_dict())
-    rows, total = reports.list_messages(site.id, args.get("status"), args.get("flow"), args["page"],
-                                        args["per_page"])
-    return jsonify(page_schema.dump({"messages": rows, "page": args["page"], "per_page": args["per_page"],
-                                     "total": total}))
+    rows, total = reports.list_messages(
+        site.id, args.get("status"), args.get("flow"), args["page"], args["per_page"]
+    )
+    return jsonify(
+        page_schema.dump(
+            {"messages": rows, "page": args["page"], "per_page": args["per_page"], "total": total}
+        )
+    )
 
 
 @bp.get("/v1/sites/<site_id>/outbox/<message_id>")

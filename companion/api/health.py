@@ -1,4 +1,5 @@
 """GET /healthz: 200 when every part answers, 503 naming the one that does not."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,6 @@
-"""GET /v1/sites/<id>/segments, /products/<pid>/recommendations, /forecast and /alerts (Bearer token)."""
+"""GET /v1/sites/<id>/segments, /products/<pid>/recommendations, /forecast and /alerts (Bearer
+token)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,9 +38,15 @@ def get_recommendations(site_id: str, product_id: str) -> Any:
     site = site_for_token(site_id)
     if not demand.is_known_product(site.id, product_id):
         raise ApiError(404, "No such product on this site.")
-    return jsonify(RecommendationsSchema().dump({
-        "product_id": product_id, "bought_together": recommendations.bought_with(site.id, product_id),
-        "upsell": recommendations.upsell_candidates(site.id, product_id, limit=5)}))
+    return jsonify(
+        RecommendationsSchema().dump(
+            {
+                "product_id": product_id,
+                "bought_together": recommendations.bought_with(site.id, product_id),
+                "upsell": recommendations.upsell_candidates(site.id, product_id, limit=5),
+            }
+        )
+    )
 
 
 @bp.get("/v1/sites/<site_id>/forecast")
@@ -48,12 +56,21 @@ def get_forecast(site_id: str) -> Any:
     if not demand.is_known_product(site.id, args["product_id"]):
         raise ApiError(404, "No such product on this site.")
     today = local_day(utcnow(), site.timezone)
-    return jsonify(ForecastSchema().dump(demand.forecast(site, args["product_id"], args["days"], today)))
+    return jsonify(
+        ForecastSchema().dump(demand.forecast(site, args["product_id"], args["days"], today))
+    )
 
 
 @bp.get("/v1/sites/<site_id>/alerts")
 def get_alerts(site_id: str) -> Any:
     site = site_for_token(site_id)
-    rows = [{**a.__data__, "detected_at": as_aware(a.detected_at), "notified_at": as_aware(a.notified_at),
-             "order_ids": a.order_ids or []} for a in alerts.open_alerts(site.id)]
+    rows = [
+        {
+            **a.__data__,
+            "detected_at": as_aware(a.detected_at),
+            "notified_at": as_aware(a.notified_at),
+            "order_ids": a.order_ids or [],
+        }
+        for a in alerts.open_alerts(site.id)
+    ]
     return jsonify(AlertsSchema().dump({"alerts": rows}))

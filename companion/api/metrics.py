@@ -1,4 +1,5 @@
 """GET /v1/sites/<id>/metrics, /metrics/series, /metrics/breakdown and /cohorts (Bearer token)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,8 +30,13 @@ def _args(schema: Any) -> dict[str, Any]:
 def get_metrics(site_id: str) -> Any:
     site = site_for_token(site_id)
     args = _args(MetricsQuerySchema())
-    answer = metrics.headline(site, args["from_"], args["to"], compare=args.get("compare") == "previous",
-                              currency=args.get("currency"))
+    answer = metrics.headline(
+        site,
+        args["from_"],
+        args["to"],
+        compare=args.get("compare") == "previous",
+        currency=args.get("currency"),
+    )
     return jsonify(MetricsSchema().dump(answer))
 
 
@@ -38,8 +44,14 @@ def get_metrics(site_id: str) -> Any:
 def get_series(site_id: str) -> Any:
     site = site_for_token(site_id)
     args = _args(SeriesQuerySchema())
-    answer = metrics.series(site, args["metric"], args["interval"], args["from_"], args["to"],
-                            currency=args.get("currency"))
+    answer = metrics.series(
+        site,
+        args["metric"],
+        args["interval"],
+        args["from_"],
+        args["to"],
+        currency=args.get("currency"),
+    )
     return jsonify(SeriesSchema().dump(answer))
 
 
@@ -47,8 +59,14 @@ def get_series(site_id: str) -> Any:
 def get_breakdown(site_id: str) -> Any:
     site = site_for_token(site_id)
     args = _args(BreakdownQuerySchema())
-    answer = metrics.breakdown(site, args["by"], args["from_"], args["to"], currency=args.get("currency"),
-                               limit=args["limit"])
+    answer = metrics.breakdown(
+        site,
+        args["by"],
+        args["from_"],
+        args["to"],
+        currency=args.get("currency"),
+        limit=args["limit"],
+    )
     return jsonify(BreakdownSchema().dump(answer))
 
 
@@ -56,4 +74,6 @@ def get_breakdown(site_id: str) -> Any:
 def get_cohorts(site_id: str) -> Any:
     site = site_for_token(site_id)
     args = _args(CohortsQuerySchema())
-    return jsonify(CohortsSchema().dump(metrics.cohorts(site, args["interval"], currency=args.get("currency"))))
+    return jsonify(
+        CohortsSchema().dump(metrics.cohorts(site, args["interval"], currency=args.get("currency")))
+    )

@@ -1,4 +1,6 @@
-"""Privacy requests from the plugin's exporter and eraser: /v1/sites/<id>/privacy/export and /erase."""
+"""Privacy requests from the plugin's exporter and eraser: /v1/sites/<id>/privacy/export and
+/erase."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,6 @@
 """Email links and SendGrid's callbacks (DESIGN 3.4): open pixel, click redirect, one-click
 unsubscribe (RFC 8058), and the signed Event Webhook."""
+
 from __future__ import annotations
 
 import base64
@@ -27,12 +28,19 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 # The unsubscribe page: no script at all, its one form posts to itself, and nobody may frame it
 # (a framed button is a click-jacked unsubscribe); the token in its URL never leaves as a Referer.
-PAGE_HEADERS = {**NO_STORE, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'", "X-Frame-Options": "DENY",
-                "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
-WEBHOOK_KEY_HELP = ("The SendGrid Event Webhook is not configured: set COMPANION_SENDGRID_WEBHOOK_PUBLIC_KEY "
-                    "to the verification key SendGrid shows under Settings > Mail Settings > Event Webhook "
-                    "(enable 'Signed Event Webhook'), then restart the service.")
+PAGE_HEADERS = {
+    **NO_STORE,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+WEBHOOK_KEY_HELP = (
+    "The SendGrid Event Webhook is not configured: set COMPANION_SENDGRID_WEBHOOK_PUBLIC_KEY "
+    "to the verification key SendGrid shows under Settings > Mail Settings > Event Webhook "
+    "(enable 'Signed Event Webhook'), then restart the service."
+)
 
 
 def _secret() -> bytes:
@@ -54,10 +62,12 @@ def click(token: str) -> Any:
 
 
 def _page(title: str, body: str, status: int = 200) -> Response:
-    html = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-            f"content=\"width=device-width, initial-scale=1\"><title>{escape(title)}</title></head>"
-            f"<body style=\"font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem\">"
-            f"<h1>{escape(title)}</h1>{body}</body></html>")
+    html = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width, initial-scale=1"><title>{escape(title)}</title></head>'
+        f'<body style="font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">'
+        f"<h1>{escape(title)}</h1>{body}</body></html>"
+    )
     return Response(html, status=status, mimetype="text/html", headers=PAGE_HEADERS)
 
 
@@ -71,10 +81,17 @@ def unsubscribe(token: str) -> Any:
     shop = escape(Site.get_by_id(message.site_id).name)
     if request.method == "POST":
         tracking.unsubscribe(message, utcnow())
-        return _page("You are unsubscribed", f"<p>{escape(message.to_email)} gets no more marketing email from "
-                     f"{shop}. Receipts for your orders and notices about your subscriptions still come.</p>")
-    return _page("Unsubscribe", f"<p>Stop marketing email from {shop} to {escape(message.to_email)}?</p>"
-                 f"<form method=\"post\"><button type=\"submit\">Unsubscribe</button></form>")
+        return _page(
+            "You are unsubscribed",
+            f"<p>{escape(message.to_email)} gets no more marketing email from "
+            f"{shop}. Receipts for your orders and notices about your subscriptions "
+            "still come.</p>",
+        )
+    return _page(
+        "Unsubscribe",
+        f"<p>Stop marketing email from {shop} to {escape(message.to_email)}?</p>"
+        f'<form method="post"><button type="submit">Unsubscribe</button></form>',
+    )
 
 
 @bp.post("/v1/sendgrid/events")
@@ -83,15 +100,24 @@ def sendgrid_events() -> Any:
     if not key:
         raise ApiError(503, WEBHOOK_KEY_HELP)
     body = request.get_data(cache=True)
-    signature, timestamp = request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER)
+    signature, timestamp = (
+        request.headers.get(SIGNATURE_HEADER),
+        request.headers.get(TIMESTAMP_HEADER),
+    )
     try:
-        valid = bool(signature and timestamp) and verify_event_webhook(key, body, signature or "", timestamp or "")
+        valid = bool(signature and timestamp) and verify_event_webhook(
+            key, body, signature or "", timestamp or ""
+        )
     except WebhookKeyError as exc:
         raise ApiError(503, f"COMPANION_SENDGRID_WEBHOOK_PUBLIC_KEY is not usable: {exc}") from None
     if not valid:
         raise ApiError(401, f"Missing or wrong {SIGNATURE_HEADER}.")
     if not is_fresh_timestamp(timestamp or "", utcnow()):
-        raise ApiError(401, f"{TIMESTAMP_HEADER}: the timestamp is more than 5 minutes off (a replay, or a wrong clock).")
+        raise ApiError(
+            401,
+            f"{TIMESTAMP_HEADER}: the timestamp is more than 5 minutes off (a replay, or a wrong "
+            "clock).",
+        )
     try:
         events = parse_events(body)
     except ValueError:

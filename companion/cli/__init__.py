@@ -2,6 +2,7 @@
 
 One module per command family (processes, sites, demo, doctor, imports, rollups, intelligence); each
 opens the database through `cli.context`, and this module only gathers them under `main`."""
+
 from __future__ import annotations
 
 import sys
@@ -36,7 +37,13 @@ def main() -> None:
     pass
 
 
-for command in (processes.migrate, processes.run, processes.worker, processes.scheduler, sites.sites):
+for command in (
+    processes.migrate,
+    processes.run,
+    processes.worker,
+    processes.scheduler,
+    sites.sites,
+):
     main.add_command(command)
 main.add_command(rollups)
 main.add_command(intelligence)

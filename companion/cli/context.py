@@ -1,5 +1,6 @@
 """What every command starts with: the settings (a clear message when they are wrong) and the
 database they name, migrated unless the command only inspects it."""
+
 from __future__ import annotations
 
 import click
@@ -11,7 +12,8 @@ from companion.migrations import migrate_database
 
 
 def command_settings() -> Settings:
-    """The COMPANION_* settings, configured for this process; a ClickException names what is wrong."""
+    """The COMPANION_* settings, configured for this process; a ClickException names what is
+    wrong."""
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -1,4 +1,5 @@
 """`companion demo seed|ensure` and `companion dashboard-link`: a demo store and a way in."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,9 +19,11 @@ DEFAULT_ORDERS_PER_DAY = 40.0
 ENSURE_ORDERS_PER_DAY = 20.0  # the first `make run` should not keep a newcomer waiting long
 
 
-@click.group(help="A demo store written through the real event API.\n\n"
-                  "Examples:\n\n  companion demo seed --days 180 --orders-per-day 40\n\n"
-                  "  companion demo ensure --host 127.0.0.1 --port 8000")
+@click.group(
+    help="A demo store written through the real event API.\n\n"
+    "Examples:\n\n  companion demo seed --days 180 --orders-per-day 40\n\n"
+    "  companion demo ensure --host 127.0.0.1 --port 8000"
+)
 def demo() -> None:
     pass
 
@@ -30,16 +33,38 @@ def _app() -> Any:
 
 
 def _seed_with_progress(app: Any, site: Any, days: int, orders_per_day: float) -> Any:
-    with Progress(TextColumn("Writing the demo store"), BarColumn(), TextColumn("{task.completed}/{task.total} days"),
-                  TimeElapsedColumn(), transient=False) as bar:
+    with Progress(
+        TextColumn("Writing the demo store"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} days"),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as bar:
         task = bar.add_task("days", total=days)
-        return seed(app, site, days, orders_per_day, progress=lambda done, _: bar.update(task, completed=done))
+        return seed(
+            app,
+            site,
+            days,
+            orders_per_day,
+            progress=lambda done, _: bar.update(task, completed=done),
+        )
 
 
-@demo.command("seed", help="Write DAYS days of a coffee shop ending today into a site (a new demo site unless --site).")
-@click.option("--site", "site_id", help="An existing site id; a new demo site is created when omitted.")
+@demo.command(
+    "seed",
+    help="Write DAYS days of a coffee shop ending today into a site (a new demo site unless "
+    "--site).",
+)
+@click.option(
+    "--site", "site_id", help="An existing site id; a new demo site is created when omitted."
+)
 @click.option("--days", default=DEFAULT_DAYS, show_default=True, type=click.IntRange(1, 3 * 366))
-@click.option("--orders-per-day", default=DEFAULT_ORDERS_PER_DAY, show_default=True, type=click.FloatRange(0.5, 2000))
+@click.option(
+    "--orders-per-day",
+    default=DEFAULT_ORDERS_PER_DAY,
+    show_default=True,
+    type=click.FloatRange(0.5, 2000),
+)
 def seed_command(site_id: str | None, days: int, orders_per_day: float) -> None:
     app = _app()
     with app.app_context():
@@ -51,22 +76,34 @@ def seed_command(site_id: str | None, days: int, orders_per_day: float) -> None:
             result = _seed_with_progress(app, site, days, orders_per_day)
         except DemoError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"Wrote {result.events:,} events ({result.orders:,} order snapshots, {result.email_orders:,} "
-                   f"orders credited to emails) in {result.seconds:.0f} s.")
+        click.echo(
+            f"Wrote {result.events:,} events ({result.orders:,} order snapshots, "
+            f"{result.email_orders:,} "
+            f"orders credited to emails) in {result.seconds:.0f} s."
+        )
         _print_way_in(site, new_token=new.api_token if new else None)
 
 
-@demo.command("ensure", help="Create and seed a demo site if the database has no site yet; print the way in.")
+@demo.command(
+    "ensure", help="Create and seed a demo site if the database has no site yet; print the way in."
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--days", default=DEFAULT_DAYS, show_default=True, type=click.IntRange(1, 3 * 366))
-@click.option("--orders-per-day", default=ENSURE_ORDERS_PER_DAY, show_default=True, type=click.FloatRange(0.5, 2000))
+@click.option(
+    "--orders-per-day",
+    default=ENSURE_ORDERS_PER_DAY,
+    show_default=True,
+    type=click.FloatRange(0.5, 2000),
+)
 def ensure_command(host: str, port: int, days: int, orders_per_day: float) -> None:
     app = _app()
     with app.app_context():
         site = find_demo_site()
         if site is None:
-            click.echo("No store yet: creating a demo store with six months of orders (a minute or two).")
+            click.echo(
+                "No store yet: creating a demo store with six months of orders (a minute or two)."
+            )
             new = create_demo_site()
             _seed_with_progress(app, new.site, days, orders_per_day)
             _print_way_in(new.site, _local_url(host, port), new.api_token)
@@ -75,7 +112,8 @@ def ensure_command(host: str, port: int, days: int, orders_per_day: float) -> No
 
 
 def _local_url(host: str, port: int) -> str:
-    """COMPANION_PUBLIC_URL when it is set (scripts/run-demo.sh sets it), else the address being served."""
+    """COMPANION_PUBLIC_URL when it is set (scripts/run-demo.sh sets it), else the address being
+    served."""
     settings = runtime.settings()
     return settings.public_url if settings.public_url_set else f"http://{host}:{port}"
 
@@ -86,14 +124,25 @@ def _print_way_in(site: Any, public_url: str | None = None, new_token: str | Non
     if new_token:
         click.echo(f"API token:   {new_token}   (shown once; signs in on the dashboard's form too)")
     click.echo(f"Dashboard:   {url}/dashboard/{site.public_id}/")
-    click.echo(f"Sign in:     {login_link(site, url)}   (valid 15 minutes; "
-               f"`companion dashboard-link --site {site.public_id}` makes a new one)")
+    click.echo(
+        f"Sign in:     {login_link(site, url)}   (valid 15 minutes; "
+        f"`companion dashboard-link --site {site.public_id}` makes a new one)"
+    )
 
 
-@click.command("dashboard-link", help="Print a short-lived URL that signs the owner in to a site's dashboard.\n\n"
-                                      "Example:\n\n  companion dashboard-link --site 3f9c0a1b2c3d4e5f")
+@click.command(
+    "dashboard-link",
+    help="Print a short-lived URL that signs the owner in to a site's dashboard.\n\n"
+    "Example:\n\n  companion dashboard-link --site 3f9c0a1b2c3d4e5f",
+)
 @click.option("--site", "site_id", required=True)
-@click.option("--minutes", default=15, show_default=True, type=click.IntRange(1, 24 * 60), help="How long the link works.")
+@click.option(
+    "--minutes",
+    default=15,
+    show_default=True,
+    type=click.IntRange(1, 24 * 60),
+    help="How long the link works.",
+)
 def dashboard_link(site_id: str, minutes: int) -> None:
     open_database()
     site = find_site(site_id)

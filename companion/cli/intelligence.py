@@ -1,4 +1,6 @@
-"""`companion intelligence refresh [--site ID] [--as-of DATE]`: recompute scores, stages, predictions, pairs."""
+"""`companion intelligence refresh [--site ID] [--as-of DATE]`: recompute scores, stages,
+predictions, pairs."""
+
 from __future__ import annotations
 
 import time
@@ -11,16 +13,23 @@ from companion.models import utcnow
 from companion.sites import find_site
 
 
-@click.group(help="Customer intelligence: RFM, stages, predictions, pairs (nightly; or now with refresh).")
+@click.group(
+    help="Customer intelligence: RFM, stages, predictions, pairs (nightly; or now with refresh)."
+)
 def intelligence() -> None:
     pass
 
 
-@intelligence.command("refresh", help="Recompute every customer's RFM, stage and predictions, and the product "
-                                      "pairs, of one site (or all). --as-of uses only orders and refunds known "
-                                      "at the end of that UTC day, for backtests.")
+@intelligence.command(
+    "refresh",
+    help="Recompute every customer's RFM, stage and predictions, and the product "
+    "pairs, of one site (or all). --as-of uses only orders and refunds known "
+    "at the end of that UTC day, for backtests.",
+)
 @click.option("--site", "site_id", help="Site id; every site when omitted.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="A past date (YYYY-MM-DD).")
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="A past date (YYYY-MM-DD)."
+)
 def refresh_command(site_id: str | None, as_of: object) -> None:
     open_database()
     if site_id and find_site(site_id) is None:
@@ -32,7 +41,14 @@ def refresh_command(site_id: str | None, as_of: object) -> None:
     began = time.perf_counter()
     for result in refresh_sites(now, site_id, moment):
         steps = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result["timings"].items())
-        gate = "predictions made" if result["predictions"] else f"no predictions: {result['gate_reason']}"
-        click.echo(f"{result['site']}: {result['customers']} customers as of {result['as_of']:%Y-%m-%d %H:%M}, "
-                   f"{result['pairs']} product pairs; {gate} ({steps})")
+        gate = (
+            "predictions made"
+            if result["predictions"]
+            else f"no predictions: {result['gate_reason']}"
+        )
+        click.echo(
+            f"{result['site']}: {result['customers']} customers as of "
+            f"{result['as_of']:%Y-%m-%d %H:%M}, "
+            f"{result['pairs']} product pairs; {gate} ({steps})"
+        )
     click.echo(f"Done in {time.perf_counter() - began:.2f}s.")

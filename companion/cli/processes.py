@@ -1,4 +1,5 @@
 """`companion run|worker|scheduler|migrate`: the service's processes (docs/architecture.md)."""
+
 from __future__ import annotations
 
 import logging
@@ -36,13 +37,22 @@ def run(host: str, port: int) -> None:
     app = create_app(settings)
     start_thread_worker()
     stop = threading.Event()
-    threading.Thread(target=run_forever, args=(stop,), name="companion-scheduler", daemon=True).start()
-    threading.Thread(target=_move_due_retries, args=(stop,), name="companion-retries", daemon=True).start()
+    threading.Thread(
+        target=run_forever, args=(stop,), name="companion-scheduler", daemon=True
+    ).start()
+    threading.Thread(
+        target=_move_due_retries, args=(stop,), name="companion-retries", daemon=True
+    ).start()
     signal.signal(signal.SIGTERM, _interrupt)  # a plain kill stops cleanly, threads and all
     server = make_server(host, port, app, threaded=True)
     queue = "in-process queue" if settings.is_embedded_queue else settings.redis_url
-    click.echo(f"Sales Companion is running at http://{host}:{port}  (database {settings.database_url}, {queue})")
-    click.echo(f"Health: http://{host}:{port}/healthz   API description: http://{host}:{port}/openapi.json")
+    click.echo(
+        f"Sales Companion is running at http://{host}:{port}  (database {settings.database_url}, "
+        f"{queue})"
+    )
+    click.echo(
+        f"Health: http://{host}:{port}/healthz   API description: http://{host}:{port}/openapi.json"
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -77,8 +87,10 @@ def _move_due_retries(stop: threading.Event) -> None:
 def worker(burst: bool, fork: bool) -> None:
     settings = open_database()
     if settings.is_embedded_queue:
-        raise click.ClickException("COMPANION_REDIS_URL is not set: a separate worker needs Redis "
-                                   "(or use `companion run`, which has its own worker thread).")
+        raise click.ClickException(
+            "COMPANION_REDIS_URL is not set: a separate worker needs Redis "
+            "(or use `companion run`, which has its own worker thread)."
+        )
     production_worker(fork=fork).work(burst=burst, with_scheduler=True)
 
 

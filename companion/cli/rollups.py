@@ -1,4 +1,5 @@
 """`companion rollups rebuild [--site ID]`: recompute the metric roll-ups from the raw tables."""
+
 from __future__ import annotations
 
 import time
@@ -16,7 +17,10 @@ def rollups() -> None:
     pass
 
 
-@rollups.command("rebuild", help="Recompute the roll-ups of one site (or all) from orders, refunds, visits and carts.")
+@rollups.command(
+    "rebuild",
+    help="Recompute the roll-ups of one site (or all) from orders, refunds, visits and carts.",
+)
 @click.option("--site", "site_id", help="Site id; every site when omitted.")
 def rebuild_command(site_id: str | None) -> None:
     open_database()

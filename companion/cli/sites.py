@@ -1,4 +1,5 @@
 """`companion sites add|list|set-woo-secret`: the stores this service tracks."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,9 @@ def sites() -> None:
 @click.option("--url", required=True)
 @click.option("--timezone", default="UTC", show_default=True, help="IANA zone, e.g. Europe/Berlin")
 @click.option("--currency", default="USD", show_default=True, help="ISO 4217 code")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with id, secret, api_token.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object with id, secret, api_token."
+)
 def sites_add(name: str, url: str, timezone: str, currency: str, as_json: bool) -> None:
     open_database()
     try:
@@ -36,21 +39,37 @@ def _print_new_site(new: Any, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data))
         return
-    click.echo(f"Site id:        {data['id']}\nSigning secret: {data['secret']}\nAPI token:      {data['api_token']}")
-    click.echo("Paste these three into WordPress > Settings > Sales Companion. The token is shown only once.")
+    click.echo(
+        f"Site id:        {data['id']}\nSigning secret: {data['secret']}\nAPI token:      "
+        f"{data['api_token']}"
+    )
+    click.echo(
+        "Paste these three into WordPress > Settings > Sales Companion. The token is shown only "
+        "once."
+    )
 
 
 @sites.command("list", help="List sites.")
 @click.option("--json", "as_json", is_flag=True)
 def sites_list(as_json: bool) -> None:
     open_database()
-    rows = [{"id": s.public_id, "name": s.name, "url": s.url, "timezone": s.timezone, "currency": s.currency}
-            for s in Site.select().order_by(Site.id)]
+    rows = [
+        {
+            "id": s.public_id,
+            "name": s.name,
+            "url": s.url,
+            "timezone": s.timezone,
+            "currency": s.currency,
+        }
+        for s in Site.select().order_by(Site.id)
+    ]
     if as_json:
         click.echo(json.dumps(rows))
         return
     if not rows:
-        click.echo("No sites yet. Add one: companion sites add --name Shop --url https://shop.example")
+        click.echo(
+            "No sites yet. Add one: companion sites add --name Shop --url https://shop.example"
+        )
     for r in rows:
         click.echo(f"{r['id']}  {r['name']}  {r['url']}  {r['timezone']}  {r['currency']}")
 

@@ -7,6 +7,7 @@ peewee applies, so rows read back identically) and the statement text is built o
 shape. Three conflict modes cover the callers: fail, skip the row, or add the values to the
 existing row (the additive roll-up upsert).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -22,8 +23,14 @@ MAX_PARAMS = 30_000  # under SQLite's 32,766 and MariaDB's 65,535 placeholders p
 MAX_ROWS = 500
 
 
-def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool = False,
-                add_on: tuple[str, ...] | None = None, returning: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+def insert_rows(
+    model: type[Model],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    ignore_conflicts: bool = False,
+    add_on: tuple[str, ...] | None = None,
+    returning: tuple[str, ...] = (),
+) -> list[tuple[Any, ...]]:
     """Insert rows (dicts keyed by field name); a field a row leaves out gets its default (or
     NULL), as with `insert_many`.
 
@@ -39,22 +46,32 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore
     fields = model._meta.fields
     defaults = [f for name, f in fields.items() if name not in names and f.default is not None]
     if any(len(row) != len(names) for row in rows):  # rows that leave a column out get its default
-        rows = [row if len(row) == len(names) else {n: row[n] if n in row else _default(fields[n]) for n in names}
-                for row in rows]
+        rows = [
+            row
+            if len(row) == len(names)
+            else {n: row[n] if n in row else _default(fields[n]) for n in names}
+            for row in rows
+        ]
     named = [(n, fields[n].db_value, _ready_type(fields[n])) for n in names]
     defaulted = [(f, f.db_value) for f in defaults]
     columns = tuple([fields[n].column_name for n in names] + [f.column_name for f in defaults])
     added = tuple(fields[n].column_name for n in names if n not in add_on) if add_on else ()
     key = tuple(fields[n].column_name for n in add_on) if add_on else ()
     per_chunk = max(1, min(MAX_ROWS, MAX_PARAMS // len(columns)))
-    tail = " RETURNING " + ", ".join(quote(fields[n].column_name) for n in returning) if returning else ""
+    tail = (
+        " RETURNING " + ", ".join(quote(fields[n].column_name) for n in returning)
+        if returning
+        else ""
+    )
     inserted: list[tuple[Any, ...]] = []
     for start in range(0, len(rows), per_chunk):
-        chunk = rows[start:start + per_chunk]
+        chunk = rows[start : start + per_chunk]
         params: list[Any] = []
         for row in chunk:  # (list comprehensions: this loop runs once per value written)
-            params += [v if type(v := row[n]) is ready or (v is None and ready is not None) else convert(v)
-                       for n, convert, ready in named]
+            params += [
+                v if type(v := row[n]) is ready or (v is None and ready is not None) else convert(v)
+                for n, convert, ready in named
+            ]
             if defaulted:
                 params += [convert(_default(f)) for f, convert in defaulted]
         sql = _statement(model._meta.table_name, columns, len(chunk), ignore_conflicts, key, added)
@@ -94,7 +111,9 @@ def _default(field: Any) -> Any:
     return field.default() if callable(field.default) else field.default
 
 
-def update_by_id(model: type[Model], changes: Mapping[int, Mapping[str, Any]], names: Sequence[str]) -> None:
+def update_by_id(
+    model: type[Model], changes: Mapping[int, Mapping[str, Any]], names: Sequence[str]
+) -> None:
     """Set `names` of each row whose id is a key of `changes` (every row gives every name): one
     prepared UPDATE run for all rows by the driver (psycopg2 sends them 100 to a round trip)."""
     if not changes:
@@ -102,11 +121,16 @@ def update_by_id(model: type[Model], changes: Mapping[int, Mapping[str, Any]], n
     fields = model._meta.fields
     converters = [fields[n].db_value for n in names]
     p = param()
-    sql = (f"UPDATE {quote(model._meta.table_name)} SET "
-           + ", ".join(f"{quote(fields[n].column_name)} = {p}" for n in names)
-           + f" WHERE {quote(model._meta.primary_key.column_name)} = {p}")
-    params = [[convert(changes[row_id][n]) for convert, n in zip(converters, names, strict=True)] + [row_id]
-              for row_id in sorted(changes)]
+    sql = (
+        f"UPDATE {quote(model._meta.table_name)} SET "
+        + ", ".join(f"{quote(fields[n].column_name)} = {p}" for n in names)
+        + f" WHERE {quote(model._meta.primary_key.column_name)} = {p}"
+    )
+    params = [
+        [convert(changes[row_id][n]) for convert, n in zip(converters, names, strict=True)]
+        + [row_id]
+        for row_id in sorted(changes)
+    ]
     execute_many(sql, params)
 
 
@@ -122,27 +146,48 @@ def execute_many(sql: str, params: Sequence[Sequence[Any]]) -> None:
         cursor.executemany(sql, params)
 
 
-def _statement(table: str, columns: tuple[str, ...], count: int, ignore: bool, key: tuple[str, ...],
-               added: tuple[str, ...]) -> str:
+def _statement(
+    table: str,
+    columns: tuple[str, ...],
+    count: int,
+    ignore: bool,
+    key: tuple[str, ...],
+    added: tuple[str, ...],
+) -> str:
     engine = "mysql" if is_mysql() else "postgres" if is_postgres() else "sqlite"
     return _cached_statement(engine, table, columns, count, ignore, key, added)
 
 
 @lru_cache(maxsize=256)
-def _cached_statement(engine: str, table: str, columns: tuple[str, ...], count: int, ignore: bool,
-                      key: tuple[str, ...], added: tuple[str, ...]) -> str:
+def _cached_statement(
+    engine: str,
+    table: str,
+    columns: tuple[str, ...],
+    count: int,
+    ignore: bool,
+    key: tuple[str, ...],
+    added: tuple[str, ...],
+) -> str:
     q, p = quote, param()  # the engine is part of the cache key, and these follow the bound engine
     one = "(" + ", ".join([p] * len(columns)) + ")"
     verb = "INSERT"
     if ignore:
-        verb = {"sqlite": "INSERT OR IGNORE", "mysql": "INSERT IGNORE", "postgres": "INSERT"}[engine]
-    sql = f"{verb} INTO {q(table)} ({', '.join(q(c) for c in columns)}) VALUES {', '.join([one] * count)}"
+        verb = {"sqlite": "INSERT OR IGNORE", "mysql": "INSERT IGNORE", "postgres": "INSERT"}[
+            engine
+        ]
+    sql = (
+        f"{verb} INTO {q(table)} ({', '.join(q(c) for c in columns)}) VALUES "
+        f"{', '.join([one] * count)}"
+    )
     if ignore and engine == "postgres":
         sql += " ON CONFLICT DO NOTHING"
     if key:
         if engine == "mysql":
-            sql += " ON DUPLICATE KEY UPDATE " + ", ".join(f"{q(c)} = {q(c)} + VALUES({q(c)})" for c in added)
+            sql += " ON DUPLICATE KEY UPDATE " + ", ".join(
+                f"{q(c)} = {q(c)} + VALUES({q(c)})" for c in added
+            )
         else:
-            sql += (f" ON CONFLICT ({', '.join(q(c) for c in key)}) DO UPDATE SET "
-                    + ", ".join(f"{q(c)} = {q(table)}.{q(c)} + excluded.{q(c)}" for c in added))
+            sql += f" ON CONFLICT ({', '.join(q(c) for c in key)}) DO UPDATE SET " + ", ".join(
+                f"{q(c)} = {q(table)}.{q(c)} + excluded.{q(c)}" for c in added
+            )
     return sql

@@ -1,4 +1,5 @@
 """Local days of a site's time zone: which day a moment belongs to, and a day's UTC bounds."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,7 +36,6 @@ def days_between(first: date, last: date) -> list[date]:
 
 def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
-
 
 
 def offset_changes(tz: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:

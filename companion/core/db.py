@@ -1,4 +1,5 @@
 """The one Peewee database, bound by the app factory or a command, never at import."""
+
 from __future__ import annotations
 
 import functools
@@ -41,7 +42,11 @@ def engine_for(url: str) -> Database:
         options["password"] = unquote(options["password"])
     scheme = urlparse(url).scheme.split("+")[0]
     if scheme == "sqlite":
-        defaults: dict[str, Any] = {"pragmas": SQLITE_PRAGMAS, "check_same_thread": False, "timeout": 30}
+        defaults: dict[str, Any] = {
+            "pragmas": SQLITE_PRAGMAS,
+            "check_same_thread": False,
+            "timeout": 30,
+        }
         options["database"] = options.get("database") or ":memory:"
         _create_private(options["database"])
         engine: Any = schemes.get(scheme)
@@ -50,12 +55,18 @@ def engine_for(url: str) -> Database:
         engine = PooledPostgresqlDatabase
     else:
         # READ COMMITTED as on PostgreSQL: a worker that waited for another's row lock then reads
-        # what that worker committed, not its own older snapshot (MariaDB's default REPEATABLE READ).
+        # what that worker committed, not its own older snapshot (MariaDB's default REPEATABLE
+        # READ).
         # Text columns are LONGTEXT: MariaDB's TEXT holds 64 KB, and an INSERT IGNORE cut a big
         # order's stored payload there without a word (PostgreSQL and SQLite have no such ceiling).
-        # Not pooled yet: MariaDB connects in a fraction of PostgreSQL's time, and pooling it is untested.
-        defaults = {"host": "127.0.0.1", "charset": "utf8mb4", "field_types": MYSQL_FIELD_TYPES,
-                    "init_command": "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"}
+        # Not pooled yet: MariaDB connects in a fraction of PostgreSQL's time, and pooling it is
+        # untested.
+        defaults = {
+            "host": "127.0.0.1",
+            "charset": "utf8mb4",
+            "field_types": MYSQL_FIELD_TYPES,
+            "init_command": "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        }
         engine = schemes.get(scheme)
     if engine is None:
         raise ValueError(f"unsupported database URL scheme {scheme!r}")
@@ -80,7 +91,8 @@ _POOLS: weakref.WeakSet[PooledDatabase] = weakref.WeakSet()
 
 def _forget_pools() -> None:
     """In a forked child (gunicorn's workers, `companion worker --fork`'s work horses): the
-    connections belong to the parent, so the child opens its own instead of sharing their sockets."""
+    connections belong to the parent, so the child opens its own instead of sharing their
+    sockets."""
     for db in list(_POOLS):
         db._connections, db._in_use = [], {}  # peewee has no public "forget without closing"
         db._state.reset()

@@ -1,4 +1,5 @@
 """Liveness of every moving part: database, Redis, workers, scheduler, queue depth."""
+
 from __future__ import annotations
 
 import time
@@ -44,18 +45,26 @@ def _redis() -> dict[str, Any]:
 
 def _workers() -> dict[str, Any]:
     now = time.time()
-    beats = [_epoch(w.last_heartbeat) for w in Worker.all(connection=runtime.redis_connection())
-             if w.last_heartbeat is not None]
+    beats = [
+        _epoch(w.last_heartbeat)
+        for w in Worker.all(connection=runtime.redis_connection())
+        if w.last_heartbeat is not None
+    ]
     fresh = [b for b in beats if now - b < WORKER_STALE_S]
-    return {"ok": bool(fresh), "count": len(fresh),
-            "last_heartbeat_age_s": round(now - max(beats), 1) if beats else None}
+    return {
+        "ok": bool(fresh),
+        "count": len(fresh),
+        "last_heartbeat_age_s": round(now - max(beats), 1) if beats else None,
+    }
 
 
 def _scheduler() -> dict[str, Any]:
     raw = runtime.redis_connection().get(runtime.SCHEDULER_HEARTBEAT_KEY)
     age = time.time() - float(raw) if raw else None
-    return {"ok": age is not None and age < SCHEDULER_STALE_S,
-            "last_heartbeat_age_s": round(age, 1) if age is not None else None}
+    return {
+        "ok": age is not None and age < SCHEDULER_STALE_S,
+        "last_heartbeat_age_s": round(age, 1) if age is not None else None,
+    }
 
 
 def _epoch(moment: Any) -> float:

@@ -1,5 +1,6 @@
 """Access logs without secrets: sign-in, unsubscribe and tracking links carry their token in the
 path, so the request line is logged with the token replaced."""
+
 from __future__ import annotations
 
 import logging

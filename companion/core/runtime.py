@@ -3,6 +3,7 @@
 Set once by the process's entry point (app factory, worker, scheduler, a command); jobs read it,
 so they take only ids as arguments. Nothing here connects at import.
 """
+
 from __future__ import annotations
 
 import threading
@@ -27,7 +28,9 @@ def configure(settings: Settings) -> None:
 
 def settings() -> Settings:
     if "settings" not in _state:
-        raise RuntimeError("companion.core.runtime.configure(settings) was not called in this process")
+        raise RuntimeError(
+            "companion.core.runtime.configure(settings) was not called in this process"
+        )
     return _state["settings"]
 
 

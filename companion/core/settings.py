@@ -3,6 +3,7 @@
 Bad values fail at start with a message that names the variable. Secrets may also come from a
 file named by the variable with a ``_FILE`` suffix (Docker and systemd credentials).
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,9 @@ class Settings:
     sendgrid_host: str = DEFAULT_SENDGRID_HOST
     sendgrid_webhook_public_key: str | None = None
     public_url: str = "http://127.0.0.1:8000"
-    public_url_set: bool = False  # COMPANION_PUBLIC_URL given; else `companion run` uses its address
+    public_url_set: bool = (
+        False  # COMPANION_PUBLIC_URL given; else `companion run` uses its address
+    )
     secret_key_from: str = "this process only"  # COMPANION_SECRET_KEY, or the file it is kept in
     max_body_bytes: int = 5 * 1024 * 1024
     max_batch_events: int = 500
@@ -91,15 +94,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         redis_url=_url(env, "COMPANION_REDIS_URL", ("redis", "rediss", "unix")),
         secret_key=secret_key or _kept_secret_key(env, database_url),
-        secret_key_from="COMPANION_SECRET_KEY" if secret_key else os.path.abspath(secret_key_path(env, database_url)),
+        secret_key_from="COMPANION_SECRET_KEY"
+        if secret_key
+        else os.path.abspath(secret_key_path(env, database_url)),
         sendgrid_api_key=_read(env, "COMPANION_SENDGRID_API_KEY"),
-        sendgrid_host=_url(env, "COMPANION_SENDGRID_HOST", ("http", "https")) or DEFAULT_SENDGRID_HOST,
+        sendgrid_host=_url(env, "COMPANION_SENDGRID_HOST", ("http", "https"))
+        or DEFAULT_SENDGRID_HOST,
         sendgrid_webhook_public_key=_read(env, "COMPANION_SENDGRID_WEBHOOK_PUBLIC_KEY"),
-        public_url=(_url(env, "COMPANION_PUBLIC_URL", ("http", "https")) or defaults.public_url).rstrip("/"),
+        public_url=(
+            _url(env, "COMPANION_PUBLIC_URL", ("http", "https")) or defaults.public_url
+        ).rstrip("/"),
         public_url_set=_read(env, "COMPANION_PUBLIC_URL") is not None,
         max_body_bytes=_int(env, "COMPANION_MAX_BODY_BYTES", defaults.max_body_bytes),
         max_batch_events=_int(env, "COMPANION_MAX_BATCH_EVENTS", defaults.max_batch_events),
-        signature_tolerance_s=_int(env, "COMPANION_SIGNATURE_TOLERANCE", defaults.signature_tolerance_s),
+        signature_tolerance_s=_int(
+            env, "COMPANION_SIGNATURE_TOLERANCE", defaults.signature_tolerance_s
+        ),
         log_level=(_read(env, "COMPANION_LOG_LEVEL") or "INFO").upper(),
     )
 
@@ -119,9 +129,11 @@ def _kept_secret_key(env: Mapping[str, str], database_url: str) -> str:
     survive restarts; PostgreSQL and MariaDB serve several processes and machines, which must share
     one key, so there it has to be set."""
     if urlparse(database_url).scheme.split("+")[0] != "sqlite":
-        raise ConfigError("COMPANION_SECRET_KEY must be set with PostgreSQL or MariaDB: every web, worker "
-                          "and scheduler process must sign with the same key (generate one with "
-                          "`python3 -c 'import secrets; print(secrets.token_hex(32))'`)")
+        raise ConfigError(
+            "COMPANION_SECRET_KEY must be set with PostgreSQL or MariaDB: every web, worker "
+            "and scheduler process must sign with the same key (generate one with "
+            "`python3 -c 'import secrets; print(secrets.token_hex(32))'`)"
+        )
     path = secret_key_path(env, database_url)
     try:
         with open(path, encoding="utf-8") as fh:

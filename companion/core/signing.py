@@ -1,4 +1,5 @@
 """Standard Webhooks signatures (https://www.standardwebhooks.com): sign and verify."""
+
 from __future__ import annotations
 
 import base64
@@ -36,11 +37,19 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def verify(secret: str, headers: dict[str, str | None], body: bytes, tolerance_s: int = 300,
-           now: float | None = None) -> None:
+def verify(
+    secret: str,
+    headers: dict[str, str | None],
+    body: bytes,
+    tolerance_s: int = 300,
+    now: float | None = None,
+) -> None:
     """Raise SignatureError unless one v1 signature matches and the timestamp is fresh."""
-    msg_id, stamp, signatures = (headers.get("webhook-id"), headers.get("webhook-timestamp"),
-                                 headers.get("webhook-signature"))
+    msg_id, stamp, signatures = (
+        headers.get("webhook-id"),
+        headers.get("webhook-timestamp"),
+        headers.get("webhook-signature"),
+    )
     if not msg_id or not stamp or not signatures:
         raise SignatureError("Missing webhook-id, webhook-timestamp or webhook-signature header.")
     if not UNIX_SECONDS.fullmatch(stamp):  # not int(): it takes " 1", "1_0", "+1" and 400 digits
@@ -48,7 +57,9 @@ def verify(secret: str, headers: dict[str, str | None], body: bytes, tolerance_s
     timestamp = int(stamp)
     now = time.time() if now is None else now
     if abs(now - timestamp) > tolerance_s:
-        raise SignatureError("webhook-timestamp is more than 5 minutes away from now; check the clock.")
+        raise SignatureError(
+            "webhook-timestamp is more than 5 minutes away from now; check the clock."
+        )
     expected = sign(secret, msg_id, timestamp, body).encode()
     for candidate in signatures.split():
         if hmac.compare_digest(candidate.encode(), expected):

@@ -1,5 +1,7 @@
 """SQL fragments that differ between SQLite, PostgreSQL and MariaDB (local days, dates, execute with
-the engine's placeholder), used by the roll-up rebuild, cohorts, alerts, demand and the dashboard."""
+the engine's placeholder), used by the roll-up rebuild, cohorts, alerts, demand and the
+dashboard."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -19,8 +21,10 @@ def local_day(column: str, tz: str, start: datetime, end: datetime) -> str:
     changes = offset_changes(tz, start, end)
     offset = str(changes[0][1])
     if len(changes) > 1:
-        whens = " ".join(f"WHEN {column} < '{since:%Y-%m-%d %H:%M:%S}' THEN {previous}"
-                         for (since, _), (_, previous) in zip(changes[1:], changes, strict=False))
+        whens = " ".join(
+            f"WHEN {column} < '{since:%Y-%m-%d %H:%M:%S}' THEN {previous}"
+            for (since, _), (_, previous) in zip(changes[1:], changes, strict=False)
+        )
         offset = f"(CASE {whens} ELSE {changes[-1][1]} END)"
     if is_postgres():
         return f"CAST({column} + {offset} * INTERVAL '1 second' AS DATE)"
@@ -44,16 +48,26 @@ def categories_join(item_table: str) -> str:
     SQLite expands each item's list with json_each and joins by item rowid (it has no hash join).
     """
     if is_postgres() or is_mysql():
-        lists = f"SELECT DISTINCT categories FROM {item_table} WHERE site_id = {{p}} AND categories IS NOT NULL"
+        lists = (
+            f"SELECT DISTINCT categories FROM {item_table} WHERE site_id = {{p}} AND categories IS "
+            "NOT NULL"
+        )
         if is_postgres():
-            exploded = (f"SELECT DISTINCT l.categories, SUBSTR(c.value, 1, 191) AS value FROM ({lists}) l "
-                        "CROSS JOIN LATERAL json_array_elements_text(CAST(l.categories AS json)) AS c(value)")
+            exploded = (
+                f"SELECT DISTINCT l.categories, SUBSTR(c.value, 1, 191) AS value FROM ({lists}) l "
+                "CROSS JOIN LATERAL json_array_elements_text(CAST(l.categories AS json)) AS "
+                "c(value)"
+            )
         else:
-            exploded = (f"SELECT DISTINCT l.categories, SUBSTR(c.value, 1, 191) AS value FROM ({lists}) l, "
-                        "JSON_TABLE(l.categories, '$[*]' COLUMNS (value VARCHAR(191) PATH '$')) AS c")
+            exploded = (
+                f"SELECT DISTINCT l.categories, SUBSTR(c.value, 1, 191) AS value FROM ({lists}) l, "
+                "JSON_TABLE(l.categories, '$[*]' COLUMNS (value VARCHAR(191) PATH '$')) AS c"
+            )
         return f"JOIN ({exploded}) lc ON lc.categories = i.categories "
-    per_item = (f"SELECT DISTINCT j.id AS item_id, SUBSTR(c.value, 1, 191) AS value FROM {item_table} j, "
-                "json_each(j.categories) AS c WHERE j.site_id = {p}")
+    per_item = (
+        f"SELECT DISTINCT j.id AS item_id, SUBSTR(c.value, 1, 191) AS value FROM {item_table} j, "
+        "json_each(j.categories) AS c WHERE j.site_id = {p}"
+    )
     return f"JOIN ({per_item}) lc ON lc.item_id = i.id "
 
 

@@ -1,4 +1,5 @@
 """RQ workers: the production process, and the thread the embedded mode runs beside the web."""
+
 from __future__ import annotations
 
 import threading
@@ -28,11 +29,15 @@ def production_worker(name: str | None = None, fork: bool = False) -> Worker:
     their errors, and forking a work horse per job cost more than a third of ingest throughput.
     `companion worker --fork` isolates each job in a child process instead."""
     kind = Worker if fork else SimpleWorker
-    return kind([runtime.queue()], connection=runtime.redis_connection(), worker_ttl=WORKER_TTL_S, name=name)
+    return kind(
+        [runtime.queue()], connection=runtime.redis_connection(), worker_ttl=WORKER_TTL_S, name=name
+    )
 
 
 def start_thread_worker() -> tuple[threading.Thread, ThreadWorker]:
-    worker = ThreadWorker([runtime.queue()], connection=runtime.redis_connection(), worker_ttl=WORKER_TTL_S)
+    worker = ThreadWorker(
+        [runtime.queue()], connection=runtime.redis_connection(), worker_ttl=WORKER_TTL_S
+    )
     thread = threading.Thread(target=_work, args=(worker,), name="companion-worker", daemon=True)
     thread.start()
     return thread, worker

@@ -11,6 +11,7 @@ figures     headline metrics and daily series from bounded queries
 overview, customers, products, timeline   what each page shows
 tables      one table model for the page and its CSV
 """
+
 from __future__ import annotations
 
 from companion.dashboard import flow_editor, flows_page, formatting, login, pages  # noqa: F401  (routes attach on import)

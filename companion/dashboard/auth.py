@@ -7,6 +7,7 @@ once) or from the login form with the site's API token. The cookie is Flask's si
 form carries a CSRF token kept in that session. A session for one site sees 404 for every other
 site, so site ids cannot be probed. The dashboard is a request edge: it reads the clock here.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,9 +30,13 @@ LINK_TTL_S = 15 * 60
 
 
 def cookie_settings(public_url: str) -> dict[str, Any]:
-    return {"SESSION_COOKIE_NAME": "companion_dashboard", "SESSION_COOKIE_HTTPONLY": True,
-            "SESSION_COOKIE_SAMESITE": "Lax", "SESSION_COOKIE_SECURE": public_url.startswith("https://"),
-            "PERMANENT_SESSION_LIFETIME": timedelta(hours=SESSION_HOURS)}
+    return {
+        "SESSION_COOKIE_NAME": "companion_dashboard",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": public_url.startswith("https://"),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=SESSION_HOURS),
+    }
 
 
 def _secret() -> bytes:
@@ -40,7 +45,8 @@ def _secret() -> bytes:
 
 def login_link(site: Site, public_url: str, ttl: int = LINK_TTL_S) -> str:
     """The URL that signs the owner in to this site's dashboard, valid for `ttl` seconds."""
-    return f"{public_url.rstrip('/')}/dashboard/login/{tokens.login_token(_secret(), site.public_id, ttl)}"
+    token = tokens.login_token(_secret(), site.public_id, ttl)
+    return f"{public_url.rstrip('/')}/dashboard/login/{token}"
 
 
 def site_for_link(token: str) -> Site | None:
@@ -66,8 +72,12 @@ def start_session(site: Site, link: str | None = None) -> bool:
     token = secrets.token_urlsafe(32)
     try:
         with database.atomic():
-            DashboardSession.create(site=site.id, token_hash=_digest(token), started_at=utcnow(),
-                                    link_hash=_digest(link) if link else None)
+            DashboardSession.create(
+                site=site.id,
+                token_hash=_digest(token),
+                started_at=utcnow(),
+                link_hash=_digest(link) if link else None,
+            )
     except IntegrityError:
         return False
     session.clear()
@@ -80,7 +90,9 @@ def end_session() -> None:
     """Sign out: the session ends on the server too, wherever its cookie was copied."""
     if session.get("sid"):
         DashboardSession.update(ended_at=utcnow()).where(
-            DashboardSession.token_hash == _digest(str(session["sid"])), DashboardSession.ended_at.is_null()).execute()
+            DashboardSession.token_hash == _digest(str(session["sid"])),
+            DashboardSession.ended_at.is_null(),
+        ).execute()
     session.clear()
 
 
@@ -89,10 +101,17 @@ def signed_in_site() -> str | None:
     site_id, token = session.get("site"), session.get("sid")
     if not site_id or not token:
         return None
-    live = (DashboardSession.select(DashboardSession.id).join(Site)
-            .where(DashboardSession.token_hash == _digest(str(token)), Site.public_id == site_id,
-                   DashboardSession.ended_at.is_null(),
-                   DashboardSession.started_at > utcnow() - timedelta(hours=SESSION_HOURS)).exists())
+    live = (
+        DashboardSession.select(DashboardSession.id)
+        .join(Site)
+        .where(
+            DashboardSession.token_hash == _digest(str(token)),
+            Site.public_id == site_id,
+            DashboardSession.ended_at.is_null(),
+            DashboardSession.started_at > utcnow() - timedelta(hours=SESSION_HOURS),
+        )
+        .exists()
+    )
     return str(site_id) if live else None
 
 
@@ -118,4 +137,7 @@ def check_csrf() -> None:
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf")
     if not expected or not hmac.compare_digest(str(expected), sent):
-        abort(400, "The form expired or did not come from this dashboard; reload the page and try again.")
+        abort(
+            400,
+            "The form expired or did not come from this dashboard; reload the page and try again.",
+        )

@@ -1,4 +1,5 @@
 """The dashboard blueprint, its cookie settings and the headers every dashboard answer carries."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,8 +12,9 @@ from companion.dashboard import auth
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # login links carry a token; never leak a dashboard URL
     "Cache-Control": "no-store",
@@ -39,11 +41,17 @@ def csrf_token() -> str:
 
 @bp.errorhandler(404)
 def _not_found(exc: Any) -> Any:
-    return render_template("dashboard/error.html", title="Not found",
-                           message="There is no such page, or it belongs to a store you are not signed in to."), 404
+    return render_template(
+        "dashboard/error.html",
+        title="Not found",
+        message="There is no such page, or it belongs to a store you are not signed in to.",
+    ), 404
 
 
 @bp.errorhandler(400)
 def _bad_request(exc: Any) -> Any:
-    return render_template("dashboard/error.html", title="Something was off with that request",
-                           message=getattr(exc, "description", "Bad request.")), 400
+    return render_template(
+        "dashboard/error.html",
+        title="Something was off with that request",
+        message=getattr(exc, "description", "Bad request."),
+    ), 400

@@ -3,6 +3,7 @@
 Everything here calls companion.metrics (which reads the daily roll-ups ingestion keeps
 current), so a page costs the same for a thousand orders or a million.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -16,7 +17,16 @@ from companion.metrics.periods import Period as MetricsPeriod
 from companion.metrics.reading import connected_on, cumulative_before, daily_totals, has_page_views
 from companion.models import Cart, Contact, Order, Site, Visit
 
-__all__ = ["Totals", "funnel", "has_data", "headline", "period_total", "revenue_series", "sparklines", "totals"]
+__all__ = [
+    "Totals",
+    "funnel",
+    "has_data",
+    "headline",
+    "period_total",
+    "revenue_series",
+    "sparklines",
+    "totals",
+]
 
 
 def headline(site: Site, period: Period) -> list[dict[str, Any]]:
@@ -38,17 +48,36 @@ def headline(site: Site, period: Period) -> list[dict[str, Any]]:
     for metric in HEADLINE:
         value, reason = now[metric.key]
         previous = then[metric.key][0] if then else None
-        cards.append({"metric": metric, "value": value, "reason": reason, "previous": previous,
-                      "change": _change(value, previous) if period.compare else None, "spark": sparks[metric.key]})
+        cards.append(
+            {
+                "metric": metric,
+                "value": value,
+                "reason": reason,
+                "previous": previous,
+                "change": _change(value, previous) if period.compare else None,
+                "spark": sparks[metric.key],
+            }
+        )
     return cards
 
 
-def _values(keys: list[str], days: dict[date, Totals], start: Totals, period: Period,
-            has_views: bool, since: date) -> dict[str, tuple[Any, str | None]]:
+def _values(
+    keys: list[str],
+    days: dict[date, Totals],
+    start: Totals,
+    period: Period,
+    has_views: bool,
+    since: date,
+) -> dict[str, tuple[Any, str | None]]:
     inside = period_total(days, period)
     cumulative = start.add(_sum(t for d, t in days.items() if d <= period.last))
-    context = Context(cumulative=cumulative, has_page_views=has_views, retention=None, predicted=(None, None),
-                      connected_on=since)
+    context = Context(
+        cumulative=cumulative,
+        has_page_views=has_views,
+        retention=None,
+        predicted=(None, None),
+        connected_on=since,
+    )
     return {key: value_of(key, inside, context) for key in keys}
 
 
@@ -73,7 +102,9 @@ def sparklines(site: Site, period: Period, keys: list[str]) -> dict[str, list[fl
     for day in period.dates():
         today = days.get(day, Totals())
         cumulative = cumulative.add(today)
-        context = Context(cumulative=cumulative, has_page_views=has_views, retention=None, predicted=(None, None))
+        context = Context(
+            cumulative=cumulative, has_page_views=has_views, retention=None, predicted=(None, None)
+        )
         for key in keys:
             value, _ = value_of(key, today, context)
             lines[key].append(None if value is None else float(value))
@@ -94,13 +125,17 @@ def period_total(days: dict[date, Totals], period: Period) -> Totals:
 
 def revenue_series(site: Site, period: Period) -> dict[str, list[Any]]:
     """Gross, refunds and net per day, week or month (by the period's length)."""
+
     def points(key: str) -> list[dict[str, Any]]:
         return metrics.series(site, key, period.interval, period.first, period.last)["points"]
 
     gross, refunds, net = points("total_revenue"), points("refunds"), points("net_revenue")
-    return {"labels": [p["from"].isoformat() for p in gross],
-            "gross": [float(p["value"] or 0) for p in gross], "refunds": [float(p["value"] or 0) for p in refunds],
-            "net": [float(p["value"] or 0) for p in net]}
+    return {
+        "labels": [p["from"].isoformat() for p in gross],
+        "gross": [float(p["value"] or 0) for p in gross],
+        "refunds": [float(p["value"] or 0) for p in refunds],
+        "net": [float(p["value"] or 0) for p in net],
+    }
 
 
 def funnel(total: Totals) -> list[dict[str, Any]]:
@@ -112,4 +147,7 @@ def funnel(total: Totals) -> list[dict[str, Any]]:
 
 def has_data(site: Site) -> bool:
     """Whether the store has sent anything at all (else the page explains how to connect it)."""
-    return any(model.select().where(model.site == site.id).exists() for model in (Order, Visit, Cart, Contact))
+    return any(
+        model.select().where(model.site == site.id).exists()
+        for model in (Order, Visit, Cart, Contact)
+    )

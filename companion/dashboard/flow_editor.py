@@ -1,5 +1,6 @@
 """Editing one flow without JSON: a form per flow and step, checked by the API's own schema and
 template check, with the step's preview beside it (docs/dashboard.md, "Editing a flow")."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -23,8 +24,10 @@ from companion.models import Site, utcnow
 STEP_TEXT = ("subject", "intro", "outro")
 settings_schema = FlowSettingsSchema()
 # The preview is the mail's own HTML (inline styles, remote images) in a frame of this page only.
-PREVIEW_POLICY = ("default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'; "
-                  "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
+PREVIEW_POLICY = (
+    "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
 
 
 def _flow(key: str) -> str:
@@ -61,15 +64,20 @@ def form_input(key: str, form: Any) -> dict[str, Any]:
             data["conditions"]["first_order_only"] = form.get("conditions.first_order_only") == "on"
     if has_coupon(key):
         code = _text(form, "coupon.code")
-        data["coupon"] = {"code": code, "description": _text(form, "coupon.description")} if code else None
+        data["coupon"] = (
+            {"code": code, "description": _text(form, "coupon.description")} if code else None
+        )
     if has_reward(key):
         reward = {name: _text(form, f"reward.{name}") for name in ("title", "description", "code")}
         data["reward"] = reward if any(reward.values()) else None
         data["early_access_url"] = _text(form, "early_access_url")
     for index in range(len(FLOWS[key].delays_hours)):
         prefix = f"steps.{index}."
-        step: dict[str, Any] = {"step": index + 1, "enabled": form.get(prefix + "enabled") == "on",
-                                "delay_hours": (form.get(prefix + "delay_hours") or "").strip()}
+        step: dict[str, Any] = {
+            "step": index + 1,
+            "enabled": form.get(prefix + "enabled") == "on",
+            "delay_hours": (form.get(prefix + "delay_hours") or "").strip(),
+        }
         step.update({name: _text(form, prefix + name) for name in STEP_TEXT})
         data["steps"].append(step)
     return data
@@ -116,8 +124,11 @@ def form_values(described: dict[str, Any]) -> dict[str, Any]:
 def submitted_values(key: str, form: Any) -> dict[str, Any]:
     """What the owner typed, to show again next to the messages of a refused form."""
     values: dict[str, Any] = {name: form.get(name) for name in form}
-    for name in ("enabled", "conditions.first_order_only",
-                 *(f"steps.{i}.enabled" for i in range(len(FLOWS[key].delays_hours)))):
+    for name in (
+        "enabled",
+        "conditions.first_order_only",
+        *(f"steps.{i}.enabled" for i in range(len(FLOWS[key].delays_hours))),
+    ):
         values[name] = form.get(name) == "on"
     return values
 
@@ -125,13 +136,34 @@ def submitted_values(key: str, form: Any) -> dict[str, Any]:
 # --- pages ----------------------------------------------------------------------------------------
 
 
-def _page(site: Site, period: Period, key: str, values: dict[str, Any], errors: dict[str, list[str]],
-          step: int, saved: bool = False) -> str:
+def _page(
+    site: Site,
+    period: Period,
+    key: str,
+    values: dict[str, Any],
+    errors: dict[str, list[str]],
+    step: int,
+    saved: bool = False,
+) -> str:
     described = config.describe(site, key)
-    return render_template("dashboard/flow_edit.html", site=site, period=period, presets=PRESETS, nav=NAV,
-                           page="flows", show_range=False, flow=described, definition=FLOWS[key], values=values,
-                           errors=errors, preview_step=step, saved=saved, has_coupon=has_coupon(key),
-                           has_reward=has_reward(key), postal_address=config.site_config(site).get("postal_address"))
+    return render_template(
+        "dashboard/flow_edit.html",
+        site=site,
+        period=period,
+        presets=PRESETS,
+        nav=NAV,
+        page="flows",
+        show_range=False,
+        flow=described,
+        definition=FLOWS[key],
+        values=values,
+        errors=errors,
+        preview_step=step,
+        saved=saved,
+        has_coupon=has_coupon(key),
+        has_reward=has_reward(key),
+        postal_address=config.site_config(site).get("postal_address"),
+    )
 
 
 def _step_arg(key: str) -> int:
@@ -145,7 +177,9 @@ def _step_arg(key: str) -> int:
 def edit_flow(site: Site, period: Period, today: date, flow_key: str) -> Any:
     key = _flow(flow_key)
     values = form_values(config.describe(site, key))
-    return _page(site, period, key, values, {}, _step_arg(key), saved=request.args.get("saved") == "1")
+    return _page(
+        site, period, key, values, {}, _step_arg(key), saved=request.args.get("saved") == "1"
+    )
 
 
 @bp.post("/<site_id>/flows/<flow_key>/edit", endpoint="save_flow")
@@ -157,18 +191,33 @@ def save_flow(site: Site, period: Period, today: date, flow_key: str) -> Any:
         config.update_flows(site, {"flows": {key: checked(key, form_input(key, request.form))}})
     except ValidationError as exc:
         errors = flatten(exc.messages)
-        return _page(site, period, key, submitted_values(key, request.form), errors, _step_arg(key)), 422
-    return redirect(url_for("dashboard.edit_flow", site_id=site.public_id, flow_key=key, saved="1",
-                            step=_step_arg(key)), code=303)
+        return _page(
+            site, period, key, submitted_values(key, request.form), errors, _step_arg(key)
+        ), 422
+    return redirect(
+        url_for(
+            "dashboard.edit_flow",
+            site_id=site.public_id,
+            flow_key=key,
+            saved="1",
+            step=_step_arg(key),
+        ),
+        code=303,
+    )
 
 
 def _preview_document(rendered: RenderedEmail) -> str:
     """The mail's HTML with its subject above and its text version below, for the preview frame."""
-    head = (f'<div style="font:14px/1.4 system-ui,sans-serif;padding:8px 12px;background:#eef2f7;'
-            f'border-bottom:1px solid #d1d5db"><strong>Subject:</strong> <span id="subject">'
-            f'{escape(rendered.subject)}</span></div>')
-    tail = (f'<details style="font:13px/1.4 system-ui,sans-serif;padding:8px 12px"><summary>Plain-text version'
-            f'</summary><pre style="white-space:pre-wrap">{escape(rendered.text)}</pre></details>')
+    head = (
+        f'<div style="font:14px/1.4 system-ui,sans-serif;padding:8px 12px;background:#eef2f7;'
+        f'border-bottom:1px solid #d1d5db"><strong>Subject:</strong> <span id="subject">'
+        f"{escape(rendered.subject)}</span></div>"
+    )
+    tail = (
+        '<details style="font:13px/1.4 system-ui,sans-serif;padding:8px 12px"><summary>Plain-text '
+        "version"
+        f'</summary><pre style="white-space:pre-wrap">{escape(rendered.text)}</pre></details>'
+    )
     html = rendered.html
     at = html.find(">", html.lower().find("<body")) + 1 if "<body" in html.lower() else 0
     html = html[:at] + head + html[at:]
@@ -184,15 +233,22 @@ def _preview_answer(body: str, status: int = 200) -> Response:
 
 
 def _problems_document(errors: dict[str, list[str]]) -> str:
-    items = "".join(f"<li><strong>{escape(name)}</strong>: {escape(' '.join(messages))}</li>"
-                    for name, messages in errors.items())
-    return (f'<div style="font:14px/1.4 system-ui,sans-serif;padding:12px;color:#b91c1c"><p>This step cannot be '
-            f'previewed until these are fixed:</p><ul>{items}</ul></div>')
+    items = "".join(
+        f"<li><strong>{escape(name)}</strong>: {escape(' '.join(messages))}</li>"
+        for name, messages in errors.items()
+    )
+    return (
+        '<div style="font:14px/1.4 system-ui,sans-serif;padding:12px;color:#b91c1c"><p>This step '
+        "cannot be "
+        f"previewed until these are fixed:</p><ul>{items}</ul></div>"
+    )
 
 
 def _render(site: Site, key: str, step: int, draft: dict[str, Any] | None) -> Response:
     try:
-        rendered = preview.render_step(site, key, step, None, utcnow(), runtime.settings().public_url, draft)
+        rendered = preview.render_step(
+            site, key, step, None, utcnow(), runtime.settings().public_url, draft
+        )
     except preview.PreviewError as exc:
         return _preview_answer(_problems_document(flatten(exc.fields)), 422)
     return _preview_answer(_preview_document(rendered))

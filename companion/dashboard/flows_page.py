@@ -1,4 +1,5 @@
 """The flows page: what each flow sent and earned in the period, the outbox, and on/off switches."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -30,31 +31,80 @@ def flow_table(site: Site, period: Period) -> Table:
     for key, definition in FLOWS.items():
         r = reports.flow_report(site.id, key, start, end)
         delivered = r["sent"]
-        rows.append({"flow": definition.title, "key": key, "enabled": described[key]["enabled"],
-                     "status": "on" if described[key]["enabled"] else "off", "enrolled": r["enrolled"],
-                     "sent": r["sent"], "outbox": r["outbox"], "opened": r["opened"], "clicked": r["clicked"],
-                     "open_rate": _rate(r["opened"], delivered), "click_rate": _rate(r["clicked"], delivered),
-                     "orders": r["orders"], "revenue": r["revenue"], "recovered_carts": r["recovered_carts"],
-                     "trigger": definition.trigger})
-    return Table("flows", "Flows in the period", [
-        col("flow", "Flow"), col("status", "Status"), col("enrolled", "Enrolled", "count"),
-        col("sent", "Sent", "count"), col("outbox", "In outbox", "count"), col("opened", "Opened", "count"),
-        col("clicked", "Clicked", "count"), col("click_rate", "Click rate", "percent"),
-        col("orders", "Orders", "count"), col("revenue", "Revenue", "money"),
-        col("recovered_carts", "Recovered carts", "count")], rows)
+        rows.append(
+            {
+                "flow": definition.title,
+                "key": key,
+                "enabled": described[key]["enabled"],
+                "status": "on" if described[key]["enabled"] else "off",
+                "enrolled": r["enrolled"],
+                "sent": r["sent"],
+                "outbox": r["outbox"],
+                "opened": r["opened"],
+                "clicked": r["clicked"],
+                "open_rate": _rate(r["opened"], delivered),
+                "click_rate": _rate(r["clicked"], delivered),
+                "orders": r["orders"],
+                "revenue": r["revenue"],
+                "recovered_carts": r["recovered_carts"],
+                "trigger": definition.trigger,
+            }
+        )
+    return Table(
+        "flows",
+        "Flows in the period",
+        [
+            col("flow", "Flow"),
+            col("status", "Status"),
+            col("enrolled", "Enrolled", "count"),
+            col("sent", "Sent", "count"),
+            col("outbox", "In outbox", "count"),
+            col("opened", "Opened", "count"),
+            col("clicked", "Clicked", "count"),
+            col("click_rate", "Click rate", "percent"),
+            col("orders", "Orders", "count"),
+            col("revenue", "Revenue", "money"),
+            col("recovered_carts", "Recovered carts", "count"),
+        ],
+        rows,
+    )
 
 
 def outbox(site: Site) -> Table:
     messages, total = reports.list_messages(site.id, status="outbox", per_page=OUTBOX_ROWS)
-    rows = [{"created": m["created_at"], "flow": FLOWS[m["flow_key"]].title if m["flow_key"] in FLOWS else m["flow_key"],
-             "step": m["step"], "to": m["to_email"], "subject": m["subject"]} for m in messages]
-    title = f"Outbox ({total:,} waiting, newest {len(rows)} shown)" if total > len(rows) else f"Outbox ({total:,} waiting)"
-    return Table("outbox", title, [
-        col("created", "Created", "date"), col("flow", "Flow"), col("step", "Step", "count"),
-        col("to", "To"), col("subject", "Subject")], rows,
+    rows = [
+        {
+            "created": m["created_at"],
+            "flow": FLOWS[m["flow_key"]].title if m["flow_key"] in FLOWS else m["flow_key"],
+            "step": m["step"],
+            "to": m["to_email"],
+            "subject": m["subject"],
+        }
+        for m in messages
+    ]
+    title = (
+        f"Outbox ({total:,} waiting, newest {len(rows)} shown)"
+        if total > len(rows)
+        else f"Outbox ({total:,} waiting)"
+    )
+    return Table(
+        "outbox",
+        title,
+        [
+            col("created", "Created", "date"),
+            col("flow", "Flow"),
+            col("step", "Step", "count"),
+            col("to", "To"),
+            col("subject", "Subject"),
+        ],
+        rows,
         empty="The outbox is empty.",
-        caption="Without a SendGrid key (COMPANION_SENDGRID_API_KEY) messages are rendered and kept here instead "
-                "of being sent; companion doctor checks the key and the sender." if rows else None)
+        caption="Without a SendGrid key (COMPANION_SENDGRID_API_KEY) messages are rendered and "
+        "kept here instead "
+        "of being sent; companion doctor checks the key and the sender."
+        if rows
+        else None,
+    )
 
 
 def build_flows(site: Site, period: Period, today: date) -> dict[str, Any]:
@@ -78,6 +128,8 @@ def switch_flow(site: Site, period: Period, today: date, flow_key: str) -> Any:
     auth.check_csrf()
     if flow_key not in FLOWS:
         abort(404)
-    config.update_flows(site, {"flows": {flow_key: {"enabled": request.form.get("enabled") == "1"}}})
+    config.update_flows(
+        site, {"flows": {flow_key: {"enabled": request.form.get("enabled") == "1"}}}
+    )
     back: dict[str, Any] = {"site_id": site.public_id, **period.query()}
     return redirect(url_for("dashboard.flows", **back), code=303)

@@ -1,4 +1,5 @@
 """How numbers read on the page: money with its currency, percentages, changes with their sign."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Signing in and out: a short-lived link, or the site id with its API token; then a session."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,10 +36,17 @@ def login_form() -> Any:
 @bp.post("/login")
 def login() -> Any:
     auth.check_csrf()
-    site = auth.site_for_api_token(request.form.get("site_id", ""), request.form.get("api_token", ""))
+    site = auth.site_for_api_token(
+        request.form.get("site_id", ""), request.form.get("api_token", "")
+    )
     if site is None:
-        error = "That site id and API token do not match. Copy both from `companion sites add` or ask for a new link."
-        return render_template("dashboard/login.html", next=request.form.get("next", ""), error=error), 401
+        error = (
+            "That site id and API token do not match. Copy both from `companion sites add` or ask "
+            "for a new link."
+        )
+        return render_template(
+            "dashboard/login.html", next=request.form.get("next", ""), error=error
+        ), 401
     auth.start_session(site)
     return redirect(_safe_next(request.form.get("next"), site.public_id), code=303)
 
@@ -47,11 +55,17 @@ def login() -> Any:
 def login_link(token: str) -> Any:
     site = auth.site_for_link(token)
     if site is None:
-        error = "This sign-in link has expired or is not valid. Run `companion dashboard-link --site ID` for a new one."
+        error = (
+            "This sign-in link has expired or is not valid. Run `companion dashboard-link --site "
+            "ID` for a new one."
+        )
         return render_template("dashboard/login.html", next="", error=error), 401
     if not auth.start_session(site, link=token):
-        error = ("This sign-in link was used already: each link works once. Sign in with the site id and API "
-                 "token below, or run `companion dashboard-link --site ID` for a new link.")
+        error = (
+            "This sign-in link was used already: each link works once. Sign in with the site id "
+            "and API "
+            "token below, or run `companion dashboard-link --site ID` for a new link."
+        )
         return render_template("dashboard/login.html", next="", error=error), 401
     # The WordPress plugin's report links land on the page and period the owner was looking at.
     return redirect(_safe_next(request.args.get("next"), site.public_id))

@@ -1,5 +1,6 @@
 """The dashboard's pages. Each page is a builder (site, period, today) -> context with its tables,
 so the CSV export of a table runs exactly the code that rendered it."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -19,11 +20,17 @@ from companion.models import Site
 from companion.profiles import find_contact
 
 Builder = Callable[[Site, Period, date], dict[str, Any]]
-NAV = (("overview", "Overview"), ("customers", "Customers"), ("products", "Products"), ("flows", "Flows"))
+NAV = (
+    ("overview", "Overview"),
+    ("customers", "Customers"),
+    ("products", "Products"),
+    ("flows", "Flows"),
+)
 
 
 def site_page(view: Callable[..., Any]) -> Callable[..., Any]:
     """Resolve the signed-in site (or send the visitor to sign in) and the period of the page."""
+
     @wraps(view)
     def wrapper(site_id: str, **kwargs: Any) -> Any:
         site = auth.require_site(site_id)
@@ -31,25 +38,44 @@ def site_page(view: Callable[..., Any]) -> Callable[..., Any]:
             return redirect(url_for("dashboard.login_form", next=request.full_path.rstrip("?")))
         today = today_in(site.timezone)
         return view(site, parse_period(request.args, today), today, **kwargs)
+
     return wrapper
 
 
 def render_page(name: str, site: Site, period: Period, context: dict[str, Any]) -> str:
-    return render_template(f"dashboard/{name}.html", site=site, period=period, presets=PRESETS, nav=NAV,
-                           page=name, public_url=runtime.settings().public_url, **context)
+    return render_template(
+        f"dashboard/{name}.html",
+        site=site,
+        period=period,
+        presets=PRESETS,
+        nav=NAV,
+        page=name,
+        public_url=runtime.settings().public_url,
+        **context,
+    )
 
 
 def build_overview(site: Site, period: Period, today: date) -> dict[str, Any]:
     total = figures.period_total(figures.totals(site, period.first, period.last), period)
-    return {"cards": figures.headline(site, period), "revenue": figures.revenue_series(site, period),
-            "funnel": figures.funnel(total), "alerts": overview.alerts(site, today),
-            "tables": {"channels": overview.channels(site, period)}, "has_sessions": total.sessions > 0}
+    return {
+        "cards": figures.headline(site, period),
+        "revenue": figures.revenue_series(site, period),
+        "funnel": figures.funnel(total),
+        "alerts": overview.alerts(site, today),
+        "tables": {"channels": overview.channels(site, period)},
+        "has_sessions": total.sessions > 0,
+    }
 
 
 def build_customers(site: Site, period: Period, today: date) -> dict[str, Any]:
     cohorts = customers.cohorts(site)
-    tables = [customers.stages(site), customers.segments(site), customers.cohort_table(cohorts),
-              customers.top_customers(site), customers.at_risk(site)]
+    tables = [
+        customers.stages(site),
+        customers.segments(site),
+        customers.cohort_table(cohorts),
+        customers.top_customers(site),
+        customers.at_risk(site),
+    ]
     counted = customers.counted_at(site)
     as_of = counted.replace(tzinfo=UTC).astimezone(ZoneInfo(site.timezone)) if counted else None
     return {"tables": {t.key: t for t in tables}, "cohorts": cohorts, "as_of": as_of}
@@ -58,14 +84,22 @@ def build_customers(site: Site, period: Period, today: date) -> dict[str, Any]:
 def build_products(site: Site, period: Period, today: date) -> dict[str, Any]:
     rows = products.product_rows(site, period)
     ids, matrix = products.daily_units(site, today)
-    tables = [products.sellers(rows, "revenue"), products.sellers(rows, "units"), products.refund_rates(rows),
-              products.stalled(site, ids, matrix, today), products.pairs(site, period),
-              products.forecast(site, ids, matrix)]
+    tables = [
+        products.sellers(rows, "revenue"),
+        products.sellers(rows, "units"),
+        products.refund_rates(rows),
+        products.stalled(site, ids, matrix, today),
+        products.pairs(site, period),
+        products.forecast(site, ids, matrix),
+    ]
     return {"tables": {t.key: t for t in tables}}
 
 
-BUILDERS: dict[str, Builder] = {"overview": build_overview, "customers": build_customers,
-                                "products": build_products}
+BUILDERS: dict[str, Builder] = {
+    "overview": build_overview,
+    "customers": build_customers,
+    "products": build_products,
+}
 
 
 def page(name: str, site: Site, period: Period, today: date) -> Any:
@@ -114,8 +148,11 @@ def contact_page(site: Site, period: Period, today: date, contact_id: str) -> An
 def export(site: Site, period: Period, today: date, table_key: str) -> Any:
     table = find_table(site, period, today, table_key)
     filename = f"{site.public_id}-{table_key}-{period.first}-{period.last}.csv"
-    return Response(to_csv(table), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        to_csv(table),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def find_table(site: Site, period: Period, today: date, key: str) -> Table:

@@ -1,4 +1,5 @@
 """The date range a page shows: presets, custom dates, the previous period to compare with."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -7,8 +8,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 PRESETS: dict[str, str] = {
-    "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days", "mtd": "This month",
-    "last_month": "Last month", "365d": "Last 12 months", "custom": "Custom",
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+    "90d": "Last 90 days",
+    "mtd": "This month",
+    "last_month": "Last month",
+    "365d": "Last 12 months",
+    "custom": "Custom",
 }
 DEFAULT_PRESET = "30d"
 MAX_DAYS = 3 * 366
@@ -62,18 +68,26 @@ def preset_period(preset: str, today: date, compare: bool = True) -> Period:
         last = today.replace(day=1) - timedelta(days=1)
         return Period(last.replace(day=1), last, preset, compare)
     days = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}.get(preset, 30)
-    return Period(today - timedelta(days=days - 1), today, preset if preset in PRESETS else DEFAULT_PRESET,
-                  compare)
+    return Period(
+        today - timedelta(days=days - 1),
+        today,
+        preset if preset in PRESETS else DEFAULT_PRESET,
+        compare,
+    )
 
 
 def parse_period(args: Mapping[str, str], today: date) -> Period:
-    """Read range/from/to/compare from a query string; anything unreadable falls back to a preset."""
+    """Read range/from/to/compare from a query string; anything unreadable falls back to a
+    preset."""
     compare = args.get("compare", "previous") != "none"
     preset = args.get("range", DEFAULT_PRESET)
     if preset != "custom":
         return preset_period(preset, today, compare)
     try:
-        first, last = date.fromisoformat(args.get("from", "")), date.fromisoformat(args.get("to", ""))
+        first, last = (
+            date.fromisoformat(args.get("from", "")),
+            date.fromisoformat(args.get("to", "")),
+        )
     except ValueError:
         return preset_period(DEFAULT_PRESET, today, compare)
     first, last = min(first, last), min(max(first, last), today)

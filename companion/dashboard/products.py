@@ -1,4 +1,5 @@
 """The products page: sellers, refund rates, stalled products, pairs, demand and days of stock."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -27,30 +28,58 @@ UNNAMED = 50  # the most recent orders of the period are plenty for pair statist
 
 
 def _counted(site: Site, start: Any, end: Any) -> Any:
-    return ((Order.site == site.id) & (Order.is_counted == True) & Order.deleted_at.is_null()
-            & (Order.currency == site.currency) & (Order.counted_at >= start) & (Order.counted_at < end))
+    return (
+        (Order.site == site.id)
+        & (Order.is_counted == True)
+        & Order.deleted_at.is_null()
+        & (Order.currency == site.currency)
+        & (Order.counted_at >= start)
+        & (Order.counted_at < end)
+    )
 
 
 def names(site: Site) -> dict[str, str]:
-    return {pid: name for pid, name in Product.select(Product.external_id, Product.name)
-            .where(Product.site == site.id).tuples() if name}
+    return {
+        pid: name
+        for pid, name in Product.select(Product.external_id, Product.name)
+        .where(Product.site == site.id)
+        .tuples()
+        if name
+    }
 
 
 def product_rows(site: Site, period: Period) -> list[dict[str, Any]]:
     """Revenue, units, orders and refund rate per product in the period (from the roll-ups)."""
     groups = metrics.breakdown(site, "product", period.first, period.last, limit=10_000)["groups"]
     unnamed = _item_names(site, [g["key"] for g in groups if g["label"] == g["key"]][:UNNAMED])
-    return [{"product": unnamed.get(g["key"], g["label"]), "product_id": g["key"], "units": g["quantity"] or 0, "revenue": g["revenue"],
-             "orders": g["orders"], "refund_rate": g["refund_rate"],
-             "refunded_orders": round((g["refund_rate"] or 0) * g["orders"])} for g in groups]
+    return [
+        {
+            "product": unnamed.get(g["key"], g["label"]),
+            "product_id": g["key"],
+            "units": g["quantity"] or 0,
+            "revenue": g["revenue"],
+            "orders": g["orders"],
+            "refund_rate": g["refund_rate"],
+            "refunded_orders": round((g["refund_rate"] or 0) * g["orders"]),
+        }
+        for g in groups
+    ]
 
 
 def _item_names(site: Site, product_ids: list[str]) -> dict[str, str]:
     """Names from order lines for products the store never described (one indexed lookup each)."""
     found = {}
     for pid in product_ids:
-        name = (OrderItem.select(OrderItem.name).where(OrderItem.site == site.id, OrderItem.product_id == pid,
-                                                       OrderItem.name.is_null(False)).limit(1).scalar())
+        name = (
+            OrderItem.select(OrderItem.name)
+            .where(
+                OrderItem.site == site.id,
+                OrderItem.product_id == pid,
+                OrderItem.name.is_null(False),
+            )
+            .limit(1)
+            .scalar()
+        )
         if name:
             found[pid] = name
     return found
@@ -59,28 +88,56 @@ def _item_names(site: Site, product_ids: list[str]) -> dict[str, str]:
 def sellers(rows: list[dict[str, Any]], by: str) -> Table:
     ranked = sorted(rows, key=lambda r: (-r[by], r["product"]))[:TOP]
     title = "Top sellers by revenue" if by == "revenue" else "Top sellers by units"
-    return Table(f"top_{by}", title, [col("product", "Product"), col("units", "Units", "count"),
-                                      col("orders", "Orders", "count"), col("revenue", "Revenue", "money")],
-                 ranked, empty="No product sold in this period.")
+    return Table(
+        f"top_{by}",
+        title,
+        [
+            col("product", "Product"),
+            col("units", "Units", "count"),
+            col("orders", "Orders", "count"),
+            col("revenue", "Revenue", "money"),
+        ],
+        ranked,
+        empty="No product sold in this period.",
+    )
 
 
 def refund_rates(rows: list[dict[str, Any]]) -> Table:
-    ranked = sorted((r for r in rows if r["orders"] >= 5), key=lambda r: (-(r["refund_rate"] or 0), r["product"]))
-    return Table("refund_rates", "Refund rate per product", [
-        col("product", "Product"), col("orders", "Orders", "count"),
-        col("refunded_orders", "Refunded orders", "count", "refund_rate"),
-        col("refund_rate", "Refund rate", "percent")], ranked[:TOP],
+    ranked = sorted(
+        (r for r in rows if r["orders"] >= 5),
+        key=lambda r: (-(r["refund_rate"] or 0), r["product"]),
+    )
+    return Table(
+        "refund_rates",
+        "Refund rate per product",
+        [
+            col("product", "Product"),
+            col("orders", "Orders", "count"),
+            col("refunded_orders", "Refunded orders", "count", "refund_rate"),
+            col("refund_rate", "Refund rate", "percent"),
+        ],
+        ranked[:TOP],
         empty="Refund rates show once products have at least five orders in the period.",
-        caption="Products with at least five orders in the period, highest refund rate first.")
+        caption="Products with at least five orders in the period, highest refund rate first.",
+    )
 
 
 def daily_units(site: Site, today: date) -> tuple[list[str], np.ndarray]:
     """Units sold per product per local day over the last eight weeks, oldest first (roll-ups)."""
     first = today - timedelta(days=HISTORY_DAYS)
     d = RollupDimension
-    rows = d.select(d.day, d.key, fn.SUM(d.quantity)).where(
-        d.site == site.id, d.currency == site.currency, d.dimension == "product", d.day >= first,
-        d.day < today).group_by(d.day, d.key).tuples()
+    rows = (
+        d.select(d.day, d.key, fn.SUM(d.quantity))
+        .where(
+            d.site == site.id,
+            d.currency == site.currency,
+            d.dimension == "product",
+            d.day >= first,
+            d.day < today,
+        )
+        .group_by(d.day, d.key)
+        .tuples()
+    )
     per: dict[str, dict[int, int]] = defaultdict(dict)
     for day, key, units in rows:
         per[key][(as_date(day) - first).days] = int(units or 0)
@@ -95,13 +152,29 @@ def daily_units(site: Site, today: date) -> tuple[list[str], np.ndarray]:
 def stalled(site: Site, ids: list[str], matrix: np.ndarray, today: date) -> Table:
     known = names(site)
     found = stalled_products(matrix) if len(ids) else []
-    rows = [{"product": known.get(ids[s.index], ids[s.index]), "since": today - timedelta(days=s.zero_days),
-             "zero_days": s.zero_days, "daily_rate": s.daily_rate} for s in found]
-    return Table("stalled", "Stalled products", [
-        col("product", "Product"), col("since", "No sale since", "date"), col("zero_days", "Days without a sale", "count"),
-        col("daily_rate", "Units a day before", "ratio")], rows,
+    rows = [
+        {
+            "product": known.get(ids[s.index], ids[s.index]),
+            "since": today - timedelta(days=s.zero_days),
+            "zero_days": s.zero_days,
+            "daily_rate": s.daily_rate,
+        }
+        for s in found
+    ]
+    return Table(
+        "stalled",
+        "Stalled products",
+        [
+            col("product", "Product"),
+            col("since", "No sale since", "date"),
+            col("zero_days", "Days without a sale", "count"),
+            col("daily_rate", "Units a day before", "ratio"),
+        ],
+        rows,
         empty="No product that sold steadily has stopped selling.",
-        caption="Sold on at least 10 of 28 days, then no sale for longer than that rate makes likely.")
+        caption="Sold on at least 10 of 28 days, then no sale for longer than that rate makes "
+        "likely.",
+    )
 
 
 def forecast(site: Site, ids: list[str], matrix: np.ndarray) -> Table:
@@ -109,30 +182,61 @@ def forecast(site: Site, ids: list[str], matrix: np.ndarray) -> Table:
     keep = [i for i in range(len(ids)) if matrix[i].sum() > 0]
     rows: list[dict[str, Any]] = []
     if keep:
-        for i, result in zip(keep, forecast_products(matrix[keep], horizon=FORECAST_DAYS), strict=True):
+        for i, result in zip(
+            keep, forecast_products(matrix[keep], horizon=FORECAST_DAYS), strict=True
+        ):
             product = known.get(ids[i])
             stock = product.stock_quantity if product else None
-            rows.append({"product": product.name if product and product.name else ids[i],
-                         "forecast": float(result.point.sum()), "stock": stock,
-                         "days_of_stock": days_of_stock(stock, result.point) if stock is not None else None,
-                         "method": "smoothing" if result.method == "ets" else "same weekday last week"})
-    rows.sort(key=lambda r: (r["days_of_stock"] is None, r["days_of_stock"] or 0.0, -float(r["forecast"])))
-    return Table("forecast", "Demand forecast and days of stock", [
-        col("product", "Product"), col("forecast", f"Next {FORECAST_DAYS} days (units)", "ratio"),
-        col("stock", "In stock", "count"), col("days_of_stock", "Days of stock", "ratio"),
-        col("method", "Method")], rows[:TOP],
+            rows.append(
+                {
+                    "product": product.name if product and product.name else ids[i],
+                    "forecast": float(result.point.sum()),
+                    "stock": stock,
+                    "days_of_stock": days_of_stock(stock, result.point)
+                    if stock is not None
+                    else None,
+                    "method": "smoothing" if result.method == "ets" else "same weekday last week",
+                }
+            )
+    rows.sort(
+        key=lambda r: (r["days_of_stock"] is None, r["days_of_stock"] or 0.0, -float(r["forecast"]))
+    )
+    return Table(
+        "forecast",
+        "Demand forecast and days of stock",
+        [
+            col("product", "Product"),
+            col("forecast", f"Next {FORECAST_DAYS} days (units)", "ratio"),
+            col("stock", "In stock", "count"),
+            col("days_of_stock", "Days of stock", "ratio"),
+            col("method", "Method"),
+        ],
+        rows[:TOP],
         empty="Forecasts need eight weeks of sales.",
-        caption=f"Soonest to run out first; “–” means the stock lasts beyond the {FORECAST_DAYS}-day forecast or is not tracked.")
+        caption="Soonest to run out first; “–” means the stock lasts beyond the "
+        f"{FORECAST_DAYS}-day forecast or is not tracked.",
+    )
 
 
 def pairs(site: Site, period: Period) -> Table:
     start, end = day_bounds(period.first, period.last, site.timezone)
-    recent = [o for o, in Order.select(Order.id).where(_counted(site, start, end))
-              .order_by(Order.counted_at.desc()).limit(PAIR_ORDERS).tuples()]
+    recent = [
+        o
+        for (o,) in Order.select(Order.id)
+        .where(_counted(site, start, end))
+        .order_by(Order.counted_at.desc())
+        .limit(PAIR_ORDERS)
+        .tuples()
+    ]
     lines: list[tuple[int, str]] = []
-    for at in range(0, len(recent), 1000):  # MariaDB takes no LIMIT inside IN (...), so ids go in chunks
-        lines.extend(OrderItem.select(OrderItem.order, OrderItem.product_id).where(
-            OrderItem.order.in_(recent[at:at + 1000]), OrderItem.product_id.is_null(False)).tuples())
+    for at in range(
+        0, len(recent), 1000
+    ):  # MariaDB takes no LIMIT inside IN (...), so ids go in chunks
+        lines.extend(
+            OrderItem.select(OrderItem.order, OrderItem.product_id)
+            .where(OrderItem.order.in_(recent[at : at + 1000]), OrderItem.product_id.is_null(False))
+            .tuples()
+        )
     known, rows = names(site), []
     if lines:
         ids = sorted({pid for _, pid in lines})
@@ -140,12 +244,25 @@ def pairs(site: Site, period: Period) -> Table:
         found = bought_together([o for o, _ in lines], [index[p] for _, p in lines], min_count=3)
         for k in range(min(len(found), TOP)):
             a, b = ids[int(found.product_a[k])], ids[int(found.product_b[k])]
-            rows.append({"pair": f"{known.get(a, a)} + {known.get(b, b)}", "orders": int(found.count[k]),
-                         "support": float(found.support[k]), "confidence": float(found.confidence_a_to_b[k]),
-                         "lift": float(found.lift[k])})
-    return Table("pairs", "Bought together", [
-        col("pair", "Products"), col("orders", "Orders together", "count"), col("support", "Support", "percent"),
-        col("confidence", "Confidence", "percent"), col("lift", "Lift", "ratio")], rows,
-        empty="Pairs show once two products were bought together in at least three orders.")
-
-
+            rows.append(
+                {
+                    "pair": f"{known.get(a, a)} + {known.get(b, b)}",
+                    "orders": int(found.count[k]),
+                    "support": float(found.support[k]),
+                    "confidence": float(found.confidence_a_to_b[k]),
+                    "lift": float(found.lift[k]),
+                }
+            )
+    return Table(
+        "pairs",
+        "Bought together",
+        [
+            col("pair", "Products"),
+            col("orders", "Orders together", "count"),
+            col("support", "Support", "percent"),
+            col("confidence", "Confidence", "percent"),
+            col("lift", "Lift", "ratio"),
+        ],
+        rows,
+        empty="Pairs show once two products were bought together in at least three orders.",
+    )

@@ -1,14 +1,25 @@
 """The dashboard's routes in the OpenAPI document: HTML pages, signed in by a session cookie."""
+
 from __future__ import annotations
 
 from typing import Any
 
 SITE = {"name": "site_id", "in": "path", "required": True, "schema": {"type": "string"}}
-RANGE = [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
-         for name, text in (("range", "7d, 30d, 90d, mtd, last_month, 365d or custom"),
-                            ("from", "first day (YYYY-MM-DD) when range=custom"),
-                            ("to", "last day (YYYY-MM-DD) when range=custom"),
-                            ("compare", "previous (default) or none"))]
+RANGE = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": text,
+    }
+    for name, text in (
+        ("range", "7d, 30d, 90d, mtd, last_month, 365d or custom"),
+        ("from", "first day (YYYY-MM-DD) when range=custom"),
+        ("to", "last day (YYYY-MM-DD) when range=custom"),
+        ("compare", "previous (default) or none"),
+    )
+]
 HTML = {"description": "HTML page", "content": {"text/html": {}}}
 SIGN_IN = {"description": "Not signed in: redirects to the sign-in form"}
 NOT_YOURS = {"description": "Another site's page, or no such page"}
@@ -16,8 +27,13 @@ SESSION: list[dict[str, list[str]]] = [{"DashboardSession": []}]
 
 
 def _page(summary: str, *extra: dict[str, Any]) -> dict[str, Any]:
-    return {"summary": summary, "tags": ["dashboard"], "security": SESSION, "parameters": [SITE, *extra, *RANGE],
-            "responses": {"200": HTML, "302": SIGN_IN, "404": NOT_YOURS}}
+    return {
+        "summary": summary,
+        "tags": ["dashboard"],
+        "security": SESSION,
+        "parameters": [SITE, *extra, *RANGE],
+        "responses": {"200": HTML, "302": SIGN_IN, "404": NOT_YOURS},
+    }
 
 
 def _path(name: str) -> dict[str, Any]:
@@ -25,46 +41,164 @@ def _path(name: str) -> dict[str, Any]:
 
 
 DASHBOARD_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
-    ("/dashboard/", "get", {"summary": "Dashboard home: the signed-in site's overview, else the sign-in form",
-                            "tags": ["dashboard"], "responses": {"302": SIGN_IN}}),
-    ("/dashboard/login", "get", {"summary": "Sign-in form (site id and API token)", "tags": ["dashboard"],
-                                 "responses": {"200": HTML}}),
-    ("/dashboard/login", "post", {"summary": "Sign in with the site's API token (form, CSRF token required)",
-                                  "tags": ["dashboard"], "responses": {"303": {"description": "Signed in"},
-                                                                       "400": HTML, "401": HTML}}),
-    ("/dashboard/login/{token}", "get", {"summary": "Sign in with a short-lived link from `companion dashboard-link`",
-                                         "tags": ["dashboard"], "parameters": [_path("token")],
-                                         "responses": {"302": {"description": "Signed in"}, "401": HTML}}),
-    ("/dashboard/logout", "post", {"summary": "Sign out (form, CSRF token required)", "tags": ["dashboard"],
-                                   "responses": {"303": {"description": "Signed out"}, "400": HTML}}),
-    ("/dashboard/{site_id}/", "get", _page("Overview: headline metrics, revenue, funnel, channels, alerts")),
-    ("/dashboard/{site_id}/customers", "get", _page("Customers: stages, RFM segments, top and at-risk, cohorts")),
-    ("/dashboard/{site_id}/products", "get", _page("Products: sellers, refund rates, stalled, pairs, forecast")),
-    ("/dashboard/{site_id}/flows", "get", _page("Flows: per-flow figures, the outbox, on/off switches")),
-    ("/dashboard/{site_id}/flows/{flow_key}", "post", {
-        "summary": "Turn a flow on or off (form, CSRF token required)", "tags": ["dashboard"], "security": SESSION,
-        "parameters": [SITE, _path("flow_key")],
-        "responses": {"303": {"description": "Saved"}, "400": HTML, "302": SIGN_IN, "404": NOT_YOURS}}),
-    ("/dashboard/{site_id}/flows/{flow_key}/edit", "get", _page(
-        "One flow's settings as a form, with an email's preview beside it (query parameter step)", _path("flow_key"))),
-    ("/dashboard/{site_id}/flows/{flow_key}/edit", "post", {
-        "summary": "Save the flow's form (CSRF token required); checked as PUT /v1/sites/{id}/flows/{key} is",
-        "tags": ["dashboard"], "security": SESSION, "parameters": [SITE, _path("flow_key")],
-        "responses": {"303": {"description": "Saved"}, "400": HTML, "422": {"description": "The form with each "
-                      "field's message; nothing saved", "content": {"text/html": {}}}, "302": SIGN_IN,
-                      "404": NOT_YOURS}}),
-    ("/dashboard/{site_id}/flows/{flow_key}/preview", "get", _page(
-        "The flow's email (query parameter step) as saved, for a customer of the store: the form's preview frame",
-        _path("flow_key"))),
-    ("/dashboard/{site_id}/flows/{flow_key}/preview", "post", {
-        "summary": "The flow's form previewed without saving (CSRF token required)", "tags": ["dashboard"],
-        "security": SESSION, "parameters": [SITE, _path("flow_key")],
-        "responses": {"200": HTML, "400": HTML, "422": {"description": "The fields to fix", "content": {"text/html": {}}},
-                      "302": SIGN_IN, "404": NOT_YOURS}}),
-    ("/dashboard/{site_id}/contacts", "get", _page("Find customers by email or name (query parameter q)")),
-    ("/dashboard/{site_id}/contacts/{contact_id}", "get", _page("One customer: timeline, scores, predictions",
-                                                                _path("contact_id"))),
-    ("/dashboard/{site_id}/export/{table_key}.csv", "get", {
-        **_page("CSV of one dashboard table, the same rows the page shows", _path("table_key")),
-        "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}, "302": SIGN_IN, "404": NOT_YOURS}}),
+    (
+        "/dashboard/",
+        "get",
+        {
+            "summary": "Dashboard home: the signed-in site's overview, else the sign-in form",
+            "tags": ["dashboard"],
+            "responses": {"302": SIGN_IN},
+        },
+    ),
+    (
+        "/dashboard/login",
+        "get",
+        {
+            "summary": "Sign-in form (site id and API token)",
+            "tags": ["dashboard"],
+            "responses": {"200": HTML},
+        },
+    ),
+    (
+        "/dashboard/login",
+        "post",
+        {
+            "summary": "Sign in with the site's API token (form, CSRF token required)",
+            "tags": ["dashboard"],
+            "responses": {"303": {"description": "Signed in"}, "400": HTML, "401": HTML},
+        },
+    ),
+    (
+        "/dashboard/login/{token}",
+        "get",
+        {
+            "summary": "Sign in with a short-lived link from `companion dashboard-link`",
+            "tags": ["dashboard"],
+            "parameters": [_path("token")],
+            "responses": {"302": {"description": "Signed in"}, "401": HTML},
+        },
+    ),
+    (
+        "/dashboard/logout",
+        "post",
+        {
+            "summary": "Sign out (form, CSRF token required)",
+            "tags": ["dashboard"],
+            "responses": {"303": {"description": "Signed out"}, "400": HTML},
+        },
+    ),
+    (
+        "/dashboard/{site_id}/",
+        "get",
+        _page("Overview: headline metrics, revenue, funnel, channels, alerts"),
+    ),
+    (
+        "/dashboard/{site_id}/customers",
+        "get",
+        _page("Customers: stages, RFM segments, top and at-risk, cohorts"),
+    ),
+    (
+        "/dashboard/{site_id}/products",
+        "get",
+        _page("Products: sellers, refund rates, stalled, pairs, forecast"),
+    ),
+    (
+        "/dashboard/{site_id}/flows",
+        "get",
+        _page("Flows: per-flow figures, the outbox, on/off switches"),
+    ),
+    (
+        "/dashboard/{site_id}/flows/{flow_key}",
+        "post",
+        {
+            "summary": "Turn a flow on or off (form, CSRF token required)",
+            "tags": ["dashboard"],
+            "security": SESSION,
+            "parameters": [SITE, _path("flow_key")],
+            "responses": {
+                "303": {"description": "Saved"},
+                "400": HTML,
+                "302": SIGN_IN,
+                "404": NOT_YOURS,
+            },
+        },
+    ),
+    (
+        "/dashboard/{site_id}/flows/{flow_key}/edit",
+        "get",
+        _page(
+            "One flow's settings as a form, with an email's preview beside it (query parameter "
+            "step)",
+            _path("flow_key"),
+        ),
+    ),
+    (
+        "/dashboard/{site_id}/flows/{flow_key}/edit",
+        "post",
+        {
+            "summary": "Save the flow's form (CSRF token required); checked as PUT "
+            "/v1/sites/{id}/flows/{key} is",
+            "tags": ["dashboard"],
+            "security": SESSION,
+            "parameters": [SITE, _path("flow_key")],
+            "responses": {
+                "303": {"description": "Saved"},
+                "400": HTML,
+                "422": {
+                    "description": "The form with each field's message; nothing saved",
+                    "content": {"text/html": {}},
+                },
+                "302": SIGN_IN,
+                "404": NOT_YOURS,
+            },
+        },
+    ),
+    (
+        "/dashboard/{site_id}/flows/{flow_key}/preview",
+        "get",
+        _page(
+            "The flow's email (query parameter step) as saved, for a customer of the store: the "
+            "form's preview frame",
+            _path("flow_key"),
+        ),
+    ),
+    (
+        "/dashboard/{site_id}/flows/{flow_key}/preview",
+        "post",
+        {
+            "summary": "The flow's form previewed without saving (CSRF token required)",
+            "tags": ["dashboard"],
+            "security": SESSION,
+            "parameters": [SITE, _path("flow_key")],
+            "responses": {
+                "200": HTML,
+                "400": HTML,
+                "422": {"description": "The fields to fix", "content": {"text/html": {}}},
+                "302": SIGN_IN,
+                "404": NOT_YOURS,
+            },
+        },
+    ),
+    (
+        "/dashboard/{site_id}/contacts",
+        "get",
+        _page("Find customers by email or name (query parameter q)"),
+    ),
+    (
+        "/dashboard/{site_id}/contacts/{contact_id}",
+        "get",
+        _page("One customer: timeline, scores, predictions", _path("contact_id")),
+    ),
+    (
+        "/dashboard/{site_id}/export/{table_key}.csv",
+        "get",
+        {
+            **_page("CSV of one dashboard table, the same rows the page shows", _path("table_key")),
+            "responses": {
+                "200": {"description": "CSV", "content": {"text/csv": {}}},
+                "302": SIGN_IN,
+                "404": NOT_YOURS,
+            },
+        },
+    ),
 ]

@@ -1,4 +1,6 @@
-"""A table as the dashboard shows it and as its CSV export writes it: the same rows, same columns."""
+"""A table as the dashboard shows it and as its CSV export writes it: the same rows, same
+columns."""
+
 from __future__ import annotations
 
 import csv
@@ -80,7 +82,11 @@ def to_csv(table: Table) -> str:
 
 def _safe(text: str) -> str:
     """Keep spreadsheet apps from running a cell as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "@", "\t", "\r") or (text[:1] == "-" and not _is_number(text)) else text
+    return (
+        "'" + text
+        if text[:1] in ("=", "+", "@", "\t", "\r") or (text[:1] == "-" and not _is_number(text))
+        else text
+    )
 
 
 def _is_number(text: str) -> bool:

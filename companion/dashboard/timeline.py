@@ -1,4 +1,5 @@
 """One customer's story: views, carts, orders, refunds and emails, newest first, with scores."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,18 +16,34 @@ LIMIT = 200
 RECENT_EMAILS = 50
 
 
-def entry(at: datetime | None, kind: str, title: str, detail: str = "", amount: Decimal | None = None) -> dict[str, Any]:
+def entry(
+    at: datetime | None, kind: str, title: str, detail: str = "", amount: Decimal | None = None
+) -> dict[str, Any]:
     return {"at": at, "kind": kind, "title": title, "detail": detail, "amount": amount}
 
 
 def _order_entries(order: dict[str, Any]) -> list[dict[str, Any]]:
     items = ", ".join(f"{i['quantity']} × {i['name'] or i['product_id']}" for i in order["items"])
     status = order["status"].replace("_", " ")
-    entries = [entry(order["paid_at"] or order["created_at"], "order", f"Order #{order['number'] or order['external_id']} ({status})",
-                     items, order["total"])]
+    entries = [
+        entry(
+            order["paid_at"] or order["created_at"],
+            "order",
+            f"Order #{order['number'] or order['external_id']} ({status})",
+            items,
+            order["total"],
+        )
+    ]
     for refund in order["refunds"]:
-        entries.append(entry(refund["created_at"], "refund", f"Refund on order #{order['number'] or order['external_id']}",
-                             refund["reason"] or "", refund["amount"]))
+        entries.append(
+            entry(
+                refund["created_at"],
+                "refund",
+                f"Refund on order #{order['number'] or order['external_id']}",
+                refund["reason"] or "",
+                refund["amount"],
+            )
+        )
     return entries
 
 
@@ -34,14 +51,34 @@ def _other_entries(data: dict[str, Any]) -> list[dict[str, Any]]:
     entries = []
     for cart in data["carts"]:
         count = sum(int(i.get("quantity") or 0) for i in cart["items"] or [])
-        entries.append(entry(cart["updated_at"], "cart", f"Cart {cart['status']}",
-                             f"{count} item{'s' if count != 1 else ''}", cart["value"]))
+        entries.append(
+            entry(
+                cart["updated_at"],
+                "cart",
+                f"Cart {cart['status']}",
+                f"{count} item{'s' if count != 1 else ''}",
+                cart["value"],
+            )
+        )
     for view in data["product_views"]:
-        entries.append(entry(view["occurred_at"], "view", f"Viewed {view['name'] or view['product_id']}", view["url"] or ""))
+        entries.append(
+            entry(
+                view["occurred_at"],
+                "view",
+                f"Viewed {view['name'] or view['product_id']}",
+                view["url"] or "",
+            )
+        )
     for visit in data["visits"]:
         pages = visit["page_views"]
-        entries.append(entry(visit["started_at"], "visit", f"Visit ({pages} page{'s' if pages != 1 else ''})",
-                             " ".join(filter(None, [visit["landing_url"], visit["utm_source"]]))))
+        entries.append(
+            entry(
+                visit["started_at"],
+                "visit",
+                f"Visit ({pages} page{'s' if pages != 1 else ''})",
+                " ".join(filter(None, [visit["landing_url"], visit["utm_source"]])),
+            )
+        )
     return entries
 
 
@@ -58,13 +95,25 @@ def timeline(contact: Contact, timezone: str) -> dict[str, Any]:
 
 
 def email_entries(contact: Contact) -> list[dict[str, Any]]:
-    messages = (Message.select().where(Message.site == contact.site_id, Message.contact == contact.id)
-                .order_by(Message.created_at.desc()).limit(RECENT_EMAILS))
+    messages = (
+        Message.select()
+        .where(Message.site == contact.site_id, Message.contact == contact.id)
+        .order_by(Message.created_at.desc())
+        .limit(RECENT_EMAILS)
+    )
     entries = []
     for m in messages:
-        what = ", ".join(word for word, at in (("opened", m.opened_at), ("clicked", m.clicked_at)) if at)
+        what = ", ".join(
+            word for word, at in (("opened", m.opened_at), ("clicked", m.clicked_at)) if at
+        )
         status = "in the outbox" if m.status == "outbox" else m.status
-        entries.append(entry(as_aware(m.sent_at or m.created_at), "email", f"Email: {m.subject}",
-                             f"{FLOWS[m.flow_key].title if m.flow_key in FLOWS else m.flow_key}, {status}"
-                             + (f", {what}" if what else "")))
+        entries.append(
+            entry(
+                as_aware(m.sent_at or m.created_at),
+                "email",
+                f"Email: {m.subject}",
+                f"{FLOWS[m.flow_key].title if m.flow_key in FLOWS else m.flow_key}, {status}"
+                + (f", {what}" if what else ""),
+            )
+        )
     return entries

@@ -4,4 +4,5 @@
 `seed` signs those events in batches, posts them to the app and runs the jobs, exactly as a
 WordPress store would feed the service.
 """
+
 from __future__ import annotations

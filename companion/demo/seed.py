@@ -1,4 +1,5 @@
 """Seed a demo store through the real event API: signed batches posted to the app, then the jobs."""
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,13 @@ BATCH_SIZE = 500
 # copy and the steps that need an offer (win-back 2, VIP) match it; the footer has an address.
 DEMO_FLOW_SETTINGS: dict[str, Any] = {
     "settings": {"postal_address": "12 Roastery Lane, Brooklyn, NY 11201, United States"},
-    "flows": {"win_back": {"coupon": {"code": "COMEBACK10", "description": "10% off your next bag"}},
-              "vip": {"reward": {"title": "Free shipping", "description": "on every order this year"},
-                      "early_access_url": DEMO_URL + "/new-arrivals"}},
+    "flows": {
+        "win_back": {"coupon": {"code": "COMEBACK10", "description": "10% off your next bag"}},
+        "vip": {
+            "reward": {"title": "Free shipping", "description": "on every order this year"},
+            "early_access_url": DEMO_URL + "/new-arrivals",
+        },
+    },
 }
 BATCHES_PER_BURST = 20
 
@@ -70,16 +75,35 @@ def find_demo_site() -> Site | None:
     return (demo or sites or [None])[0]
 
 
-def seed(app: Flask, site: Site, days: int, orders_per_day: float, *, seed_value: int = 7,
-         now: datetime | None = None, progress: Progress | None = None) -> SeedResult:
+def seed(
+    app: Flask,
+    site: Site,
+    days: int,
+    orders_per_day: float,
+    *,
+    seed_value: int = 7,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> SeedResult:
     """Write `days` days of the demo shop into `site`, ending now, and apply every event."""
     started = time.monotonic()
     now = now or datetime.now(UTC)
-    story = Story(StoryConfig(days=days, orders_per_day=orders_per_day, store_url=site.url,
-                              timezone=site.timezone, currency=site.currency, seed=seed_value, now=now))
+    story = Story(
+        StoryConfig(
+            days=days,
+            orders_per_day=orders_per_day,
+            store_url=site.url,
+            timezone=site.timezone,
+            currency=site.currency,
+            seed=seed_value,
+            now=now,
+        )
+    )
     client = app.test_client()
     sent = orders = 0
-    for posted, batch in enumerate(_batches(_days_with_progress(story, days, progress), BATCH_SIZE), start=1):
+    for posted, batch in enumerate(
+        _batches(_days_with_progress(story, days, progress), BATCH_SIZE), start=1
+    ):
         _post(client, site, batch)
         sent += len(batch)
         orders += sum(1 for e in batch if e["type"] == "order.updated")
@@ -124,11 +148,20 @@ def _batches(groups: Iterable[Group], size: int) -> Iterator[list[dict[str, Any]
 def _post(client: Any, site: Site, events: list[dict[str, Any]]) -> None:
     body = json.dumps({"events": events}).encode()
     msg_id, stamp = f"msg_{uuid.uuid4().hex}", int(time.time())
-    answer = client.post(f"/v1/sites/{site.public_id}/events", data=body, headers={
-        "webhook-id": msg_id, "webhook-timestamp": str(stamp), "Content-Type": "application/json",
-        "webhook-signature": sign(site.secret, msg_id, stamp, body)})
+    answer = client.post(
+        f"/v1/sites/{site.public_id}/events",
+        data=body,
+        headers={
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(stamp),
+            "Content-Type": "application/json",
+            "webhook-signature": sign(site.secret, msg_id, stamp, body),
+        },
+    )
     if answer.status_code != 202 or answer.get_json().get("rejected"):
-        raise DemoError(f"the event API answered {answer.status_code}: {answer.get_data(as_text=True)[:500]}")
+        raise DemoError(
+            f"the event API answered {answer.status_code}: {answer.get_data(as_text=True)[:500]}"
+        )
 
 
 def _finish(site: Site, now: datetime) -> int:

@@ -5,6 +5,7 @@ http(s) link of the output goes through the caller's `link_wrapper`, once per di
 the flows can swap in `/t/c/<token>` links and store the originals (`RenderedEmail.links`, in
 link-index order). The unsubscribe link and the open pixel are placed, not wrapped.
 """
+
 from __future__ import annotations
 
 import html as html_lib
@@ -26,7 +27,9 @@ from companion.email.tokens import click_token, open_token, unsubscribe_token
 TEMPLATE_DIR = Path(__file__).parents[1] / "templates" / "email"
 
 REQUIRED_CONTEXT: dict[str, tuple[str, ...]] = {
-    "post_purchase": ("order",), "abandoned_cart": ("cart",), "replenishment": ("product",),
+    "post_purchase": ("order",),
+    "abandoned_cart": ("cart",),
+    "replenishment": ("product",),
     "renewal_reminder": ("subscription",),
 }
 DEFAULT_SUBJECTS: dict[tuple[str, int], str] = {
@@ -39,45 +42,100 @@ DEFAULT_SUBJECTS: dict[tuple[str, int], str] = {
     ("browse_abandonment", 1): "Still thinking about {{ (products|first).name or 'it' }}?",
     ("cross_sell", 1): "Picked to go with your purchase",
     ("win_back", 1): "We miss you{{ ', ' ~ contact.first_name if contact.first_name }}",
-    ("win_back", 2): "{{ 'A welcome-back gift from ' if coupon else 'Come back to ' }}{{ shop.name }}",
+    (
+        "win_back",
+        2,
+    ): "{{ 'A welcome-back gift from ' if coupon else 'Come back to ' }}{{ shop.name }}",
     ("vip", 1): "You are a {{ shop.name }} VIP",
     ("replenishment", 1): "Time to restock {{ product.name }}"
-                          "{% if products|length > 1 %} and {{ products|length - 1 }} more{% endif %}?",
+    "{% if products|length > 1 %} and {{ products|length - 1 }} more{% endif %}?",
     ("renewal_reminder", 1): "Your {{ subscription.product_name }} renews soon",
     ("renewal_reminder", 2): "Your {{ subscription.product_name }} has expired",
 }
 OVERRIDABLE_BLOCKS = ("intro", "outro")
 
-_SAMPLE_ITEM = {"name": "Blue mug", "price": "19.95", "quantity": 2, "url": "https://shop.example/mug",
-                "image": "https://shop.example/mug.jpg"}
+_SAMPLE_ITEM = {
+    "name": "Blue mug",
+    "price": "19.95",
+    "quantity": 2,
+    "url": "https://shop.example/mug",
+    "image": "https://shop.example/mug.jpg",
+}
 SAMPLE_CONTEXT: dict[str, Any] = {
     # what the flows' context builders give (companion/flows/content.py), with every optional
     # value set; the owner's templates are checked against it on save
-    "shop": {"name": "Sample shop", "url": "https://shop.example/", "address": "1 Sample Street, Sampletown"},
-    "contact": {"first_name": "Ann"}, "currency": "EUR",
+    "shop": {
+        "name": "Sample shop",
+        "url": "https://shop.example/",
+        "address": "1 Sample Street, Sampletown",
+    },
+    "contact": {"first_name": "Ann"},
+    "currency": "EUR",
     "order": {"number": "1042", "total": "39.90", "items": [_SAMPLE_ITEM]},
-    "review_url": "https://shop.example/mug#reviews", "products": [_SAMPLE_ITEM],
-    "cart": {"items": [_SAMPLE_ITEM], "value": "39.90", "restore_url": "https://shop.example/checkout?sc_recover=x"},
+    "review_url": "https://shop.example/mug#reviews",
+    "products": [_SAMPLE_ITEM],
+    "cart": {
+        "items": [_SAMPLE_ITEM],
+        "value": "39.90",
+        "restore_url": "https://shop.example/checkout?sc_recover=x",
+    },
     "coupon": {"code": "COMEBACK10", "description": "10% off"},
     "reward": {"title": "Free shipping", "description": "on every order", "code": "VIPSHIP"},
     "early_access_url": "https://shop.example/new",
-    "product": {"name": "Coffee beans", "price": "12.50", "url": "https://shop.example/beans",
-                "image": "https://shop.example/beans.jpg"},
+    "product": {
+        "name": "Coffee beans",
+        "price": "12.50",
+        "url": "https://shop.example/beans",
+        "image": "https://shop.example/beans.jpg",
+    },
     "reorder_url": "https://shop.example/beans",
-    "subscription": {"product_name": "Pro plugin", "kind": "license", "expires_at": "31 December 2026",
-                     "price": "49.00", "renewal_url": "https://shop.example/renew"},
+    "subscription": {
+        "product_name": "Pro plugin",
+        "kind": "license",
+        "expires_at": "31 December 2026",
+        "price": "49.00",
+        "renewal_url": "https://shop.example/renew",
+    },
 }
 FLOW_CONTEXT: dict[str, tuple[str, ...]] = {
-    "post_purchase": ("order", "review_url", "products"), "abandoned_cart": ("cart", "coupon"),
-    "browse_abandonment": ("products",), "cross_sell": ("order", "review_url", "products"),
-    "win_back": ("products", "coupon"), "vip": ("products", "reward", "early_access_url"),
-    "replenishment": ("product", "products", "reorder_url"), "renewal_reminder": ("subscription",),
+    "post_purchase": ("order", "review_url", "products"),
+    "abandoned_cart": ("cart", "coupon"),
+    "browse_abandonment": ("products",),
+    "cross_sell": ("order", "review_url", "products"),
+    "win_back": ("products", "coupon"),
+    "vip": ("products", "reward", "early_access_url"),
+    "replenishment": ("product", "products", "reorder_url"),
+    "renewal_reminder": ("subscription",),
 }
 
-_MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XOF": 0,
-                "KWD": 3, "BHD": 3, "OMR": 3, "JOD": 3, "TND": 3}
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$",
-            "AUD": "A$", "NZD": "NZ$", "BRL": "R$", "KRW": "₩", "MXN": "MX$", "ILS": "₪"}
+_MINOR_UNITS = {
+    "JPY": 0,
+    "KRW": 0,
+    "VND": 0,
+    "CLP": 0,
+    "ISK": 0,
+    "UGX": 0,
+    "XOF": 0,
+    "KWD": 3,
+    "BHD": 3,
+    "OMR": 3,
+    "JOD": 3,
+    "TND": 3,
+}
+_SYMBOLS = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "INR": "₹",
+    "CAD": "CA$",
+    "AUD": "A$",
+    "NZD": "NZ$",
+    "BRL": "R$",
+    "KRW": "₩",
+    "MXN": "MX$",
+    "ILS": "₪",
+}
 _HREF = re.compile(r'href="([^"]*)"')
 _TEXT_URL = re.compile(r"https?://[^\s<>\"']+")
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
@@ -144,7 +202,9 @@ def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=lambda name: bool(name and name.endswith(".html")),
-        undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True,
+        undefined=ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     env.filters["money"] = _money_filter
     return env
@@ -153,7 +213,9 @@ def _environment() -> Environment:
 @lru_cache(maxsize=8)
 def _sandbox(autoescape: bool, strict: bool = False) -> SandboxedEnvironment:
     """Owner templates; `strict` (on save) makes every undefined name an error."""
-    env = SandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined if strict else ChainableUndefined)
+    env = SandboxedEnvironment(
+        autoescape=autoescape, undefined=StrictUndefined if strict else ChainableUndefined
+    )
     env.filters["money"] = _money_filter
     return env
 
@@ -172,7 +234,9 @@ def sample_context(flow_key: str, step: int) -> dict[str, Any]:
     return context
 
 
-def validate_override(source: str, flow_key: str | None = None, step: int = 1, field: str = "subject") -> None:
+def validate_override(
+    source: str, flow_key: str | None = None, step: int = 1, field: str = "subject"
+) -> None:
     """Raises ValueError with the reason when an owner's subject or block cannot be rendered.
 
     Without a flow: its syntax, and a render against every flow's sample values. With one: rendered
@@ -181,8 +245,13 @@ def validate_override(source: str, flow_key: str | None = None, step: int = 1, f
     `contact.frist_name` would otherwise render as nothing)."""
     strict = flow_key is not None
     context = sample_context(flow_key, step) if flow_key is not None else SAMPLE_CONTEXT
-    values: dict[str, Any] = {"currency": "USD", **context, "step": step, "open_pixel_url": None,
-                              "unsubscribe_url": "https://companion.example/u/sample"}
+    values: dict[str, Any] = {
+        "currency": "USD",
+        **context,
+        "step": step,
+        "open_pixel_url": None,
+        "unsubscribe_url": "https://companion.example/u/sample",
+    }
     try:
         if field == "subject":
             _sandbox(False, strict).from_string(source).render(values)
@@ -191,8 +260,11 @@ def validate_override(source: str, flow_key: str | None = None, step: int = 1, f
             _override_html(source, values, strict)
             _override_text(source, values, strict)
     except Exception as exc:  # whatever fails here would fail the mail when sent
-        reason = (f"template error: {exc}" if isinstance(exc, TemplateError)
-                  else f"cannot be rendered: {type(exc).__name__}: {exc}")
+        reason = (
+            f"template error: {exc}"
+            if isinstance(exc, TemplateError)
+            else f"cannot be rendered: {type(exc).__name__}: {exc}"
+        )
         if "method" in str(exc):  # {{ cart.items }} is the dict's items() method, not the key
             reason += " (for a key that is also a method name, write cart['items'])"
         raise ValueError(reason) from exc
@@ -235,6 +307,7 @@ def _subject(flow_key: str, step: int, context: Mapping[str, Any], values: Mappi
 def _wrap_html_links(markup: str, wrap: _OncePerUrl) -> str:
     def replace(match: re.Match[str]) -> str:
         return f'href="{escape(wrap(html_lib.unescape(match.group(1))))}"'
+
     return _HREF.sub(replace, markup)
 
 
@@ -242,28 +315,39 @@ def _wrap_text_links(text: str, wrap: _OncePerUrl) -> str:
     def replace(match: re.Match[str]) -> str:
         url = match.group(0)
         trimmed = url.rstrip(".,;:!?)")
-        return wrap(trimmed) + url[len(trimmed):]
+        return wrap(trimmed) + url[len(trimmed) :]
+
     return _TEXT_URL.sub(replace, text)
 
 
 def render_email(
-    flow_key: str, step: int, context: Mapping[str, Any], link_wrapper: Callable[[str], str],
-    *, open_pixel_url: str | None = None, unsubscribe_url: str | None = None,
+    flow_key: str,
+    step: int,
+    context: Mapping[str, Any],
+    link_wrapper: Callable[[str], str],
+    *,
+    open_pixel_url: str | None = None,
+    unsubscribe_url: str | None = None,
 ) -> RenderedEmail:
     """Subject, HTML and text of one flow step; see docs/email.md for each flow's context."""
     _check_request(flow_key, step, context)
     values: dict[str, Any] = {
-        "currency": "USD", **context, "step": step,
-        "open_pixel_url": open_pixel_url, "unsubscribe_url": unsubscribe_url,
+        "currency": "USD",
+        **context,
+        "step": step,
+        "open_pixel_url": open_pixel_url,
+        "unsubscribe_url": unsubscribe_url,
     }
     values["subject"] = _subject(flow_key, step, context, values)
     wrap = _OncePerUrl(link_wrapper, {unsubscribe_url} if unsubscribe_url else set())
     env = _environment()
     markup = env.get_template(f"{flow_key}.html").render(
-        values, overrides=_overrides(context, values, as_html=True))
+        values, overrides=_overrides(context, values, as_html=True)
+    )
     markup = _inliner().inline(_wrap_html_links(markup, wrap))
     text = env.get_template(f"{flow_key}.txt").render(
-        values, overrides=_overrides(context, values, as_html=False))
+        values, overrides=_overrides(context, values, as_html=False)
+    )
     text = _wrap_text_links(_tidy_text(text), wrap)
     return RenderedEmail(values["subject"], markup, text, list(wrap.wrapped))
 
@@ -273,7 +357,7 @@ def _tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
-# --- tracking links ---------------------------------------------------------------------------------
+# --- tracking links -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -285,8 +369,11 @@ class Tracking:
     unsubscribe_url: str
 
     def render_kwargs(self) -> dict[str, Any]:
-        return {"link_wrapper": self.link_wrapper, "open_pixel_url": self.open_pixel_url,
-                "unsubscribe_url": self.unsubscribe_url}
+        return {
+            "link_wrapper": self.link_wrapper,
+            "open_pixel_url": self.open_pixel_url,
+            "unsubscribe_url": self.unsubscribe_url,
+        }
 
 
 def tracking_for(public_url: str, secret: bytes, message_id: str) -> Tracking:
@@ -311,8 +398,10 @@ def shared_tracking(public_url: str) -> Tracking:
 
 def tracking_values(secret: bytes, message_id: str, link_count: int) -> dict[str, str]:
     """Tag values for one recipient of a `shared_tracking` body."""
-    values = {"open": open_token(secret, message_id),
-              "unsub": unsubscribe_token(secret, message_id)}
+    values = {
+        "open": open_token(secret, message_id),
+        "unsub": unsubscribe_token(secret, message_id),
+    }
     values.update({f"c{i}": click_token(secret, message_id, i) for i in range(link_count)})
     return values
 
@@ -328,8 +417,10 @@ def substitution_tag(name: str) -> str:
 def for_substitution(rendered: RenderedEmail) -> RenderedEmail:
     """Renames tags in subject and text so their values are not HTML-escaped there."""
     return RenderedEmail(
-        _TAG.sub(r"-sct_\1-", rendered.subject), rendered.html,
-        _TAG.sub(r"-sct_\1-", rendered.text), rendered.links,
+        _TAG.sub(r"-sct_\1-", rendered.subject),
+        rendered.html,
+        _TAG.sub(r"-sct_\1-", rendered.text),
+        rendered.links,
     )
 
 
@@ -359,7 +450,10 @@ class PersonalCopy:
 
 
 def personal_copy(
-    shared: RenderedEmail, public_url: str, secret: bytes, message_id: str,
+    shared: RenderedEmail,
+    public_url: str,
+    secret: bytes,
+    message_id: str,
     personal: Mapping[str, str],
 ) -> PersonalCopy:
     """`shared` comes from `for_substitution(render_email(..., **shared_tracking(...)))`."""

@@ -4,6 +4,7 @@ Sending: `SendGridTransport.send` / `send_batch` post to v3 mail/send and raise 
 say whether a retry can help. Receiving: `verify_event_webhook` checks the Event Webhook's ECDSA
 signature and `parse_events` turns its body into `EmailEvent`s.
 """
+
 from __future__ import annotations
 
 import base64
@@ -148,8 +149,12 @@ def request_body(messages: Sequence[OutgoingMessage]) -> dict[str, Any]:
 def batch_key(message: OutgoingMessage) -> tuple[Any, ...]:
     """Messages with equal keys can share one request: everything not per-personalization."""
     return (
-        message.from_email, message.from_name, message.reply_to,
-        message.html, message.text, tuple(message.categories),
+        message.from_email,
+        message.from_name,
+        message.reply_to,
+        message.html,
+        message.text,
+        tuple(message.categories),
     )
 
 
@@ -160,7 +165,7 @@ def group_for_batches(messages: Iterable[OutgoingMessage]) -> Iterator[list[Outg
         groups.setdefault(batch_key(message), []).append(message)
     for group in groups.values():
         for start in range(0, len(group), MAX_PERSONALIZATIONS):
-            yield group[start:start + MAX_PERSONALIZATIONS]
+            yield group[start : start + MAX_PERSONALIZATIONS]
 
 
 # --- the transport --------------------------------------------------------------------------------
@@ -177,9 +182,7 @@ class SendGridTransport:
     def send(self, message: OutgoingMessage) -> SendResult:
         return self._post(request_body([message]))
 
-    def send_batch(
-        self, messages: Iterable[OutgoingMessage]
-    ) -> dict[str, SendResult | SendError]:
+    def send_batch(self, messages: Iterable[OutgoingMessage]) -> dict[str, SendResult | SendError]:
         """Sends grouped requests; answers, per message id, its result or the error of its group."""
         outcomes: dict[str, SendResult | SendError] = {}
         for group in group_for_batches(messages):
@@ -236,7 +239,7 @@ def _retry_after(headers: Any) -> float | None:
     return max(0.0, moment.timestamp() - time.time())
 
 
-# --- the Event Webhook ------------------------------------------------------------------------------
+# --- the Event Webhook ----------------------------------------------------------------------------
 
 
 def _load_public_key(public_key_pem_or_b64: str) -> ec.EllipticCurvePublicKey:
@@ -283,17 +286,54 @@ def is_fresh_timestamp(timestamp: str, now: datetime) -> bool:
     return abs(now.replace(tzinfo=UTC).timestamp() - moment) <= WEBHOOK_TOLERANCE_S
 
 
-EVENT_TYPES = frozenset({
-    "processed", "delivered", "open", "click", "bounce", "dropped", "spamreport",
-    "unsubscribe", "group_unsubscribe", "group_resubscribe", "deferred",
-})
-_STANDARD_FIELDS = frozenset({
-    "email", "timestamp", "event", "sg_event_id", "sg_message_id", "smtp-id", "category",
-    "url", "url_offset", "reason", "status", "response", "attempt", "type", "useragent", "ip",
-    "tls", "cert_err", "asm_group_id", "sg_machine_open", "bounce_classification", "pool",
-    "marketing_campaign_id", "marketing_campaign_name", "send_at", "sg_template_id",
-    "sg_template_name", "sg_content_type", "sg_user_id",
-})
+EVENT_TYPES = frozenset(
+    {
+        "processed",
+        "delivered",
+        "open",
+        "click",
+        "bounce",
+        "dropped",
+        "spamreport",
+        "unsubscribe",
+        "group_unsubscribe",
+        "group_resubscribe",
+        "deferred",
+    }
+)
+_STANDARD_FIELDS = frozenset(
+    {
+        "email",
+        "timestamp",
+        "event",
+        "sg_event_id",
+        "sg_message_id",
+        "smtp-id",
+        "category",
+        "url",
+        "url_offset",
+        "reason",
+        "status",
+        "response",
+        "attempt",
+        "type",
+        "useragent",
+        "ip",
+        "tls",
+        "cert_err",
+        "asm_group_id",
+        "sg_machine_open",
+        "bounce_classification",
+        "pool",
+        "marketing_campaign_id",
+        "marketing_campaign_name",
+        "send_at",
+        "sg_template_id",
+        "sg_template_name",
+        "sg_content_type",
+        "sg_user_id",
+    }
+)
 
 
 @dataclass(frozen=True)

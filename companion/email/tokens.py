@@ -4,6 +4,7 @@ Tokens are signed, not encrypted: anyone holding one can read its payload, nobod
 forge it. That is enough because payloads carry only random message uuids (never a sequential id
 or an email address), so a token reveals nothing an attacker could enumerate.
 """
+
 from __future__ import annotations
 
 import base64
@@ -84,8 +85,12 @@ def _check_expiry(exp: Any, now: float | None) -> None:
 
 
 def make_token(
-    secret: bytes, purpose: str, payload: Mapping[str, Any], ttl: int | None,
-    *, now: float | None = None,
+    secret: bytes,
+    purpose: str,
+    payload: Mapping[str, Any],
+    ttl: int | None,
+    *,
+    now: float | None = None,
 ) -> str:
     """`<payload_b64>.<sig_b64>`; the purpose is signed but not written, keeping tokens short."""
     body: dict[str, Any] = {"d": dict(payload)}
@@ -127,7 +132,9 @@ def unsubscribe_token(secret: bytes, message_id: str) -> str:
 
 def login_token(secret: bytes, site_id: str, ttl: int = 900, *, now: float | None = None) -> str:
     # The nonce makes every link its own: each works once (dashboard sessions remember it).
-    return make_token(secret, PURPOSE_LOGIN, {"s": site_id, "n": secrets.token_urlsafe(9)}, ttl, now=now)
+    return make_token(
+        secret, PURPOSE_LOGIN, {"s": site_id, "n": secrets.token_urlsafe(9)}, ttl, now=now
+    )
 
 
 # --- cart recovery (contract shared with the WordPress plugin) ----------------------------------
@@ -145,8 +152,13 @@ def _recover_items(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def make_recover_token(
-    whsec_secret: str, site_id: str, cart_token: str, items: Iterable[Mapping[str, Any]],
-    ttl: int, *, now: float | None = None,
+    whsec_secret: str,
+    site_id: str,
+    cart_token: str,
+    items: Iterable[Mapping[str, Any]],
+    ttl: int,
+    *,
+    now: float | None = None,
 ) -> str:
     """The `sc_recover` value the plugin turns back into a cart (see docs/email.md)."""
     payload = {

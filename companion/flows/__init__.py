@@ -1,4 +1,5 @@
-"""Revenue flows (DESIGN 6): triggers enrol contacts, scheduled steps fall due, the sender mails them.
+"""Revenue flows (DESIGN 6): triggers enrol contacts, scheduled steps fall due, the sender mails
+them.
 
 definitions  the eight built-in flows and their defaults
 config       a site's settings merged over those defaults

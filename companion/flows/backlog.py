@@ -11,6 +11,7 @@ The owner sees how many wait (`backlog`) and may release them (`release`): they 
 with their steps spread evenly over days, `per_day` of them a day, never a burst. Held enrolments
 end like active ones (an order, an unsubscribe, an erase), so the count stays true.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -48,8 +49,9 @@ def live_since(site_id: int, flow: FlowConfig, now: datetime) -> tuple[datetime 
     return FlowCursor.get(FlowCursor.name == name).position, True
 
 
-def enrol_scanned(site_id: int, flow: FlowConfig, found: list[tuple[Candidate, datetime]],
-                  now: datetime) -> int:
+def enrol_scanned(
+    site_id: int, flow: FlowConfig, found: list[tuple[Candidate, datetime]], now: datetime
+) -> int:
     """Enrol what a scan found, each with the moment its trigger happened: those from before the
     flow's start are held (the backlog), the others go. Answers how many will be mailed."""
     since, first = live_since(site_id, flow, now)
@@ -62,31 +64,54 @@ def enrol_scanned(site_id: int, flow: FlowConfig, found: list[tuple[Candidate, d
 
 
 def waiting(site_id: int, flow_key: str) -> int:
-    return Enrolment.select(fn.COUNT(Enrolment.id)).where(
-        Enrolment.site == site_id, Enrolment.flow_key == flow_key, Enrolment.status == "held").scalar() or 0
+    return (
+        Enrolment.select(fn.COUNT(Enrolment.id))
+        .where(
+            Enrolment.site == site_id, Enrolment.flow_key == flow_key, Enrolment.status == "held"
+        )
+        .scalar()
+        or 0
+    )
 
 
 def backlog(site_id: int, flow_key: str) -> dict[str, Any]:
     """What the owner is asked: how many people qualified before the flow started."""
-    return {"flow": flow_key, "waiting": waiting(site_id, flow_key), "default_per_day": DEFAULT_PER_DAY}
+    return {
+        "flow": flow_key,
+        "waiting": waiting(site_id, flow_key),
+        "default_per_day": DEFAULT_PER_DAY,
+    }
 
 
 def release(site_id: int, flow: FlowConfig, per_day: int, now: datetime) -> dict[str, Any]:
     """Start the held enrolments, `per_day` a day, evenly spaced through each day (the oldest
     first). Safe to repeat: only `held` rows are taken, by a conditional update."""
-    ids = [e.id for e in Enrolment.select(Enrolment.id).where(
-        Enrolment.site == site_id, Enrolment.flow_key == flow.definition.key, Enrolment.status == "held")
-        .order_by(Enrolment.id)]
+    ids = [
+        e.id
+        for e in Enrolment.select(Enrolment.id)
+        .where(
+            Enrolment.site == site_id,
+            Enrolment.flow_key == flow.definition.key,
+            Enrolment.status == "held",
+        )
+        .order_by(Enrolment.id)
+    ]
     spacing = DAY / per_day
     started = 0
     for start in range(0, len(ids), CHUNK):
         with write_transaction():
-            for offset, enrolment_id in enumerate(ids[start:start + CHUNK], start):
+            for offset, enrolment_id in enumerate(ids[start : start + CHUNK], start):
                 at = now + spacing * offset
-                started += Enrolment.update(status="active", started_at=at).where(
-                    Enrolment.id == enrolment_id, Enrolment.status == "held").execute()
-            fresh = list(Enrolment.select(Enrolment.id, Enrolment.started_at).where(
-                Enrolment.id.in_(ids[start:start + CHUNK]), Enrolment.status == "active"))
+                started += (
+                    Enrolment.update(status="active", started_at=at)
+                    .where(Enrolment.id == enrolment_id, Enrolment.status == "held")
+                    .execute()
+                )
+            fresh = list(
+                Enrolment.select(Enrolment.id, Enrolment.started_at).where(
+                    Enrolment.id.in_(ids[start : start + CHUNK]), Enrolment.status == "active"
+                )
+            )
             schedule_steps(site_id, flow, fresh, now)
     days = -(-started // per_day) if started else 0
     return {"flow": flow.definition.key, "started": started, "per_day": per_day, "days": days}

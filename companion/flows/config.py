@@ -1,4 +1,5 @@
 """A site's flow settings: the owner's changes (FlowSetting rows) merged over the defaults."""
+
 from __future__ import annotations
 
 import copy
@@ -17,7 +18,11 @@ from companion.models import FlowSetting, Site, utcnow
 
 SITE_KEY = "_site"
 EXTRAS = ("coupon", "reward", "early_access_url", "replenish_days", "consumable", "never")
-WHOLE_VALUES = ("replenish_days", "consumable", "never")  # a change replaces them, not merged into them
+WHOLE_VALUES = (
+    "replenish_days",
+    "consumable",
+    "never",
+)  # a change replaces them, not merged into them
 STEP_FIELDS = ("delay_hours", "enabled", "subject", "intro", "outro")
 TEMPLATE_FIELDS = ("subject", "intro", "outro")
 
@@ -42,8 +47,11 @@ class StepConfig:
     needs: tuple[str, ...] = ()  # unset settings it waits for (any one of them will do)
 
     def overrides(self) -> dict[str, str]:
-        return {k: v for k, v in (("subject", self.subject), ("intro", self.intro),
-                                  ("outro", self.outro)) if v}
+        return {
+            k: v
+            for k, v in (("subject", self.subject), ("intro", self.intro), ("outro", self.outro))
+            if v
+        }
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,9 @@ class FlowConfig:
     from_name: str
     reply_to: str | None
     conditions: dict[str, Any]
-    extras: dict[str, Any]  # EXTRAS: coupon, reward, early_access_url, replenish_days, consumable, never
+    extras: dict[
+        str, Any
+    ]  # EXTRAS: coupon, reward, early_access_url, replenish_days, consumable, never
     postal_address: str | None = None
 
     def step(self, number: int) -> StepConfig:
@@ -65,7 +75,11 @@ class FlowConfig:
 def _merge(base: dict[str, Any], changes: dict[str, Any] | None) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in (changes or {}).items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key not in WHOLE_VALUES:
+        if (
+            isinstance(value, dict)
+            and isinstance(merged.get(key), dict)
+            and key not in WHOLE_VALUES
+        ):
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value
@@ -73,7 +87,9 @@ def _merge(base: dict[str, Any], changes: dict[str, Any] | None) -> dict[str, An
 
 
 def stored_changes(site_id: int) -> dict[str, dict[str, Any]]:
-    rows = FlowSetting.select(FlowSetting.flow_key, FlowSetting.config).where(FlowSetting.site == site_id)
+    rows = FlowSetting.select(FlowSetting.flow_key, FlowSetting.config).where(
+        FlowSetting.site == site_id
+    )
     return {r.flow_key: r.config or {} for r in rows}
 
 
@@ -99,22 +115,34 @@ def default_sender(site: Site) -> str:
     return f"shop@{host}"
 
 
-def flow_config(site: Site, key: str, changes: dict[str, dict[str, Any]] | None = None) -> FlowConfig:
+def flow_config(
+    site: Site, key: str, changes: dict[str, dict[str, Any]] | None = None
+) -> FlowConfig:
     changes = stored_changes(site.id) if changes is None else changes
     shared = site_config(site, changes)
     raw = _merge(DEFAULT_FLOW_CONFIG, changes.get(key))
     definition = FLOWS[key]
     step_changes = raw.get("steps") or {}
     extras = {k: raw.get(k) for k in EXTRAS}
-    steps = [_step(n, definition.delays_hours[n - 1], step_changes.get(str(n)) or {},
-                   _unmet(definition.step_needs(n), extras))
-             for n in range(1, len(definition.delays_hours) + 1)]
+    steps = [
+        _step(
+            n,
+            definition.delays_hours[n - 1],
+            step_changes.get(str(n)) or {},
+            _unmet(definition.step_needs(n), extras),
+        )
+        for n in range(1, len(definition.delays_hours) + 1)
+    ]
     return FlowConfig(
-        definition=definition, enabled=bool(raw["enabled"]), steps=steps,
+        definition=definition,
+        enabled=bool(raw["enabled"]),
+        steps=steps,
         from_email=raw["from_email"] or shared["from_email"],
         from_name=raw["from_name"] or shared["from_name"],
-        reply_to=raw["reply_to"] or shared["reply_to"], conditions=raw["conditions"],
-        extras=extras, postal_address=shared.get("postal_address"),
+        reply_to=raw["reply_to"] or shared["reply_to"],
+        conditions=raw["conditions"],
+        extras=extras,
+        postal_address=shared.get("postal_address"),
     )
 
 
@@ -123,25 +151,35 @@ def _unmet(needs: tuple[str, ...], extras: dict[str, Any]) -> tuple[str, ...]:
     return () if not needs or any(extras.get(name) for name in needs) else needs
 
 
-def _step(number: int, default_delay: float, changes: dict[str, Any], unmet: tuple[str, ...]) -> StepConfig:
+def _step(
+    number: int, default_delay: float, changes: dict[str, Any], unmet: tuple[str, ...]
+) -> StepConfig:
     switched_on = bool(changes.get("enabled", True))
-    return StepConfig(step=number, delay_hours=float(changes.get("delay_hours", default_delay)),
-                      enabled=switched_on and not unmet, subject=changes.get("subject"),
-                      intro=changes.get("intro"), outro=changes.get("outro"), switched_on=switched_on,
-                      needs=unmet)
+    return StepConfig(
+        step=number,
+        delay_hours=float(changes.get("delay_hours", default_delay)),
+        enabled=switched_on and not unmet,
+        subject=changes.get("subject"),
+        intro=changes.get("intro"),
+        outro=changes.get("outro"),
+        switched_on=switched_on,
+        needs=unmet,
+    )
 
 
 def save_changes(site: Site, key: str, changes: dict[str, Any]) -> None:
     """Merge the owner's changes into what is stored for this flow (or SITE_KEY)."""
     row = FlowSetting.get_or_none(FlowSetting.site == site.id, FlowSetting.flow_key == key)
     if row is None:
-        FlowSetting.insert(site=site.id, flow_key=key, config=changes,
-                           updated_at=utcnow()).on_conflict_ignore().execute()
+        FlowSetting.insert(
+            site=site.id, flow_key=key, config=changes, updated_at=utcnow()
+        ).on_conflict_ignore().execute()
         row = FlowSetting.get(FlowSetting.site == site.id, FlowSetting.flow_key == key)
         if row.config == changes:
             return
     FlowSetting.update(config=_merge(row.config or {}, changes), updated_at=utcnow()).where(
-        FlowSetting.id == row.id).execute()
+        FlowSetting.id == row.id
+    ).execute()
 
 
 class Configs:
@@ -171,26 +209,50 @@ class Configs:
 # --- what the API shows and accepts --------------------------------------------------------------
 
 
-def describe(site: Site, key: str, changes: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def describe(
+    site: Site, key: str, changes: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     flow = flow_config(site, key, changes)
     d = flow.definition
-    return {"key": key, "title": d.title, "trigger": d.trigger, "exits": d.exits,
-            "is_marketing": d.is_marketing, "enabled": flow.enabled, "from_email": flow.from_email,
-            "from_name": flow.from_name, "reply_to": flow.reply_to, "conditions": flow.conditions,
-            **flow.extras, "steps": [_described_step(key, s) for s in flow.steps]}
+    return {
+        "key": key,
+        "title": d.title,
+        "trigger": d.trigger,
+        "exits": d.exits,
+        "is_marketing": d.is_marketing,
+        "enabled": flow.enabled,
+        "from_email": flow.from_email,
+        "from_name": flow.from_name,
+        "reply_to": flow.reply_to,
+        "conditions": flow.conditions,
+        **flow.extras,
+        "steps": [_described_step(key, s) for s in flow.steps],
+    }
 
 
 def _described_step(key: str, step: StepConfig) -> dict[str, Any]:
-    """`enabled` is the owner's switch; `active` whether the step is sent, `needs` what it waits for."""
-    return {"step": step.step, "delay_hours": step.delay_hours, "enabled": step.switched_on,
-            "active": step.enabled, "needs": list(step.needs), "subject": step.subject, "intro": step.intro,
-            "outro": step.outro, "default_subject": DEFAULT_SUBJECTS[key, step.step],
-            "is_marketing": FLOWS[key].is_marketing_step(step.step)}
+    """`enabled` is the owner's switch; `active` whether the step is sent, `needs` what it waits
+    for."""
+    return {
+        "step": step.step,
+        "delay_hours": step.delay_hours,
+        "enabled": step.switched_on,
+        "active": step.enabled,
+        "needs": list(step.needs),
+        "subject": step.subject,
+        "intro": step.intro,
+        "outro": step.outro,
+        "default_subject": DEFAULT_SUBJECTS[key, step.step],
+        "is_marketing": FLOWS[key].is_marketing_step(step.step),
+    }
 
 
 def describe_all(site: Site) -> dict[str, Any]:
     changes = stored_changes(site.id)
-    return {"settings": site_config(site, changes), "flows": [describe(site, k, changes) for k in FLOWS]}
+    return {
+        "settings": site_config(site, changes),
+        "flows": [describe(site, k, changes) for k in FLOWS],
+    }
 
 
 def flow_changes(key: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -229,8 +291,11 @@ def template_problems(key: str, data: dict[str, Any]) -> dict[str, Any]:
 def update_flows(site: Site, data: dict[str, Any]) -> None:
     """Save site-wide settings and per-flow changes; nothing is saved if any part is invalid
     (InvalidSettings names the fields)."""
-    problems = {key: found for key, flow in (data.get("flows") or {}).items()
-                if (found := template_problems(key, flow))}
+    problems = {
+        key: found
+        for key, flow in (data.get("flows") or {}).items()
+        if (found := template_problems(key, flow))
+    }
     if problems:
         raise InvalidSettings({"flows": problems})
     prepared = {key: flow_changes(key, flow) for key, flow in (data.get("flows") or {}).items()}

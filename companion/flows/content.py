@@ -1,5 +1,6 @@
 """What each flow's template is given (docs/email.md lists the contexts), and the send-time check
 that an enrolment still makes sense (the cart was not bought meanwhile, the order not refunded)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -57,18 +58,29 @@ def orders_count_after(enrolment: Enrolment) -> datetime:
     the trigger's moment (the cart's last change, the order a cross-sell is about). An order
     placed before it that arrives late (a history import, an old order's update) ends nothing."""
     context = _ctx(enrolment)
-    moment = (context.get("since") if enrolment.flow_key == "browse_abandonment"
-              else context.get("last_order_at") if enrolment.flow_key in ("win_back", "replenishment") else None)
+    moment = (
+        context.get("since")
+        if enrolment.flow_key == "browse_abandonment"
+        else context.get("last_order_at")
+        if enrolment.flow_key in ("win_back", "replenishment")
+        else None
+    )
     if not moment:
         return enrolment.started_at
     parsed = datetime.fromisoformat(moment)
     return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
-def _ordered_since(enrolment: Enrolment, since: datetime, products: list[str] | None = None) -> bool:
+def _ordered_since(
+    enrolment: Enrolment, since: datetime, products: list[str] | None = None
+) -> bool:
     query = Order.select(Order.id).where(
-        Order.site == enrolment.site_id, Order.contact == enrolment.contact_id,
-        Order.status.in_(PLACED), Order.deleted_at.is_null(), Order.created_at > since)
+        Order.site == enrolment.site_id,
+        Order.contact == enrolment.contact_id,
+        Order.status.in_(PLACED),
+        Order.deleted_at.is_null(),
+        Order.created_at > since,
+    )
     if products is not None:
         query = query.join(OrderItem).where(OrderItem.product_id.in_(products or [""]))
     return query.exists()
@@ -76,7 +88,11 @@ def _ordered_since(enrolment: Enrolment, since: datetime, products: list[str] | 
 
 def _cart_check(enrolment: Enrolment, now: datetime) -> str | None:
     cart = Cart.get_or_none(Cart.id == _ctx(enrolment).get("cart_id"))
-    if cart is None or cart.status == "converted" or _ordered_since(enrolment, orders_count_after(enrolment)):
+    if (
+        cart is None
+        or cart.status == "converted"
+        or _ordered_since(enrolment, orders_count_after(enrolment))
+    ):
         return "order"
     if cart.status == "emptied":
         return "cart emptied"
@@ -87,8 +103,12 @@ def _cart_check(enrolment: Enrolment, now: datetime) -> str | None:
 
 def _browse_check(enrolment: Enrolment, now: datetime) -> str | None:
     since = orders_count_after(enrolment)
-    carts = Cart.select().where(Cart.site == enrolment.site_id, Cart.contact == enrolment.contact_id,
-                                Cart.updated_at >= since, Cart.status != "emptied")
+    carts = Cart.select().where(
+        Cart.site == enrolment.site_id,
+        Cart.contact == enrolment.contact_id,
+        Cart.updated_at >= since,
+        Cart.status != "emptied",
+    )
     return "cart or order" if carts.exists() or _ordered_since(enrolment, since) else None
 
 
@@ -105,7 +125,9 @@ def _post_purchase_check(enrolment: Enrolment, now: datetime) -> str | None:
 
 def _cross_sell_check(enrolment: Enrolment, now: datetime) -> str | None:
     refunded = _post_purchase_check(enrolment, now)
-    return refunded or ("order" if _ordered_since(enrolment, orders_count_after(enrolment)) else None)
+    return refunded or (
+        "order" if _ordered_since(enrolment, orders_count_after(enrolment)) else None
+    )
 
 
 def _replenish_check(enrolment: Enrolment, now: datetime) -> str | None:
@@ -121,23 +143,44 @@ def _renewal_check(enrolment: Enrolment, now: datetime) -> str | None:
     return "renewal" if f"{sub.expires_at:%Y%m%d}" != enrolment.key.rsplit(":", 1)[1] else None
 
 
-_CHECKS = {"abandoned_cart": _cart_check, "browse_abandonment": _browse_check,
-           "win_back": _order_check, "post_purchase": _post_purchase_check,
-           "cross_sell": _cross_sell_check, "replenishment": _replenish_check,
-           "renewal_reminder": _renewal_check}
+_CHECKS = {
+    "abandoned_cart": _cart_check,
+    "browse_abandonment": _browse_check,
+    "win_back": _order_check,
+    "post_purchase": _post_purchase_check,
+    "cross_sell": _cross_sell_check,
+    "replenishment": _replenish_check,
+    "renewal_reminder": _renewal_check,
+}
 
 
 # --- template context --------------------------------------------------------------------------
 
 
-def base_context(site: Site, contact: Contact | None, flow: FlowConfig, step: int) -> dict[str, Any]:
-    return {"shop": {"name": site.name, "url": site.url.rstrip("/") + "/", "address": flow.postal_address},
-            "contact": {"first_name": (contact.first_name if contact else None) or ""},
-            "currency": site.currency, "overrides": flow.step(step).overrides()}
+def base_context(
+    site: Site, contact: Contact | None, flow: FlowConfig, step: int
+) -> dict[str, Any]:
+    return {
+        "shop": {
+            "name": site.name,
+            "url": site.url.rstrip("/") + "/",
+            "address": flow.postal_address,
+        },
+        "contact": {"first_name": (contact.first_name if contact else None) or ""},
+        "currency": site.currency,
+        "overrides": flow.step(step).overrides(),
+    }
 
 
-def build_context(site: Site, enrolment: Enrolment, contact: Contact, flow: FlowConfig, step: int,
-                  now: datetime, memo: dict[Any, Any] | None = None) -> dict[str, Any]:
+def build_context(
+    site: Site,
+    enrolment: Enrolment,
+    contact: Contact,
+    flow: FlowConfig,
+    step: int,
+    now: datetime,
+    memo: dict[Any, Any] | None = None,
+) -> dict[str, Any]:
     """`memo` keeps what is the same for every recipient of a run (best sellers, co-purchases)."""
     context = base_context(site, contact, flow, step)
     builder = _BUILDERS.get(enrolment.flow_key)
@@ -152,8 +195,10 @@ def products_by_id(site_id: int, ids: list[str]) -> dict[str, dict[str, Any]]:
     if not ids:
         return {}
     rows = Product.select().where(Product.site == site_id, Product.external_id.in_(ids))
-    return {p.external_id: {"name": p.name, "price": _money(p.price), "url": p.url, "image": p.image}
-            for p in rows}
+    return {
+        p.external_id: {"name": p.name, "price": _money(p.price), "url": p.url, "image": p.image}
+        for p in rows
+    }
 
 
 def _money(value: Any) -> str | None:
@@ -161,26 +206,39 @@ def _money(value: Any) -> str | None:
 
 
 def _items(site_id: int, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    known = products_by_id(site_id, [str(i.get("product_id")) for i in items if i.get("product_id")])
+    known = products_by_id(
+        site_id, [str(i.get("product_id")) for i in items if i.get("product_id")]
+    )
     result = []
     for item in items:
         product = known.get(str(item.get("product_id")), {})
-        result.append({"name": item.get("name") or product.get("name"), "quantity": item.get("quantity"),
-                       "price": _money(item.get("price")) or product.get("price"),
-                       "url": product.get("url"), "image": product.get("image")})
+        result.append(
+            {
+                "name": item.get("name") or product.get("name"),
+                "quantity": item.get("quantity"),
+                "price": _money(item.get("price")) or product.get("price"),
+                "url": product.get("url"),
+                "image": product.get("image"),
+            }
+        )
     return result
 
 
-def recommendations(site_id: int, product_ids: list[str], now: datetime, memo: dict[Any, Any],
-                    limit: int = 3) -> list[dict[str, Any]]:
+def recommendations(
+    site_id: int, product_ids: list[str], now: datetime, memo: dict[Any, Any], limit: int = 3
+) -> list[dict[str, Any]]:
     """Bought together with these products (co-occurrence in orders), else the best sellers of
     the last 90 days; only products of the catalogue with a page; remembered in `memo` for the
     rest of the run."""
     key = ("recommendations", site_id, tuple(product_ids))
     if key not in memo:
-        ids = _bought_with(site_id, product_ids, limit * 3) or _best_sellers(site_id, product_ids, now, limit * 3)
+        ids = _bought_with(site_id, product_ids, limit * 3) or _best_sellers(
+            site_id, product_ids, now, limit * 3
+        )
         known = products_by_id(site_id, [str(i) for i in ids])
-        memo[key] = [known[str(i)] for i in ids if str(i) in known and known[str(i)].get("url")][:limit]
+        memo[key] = [known[str(i)] for i in ids if str(i) in known and known[str(i)].get("url")][
+            :limit
+        ]
     return list(memo[key])
 
 
@@ -189,27 +247,57 @@ def _bought_with(site_id: int, product_ids: list[str], limit: int) -> list[str]:
         return []
     other = OrderItem.alias()
     # Read as tuples: on model rows the aliased table's column is not set as `product_id`.
-    query = (OrderItem.select(other.product_id).join(other, on=(other.order == OrderItem.order))
-             .where(OrderItem.site == site_id, OrderItem.product_id.in_(product_ids),
-                    other.product_id.is_null(False), other.product_id.not_in(product_ids))
-             .group_by(other.product_id).order_by(fn.COUNT(other.id).desc()).limit(limit))
-    return [product_id for product_id, in query.tuples() if product_id]
+    query = (
+        OrderItem.select(other.product_id)
+        .join(other, on=(other.order == OrderItem.order))
+        .where(
+            OrderItem.site == site_id,
+            OrderItem.product_id.in_(product_ids),
+            other.product_id.is_null(False),
+            other.product_id.not_in(product_ids),
+        )
+        .group_by(other.product_id)
+        .order_by(fn.COUNT(other.id).desc())
+        .limit(limit)
+    )
+    return [product_id for (product_id,) in query.tuples() if product_id]
 
 
 def _best_sellers(site_id: int, exclude: list[str], now: datetime, limit: int) -> list[str]:
-    query = (OrderItem.select(OrderItem.product_id).join(Order)
-             .where(Order.site == site_id, Order.counted_at >= now - timedelta(days=90),
-                    OrderItem.product_id.not_in(exclude or [""]))
-             .group_by(OrderItem.product_id).order_by(fn.SUM(OrderItem.quantity).desc()).limit(limit))
-    return [product_id for product_id, in query.tuples() if product_id]
+    query = (
+        OrderItem.select(OrderItem.product_id)
+        .join(Order)
+        .where(
+            Order.site == site_id,
+            Order.counted_at >= now - timedelta(days=90),
+            OrderItem.product_id.not_in(exclude or [""]),
+        )
+        .group_by(OrderItem.product_id)
+        .order_by(fn.SUM(OrderItem.quantity).desc())
+        .limit(limit)
+    )
+    return [product_id for (product_id,) in query.tuples() if product_id]
 
 
-def _order(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
+def _order(
+    site: Site,
+    enrolment: Enrolment,
+    flow: FlowConfig,
+    step: int,
+    now: datetime,
+    memo: dict[Any, Any],
+) -> dict[str, Any]:
     order = Order.get_by_id(_ctx(enrolment)["order_id"])
     items = list(OrderItem.select().where(OrderItem.order == order.id).dicts())
     ids = [str(i["product_id"]) for i in items if i["product_id"]]
-    context: dict[str, Any] = {"currency": order.currency, "order": {
-        "number": order.number or order.external_id, "total": str(order.total), "items": _items(site.id, items)}}
+    context: dict[str, Any] = {
+        "currency": order.currency,
+        "order": {
+            "number": order.number or order.external_id,
+            "total": str(order.total),
+            "items": _items(site.id, items),
+        },
+    }
     first = products_by_id(site.id, ids[:1]).get(ids[0]) if ids else None
     if first and first.get("url"):
         context["review_url"] = first["url"] + "#reviews"
@@ -218,15 +306,33 @@ def _order(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: d
     return context
 
 
-def _cart(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
+def _cart(
+    site: Site,
+    enrolment: Enrolment,
+    flow: FlowConfig,
+    step: int,
+    now: datetime,
+    memo: dict[Any, Any],
+) -> dict[str, Any]:
     cart = Cart.get_by_id(_ctx(enrolment)["cart_id"])
     items = cart.items or []
-    token = make_recover_token(site.secret, site.public_id, cart.token,
-                               [i for i in items if i.get("product_id")], RECOVER_TTL_S,
-                               now=now.replace(tzinfo=UTC).timestamp())
-    return {"currency": cart.currency or site.currency, "coupon": flow.extras.get("coupon"),
-            "cart": {"items": _items(site.id, items), "value": str(cart.value),
-                     "restore_url": with_query(cart.checkout_url or site.url, "sc_recover", token)}}
+    token = make_recover_token(
+        site.secret,
+        site.public_id,
+        cart.token,
+        [i for i in items if i.get("product_id")],
+        RECOVER_TTL_S,
+        now=now.replace(tzinfo=UTC).timestamp(),
+    )
+    return {
+        "currency": cart.currency or site.currency,
+        "coupon": flow.extras.get("coupon"),
+        "cart": {
+            "items": _items(site.id, items),
+            "value": str(cart.value),
+            "restore_url": with_query(cart.checkout_url or site.url, "sc_recover", token),
+        },
+    }
 
 
 def with_query(url: str, name: str, value: str) -> str:
@@ -235,50 +341,124 @@ def with_query(url: str, name: str, value: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, parts.fragment))
 
 
-def _browse(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
+def _browse(
+    site: Site,
+    enrolment: Enrolment,
+    flow: FlowConfig,
+    step: int,
+    now: datetime,
+    memo: dict[Any, Any],
+) -> dict[str, Any]:
     ids = [str(i) for i in _ctx(enrolment).get("product_ids", [])]
     known = products_by_id(site.id, ids)
-    for view in ProductView.select().where(ProductView.site == site.id, ProductView.contact == enrolment.contact_id,
-                                           ProductView.product_id.in_([i for i in ids if i not in known] or [""])):
+    for view in ProductView.select().where(
+        ProductView.site == site.id,
+        ProductView.contact == enrolment.contact_id,
+        ProductView.product_id.in_([i for i in ids if i not in known] or [""]),
+    ):
         known[view.product_id] = {"name": view.name, "price": _money(view.price), "url": view.url}
     return {"products": [known[i] for i in ids if i in known]}
 
 
-def _win_back(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
-    return {"products": recommendations(site.id, [], now, memo), "coupon": flow.extras.get("coupon")}
+def _win_back(
+    site: Site,
+    enrolment: Enrolment,
+    flow: FlowConfig,
+    step: int,
+    now: datetime,
+    memo: dict[Any, Any],
+) -> dict[str, Any]:
+    return {
+        "products": recommendations(site.id, [], now, memo),
+        "coupon": flow.extras.get("coupon"),
+    }
 
 
-def _vip(site: Site, enrolment: Enrolment | None, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
-    return {"products": recommendations(site.id, [], now, memo), "reward": flow.extras.get("reward"),
-            "early_access_url": flow.extras.get("early_access_url")}
+def _vip(
+    site: Site,
+    enrolment: Enrolment | None,
+    flow: FlowConfig,
+    step: int,
+    now: datetime,
+    memo: dict[Any, Any],
+) -> dict[str, Any]:
+    return {
+        "products": recommendations(site.id, [], now, memo),
+        "reward": flow.extras.get("reward"),
+        "early_access_url": flow.extras.get("early_access_url"),
+    }
 
 
-def _replenish(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
+def _replenish(
+    site: Site,
+    enrolment: Enrolment,
+    flow: FlowConfig,
+    step: int,
+    now: datetime,
+    memo: dict[Any, Any],
+) -> dict[str, Any]:
     """Every due product (`products`); `product` is the first, for templates written for one."""
     ids = reminded_products(_ctx(enrolment))
     known = products_by_id(site.id, ids)
     products = [known.get(i) or _product_from_orders(site, i) for i in ids]
-    return {"product": products[0], "products": products, "reorder_url": products[0].get("url") or site.url}
+    return {
+        "product": products[0],
+        "products": products,
+        "reorder_url": products[0].get("url") or site.url,
+    }
 
 
 def _product_from_orders(site: Site, product_id: str) -> dict[str, Any]:
-    item = OrderItem.select().where(OrderItem.site == site.id, OrderItem.product_id == product_id).first()
-    return {"name": item.name if item else "your product", "price": _money(item.price if item else None),
-            "url": site.url}
+    item = (
+        OrderItem.select()
+        .where(OrderItem.site == site.id, OrderItem.product_id == product_id)
+        .first()
+    )
+    return {
+        "name": item.name if item else "your product",
+        "price": _money(item.price if item else None),
+        "url": site.url,
+    }
 
 
-def _renewal(site: Site, enrolment: Enrolment, flow: FlowConfig, step: int, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
+def _renewal(
+    site: Site,
+    enrolment: Enrolment,
+    flow: FlowConfig,
+    step: int,
+    now: datetime,
+    memo: dict[Any, Any],
+) -> dict[str, Any]:
     sub = Subscription.get_by_id(_ctx(enrolment)["subscription_id"])
     product = products_by_id(site.id, [str(sub.product_id)]).get(str(sub.product_id)) or {}
     if not product.get("name"):
-        item = OrderItem.select().where(OrderItem.site == site.id, OrderItem.product_id == str(sub.product_id)).first()
-        product["name"] = item.name if item else ("licence" if sub.kind == "license" else "subscription")
+        item = (
+            OrderItem.select()
+            .where(OrderItem.site == site.id, OrderItem.product_id == str(sub.product_id))
+            .first()
+        )
+        product["name"] = (
+            item.name if item else ("licence" if sub.kind == "license" else "subscription")
+        )
     local = sub.expires_at.replace(tzinfo=UTC).astimezone(ZoneInfo(site.timezone))
-    return {"subscription": {"product_name": product["name"], "kind": sub.kind,
-                             "expires_at": f"{local.day} {local:%B %Y}", "price": product.get("price"),
-                             "renewal_url": sub.renewal_url or product.get("url") or site.url}}
+    return {
+        "subscription": {
+            "product_name": product["name"],
+            "kind": sub.kind,
+            "expires_at": f"{local.day} {local:%B %Y}",
+            "price": product.get("price"),
+            "renewal_url": sub.renewal_url or product.get("url") or site.url,
+        }
+    }
 
 
-_BUILDERS = {"post_purchase": _order, "cross_sell": _order, "abandoned_cart": _cart,
-             "browse_abandonment": _browse, "win_back": _win_back, "vip": _vip,
-             "replenishment": _replenish, "renewal_reminder": _renewal}
+_BUILDERS = {
+    "post_purchase": _order,
+    "cross_sell": _order,
+    "abandoned_cart": _cart,
+    "browse_abandonment": _browse,
+    "win_back": _win_back,
+    "vip": _vip,
+    "replenishment": _replenish,
+    "renewal_reminder": _renewal,
+}

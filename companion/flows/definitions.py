@@ -7,6 +7,7 @@ order's thank-you, a subscription's renewal notice): it goes without marketing c
 despite an unsubscribe (never to a bounced or complaining address), and carries no
 List-Unsubscribe. Every step is marketing unless its flow lists it in `transactional_steps`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ class FlowDefinition:
     # not to a contact who is shopping or was mailed lately (rules.smart_sending): "skip" the
     # step, or "defer" it (a once-only mail such as the VIP welcome); None: no such rule
     smart_sending: str | None = None
-    # steps whose point is an offer: (step, settings any one of which it needs); off until one is set
+    # steps whose point is an offer: (step, settings any one of which it needs); off until one is
+    # set
     needs: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
     def is_marketing_step(self, step: int) -> bool:
@@ -35,44 +37,104 @@ class FlowDefinition:
 
     @property
     def is_marketing(self) -> bool:
-        """Every step is marketing: an unsubscribe ends the whole flow (else only its marketing steps)."""
+        """Every step is marketing: an unsubscribe ends the whole flow (else only its marketing
+        steps)."""
         return not self.transactional_steps
 
     def step_needs(self, step: int) -> tuple[str, ...]:
         return next((names for number, names in self.needs if number == step), ())
 
 
-FLOWS: dict[str, FlowDefinition] = {f.key: f for f in (
-    FlowDefinition("post_purchase", "Post-purchase", "order paid",
-                   "refund (an unsubscribe stops steps 2 and 3)", (1, 24 * 7, 24 * 21),
-                   transactional_steps=(1,),  # 1 thanks; 2 review request, 3 products: marketing
-                   conditions=("min_value", "first_order_only"), product_steps=(3,)),
-    FlowDefinition("abandoned_cart", "Abandoned cart", "cart with a known email idle 1 hour",
-                   "order, cart emptied", (1, 24, 72), conditions=("min_value",)),
-    FlowDefinition("browse_abandonment", "Browse abandonment",
-                   "known contact viewed products, no cart or order within 2 hours",
-                   "cart or order", (2,), product_steps=(1,)),
-    FlowDefinition("cross_sell", "Cross-sell and upsell", "paid order", "another order", (24 * 5,),
-                   conditions=("min_value", "first_order_only"), product_steps=(1,)),
-    FlowDefinition("win_back", "Win-back",
-                   "past the expected reorder time, P(alive) low, or stage at risk", "order",
-                   (0, 24 * 7), smart_sending="skip", needs=((2, ("coupon",)),)),
-    FlowDefinition("vip", "VIP", "contact enters the VIP stage", "-", (0,), shared_body=True,
-                   smart_sending="defer", needs=((1, ("reward", "early_access_url")),)),
-    FlowDefinition("replenishment", "Replenishment",
-                   "a consumable's typical reorder interval nearly over", "order of it", (0,),
-                   smart_sending="skip"),
-    FlowDefinition("renewal_reminder", "Renewal reminder", "subscription or licence expiring",
-                   "renewal", (-24 * 7, 24), transactional_steps=(1, 2)),
-)}
+FLOWS: dict[str, FlowDefinition] = {
+    f.key: f
+    for f in (
+        FlowDefinition(
+            "post_purchase",
+            "Post-purchase",
+            "order paid",
+            "refund (an unsubscribe stops steps 2 and 3)",
+            (1, 24 * 7, 24 * 21),
+            transactional_steps=(1,),  # 1 thanks; 2 review request, 3 products: marketing
+            conditions=("min_value", "first_order_only"),
+            product_steps=(3,),
+        ),
+        FlowDefinition(
+            "abandoned_cart",
+            "Abandoned cart",
+            "cart with a known email idle 1 hour",
+            "order, cart emptied",
+            (1, 24, 72),
+            conditions=("min_value",),
+        ),
+        FlowDefinition(
+            "browse_abandonment",
+            "Browse abandonment",
+            "known contact viewed products, no cart or order within 2 hours",
+            "cart or order",
+            (2,),
+            product_steps=(1,),
+        ),
+        FlowDefinition(
+            "cross_sell",
+            "Cross-sell and upsell",
+            "paid order",
+            "another order",
+            (24 * 5,),
+            conditions=("min_value", "first_order_only"),
+            product_steps=(1,),
+        ),
+        FlowDefinition(
+            "win_back",
+            "Win-back",
+            "past the expected reorder time, P(alive) low, or stage at risk",
+            "order",
+            (0, 24 * 7),
+            smart_sending="skip",
+            needs=((2, ("coupon",)),),
+        ),
+        FlowDefinition(
+            "vip",
+            "VIP",
+            "contact enters the VIP stage",
+            "-",
+            (0,),
+            shared_body=True,
+            smart_sending="defer",
+            needs=((1, ("reward", "early_access_url")),),
+        ),
+        FlowDefinition(
+            "replenishment",
+            "Replenishment",
+            "a consumable's typical reorder interval nearly over",
+            "order of it",
+            (0,),
+            smart_sending="skip",
+        ),
+        FlowDefinition(
+            "renewal_reminder",
+            "Renewal reminder",
+            "subscription or licence expiring",
+            "renewal",
+            (-24 * 7, 24),
+            transactional_steps=(1, 2),
+        ),
+    )
+}
 
 DEFAULT_FLOW_CONFIG: dict[str, Any] = {
-    "enabled": True, "from_email": None, "from_name": None, "reply_to": None,
+    "enabled": True,
+    "from_email": None,
+    "from_name": None,
+    "reply_to": None,
     "conditions": {"min_value": None, "first_order_only": False},
-    "coupon": None, "reward": None, "early_access_url": None,
+    "coupon": None,
+    "reward": None,
+    "early_access_url": None,
     "replenish_days": {},  # product id -> reorder interval in days, over the learned one
-    # replenishment: what is consumable (flows/replenishment.py); {"products": [...], "categories": [...]}
-    "consumable": None, "never": None,
+    # replenishment: what is consumable (flows/replenishment.py); {"products": [...], "categories":
+    # [...]}
+    "consumable": None,
+    "never": None,
 }
 
 DEFAULT_SITE_CONFIG: dict[str, Any] = {
@@ -88,7 +150,8 @@ DEFAULT_SITE_CONFIG: dict[str, Any] = {
     # win-back, VIP, replenishment skip a contact with a cart or an order in flight, or mailed
     # marketing within this many hours ("smart sending"); 0 or null: off
     "smart_sending_hours": 16,
-    "postal_address": None,  # the store's, in every mail's footer (CAN-SPAM); the plugin sends WooCommerce's
+    # the store's, in every mail's footer (CAN-SPAM); the plugin sends WooCommerce's
+    "postal_address": None,
 }
 
 

@@ -6,6 +6,7 @@ flow's trigger would make from what is stored about them (their latest cart, ord
 subscription). Links point where the shopper's would lead, untracked, and the unsubscribe link is
 a dead one: a preview or a test must never record a click or unsubscribe anybody.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -45,39 +46,59 @@ class PreviewError(ValueError):
 def check_step(key: str, step: int) -> None:
     count = len(FLOWS[key].delays_hours)
     if not 1 <= step <= count:
-        raise PreviewError({"step": [f"{key} has steps 1 to {count}, not {step}." if count > 1
-                                     else f"{key} has one step (1), not {step}."]})
+        raise PreviewError(
+            {
+                "step": [
+                    f"{key} has steps 1 to {count}, not {step}."
+                    if count > 1
+                    else f"{key} has one step (1), not {step}."
+                ]
+            }
+        )
 
 
 # --- whose mail: the contact and the enrolment it would come from --------------------------------
 
 
 def _newest_cart(site_id: int, contact_id: int | None = None) -> Cart | None:
-    query = Cart.select().where(Cart.site == site_id, Cart.contact.is_null(False),
-                                Cart.status.not_in(("emptied", "converted")), Cart.value > 0)
+    query = Cart.select().where(
+        Cart.site == site_id,
+        Cart.contact.is_null(False),
+        Cart.status.not_in(("emptied", "converted")),
+        Cart.value > 0,
+    )
     if contact_id is not None:
         query = query.where(Cart.contact == contact_id)
     return query.order_by(Cart.updated_at.desc()).first()
 
 
 def _newest_order(site_id: int, contact_id: int | None = None) -> Order | None:
-    query = Order.select().where(Order.site == site_id, Order.contact.is_null(False),
-                                 Order.counted_at.is_null(False), Order.deleted_at.is_null())
+    query = Order.select().where(
+        Order.site == site_id,
+        Order.contact.is_null(False),
+        Order.counted_at.is_null(False),
+        Order.deleted_at.is_null(),
+    )
     if contact_id is not None:
         query = query.where(Order.contact == contact_id)
     return query.order_by(Order.counted_at.desc()).first()
 
 
 def _newest_view(site_id: int, contact_id: int | None = None) -> ProductView | None:
-    query = ProductView.select().where(ProductView.site == site_id, ProductView.contact.is_null(False))
+    query = ProductView.select().where(
+        ProductView.site == site_id, ProductView.contact.is_null(False)
+    )
     if contact_id is not None:
         query = query.where(ProductView.contact == contact_id)
     return query.order_by(ProductView.occurred_at.desc()).first()
 
 
 def _newest_subscription(site_id: int, contact_id: int | None = None) -> Subscription | None:
-    query = Subscription.select().where(Subscription.site == site_id, Subscription.contact.is_null(False),
-                                        Subscription.expires_at.is_null(False))
+    query = Subscription.select().where(
+        Subscription.site == site_id,
+        Subscription.contact.is_null(False),
+        Subscription.expires_at.is_null(False),
+    )
     if contact_id is not None:
         query = query.where(Subscription.contact == contact_id)
     return query.order_by(Subscription.expires_at.desc()).first()
@@ -95,11 +116,18 @@ def sample_contact(site: Site, key: str) -> Contact | None:
     with what its trigger needs (a cart, an order, product views, a subscription)."""
     row: Any = _newest_enrolment(site.id, key)
     if row is None:
-        finders = {"abandoned_cart": _newest_cart, "browse_abandonment": _newest_view,
-                   "renewal_reminder": _newest_subscription}
+        finders = {
+            "abandoned_cart": _newest_cart,
+            "browse_abandonment": _newest_view,
+            "renewal_reminder": _newest_subscription,
+        }
         row = finders.get(key, _newest_order)(site.id)
     contact_id = row.contact_id if row is not None else None
-    return Contact.get_or_none(Contact.id == contact_id, Contact.erased_at.is_null()) if contact_id else None
+    return (
+        Contact.get_or_none(Contact.id == contact_id, Contact.erased_at.is_null())
+        if contact_id
+        else None
+    )
 
 
 def _trigger_context(site: Site, key: str, contact: Contact) -> dict[str, Any]:
@@ -109,29 +137,52 @@ def _trigger_context(site: Site, key: str, contact: Contact) -> dict[str, Any]:
         cart = _newest_cart(site.id, contact.id)
         if cart is not None:
             return {"cart_id": cart.id}
-        raise PreviewError({"email": ["This contact has no cart with items: this flow has nothing to remind them of."]})
+        raise PreviewError(
+            {
+                "email": [
+                    "This contact has no cart with items: this flow has nothing to remind them of."
+                ]
+            }
+        )
     if key == "browse_abandonment":
-        views = (ProductView.select(ProductView.product_id, ProductView.occurred_at)
-                 .where(ProductView.site == site.id, ProductView.contact == contact.id)
-                 .order_by(ProductView.occurred_at.desc()).limit(20))
+        views = (
+            ProductView.select(ProductView.product_id, ProductView.occurred_at)
+            .where(ProductView.site == site.id, ProductView.contact == contact.id)
+            .order_by(ProductView.occurred_at.desc())
+            .limit(20)
+        )
         ids = list(dict.fromkeys(str(v.product_id) for v in views))[:4]
         if ids:
             return {"product_ids": ids}
-        raise PreviewError({"email": ["This contact viewed no products: this flow has nothing to show them."]})
+        raise PreviewError(
+            {"email": ["This contact viewed no products: this flow has nothing to show them."]}
+        )
     if key == "renewal_reminder":
         sub = _newest_subscription(site.id, contact.id)
         if sub is not None:
             return {"subscription_id": sub.id}
-        raise PreviewError({"email": ["This contact has no subscription or licence with an expiry date."]})
+        raise PreviewError(
+            {"email": ["This contact has no subscription or licence with an expiry date."]}
+        )
     order = _newest_order(site.id, contact.id)
     if order is None and key in ("post_purchase", "cross_sell", "replenishment"):
-        raise PreviewError({"email": ["This contact has no paid order: this flow has nothing to follow up."]})
+        raise PreviewError(
+            {"email": ["This contact has no paid order: this flow has nothing to follow up."]}
+        )
     if key == "replenishment":
-        item = OrderItem.select().where(OrderItem.order == order.id, OrderItem.product_id.is_null(False)).first()
+        item = (
+            OrderItem.select()
+            .where(OrderItem.order == order.id, OrderItem.product_id.is_null(False))
+            .first()
+        )
         if item is None:
             raise PreviewError({"email": ["This contact's last order has no product to restock."]})
         return {"product_id": item.product_id}
-    return {"order_id": order.id} if order is not None and key in ("post_purchase", "cross_sell") else {}
+    return (
+        {"order_id": order.id}
+        if order is not None and key in ("post_purchase", "cross_sell")
+        else {}
+    )
 
 
 def enrolment_for(site: Site, key: str, contact: Contact, now: datetime) -> Enrolment:
@@ -140,8 +191,15 @@ def enrolment_for(site: Site, key: str, contact: Contact, now: datetime) -> Enro
     found = _newest_enrolment(site.id, key, contact.id)
     if found is not None:
         return found
-    return Enrolment(site=site.id, flow_key=key, key="preview", contact=contact.id,
-                     context=_trigger_context(site, key, contact), started_at=now, enrolled_at=now)
+    return Enrolment(
+        site=site.id,
+        flow_key=key,
+        key="preview",
+        contact=contact.id,
+        context=_trigger_context(site, key, contact),
+        started_at=now,
+        enrolled_at=now,
+    )
 
 
 # --- rendering ------------------------------------------------------------------------------------
@@ -151,13 +209,22 @@ def _untracked(url: str) -> str:
     return url
 
 
-def _render(site: Site, flow: FlowConfig, step: int, context: dict[str, Any], public_url: str) -> RenderedEmail:
+def _render(
+    site: Site, flow: FlowConfig, step: int, context: dict[str, Any], public_url: str
+) -> RenderedEmail:
     unsubscribe = f"{public_url.rstrip('/')}/u/preview" if flow.definition.is_marketing else None
     return render_email(flow.definition.key, step, context, _untracked, unsubscribe_url=unsubscribe)
 
 
-def render_step(site: Site, key: str, step: int, contact: Contact | None, now: datetime,
-                public_url: str, draft: dict[str, Any] | None = None) -> RenderedEmail:
+def render_step(
+    site: Site,
+    key: str,
+    step: int,
+    contact: Contact | None,
+    now: datetime,
+    public_url: str,
+    draft: dict[str, Any] | None = None,
+) -> RenderedEmail:
     """Subject, HTML and text of one step for `contact` now (None: the store's sample contact,
     else sample values with the store's name), with the flow's `draft` changes over the saved
     ones when given (`config.flow_changes` shape). Raises PreviewError naming the field at fault."""
@@ -170,24 +237,39 @@ def render_step(site: Site, key: str, step: int, contact: Contact | None, now: d
         return _render(site, flow, step, context, public_url)
     enrolment = enrolment_for(site, key, contact, now)
     try:
-        return _render(site, flow, step, build_context(site, enrolment, contact, flow, step, now), public_url)
+        return _render(
+            site, flow, step, build_context(site, enrolment, contact, flow, step, now), public_url
+        )
     except NothingToShow as exc:
-        raise PreviewError({"step": [f"Step {step} would be skipped for this contact: {exc}."]}) from None
+        raise PreviewError(
+            {"step": [f"Step {step} would be skipped for this contact: {exc}."]}
+        ) from None
     except PeeweeException:
         raise
     except Exception as exc:  # what the sender records as "not rendered" or "render failed"
-        raise PreviewError({"email": [f"This step cannot be rendered for this contact: {exc}"]}) from exc
+        raise PreviewError(
+            {"email": [f"This step cannot be rendered for this contact: {exc}"]}
+        ) from exc
 
 
 # --- test send ------------------------------------------------------------------------------------
 
 
-def test_message(site: Site, key: str, step: int, to: str, rendered: RenderedEmail) -> OutgoingMessage:
+def test_message(
+    site: Site, key: str, step: int, to: str, rendered: RenderedEmail
+) -> OutgoingMessage:
     """The mail a test send hands to SendGrid: marked in its subject and by a category, with no
     message id of ours (SendGrid's events for it are ignored: nothing is recorded or counted)."""
     flow = flow_config(site, key)
     return OutgoingMessage(
-        message_id=f"test-{uuid.uuid4()}", to_email=to, from_email=flow.from_email, from_name=flow.from_name,
-        reply_to=flow.reply_to, subject=TEST_PREFIX + rendered.subject, html=rendered.html, text=rendered.text,
-        categories=[TEST_CATEGORY, key], custom_args={"sc_test": "true", "flow": key, "step": str(step)})
-
+        message_id=f"test-{uuid.uuid4()}",
+        to_email=to,
+        from_email=flow.from_email,
+        from_name=flow.from_name,
+        reply_to=flow.reply_to,
+        subject=TEST_PREFIX + rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        categories=[TEST_CATEGORY, key],
+        custom_args={"sc_test": "true", "flow": key, "step": str(step)},
+    )

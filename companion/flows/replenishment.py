@@ -14,6 +14,7 @@ The scan groups what is due per contact: one enrolment (key `replenish:<contact>
 context lists every due product with the purchase it is based on; a product already named in an
 earlier reminder for the same purchase is not named again.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -45,10 +46,13 @@ class Choices:
     @classmethod
     def of(cls, extras: dict[str, Any]) -> Choices:
         never, consumable = extras.get("never") or {}, extras.get("consumable") or {}
-        return cls(days={str(k): float(v) for k, v in (extras.get("replenish_days") or {}).items()},
-                   never_products=_ids(never.get("products")), never_categories=_names(never.get("categories")),
-                   consumable_products=_ids(consumable.get("products")),
-                   consumable_categories=_names(consumable.get("categories")))
+        return cls(
+            days={str(k): float(v) for k, v in (extras.get("replenish_days") or {}).items()},
+            never_products=_ids(never.get("products")),
+            never_categories=_names(never.get("categories")),
+            consumable_products=_ids(consumable.get("products")),
+            consumable_categories=_names(consumable.get("categories")),
+        )
 
     def allows(self, product: str, categories: Iterable[str]) -> bool:
         names = {c.lower() for c in categories}
@@ -70,25 +74,45 @@ def _names(values: Iterable[Any] | None) -> frozenset[str]:
 
 
 def purchases(site_id: int, since: datetime) -> Any:
-    """(contact, product, when, categories) of counted orders since `since`, by contact and product."""
-    return (OrderItem.select(Order.contact, OrderItem.product_id, Order.counted_at, OrderItem.categories).join(Order)
-            .where(Order.site == site_id, Order.is_counted == True, Order.deleted_at.is_null(),
-                   Order.contact.is_null(False), Order.counted_at >= since, OrderItem.product_id.is_null(False))
-            .order_by(Order.contact, OrderItem.product_id, Order.counted_at).tuples().iterator())
+    """(contact, product, when, categories) of counted orders since `since`, by contact and
+    product."""
+    return (
+        OrderItem.select(
+            Order.contact, OrderItem.product_id, Order.counted_at, OrderItem.categories
+        )
+        .join(Order)
+        .where(
+            Order.site == site_id,
+            Order.is_counted == True,
+            Order.deleted_at.is_null(),
+            Order.contact.is_null(False),
+            Order.counted_at >= since,
+            OrderItem.product_id.is_null(False),
+        )
+        .order_by(Order.contact, OrderItem.product_id, Order.counted_at)
+        .tuples()
+        .iterator()
+    )
 
 
 def reorder_intervals(site_id: int, now: datetime, configured: dict[str, Any]) -> dict[str, float]:
     """Days between repeat purchases of each product by the same customer, from at least
-    MIN_BUYERS such customers (the median of their median gaps); the owner's `replenish_days` win."""
+    MIN_BUYERS such customers (the median of their median gaps); the owner's `replenish_days`
+    win."""
     gaps: dict[str, dict[int, list[float]]] = {}
     last: dict[tuple[int, str], datetime] = {}
     for contact, product, at, _ in purchases(site_id, now - HISTORY):
         previous = last.get((contact, product))
         if previous is not None and (at - previous).days >= 1:
-            gaps.setdefault(product, {}).setdefault(contact, []).append((at - previous).total_seconds() / 86400)
+            gaps.setdefault(product, {}).setdefault(contact, []).append(
+                (at - previous).total_seconds() / 86400
+            )
         last[contact, product] = at
-    learned = {p: statistics.median(statistics.median(g) for g in by.values())
-               for p, by in gaps.items() if len(by) >= MIN_BUYERS}
+    learned = {
+        p: statistics.median(statistics.median(g) for g in by.values())
+        for p, by in gaps.items()
+        if len(by) >= MIN_BUYERS
+    }
     learned.update({str(k): float(v) for k, v in (configured or {}).items()})
     return learned
 
@@ -98,51 +122,78 @@ def scan_replenishment(site: Site, configs: Configs, now: datetime) -> int:
     choices = Choices.of(flow.extras)
     intervals = reorder_intervals(site.id, now, choices.days) if flow.enabled else {}
     if not intervals:
-        return enrol_scanned(site.id, flow, [], now)  # the flow's start is recorded (or cleared) all the same
+        return enrol_scanned(
+            site.id, flow, [], now
+        )  # the flow's start is recorded (or cleared) all the same
     due = _due(site.id, intervals, choices, now)
     named = _already_named(site.id, now - timedelta(days=REPLENISH_LATE * max(intervals.values())))
     found = []
     for contact, items in due.items():
-        fresh = [(p, at, when) for p, at, when in items if (contact, p, f"{at:%Y%m%d}") not in named]
+        fresh = [
+            (p, at, when) for p, at, when in items if (contact, p, f"{at:%Y%m%d}") not in named
+        ]
         if fresh:
             found.append((_candidate(contact, fresh, now), max(when for _, _, when in fresh)))
     return enrol_scanned(site.id, flow, found, now)
 
 
-def _due(site_id: int, intervals: dict[str, float], choices: Choices,
-         now: datetime) -> dict[int, list[tuple[str, datetime, datetime]]]:
-    """Per contact: (product, last purchase, when the reminder fell due) for each product due now."""
+def _due(
+    site_id: int, intervals: dict[str, float], choices: Choices, now: datetime
+) -> dict[int, list[tuple[str, datetime, datetime]]]:
+    """Per contact: (product, last purchase, when the reminder fell due) for each product due
+    now."""
     latest: dict[tuple[int, str], datetime] = {}
     categories: dict[str, set[str]] = {}
-    for contact, product, at, cats in purchases(site_id, now - timedelta(days=2 * max(intervals.values()))):
+    for contact, product, at, cats in purchases(
+        site_id, now - timedelta(days=2 * max(intervals.values()))
+    ):
         if product in intervals:
             latest[contact, product] = at
             categories.setdefault(product, set()).update(cats or ())
-    for external_id, cats in Product.select(Product.external_id, Product.categories).where(
-            Product.site == site_id, Product.external_id.in_(list(categories) or [""])).tuples():
+    for external_id, cats in (
+        Product.select(Product.external_id, Product.categories)
+        .where(Product.site == site_id, Product.external_id.in_(list(categories) or [""]))
+        .tuples()
+    ):
         categories[external_id].update(cats or ())
     due: dict[int, list[tuple[str, datetime, datetime]]] = {}
     for (contact, product), at in latest.items():
         starts = at + timedelta(days=REPLENISH_EARLY * intervals[product])
-        if starts <= now < at + timedelta(days=REPLENISH_LATE * intervals[product]) \
-                and choices.allows(product, categories.get(product, ())):
+        if starts <= now < at + timedelta(
+            days=REPLENISH_LATE * intervals[product]
+        ) and choices.allows(product, categories.get(product, ())):
             due.setdefault(contact, []).append((product, at, starts))
     return due
 
 
-def _candidate(contact: int, items: list[tuple[str, datetime, datetime]], now: datetime) -> Candidate:
+def _candidate(
+    contact: int, items: list[tuple[str, datetime, datetime]], now: datetime
+) -> Candidate:
     items = sorted(items)
-    return Candidate(contact, f"replenish:{contact}:{now:%Y%m%d}", now, {
-        "product_ids": [p for p, _, _ in items],
-        "purchases": {p: at.isoformat() for p, at, _ in items},
-        "last_order_at": max(at for _, at, _ in items).isoformat()})
+    return Candidate(
+        contact,
+        f"replenish:{contact}:{now:%Y%m%d}",
+        now,
+        {
+            "product_ids": [p for p, _, _ in items],
+            "purchases": {p: at.isoformat() for p, at, _ in items},
+            "last_order_at": max(at for _, at, _ in items).isoformat(),
+        },
+    )
 
 
 def _already_named(site_id: int, since: datetime) -> set[tuple[int, str, str]]:
     """(contact, product, purchase day) already in a reminder enrolled since `since`."""
     named = set()
-    for contact, context in Enrolment.select(Enrolment.contact, Enrolment.context).where(
-            Enrolment.site == site_id, Enrolment.flow_key == "replenishment", Enrolment.enrolled_at >= since).tuples():
+    for contact, context in (
+        Enrolment.select(Enrolment.contact, Enrolment.context)
+        .where(
+            Enrolment.site == site_id,
+            Enrolment.flow_key == "replenishment",
+            Enrolment.enrolled_at >= since,
+        )
+        .tuples()
+    ):
         for product, at in reminded_purchases(context or {}).items():
             named.add((contact, product, at[:10].replace("-", "")))
     return named

@@ -1,4 +1,5 @@
 """Per-flow figures (GET /flows/<key>/report) and the messages themselves (the outbox)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,17 +13,36 @@ from companion.models import Enrolment, Message, MessageBody, Order, ScheduledSt
 from companion.models.attribution import OrderAttribution
 from companion.models.base import as_aware, money_from_units
 
-MESSAGE_FIGURES = ("sent", "outbox", "failed", "uncertain", "delivered", "opened", "clicked",
-                   "unsubscribed", "bounced", "complained")
+MESSAGE_FIGURES = (
+    "sent",
+    "outbox",
+    "failed",
+    "uncertain",
+    "delivered",
+    "opened",
+    "clicked",
+    "unsubscribed",
+    "bounced",
+    "complained",
+)
 
 
 def _message_figures() -> list[Any]:
     def status(name: str) -> Any:
         return fn.SUM(Case(None, [(Message.status == name, 1)], 0)).alias(name)
-    return [status("sent"), status("outbox"), status("failed"), status("uncertain"),
-            fn.COUNT(Message.delivered_at).alias("delivered"), fn.COUNT(Message.opened_at).alias("opened"),
-            fn.COUNT(Message.clicked_at).alias("clicked"), fn.COUNT(Message.unsubscribed_at).alias("unsubscribed"),
-            fn.COUNT(Message.bounced_at).alias("bounced"), fn.COUNT(Message.complained_at).alias("complained")]
+
+    return [
+        status("sent"),
+        status("outbox"),
+        status("failed"),
+        status("uncertain"),
+        fn.COUNT(Message.delivered_at).alias("delivered"),
+        fn.COUNT(Message.opened_at).alias("opened"),
+        fn.COUNT(Message.clicked_at).alias("clicked"),
+        fn.COUNT(Message.unsubscribed_at).alias("unsubscribed"),
+        fn.COUNT(Message.bounced_at).alias("bounced"),
+        fn.COUNT(Message.complained_at).alias("complained"),
+    ]
 
 
 def _between(field: Any, start: datetime | None, end: datetime | None) -> Any:
@@ -34,13 +54,30 @@ def _between(field: Any, start: datetime | None, end: datetime | None) -> Any:
     return condition
 
 
-def flow_report(site_id: int, key: str, start: datetime | None = None, end: datetime | None = None) -> dict[str, Any]:
-    enrolments = dict(Enrolment.select(Enrolment.status, fn.COUNT(Enrolment.id)).where(
-        Enrolment.site == site_id, Enrolment.flow_key == key, _between(Enrolment.enrolled_at, start, end))
-        .group_by(Enrolment.status).tuples())
-    per_step = {row["step"]: row for row in Message.select(Message.step, *_message_figures()).where(
-        Message.site == site_id, Message.flow_key == key, _between(Message.created_at, start, end))
-        .group_by(Message.step).dicts()}
+def flow_report(
+    site_id: int, key: str, start: datetime | None = None, end: datetime | None = None
+) -> dict[str, Any]:
+    enrolments = dict(
+        Enrolment.select(Enrolment.status, fn.COUNT(Enrolment.id))
+        .where(
+            Enrolment.site == site_id,
+            Enrolment.flow_key == key,
+            _between(Enrolment.enrolled_at, start, end),
+        )
+        .group_by(Enrolment.status)
+        .tuples()
+    )
+    per_step = {
+        row["step"]: row
+        for row in Message.select(Message.step, *_message_figures())
+        .where(
+            Message.site == site_id,
+            Message.flow_key == key,
+            _between(Message.created_at, start, end),
+        )
+        .group_by(Message.step)
+        .dicts()
+    }
     orders = attributed_orders(site_id, key, start, end)
     skipped = skipped_steps(site_id, key, start, end)
     steps = []
@@ -48,27 +85,49 @@ def flow_report(site_id: int, key: str, start: datetime | None = None, end: date
         figures = {f: int(per_step.get(number, {}).get(f) or 0) for f in MESSAGE_FIGURES}
         figures.update(orders.get(number, {"orders": 0, "revenue": Decimal(0)}))
         reasons = skipped.get(number, {})
-        steps.append({"step": number, **figures, "skipped": sum(reasons.values()), "skip_reasons": reasons})
-    totals: dict[str, Any] = {f: sum(s[f] for s in steps) for f in (*MESSAGE_FIGURES, "orders", "revenue", "skipped")}
+        steps.append(
+            {"step": number, **figures, "skipped": sum(reasons.values()), "skip_reasons": reasons}
+        )
+    totals: dict[str, Any] = {
+        f: sum(s[f] for s in steps) for f in (*MESSAGE_FIGURES, "orders", "revenue", "skipped")
+    }
     totals["skip_reasons"] = {}
     for step in steps:
         for reason, count in step["skip_reasons"].items():
             totals["skip_reasons"][reason] = totals["skip_reasons"].get(reason, 0) + count
     recovered = recovered_carts(site_id, start, end) if key == "abandoned_cart" else (0, Decimal(0))
-    return {"flow": key, "from": as_aware(start), "to": as_aware(end),
-            "enrolled": sum(n for status, n in enrolments.items() if status != "held"), "active": enrolments.get("active", 0),
-            "completed": enrolments.get("completed", 0), "exited": enrolments.get("exited", 0),
-            **totals, "recovered_carts": recovered[0], "recovered_revenue": recovered[1], "steps": steps}
+    return {
+        "flow": key,
+        "from": as_aware(start),
+        "to": as_aware(end),
+        "enrolled": sum(n for status, n in enrolments.items() if status != "held"),
+        "active": enrolments.get("active", 0),
+        "completed": enrolments.get("completed", 0),
+        "exited": enrolments.get("exited", 0),
+        **totals,
+        "recovered_carts": recovered[0],
+        "recovered_revenue": recovered[1],
+        "steps": steps,
+    }
 
 
-def skipped_steps(site_id: int, key: str, start: datetime | None, end: datetime | None) -> dict[int, dict[str, int]]:
+def skipped_steps(
+    site_id: int, key: str, start: datetime | None, end: datetime | None
+) -> dict[int, dict[str, int]]:
     """Steps closed without a message (no product to show, no consent, step off...), by step and
     reason, for the enrolments made in the period."""
-    rows = (ScheduledStep.select(ScheduledStep.step, ScheduledStep.outcome, fn.COUNT(ScheduledStep.id))
-            .join(Enrolment, on=(ScheduledStep.enrolment == Enrolment.id))
-            .where(Enrolment.site == site_id, Enrolment.flow_key == key, _between(Enrolment.enrolled_at, start, end),
-                   ScheduledStep.status == "skipped")
-            .group_by(ScheduledStep.step, ScheduledStep.outcome).tuples())
+    rows = (
+        ScheduledStep.select(ScheduledStep.step, ScheduledStep.outcome, fn.COUNT(ScheduledStep.id))
+        .join(Enrolment, on=(ScheduledStep.enrolment == Enrolment.id))
+        .where(
+            Enrolment.site == site_id,
+            Enrolment.flow_key == key,
+            _between(Enrolment.enrolled_at, start, end),
+            ScheduledStep.status == "skipped",
+        )
+        .group_by(ScheduledStep.step, ScheduledStep.outcome)
+        .tuples()
+    )
     found: dict[int, dict[str, int]] = {}
     for step, outcome, count in rows:
         found.setdefault(step, {})[outcome or "unknown"] = count
@@ -76,33 +135,77 @@ def skipped_steps(site_id: int, key: str, start: datetime | None, end: datetime 
 
 
 def _counted(start: datetime | None, end: datetime | None) -> Any:
-    return (Order.is_counted == True) & Order.deleted_at.is_null() & _between(Order.counted_at, start, end)
+    return (
+        (Order.is_counted == True)
+        & Order.deleted_at.is_null()
+        & _between(Order.counted_at, start, end)
+    )
 
 
-def attributed_orders(site_id: int, key: str, start: datetime | None, end: datetime | None) -> dict[int, dict[str, Any]]:
+def attributed_orders(
+    site_id: int, key: str, start: datetime | None, end: datetime | None
+) -> dict[int, dict[str, Any]]:
     """Orders credited to a step of this flow (last click), and their revenue net of refunds."""
-    rows = (OrderAttribution.select(OrderAttribution.step, fn.COUNT(Order.id), fn.SUM(Order.total).coerce(False),
-                               fn.SUM(Order.refunded_total).coerce(False))
-            .join(Order, on=(OrderAttribution.order == Order.id))
-            .where(OrderAttribution.site == site_id, OrderAttribution.flow_key == key, _counted(start, end))
-            .group_by(OrderAttribution.step).tuples())
-    return {step: {"orders": count, "revenue": money_from_units(total) - money_from_units(refunded)}
-            for step, count, total, refunded in rows if step is not None}
+    rows = (
+        OrderAttribution.select(
+            OrderAttribution.step,
+            fn.COUNT(Order.id),
+            fn.SUM(Order.total).coerce(False),
+            fn.SUM(Order.refunded_total).coerce(False),
+        )
+        .join(Order, on=(OrderAttribution.order == Order.id))
+        .where(
+            OrderAttribution.site == site_id, OrderAttribution.flow_key == key, _counted(start, end)
+        )
+        .group_by(OrderAttribution.step)
+        .tuples()
+    )
+    return {
+        step: {"orders": count, "revenue": money_from_units(total) - money_from_units(refunded)}
+        for step, count, total, refunded in rows
+        if step is not None
+    }
 
 
-def recovered_carts(site_id: int, start: datetime | None, end: datetime | None) -> tuple[int, Decimal]:
-    count, total, refunded = (OrderAttribution.select(fn.COUNT(Order.id), fn.SUM(Order.total).coerce(False),
-                                                 fn.SUM(Order.refunded_total).coerce(False))
-                              .join(Order, on=(OrderAttribution.order == Order.id))
-                              .where(OrderAttribution.site == site_id, OrderAttribution.recovered == True,
-                                     _counted(start, end)).tuples().get())
+def recovered_carts(
+    site_id: int, start: datetime | None, end: datetime | None
+) -> tuple[int, Decimal]:
+    count, total, refunded = (
+        OrderAttribution.select(
+            fn.COUNT(Order.id),
+            fn.SUM(Order.total).coerce(False),
+            fn.SUM(Order.refunded_total).coerce(False),
+        )
+        .join(Order, on=(OrderAttribution.order == Order.id))
+        .where(
+            OrderAttribution.site == site_id,
+            OrderAttribution.recovered == True,
+            _counted(start, end),
+        )
+        .tuples()
+        .get()
+    )
     return int(count or 0), money_from_units(total) - money_from_units(refunded)
 
 
 # --- the outbox ----------------------------------------------------------------------------------
 
-SUMMARY_FIELDS = ("uuid", "flow_key", "step", "to_email", "subject", "status", "provider_id", "error",
-                  "created_at", "sent_at", "delivered_at", "opened_at", "clicked_at", "unsubscribed_at")
+SUMMARY_FIELDS = (
+    "uuid",
+    "flow_key",
+    "step",
+    "to_email",
+    "subject",
+    "status",
+    "provider_id",
+    "error",
+    "created_at",
+    "sent_at",
+    "delivered_at",
+    "opened_at",
+    "clicked_at",
+    "unsubscribed_at",
+)
 
 
 def summary(message: Message) -> dict[str, Any]:
@@ -110,8 +213,13 @@ def summary(message: Message) -> dict[str, Any]:
     return {k: as_aware(v) if isinstance(v, datetime) else v for k, v in data.items()}
 
 
-def list_messages(site_id: int, status: str | None = None, flow_key: str | None = None, page: int = 1,
-                  per_page: int = 50) -> tuple[list[dict[str, Any]], int]:
+def list_messages(
+    site_id: int,
+    status: str | None = None,
+    flow_key: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[dict[str, Any]], int]:
     query = Message.select().where(Message.site == site_id)
     if status:
         query = query.where(Message.status == status)
@@ -131,6 +239,13 @@ def message_detail(site_id: int, message_uuid: str) -> dict[str, Any] | None:
     html, text = body.html, body.text
     for tag, value in (message.substitutions or {}).items():
         html, text = html.replace(tag, value), text.replace(tag, value)
-    return {**summary(message), "html": html, "text": text, "links": message.links or [],
-            "from_email": message.from_email, "from_name": message.from_name, "reply_to": message.reply_to,
-            "headers": message.headers or {}}
+    return {
+        **summary(message),
+        "html": html,
+        "text": text,
+        "links": message.links or [],
+        "from_email": message.from_email,
+        "from_name": message.from_name,
+        "reply_to": message.reply_to,
+        "headers": message.headers or {},
+    }

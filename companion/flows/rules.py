@@ -2,6 +2,7 @@
 requires, a per-contact frequency cap and the site's quiet hours (marketing only); and for the
 flows that mail people out of the blue (win-back, VIP, replenishment), smart sending: not to
 someone shopping right now or mailed marketing lately."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,7 +28,10 @@ class Verdict:
 SEND = Verdict("send")
 IN_FLIGHT = ("pending", "on_hold", "processing")  # placed, not yet completed, cancelled or refunded
 SHOPPER_RECHECK = timedelta(hours=1)
-SHOPPING_CARTS = ("active", "abandoned")  # with items, not bought: emptied and converted carts are not
+SHOPPING_CARTS = (
+    "active",
+    "abandoned",
+)  # with items, not bought: emptied and converted carts are not
 
 
 def _hours(value: Any) -> timedelta:
@@ -40,23 +44,49 @@ class Facts:
 
     contacts: dict[int, Contact] = field(default_factory=dict)
     suppressed: dict[tuple[int, str], str] = field(default_factory=dict)
-    recent: dict[int, list[datetime]] = field(default_factory=dict)  # marketing mail sent, per contact
-    shopping: dict[int, str] = field(default_factory=dict)  # contact -> "active cart" / "order in flight"
+    recent: dict[int, list[datetime]] = field(
+        default_factory=dict
+    )  # marketing mail sent, per contact
+    shopping: dict[int, str] = field(
+        default_factory=dict
+    )  # contact -> "active cart" / "order in flight"
 
-    def load(self, enrolments: list[Any], now: datetime, site_configs: list[dict[str, Any]]) -> None:
+    def load(
+        self, enrolments: list[Any], now: datetime, site_configs: list[dict[str, Any]]
+    ) -> None:
         ids = sorted({e.contact_id for e in enrolments})
         smart = max([_hours(c.get("smart_sending_hours")) for c in site_configs] or [timedelta(0)])
-        window = max([timedelta(hours=(c.get("frequency_cap") or {}).get("per_hours", 24)) for c in site_configs]
-                     + [timedelta(hours=24), smart])
-        watched = {e.contact_id for e in enrolments if e.flow_key in FLOWS and FLOWS[e.flow_key].smart_sending} if smart else set()
+        window = max(
+            [
+                timedelta(hours=(c.get("frequency_cap") or {}).get("per_hours", 24))
+                for c in site_configs
+            ]
+            + [timedelta(hours=24), smart]
+        )
+        watched = (
+            {
+                e.contact_id
+                for e in enrolments
+                if e.flow_key in FLOWS and FLOWS[e.flow_key].smart_sending
+            }
+            if smart
+            else set()
+        )
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+            chunk = ids[start : start + 500]
             contacts = list(Contact.select().where(Contact.id.in_(chunk)))
             self.contacts.update({c.id: c for c in contacts})
             self._load_suppressed(contacts)
-            for contact_id, created in Message.select(Message.contact, Message.created_at).where(
-                    Message.contact.in_(chunk), Message.is_marketing == True,
-                    Message.created_at > now - window, Message.status != "failed").tuples():
+            for contact_id, created in (
+                Message.select(Message.contact, Message.created_at)
+                .where(
+                    Message.contact.in_(chunk),
+                    Message.is_marketing == True,
+                    Message.created_at > now - window,
+                    Message.status != "failed",
+                )
+                .tuples()
+            ):
                 self.recent.setdefault(contact_id, []).append(_as_datetime(created))
             self._load_shopping([c for c in chunk if c in watched], now - smart)
 
@@ -65,19 +95,34 @@ class Facts:
         then and not yet completed: both through the contact's index."""
         if not ids:
             return
-        for (contact_id,) in Cart.select(Cart.contact).distinct().where(
-                Cart.contact.in_(ids), Cart.status.in_(SHOPPING_CARTS), Cart.updated_at > since).tuples():
+        for (contact_id,) in (
+            Cart.select(Cart.contact)
+            .distinct()
+            .where(Cart.contact.in_(ids), Cart.status.in_(SHOPPING_CARTS), Cart.updated_at > since)
+            .tuples()
+        ):
             self.shopping[contact_id] = "active cart"
-        for (contact_id,) in Order.select(Order.contact).distinct().where(
-                Order.contact.in_(ids), Order.status.in_(IN_FLIGHT), Order.deleted_at.is_null(),
-                Order.created_at > since).tuples():
+        for (contact_id,) in (
+            Order.select(Order.contact)
+            .distinct()
+            .where(
+                Order.contact.in_(ids),
+                Order.status.in_(IN_FLIGHT),
+                Order.deleted_at.is_null(),
+                Order.created_at > since,
+            )
+            .tuples()
+        ):
             self.shopping.setdefault(contact_id, "order in flight")
 
     def _load_suppressed(self, contacts: list[Contact]) -> None:
         for site_id in {c.site_id for c in contacts}:
             emails = [c.email.lower() for c in contacts if c.site_id == site_id and c.email]
-            for email, reason in Suppression.select(Suppression.email, Suppression.reason).where(
-                    Suppression.site == site_id, Suppression.email.in_(emails or [""])).tuples():
+            for email, reason in (
+                Suppression.select(Suppression.email, Suppression.reason)
+                .where(Suppression.site == site_id, Suppression.email.in_(emails or [""]))
+                .tuples()
+            ):
                 self.suppressed[site_id, email] = reason
 
 
@@ -85,8 +130,15 @@ def _as_datetime(value: Any) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-def check(site: Site, site_cfg: dict[str, Any], contact: Contact | None, is_marketing: bool,
-          now: datetime, facts: Facts, smart: str | None = None) -> Verdict:
+def check(
+    site: Site,
+    site_cfg: dict[str, Any],
+    contact: Contact | None,
+    is_marketing: bool,
+    now: datetime,
+    facts: Facts,
+    smart: str | None = None,
+) -> Verdict:
     if contact is None or contact.erased_at is not None or not contact.email:
         return Verdict("skip", "no address")
     suppressed = facts.suppressed.get((site.id, contact.email.lower()))
@@ -107,7 +159,9 @@ def check(site: Site, site_cfg: dict[str, Any], contact: Contact | None, is_mark
     return SEND
 
 
-def smart_sending(contact: Contact, site_cfg: dict[str, Any], now: datetime, facts: Facts, mode: str) -> Verdict:
+def smart_sending(
+    contact: Contact, site_cfg: dict[str, Any], now: datetime, facts: Facts, mode: str
+) -> Verdict:
     """Win-back, VIP and replenishment write to people out of the blue: not while they shop (a cart
     or an order in flight within the window) nor within `smart_sending_hours` of their last
     marketing mail. `mode` "skip": the step is dropped (an order ends those flows anyway, and the

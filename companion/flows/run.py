@@ -1,5 +1,6 @@
 """One worker's pass over due steps: its moment, transport and what it reads once. Shared by
 sending (claim, check, render, record) and delivery (hand to SendGrid, record answers)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -6,6 +6,7 @@ index; enrolment keys make a repeated window harmless, so a scan killed mid-way 
 Every hour: win-back, VIP and replenishment, from the intelligence job's stage and predictions
 where present, else from order history.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -31,7 +32,9 @@ def cursor(name: str) -> datetime | None:
     return row.position if row else None
 
 
-def move_cursor(name: str, position: datetime, last: datetime | None = None, changed: bool = True) -> None:
+def move_cursor(
+    name: str, position: datetime, last: datetime | None = None, changed: bool = True
+) -> None:
     """Record how far a scan got. A scan that found nothing moves it only every few minutes (the
     window stays small), so an idle tick writes nothing."""
     if not changed and last is not None and position - last < CURSOR_LAG:
@@ -42,16 +45,32 @@ def move_cursor(name: str, position: datetime, last: datetime | None = None, cha
 
 def newly_abandoned(since: datetime, until: datetime) -> Any:
     """Carts abandoned in (since, until]: index (status, abandoned_at)."""
-    return (Cart.select(Cart.id, Cart.site, Cart.token, Cart.contact, Cart.session_key, Cart.value,
-                        Cart.updated_at)
-            .where(Cart.status == "abandoned", Cart.abandoned_at > since, Cart.abandoned_at <= until)
-            .order_by(Cart.site))
+    return (
+        Cart.select(
+            Cart.id,
+            Cart.site,
+            Cart.token,
+            Cart.contact,
+            Cart.session_key,
+            Cart.value,
+            Cart.updated_at,
+        )
+        .where(Cart.status == "abandoned", Cart.abandoned_at > since, Cart.abandoned_at <= until)
+        .order_by(Cart.site)
+    )
 
 
 def expiring(since: datetime, until: datetime) -> Any:
     """Subscriptions expiring in (since, until] with a known contact: index on expires_at."""
-    return Subscription.select().where(Subscription.expires_at > since, Subscription.expires_at <= until,
-                                       Subscription.contact.is_null(False)).order_by(Subscription.site)
+    return (
+        Subscription.select()
+        .where(
+            Subscription.expires_at > since,
+            Subscription.expires_at <= until,
+            Subscription.contact.is_null(False),
+        )
+        .order_by(Subscription.site)
+    )
 
 
 def scan_abandoned_carts(now: datetime, configs: Configs | None = None) -> int:
@@ -71,19 +90,38 @@ def _enrol_carts(site: Site, carts: list[Cart], configs: Configs, now: datetime)
     flow = configs.flow(site, "abandoned_cart")
     recent = now - timedelta(hours=configs.site(site)["recent_trigger_hours"])
     minimum = flow.conditions.get("min_value")
-    owners = session_owners(site.id, [c.session_key for c in carts if c.contact_id is None and c.session_key])
-    chosen = [(c, c.contact_id or owners.get(c.session_key or "")) for c in carts if c.updated_at >= recent
-              and (minimum is None or Decimal(c.value or 0) >= Decimal(str(minimum)))]
-    return enrol(site.id, flow, [Candidate(contact, f"cart:{c.token}", c.updated_at, {"cart_id": c.id})
-                                 for c, contact in chosen if contact], now)
+    owners = session_owners(
+        site.id, [c.session_key for c in carts if c.contact_id is None and c.session_key]
+    )
+    chosen = [
+        (c, c.contact_id or owners.get(c.session_key or ""))
+        for c in carts
+        if c.updated_at >= recent
+        and (minimum is None or Decimal(c.value or 0) >= Decimal(str(minimum)))
+    ]
+    return enrol(
+        site.id,
+        flow,
+        [
+            Candidate(contact, f"cart:{c.token}", c.updated_at, {"cart_id": c.id})
+            for c, contact in chosen
+            if contact
+        ],
+        now,
+    )
 
 
 def session_owners(site_id: int, keys: list[str]) -> dict[str, int]:
     """Contacts of tracker sessions that showed an email after an anonymous cart was made."""
     if not keys:
         return {}
-    return dict(Visitor.select(Visitor.session_key, Visitor.contact).where(
-        Visitor.site == site_id, Visitor.session_key.in_(keys), Visitor.contact.is_null(False)).tuples())
+    return dict(
+        Visitor.select(Visitor.session_key, Visitor.contact)
+        .where(
+            Visitor.site == site_id, Visitor.session_key.in_(keys), Visitor.contact.is_null(False)
+        )
+        .tuples()
+    )
 
 
 def scan_expiring_subscriptions(now: datetime, configs: Configs | None = None) -> int:
@@ -103,7 +141,8 @@ def scan_expiring_subscriptions(now: datetime, configs: Configs | None = None) -
 def run_minute_scans(now: datetime) -> dict[str, int]:
     configs = Configs()
     with write_transaction():
-        counts = {"abandoned_carts": scan_abandoned_carts(now, configs),
-                  "expiring_subscriptions": scan_expiring_subscriptions(now, configs)}
+        counts = {
+            "abandoned_carts": scan_abandoned_carts(now, configs),
+            "expiring_subscriptions": scan_expiring_subscriptions(now, configs),
+        }
     return counts
-

@@ -6,6 +6,7 @@ together with the step marked done, before SendGrid is called. A worker killed a
 accepted leaves the message `sending`; settlement.py settles it from SendGrid's events or marks it
 `uncertain`, and nothing sends it again. Without a SendGrid key the message stays in the outbox.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,11 +62,16 @@ def claim_steps(ids: list[int], now: datetime) -> tuple[str, list[ScheduledStep]
     token = secrets.token_hex(8)
     for start in range(0, len(ids), 500):
         ScheduledStep.update(status="claimed", claim_token=token, claimed_at=now).where(
-            ScheduledStep.id.in_(ids[start:start + 500]), ScheduledStep.status == "pending",
-            ScheduledStep.due_at <= now).execute()
-    rows = (ScheduledStep.select(ScheduledStep, Enrolment).join(Enrolment)
-            .where(ScheduledStep.claim_token == token, ScheduledStep.status == "claimed")
-            .order_by(ScheduledStep.id))
+            ScheduledStep.id.in_(ids[start : start + 500]),
+            ScheduledStep.status == "pending",
+            ScheduledStep.due_at <= now,
+        ).execute()
+    rows = (
+        ScheduledStep.select(ScheduledStep, Enrolment)
+        .join(Enrolment)
+        .where(ScheduledStep.claim_token == token, ScheduledStep.status == "claimed")
+        .order_by(ScheduledStep.id)
+    )
     return token, list(rows)
 
 
@@ -78,7 +84,11 @@ def send_steps(ids: list[int], run: SendRun) -> dict[str, int]:
 def send_claimed(token: str, steps: list[ScheduledStep], run: SendRun) -> dict[str, int]:
     """Handle steps this worker claimed with `token`: check and render each, record all intents
     in one transaction, then deliver them."""
-    run.facts.load([s.enrolment for s in steps], run.now, [run.configs.site(run.site(s.site_id)) for s in steps])
+    run.facts.load(
+        [s.enrolment for s in steps],
+        run.now,
+        [run.configs.site(run.site(s.site_id)) for s in steps],
+    )
     for enrolment_id, open_steps in earlier_steps_open(steps).items():
         run.memo["open steps", enrolment_id] = open_steps
     intents = [i for i in (_handle(step, token, run) for step in steps) if i is not None]
@@ -88,25 +98,44 @@ def send_claimed(token: str, steps: list[ScheduledStep], run: SendRun) -> dict[s
     return run.counts
 
 
-def _finish(step: ScheduledStep, token: str, status: str, outcome: str, run: SendRun) -> Intent | None:
+def _finish(
+    step: ScheduledStep, token: str, status: str, outcome: str, run: SendRun
+) -> Intent | None:
     """Close the step without a message (answers None, so handlers can `return _finish(...)`)."""
     ScheduledStep.update(status=status, outcome=outcome[:60], claim_token=None).where(
-        ScheduledStep.id == step.id, ScheduledStep.claim_token == token).execute()
+        ScheduledStep.id == step.id, ScheduledStep.claim_token == token
+    ).execute()
     complete_if_finished(step.enrolment_id, run.now)
     run.count(status)
     return None
 
 
-def _defer(step: ScheduledStep, token: str, until: datetime, reason: str, run: SendRun) -> Intent | None:
-    """Back to pending until `until`; the enrolment's later steps move along to keep their spacing."""
-    deferred = ScheduledStep.update(
-        status="pending", due_at=until, outcome=f"deferred: {reason}"[:60], claim_token=None, claimed_at=None,
-        enqueued_at=None, defer_count=ScheduledStep.defer_count + 1).where(
-        ScheduledStep.id == step.id, ScheduledStep.claim_token == token).execute()
+def _defer(
+    step: ScheduledStep, token: str, until: datetime, reason: str, run: SendRun
+) -> Intent | None:
+    """Back to pending until `until`; the enrolment's later steps move along to keep their
+    spacing."""
+    deferred = (
+        ScheduledStep.update(
+            status="pending",
+            due_at=until,
+            outcome=f"deferred: {reason}"[:60],
+            claim_token=None,
+            claimed_at=None,
+            enqueued_at=None,
+            defer_count=ScheduledStep.defer_count + 1,
+        )
+        .where(ScheduledStep.id == step.id, ScheduledStep.claim_token == token)
+        .execute()
+    )
     if deferred:
         enrolment = step.enrolment
-        keep_spacing(run.configs.flow(run.site(enrolment.site_id), enrolment.flow_key), [enrolment.id], step.step,
-                     until)
+        keep_spacing(
+            run.configs.flow(run.site(enrolment.site_id), enrolment.flow_key),
+            [enrolment.id],
+            step.step,
+            until,
+        )
     run.count("deferred")
     return None
 
@@ -117,10 +146,14 @@ def earlier_steps_open(steps: list[ScheduledStep]) -> dict[int, dict[int, dateti
     ids = sorted({s.enrolment_id for s in steps if s.step > 1})
     found: dict[int, dict[int, datetime]] = {}
     for start in range(0, len(ids), 500):
-        for enrolment_id, number, due in ScheduledStep.select(
-                ScheduledStep.enrolment, ScheduledStep.step, ScheduledStep.due_at).where(
-                ScheduledStep.enrolment.in_(ids[start:start + 500]),
-                ScheduledStep.status.in_(("pending", "claimed"))).tuples():
+        for enrolment_id, number, due in (
+            ScheduledStep.select(ScheduledStep.enrolment, ScheduledStep.step, ScheduledStep.due_at)
+            .where(
+                ScheduledStep.enrolment.in_(ids[start : start + 500]),
+                ScheduledStep.status.in_(("pending", "claimed")),
+            )
+            .tuples()
+        ):
             found.setdefault(enrolment_id, {})[number] = due
     return found
 
@@ -128,7 +161,11 @@ def earlier_steps_open(steps: list[ScheduledStep]) -> dict[int, dict[int, dateti
 def _waits_for_earlier(step: ScheduledStep, flow: FlowConfig, run: SendRun) -> datetime | None:
     """When this step may go if a step ahead of it is still to be sent: that step's due time (now,
     if it goes in this batch) plus their spacing."""
-    ahead = {n: due for n, due in run.memo.get(("open steps", step.enrolment_id), {}).items() if n < step.step}
+    ahead = {
+        n: due
+        for n, due in run.memo.get(("open steps", step.enrolment_id), {}).items()
+        if n < step.step
+    }
     if not ahead:
         return None
     number = max(ahead)
@@ -142,10 +179,18 @@ def _handle(step: ScheduledStep, token: str, run: SendRun) -> Intent | None:
     if enrolment.status != "active":
         return _finish(step, token, "cancelled", f"enrolment {enrolment.status}", run)
     if not flow.enabled or not flow.step(step.step).enabled:
-        return _finish(step, token, "skipped", "flow disabled" if not flow.enabled else "step disabled", run)
+        return _finish(
+            step, token, "skipped", "flow disabled" if not flow.enabled else "step disabled", run
+        )
     waits = _waits_for_earlier(step, flow, run)
     if waits is not None:
-        return _defer(step, token, max(waits, run.now + timedelta(minutes=1)), "the step before goes first", run)
+        return _defer(
+            step,
+            token,
+            max(waits, run.now + timedelta(minutes=1)),
+            "the step before goes first",
+            run,
+        )
     try:
         reason = exit_reason(enrolment, run.now)
     except Defer:
@@ -156,16 +201,31 @@ def _handle(step: ScheduledStep, token: str, run: SendRun) -> Intent | None:
     return _check(step, token, site, enrolment, flow, run)
 
 
-def _check(step: ScheduledStep, token: str, site: Site, enrolment: Enrolment, flow: FlowConfig,
-           run: SendRun) -> Intent | None:
+def _check(
+    step: ScheduledStep,
+    token: str,
+    site: Site,
+    enrolment: Enrolment,
+    flow: FlowConfig,
+    run: SendRun,
+) -> Intent | None:
     contact = run.facts.contacts.get(enrolment.contact_id)
     marketing = flow.definition.is_marketing_step(step.step)
-    verdict = rules.check(site, run.configs.site(site), contact, marketing, run.now, run.facts,
-                          flow.definition.smart_sending)
+    verdict = rules.check(
+        site,
+        run.configs.site(site),
+        contact,
+        marketing,
+        run.now,
+        run.facts,
+        flow.definition.smart_sending,
+    )
     if verdict.action == "defer" and verdict.until:
         return _defer(step, token, verdict.until, verdict.reason, run)
     if verdict.action == "skip":
-        if verdict.reason.startswith("suppressed") and (flow.definition.is_marketing or not marketing):
+        if verdict.reason.startswith("suppressed") and (
+            flow.definition.is_marketing or not marketing
+        ):
             # a flow with transactional steps goes on to them after an unsubscribe
             exit_enrolments(site.id, Enrolment.id == enrolment.id, "unsubscribed", run.now)
         return _finish(step, token, "skipped", verdict.reason, run)
@@ -181,7 +241,12 @@ def _check(step: ScheduledStep, token: str, site: Site, enrolment: Enrolment, fl
         raise  # the database, not this message: the job fails and its claims are released later
     except Exception as exc:  # e.g. an owner's template stored before templates were checked
         # This message fails; the other contacts' mails of this batch go on.
-        log.exception("step %s of enrolment %s (%s) failed to render", step.step, enrolment.id, flow.definition.key)
+        log.exception(
+            "step %s of enrolment %s (%s) failed to render",
+            step.step,
+            enrolment.id,
+            flow.definition.key,
+        )
         return _finish(step, token, "failed", f"render failed: {type(exc).__name__}: {exc}", run)
     if marketing:
         run.facts.recent.setdefault(contact.id, []).append(run.now)
@@ -195,55 +260,108 @@ class Draft:
     substitutions: dict[str, str] | None = None
 
 
-def _draft(site: Site, enrolment: Enrolment, contact: Contact, flow: FlowConfig, step: int, message_id: str,
-           run: SendRun) -> Draft:
+def _draft(
+    site: Site,
+    enrolment: Enrolment,
+    contact: Contact,
+    flow: FlowConfig,
+    step: int,
+    message_id: str,
+    run: SendRun,
+) -> Draft:
     if flow.definition.shared_body:
         return _shared_draft(site, enrolment, contact, flow, step, message_id, run)
     tracking = tracking_for(run.public_url, run.secret, message_id)
     context = build_context(site, enrolment, contact, flow, step, run.now, run.memo)
-    return Draft(render_email(flow.definition.key, step, context, **tracking.render_kwargs()),
-                 tracking.unsubscribe_url)
+    return Draft(
+        render_email(flow.definition.key, step, context, **tracking.render_kwargs()),
+        tracking.unsubscribe_url,
+    )
 
 
-def _shared_draft(site: Site, enrolment: Enrolment, contact: Contact, flow: FlowConfig, step: int,
-                  message_id: str, run: SendRun) -> Draft:
+def _shared_draft(
+    site: Site,
+    enrolment: Enrolment,
+    contact: Contact,
+    flow: FlowConfig,
+    step: int,
+    message_id: str,
+    run: SendRun,
+) -> Draft:
     """Broadcast flows: one body per run, each recipient's name and links as substitutions."""
     key = (site.id, flow.definition.key, step)
     if key not in run._shared:
         context = build_context(site, enrolment, contact, flow, step, run.now, run.memo)
         context["contact"] = {"first_name": substitution_tag("first_name")}
-        run._shared[key] = for_substitution(render_email(
-            flow.definition.key, step, context, **shared_tracking(run.public_url).render_kwargs()))
+        run._shared[key] = for_substitution(
+            render_email(
+                flow.definition.key,
+                step,
+                context,
+                **shared_tracking(run.public_url).render_kwargs(),
+            )
+        )
     shared = run._shared[key]
-    copy = personal_copy(shared, run.public_url, run.secret, message_id,
-                         {"first_name": contact.first_name or "there"})
-    return Draft(RenderedEmail(copy.subject, shared.html, shared.text, shared.links),
-                 copy.unsubscribe_url, copy.substitutions)
+    copy = personal_copy(
+        shared,
+        run.public_url,
+        run.secret,
+        message_id,
+        {"first_name": contact.first_name or "there"},
+    )
+    return Draft(
+        RenderedEmail(copy.subject, shared.html, shared.text, shared.links),
+        copy.unsubscribe_url,
+        copy.substitutions,
+    )
 
 
 def store_body(site_id: int, html: str, text: str, run: SendRun) -> int:
     digest = hashlib.sha256(f"{html}\0{text}".encode()).hexdigest()
     if (site_id, digest) not in run._bodies:
-        MessageBody.insert(site=site_id, digest=digest, html=html, text=text).on_conflict_ignore().execute()
-        run._bodies[site_id, digest] = MessageBody.get(MessageBody.site == site_id, MessageBody.digest == digest).id
+        MessageBody.insert(
+            site=site_id, digest=digest, html=html, text=text
+        ).on_conflict_ignore().execute()
+        run._bodies[site_id, digest] = MessageBody.get(
+            MessageBody.site == site_id, MessageBody.digest == digest
+        ).id
     return run._bodies[site_id, digest]
 
 
-def _message_row(step: ScheduledStep, site: Site, enrolment: Enrolment, contact: Contact, flow: FlowConfig,
-                 run: SendRun) -> dict[str, Any]:
+def _message_row(
+    step: ScheduledStep,
+    site: Site,
+    enrolment: Enrolment,
+    contact: Contact,
+    flow: FlowConfig,
+    run: SendRun,
+) -> dict[str, Any]:
     message_id = str(uuid.uuid4())
     draft = _draft(site, enrolment, contact, flow, step.step, message_id, run)
     marketing, sending = flow.definition.is_marketing_step(step.step), run.transport is not None
-    return {"uuid": message_id, "site": site.id, "enrolment": enrolment.id, "step": step.step,
-            "flow_key": flow.definition.key, "contact": contact.id, "to_email": contact.email,
-            "to_name": " ".join(filter(None, [contact.first_name, contact.last_name])) or None,
-            "from_email": flow.from_email, "from_name": flow.from_name, "reply_to": flow.reply_to,
-            "subject": draft.rendered.subject,
-            "body": store_body(site.id, draft.rendered.html, draft.rendered.text, run),
-            "substitutions": draft.substitutions, "links": draft.rendered.links, "is_marketing": marketing,
-            "headers": marketing_headers(draft.unsubscribe_url) if marketing else {},
-            "status": "sending" if sending else "outbox", "attempts": 1 if sending else 0,
-            "created_at": run.now, "sending_since": run.now if sending else None}
+    return {
+        "uuid": message_id,
+        "site": site.id,
+        "enrolment": enrolment.id,
+        "step": step.step,
+        "flow_key": flow.definition.key,
+        "contact": contact.id,
+        "to_email": contact.email,
+        "to_name": " ".join(filter(None, [contact.first_name, contact.last_name])) or None,
+        "from_email": flow.from_email,
+        "from_name": flow.from_name,
+        "reply_to": flow.reply_to,
+        "subject": draft.rendered.subject,
+        "body": store_body(site.id, draft.rendered.html, draft.rendered.text, run),
+        "substitutions": draft.substitutions,
+        "links": draft.rendered.links,
+        "is_marketing": marketing,
+        "headers": marketing_headers(draft.unsubscribe_url) if marketing else {},
+        "status": "sending" if sending else "outbox",
+        "attempts": 1 if sending else 0,
+        "created_at": run.now,
+        "sending_since": run.now if sending else None,
+    }
 
 
 @retries_deadlocks
@@ -275,10 +393,14 @@ def _still_claimed(intents: list[Intent], token: str) -> list[Intent]:
     erase just removed. Contacts are locked before steps, in the erase's order, so the two wait
     for each other instead of deadlocking on PostgreSQL and MariaDB."""
     query = ScheduledStep.select(ScheduledStep.id).where(
-        ScheduledStep.id.in_([i.step.id for i in intents]), ScheduledStep.claim_token == token,
-        ScheduledStep.status == "claimed")
+        ScheduledStep.id.in_([i.step.id for i in intents]),
+        ScheduledStep.claim_token == token,
+        ScheduledStep.status == "claimed",
+    )
     if is_postgres() or is_mysql():
-        contacts = Contact.select(Contact.id).where(Contact.id.in_(sorted({i.row["contact"] for i in intents})))
+        contacts = Contact.select(Contact.id).where(
+            Contact.id.in_(sorted({i.row["contact"] for i in intents}))
+        )
         list(contacts.for_update("LOCK IN SHARE MODE" if is_mysql() else "FOR KEY SHARE"))
         query = query.for_update()
     held = {step_id for (step_id,) in query.tuples()}
@@ -311,10 +433,15 @@ def _close_steps(intents: list[Intent], token: str, outcome: str, run: SendRun) 
     if not intents:
         return
     ScheduledStep.update(status="done", outcome=outcome, claim_token=None).where(
-        ScheduledStep.id.in_([i.step.id for i in intents]), ScheduledStep.claim_token == token).execute()
-    last = [i.step.enrolment_id for i in intents if i.step.step == len(run.configs.flow(
-        run.site(i.row["site"]), i.row["flow_key"]).steps)]
+        ScheduledStep.id.in_([i.step.id for i in intents]), ScheduledStep.claim_token == token
+    ).execute()
+    last = [
+        i.step.enrolment_id
+        for i in intents
+        if i.step.step == len(run.configs.flow(run.site(i.row["site"]), i.row["flow_key"]).steps)
+    ]
     if last:
         Enrolment.update(status="completed", ended_at=run.now).where(
-            Enrolment.id.in_(last), Enrolment.status == "active").execute()
+            Enrolment.id.in_(last), Enrolment.status == "active"
+        ).execute()
     run.count("done", len(intents))

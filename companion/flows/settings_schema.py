@@ -1,5 +1,6 @@
 """What a flow's settings accept (PUT /flows/<key>, and the dashboard's flow form): one schema for
 both, so the form refuses exactly what the API refuses."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,7 +24,9 @@ def _template_field() -> fields.String:
 
 class StepSettingsSchema(Schema):
     step = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
-    delay_hours = fields.Float(validate=validate.Range(min=-24 * 365, max=24 * 365), allow_nan=False)
+    delay_hours = fields.Float(
+        validate=validate.Range(min=-24 * 365, max=24 * 365), allow_nan=False
+    )
     enabled = fields.Boolean()
     subject = _template_field()
     intro = _template_field()
@@ -58,9 +61,12 @@ class _ProductId(fields.String):
 class ProductChoiceSchema(Schema):
     """Products (by the store's id) and categories (by name) the owner marks for replenishment."""
 
-    products = fields.List(_ProductId(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=2000))
-    categories = fields.List(fields.String(validate=validate.Length(min=1, max=200)),
-                             validate=validate.Length(max=500))
+    products = fields.List(
+        _ProductId(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=2000)
+    )
+    categories = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=500)
+    )
 
 
 class FlowSettingsSchema(Schema):
@@ -75,7 +81,9 @@ class FlowSettingsSchema(Schema):
     coupon = fields.Nested(CouponSchema, allow_none=True)
     reward = fields.Nested(RewardSchema, allow_none=True)
     early_access_url = fields.Url(allow_none=True, schemes={"http", "https"})
-    replenish_days = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
-                                 values=fields.Float(validate=validate.Range(min=1, max=730)))
+    replenish_days = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=64)),
+        values=fields.Float(validate=validate.Range(min=1, max=730)),
+    )
     consumable = fields.Nested(ProductChoiceSchema, allow_none=True)
     never = fields.Nested(ProductChoiceSchema, allow_none=True)

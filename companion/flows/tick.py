@@ -1,5 +1,6 @@
 """The scheduler's minute: scan for new enrolments, settle what dead workers left, and hand due
 steps to the workers. Every query here goes through an index (docs/flows.md shows the plans)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,17 +15,26 @@ from companion.flows.sending import send_steps, transport_for
 from companion.flows.settlement import mark_uncertain, release_stale_claims
 from companion.models import Message, ScheduledStep
 
-REENQUEUE_AFTER = timedelta(minutes=10)  # a step handed out but not claimed by then is handed out again
+REENQUEUE_AFTER = timedelta(
+    minutes=10
+)  # a step handed out but not claimed by then is handed out again
 JOB_SIZE = 1000  # SendGrid takes up to 1,000 personalizations per request
 TICK_LIMIT = 20_000
 
 
 def due_steps(now: datetime, limit: int = TICK_LIMIT) -> Any:
     """Pending steps due by now, not handed out recently: index (status, due_at)."""
-    return ScheduledStep.select(ScheduledStep.id).where(
-        ScheduledStep.status == "pending", ScheduledStep.due_at <= now,
-        ScheduledStep.enqueued_at.is_null() | (ScheduledStep.enqueued_at < now - REENQUEUE_AFTER),
-    ).order_by(ScheduledStep.due_at).limit(limit)
+    return (
+        ScheduledStep.select(ScheduledStep.id)
+        .where(
+            ScheduledStep.status == "pending",
+            ScheduledStep.due_at <= now,
+            ScheduledStep.enqueued_at.is_null()
+            | (ScheduledStep.enqueued_at < now - REENQUEUE_AFTER),
+        )
+        .order_by(ScheduledStep.due_at)
+        .limit(limit)
+    )
 
 
 def due_step_ids(now: datetime, limit: int = TICK_LIMIT) -> list[int]:
@@ -32,11 +42,18 @@ def due_step_ids(now: datetime, limit: int = TICK_LIMIT) -> list[int]:
 
 
 def has_retries_due(now: datetime) -> bool:
-    return Message.select(Message.id).where(Message.status == "retrying", Message.next_attempt_at <= now).exists()
+    return (
+        Message.select(Message.id)
+        .where(Message.status == "retrying", Message.next_attempt_at <= now)
+        .exists()
+    )
 
 
-def tick(now: datetime, enqueue_steps: Callable[[list[int]], Any],
-         enqueue_retries: Callable[[], Any] | None = None) -> dict[str, int]:
+def tick(
+    now: datetime,
+    enqueue_steps: Callable[[list[int]], Any],
+    enqueue_retries: Callable[[], Any] | None = None,
+) -> dict[str, int]:
     """One beat. Safe to repeat or to cut short: scans are idempotent, steps are claimed by the
     worker that sends them, and an id handed out twice is claimed once."""
     counts = run_minute_scans(now)
@@ -44,7 +61,7 @@ def tick(now: datetime, enqueue_steps: Callable[[list[int]], Any],
     counts["released"] = release_stale_claims(now)
     ids = due_step_ids(now)
     for start in range(0, len(ids), JOB_SIZE):
-        chunk = ids[start:start + JOB_SIZE]
+        chunk = ids[start : start + JOB_SIZE]
         ScheduledStep.update(enqueued_at=now).where(ScheduledStep.id.in_(chunk)).execute()
         enqueue_steps(chunk)
     counts["due_steps"] = len(ids)
@@ -56,8 +73,12 @@ def tick(now: datetime, enqueue_steps: Callable[[list[int]], Any],
 def new_run(settings: Settings, now: datetime, transport: Any = "configured") -> SendRun:
     """A SendRun from settings; `transport` may be given (tests, benchmarks) or None (outbox)."""
     chosen = transport_for(settings) if transport == "configured" else transport
-    return SendRun(now=now, public_url=settings.public_url, secret=settings.secret_key.encode(),
-                   transport=chosen)
+    return SendRun(
+        now=now,
+        public_url=settings.public_url,
+        secret=settings.secret_key.encode(),
+        transport=chosen,
+    )
 
 
 def run_inline(settings: Settings, now: datetime, transport: Any = "configured") -> dict[str, int]:

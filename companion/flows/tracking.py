@@ -3,6 +3,7 @@
 A click goes only to the URL recorded for that message and link index, with UTM parameters; the
 recipient's unsubscribe suppresses the address and ends every enrolment of the contact.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,7 +39,11 @@ def _message(secret: bytes, purpose: str, token: str) -> tuple[Message | None, d
 
 def with_utm(url: str, flow_key: str, step: int | None) -> str:
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.startswith("utm_")
+    ]
     query += [("utm_source", UTM_SOURCE), ("utm_medium", UTM_MEDIUM), ("utm_campaign", flow_key)]
     if step is not None:
         query.append(("utm_content", f"step{step}"))
@@ -50,7 +55,9 @@ def record_open(secret: bytes, token: str, now: datetime) -> bool:
     if message is None:
         return False
     Message.update(open_count=Message.open_count + 1).where(Message.id == message.id).execute()
-    Message.update(opened_at=now).where(Message.id == message.id, Message.opened_at.is_null()).execute()
+    Message.update(opened_at=now).where(
+        Message.id == message.id, Message.opened_at.is_null()
+    ).execute()
     _touch(message, "open", now)
     return True
 
@@ -63,9 +70,14 @@ def click_target(secret: bytes, token: str, now: datetime) -> str | None:
     if message is None or not isinstance(index, int) or not 0 <= index < len(links):
         return None
     Message.update(click_count=Message.click_count + 1, last_clicked_at=now).where(
-        Message.id == message.id).execute()
-    Message.update(clicked_at=now).where(Message.id == message.id, Message.clicked_at.is_null()).execute()
-    Message.update(opened_at=now).where(Message.id == message.id, Message.opened_at.is_null()).execute()
+        Message.id == message.id
+    ).execute()
+    Message.update(clicked_at=now).where(
+        Message.id == message.id, Message.clicked_at.is_null()
+    ).execute()
+    Message.update(opened_at=now).where(
+        Message.id == message.id, Message.opened_at.is_null()
+    ).execute()
     _touch(message, "click", now)
     return with_utm(links[index], message.flow_key, message.step)
 
@@ -77,7 +89,9 @@ def message_for_unsubscribe(secret: bytes, token: str) -> Message | None:
 def unsubscribe(message: Message, now: datetime) -> None:
     """Suppress the address for this site and end all the contact's enrolments. Repeatable."""
     suppress(message.site_id, message.to_email, "unsubscribe", message.id, now)
-    Message.update(unsubscribed_at=now).where(Message.id == message.id, Message.unsubscribed_at.is_null()).execute()
+    Message.update(unsubscribed_at=now).where(
+        Message.id == message.id, Message.unsubscribed_at.is_null()
+    ).execute()
     if message.contact_id:
         exit_contact(message.site_id, [message.contact_id], marketing_flows(), "unsubscribed", now)
 
@@ -85,5 +99,12 @@ def unsubscribe(message: Message, now: datetime) -> None:
 def _touch(message: Message, kind: str, now: datetime) -> None:
     """Tell email attribution (the metrics feature) about the open or click."""
     if message.contact_id:
-        record_touch(message.site_id, message.contact_id, message.uuid, kind, now,
-                     flow_key=message.flow_key, step=message.step)
+        record_touch(
+            message.site_id,
+            message.contact_id,
+            message.uuid,
+            kind,
+            now,
+            flow_key=message.flow_key,
+            step=message.step,
+        )

@@ -1,4 +1,5 @@
 """Browsing: product views and visits (page views with no gap over 30 minutes)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,24 +13,40 @@ SESSION_IDLE = timedelta(minutes=30)
 
 
 def apply_product_views(batch: Batch) -> None:
-    rows = [{"site": batch.site_id, "contact": batch.contact_for(e), "session_key": e.session_key,
-             "product_id": e.data["product_id"], "name": e.data.get("name"), "price": e.data.get("price"),
-             "url": e.data.get("url"), "occurred_at": e.occurred_at}
-            for e in batch.of_type("product.viewed")]
+    rows = [
+        {
+            "site": batch.site_id,
+            "contact": batch.contact_for(e),
+            "session_key": e.session_key,
+            "product_id": e.data["product_id"],
+            "name": e.data.get("name"),
+            "price": e.data.get("price"),
+            "url": e.data.get("url"),
+            "occurred_at": e.occurred_at,
+        }
+        for e in batch.of_type("product.viewed")
+    ]
     insert_rows(ProductView, rows)
 
 
 def apply_page_views(batch: Batch) -> None:
     """Extend the visit a view falls into, or open a new one; visits never overlap per session."""
-    views = sorted((e for e in batch.of_type("page.viewed") if e.session_key),
-                   key=lambda e: (e.occurred_at, e.seq))
+    views = sorted(
+        (e for e in batch.of_type("page.viewed") if e.session_key),
+        key=lambda e: (e.occurred_at, e.seq),
+    )
     if not views:
         return
     earliest = views[0].occurred_at - SESSION_IDLE
     keys = list({e.session_key for e in views})
     visits: dict[str, list[dict[str, Any]]] = {}
-    for visit in Visit.select().where(Visit.site == batch.site_id, Visit.session_key.in_(keys),
-                                      Visit.last_seen_at >= earliest).dicts():
+    for visit in (
+        Visit.select()
+        .where(
+            Visit.site == batch.site_id, Visit.session_key.in_(keys), Visit.last_seen_at >= earliest
+        )
+        .dicts()
+    ):
         visits.setdefault(visit["session_key"], []).append(visit)
     dirty: dict[int, dict[str, Any]] = {}
     new: list[dict[str, Any]] = []
@@ -39,8 +56,13 @@ def apply_page_views(batch: Batch) -> None:
     insert_rows(Visit, new)
 
 
-def _place(batch: Batch, event: Event, visits: list[dict[str, Any]], dirty: dict[int, dict[str, Any]],
-           new: list[dict[str, Any]]) -> None:
+def _place(
+    batch: Batch,
+    event: Event,
+    visits: list[dict[str, Any]],
+    dirty: dict[int, dict[str, Any]],
+    new: list[dict[str, Any]],
+) -> None:
     at = event.occurred_at
     for visit in visits:
         if visit["started_at"] - SESSION_IDLE <= at <= visit["last_seen_at"] + SESSION_IDLE:
@@ -52,9 +74,18 @@ def _place(batch: Batch, event: Event, visits: list[dict[str, Any]], dirty: dict
                 dirty[visit["id"]] = visit
             return
     d = event.data
-    visit = {"site": batch.site_id, "session_key": event.session_key, "contact": batch.contact_for(event),
-             "started_at": at, "last_seen_at": at, "page_views": 1, "landing_url": d["url"],
-             "referrer": d.get("referrer"), "utm_source": d.get("utm_source"),
-             "utm_medium": d.get("utm_medium"), "utm_campaign": d.get("utm_campaign")}
+    visit = {
+        "site": batch.site_id,
+        "session_key": event.session_key,
+        "contact": batch.contact_for(event),
+        "started_at": at,
+        "last_seen_at": at,
+        "page_views": 1,
+        "landing_url": d["url"],
+        "referrer": d.get("referrer"),
+        "utm_source": d.get("utm_source"),
+        "utm_medium": d.get("utm_medium"),
+        "utm_campaign": d.get("utm_campaign"),
+    }
     visits.append(visit)
     new.append(visit)

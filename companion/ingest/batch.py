@@ -1,4 +1,5 @@
 """The state one processing batch carries between the per-concept appliers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,7 +35,9 @@ class Batch:
     touched_contacts: set[int] = field(default_factory=set)
     touched_orders: set[int] = field(default_factory=set)
     # (before, after) row dicts of every order this batch changed; None for "did not exist".
-    order_changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = field(default_factory=list)
+    order_changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = field(
+        default_factory=list
+    )
     new_refund_ids: list[int] = field(default_factory=list)  # refunds this batch stored first
     # items of orders whose snapshot this batch replaced, as they were before (metrics roll-ups)
     replaced_items: dict[int, list[dict[str, Any]]] = field(default_factory=dict)

@@ -1,4 +1,5 @@
 """Carts: the latest state per cart token; idle carts become abandoned, orders convert them."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -14,8 +15,10 @@ ABANDON_AFTER = timedelta(hours=1)
 
 
 def _items(event: Event) -> list[dict[str, Any]]:
-    return [{k: (str(v) if k in ("price", "total") and v is not None else v) for k, v in item.items()}
-            for item in event.data["items"]]
+    return [
+        {k: (str(v) if k in ("price", "total") and v is not None else v) for k, v in item.items()}
+        for item in event.data["items"]
+    ]
 
 
 def _row(batch: Batch, events: list[Event], order_id: int | None) -> dict[str, Any]:
@@ -25,12 +28,21 @@ def _row(batch: Batch, events: list[Event], order_id: int | None) -> dict[str, A
     filled = [e for e in events if e.data["items"]]
     contents = filled[-1] if filled else newest
     status = "converted" if order_id else "active" if newest.data["items"] else "emptied"
-    return {"site": batch.site_id, "token": newest.data["cart_token"], "source": newest.source,
-            "contact": batch.contact_for(contents) or batch.contact_for(newest),
-            "session_key": contents.session_key or newest.session_key,
-            "currency": contents.data.get("currency"), "value": contents.data["value"], "items": _items(contents),
-            "checkout_url": contents.data.get("checkout_url"), "status": status, "converted_order": order_id,
-            "created_at": events[0].occurred_at, "updated_at": newest.occurred_at}
+    return {
+        "site": batch.site_id,
+        "token": newest.data["cart_token"],
+        "source": newest.source,
+        "contact": batch.contact_for(contents) or batch.contact_for(newest),
+        "session_key": contents.session_key or newest.session_key,
+        "currency": contents.data.get("currency"),
+        "value": contents.data["value"],
+        "items": _items(contents),
+        "checkout_url": contents.data.get("checkout_url"),
+        "status": status,
+        "converted_order": order_id,
+        "created_at": events[0].occurred_at,
+        "updated_at": newest.occurred_at,
+    }
 
 
 def apply_carts(batch: Batch) -> None:
@@ -43,23 +55,36 @@ def apply_carts(batch: Batch) -> None:
     if not by_token:
         return
     orders = placed_orders(batch.site_id, list(by_token))
-    stored = {c.token: c for c in Cart.select().where(Cart.site == batch.site_id,
-                                                      Cart.token.in_(list(by_token)))}
-    fresh = [_with_buyer(_row(batch, events, orders[t][0] if t in orders else None), orders.get(t))
-             for t, events in by_token.items() if t not in stored]
+    stored = {
+        c.token: c
+        for c in Cart.select().where(Cart.site == batch.site_id, Cart.token.in_(list(by_token)))
+    }
+    fresh = [
+        _with_buyer(_row(batch, events, orders[t][0] if t in orders else None), orders.get(t))
+        for t, events in by_token.items()
+        if t not in stored
+    ]
     insert_rows(Cart, fresh, ignore_conflicts=True)
     for token, cart in stored.items():
         order = orders.get(token)
-        _update(batch, cart, by_token[token], order[0] if order else None, order[1] if order else None)
+        _update(
+            batch, cart, by_token[token], order[0] if order else None, order[1] if order else None
+        )
 
 
 def placed_orders(site_id: int, tokens: list[str]) -> dict[str, tuple[int, int | None]]:
     """{cart token: (order id, its contact)} of the orders placed from these carts."""
     found: dict[str, tuple[int, int | None]] = {}
     for start in range(0, len(tokens), 500):
-        for token, order_id, contact_id in Order.select(Order.cart_token, Order.id, Order.contact).where(
-                Order.site == site_id, among(Order.cart_token, tokens[start:start + 500]),
-                Order.status.in_(PLACED_STATUSES)).tuples():
+        for token, order_id, contact_id in (
+            Order.select(Order.cart_token, Order.id, Order.contact)
+            .where(
+                Order.site == site_id,
+                among(Order.cart_token, tokens[start : start + 500]),
+                Order.status.in_(PLACED_STATUSES),
+            )
+            .tuples()
+        ):
             found[token] = (order_id, contact_id)
     return found
 
@@ -70,8 +95,9 @@ def _with_buyer(row: dict[str, Any], order: tuple[int, int | None] | None) -> di
     return row
 
 
-def _update(batch: Batch, cart: Cart, events: list[Event], order_id: int | None,
-            buyer: int | None = None) -> None:
+def _update(
+    batch: Batch, cart: Cart, events: list[Event], order_id: int | None, buyer: int | None = None
+) -> None:
     """Status and time from the events newer than the stored cart; contents from the newest event
     with items that is newer, or from any event with items when the stored cart has none (its
     checkout's empty cart, or its order, came first)."""
@@ -83,10 +109,13 @@ def _update(batch: Batch, cart: Cart, events: list[Event], order_id: int | None,
         changes.update({k: row[k] for k in ("currency", "value", "items", "checkout_url")})
     if cart.status != "converted" and (newer or order_id):
         row = _row(batch, newer or events, order_id)
-        changes.update(status=row["status"], converted_order=order_id,
-                       contact=row["contact"] or cart.contact_id or buyer,
-                       session_key=row["session_key"] or cart.session_key,
-                       abandoned_at=cart.abandoned_at if order_id else None)
+        changes.update(
+            status=row["status"],
+            converted_order=order_id,
+            contact=row["contact"] or cart.contact_id or buyer,
+            session_key=row["session_key"] or cart.session_key,
+            abandoned_at=cart.abandoned_at if order_id else None,
+        )
         if newer:
             changes["updated_at"] = row["updated_at"]
     if not changes:
@@ -99,10 +128,18 @@ def _update(batch: Batch, cart: Cart, events: list[Event], order_id: int | None,
 
 @retries_deadlocks
 def mark_abandoned(now: datetime, limit: int = 5000) -> int:
-    """Active carts with items idle for an hour are abandoned (the abandoned-cart flow starts here)."""
-    ids = [c.id for c in Cart.select(Cart.id).where(
-        Cart.status == "active", Cart.updated_at <= now - ABANDON_AFTER).limit(limit)]
+    """Active carts with items idle for an hour are abandoned (the abandoned-cart flow starts
+    here)."""
+    ids = [
+        c.id
+        for c in Cart.select(Cart.id)
+        .where(Cart.status == "active", Cart.updated_at <= now - ABANDON_AFTER)
+        .limit(limit)
+    ]
     if not ids:
         return 0
-    return Cart.update(status="abandoned", abandoned_at=now).where(
-        Cart.id.in_(ids), Cart.status == "active").execute()
+    return (
+        Cart.update(status="abandoned", abandoned_at=now)
+        .where(Cart.id.in_(ids), Cart.status == "active")
+        .execute()
+    )

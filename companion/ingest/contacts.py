@@ -1,4 +1,5 @@
 """Contacts: one per site and lower-cased email, their identity stitching and running totals."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -13,8 +14,13 @@ from companion.models.base import money_from_units
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "wp_user_id")
 # what resolving reads of a known contact (not its ~40 scores and totals)
-LOADED = (Contact.id, Contact.email, Contact.updated_at, Contact.consent_updated_at,
-          *(getattr(Contact, f) for f in PROFILE_FIELDS))
+LOADED = (
+    Contact.id,
+    Contact.email,
+    Contact.updated_at,
+    Contact.consent_updated_at,
+    *(getattr(Contact, f) for f in PROFILE_FIELDS),
+)
 TOTALS = ("orders_count", "total_spent", "refunded", "first_order_at", "last_order_at")
 
 
@@ -44,7 +50,9 @@ def resolve_contacts(batch: Batch) -> None:
 def _load(site_id: int, emails: list[str]) -> dict[str, Contact]:
     found: dict[str, Contact] = {}
     for i in range(0, len(emails), 500):
-        query = Contact.select(*LOADED).where(Contact.site == site_id, among(Contact.email, emails[i:i + 500]))
+        query = Contact.select(*LOADED).where(
+            Contact.site == site_id, among(Contact.email, emails[i : i + 500])
+        )
         found.update({c.email: c for c in query})
     return found
 
@@ -59,8 +67,13 @@ def _profile(events: list[Event]) -> dict[str, Any]:
 
 
 def _new_row(batch: Batch, events: list[Event]) -> dict[str, Any]:
-    return {"site": batch.site_id, "email": events[0].email, "created_at": events[0].occurred_at,
-            "updated_at": events[-1].occurred_at, **_profile(events)}
+    return {
+        "site": batch.site_id,
+        "email": events[0].email,
+        "created_at": events[0].occurred_at,
+        "updated_at": events[-1].occurred_at,
+        **_profile(events),
+    }
 
 
 def _merge(contact: Contact, events: list[Event]) -> dict[str, Any]:
@@ -83,7 +96,8 @@ def _apply_consent(batch: Batch, contacts: dict[str, Contact]) -> None:
         if contact.consent_updated_at and event.occurred_at < contact.consent_updated_at:
             continue
         Contact.update(marketing_consent=consent, consent_updated_at=event.occurred_at).where(
-            Contact.id == contact.id).execute()
+            Contact.id == contact.id
+        ).execute()
         contact.consent_updated_at = event.occurred_at
 
 
@@ -98,21 +112,36 @@ def _consent_in(event: Event) -> Any:
 
 
 def stitch_sessions(batch: Batch) -> None:
-    """A tracker session that shows an email belongs to that contact, earlier anonymous views too."""
-    known = {e.session_key: batch.contact_ids[e.email] for e in batch.events
-             if e.session_key and e.email and e.email in batch.contact_ids}
+    """A tracker session that shows an email belongs to that contact, earlier anonymous views
+    too."""
+    known = {
+        e.session_key: batch.contact_ids[e.email]
+        for e in batch.events
+        if e.session_key and e.email and e.email in batch.contact_ids
+    }
     keys = list({e.session_key for e in batch.events if e.session_key})
     if not keys:
         return
     rows = Visitor.select(Visitor.session_key, Visitor.contact).where(
-        Visitor.site == batch.site_id, among(Visitor.session_key, keys))
+        Visitor.site == batch.site_id, among(Visitor.session_key, keys)
+    )
     stored = {v.session_key: v.contact_id for v in rows}
-    new = [{"site": batch.site_id, "session_key": k, "contact": known.get(k), "first_seen_at": batch.now}
-           for k in keys if k not in stored]
+    new = [
+        {
+            "site": batch.site_id,
+            "session_key": k,
+            "contact": known.get(k),
+            "first_seen_at": batch.now,
+        }
+        for k in keys
+        if k not in stored
+    ]
     insert_rows(Visitor, new, ignore_conflicts=True)
     # A session first seen in this batch was stored with its contact; only known sessions that
     # now show a (new) email carry earlier anonymous rows to attach.
-    _attach_sessions(batch.site_id, {k: c for k, c in known.items() if k in stored and stored[k] != c})
+    _attach_sessions(
+        batch.site_id, {k: c for k, c in known.items() if k in stored and stored[k] != c}
+    )
     batch.session_contacts.update({k: c for k, c in stored.items() if c})
     batch.session_contacts.update(known)
 
@@ -121,10 +150,12 @@ def _attach_sessions(site_id: int, contacts: dict[str, int]) -> None:
     """Three UPDATEs per 500 sessions, whatever their number: the contact is a CASE on the key."""
     keys = sorted(contacts)
     for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
+        chunk = keys[start : start + 500]
         for model in (Visitor, ProductView, Visit):
             whose = Case(model.session_key, [(k, contacts[k]) for k in chunk])
-            query = model.update(contact=whose).where(model.site == site_id, model.session_key.in_(chunk))
+            query = model.update(contact=whose).where(
+                model.site == site_id, model.session_key.in_(chunk)
+            )
             if model is not Visitor:
                 query = query.where(model.contact.is_null())
             query.execute()
@@ -134,23 +165,51 @@ def refresh_totals(site_id: int, contact_ids: set[int]) -> None:
     """Recompute orders, spend, refunds and first/last order for the given contacts, set-based."""
     ids = sorted(contact_ids)
     for i in range(0, len(ids), 500):
-        _refresh_chunk(site_id, ids[i:i + 500])
+        _refresh_chunk(site_id, ids[i : i + 500])
 
 
 def _refresh_chunk(site_id: int, ids: list[int]) -> None:
     """Two grouped reads over the (site, contact) index of orders, then one UPDATE for up to 500
     contacts. (A correlated MIN/MAX subquery per contact let SQLite walk the site's counted_at
     index from the oldest order instead: quadratic in the size of the shop.)"""
-    counted = (Order.site == site_id) & among(Order.contact, ids) & (Order.is_counted == True) & \
-        Order.deleted_at.is_null()
-    totals = {contact: {"orders_count": count, "total_spent": money_from_units(spent), "refunded": Decimal(0),
-                        "first_order_at": first, "last_order_at": last}
-              for contact, count, spent, first, last in Order.select(
-                  Order.contact, fn.COUNT(Order.id), fn.SUM(Order.total).coerce(False), fn.MIN(Order.counted_at),
-                  fn.MAX(Order.counted_at)).where(counted).group_by(Order.contact).tuples()}
-    for contact, refunded in Refund.select(Order.contact, fn.SUM(Refund.amount).coerce(False)).join(Order).where(
-            counted).group_by(Order.contact).tuples():
+    counted = (
+        (Order.site == site_id)
+        & among(Order.contact, ids)
+        & (Order.is_counted == True)
+        & Order.deleted_at.is_null()
+    )
+    totals = {
+        contact: {
+            "orders_count": count,
+            "total_spent": money_from_units(spent),
+            "refunded": Decimal(0),
+            "first_order_at": first,
+            "last_order_at": last,
+        }
+        for contact, count, spent, first, last in Order.select(
+            Order.contact,
+            fn.COUNT(Order.id),
+            fn.SUM(Order.total).coerce(False),
+            fn.MIN(Order.counted_at),
+            fn.MAX(Order.counted_at),
+        )
+        .where(counted)
+        .group_by(Order.contact)
+        .tuples()
+    }
+    for contact, refunded in (
+        Refund.select(Order.contact, fn.SUM(Refund.amount).coerce(False))
+        .join(Order)
+        .where(counted)
+        .group_by(Order.contact)
+        .tuples()
+    ):
         totals[contact]["refunded"] = money_from_units(refunded)
-    none = {"orders_count": 0, "total_spent": Decimal(0), "refunded": Decimal(0), "first_order_at": None,
-            "last_order_at": None}
+    none = {
+        "orders_count": 0,
+        "total_spent": Decimal(0),
+        "refunded": Decimal(0),
+        "first_order_at": None,
+        "last_order_at": None,
+    }
     update_by_id(Contact, {i: totals.get(i, none) for i in ids}, TOTALS)

@@ -1,4 +1,5 @@
 """Orders and refunds: snapshots applied last-write-wins, refunds once per refund id."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -33,20 +34,39 @@ def order_row(batch: Batch, event: Event) -> dict[str, Any]:
     attribution = d.get("attribution") or {}
     paid_at, created_at = _time(d.get("paid_at")), _time(d["created_at"])
     return {
-        "site": batch.site_id, "source": event.source, "external_id": d["id"], "number": d.get("number"),
-        "status": d["status"], "currency": d["currency"], "total": d["total"],
-        "subtotal": d.get("subtotal"), "discount_total": d.get("discount_total"),
-        "tax_total": d.get("tax_total"), "shipping_total": d.get("shipping_total"),
-        "coupons": d.get("coupons") or [], "payment_method": d.get("payment_method"),
-        "created_via": d.get("created_via"), "device": d.get("device"), "cart_token": d.get("cart_token"),
-        "source_type": attribution.get("source_type"), "utm_source": attribution.get("utm_source"),
-        "utm_medium": attribution.get("utm_medium"), "utm_campaign": attribution.get("utm_campaign"),
-        "click_id": attribution.get("click_id"), "parent_external_id": d.get("parent_id"),
-        "is_renewal": bool(d.get("is_renewal")), "contact": batch.contact_for(event),
-        "session_key": event.session_key, "created_at": created_at, "paid_at": paid_at,
-        "completed_at": _time(d.get("completed_at")), "modified_at": _time(d["modified_at"]),
-        "snapshot_seq": event.seq, "is_counted": is_counted(d["status"], paid_at),
-        "counted_at": paid_at or created_at, "deleted_at": None,
+        "site": batch.site_id,
+        "source": event.source,
+        "external_id": d["id"],
+        "number": d.get("number"),
+        "status": d["status"],
+        "currency": d["currency"],
+        "total": d["total"],
+        "subtotal": d.get("subtotal"),
+        "discount_total": d.get("discount_total"),
+        "tax_total": d.get("tax_total"),
+        "shipping_total": d.get("shipping_total"),
+        "coupons": d.get("coupons") or [],
+        "payment_method": d.get("payment_method"),
+        "created_via": d.get("created_via"),
+        "device": d.get("device"),
+        "cart_token": d.get("cart_token"),
+        "source_type": attribution.get("source_type"),
+        "utm_source": attribution.get("utm_source"),
+        "utm_medium": attribution.get("utm_medium"),
+        "utm_campaign": attribution.get("utm_campaign"),
+        "click_id": attribution.get("click_id"),
+        "parent_external_id": d.get("parent_id"),
+        "is_renewal": bool(d.get("is_renewal")),
+        "contact": batch.contact_for(event),
+        "session_key": event.session_key,
+        "created_at": created_at,
+        "paid_at": paid_at,
+        "completed_at": _time(d.get("completed_at")),
+        "modified_at": _time(d["modified_at"]),
+        "snapshot_seq": event.seq,
+        "is_counted": is_counted(d["status"], paid_at),
+        "counted_at": paid_at or created_at,
+        "deleted_at": None,
     }
 
 
@@ -56,10 +76,20 @@ def item_rows(site_id: int, order_id: int, event: Event) -> list[dict[str, Any]]
         total = item.get("total")
         if total is None:
             total = (item.get("price") or Decimal(0)) * item["quantity"]
-        rows.append({"order": order_id, "site": site_id, "product_id": item.get("product_id"),
-                     "variation_id": item.get("variation_id"), "sku": item.get("sku"),
-                     "name": item.get("name"), "quantity": item["quantity"], "price": item.get("price"),
-                     "total": total, "categories": item.get("categories") or []})
+        rows.append(
+            {
+                "order": order_id,
+                "site": site_id,
+                "product_id": item.get("product_id"),
+                "variation_id": item.get("variation_id"),
+                "sku": item.get("sku"),
+                "name": item.get("name"),
+                "quantity": item["quantity"],
+                "price": item.get("price"),
+                "total": total,
+                "categories": item.get("categories") or [],
+            }
+        )
     return rows
 
 
@@ -83,18 +113,21 @@ def by_source(keys: Iterable[tuple[str, str]], size: int = 500) -> Iterator[tupl
     for source in sorted({s for s, _ in keys}):
         ids = sorted(i for s, i in keys if s == source)
         for start in range(0, len(ids), size):
-            yield source, ids[start:start + size]
+            yield source, ids[start : start + size]
 
 
-def _existing_orders(site_id: int, keys: list[tuple[str, str]],
-                     lock: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
+def _existing_orders(
+    site_id: int, keys: list[tuple[str, str]], lock: bool = False
+) -> dict[tuple[str, str], dict[str, Any]]:
     """Stored orders by (source, external id). With lock (PostgreSQL, MariaDB) the rows stay locked
     until the batch commits, so the "before" row a batch records is the one it changes: a second
     worker changing the same order waits and then reads the first one's result."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
     lock = lock and (is_postgres() or is_mysql())
     for source, ids in by_source(keys):
-        query = Order.select().where(Order.site == site_id, Order.source == source, among(Order.external_id, ids))
+        query = Order.select().where(
+            Order.site == site_id, Order.source == source, among(Order.external_id, ids)
+        )
         if lock:  # rows locked in id order, as every worker does, so two batches cannot deadlock
             query = query.order_by(Order.id).for_update()
         # (No ORDER BY on SQLite: it would walk the site's (site) index in id order, every order of
@@ -103,14 +136,21 @@ def _existing_orders(site_id: int, keys: list[tuple[str, str]],
     return found
 
 
-def _insert_orders(site_id: int, rows: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+def _insert_orders(
+    site_id: int, rows: dict[tuple[str, str], dict[str, Any]]
+) -> dict[tuple[str, str], dict[str, Any]]:
     """Insert new orders; their stored rows are the rows written plus the ids the insert returns,
     without reading them back. An order another worker inserted first is skipped by the insert
     and read (locked) instead."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for order_id, source, external_id in insert_rows(Order, list(rows.values()), ignore_conflicts=True,
-                                                     returning=("id", "source", "external_id")):
-        found[(source, external_id)] = {**ORDER_DEFAULTS, **rows[(source, external_id)], "id": order_id}
+    for order_id, source, external_id in insert_rows(
+        Order, list(rows.values()), ignore_conflicts=True, returning=("id", "source", "external_id")
+    ):
+        found[(source, external_id)] = {
+            **ORDER_DEFAULTS,
+            **rows[(source, external_id)],
+            "id": order_id,
+        }
     found.update(_existing_orders(site_id, [key for key in rows if key not in found], lock=True))
     return found
 
@@ -123,7 +163,9 @@ def apply_orders(batch: Batch) -> None:
     existing = _existing_orders(batch.site_id, list(newest), lock=True)
     fresh = [key for key in newest if key not in existing]
     if fresh:
-        existing.update(_insert_orders(batch.site_id, {k: order_row(batch, newest[k]) for k in fresh}))
+        existing.update(
+            _insert_orders(batch.site_id, {k: order_row(batch, newest[k]) for k in fresh})
+        )
     items: list[dict[str, Any]] = []
     replaced: list[int] = []
     for key, event in newest.items():
@@ -162,10 +204,15 @@ def _update_if_newer(batch: Batch, stored: dict[str, Any], event: Event) -> bool
     if row["contact"] is None:
         row["contact"] = stored["contact"]
     _keep_counted(stored, row)
-    changed = Order.update(**row).where(
-        Order.id == stored["id"],
-        (Order.modified_at < modified) | ((Order.modified_at == modified) & (Order.snapshot_seq < seq)),
-    ).execute()
+    changed = (
+        Order.update(**row)
+        .where(
+            Order.id == stored["id"],
+            (Order.modified_at < modified)
+            | ((Order.modified_at == modified) & (Order.snapshot_seq < seq)),
+        )
+        .execute()
+    )
     if changed:
         after = dict(stored, **row)
         _record_change(batch, stored, after)
@@ -185,7 +232,9 @@ def _keep_counted(stored: dict[str, Any], row: dict[str, Any]) -> None:
         row["paid_at"] = stored.get("paid_at") or row["paid_at"]
 
 
-def _record_change(batch: Batch, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+def _record_change(
+    batch: Batch, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> None:
     batch.order_changes.append((before, after))
     if after:
         batch.current_orders[after["id"]] = after
@@ -202,8 +251,11 @@ def _link_refunds(batch: Batch, orders: dict[tuple[str, str], int]) -> None:
     for source, external_id in sorted(_orphan_refund_keys(batch.site_id, list(orders))):
         order_id = orders[(source, external_id)]
         Refund.update(order=order_id).where(
-            Refund.site == batch.site_id, Refund.source == source,
-            Refund.order_external_id == external_id, Refund.order.is_null()).execute()
+            Refund.site == batch.site_id,
+            Refund.source == source,
+            Refund.order_external_id == external_id,
+            Refund.order.is_null(),
+        ).execute()
         batch.touched_orders.add(order_id)
 
 
@@ -212,29 +264,49 @@ def _orphan_refund_keys(site_id: int, keys: list[tuple[str, str]]) -> set[tuple[
     by the whole (site, source, order external id) index, not a walk of the site's refunds."""
     found: set[tuple[str, str]] = set()
     for source, external_ids in by_source(keys):
-        found.update(Refund.select(Refund.source, Refund.order_external_id).distinct().where(
-            Refund.site == site_id, Refund.source == source, Refund.order.is_null(),
-            among(Refund.order_external_id, external_ids)).tuples())
+        found.update(
+            Refund.select(Refund.source, Refund.order_external_id)
+            .distinct()
+            .where(
+                Refund.site == site_id,
+                Refund.source == source,
+                Refund.order.is_null(),
+                among(Refund.order_external_id, external_ids),
+            )
+            .tuples()
+        )
     return found
 
 
 def _convert_carts(batch: Batch, events: list[Event]) -> None:
     """Carts stored before their order are converted now, and get the buyer (a guest's cart from
     the block checkout has no address until its order names it)."""
-    tokens = {e.data["cart_token"]: e for e in events
-              if e.data.get("cart_token") and e.data["status"] in PLACED_STATUSES}
+    tokens = {
+        e.data["cart_token"]: e
+        for e in events
+        if e.data.get("cart_token") and e.data["status"] in PLACED_STATUSES
+    }
     if not tokens:
         return
-    orders = list(Order.select(Order.cart_token, Order.id, Order.contact).where(
-        Order.site == batch.site_id, among(Order.cart_token, list(tokens))).tuples())
+    orders = list(
+        Order.select(Order.cart_token, Order.id, Order.contact)
+        .where(Order.site == batch.site_id, among(Order.cart_token, list(tokens)))
+        .tuples()
+    )
     # Two prepared statements for the batch, run in the rows' order as the per-order updates were.
     table, p = quote(Cart._meta.table_name), param()
-    status, converted, contact = (quote(f.column_name) for f in (Cart.status, Cart.converted_order, Cart.contact))
+    status, converted, contact = (
+        quote(f.column_name) for f in (Cart.status, Cart.converted_order, Cart.contact)
+    )
     where = f"{quote(Cart.site.column_name)} = {p} AND {quote(Cart.token.column_name)} = {p}"
-    execute_many(f"UPDATE {table} SET {status} = 'converted', {converted} = {p} WHERE {where}",
-                 [(order_id, batch.site_id, token) for token, order_id, _ in orders])
-    execute_many(f"UPDATE {table} SET {contact} = {p} WHERE {where} AND {contact} IS NULL",
-                 [(contact_id, batch.site_id, token) for token, _, contact_id in orders if contact_id])
+    execute_many(
+        f"UPDATE {table} SET {status} = 'converted', {converted} = {p} WHERE {where}",
+        [(order_id, batch.site_id, token) for token, order_id, _ in orders],
+    )
+    execute_many(
+        f"UPDATE {table} SET {contact} = {p} WHERE {where} AND {contact} IS NULL",
+        [(contact_id, batch.site_id, token) for token, _, contact_id in orders if contact_id],
+    )
 
 
 def apply_refunds(batch: Batch) -> None:
@@ -242,11 +314,22 @@ def apply_refunds(batch: Batch) -> None:
     events = {(e.source, e.data["refund_id"]): e for e in batch.of_type("order.refunded")}
     if not events:
         return
-    orders = _existing_orders(batch.site_id, [(s, e.data["order_id"]) for (s, _), e in events.items()])
-    rows = [{"site": batch.site_id, "source": s, "external_id": rid, "order_external_id": e.data["order_id"],
-             "order": (orders.get((s, e.data["order_id"])) or {}).get("id"), "amount": e.data["amount"],
-             "reason": e.data.get("reason"), "created_at": to_naive_utc(e.data["created_at"])}
-            for (s, rid), e in events.items()]
+    orders = _existing_orders(
+        batch.site_id, [(s, e.data["order_id"]) for (s, _), e in events.items()]
+    )
+    rows = [
+        {
+            "site": batch.site_id,
+            "source": s,
+            "external_id": rid,
+            "order_external_id": e.data["order_id"],
+            "order": (orders.get((s, e.data["order_id"])) or {}).get("id"),
+            "amount": e.data["amount"],
+            "reason": e.data.get("reason"),
+            "created_at": to_naive_utc(e.data["created_at"]),
+        }
+        for (s, rid), e in events.items()
+    ]
     _insert_refunds(batch, rows)
     for order in orders.values():
         batch.touched_orders.add(order["id"])
@@ -259,28 +342,50 @@ def _insert_refunds(batch: Batch, rows: list[dict[str, Any]]) -> None:
     already stored (another worker may be inserting the same one) and returns the ids of exactly
     the rows it stored. In key order, so two workers' inserts cannot deadlock."""
     ordered = sorted(rows, key=lambda r: (r["source"], r["external_id"]))
-    batch.new_refund_ids.extend(sorted(row[0] for row in insert_rows(
-        Refund, ordered, ignore_conflicts=True, returning=("id",))))
-
+    batch.new_refund_ids.extend(
+        sorted(
+            row[0] for row in insert_rows(Refund, ordered, ignore_conflicts=True, returning=("id",))
+        )
+    )
 
 
 def refresh_refunded_totals(order_ids: set[int]) -> None:
     ids = sorted(order_ids)
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        sums = dict(Refund.select(Refund.order, fn.SUM(Refund.amount).coerce(False)).where(
-            among(Refund.order, chunk)).group_by(Refund.order).tuples())
-        update_by_id(Order, {order_id: {"refunded_total": money_from_units(sums.get(order_id, 0))}
-                             for order_id in chunk}, ("refunded_total",))
+        chunk = ids[start : start + 500]
+        sums = dict(
+            Refund.select(Refund.order, fn.SUM(Refund.amount).coerce(False))
+            .where(among(Refund.order, chunk))
+            .group_by(Refund.order)
+            .tuples()
+        )
+        update_by_id(
+            Order,
+            {
+                order_id: {"refunded_total": money_from_units(sums.get(order_id, 0))}
+                for order_id in chunk
+            },
+            ("refunded_total",),
+        )
 
 
 def apply_deletes(batch: Batch) -> None:
     """A deleted order stops counting; a later snapshot (restored from trash) brings it back."""
     for event in batch.of_type("order.deleted"):
-        stored = Order.select().where(Order.site == batch.site_id, Order.source == event.source,
-                                      Order.external_id == event.data["order_id"]).for_update(
-            is_postgres() or is_mysql()).dicts().first()
+        stored = (
+            Order.select()
+            .where(
+                Order.site == batch.site_id,
+                Order.source == event.source,
+                Order.external_id == event.data["order_id"],
+            )
+            .for_update(is_postgres() or is_mysql())
+            .dicts()
+            .first()
+        )
         if stored is None or stored["deleted_at"] or stored["modified_at"] > event.occurred_at:
             continue
-        Order.update(deleted_at=event.occurred_at, is_counted=False).where(Order.id == stored["id"]).execute()
+        Order.update(deleted_at=event.occurred_at, is_counted=False).where(
+            Order.id == stored["id"]
+        ).execute()
         _record_change(batch, stored, dict(stored, deleted_at=event.occurred_at, is_counted=False))

@@ -2,6 +2,7 @@
 
 This runs inside the HTTP request, so it only stores; applying events happens in a job.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,13 +39,18 @@ class BatchResult:
 class PreparedBatch:
     """A batch validated and turned into rows, not yet stored: preparing is CPU work and needs no
     database, so the history import prepares the next page while another process stores."""
-    rows: list[dict[str, Any]] = field(default_factory=list)  # raw_event rows, without site and time
+
+    rows: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # raw_event rows, without site and time
     rejected: list[dict[str, Any]] = field(default_factory=list)
     rejected_payloads: list[str] = field(default_factory=list)
 
 
 # A cheap first look at the ASCII payload; _is_utf8 decides (a literal "\\ud800" text also matches).
-LONE_SURROGATE = re.compile(r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}")
+LONE_SURROGATE = re.compile(
+    r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}"
+)
 
 
 def _is_utf8(raw: dict[str, Any]) -> bool:
@@ -57,28 +63,58 @@ def _is_utf8(raw: dict[str, Any]) -> bool:
 
 
 def prepare_batch(events: list[Any]) -> PreparedBatch:
-    """Validate each event; valid ones become raw_event rows, invalid ones a rejection with reasons."""
+    """Validate each event; valid ones become raw_event rows, invalid ones a rejection with
+    reasons."""
     prepared = PreparedBatch()
     for index, raw in enumerate(events):
         if not isinstance(raw, dict):
-            _reject(prepared, raw, {"index": index, "id": None,
-                                    "fields": {"_schema": ["Each event must be a JSON object."]}})
+            _reject(
+                prepared,
+                raw,
+                {
+                    "index": index,
+                    "id": None,
+                    "fields": {"_schema": ["Each event must be a JSON object."]},
+                },
+            )
             continue
         if raw.get("data") == []:  # PHP's json_encode writes an empty array() as []: no data
             raw = {**raw, "data": {}}
         try:
-            event = load_event(raw) or event_schema.load(raw)  # the fast path, else marshmallow's answer
+            event = load_event(raw) or event_schema.load(
+                raw
+            )  # the fast path, else marshmallow's answer
         except ValidationError as exc:
             event_id = raw.get("id") if isinstance(raw.get("id"), str) else None
             _reject(prepared, raw, {"index": index, "id": event_id, "fields": exc.messages})
             continue
-        payload = json.dumps(raw, separators=(",", ":"))  # ASCII: an unpaired surrogate shows as \udXXX
+        payload = json.dumps(
+            raw, separators=(",", ":")
+        )  # ASCII: an unpaired surrogate shows as \udXXX
         if LONE_SURROGATE.search(payload) and not _is_utf8(raw):
-            _reject(prepared, raw, {"index": index, "id": event["id"], "fields": {"_schema": [
-                "Text holds an unpaired UTF-16 surrogate (\\udXXX): send valid UTF-8."]}})
+            _reject(
+                prepared,
+                raw,
+                {
+                    "index": index,
+                    "id": event["id"],
+                    "fields": {
+                        "_schema": [
+                            "Text holds an unpaired UTF-16 surrogate (\\udXXX): send valid UTF-8."
+                        ]
+                    },
+                },
+            )
             continue
-        prepared.rows.append({"event_id": event["id"], "type": event["type"], "source": event["source"],
-                              "occurred_at": to_naive_utc(event["occurred_at"]), "payload": payload})
+        prepared.rows.append(
+            {
+                "event_id": event["id"],
+                "type": event["type"],
+                "source": event["source"],
+                "occurred_at": to_naive_utc(event["occurred_at"]),
+                "payload": payload,
+            }
+        )
     return prepared
 
 
@@ -93,7 +129,8 @@ def store_batch(site: Site, events: list[Any], received_at: datetime) -> BatchRe
 
 
 def store_prepared(site_id: int, prepared: PreparedBatch, received_at: datetime) -> BatchResult:
-    """Store a validated batch as received at `received_at` (the request's or the import's clock)."""
+    """Store a validated batch as received at `received_at` (the request's or the import's
+    clock)."""
     result = BatchResult(rejected=prepared.rejected)
     with write_transaction():
         if prepared.rejected:
@@ -115,19 +152,35 @@ def _insert_raw(site_id: int, fresh: list[dict[str, Any]], received_at: datetime
     """Insert the events not stored yet, and answer the ids of exactly those: the unique
     (site, event id) key skips the others inside the statement, so a duplicate costs no read
     first, and of two requests racing with the same event only one gets it to enqueue."""
-    inserted = insert_rows(RawEvent, [{"site": site_id, "received_at": received_at, **row} for row in fresh],
-                           ignore_conflicts=True, returning=("id",))
+    inserted = insert_rows(
+        RawEvent,
+        [{"site": site_id, "received_at": received_at, **row} for row in fresh],
+        ignore_conflicts=True,
+        returning=("id",),
+    )
     return sorted(row[0] for row in inserted)
 
 
 def _store_dead_letters(site_id: int, prepared: PreparedBatch) -> None:
-    rows = [{"site": site_id, "stage": "validation", "event_id": str(r["id"])[:200] if r["id"] else None,
-             "batch_index": r["index"], "payload": payload, "reason": json.dumps(r["fields"])}
-            for r, payload in zip(prepared.rejected, prepared.rejected_payloads, strict=True)]
+    rows = [
+        {
+            "site": site_id,
+            "stage": "validation",
+            "event_id": str(r["id"])[:200] if r["id"] else None,
+            "batch_index": r["index"],
+            "payload": payload,
+            "reason": json.dumps(r["fields"]),
+        }
+        for r, payload in zip(prepared.rejected, prepared.rejected_payloads, strict=True)
+    ]
     DeadLetter.insert_many(rows).execute()
 
 
 def store_unreadable(site: Site, body: bytes, reason: str) -> None:
     """A signed body that is not a usable batch is still kept, so nothing the store sent is lost."""
-    DeadLetter.create(site=site, stage="validation", payload=body.decode("utf-8", "replace")[:1_000_000],
-                      reason=json.dumps({"_schema": [reason]}))
+    DeadLetter.create(
+        site=site,
+        stage="validation",
+        payload=body.decode("utf-8", "replace")[:1_000_000],
+        reason=json.dumps({"_schema": [reason]}),
+    )

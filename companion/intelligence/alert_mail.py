@@ -6,6 +6,7 @@ message is a transactional `Message` with flow key "alerts", recorded (status `s
 as the flows' are (a 429 or 5xx is retried by the flows' retry job). The alerts it names get
 `notified_at` in the same transaction, so a second scan never mails them again.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,24 +38,44 @@ def notify(site: Site, now: datetime, run: SendRun | None = None) -> Message | N
 
 
 def _record(site: Site, now: datetime, sending: bool) -> Message | None:
-    pending = list(Alert.select().where(Alert.site == site.id, Alert.notified_at.is_null(), Alert.status == "open")
-                   .order_by(Alert.started_on, Alert.id))
+    pending = list(
+        Alert.select()
+        .where(Alert.site == site.id, Alert.notified_at.is_null(), Alert.status == "open")
+        .order_by(Alert.started_on, Alert.id)
+    )
     if not pending:
         return None
     subject = f"{site.name}: {len(pending)} new alert{'s' if len(pending) > 1 else ''}"
-    text = "\n\n".join(f"{a.title}\n{a.detail}" + (f"\nOrders: {', '.join(map(str, a.order_ids[:10]))}"
-                                                   if a.order_ids else "") for a in pending)
-    body = "".join(f"<h3>{html.escape(a.title)}</h3><p>{html.escape(a.detail)}</p>" for a in pending)
-    message = Message.create(uuid=str(uuid.uuid4()), site=site.id, flow_key="alerts", to_email=owner_address(site),
-                             from_email=default_sender(site), from_name="Sales Companion", subject=subject,
-                             body=_body(site.id, body, text), is_marketing=False,
-                             status="sending" if sending else "outbox", attempts=1 if sending else 0,
-                             sending_since=now if sending else None, created_at=now)
+    text = "\n\n".join(
+        f"{a.title}\n{a.detail}"
+        + (f"\nOrders: {', '.join(map(str, a.order_ids[:10]))}" if a.order_ids else "")
+        for a in pending
+    )
+    body = "".join(
+        f"<h3>{html.escape(a.title)}</h3><p>{html.escape(a.detail)}</p>" for a in pending
+    )
+    message = Message.create(
+        uuid=str(uuid.uuid4()),
+        site=site.id,
+        flow_key="alerts",
+        to_email=owner_address(site),
+        from_email=default_sender(site),
+        from_name="Sales Companion",
+        subject=subject,
+        body=_body(site.id, body, text),
+        is_marketing=False,
+        status="sending" if sending else "outbox",
+        attempts=1 if sending else 0,
+        sending_since=now if sending else None,
+        created_at=now,
+    )
     Alert.update(notified_at=now).where(Alert.id.in_([a.id for a in pending])).execute()
     return message
 
 
 def _body(site_id: int, html_text: str, text: str) -> int:
     digest = hashlib.sha256(f"{html_text}\0{text}".encode()).hexdigest()
-    MessageBody.insert(site=site_id, digest=digest, html=html_text, text=text).on_conflict_ignore().execute()
+    MessageBody.insert(
+        site=site_id, digest=digest, html=html_text, text=text
+    ).on_conflict_ignore().execute()
     return int(MessageBody.get(MessageBody.site == site_id, MessageBody.digest == digest).id)

@@ -1,4 +1,5 @@
-"""Alerts: revenue, conversion and refunds off their weekday baseline, and products that stopped selling.
+"""Alerts: revenue, conversion and refunds off their weekday baseline, and products that stopped
+selling.
 
 `scan_site(site, now)` reads the last WINDOW_DAYS complete local days (the metric roll-ups, plus
 one GROUP BY for refund counts per product and day), runs the detectors of `anomalies.py`, and
@@ -6,6 +7,7 @@ stores each incident of the last REPORT_DAYS days once (unique per site, kind, p
 day): open while it is still going on, resolved once it is over. Scanning again changes nothing
 but the figures of an incident that is still growing.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -66,21 +68,38 @@ def _series(w: Window, rows: list[tuple[Any, Any]]) -> np.ndarray:
 
 def revenue_and_sessions(site: Site, w: Window) -> dict[str, np.ndarray]:
     d, s = RollupDaily, RollupSessions
-    daily = list(d.select(d.day, d.revenue, d.orders).where(
-        d.site == site.id, d.currency == site.currency, d.day.between(w.first, w.last)).tuples())
-    sessions = list(s.select(s.day, s.sessions, s.converted).where(
-        s.site == site.id, s.day.between(w.first, w.last)).tuples())
-    return {"revenue": _series(w, [(r[0], r[1]) for r in daily]), "orders": _series(w, [(r[0], r[2]) for r in daily]),
-            "sessions": _series(w, [(r[0], r[1]) for r in sessions]),
-            "converted": _series(w, [(r[0], r[2]) for r in sessions])}
+    daily = list(
+        d.select(d.day, d.revenue, d.orders)
+        .where(d.site == site.id, d.currency == site.currency, d.day.between(w.first, w.last))
+        .tuples()
+    )
+    sessions = list(
+        s.select(s.day, s.sessions, s.converted)
+        .where(s.site == site.id, s.day.between(w.first, w.last))
+        .tuples()
+    )
+    return {
+        "revenue": _series(w, [(r[0], r[1]) for r in daily]),
+        "orders": _series(w, [(r[0], r[2]) for r in daily]),
+        "sessions": _series(w, [(r[0], r[1]) for r in sessions]),
+        "converted": _series(w, [(r[0], r[2]) for r in sessions]),
+    }
 
 
 def product_series(site: Site, w: Window) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Product ids and their orders and units per day (roll-ups), oldest first."""
     d = RollupDimension
-    rows = d.select(d.key, d.day, fn.SUM(d.orders), fn.SUM(d.quantity)).where(
-        d.site == site.id, d.currency == site.currency, d.dimension == "product",
-        d.day.between(w.first, w.last)).group_by(d.key, d.day).tuples()
+    rows = (
+        d.select(d.key, d.day, fn.SUM(d.orders), fn.SUM(d.quantity))
+        .where(
+            d.site == site.id,
+            d.currency == site.currency,
+            d.dimension == "product",
+            d.day.between(w.first, w.last),
+        )
+        .group_by(d.key, d.day)
+        .tuples()
+    )
     per: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     for key, day, orders, units in rows:
         per[key].append((w.index(day), float(orders or 0), float(units or 0)))
@@ -98,11 +117,17 @@ def refund_counts(site: Site, w: Window) -> dict[str, np.ndarray]:
     r, i = quote(Refund._meta.table_name), quote(OrderItem._meta.table_name)
     day = local_day_sql(f"{r}.created_at", site.timezone, start, end)
     rows = execute(
-        f"SELECT {i}.product_id, {day}, COUNT(DISTINCT {r}.id) FROM {r} JOIN {i} ON {i}.order_id = {r}.order_id "
+        f"SELECT {i}.product_id, {day}, COUNT(DISTINCT {r}.id) FROM {r} JOIN {i} ON {i}.order_id = "
+        f"{r}.order_id "
         f"WHERE {r}.site_id = {{p}} AND {r}.created_at >= {{p}} AND {r}.created_at < {{p}} "
-        f"GROUP BY {i}.product_id, {day}", [site.id, start, end])
-    store = execute(f"SELECT {day}, COUNT(*) FROM {r} WHERE {r}.site_id = {{p}} AND {r}.created_at >= {{p}} "
-                    f"AND {r}.created_at < {{p}} GROUP BY {day}", [site.id, start, end])
+        f"GROUP BY {i}.product_id, {day}",
+        [site.id, start, end],
+    )
+    store = execute(
+        f"SELECT {day}, COUNT(*) FROM {r} WHERE {r}.site_id = {{p}} AND {r}.created_at >= {{p}} "
+        f"AND {r}.created_at < {{p}} GROUP BY {day}",
+        [site.id, start, end],
+    )
     found: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
     for pid, d, n in rows:
         found[str(pid)].append((d, n))
@@ -133,42 +158,79 @@ def detect(site: Site, w: Window, report_days: int = REPORT_DAYS) -> list[Found]
         return [x for x in incidents if x.end >= n_days - report_days]
 
     day = revenue_and_sessions(site, w)
-    found = [_found("revenue_drop", "Revenue is down", x) for x in
-             _recent(detect_incidents(day["revenue"], direction="drop"), n)]
+    found = [
+        _found("revenue_drop", "Revenue is down", x)
+        for x in _recent(detect_incidents(day["revenue"], direction="drop"), n)
+    ]
     if day["sessions"].sum() > 0:
-        found += [_found("conversion_drop", "Conversion rate dropped", x, rate=True) for x in _recent(
-            detect_rate_incidents(day["converted"], day["sessions"], direction="drop"), n)]
+        found += [
+            _found("conversion_drop", "Conversion rate dropped", x, rate=True)
+            for x in _recent(
+                detect_rate_incidents(day["converted"], day["sessions"], direction="drop"), n
+            )
+        ]
     refunds = refund_counts(site, w)
-    found += [_found("refund_spike", "Refunds are up", x, rate=True) for x in _recent(
-        detect_rate_incidents(refunds[""], np.maximum(day["orders"], refunds[""]), direction="spike"), n)]
+    found += [
+        _found("refund_spike", "Refunds are up", x, rate=True)
+        for x in _recent(
+            detect_rate_incidents(
+                refunds[""], np.maximum(day["orders"], refunds[""]), direction="spike"
+            ),
+            n,
+        )
+    ]
     ids, orders, units = product_series(site, w)
     found += _product_refunds(ids, orders, refunds, n, report_days)
     found += _stalled(ids, units)
     return found
 
 
-def _product_refunds(ids: list[str], orders: np.ndarray, refunds: dict[str, np.ndarray], n: int,
-                     report_days: int) -> list[Found]:
+def _product_refunds(
+    ids: list[str], orders: np.ndarray, refunds: dict[str, np.ndarray], n: int, report_days: int
+) -> list[Found]:
     found = []
     for i, pid in enumerate(ids):
         if pid not in refunds or orders[i].sum() < MIN_PRODUCT_ORDERS:
             continue
         k = refunds[pid]
-        spikes = detect_rate_incidents(k, np.maximum(orders[i], k), direction="spike",
-                                       threshold=PRODUCT_THRESHOLD, min_change=PRODUCT_MIN_CHANGE)
+        spikes = detect_rate_incidents(
+            k,
+            np.maximum(orders[i], k),
+            direction="spike",
+            threshold=PRODUCT_THRESHOLD,
+            min_change=PRODUCT_MIN_CHANGE,
+        )
         for x in [x for x in spikes if x.end >= n - report_days]:
-            found.append(_found("product_refund_spike", f"Refunds are up on product {pid}", x, key=pid, rate=True))
+            found.append(
+                _found(
+                    "product_refund_spike",
+                    f"Refunds are up on product {pid}",
+                    x,
+                    key=pid,
+                    rate=True,
+                )
+            )
     return found
 
 
 def _stalled(ids: list[str], units: np.ndarray) -> list[Found]:
     if not ids:
         return []
-    return [Found("stalled_product", f"Product {ids[s.index]} stopped selling", None, key=ids[s.index],
-                  started=s.since, baseline=s.daily_rate, observed=0.0, relative_change=-1.0,
-                  detail=f"sold {s.daily_rate:.1f} a day, then nothing for {s.zero_days} days "
-                         f"(chance {s.probability:.1g} at that rate)")
-            for s in stalled_products(units)]
+    return [
+        Found(
+            "stalled_product",
+            f"Product {ids[s.index]} stopped selling",
+            None,
+            key=ids[s.index],
+            started=s.since,
+            baseline=s.daily_rate,
+            observed=0.0,
+            relative_change=-1.0,
+            detail=f"sold {s.daily_rate:.1f} a day, then nothing for {s.zero_days} days "
+            f"(chance {s.probability:.1g} at that rate)",
+        )
+        for s in stalled_products(units)
+    ]
 
 
 def _found(kind: str, title: str, x: Incident, key: str = "", rate: bool = False) -> Found:
@@ -178,22 +240,48 @@ def _found(kind: str, title: str, x: Incident, key: str = "", rate: bool = False
         detail = f"{x.observed:,.2f} a day against a usual {x.baseline:,.2f}"
     change = x.relative_change if np.isfinite(x.relative_change) else None
     detail += f" ({change:+.0%})" if change is not None else " (usually none)"
-    return Found(kind, title, x, key, x.start, detail, float(x.baseline), float(x.observed), change, x.ongoing)
+    return Found(
+        kind,
+        title,
+        x,
+        key,
+        x.start,
+        detail,
+        float(x.baseline),
+        float(x.observed),
+        change,
+        x.ongoing,
+    )
 
 
 def affected_orders(site: Site, f: Found, since: datetime) -> list[int]:
-    """Orders the alert is about: refunded orders of the product, its last orders, or orders since."""
+    """Orders the alert is about: refunded orders of the product, its last orders, or orders
+    since."""
     if f.kind in ("product_refund_spike", "refund_spike"):
-        q = (Order.select(Order.id).join(Refund, on=(Refund.order == Order.id))
-             .where(Order.site == site.id, Refund.created_at >= since))
+        q = (
+            Order.select(Order.id)
+            .join(Refund, on=(Refund.order == Order.id))
+            .where(Order.site == site.id, Refund.created_at >= since)
+        )
         if f.key:
-            q = q.where(Order.id.in_(OrderItem.select(OrderItem.order).where(
-                OrderItem.site == site.id, OrderItem.product_id == f.key)))
+            q = q.where(
+                Order.id.in_(
+                    OrderItem.select(OrderItem.order).where(
+                        OrderItem.site == site.id, OrderItem.product_id == f.key
+                    )
+                )
+            )
     elif f.kind == "stalled_product":
-        q = Order.select(Order.id).join(OrderItem).where(Order.site == site.id, OrderItem.product_id == f.key)
+        q = (
+            Order.select(Order.id)
+            .join(OrderItem)
+            .where(Order.site == site.id, OrderItem.product_id == f.key)
+        )
     else:
         q = Order.select(Order.id).where(Order.site == site.id, Order.counted_at >= since)
-    return sorted({i for i, in q.order_by(Order.id.desc()).limit(LINKED_ORDERS).tuples()}, reverse=True)
+    return sorted(
+        {i for (i,) in q.order_by(Order.id.desc()).limit(LINKED_ORDERS).tuples()}, reverse=True
+    )
 
 
 def scan_site(site: Site, now: datetime, today: date | None = None) -> list[Alert]:
@@ -214,12 +302,25 @@ def scan_site(site: Site, now: datetime, today: date | None = None) -> list[Aler
 
 def _store(site: Site, f: Found, started: date, now: datetime) -> tuple[Alert, bool]:
     since, _ = day_bounds(started, started, site.timezone)
-    values = {"title": f.title, "detail": f"Since {started:%a %d %b}: {f.detail}.", "baseline": f.baseline,
-              "observed": f.observed, "relative_change": f.relative_change, "product_id": f.key or None,
-              "order_ids": affected_orders(site, f, since), "status": "open" if f.ongoing else "resolved",
-              "updated_at": now, "resolved_at": None if f.ongoing else now}
-    alert, created = Alert.get_or_create(site=site.id, kind=f.kind, key=f.key, started_on=started,
-                                         defaults={**values, "detected_at": now})
+    values = {
+        "title": f.title,
+        "detail": f"Since {started:%a %d %b}: {f.detail}.",
+        "baseline": f.baseline,
+        "observed": f.observed,
+        "relative_change": f.relative_change,
+        "product_id": f.key or None,
+        "order_ids": affected_orders(site, f, since),
+        "status": "open" if f.ongoing else "resolved",
+        "updated_at": now,
+        "resolved_at": None if f.ongoing else now,
+    }
+    alert, created = Alert.get_or_create(
+        site=site.id,
+        kind=f.kind,
+        key=f.key,
+        started_on=started,
+        defaults={**values, "detected_at": now},
+    )
     if not created:
         if alert.resolved_at and not f.ongoing:
             values["resolved_at"] = alert.resolved_at
@@ -235,5 +336,8 @@ def _resolve_gone(site: Site, seen: set[tuple[str, str, date]], now: datetime) -
 
 
 def open_alerts(site_id: int) -> list[Alert]:
-    return list(Alert.select().where(Alert.site == site_id, Alert.status == "open")
-                .order_by(Alert.started_on.desc(), Alert.id.desc()))
+    return list(
+        Alert.select()
+        .where(Alert.site == site_id, Alert.status == "open")
+        .order_by(Alert.started_on.desc(), Alert.id.desc())
+    )

@@ -2,6 +2,7 @@
 
 The forecast of a day is computed once and cached (`DemandForecastCache`) until the next local day.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -21,16 +22,29 @@ MIN_HISTORY_DAYS = 14
 
 
 def is_known_product(site_id: int, product_id: str) -> bool:
-    return (Product.select().where(Product.site == site_id, Product.external_id == product_id).exists()
-            or OrderItem.select().where(OrderItem.site == site_id, OrderItem.product_id == product_id).exists())
+    return (
+        Product.select().where(Product.site == site_id, Product.external_id == product_id).exists()
+        or OrderItem.select()
+        .where(OrderItem.site == site_id, OrderItem.product_id == product_id)
+        .exists()
+    )
 
 
 def daily_units(site: Site, product_id: str, last: date) -> np.ndarray:
     first = last - timedelta(days=HISTORY_DAYS - 1)
     d = RollupDimension
-    rows = d.select(d.day, fn.SUM(d.quantity)).where(
-        d.site == site.id, d.currency == site.currency, d.dimension == "product", d.key == product_id,
-        d.day.between(first, last)).group_by(d.day).tuples()
+    rows = (
+        d.select(d.day, fn.SUM(d.quantity))
+        .where(
+            d.site == site.id,
+            d.currency == site.currency,
+            d.dimension == "product",
+            d.key == product_id,
+            d.day.between(first, last),
+        )
+        .group_by(d.day)
+        .tuples()
+    )
     units = np.zeros(HISTORY_DAYS)
     for day, n in rows:
         units[(as_date(day) - first).days] = max(float(n or 0), 0.0)
@@ -40,7 +54,7 @@ def daily_units(site: Site, product_id: str, last: date) -> np.ndarray:
 def _trimmed(units: np.ndarray) -> np.ndarray:
     """Drop the days before the product's first sale (it did not exist yet)."""
     sold = np.flatnonzero(units > 0)
-    return units[sold[0]:] if sold.size else units[-MIN_HISTORY_DAYS:]
+    return units[sold[0] :] if sold.size else units[-MIN_HISTORY_DAYS:]
 
 
 def forecast(site: Site, product_id: str, days: int, today: date) -> dict[str, Any]:
@@ -50,9 +64,14 @@ def forecast(site: Site, product_id: str, days: int, today: date) -> dict[str, A
     if cached is not None and as_date(cached.computed_for) == last:
         return dict(cached.payload)
     payload = _compute(site, product_id, days, last)
-    DemandForecastCache.delete().where(DemandForecastCache.site == site.id, DemandForecastCache.product_id == product_id,
-                                       DemandForecastCache.days == days).execute()
-    DemandForecastCache.create(site=site.id, product_id=product_id, days=days, computed_for=last, payload=payload)
+    DemandForecastCache.delete().where(
+        DemandForecastCache.site == site.id,
+        DemandForecastCache.product_id == product_id,
+        DemandForecastCache.days == days,
+    ).execute()
+    DemandForecastCache.create(
+        site=site.id, product_id=product_id, days=days, computed_for=last, payload=payload
+    )
     return payload
 
 
@@ -64,12 +83,24 @@ def _compute(site: Site, product_id: str, days: int, last: date) -> dict[str, An
     product = Product.get_or_none(Product.site == site.id, Product.external_id == product_id)
     stock = product.stock_quantity if product else None
     return {
-        "product_id": product_id, "method": result.method, "level": result.level, "history_days": int(history.size),
+        "product_id": product_id,
+        "method": result.method,
+        "level": result.level,
+        "history_days": int(history.size),
         "history_units": float(history.sum()),
-        "backtest": {name: {"mase": _finite(b.mase), "wape": _finite(b.wape)} for name, b in result.backtest.items()},
-        "days": [{"date": (last + timedelta(days=k + 1)).isoformat(), "units": round(float(result.point[k]), 3),
-                  "lower": round(float(result.lower[k]), 3), "upper": round(float(result.upper[k]), 3)}
-                 for k in range(days)],
+        "backtest": {
+            name: {"mase": _finite(b.mase), "wape": _finite(b.wape)}
+            for name, b in result.backtest.items()
+        },
+        "days": [
+            {
+                "date": (last + timedelta(days=k + 1)).isoformat(),
+                "units": round(float(result.point[k]), 3),
+                "lower": round(float(result.lower[k]), 3),
+                "upper": round(float(result.upper[k]), 3),
+            }
+            for k in range(days)
+        ],
         "stock_quantity": stock,
         "days_of_stock": None if stock is None else days_of_stock(stock, result.point),
         "days_of_stock_reason": _stock_reason(stock),

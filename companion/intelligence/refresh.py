@@ -4,6 +4,7 @@
 writes the scores back in bulk and records a `RefreshRun` holding what a later single order is
 scored with (`rescore_contacts`, run by the pipeline right after a batch touched orders).
 """
+
 from __future__ import annotations
 
 import time
@@ -35,9 +36,11 @@ def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
 
 
 def refresh_site(site: Site, now: datetime, as_of: datetime | None = None) -> dict[str, Any]:
-    """Recompute every contact's scores of one site as of `as_of` (a backtest) or `now` and its pairs.
+    """Recompute every contact's scores of one site as of `as_of` (a backtest) or `now` and its
+    pairs.
 
-    `now` is the caller's moment: the job's clock, or the time of the batch that made the first refresh."""
+    `now` is the caller's moment: the job's clock, or the time of the batch that made the first
+    refresh."""
     moment = as_of or now
     began = time.perf_counter()
     timings: dict[str, float] = {}
@@ -51,15 +54,34 @@ def refresh_site(site: Site, now: datetime, as_of: datetime | None = None) -> di
         with _timed(timings, "pairs"):
             pairs = refresh_pairs(site.id, moment)
         finished = now + timedelta(seconds=round(time.perf_counter() - began))
-        RefreshRun.create(site=site.id, started_at=now, finished_at=finished, as_of=moment,
-                          is_backtest=as_of is not None, customers=summary.size, gate_met=model.bgnbd is not None,
-                          gate_reason=model.gate_reason or "; ".join(model.notes) or None, model=model.to_json(), timings=timings)
-    return {"site": site.public_id, "as_of": moment, "customers": summary.size, "pairs": pairs,
-            "predictions": model.bgnbd is not None, "gate_met": model.gate_met, "gate_reason": model.gate_reason, "notes": model.notes, "timings": timings}
+        RefreshRun.create(
+            site=site.id,
+            started_at=now,
+            finished_at=finished,
+            as_of=moment,
+            is_backtest=as_of is not None,
+            customers=summary.size,
+            gate_met=model.bgnbd is not None,
+            gate_reason=model.gate_reason or "; ".join(model.notes) or None,
+            model=model.to_json(),
+            timings=timings,
+        )
+    return {
+        "site": site.public_id,
+        "as_of": moment,
+        "customers": summary.size,
+        "pairs": pairs,
+        "predictions": model.bgnbd is not None,
+        "gate_met": model.gate_met,
+        "gate_reason": model.gate_reason,
+        "notes": model.notes,
+        "timings": timings,
+    }
 
 
-def refresh_sites(now: datetime, public_id: str | None = None,
-                  as_of: datetime | None = None) -> list[dict[str, Any]]:
+def refresh_sites(
+    now: datetime, public_id: str | None = None, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
     sites = Site.select().order_by(Site.id)
     if public_id:
         sites = sites.where(Site.public_id == public_id)
@@ -73,8 +95,12 @@ MIN_CUSTOMERS_FOR_THRESHOLDS = 50
 
 
 def _latest_run(site_id: int) -> RefreshRun | None:
-    return (RefreshRun.select().where(RefreshRun.site == site_id, RefreshRun.is_backtest == False)
-            .order_by(RefreshRun.id.desc()).first())
+    return (
+        RefreshRun.select()
+        .where(RefreshRun.site == site_id, RefreshRun.is_backtest == False)
+        .order_by(RefreshRun.id.desc())
+        .first()
+    )
 
 
 def latest_model(site_id: int) -> ScoringModel | None:

@@ -4,6 +4,7 @@
 the `ScoringModel` (RFM thresholds, fits, reorder interval, VIP threshold) that `score_few` uses
 to score a handful of customers at once when a new order arrives, without re-ranking everyone.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -42,7 +43,9 @@ class ScoringModel:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ScoringModel:
         values = dict(data)
-        values["vip_threshold"] = float("inf") if values.get("vip_threshold") is None else values["vip_threshold"]
+        values["vip_threshold"] = (
+            float("inf") if values.get("vip_threshold") is None else values["vip_threshold"]
+        )
         return cls(**values)
 
 
@@ -79,7 +82,9 @@ def arrays(s: CustomerSummary) -> _Arrays:
     recency = s.days_before_as_of(s.last_at)
     repeat_net = np.maximum(s.net - s.first_gross, 0.0)  # refunds all come off the repeat spend
     m = np.where(x > 0, repeat_net / np.maximum(x, 1.0), 0.0)
-    return _Arrays(x, np.maximum(age - recency, 0.0), np.maximum(age, 0.0), m, np.maximum(recency, 0.0))
+    return _Arrays(
+        x, np.maximum(age - recency, 0.0), np.maximum(age, 0.0), m, np.maximum(recency, 0.0)
+    )
 
 
 def score_customers(s: CustomerSummary) -> tuple[Scores, ScoringModel]:
@@ -87,15 +92,30 @@ def score_customers(s: CustomerSummary) -> tuple[Scores, ScoringModel]:
     a = arrays(s)
     rfm = rfm_scores(whole_days(a.recency_days), s.orders, s.net)
     ok, reason = data_gate(s.size, s.history_days)
-    model = ScoringModel(ok, reason, _thresholds(whole_days(a.recency_days), s.orders, s.net), 0.0, float("inf"))
+    model = ScoringModel(
+        ok, reason, _thresholds(whole_days(a.recency_days), s.orders, s.net), 0.0, float("inf")
+    )
     if ok:
         _fit(a, model)
     preds = _predict(model, a, s)
-    stages = lifecycle_stages(s.orders, a.age, a.recency_days, s.net, p_alive=preds[0],
-                              next_order_overdue_days=preds[4])
+    stages = lifecycle_stages(
+        s.orders, a.age, a.recency_days, s.net, p_alive=preds[0], next_order_overdue_days=preds[4]
+    )
     model.interval_days, model.vip_threshold = stages.interval_days, stages.vip_threshold
-    return Scores(s.contact_id, rfm.r, rfm.f, rfm.m, rfm.segment, stages.stage, stages.reason,
-                  preds[0], preds[1], preds[2], preds[3], preds[5]), model
+    return Scores(
+        s.contact_id,
+        rfm.r,
+        rfm.f,
+        rfm.m,
+        rfm.segment,
+        stages.stage,
+        stages.reason,
+        preds[0],
+        preds[1],
+        preds[2],
+        preds[3],
+        preds[5],
+    ), model
 
 
 def score_few(s: CustomerSummary, model: ScoringModel) -> Scores:
@@ -105,11 +125,30 @@ def score_few(s: CustomerSummary, model: ScoringModel) -> Scores:
     f = _threshold_score(s.orders, model.rfm_thresholds["f"])
     m = _threshold_score(s.net, model.rfm_thresholds["m"])
     preds = _predict(model, a, s)
-    stages = lifecycle_stages(s.orders, a.age, a.recency_days, s.net, p_alive=preds[0],
-                              next_order_overdue_days=preds[4], interval_days=model.interval_days,
-                              vip_threshold=model.vip_threshold)
-    return Scores(s.contact_id, r, f, m, assign_segments(r, f, m), stages.stage, stages.reason,
-                  preds[0], preds[1], preds[2], preds[3], preds[5])
+    stages = lifecycle_stages(
+        s.orders,
+        a.age,
+        a.recency_days,
+        s.net,
+        p_alive=preds[0],
+        next_order_overdue_days=preds[4],
+        interval_days=model.interval_days,
+        vip_threshold=model.vip_threshold,
+    )
+    return Scores(
+        s.contact_id,
+        r,
+        f,
+        m,
+        assign_segments(r, f, m),
+        stages.stage,
+        stages.reason,
+        preds[0],
+        preds[1],
+        preds[2],
+        preds[3],
+        preds[5],
+    )
 
 
 def whole_days(days: FloatArray) -> FloatArray:
@@ -118,14 +157,22 @@ def whole_days(days: FloatArray) -> FloatArray:
     return np.floor(days)
 
 
-def _thresholds(recency_days: FloatArray, orders: FloatArray, net: FloatArray) -> dict[str, list[float]]:
+def _thresholds(
+    recency_days: FloatArray, orders: FloatArray, net: FloatArray
+) -> dict[str, list[float]]:
     rfm = rfm_scores(recency_days, orders, net)
     found = {}
-    for key, values, scores in (("r", -recency_days, rfm.r), ("f", orders, rfm.f), ("m", net, rfm.m)):
+    for key, values, scores in (
+        ("r", -recency_days, rfm.r),
+        ("f", orders, rfm.f),
+        ("m", net, rfm.m),
+    ):
         # A score nobody reached (a tie block on top) goes to whoever beats everybody.
         above_all = float(np.nextafter(values.max(), np.inf)) if values.size else float("inf")
-        found[key] = [float(values[scores >= k].min()) if np.any(scores >= k) else above_all
-                      for k in range(2, 6)]
+        found[key] = [
+            float(values[scores >= k].min()) if np.any(scores >= k) else above_all
+            for k in range(2, 6)
+        ]
     return found
 
 
@@ -150,7 +197,8 @@ def _fit(a: _Arrays, model: ScoringModel) -> None:
 
 
 def _predict(model: ScoringModel, a: _Arrays, s: CustomerSummary) -> tuple[Any, ...]:
-    """(p_alive, E[X(90)], E[X(365)], next order moment, days overdue, CLV 365); NaN without a fit."""
+    """(p_alive, E[X(90)], E[X(365)], next order moment, days overdue, CLV 365); NaN without a
+    fit."""
     n = a.x.size
     nan = np.full(n, np.nan)
     if model.bgnbd is None or n == 0:

@@ -7,6 +7,7 @@ refreshes a new order rescores its customer at once, but the counts stay those o
 (the page says so); keeping them exact would need every writer of a contact's totals (ingest,
 imports, erasure) to report before and after.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,16 +23,29 @@ KINDS = {"stage": Contact.stage, "segment": Contact.rfm_segment}
 
 
 def write_stage_groups(site_id: int, at: datetime) -> None:
-    """Replace the site's counts with its contacts' current stages and segments (erased ones left out),
+    """Replace the site's counts with its contacts' current stages and segments (erased ones left
+    out),
     as of `at`: the refresh's moment (a migration that first fills them: when it ran)."""
     net = fn.SUM(Contact.total_spent - Contact.refunded).coerce(False)
     rows = []
     for kind, column in KINDS.items():
-        query = (Contact.select(column, fn.COUNT(Contact.id), net)
-                 .where(Contact.site == site_id, Contact.erased_at.is_null(), column.is_null(False))
-                 .group_by(column).tuples())
-        rows += [{"site": site_id, "kind": kind, "key": key, "customers": count,
-                  "net_spent": money_from_units(units or 0), "written_at": at} for key, count, units in query]
+        query = (
+            Contact.select(column, fn.COUNT(Contact.id), net)
+            .where(Contact.site == site_id, Contact.erased_at.is_null(), column.is_null(False))
+            .group_by(column)
+            .tuples()
+        )
+        rows += [
+            {
+                "site": site_id,
+                "kind": kind,
+                "key": key,
+                "customers": count,
+                "net_spent": money_from_units(units or 0),
+                "written_at": at,
+            }
+            for key, count, units in query
+        ]
     StageGroup.delete().where(StageGroup.site == site_id).execute()
     if rows:
         StageGroup.insert_many(rows).execute()
@@ -40,5 +54,7 @@ def write_stage_groups(site_id: int, at: datetime) -> None:
 def stage_groups(site_id: int, kind: str) -> tuple[dict[str, tuple[int, Decimal]], datetime | None]:
     """{stage or segment: (contacts, net spend)} and when the refresh wrote them (None: never)."""
     found = list(StageGroup.select().where(StageGroup.site == site_id, StageGroup.kind == kind))
-    return ({g.key: (g.customers, g.net_spent) for g in found},
-            max((g.written_at for g in found), default=None))
+    return (
+        {g.key: (g.customers, g.net_spent) for g in found},
+        max((g.written_at for g in found), default=None),
+    )

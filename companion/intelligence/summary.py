@@ -4,6 +4,7 @@ Counted orders are `is_counted` and not deleted, dated by `counted_at` (paid, or
 as-of moment keeps only orders counted and refunds made by then, so a past refresh sees what was
 known at the time. Money comes back as floats of the currency unit, summed exactly in SQL.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,46 +50,86 @@ class CustomerSummary:
         return float(self.days_before_as_of(self.first_at).max()) if self.size else 0.0
 
 
-def counted(site_id: int, as_of: datetime | None = None, contact_ids: list[int] | None = None) -> Any:
+def counted(
+    site_id: int, as_of: datetime | None = None, contact_ids: list[int] | None = None
+) -> Any:
     """Counted orders of a customer, by `as_of` when given, of `contact_ids` only when given.
     For given contacts the date is no index key: the (site, contact) index finds their orders,
     where SQLite's planner would otherwise walk the site's whole (site, counted_at) range."""
-    where = ((Order.site == site_id) & (Order.is_counted == True) & Order.deleted_at.is_null()
-             & Order.contact.is_null(False))
+    where = (
+        (Order.site == site_id)
+        & (Order.is_counted == True)
+        & Order.deleted_at.is_null()
+        & Order.contact.is_null(False)
+    )
     if contact_ids is not None:
         where &= among(Order.contact, contact_ids or [0])
     if as_of is None:
         return where
-    return where & ((Order.counted_at if contact_ids is None else unindexed(Order.counted_at)) <= as_of)
+    return where & (
+        (Order.counted_at if contact_ids is None else unindexed(Order.counted_at)) <= as_of
+    )
 
 
-def customer_summary(site_id: int, as_of: datetime, contact_ids: list[int] | None = None) -> CustomerSummary:
-    """One row per contact with counted orders by `as_of` (of `contact_ids` only, when given), by contact id."""
+def customer_summary(
+    site_id: int, as_of: datetime, contact_ids: list[int] | None = None
+) -> CustomerSummary:
+    """One row per contact with counted orders by `as_of` (of `contact_ids` only, when given), by
+    contact id."""
     where = counted(site_id, as_of, contact_ids)
     rows = _order_rows(where)
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     return CustomerSummary(
-        as_of=as_of, contact_id=ids, orders=np.array([r[1] for r in rows], dtype=np.float64),
-        first_at=_moments([r[2] for r in rows]), last_at=_moments([r[3] for r in rows]),
-        gross=_money([r[4] for r in rows]), refunded=_by_contact(ids, _refunds(where, as_of)),
-        first_gross=_money([r[5] for r in rows]))
+        as_of=as_of,
+        contact_id=ids,
+        orders=np.array([r[1] for r in rows], dtype=np.float64),
+        first_at=_moments([r[2] for r in rows]),
+        last_at=_moments([r[3] for r in rows]),
+        gross=_money([r[4] for r in rows]),
+        refunded=_by_contact(ids, _refunds(where, as_of)),
+        first_gross=_money([r[5] for r in rows]),
+    )
 
 
 def _order_rows(where: Any) -> list[tuple[Any, ...]]:
-    """(contact, orders, first, last, gross, first order's total): one scan, the first order by a window."""
+    """(contact, orders, first, last, gross, first order's total): one scan, the first order by a
+    window."""
     rank = fn.ROW_NUMBER().over(partition_by=[Order.contact], order_by=[Order.counted_at, Order.id])
-    ranked = Order.select(Order.contact.alias("who"), Order.counted_at.alias("at"), Order.total.alias("total"),
-                          rank.alias("n")).where(where).alias("ranked")
+    ranked = (
+        Order.select(
+            Order.contact.alias("who"),
+            Order.counted_at.alias("at"),
+            Order.total.alias("total"),
+            rank.alias("n"),
+        )
+        .where(where)
+        .alias("ranked")
+    )
     first_total = fn.SUM(Case(None, [(ranked.c.n == 1, ranked.c.total)], 0))
-    return list(Order.select(ranked.c.who, fn.COUNT(SQL("*")), fn.MIN(ranked.c.at), fn.MAX(ranked.c.at),
-                             fn.SUM(ranked.c.total), first_total).from_(ranked)
-                .group_by(ranked.c.who).order_by(ranked.c.who).tuples())
+    return list(
+        Order.select(
+            ranked.c.who,
+            fn.COUNT(SQL("*")),
+            fn.MIN(ranked.c.at),
+            fn.MAX(ranked.c.at),
+            fn.SUM(ranked.c.total),
+            first_total,
+        )
+        .from_(ranked)
+        .group_by(ranked.c.who)
+        .order_by(ranked.c.who)
+        .tuples()
+    )
 
 
 def _refunds(where: Any, as_of: datetime) -> list[tuple[int, Any]]:
-    return list(Refund.select(Order.contact, fn.SUM(Refund.amount).coerce(False))
-                .join(Order, on=(Refund.order == Order.id))
-                .where(where & (Refund.created_at <= as_of)).group_by(Order.contact).tuples())
+    return list(
+        Refund.select(Order.contact, fn.SUM(Refund.amount).coerce(False))
+        .join(Order, on=(Refund.order == Order.id))
+        .where(where & (Refund.created_at <= as_of))
+        .group_by(Order.contact)
+        .tuples()
+    )
 
 
 def _by_contact(ids: NDArray[np.int64], pairs: list[tuple[int, Any]]) -> NDArray[np.float64]:

@@ -2,6 +2,7 @@
 (SQLite 3.33+, PostgreSQL) or UPDATE ... JOIN (MariaDB). Contacts without a counted order become
 leads in one more UPDATE. Never a statement per customer.
 """
+
 from __future__ import annotations
 
 import io
@@ -42,21 +43,40 @@ def _engine() -> int:
 
 def rows(scores: Scores) -> list[tuple[Any, ...]]:
     """One tuple per customer, in COLUMNS order after the contact id; None for no prediction."""
+
     def floats(values: np.ndarray) -> list[float | None]:
         return [None if math.isnan(v) else v for v in values.astype(float).round(6).tolist()]
 
     text = _engine() == 0  # SQLite stores times as text, as Peewee writes them
-    nxt = [None if d is None else (f"{d:%Y-%m-%d %H:%M:%S}" if text else d.replace(microsecond=0))
-           for d in scores.next_order_at.astype(datetime).tolist()]
+    nxt = [
+        None if d is None else (f"{d:%Y-%m-%d %H:%M:%S}" if text else d.replace(microsecond=0))
+        for d in scores.next_order_at.astype(datetime).tolist()
+    ]
     clv = [None if math.isnan(v) else round(v * MONEY_SCALE) for v in scores.clv_365.tolist()]
-    return list(zip(scores.contact_id.tolist(), scores.stage.tolist(), scores.reason, scores.r.tolist(),
-                    scores.f.tolist(), scores.m.tolist(), scores.segment.tolist(), floats(scores.p_alive),
-                    floats(scores.expected_90), floats(scores.expected_365), nxt, clv, strict=True))
+    return list(
+        zip(
+            scores.contact_id.tolist(),
+            scores.stage.tolist(),
+            scores.reason,
+            scores.r.tolist(),
+            scores.f.tolist(),
+            scores.m.tolist(),
+            scores.segment.tolist(),
+            floats(scores.p_alive),
+            floats(scores.expected_90),
+            floats(scores.expected_365),
+            nxt,
+            clv,
+            strict=True,
+        )
+    )
 
 
-def write_scores(site_id: int, scores: Scores, *, only: list[int] | None = None,
-                 at: datetime | None = None) -> int:
-    """Store the scores of every customer given; every other contact of the site (or of `only`) is a lead.
+def write_scores(
+    site_id: int, scores: Scores, *, only: list[int] | None = None, at: datetime | None = None
+) -> int:
+    """Store the scores of every customer given; every other contact of the site (or of `only`) is a
+    lead.
     A full write (no `only`) also rewrites the site's stage and segment counts, as of `at`."""
     data = rows(scores)
     _create_temp()
@@ -107,7 +127,7 @@ def _fill(data: list[tuple[Any, ...]]) -> None:
     head = f"INSERT INTO {TEMP} (contact_id, {', '.join(n for n, _ in COLUMNS)}) VALUES "
     cursor = database.cursor()
     for start in range(0, len(data), CHUNK):
-        chunk = data[start:start + CHUNK]
+        chunk = data[start : start + CHUNK]
         cursor.execute(head + ", ".join([one] * len(chunk)), [v for row in chunk for v in row])
 
 
@@ -115,12 +135,17 @@ def _update_sql() -> str:
     table = quote(Contact._meta.table_name)
     if _engine() == 2:
         sets = ", ".join(f"c.{n} = s.{n}" for n, _ in COLUMNS)
-        return f"UPDATE {table} c JOIN {TEMP} s ON c.id = s.contact_id SET {sets} WHERE c.site_id = %s"
+        return (
+            f"UPDATE {table} c JOIN {TEMP} s ON c.id = s.contact_id SET {sets} WHERE c.site_id = %s"
+        )
     sets = ", ".join(f"{n} = s.{n}" for n, _ in COLUMNS)
     # The IN names the rows: without it SQLite walks every contact of the site and probes the
     # temporary table for each, though a batch's rescore writes a few hundred.
-    return (f"UPDATE {table} SET {sets} FROM {TEMP} s WHERE {table}.id = s.contact_id AND {table}.site_id = {param()}"
-            f" AND {table}.id IN (SELECT contact_id FROM {TEMP})")
+    return (
+        f"UPDATE {table} SET {sets} FROM {TEMP} s WHERE {table}.id = s.contact_id AND "
+        f"{table}.site_id = {param()}"
+        f" AND {table}.id IN (SELECT contact_id FROM {TEMP})"
+    )
 
 
 def _mark_leads(site_id: int, only: list[int] | None) -> None:
@@ -128,8 +153,11 @@ def _mark_leads(site_id: int, only: list[int] | None) -> None:
     nulls = ", ".join(f"{n} = NULL" for n, _ in COLUMNS[2:])
     among = "" if only is None else f" AND id IN ({', '.join(str(int(i)) for i in only) or 'NULL'})"
     database.execute_sql(
-        f"UPDATE {table} SET stage = 'lead', stage_reason = {param()}, {nulls} WHERE site_id = {param()}{among} "
-        f"AND NOT EXISTS (SELECT 1 FROM {TEMP} s WHERE s.contact_id = {table}.id)", [LEAD_REASON, site_id])
+        f"UPDATE {table} SET stage = 'lead', stage_reason = {param()}, {nulls} WHERE site_id = "
+        f"{param()}{among} "
+        f"AND NOT EXISTS (SELECT 1 FROM {TEMP} s WHERE s.contact_id = {table}.id)",
+        [LEAD_REASON, site_id],
+    )
 
 
 def insert_rows(model: Any, fields: list[str], data: list[tuple[Any, ...]]) -> None:
@@ -139,5 +167,5 @@ def insert_rows(model: Any, fields: list[str], data: list[tuple[Any, ...]]) -> N
     head = f"INSERT INTO {quote(model._meta.table_name)} ({columns}) VALUES "
     cursor = database.cursor()
     for start in range(0, len(data), CHUNK):
-        chunk = data[start:start + CHUNK]
+        chunk = data[start : start + CHUNK]
         cursor.execute(head + ", ".join([one] * len(chunk)), [v for row in chunk for v in row])

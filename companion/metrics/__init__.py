@@ -11,6 +11,7 @@ plain data (money as Decimal, ratios as float, None with a reason where data all
 The flows call record_touch(...) on each click or open and record_cart_email(...) on each
 abandoned-cart email (companion.metrics.attribution).
 """
+
 from __future__ import annotations
 
 from companion.metrics.attribution import record_cart_email, record_touch
@@ -21,13 +22,13 @@ from companion.metrics.headline import headline, series
 from companion.metrics.periods import INTERVALS
 
 __all__ = [
-           "DIMENSIONS",
-           "INTERVALS",
-           "METRIC_KEYS",
-           "breakdown",
-           "cohorts",
-           "headline",
-           "record_cart_email",
-           "record_touch",
-           "series",
+    "DIMENSIONS",
+    "INTERVALS",
+    "METRIC_KEYS",
+    "breakdown",
+    "cohorts",
+    "headline",
+    "record_cart_email",
+    "record_touch",
+    "series",
 ]

@@ -1,5 +1,6 @@
 """Sessions and carts per local day: recomputed for the days a batch touched (and, for carts
 that go idle without any event, by a scheduled job), so they always equal a rebuild."""
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -25,12 +26,20 @@ def refresh_for_batch(site: Site, batch: Batch) -> None:
 
 def _session_days(site: Site, batch: Batch) -> set[date]:
     keys = {e.session_key for e in batch.of_type("page.viewed") if e.session_key}
-    keys |= {row["session_key"] for pair in batch.order_changes for row in pair if row and row.get("session_key")}
+    keys |= {
+        row["session_key"]
+        for pair in batch.order_changes
+        for row in pair
+        if row and row.get("session_key")
+    }
     days: set[date] = set()
     for start_ in range(0, len(keys), 500):
-        chunk = sorted(keys)[start_:start_ + 500]
-        for (started,) in Visit.select(Visit.started_at).where(
-                Visit.site == site.id, among(Visit.session_key, chunk)).tuples():
+        chunk = sorted(keys)[start_ : start_ + 500]
+        for (started,) in (
+            Visit.select(Visit.started_at)
+            .where(Visit.site == site.id, among(Visit.session_key, chunk))
+            .tuples()
+        ):
             days.add(local_day(started, site.timezone))
     for event in batch.of_type("page.viewed"):  # a view can move a visit's start to another day
         days.add(local_day(event.occurred_at, site.timezone))
@@ -40,11 +49,20 @@ def _session_days(site: Site, batch: Batch) -> set[date]:
 
 def _cart_days(site: Site, batch: Batch) -> set[date]:
     tokens = {e.data["cart_token"] for e in batch.of_type("cart.updated")}
-    tokens |= {row["cart_token"] for pair in batch.order_changes for row in pair if row and row.get("cart_token")}
+    tokens |= {
+        row["cart_token"]
+        for pair in batch.order_changes
+        for row in pair
+        if row and row.get("cart_token")
+    }
     days: set[date] = set()
     for start_ in range(0, len(tokens), 500):
-        chunk = sorted(tokens)[start_:start_ + 500]
-        for (created,) in Cart.select(Cart.created_at).where(Cart.site == site.id, among(Cart.token, chunk)).tuples():
+        chunk = sorted(tokens)[start_ : start_ + 500]
+        for (created,) in (
+            Cart.select(Cart.created_at)
+            .where(Cart.site == site.id, among(Cart.token, chunk))
+            .tuples()
+        ):
             days.add(local_day(created, site.timezone))
     return days
 
@@ -53,16 +71,24 @@ def refresh_sessions(site: Site, days: Iterable[date]) -> None:
     """Recount visits started on these days and those with a counted order inside them."""
     for first, last in _runs(sorted(set(days))):
         counts = session_counts(site, *day_bounds(first, last, site.timezone))
-        _replace(RollupSessions, site.id, first, last,
-                 [{"day": d, "sessions": s, "converted": c} for d, (s, c) in counts.items()])
+        _replace(
+            RollupSessions,
+            site.id,
+            first,
+            last,
+            [{"day": d, "sessions": s, "converted": c} for d, (s, c) in counts.items()],
+        )
 
 
 def session_counts(site: Site, start: datetime, end: datetime) -> dict[date, tuple[int, int]]:
     """Visits started in [start, end) per local day, and those with a counted order placed inside
     them. (Two reads by key, not a join: with the statistics of a young database PostgreSQL
     joined every visit of the day to every order of the site, 200 ms a batch.)"""
-    visits = list(Visit.select(Visit.session_key, Visit.started_at, Visit.last_seen_at).where(
-        Visit.site == site.id, Visit.started_at >= start, Visit.started_at < end).tuples())
+    visits = list(
+        Visit.select(Visit.session_key, Visit.started_at, Visit.last_seen_at)
+        .where(Visit.site == site.id, Visit.started_at >= start, Visit.started_at < end)
+        .tuples()
+    )
     placed = _order_times(site.id, sorted({v[0] for v in visits}))
     day_of = _day_finder(site, start, end)
     counts: dict[date, tuple[int, int]] = {}
@@ -77,9 +103,16 @@ def session_counts(site: Site, start: datetime, end: datetime) -> dict[date, tup
 def _order_times(site_id: int, keys: list[str]) -> dict[str, list[datetime]]:
     times: dict[str, list[datetime]] = {}
     for start in range(0, len(keys), 500):
-        for key, created in Order.select(Order.session_key, Order.created_at).where(
-                Order.site == site_id, among(Order.session_key, keys[start:start + 500]),
-                Order.is_counted == True, Order.deleted_at.is_null()).tuples():
+        for key, created in (
+            Order.select(Order.session_key, Order.created_at)
+            .where(
+                Order.site == site_id,
+                among(Order.session_key, keys[start : start + 500]),
+                Order.is_counted == True,
+                Order.deleted_at.is_null(),
+            )
+            .tuples()
+        ):
             times.setdefault(key, []).append(created)
     return times
 
@@ -87,7 +120,10 @@ def _order_times(site_id: int, keys: list[str]) -> dict[str, list[datetime]]:
 def _day_finder(site: Site, start: datetime, end: datetime) -> Callable[[datetime], date]:
     """The local day of a moment in [start, end), [start, end) being whole local days: found
     among the days' UTC starts instead of converting every moment to the zone."""
-    first, last = local_day(start, site.timezone), local_day(end - timedelta(microseconds=1), site.timezone)
+    first, last = (
+        local_day(start, site.timezone),
+        local_day(end - timedelta(microseconds=1), site.timezone),
+    )
     days = days_between(first, last)
     if len(days) == 1:
         return lambda moment: first
@@ -99,15 +135,29 @@ def refresh_carts(site: Site, days: Iterable[date], now: datetime) -> None:
     """Recount carts with items created on these days: idle an hour unconverted, and converted."""
     for first, last in _runs(sorted(set(days))):
         counts = cart_counts(site, *day_bounds(first, last, site.timezone), now)
-        _replace(RollupCarts, site.id, first, last,
-                 [{"day": d, "abandoned": a, "converted": c} for d, (a, c) in counts.items()])
+        _replace(
+            RollupCarts,
+            site.id,
+            first,
+            last,
+            [{"day": d, "abandoned": a, "converted": c} for d, (a, c) in counts.items()],
+        )
 
 
-def cart_counts(site: Site, start: datetime, end: datetime, now: datetime) -> dict[date, tuple[int, int]]:
+def cart_counts(
+    site: Site, start: datetime, end: datetime, now: datetime
+) -> dict[date, tuple[int, int]]:
     counts: dict[date, tuple[int, int]] = {}
-    query = Cart.select(Cart.created_at, Cart.status, Cart.updated_at).where(
-        Cart.site == site.id, Cart.created_at >= start, Cart.created_at < end,
-        among(Cart.status, ("active", "abandoned", "converted"))).tuples()
+    query = (
+        Cart.select(Cart.created_at, Cart.status, Cart.updated_at)
+        .where(
+            Cart.site == site.id,
+            Cart.created_at >= start,
+            Cart.created_at < end,
+            among(Cart.status, ("active", "abandoned", "converted")),
+        )
+        .tuples()
+    )
     day_of = _day_finder(site, start, end)
     for created, status, updated in query:
         day = day_of(created)
@@ -139,9 +189,15 @@ def refresh_recent_carts(now: datetime) -> int:
     """Scheduled: carts go idle without any event; recount the days of carts that did lately."""
     done = 0
     for site in Site.select():
-        recent = Cart.select(fn.MIN(Cart.created_at)).where(
-            Cart.site == site.id, Cart.updated_at >= now - ABANDON_AFTER - timedelta(hours=2),
-            Cart.updated_at <= now - ABANDON_AFTER).scalar()
+        recent = (
+            Cart.select(fn.MIN(Cart.created_at))
+            .where(
+                Cart.site == site.id,
+                Cart.updated_at >= now - ABANDON_AFTER - timedelta(hours=2),
+                Cart.updated_at <= now - ABANDON_AFTER,
+            )
+            .scalar()
+        )
         if recent is not None:
             refresh_carts(site, _days_until(site, recent, now), now)
             done += 1

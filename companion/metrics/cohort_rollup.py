@@ -6,6 +6,7 @@ customer-day. `apply_change` keeps them by additive deltas wherever a customer's
 recomputed (metrics.customers, from the contact's order days as they were before), and
 `rebuild_cohort_months` recomputes them from the customer-days, so both end in the same rows.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -23,14 +24,30 @@ KEYS = ("site", "currency", "cohort_month", "month")
 Customer = tuple[int, str]  # (contact, currency)
 
 
-def contribution(site_id: int, currency: str, cohort: str, months: set[str], sign: int = 1) -> list[dict[str, Any]]:
-    """One customer's rows: counted in each month they ordered, retained where they ordered the month after."""
-    return [{"site": site_id, "currency": currency, "cohort_month": cohort, "month": m,
-             "customers": sign, "retained": sign * (month_after(m) in months)} for m in months]
+def contribution(
+    site_id: int, currency: str, cohort: str, months: set[str], sign: int = 1
+) -> list[dict[str, Any]]:
+    """One customer's rows: counted in each month they ordered, retained where they ordered the
+    month after."""
+    return [
+        {
+            "site": site_id,
+            "currency": currency,
+            "cohort_month": cohort,
+            "month": m,
+            "customers": sign,
+            "retained": sign * (month_after(m) in months),
+        }
+        for m in months
+    ]
 
 
-def apply_change(site: Site, old: dict[Customer, Any], facts: dict[Customer, list[date]],
-                 stored: dict[Customer, set[str]]) -> None:
+def apply_change(
+    site: Site,
+    old: dict[Customer, Any],
+    facts: dict[Customer, list[date]],
+    stored: dict[Customer, set[str]],
+) -> None:
     """Where customers' facts are recomputed: take out what they counted (their ledger rows `old`
     and the months of their stored order days), add what `facts` count."""
     rows: list[dict[str, Any]] = []
@@ -51,24 +68,45 @@ def apply_change(site: Site, old: dict[Customer, Any], facts: dict[Customer, lis
 def rebuild_cohort_months(site: Site) -> None:
     """From the customer-days: a customer's last day in a month is the one whose next day falls in
     another month, and they were retained when that next day falls in the month after."""
-    days, ledger = sql.quote(CustomerOrderDay._meta.table_name), sql.quote(CustomerLedger._meta.table_name)
+    days, ledger = (
+        sql.quote(CustomerOrderDay._meta.table_name),
+        sql.quote(CustomerLedger._meta.table_name),
+    )
     next_month = sql.month("d.next_day")
     rows = sql.execute(
-        f"SELECT d.currency, l.first_month, d.month, {next_month}, COUNT(*) FROM {days} d JOIN {ledger} l "
+        f"SELECT d.currency, l.first_month, d.month, {next_month}, COUNT(*) FROM {days} d JOIN "
+        f"{ledger} l "
         f"ON l.contact_id = d.contact_id AND l.currency = d.currency WHERE d.site_id = {{p}} "
-        f"AND {next_month} <> d.month GROUP BY d.currency, l.first_month, d.month, {next_month}", [site.id])
+        f"AND {next_month} <> d.month GROUP BY d.currency, l.first_month, d.month, {next_month}",
+        [site.id],
+    )
     add_rows(CohortMonth, KEYS, _counts(site.id, rows))
 
 
 def _counts(site_id: int, rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    return [{"site": site_id, "currency": currency, "cohort_month": cohort, "month": month,
-             "customers": int(count), "retained": int(count) if following == month_after(month) else 0}
-            for currency, cohort, month, following, count in rows]
+    return [
+        {
+            "site": site_id,
+            "currency": currency,
+            "cohort_month": cohort,
+            "month": month,
+            "customers": int(count),
+            "retained": int(count) if following == month_after(month) else 0,
+        }
+        for currency, cohort, month, following, count in rows
+    ]
 
 
 def cohort_months(site: Site, currency: str) -> list[tuple[str, str, int, int]]:
-    """(cohort month, month, customers, retained) of every month someone of the cohort ordered in."""
-    return list(CohortMonth.select(CohortMonth.cohort_month, CohortMonth.month, CohortMonth.customers,
-                                   CohortMonth.retained)
-                .where(CohortMonth.site == site.id, CohortMonth.currency == currency, CohortMonth.customers > 0)
-                .order_by(CohortMonth.cohort_month, CohortMonth.month).tuples())
+    """(cohort month, month, customers, retained) of every month someone of the cohort ordered
+    in."""
+    return list(
+        CohortMonth.select(
+            CohortMonth.cohort_month, CohortMonth.month, CohortMonth.customers, CohortMonth.retained
+        )
+        .where(
+            CohortMonth.site == site.id, CohortMonth.currency == currency, CohortMonth.customers > 0
+        )
+        .order_by(CohortMonth.cohort_month, CohortMonth.month)
+        .tuples()
+    )

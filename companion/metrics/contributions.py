@@ -4,6 +4,7 @@ An order's contribution depends on its row, its refunds, its items and its attri
 incremental step subtracts the contribution before a change and adds the one after it; the
 rebuild computes the same sums with GROUP BY. Keep the two in step (the equality test checks).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -13,8 +14,16 @@ from typing import Any
 from companion.core.days import local_day
 
 KEY_LENGTH = 191
-ORDER_DIMENSIONS = ("channel", "payment_method", "device", "email", "email_flow", "email_step",
-                    "email_campaign", "recovered")
+ORDER_DIMENSIONS = (
+    "channel",
+    "payment_method",
+    "device",
+    "email",
+    "email_flow",
+    "email_step",
+    "email_campaign",
+    "recovered",
+)
 ITEM_DIMENSIONS = ("product", "category")
 
 Contribution = dict[tuple[Any, ...], dict[str, Any]]
@@ -28,9 +37,11 @@ def channel_of(source_type: str | None, utm_source: str | None) -> str:
 
 def order_keys(row: Mapping[str, Any], attribution: Mapping[str, Any] | None) -> dict[str, str]:
     """The group of an order in each order-level dimension (absent: the order is in none)."""
-    keys = {"channel": channel_of(row.get("source_type"), row.get("utm_source")),
-            "payment_method": (row.get("payment_method") or "(none)")[:KEY_LENGTH],
-            "device": (row.get("device") or "(unknown)")[:KEY_LENGTH]}
+    keys = {
+        "channel": channel_of(row.get("source_type"), row.get("utm_source")),
+        "payment_method": (row.get("payment_method") or "(none)")[:KEY_LENGTH],
+        "device": (row.get("device") or "(unknown)")[:KEY_LENGTH],
+    }
     attribution = attribution or {}
     if attribution.get("message_uuid"):
         keys["email"] = "attributed"
@@ -52,9 +63,13 @@ def is_in_rollups(row: Mapping[str, Any] | None) -> bool:
     return row is not None and bool(row["is_counted"]) and row.get("deleted_at") is None
 
 
-def contribution(row: Mapping[str, Any] | None, refunds: Iterable[Mapping[str, Any]],
-                 items: Iterable[Mapping[str, Any]], attribution: Mapping[str, Any] | None,
-                 tz: str) -> Contribution:
+def contribution(
+    row: Mapping[str, Any] | None,
+    refunds: Iterable[Mapping[str, Any]],
+    items: Iterable[Mapping[str, Any]],
+    attribution: Mapping[str, Any] | None,
+    tz: str,
+) -> Contribution:
     """Roll-up rows (key -> values) this order adds; empty when it is not a counted order."""
     out: Contribution = {}
     if not is_in_rollups(row):
@@ -63,8 +78,12 @@ def contribution(row: Mapping[str, Any] | None, refunds: Iterable[Mapping[str, A
     refunds = list(refunds)
     day, currency = local_day(row["counted_at"], tz), row["currency"]
     refunded = sum((Decimal(r["amount"]) for r in refunds), Decimal(0))
-    placed = {"orders": 1, "revenue": Decimal(row["total"]), "refunded_orders": 1 if refunds else 0,
-              "placed_refunds": refunded}
+    placed = {
+        "orders": 1,
+        "revenue": Decimal(row["total"]),
+        "refunded_orders": 1 if refunds else 0,
+        "placed_refunds": refunded,
+    }
     _add(out, ("daily", day, currency), placed)
     for dimension, key in order_keys(row, attribution).items():
         _add(out, ("dim", day, currency, dimension, key), placed)
@@ -77,18 +96,28 @@ def contribution(row: Mapping[str, Any] | None, refunds: Iterable[Mapping[str, A
     return out
 
 
-def _add_items(out: Contribution, day: Any, currency: str, items: list[Mapping[str, Any]],
-               refunded: int) -> None:
+def _add_items(
+    out: Contribution, day: Any, currency: str, items: list[Mapping[str, Any]], refunded: int
+) -> None:
     seen: set[tuple[str, str]] = set()
     for item in items:
         groups = [("product", str(item.get("product_id") or "(none)")[:KEY_LENGTH])]
-        groups += [("category", str(c)[:KEY_LENGTH]) for c in dict.fromkeys(item.get("categories") or [])]
+        groups += [
+            ("category", str(c)[:KEY_LENGTH]) for c in dict.fromkeys(item.get("categories") or [])
+        ]
         for dimension, key in groups:
             first = (dimension, key) not in seen
             seen.add((dimension, key))
-            _add(out, ("dim", day, currency, dimension, key), {
-                "orders": 1 if first else 0, "refunded_orders": refunded if first else 0,
-                "revenue": Decimal(item["total"]), "quantity": int(item["quantity"])})
+            _add(
+                out,
+                ("dim", day, currency, dimension, key),
+                {
+                    "orders": 1 if first else 0,
+                    "refunded_orders": refunded if first else 0,
+                    "revenue": Decimal(item["total"]),
+                    "quantity": int(item["quantity"]),
+                },
+            )
 
 
 def _add(out: Contribution, key: tuple[Any, ...], values: Mapping[str, Any]) -> None:

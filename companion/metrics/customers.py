@@ -5,6 +5,7 @@ CustomerOrderDay: each day with a counted order and the next such day (retention
 two adjacent periods is then one indexed count). The daily new_customers / new_repeaters
 columns of RollupDaily follow the ledger by deltas.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -30,15 +31,25 @@ def refresh(site: Site, contact_ids: Iterable[int]) -> None:
     """Recompute the facts of these contacts from their orders and apply the differences."""
     ids = sorted(set(contact_ids))
     for start in range(0, len(ids), 500):
-        _refresh_chunk(site, ids[start:start + 500])
+        _refresh_chunk(site, ids[start : start + 500])
 
 
 def _refresh_chunk(site: Site, ids: list[int]) -> None:
     _lock_contacts(ids)
     facts = order_days(site, ids)
-    old = {(r.contact, r.currency): r for r in CustomerLedger.select(
-        CustomerLedger.id, CustomerLedger.contact, CustomerLedger.currency, CustomerLedger.first_day,
-        CustomerLedger.first_month, CustomerLedger.second_day).where(among(CustomerLedger.contact, ids)).namedtuples()}
+    old = {
+        (r.contact, r.currency): r
+        for r in CustomerLedger.select(
+            CustomerLedger.id,
+            CustomerLedger.contact,
+            CustomerLedger.currency,
+            CustomerLedger.first_day,
+            CustomerLedger.first_month,
+            CustomerLedger.second_day,
+        )
+        .where(among(CustomerLedger.contact, ids))
+        .namedtuples()
+    }
     stored = _stored_days(ids)
     deltas: list[dict[str, Any]] = []
     writes = LedgerWrites()
@@ -47,21 +58,35 @@ def _refresh_chunk(site: Site, ids: list[int]) -> None:
     writes.execute()
     add_rows(RollupDaily, ("site", "day", "currency"), deltas)
     months = {key: {row[1] for row in days.values()} for key, days in stored.items()}
-    cohort_rollup.apply_change(site, old, facts, months)  # the cohort roll-up, from the days as they were
+    cohort_rollup.apply_change(
+        site, old, facts, months
+    )  # the cohort roll-up, from the days as they were
     _write_order_days(site, facts, stored)
 
 
 def _lock_contacts(ids: list[int]) -> None:
     """Two workers refreshing one contact take turns (SQLite writers are serialised anyway)."""
     if is_postgres() or is_mysql():
-        list(Contact.select(Contact.id).where(among(Contact.id, ids)).order_by(Contact.id).for_update())
+        list(
+            Contact.select(Contact.id)
+            .where(among(Contact.id, ids))
+            .order_by(Contact.id)
+            .for_update()
+        )
 
 
 def order_days(site: Site, ids: list[int]) -> Facts:
     facts: Facts = {}
-    query = Order.select(Order.contact, Order.currency, Order.counted_at).where(
-        Order.site == site.id, among(Order.contact, ids), Order.is_counted == True,
-        Order.deleted_at.is_null()).tuples()
+    query = (
+        Order.select(Order.contact, Order.currency, Order.counted_at)
+        .where(
+            Order.site == site.id,
+            among(Order.contact, ids),
+            Order.is_counted == True,
+            Order.deleted_at.is_null(),
+        )
+        .tuples()
+    )
     for contact, currency, counted_at in query:
         facts.setdefault((contact, currency), []).append(local_day(counted_at, site.timezone))
     return {k: sorted(v) for k, v in facts.items()}
@@ -69,10 +94,19 @@ def order_days(site: Site, ids: list[int]) -> Facts:
 
 def _stored_days(ids: list[int]) -> StoredDays:
     stored: StoredDays = {}
-    for row_id, contact, currency, day, month, orders, next_day in CustomerOrderDay.select(
-            CustomerOrderDay.id, CustomerOrderDay.contact, CustomerOrderDay.currency, CustomerOrderDay.day,
-            CustomerOrderDay.month, CustomerOrderDay.orders, CustomerOrderDay.next_day).where(
-            among(CustomerOrderDay.contact, ids)).tuples():
+    for row_id, contact, currency, day, month, orders, next_day in (
+        CustomerOrderDay.select(
+            CustomerOrderDay.id,
+            CustomerOrderDay.contact,
+            CustomerOrderDay.currency,
+            CustomerOrderDay.day,
+            CustomerOrderDay.month,
+            CustomerOrderDay.orders,
+            CustomerOrderDay.next_day,
+        )
+        .where(among(CustomerOrderDay.contact, ids))
+        .tuples()
+    ):
         stored.setdefault((contact, currency), {})[day] = (row_id, month, orders, next_day)
     return stored
 
@@ -80,6 +114,7 @@ def _stored_days(ids: list[int]) -> StoredDays:
 @dataclass
 class LedgerWrites:
     """A chunk's ledger changes, written in three statements rather than one per customer."""
+
     created: list[dict[str, Any]] = field(default_factory=list)
     changed: dict[int, dict[str, Any]] = field(default_factory=dict)
     gone: list[int] = field(default_factory=list)
@@ -87,12 +122,19 @@ class LedgerWrites:
     def execute(self) -> None:
         if self.gone:
             CustomerLedger.delete().where(among(CustomerLedger.id, sorted(self.gone))).execute()
-        update_by_id(CustomerLedger, dict(sorted(self.changed.items())), ("first_day", "first_month", "second_day"))
-        insert_rows(CustomerLedger, sorted(self.created, key=lambda r: (r["contact"], r["currency"])))
+        update_by_id(
+            CustomerLedger,
+            dict(sorted(self.changed.items())),
+            ("first_day", "first_month", "second_day"),
+        )
+        insert_rows(
+            CustomerLedger, sorted(self.created, key=lambda r: (r["contact"], r["currency"]))
+        )
 
 
-def _ledger_change(site: Site, key: tuple[int, str], old: Any,
-                   days: list[date], writes: LedgerWrites) -> list[dict[str, Any]]:
+def _ledger_change(
+    site: Site, key: tuple[int, str], old: Any, days: list[date], writes: LedgerWrites
+) -> list[dict[str, Any]]:
     """The roll-up deltas of one ledger change; the row's own write goes to `writes`."""
     contact, currency = key
     first = days[0] if days else None
@@ -103,15 +145,30 @@ def _ledger_change(site: Site, key: tuple[int, str], old: Any,
     if first is None:
         writes.gone.append(old.id)
     elif old is None:
-        writes.created.append({"site": site.id, "contact": contact, "currency": currency, "first_day": first,
-                               "first_month": month_of(first), "second_day": second})
+        writes.created.append(
+            {
+                "site": site.id,
+                "contact": contact,
+                "currency": currency,
+                "first_day": first,
+                "first_month": month_of(first),
+                "second_day": second,
+            }
+        )
     else:
-        writes.changed[old.id] = {"first_day": first, "first_month": month_of(first), "second_day": second}
-    return _moves(site.id, currency, "new_customers", was[0], first) + \
-        _moves(site.id, currency, "new_repeaters", was[1], second)
+        writes.changed[old.id] = {
+            "first_day": first,
+            "first_month": month_of(first),
+            "second_day": second,
+        }
+    return _moves(site.id, currency, "new_customers", was[0], first) + _moves(
+        site.id, currency, "new_repeaters", was[1], second
+    )
 
 
-def _moves(site_id: int, currency: str, column: str, old: date | None, new: date | None) -> list[dict[str, Any]]:
+def _moves(
+    site_id: int, currency: str, column: str, old: date | None, new: date | None
+) -> list[dict[str, Any]]:
     if old == new:
         return []
     out = []
@@ -137,13 +194,28 @@ def _write_order_days(site: Site, facts: Facts, stored: StoredDays) -> None:
         for day, following in zip(distinct, following_days, strict=True):
             row = have.pop(day, None)
             if row is None:
-                added.append({"site": site.id, "contact": contact, "currency": currency, "day": day,
-                              "month": month_of(day), "orders": counts[day], "next_day": following})
+                added.append(
+                    {
+                        "site": site.id,
+                        "contact": contact,
+                        "currency": currency,
+                        "day": day,
+                        "month": month_of(day),
+                        "orders": counts[day],
+                        "next_day": following,
+                    }
+                )
             elif (row[2], row[3]) != (counts[day], following):
                 changed[row[0]] = {"orders": counts[day], "next_day": following}
         gone.extend(row[0] for row in have.values())
     gone.sort()
     for start in range(0, len(gone), 500):
-        CustomerOrderDay.delete().where(among(CustomerOrderDay.id, gone[start:start + 500])).execute()
-    update_by_id(CustomerOrderDay, dict(sorted(changed.items())), ("orders", "next_day"))  # in id order
-    insert_rows(CustomerOrderDay, sorted(added, key=lambda r: (r["contact"], r["currency"], r["day"])))
+        CustomerOrderDay.delete().where(
+            among(CustomerOrderDay.id, gone[start : start + 500])
+        ).execute()
+    update_by_id(
+        CustomerOrderDay, dict(sorted(changed.items())), ("orders", "next_day")
+    )  # in id order
+    insert_rows(
+        CustomerOrderDay, sorted(added, key=lambda r: (r["contact"], r["currency"], r["day"]))
+    )

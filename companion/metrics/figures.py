@@ -1,4 +1,5 @@
 """Every metric of DESIGN 4 as a function of summed roll-up figures (one place for the algebra)."""
+
 from __future__ import annotations
 
 import operator
@@ -8,12 +9,33 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-METRIC_KEYS = ("total_revenue", "refunds", "net_revenue", "orders", "aov", "conversion_rate",
-               "cart_abandonment_rate", "clv_historic", "clv_predicted", "retention_rate",
-               "repeat_purchase_rate", "refund_rate_count", "refund_rate_value", "email_revenue",
-               "recovered_revenue")
-MONEY_METRICS = {"total_revenue", "refunds", "net_revenue", "aov", "clv_historic", "clv_predicted",
-                 "email_revenue", "recovered_revenue"}
+METRIC_KEYS = (
+    "total_revenue",
+    "refunds",
+    "net_revenue",
+    "orders",
+    "aov",
+    "conversion_rate",
+    "cart_abandonment_rate",
+    "clv_historic",
+    "clv_predicted",
+    "retention_rate",
+    "repeat_purchase_rate",
+    "refund_rate_count",
+    "refund_rate_value",
+    "email_revenue",
+    "recovered_revenue",
+)
+MONEY_METRICS = {
+    "total_revenue",
+    "refunds",
+    "net_revenue",
+    "aov",
+    "clv_historic",
+    "clv_predicted",
+    "email_revenue",
+    "recovered_revenue",
+}
 COUNT_METRICS = {"orders"}
 CENT = Decimal("0.01")
 UNITS = 10_000  # MoneyField stores 1/10,000 units
@@ -24,16 +46,30 @@ def unit_of(metric: str) -> str:
     return "money" if metric in MONEY_METRICS else "count" if metric in COUNT_METRICS else "ratio"
 
 
-TOTAL_NAMES = ("orders", "revenue", "refunds", "refunded_orders", "placed_refunds", "new_customers", "new_repeaters",
-               "sessions", "converted", "abandoned", "carts_converted", "email_revenue", "email_refunds",
-               "recovered_revenue")
+TOTAL_NAMES = (
+    "orders",
+    "revenue",
+    "refunds",
+    "refunded_orders",
+    "placed_refunds",
+    "new_customers",
+    "new_repeaters",
+    "sessions",
+    "converted",
+    "abandoned",
+    "carts_converted",
+    "email_revenue",
+    "email_refunds",
+    "recovered_revenue",
+)
 
 
 _ALL = operator.attrgetter(*TOTAL_NAMES)
 
 
 class Totals:
-    """Sums over some days. Money is kept in stored units (1/10,000) as int: exact and fast to add."""
+    """Sums over some days. Money is kept in stored units (1/10,000) as int: exact and fast to
+    add."""
 
     __slots__ = TOTAL_NAMES
     orders: int
@@ -78,7 +114,9 @@ class Context:
     has_page_views: bool
     retention: tuple[int, int] | None  # (customers of the previous period, of those ordered again)
     predicted: tuple[Decimal | None, str | None]  # clv_predicted value or the reason there is none
-    connected_on: date | None = None  # the site's first local day: since when page views could have come
+    connected_on: date | None = (
+        None  # the site's first local day: since when page views could have come
+    )
 
 
 Value = tuple[Any, str | None]  # (value or None, reason when None)
@@ -93,7 +131,8 @@ def ratio(numerator: Any, denominator: Any) -> float:
 
 
 def money(units: int) -> Decimal:
-    """Stored units as an amount: two decimals unless the amount has more (three-decimal currencies)."""
+    """Stored units as an amount: two decimals unless the amount has more (three-decimal
+    currencies)."""
     amount = Decimal(units) / UNITS
     return amount.quantize(CENT) if amount == amount.quantize(CENT) else amount.normalize()
 
@@ -120,11 +159,16 @@ def _conversion(t: Totals, c: Context) -> Value:
 def no_page_views_reason(c: Context) -> str:
     """What the service saw, and since when: no page view at all is not proof the tracker is missing
     (it may be on in a shop nobody has browsed yet), so say what did arrive instead of guessing."""
-    since = f" since this store was connected on {c.connected_on.isoformat()}" if c.connected_on else ""
+    since = (
+        f" since this store was connected on {c.connected_on.isoformat()}" if c.connected_on else ""
+    )
     orders = c.cumulative.orders
     seen = f", though {orders} order{'' if orders == 1 else 's'} did" if orders else ""
-    return (f"No page views have arrived{since}{seen}, so sessions are unknown. The plugin's tracker sends "
-            "one per page a shopper opens.")
+    return (
+        f"No page views have arrived{since}{seen}, so sessions are unknown. The plugin's tracker "
+        "sends "
+        "one per page a shopper opens."
+    )
 
 
 def _abandonment(t: Totals, c: Context) -> Value:
@@ -188,4 +232,6 @@ def change_percent(value: Any, previous: Any) -> float | None:
     """Change against the previous period in percent; None when there is nothing to compare to."""
     if value is None or previous is None or previous == 0:
         return None
-    return round(float((Decimal(str(value)) - Decimal(str(previous))) / abs(Decimal(str(previous))) * 100), 2)
+    return round(
+        float((Decimal(str(value)) - Decimal(str(previous))) / abs(Decimal(str(previous))) * 100), 2
+    )

@@ -1,4 +1,5 @@
 """Headline metrics of a period (with the previous one) and any metric as a time series."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,8 +21,9 @@ from companion.models import Site
 PREDICTIONS_ARE_CURRENT = "Predicted CLV is as of now; there is no value for a past period."
 
 
-def headline(site: Site, first: date, last: date, compare: bool = False,
-             currency: str | None = None) -> dict[str, Any]:
+def headline(
+    site: Site, first: date, last: date, compare: bool = False, currency: str | None = None
+) -> dict[str, Any]:
     """Every metric key of DESIGN 3.3 for the period; with compare, also the previous period."""
     currency = (currency or site.currency).upper()
     period = Period(first, last)
@@ -31,7 +33,11 @@ def headline(site: Site, first: date, last: date, compare: bool = False,
     start = reading.cumulative_before(site, currency, span.first)
     has_views = reading.has_page_views(site)
     now = _figures(site, currency, period, days, start, has_views, predicted=True)
-    answer: dict[str, Any] = {"currency": currency, "period": {"from": first, "to": last}, "previous": None}
+    answer: dict[str, Any] = {
+        "currency": currency,
+        "period": {"from": first, "to": last},
+        "previous": None,
+    }
     if compare:
         then = _figures(site, currency, before, days, start, has_views, predicted=False)
         answer["previous"] = {"from": before.first, "to": before.last}
@@ -41,14 +47,26 @@ def headline(site: Site, first: date, last: date, compare: bool = False,
     return answer
 
 
-def _figures(site: Site, currency: str, period: Period, days: dict[date, Totals], start: Totals,
-             has_views: bool, predicted: bool) -> dict[str, dict[str, Any]]:
+def _figures(
+    site: Site,
+    currency: str,
+    period: Period,
+    days: dict[date, Totals],
+    start: Totals,
+    has_views: bool,
+    predicted: bool,
+) -> dict[str, dict[str, Any]]:
     totals = _sum(v for d, v in days.items() if period.contains(d))
     cumulative = start.add(_sum(v for d, v in days.items() if d <= period.last))
-    context = Context(cumulative=cumulative, has_page_views=has_views, connected_on=reading.connected_on(site),
-                      retention=reading.retention(site, currency, period),
-                      predicted=reading.predicted_clv(site, currency, cumulative, period.last) if predicted
-                      else (None, PREDICTIONS_ARE_CURRENT))
+    context = Context(
+        cumulative=cumulative,
+        has_page_views=has_views,
+        connected_on=reading.connected_on(site),
+        retention=reading.retention(site, currency, period),
+        predicted=reading.predicted_clv(site, currency, cumulative, period.last)
+        if predicted
+        else (None, PREDICTIONS_ARE_CURRENT),
+    )
     out = {}
     for key in METRIC_KEYS:
         value, reason = value_of(key, totals, context)
@@ -57,8 +75,12 @@ def _figures(site: Site, currency: str, period: Period, days: dict[date, Totals]
 
 
 def _with_previous(now: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
-    return {**now, "previous": then["value"], "previous_reason": then["reason"],
-            "change_percent": change_percent(now["value"], then["value"])}
+    return {
+        **now,
+        "previous": then["value"],
+        "previous_reason": then["reason"],
+        "change_percent": change_percent(now["value"], then["value"]),
+    }
 
 
 def _sum(items: Any) -> Totals:
@@ -68,35 +90,52 @@ def _sum(items: Any) -> Totals:
 CUMULATIVE_METRICS = ("clv_historic", "clv_predicted", "repeat_purchase_rate")
 
 
-def series(site: Site, metric: str, interval: str, first: date, last: date,
-           currency: str | None = None) -> dict[str, Any]:
+def series(
+    site: Site, metric: str, interval: str, first: date, last: date, currency: str | None = None
+) -> dict[str, Any]:
     """One metric per day, ISO week or calendar month of the site's time zone."""
     if metric not in METRIC_KEYS:
         raise ValueError(f"metric must be one of {', '.join(METRIC_KEYS)}")
     currency = (currency or site.currency).upper()
     period = Period(first, last)
     days = reading.daily_totals(site, currency, period)
-    cumulative = reading.cumulative_before(site, currency, first) if metric in CUMULATIVE_METRICS else Totals()
+    cumulative = (
+        reading.cumulative_before(site, currency, first)
+        if metric in CUMULATIVE_METRICS
+        else Totals()
+    )
     has_views = reading.has_page_views(site) if metric == "conversion_rate" else True
     points = []
     for bucket in buckets(period, interval):
         totals = _sum(days[d] for d in days_between(bucket.first, bucket.last) if d in days)
         if metric in CUMULATIVE_METRICS:
             cumulative = cumulative.add(totals)
-        context = Context(cumulative=cumulative, has_page_views=has_views, connected_on=reading.connected_on(site),
-                          retention=_retention_if(site, currency, bucket, metric),
-                          predicted=_predicted_if(site, currency, cumulative, bucket, metric))
+        context = Context(
+            cumulative=cumulative,
+            has_page_views=has_views,
+            connected_on=reading.connected_on(site),
+            retention=_retention_if(site, currency, bucket, metric),
+            predicted=_predicted_if(site, currency, cumulative, bucket, metric),
+        )
         value, reason = value_of(metric, totals, context)
         points.append({"from": bucket.first, "to": bucket.last, "value": value, "reason": reason})
-    return {"metric": metric, "unit": unit_of(metric), "interval": interval, "currency": currency,
-            "period": {"from": first, "to": last}, "points": points}
+    return {
+        "metric": metric,
+        "unit": unit_of(metric),
+        "interval": interval,
+        "currency": currency,
+        "period": {"from": first, "to": last},
+        "points": points,
+    }
 
 
 def _retention_if(site: Site, currency: str, bucket: Period, metric: str) -> tuple[int, int] | None:
     return reading.retention(site, currency, bucket) if metric == "retention_rate" else None
 
 
-def _predicted_if(site: Site, currency: str, cumulative: Totals, bucket: Period, metric: str) -> Any:
+def _predicted_if(
+    site: Site, currency: str, cumulative: Totals, bucket: Period, metric: str
+) -> Any:
     if metric != "clv_predicted":
         return None, None
     return reading.predicted_clv(site, currency, cumulative, bucket.last)

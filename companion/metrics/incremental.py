@@ -5,6 +5,7 @@ batch is subtracted and the one it has now is added, in additive upserts (no rea
 so any order of events (a refund before its order, a status changed twice, a late snapshot) ends
 in the same roll-ups as a rebuild.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,14 +48,18 @@ def _befores(batch: Batch) -> dict[int, dict[str, Any] | None]:
 def _new_refund_orders(refund_ids: list[int]) -> dict[int, set[int]]:
     by_order: dict[int, set[int]] = {}
     for start in range(0, len(refund_ids), 500):
-        for refund_id, order_id in Refund.select(Refund.id, Refund.order).where(
-                among(Refund.id, refund_ids[start:start + 500]), Refund.order.is_null(False)).tuples():
+        for refund_id, order_id in (
+            Refund.select(Refund.id, Refund.order)
+            .where(among(Refund.id, refund_ids[start : start + 500]), Refund.order.is_null(False))
+            .tuples()
+        ):
             by_order.setdefault(order_id, set()).add(refund_id)
     return by_order
 
 
-def _apply_orders(site: Site, batch: Batch, befores: dict[int, dict[str, Any] | None],
-                  order_ids: list[int]) -> None:
+def _apply_orders(
+    site: Site, batch: Batch, befores: dict[int, dict[str, Any] | None], order_ids: list[int]
+) -> None:
     nows = {i: batch.current_orders[i] for i in order_ids if i in batch.current_orders}
     nows.update(_locked_orders([i for i in order_ids if i not in nows]))
     refunds = _grouped(Refund, Refund.order, order_ids)
@@ -62,7 +67,11 @@ def _apply_orders(site: Site, batch: Batch, befores: dict[int, dict[str, Any] | 
     items.update(_grouped(OrderItem, OrderItem.order, [i for i in order_ids if i not in items]))
     old_attribution = attribution.stored(order_ids)
     changed = [nows[i] for i in befores if i in nows]
-    new_attribution = {**old_attribution, **{i: {} for i in befores}, **attribution.attribute(site, changed)}
+    new_attribution = {
+        **old_attribution,
+        **{i: {} for i in befores},
+        **attribution.attribute(site, changed),
+    }
     new_refund_ids = set(batch.new_refund_ids)
     total: Contribution = {}
     for order_id in order_ids:
@@ -70,18 +79,33 @@ def _apply_orders(site: Site, batch: Batch, befores: dict[int, dict[str, Any] | 
         old_refunds = [r for r in refunds.get(order_id, []) if r["id"] not in new_refund_ids]
         old_items = batch.replaced_items.get(order_id, items.get(order_id, []))
         delta = difference(
-            contribution(nows.get(order_id), refunds.get(order_id, []), items.get(order_id, []),
-                         new_attribution.get(order_id), site.timezone),
-            contribution(before, old_refunds, old_items, old_attribution.get(order_id), site.timezone))
+            contribution(
+                nows.get(order_id),
+                refunds.get(order_id, []),
+                items.get(order_id, []),
+                new_attribution.get(order_id),
+                site.timezone,
+            ),
+            contribution(
+                before, old_refunds, old_items, old_attribution.get(order_id), site.timezone
+            ),
+        )
         _merge(total, delta)
     write(site.id, total)
 
 
 def write(site_id: int, total: Contribution) -> None:
     """Add a set of contribution deltas to the roll-up tables."""
-    daily = [{"site": site_id, "day": k[1], "currency": k[2], **v} for k, v in total.items() if k[0] == "daily"]
-    dims = [{"site": site_id, "day": k[1], "currency": k[2], "dimension": k[3], "key": k[4], **v}
-            for k, v in total.items() if k[0] == "dim"]
+    daily = [
+        {"site": site_id, "day": k[1], "currency": k[2], **v}
+        for k, v in total.items()
+        if k[0] == "daily"
+    ]
+    dims = [
+        {"site": site_id, "day": k[1], "currency": k[2], "dimension": k[3], "key": k[4], **v}
+        for k, v in total.items()
+        if k[0] == "dim"
+    ]
     add_rows(RollupDaily, DAILY_KEYS, daily)
     add_rows(RollupDimension, DIMENSION_KEYS, dims)
 
@@ -99,7 +123,12 @@ def _locked_orders(ids: list[int]) -> dict[int, dict[str, Any]]:
     lock = is_postgres() or is_mysql()
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
-        query = Order.select().where(among(Order.id, ids[start:start + 500])).order_by(Order.id).for_update(lock)
+        query = (
+            Order.select()
+            .where(among(Order.id, ids[start : start + 500]))
+            .order_by(Order.id)
+            .for_update(lock)
+        )
         found.update({r["id"]: r for r in query.dicts()})
     return found
 
@@ -107,7 +136,9 @@ def _locked_orders(ids: list[int]) -> dict[int, dict[str, Any]]:
 def _grouped(model: Any, field: Any, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = {}
     for start in range(0, len(ids), 500):
-        for row in model.select().where(among(field, ids[start:start + 500])).order_by(model.id).dicts():
+        for row in (
+            model.select().where(among(field, ids[start : start + 500])).order_by(model.id).dicts()
+        ):
             found.setdefault(row[field.name], []).append(row)
     return found
 
@@ -117,4 +148,3 @@ def _contacts_of(batch: Batch) -> set[int]:
     for pair in batch.order_changes:
         contacts.update(row["contact"] for row in pair if row and row.get("contact"))
     return contacts
-

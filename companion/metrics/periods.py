@@ -1,4 +1,5 @@
 """Periods (inclusive local days) and the buckets of a series."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ class Period:
 
 
 def buckets(period: Period, interval: str) -> list[Period]:
-    """Day, ISO week (Monday first) or calendar month buckets, the first and last clipped to the period."""
+    """Day, ISO week (Monday first) or calendar month buckets, the first and last clipped to the
+    period."""
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {INTERVALS}")
     out: list[Period] = []

@@ -1,4 +1,5 @@
 """Reading the roll-ups: per-day Totals over a range, cumulative sums, retention, predictions."""
+
 from __future__ import annotations
 
 import time
@@ -24,24 +25,41 @@ from companion.models.rollups import (
 
 CLV_GATE_CUSTOMERS = 500
 CLV_GATE_DAYS = 180
-DAILY_SUMS = ("orders", "revenue", "refunds", "refunded_orders", "placed_refunds", "new_customers", "new_repeaters")
+DAILY_SUMS = (
+    "orders",
+    "revenue",
+    "refunds",
+    "refunded_orders",
+    "placed_refunds",
+    "new_customers",
+    "new_repeaters",
+)
 
 
 def daily_totals(site: Site, currency: str, period: Period) -> dict[date, Totals]:
     """One Totals per day of the period that had anything (raw rows: no per-value conversion)."""
     days: dict[date, Totals] = {}
     d = RollupDaily
-    for row in _raw(d.select(d.day, *[getattr(d, n) for n in DAILY_SUMS]).where(
-            d.site == site.id, d.currency == currency, d.day >= period.first, d.day <= period.last)):
+    for row in _raw(
+        d.select(d.day, *[getattr(d, n) for n in DAILY_SUMS]).where(
+            d.site == site.id, d.currency == currency, d.day >= period.first, d.day <= period.last
+        )
+    ):
         days[_date(row[0])] = Totals(**dict(zip(DAILY_SUMS, row[1:], strict=True)))
     s = RollupSessions
-    for day, sessions, converted in _raw(s.select(s.day, s.sessions, s.converted).where(
-            s.site == site.id, s.day >= period.first, s.day <= period.last)):
+    for day, sessions, converted in _raw(
+        s.select(s.day, s.sessions, s.converted).where(
+            s.site == site.id, s.day >= period.first, s.day <= period.last
+        )
+    ):
         t = days.setdefault(_date(day), Totals())
         t.sessions, t.converted = sessions, converted
     c = RollupCarts
-    for day, abandoned, converted in _raw(c.select(c.day, c.abandoned, c.converted).where(
-            c.site == site.id, c.day >= period.first, c.day <= period.last)):
+    for day, abandoned, converted in _raw(
+        c.select(c.day, c.abandoned, c.converted).where(
+            c.site == site.id, c.day >= period.first, c.day <= period.last
+        )
+    ):
         t = days.setdefault(_date(day), Totals())
         t.abandoned, t.carts_converted = abandoned, converted
     _email(site, currency, period, days)
@@ -55,20 +73,31 @@ def _raw(query: Any) -> list[tuple[Any, ...]]:
 def _email(site: Site, currency: str, period: Period, days: dict[date, Totals]) -> None:
     d = RollupDimension
     query = d.select(d.day, d.dimension, d.revenue, d.refunds).where(
-        d.site == site.id, d.currency == currency, d.dimension.in_(("email", "recovered")),
-        d.day >= period.first, d.day <= period.last)
+        d.site == site.id,
+        d.currency == currency,
+        d.dimension.in_(("email", "recovered")),
+        d.day >= period.first,
+        d.day <= period.last,
+    )
     for day, dimension, revenue, refunds in _raw(query):
         t = days.setdefault(_date(day), Totals())
         if dimension == "email":
-            t.email_revenue, t.email_refunds = t.email_revenue + int(revenue), t.email_refunds + int(refunds)
+            t.email_revenue, t.email_refunds = (
+                t.email_revenue + int(revenue),
+                t.email_refunds + int(refunds),
+            )
         else:
             t.recovered_revenue += int(revenue)
 
 
 def cumulative_before(site: Site, currency: str, day: date) -> Totals:
     """Sums of the daily roll-up over every day before `day` (for CLV and repeat rate to date)."""
-    row = RollupDaily.select(*[fn.SUM(getattr(RollupDaily, n)).coerce(False) for n in DAILY_SUMS]).where(
-        RollupDaily.site == site.id, RollupDaily.currency == currency, RollupDaily.day < day).tuples().first()
+    row = (
+        RollupDaily.select(*[fn.SUM(getattr(RollupDaily, n)).coerce(False) for n in DAILY_SUMS])
+        .where(RollupDaily.site == site.id, RollupDaily.currency == currency, RollupDaily.day < day)
+        .tuples()
+        .first()
+    )
     return Totals(**dict(zip(DAILY_SUMS, row or (), strict=False)))
 
 
@@ -78,8 +107,11 @@ def connected_on(site: Site) -> date:
 
 
 def has_page_views(site: Site) -> bool:
-    return RollupSessions.select(RollupSessions.id).where(RollupSessions.site == site.id,
-                                                          RollupSessions.sessions > 0).exists()
+    return (
+        RollupSessions.select(RollupSessions.id)
+        .where(RollupSessions.site == site.id, RollupSessions.sessions > 0)
+        .exists()
+    )
 
 
 def retention(site: Site, currency: str, period: Period) -> tuple[int, int]:
@@ -89,29 +121,50 @@ def retention(site: Site, currency: str, period: Period) -> tuple[int, int]:
     after this period's first day; they came back when that next day is within this period.
     """
     before = period.previous()
-    row = CustomerOrderDay.select(
-        fn.COUNT(SQL("*")),  # not COUNT(id): the count is answered from the index alone
-        fn.SUM(Case(None, [(CustomerOrderDay.next_day <= period.last, 1)], 0))).where(
-        CustomerOrderDay.site == site.id, CustomerOrderDay.currency == currency,
-        CustomerOrderDay.day >= before.first, CustomerOrderDay.day <= before.last,
-        CustomerOrderDay.next_day >= period.first).tuples().first()
+    row = (
+        CustomerOrderDay.select(
+            fn.COUNT(SQL("*")),  # not COUNT(id): the count is answered from the index alone
+            fn.SUM(Case(None, [(CustomerOrderDay.next_day <= period.last, 1)], 0)),
+        )
+        .where(
+            CustomerOrderDay.site == site.id,
+            CustomerOrderDay.currency == currency,
+            CustomerOrderDay.day >= before.first,
+            CustomerOrderDay.day <= before.last,
+            CustomerOrderDay.next_day >= period.first,
+        )
+        .tuples()
+        .first()
+    )
     return int((row or (0,))[0] or 0), int((row or (0, 0))[1] or 0)
 
 
-def predicted_clv(site: Site, currency: str, cumulative: Totals, last: date) -> tuple[Decimal | None, str | None]:
+def predicted_clv(
+    site: Site, currency: str, cumulative: Totals, last: date
+) -> tuple[Decimal | None, str | None]:
     """Mean predicted 365-day CLV of customers, behind the data gate of DESIGN 4."""
     if currency != site.currency:
         return None, f"Predictions are made in the site currency ({site.currency})."
     if cumulative.new_customers < CLV_GATE_CUSTOMERS:
-        return None, (f"Needs at least {CLV_GATE_CUSTOMERS} customers with orders "
-                      f"(has {cumulative.new_customers}).")
-    first = RollupDaily.select(fn.MIN(RollupDaily.day)).where(
-        RollupDaily.site == site.id, RollupDaily.currency == currency, RollupDaily.orders > 0).scalar()
+        return None, (
+            f"Needs at least {CLV_GATE_CUSTOMERS} customers with orders "
+            f"(has {cumulative.new_customers})."
+        )
+    first = (
+        RollupDaily.select(fn.MIN(RollupDaily.day))
+        .where(
+            RollupDaily.site == site.id, RollupDaily.currency == currency, RollupDaily.orders > 0
+        )
+        .scalar()
+    )
     if first is None or (last - _date(first)).days < CLV_GATE_DAYS:
         return None, f"Needs at least {CLV_GATE_DAYS} days of order history."
     mean = _mean_predicted(site.id)
     if mean is None:
-        return None, "Predictions have not been computed yet (they run with the intelligence refresh)."
+        return (
+            None,
+            "Predictions have not been computed yet (they run with the intelligence refresh).",
+        )
     return money_from_units(int(mean)).quantize(Decimal("0.01")), None
 
 
@@ -125,8 +178,11 @@ def _mean_predicted(site_id: int) -> Any:
     now = time.monotonic()
     cached = _predicted_means.get(site_id)
     if cached is None or now - cached[0] > PREDICTED_TTL_S:
-        mean = Contact.select(fn.AVG(Contact.predicted_clv_365)).where(
-            Contact.site == site_id, Contact.predicted_clv_365.is_null(False)).scalar()
+        mean = (
+            Contact.select(fn.AVG(Contact.predicted_clv_365))
+            .where(Contact.site == site_id, Contact.predicted_clv_365.is_null(False))
+            .scalar()
+        )
         cached = _predicted_means[site_id] = (now, mean)
     return cached[1]
 

@@ -3,6 +3,7 @@
 Two workers adding to the same row never lose an update: the database adds inside one
 statement (`col = col + EXCLUDED.col`, on MySQL `col = col + VALUES(col)`); nothing is read first.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -27,7 +28,9 @@ def add_rows(model: type[Model], keys: tuple[str, ...], rows: Iterable[Mapping[s
     return len(ordered)
 
 
-def merge_rows(keys: tuple[str, ...], rows: Iterable[Mapping[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+def merge_rows(
+    keys: tuple[str, ...], rows: Iterable[Mapping[str, Any]]
+) -> dict[tuple[Any, ...], dict[str, Any]]:
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         key = tuple(row[k] for k in keys)

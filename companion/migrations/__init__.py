@@ -4,6 +4,7 @@ Each step is idempotent (creates what is missing), so a fresh database and an up
 in the same schema. New features append a step (its function in migrations/steps.py); a step never
 changes once released.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -35,16 +36,28 @@ class SchemaVersion(BaseModel):
 def _create(models: list[type[Model]]) -> Callable[[Database], None]:
     def step(db: Database) -> None:
         db.create_tables(models, safe=True)
-    return step
 
+    return step
 
 
 STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "core tables: sites, raw events, contacts, orders, carts, views", _create(CORE_MODELS)),
-    (4, "metrics: daily roll-ups, customer ledger, email touches and order attribution", create_metrics_tables),
+    (
+        4,
+        "metrics: daily roll-ups, customer ledger, email touches and order attribution",
+        create_metrics_tables,
+    ),
     (8, "flows: settings, enrolments, scheduled steps, messages, suppressions", create_flow_tables),
-    (12, "dashboard: contact indexes for stages, segments and top customers", add_dashboard_indexes),
-    (16, "intelligence: product pairs, alerts, forecast cache, refresh runs", create_intelligence_tables),
+    (
+        12,
+        "dashboard: contact indexes for stages, segments and top customers",
+        add_dashboard_indexes,
+    ),
+    (
+        16,
+        "intelligence: product pairs, alerts, forecast cache, refresh runs",
+        create_intelligence_tables,
+    ),
     (3, "history import: checkpoints per site and resource", create_import_tables),
     (20, "dashboard: cohort months roll-up, filled from the customer-days", create_cohort_months),
     (21, "dashboard: stage and segment counts, filled from the contacts", create_stage_groups),

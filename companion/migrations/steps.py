@@ -3,6 +3,7 @@ already stored. Each step is idempotent (creates what is missing); migrations/__
 with their versions. Models only describe tables; what a release adds to an existing database is
 here, so models never import the features whose functions fill them.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,10 +38,17 @@ def add_dashboard_indexes(db: Database) -> None:
 
 def add_at_risk_index(db: Database) -> None:
     """At-risk customers by predicted value: the index hands over the top 20 of 150,000 at-risk
-    contacts (a million orders) without sorting them all; PostgreSQL needs the NULLS LAST spelled out."""
+    contacts (a million orders) without sorting them all; PostgreSQL needs the NULLS LAST spelled
+    out."""
     if "contact_site_stage_predicted" not in {index.name for index in db.get_indexes("contact")}:
-        predicted = "predicted_clv_365 DESC NULLS LAST" if isinstance(db, PostgresqlDatabase) else "predicted_clv_365"
-        db.execute_sql(f"CREATE INDEX contact_site_stage_predicted ON contact (site_id, stage, {predicted})")
+        predicted = (
+            "predicted_clv_365 DESC NULLS LAST"
+            if isinstance(db, PostgresqlDatabase)
+            else "predicted_clv_365"
+        )
+        db.execute_sql(
+            f"CREATE INDEX contact_site_stage_predicted ON contact (site_id, stage, {predicted})"
+        )
 
 
 def create_metrics_tables(db: Any) -> None:
@@ -102,7 +110,8 @@ def widen_mysql_text_columns(db: Database) -> None:
         return
     columns = db.execute_sql(
         "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE FROM information_schema.COLUMNS "
-        "WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE = 'text'").fetchall()
+        "WHERE TABLE_SCHEMA = DATABASE() AND DATA_TYPE = 'text'"
+    ).fetchall()
     for table, column, nullable in columns:
         null = "NULL" if nullable == "YES" else "NOT NULL"
         db.execute_sql(f"ALTER TABLE `{table}` MODIFY `{column}` LONGTEXT {null}")

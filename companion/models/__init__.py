@@ -1,4 +1,5 @@
 """Peewee models, one module per family; this package re-exports them."""
+
 from __future__ import annotations
 
 from companion.models.attribution import CartEmail, EmailTouch, OrderAttribution
@@ -27,8 +28,19 @@ from companion.models.rollups import (
 from companion.models.sites import DashboardSession, Site
 
 CORE_MODELS: list[type[BaseModel]] = [
-    Site, RawEvent, DeadLetter, Contact, Visitor, Visit, ProductView,
-    Product, Order, OrderItem, Refund, Cart, Subscription,
+    Site,
+    RawEvent,
+    DeadLetter,
+    Contact,
+    Visitor,
+    Visit,
+    ProductView,
+    Product,
+    Order,
+    OrderItem,
+    Refund,
+    Cart,
+    Subscription,
 ]
 
 __all__ = [

@@ -1,4 +1,5 @@
 """Email touches (clicks, opens), abandoned-cart emails sent, and the attribution of each order."""
+
 from __future__ import annotations
 
 from peewee import AutoField, BooleanField, CharField, ForeignKeyField, IntegerField
@@ -41,7 +42,8 @@ class CartEmail(BaseModel):
 
 
 class OrderAttribution(BaseModel):
-    """Decided when the order changes: the email it is credited to, and whether it recovered a cart."""
+    """Decided when the order changes: the email it is credited to, and whether it recovered a
+    cart."""
 
     order = ForeignKeyField(Order, primary_key=True, on_delete="CASCADE")
     site = ForeignKeyField(Site, on_delete="CASCADE")

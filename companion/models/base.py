@@ -1,4 +1,5 @@
 """Field types shared by every model: exact money, UTC times, JSON text."""
+
 from __future__ import annotations
 
 import json

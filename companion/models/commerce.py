@@ -1,4 +1,5 @@
 """What is sold and bought: products, orders with items, refunds, carts, subscriptions."""
+
 from __future__ import annotations
 
 from peewee import (
@@ -16,7 +17,16 @@ from companion.models.customers import Contact
 from companion.models.sites import Site
 
 COUNTED_STATUSES = ("processing", "completed")
-ORDER_STATUSES = ("pending", "on_hold", "processing", "completed", "cancelled", "refunded", "failed", "draft")
+ORDER_STATUSES = (
+    "pending",
+    "on_hold",
+    "processing",
+    "completed",
+    "cancelled",
+    "refunded",
+    "failed",
+    "draft",
+)
 CART_STATUSES = ("active", "abandoned", "converted", "emptied")
 
 

@@ -1,4 +1,5 @@
 """Who buys: contacts, the tracker's visitors, their visits and product views."""
+
 from __future__ import annotations
 
 from peewee import (
@@ -81,7 +82,10 @@ class Visit(BaseModel):
     utm_campaign = CharField(max_length=200, null=True)
 
     class Meta:
-        indexes = ((("site", "session_key", "last_seen_at"), False), (("site", "started_at"), False))
+        indexes = (
+            (("site", "session_key", "last_seen_at"), False),
+            (("site", "started_at"), False),
+        )
 
 
 class ProductView(BaseModel):

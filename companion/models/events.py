@@ -1,4 +1,5 @@
 """Raw events as received (the source of truth for every queue) and dead letters."""
+
 from __future__ import annotations
 
 from peewee import AutoField, CharField, ForeignKeyField, IntegerField, TextField

@@ -1,4 +1,6 @@
-"""Where a history import stopped: one cursor per (site, resource), so a rerun on any machine resumes."""
+"""Where a history import stopped: one cursor per (site, resource), so a rerun on any machine
+resumes."""
+
 from __future__ import annotations
 
 from peewee import AutoField, CharField, ForeignKeyField

@@ -1,5 +1,6 @@
 """What the intelligence refresh stores besides the contact columns: product pairs, alerts,
 cached demand forecasts and a record of every refresh (with what incremental scoring needs)."""
+
 from __future__ import annotations
 
 from peewee import (
@@ -40,11 +41,14 @@ class ProductPair(BaseModel):
 
 
 class Alert(BaseModel):
-    """An incident: revenue, refunds or conversion off their weekday baseline, or a stalled product."""
+    """An incident: revenue, refunds or conversion off their weekday baseline, or a stalled
+    product."""
 
     id = AutoField()
     site = ForeignKeyField(Site, on_delete="CASCADE")
-    kind = CharField(max_length=30)  # revenue_drop, refund_spike, conversion_drop, product_refund_spike, stalled_product
+    kind = CharField(
+        max_length=30
+    )  # revenue_drop, refund_spike, conversion_drop, product_refund_spike, stalled_product
     key = CharField(max_length=64, default="")  # product id where the alert is about one product
     started_on = DayField()  # the site-local day the incident began
     status = CharField(max_length=10, default="open")  # open, resolved
@@ -79,7 +83,8 @@ class DemandForecastCache(BaseModel):
 
 
 class RefreshRun(BaseModel):
-    """One intelligence refresh of a site, and the thresholds and fits a new order is scored with."""
+    """One intelligence refresh of a site, and the thresholds and fits a new order is scored
+    with."""
 
     id = AutoField()
     site = ForeignKeyField(Site, on_delete="CASCADE")

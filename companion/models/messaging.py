@@ -3,6 +3,7 @@
 A step row is the unit of work (claimed by a conditional update); a message row is written before
 SendGrid is called and is unique per (enrolment, step), so a step is mailed at most once.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -169,5 +170,11 @@ class FlowCursor(BaseModel):
 
 
 MESSAGING_MODELS: list[type[BaseModel]] = [
-    FlowSetting, Enrolment, ScheduledStep, MessageBody, Message, Suppression, FlowCursor,
+    FlowSetting,
+    Enrolment,
+    ScheduledStep,
+    MessageBody,
+    Message,
+    Suppression,
+    FlowCursor,
 ]

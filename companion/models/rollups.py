@@ -4,6 +4,7 @@ Every day is a local day in the site's time zone. Order and refund figures are p
 kept by additive deltas (see companion/metrics/incremental.py); sessions and carts are recomputed
 per touched day. `companion rollups rebuild` recomputes all of them from the raw tables.
 """
+
 from __future__ import annotations
 
 from peewee import AutoField, CharField, ForeignKeyField, IntegerField
@@ -106,7 +107,10 @@ class CustomerOrderDay(BaseModel):
     next_day = DayField()  # 9999-12-31 when there is no later order
 
     class Meta:
-        indexes = ((("contact", "currency", "day"), True), (("site", "currency", "day", "next_day"), False))
+        indexes = (
+            (("contact", "currency", "day"), True),
+            (("site", "currency", "day", "next_day"), False),
+        )
 
 
 class CohortMonth(BaseModel):
@@ -126,5 +130,10 @@ class CohortMonth(BaseModel):
 
 
 ROLLUP_MODELS: list[type[BaseModel]] = [
-    RollupDaily, RollupDimension, RollupSessions, RollupCarts, CustomerLedger, CustomerOrderDay,
+    RollupDaily,
+    RollupDimension,
+    RollupSessions,
+    RollupCarts,
+    CustomerLedger,
+    CustomerOrderDay,
 ]

@@ -1,4 +1,5 @@
 """A site is one store; everything else belongs to exactly one site."""
+
 from __future__ import annotations
 
 from peewee import AutoField, CharField, ForeignKeyField

@@ -1,4 +1,5 @@
 """The event contract of DESIGN 3.1: an envelope, a contact and one data schema per type."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,7 +16,16 @@ from marshmallow import (
 
 from companion.schemas.fields import ExternalId, Money, Timestamp, WebUrl
 
-ORDER_STATUSES = ("pending", "on_hold", "processing", "completed", "cancelled", "refunded", "failed", "draft")
+ORDER_STATUSES = (
+    "pending",
+    "on_hold",
+    "processing",
+    "completed",
+    "cancelled",
+    "refunded",
+    "failed",
+    "draft",
+)
 SOURCES = ("woocommerce", "edd", "fluentcart", "custom")
 _short = validate.Length(max=200)
 
@@ -40,10 +50,14 @@ class ItemSchema(Schema):
     variation_id = ExternalId(allow_none=True)
     sku = fields.String(allow_none=True, validate=validate.Length(max=100))
     name = fields.String(allow_none=True, validate=validate.Length(max=300))
-    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1_000_000))
+    quantity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=1_000_000)
+    )
     price = Money(allow_none=True)
     total = Money(load_default=None, allow_none=True)
-    categories = fields.List(fields.String(validate=_short), load_default=list, validate=validate.Length(max=100))
+    categories = fields.List(
+        fields.String(validate=_short), load_default=list, validate=validate.Length(max=100)
+    )
 
 
 class AttributionSchema(Schema):
@@ -58,15 +72,23 @@ class OrderDataSchema(Schema):
     id = ExternalId(required=True)
     number = fields.String(allow_none=True, validate=validate.Length(max=64))
     status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Must be an ISO 4217 code such as USD."))
+    currency = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Z]{3}$", error="Must be an ISO 4217 code such as USD."),
+    )
     total = Money(required=True)
     subtotal = Money(allow_none=True)
     discount_total = Money(allow_none=True)
     tax_total = Money(allow_none=True)
     shipping_total = Money(allow_none=True)
-    coupons = fields.List(fields.String(validate=_short), load_default=list, validate=validate.Length(max=100))
-    # No real order is refused for its size: the 5 MB batch limit comes first (an item is >= 50 bytes).
-    items = fields.List(fields.Nested(ItemSchema), load_default=list, validate=validate.Length(max=100_000))
+    coupons = fields.List(
+        fields.String(validate=_short), load_default=list, validate=validate.Length(max=100)
+    )
+    # No real order is refused for its size: the 5 MB batch limit comes first (an item is >= 50
+    # bytes).
+    items = fields.List(
+        fields.Nested(ItemSchema), load_default=list, validate=validate.Length(max=100_000)
+    )
     payment_method = fields.String(allow_none=True, validate=validate.Length(max=100))
     created_via = fields.String(allow_none=True, validate=validate.Length(max=50))
     attribution = fields.Nested(AttributionSchema, allow_none=True)
@@ -105,7 +127,9 @@ class ProductViewedDataSchema(Schema):
     name = fields.String(allow_none=True, validate=validate.Length(max=300))
     price = Money(allow_none=True)
     url = WebUrl()
-    categories = fields.List(fields.String(validate=_short), load_default=list, validate=validate.Length(max=100))
+    categories = fields.List(
+        fields.String(validate=_short), load_default=list, validate=validate.Length(max=100)
+    )
 
 
 class PageViewedDataSchema(Schema):
@@ -123,7 +147,9 @@ class ProductDataSchema(Schema):
     name = fields.String(allow_none=True, validate=validate.Length(max=300))
     sku = fields.String(allow_none=True, validate=validate.Length(max=100))
     price = Money(allow_none=True)
-    categories = fields.List(fields.String(validate=_short), load_default=list, validate=validate.Length(max=100))
+    categories = fields.List(
+        fields.String(validate=_short), load_default=list, validate=validate.Length(max=100)
+    )
     url = WebUrl()
     image = WebUrl()
     stock_quantity = fields.Integer(allow_none=True, strict=True)
@@ -175,9 +201,12 @@ class EventSchema(Schema):
 
     @validates_schema
     def check_contact(self, event: dict[str, Any], **kwargs: Any) -> None:
-        if event.get("type") == "customer.updated" and not (event.get("contact") or {}).get("email"):
-            raise ValidationError({"email": ["customer.updated needs the contact's email."]},
-                                  field_name="contact")
+        if event.get("type") == "customer.updated" and not (event.get("contact") or {}).get(
+            "email"
+        ):
+            raise ValidationError(
+                {"email": ["customer.updated needs the contact's email."]}, field_name="contact"
+            )
 
     @post_load
     def load_data(self, event: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

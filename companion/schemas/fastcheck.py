@@ -10,6 +10,7 @@ required field, an unknown key, any field error, hooks it does not know) returns
 caller loads with marshmallow, which then gives the messages. So for any input the answer is
 marshmallow's answer (tests/service/test_fastcheck.py compares the two on generated events).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,8 +30,13 @@ class FastLoader:
         self.schema = schema
         hooks = {tag: [h[0] for h in found] for tag, found in schema._hooks.items() if found}
         known_hooks = {"validates_schema", "post_load"}
-        self.usable = (schema.unknown in (RAISE, EXCLUDE) and set(hooks) <= known_hooks
-                       and not schema.partial and not schema.only and not schema.exclude)
+        self.usable = (
+            schema.unknown in (RAISE, EXCLUDE)
+            and set(hooks) <= known_hooks
+            and not schema.partial
+            and not schema.only
+            and not schema.exclude
+        )
         self.raise_unknown = schema.unknown == RAISE
         self.validators = hooks.get("validates_schema", [])
         self.post_loads = [h for h in hooks.get("post_load", []) if h not in skip_post_load]
@@ -58,7 +64,9 @@ class FastLoader:
             elif field.required:
                 return None
             elif field.load_default is not missing:
-                out[name] = field.load_default() if callable(field.load_default) else field.load_default
+                out[name] = (
+                    field.load_default() if callable(field.load_default) else field.load_default
+                )
         try:
             for hook in self.validators:
                 getattr(self.schema, hook)(out, partial=None, many=False)

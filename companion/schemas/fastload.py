@@ -5,6 +5,7 @@ it only needs the conversions (decimal strings to Decimal, ISO times to datetime
 defaults for absent fields). This walks the same schema once to build those conversions, so the
 two can never disagree about a field, and runs several times faster than a second `load`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,7 +32,9 @@ def _time(value: Any) -> Any:
 def _converter(field: fields.Field) -> Converter:
     if isinstance(field, Money):
         return lambda v: None if v is None else Decimal(str(v).strip())
-    if isinstance(field, WebUrl):  # stored payloads are the raw events: drop what validation dropped
+    if isinstance(
+        field, WebUrl
+    ):  # stored payloads are the raw events: drop what validation dropped
         return web_url_or_none
     if isinstance(field, ExternalId):
         return lambda v: None if v is None else str(v).strip()
@@ -47,8 +50,11 @@ def _converter(field: fields.Field) -> Converter:
 
 
 def converter_for(schema: Schema) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    convert = {name: (field.data_key or name, _converter(field), field.load_default)
-               for name, field in schema.fields.items() if not field.dump_only}
+    convert = {
+        name: (field.data_key or name, _converter(field), field.load_default)
+        for name, field in schema.fields.items()
+        if not field.dump_only
+    }
 
     def load(raw: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -58,4 +64,5 @@ def converter_for(schema: Schema) -> Callable[[dict[str, Any]], dict[str, Any]]:
             elif default is not missing:
                 out[name] = default() if callable(default) else default
         return out
+
     return load

@@ -1,4 +1,5 @@
 """Field types of the HTTP contract: money as decimal strings, store ids, aware times."""
+
 from __future__ import annotations
 
 import re
@@ -78,7 +79,9 @@ class Day(fields.Date):
     """A calendar day between 1970 and 2200, the range times are accepted in (year 1 made the
     previous period overflow Python's dates)."""
 
-    default_error_messages: ClassVar[dict[str, str]] = {"out_of_range": "Day must be between 1970 and 2200."}
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "out_of_range": "Day must be between 1970 and 2200."
+    }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         day = super()._deserialize(value, attr, data, **kwargs)

@@ -1,6 +1,7 @@
 """The WooCommerce history import wired into the service.
 
-`WooImporter` (companion.woocommerce.importer) pages through the shop; here its checkpoints live in the
+`WooImporter` (companion.woocommerce.importer) pages through the shop; here its checkpoints live in
+the
 database, keyed by (site, resource), so a rerun on any machine resumes, and each page takes the
 same path as the plugin's batches: stored once per event id, then applied by the jobs. With no
 separate worker (embedded mode: no COMPANION_REDIS_URL) the command applies them itself as it goes,
@@ -9,6 +10,7 @@ mapping and validating the next pages overlaps applying the previous ones (two c
 speed of doing both in turn). On SQLite the child also stores the pages (one writer); on PostgreSQL
 and MariaDB, which take concurrent writers, the command stores them and the child only applies.
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,7 +51,9 @@ from companion.woocommerce.importer import RESOURCES, ImportSummary, WooImporter
 from jobs.events import accept_events, process_events
 
 APPLY_EVERY_PAGES = 10  # embedded mode: one processing transaction per 10 pages (~1,000 orders)
-AHEAD_PAGES = 20  # embedded mode: how many prepared pages the fetching may run ahead of the database
+AHEAD_PAGES = (
+    20  # embedded mode: how many prepared pages the fetching may run ahead of the database
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +67,9 @@ class DatabaseCheckpoints:
         self.sink: ServiceSink | None = None
 
     def load(self, resource: str) -> dict[str, Any] | None:
-        row = ImportCheckpoint.get_or_none(ImportCheckpoint.site == self.site_id,
-                                           ImportCheckpoint.resource == resource)
+        row = ImportCheckpoint.get_or_none(
+            ImportCheckpoint.site == self.site_id, ImportCheckpoint.resource == resource
+        )
         return row.cursor if row is not None and isinstance(row.cursor, dict) else None
 
     def save(self, resource: str, cursor: dict[str, Any]) -> None:
@@ -77,10 +82,12 @@ class DatabaseCheckpoints:
 def save_checkpoint(site_id: int, resource: str, cursor: dict[str, Any]) -> None:
     # Insert-or-ignore then update: the same two statements on SQLite, PostgreSQL and MariaDB.
     with write_transaction():
-        ImportCheckpoint.insert(site=site_id, resource=resource, cursor=cursor,
-                                updated_at=utcnow()).on_conflict_ignore().execute()
+        ImportCheckpoint.insert(
+            site=site_id, resource=resource, cursor=cursor, updated_at=utcnow()
+        ).on_conflict_ignore().execute()
         ImportCheckpoint.update(cursor=cursor, updated_at=utcnow()).where(
-            ImportCheckpoint.site == site_id, ImportCheckpoint.resource == resource).execute()
+            ImportCheckpoint.site == site_id, ImportCheckpoint.resource == resource
+        ).execute()
 
 
 @dataclass
@@ -114,7 +121,16 @@ class Statistics:
         if not is_postgres() or pages < self.next_at:
             return
         self.next_at = pages * 2
-        tables = (RawEvent, Contact, Order, OrderItem, Refund, Product, CustomerLedger, CustomerOrderDay)
+        tables = (
+            RawEvent,
+            Contact,
+            Order,
+            OrderItem,
+            Refund,
+            Product,
+            CustomerLedger,
+            CustomerOrderDay,
+        )
         database.execute_sql("ANALYZE " + ", ".join(quote(m._meta.table_name) for m in tables))
 
 
@@ -154,14 +170,20 @@ class ServiceSink:
         self.waiting.extend(result.accepted_ids)
         if self.totals.pages % self.apply_every == 0:
             # A long history: from now on a child process applies (and on SQLite, with its one
-            # writer, stores). It starts with what is stored here; everything after goes to it, in order.
-            self.applier = ApplyingProcess(runtime.settings(), self.site.id, self.apply_every,
-                                           stores=not (is_postgres() or is_mysql()))
+            # writer, stores). It starts with what is stored here; everything after goes to it, in
+            # order.
+            self.applier = ApplyingProcess(
+                runtime.settings(),
+                self.site.id,
+                self.apply_every,
+                stores=not (is_postgres() or is_mysql()),
+            )
             ids, self.waiting = self.waiting, []
             self.applier.send(("apply", ids))
 
     def finish(self) -> None:
-        """Embedded mode: wait until everything sent is stored and applied, then apply what is left."""
+        """Embedded mode: wait until everything sent is stored and applied, then apply what is
+        left."""
         if self.applier is not None:
             totals = self.applier.close()
             self.applier = None
@@ -183,9 +205,17 @@ class ImportOutcome:
     applied: bool  # False: stored and queued for the workers (COMPANION_REDIS_URL is set)
 
 
-def import_woocommerce(site: Site, url: str, key: str, secret: str, *, since: datetime | None = None,
-                       resources: Iterable[str] = RESOURCES, progress: bool = True,
-                       **importer_options: Any) -> ImportOutcome:
+def import_woocommerce(
+    site: Site,
+    url: str,
+    key: str,
+    secret: str,
+    *,
+    since: datetime | None = None,
+    resources: Iterable[str] = RESOURCES,
+    progress: bool = True,
+    **importer_options: Any,
+) -> ImportOutcome:
     """Import a shop's history into `site`; raises WooImportError or KeyboardInterrupt with
     every accepted page saved, so calling it again resumes."""
     apply_inline = runtime.settings().is_embedded_queue
@@ -194,8 +224,17 @@ def import_woocommerce(site: Site, url: str, key: str, secret: str, *, since: da
     sink = ServiceSink(site, apply_inline, apply_every=APPLY_EVERY_PAGES)
     checkpoints = DatabaseCheckpoints(site.id)
     checkpoints.sink = sink
-    importer = WooImporter(url, key, secret, sink, checkpoints, since=since,
-                           resources=resources, progress=progress, **importer_options)
+    importer = WooImporter(
+        url,
+        key,
+        secret,
+        sink,
+        checkpoints,
+        since=since,
+        resources=resources,
+        progress=progress,
+        **importer_options,
+    )
     try:
         summary = importer.run()
         if apply_inline:
@@ -216,13 +255,21 @@ class ApplyingProcess:
     it are stored: if the child dies, the next run fetches again from the last saved one, and what
     was stored but not applied is applied by `finish` or the next run."""
 
-    def __init__(self, settings: Any, site_id: int, apply_every: int, *, stores: bool = True) -> None:
+    def __init__(
+        self, settings: Any, site_id: int, apply_every: int, *, stores: bool = True
+    ) -> None:
         self.stores = stores
-        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connection
+        context = multiprocessing.get_context(
+            "spawn"
+        )  # a fresh interpreter: no inherited connection
         self.messages: Any = context.Queue(maxsize=AHEAD_PAGES)
         self.results: Any = context.Queue()
-        self.process = context.Process(target=_apply_pages, daemon=True, name="companion-import-apply",
-                                       args=(settings, site_id, apply_every, self.messages, self.results))
+        self.process = context.Process(
+            target=_apply_pages,
+            daemon=True,
+            name="companion-import-apply",
+            args=(settings, site_id, apply_every, self.messages, self.results),
+        )
         self.process.start()
 
     def send(self, message: tuple[Any, ...]) -> None:
@@ -243,8 +290,10 @@ class ApplyingProcess:
             totals = None
         self.process.join()
         if self.process.exitcode:
-            log.warning("the applying process exited with %s; applying what it stored here",
-                        self.process.exitcode)
+            log.warning(
+                "the applying process exited with %s; applying what it stored here",
+                self.process.exitcode,
+            )
         return cast("SinkTotals | None", totals)
 
     def terminate(self) -> None:
@@ -254,11 +303,15 @@ class ApplyingProcess:
 
 class ApplyingProcessDied(WooImportError):
     def __init__(self, exitcode: int | None) -> None:
-        super().__init__(f"the process applying the import stopped (exit code {exitcode}); what was stored is "
-                         "applied and pages not stored are fetched again: run the same import again to resume")
+        super().__init__(
+            f"the process applying the import stopped (exit code {exitcode}); what was stored is "
+            "applied and pages not stored are fetched again: run the same import again to resume"
+        )
 
 
-def _apply_pages(settings: Any, site_id: int, apply_every: int, messages: Any, results: Any) -> None:
+def _apply_pages(
+    settings: Any, site_id: int, apply_every: int, messages: Any, results: Any
+) -> None:
     """The applying process: configure like the command, then work through the messages."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     runtime.configure(settings)
@@ -298,7 +351,7 @@ def apply_waiting_events(batch: int = 500) -> int:
         if not ids or ids == previous:  # nothing left, or only events that keep failing to claim
             return taken
         for start in range(0, len(ids), batch):
-            runtime.enqueue(process_events, ids[start:start + batch])
+            runtime.enqueue(process_events, ids[start : start + batch])
         run_queued_jobs()
         taken, previous = taken + len(ids), ids
 

@@ -5,9 +5,11 @@ the previous page. That overlap makes the import safe against a live shop: new o
 ids and land at the end; when something before the position is deleted, the overlap item is not
 where it was, and the importer steps back instead of skipping. After the sink accepts a page the
 cursor is saved, so Ctrl-C, a dropped network or a server that keeps failing loses nothing: the
-same call resumes there. Events are deterministic (see companion.woocommerce.mapping), so a page sent
+same call resumes there. Events are deterministic (see companion.woocommerce.mapping), so a page
+sent
 twice, or a whole second run, only yields duplicates.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,7 +51,8 @@ log = logging.getLogger(__name__)
 
 
 class WooImportError(Exception):
-    """The import stopped; everything the sink accepted is checkpointed, so running again resumes."""
+    """The import stopped; everything the sink accepted is checkpointed, so running again
+    resumes."""
 
 
 class WooRequestError(WooImportError):
@@ -90,7 +93,8 @@ class JsonFileCheckpoints:
 
 @dataclass
 class Cursor:
-    """Position in one resource: `offset` items (in id order) are behind, the last being `last_id`."""
+    """Position in one resource: `offset` items (in id order) are behind, the last being
+    `last_id`."""
 
     url: str
     since: str | None
@@ -114,10 +118,21 @@ class ImportSummary:
 class WooClient:
     """GET against /wp-json/wc/v3 with WooCommerce's auth and retries for transient failures."""
 
-    def __init__(self, base_url: str, key: str, secret: str, *, session: requests.Session | None = None,
-                 timeout: float = 60.0, max_attempts: int = 6, backoff: float = 1.0,
-                 max_wait: float = 120.0, sleep: Callable[[float], None] = time.sleep,
-                 verify: bool | str = True, query_string_auth: bool = False) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        key: str,
+        secret: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 60.0,
+        max_attempts: int = 6,
+        backoff: float = 1.0,
+        max_wait: float = 120.0,
+        sleep: Callable[[float], None] = time.sleep,
+        verify: bool | str = True,
+        query_string_auth: bool = False,
+    ) -> None:
         self.base = base_url.rstrip("/") + "/wp-json/wc/v3/"
         self.session = session or requests.Session()
         self.verify = verify  # per request: REQUESTS_CA_BUNDLE would override a session setting
@@ -128,17 +143,26 @@ class WooClient:
         self._query_auth = query_string_auth and self._https
         if self._https and not self._query_auth:
             self.session.auth = (key, secret)
-        self._oauth = None if self._https else Client(
-            key, client_secret=secret, signature_method=SIGNATURE_HMAC_SHA1,
-            signature_type=SIGNATURE_TYPE_QUERY)
+        self._oauth = (
+            None
+            if self._https
+            else Client(
+                key,
+                client_secret=secret,
+                signature_method=SIGNATURE_HMAC_SHA1,
+                signature_type=SIGNATURE_TYPE_QUERY,
+            )
+        )
 
     def get(self, path: str, params: Mapping[str, Any]) -> tuple[Any, Mapping[str, str]]:
-        """The decoded JSON and headers; retries 429 (after Retry-After), 5xx and broken connections."""
+        """The decoded JSON and headers; retries 429 (after Retry-After), 5xx and broken
+        connections."""
         problem = ""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = self.session.get(self._url(path, params), timeout=self.timeout,
-                                            verify=self.verify)
+                response = self.session.get(
+                    self._url(path, params), timeout=self.timeout, verify=self.verify
+                )
                 if response.status_code == 200:
                     return response.json(), response.headers
                 problem = f"HTTP {response.status_code}"
@@ -146,12 +170,20 @@ class WooClient:
                     raise WooRequestError(response.status_code, _error_text(path, response))
                 wait = _retry_after(response) or self._backoff(attempt)
             except requests.exceptions.SSLError as exc:
-                raise WooImportError(f"TLS with {self.base} failed, retrying cannot help: {exc}") from exc
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError, ValueError) as exc:
+                raise WooImportError(
+                    f"TLS with {self.base} failed, retrying cannot help: {exc}"
+                ) from exc
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                ValueError,
+            ) as exc:
                 problem, wait = f"{type(exc).__name__}: {exc}", self._backoff(attempt)
             if attempt < self.max_attempts:
-                log.warning("WooCommerce GET %s: %s; retry %d in %.1fs", path, problem, attempt, wait)
+                log.warning(
+                    "WooCommerce GET %s: %s; retry %d in %.1fs", path, problem, attempt, wait
+                )
                 self.sleep(min(wait, self.max_wait))
         raise WooImportError(f"GET {path} failed {self.max_attempts} times (last: {problem})")
 
@@ -173,11 +205,22 @@ class WooClient:
 class WooImporter:
     """Pulls a store's history into `sink` (one call per page of mapped events), resumably."""
 
-    def __init__(self, base_url: str, key: str, secret: str, sink: Sink,
-                 checkpoints: CheckpointStore, *, since: datetime | None = None,
-                 resources: Iterable[str] = RESOURCES, per_page: int = 100, progress: bool = True,
-                 console: Console | None = None, client: WooClient | None = None,
-                 **client_options: Any) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        key: str,
+        secret: str,
+        sink: Sink,
+        checkpoints: CheckpointStore,
+        *,
+        since: datetime | None = None,
+        resources: Iterable[str] = RESOURCES,
+        per_page: int = 100,
+        progress: bool = True,
+        console: Console | None = None,
+        client: WooClient | None = None,
+        **client_options: Any,
+    ) -> None:
         if since is not None and since.tzinfo is None:
             raise ValueError("since must be an aware datetime (a naive one has no zone to trust)")
         self.url = base_url.rstrip("/")
@@ -216,8 +259,11 @@ class WooImporter:
 
     def _start(self, resource: str) -> Cursor:
         saved = self.checkpoints.load(resource) or {}
-        if saved.keys() == _CURSOR_FIELDS and not saved["complete"] \
-                and (saved["since"], saved["url"]) == (self.since, self.url):
+        if (
+            saved.keys() == _CURSOR_FIELDS
+            and not saved["complete"]
+            and (saved["since"], saved["url"]) == (self.since, self.url)
+        ):
             return Cursor(**saved)
         return Cursor(url=self.url, since=self.since)
 
@@ -229,18 +275,24 @@ class WooImporter:
             total = int(headers.get("X-WP-Total") or 0)
             if offset == 0 or (items and int(items[0]["id"]) <= cursor.last_id):
                 return offset, items, total
-            # The overlap item moved: something before it was deleted. Step back; ids filter repeats.
+            # The overlap item moved: something before it was deleted. Step back; ids filter
+            # repeats.
             offset = max(offset - self.per_page, 0)
 
     def _params(self, resource: str, offset: int) -> dict[str, Any]:
-        params: dict[str, Any] = {"per_page": self.per_page, "offset": offset,
-                                  "orderby": "id", "order": "asc"}
+        params: dict[str, Any] = {
+            "per_page": self.per_page,
+            "offset": offset,
+            "orderby": "id",
+            "order": "asc",
+        }
         if self.since and resource != "customers":  # /customers has no modified_after
             params.update(modified_after=self.since, dates_are_gmt="true")
         return params
 
-    def _map(self, resource: str, items: list[dict[str, Any]],
-             summary: ImportSummary) -> list[dict[str, Any]]:
+    def _map(
+        self, resource: str, items: list[dict[str, Any]], summary: ImportSummary
+    ) -> list[dict[str, Any]]:
         refund_dates = self._refund_dates(items) if resource == "orders" else {}
         events: list[dict[str, Any]] = []
         for item in items:
@@ -255,7 +307,9 @@ class WooImporter:
         return events
 
     def _changed_since(self, customer: Mapping[str, Any]) -> bool:
-        modified = utc_iso(customer.get("date_modified_gmt")) or utc_iso(customer.get("date_created_gmt"))
+        modified = utc_iso(customer.get("date_modified_gmt")) or utc_iso(
+            customer.get("date_created_gmt")
+        )
         return self.since is None or modified is None or modified >= self.since + "Z"
 
     def _refund_dates(self, orders: list[dict[str, Any]]) -> dict[int, str | None]:
@@ -281,15 +335,16 @@ class WooImporter:
     def _dates_from(self, path: str, ids: list[int]) -> dict[int, str | None]:
         dates: dict[int, str | None] = {}
         for start in range(0, len(ids), 100):
-            chunk = ids[start:start + 100]
+            chunk = ids[start : start + 100]
             params = {"include": ",".join(map(str, chunk)), "per_page": 100}
             refunds, _ = self.client.get(path, params)
             dates.update({r["id"]: r.get("date_created_gmt") for r in refunds})
         return dates
 
 
-def _map_one(resource: str, item: dict[str, Any],
-             refund_dates: Mapping[int, str | None]) -> list[dict[str, Any]]:
+def _map_one(
+    resource: str, item: dict[str, Any], refund_dates: Mapping[int, str | None]
+) -> list[dict[str, Any]]:
     if resource == "orders":
         return order_to_events(item, refund_dates=refund_dates)
     if resource == "products":
@@ -297,8 +352,9 @@ def _map_one(resource: str, item: dict[str, Any],
     return [customer_to_event(item)]
 
 
-def _advance(cursor: Cursor, offset: int, items: list[dict[str, Any]], fresh: int,
-             total: int, per_page: int) -> None:
+def _advance(
+    cursor: Cursor, offset: int, items: list[dict[str, Any]], fresh: int, total: int, per_page: int
+) -> None:
     cursor.offset = offset + len(items)
     cursor.last_id = max([cursor.last_id, *(int(i["id"]) for i in items)])
     cursor.imported += fresh
@@ -307,8 +363,10 @@ def _advance(cursor: Cursor, offset: int, items: list[dict[str, Any]], fresh: in
 
 
 def _resumable(exc: WooImportError, resource: str, cursor: Cursor) -> tuple[Any, ...]:
-    note = (f"{exc} -- stopped in {resource} after {cursor.offset} of {cursor.total or '?'}; "
-            "everything before is saved: run the same import again to resume from there")
+    note = (
+        f"{exc} -- stopped in {resource} after {cursor.offset} of {cursor.total or '?'}; "
+        "everything before is saved: run the same import again to resume from there"
+    )
     return (exc.status, note) if isinstance(exc, WooRequestError) else (note,)
 
 
@@ -331,8 +389,11 @@ def _error_text(path: str, response: requests.Response) -> str:
         detail = f"{body.get('code')}: {body.get('message')}" if isinstance(body, dict) else body
     except ValueError:
         detail = response.text[:200]
-    hint = " (check the key and secret, and that the key has read access)" \
-        if response.status_code in (401, 403) else ""
+    hint = (
+        " (check the key and secret, and that the key has read access)"
+        if response.status_code in (401, 403)
+        else ""
+    )
     return f"WooCommerce answered {response.status_code} to GET {path}: {detail}{hint}"
 
 
@@ -343,5 +404,12 @@ class _RateColumn(ProgressColumn):
 
 
 def _progress(console: Console, *, disabled: bool) -> Progress:
-    return Progress(TextColumn("[bold]{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
-                    _RateColumn(), TimeRemainingColumn(), console=console, disable=disabled)
+    return Progress(
+        TextColumn("[bold]{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=disabled,
+    )

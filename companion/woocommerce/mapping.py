@@ -1,9 +1,11 @@
-"""WooCommerce REST v3 resources -> events of DESIGN 3.1, shared by native webhooks and the importer.
+"""WooCommerce REST v3 resources -> events of DESIGN 3.1, shared by native webhooks and the
+importer.
 
 Every function here takes the JSON WooCommerce sends (a webhook body or one element of a REST
 collection) and returns events; nothing here does I/O. Event ids are uuid5 names built from the
 store's own ids, so the same snapshot mapped twice is a duplicate and a changed snapshot is new.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,9 +25,16 @@ EVENT_NAMESPACE = uuid.UUID("5b0c3f57-64a6-5d2c-9a53-0c6a2f7d1e11")
 ATTRIBUTION_PREFIX = "_wc_order_attribution_"
 CLICK_ID_PARAMS = ("gclid", "gbraid", "wbraid", "fbclid", "msclkid", "ttclid", "twclid")
 STATUS_MAP = {
-    "pending": "pending", "processing": "processing", "on-hold": "on_hold",
-    "completed": "completed", "cancelled": "cancelled", "refunded": "refunded",
-    "failed": "failed", "checkout-draft": "draft", "draft": "draft", "auto-draft": "draft",
+    "pending": "pending",
+    "processing": "processing",
+    "on-hold": "on_hold",
+    "completed": "completed",
+    "cancelled": "cancelled",
+    "refunded": "refunded",
+    "failed": "failed",
+    "checkout-draft": "draft",
+    "draft": "draft",
+    "auto-draft": "draft",
     # Trashed orders leave WooCommerce's own reports; "cancelled" keeps them out of ours while
     # a later snapshot (restored from the trash) still wins by modified_at.
     "trash": "cancelled",
@@ -35,7 +44,9 @@ _MAX_DECIMALS = Decimal("0.0001")
 
 
 def order_to_events(
-    order: Mapping[str, Any], *, source: str = "woocommerce",
+    order: Mapping[str, Any],
+    *,
+    source: str = "woocommerce",
     refund_dates: Mapping[int, str | None] | None = None,
 ) -> list[dict[str, Any]]:
     """One `order.updated` snapshot plus one `order.refunded` per refund inside the order.
@@ -48,8 +59,10 @@ def order_to_events(
     data = order_data(order)
     snapshot = _event("order.updated", source, data["modified_at"], contact, data)
     snapshot["id"] = _snapshot_id("order", order.get("id"), data["modified_at"], snapshot)
-    refunds = [_refund_event(order, r, data, contact, source, refund_dates or {})
-               for r in order.get("refunds") or []]
+    refunds = [
+        _refund_event(order, r, data, contact, source, refund_dates or {})
+        for r in order.get("refunds") or []
+    ]
     return [snapshot, *refunds]
 
 
@@ -98,8 +111,13 @@ def _paid_at(order: Mapping[str, Any]) -> str | None:
 def order_contact(order: Mapping[str, Any]) -> dict[str, Any] | None:
     """The buyer from the billing address; a guest (customer_id 0) has no wp_user_id."""
     billing = order.get("billing") or {}
-    return _contact(billing.get("email"), billing.get("first_name"), billing.get("last_name"),
-                    billing.get("phone"), order.get("customer_id"))
+    return _contact(
+        billing.get("email"),
+        billing.get("first_name"),
+        billing.get("last_name"),
+        billing.get("phone"),
+        order.get("customer_id"),
+    )
 
 
 def line_item(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,8 +138,10 @@ def line_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def attribution(meta: Mapping[str, Any]) -> dict[str, Any] | None:
     """WooCommerce's order attribution (8.5+) as DESIGN's attribution; None when none was stored."""
-    values = {k: _attr(meta.get(ATTRIBUTION_PREFIX + k))
-              for k in ("source_type", "utm_source", "utm_medium", "utm_campaign")}
+    values = {
+        k: _attr(meta.get(ATTRIBUTION_PREFIX + k))
+        for k in ("source_type", "utm_source", "utm_medium", "utm_campaign")
+    }
     values["click_id"] = click_id(_attr(meta.get(ATTRIBUTION_PREFIX + "session_entry")))
     return values if any(v is not None for v in values.values()) else None
 
@@ -152,7 +172,9 @@ def product_to_event(product: Mapping[str, Any], *, source: str = "woocommerce")
         "name": _text(html.unescape(str(product.get("name") or "")), 300),
         "sku": _text(product.get("sku"), 100),
         "price": money(product.get("price"), default=None),
-        "categories": [html.unescape(c["name"]) for c in product.get("categories") or [] if c.get("name")],
+        "categories": [
+            html.unescape(c["name"]) for c in product.get("categories") or [] if c.get("name")
+        ],
         "url": _text(product.get("permalink"), 2000),
         "image": _text(images[0].get("src"), 2000) if images else None,
         "stock_quantity": product.get("stock_quantity"),
@@ -164,21 +186,27 @@ def product_to_event(product: Mapping[str, Any], *, source: str = "woocommerce")
     return event
 
 
-def customer_to_event(customer: Mapping[str, Any], *, source: str = "woocommerce") -> dict[str, Any]:
+def customer_to_event(
+    customer: Mapping[str, Any], *, source: str = "woocommerce"
+) -> dict[str, Any]:
     """A `customer.updated` event: only the contact matters (DESIGN 3.1)."""
     billing = customer.get("billing") or {}
-    contact = _contact(customer.get("email") or billing.get("email"),
-                       customer.get("first_name") or billing.get("first_name"),
-                       customer.get("last_name") or billing.get("last_name"),
-                       billing.get("phone"), customer.get("id"))
+    contact = _contact(
+        customer.get("email") or billing.get("email"),
+        customer.get("first_name") or billing.get("first_name"),
+        customer.get("last_name") or billing.get("last_name"),
+        billing.get("phone"),
+        customer.get("id"),
+    )
     at = _resource_time(customer, "customer")
     event = _event("customer.updated", source, at, contact, {})
     event["id"] = _snapshot_id("customer", customer.get("id"), at, event)
     return event
 
 
-def deleted_order_event(order_id: int | str, *, source: str = "woocommerce",
-                        occurred_at: datetime | None = None) -> dict[str, Any]:
+def deleted_order_event(
+    order_id: int | str, *, source: str = "woocommerce", occurred_at: datetime | None = None
+) -> dict[str, Any]:
     """`order.deleted` for WooCommerce's order.deleted webhook (its body is just {"id": N})."""
     at = _format_utc((occurred_at or datetime.now(UTC)).astimezone(UTC))
     event = _event("order.deleted", source, at, None, {"order_id": order_id})
@@ -197,8 +225,10 @@ def verify_wc_signature(secret: str, raw_body: bytes, header_value: str | None) 
     if not secret or not header_value:
         return False
     given = header_value.strip().encode()
-    matches = [hmac.compare_digest(_signature(key, raw_body), given)
-               for key in {secret, _wp_specialchars_decode(secret)}]
+    matches = [
+        hmac.compare_digest(_signature(key, raw_body), given)
+        for key in {secret, _wp_specialchars_decode(secret)}
+    ]
     return any(matches)
 
 
@@ -238,25 +268,37 @@ def utc_iso(value: Any) -> str | None:
 
 def meta_dict(meta_data: Any) -> dict[str, Any]:
     """REST `meta_data` list -> {key: value}; the last value of a repeated key wins."""
-    return {m["key"]: m.get("value") for m in meta_data or [] if isinstance(m, Mapping) and "key" in m}
+    return {
+        m["key"]: m.get("value") for m in meta_data or [] if isinstance(m, Mapping) and "key" in m
+    }
 
 
-def _refund_event(order: Mapping[str, Any], refund: Mapping[str, Any], data: Mapping[str, Any],
-                  contact: dict[str, Any] | None, source: str,
-                  refund_dates: Mapping[Any, str | None]) -> dict[str, Any]:
+def _refund_event(
+    order: Mapping[str, Any],
+    refund: Mapping[str, Any],
+    data: Mapping[str, Any],
+    contact: dict[str, Any] | None,
+    source: str,
+    refund_dates: Mapping[Any, str | None],
+) -> dict[str, Any]:
     # REST v3 sends refunds[].total as "-" + amount; older controllers call the reason "refund".
     amount = money(str(refund.get("total") or "0").lstrip("-"))
     created_at = utc_iso(refund_dates.get(refund.get("id"))) or data["modified_at"]
-    body = {"order_id": data["id"], "refund_id": refund.get("id"), "amount": amount,
-            "reason": _text(refund.get("reason", refund.get("refund")), 2000),
-            "created_at": created_at}
+    body = {
+        "order_id": data["id"],
+        "refund_id": refund.get("id"),
+        "amount": amount,
+        "reason": _text(refund.get("reason", refund.get("refund")), 2000),
+        "created_at": created_at,
+    }
     event = _event("order.refunded", source, created_at, contact, body)
     event["id"] = str(uuid.uuid5(EVENT_NAMESPACE, f"woo:refund:{refund.get('id')}"))
     return event
 
 
-def _event(kind: str, source: str, occurred_at: str, contact: dict[str, Any] | None,
-           data: dict[str, Any]) -> dict[str, Any]:
+def _event(
+    kind: str, source: str, occurred_at: str, contact: dict[str, Any] | None, data: dict[str, Any]
+) -> dict[str, Any]:
     event: dict[str, Any] = {"id": "", "type": kind, "source": source, "occurred_at": occurred_at}
     if contact:
         event["contact"] = contact
@@ -272,9 +314,13 @@ def _snapshot_id(kind: str, resource_id: Any, modified_at: str, event: Mapping[s
 
 
 def _contact(email: Any, first: Any, last: Any, phone: Any, user_id: Any) -> dict[str, Any] | None:
-    values = {"email": _text(email, 254), "first_name": _text(first, 100),
-              "last_name": _text(last, 100), "phone": _text(phone, 50),
-              "wp_user_id": user_id or None}
+    values = {
+        "email": _text(email, 254),
+        "first_name": _text(first, 100),
+        "last_name": _text(last, 100),
+        "phone": _text(phone, 50),
+        "wp_user_id": user_id or None,
+    }
     contact = {k: v for k, v in values.items() if v is not None}
     return contact or None
 
@@ -340,7 +386,14 @@ def _signature(secret: str, raw_body: bytes) -> bytes:
 
 
 def _wp_specialchars_decode(text: str) -> str:
-    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#039;", "'"),
-                         ("&#39;", "'"), ("&#x27;", "'"), ("&amp;", "&")):
+    for entity, char in (
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", '"'),
+        ("&#039;", "'"),
+        ("&#39;", "'"),
+        ("&#x27;", "'"),
+        ("&amp;", "&"),
+    ):
         text = text.replace(entity, char)
     return text

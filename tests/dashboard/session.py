@@ -1,4 +1,5 @@
 """Signing in to the dashboard in a test, and reading its forms."""
+
 from __future__ import annotations
 
 import re
@@ -23,5 +24,7 @@ def csrf_of(client: Any, path: str) -> str:
 
 def day(n: int, hour: int = 10) -> str:
     """An ISO time n days ago (UTC), so orders land inside the default 30-day range."""
-    moment = datetime.now(UTC).replace(hour=hour, minute=0, second=0, microsecond=0) - timedelta(days=n)
+    moment = datetime.now(UTC).replace(hour=hour, minute=0, second=0, microsecond=0) - timedelta(
+        days=n
+    )
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

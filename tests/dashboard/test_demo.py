@@ -1,4 +1,5 @@
 """The demo store: written through the signed event API, and shaped like a real shop."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -46,7 +47,10 @@ def the_demo_has_repeat_buyers_one_timers_and_leads(demo):
 
 def refunds_concentrate_on_the_faulty_kettle(demo):
     site, _ = demo
-    kettle = {i.order_id for i in OrderItem.select().where(OrderItem.site == site.id, OrderItem.product_id == "113")}
+    kettle = {
+        i.order_id
+        for i in OrderItem.select().where(OrderItem.site == site.id, OrderItem.product_id == "113")
+    }
     refunded = {o.id for o in Order.select().where(Order.site == site.id, Order.refunded_total > 0)}
     counted = Order.select().where(Order.site == site.id, Order.is_counted == True).count()
     kettle_rate = len(kettle & refunded) / len(kettle)
@@ -58,7 +62,11 @@ def carts_are_abandoned_converted_and_some_recovered_by_an_email(demo):
     site, _ = demo
     statuses = {c.status for c in Cart.select().where(Cart.site == site.id)}
     assert {"abandoned", "converted"} <= statuses
-    assert OrderAttribution.select().where(OrderAttribution.site == site.id, OrderAttribution.recovered == True).exists()
+    assert (
+        OrderAttribution.select()
+        .where(OrderAttribution.site == site.id, OrderAttribution.recovered == True)
+        .exists()
+    )
 
 
 def email_clicks_lead_to_credited_orders_and_email_revenue(demo):
@@ -76,8 +84,13 @@ def one_week_dips_and_the_thermos_stops_selling(demo):
     dip = [by_day[today - timedelta(days=n)] for n in range(42, 49)]
     around = [by_day[today - timedelta(days=n)] for n in (*range(28, 42), *range(49, 59))]
     assert mean(dip) < 0.7 * mean(around)
-    thermos = OrderItem.select(Order.counted_at).join(Order, on=(OrderItem.order == Order.id)).where(
-        OrderItem.site == site.id, OrderItem.product_id == "123").order_by(Order.counted_at.desc()).first()
+    thermos = (
+        OrderItem.select(Order.counted_at)
+        .join(Order, on=(OrderItem.order == Order.id))
+        .where(OrderItem.site == site.id, OrderItem.product_id == "123")
+        .order_by(Order.counted_at.desc())
+        .first()
+    )
     assert thermos is not None and thermos.order.counted_at < datetime(2026, 11, 9)
 
 
@@ -100,13 +113,21 @@ def every_customer_is_scored_as_the_nightly_refresh_would(demo):
 
 
 def _env(database_url: str, settings) -> dict[str, str]:
-    return {"COMPANION_DATABASE_URL": database_url, "COMPANION_REDIS_URL": settings.redis_url,
-            "COMPANION_SECRET_KEY": settings.secret_key, "COMPANION_PUBLIC_URL": "http://demo.test"}
+    return {
+        "COMPANION_DATABASE_URL": database_url,
+        "COMPANION_REDIS_URL": settings.redis_url,
+        "COMPANION_SECRET_KEY": settings.secret_key,
+        "COMPANION_PUBLIC_URL": "http://demo.test",
+    }
 
 
 def test_demo_ensure_creates_the_store_once_then_only_prints_the_way_in(db, database_url, settings):
     runner = CliRunner()
-    first = runner.invoke(main, ["demo", "ensure", "--days", "3", "--orders-per-day", "3"], env=_env(database_url, settings))
+    first = runner.invoke(
+        main,
+        ["demo", "ensure", "--days", "3", "--orders-per-day", "3"],
+        env=_env(database_url, settings),
+    )
     assert first.exit_code == 0, first.output
     assert "creating a demo store" in first.output and "API token:" in first.output
     again = runner.invoke(main, ["demo", "ensure", "--days", "3"], env=_env(database_url, settings))
@@ -118,10 +139,17 @@ def test_demo_ensure_creates_the_store_once_then_only_prints_the_way_in(db, data
 
 
 def test_dashboard_link_prints_a_link_that_signs_the_owner_in(client, site, database_url, settings):
-    answer = CliRunner().invoke(main, ["dashboard-link", "--site", site.site.public_id], env=_env(database_url, settings))
+    answer = CliRunner().invoke(
+        main, ["dashboard-link", "--site", site.site.public_id], env=_env(database_url, settings)
+    )
     link = answer.output.strip()
     assert link.startswith("http://demo.test/dashboard/login/")
     landing = client.get(link.removeprefix("http://demo.test"))
-    assert landing.status_code == 302 and landing.headers["Location"] == f"/dashboard/{site.site.public_id}/"
-    unknown = CliRunner().invoke(main, ["dashboard-link", "--site", "nope"], env=_env(database_url, settings))
+    assert (
+        landing.status_code == 302
+        and landing.headers["Location"] == f"/dashboard/{site.site.public_id}/"
+    )
+    unknown = CliRunner().invoke(
+        main, ["dashboard-link", "--site", "nope"], env=_env(database_url, settings)
+    )
     assert unknown.exit_code != 0 and "No site 'nope'" in unknown.output

@@ -1,4 +1,5 @@
 """`companion doctor` says in words what is wrong and what to do."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -20,7 +21,9 @@ class Answer:
 
 
 def sendgrid(scopes: Answer, senders: list[dict[str, Any]], domains: list[dict[str, Any]]) -> Any:
-    """SendGrid's read API as seen by the doctor: scopes, verified senders, authenticated domains."""
+    """SendGrid's read API as seen by the doctor: scopes, verified senders, authenticated
+    domains."""
+
     def get(url: str, **kwargs: Any) -> Answer:
         assert kwargs["headers"]["Authorization"] == "Bearer SG.key"
         if url.endswith("/v3/scopes"):
@@ -28,6 +31,7 @@ def sendgrid(scopes: Answer, senders: list[dict[str, Any]], domains: list[dict[s
         if url.endswith("/v3/verified_senders"):
             return Answer(200, {"results": senders})
         return Answer(200, domains)
+
     return get
 
 
@@ -48,25 +52,40 @@ def test_a_rejected_key_is_a_problem_with_what_to_do(settings):
 
 
 def test_a_key_without_mail_send_is_a_problem(settings):
-    key, _ = doctor.check_sendgrid(with_key(settings), [], get=sendgrid(Answer(200, {"scopes": ["stats.read"]}), [], []))
+    key, _ = doctor.check_sendgrid(
+        with_key(settings), [], get=sendgrid(Answer(200, {"scopes": ["stats.read"]}), [], [])
+    )
     assert key.status == doctor.FAIL and "mail.send" in key.seen
 
 
 def test_an_unverified_sender_is_named_and_a_verified_one_or_domain_passes(settings):
     scopes = Answer(200, {"scopes": ["mail.send"]})
-    senders = [{"from_email": "shop@shop.example", "verified": True}, {"from_email": "hi@other.example", "verified": False}]
-    key, sender = doctor.check_sendgrid(with_key(settings), ["shop@shop.example", "hi@other.example"],
-                                        get=sendgrid(scopes, senders, []))
+    senders = [
+        {"from_email": "shop@shop.example", "verified": True},
+        {"from_email": "hi@other.example", "verified": False},
+    ]
+    key, sender = doctor.check_sendgrid(
+        with_key(settings),
+        ["shop@shop.example", "hi@other.example"],
+        get=sendgrid(scopes, senders, []),
+    )
     assert key.status == doctor.OK
-    assert sender.status == doctor.FAIL and "hi@other.example" in sender.seen and "shop@" not in sender.seen
+    assert (
+        sender.status == doctor.FAIL
+        and "hi@other.example" in sender.seen
+        and "shop@" not in sender.seen
+    )
     domains = [{"domain": "other.example", "valid": True}]
-    _, sender = doctor.check_sendgrid(with_key(settings), ["hi@other.example"], get=sendgrid(scopes, [], domains))
+    _, sender = doctor.check_sendgrid(
+        with_key(settings), ["hi@other.example"], get=sendgrid(scopes, [], domains)
+    )
     assert sender.status == doctor.OK
 
 
 def test_sendgrid_out_of_reach_is_a_problem(settings):
     def down(url: str, **kwargs: Any) -> Any:
         raise requests.ConnectionError("connection refused")
+
     [finding] = doctor.check_sendgrid(with_key(settings), [], get=down)
     assert finding.status == doctor.FAIL and "did not answer" in finding.seen
 
@@ -74,10 +93,16 @@ def test_sendgrid_out_of_reach_is_a_problem(settings):
 def test_a_public_url_nobody_can_reach_is_a_problem(settings):
     def down(url: str, **kwargs: Any) -> Any:
         raise requests.ConnectionError("name not resolved")
+
     finding = doctor.check_public_url(settings, get=down)
     assert finding.status == doctor.FAIL and "COMPANION_PUBLIC_URL" in finding.fix
-    assert doctor.check_public_url(replace(settings, public_url="https://track.shop.example"),
-                                   get=lambda url, **kw: Answer(200)).status == doctor.OK
+    assert (
+        doctor.check_public_url(
+            replace(settings, public_url="https://track.shop.example"),
+            get=lambda url, **kw: Answer(200),
+        ).status
+        == doctor.OK
+    )
     plain = doctor.check_public_url(settings, get=lambda url, **kw: Answer(200))
     assert plain.status == doctor.WARN and "https" in plain.fix
 
@@ -97,12 +122,25 @@ def test_a_database_that_cannot_be_reached_is_a_problem(db, settings):
     assert finding.status == doctor.FAIL and "COMPANION_DATABASE_URL" in finding.fix
 
 
-def test_the_doctor_command_lists_every_check_and_exits_1_when_something_is_broken(db, database_url, settings):
-    env = {"COMPANION_DATABASE_URL": database_url, "COMPANION_REDIS_URL": settings.redis_url,
-           "COMPANION_SECRET_KEY": settings.secret_key, "COMPANION_PUBLIC_URL": "http://127.0.0.1:1"}
+def test_the_doctor_command_lists_every_check_and_exits_1_when_something_is_broken(
+    db, database_url, settings
+):
+    env = {
+        "COMPANION_DATABASE_URL": database_url,
+        "COMPANION_REDIS_URL": settings.redis_url,
+        "COMPANION_SECRET_KEY": settings.secret_key,
+        "COMPANION_PUBLIC_URL": "http://127.0.0.1:1",
+    }
     result = CliRunner().invoke(main, ["doctor"], env=env)
     assert result.exit_code == 1
-    for name in ("Configuration", "Database: Reachable", "Redis: Reachable", "Worker", "Scheduler", "Public URL",
-                 "SendGrid"):
+    for name in (
+        "Configuration",
+        "Database: Reachable",
+        "Redis: Reachable",
+        "Worker",
+        "Scheduler",
+        "Public URL",
+        "SendGrid",
+    ):
         assert name in result.output, result.output
     assert "→ Start at least one `companion worker`" in result.output

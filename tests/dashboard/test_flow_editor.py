@@ -1,4 +1,6 @@
-"""Editing a flow in the dashboard: a form, the API's validation, and the step's preview beside it."""
+"""Editing a flow in the dashboard: a form, the API's validation, and the step's preview beside
+it."""
+
 from __future__ import annotations
 
 import re
@@ -16,9 +18,23 @@ def _edit(shop, key="abandoned_cart"):
 def _form(shop, client, key="abandoned_cart", **changes):
     """The form as the page fills it, with `changes` typed over it (checkboxes: True/False)."""
     page = client.get(_edit(shop, key)).get_data(as_text=True)
-    data = {name: unescape(value) for name, value in re.findall(r'<input type="(?:text|number|url)" id="[^"]+" name="([^"]+)" value="([^"]*)"', page)}
-    data.update({name: unescape(value) for name, value in re.findall(r'<textarea id="[^"]+" name="([^"]+)"[^>]*>([^<]*)</textarea>', page)})
-    data.update({name: "on" for name in re.findall(r'<input type="checkbox" name="([^"]+)" checked>', page)})
+    data = {
+        name: unescape(value)
+        for name, value in re.findall(
+            r'<input type="(?:text|number|url)" id="[^"]+" name="([^"]+)" value="([^"]*)"', page
+        )
+    }
+    data.update(
+        {
+            name: unescape(value)
+            for name, value in re.findall(
+                r'<textarea id="[^"]+" name="([^"]+)"[^>]*>([^<]*)</textarea>', page
+            )
+        }
+    )
+    data.update(
+        {name: "on" for name in re.findall(r'<input type="checkbox" name="([^"]+)" checked>', page)}
+    )
     data["csrf_token"] = csrf_of(client, _edit(shop, key))
     for name, value in changes.items():
         name = name.replace("__", ".")
@@ -50,12 +66,21 @@ def test_the_form_shows_each_step_with_the_preview_beside_it(client, shop):
 
 def test_saving_the_form_changes_what_the_api_answers(client, shop):
     sign_in(client, shop)
-    data = _form(shop, client, steps__0__delay_hours="3", steps__0__subject="{{ contact.first_name }}, still there?",
-                 steps__2__enabled=False, coupon__code="COMEBACK10", coupon__description="10% off today",
-                 conditions__min_value="20.00")
+    data = _form(
+        shop,
+        client,
+        steps__0__delay_hours="3",
+        steps__0__subject="{{ contact.first_name }}, still there?",
+        steps__2__enabled=False,
+        coupon__code="COMEBACK10",
+        coupon__description="10% off today",
+        conditions__min_value="20.00",
+    )
     answer = client.post(_edit(shop), data=data)
     assert answer.status_code == 303
-    flow = client.get(f"/v1/sites/{shop.site.public_id}/flows/abandoned_cart", headers=bearer(shop)).json
+    flow = client.get(
+        f"/v1/sites/{shop.site.public_id}/flows/abandoned_cart", headers=bearer(shop)
+    ).json
     assert [s["delay_hours"] for s in flow["steps"]] == [3, 24, 72]
     assert flow["steps"][0]["subject"] == "{{ contact.first_name }}, still there?"
     assert [s["enabled"] for s in flow["steps"]] == [True, True, False]
@@ -67,22 +92,36 @@ def test_saving_the_form_changes_what_the_api_answers(client, shop):
 def test_a_bad_template_gets_the_apis_message_on_its_field_and_nothing_is_saved(client, shop):
     sign_in(client, shop)
     bad = "Hi {{ contact.frist_name }}"
-    api = client.put(f"/v1/sites/{shop.site.public_id}/flows/abandoned_cart", headers=bearer(shop),
-                     json={"steps": [{"step": 2, "intro": bad}]}).json["fields"]["steps"]["0"]["intro"]
-    answer = client.post(_edit(shop), data=_form(shop, client, steps__1__intro=bad, steps__0__delay_hours="5"))
+    api = client.put(
+        f"/v1/sites/{shop.site.public_id}/flows/abandoned_cart",
+        headers=bearer(shop),
+        json={"steps": [{"step": 2, "intro": bad}]},
+    ).json["fields"]["steps"]["0"]["intro"]
+    answer = client.post(
+        _edit(shop), data=_form(shop, client, steps__1__intro=bad, steps__0__delay_hours="5")
+    )
     assert answer.status_code == 422
     html = answer.get_data(as_text=True)
-    field = html[html.index('name="steps.1.intro"') - 200:]
+    field = html[html.index('name="steps.1.intro"') - 200 :]
     assert 'aria-invalid="true"' in field[:400]
-    assert unescape(re.search(r'<span class="field-error" id="err-steps-1-intro">([^<]*)</span>', html).group(1)) == api[0]
+    assert (
+        unescape(
+            re.search(
+                r'<span class="field-error" id="err-steps-1-intro">([^<]*)</span>', html
+            ).group(1)
+        )
+        == api[0]
+    )
     assert bad in unescape(html)  # what the owner typed is still there to fix
     assert describe(shop.site, "abandoned_cart")["steps"][0]["delay_hours"] == 1
 
 
 def test_a_bad_delay_or_coupon_is_refused_as_the_api_refuses_it(client, shop):
     sign_in(client, shop)
-    answer = client.post(_edit(shop), data=_form(shop, client, steps__0__delay_hours="soon",
-                                                 conditions__min_value="a lot"))
+    answer = client.post(
+        _edit(shop),
+        data=_form(shop, client, steps__0__delay_hours="soon", conditions__min_value="a lot"),
+    )
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422
     assert 'id="err-steps-0-delay_hours">Not a valid number.' in html
@@ -91,7 +130,9 @@ def test_a_bad_delay_or_coupon_is_refused_as_the_api_refuses_it(client, shop):
 
 def test_the_preview_shows_what_is_typed_before_it_is_saved(client, shop):
     sign_in(client, shop)
-    data = _form(shop, client, steps__1__subject="Draft subject for {{ shop.name }}", preview_step="2")
+    data = _form(
+        shop, client, steps__1__subject="Draft subject for {{ shop.name }}", preview_step="2"
+    )
     frame = client.post(f"/dashboard/{shop.site.public_id}/flows/abandoned_cart/preview", data=data)
     assert frame.status_code == 200
     assert '<span id="subject">Draft subject for Shop</span>' in frame.get_data(as_text=True)
@@ -105,14 +146,20 @@ def test_the_form_needs_its_csrf_token_and_the_sites_own_session(client, shop, o
     assert client.post(_edit(shop), data=data).status_code == 400
     assert client.get(_edit(shop, "no_such_flow")).status_code == 404
     assert client.get(_edit(other_site)).status_code == 404  # signed in to another store
-    assert client.get(f"/dashboard/{other_site.site.public_id}/flows/vip/preview").status_code == 404
+    assert (
+        client.get(f"/dashboard/{other_site.site.public_id}/flows/vip/preview").status_code == 404
+    )
 
 
-def test_a_step_that_offers_a_coupon_says_it_waits_for_one_and_a_missing_address_is_flagged(client, shop):
+def test_a_step_that_offers_a_coupon_says_it_waits_for_one_and_a_missing_address_is_flagged(
+    client, shop
+):
     sign_in(client, shop)
     html = client.get(_edit(shop, "win_back")).get_data(as_text=True)
     assert 'data-needs="coupon"' in html and 'data-missing="postal_address"' in html
-    client.post(_edit(shop, "win_back"), data=_form(shop, client, "win_back", coupon__code="BACK10"))
+    client.post(
+        _edit(shop, "win_back"), data=_form(shop, client, "win_back", coupon__code="BACK10")
+    )
     update_flows(shop.site, {"settings": {"postal_address": "1 Harbour Street, Bristol"}})
     html = client.get(_edit(shop, "win_back")).get_data(as_text=True)
     assert "data-needs" not in html and "data-missing" not in html

@@ -1,4 +1,5 @@
 """The date range picker's presets and the comparison period."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -38,4 +39,7 @@ def test_unreadable_input_falls_back_to_the_last_30_days_and_compare_none_is_kep
 def test_long_ranges_are_charted_by_week_or_month():
     assert preset_period("30d", TODAY).interval == "day"
     assert preset_period("365d", TODAY).interval == "week"
-    assert parse_period({"range": "custom", "from": "2024-01-01", "to": "2026-03-15"}, TODAY).interval == "month"
+    assert (
+        parse_period({"range": "custom", "from": "2024-01-01", "to": "2026-03-15"}, TODAY).interval
+        == "month"
+    )

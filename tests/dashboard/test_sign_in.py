@@ -1,4 +1,5 @@
 """Nobody sees a page or an export without a session for that site; sessions are signed cookies."""
+
 from __future__ import annotations
 
 import time
@@ -7,7 +8,14 @@ from companion.dashboard.auth import login_link
 from companion.email import tokens
 from tests.dashboard.session import csrf_of, sign_in
 
-PAGES = ["/", "/customers", "/products", "/flows", "/export/channels.csv", "/export/top_customers.csv"]
+PAGES = [
+    "/",
+    "/customers",
+    "/products",
+    "/flows",
+    "/export/channels.csv",
+    "/export/top_customers.csv",
+]
 
 
 def test_every_page_and_export_without_a_session_sends_the_visitor_to_sign_in(client, site):
@@ -17,7 +25,9 @@ def test_every_page_and_export_without_a_session_sends_the_visitor_to_sign_in(cl
         assert "/dashboard/login" in answer.headers["Location"]
 
 
-def test_a_sign_in_link_sets_a_signed_http_only_same_site_cookie_and_opens_the_overview(client, site):
+def test_a_sign_in_link_sets_a_signed_http_only_same_site_cookie_and_opens_the_overview(
+    client, site
+):
     link = login_link(site.site, "http://companion.test").removeprefix("http://companion.test")
     answer = client.get(link)
     cookie = answer.headers["Set-Cookie"]
@@ -31,14 +41,22 @@ def test_a_sign_in_link_goes_on_to_the_page_it_names_but_never_off_site(client, 
     target = f"/dashboard/{site.site.public_id}/products?range=custom&from=2026-11-01&to=2026-11-30"
     assert client.get(link, query_string={"next": target}).headers["Location"] == target
     home = f"/dashboard/{site.site.public_id}/"
-    for elsewhere in ("https://evil.example/", "//evil.example/dashboard/", f"/dashboard/{other_site.site.public_id}/"):
+    for elsewhere in (
+        "https://evil.example/",
+        "//evil.example/dashboard/",
+        f"/dashboard/{other_site.site.public_id}/",
+    ):
         again = login_link(site.site, "http://companion.test").removeprefix("http://companion.test")
-        assert client.get(again, query_string={"next": elsewhere}).headers["Location"] == home, elsewhere
+        assert client.get(again, query_string={"next": elsewhere}).headers["Location"] == home, (
+            elsewhere
+        )
 
 
 def test_a_forged_or_expired_link_signs_nobody_in(client, site, settings):
     forged = tokens.login_token(b"another-secret-key-0000", site.site.public_id)
-    expired = tokens.login_token(settings.secret_key.encode(), site.site.public_id, ttl=60, now=time.time() - 3600)
+    expired = tokens.login_token(
+        settings.secret_key.encode(), site.site.public_id, ttl=60, now=time.time() - 3600
+    )
     for token in (forged, expired, "not-a-token"):
         answer = client.get(f"/dashboard/login/{token}")
         assert answer.status_code == 401
@@ -54,8 +72,11 @@ def test_a_tampered_session_cookie_is_ignored(client, site):
 
 
 def test_the_sign_in_form_takes_the_site_id_and_its_api_token(client, site):
-    form = {"site_id": site.site.public_id, "api_token": site.api_token,
-            "csrf_token": csrf_of(client, "/dashboard/login")}
+    form = {
+        "site_id": site.site.public_id,
+        "api_token": site.api_token,
+        "csrf_token": csrf_of(client, "/dashboard/login"),
+    }
     answer = client.post("/dashboard/login", data=form)
     assert answer.status_code == 303
     assert answer.headers["Location"] == f"/dashboard/{site.site.public_id}/"
@@ -63,10 +84,18 @@ def test_the_sign_in_form_takes_the_site_id_and_its_api_token(client, site):
 
 def test_the_sign_in_form_refuses_a_wrong_token_and_a_missing_csrf_token(client, site, other_site):
     csrf = csrf_of(client, "/dashboard/login")
-    wrong = client.post("/dashboard/login", data={"site_id": site.site.public_id, "api_token": other_site.api_token,
-                                                  "csrf_token": csrf})
+    wrong = client.post(
+        "/dashboard/login",
+        data={
+            "site_id": site.site.public_id,
+            "api_token": other_site.api_token,
+            "csrf_token": csrf,
+        },
+    )
     assert wrong.status_code == 401 and "do not match" in wrong.get_data(as_text=True)
-    no_csrf = client.post("/dashboard/login", data={"site_id": site.site.public_id, "api_token": site.api_token})
+    no_csrf = client.post(
+        "/dashboard/login", data={"site_id": site.site.public_id, "api_token": site.api_token}
+    )
     assert no_csrf.status_code == 400
     assert client.get(f"/dashboard/{site.site.public_id}/").status_code == 302
 
@@ -80,9 +109,16 @@ def test_another_sites_pages_and_exports_are_404(client, site, other_site):
 
 def test_sign_in_after_a_redirect_returns_to_the_page_asked_for_but_never_off_site(client, site):
     asked = f"/dashboard/{site.site.public_id}/products?range=7d"
-    for target, expected in ((asked, asked), ("https://evil.example/", f"/dashboard/{site.site.public_id}/")):
-        form = {"site_id": site.site.public_id, "api_token": site.api_token, "next": target,
-                "csrf_token": csrf_of(client, "/dashboard/login")}
+    for target, expected in (
+        (asked, asked),
+        ("https://evil.example/", f"/dashboard/{site.site.public_id}/"),
+    ):
+        form = {
+            "site_id": site.site.public_id,
+            "api_token": site.api_token,
+            "next": target,
+            "csrf_token": csrf_of(client, "/dashboard/login"),
+        }
         assert client.post("/dashboard/login", data=form).headers["Location"] == expected
 
 
@@ -91,7 +127,10 @@ def test_signing_out_needs_the_csrf_token_and_ends_the_session(client, site):
     home = f"/dashboard/{site.site.public_id}/"
     assert client.post("/dashboard/logout").status_code == 400
     assert client.get(home).status_code == 200
-    assert client.post("/dashboard/logout", data={"csrf_token": csrf_of(client, home)}).status_code == 303
+    assert (
+        client.post("/dashboard/logout", data={"csrf_token": csrf_of(client, home)}).status_code
+        == 303
+    )
     assert client.get(home).status_code == 302
 
 
@@ -116,5 +155,8 @@ def test_signing_out_ends_the_session_for_a_copied_cookie_too(client, site):
     copy = client.application.test_client()
     copy.set_cookie("companion_dashboard", client.get_cookie("companion_dashboard").value)
     assert copy.get(home).status_code == 200
-    assert client.post("/dashboard/logout", data={"csrf_token": csrf_of(client, home)}).status_code == 303
+    assert (
+        client.post("/dashboard/logout", data={"csrf_token": csrf_of(client, home)}).status_code
+        == 303
+    )
     assert copy.get(home).status_code == 302  # back to the sign-in page

@@ -1,4 +1,5 @@
 """SendGrid's Event Webhook: ECDSA signature check and the events it carries."""
+
 from __future__ import annotations
 
 import base64
@@ -12,20 +13,45 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from companion.email.sendgrid import MESSAGE_ID_ARG, parse_events, verify_event_webhook
 
 TIMESTAMP = "1764170000"
-BODY = json.dumps([
-    {"email": "Zoe@Example.com", "timestamp": 1764169990, "event": "delivered",
-     "sg_event_id": "ev-1", "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
-     "smtp-id": "<14c5d75ce93.dfd.64b469@ismtpd-555>", "response": "250 OK",
-     MESSAGE_ID_ARG: "0b6f4c1e-2f7e-4d8e-9a55-3f0a51b2c001", "flow": "vip"},
-    {"email": "zoe@example.com", "timestamp": 1764170000, "event": "click",
-     "sg_event_id": "ev-2", "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
-     "url": "https://companion.example.com/t/c/abc.def", "url_offset": {"index": 0, "type": "html"},
-     "useragent": "Mozilla/5.0", "ip": "203.0.113.9", MESSAGE_ID_ARG: "0b6f4c1e"},
-    {"email": "gone@example.com", "timestamp": 1764170001, "event": "bounce", "type": "bounce",
-     "reason": "550 5.1.1 The email account that you tried to reach does not exist",
-     "status": "5.1.1", "sg_event_id": "ev-3", "sg_message_id": "x.filter", MESSAGE_ID_ARG: "m3"},
-    {"email": "a@example.com", "timestamp": 1764170002, "event": "some_future_event"},
-]).encode()
+BODY = json.dumps(
+    [
+        {
+            "email": "Zoe@Example.com",
+            "timestamp": 1764169990,
+            "event": "delivered",
+            "sg_event_id": "ev-1",
+            "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
+            "smtp-id": "<14c5d75ce93.dfd.64b469@ismtpd-555>",
+            "response": "250 OK",
+            MESSAGE_ID_ARG: "0b6f4c1e-2f7e-4d8e-9a55-3f0a51b2c001",
+            "flow": "vip",
+        },
+        {
+            "email": "zoe@example.com",
+            "timestamp": 1764170000,
+            "event": "click",
+            "sg_event_id": "ev-2",
+            "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
+            "url": "https://companion.example.com/t/c/abc.def",
+            "url_offset": {"index": 0, "type": "html"},
+            "useragent": "Mozilla/5.0",
+            "ip": "203.0.113.9",
+            MESSAGE_ID_ARG: "0b6f4c1e",
+        },
+        {
+            "email": "gone@example.com",
+            "timestamp": 1764170001,
+            "event": "bounce",
+            "type": "bounce",
+            "reason": "550 5.1.1 The email account that you tried to reach does not exist",
+            "status": "5.1.1",
+            "sg_event_id": "ev-3",
+            "sg_message_id": "x.filter",
+            MESSAGE_ID_ARG: "m3",
+        },
+        {"email": "a@example.com", "timestamp": 1764170002, "event": "some_future_event"},
+    ]
+).encode()
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +67,8 @@ def _sendgrid_signature(key: ec.EllipticCurvePrivateKey, timestamp: str, body: b
 def _dashboard_key(key: ec.EllipticCurvePrivateKey) -> str:
     """The verification key as SendGrid's settings page shows it: base64 DER, no PEM armour."""
     der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return base64.b64encode(der).decode()
 
 
@@ -51,8 +78,11 @@ def test_a_body_signed_by_sendgrid_is_accepted(signing_key: ec.EllipticCurvePriv
 
 
 def test_the_key_may_also_be_given_as_pem(signing_key: ec.EllipticCurvePrivateKey) -> None:
-    pem = signing_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    pem = (
+        signing_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     signature = _sendgrid_signature(signing_key, TIMESTAMP, BODY)
     assert verify_event_webhook(pem, BODY, signature, TIMESTAMP)
 
@@ -78,7 +108,8 @@ def test_a_signature_from_another_key_is_rejected(signing_key: ec.EllipticCurveP
 
 @pytest.mark.parametrize("signature", ["", "not base64!", base64.b64encode(b"short").decode()])
 def test_a_malformed_signature_is_rejected_not_an_error(
-    signing_key: ec.EllipticCurvePrivateKey, signature: str,
+    signing_key: ec.EllipticCurvePrivateKey,
+    signature: str,
 ) -> None:
     assert not verify_event_webhook(_dashboard_key(signing_key), BODY, signature, TIMESTAMP)
 

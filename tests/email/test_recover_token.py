@@ -1,4 +1,5 @@
 """Cart-recovery tokens: the contract the WordPress plugin verifies (sc_recover)."""
+
 from __future__ import annotations
 
 import base64
@@ -15,8 +16,10 @@ from companion.email.tokens import BadToken, b64url_decode, make_recover_token, 
 
 KEY = bytes(range(32))
 SECRET = "whsec_" + base64.b64encode(KEY).decode()
-ITEMS: list[dict[str, Any]] = [{"product_id": 12, "variation_id": None, "quantity": 2},
-         {"product_id": "40", "variation_id": "41", "quantity": "1"}]
+ITEMS: list[dict[str, Any]] = [
+    {"product_id": 12, "variation_id": None, "quantity": 2},
+    {"product_id": "40", "variation_id": "41", "quantity": "1"},
+]
 
 PLUGIN = Path(__file__).resolve().parents[2] / "wp-plugin" / "includes"
 
@@ -39,7 +42,10 @@ echo json_encode($recovery->verify($token, (int) $now));
 def _plugin_verdict(token: str, site: str, now: int) -> Any:
     run = subprocess.run(
         ["php", "-r", PHP_PLUGIN_VERIFY, "--", str(PLUGIN), SECRET, token, site, str(now)],
-        capture_output=True, text=True, check=True, timeout=30,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
     )
     return json.loads(run.stdout)
 
@@ -66,8 +72,10 @@ def test_the_plugin_rebuilds_the_cart_from_a_fresh_token() -> None:
     token = make_recover_token(SECRET, "site-1", "cart-abc", ITEMS, ttl=3600, now=1_700_000_000)
     payload = _plugin_verdict(token, "site-1", 1_700_000_100)
     assert payload["cart"] == "cart-abc"
-    assert payload["items"] == [{"product_id": "12", "variation_id": "0", "quantity": 2},
-                     {"product_id": "40", "variation_id": "41", "quantity": 1}]
+    assert payload["items"] == [
+        {"product_id": "12", "variation_id": "0", "quantity": 2},
+        {"product_id": "40", "variation_id": "41", "quantity": 1},
+    ]
 
 
 def test_the_plugin_refuses_expired_and_other_sites_tokens() -> None:
@@ -83,10 +91,13 @@ def test_the_service_reads_its_own_token_back() -> None:
     assert data["cart"] == "cart-abc" and data["items"][0]["quantity"] == 2
 
 
-@pytest.mark.parametrize("site, now, reason", [
-    ("site-2", 1_700_000_001, "another site"),
-    ("site-1", 1_700_003_601, "expired"),
-])
+@pytest.mark.parametrize(
+    "site, now, reason",
+    [
+        ("site-2", 1_700_000_001, "another site"),
+        ("site-1", 1_700_003_601, "expired"),
+    ],
+)
 def test_the_service_refuses_what_the_plugin_refuses(site: str, now: int, reason: str) -> None:
     token = make_recover_token(SECRET, "site-1", "cart-abc", ITEMS, ttl=3600, now=1_700_000_000)
     with pytest.raises(BadToken, match=reason):

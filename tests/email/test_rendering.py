@@ -1,4 +1,5 @@
 """Default templates of every flow step: links, escaping, overrides, money."""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,9 @@ from companion.email.rendering import (
 )
 from companion.flows.definitions import FLOWS
 
-ALL_STEPS = [(key, step) for key, flow in FLOWS.items() for step in range(1, len(flow.delays_hours) + 1)]
+ALL_STEPS = [
+    (key, step) for key, flow in FLOWS.items() for step in range(1, len(flow.delays_hours) + 1)
+]
 PIXEL = "https://companion.example.com/t/o/open-token.gif"
 UNSUBSCRIBE = "https://companion.example.com/u/unsubscribe-token"
 
@@ -26,21 +29,32 @@ def _tracked(i: int) -> str:
 
 def _render(flow: str, step: int, context: dict[str, Any]) -> tuple[Any, LinkRecorder]:
     recorder = LinkRecorder(_tracked)
-    email = render_email(flow, step, context, recorder,
-                         open_pixel_url=PIXEL, unsubscribe_url=UNSUBSCRIBE)
+    email = render_email(
+        flow, step, context, recorder, open_pixel_url=PIXEL, unsubscribe_url=UNSUBSCRIBE
+    )
     return email, recorder
 
 
 def test_every_step_of_the_eight_flows_has_a_default_subject_and_no_subject_is_left_over() -> None:
-    assert set(FLOWS) == {"post_purchase", "abandoned_cart", "browse_abandonment", "cross_sell",
-                          "win_back", "vip", "replenishment", "renewal_reminder"}
+    assert set(FLOWS) == {
+        "post_purchase",
+        "abandoned_cart",
+        "browse_abandonment",
+        "cross_sell",
+        "win_back",
+        "vip",
+        "replenishment",
+        "renewal_reminder",
+    }
     assert set(DEFAULT_SUBJECTS) == set(ALL_STEPS)
     assert len(ALL_STEPS) == 14
 
 
 @pytest.mark.parametrize("flow, step", ALL_STEPS)
 def test_every_link_of_every_step_is_tracked(
-    flow: str, step: int, shop_context: dict[str, Any],
+    flow: str,
+    step: int,
+    shop_context: dict[str, Any],
 ) -> None:
     email, recorder = _render(flow, step, shop_context)
     hrefs = re.findall(r'href="([^"]+)"', email.html)
@@ -53,7 +67,9 @@ def test_every_link_of_every_step_is_tracked(
 
 @pytest.mark.parametrize("flow, step", ALL_STEPS)
 def test_every_step_has_a_subject_pixel_unsubscribe_and_inlined_css(
-    flow: str, step: int, shop_context: dict[str, Any],
+    flow: str,
+    step: int,
+    shop_context: dict[str, Any],
 ) -> None:
     email, _ = _render(flow, step, shop_context)
     assert email.subject and "\n" not in email.subject
@@ -65,7 +81,9 @@ def test_every_step_has_a_subject_pixel_unsubscribe_and_inlined_css(
 
 @pytest.mark.parametrize("flow, step", ALL_STEPS)
 def test_customer_data_is_escaped_in_html_and_plain_in_text(
-    flow: str, step: int, shop_context: dict[str, Any],
+    flow: str,
+    step: int,
+    shop_context: dict[str, Any],
 ) -> None:
     email, _ = _render(flow, step, shop_context)
     assert "<Admin>" not in email.html and "Ana &amp; Bo's" in email.html.replace("&#39;", "'")
@@ -102,10 +120,13 @@ def test_without_pixel_and_unsubscribe_none_is_placed(shop_context: dict[str, An
 
 
 def test_the_owner_can_override_the_subject_and_intro(shop_context: dict[str, Any]) -> None:
-    context = {**shop_context, "overrides": {
-        "subject": "{{ contact.first_name }}, your cart at {{ shop.name }}",
-        "intro": "Psst {{ contact.first_name }}!\n\nWe kept <strong>everything</strong>.",
-    }}
+    context = {
+        **shop_context,
+        "overrides": {
+            "subject": "{{ contact.first_name }}, your cart at {{ shop.name }}",
+            "intro": "Psst {{ contact.first_name }}!\n\nWe kept <strong>everything</strong>.",
+        },
+    }
     email, _ = _render("abandoned_cart", 1, context)
     assert email.subject == "Zoë <Admin>, your cart at Ana & Bo's"
     assert "Psst Zoë &lt;Admin&gt;!" in email.html and "<strong" in email.html
@@ -135,13 +156,21 @@ def test_unknown_flows_and_missing_required_data_are_refused(shop_context: dict)
         render_email("abandoned_cart", 1, {"shop": shop_context["shop"]}, LinkRecorder(_tracked))
 
 
-@pytest.mark.parametrize("amount, currency, shown", [
-    ("19.9", "USD", "$19.90"), ("1234567.005", "EUR", "€1,234,567.01"),
-    ("1500", "JPY", "¥1,500"), ("-5", "GBP", "-£5.00"), ("12.3456", "KWD", "12.346 KWD"),
-    ("10", "CHF", "10.00 CHF"),
-])
+@pytest.mark.parametrize(
+    "amount, currency, shown",
+    [
+        ("19.9", "USD", "$19.90"),
+        ("1234567.005", "EUR", "€1,234,567.01"),
+        ("1500", "JPY", "¥1,500"),
+        ("-5", "GBP", "-£5.00"),
+        ("12.3456", "KWD", "12.346 KWD"),
+        ("10", "CHF", "10.00 CHF"),
+    ],
+)
 def test_money_is_shown_in_the_currency_from_a_decimal_string(
-    amount: str, currency: str, shown: str,
+    amount: str,
+    currency: str,
+    shown: str,
 ) -> None:
     assert format_money(amount, currency) == shown
 

@@ -1,4 +1,5 @@
 """One rendered body for many recipients: SendGrid substitutions carry each one's name and links."""
+
 from __future__ import annotations
 
 import html
@@ -28,7 +29,8 @@ PUBLIC_URL = "https://companion.example.com"
 def _shared_vip(context: dict[str, Any]) -> RenderedEmail:
     personal = {**context, "contact": {"first_name": substitution_tag("first_name")}}
     return for_substitution(
-        render_email("vip", 1, personal, **shared_tracking(PUBLIC_URL).render_kwargs()))
+        render_email("vip", 1, personal, **shared_tracking(PUBLIC_URL).render_kwargs())
+    )
 
 
 def _as_sendgrid_delivers(body: str, substitutions: dict[str, str]) -> str:
@@ -38,7 +40,8 @@ def _as_sendgrid_delivers(body: str, substitutions: dict[str, str]) -> str:
 
 
 def test_each_recipient_gets_their_own_name_and_signed_links(
-    shop_context: dict[str, Any], link_secret: bytes,
+    shop_context: dict[str, Any],
+    link_secret: bytes,
 ) -> None:
     shared = _shared_vip(shop_context)
     message_id = str(uuid.uuid4())
@@ -59,20 +62,30 @@ def test_each_recipient_gets_their_own_name_and_signed_links(
 
 
 def test_a_thousand_personalised_recipients_are_one_accepted_request(
-    transport: SendGridTransport, shop_context: dict[str, Any], link_secret: bytes,
+    transport: SendGridTransport,
+    shop_context: dict[str, Any],
+    link_secret: bytes,
 ) -> None:
     shared = _shared_vip(shop_context)
     messages = []
     for i in range(1000):
         message_id = str(uuid.uuid4())
-        copy = personal_copy(shared, PUBLIC_URL, link_secret, message_id,
-                             {"first_name": f"Customer {i}"})
-        messages.append(OutgoingMessage(
-            message_id=message_id, to_email=f"customer{i}@example.com",
-            from_email="shop@example.com", subject=copy.subject, html=shared.html,
-            text=shared.text, substitutions=copy.substitutions,
-            headers=marketing_headers(copy.unsubscribe_url), categories=["vip"],
-        ))
+        copy = personal_copy(
+            shared, PUBLIC_URL, link_secret, message_id, {"first_name": f"Customer {i}"}
+        )
+        messages.append(
+            OutgoingMessage(
+                message_id=message_id,
+                to_email=f"customer{i}@example.com",
+                from_email="shop@example.com",
+                subject=copy.subject,
+                html=shared.html,
+                text=shared.text,
+                substitutions=copy.substitutions,
+                headers=marketing_headers(copy.unsubscribe_url),
+                categories=["vip"],
+            )
+        )
     assert sum(len(k) + len(v) for k, v in messages[0].substitutions.items()) < 10_000
     outcomes = transport.send_batch(messages)
     assert len(outcomes) == 1000
@@ -81,7 +94,8 @@ def test_a_thousand_personalised_recipients_are_one_accepted_request(
 
 
 def test_substitution_values_must_be_strings_for_sendgrid(
-    shop_context: dict[str, Any], link_secret: bytes,
+    shop_context: dict[str, Any],
+    link_secret: bytes,
 ) -> None:
     shared = _shared_vip(shop_context)
     copy = personal_copy(shared, PUBLIC_URL, link_secret, "m", {"first_name": "A"})

@@ -1,4 +1,5 @@
 """Signed tokens in tracking, unsubscribe and login links."""
+
 from __future__ import annotations
 
 import re
@@ -32,9 +33,11 @@ def test_a_click_token_reads_back_as_its_message_and_link(link_secret: bytes) ->
 
 
 def test_tokens_are_url_safe_without_escaping(link_secret: bytes) -> None:
-    for token in (open_token(link_secret, str(uuid.uuid4())),
-                  unsubscribe_token(link_secret, str(uuid.uuid4())),
-                  login_token(link_secret, "site-uuid")):
+    for token in (
+        open_token(link_secret, str(uuid.uuid4())),
+        unsubscribe_token(link_secret, str(uuid.uuid4())),
+        login_token(link_secret, "site-uuid"),
+    ):
         assert URL_SAFE.match(token), token
 
 
@@ -66,7 +69,9 @@ def test_a_login_link_expires_after_its_lifetime(link_secret: bytes) -> None:
 
 def test_two_login_links_for_one_site_in_one_second_differ(link_secret: bytes) -> None:
     """Each link works once, so two made together must not be the same link."""
-    assert login_token(link_secret, "site-uuid", now=1_000_000) != login_token(link_secret, "site-uuid", now=1_000_000)
+    assert login_token(link_secret, "site-uuid", now=1_000_000) != login_token(
+        link_secret, "site-uuid", now=1_000_000
+    )
 
 
 def test_a_token_without_lifetime_never_expires(link_secret: bytes) -> None:

@@ -1,4 +1,5 @@
 """What the transport sends and how it reports SendGrid's answers (a scripted HTTP server)."""
+
 from __future__ import annotations
 
 import json
@@ -42,10 +43,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.requests.append({"path": self.path, "headers": dict(self.headers),
-                                     "json": json.loads(body)})
-        status, headers, answer, delay = (self.server.script.pop(0) if self.server.script
-                                          else (202, {}, b"", 0.0))
+        self.server.requests.append(
+            {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
+        )
+        status, headers, answer, delay = (
+            self.server.script.pop(0) if self.server.script else (202, {}, b"", 0.0)
+        )
         time.sleep(delay)
         self.send_response(status)
         for name, value in headers.items():
@@ -70,9 +73,15 @@ def sendgrid() -> Iterator[ScriptedSendGrid]:
 
 def _message(**changes: Any) -> OutgoingMessage:
     fields: dict[str, Any] = {
-        "message_id": "6f1c2b9e-0d7a-4c1e-9b5e-2a1d3c4b5a69", "to_email": "zoe@example.com",
-        "to_name": "Zoë", "from_email": "shop@example.com", "from_name": "Shop",
-        "subject": "Hello", "html": "<p>Hello</p>", "text": "Hello", "categories": ["vip"],
+        "message_id": "6f1c2b9e-0d7a-4c1e-9b5e-2a1d3c4b5a69",
+        "to_email": "zoe@example.com",
+        "to_name": "Zoë",
+        "from_email": "shop@example.com",
+        "from_name": "Shop",
+        "subject": "Hello",
+        "html": "<p>Hello</p>",
+        "text": "Hello",
+        "categories": ["vip"],
         "custom_args": {"flow": "vip"},
         "headers": marketing_headers("https://companion.example.com/u/tok"),
     }
@@ -80,8 +89,9 @@ def _message(**changes: Any) -> OutgoingMessage:
     return OutgoingMessage(**fields)
 
 
-def _send(server: ScriptedSendGrid, message: OutgoingMessage | None = None,
-          timeout: float = 5.0) -> SendResult:
+def _send(
+    server: ScriptedSendGrid, message: OutgoingMessage | None = None, timeout: float = 5.0
+) -> SendResult:
     return SendGridTransport("SG.key", server.url, timeout).send(message or _message())
 
 
@@ -100,8 +110,10 @@ def test_the_request_carries_our_id_and_headers_in_the_personalization(
     body = request["json"]
     person = body["personalizations"][0]
     assert person["to"] == [{"email": "zoe@example.com", "name": "Zoë"}]
-    assert person["custom_args"] == {"flow": "vip",
-                                     MESSAGE_ID_ARG: "6f1c2b9e-0d7a-4c1e-9b5e-2a1d3c4b5a69"}
+    assert person["custom_args"] == {
+        "flow": "vip",
+        MESSAGE_ID_ARG: "6f1c2b9e-0d7a-4c1e-9b5e-2a1d3c4b5a69",
+    }
     assert person["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert person["headers"]["List-Unsubscribe"] == "<https://companion.example.com/u/tok>"
     assert "custom_args" not in body
@@ -135,7 +147,8 @@ def test_server_errors_are_transient(sendgrid: ScriptedSendGrid, status: int) ->
 
 @pytest.mark.parametrize("status", [400, 401, 403, 413])
 def test_refusals_are_permanent_with_sendgrids_reason(
-    sendgrid: ScriptedSendGrid, status: int,
+    sendgrid: ScriptedSendGrid,
+    status: int,
 ) -> None:
     reason = b'{"errors":[{"message":"The from address does not match a verified Sender",'
     reason += b'"field":"from","help":null}]}'
@@ -168,11 +181,15 @@ def test_a_batch_over_a_thousand_is_split_into_requests(sendgrid: ScriptedSendGr
 def test_messages_with_different_bodies_go_in_separate_requests(
     sendgrid: ScriptedSendGrid,
 ) -> None:
-    messages = [_message(message_id="a", html="<p>A</p>"), _message(message_id="b"),
-                _message(message_id="c", html="<p>A</p>", to_email="c@example.com")]
+    messages = [
+        _message(message_id="a", html="<p>A</p>"),
+        _message(message_id="b"),
+        _message(message_id="c", html="<p>A</p>", to_email="c@example.com"),
+    ]
     SendGridTransport("SG.key", sendgrid.url, 5).send_batch(messages)
-    recipients = [[p["to"][0]["email"] for p in r["json"]["personalizations"]]
-                  for r in sendgrid.requests]
+    recipients = [
+        [p["to"][0]["email"] for p in r["json"]["personalizations"]] for r in sendgrid.requests
+    ]
     assert recipients == [["zoe@example.com", "c@example.com"], ["zoe@example.com"]]
 
 

@@ -1,5 +1,6 @@
 """The flows' small world: a store whose events are applied at simulated times, a scheduler tick
 run in-process at any moment, and Prism playing SendGrid (the email edge's fixture)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

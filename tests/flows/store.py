@@ -1,4 +1,6 @@
-"""A store as the flows see it: events applied at simulated times, ticks at chosen moments, mail out."""
+"""A store as the flows see it: events applied at simulated times, ticks at chosen moments, mail
+out."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -41,8 +43,14 @@ class Store:
             run_lifecycle_scans(now)
         return run_inline(self.settings, now, transport)
 
-    def run(self, start: datetime, end: datetime, every: timedelta = timedelta(hours=1),
-            transport: Any = None, lifecycle: bool = True) -> None:
+    def run(
+        self,
+        start: datetime,
+        end: datetime,
+        every: timedelta = timedelta(hours=1),
+        transport: Any = None,
+        lifecycle: bool = True,
+    ) -> None:
         moment = start
         while moment <= end:
             self.tick(moment, transport, lifecycle)
@@ -55,8 +63,14 @@ class Store:
         return list(query.order_by(Message.created_at, Message.id))
 
     def enrolments(self, flow: str) -> list[Enrolment]:
-        return list(Enrolment.select().where(Enrolment.site == self.site.id, Enrolment.flow_key == flow))
+        return list(
+            Enrolment.select().where(Enrolment.site == self.site.id, Enrolment.flow_key == flow)
+        )
 
     def steps(self, flow: str) -> list[ScheduledStep]:
-        return list(ScheduledStep.select().join(Enrolment).where(
-            Enrolment.site == self.site.id, Enrolment.flow_key == flow).order_by(ScheduledStep.step))
+        return list(
+            ScheduledStep.select()
+            .join(Enrolment)
+            .where(Enrolment.site == self.site.id, Enrolment.flow_key == flow)
+            .order_by(ScheduledStep.step)
+        )

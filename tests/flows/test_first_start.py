@@ -1,5 +1,6 @@
 """A flow's first start (a store connected, a flow switched on) mails nobody for what happened
 before it: those people wait in a backlog the owner may release, spread over days."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -16,14 +17,30 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
 def _order(order_id, at, email, product=7):
-    item = [{"product_id": product, "name": "Beans", "quantity": 1, "price": "12.50", "total": "12.50"}]
-    return f.order(order_id, modified=iso(at), created=iso(at), paid=iso(at), items=item, email=email, total="12.50")
+    item = [
+        {"product_id": product, "name": "Beans", "quantity": 1, "price": "12.50", "total": "12.50"}
+    ]
+    return f.order(
+        order_id,
+        modified=iso(at),
+        created=iso(at),
+        paid=iso(at),
+        items=item,
+        email=email,
+        total="12.50",
+    )
 
 
 def _history(store, lapsed=6, vips=2):
     """Customers silent for 100-200 days, and VIPs with five orders each, all before T0."""
-    events = [_order(f"l{n}", T0 - (100 + n) * DAY, f"lapsed{n}@example.com") for n in range(lapsed)]
-    events += [_order(f"v{n}-{k}", T0 - (5 + k) * DAY, f"vip{n}@example.com") for n in range(vips) for k in range(5)]
+    events = [
+        _order(f"l{n}", T0 - (100 + n) * DAY, f"lapsed{n}@example.com") for n in range(lapsed)
+    ]
+    events += [
+        _order(f"v{n}-{k}", T0 - (5 + k) * DAY, f"vip{n}@example.com")
+        for n in range(vips)
+        for k in range(5)
+    ]
     store.send(events, T0)
 
 
@@ -38,7 +55,9 @@ def test_the_first_scan_of_a_store_with_history_mails_nobody_and_holds_who_quali
 
 def test_someone_whose_trigger_comes_after_the_start_is_mailed(store):
     run_lifecycle_scans(T0 - 200 * DAY)  # the flows started long ago, on an empty store
-    store.send([_order(1, T0 - 95 * DAY, "ann@example.com")], T0 - 5 * DAY)  # too old for post-purchase
+    store.send(
+        [_order(1, T0 - 95 * DAY, "ann@example.com")], T0 - 5 * DAY
+    )  # too old for post-purchase
     assert run_lifecycle_scans(T0)["win_back"] == 1  # lapsed at T0 - 5 days, after the start
     store.tick(T0 + HOUR, lifecycle=False)
     assert [m.to_email for m in store.messages("win_back")] == ["ann@example.com"]
@@ -56,7 +75,12 @@ def test_released_backlog_goes_out_spread_over_days_not_in_a_burst(store):
     _history(store, lapsed=6, vips=0)
     run_lifecycle_scans(T0)
     flow = Configs().flow(store.site, "win_back")
-    assert release(store.site.id, flow, 2, T0) == {"flow": "win_back", "started": 6, "per_day": 2, "days": 3}
+    assert release(store.site.id, flow, 2, T0) == {
+        "flow": "win_back",
+        "started": 6,
+        "per_day": 2,
+        "days": 3,
+    }
     assert release(store.site.id, flow, 2, T0)["started"] == 0  # a second click starts nobody twice
     store.run(T0, T0 + 4 * DAY, lifecycle=False)
     first_mails = [m for m in store.messages("win_back") if m.step == 1]
@@ -93,6 +117,12 @@ def test_the_owner_sees_how_many_wait_and_starts_them_over_the_api(client, store
     assert answer.json == {"flow": "win_back", "started": 3, "per_day": 2, "days": 2}
     assert client.get(url, headers=bearer(store.new_site)).json["waiting"] == 0
     assert client.get(url, headers=bearer(other_store.new_site)).status_code == 404
-    assert client.post(f"/v1/sites/{store.site.public_id}/flows/abandoned_cart/backlog", json={},
-                       headers=bearer(store.new_site)).status_code == 404
+    assert (
+        client.post(
+            f"/v1/sites/{store.site.public_id}/flows/abandoned_cart/backlog",
+            json={},
+            headers=bearer(store.new_site),
+        ).status_code
+        == 404
+    )
     assert client.post(url, json={"per_day": 0}, headers=bearer(store.new_site)).status_code == 422

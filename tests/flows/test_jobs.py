@@ -1,5 +1,6 @@
 """The flows as production runs them: signed events in over HTTP, the scheduler's jobs on the
 queue, RQ workers sending, the owner reading the outbox."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,7 +20,12 @@ def _iso(moment: datetime) -> str:
 def test_a_cart_left_two_hours_ago_is_in_the_outbox_after_the_scheduler_jobs_run(client, site):
     url = f"/v1/sites/{site.site.public_id}"
     client.put(f"{url}/flows", json={"settings": {"quiet_hours": None}}, headers=bearer(site))
-    assert post_events(client, site, [f.cart("c1", at=_iso(utcnow() - timedelta(hours=2)))]).status_code == 202
+    assert (
+        post_events(
+            client, site, [f.cart("c1", at=_iso(utcnow() - timedelta(hours=2)))]
+        ).status_code
+        == 202
+    )
     run_jobs()
     runtime.enqueue(events.mark_abandoned_carts)
     runtime.enqueue(flows.tick)
@@ -33,8 +39,12 @@ def test_a_cart_left_two_hours_ago_is_in_the_outbox_after_the_scheduler_jobs_run
     assert client.get(f"{url}/outbox", headers=bearer(site)).json["total"] == 1
 
 
-def test_with_a_sendgrid_key_the_jobs_send_through_the_configured_host(client, site, settings, prism_url):
-    runtime.configure(dataclasses.replace(settings, sendgrid_api_key="SG.test-key", sendgrid_host=prism_url))
+def test_with_a_sendgrid_key_the_jobs_send_through_the_configured_host(
+    client, site, settings, prism_url
+):
+    runtime.configure(
+        dataclasses.replace(settings, sendgrid_api_key="SG.test-key", sendgrid_host=prism_url)
+    )
     url = f"/v1/sites/{site.site.public_id}"
     client.put(f"{url}/flows", json={"settings": {"quiet_hours": None}}, headers=bearer(site))
     post_events(client, site, [f.cart("c1", at=_iso(utcnow() - timedelta(hours=2)))])

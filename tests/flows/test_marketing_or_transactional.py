@@ -1,5 +1,6 @@
 """Each step is marketing or transactional (flows/definitions.py): marketing needs consent and
 carries List-Unsubscribe; an unsubscribe stops marketing, never the thank-you or renewal notices."""
+
 from __future__ import annotations
 
 from datetime import UTC, timedelta
@@ -13,24 +14,54 @@ from tests.flows.store import T0, iso
 from tests.helpers import bearer
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-PRODUCTS = [f.event("product.updated", {"id": pid, "name": name, "price": price, "url": f"https://shop.example/p/{pid}"},
-                    email=None) for pid, name, price in ((7, "Mug", "29.90"), (8, "Saucer", "9.90"))]
+PRODUCTS = [
+    f.event(
+        "product.updated",
+        {"id": pid, "name": name, "price": price, "url": f"https://shop.example/p/{pid}"},
+        email=None,
+    )
+    for pid, name, price in ((7, "Mug", "29.90"), (8, "Saucer", "9.90"))
+]
 
 
 def _order(store, n=1, at=T0, consent=None):
     extra = {} if consent is None else {"marketing_consent": consent}
-    store.send(PRODUCTS + [f.order(n, modified=iso(at), created=iso(at), paid=iso(at)),
-                           f.event("customer.updated", {}, at=iso(at), **extra)], at)
+    store.send(
+        PRODUCTS
+        + [
+            f.order(n, modified=iso(at), created=iso(at), paid=iso(at)),
+            f.event("customer.updated", {}, at=iso(at), **extra),
+        ],
+        at,
+    )
 
 
 def _renewal(store, at):
-    store.send([f.event("subscription.updated", {"id": "s-1", "kind": "subscription", "status": "active",
-                                                 "product_id": 9, "expires_at": iso(at + 10 * DAY)}, at=iso(at))], at)
+    store.send(
+        [
+            f.event(
+                "subscription.updated",
+                {
+                    "id": "s-1",
+                    "kind": "subscription",
+                    "status": "active",
+                    "product_id": 9,
+                    "expires_at": iso(at + 10 * DAY),
+                },
+                at=iso(at),
+            )
+        ],
+        at,
+    )
 
 
 def test_every_step_is_classified_and_only_the_receipt_and_renewal_notices_are_transactional():
-    transactional = {(k, s) for k, flow in FLOWS.items() for s in range(1, len(flow.delays_hours) + 1)
-                     if not flow.is_marketing_step(s)}
+    transactional = {
+        (k, s)
+        for k, flow in FLOWS.items()
+        for s in range(1, len(flow.delays_hours) + 1)
+        if not flow.is_marketing_step(s)
+    }
     assert transactional == {("post_purchase", 1), ("renewal_reminder", 1), ("renewal_reminder", 2)}
 
 
@@ -39,12 +70,26 @@ def test_the_review_request_and_recommendations_need_consent(store):
     store.run(T0, T0 + 22 * DAY, every=6 * HOUR)
     assert [(m.step, m.is_marketing) for m in store.messages("post_purchase")] == [(1, False)]
     assert [(s.step, s.outcome) for s in store.steps("post_purchase")][1:] == [
-        (2, "no marketing consent"), (3, "no marketing consent")]
+        (2, "no marketing consent"),
+        (3, "no marketing consent"),
+    ]
 
 
 def test_marketing_steps_carry_list_unsubscribe_and_the_receipt_does_not(store):
     saucer = [{"product_id": 8, "name": "Saucer", "quantity": 1, "price": "9.90", "total": "9.90"}]
-    store.send([f.order(2, modified=iso(T0), created=iso(T0), paid=iso(T0), items=saucer, email="bob@example.com")], T0)
+    store.send(
+        [
+            f.order(
+                2,
+                modified=iso(T0),
+                created=iso(T0),
+                paid=iso(T0),
+                items=saucer,
+                email="bob@example.com",
+            )
+        ],
+        T0,
+    )
     _order(store)  # Ann's mug: step 3 shows the saucer, a best seller
     store.run(T0, T0 + 22 * DAY, every=6 * HOUR)
     mails = {m.step: m for m in store.messages("post_purchase") if m.to_email == "ann@example.com"}
@@ -73,13 +118,29 @@ def test_an_unsubscribe_reported_by_sendgrid_leaves_the_receipt_and_reminders_ru
     _renewal(store, T0)
     store.run(T0, T0 + 2 * HOUR, lifecycle=False)
     [receipt] = store.messages("post_purchase")
-    apply_provider_events([EmailEvent("unsubscribe", "ann@example.com", (T0 + 2 * HOUR).replace(tzinfo=UTC),
-                                      "e1", "sg1.x", receipt.uuid)], T0 + 2 * HOUR)
-    assert {e.flow_key: e.status for e in store.enrolments("post_purchase") + store.enrolments("renewal_reminder")} == {
-        "post_purchase": "active", "renewal_reminder": "active"}
+    apply_provider_events(
+        [
+            EmailEvent(
+                "unsubscribe",
+                "ann@example.com",
+                (T0 + 2 * HOUR).replace(tzinfo=UTC),
+                "e1",
+                "sg1.x",
+                receipt.uuid,
+            )
+        ],
+        T0 + 2 * HOUR,
+    )
+    assert {
+        e.flow_key: e.status
+        for e in store.enrolments("post_purchase") + store.enrolments("renewal_reminder")
+    } == {"post_purchase": "active", "renewal_reminder": "active"}
     store.run(T0 + 3 * HOUR, T0 + 12 * DAY, every=6 * HOUR, lifecycle=False)
     assert sorted((m.flow_key, m.step) for m in store.messages()) == [
-        ("post_purchase", 1), ("renewal_reminder", 1), ("renewal_reminder", 2)]
+        ("post_purchase", 1),
+        ("renewal_reminder", 1),
+        ("renewal_reminder", 2),
+    ]
 
 
 def test_a_bounce_or_a_complaint_stops_transactional_mail_too(store):
@@ -90,5 +151,7 @@ def test_a_bounce_or_a_complaint_stops_transactional_mail_too(store):
 
 
 def test_the_api_says_per_step_which_is_marketing(client, store):
-    answer = client.get(f"/v1/sites/{store.site.public_id}/flows/post_purchase", headers=bearer(store.new_site))
+    answer = client.get(
+        f"/v1/sites/{store.site.public_id}/flows/post_purchase", headers=bearer(store.new_site)
+    )
     assert [s["is_marketing"] for s in answer.json["steps"]] == [False, True, True]

@@ -1,4 +1,6 @@
-"""POST /v1/sites/<id>/flows/<key>/preview: a step as it would go to a contact now, recording nothing."""
+"""POST /v1/sites/<id>/flows/<key>/preview: a step as it would go to a contact now, recording
+nothing."""
+
 from __future__ import annotations
 
 import re
@@ -15,18 +17,35 @@ URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
 def _preview(client, site, key, body):
-    return client.post(f"/v1/sites/{site.site.public_id}/flows/{key}/preview", json=body, headers=bearer(site))
+    return client.post(
+        f"/v1/sites/{site.site.public_id}/flows/{key}/preview", json=body, headers=bearer(site)
+    )
 
 
 def _without_links(text):
     return URL.sub("<link>", text)
 
 
-def test_the_preview_is_the_mail_the_contact_then_gets_but_for_its_tracked_links(client, site, store, settings):
-    client.put(f"/v1/sites/{site.site.public_id}/flows/abandoned_cart", headers=bearer(site),
-               json={"steps": [{"step": 1, "subject": "{{ contact.first_name }}, your {{ cart['items']|length }} item",
-                                "intro": "We kept it for you."}]})
-    store.send([f.cart("c1", at=iso(T0)), f.event("customer.updated", {}, at=iso(T0), first_name="Ann")], T0)
+def test_the_preview_is_the_mail_the_contact_then_gets_but_for_its_tracked_links(
+    client, site, store, settings
+):
+    client.put(
+        f"/v1/sites/{site.site.public_id}/flows/abandoned_cart",
+        headers=bearer(site),
+        json={
+            "steps": [
+                {
+                    "step": 1,
+                    "subject": "{{ contact.first_name }}, your {{ cart['items']|length }} item",
+                    "intro": "We kept it for you.",
+                }
+            ]
+        },
+    )
+    store.send(
+        [f.cart("c1", at=iso(T0)), f.event("customer.updated", {}, at=iso(T0), first_name="Ann")],
+        T0,
+    )
     contact = Contact.get(Contact.site == store.site.id, Contact.email == "ann@example.com")
     shown = render_step(store.site, "abandoned_cart", 1, contact, T0 + HOUR, settings.public_url)
     store.tick(T0 + HOUR)
@@ -34,7 +53,9 @@ def test_the_preview_is_the_mail_the_contact_then_gets_but_for_its_tracked_links
     assert shown.subject == sent.subject == "Ann, your 1 item"
     assert _without_links(shown.text) == _without_links(sent.body.text)
     assert "We kept it for you." in shown.html and "/t/c/" not in shown.html + shown.text
-    assert "https://shop.example/checkout?sc_recover=" in shown.text  # where the shopper's link leads
+    assert (
+        "https://shop.example/checkout?sc_recover=" in shown.text
+    )  # where the shopper's link leads
 
 
 def test_it_answers_subject_html_and_text_for_a_contact_of_the_site(client, site, store):
@@ -43,17 +64,26 @@ def test_it_answers_subject_html_and_text_for_a_contact_of_the_site(client, site
     assert answer.status_code == 200, answer.json
     assert set(answer.json) == {"subject", "html", "text"}
     assert answer.json["subject"] == "Your cart is still waiting"
-    assert "Mug" in answer.json["text"] and answer.json["html"].lstrip().lower().startswith("<!doctype html")
+    assert "Mug" in answer.json["text"] and answer.json["html"].lstrip().lower().startswith(
+        "<!doctype html"
+    )
 
 
 def test_it_records_nothing(client, site, store):
     store.send([f.cart("c1", at=iso(T0))], T0)
-    assert _preview(client, site, "abandoned_cart", {"email": "ann@example.com", "step": 1}).status_code == 200
+    assert (
+        _preview(
+            client, site, "abandoned_cart", {"email": "ann@example.com", "step": 1}
+        ).status_code
+        == 200
+    )
     assert Message.select().count() == 0 and Enrolment.select().count() == 0
 
 
 def test_without_an_email_it_shows_a_contact_of_the_store(client, site, store):
-    store.send([f.order(1, email="cleo@example.com", modified=iso(T0), created=iso(T0), paid=iso(T0))], T0)
+    store.send(
+        [f.order(1, email="cleo@example.com", modified=iso(T0), created=iso(T0), paid=iso(T0))], T0
+    )
     answer = _preview(client, site, "post_purchase", {"step": 1})
     assert answer.status_code == 200, answer.json
     assert answer.json["subject"] == "Thank you for your order 1" and "Ann" in answer.json["text"]
@@ -62,30 +92,45 @@ def test_without_an_email_it_shows_a_contact_of_the_store(client, site, store):
 def test_an_empty_store_gets_sample_values_with_its_own_name(client, site):
     answer = _preview(client, site, "replenishment", {"step": 1})
     assert answer.status_code == 200, answer.json
-    assert answer.json["subject"] == "Time to restock Coffee beans?" and "Shop" in answer.json["text"]
+    assert (
+        answer.json["subject"] == "Time to restock Coffee beans?" and "Shop" in answer.json["text"]
+    )
 
 
 def test_another_sites_contact_is_404(client, site, other_site, other_store):
     other_store.send([f.cart("c1", at=iso(T0), email="zoe@example.com")], T0)
     answer = _preview(client, site, "abandoned_cart", {"email": "zoe@example.com", "step": 1})
     assert answer.status_code == 404 and answer.json["error"] == "No such contact on this site."
-    assert _preview(client, other_site, "abandoned_cart", {"email": "zoe@example.com", "step": 1}).status_code == 200
+    assert (
+        _preview(
+            client, other_site, "abandoned_cart", {"email": "zoe@example.com", "step": 1}
+        ).status_code
+        == 200
+    )
 
 
 def test_a_bad_step_is_422_naming_the_field(client, site):
-    for step, expected in ((4, "abandoned_cart has steps 1 to 3, not 4."), (0, None), ("one", None)):
+    for step, expected in (
+        (4, "abandoned_cart has steps 1 to 3, not 4."),
+        (0, None),
+        ("one", None),
+    ):
         answer = _preview(client, site, "abandoned_cart", {"step": step})
         assert answer.status_code == 422, step
         assert list(answer.json["fields"]) == ["step"]
         assert expected is None or answer.json["fields"]["step"] == [expected]
-    assert _preview(client, site, "abandoned_cart", {}).json["fields"] == {"step": ["Missing data for required field."]}
+    assert _preview(client, site, "abandoned_cart", {}).json["fields"] == {
+        "step": ["Missing data for required field."]
+    }
 
 
 def test_a_contact_the_flow_has_nothing_for_is_422_saying_why(client, site, store):
     store.send([f.event("customer.updated", {}, email="dan@example.com", at=iso(T0))], T0)
     answer = _preview(client, site, "abandoned_cart", {"email": "dan@example.com", "step": 1})
     assert answer.status_code == 422
-    assert answer.json["fields"] == {"email": ["This contact has no cart with items: this flow has nothing to remind them of."]}
+    assert answer.json["fields"] == {
+        "email": ["This contact has no cart with items: this flow has nothing to remind them of."]
+    }
 
 
 def test_an_unknown_flow_is_404(client, site):

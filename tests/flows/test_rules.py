@@ -1,4 +1,5 @@
 """Rules every send obeys: suppression, consent, the frequency cap and quiet hours."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -15,9 +16,14 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 def _order_and_cart(store, consent=None):
     extra = {} if consent is None else {"marketing_consent": consent}
-    store.send([f.order(1, modified=iso(T0), created=iso(T0), paid=iso(T0)),
-                f.event("customer.updated", {}, at=iso(T0), **extra),
-                f.cart("c1", at=iso(T0))], T0)
+    store.send(
+        [
+            f.order(1, modified=iso(T0), created=iso(T0), paid=iso(T0)),
+            f.event("customer.updated", {}, at=iso(T0), **extra),
+            f.cart("c1", at=iso(T0)),
+        ],
+        T0,
+    )
 
 
 def test_a_suppressed_address_gets_no_mail_at_all(store):
@@ -47,9 +53,13 @@ def test_unknown_consent_follows_the_site_setting(store):
 
 
 def test_the_frequency_cap_defers_marketing_mail_until_the_window_has_room(store):
-    update_flows(store.site, {"settings": {"frequency_cap": {"max_messages": 1, "per_hours": 24},
-                                           "quiet_hours": None}})
-    store.send([f.cart("c1", at=iso(T0)), f.product_view("s1", iso(T0), email="ann@example.com")], T0)
+    update_flows(
+        store.site,
+        {"settings": {"frequency_cap": {"max_messages": 1, "per_hours": 24}, "quiet_hours": None}},
+    )
+    store.send(
+        [f.cart("c1", at=iso(T0)), f.product_view("s1", iso(T0), email="ann@example.com")], T0
+    )
     store.run(T0, T0 + 3 * HOUR)
     assert len(store.messages()) == 1
     store.run(T0 + 4 * HOUR, T0 + 26 * HOUR)

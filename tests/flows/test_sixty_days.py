@@ -1,6 +1,7 @@
 """Sixty simulated days of a small store, hour by hour, in seconds: time is injected everywhere,
 and every rule holds on every message the flows produce. The store comes with a history, so its
 first start must mail nobody for the past."""
+
 from __future__ import annotations
 
 import random
@@ -20,7 +21,9 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 CUSTOMERS = [f"customer{i}@example.com" for i in range(20)]
 CATALOGUE = {7: ("Mug", "29.90"), 8: ("Saucer", "9.90"), 9: ("Beans", "12.50")}
 PRODUCT_MAILS = {(key, step) for key, flow in FLOWS.items() for step in flow.product_steps}
-HISTORY = [f"old{i}@example.com" for i in range(30)]  # customers from before the store was connected
+HISTORY = [
+    f"old{i}@example.com" for i in range(30)
+]  # customers from before the store was connected
 SMART = timedelta(hours=DEFAULT_SITE_CONFIG["smart_sending_hours"])
 
 
@@ -30,16 +33,32 @@ def _history():
     for i, email in enumerate(HISTORY):
         for k in range(5 if i % 5 == 0 else 1):
             at = T0 - (100 + 7 * i + 3 * k) * DAY
-            events.append(f.order(f"h{i}-{k}", modified=iso(at), created=iso(at), paid=iso(at), email=email,
-                                  items=_items(i)))
+            events.append(
+                f.order(
+                    f"h{i}-{k}",
+                    modified=iso(at),
+                    created=iso(at),
+                    paid=iso(at),
+                    email=email,
+                    items=_items(i),
+                )
+            )
     return events
 
 
 def _items(n):
     """Every third order takes a mug and beans, so some products are bought together."""
     chosen = (7, 9) if n % 3 == 0 else (7,)
-    return [{"product_id": pid, "name": CATALOGUE[pid][0], "quantity": 1, "price": CATALOGUE[pid][1],
-             "total": CATALOGUE[pid][1]} for pid in chosen]
+    return [
+        {
+            "product_id": pid,
+            "name": CATALOGUE[pid][0],
+            "quantity": 1,
+            "price": CATALOGUE[pid][1],
+            "total": CATALOGUE[pid][1],
+        }
+        for pid in chosen
+    ]
 
 
 def _hour_of_events(rng, moment, counter):
@@ -49,26 +68,60 @@ def _hour_of_events(rng, moment, counter):
         email, n = rng.choice(CUSTOMERS), next(counter)
         roll = rng.random()
         if roll < 0.3:
-            events.append(f.product_view(f"s-{email}", iso(moment), product_id=rng.choice([7, 8, 9]), email=email))
+            events.append(
+                f.product_view(
+                    f"s-{email}", iso(moment), product_id=rng.choice([7, 8, 9]), email=email
+                )
+            )
         elif roll < 0.6:
             events.append(f.cart(f"cart-{n}", at=iso(moment), email=email))
         elif roll < 0.9:
-            events.append(f.order(n, modified=iso(moment), created=iso(moment), paid=iso(moment), email=email,
-                                  cart_token=f"cart-{n - rng.randint(1, 5)}", items=_items(n)))
+            events.append(
+                f.order(
+                    n,
+                    modified=iso(moment),
+                    created=iso(moment),
+                    paid=iso(moment),
+                    email=email,
+                    cart_token=f"cart-{n - rng.randint(1, 5)}",
+                    items=_items(n),
+                )
+            )
         elif roll < 0.95 and n > 10:
-            events.append(f.refund(n - 3, refund_id=f"r{n}", amount="5.00", at=iso(moment), email=None))
+            events.append(
+                f.refund(n - 3, refund_id=f"r{n}", amount="5.00", at=iso(moment), email=None)
+            )
         else:
-            events.append(f.event("subscription.updated", {
-                "id": f"sub-{email}", "kind": "license", "status": "active", "product_id": 9,
-                "expires_at": iso(moment + rng.randint(3, 40) * DAY)}, email=email, at=iso(moment)))
+            events.append(
+                f.event(
+                    "subscription.updated",
+                    {
+                        "id": f"sub-{email}",
+                        "kind": "license",
+                        "status": "active",
+                        "product_id": 9,
+                        "expires_at": iso(moment + rng.randint(3, 40) * DAY),
+                    },
+                    email=email,
+                    at=iso(moment),
+                )
+            )
     return events
 
 
 def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store):
     rng, counter = random.Random(8), iter(range(1, 1_000_000))
-    store.send([f.event("product.updated", {"id": pid, "name": name, "price": price,
-                                            "url": f"https://shop.example/p/{pid}"}, email=None)
-                for pid, (name, price) in CATALOGUE.items()], T0)
+    store.send(
+        [
+            f.event(
+                "product.updated",
+                {"id": pid, "name": name, "price": price, "url": f"https://shop.example/p/{pid}"},
+                email=None,
+            )
+            for pid, (name, price) in CATALOGUE.items()
+        ],
+        T0,
+    )
     store.send([f.event("consent.updated", {"marketing_consent": False}, email=CUSTOMERS[0])], T0)
     suppress(store.site.id, CUSTOMERS[1], "unsubscribe", None, T0)
     store.send(_history(), T0)  # "Sync history", then the scheduler starts
@@ -84,7 +137,9 @@ def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store):
         store.tick(moment, lifecycle=moment.hour == 3)
         moment += HOUR
     elapsed = time.perf_counter() - began
-    assert elapsed < 180, f"60 simulated days took {elapsed:.0f} s"  # 15-30 s on SQLite, about 60 s on PostgreSQL (commits)
+    assert elapsed < 180, (
+        f"60 simulated days took {elapsed:.0f} s"
+    )  # 15-30 s on SQLite, about 60 s on PostgreSQL (commits)
     messages = store.messages()
     _every_flow_mailed_someone(messages)
     _no_product_mail_without_a_product(messages)
@@ -107,9 +162,19 @@ def _nothing_out_of_the_blue_to_a_shopper(messages, shopping):
     smart = [m for m in messages if FLOWS[m.flow_key].smart_sending]
     assert smart, "no win-back, VIP or replenishment mail in 60 days"
     for m in smart:
-        assert not [t for t in shopping[m.to_email] if m.created_at - SMART < t <= m.created_at], (m.flow_key, m.to_email)
-        earlier = [o for o in messages if o.to_email == m.to_email and o.is_marketing and o.id != m.id
-                   and m.created_at - SMART < o.created_at <= m.created_at and o.id < m.id]
+        assert not [t for t in shopping[m.to_email] if m.created_at - SMART < t <= m.created_at], (
+            m.flow_key,
+            m.to_email,
+        )
+        earlier = [
+            o
+            for o in messages
+            if o.to_email == m.to_email
+            and o.is_marketing
+            and o.id != m.id
+            and m.created_at - SMART < o.created_at <= m.created_at
+            and o.id < m.id
+        ]
         assert not earlier, (m.flow_key, m.to_email, [(o.flow_key, o.created_at) for o in earlier])
 
 
@@ -122,23 +187,28 @@ def _no_product_mail_without_a_product(messages):
     product_mails = [m for m in messages if (m.flow_key, m.step) in PRODUCT_MAILS]
     assert {m.flow_key for m in product_mails} >= {"cross_sell", "browse_abandonment"}
     for m in product_mails:
-        assert any(link.startswith("https://shop.example/p/") or link.endswith("/mug") for link in m.links), (
-            m.flow_key, m.step, m.links)
+        assert any(
+            link.startswith("https://shop.example/p/") or link.endswith("/mug") for link in m.links
+        ), (m.flow_key, m.step, m.links)
 
 
 def _nothing_twice_and_nothing_lost(end):
     pairs = [(m.enrolment_id, m.step) for m in Message.select()]
     assert len(pairs) == len(set(pairs))
     assert ScheduledStep.select().where(ScheduledStep.status == "claimed").count() == 0
-    overdue = ScheduledStep.select().join(Enrolment).where(
-        ScheduledStep.status == "pending", ScheduledStep.due_at < end - DAY)
+    overdue = (
+        ScheduledStep.select()
+        .join(Enrolment)
+        .where(ScheduledStep.status == "pending", ScheduledStep.due_at < end - DAY)
+    )
     assert overdue.count() == 0, [(s.enrolment.flow_key, s.due_at, s.outcome) for s in overdue]
     assert {m.status for m in Message.select()} == {"outbox"}
 
 
 def _never_to_the_suppressed_or_unconsenting(messages):
     """No marketing mail without consent or after an unsubscribe; the receipts and renewal notices
-    still reach them. Each message is as marketing as its step says, and then carries List-Unsubscribe."""
+    still reach them. Each message is as marketing as its step says, and then carries
+    List-Unsubscribe."""
     for m in messages:
         assert m.is_marketing == FLOWS[m.flow_key].is_marketing_step(m.step), (m.flow_key, m.step)
         assert ("List-Unsubscribe" in (m.headers or {})) == m.is_marketing, (m.flow_key, m.step)

@@ -1,5 +1,6 @@
 """Smart sending: win-back, VIP and replenishment write to people out of the blue, so not to
 someone shopping right now (a cart, an order in flight) or mailed marketing in the last hours."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,14 +16,26 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
 def _order(order_id, at, email="ann@example.com", status="processing", product=7):
-    item = [{"product_id": product, "name": "Beans", "quantity": 1, "price": "12.50", "total": "12.50"}]
-    return f.order(order_id, modified=iso(at), created=iso(at), paid=iso(at) if status != "pending" else None,
-                   items=item, email=email, total="12.50", status=status)
+    item = [
+        {"product_id": product, "name": "Beans", "quantity": 1, "price": "12.50", "total": "12.50"}
+    ]
+    return f.order(
+        order_id,
+        modified=iso(at),
+        created=iso(at),
+        paid=iso(at) if status != "pending" else None,
+        items=item,
+        email=email,
+        total="12.50",
+        status=status,
+    )
 
 
 def _lapsed(store, email="ann@example.com"):
     store.go_live(T0 - 200 * DAY)
-    store.send([_order(f"old-{email}", T0 - 95 * DAY, email)], T0 - 5 * DAY)  # no post-purchase: too old
+    store.send(
+        [_order(f"old-{email}", T0 - 95 * DAY, email)], T0 - 5 * DAY
+    )  # no post-purchase: too old
 
 
 def _outcomes(store, flow):
@@ -44,7 +57,9 @@ def test_an_order_in_flight_skips_the_replenishment_reminder(store):
     store.go_live(T0 - 200 * DAY)
     save_changes(store.site, "replenishment", {"replenish_days": {"7": 10}})
     store.send([_order(1, T0 - 9 * DAY)], T0 - 5 * DAY)
-    store.send([_order("p1", T0 - 2 * HOUR, status="pending", product=8)], T0 - 2 * HOUR)  # saucers, unpaid
+    store.send(
+        [_order("p1", T0 - 2 * HOUR, status="pending", product=8)], T0 - 2 * HOUR
+    )  # saucers, unpaid
     store.tick(T0)
     assert store.messages("replenishment") == []
     assert _outcomes(store, "replenishment") == [(1, "skipped", "smart sending: order in flight")]
@@ -53,28 +68,41 @@ def test_an_order_in_flight_skips_the_replenishment_reminder(store):
 def test_a_marketing_mail_in_the_last_sixteen_hours_skips_win_back_and_after_them_it_goes(store):
     _lapsed(store)
     _lapsed(store, "bob@example.com")
-    store.send([f.product_view("s-bob", iso(T0 - 6 * HOUR), email="bob@example.com")], T0 - 6 * HOUR)
+    store.send(
+        [f.product_view("s-bob", iso(T0 - 6 * HOUR), email="bob@example.com")], T0 - 6 * HOUR
+    )
     store.run(T0 - 4 * HOUR, T0 - 3 * HOUR, lifecycle=False)  # browse mail to Bob at T0 - 4 h
     assert [m.to_email for m in store.messages("browse_abandonment")] == ["bob@example.com"]
     store.tick(T0)
     assert [m.to_email for m in store.messages("win_back")] == ["ann@example.com"]
     bob = Contact.get(Contact.email == "bob@example.com").id
-    first = [(s.step, s.status, s.outcome) for s in store.steps("win_back") if s.enrolment.contact_id == bob][0:1]
+    first = [
+        (s.step, s.status, s.outcome)
+        for s in store.steps("win_back")
+        if s.enrolment.contact_id == bob
+    ][0:1]
     assert first == [(1, "skipped", "smart sending: mailed lately")]
 
 
 def test_the_vip_welcome_waits_for_a_shopper_instead_of_being_lost(store):
     store.go_live(T0 - DAY)
-    save_changes(store.site, "vip", {"reward": {"title": "Free shipping"}})  # the VIP mail needs one
-    store.send([_order(f"v{k}", T0 - k * DAY) for k in range(4)] + [_order("v9", T0 - HOUR, status="pending")],
-               T0 - HOUR)
+    save_changes(
+        store.site, "vip", {"reward": {"title": "Free shipping"}}
+    )  # the VIP mail needs one
+    store.send(
+        [_order(f"v{k}", T0 - k * DAY) for k in range(4)]
+        + [_order("v9", T0 - HOUR, status="pending")],
+        T0 - HOUR,
+    )
     store.send([_order("v9", T0 - HOUR, status="processing")], T0)  # paid: the fifth order
     store.tick(T0)
     assert store.messages("vip") == []
     assert _outcomes(store, "vip") == [(1, "pending", "deferred: smart sending: order in flight")]
     store.run(T0 + HOUR, T0 + 14 * HOUR, lifecycle=False)
     assert store.messages("vip") == []
-    store.run(T0 + 15 * HOUR, T0 + 24 * HOUR, lifecycle=False)  # the order is 16 hours old; then quiet hours end
+    store.run(
+        T0 + 15 * HOUR, T0 + 24 * HOUR, lifecycle=False
+    )  # the order is 16 hours old; then quiet hours end
     assert [m.to_email for m in store.messages("vip")] == ["ann@example.com"]
 
 
@@ -88,10 +116,17 @@ def test_the_owner_sets_the_window_per_site_and_zero_turns_it_off(store):
 
 def test_the_window_is_a_shared_flow_setting_of_the_api(client, store):
     url = f"/v1/sites/{store.site.public_id}/flows"
-    assert client.get(url, headers=bearer(store.new_site)).json["settings"]["smart_sending_hours"] == 16
-    answer = client.put(url, json={"settings": {"smart_sending_hours": 24}}, headers=bearer(store.new_site))
+    assert (
+        client.get(url, headers=bearer(store.new_site)).json["settings"]["smart_sending_hours"]
+        == 16
+    )
+    answer = client.put(
+        url, json={"settings": {"smart_sending_hours": 24}}, headers=bearer(store.new_site)
+    )
     assert answer.status_code == 200 and answer.json["settings"]["smart_sending_hours"] == 24
-    bad = client.put(url, json={"settings": {"smart_sending_hours": -1}}, headers=bearer(store.new_site))
+    bad = client.put(
+        url, json={"settings": {"smart_sending_hours": -1}}, headers=bearer(store.new_site)
+    )
     assert bad.status_code == 422
 
 

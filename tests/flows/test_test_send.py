@@ -1,4 +1,6 @@
-"""POST /v1/sites/<id>/flows/<key>/test: one step through SendGrid (Prism) as a test, counted nowhere."""
+"""POST /v1/sites/<id>/flows/<key>/test: one step through SendGrid (Prism) as a test, counted
+nowhere."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,22 +35,33 @@ class Recorded(SendGridTransport):
 @pytest.fixture
 def sending_client(db, settings, prism_url, monkeypatch):
     Recorded.bodies = []
-    configured = dataclasses.replace(settings, sendgrid_api_key="SG.test-key", sendgrid_host=prism_url)
-    monkeypatch.setattr(flows_api, "transport_for",
-                        lambda s: Recorded(s.sendgrid_api_key, host=s.sendgrid_host, timeout=10.0))
+    configured = dataclasses.replace(
+        settings, sendgrid_api_key="SG.test-key", sendgrid_host=prism_url
+    )
+    monkeypatch.setattr(
+        flows_api,
+        "transport_for",
+        lambda s: Recorded(s.sendgrid_api_key, host=s.sendgrid_host, timeout=10.0),
+    )
     application = create_app(configured, migrate=False)
     database.initialize(db)
     return application.test_client()
 
 
 def _test(client, site, key, body):
-    return client.post(f"/v1/sites/{site.site.public_id}/flows/{key}/test", json=body, headers=bearer(site))
+    return client.post(
+        f"/v1/sites/{site.site.public_id}/flows/{key}/test", json=body, headers=bearer(site)
+    )
 
 
 def test_it_goes_through_sendgrid_marked_as_a_test(sending_client, site, store):
     store.send([f.cart("c1", at=iso(T0))], T0)
-    answer = _test(sending_client, site, "abandoned_cart", {"to": "owner@shop.example", "step": 1,
-                                                            "email": "ann@example.com"})
+    answer = _test(
+        sending_client,
+        site,
+        "abandoned_cart",
+        {"to": "owner@shop.example", "step": 1, "email": "ann@example.com"},
+    )
     assert answer.status_code == 202, answer.json
     assert answer.json["subject"] == "[Test] You left something in your cart"
     [body] = Recorded.bodies
@@ -62,21 +75,39 @@ def test_it_goes_through_sendgrid_marked_as_a_test(sending_client, site, store):
 def test_it_is_counted_nowhere(sending_client, site, store):
     store.send([f.cart("c1", at=iso(T0))], T0)
     for _ in range(3):  # more than the frequency cap of 2 a day, to the contact's own address
-        assert _test(sending_client, site, "abandoned_cart", {"to": "ann@example.com", "step": 1}).status_code == 202
+        assert (
+            _test(
+                sending_client, site, "abandoned_cart", {"to": "ann@example.com", "step": 1}
+            ).status_code
+            == 202
+        )
     assert Message.select().count() == 0
     report = flow_report(site.site.id, "abandoned_cart")
     assert (report["sent"], report["enrolled"]) == (0, 0)
     store.tick(T0 + HOUR)  # the contact's real mail is not held back by the tests
-    assert [m.subject for m in store.messages("abandoned_cart")] == ["You left something in your cart"]
-    assert "/t/c/" not in Recorded.bodies[0]["content"][0]["value"]  # no link that could credit an order
+    assert [m.subject for m in store.messages("abandoned_cart")] == [
+        "You left something in your cart"
+    ]
+    assert (
+        "/t/c/" not in Recorded.bodies[0]["content"][0]["value"]
+    )  # no link that could credit an order
 
 
 def test_it_checks_what_the_preview_checks(sending_client, site, other_store):
     other_store.send([f.cart("c1", at=iso(T0), email="zoe@example.com")], T0)
-    assert _test(sending_client, site, "abandoned_cart", {"to": "a@b.example", "step": 1,
-                                                          "email": "zoe@example.com"}).status_code == 404
+    assert (
+        _test(
+            sending_client,
+            site,
+            "abandoned_cart",
+            {"to": "a@b.example", "step": 1, "email": "zoe@example.com"},
+        ).status_code
+        == 404
+    )
     answer = _test(sending_client, site, "vip", {"to": "a@b.example", "step": 2})
-    assert answer.status_code == 422 and answer.json["fields"] == {"step": ["vip has one step (1), not 2."]}
+    assert answer.status_code == 422 and answer.json["fields"] == {
+        "step": ["vip has one step (1), not 2."]
+    }
     answer = _test(sending_client, site, "vip", {"to": "not an address", "step": 1})
     assert answer.status_code == 422 and list(answer.json["fields"]) == ["to"]
     assert Recorded.bodies == []

@@ -1,4 +1,5 @@
 """Events enrol contacts into flows, and the events that make a flow pointless end it at once."""
+
 from __future__ import annotations
 
 from datetime import UTC, timedelta
@@ -20,12 +21,21 @@ def _paid_order(order_id: int = 1, at=T0, **extra):
 
 def _catalogue_and_an_earlier_order():
     """Mug and saucer, bought together by another customer weeks ago (too old to enrol anyone)."""
-    items = [{"product_id": pid, "name": name, "quantity": 1, "price": "9.90", "total": "9.90"}
-             for pid, name in ((7, "Mug"), (8, "Saucer"))]
-    return [*(f.event("product.updated", {"id": pid, "name": name, "price": "9.90",
-                                          "url": f"https://shop.example/p/{pid}"}, email=None)
-              for pid, name in ((7, "Mug"), (8, "Saucer"))),
-            _paid_order(99, at=T0 - 50 * DAY, items=items, email="eve@example.com")]
+    items = [
+        {"product_id": pid, "name": name, "quantity": 1, "price": "9.90", "total": "9.90"}
+        for pid, name in ((7, "Mug"), (8, "Saucer"))
+    ]
+    return [
+        *(
+            f.event(
+                "product.updated",
+                {"id": pid, "name": name, "price": "9.90", "url": f"https://shop.example/p/{pid}"},
+                email=None,
+            )
+            for pid, name in ((7, "Mug"), (8, "Saucer"))
+        ),
+        _paid_order(99, at=T0 - 50 * DAY, items=items, email="eve@example.com"),
+    ]
 
 
 def test_a_paid_order_gets_its_thank_you_an_hour_later_and_then_review_and_cross_sell_mail(store):
@@ -39,7 +49,12 @@ def test_a_paid_order_gets_its_thank_you_an_hour_later_and_then_review_and_cross
     assert thanks.subject == "Thank you for your order 1" and thanks.to_email == "ann@example.com"
     store.run(T0 + HOUR, T0 + 22 * DAY, every=6 * HOUR)
     sent = [(m.flow_key, m.step) for m in store.messages()]
-    assert sent == [("post_purchase", 1), ("cross_sell", 1), ("post_purchase", 2), ("post_purchase", 3)]
+    assert sent == [
+        ("post_purchase", 1),
+        ("cross_sell", 1),
+        ("post_purchase", 2),
+        ("post_purchase", 3),
+    ]
     assert {e.status for e in store.enrolments("post_purchase")} == {"completed"}
 
 
@@ -55,7 +70,9 @@ def test_an_old_order_arriving_with_a_history_import_enrols_nobody(store):
 
 
 def test_first_order_only_leaves_repeat_buyers_out(store):
-    update_flows(store.site, {"flows": {"post_purchase": {"conditions": {"first_order_only": True}}}})
+    update_flows(
+        store.site, {"flows": {"post_purchase": {"conditions": {"first_order_only": True}}}}
+    )
     store.send([_paid_order(1)], T0)
     store.send([_paid_order(2, at=T0 + DAY)], T0 + DAY)
     number = {f"order:{o.id}": o.external_id for o in Order.select()}
@@ -81,8 +98,10 @@ def test_an_abandoned_cart_gets_three_reminders_with_a_link_that_restores_it(sto
     mails = store.messages("abandoned_cart")
     assert [m.step for m in mails] == [1, 2, 3]
     assert [m.created_at - T0 for m in mails] == [HOUR, DAY, 3 * DAY]
-    assert mails[0].links and any("sc_recover=" in link and link.startswith("https://shop.example/checkout")
-                                  for link in mails[0].links)
+    assert mails[0].links and any(
+        "sc_recover=" in link and link.startswith("https://shop.example/checkout")
+        for link in mails[0].links
+    )
 
 
 def test_an_order_ends_the_abandoned_cart_mail(store):
@@ -112,8 +131,10 @@ def test_an_anonymous_cart_gets_no_mail(store):
 
 def test_a_cart_whose_session_later_shows_an_email_gets_its_mail(store):
     store.send([f.cart("c1", at=iso(T0), email=None, session="s1")], T0)
-    store.send([f.page_view("s1", iso(T0 + 10 * timedelta(minutes=1)), email="ann@example.com")],
-               T0 + 10 * timedelta(minutes=1))
+    store.send(
+        [f.page_view("s1", iso(T0 + 10 * timedelta(minutes=1)), email="ann@example.com")],
+        T0 + 10 * timedelta(minutes=1),
+    )
     store.run(T0, T0 + 2 * HOUR)
     [mail] = store.messages("abandoned_cart")
     assert mail.to_email == "ann@example.com"
@@ -125,10 +146,15 @@ def test_the_cart_link_carries_a_recovery_token_the_plugin_accepts(store):
     [mail] = store.messages("abandoned_cart")
     [link] = [link for link in mail.links if "sc_recover=" in link]
     token = parse_qs(urlsplit(link).query)["sc_recover"][0]
-    payload = read_recover_token(store.new_site.secret, token, site_id=store.site.public_id,
-                                 now=(T0 + 2 * HOUR).replace(tzinfo=UTC).timestamp())
+    payload = read_recover_token(
+        store.new_site.secret,
+        token,
+        site_id=store.site.public_id,
+        now=(T0 + 2 * HOUR).replace(tzinfo=UTC).timestamp(),
+    )
     assert payload["cart"] == "c1" and payload["items"] == [
-        {"product_id": "7", "variation_id": "0", "quantity": 1}]
+        {"product_id": "7", "variation_id": "0", "quantity": 1}
+    ]
 
 
 def test_a_cart_below_the_minimum_value_gets_no_mail(store):
@@ -139,8 +165,13 @@ def test_a_cart_below_the_minimum_value_gets_no_mail(store):
 
 
 def test_products_viewed_by_a_known_contact_bring_a_browse_mail_two_hours_later(store):
-    store.send([f.event("customer.updated", {}, at=iso(T0), session="s1"),
-                f.product_view("s1", iso(T0), email=None)], T0)
+    store.send(
+        [
+            f.event("customer.updated", {}, at=iso(T0), session="s1"),
+            f.product_view("s1", iso(T0), email=None),
+        ],
+        T0,
+    )
     store.tick(T0 + HOUR)
     assert store.messages("browse_abandonment") == []
     store.tick(T0 + 2 * HOUR)
@@ -157,14 +188,31 @@ def test_a_cart_within_two_hours_of_browsing_cancels_the_browse_mail(store):
 
 
 def _subscription(expires, status="active", at=T0):
-    return f.event("subscription.updated", {"id": "s-1", "kind": "license", "status": status, "product_id": 7,
-                                            "expires_at": iso(expires), "renewal_url": "https://shop.example/renew"},
-                   at=iso(at))
+    return f.event(
+        "subscription.updated",
+        {
+            "id": "s-1",
+            "kind": "license",
+            "status": status,
+            "product_id": 7,
+            "expires_at": iso(expires),
+            "renewal_url": "https://shop.example/renew",
+        },
+        at=iso(at),
+    )
 
 
 def test_an_expiring_licence_gets_a_reminder_a_week_before_and_a_note_after_expiry(store):
-    store.send([f.event("product.updated", {"id": 7, "name": "Mug", "price": "29.90", "url": "https://shop.example/mug"}),
-                _subscription(T0 + 30 * DAY)], T0)
+    store.send(
+        [
+            f.event(
+                "product.updated",
+                {"id": 7, "name": "Mug", "price": "29.90", "url": "https://shop.example/mug"},
+            ),
+            _subscription(T0 + 30 * DAY),
+        ],
+        T0,
+    )
     store.run(T0, T0 + 32 * DAY, every=12 * HOUR)
     mails = store.messages("renewal_reminder")
     assert [m.step for m in mails] == [1, 2]
@@ -192,7 +240,9 @@ def test_an_order_placed_before_the_cart_was_abandoned_does_not_end_its_mail(sto
     store.send([f.cart("c1", at=iso(T0))], T0)
     store.run(T0, T0 + 2 * HOUR)
     old = T0 - 200 * DAY  # a history import, or an old order's late update, arrives now
-    store.send([_paid_order(50, at=old, modified_at=iso(T0 + 3 * HOUR), status="completed")], T0 + 3 * HOUR)
+    store.send(
+        [_paid_order(50, at=old, modified_at=iso(T0 + 3 * HOUR), status="completed")], T0 + 3 * HOUR
+    )
     [enrolment] = store.enrolments("abandoned_cart")
     assert (enrolment.status, enrolment.exit_reason) == ("active", None)
     store.run(T0 + 3 * HOUR, T0 + 4 * DAY, every=6 * HOUR)
@@ -203,7 +253,10 @@ def test_an_order_placed_before_the_one_a_cross_sell_is_about_does_not_end_it(st
     store.send([_paid_order(2)], T0)
     store.send([_paid_order(1, at=T0 - 200 * DAY, modified_at=iso(T0 + HOUR))], T0 + HOUR)
     number = {f"order:{o.id}": o.external_id for o in Order.select()}
-    assert {number[e.key]: (e.status, e.exit_reason) for e in store.enrolments("cross_sell")} == {"2": ("active", None)}
+    assert {number[e.key]: (e.status, e.exit_reason) for e in store.enrolments("cross_sell")} == {
+        "2": ("active", None)
+    }
     store.send([_paid_order(3, at=T0 + DAY)], T0 + DAY)  # a new order still ends it
-    assert {number.get(e.key): (e.status, e.exit_reason) for e in store.enrolments("cross_sell")}["2"] == (
-        "exited", "order")
+    assert {number.get(e.key): (e.status, e.exit_reason) for e in store.enrolments("cross_sell")}[
+        "2"
+    ] == ("exited", "order")

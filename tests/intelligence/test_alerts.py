@@ -1,4 +1,6 @@
-"""Alerts on a generated store: a revenue drop, a refund spike on one product, a product that stops."""
+"""Alerts on a generated store: a revenue drop, a refund spike on one product, a product that
+stops."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time
@@ -31,8 +33,12 @@ def store(site: Any) -> Any:
 
 def _found(site: Any, start: int, kind: str, key: str = "") -> Alert | None:
     scan(site.site, PLAN.day(start + 2))  # the day after the first full incident day
-    return (Alert.select().where(Alert.site == site.site.id, Alert.kind == kind, Alert.key == key)
-            .order_by(Alert.started_on).first())
+    return (
+        Alert.select()
+        .where(Alert.site == site.site.id, Alert.kind == kind, Alert.key == key)
+        .order_by(Alert.started_on)
+        .first()
+    )
 
 
 def test_a_revenue_drop_is_found_within_a_day_of_its_start(store: Any) -> None:
@@ -43,7 +49,9 @@ def test_a_revenue_drop_is_found_within_a_day_of_its_start(store: Any) -> None:
     assert alert.order_ids  # links to the orders that still came in
 
 
-def test_a_refund_spike_on_one_product_names_the_product_and_its_refunded_orders(store: Any) -> None:
+def test_a_refund_spike_on_one_product_names_the_product_and_its_refunded_orders(
+    store: Any,
+) -> None:
     alert = _found(store, PLAN.refund_spike, "product_refund_spike", "p1")
     assert alert is not None and alert.product_id == "p1"
     assert abs((alert.started_on - PLAN.day(PLAN.refund_spike)).days) <= 1
@@ -79,19 +87,28 @@ def test_scanning_twice_raises_each_alert_once_and_mails_the_owner_once(store: A
     assert Message.select().where(Message.flow_key == "alerts").count() == 1
 
 
-def test_the_alerts_route_lists_open_alerts_with_what_changed_and_since_when(store: Any, client: Any) -> None:
+def test_the_alerts_route_lists_open_alerts_with_what_changed_and_since_when(
+    store: Any, client: Any
+) -> None:
     scan(store.site, PLAN.day(PLAN.revenue_drop + 2))
     answer = client.get(f"/v1/sites/{store.site.public_id}/alerts", headers=bearer(store))
     assert answer.status_code == 200
     kinds = {a["kind"]: a for a in answer.json["alerts"]}
     assert {"revenue_drop", "stalled_product"} <= set(kinds)
     stalled = kinds["stalled_product"]
-    assert stalled["product_id"] == "p2" and stalled["started_on"] and stalled["detail"].startswith("Since ")
+    assert (
+        stalled["product_id"] == "p2"
+        and stalled["started_on"]
+        and stalled["detail"].startswith("Since ")
+    )
 
 
 def test_the_scheduled_scan_covers_every_site_and_mails_once(store: Any, other_site: Any) -> None:
     assert intelligence_jobs.scan_alerts in [job for _, _, job in SCHEDULE]
     found = intelligence_jobs.scan_alerts()
-    assert set(found) == {store.site.public_id, other_site.site.public_id} and found[other_site.site.public_id] == 0
+    assert (
+        set(found) == {store.site.public_id, other_site.site.public_id}
+        and found[other_site.site.public_id] == 0
+    )
     intelligence_jobs.scan_alerts()
     assert Message.select().where(Message.flow_key == "alerts").count() <= 1

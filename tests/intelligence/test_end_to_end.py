@@ -1,4 +1,6 @@
-"""Through the event API: a new order updates its customer's scores and stage at once; the command and jobs."""
+"""Through the event API: a new order updates its customer's scores and stage at once; the command
+and jobs."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -35,25 +37,36 @@ def test_a_new_order_updates_its_customers_scores_and_stage_at_once(site: Any, c
     ann = Contact.get(Contact.email == "buyer0@example.com")
     before = (ann.stage, ann.rfm_r, ann.rfm_f)
     assert ann.stage in ("at_risk", "churned", "repeat", "vip") and ann.stage_reason
-    assert post_events(client, site, [_order(500, "buyer0@example.com", 0.01, "900.00")]).status_code == 202
+    assert (
+        post_events(client, site, [_order(500, "buyer0@example.com", 0.01, "900.00")]).status_code
+        == 202
+    )
     run_jobs()
     ann = Contact.get(Contact.email == "buyer0@example.com")
     assert ann.rfm_r == 5 and ann.orders_count == 4 and (ann.stage, ann.rfm_r, ann.rfm_f) != before
     assert ann.stage in ("repeat", "vip") and ann.rfm_m == 5
-    new = client.get(f"/v1/sites/{site.site.public_id}/contacts/newbie@example.com", headers=bearer(site))
+    new = client.get(
+        f"/v1/sites/{site.site.public_id}/contacts/newbie@example.com", headers=bearer(site)
+    )
     assert new.status_code == 404
     assert post_events(client, site, [_order(501, "newbie@example.com", 0.01)]).status_code == 202
     run_jobs()
-    profile = client.get(f"/v1/sites/{site.site.public_id}/contacts/newbie@example.com", headers=bearer(site)).json
+    profile = client.get(
+        f"/v1/sites/{site.site.public_id}/contacts/newbie@example.com", headers=bearer(site)
+    ).json
     assert profile["stage"] == "new" and profile["rfm"]["r"] == 5 and profile["predictions"] is None
 
 
-def test_the_refresh_command_runs_for_one_site_and_as_of_a_past_date(site: Any, client: Any, cli_env: Any) -> None:
+def test_the_refresh_command_runs_for_one_site_and_as_of_a_past_date(
+    site: Any, client: Any, cli_env: Any
+) -> None:
     post_events(client, site, [_order(i, f"b{i % 5}@example.com", 40 - i) for i in range(20)])
     run_jobs()
     past = (utcnow() - timedelta(days=30)).date()
-    result = CliRunner().invoke(main, ["intelligence", "refresh", "--site", site.site.public_id,
-                                       "--as-of", past.isoformat()])
+    result = CliRunner().invoke(
+        main,
+        ["intelligence", "refresh", "--site", site.site.public_id, "--as-of", past.isoformat()],
+    )
     assert result.exit_code == 0, result.output
     assert "no predictions: " in result.output and "customers as of" in result.output
     database.connect(reuse_if_open=True)
@@ -73,7 +86,9 @@ def test_the_nightly_job_refreshes_each_site_once_a_night(site: Any, other_site:
     assert RefreshRun.select().count() == 2
 
 
-def test_customers_who_ordered_today_are_recent_even_after_a_refresh_of_the_empty_shop(site: Any) -> None:
+def test_customers_who_ordered_today_are_recent_even_after_a_refresh_of_the_empty_shop(
+    site: Any,
+) -> None:
     """On a real shop the nightly refresh ran when the service started, with no customer yet: every
     later order was scored against its thresholds and every customer was 'Lost'."""
     start = datetime(2026, 12, 4, 4, 0)
@@ -81,8 +96,11 @@ def test_customers_who_ordered_today_are_recent_even_after_a_refresh_of_the_empt
     for n in range(12):  # a dozen customers through the morning, each applied as it arrives
         moment = start + timedelta(minutes=20 * n)
         at = _iso(moment)
-        stored = receive.store_batch(site.site, [order(n, email=f"c{n}@example.com", created=at, paid=at,
-                                                       modified=at)], moment)
+        stored = receive.store_batch(
+            site.site,
+            [order(n, email=f"c{n}@example.com", created=at, paid=at, modified=at)],
+            moment,
+        )
         pipeline.process_events(stored.accepted_ids, moment)
     customers = list(Contact.select().where(Contact.site == site.site.id))
     assert len(customers) == 12 and {c.stage for c in customers} == {"new"}

@@ -1,4 +1,6 @@
-"""Demand forecast per product: an interval per day, days of stock, and the backtest that chose the method."""
+"""Demand forecast per product: an interval per day, days of stock, and the backtest that chose the
+method."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -22,7 +24,9 @@ def store(site: Any) -> Any:
 
 
 def test_a_forecast_has_a_daily_interval_and_the_backtest_of_both_methods(store: Any) -> None:
-    Product.update(stock_quantity=200).where(Product.site == store.site.id, Product.external_id == "p0").execute()
+    Product.update(stock_quantity=200).where(
+        Product.site == store.site.id, Product.external_id == "p0"
+    ).execute()
     result = demand.forecast(store.site, "p0", 14, today=PLAN.day(100))
     assert len(result["days"]) == 14 and result["days"][0]["date"] == PLAN.day(100).isoformat()
     assert all(d["lower"] <= d["units"] <= d["upper"] for d in result["days"])
@@ -31,7 +35,9 @@ def test_a_forecast_has_a_daily_interval_and_the_backtest_of_both_methods(store:
     ets, naive = result["backtest"]["ets"]["mase"], result["backtest"]["seasonal_naive"]["mase"]
     assert result["method"] == ("ets" if ets < naive else "seasonal_naive")
     daily = sum(d["units"] for d in result["days"]) / 14
-    assert result["stock_quantity"] == 200 and result["days_of_stock"] == pytest.approx(200 / daily, rel=0.25)
+    assert result["stock_quantity"] == 200 and result["days_of_stock"] == pytest.approx(
+        200 / daily, rel=0.25
+    )
 
 
 def test_a_product_that_stopped_selling_is_forecast_near_zero(store: Any) -> None:
@@ -46,4 +52,6 @@ def test_the_forecast_route_validates_and_answers(store: Any, client: Any) -> No
     assert client.get(url + "?product_id=nope", headers=bearer(store)).status_code == 404
     answer = client.get(url + "?product_id=p0&days=7", headers=bearer(store))
     assert answer.status_code == 200 and len(answer.json["days"]) == 7
-    assert answer.json == client.get(url + "?product_id=p0&days=7", headers=bearer(store)).json  # cached
+    assert (
+        answer.json == client.get(url + "?product_id=p0&days=7", headers=bearer(store)).json
+    )  # cached

@@ -1,4 +1,6 @@
-"""Bought-together pairs equal a brute-force pair count; recommendations and upsells for the flows."""
+"""Bought-together pairs equal a brute-force pair count; recommendations and upsells for the
+flows."""
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -24,23 +26,36 @@ END = datetime(2026, 10, 1)
 
 @pytest.fixture
 def store(site: Any) -> Any:
-    generate_store(site.site, StoreShape(customers=300, leads=0, days=200, products=12, end=END, seed=9))
+    generate_store(
+        site.site, StoreShape(customers=300, leads=0, days=200, products=12, end=END, seed=9)
+    )
     refresh_site(site.site, END)
     return site
 
 
 def brute_force_pairs(site_id: int) -> tuple[int, Counter[str], Counter[tuple[str, str]]]:
     baskets: dict[int, set[str]] = defaultdict(set)
-    for item in OrderItem.select(OrderItem, Order).join(Order).where(Order.site == site_id, Order.is_counted == True):
+    for item in (
+        OrderItem.select(OrderItem, Order)
+        .join(Order)
+        .where(Order.site == site_id, Order.is_counted == True)
+    ):
         baskets[item.order_id].add(item.product_id)
     single: Counter[str] = Counter(p for b in baskets.values() for p in b)
-    pairs: Counter[tuple[str, str]] = Counter(pair for b in baskets.values() for pair in combinations(sorted(b), 2))
+    pairs: Counter[tuple[str, str]] = Counter(
+        pair for b in baskets.values() for pair in combinations(sorted(b), 2)
+    )
     return len(baskets), single, pairs
 
 
-def test_stored_pairs_equal_a_brute_force_count_with_support_confidence_and_lift(store: Any) -> None:
+def test_stored_pairs_equal_a_brute_force_count_with_support_confidence_and_lift(
+    store: Any,
+) -> None:
     n, single, pairs = brute_force_pairs(store.site.id)
-    stored = {(p.product, p.partner): p for p in ProductPair.select().where(ProductPair.site == store.site.id)}
+    stored = {
+        (p.product, p.partner): p
+        for p in ProductPair.select().where(ProductPair.site == store.site.id)
+    }
     expected = {pair: count for pair, count in pairs.items() if count >= MIN_ORDERS}
     assert len(stored) == 2 * len(expected)
     for (a, b), count in expected.items():
@@ -53,7 +68,9 @@ def test_stored_pairs_equal_a_brute_force_count_with_support_confidence_and_lift
 
 
 def test_the_companion_product_is_the_top_recommendation(store: Any, client: Any) -> None:
-    answer = client.get(f"/v1/sites/{store.site.public_id}/products/p3/recommendations", headers=bearer(store))
+    answer = client.get(
+        f"/v1/sites/{store.site.public_id}/products/p3/recommendations", headers=bearer(store)
+    )
     assert answer.status_code == 200
     together = answer.json["bought_together"]
     assert together[0]["product_id"] == "p4" and together[0]["name"] == "Product 4"
@@ -66,10 +83,15 @@ def test_recommendations_for_a_basket_never_repeat_its_products(store: Any) -> N
     found = recommendations_for(store.site.id, ["p3", "p4"], limit=3)
     assert found and len(found) <= 3
     assert not {row["product_id"] for row in found} & {"p3", "p4"}
-    assert all(row["url"] is None or row["url"] for row in found) and found[0]["because_of"] in ("p3", "p4")
+    assert all(row["url"] is None or row["url"] for row in found) and found[0]["because_of"] in (
+        "p3",
+        "p4",
+    )
 
 
-def test_upsell_candidates_share_a_category_cost_more_and_were_bought_by_its_buyers(store: Any) -> None:
+def test_upsell_candidates_share_a_category_cost_more_and_were_bought_by_its_buyers(
+    store: Any,
+) -> None:
     found = upsell_candidates(store.site.id, "p1", limit=5)
     assert found
     for row in found:
@@ -79,5 +101,7 @@ def test_upsell_candidates_share_a_category_cost_more_and_were_bought_by_its_buy
 
 
 def test_an_unknown_product_is_a_404(store: Any, client: Any) -> None:
-    answer = client.get(f"/v1/sites/{store.site.public_id}/products/nope/recommendations", headers=bearer(store))
+    answer = client.get(
+        f"/v1/sites/{store.site.public_id}/products/nope/recommendations", headers=bearer(store)
+    )
     assert answer.status_code == 404

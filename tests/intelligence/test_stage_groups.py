@@ -1,5 +1,6 @@
 """Stage and segment counts: written by every full refresh from the contacts it scored, so the
 customers page reads a dozen rows; they hold between refreshes and never mix sites."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -31,27 +32,36 @@ def store(site: Any) -> Any:
 def grouped_over_contacts(site_id: int, column: Any) -> dict[str, tuple[int, Decimal]]:
     """What the page computed per request before the roll-up: every contact of the site grouped."""
     net = fn.SUM(Contact.total_spent - Contact.refunded).coerce(False)
-    query = Contact.select(column, fn.COUNT(Contact.id), net).where(
-        Contact.site == site_id, Contact.erased_at.is_null(), column.is_null(False)).group_by(column)
+    query = (
+        Contact.select(column, fn.COUNT(Contact.id), net)
+        .where(Contact.site == site_id, Contact.erased_at.is_null(), column.is_null(False))
+        .group_by(column)
+    )
     return {key: (n, money_from_units(units)) for key, n, units in query.tuples()}
 
 
 def assert_counts_match_the_contacts(site_id: int) -> None:
     assert stage_groups(site_id, "stage")[0] == grouped_over_contacts(site_id, Contact.stage)
-    assert stage_groups(site_id, "segment")[0] == grouped_over_contacts(site_id, Contact.rfm_segment)
+    assert stage_groups(site_id, "segment")[0] == grouped_over_contacts(
+        site_id, Contact.rfm_segment
+    )
 
 
 def test_a_refresh_writes_the_counts_and_net_spend_of_every_stage_and_segment(store):
     refresh_site(store.site, END)
     assert_counts_match_the_contacts(store.site.id)
     stages, written = stage_groups(store.site.id, "stage")
-    assert written is not None and sum(n for n, _ in stages.values()) == SHAPE.customers + SHAPE.leads
+    assert (
+        written is not None and sum(n for n, _ in stages.values()) == SHAPE.customers + SHAPE.leads
+    )
 
 
 def test_a_stage_changed_by_a_refresh_moves_between_counts(store):
     refresh_site(store.site, END)
     before = stage_groups(store.site.id, "stage")[0]
-    refresh_site(store.site, END.replace(year=2027))  # a year without orders: customers drift to churned
+    refresh_site(
+        store.site, END.replace(year=2027)
+    )  # a year without orders: customers drift to churned
     after = stage_groups(store.site.id, "stage")[0]
     assert after != before and after.get("churned", (0,))[0] > before.get("churned", (0,))[0]
     assert_counts_match_the_contacts(store.site.id)
@@ -60,15 +70,21 @@ def test_a_stage_changed_by_a_refresh_moves_between_counts(store):
 def test_rescoring_a_few_customers_between_refreshes_leaves_the_counts_of_the_refresh(store):
     refresh_site(store.site, END)  # a live refresh: later orders are scored against its model
     written = list(StageGroup.select().order_by(StageGroup.id).dicts())
-    customer = Contact.select().where(Contact.site == store.site.id, Contact.stage != "lead").first()
-    Contact.update(total_spent=customer.total_spent + 500).where(Contact.id == customer.id).execute()
+    customer = (
+        Contact.select().where(Contact.site == store.site.id, Contact.stage != "lead").first()
+    )
+    Contact.update(total_spent=customer.total_spent + 500).where(
+        Contact.id == customer.id
+    ).execute()
     rescore_contacts(store.site.id, [customer.id], END)
     assert list(StageGroup.select().order_by(StageGroup.id).dicts()) == written
 
 
 def test_an_erased_contact_leaves_the_counts_at_the_next_refresh(store, settings):
     refresh_site(store.site, END)
-    customer = Contact.select().where(Contact.site == store.site.id, Contact.stage != "lead").first()
+    customer = (
+        Contact.select().where(Contact.site == store.site.id, Contact.stage != "lead").first()
+    )
     erase_person(store.site.id, customer.email, settings.secret_key, END)
     refresh_site(store.site, END)
     assert_counts_match_the_contacts(store.site.id)

@@ -1,4 +1,5 @@
 """Every intelligence route answers 404 to another site's token and 401 without one."""
+
 from __future__ import annotations
 
 from typing import Any

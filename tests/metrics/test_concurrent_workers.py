@@ -1,4 +1,5 @@
 """Two workers changing one order at the same time leave the roll-ups equal to a rebuild."""
+
 from __future__ import annotations
 
 import threading
@@ -41,11 +42,13 @@ def _worker(name: str, event_id: int, errors: list[BaseException]) -> threading.
                 pipeline.process_events([event_id], utcnow())  # as the job would
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
+
     return threading.Thread(target=run, name=name)
 
 
-def test_a_status_change_and_a_newer_snapshot_processed_together_add_up(client: Any, site: Any,
-                                                                        paused_first_worker: Any) -> None:
+def test_a_status_change_and_a_newer_snapshot_processed_together_add_up(
+    client: Any, site: Any, paused_first_worker: Any
+) -> None:
     paused, release = paused_first_worker
     post_events(client, site, [f.order(1, total="10.00")])
     run_jobs()
@@ -54,7 +57,10 @@ def test_a_status_change_and_a_newer_snapshot_processed_together_add_up(client: 
     post_events(client, site, [cancel])
     post_events(client, site, [newer])
     errors: list[BaseException] = []
-    first, second = _worker("first", _stored_id(cancel), errors), _worker("second", _stored_id(newer), errors)
+    first, second = (
+        _worker("first", _stored_id(cancel), errors),
+        _worker("second", _stored_id(newer), errors),
+    )
     first.start()
     assert paused.wait(10)
     second.start()

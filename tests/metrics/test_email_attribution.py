@@ -1,5 +1,6 @@
 """Email revenue: the last click within the window before the order, opens only when asked,
 refunds netted, per flow, step and campaign; recovered carts from abandoned-cart emails."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -33,15 +34,31 @@ def _email(site: Any) -> Any:
 
 
 def test_an_order_two_days_after_a_click_is_email_revenue(client: Any, site: Any, ann: int) -> None:
-    record_touch(site.site.id, ann, "m-1", "click", datetime(2026, 11, 18, 9), flow_key="post_purchase", step=2)
+    record_touch(
+        site.site.id,
+        ann,
+        "m-1",
+        "click",
+        datetime(2026, 11, 18, 9),
+        flow_key="post_purchase",
+        step=2,
+    )
     _order(client, site)
     assert _email(site) == Decimal("59.80")
     attribution = OrderAttribution.get()
-    assert (attribution.message_uuid, attribution.flow_key, attribution.step) == ("m-1", "post_purchase", 2)
+    assert (attribution.message_uuid, attribution.flow_key, attribution.step) == (
+        "m-1",
+        "post_purchase",
+        2,
+    )
 
 
-def test_a_click_outside_the_window_does_not_count_but_a_wider_window_does(client: Any, site: Any, ann: int) -> None:
-    record_touch(site.site.id, ann, "m-1", "click", datetime(2026, 11, 10, 9), flow_key="win_back", step=1)
+def test_a_click_outside_the_window_does_not_count_but_a_wider_window_does(
+    client: Any, site: Any, ann: int
+) -> None:
+    record_touch(
+        site.site.id, ann, "m-1", "click", datetime(2026, 11, 10, 9), flow_key="win_back", step=1
+    )
     _order(client, site)
     assert _email(site) == 0
     Site.update(options={"attribution_window_days": 14}).where(Site.id == site.site.id).execute()
@@ -50,7 +67,9 @@ def test_a_click_outside_the_window_does_not_count_but_a_wider_window_does(clien
 
 
 def test_opens_count_only_when_the_site_says_so(client: Any, site: Any, ann: int) -> None:
-    record_touch(site.site.id, ann, "m-1", "open", datetime(2026, 11, 19, 9), campaign="black-friday")
+    record_touch(
+        site.site.id, ann, "m-1", "open", datetime(2026, 11, 19, 9), campaign="black-friday"
+    )
     _order(client, site)
     assert _email(site) == 0
     Site.update(options={"attribution_count_opens": True}).where(Site.id == site.site.id).execute()
@@ -58,36 +77,73 @@ def test_opens_count_only_when_the_site_says_so(client: Any, site: Any, ann: int
     assert _email(site) == Decimal("59.80")
 
 
-def test_the_last_click_wins_and_revenue_is_split_by_flow_step_and_campaign(client: Any, site: Any, ann: int) -> None:
-    record_touch(site.site.id, ann, "m-1", "click", datetime(2026, 11, 17, 9), flow_key="abandoned_cart", step=1)
-    record_touch(site.site.id, ann, "m-2", "click", datetime(2026, 11, 19, 9), campaign="black-friday")
+def test_the_last_click_wins_and_revenue_is_split_by_flow_step_and_campaign(
+    client: Any, site: Any, ann: int
+) -> None:
+    record_touch(
+        site.site.id,
+        ann,
+        "m-1",
+        "click",
+        datetime(2026, 11, 17, 9),
+        flow_key="abandoned_cart",
+        step=1,
+    )
+    record_touch(
+        site.site.id, ann, "m-2", "click", datetime(2026, 11, 19, 9), campaign="black-friday"
+    )
     _order(client, site)
     site_row = Site.get_by_id(site.site.id)
     assert breakdown(site_row, "email_campaign", *NOVEMBER)["groups"][0]["key"] == "black-friday"
     assert breakdown(site_row, "email_flow", *NOVEMBER)["groups"] == []
-    record_touch(site.site.id, ann, "m-3", "click", datetime(2026, 11, 20, 9, 30), flow_key="abandoned_cart", step=3)
+    record_touch(
+        site.site.id,
+        ann,
+        "m-3",
+        "click",
+        datetime(2026, 11, 20, 9, 30),
+        flow_key="abandoned_cart",
+        step=3,
+    )
     _order(client, site, modified="2026-11-20T11:00:00Z")
     groups = breakdown(site_row, "email_step", *NOVEMBER)["groups"]
     assert [(g["key"], g["revenue"]) for g in groups] == [("abandoned_cart:3", Decimal("59.80"))]
     assert breakdown(site_row, "email_campaign", *NOVEMBER)["groups"] == []
 
 
-def test_refunds_reduce_email_revenue_on_the_day_they_are_made(client: Any, site: Any, ann: int) -> None:
-    record_touch(site.site.id, ann, "m-1", "click", datetime(2026, 11, 19, 9), flow_key="post_purchase", step=1)
+def test_refunds_reduce_email_revenue_on_the_day_they_are_made(
+    client: Any, site: Any, ann: int
+) -> None:
+    record_touch(
+        site.site.id,
+        ann,
+        "m-1",
+        "click",
+        datetime(2026, 11, 19, 9),
+        flow_key="post_purchase",
+        step=1,
+    )
     _order(client, site)
     post_events(client, site, [f.refund(100, 1, "19.80", at="2026-11-25T10:00:00Z")])
     run_jobs()
     assert _email(site) == Decimal("40.00")
     assert headline(Site.get_by_id(site.site.id), date(2026, 11, 20), date(2026, 11, 20))[
-        "metrics"]["email_revenue"]["value"] == Decimal("59.80")
+        "metrics"
+    ]["email_revenue"]["value"] == Decimal("59.80")
 
 
-def test_an_order_from_a_cart_after_its_abandoned_cart_email_is_recovered(client: Any, site: Any, ann: int) -> None:
+def test_an_order_from_a_cart_after_its_abandoned_cart_email_is_recovered(
+    client: Any, site: Any, ann: int
+) -> None:
     record_cart_email(site.site.id, "cart-1", datetime(2026, 11, 20, 9))
-    record_cart_email(site.site.id, "cart-2", datetime(2026, 11, 20, 11))  # after the order: not recovered
+    record_cart_email(
+        site.site.id, "cart-2", datetime(2026, 11, 20, 11)
+    )  # after the order: not recovered
     _order(client, site, 1, cart_token="cart-1")
     _order(client, site, 2, cart_token="cart-2")
-    recovered = headline(Site.get_by_id(site.site.id), *NOVEMBER)["metrics"]["recovered_revenue"]["value"]
+    recovered = headline(Site.get_by_id(site.site.id), *NOVEMBER)["metrics"]["recovered_revenue"][
+        "value"
+    ]
     assert recovered == Decimal("59.80")
 
 

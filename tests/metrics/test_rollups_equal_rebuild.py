@@ -1,4 +1,5 @@
 """Roll-ups kept by ingestion equal a rebuild from raw data, whatever order events arrive in."""
+
 from __future__ import annotations
 
 import random
@@ -19,7 +20,9 @@ def ny_site(db: Any) -> Any:
     return create_site("NY", "https://ny.example", timezone="America/New_York", currency="EUR")
 
 
-def _post_in_random_batches(client: Any, site: Any, events: list[dict[str, Any]], seed: int) -> None:
+def _post_in_random_batches(
+    client: Any, site: Any, events: list[dict[str, Any]], seed: int
+) -> None:
     rng = random.Random(seed)
     while events:
         size = rng.randrange(1, 12)
@@ -37,25 +40,42 @@ def _rebuilt(site: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_incremental_rollups_equal_a_rebuild_after_a_random_stream(client: Any, ny_site: Any, seed: int) -> None:
+def test_incremental_rollups_equal_a_rebuild_after_a_random_stream(
+    client: Any, ny_site: Any, seed: int
+) -> None:
     _post_in_random_batches(client, ny_site, random_stream(seed), seed)
     incremental = picture()
     assert incremental["RollupDaily"], "the stream produced counted orders"
     assert incremental == _rebuilt(ny_site)
 
 
-def test_a_refund_before_its_order_and_a_status_changed_twice_end_as_a_rebuild(client: Any, ny_site: Any) -> None:
+def test_a_refund_before_its_order_and_a_status_changed_twice_end_as_a_rebuild(
+    client: Any, ny_site: Any
+) -> None:
     post_events(client, ny_site, [f.refund(5, 1, "4.00", at="2026-11-22T03:00:00Z")])
     run_jobs()
-    post_events(client, ny_site, [f.order(5, status="on_hold", paid=None, modified="2026-11-20T10:00:00Z")])
+    post_events(
+        client, ny_site, [f.order(5, status="on_hold", paid=None, modified="2026-11-20T10:00:00Z")]
+    )
     run_jobs()
-    post_events(client, ny_site, [f.order(5, status="processing", modified="2026-11-20T12:00:00Z"),
-                                  f.order(5, status="cancelled", modified="2026-11-20T11:00:00Z")])
+    post_events(
+        client,
+        ny_site,
+        [
+            f.order(5, status="processing", modified="2026-11-20T12:00:00Z"),
+            f.order(5, status="cancelled", modified="2026-11-20T11:00:00Z"),
+        ],
+    )
     run_jobs()
-    post_events(client, ny_site, [f.order(5, status="cancelled", modified="2026-11-20T11:30:00Z")])  # late, older
+    post_events(
+        client, ny_site, [f.order(5, status="cancelled", modified="2026-11-20T11:30:00Z")]
+    )  # late, older
     run_jobs()
     incremental = picture()
-    assert [r[3:6] for r in incremental["RollupDaily"]] == [("1", "59.8000", "0.0000"), ("0", "0.0000", "4.0000")]
+    assert [r[3:6] for r in incremental["RollupDaily"]] == [
+        ("1", "59.8000", "0.0000"),
+        ("0", "0.0000", "4.0000"),
+    ]
     assert incremental == _rebuilt(ny_site)
 
 

@@ -1,6 +1,7 @@
 """Erasing while events arrive, batches are applied, flows tick and roll-ups are rebuilt: every
 write path takes the write lock up front (BEGIN IMMEDIATE on SQLite) and waits for it, so nothing
 answers 500 with "database is locked" and every count is exact afterwards."""
+
 from __future__ import annotations
 
 import threading
@@ -25,9 +26,11 @@ POSTERS, BATCHES = 2, 15
 def _batch(poster: int, batch: int, at: datetime) -> list[dict[str, Any]]:
     email, key = f"new{poster}-{batch}@example.com", 1000 + 100 * poster + batch
     moment = iso(at)
-    return [f.page_view(f"s-{key}", moment, email=email, url=f"https://shop.example/?ref={email}"),
-            f.cart(f"cart-{key}", at=moment, email=email),
-            f.order(key, modified=moment, created=moment, paid=moment, email=email)]
+    return [
+        f.page_view(f"s-{key}", moment, email=email, url=f"https://shop.example/?ref={email}"),
+        f.cart(f"cart-{key}", at=moment, email=email),
+        f.order(key, modified=moment, created=moment, paid=moment, email=email),
+    ]
 
 
 def _thread(name: str, errors: list[str], work: Callable[[], None]) -> threading.Thread:
@@ -37,14 +40,20 @@ def _thread(name: str, errors: list[str], work: Callable[[], None]) -> threading
                 work()
         except Exception as exc:  # noqa: BLE001 - every failure is asserted on below
             errors.append(f"{name}: {exc!r}")
+
     return threading.Thread(target=run, name=name)
 
 
-def test_erases_racing_ingest_flow_ticks_and_rebuilds_all_succeed_with_exact_counts(app, client, site, settings):
+def test_erases_racing_ingest_flow_ticks_and_rebuilds_all_succeed_with_exact_counts(
+    app, client, site, settings
+):
     start = utcnow().replace(microsecond=0) - timedelta(hours=1)
     for n, email in enumerate(ERASED):
-        post_events(client, site, [f.order(n + 1, modified=iso(start), created=iso(start), paid=iso(start),
-                                           email=email)])
+        post_events(
+            client,
+            site,
+            [f.order(n + 1, modified=iso(start), created=iso(start), paid=iso(start), email=email)],
+        )
     run_jobs()
     errors: list[str] = []
     posting = threading.Event()
@@ -55,20 +64,32 @@ def test_erases_racing_ingest_flow_ticks_and_rebuilds_all_succeed_with_exact_cou
         own = app.test_client()
         posting.wait(10)
         for email in ERASED:
-            answer = own.post(f"/v1/sites/{site.site.public_id}/privacy/erase", json={"email": email},
-                              headers=bearer(site))
+            answer = own.post(
+                f"/v1/sites/{site.site.public_id}/privacy/erase",
+                json={"email": email},
+                headers=bearer(site),
+            )
             if answer.status_code != 200 or answer.get_json()["erased"]["contacts"] != 1:
-                errors.append(f"erase {email}: {answer.status_code} {answer.get_data(as_text=True).strip()[:200]}")
+                errors.append(
+                    f"erase {email}: {answer.status_code} "
+                    f"{answer.get_data(as_text=True).strip()[:200]}"
+                )
             time.sleep(0.02)
 
     def post(poster: int) -> Callable[[], None]:
         def work() -> None:
             own = app.test_client()
             for batch in range(BATCHES):
-                answer = post_events(own, site, _batch(poster, batch, start + timedelta(minutes=batch)))
+                answer = post_events(
+                    own, site, _batch(poster, batch, start + timedelta(minutes=batch))
+                )
                 posting.set()
                 if answer.status_code != 202:
-                    errors.append(f"post {poster}/{batch}: {answer.status_code} {answer.get_data(as_text=True).strip()[:200]}")
+                    errors.append(
+                        f"post {poster}/{batch}: {answer.status_code} "
+                        f"{answer.get_data(as_text=True).strip()[:200]}"
+                    )
+
         return work
 
     def apply() -> None:
@@ -88,8 +109,12 @@ def test_erases_racing_ingest_flow_ticks_and_rebuilds_all_succeed_with_exact_cou
             time.sleep(0.1)
 
     posters = [_thread(f"poster-{p}", errors, post(p)) for p in range(POSTERS)]
-    others = [_thread("eraser", errors, erase), _thread("applier", errors, apply),
-              _thread("ticker", errors, tick), _thread("rebuilder", errors, rebuild)]
+    others = [
+        _thread("eraser", errors, erase),
+        _thread("applier", errors, apply),
+        _thread("ticker", errors, tick),
+        _thread("rebuilder", errors, rebuild),
+    ]
     for thread in posters + others:
         thread.start()
     for thread in posters:
@@ -108,7 +133,9 @@ def test_erases_racing_ingest_flow_ticks_and_rebuilds_all_succeed_with_exact_cou
     contacts = Contact.select().where(Contact.site == site.site.id)
     assert contacts.where(Contact.erased_at.is_null(False)).count() == len(ERASED)
     assert contacts.where(Contact.erased_at.is_null()).count() == POSTERS * BATCHES
-    assert Order.select().where(Order.site == site.site.id).count() == len(ERASED) + POSTERS * BATCHES
+    assert (
+        Order.select().where(Order.site == site.site.id).count() == len(ERASED) + POSTERS * BATCHES
+    )
     assert [rows_mentioning(email) for email in ERASED] == [[]] * len(ERASED)
     thanked = sorted(m.to_email for m in store.messages("post_purchase") if m.step == 1)
     new = sorted(f"new{p}-{b}@example.com" for p in range(POSTERS) for b in range(BATCHES))

@@ -1,4 +1,5 @@
 """POST /v1/sites/<id>/privacy/export: everything stored about one person, and nothing else."""
+
 from __future__ import annotations
 
 import json
@@ -8,16 +9,23 @@ from tests.privacy.world import ANN
 
 
 def _export(client, new_site, email=ANN, headers=None):
-    return client.post(f"/v1/sites/{new_site.site.public_id}/privacy/export", json={"email": email},
-                       headers=bearer(new_site) if headers is None else headers)
+    return client.post(
+        f"/v1/sites/{new_site.site.public_id}/privacy/export",
+        json={"email": email},
+        headers=bearer(new_site) if headers is None else headers,
+    )
 
 
-def test_the_export_holds_the_persons_orders_refunds_carts_views_visits_and_mail(client, site, world):
+def test_the_export_holds_the_persons_orders_refunds_carts_views_visits_and_mail(
+    client, site, world
+):
     answer = _export(client, site, email="  Ann@Example.com ")
     assert answer.status_code == 200
     data = answer.get_json()
     assert data["contact"]["email"] == ANN and data["contact"]["first_name"] == "Ann"
-    assert data["contact"]["phone"] == "+49 30 1234567" and data["contact"]["total_spent"] == "59.80"
+    assert (
+        data["contact"]["phone"] == "+49 30 1234567" and data["contact"]["total_spent"] == "59.80"
+    )
     [order] = data["orders"]
     assert (order["id"], order["total"], order["refunded"]) == ("100", "59.80", "10.00")
     assert [i["name"] for i in order["items"]] == ["Mug"]
@@ -43,8 +51,19 @@ def test_an_unknown_email_exports_as_empty_lists_not_404(client, site, world):
     assert answer.status_code == 200
     data = answer.get_json()
     assert data["contact"] is None
-    assert all(data[kind] == [] for kind in ("orders", "carts", "product_views", "visits", "subscriptions",
-                                             "messages", "suppressions", "email_touches"))
+    assert all(
+        data[kind] == []
+        for kind in (
+            "orders",
+            "carts",
+            "product_views",
+            "visits",
+            "subscriptions",
+            "messages",
+            "suppressions",
+            "email_touches",
+        )
+    )
 
 
 def test_another_sites_token_gets_404_and_no_token_401(client, site, other_site, world):
@@ -54,9 +73,13 @@ def test_another_sites_token_gets_404_and_no_token_401(client, site, other_site,
 
 def test_a_bad_email_or_a_missing_one_is_refused_with_422(client, site):
     assert _export(client, site, email="not-an-address").status_code == 422
-    answer = client.post(f"/v1/sites/{site.site.public_id}/privacy/export", json={}, headers=bearer(site))
+    answer = client.post(
+        f"/v1/sites/{site.site.public_id}/privacy/export", json={}, headers=bearer(site)
+    )
     assert answer.status_code == 422 and "email" in answer.get_json()["fields"]
-    answer = client.post(f"/v1/sites/{site.site.public_id}/privacy/export", json=[ANN], headers=bearer(site))
+    answer = client.post(
+        f"/v1/sites/{site.site.public_id}/privacy/export", json=[ANN], headers=bearer(site)
+    )
     assert answer.status_code == 422
 
 

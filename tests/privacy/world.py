@@ -1,4 +1,5 @@
 """Ann, Bob and their histories: the people the privacy tests export and erase."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -16,7 +17,11 @@ ANN, BOB = "ann@example.com", "bob@example.com"
 def ann_history() -> list[dict[str, Any]]:
     at = iso(T0)
     return [
-        f.page_view("s-ann", iso(T0 - timedelta(minutes=20)), url="https://shop.example/?ref=ann@example.com"),
+        f.page_view(
+            "s-ann",
+            iso(T0 - timedelta(minutes=20)),
+            url="https://shop.example/?ref=ann@example.com",
+        ),
         f.product_view("s-ann", iso(T0 - timedelta(minutes=19))),
         f.cart("cart-ann", at=iso(T0 - timedelta(minutes=15)), session="s-ann"),
         _with_phone(f.order(100, modified=at, created=at, paid=at), "+49 30 1234567"),
@@ -34,8 +39,19 @@ def _with_phone(event: dict[str, Any], phone: str) -> dict[str, Any]:
 
 def bob_history() -> list[dict[str, Any]]:
     at = iso(T0 + timedelta(minutes=5))
-    return [f.order(200, modified=at, created=at, paid=at, email=BOB, total="25.00", items=[
-        {"product_id": 8, "name": "Cup", "quantity": 1, "price": "25.00", "total": "25.00"}])]
+    return [
+        f.order(
+            200,
+            modified=at,
+            created=at,
+            paid=at,
+            email=BOB,
+            total="25.00",
+            items=[
+                {"product_id": 8, "name": "Cup", "quantity": 1, "price": "25.00", "total": "25.00"}
+            ],
+        )
+    ]
 
 
 def rows_mentioning(email: str) -> list[tuple[str, str, Any]]:
@@ -47,6 +63,14 @@ def rows_mentioning(email: str) -> list[tuple[str, str, Any]]:
             if not isinstance(field, (CharField, TextField)):
                 continue
             columns = [site_field if site_field is not None else field]
-            for (site_id,) in model.select(*columns).where(fn.LOWER(field).contains(email)).tuples():
-                found.append((model._meta.table_name, field.name, site_id if site_field is not None else None))
+            for (site_id,) in (
+                model.select(*columns).where(fn.LOWER(field).contains(email)).tuples()
+            ):
+                found.append(
+                    (
+                        model._meta.table_name,
+                        field.name,
+                        site_id if site_field is not None else None,
+                    )
+                )
     return found

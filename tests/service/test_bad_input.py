@@ -1,4 +1,6 @@
-"""Bad input gets a clear 4xx and is kept as a dead letter; the good events of a batch go through."""
+"""Bad input gets a clear 4xx and is kept as a dead letter; the good events of a batch go
+through."""
+
 from __future__ import annotations
 
 import json
@@ -9,11 +11,16 @@ from tests.helpers import post_events, run_jobs, signed_headers
 
 
 def _post_raw(client, new_site, body: bytes):
-    return client.post(f"/v1/sites/{new_site.site.public_id}/events", data=body,
-                       headers=signed_headers(new_site.secret, body))
+    return client.post(
+        f"/v1/sites/{new_site.site.public_id}/events",
+        data=body,
+        headers=signed_headers(new_site.secret, body),
+    )
 
 
-def test_an_invalid_event_is_rejected_with_field_messages_while_the_valid_ones_are_accepted(client, site):
+def test_an_invalid_event_is_rejected_with_field_messages_while_the_valid_ones_are_accepted(
+    client, site
+):
     bad = order(101)
     bad["data"]["total"] = 19.9
     answer = post_events(client, site, [order(100), bad])
@@ -88,7 +95,9 @@ def test_a_body_over_5_mb_is_413(client, site):
 
 def test_an_event_that_is_not_an_object_is_rejected(client, site):
     answer = post_events(client, site, [order(), "order"])
-    assert answer.json["rejected"][0]["fields"] == {"_schema": ["Each event must be a JSON object."]}
+    assert answer.json["rejected"][0]["fields"] == {
+        "_schema": ["Each event must be a JSON object."]
+    }
 
 
 def test_an_unknown_event_type_names_the_allowed_ones(client, site):
@@ -99,7 +108,8 @@ def test_an_unknown_event_type_names_the_allowed_ones(client, site):
 
 
 def test_an_empty_data_sent_as_php_writes_it_is_taken_as_an_empty_object(client, site):
-    """json_encode(array()) is [] in PHP: the tracker's checkout-email beacon sent customer.updated so."""
+    """json_encode(array()) is [] in PHP: the tracker's checkout-email beacon sent customer.updated
+    so."""
     beacon = event("customer.updated", [], email="guest@example.com")
     answer = post_events(client, site, [beacon])
     assert answer.status_code == 202 and answer.json["accepted"] == 1, answer.json
@@ -108,15 +118,42 @@ def test_an_empty_data_sent_as_php_writes_it_is_taken_as_an_empty_object(client,
 
 
 def test_a_product_link_that_is_not_http_is_dropped_and_the_product_kept(client, site):
-    product = event("product.updated", {"id": 7, "name": "Mug", "url": "javascript:alert(document.cookie)",
-                                        "image": "data:image/svg+xml,<svg onload=alert(1)>"}, email=None)
-    renewal = event("subscription.updated", {"id": 5, "kind": "subscription", "status": "active", "product_id": 7,
-                                             "renewal_url": " JAVASCRIPT:alert(1)"})
-    good = event("product.updated", {"id": 8, "name": "Cup", "url": "https://shop.example/cup",
-                                     "image": "https://shop.example/cup.jpg"}, email=None)
+    product = event(
+        "product.updated",
+        {
+            "id": 7,
+            "name": "Mug",
+            "url": "javascript:alert(document.cookie)",
+            "image": "data:image/svg+xml,<svg onload=alert(1)>",
+        },
+        email=None,
+    )
+    renewal = event(
+        "subscription.updated",
+        {
+            "id": 5,
+            "kind": "subscription",
+            "status": "active",
+            "product_id": 7,
+            "renewal_url": " JAVASCRIPT:alert(1)",
+        },
+    )
+    good = event(
+        "product.updated",
+        {
+            "id": 8,
+            "name": "Cup",
+            "url": "https://shop.example/cup",
+            "image": "https://shop.example/cup.jpg",
+        },
+        email=None,
+    )
     answer = post_events(client, site, [product, renewal, good])
     assert answer.status_code == 202 and answer.json["accepted"] == 3, answer.json
     run_jobs()
     stored = {p.external_id: (p.url, p.image) for p in Product.select()}
-    assert stored == {"7": (None, None), "8": ("https://shop.example/cup", "https://shop.example/cup.jpg")}
+    assert stored == {
+        "7": (None, None),
+        "8": ("https://shop.example/cup", "https://shop.example/cup.jpg"),
+    }
     assert Subscription.get().renewal_url is None

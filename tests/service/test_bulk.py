@@ -1,5 +1,6 @@
 """The hand-written multi-row statements store and read back exactly what peewee's own would,
 on every engine: money to the 1/10,000, UTC times, JSON, defaults, conflicts skipped or added."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -13,25 +14,51 @@ from companion.models.rollups import RollupDaily
 
 def _order(site_id: int, n: int, **extra: Any) -> dict[str, Any]:
     at = datetime(2026, 3, 29, 1, 30, 15)
-    return {"site": site_id, "source": "woocommerce", "external_id": str(n), "status": "completed",
-            "currency": "EUR", "total": Decimal("19.9999"), "coupons": ["SPRING", "VIP"], "created_at": at,
-            "modified_at": at, "counted_at": at, "is_counted": True, "snapshot_seq": n, **extra}
+    return {
+        "site": site_id,
+        "source": "woocommerce",
+        "external_id": str(n),
+        "status": "completed",
+        "currency": "EUR",
+        "total": Decimal("19.9999"),
+        "coupons": ["SPRING", "VIP"],
+        "created_at": at,
+        "modified_at": at,
+        "counted_at": at,
+        "is_counted": True,
+        "snapshot_seq": n,
+        **extra,
+    }
 
 
 def test_rows_read_back_as_peewee_wrote_them(site):
     insert_rows(Order, [_order(site.site.id, 1)])
     Order.insert_many([_order(site.site.id, 2)]).execute()
     ours, theirs = (Order.get(Order.external_id == n) for n in ("1", "2"))
-    for name in ("total", "coupons", "created_at", "counted_at", "is_counted", "refunded_total", "deleted_at",
-                 "status", "currency"):
+    for name in (
+        "total",
+        "coupons",
+        "created_at",
+        "counted_at",
+        "is_counted",
+        "refunded_total",
+        "deleted_at",
+        "status",
+        "currency",
+    ):
         assert getattr(ours, name) == getattr(theirs, name), name
     assert ours.total == Decimal("19.9999") and ours.coupons == ["SPRING", "VIP"]
     assert ours.created_at == datetime(2026, 3, 29, 1, 30, 15)
 
 
 def test_a_row_that_leaves_a_column_out_gets_its_default(site):
-    insert_rows(Contact, [{"site": site.site.id, "email": "a@example.com", "first_name": "Ann"},
-                          {"site": site.site.id, "email": "b@example.com", "phone": "+44 20"}])
+    insert_rows(
+        Contact,
+        [
+            {"site": site.site.id, "email": "a@example.com", "first_name": "Ann"},
+            {"site": site.site.id, "email": "b@example.com", "phone": "+44 20"},
+        ],
+    )
     a, b = (Contact.get(Contact.email == e) for e in ("a@example.com", "b@example.com"))
     assert (a.first_name, a.phone, a.orders_count, a.total_spent) == ("Ann", None, 0, Decimal(0))
     assert (b.first_name, b.phone) == (None, "+44 20")
@@ -40,37 +67,68 @@ def test_a_row_that_leaves_a_column_out_gets_its_default(site):
 
 def test_ignoring_conflicts_keeps_the_stored_row_and_inserts_the_rest(site):
     insert_rows(Order, [_order(site.site.id, 1)])
-    insert_rows(Order, [_order(site.site.id, 1, total=Decimal("1.00")), _order(site.site.id, 3)],
-                ignore_conflicts=True)
+    insert_rows(
+        Order,
+        [_order(site.site.id, 1, total=Decimal("1.00")), _order(site.site.id, 3)],
+        ignore_conflicts=True,
+    )
     assert sorted((o.external_id, o.total) for o in Order.select()) == [
-        ("1", Decimal("19.9999")), ("3", Decimal("19.9999"))]
+        ("1", Decimal("19.9999")),
+        ("3", Decimal("19.9999")),
+    ]
 
 
 def test_returning_gives_exactly_the_rows_this_insert_stored(site):
     """What refunds rely on to know which were new while another worker may insert the same ones."""
     insert_rows(Order, [_order(site.site.id, 1)])
-    stored = insert_rows(Order, [_order(site.site.id, n) for n in (1, 2, 3)], ignore_conflicts=True,
-                         returning=("id", "external_id"))
+    stored = insert_rows(
+        Order,
+        [_order(site.site.id, n) for n in (1, 2, 3)],
+        ignore_conflicts=True,
+        returning=("id", "external_id"),
+    )
     ids = {o.external_id: o.id for o in Order.select()}
     assert sorted(stored, key=lambda r: r[1]) == [(ids["2"], "2"), (ids["3"], "3")]
-    assert insert_rows(Order, [_order(site.site.id, 2)], ignore_conflicts=True, returning=("id",)) == []
+    assert (
+        insert_rows(Order, [_order(site.site.id, 2)], ignore_conflicts=True, returning=("id",))
+        == []
+    )
 
 
 def test_adding_on_a_key_adds_to_the_stored_values_of_that_site_only(site, other_site):
     key = ("site", "day", "currency")
     day = {"day": date(2026, 1, 5), "currency": "EUR"}
-    insert_rows(RollupDaily, [{"site": site.site.id, **day, "orders": 2, "revenue": Decimal("10.0001")},
-                              {"site": other_site.site.id, **day, "orders": 7, "revenue": Decimal(70)}])
-    insert_rows(RollupDaily, [{"site": site.site.id, **day, "orders": 3, "revenue": Decimal("-0.0002")}], add_on=key)
+    insert_rows(
+        RollupDaily,
+        [
+            {"site": site.site.id, **day, "orders": 2, "revenue": Decimal("10.0001")},
+            {"site": other_site.site.id, **day, "orders": 7, "revenue": Decimal(70)},
+        ],
+    )
+    insert_rows(
+        RollupDaily,
+        [{"site": site.site.id, **day, "orders": 3, "revenue": Decimal("-0.0002")}],
+        add_on=key,
+    )
     got = {r.site_id: (r.orders, r.revenue) for r in RollupDaily.select()}
     assert got == {site.site.id: (5, Decimal("9.9999")), other_site.site.id: (7, Decimal(70))}
 
 
 def test_more_rows_than_one_statement_takes_are_all_written(site):
     order = Order.create(**_order(site.site.id, 1))
-    items = [{"order": order.id, "site": site.site.id, "product_id": str(n), "name": f"Item {n}", "quantity": n,
-              "price": Decimal("0.0001") * n, "total": Decimal("1.5") * n, "categories": ["a", str(n)]}
-             for n in range(1, 2_501)]
+    items = [
+        {
+            "order": order.id,
+            "site": site.site.id,
+            "product_id": str(n),
+            "name": f"Item {n}",
+            "quantity": n,
+            "price": Decimal("0.0001") * n,
+            "total": Decimal("1.5") * n,
+            "categories": ["a", str(n)],
+        }
+        for n in range(1, 2_501)
+    ]
     insert_rows(OrderItem, items)
     stored = {i.product_id: i for i in OrderItem.select()}
     assert len(stored) == 2_500
@@ -80,19 +138,30 @@ def test_more_rows_than_one_statement_takes_are_all_written(site):
 def test_update_by_id_sets_each_rows_own_values(site):
     ids = [Contact.create(site=site.site.id, email=f"c{n}@example.com").id for n in range(3)]
     at = datetime(2026, 5, 1, 12, 0, 0)
-    update_by_id(Contact, {ids[0]: {"orders_count": 2, "total_spent": Decimal("10.50"), "last_order_at": at},
-                           ids[2]: {"orders_count": 1, "total_spent": Decimal("0.0001"), "last_order_at": None}},
-                 ("orders_count", "total_spent", "last_order_at"))
+    update_by_id(
+        Contact,
+        {
+            ids[0]: {"orders_count": 2, "total_spent": Decimal("10.50"), "last_order_at": at},
+            ids[2]: {"orders_count": 1, "total_spent": Decimal("0.0001"), "last_order_at": None},
+        },
+        ("orders_count", "total_spent", "last_order_at"),
+    )
     got = {c.id: (c.orders_count, c.total_spent, c.last_order_at) for c in Contact.select()}
-    assert got == {ids[0]: (2, Decimal("10.50"), at), ids[1]: (0, Decimal(0), None),
-                   ids[2]: (1, Decimal("0.0001"), None)}
+    assert got == {
+        ids[0]: (2, Decimal("10.50"), at),
+        ids[1]: (0, Decimal(0), None),
+        ids[2]: (1, Decimal("0.0001"), None),
+    }
 
 
 def test_among_matches_ids_and_strings_and_nothing_for_an_empty_list(site):
     contacts = [Contact.create(site=site.site.id, email=f"c{n}@example.com") for n in range(4)]
-    assert sorted(c.id for c in Contact.select().where(among(Contact.id, [contacts[1].id, contacts[3].id]))) == [
-        contacts[1].id, contacts[3].id]
+    assert sorted(
+        c.id for c in Contact.select().where(among(Contact.id, [contacts[1].id, contacts[3].id]))
+    ) == [contacts[1].id, contacts[3].id]
     quoted = ["c0@example.com", "x'); DROP TABLE contact; --"]
-    assert [c.email for c in Contact.select().where(among(Contact.email, quoted))] == ["c0@example.com"]
+    assert [c.email for c in Contact.select().where(among(Contact.email, quoted))] == [
+        "c0@example.com"
+    ]
     assert list(Contact.select().where(among(Contact.id, []))) == []
     assert Contact.select().count() == 4

@@ -1,4 +1,6 @@
-"""The shifted run of `make test` really runs with the clock moved (it must not pass by doing nothing)."""
+"""The shifted run of `make test` really runs with the clock moved (it must not pass by doing
+nothing)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,8 +12,13 @@ from tests.clock_shift import outside_time, shift_days
 
 
 def _clock_of_another_process() -> float:
-    out = subprocess.run([sys.executable, "-c", "import time; print(time.time())"],
-                         capture_output=True, text=True, check=True, env={"PATH": ""})
+    out = subprocess.run(
+        [sys.executable, "-c", "import time; print(time.time())"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": ""},
+    )
     return float(out.stdout)
 
 

@@ -1,4 +1,5 @@
 """The plugin asks for a short-lived dashboard link with the site's token; the link signs in."""
+
 from __future__ import annotations
 
 from tests.helpers import bearer

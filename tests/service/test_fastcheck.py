@@ -1,5 +1,6 @@
 """The fast event check gives marshmallow's answer: the same loaded event, or "ask marshmallow"
 for everything marshmallow refuses (and never a different value)."""
+
 from __future__ import annotations
 
 import json
@@ -16,15 +17,40 @@ from tests.factories import cart, order, page_view, product_view, refund
 from tests.woocommerce.woo_data import documented_order
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
-    | st.sampled_from(["2026-11-20T10:00:00Z", "2026-11-20T10:00:00", "12.50", "-1", "a@b.example", "EUR", "",
-                       "processing", "woocommerce", "order.updated"]),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+    | st.sampled_from(
+        [
+            "2026-11-20T10:00:00Z",
+            "2026-11-20T10:00:00",
+            "12.50",
+            "-1",
+            "a@b.example",
+            "EUR",
+            "",
+            "processing",
+            "woocommerce",
+            "order.updated",
+        ]
+    ),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
     max_leaves=12,
 )
-TEMPLATES = [order(), order(status="refunded", email=None), refund(), cart(), cart(items=[]),
-             page_view("s1", "2026-11-20T09:00:00Z", email="Ann@Example.com"), product_view("s1", "2026-11-20T09:01:00Z"),
-             *order_to_events(documented_order())]
+TEMPLATES = [
+    order(),
+    order(status="refunded", email=None),
+    refund(),
+    cart(),
+    cart(items=[]),
+    page_view("s1", "2026-11-20T09:00:00Z", email="Ann@Example.com"),
+    product_view("s1", "2026-11-20T09:01:00Z"),
+    *order_to_events(documented_order()),
+]
 
 
 def marshmallow_answer(raw: Any) -> dict[str, Any] | None:
@@ -70,13 +96,47 @@ def _place(raw: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 @settings(max_examples=600, deadline=None)
-@given(template=st.sampled_from(range(len(TEMPLATES))), where=st.sampled_from(["envelope", "data", "item", "contact"]),
-       key=st.sampled_from(["id", "type", "source", "occurred_at", "contact", "data", "session_id", "status", "total",
-                            "currency", "items", "created_at", "modified_at", "quantity", "price", "product_id",
-                            "attribution", "paid_at", "email", "marketing_consent", "categories", "value",
-                            "cart_token", "order_id", "refund_id", "amount", "url", "extra"]),
-       value=json_values, drop=st.booleans())
-def test_any_mutated_event_gets_marshmallows_answer_or_is_left_to_it(template, where, key, value, drop):
+@given(
+    template=st.sampled_from(range(len(TEMPLATES))),
+    where=st.sampled_from(["envelope", "data", "item", "contact"]),
+    key=st.sampled_from(
+        [
+            "id",
+            "type",
+            "source",
+            "occurred_at",
+            "contact",
+            "data",
+            "session_id",
+            "status",
+            "total",
+            "currency",
+            "items",
+            "created_at",
+            "modified_at",
+            "quantity",
+            "price",
+            "product_id",
+            "attribution",
+            "paid_at",
+            "email",
+            "marketing_consent",
+            "categories",
+            "value",
+            "cart_token",
+            "order_id",
+            "refund_id",
+            "amount",
+            "url",
+            "extra",
+        ]
+    ),
+    value=json_values,
+    drop=st.booleans(),
+)
+def test_any_mutated_event_gets_marshmallows_answer_or_is_left_to_it(
+    template, where, key, value, drop
+):
     raw = json.loads(json.dumps(TEMPLATES[template]))
     target = _place(raw, where)
     if drop:

@@ -1,6 +1,7 @@
 """schemathesis over every operation of /openapi.json: its coverage phase (boundary and invalid
 values of each parameter and body) and its fuzzing phase, against the app in-process on a small
-world (a site, its token, a signed-in dashboard session, a live worker and scheduler, SendGrid's webhook
+world (a site, its token, a signed-in dashboard session, a live worker and scheduler, SendGrid's
+webhook
 key set). No answer is a
 5xx and every answer matches the schema: its status, content type, headers and body.
 
@@ -8,6 +9,7 @@ The plugin's events and WooCommerce's webhooks are signed by a `before_call` hoo
 bytes sent, so fuzzed bodies reach the code behind the signature check. schemathesis's own probes
 of authentication (a case with the credential removed or replaced) bypass that hook and stay
 unsigned, so they must be refused."""
+
 from __future__ import annotations
 
 import base64
@@ -41,27 +43,38 @@ WOO_SECRET = "woo-secret-for-fuzzing"
 SIGN_ME = "sign-me"
 SESSION_COOKIE = "companion_dashboard"
 NEGATIVE = [400, 401, 403, 404, 405, 406, 409, 415, 422, 428, 429]
-CONFIG = schemathesis.config.SchemathesisConfig.from_dict({
-    "seed": 16,
-    "phases": {"examples": {"enabled": False}, "stateful": {"enabled": False},
-               "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
-    "generation": {"max-examples": EXAMPLES, "database": "none"},
-    "checks": {
-        # A token of no site, or of another site, gets 404 so site ids cannot be probed
-        # (companion/api/auth.py); schemathesis expects 401/403 there.
-        "ignored_auth": {"enabled": False},
-        # What the code refuses beyond what the document says (a year past 2200, a flow key
-        # outside the list, a sign-in form without its CSRF token) is a 4xx, not a failure.
-        "positive_data_acceptance": {"enabled": False},
-        # A batch over 500 events is refused with 413, as DESIGN 3.1 says.
-        "negative_data_rejection": {"expected-statuses": [*NEGATIVE, 413]},
-        # GET /dashboard/logout is redirected to /dashboard/logout/ (a site page that is not one).
-        "unsupported_method": {"enabled": False},
-    },
-    # Without a session a dashboard page sends the browser to the sign-in page.
-    "operations": [{"include-path-regex": "^/dashboard/",
-                    "checks": {"negative_data_rejection": {"expected-statuses": [*NEGATIVE, 302, 413]}}}],
-})
+CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
+    {
+        "seed": 16,
+        "phases": {
+            "examples": {"enabled": False},
+            "stateful": {"enabled": False},
+            "coverage": {"enabled": True},
+            "fuzzing": {"enabled": True},
+        },
+        "generation": {"max-examples": EXAMPLES, "database": "none"},
+        "checks": {
+            # A token of no site, or of another site, gets 404 so site ids cannot be probed
+            # (companion/api/auth.py); schemathesis expects 401/403 there.
+            "ignored_auth": {"enabled": False},
+            # What the code refuses beyond what the document says (a year past 2200, a flow key
+            # outside the list, a sign-in form without its CSRF token) is a 4xx, not a failure.
+            "positive_data_acceptance": {"enabled": False},
+            # A batch over 500 events is refused with 413, as DESIGN 3.1 says.
+            "negative_data_rejection": {"expected-statuses": [*NEGATIVE, 413]},
+            # GET /dashboard/logout is redirected to /dashboard/logout/ (a site page that is not
+            # one).
+            "unsupported_method": {"enabled": False},
+        },
+        # Without a session a dashboard page sends the browser to the sign-in page.
+        "operations": [
+            {
+                "include-path-regex": "^/dashboard/",
+                "checks": {"negative_data_rejection": {"expected-statuses": [*NEGATIVE, 302, 413]}},
+            }
+        ],
+    }
+)
 
 
 class _CurrentApp:
@@ -109,10 +122,15 @@ def _wire_body(case: Any) -> bytes:
 
 @pytest.fixture
 def world(db: Any, settings: Any, site: Any) -> Any:
-    key = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    app = create_app(dataclasses.replace(settings, sendgrid_webhook_public_key=base64.b64encode(key).decode()),
-                     migrate=False)
+    key = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    app = create_app(
+        dataclasses.replace(settings, sendgrid_webhook_public_key=base64.b64encode(key).decode()),
+        migrate=False,
+    )
     app.config["TESTING"] = True
     database.initialize(db)
     Site.update(woo_secret=WOO_SECRET).where(Site.id == site.site.id).execute()
@@ -122,7 +140,11 @@ def world(db: Any, settings: Any, site: Any) -> Any:
     runtime.redis_connection().set(runtime.SCHEDULER_HEARTBEAT_KEY, str(time.time()))
     browser = app.test_client()
     sign_in(browser, site)
-    _world["site"], _world["session"], CURRENT.app = site, browser.get_cookie(SESSION_COOKIE).value, app
+    _world["site"], _world["session"], CURRENT.app = (
+        site,
+        browser.get_cookie(SESSION_COOKIE).value,
+        app,
+    )
     yield site
     _world.clear()
     CURRENT.app = None
@@ -150,12 +172,25 @@ def test_the_fuzzed_document_is_the_one_served(client: Any) -> None:
     assert client.get("/openapi.json").get_json() == json.loads(json.dumps(build_spec()))
 
 
-@pytest.mark.parametrize(("method", "route"), [("post", "events"), ("put", "flows"), ("put", "flows/vip"),
-                                               ("post", "privacy/export"), ("post", "privacy/erase")])
-def test_a_body_too_deeply_nested_to_read_gets_the_400_the_document_lists(client: Any, site: Any, method: str,
-                                                                          route: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "route"),
+    [
+        ("post", "events"),
+        ("put", "flows"),
+        ("put", "flows/vip"),
+        ("post", "privacy/export"),
+        ("post", "privacy/erase"),
+    ],
+)
+def test_a_body_too_deeply_nested_to_read_gets_the_400_the_document_lists(
+    client: Any, site: Any, method: str, route: str
+) -> None:
     body = ("[" * 100_000 + "]" * 100_000).encode()
     headers = {**signed_headers(site.secret, body), "Authorization": f"Bearer {site.api_token}"}
-    answer = getattr(client, method)(f"/v1/sites/{site.site.public_id}/{route}", data=body, headers=headers)
-    documented = build_spec()["paths"][f"/v1/sites/{{site_id}}/{route.replace('vip', '{key}')}"][method]
+    answer = getattr(client, method)(
+        f"/v1/sites/{site.site.public_id}/{route}", data=body, headers=headers
+    )
+    documented = build_spec()["paths"][f"/v1/sites/{{site_id}}/{route.replace('vip', '{key}')}"][
+        method
+    ]
     assert answer.status_code == 400 and answer.is_json and "400" in documented["responses"]

@@ -1,6 +1,7 @@
 """The production split as an operator runs it: gunicorn, an RQ worker and the scheduler as separate
 processes on the engine under test and real Redis; a signed batch ends up in a profile and /healthz
 turns green once the worker and the scheduler beat."""
+
 from __future__ import annotations
 
 import json
@@ -37,37 +38,66 @@ def _wait(check, seconds: float = 30.0):
     raise AssertionError("timed out")
 
 
-def test_gunicorn_worker_and_scheduler_build_a_profile_and_report_healthy(db, site, settings, tmp_path):
+def test_gunicorn_worker_and_scheduler_build_a_profile_and_report_healthy(
+    db, site, settings, tmp_path
+):
     db.close()
-    env = dict(os.environ, COMPANION_DATABASE_URL=settings.database_url, COMPANION_REDIS_URL=settings.redis_url,
-               COMPANION_SECRET_KEY=settings.secret_key, COMPANION_LOG_LEVEL="WARNING")
+    env = dict(
+        os.environ,
+        COMPANION_DATABASE_URL=settings.database_url,
+        COMPANION_REDIS_URL=settings.redis_url,
+        COMPANION_SECRET_KEY=settings.secret_key,
+        COMPANION_LOG_LEVEL="WARNING",
+    )
     port = _free_port()
     log = open(tmp_path / "processes.log", "wb")  # noqa: SIM115 (the processes write to it until the end)
-    procs = [subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                              cwd=ROOT, env=env, stdout=log, stderr=log),
-             subprocess.Popen([str(BIN / "companion"), "worker"], cwd=ROOT, env=env, stdout=log, stderr=log),
-             subprocess.Popen([str(BIN / "companion"), "scheduler"], cwd=ROOT, env=env, stdout=log, stderr=log)]
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        ),
+        subprocess.Popen(
+            [str(BIN / "companion"), "worker"], cwd=ROOT, env=env, stdout=log, stderr=log
+        ),
+        subprocess.Popen(
+            [str(BIN / "companion"), "scheduler"], cwd=ROOT, env=env, stdout=log, stderr=log
+        ),
+    ]
     base = f"http://127.0.0.1:{port}"
     try:
+
         def healthy():
             try:
                 answer = requests.get(f"{base}/healthz", timeout=5)
             except requests.RequestException:
                 return None
             return answer if answer.status_code == 200 else None
+
         health = _wait(healthy, 60).json()
         assert health["worker"]["count"] >= 1 and health["scheduler"]["ok"]
 
         body = json.dumps({"events": [order(100, total="12.50")]}).encode()
-        answer = requests.post(f"{base}/v1/sites/{site.site.public_id}/events", data=body,
-                               headers=signed_headers(site.secret, body, timestamp=int(outside_time())),
-                               timeout=10)  # gunicorn reads its own clock, not this test's
+        answer = requests.post(
+            f"{base}/v1/sites/{site.site.public_id}/events",
+            data=body,
+            headers=signed_headers(site.secret, body, timestamp=int(outside_time())),
+            timeout=10,
+        )  # gunicorn reads its own clock, not this test's
         assert answer.status_code == 202 and answer.json()["accepted"] == 1
 
         def profile():
-            got = requests.get(f"{base}/v1/sites/{site.site.public_id}/contacts/ann@example.com",
-                               headers={"Authorization": f"Bearer {site.api_token}"}, timeout=5)
-            return got.json() if got.status_code == 200 and got.json()["orders_count"] == 1 else None
+            got = requests.get(
+                f"{base}/v1/sites/{site.site.public_id}/contacts/ann@example.com",
+                headers={"Authorization": f"Bearer {site.api_token}"},
+                timeout=5,
+            )
+            return (
+                got.json() if got.status_code == 200 and got.json()["orders_count"] == 1 else None
+            )
+
         assert _wait(profile)["total_spent"] == "12.50"
     finally:
         for proc in procs:

@@ -1,4 +1,5 @@
 """Nothing is lost: a dead worker or a flushed Redis queue is made good by the sweeper."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -35,11 +36,14 @@ def _apply_then_hang(url: str, redis_url: str, ids: list[int], started: Any) -> 
             original(*args, **kwargs)
             started.set()
             time.sleep(60)
+
         pipeline.apply_rows = apply_and_hang
         pipeline.process_events(ids, utcnow())
 
 
-def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(client, site, settings, db):
+def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(
+    client, site, settings, db
+):
     answer = post_events(client, site, [order(i, email=f"c{i}@example.com") for i in range(50)])
     assert answer.json["accepted"] == 50
     runtime.queue().empty()  # the queue is lost too, as when Redis restarts
@@ -47,7 +51,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(client
     db.close()
     context = multiprocessing.get_context("fork")
     started = context.Event()
-    worker = context.Process(target=_apply_then_hang, args=(settings.database_url, settings.redis_url, ids, started))
+    worker = context.Process(
+        target=_apply_then_hang, args=(settings.database_url, settings.redis_url, ids, started)
+    )
     worker.start()
     assert started.wait(30), "the worker never got to apply"
     os.kill(worker.pid, signal.SIGKILL)
@@ -98,6 +104,7 @@ def test_a_second_worker_never_applies_events_another_worker_holds(client, site,
     def second_worker() -> None:
         with db.connection_context():
             results.append(pipeline.process_events(ids, utcnow()))
+
     first = threading.Thread(target=first_worker)
     first.start()
     assert holding.wait(30)
@@ -113,7 +120,9 @@ def test_a_second_worker_never_applies_events_another_worker_holds(client, site,
     assert Order.select().count() == 1
 
 
-def test_an_event_that_cannot_be_applied_becomes_a_dead_letter_and_the_rest_go_through(client, site, db, monkeypatch):
+def test_an_event_that_cannot_be_applied_becomes_a_dead_letter_and_the_rest_go_through(
+    client, site, db, monkeypatch
+):
     post_events(client, site, [order(1)])
     post_events(client, site, [order(2)])
     original = catalog.apply_products
@@ -122,6 +131,7 @@ def test_an_event_that_cannot_be_applied_becomes_a_dead_letter_and_the_rest_go_t
         if any(e.type == "order.updated" and e.data["id"] == "2" for e in batch.events):
             raise RuntimeError("boom")
         original(batch)
+
     patched = [explode_on_order_2 if step is original else step for step in pipeline.APPLIERS]
     monkeypatch.setattr(pipeline, "APPLIERS", patched)
     ids = [r.id for r in RawEvent.select()]
@@ -129,7 +139,6 @@ def test_an_event_that_cannot_be_applied_becomes_a_dead_letter_and_the_rest_go_t
     assert [o.external_id for o in Order.select()] == ["1"]
     letter = DeadLetter.get()
     assert letter.stage == "processing" and "boom" in letter.reason
-
 
 
 def flaky_process_events(ids: list[int]) -> int:
@@ -149,4 +158,6 @@ def test_a_failed_job_comes_back_when_its_retry_is_due(client, site, db):
     time.sleep(1.5)
     assert enqueue_due_retries() == 1
     run_jobs()
-    assert Order.select().count() == 1 and int(runtime.redis_connection().get("test:flaky-calls")) == 2
+    assert (
+        Order.select().count() == 1 and int(runtime.redis_connection().get("test:flaky-calls")) == 2
+    )

@@ -1,4 +1,5 @@
 """The service as an operator sees it: health, API description, schema migrations, commands."""
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,9 @@ def test_healthz_is_200_when_a_worker_and_the_scheduler_beat(client):
 
 
 def test_healthz_is_503_when_redis_is_down(client, settings, monkeypatch):
-    runtime.configure(Settings(database_url=settings.database_url, redis_url="redis://127.0.0.1:1/0"))
+    runtime.configure(
+        Settings(database_url=settings.database_url, redis_url="redis://127.0.0.1:1/0")
+    )
     ok, report = health.check()
     assert not ok and report["redis"]["ok"] is False and report["queue_depth"] is None
 
@@ -53,27 +56,39 @@ def test_healthz_is_503_when_redis_is_down(client, settings, monkeypatch):
 def test_openapi_documents_every_route(client, app):
     spec = client.get("/openapi.json").json
     documented = {p.replace("{", "<").replace("}", ">") for p in spec["paths"]}
-    routes = {r.rule.replace("<contact_key>", "<contact_id>") for r in app.url_map.iter_rules()
-              if r.endpoint != "static" and r.rule != "/openapi.json"}
+    routes = {
+        r.rule.replace("<contact_key>", "<contact_id>")
+        for r in app.url_map.iter_rules()
+        if r.endpoint != "static" and r.rule != "/openapi.json"
+    }
     assert routes <= documented, routes - documented
     assert "OrderData" in spec["components"]["schemas"]
 
 
-def test_only_one_scheduler_holds_the_lock_and_a_second_takes_over_when_it_expires(redis_conn, settings):
+def test_only_one_scheduler_holds_the_lock_and_a_second_takes_over_when_it_expires(
+    redis_conn, settings
+):
     runtime.configure(settings)
     first, second = schedule.SchedulerLock(redis_conn, "a"), schedule.SchedulerLock(redis_conn, "b")
     name, _, func = schedule.SCHEDULE[0]
     assert schedule.beat(first, time.time()) and schedule.enqueue_if_leading(first, name, func)
-    assert not schedule.beat(second, time.time()) and not schedule.enqueue_if_leading(second, name, func)
+    assert not schedule.beat(second, time.time()) and not schedule.enqueue_if_leading(
+        second, name, func
+    )
     redis_conn.delete(schedule.LOCK_KEY)  # the first died: its lock expired
     assert schedule.beat(second, time.time()) and schedule.enqueue_if_leading(second, name, func)
-    assert not schedule.beat(first, time.time()) and not schedule.enqueue_if_leading(first, name, func)
+    assert not schedule.beat(first, time.time()) and not schedule.enqueue_if_leading(
+        first, name, func
+    )
 
 
 def test_every_schedule_row_is_an_interval_job_that_runs_once_at_start(redis_conn, settings):
     runtime.configure(settings)
     start = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
-    jobs = {job.id: job for job in schedule.build_scheduler(schedule.SchedulerLock(redis_conn), start).get_jobs()}
+    jobs = {
+        job.id: job
+        for job in schedule.build_scheduler(schedule.SchedulerLock(redis_conn), start).get_jobs()
+    }
     assert jobs["beat"].trigger.interval.total_seconds() == schedule.TICK_S
     for name, every, func in schedule.SCHEDULE:
         assert jobs[name].trigger.interval.total_seconds() == every, name
@@ -89,11 +104,15 @@ def test_migrations_from_an_empty_database_create_every_table_and_are_repeatable
 def test_a_store_from_before_step_23_gains_the_order_session_index(db):
     """The sessions roll-up finds a session's orders by (site, session_key); an existing store
     gets the index from the migration, once, on every engine."""
+
     def has_index() -> bool:
         return "order_site_id_session_key" in {index.name for index in db.get_indexes("order")}
 
     assert has_index()
-    db.execute_sql("DROP INDEX order_site_id_session_key" + (" ON `order`" if "MySQL" in type(db).__name__ else ""))
+    db.execute_sql(
+        "DROP INDEX order_site_id_session_key"
+        + (" ON `order`" if "MySQL" in type(db).__name__ else "")
+    )
     SchemaVersion.delete().where(SchemaVersion.version == 23).execute()
     assert not has_index()
     assert migrate_database(db) == ["23: orders: index by session for the sessions roll-up"]
@@ -101,16 +120,23 @@ def test_a_store_from_before_step_23_gains_the_order_session_index(db):
 
 
 def test_sites_add_prints_id_secret_and_token_as_json(db, cli_env):
-    result = CliRunner().invoke(main, ["sites", "add", "--name", "Shop", "--url", "https://shop.example", "--json"])
+    result = CliRunner().invoke(
+        main, ["sites", "add", "--name", "Shop", "--url", "https://shop.example", "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["secret"].startswith("whsec_") and data["api_token"].startswith("sc_") and data["id"]
+    assert (
+        data["secret"].startswith("whsec_") and data["api_token"].startswith("sc_") and data["id"]
+    )
     listing = CliRunner().invoke(main, ["sites", "list"])
     assert data["id"] in listing.output and "https://shop.example" in listing.output
 
 
 def test_sites_add_refuses_an_unknown_time_zone(db, cli_env):
-    result = CliRunner().invoke(main, ["sites", "add", "--name", "S", "--url", "https://s.example", "--timezone", "Mars/Base"])
+    result = CliRunner().invoke(
+        main,
+        ["sites", "add", "--name", "S", "--url", "https://s.example", "--timezone", "Mars/Base"],
+    )
     assert result.exit_code != 0 and "unknown IANA time zone" in result.output
 
 
@@ -122,10 +148,19 @@ def test_a_bad_setting_fails_with_the_variables_name(monkeypatch):
 
 def test_database_urls_are_read_with_their_options_and_a_percent_encoded_password():
     sqlite = engine_for("sqlite:////tmp/somewhere/companion.db")
-    assert sqlite.database == "/tmp/somewhere/companion.db" and dict(sqlite._pragmas)["journal_mode"] == "wal"
-    postgres = engine_for("postgresql://shop:p%40ss%2Fword@db.internal:6432/companion?sslmode=require")
-    assert (postgres.database, postgres.connect_params["password"], postgres.connect_params["port"],
-            postgres.connect_params["sslmode"]) == ("companion", "p@ss/word", 6432, "require")
+    assert (
+        sqlite.database == "/tmp/somewhere/companion.db"
+        and dict(sqlite._pragmas)["journal_mode"] == "wal"
+    )
+    postgres = engine_for(
+        "postgresql://shop:p%40ss%2Fword@db.internal:6432/companion?sslmode=require"
+    )
+    assert (
+        postgres.database,
+        postgres.connect_params["password"],
+        postgres.connect_params["port"],
+        postgres.connect_params["sslmode"],
+    ) == ("companion", "p@ss/word", 6432, "require")
     maria = engine_for("mysql://root@127.0.0.1/companion?charset=utf8")
     assert maria.connect_params["charset"] == "utf8"  # the URL's option wins over the default
     assert "READ COMMITTED" in maria.connect_params["init_command"]
@@ -144,7 +179,9 @@ def test_on_postgresql_each_request_takes_a_pooled_connection_instead_of_opening
     assert len(backends) == 1
 
 
-def test_a_scheduler_whose_lock_was_taken_over_neither_renews_nor_releases_the_new_holders_lock(redis_conn):
+def test_a_scheduler_whose_lock_was_taken_over_neither_renews_nor_releases_the_new_holders_lock(
+    redis_conn,
+):
     first, second = schedule.SchedulerLock(redis_conn, "a"), schedule.SchedulerLock(redis_conn, "b")
     assert first.acquire_or_renew()
     redis_conn.delete(schedule.LOCK_KEY)  # the first stalled past the lock's expiry
@@ -161,7 +198,9 @@ def test_a_new_sqlite_database_and_its_wal_are_readable_by_their_owner_only(tmp_
         db.execute_sql("CREATE TABLE t (x INTEGER)")
         db.execute_sql("INSERT INTO t VALUES (1)")
         modes = {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir()}
-    assert modes["companion.db"] == "0o600" and modes.get("companion.db-wal", "0o600") == "0o600", modes
+    assert modes["companion.db"] == "0o600" and modes.get("companion.db-wal", "0o600") == "0o600", (
+        modes
+    )
 
 
 def test_the_unsubscribe_page_runs_no_script_and_cannot_be_framed(client):
@@ -169,18 +208,33 @@ def test_the_unsubscribe_page_runs_no_script_and_cannot_be_framed(client):
     assert answer.status_code == 404
     policy = answer.headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
-    assert answer.headers["X-Frame-Options"] == "DENY" and answer.headers["Referrer-Policy"] == "no-referrer"
+    assert (
+        answer.headers["X-Frame-Options"] == "DENY"
+        and answer.headers["Referrer-Policy"] == "no-referrer"
+    )
 
 
-def test_tokens_in_sign_in_unsubscribe_and_tracking_paths_never_reach_the_access_log(app, client, site, caplog):
+def test_tokens_in_sign_in_unsubscribe_and_tracking_paths_never_reach_the_access_log(
+    app, client, site, caplog
+):
     link = login_link(site.site, "http://companion.test").removeprefix("http://companion.test")
     token = link.rsplit("/", 1)[1]
     logger = logging.getLogger("werkzeug")
     with caplog.at_level(logging.INFO, logger="werkzeug"):
         for path in (link, "/u/secret-unsubscribe-token", "/t/c/secret-click-token?x=1"):
-            logger.info('%s - - [%s] "%s" %s -', "127.0.0.1", "04/Dec/2026 04:00:00", f"GET {path} HTTP/1.1", 302)
+            logger.info(
+                '%s - - [%s] "%s" %s -',
+                "127.0.0.1",
+                "04/Dec/2026 04:00:00",
+                f"GET {path} HTTP/1.1",
+                302,
+            )
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert token not in logged and "secret-unsubscribe-token" not in logged and "secret-click-token" not in logged
+    assert (
+        token not in logged
+        and "secret-unsubscribe-token" not in logged
+        and "secret-click-token" not in logged
+    )
     assert logged.count("[redacted]") == 3
 
 
@@ -192,8 +246,10 @@ def test_a_mariadb_store_from_before_step_30_gets_longtext_and_keeps_a_wholesale
     def payload_type() -> str:
         if not mysql:
             return "unbounded"
-        return db.execute_sql("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
-                              "AND TABLE_NAME = 'raw_event' AND COLUMN_NAME = 'payload'").fetchone()[0]
+        return db.execute_sql(
+            "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_NAME = 'raw_event' AND COLUMN_NAME = 'payload'"
+        ).fetchone()[0]
 
     assert payload_type() in ("longtext", "unbounded")
     if mysql:

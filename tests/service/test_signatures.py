@@ -1,4 +1,5 @@
 """Only requests signed with the site's own secret, recently, are stored."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,12 @@ def test_a_correctly_signed_batch_is_accepted(client, site):
 
 
 def test_it_rejects_a_request_without_signature_headers_and_stores_nothing(client, site):
-    answer = _post(client, site, json.dumps({"events": [order()]}).encode(), {"Content-Type": "application/json"})
+    answer = _post(
+        client,
+        site,
+        json.dumps({"events": [order()]}).encode(),
+        {"Content-Type": "application/json"},
+    )
     assert answer.status_code == 401
     assert "webhook-signature" in answer.json["error"]
     assert RawEvent.select().count() == 0 and DeadLetter.select().count() == 0
@@ -35,7 +41,9 @@ def test_it_rejects_a_wrong_signature(client, site, other_site):
 
 def test_it_rejects_a_stale_timestamp(client, site):
     body = json.dumps({"events": [order()]}).encode()
-    answer = _post(client, site, body, signed_headers(site.secret, body, timestamp=int(time.time()) - 301))
+    answer = _post(
+        client, site, body, signed_headers(site.secret, body, timestamp=int(time.time()) - 301)
+    )
     assert answer.status_code == 401
     assert "5 minutes" in answer.json["error"]
     assert RawEvent.select().count() == 0
@@ -43,7 +51,9 @@ def test_it_rejects_a_stale_timestamp(client, site):
 
 def test_it_rejects_a_timestamp_from_the_future(client, site):
     body = json.dumps({"events": [order()]}).encode()
-    answer = _post(client, site, body, signed_headers(site.secret, body, timestamp=int(time.time()) + 400))
+    answer = _post(
+        client, site, body, signed_headers(site.secret, body, timestamp=int(time.time()) + 400)
+    )
     assert answer.status_code == 401
 
 
@@ -64,13 +74,17 @@ def test_events_signed_for_one_site_are_refused_on_another_sites_route(client, s
 
 def test_an_unknown_site_is_404(client, site):
     body = json.dumps({"events": [order()]}).encode()
-    answer = client.post("/v1/sites/nope/events", data=body, headers=signed_headers(site.secret, body))
+    answer = client.post(
+        "/v1/sites/nope/events", data=body, headers=signed_headers(site.secret, body)
+    )
     assert answer.status_code == 404
 
 
 def test_a_signature_among_several_rotated_ones_is_enough(client, site, other_site):
     body = json.dumps({"events": [order()]}).encode()
     good = signed_headers(site.secret, body)
-    bad = signed_headers(other_site.secret, body, msg_id=good["webhook-id"], timestamp=int(good["webhook-timestamp"]))
+    bad = signed_headers(
+        other_site.secret, body, msg_id=good["webhook-id"], timestamp=int(good["webhook-timestamp"])
+    )
     good["webhook-signature"] = f"{bad['webhook-signature']} {good['webhook-signature']}"
     assert _post(client, site, body, good).status_code == 202

@@ -1,4 +1,5 @@
 """One site never sees another's data: another site's token gets 404 on every route."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,11 @@ import pytest
 from tests.factories import order
 from tests.helpers import bearer, post_events, run_jobs
 
-ROUTES = ["/v1/sites/{id}/contacts", "/v1/sites/{id}/contacts/ann@example.com", "/v1/sites/{id}/contacts/1"]
+ROUTES = [
+    "/v1/sites/{id}/contacts",
+    "/v1/sites/{id}/contacts/ann@example.com",
+    "/v1/sites/{id}/contacts/1",
+]
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -27,7 +32,12 @@ def test_no_token_is_401(client, site, route):
 def test_a_contact_of_another_site_is_not_found_through_this_sites_route(client, site, other_site):
     post_events(client, site, [order()])
     run_jobs()
-    answer = client.get(f"/v1/sites/{other_site.site.public_id}/contacts/ann@example.com", headers=bearer(other_site))
+    answer = client.get(
+        f"/v1/sites/{other_site.site.public_id}/contacts/ann@example.com",
+        headers=bearer(other_site),
+    )
     assert answer.status_code == 404
-    listing = client.get(f"/v1/sites/{other_site.site.public_id}/contacts", headers=bearer(other_site))
+    listing = client.get(
+        f"/v1/sites/{other_site.site.public_id}/contacts", headers=bearer(other_site)
+    )
     assert listing.json["total"] == 0

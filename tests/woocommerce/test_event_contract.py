@@ -1,4 +1,5 @@
 """Every event the WooCommerce mapping produces is one the service's event schema accepts."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,8 +30,13 @@ def test_every_mapped_event_passes_the_services_event_schema() -> None:
     loaded = event_schema.load(events, many=True)  # data is checked per type in post_load
 
     assert len(loaded) == len(events)
-    assert kinds == {"order.updated", "order.refunded", "order.deleted", "product.updated",
-                     "customer.updated"}
+    assert kinds == {
+        "order.updated",
+        "order.refunded",
+        "order.deleted",
+        "product.updated",
+        "customer.updated",
+    }
 
 
 def test_the_schema_reads_money_and_times_exactly_as_mapped() -> None:

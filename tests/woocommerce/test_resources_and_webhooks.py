@@ -1,4 +1,5 @@
 """Products, customers, deletions, and the two helpers the webhook endpoint relies on."""
+
 from __future__ import annotations
 
 import base64
@@ -25,13 +26,23 @@ def woo_signature(secret: str, body: bytes) -> str:
 def test_a_product_becomes_a_product_updated_snapshot() -> None:
     event = product_to_event(make_product(31, modified="2024-05-02T03:04:05"))
 
-    assert (event["type"], event["source"], event["occurred_at"]) == \
-        ("product.updated", "woocommerce", "2024-05-02T03:04:05Z")
+    assert (event["type"], event["source"], event["occurred_at"]) == (
+        "product.updated",
+        "woocommerce",
+        "2024-05-02T03:04:05Z",
+    )
     assert "contact" not in event
-    assert event["data"] == {"id": 31, "name": "Mug & Saucer 31", "sku": "MUG-31", "price": "12.50",
-                             "categories": ["Kitchen"], "url": "https://shop.example/product/mug-31/",
-                             "image": "https://shop.example/mug-31.jpg", "stock_quantity": 7,
-                             "status": "publish"}
+    assert event["data"] == {
+        "id": 31,
+        "name": "Mug & Saucer 31",
+        "sku": "MUG-31",
+        "price": "12.50",
+        "categories": ["Kitchen"],
+        "url": "https://shop.example/product/mug-31/",
+        "image": "https://shop.example/mug-31.jpg",
+        "stock_quantity": 7,
+        "status": "publish",
+    }
 
 
 def test_a_variable_product_without_price_sku_or_image_maps_to_nulls() -> None:
@@ -40,8 +51,13 @@ def test_a_variable_product_without_price_sku_or_image_maps_to_nulls() -> None:
 
     data = product_to_event(product)["data"]
 
-    assert (data["price"], data["sku"], data["image"], data["stock_quantity"], data["categories"]) == \
-        (None, None, None, None, [])
+    assert (
+        data["price"],
+        data["sku"],
+        data["image"],
+        data["stock_quantity"],
+        data["categories"],
+    ) == (None, None, None, None, [])
 
 
 def test_a_changed_product_is_a_new_event_and_an_unchanged_one_a_duplicate() -> None:
@@ -56,10 +72,18 @@ def test_a_changed_product_is_a_new_event_and_an_unchanged_one_a_duplicate() -> 
 def test_a_customer_becomes_a_customer_updated_carrying_only_the_contact() -> None:
     event = customer_to_event(make_customer(12, modified="2024-05-06T07:08:09"))
 
-    assert (event["type"], event["occurred_at"], event["data"]) == \
-        ("customer.updated", "2024-05-06T07:08:09Z", {})
-    assert event["contact"] == {"email": "customer12@example.com", "first_name": "Ada",
-                                "last_name": "Lovelace", "phone": "+44 20 7946 0000", "wp_user_id": 12}
+    assert (event["type"], event["occurred_at"], event["data"]) == (
+        "customer.updated",
+        "2024-05-06T07:08:09Z",
+        {},
+    )
+    assert event["contact"] == {
+        "email": "customer12@example.com",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "phone": "+44 20 7946 0000",
+        "wp_user_id": 12,
+    }
 
 
 def test_a_customer_without_names_falls_back_to_the_billing_address() -> None:
@@ -77,8 +101,11 @@ def test_a_deleted_order_is_an_order_deleted_whose_id_is_stable_for_the_same_del
 
     event = deleted_order_event(727, occurred_at=at)
 
-    assert (event["type"], event["occurred_at"], event["data"]) == \
-        ("order.deleted", "2024-05-01T12:00:00Z", {"order_id": 727})
+    assert (event["type"], event["occurred_at"], event["data"]) == (
+        "order.deleted",
+        "2024-05-01T12:00:00Z",
+        {"order_id": 727},
+    )
     assert deleted_order_event(727, occurred_at=at)["id"] == event["id"]
     assert deleted_order_event(728, occurred_at=at)["id"] != event["id"]
 
@@ -91,8 +118,11 @@ def test_an_order_trashed_again_after_a_restore_is_a_new_deletion() -> None:
 
 
 def test_event_ids_are_uuids_and_do_not_collide_across_kinds() -> None:
-    ids = [product_to_event(make_product(1))["id"], customer_to_event(make_customer(1))["id"],
-           deleted_order_event(1)["id"]]
+    ids = [
+        product_to_event(make_product(1))["id"],
+        customer_to_event(make_customer(1))["id"],
+        deleted_order_event(1)["id"],
+    ]
 
     assert len(set(ids)) == 3
     assert all(len(i) == 36 and i.count("-") == 4 for i in ids)

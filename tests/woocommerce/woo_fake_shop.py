@@ -1,10 +1,12 @@
-"""A local HTTP server that answers like WooCommerce's REST API v3, for the importer's tests and bench.
+"""A local HTTP server that answers like WooCommerce's REST API v3, for the importer's tests and
+bench.
 
 It serves collections in id order with WooCommerce's pagination (per_page <= 100, page or offset,
 X-WP-Total, X-WP-TotalPages, Link), checks auth the way WC_REST_Authentication does (Basic over
 HTTPS, OAuth 1.0a one-legged over HTTP), and can be told to fail chosen requests with 500/429 or
 to drop the connection half-way through a body.
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,14 +28,22 @@ KEY, SECRET = "ck_0123456789abcdef", "cs_fedcba9876543210"
 class FakeShop:
     """Owns the data and the fault plan; `url` is its home URL once started."""
 
-    def __init__(self, collections: dict[str, Sequence[dict[str, Any]]],
-                 refunds: dict[int, dict[str, Any]] | None = None, *, global_refunds: bool = True,
-                 key: str = KEY, secret: str = SECRET) -> None:
+    def __init__(
+        self,
+        collections: dict[str, Sequence[dict[str, Any]]],
+        refunds: dict[int, dict[str, Any]] | None = None,
+        *,
+        global_refunds: bool = True,
+        key: str = KEY,
+        secret: str = SECRET,
+    ) -> None:
         self.collections = collections
         self.refunds = refunds or {}
         self.global_refunds = global_refunds
         self.key, self.secret = key, secret
-        self.faults: dict[int, Any] = {}  # request number (1-based) -> 500 | 429 | "drop" | (429, "7")
+        self.faults: dict[
+            int, Any
+        ] = {}  # request number (1-based) -> 500 | 429 | "drop" | (429, "7")
         self.before_request: list[Callable[[int], None]] = []
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.used_nonces: set[str] = set()
@@ -51,7 +61,9 @@ class FakeShop:
             scheme = "https"
         self._server = server
         self.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -62,13 +74,21 @@ class FakeShop:
     def paths(self) -> list[str]:
         return [path for path, _ in self.requests]
 
-    def answer(self, method: str, path: str, query: list[tuple[str, str]],
-               authorization: str | None) -> tuple[int, dict[str, str], Any]:
+    def answer(
+        self, method: str, path: str, query: list[tuple[str, str]], authorization: str | None
+    ) -> tuple[int, dict[str, str], Any]:
         """(status, headers, JSON body) for one request; the transport is _Handler's job."""
         error = self._auth_error(method, path, query, authorization)
         if error:
-            return 401, {}, {"code": "woocommerce_rest_authentication_error", "message": error,
-                             "data": {"status": 401}}
+            return (
+                401,
+                {},
+                {
+                    "code": "woocommerce_rest_authentication_error",
+                    "message": error,
+                    "data": {"status": 401},
+                },
+            )
         route = path.removeprefix("/wp-json/wc/v3/")
         params = dict(query)
         if route == "refunds" and self.global_refunds:
@@ -79,23 +99,44 @@ class FakeShop:
             return self._collection(route, found, params)
         if route in self.collections:
             return self._collection(route, self._filtered(route, params), params)
-        return 404, {}, {"code": "rest_no_route", "message": "No route was found matching the URL "
-                                                               "and request method.", "data": {"status": 404}}
+        return (
+            404,
+            {},
+            {
+                "code": "rest_no_route",
+                "message": "No route was found matching the URL and request method.",
+                "data": {"status": 404},
+            },
+        )
 
-    def _collection(self, route: str, items: Sequence[dict[str, Any]],
-                    params: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    def _collection(
+        self, route: str, items: Sequence[dict[str, Any]], params: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
         per_page = int(params.get("per_page", 10))
         if per_page > 100:
             return 400, {}, {"code": "rest_invalid_param", "message": "per_page must be <= 100"}
-        if route in self.collections and (params.get("orderby"), params.get("order")) != ("id", "asc"):
-            return 400, {}, {"code": "fake_shop", "message": "this fake only serves orderby=id&order=asc"}
+        if route in self.collections and (params.get("orderby"), params.get("order")) != (
+            "id",
+            "asc",
+        ):
+            return (
+                400,
+                {},
+                {"code": "fake_shop", "message": "this fake only serves orderby=id&order=asc"},
+            )
         page = int(params.get("page", 1))
         offset = int(params["offset"]) if params.get("offset") else (page - 1) * per_page
         total = len(items)
         pages = math.ceil(total / per_page)
-        return 200, {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages),
-                     **_link_header(self.url + "/wp-json/wc/v3/" + route, params, page, pages)}, \
-            list(items[offset:offset + per_page])
+        return (
+            200,
+            {
+                "X-WP-Total": str(total),
+                "X-WP-TotalPages": str(pages),
+                **_link_header(self.url + "/wp-json/wc/v3/" + route, params, page, pages),
+            },
+            list(items[offset : offset + per_page]),
+        )
 
     def _filtered(self, route: str, params: dict[str, str]) -> Sequence[dict[str, Any]]:
         items = self.collections[route]
@@ -109,8 +150,9 @@ class FakeShop:
         wanted = [int(i) for i in params.get("include", "").split(",") if i]
         return [self.refunds[i] for i in sorted(wanted) if i in self.refunds]
 
-    def _auth_error(self, method: str, path: str, query: list[tuple[str, str]],
-                    authorization: str | None) -> str | None:
+    def _auth_error(
+        self, method: str, path: str, query: list[tuple[str, str]], authorization: str | None
+    ) -> str | None:
         if self.url.startswith("https://"):
             expected = "Basic " + base64.b64encode(f"{self.key}:{self.secret}".encode()).decode()
             return None if authorization == expected else "Consumer secret is invalid."
@@ -128,8 +170,9 @@ class FakeShop:
         pairs = [_rfc3986(f"{_rfc3986(k)}={_rfc3986(params[k])}") for k in sorted(params)]
         string_to_sign = f"{method}&{_rfc3986(self.url + path)}&{'%26'.join(pairs)}"
         digest = hashlib.sha1 if method_name == "HMAC-SHA1" else hashlib.sha256
-        expected = base64.b64encode(hmac.new(f"{self.secret}&".encode(), string_to_sign.encode(),
-                                             digest).digest()).decode()
+        expected = base64.b64encode(
+            hmac.new(f"{self.secret}&".encode(), string_to_sign.encode(), digest).digest()
+        ).decode()
         if not hmac.compare_digest(expected, consumer_signature):
             return "Invalid signature - provided signature does not match."
         if abs(int(params.get("oauth_timestamp", 0)) - time.time()) > 15 * 60:
@@ -156,14 +199,19 @@ class _Handler(BaseHTTPRequestHandler):
             fault = shop.faults.get(number)
             for hook in shop.before_request:
                 hook(number)
-            status, headers, body = shop.answer("GET", parts.path, query, self.headers.get("Authorization"))
+            status, headers, body = shop.answer(
+                "GET", parts.path, query, self.headers.get("Authorization")
+            )
         raw = json.dumps(body).encode()
         if fault == "drop":
             return self._drop(raw)
         if fault is not None:
             code, retry_after = fault if isinstance(fault, tuple) else (fault, None)
-            status, headers, raw = code, ({"Retry-After": retry_after} if retry_after else {}), \
-                b'{"code":"internal_server_error","message":"boom"}'
+            status, headers, raw = (
+                code,
+                ({"Retry-After": retry_after} if retry_after else {}),
+                b'{"code":"internal_server_error","message":"boom"}',
+            )
         self._send(status, headers, raw)
 
     def _send(self, status: int, headers: dict[str, str], raw: bytes) -> None:

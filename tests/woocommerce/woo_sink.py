@@ -1,4 +1,5 @@
 """A sink that records what the importer delivers, as the service's ingest would receive it."""
+
 from __future__ import annotations
 
 from decimal import Decimal

@@ -1,4 +1,5 @@
 """What the contacts routes answer and accept."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -8,7 +9,9 @@ from companion.schemas.fields import Money
 
 class ContactsQuerySchema(Schema):
     segment = fields.String(validate=validate.Length(max=40))
-    stage = fields.String(validate=validate.OneOf(("lead", "new", "one_time", "repeat", "vip", "at_risk", "churned")))
+    stage = fields.String(
+        validate=validate.OneOf(("lead", "new", "one_time", "repeat", "vip", "at_risk", "churned"))
+    )
     q = fields.String(validate=validate.Length(max=200))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

@@ -1,4 +1,5 @@
 """What the flow routes accept and answer: settings, reports, the outbox."""
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,9 @@ class StepOutSchema(StepSettingsSchema):
     default_subject = fields.String()
     active = fields.Boolean()  # sent: switched on, and what it needs (a coupon, a reward) is set
     needs = fields.List(fields.String())  # unset settings it waits for, any one of them
-    is_marketing = fields.Boolean()  # needs consent, carries List-Unsubscribe (flows/definitions.py)
+    is_marketing = (
+        fields.Boolean()
+    )  # needs consent, carries List-Unsubscribe (flows/definitions.py)
 
 
 class FlowOutSchema(FlowSettingsSchema):
@@ -57,14 +60,18 @@ class SiteFlowSettingsSchema(Schema):
     win_back_after_days = fields.Integer(validate=validate.Range(min=7, max=730))
     vip_min_orders = fields.Integer(validate=validate.Range(min=2, max=1000))
     recent_trigger_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 30))
-    smart_sending_hours = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=24 * 30))
+    smart_sending_hours = fields.Integer(
+        allow_none=True, validate=validate.Range(min=0, max=24 * 30)
+    )
     postal_address = fields.String(allow_none=True, validate=validate.Length(max=300))
 
 
 class FlowsUpdateSchema(Schema):
     settings = fields.Nested(SiteFlowSettingsSchema)
-    flows = fields.Dict(keys=fields.String(validate=validate.OneOf(list(FLOWS))),
-                        values=fields.Nested(FlowSettingsSchema))
+    flows = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(list(FLOWS))),
+        values=fields.Nested(FlowSettingsSchema),
+    )
 
 
 class FlowsSchema(Schema):
@@ -190,7 +197,10 @@ def load_json_object(payload: Any) -> dict[str, Any]:
 
 # --- OpenAPI: the routes of api/flows.py and api/tracking.py (registered in api/openapi.py) -------
 
-_ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_ERROR = {
+    "description": "Error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
 _BEARER: list[dict[str, list[str]]] = [{"ApiToken": []}]
 
 
@@ -199,62 +209,188 @@ def _path(name: str) -> dict[str, Any]:
 
 
 def _ok(schema: str) -> dict[str, Any]:
-    return {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    return {
+        "description": "OK",
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
 
 
-def _site(summary: str, answer: str, *params: dict[str, Any], body: str | None = None) -> dict[str, Any]:
-    operation: dict[str, Any] = {"summary": summary, "security": _BEARER, "parameters": [_path("site_id"), *params],
-                                 "responses": {"200": _ok(answer), "401": _ERROR, "404": _ERROR, "422": _ERROR}}
+def _site(
+    summary: str, answer: str, *params: dict[str, Any], body: str | None = None
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "security": _BEARER,
+        "parameters": [_path("site_id"), *params],
+        "responses": {"200": _ok(answer), "401": _ERROR, "404": _ERROR, "422": _ERROR},
+    }
     if body:
-        operation["requestBody"] = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
-        operation["responses"]["400"] = _ERROR  # a body that is not JSON, or nested too deeply to read
+        operation["requestBody"] = {
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
+        }
+        operation["responses"]["400"] = (
+            _ERROR  # a body that is not JSON, or nested too deeply to read
+        )
     return operation
 
 
 _KEY = _path("key")
 ROUTES: list[tuple[str, str, dict[str, Any]]] = [
-    ("/v1/sites/{site_id}/flows", "get", _site("All flows with their settings, and the settings they share", "Flows")),
-    ("/v1/sites/{site_id}/flows", "put", _site("Change shared settings and any flows (only the fields sent)",
-                                               "Flows", body="FlowsUpdate")),
+    (
+        "/v1/sites/{site_id}/flows",
+        "get",
+        _site("All flows with their settings, and the settings they share", "Flows"),
+    ),
+    (
+        "/v1/sites/{site_id}/flows",
+        "put",
+        _site(
+            "Change shared settings and any flows (only the fields sent)",
+            "Flows",
+            body="FlowsUpdate",
+        ),
+    ),
     ("/v1/sites/{site_id}/flows/{key}", "get", _site("One flow's settings", "FlowOut", _KEY)),
-    ("/v1/sites/{site_id}/flows/{key}", "put", _site("Change one flow (only the fields sent)", "FlowOut", _KEY,
-                                                     body="FlowSettings")),
-    ("/v1/sites/{site_id}/flows/{key}/preview", "post", _site(
-        "One step rendered as it would be sent to this contact now (no email: a sample contact of the "
-        "store); links untracked, nothing recorded", "Rendered", _KEY, body="Preview")),
-    ("/v1/sites/{site_id}/flows/{key}/test", "post", {**_site(
-        "Send one step to an address through SendGrid as a test ('[Test] ' subject, category "
-        "sales-companion-test), counted nowhere", "TestSent", _KEY, body="TestSend"), "responses": {
-        "202": _ok("TestSent"), "401": _ERROR, "404": _ERROR, "422": _ERROR,
-        "409": {"description": "No SendGrid key (outbox mode)", "content": _ERROR["content"]},
-        "502": {"description": "SendGrid refused or could not be reached", "content": _ERROR["content"]}}}),
-    ("/v1/sites/{site_id}/flows/{key}/report", "get", _site(
-        "Enrolled, sent, delivered, opened, clicked, unsubscribed, orders and revenue per step", "Report", _KEY,
-        {"in": "query", "schema": ReportQuerySchema})),
-    ("/v1/sites/{site_id}/outbox", "get", _site("Messages, newest first (in outbox mode: rendered, not sent)",
-                                                "MessagePage", {"in": "query", "schema": OutboxQuerySchema})),
-    ("/v1/sites/{site_id}/outbox/{message_id}", "get", _site("One message as its recipient sees it",
-                                                             "MessageDetail", _path("message_id"))),
-    ("/t/o/{token}.gif", "get", {"summary": "Open pixel (records an open)", "parameters": [_path("token")],
-                                 "responses": {"200": {"description": "A 1x1 GIF", "content": {"image/gif": {}}}}}),
-    ("/t/c/{token}", "get", {"summary": "Tracked click: redirects to the recorded URL with UTM parameters",
-                             "parameters": [_path("token")],
-                             "responses": {"302": {"description": "Redirect"}, "404": _ERROR}}),
-    ("/u/{token}", "get", {"summary": "Unsubscribe page with a confirmation button", "parameters": [_path("token")],
-                           "responses": {"200": {"description": "HTML page"}, "404": {"description": "HTML page"}}}),
-    ("/u/{token}", "post", {"summary": "One-click unsubscribe (RFC 8058 List-Unsubscribe-Post)",
-                            "parameters": [_path("token")],
-                            "responses": {"200": {"description": "HTML page"}, "404": {"description": "HTML page"}}}),
-    ("/v1/sendgrid/events", "post", {
-        "summary": "SendGrid Event Webhook, ECDSA-signed (X-Twilio-Email-Event-Webhook-Signature)",
-        "requestBody": {"content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
-        "responses": {"200": _ok("EventWebhookAnswer"), "400": _ERROR, "401": _ERROR,
-                      "503": {"description": "COMPANION_SENDGRID_WEBHOOK_PUBLIC_KEY not set", "content": _ERROR["content"]}}}),
+    (
+        "/v1/sites/{site_id}/flows/{key}",
+        "put",
+        _site("Change one flow (only the fields sent)", "FlowOut", _KEY, body="FlowSettings"),
+    ),
+    (
+        "/v1/sites/{site_id}/flows/{key}/preview",
+        "post",
+        _site(
+            "One step rendered as it would be sent to this contact now (no email: a sample contact "
+            "of the "
+            "store); links untracked, nothing recorded",
+            "Rendered",
+            _KEY,
+            body="Preview",
+        ),
+    ),
+    (
+        "/v1/sites/{site_id}/flows/{key}/test",
+        "post",
+        {
+            **_site(
+                "Send one step to an address through SendGrid as a test ('[Test] ' subject, "
+                "category "
+                "sales-companion-test), counted nowhere",
+                "TestSent",
+                _KEY,
+                body="TestSend",
+            ),
+            "responses": {
+                "202": _ok("TestSent"),
+                "401": _ERROR,
+                "404": _ERROR,
+                "422": _ERROR,
+                "409": {
+                    "description": "No SendGrid key (outbox mode)",
+                    "content": _ERROR["content"],
+                },
+                "502": {
+                    "description": "SendGrid refused or could not be reached",
+                    "content": _ERROR["content"],
+                },
+            },
+        },
+    ),
+    (
+        "/v1/sites/{site_id}/flows/{key}/report",
+        "get",
+        _site(
+            "Enrolled, sent, delivered, opened, clicked, unsubscribed, orders and revenue per step",
+            "Report",
+            _KEY,
+            {"in": "query", "schema": ReportQuerySchema},
+        ),
+    ),
+    (
+        "/v1/sites/{site_id}/outbox",
+        "get",
+        _site(
+            "Messages, newest first (in outbox mode: rendered, not sent)",
+            "MessagePage",
+            {"in": "query", "schema": OutboxQuerySchema},
+        ),
+    ),
+    (
+        "/v1/sites/{site_id}/outbox/{message_id}",
+        "get",
+        _site("One message as its recipient sees it", "MessageDetail", _path("message_id")),
+    ),
+    (
+        "/t/o/{token}.gif",
+        "get",
+        {
+            "summary": "Open pixel (records an open)",
+            "parameters": [_path("token")],
+            "responses": {"200": {"description": "A 1x1 GIF", "content": {"image/gif": {}}}},
+        },
+    ),
+    (
+        "/t/c/{token}",
+        "get",
+        {
+            "summary": "Tracked click: redirects to the recorded URL with UTM parameters",
+            "parameters": [_path("token")],
+            "responses": {"302": {"description": "Redirect"}, "404": _ERROR},
+        },
+    ),
+    (
+        "/u/{token}",
+        "get",
+        {
+            "summary": "Unsubscribe page with a confirmation button",
+            "parameters": [_path("token")],
+            "responses": {"200": {"description": "HTML page"}, "404": {"description": "HTML page"}},
+        },
+    ),
+    (
+        "/u/{token}",
+        "post",
+        {
+            "summary": "One-click unsubscribe (RFC 8058 List-Unsubscribe-Post)",
+            "parameters": [_path("token")],
+            "responses": {"200": {"description": "HTML page"}, "404": {"description": "HTML page"}},
+        },
+    ),
+    (
+        "/v1/sendgrid/events",
+        "post",
+        {
+            "summary": "SendGrid Event Webhook, ECDSA-signed "
+            "(X-Twilio-Email-Event-Webhook-Signature)",
+            "requestBody": {
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}
+                }
+            },
+            "responses": {
+                "200": _ok("EventWebhookAnswer"),
+                "400": _ERROR,
+                "401": _ERROR,
+                "503": {
+                    "description": "COMPANION_SENDGRID_WEBHOOK_PUBLIC_KEY not set",
+                    "content": _ERROR["content"],
+                },
+            },
+        },
+    ),
 ]
 
 SCHEMAS: dict[str, Any] = {
-    "Flows": FlowsSchema, "FlowsUpdate": FlowsUpdateSchema, "FlowOut": FlowOutSchema,
-    "FlowSettings": FlowSettingsSchema, "Report": ReportSchema, "MessagePage": MessagePageSchema,
-    "MessageDetail": MessageDetailSchema, "EventWebhookAnswer": EventWebhookAnswerSchema,
-    "Preview": PreviewSchema, "TestSend": TestSendSchema, "Rendered": RenderedSchema, "TestSent": TestSentSchema,
+    "Flows": FlowsSchema,
+    "FlowsUpdate": FlowsUpdateSchema,
+    "FlowOut": FlowOutSchema,
+    "FlowSettings": FlowSettingsSchema,
+    "Report": ReportSchema,
+    "MessagePage": MessagePageSchema,
+    "MessageDetail": MessageDetailSchema,
+    "EventWebhookAnswer": EventWebhookAnswerSchema,
+    "Preview": PreviewSchema,
+    "TestSend": TestSendSchema,
+    "Rendered": RenderedSchema,
+    "TestSent": TestSentSchema,
 }

@@ -1,4 +1,5 @@
 """What the metrics routes accept and answer: money as decimal strings, ratios as numbers."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -72,7 +73,9 @@ class MetricsSchema(Schema):
     currency = fields.String()
     period = fields.Nested(MetricPeriodSchema)
     previous = fields.Nested(MetricPeriodSchema, allow_none=True)
-    metrics = fields.Dict(keys=fields.String(validate=validate.OneOf(METRIC_KEYS)), values=fields.Nested(MetricSchema))
+    metrics = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(METRIC_KEYS)), values=fields.Nested(MetricSchema)
+    )
 
 
 class SeriesPointSchema(Schema):
@@ -140,29 +143,65 @@ class CohortsSchema(Schema):
 
 
 def _ok(name: str) -> dict[str, Any]:
-    return {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+    return {
+        "description": "OK",
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+    }
 
 
-_ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_ERROR = {
+    "description": "Error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
 _SITE = {"name": "site_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _ERRORS = {"401": _ERROR, "404": _ERROR, "422": _ERROR}
 
 
-def _route(path: str, summary: str, query: type[Schema], answer: str) -> tuple[str, str, dict[str, Any]]:
-    return (path, "get", {"summary": summary, "security": [{"ApiToken": []}],
-                          "parameters": [_SITE, {"in": "query", "schema": query}],
-                          "responses": {"200": _ok(answer), **_ERRORS}})
+def _route(
+    path: str, summary: str, query: type[Schema], answer: str
+) -> tuple[str, str, dict[str, Any]]:
+    return (
+        path,
+        "get",
+        {
+            "summary": summary,
+            "security": [{"ApiToken": []}],
+            "parameters": [_SITE, {"in": "query", "schema": query}],
+            "responses": {"200": _ok(answer), **_ERRORS},
+        },
+    )
 
 
 ROUTES = [
-    _route("/v1/sites/{site_id}/metrics", "Headline metrics of a period (DESIGN 4), optionally against the "
-           "previous period of equal length", MetricsQuerySchema, "Metrics"),
-    _route("/v1/sites/{site_id}/metrics/series", "One metric per day, ISO week or month of the site's time zone",
-           SeriesQuerySchema, "Series"),
-    _route("/v1/sites/{site_id}/metrics/breakdown", "Revenue, orders, AOV and refund rate per group",
-           BreakdownQuerySchema, "Breakdown"),
-    _route("/v1/sites/{site_id}/cohorts", "First-order cohorts by month and their retention",
-           CohortsQuerySchema, "Cohorts"),
+    _route(
+        "/v1/sites/{site_id}/metrics",
+        "Headline metrics of a period (DESIGN 4), optionally against the "
+        "previous period of equal length",
+        MetricsQuerySchema,
+        "Metrics",
+    ),
+    _route(
+        "/v1/sites/{site_id}/metrics/series",
+        "One metric per day, ISO week or month of the site's time zone",
+        SeriesQuerySchema,
+        "Series",
+    ),
+    _route(
+        "/v1/sites/{site_id}/metrics/breakdown",
+        "Revenue, orders, AOV and refund rate per group",
+        BreakdownQuerySchema,
+        "Breakdown",
+    ),
+    _route(
+        "/v1/sites/{site_id}/cohorts",
+        "First-order cohorts by month and their retention",
+        CohortsQuerySchema,
+        "Cohorts",
+    ),
 ]
-SCHEMAS: dict[str, Any] = {"Metrics": MetricsSchema, "Series": SeriesSchema, "Breakdown": BreakdownSchema,
-                           "Cohorts": CohortsSchema}
+SCHEMAS: dict[str, Any] = {
+    "Metrics": MetricsSchema,
+    "Series": SeriesSchema,
+    "Breakdown": BreakdownSchema,
+    "Cohorts": CohortsSchema,
+}

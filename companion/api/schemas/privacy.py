@@ -1,4 +1,5 @@
 """What the privacy routes accept and answer (DESIGN 3.3), and their OpenAPI entries."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -144,31 +145,67 @@ class PrivacyExportSchema(Schema):
 
 
 class PrivacyErasedSchema(Schema):
-    """How many rows of each kind lost personal data (zeros: nothing was stored, or already erased)."""
+    """How many rows of each kind lost personal data (zeros: nothing was stored, or already
+    erased)."""
 
     erased = fields.Dict(keys=fields.String(), values=fields.Integer())
     total = fields.Integer()
 
 
-SCHEMAS: dict[str, Any] = {"PrivacyRequest": PrivacyRequestSchema, "PrivacyExport": PrivacyExportSchema,
-                           "PrivacyErased": PrivacyErasedSchema}
+SCHEMAS: dict[str, Any] = {
+    "PrivacyRequest": PrivacyRequestSchema,
+    "PrivacyExport": PrivacyExportSchema,
+    "PrivacyErased": PrivacyErasedSchema,
+}
 
-_ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_ERROR = {
+    "description": "Error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
 
 
 def _operation(summary: str, answer: str) -> dict[str, Any]:
-    return {"summary": summary, "security": [{"ApiToken": []}],
-            "parameters": [{"name": "site_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "requestBody": {"content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/PrivacyRequest"}}}},
-            "responses": {"200": {"description": "OK", "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{answer}"}}}},
-                "400": _ERROR, "401": _ERROR, "404": _ERROR, "422": _ERROR}}
+    return {
+        "summary": summary,
+        "security": [{"ApiToken": []}],
+        "parameters": [
+            {"name": "site_id", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/PrivacyRequest"}}
+            }
+        },
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{answer}"}}
+                },
+            },
+            "400": _ERROR,
+            "401": _ERROR,
+            "404": _ERROR,
+            "422": _ERROR,
+        },
+    }
 
 
 ROUTES: list[tuple[str, str, dict[str, Any]]] = [
-    ("/v1/sites/{site_id}/privacy/export", "post", _operation(
-        "Everything stored about an email on this site (empty lists when nothing is)", "PrivacyExport")),
-    ("/v1/sites/{site_id}/privacy/erase", "post", _operation(
-        "Erase an email's personal data; orders stay, anonymised; answers counts per kind", "PrivacyErased")),
+    (
+        "/v1/sites/{site_id}/privacy/export",
+        "post",
+        _operation(
+            "Everything stored about an email on this site (empty lists when nothing is)",
+            "PrivacyExport",
+        ),
+    ),
+    (
+        "/v1/sites/{site_id}/privacy/erase",
+        "post",
+        _operation(
+            "Erase an email's personal data; orders stay, anonymised; answers counts per kind",
+            "PrivacyErased",
+        ),
+    ),
 ]

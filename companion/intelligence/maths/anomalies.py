@@ -7,6 +7,7 @@ baselines. A day is off when its robust z-score passes ``threshold`` in the watc
 history does not alert on pennies). Off days in a row form one incident: what changed, by how
 much, since when.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -45,8 +46,9 @@ class StalledProduct:
     probability: float  # P(no sale in zero_days days) under that rate
 
 
-def weekday_baseline(values: ArrayLike, weeks: int = 8,
-                     min_weeks: int = 4) -> tuple[FloatArray, FloatArray]:
+def weekday_baseline(
+    values: ArrayLike, weeks: int = 8, min_weeks: int = 4
+) -> tuple[FloatArray, FloatArray]:
     """Per day: median of the same weekday over the previous ``weeks`` weeks, and the spread.
 
     The spread is 1.4826 x the median absolute deviation of the previous ``7 * weeks`` days
@@ -68,9 +70,13 @@ def weekday_baseline(values: ArrayLike, weeks: int = 8,
     return median, sigma
 
 
-def robust_scores(values: ArrayLike, weeks: int = 8, min_weeks: int = 4,
-                  floor_share: float = 0.05, min_scale: float = 1e-9
-                  ) -> tuple[FloatArray, FloatArray]:
+def robust_scores(
+    values: ArrayLike,
+    weeks: int = 8,
+    min_weeks: int = 4,
+    floor_share: float = 0.05,
+    min_scale: float = 1e-9,
+) -> tuple[FloatArray, FloatArray]:
     """(baseline, robust z) per day; the spread is floored at floor_share x baseline."""
     y = np.asarray(values, dtype=float).ravel()
     median, sigma = weekday_baseline(y, weeks, min_weeks)
@@ -80,10 +86,19 @@ def robust_scores(values: ArrayLike, weeks: int = 8, min_weeks: int = 4,
     return median, z
 
 
-def detect_incidents(values: ArrayLike, *, direction: Direction = "both", weeks: int = 8,
-                     min_weeks: int = 4, threshold: float = 2.5, instant_threshold: float = 6.0,
-                     min_days: int = 2, min_relative_change: float = 0.2,
-                     min_change: float = 0.0, log_scale: bool = True) -> list[Incident]:
+def detect_incidents(
+    values: ArrayLike,
+    *,
+    direction: Direction = "both",
+    weeks: int = 8,
+    min_weeks: int = 4,
+    threshold: float = 2.5,
+    instant_threshold: float = 6.0,
+    min_days: int = 2,
+    min_relative_change: float = 0.2,
+    min_change: float = 0.0,
+    log_scale: bool = True,
+) -> list[Incident]:
     """Runs of days off the weekday baseline, oldest first (for amounts such as revenue).
 
     A day is off when |z| >= ``threshold`` in the watched direction and the change is at
@@ -106,11 +121,19 @@ def detect_incidents(values: ArrayLike, *, direction: Direction = "both", weeks:
     return _incidents(y, baseline, z, big, direction, threshold, instant_threshold, min_days)
 
 
-def detect_rate_incidents(numerator: ArrayLike, denominator: ArrayLike, *,
-                          direction: Direction = "both", weeks: int = 8, min_weeks: int = 4,
-                          threshold: float = 2.5, instant_threshold: float = 6.0,
-                          min_days: int = 2, min_relative_change: float = 0.2,
-                          min_change: float = 0.0) -> list[Incident]:
+def detect_rate_incidents(
+    numerator: ArrayLike,
+    denominator: ArrayLike,
+    *,
+    direction: Direction = "both",
+    weeks: int = 8,
+    min_weeks: int = 4,
+    threshold: float = 2.5,
+    instant_threshold: float = 6.0,
+    min_days: int = 2,
+    min_relative_change: float = 0.2,
+    min_change: float = 0.0,
+) -> list[Incident]:
     """Incidents of a daily rate (refunds / orders, orders / sessions) from its counts.
 
     Baseline rate: the pooled rate of the same weekday over the previous ``weeks`` weeks
@@ -136,7 +159,7 @@ def _same_weekday_lags(y: FloatArray, weeks: int) -> FloatArray:
     """(days, weeks) matrix: the value of day d - 7k in column k - 1, NaN before the start."""
     lags = np.full((y.size, weeks), np.nan)
     for k in range(1, weeks + 1):
-        lags[7 * k:, k - 1] = y[: max(y.size - 7 * k, 0)]
+        lags[7 * k :, k - 1] = y[: max(y.size - 7 * k, 0)]
     return lags
 
 
@@ -159,24 +182,35 @@ def _binomial_scores(k: FloatArray, n: FloatArray, p0: FloatArray) -> FloatArray
     return np.where(known, np.clip(score, -40.0, 40.0), np.nan)
 
 
-def _large_enough(y: FloatArray, baseline: FloatArray, min_relative_change: float,
-                  min_change: float) -> NDArray[np.bool_]:
+def _large_enough(
+    y: FloatArray, baseline: FloatArray, min_relative_change: float, min_change: float
+) -> NDArray[np.bool_]:
     change = np.nan_to_num(np.abs(y - baseline), nan=0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.nan_to_num(change / np.abs(baseline), nan=0.0, posinf=np.inf)
     return (relative >= min_relative_change) & (change >= min_change)
 
 
-def _incidents(y: FloatArray, baseline: FloatArray, z: FloatArray, big: NDArray[np.bool_],
-               direction: Direction, threshold: float, instant_threshold: float,
-               min_days: int) -> list[Incident]:
+def _incidents(
+    y: FloatArray,
+    baseline: FloatArray,
+    z: FloatArray,
+    big: NDArray[np.bool_],
+    direction: Direction,
+    threshold: float,
+    instant_threshold: float,
+    min_days: int,
+) -> list[Incident]:
     z0 = np.nan_to_num(z, nan=0.0)
     found: list[Incident] = []
     for name, sign in (("drop", -1.0), ("spike", 1.0)):
         if direction in (name, "both"):
             runs = _merged_runs(big & (sign * z0 >= threshold))
-            found += [_incident(s, e, name, y, baseline, z0) for s, e in runs
-                      if e - s + 1 >= min_days or np.max(np.abs(z0[s:e + 1])) >= instant_threshold]
+            found += [
+                _incident(s, e, name, y, baseline, z0)
+                for s, e in runs
+                if e - s + 1 >= min_days or np.max(np.abs(z0[s : e + 1])) >= instant_threshold
+            ]
     return sorted(found, key=lambda inc: inc.start)
 
 
@@ -192,14 +226,24 @@ def _merged_runs(flags: NDArray[np.bool_], max_gap: int = 1) -> list[tuple[int, 
     return runs
 
 
-def _incident(s: int, e: int, direction: str, y: FloatArray, baseline: FloatArray,
-              z: FloatArray) -> Incident:
-    base = float(np.median(baseline[s:e + 1]))
-    observed = float(np.mean(y[s:e + 1]))
+def _incident(
+    s: int, e: int, direction: str, y: FloatArray, baseline: FloatArray, z: FloatArray
+) -> Incident:
+    base = float(np.median(baseline[s : e + 1]))
+    observed = float(np.mean(y[s : e + 1]))
     change = observed - base
     relative = change / base if base != 0 else float(np.copysign(np.inf, change))
-    return Incident(s, e, direction, base, observed, change, float(relative),
-                    float(np.max(np.abs(z[s:e + 1]))), e == y.size - 1)
+    return Incident(
+        s,
+        e,
+        direction,
+        base,
+        observed,
+        change,
+        float(relative),
+        float(np.max(np.abs(z[s : e + 1]))),
+        e == y.size - 1,
+    )
 
 
 def open_incident(incidents: list[Incident]) -> Incident | None:
@@ -208,8 +252,13 @@ def open_incident(incidents: list[Incident]) -> Incident | None:
     return ongoing[-1] if ongoing else None
 
 
-def stalled_products(daily_units: ArrayLike, *, window: int = 28, min_active_days: int = 10,
-                     max_probability: float = 0.001) -> list[StalledProduct]:
+def stalled_products(
+    daily_units: ArrayLike,
+    *,
+    window: int = 28,
+    min_active_days: int = 10,
+    max_probability: float = 0.001,
+) -> list[StalledProduct]:
     """Products (rows, oldest day first) that sold steadily and then stopped.
 
     Steady: sold on at least ``min_active_days`` of the ``window`` days before the current
@@ -230,5 +279,7 @@ def stalled_products(daily_units: ArrayLike, *, window: int = 28, min_active_day
     steady = active[rows, stop] - active[rows, start] >= min_active_days
     probability = np.exp(-rate * zero_days[rows])
     hit = steady & (probability < max_probability)
-    return [StalledProduct(int(p), int(since[p]), int(zero_days[p]), float(r), float(q))
-            for p, r, q in zip(rows[hit], rate[hit], probability[hit])]
+    return [
+        StalledProduct(int(p), int(since[p]), int(zero_days[p]), float(r), float(q))
+        for p, r, q in zip(rows[hit], rate[hit], probability[hit])
+    ]

@@ -3,6 +3,7 @@
 One sparse order x product incidence matrix X (a product counts once per order however many
 lines or units it has); X.T @ X gives every pair's co-occurrence count in one product.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,19 +34,23 @@ class Pairs:
         rows = []
         for k in np.flatnonzero((self.product_a == product_id) | (self.product_b == product_id)):
             is_a = self.product_a[k] == product_id
-            rows.append({
-                "product_id": int(self.product_b[k] if is_a else self.product_a[k]),
-                "count": int(self.count[k]),
-                "support": float(self.support[k]),
-                "confidence": float(self.confidence_a_to_b[k] if is_a
-                                    else self.confidence_b_to_a[k]),
-                "lift": float(self.lift[k]),
-            })
+            rows.append(
+                {
+                    "product_id": int(self.product_b[k] if is_a else self.product_a[k]),
+                    "count": int(self.count[k]),
+                    "support": float(self.support[k]),
+                    "confidence": float(
+                        self.confidence_a_to_b[k] if is_a else self.confidence_b_to_a[k]
+                    ),
+                    "lift": float(self.lift[k]),
+                }
+            )
         return sorted(rows, key=lambda row: (-row["lift"], -row["count"], row["product_id"]))
 
 
-def incidence_matrix(order_ids: ArrayLike, product_ids: ArrayLike
-                     ) -> tuple[sparse.csr_matrix, NDArray[np.int64]]:
+def incidence_matrix(
+    order_ids: ArrayLike, product_ids: ArrayLike
+) -> tuple[sparse.csr_matrix, NDArray[np.int64]]:
     """Binary orders x products matrix and the product id of each column."""
     orders = np.asarray(order_ids).ravel()
     products = np.asarray(product_ids, dtype=np.int64).ravel()
@@ -61,8 +66,9 @@ def incidence_matrix(order_ids: ArrayLike, product_ids: ArrayLike
     return matrix, columns
 
 
-def bought_together(order_ids: ArrayLike, product_ids: ArrayLike, *, min_count: int = 2,
-                    min_support: float = 0.0) -> Pairs:
+def bought_together(
+    order_ids: ArrayLike, product_ids: ArrayLike, *, min_count: int = 2, min_support: float = 0.0
+) -> Pairs:
     """All pairs bought together in at least ``min_count`` orders and ``min_support`` share."""
     matrix, columns = incidence_matrix(order_ids, product_ids)
     n_orders = matrix.shape[0]
@@ -74,13 +80,27 @@ def bought_together(order_ids: ArrayLike, product_ids: ArrayLike, *, min_count: 
     return _pairs(columns, item_count, i, j, count, n_orders)
 
 
-def _pairs(columns: NDArray[np.int64], item_count: NDArray[np.int64], i: NDArray[np.int32],
-           j: NDArray[np.int32], count: NDArray[np.int64], n_orders: int) -> Pairs:
+def _pairs(
+    columns: NDArray[np.int64],
+    item_count: NDArray[np.int64],
+    i: NDArray[np.int32],
+    j: NDArray[np.int32],
+    count: NDArray[np.int64],
+    n_orders: int,
+) -> Pairs:
     n = max(n_orders, 1)
     support = count / n
     conf_ab = count / item_count[i]
     conf_ba = count / item_count[j]
     lift = count * n / (item_count[i].astype(float) * item_count[j])
     order = np.lexsort((columns[j], columns[i], -count, -lift))
-    return Pairs(columns[i][order], columns[j][order], count[order], support[order],
-                 conf_ab[order], conf_ba[order], lift[order], n_orders)
+    return Pairs(
+        columns[i][order],
+        columns[j][order],
+        count[order],
+        support[order],
+        conf_ab[order],
+        conf_ba[order],
+        lift[order],
+        n_orders,
+    )

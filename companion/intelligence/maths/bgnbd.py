@@ -6,6 +6,7 @@ time unit of the caller's choosing (days in the service, weeks for the CDNOW ref
 Everything is computed in log space so that one customer, customers without repeat purchases
 and customers with hundreds of purchases neither overflow nor produce NaN.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,8 +55,9 @@ class Summary:
     weights: FloatArray
 
 
-def validate_summary(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike,
-                     weights: ArrayLike | None = None) -> Summary:
+def validate_summary(
+    frequency: ArrayLike, recency: ArrayLike, age: ArrayLike, weights: ArrayLike | None = None
+) -> Summary:
     x, t_x, big_t = (np.asarray(v, dtype=float).ravel() for v in (frequency, recency, age))
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float).ravel()
     if not (x.size == t_x.size == big_t.size == w.size):
@@ -71,8 +73,9 @@ def validate_summary(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike,
     return Summary(x, t_x, big_t, w)
 
 
-def group_summary(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike,
-                  weights: ArrayLike | None = None) -> Summary:
+def group_summary(
+    frequency: ArrayLike, recency: ArrayLike, age: ArrayLike, weights: ArrayLike | None = None
+) -> Summary:
     """Collapse identical (x, t_x, T) rows into one row with summed weights."""
     s = validate_summary(frequency, recency, age, weights)
     order = np.lexsort((s.age, s.recency, s.frequency))
@@ -112,12 +115,23 @@ def _prepare(s: Summary) -> _Prepared:
     recency_values, recency_index = np.unique(s.recency, return_inverse=True)
     per_x = np.bincount(x_index, weights=s.weights, minlength=x_values.size).astype(float)
     per_age = np.bincount(age_index, weights=s.weights, minlength=age_values.size).astype(float)
-    per_age_x = np.bincount(age_index, weights=s.weights * s.frequency,
-                            minlength=age_values.size).astype(float)
+    per_age_x = np.bincount(
+        age_index, weights=s.weights * s.frequency, minlength=age_values.size
+    ).astype(float)
     rep = s.frequency > 0
-    return _Prepared(x_values, per_x, age_values, per_age, per_age_x, recency_values,
-                     s.frequency[rep], s.weights[rep], x_index[rep], age_index[rep],
-                     recency_index[rep])
+    return _Prepared(
+        x_values,
+        per_x,
+        age_values,
+        per_age,
+        per_age_x,
+        recency_values,
+        s.frequency[rep],
+        s.weights[rep],
+        x_index[rep],
+        age_index[rep],
+        recency_index[rep],
+    )
 
 
 def individual_log_likelihood(params: ArrayLike, s: Summary) -> FloatArray:
@@ -125,8 +139,12 @@ def individual_log_likelihood(params: ArrayLike, s: Summary) -> FloatArray:
     r, alpha, a, b = np.asarray(params, dtype=float)
     x, t_x, big_t = s.frequency, s.recency, s.age
     a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = (special.gammaln(a + b) + special.gammaln(b + x)
-          - special.gammaln(b) - special.gammaln(a + b + x))
+    a2 = (
+        special.gammaln(a + b)
+        + special.gammaln(b + x)
+        - special.gammaln(b)
+        - special.gammaln(a + b + x)
+    )
     a3 = -(r + x) * np.log(alpha + big_t)
     with np.errstate(divide="ignore", invalid="ignore"):
         a4 = np.log(a) - np.log(b + x - 1.0) - (r + x) * np.log(alpha + t_x)
@@ -152,24 +170,40 @@ def _negative_ll_and_gradient(log_params: FloatArray, d: _Prepared) -> tuple[flo
     odds = (np.log(a) + np.log(inv_bx1))[d.x_index] + rx * log_gap
     softplus = np.maximum(odds, 0.0) + np.log1p(np.exp(-np.abs(odds)))
     ws4 = d.w * np.exp(odds - softplus)  # weight x P(dropped-out branch | row)
-    per_x = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + gammaln(a + b)
-             + gammaln(b + ux) - gammaln(b) - gammaln(a + b + ux))
+    per_x = (
+        gammaln(r + ux)
+        - gammaln(r)
+        + r * np.log(alpha)
+        + gammaln(a + b)
+        + gammaln(b + ux)
+        - gammaln(b)
+        - gammaln(a + b + ux)
+    )
     age_mass = r * d.age_weight + d.age_weight_x  # sum of w (r + x) per distinct T
     ll = d.x_weight @ per_x - age_mass @ log_age_k + dot(d.w, softplus)
     inv_gap = (1.0 / (alpha + d.recency_values))[d.recency_index] - inv_age_k[d.age_index]
-    grad = np.array([
-        d.x_weight @ (psi(r + ux) - psi(r) + np.log(alpha)) - d.age_weight @ log_age_k
-        + dot(ws4, log_gap),
-        d.x_weight.sum() * r / alpha - age_mass @ inv_age_k - dot(ws4 * rx, inv_gap),
-        d.x_weight @ (psi(a + b) - psi(a + b + ux)) + ws4.sum() / a,
-        d.x_weight @ (psi(a + b) + psi(b + ux) - psi(b) - psi(a + b + ux))
-        - dot(ws4, inv_bx1[d.x_index]),
-    ])
+    grad = np.array(
+        [
+            d.x_weight @ (psi(r + ux) - psi(r) + np.log(alpha))
+            - d.age_weight @ log_age_k
+            + dot(ws4, log_gap),
+            d.x_weight.sum() * r / alpha - age_mass @ inv_age_k - dot(ws4 * rx, inv_gap),
+            d.x_weight @ (psi(a + b) - psi(a + b + ux)) + ws4.sum() / a,
+            d.x_weight @ (psi(a + b) + psi(b + ux) - psi(b) - psi(a + b + ux))
+            - dot(ws4, inv_bx1[d.x_index]),
+        ]
+    )
     return -float(ll), -grad * params
 
 
-def fit_bgnbd(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike,
-              weights: ArrayLike | None = None, *, max_iter: int = 500) -> BgNbdFit:
+def fit_bgnbd(
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    age: ArrayLike,
+    weights: ArrayLike | None = None,
+    *,
+    max_iter: int = 500,
+) -> BgNbdFit:
     """Maximum-likelihood r, alpha, a, b. Identical rows are grouped first (weights add up)."""
     s = group_summary(frequency, recency, age, weights)
     n = int(np.rint(s.weights.sum()))
@@ -178,8 +212,13 @@ def fit_bgnbd(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike,
     scale = max(float(np.average(s.age, weights=s.weights)), 1e-9)
     start = np.log(np.array([1.0, scale, 1.0, 1.0]))
     result = optimize.minimize(
-        _negative_ll_and_gradient, start, args=(_prepare(s),), jac=True, method="SLSQP",
-        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4, options={"maxiter": max_iter, "ftol": 1e-10},
+        _negative_ll_and_gradient,
+        start,
+        args=(_prepare(s),),
+        jac=True,
+        method="SLSQP",
+        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4,
+        options={"maxiter": max_iter, "ftol": 1e-10},
     )
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
     converged, message = _judge(result)
@@ -199,8 +238,11 @@ def _judge(result: optimize.OptimizeResult) -> tuple[bool, str]:
 def _log_odds_dead(fit: BgNbdFit, x: FloatArray, t_x: FloatArray, big_t: FloatArray) -> FloatArray:
     """log of (a / (b + x - 1)) * ((alpha + T) / (alpha + t_x)) ** (r + x); -inf when x == 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = (np.log(fit.a) - np.log(fit.b + x - 1.0)
-                 + (fit.r + x) * (np.log(fit.alpha + big_t) - np.log(fit.alpha + t_x)))
+        value = (
+            np.log(fit.a)
+            - np.log(fit.b + x - 1.0)
+            + (fit.r + x) * (np.log(fit.alpha + big_t) - np.log(fit.alpha + t_x))
+        )
     return np.where(x > 0, value, -np.inf)
 
 
@@ -208,16 +250,18 @@ def _customer_arrays(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike) -
     return validate_summary(frequency, recency, age)
 
 
-def probability_alive(fit: BgNbdFit, frequency: ArrayLike, recency: ArrayLike,
-                      age: ArrayLike) -> FloatArray:
+def probability_alive(
+    fit: BgNbdFit, frequency: ArrayLike, recency: ArrayLike, age: ArrayLike
+) -> FloatArray:
     """P(customer is still active at age T | x, t_x, T)."""
     s = _customer_arrays(frequency, recency, age)
     fit.require_converged()
     return special.expit(-_log_odds_dead(fit, s.frequency, s.recency, s.age))
 
 
-def conditional_expected_purchases(fit: BgNbdFit, t: float, frequency: ArrayLike,
-                                   recency: ArrayLike, age: ArrayLike) -> FloatArray:
+def conditional_expected_purchases(
+    fit: BgNbdFit, t: float, frequency: ArrayLike, recency: ArrayLike, age: ArrayLike
+) -> FloatArray:
     """E[X(t) | x, t_x, T]: expected purchases in the next t time units (FHL 2005, eq. 10).
 
     Euler's transformation turns ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; c; w) into
@@ -230,8 +274,9 @@ def conditional_expected_purchases(fit: BgNbdFit, t: float, frequency: ArrayLike
     x, big_t = s.frequency, s.age
     a_minus_1 = fit.a - 1.0 if abs(fit.a - 1.0) > 1e-7 else 1e-7
     shrink = (fit.alpha + big_t) / (fit.alpha + big_t + t)
-    hyp = shrink ** a_minus_1 * special.hyp2f1(fit.a + fit.b - 1.0 - fit.r, a_minus_1,
-                                               fit.a + fit.b + x - 1.0, 1.0 - shrink)
+    hyp = shrink**a_minus_1 * special.hyp2f1(
+        fit.a + fit.b - 1.0 - fit.r, a_minus_1, fit.a + fit.b + x - 1.0, 1.0 - shrink
+    )
     numerator = (fit.a + fit.b + x - 1.0) / a_minus_1 * (1.0 - hyp)
     return numerator * special.expit(-_log_odds_dead(fit, x, s.recency, big_t))
 
@@ -246,8 +291,9 @@ def expected_purchases_new_customer(fit: BgNbdFit, t: ArrayLike) -> FloatArray:
     return (fit.a + fit.b - 1.0) / a_minus_1 * (1.0 - (fit.alpha / (fit.alpha + t)) ** fit.r * hyp)
 
 
-def expected_next_purchase_time(fit: BgNbdFit, frequency: ArrayLike, recency: ArrayLike,
-                                age: ArrayLike) -> FloatArray:
+def expected_next_purchase_time(
+    fit: BgNbdFit, frequency: ArrayLike, recency: ArrayLike, age: ArrayLike
+) -> FloatArray:
     """Age at which the next purchase is expected, for a customer who is still active.
 
     The customer's purchase rate as known at the last purchase is Gamma(r + x, alpha + t_x);

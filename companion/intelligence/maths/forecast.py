@@ -6,6 +6,7 @@ all products at once). Every product is backtested on rolling origins against th
 seasonal-naive forecast ("same weekday last week"); a product whose history the smoother does
 not beat on MASE is forecast with the seasonal-naive method, and the answer says which was used.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -93,8 +94,9 @@ def _naive_scale(y: FloatArray) -> FloatArray:
     return np.where(scale > 0, scale, 1.0)  # a perfectly weekly-repeating history: MAE instead
 
 
-def backtest(history: ArrayLike, *, horizon: int = 7, folds: int = 4,
-             min_train: int = 28) -> dict[str, tuple[FloatArray, FloatArray]]:
+def backtest(
+    history: ArrayLike, *, horizon: int = 7, folds: int = 4, min_train: int = 28
+) -> dict[str, tuple[FloatArray, FloatArray]]:
     """Rolling-origin backtest: per method, (MASE, WAPE) per product over ``folds`` origins."""
     y = np.atleast_2d(np.asarray(history, dtype=float))
     origins = [y.shape[1] - horizon * k for k in range(folds, 0, -1)]
@@ -105,7 +107,7 @@ def backtest(history: ArrayLike, *, horizon: int = 7, folds: int = 4,
     for name, method in _METHODS.items():
         scaled, abs_error, actual = [], [], []
         for o in origins:
-            test = y[:, o:o + horizon]
+            test = y[:, o : o + horizon]
             error = np.abs(method(y[:, :o], horizon).point - test)
             scaled.append(error.mean(axis=1) / _naive_scale(y[:, :o]))
             abs_error.append(error.sum(axis=1))
@@ -116,8 +118,9 @@ def backtest(history: ArrayLike, *, horizon: int = 7, folds: int = 4,
     return result
 
 
-def forecast_products(history: ArrayLike, *, horizon: int = 14, level: float = 0.8,
-                      folds: int = 4) -> list[DemandForecast]:
+def forecast_products(
+    history: ArrayLike, *, horizon: int = 14, level: float = 0.8, folds: int = 4
+) -> list[DemandForecast]:
     """Forecast each row of ``history`` (products x days, oldest first, daily units sold)."""
     y = np.atleast_2d(np.asarray(history, dtype=float))
     if y.shape[1] < 2 * PERIOD:
@@ -129,19 +132,24 @@ def forecast_products(history: ArrayLike, *, horizon: int = 14, level: float = 0
     z = float(stats.norm.ppf(0.5 + level / 2))
     out = []
     for p in range(y.shape[0]):
-        bt = {} if scores is None else {
-            name: Backtest(float(s[0][p]), float(s[1][p])) for name, s in scores.items()}
+        bt = (
+            {}
+            if scores is None
+            else {name: Backtest(float(s[0][p]), float(s[1][p])) for name, s in scores.items()}
+        )
         use_ets = bool(bt) and bt["ets"].mase < bt["seasonal_naive"].mase
         name = "ets" if use_ets else "seasonal_naive"
         point = np.maximum(paths[name].point[p], 0.0)
         half = z * np.sqrt(paths[name].variance[p])
-        out.append(DemandForecast(name, point, np.maximum(point - half, 0.0), point + half,
-                                  level, bt))
+        out.append(
+            DemandForecast(name, point, np.maximum(point - half, 0.0), point + half, level, bt)
+        )
     return out
 
 
-def forecast_demand(history: ArrayLike, *, horizon: int = 14, level: float = 0.8,
-                    folds: int = 4) -> DemandForecast:
+def forecast_demand(
+    history: ArrayLike, *, horizon: int = 14, level: float = 0.8, folds: int = 4
+) -> DemandForecast:
     """Forecast one product's daily demand (1-D history, oldest first)."""
     series = np.asarray(history, dtype=float).ravel()
     return forecast_products(series[None, :], horizon=horizon, level=level, folds=folds)[0]

@@ -3,6 +3,7 @@
 Fitted on repeat customers only (x > 0 repeat purchases, mean repeat-order value m > 0).
 The model assumes spend is independent of purchase frequency; check before relying on it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,8 +39,9 @@ class GammaGammaFit:
         return self
 
 
-def _repeat_customers(frequency: ArrayLike, monetary: ArrayLike,
-                      weights: ArrayLike | None) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _repeat_customers(
+    frequency: ArrayLike, monetary: ArrayLike, weights: ArrayLike | None
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     x = np.asarray(frequency, dtype=float).ravel()
     m = np.asarray(monetary, dtype=float).ravel()
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float).ravel()
@@ -72,12 +74,20 @@ def _prepare(x: FloatArray, m: FloatArray, w: FloatArray) -> _Prepared:
     x_values, x_index = np.unique(x, return_inverse=True)
     x_weight = np.bincount(x_index, weights=w, minlength=x_values.size).astype(float)
     wx = w * x
-    return _Prepared(x, m, w, x_values, x_weight, wx, float(w.sum()),
-                     dot(wx, np.log(m) + np.log(x)), dot(w, np.log(m)))
+    return _Prepared(
+        x,
+        m,
+        w,
+        x_values,
+        x_weight,
+        wx,
+        float(w.sum()),
+        dot(wx, np.log(m) + np.log(x)),
+        dot(w, np.log(m)),
+    )
 
 
-def _negative_ll_and_gradient(log_params: FloatArray,
-                              d: _Prepared) -> tuple[float, FloatArray]:
+def _negative_ll_and_gradient(log_params: FloatArray, d: _Prepared) -> tuple[float, FloatArray]:
     """Negative log-likelihood (FHL, Hardie 2013 note, eq. 4) and gradient in log-parameters.
 
     Gamma functions run on the distinct frequencies only; per row there is one log.
@@ -89,16 +99,27 @@ def _negative_ll_and_gradient(log_params: FloatArray,
     u = g + d.m * d.x
     log_u = np.log(u)
     wx_log_u, w_log_u = dot(d.wx, log_u), dot(d.w, log_u)
-    ll = (d.x_weight @ (gammaln(px + q) - gammaln(px)) + d.sum_w * (q * np.log(g) - gammaln(q))
-          + p * d.sum_wx_log_mx - d.sum_w_log_m - p * wx_log_u - q * w_log_u)
+    ll = (
+        d.x_weight @ (gammaln(px + q) - gammaln(px))
+        + d.sum_w * (q * np.log(g) - gammaln(q))
+        + p * d.sum_wx_log_mx
+        - d.sum_w_log_m
+        - p * wx_log_u
+        - q * w_log_u
+    )
     d_p = d.x_weight @ (d.x_values * (psi(px + q) - psi(px))) + d.sum_wx_log_mx - wx_log_u
     d_q = d.x_weight @ psi(px + q) - d.sum_w * psi(q) + d.sum_w * np.log(g) - w_log_u
     d_g = d.sum_w * q / g - dot(p * d.wx + q * d.w, 1.0 / u)
     return -float(ll), -np.array([d_p, d_q, d_g]) * params
 
 
-def fit_gamma_gamma(frequency: ArrayLike, monetary: ArrayLike,
-                    weights: ArrayLike | None = None, *, max_iter: int = 500) -> GammaGammaFit:
+def fit_gamma_gamma(
+    frequency: ArrayLike,
+    monetary: ArrayLike,
+    weights: ArrayLike | None = None,
+    *,
+    max_iter: int = 500,
+) -> GammaGammaFit:
     """Maximum-likelihood p, q, gamma from repeat purchases x and mean repeat spend m.
 
     Rows with x == 0 or m <= 0 are ignored, so the whole customer summary can be passed.
@@ -106,10 +127,13 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary: ArrayLike,
     x, m, w = _repeat_customers(frequency, monetary, weights)
     unit = float(np.average(m, weights=w))
     result = optimize.minimize(
-        _negative_ll_and_gradient, np.log([1.0, 2.0, 1.0]), args=(_prepare(x, m / unit, w),),
+        _negative_ll_and_gradient,
+        np.log([1.0, 2.0, 1.0]),
+        args=(_prepare(x, m / unit, w),),
         jac=True,
         method="SLSQP",
-        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3, options={"maxiter": max_iter, "ftol": 1e-10},
+        bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3,
+        options={"maxiter": max_iter, "ftol": 1e-10},
     )
     p, q, g = (float(v) for v in np.exp(result.x))
     g *= unit
@@ -123,8 +147,9 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary: ArrayLike,
     return GammaGammaFit(p, q, g, log_likelihood, converged, message, int(np.rint(w.sum())))
 
 
-def conditional_expected_spend(fit: GammaGammaFit, frequency: ArrayLike,
-                               monetary: ArrayLike) -> FloatArray:
+def conditional_expected_spend(
+    fit: GammaGammaFit, frequency: ArrayLike, monetary: ArrayLike
+) -> FloatArray:
     """E[M | x, m]: expected value of a customer's future orders.
 
     A weighted mean of the population mean p*gamma/(q-1) and the customer's own mean m,
@@ -137,10 +162,18 @@ def conditional_expected_spend(fit: GammaGammaFit, frequency: ArrayLike,
     return fit.p * (fit.gamma + m * x) / (fit.p * x + fit.q - 1.0)
 
 
-def predicted_clv(bgnbd: BgNbdFit, spend: GammaGammaFit, horizon: float,
-                  frequency: ArrayLike, recency: ArrayLike, age: ArrayLike,
-                  monetary: ArrayLike, *, discount_rate: float = 0.0,
-                  steps: int = 12) -> FloatArray:
+def predicted_clv(
+    bgnbd: BgNbdFit,
+    spend: GammaGammaFit,
+    horizon: float,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    age: ArrayLike,
+    monetary: ArrayLike,
+    *,
+    discount_rate: float = 0.0,
+    steps: int = 12,
+) -> FloatArray:
     """Expected revenue over ``horizon`` time units: E[X(horizon)] x E[M].
 
     With ``discount_rate == 0`` (the default, and what DESIGN section 4 defines as predicted
@@ -151,8 +184,12 @@ def predicted_clv(bgnbd: BgNbdFit, spend: GammaGammaFit, horizon: float,
     if discount_rate == 0.0:
         return conditional_expected_purchases(bgnbd, horizon, frequency, recency, age) * value
     edges = np.linspace(0.0, horizon, steps + 1)
-    cumulative = [conditional_expected_purchases(bgnbd, t, frequency, recency, age)
-                  if t > 0 else 0.0 for t in edges]
-    total = sum((cumulative[i] - cumulative[i - 1]) / (1.0 + discount_rate) ** i
-                for i in range(1, steps + 1))
+    cumulative = [
+        conditional_expected_purchases(bgnbd, t, frequency, recency, age) if t > 0 else 0.0
+        for t in edges
+    ]
+    total = sum(
+        (cumulative[i] - cumulative[i - 1]) / (1.0 + discount_rate) ** i
+        for i in range(1, steps + 1)
+    )
     return np.asarray(total, dtype=float) * value

@@ -16,6 +16,7 @@ Rules, checked in this order (first match wins); all ages in days:
 The typical reorder interval is the median over repeat customers of
 (last order - first order) / (orders - 1), at least ``min_interval_days``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,9 +50,12 @@ class Stages:
     vip_threshold: float
 
 
-def typical_reorder_interval(order_count: ArrayLike, first_order_days_ago: ArrayLike,
-                             last_order_days_ago: ArrayLike,
-                             rules: LifecycleRules = LifecycleRules()) -> float:
+def typical_reorder_interval(
+    order_count: ArrayLike,
+    first_order_days_ago: ArrayLike,
+    last_order_days_ago: ArrayLike,
+    rules: LifecycleRules = LifecycleRules(),
+) -> float:
     """Median mean-gap between orders over repeat customers (the store's reorder rhythm)."""
     n = np.asarray(order_count, dtype=float)
     span = np.asarray(first_order_days_ago, dtype=float) - np.asarray(last_order_days_ago, float)
@@ -71,12 +75,18 @@ def _vip_threshold(order_count: ArrayLike, net_spend: ArrayLike, share: float) -
     return float(np.quantile(spend, 1.0 - share, method="higher"))
 
 
-def lifecycle_stages(order_count: ArrayLike, first_order_days_ago: ArrayLike,
-                     last_order_days_ago: ArrayLike, net_spend: ArrayLike, *,
-                     p_alive: ArrayLike | None = None,
-                     next_order_overdue_days: ArrayLike | None = None,
-                     rules: LifecycleRules = LifecycleRules(), interval_days: float | None = None,
-                     vip_threshold: float | None = None) -> Stages:
+def lifecycle_stages(
+    order_count: ArrayLike,
+    first_order_days_ago: ArrayLike,
+    last_order_days_ago: ArrayLike,
+    net_spend: ArrayLike,
+    *,
+    p_alive: ArrayLike | None = None,
+    next_order_overdue_days: ArrayLike | None = None,
+    rules: LifecycleRules = LifecycleRules(),
+    interval_days: float | None = None,
+    vip_threshold: float | None = None,
+) -> Stages:
     """Stage and reason per contact. Leads may carry NaN order ages.
 
     ``p_alive`` and ``next_order_overdue_days`` (today minus the expected next order date)
@@ -89,7 +99,9 @@ def lifecycle_stages(order_count: ArrayLike, first_order_days_ago: ArrayLike,
     spend = np.asarray(net_spend, dtype=float).ravel()
     alive = _optional(p_alive, n.size)
     overdue = _optional(next_order_overdue_days, n.size)
-    interval = typical_reorder_interval(n, first, last, rules) if interval_days is None else interval_days
+    interval = (
+        typical_reorder_interval(n, first, last, rules) if interval_days is None else interval_days
+    )
     vip_at = _vip_threshold(n, spend, rules.vip_share) if vip_threshold is None else vip_threshold
     masks = _stage_masks(n, first, last, spend, alive, overdue, interval, vip_at, rules)
     stage = np.select([m for _, m in masks], [name for name, _ in masks], default="one_time")
@@ -104,9 +116,17 @@ def _optional(values: ArrayLike | None, size: int) -> FloatArray:
     return np.asarray(values, dtype=float).ravel()
 
 
-def _stage_masks(n: FloatArray, first: FloatArray, last: FloatArray, spend: FloatArray,
-                 alive: FloatArray, overdue: FloatArray, interval: float, vip_at: float,
-                 rules: LifecycleRules) -> list[tuple[str, NDArray[np.bool_]]]:
+def _stage_masks(
+    n: FloatArray,
+    first: FloatArray,
+    last: FloatArray,
+    spend: FloatArray,
+    alive: FloatArray,
+    overdue: FloatArray,
+    interval: float,
+    vip_at: float,
+    rules: LifecycleRules,
+) -> list[tuple[str, NDArray[np.bool_]]]:
     """(stage, mask) in precedence order; np.select takes the first true one."""
     modelled = (n >= 2) & ~np.isnan(alive)
     by_interval = (n >= 1) & ~modelled
@@ -124,20 +144,30 @@ def _stage_masks(n: FloatArray, first: FloatArray, last: FloatArray, spend: Floa
         ]
 
 
-def _reasons(stage: NDArray[np.str_], masks: list[tuple[str, NDArray[np.bool_]]],
-             v: dict[str, FloatArray], interval: float, vip_at: float,
-             rules: LifecycleRules) -> list[str]:
+def _reasons(
+    stage: NDArray[np.str_],
+    masks: list[tuple[str, NDArray[np.bool_]]],
+    v: dict[str, FloatArray],
+    interval: float,
+    vip_at: float,
+    rules: LifecycleRules,
+) -> list[str]:
     templates = [
         lambda i: "no counted order yet",
         lambda i: f"P(alive) {v['p'][i]:.2f} < {rules.churn_p_alive:.2f}",
-        lambda i: (f"last order {v['last'][i]:.0f} days ago, over {rules.churn_intervals:g}x "
-                   f"the store's reorder interval of {interval:.0f} days"),
+        lambda i: (
+            f"last order {v['last'][i]:.0f} days ago, over {rules.churn_intervals:g}x "
+            f"the store's reorder interval of {interval:.0f} days"
+        ),
         lambda i: f"P(alive) {v['p'][i]:.2f} < {rules.at_risk_p_alive:.2f}",
         lambda i: f"expected next order {v['over'][i]:.0f} days overdue",
-        lambda i: (f"last order {v['last'][i]:.0f} days ago, over {rules.at_risk_intervals:g}x "
-                   f"the store's reorder interval of {interval:.0f} days"),
-        lambda i: (f"net spend {v['spend'][i]:.2f} in the top {rules.vip_share:.0%} "
-                   f"(>= {vip_at:.2f})"),
+        lambda i: (
+            f"last order {v['last'][i]:.0f} days ago, over {rules.at_risk_intervals:g}x "
+            f"the store's reorder interval of {interval:.0f} days"
+        ),
+        lambda i: (
+            f"net spend {v['spend'][i]:.2f} in the top {rules.vip_share:.0%} (>= {vip_at:.2f})"
+        ),
         lambda i: f"first order {v['first'][i]:.0f} days ago (<= {rules.new_days:g})",
         lambda i: f"{v['n'][i]:.0f} orders, last {v['last'][i]:.0f} days ago",
         lambda i: f"one order, {v['last'][i]:.0f} days ago",

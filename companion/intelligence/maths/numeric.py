@@ -1,4 +1,5 @@
 """Small numeric helpers shared by the model fits."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -7,8 +7,10 @@ customers are not "frequent") and without ties this is exactly quintiles. Recenc
 the top: ``ceil(5 * at_most / n)`` where ``at_most`` counts the customers whose last order is no
 more recent, so customers who ordered on the same day share the top score of their block, the most
 recent customer always scores 5, and a young shop whose customers all ordered this week has nobody
-"Lost" (with the bottom-of-block rule every one of them scored 1). Without ties this is quintiles too.
+"Lost" (with the bottom-of-block rule every one of them scored 1). Without ties this is quintiles
+too.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -75,8 +77,9 @@ def recency_score(days_since_last_order: ArrayLike, bins: int = 5) -> IntArray:
     return (-((-bins * at_most) // recency.size)).astype(np.int64)
 
 
-def assign_segments(r: ArrayLike, f: ArrayLike, m: ArrayLike,
-                    rules: tuple[SegmentRule, ...] = RFM_SEGMENTS) -> NDArray[np.str_]:
+def assign_segments(
+    r: ArrayLike, f: ArrayLike, m: ArrayLike, rules: tuple[SegmentRule, ...] = RFM_SEGMENTS
+) -> NDArray[np.str_]:
     """First matching rule's name per customer, "Others" when none matches."""
     r_, f_, m_ = (np.asarray(v, dtype=np.int64).ravel() for v in (r, f, m))
     width = max(len(OTHERS), *(len(rule.name) for rule in rules))
@@ -94,8 +97,9 @@ def _within(values: IntArray, bounds: tuple[int, int]) -> NDArray[np.bool_]:
     return (values >= bounds[0]) & (values <= bounds[1])
 
 
-def rfm_scores(days_since_last_order: ArrayLike, order_count: ArrayLike,
-               net_spend: ArrayLike) -> RfmScores:
+def rfm_scores(
+    days_since_last_order: ArrayLike, order_count: ArrayLike, net_spend: ArrayLike
+) -> RfmScores:
     """R, F, M scores and segment for customers with orders (one entry per customer)."""
     r = recency_score(days_since_last_order)
     f = rank_score(order_count)

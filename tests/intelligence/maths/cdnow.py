@@ -1,4 +1,5 @@
 """The CDNOW reference sample (tests/data/cdnow; its source and licence in tests/data/README.md)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,5 +14,6 @@ def customers_summary() -> np.ndarray:
 
 
 def summary_with_spend() -> np.ndarray:
-    return np.genfromtxt(CDNOW / "cdnow_customers_summary_with_transactions.csv",
-                         delimiter=",", names=True)
+    return np.genfromtxt(
+        CDNOW / "cdnow_customers_summary_with_transactions.csv", delimiter=",", names=True
+    )

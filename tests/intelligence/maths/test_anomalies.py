@@ -38,31 +38,41 @@ def generated_store(seed: int) -> Store:
     rhythm = WEEKLY[np.arange(DAYS) % 7]
     orders = rng.poisson(100 * rhythm)
     revenue = rng.gamma(4.0 * np.maximum(orders, 1), 15.0) * (orders > 0)
-    revenue[REVENUE_DROP[0]:REVENUE_DROP[1] + 1] *= 0.5
+    revenue[REVENUE_DROP[0] : REVENUE_DROP[1] + 1] *= 0.5
     refund_p = np.full(DAYS, 0.04)
-    refund_p[REFUND_SPIKE[0]:REFUND_SPIKE[1] + 1] = 0.20
+    refund_p[REFUND_SPIKE[0] : REFUND_SPIKE[1] + 1] = 0.20
     sessions = rng.poisson(3000 * rhythm)
     conversion_p = np.full(DAYS, 0.025)
-    conversion_p[CONVERSION_DROP[0]:CONVERSION_DROP[1] + 1] = 0.0125
+    conversion_p[CONVERSION_DROP[0] : CONVERSION_DROP[1] + 1] = 0.0125
     rates = rng.choice([0.05, 0.3, 1.0, 3.0, 8.0], size=30)
     rates[STOPPED_PRODUCT] = 3.0
     units = rng.poisson(rates[:, None] * rhythm[None, :])
     units[STOPPED_PRODUCT, PRODUCT_STOP:] = 0
-    return Store(revenue, orders, rng.binomial(orders, refund_p), sessions,
-                 rng.binomial(sessions, conversion_p), units)
+    return Store(
+        revenue,
+        orders,
+        rng.binomial(orders, refund_p),
+        sessions,
+        rng.binomial(sessions, conversion_p),
+        units,
+    )
 
 
 def all_incidents(store: Store) -> dict[str, list[Incident]]:
     return {
         "revenue": detect_incidents(store.revenue, direction="drop"),
         "refund_rate": detect_rate_incidents(store.refunds, store.orders, direction="spike"),
-        "conversion_rate": detect_rate_incidents(store.conversions, store.sessions,
-                                                 direction="drop"),
+        "conversion_rate": detect_rate_incidents(
+            store.conversions, store.sessions, direction="drop"
+        ),
     }
 
 
-INJECTED = {"revenue": REVENUE_DROP, "refund_rate": REFUND_SPIKE,
-            "conversion_rate": CONVERSION_DROP}
+INJECTED = {
+    "revenue": REVENUE_DROP,
+    "refund_rate": REFUND_SPIKE,
+    "conversion_rate": CONVERSION_DROP,
+}
 SEEDS = range(20)
 
 
@@ -86,22 +96,26 @@ def test_an_incident_is_an_open_alert_on_the_day_after_it_starts() -> None:
     assert abs(alert.start - REVENUE_DROP[0]) <= 1
     assert -0.65 < alert.relative_change < -0.35  # "revenue is down by about half"
     upto = REFUND_SPIKE[0] + 2
-    alert = open_incident(detect_rate_incidents(store.refunds[:upto], store.orders[:upto],
-                                                direction="spike"))
+    alert = open_incident(
+        detect_rate_incidents(store.refunds[:upto], store.orders[:upto], direction="spike")
+    )
     assert alert is not None and alert.start == REFUND_SPIKE[0]
     assert alert.baseline == pytest.approx(0.04, abs=0.015) and alert.observed > 0.12
 
 
 def test_false_alarms_on_the_quiet_part_are_rare_and_reported(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     false_alarms = {metric: 0 for metric in INJECTED}
     for seed in SEEDS:
         for metric, incidents in all_incidents(generated_store(seed)).items():
             false_alarms[metric] += sum(not overlaps(i, INJECTED[metric]) for i in incidents)
     quiet_days = len(SEEDS) * (DAYS - 28 - 10)
     with capsys.disabled():
-        print(f"\nalert false alarms over {len(SEEDS)} generated stores ({quiet_days} quiet "
-              f"days per metric): {false_alarms}")
+        print(
+            f"\nalert false alarms over {len(SEEDS)} generated stores ({quiet_days} quiet "
+            f"days per metric): {false_alarms}"
+        )
     assert all(count <= len(SEEDS) // 4 for count in false_alarms.values()), false_alarms
 
 
@@ -120,7 +134,7 @@ def test_a_stop_is_noticed_as_soon_as_the_silence_is_improbable() -> None:
     units[:, 100:] = 0
     flagged_after: dict[int, int] = {}
     for silent_days in range(1, 6):
-        for p in stalled_products(units[:, :100 + silent_days]):
+        for p in stalled_products(units[:, : 100 + silent_days]):
             flagged_after.setdefault(p.index, silent_days)
             assert p.since == 100
     # P(no sale) = exp(-rate x days) < 0.001: one day at ~9 a day, three days at ~3 a day

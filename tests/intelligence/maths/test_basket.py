@@ -9,8 +9,9 @@ import pytest
 from companion.intelligence.maths.basket import bought_together
 
 
-def generated_orders(n_orders: int = 3000, n_products: int = 40,
-                     seed: int = 11) -> tuple[np.ndarray, np.ndarray]:
+def generated_orders(
+    n_orders: int = 3000, n_products: int = 40, seed: int = 11
+) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     popularity = 1.0 / np.arange(1, n_products + 1)
     popularity /= popularity.sum()
@@ -25,8 +26,9 @@ def generated_orders(n_orders: int = 3000, n_products: int = 40,
     return np.array(order_ids), np.array(product_ids)
 
 
-def brute_force(order_ids: np.ndarray, product_ids: np.ndarray
-                ) -> tuple[int, Counter[int], Counter[tuple[int, int]]]:
+def brute_force(
+    order_ids: np.ndarray, product_ids: np.ndarray
+) -> tuple[int, Counter[int], Counter[tuple[int, int]]]:
     baskets: dict[int, set[int]] = {}
     for o, p in zip(order_ids.tolist(), product_ids.tolist()):
         baskets.setdefault(o, set()).add(p)

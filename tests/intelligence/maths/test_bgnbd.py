@@ -92,7 +92,8 @@ def test_the_fast_likelihood_equals_the_sum_of_per_customer_likelihoods() -> Non
 
 
 def test_p_alive_is_one_without_repeat_purchases_and_falls_with_silence(
-        cdnow_fit: BgNbdFit) -> None:
+    cdnow_fit: BgNbdFit,
+) -> None:
     p = probability_alive(cdnow_fit, [0, 3, 3, 3], [0, 38, 20, 2], [38.86] * 4)
     assert p[0] == 1.0
     assert 1 > p[1] > p[2] > p[3] > 0
@@ -114,15 +115,17 @@ def test_extreme_frequencies_give_finite_predictions(cdnow_fit: BgNbdFit) -> Non
 
 def test_expected_purchases_grow_with_the_horizon(cdnow_fit: BgNbdFit) -> None:
     horizons = [1, 4, 13, 52, 520]
-    values = [conditional_expected_purchases(cdnow_fit, h, [2], [30.43], [38.86])[0]
-              for h in horizons]
+    values = [
+        conditional_expected_purchases(cdnow_fit, h, [2], [30.43], [38.86])[0] for h in horizons
+    ]
     assert np.all(np.diff(values) > 0)
     new = expected_purchases_new_customer(cdnow_fit, np.array(horizons, dtype=float))
     assert np.all(np.diff(new) > 0) and new[0] > 0
 
 
 def test_next_purchase_is_due_sooner_for_frequent_buyers_and_can_be_overdue(
-        cdnow_fit: BgNbdFit) -> None:
+    cdnow_fit: BgNbdFit,
+) -> None:
     due = expected_next_purchase_time(cdnow_fit, [1, 10], [20.0, 20.0], [38.86, 38.86])
     assert due[1] < due[0]
     assert due[1] < 38.86  # ten purchases by week 20, silent since: overdue at week 38.86
@@ -156,8 +159,9 @@ def test_a_fit_that_stopped_early_is_reported_and_refuses_to_predict() -> None:
         probability_alive(fit, [1], [1.0], [2.0])
 
 
-def simulate(n: int, r: float, alpha: float, a: float, b: float,
-             seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def simulate(
+    n: int, r: float, alpha: float, a: float, b: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Customers drawn from the BG/NBD story itself: Poisson buying, dropout after purchases."""
     rng = np.random.default_rng(seed)
     age = rng.integers(30, 731, n).astype(float)
@@ -197,14 +201,17 @@ def test_identical_customers_alone_do_not_identify_the_model() -> None:
     assert not fit.converged and "do not identify" in fit.message
 
 
-def test_expected_purchases_stay_finite_where_the_hypergeometric_argument_is_below_minus_one() -> None:
+def test_expected_purchases_stay_finite_where_the_hypergeometric_argument_is_below_minus_one() -> (
+    None
+):
     """A fit with large a and b (customers rarely drop out) and a horizon longer than alpha + T:
     scipy's hyp2f1 at -t/(alpha+T) < -1 gave 1e36 purchases; the literal eq. 10 gives ~8."""
     r, alpha, a, b = 0.49873, 29.7397, 13.1913, 112.146
     fit = BgNbdFit(r, alpha, a, b, 0.0, True, "converged", 1)
     x, t_x, big_t, t = 16.0, 111.6, 146.8, 365.0
     bracket = 1 - ((alpha + big_t) / (alpha + big_t + t)) ** (r + x) * special.hyp2f1(
-        r + x, b + x, a + b + x - 1, t / (alpha + big_t + t))
+        r + x, b + x, a + b + x - 1, t / (alpha + big_t + t)
+    )
     literal = (a + b + x - 1) / (a - 1) * bracket * probability_alive(fit, [x], [t_x], [big_t])[0]
     expected = conditional_expected_purchases(fit, t, [x], [t_x], [big_t])[0]
     assert 1 < literal < 20

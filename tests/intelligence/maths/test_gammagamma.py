@@ -35,7 +35,8 @@ def test_cdnow_spend_fit_reproduces_the_published_parameters(spend_fit: GammaGam
 
 
 def test_expected_spend_shrinks_a_customers_mean_towards_the_population_mean(
-        spend_fit: GammaGammaFit) -> None:
+    spend_fit: GammaGammaFit,
+) -> None:
     population = spend_fit.p * spend_fit.gamma / (spend_fit.q - 1)
     new, few, many = conditional_expected_spend(spend_fit, [0, 1, 50], [0.0, 100.0, 100.0])
     assert new == pytest.approx(population)
@@ -44,16 +45,17 @@ def test_expected_spend_shrinks_a_customers_mean_towards_the_population_mean(
 
 
 def test_predicted_clv_is_expected_purchases_times_expected_spend(
-        cdnow: np.ndarray, spend_fit: GammaGammaFit) -> None:
+    cdnow: np.ndarray, spend_fit: GammaGammaFit
+) -> None:
     bg = fit_bgnbd(cdnow["x"], cdnow["t_x"], cdnow["T"])
     rows = slice(0, 50)
     args = (cdnow["x"][rows], cdnow["t_x"][rows], cdnow["T"][rows])
     clv = predicted_clv(bg, spend_fit, 52.0, *args, cdnow["zbar"][rows])
-    expected = (conditional_expected_purchases(bg, 52.0, *args)
-                * conditional_expected_spend(spend_fit, cdnow["x"][rows], cdnow["zbar"][rows]))
+    expected = conditional_expected_purchases(bg, 52.0, *args) * conditional_expected_spend(
+        spend_fit, cdnow["x"][rows], cdnow["zbar"][rows]
+    )
     np.testing.assert_allclose(clv, expected)
-    discounted = predicted_clv(bg, spend_fit, 52.0, *args, cdnow["zbar"][rows],
-                               discount_rate=0.01)
+    discounted = predicted_clv(bg, spend_fit, 52.0, *args, cdnow["zbar"][rows], discount_rate=0.01)
     assert np.all(discounted < clv) and np.all(discounted > 0.8 * clv)
 
 
@@ -74,7 +76,8 @@ def test_weights_count_as_repeated_customers(cdnow: np.ndarray) -> None:
     doubled = fit_gamma_gamma(np.concatenate([x, x]), np.concatenate([m, m]))
     weighted = fit_gamma_gamma(x, m, np.full(x.size, 2.0))
     assert (weighted.p, weighted.q, weighted.gamma) == pytest.approx(
-        (doubled.p, doubled.q, doubled.gamma), rel=1e-4)
+        (doubled.p, doubled.q, doubled.gamma), rel=1e-4
+    )
 
 
 def test_the_currency_unit_only_rescales_gamma(cdnow: np.ndarray, spend_fit: GammaGammaFit) -> None:
@@ -82,4 +85,5 @@ def test_the_currency_unit_only_rescales_gamma(cdnow: np.ndarray, spend_fit: Gam
     assert (in_cents.p, in_cents.q) == pytest.approx((spend_fit.p, spend_fit.q), rel=1e-4)
     assert in_cents.gamma == pytest.approx(spend_fit.gamma * 100.0, rel=1e-4)
     assert in_cents.log_likelihood == pytest.approx(
-        spend_fit.log_likelihood - spend_fit.n_customers * np.log(100.0), rel=1e-6)
+        spend_fit.log_likelihood - spend_fit.n_customers * np.log(100.0), rel=1e-6
+    )

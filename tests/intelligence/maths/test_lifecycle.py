@@ -19,8 +19,12 @@ def store(extra: Sequence[tuple[float, float, float, float]]) -> tuple[np.ndarra
     first = last + 30.0 * (n - 1)
     spend = rng.uniform(20, 100, 100)
     rows = np.array(extra, dtype=float).reshape(-1, 4)
-    return (np.concatenate([n, rows[:, 0]]), np.concatenate([first, rows[:, 1]]),
-            np.concatenate([last, rows[:, 2]]), np.concatenate([spend, rows[:, 3]]))
+    return (
+        np.concatenate([n, rows[:, 0]]),
+        np.concatenate([first, rows[:, 1]]),
+        np.concatenate([last, rows[:, 2]]),
+        np.concatenate([spend, rows[:, 3]]),
+    )
 
 
 def test_the_store_reorder_interval_is_the_median_gap_of_repeat_customers() -> None:
@@ -30,20 +34,30 @@ def test_the_store_reorder_interval_is_the_median_gap_of_repeat_customers() -> N
 
 
 def test_stages_follow_the_documented_rules_without_predictions() -> None:
-    n, first, last, spend = store([
-        (0, np.nan, np.nan, 0.0),  # lead
-        (1, 10, 10, 40.0),  # new
-        (1, 45, 45, 40.0),  # one_time
-        (1, 70, 70, 40.0),  # at_risk: > 2 x 30 days
-        (3, 300, 130, 90.0),  # churned: > 4 x 30 days
-        (6, 400, 5, 5000.0),  # vip
-        (6, 400, 100, 5000.0),  # a VIP gone quiet is at risk first
-    ])
+    n, first, last, spend = store(
+        [
+            (0, np.nan, np.nan, 0.0),  # lead
+            (1, 10, 10, 40.0),  # new
+            (1, 45, 45, 40.0),  # one_time
+            (1, 70, 70, 40.0),  # at_risk: > 2 x 30 days
+            (3, 300, 130, 90.0),  # churned: > 4 x 30 days
+            (6, 400, 5, 5000.0),  # vip
+            (6, 400, 100, 5000.0),  # a VIP gone quiet is at risk first
+        ]
+    )
     result = lifecycle_stages(n, first, last, spend)
-    assert result.stage[-7:].tolist() == ["lead", "new", "one_time", "at_risk", "churned",
-                                          "vip", "at_risk"]
-    assert result.reason[-4] == ("last order 70 days ago, over 2x the store's reorder "
-                                 "interval of 30 days")
+    assert result.stage[-7:].tolist() == [
+        "lead",
+        "new",
+        "one_time",
+        "at_risk",
+        "churned",
+        "vip",
+        "at_risk",
+    ]
+    assert result.reason[-4] == (
+        "last order 70 days ago, over 2x the store's reorder interval of 30 days"
+    )
     assert set(result.stage[:100].tolist()) <= {"repeat", "vip"}
 
 
@@ -61,8 +75,9 @@ def test_predictions_decide_for_repeat_customers_when_given() -> None:
     overdue = np.full(n.size, np.nan)
     p_alive[-5:-1] = [0.05, 0.3, 0.9, 0.9]
     overdue[-5:-1] = [0, 0, 30, 0]
-    result = lifecycle_stages(n, first, last, spend, p_alive=p_alive,
-                              next_order_overdue_days=overdue)
+    result = lifecycle_stages(
+        n, first, last, spend, p_alive=p_alive, next_order_overdue_days=overdue
+    )
     assert result.stage[-5:].tolist() == ["churned", "at_risk", "at_risk", "repeat", "churned"]
     assert result.reason[-5] == "P(alive) 0.05 < 0.10"
     assert result.reason[-3] == "expected next order 30 days overdue"

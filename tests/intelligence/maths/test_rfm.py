@@ -6,9 +6,18 @@ from companion.intelligence.maths.rfm import RFM_SEGMENTS, assign_segments, rank
 
 # The vectors of rfm 0.3.0 (rsquaredacademy/rfm, R/rfm-segment.R and
 # vignettes/rfm-introduction.Rmd), copied verbatim.
-R_SEGMENT_NAMES = ["Champions", "Potential Loyalist", "Loyal Customers", "Promising",
-                   "New Customers", "Can't Lose Them", "At Risk", "Need Attention",
-                   "About To Sleep", "Lost"]
+R_SEGMENT_NAMES = [
+    "Champions",
+    "Potential Loyalist",
+    "Loyal Customers",
+    "Promising",
+    "New Customers",
+    "Can't Lose Them",
+    "At Risk",
+    "Need Attention",
+    "About To Sleep",
+    "Lost",
+]
 R_RECENCY_LOWER = [5, 3, 2, 3, 4, 1, 1, 1, 2, 1]
 R_RECENCY_UPPER = [5, 5, 4, 4, 5, 2, 2, 3, 3, 1]
 R_FREQUENCY_LOWER = [5, 3, 2, 1, 1, 3, 2, 3, 1, 1]
@@ -24,16 +33,19 @@ def brute_force_score(values: list[float]) -> list[int]:
 
 
 def brute_force_recency(days_since: list[float]) -> list[int]:
-    """Quintile from the top, customer by customer: how many ordered no more recently (self included)?"""
+    """Quintile from the top, customer by customer: how many ordered no more recently (self
+    included)?"""
     n = len(days_since)
     return [-(-5 * sum(1 for other in days_since if other >= mine) // n) for mine in days_since]
 
 
 def brute_force_segment(r: int, f: int, m: int) -> str:
     for i, name in enumerate(R_SEGMENT_NAMES):
-        if (R_RECENCY_LOWER[i] <= r <= R_RECENCY_UPPER[i]
-                and R_FREQUENCY_LOWER[i] <= f <= R_FREQUENCY_UPPER[i]
-                and R_MONETARY_LOWER[i] <= m <= R_MONETARY_UPPER[i]):
+        if (
+            R_RECENCY_LOWER[i] <= r <= R_RECENCY_UPPER[i]
+            and R_FREQUENCY_LOWER[i] <= f <= R_FREQUENCY_UPPER[i]
+            and R_MONETARY_LOWER[i] <= m <= R_MONETARY_UPPER[i]
+        ):
             return name
     return "Others"
 
@@ -78,9 +90,13 @@ def test_the_most_recent_customers_get_recency_5() -> None:
 
 
 def test_customers_who_all_ordered_lately_are_recent_not_lost() -> None:
-    assert rfm_scores([0], [1], [25.0]).segment.tolist() == ["New Customers"]  # a shop's first customer
+    assert rfm_scores([0], [1], [25.0]).segment.tolist() == [
+        "New Customers"
+    ]  # a shop's first customer
     young_shop = rfm_scores([0, 0, 1, 1, 2], [1, 1, 1, 1, 1], [10, 20, 30, 40, 50])
-    assert young_shop.r.tolist() == [5, 5, 3, 3, 1] and "Lost" not in young_shop.segment[:4].tolist()
+    assert (
+        young_shop.r.tolist() == [5, 5, 3, 3, 1] and "Lost" not in young_shop.segment[:4].tolist()
+    )
     assert rfm_scores([3, 3, 3], [1, 2, 3], [5, 5, 5]).r.tolist() == [5, 5, 5]
 
 

@@ -1,5 +1,6 @@
 """WooCommerce deliveries as WooCommerce signs them, a site that has its webhook secret, a local
 WooCommerce-shaped shop (tests/woocommerce), and `companion import woocommerce` run in-process."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -19,7 +20,8 @@ ORDER_TOPICS = {"order.created": "created", "order.updated": "updated", "order.d
 
 @pytest.fixture
 def woo_site(site: NewSite) -> NewSite:
-    """The site, with the secret its owner typed into WooCommerce > Settings > Advanced > Webhooks."""
+    """The site, with the secret its owner typed into WooCommerce > Settings > Advanced >
+    Webhooks."""
     set_woo_secret(site.site, WOO_SECRET)
     site.site.woo_secret = WOO_SECRET
     return site
@@ -46,10 +48,25 @@ def import_command(settings: Any, database_url: str) -> Callable[..., Result]:
     unless redis=True. The test's own runtime settings are restored afterwards."""
 
     def run(new_site: NewSite, shop: FakeShop, *extra: str, redis: bool = False) -> Result:
-        env = {"COMPANION_DATABASE_URL": database_url, "COMPANION_SECRET_KEY": "test-secret-key-0123456789",
-               "COMPANION_REDIS_URL": settings.redis_url if redis else None}
-        args = ["import", "woocommerce", "--site", new_site.site.public_id, "--url", shop.url,
-                "--key", KEY, "--secret", SECRET, "--no-progress", *extra]
+        env = {
+            "COMPANION_DATABASE_URL": database_url,
+            "COMPANION_SECRET_KEY": "test-secret-key-0123456789",
+            "COMPANION_REDIS_URL": settings.redis_url if redis else None,
+        }
+        args = [
+            "import",
+            "woocommerce",
+            "--site",
+            new_site.site.public_id,
+            "--url",
+            shop.url,
+            "--key",
+            KEY,
+            "--secret",
+            SECRET,
+            "--no-progress",
+            *extra,
+        ]
         try:
             return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
         finally:

@@ -26,7 +26,9 @@ class BacklogSchema(Schema):
 
 class ReleaseSchema(Schema):
     per_day = fields.Integer(
-        load_default=backlog.DEFAULT_PER_DAY, validate=validate.Range(min=1, max=10_000)
+        strict=True,
+        load_default=backlog.DEFAULT_PER_DAY,
+        validate=validate.Range(min=1, max=10_000),
     )
 
 

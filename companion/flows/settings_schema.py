@@ -23,7 +23,7 @@ def _template_field() -> fields.String:
 
 
 class StepSettingsSchema(Schema):
-    step = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
+    step = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10))
     delay_hours = fields.Float(
         validate=validate.Range(min=-24 * 365, max=24 * 365), allow_nan=False
     )

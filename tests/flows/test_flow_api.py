@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from companion.flows.config import update_flows
 from companion.flows.reports import message_detail
 from companion.models import Contact, MessageBody, utcnow
@@ -129,6 +131,24 @@ def test_invalid_settings_are_refused_with_the_reason_and_nothing_is_saved(clien
         client.get(_url(site, "flows/win_back"), headers=bearer(site)).json["steps"][0]["subject"]
         is None
     )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"smart_sending_hours": 2.5},
+        {"win_back_after_days": 30.5},
+        {"vip_min_orders": 2.0000001},
+        {"recent_trigger_hours": 1e-9},
+        {"frequency_cap": {"max_messages": 2.5, "per_hours": 24}},
+    ],
+)
+def test_a_fraction_where_a_whole_number_belongs_is_refused_not_rounded(client, site, change):
+    """schemathesis found smart_sending_hours 2.6e-42 saved as 0 (smart sending off) with a 200."""
+    before = client.get(_url(site, "flows"), headers=bearer(site)).json["settings"]
+    answer = client.put(_url(site, "flows"), json={"settings": change}, headers=bearer(site))
+    assert answer.status_code == 422 and next(iter(change)) in str(answer.json["fields"])
+    assert client.get(_url(site, "flows"), headers=bearer(site)).json["settings"] == before
 
 
 def test_an_unknown_flow_is_404(client, site):

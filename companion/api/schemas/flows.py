@@ -19,9 +19,8 @@ class StepOutSchema(StepSettingsSchema):
     default_subject = fields.String()
     active = fields.Boolean()  # sent: switched on, and what it needs (a coupon, a reward) is set
     needs = fields.List(fields.String())  # unset settings it waits for, any one of them
-    is_marketing = (
-        fields.Boolean()
-    )  # needs consent, carries List-Unsubscribe (flows/definitions.py)
+    # needs consent, carries List-Unsubscribe (flows/definitions.py)
+    is_marketing = fields.Boolean()
 
 
 class FlowOutSchema(FlowSettingsSchema):
@@ -44,8 +43,12 @@ class QuietHoursSchema(Schema):
 
 
 class FrequencyCapSchema(Schema):
-    max_messages = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
-    per_hours = fields.Integer(required=True, validate=validate.Range(min=1, max=24 * 30))
+    max_messages = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=0, max=100)
+    )
+    per_hours = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=24 * 30)
+    )
 
 
 class SiteFlowSettingsSchema(Schema):
@@ -57,11 +60,11 @@ class SiteFlowSettingsSchema(Schema):
     unknown_consent = fields.String(validate=validate.OneOf(("allow", "deny")))
     frequency_cap = fields.Nested(FrequencyCapSchema, allow_none=True)
     quiet_hours = fields.Nested(QuietHoursSchema, allow_none=True)
-    win_back_after_days = fields.Integer(validate=validate.Range(min=7, max=730))
-    vip_min_orders = fields.Integer(validate=validate.Range(min=2, max=1000))
-    recent_trigger_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 30))
+    win_back_after_days = fields.Integer(strict=True, validate=validate.Range(min=7, max=730))
+    vip_min_orders = fields.Integer(strict=True, validate=validate.Range(min=2, max=1000))
+    recent_trigger_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 30))
     smart_sending_hours = fields.Integer(
-        allow_none=True, validate=validate.Range(min=0, max=24 * 30)
+        strict=True, allow_none=True, validate=validate.Range(min=0, max=24 * 30)
     )
     postal_address = fields.String(allow_none=True, validate=validate.Length(max=300))
 

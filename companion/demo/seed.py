@@ -15,6 +15,7 @@ from flask import Flask
 from companion.core.db import database
 from companion.core.signing import sign
 from companion.core.workers import run_burst
+from companion.demo.catalogue import PRODUCTS
 from companion.demo.emails import write_history
 from companion.demo.story import Story, StoryConfig
 from companion.flows.config import update_flows
@@ -31,6 +32,9 @@ DEMO_TIMEZONE = "America/New_York"
 BATCH_SIZE = 500
 # What the demo's mail history offers (demo/emails.py subjects) is configured, so its flows' own
 # copy and the steps that need an offer (win-back 2, VIP) match it; the footer has an address.
+# The owner has said what runs out (beans, tea, filters), as a real owner would: the story's
+# returning shoppers also buy gear again, and a month of the demo reminded people to "restock" a
+# pour-over dripper.
 DEMO_FLOW_SETTINGS: dict[str, Any] = {
     "settings": {"postal_address": "12 Roastery Lane, Brooklyn, NY 11201, United States"},
     "flows": {
@@ -39,6 +43,7 @@ DEMO_FLOW_SETTINGS: dict[str, Any] = {
             "reward": {"title": "Free shipping", "description": "on every order this year"},
             "early_access_url": DEMO_URL + "/new-arrivals",
         },
+        "replenishment": {"consumable": {"products": [p.id for p in PRODUCTS if p.consumable]}},
     },
 }
 BATCHES_PER_BURST = 20

@@ -11,8 +11,20 @@ from companion import metrics
 from companion.cli import main
 from companion.dashboard.pages import build_products
 from companion.dashboard.periods import preset_period
+from companion.demo.catalogue import PRODUCTS
 from companion.demo.seed import create_demo_site, seed
-from companion.models import Cart, Contact, DeadLetter, Order, OrderItem, RawEvent, Site
+from companion.flows.lifecycle import run_lifecycle_scans
+from companion.flows.replenishment import reminded_products, reorder_intervals
+from companion.models import (
+    Cart,
+    Contact,
+    DeadLetter,
+    Enrolment,
+    Order,
+    OrderItem,
+    RawEvent,
+    Site,
+)
 from companion.models.attribution import OrderAttribution
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -30,6 +42,7 @@ def test_the_demo_store_comes_through_the_event_api_and_looks_like_a_real_shop(a
     one_week_dips_and_the_thermos_stops_selling(demo)
     the_products_page_points_at_the_kettle_and_the_thermos(demo)
     every_customer_is_scored_as_the_nightly_refresh_would(demo)
+    replenishment_names_only_what_runs_out(demo)
 
 
 def every_demo_event_went_through_the_event_api_and_was_applied(demo):
@@ -110,6 +123,23 @@ def every_customer_is_scored_as_the_nightly_refresh_would(demo):
     buyers = Contact.select().where(Contact.site == site.id, Contact.orders_count > 0)
     assert buyers.count() > 0
     assert not buyers.where(Contact.stage.is_null() | Contact.rfm_segment.is_null()).exists()
+
+
+def replenishment_names_only_what_runs_out(demo):
+    """The demo's returning shoppers buy gear again too; the owner's consumable list keeps the
+    reminders to beans, tea and filters (a month of the demo once said "restock" a dripper)."""
+    site, _ = demo
+    now, consumables = NOW.replace(tzinfo=None), {str(p.id) for p in PRODUCTS if p.consumable}
+    assert set(reorder_intervals(site.id, now, {})) - consumables, "the story tempts with gear"
+    run_lifecycle_scans(now)
+    named = {
+        p
+        for e in Enrolment.select().where(
+            Enrolment.site == site.id, Enrolment.flow_key == "replenishment"
+        )
+        for p in reminded_products(e.context or {})
+    }
+    assert named <= consumables, named
 
 
 def _env(database_url: str, settings) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -178,3 +179,24 @@ def test_money_is_shown_in_the_currency_from_a_decimal_string(
 def test_a_non_decimal_amount_is_refused() -> None:
     with pytest.raises(ValueError):
         format_money("19,90", "EUR")
+
+
+@pytest.mark.parametrize("flow, step", ALL_STEPS)
+def test_the_plain_text_gives_the_heading_a_line_of_its_own(
+    flow: str, step: int, shop_context: dict[str, Any]
+) -> None:
+    """The text part is read too: a heading glued to the next sentence ("...welcome you backWe
+    would love...") was seen in a simulated month's win-back mails."""
+    email, _ = _render(flow, step, shop_context)
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", email.html, re.DOTALL)
+    assert heading, "every step has a heading"
+    text = html.unescape(re.sub(r"<[^>]+>", "", heading.group(1))).strip()
+    assert text in [line.strip() for line in email.text.splitlines()], (text, email.text[:300])
+
+
+def test_the_review_request_does_not_claim_the_order_arrived(shop_context: dict[str, Any]) -> None:
+    """The service knows when an order was paid, not when it was delivered (and a download is
+    never delivered): the mail asks, it does not assert."""
+    email, _ = _render("post_purchase", 2, shop_context)
+    assert "arrived" not in email.text and "arrived" not in email.html
+    assert "How are you getting on with order" in email.text

@@ -31,6 +31,9 @@ class FlowDefinition:
     # steps whose point is an offer: (step, settings any one of which it needs); off until one is
     # set
     needs: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    # steps a contact gets at most once in so many days, whichever enrolment they come from (a
+    # customer who orders three times in ten days is asked for one review, not three)
+    once_per_days: tuple[tuple[int, int], ...] = ()
 
     def is_marketing_step(self, step: int) -> bool:
         return step not in self.transactional_steps
@@ -43,6 +46,9 @@ class FlowDefinition:
 
     def step_needs(self, step: int) -> tuple[str, ...]:
         return next((names for number, names in self.needs if number == step), ())
+
+    def step_once_per_days(self, step: int) -> int | None:
+        return next((days for number, days in self.once_per_days if number == step), None)
 
 
 FLOWS: dict[str, FlowDefinition] = {
@@ -57,6 +63,7 @@ FLOWS: dict[str, FlowDefinition] = {
             transactional_steps=(1,),  # 1 thanks; 2 review request, 3 products: marketing
             conditions=("min_value", "first_order_only"),
             product_steps=(3,),
+            once_per_days=((2, 30), (3, 30)),
         ),
         FlowDefinition(
             "abandoned_cart",
@@ -82,6 +89,7 @@ FLOWS: dict[str, FlowDefinition] = {
             (24 * 5,),
             conditions=("min_value", "first_order_only"),
             product_steps=(1,),
+            once_per_days=((1, 30),),
         ),
         FlowDefinition(
             "win_back",

@@ -50,6 +50,8 @@ class Facts:
     shopping: dict[int, str] = field(
         default_factory=dict
     )  # contact -> "active cart" / "order in flight"
+    # (contact, flow, step) -> when that step last went to the contact, for once-per-days steps
+    last_step: dict[tuple[int, str, int], datetime] = field(default_factory=dict)
 
     def load(
         self, enrolments: list[Any], now: datetime, site_configs: list[dict[str, Any]]
@@ -89,6 +91,31 @@ class Facts:
             ):
                 self.recent.setdefault(contact_id, []).append(_as_datetime(created))
             self._load_shopping([c for c in chunk if c in watched], now - smart)
+            self._load_last_steps(chunk, enrolments, now)
+
+    def _load_last_steps(self, ids: list[int], enrolments: list[Any], now: datetime) -> None:
+        limited = {
+            e.flow_key: max(days for _, days in FLOWS[e.flow_key].once_per_days)
+            for e in enrolments
+            if e.flow_key in FLOWS and FLOWS[e.flow_key].once_per_days and e.contact_id in ids
+        }
+        if not limited:
+            return
+        for contact_id, flow_key, step, created in (
+            Message.select(Message.contact, Message.flow_key, Message.step, Message.created_at)
+            .where(
+                Message.contact.in_(ids),
+                Message.flow_key.in_(list(limited)),
+                Message.created_at > now - timedelta(days=max(limited.values())),
+                Message.status != "failed",
+            )
+            .tuples()
+        ):
+            self.sent_step(contact_id, flow_key, step, _as_datetime(created))
+
+    def sent_step(self, contact_id: int, flow_key: str, step: int, at: datetime) -> None:
+        key = (contact_id, flow_key, step)
+        self.last_step[key] = max(at, self.last_step.get(key, at))
 
     def _load_shopping(self, ids: list[int], since: datetime) -> None:
         """Who has a cart changed since `since` and not bought or emptied, or an order placed since
@@ -177,6 +204,16 @@ def smart_sending(
             return SEND
         reason, until = "smart sending: mailed lately", max(lately) + window + timedelta(seconds=1)
     return Verdict("defer", reason, until) if mode == "defer" else Verdict("skip", reason)
+
+
+def once_per(contact: Contact, flow_key: str, step: int, now: datetime, facts: Facts) -> Verdict:
+    """A step a contact gets at most once in `once_per_days` (FlowDefinition): skipped, with the
+    day it last went, if it went to them more recently."""
+    days = FLOWS[flow_key].step_once_per_days(step) if flow_key in FLOWS else None
+    last = facts.last_step.get((contact.id, flow_key, step))
+    if days is None or last is None or last <= now - timedelta(days=days):
+        return SEND
+    return Verdict("skip", f"sent to this contact on {last:%Y-%m-%d} (at most once in {days} days)")
 
 
 def blocks(suppression_reason: str, is_marketing: bool) -> bool:

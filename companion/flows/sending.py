@@ -220,6 +220,8 @@ def _check(
         run.facts,
         flow.definition.smart_sending,
     )
+    if verdict.is_send and contact is not None:
+        verdict = rules.once_per(contact, flow.definition.key, step.step, run.now, run.facts)
     if verdict.action == "defer" and verdict.until:
         return _defer(step, token, verdict.until, verdict.reason, run)
     if verdict.action == "skip":
@@ -250,6 +252,7 @@ def _check(
         return _finish(step, token, "failed", f"render failed: {type(exc).__name__}: {exc}", run)
     if marketing:
         run.facts.recent.setdefault(contact.id, []).append(run.now)
+    run.facts.sent_step(contact.id, flow.definition.key, step.step, run.now)
     return intent
 
 

@@ -108,5 +108,23 @@ def spent(address):
 
 check(spent("edd.e2e@example.com") == Decimal("49.00"), "EDD: the sale is on its customer's profile (49.00)")
 check(spent("fc.e2e@example.com") == Decimal("123.45"), "FluentCart: 12345 cents arrive as 123.45")
+
+# The catalogue (product.updated): the service's product table, read from its SQLite file.
+import os, sqlite3
+db = os.environ["COMPANION_DATABASE_URL"].removeprefix("sqlite:///")
+thermos = summary["thermos"]
+row = None
+for _ in range(50):
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT name, sku, price, url, stock_quantity, status FROM product WHERE external_id = ?",
+            (thermos["id"],),
+        ).fetchone()
+    if row and row[4] == 0:
+        break
+    time.sleep(0.2)
+check(row is not None and row[:4] == ("Trail Thermos 500ml", "THERMOS-500", row[2], thermos["url"]) and Decimal(row[2]) / 10000 == Decimal("24.90"),  # MoneyField: ten-thousandths
+      f"WooCommerce: the new product is in the service's catalogue with its name, sku, price, url ({row})")
+check(row is not None and (row[4], row[5]) == (0, "outofstock"), f"an order took the last one: stock 0, outofstock ({row})")
 sys.exit(1 if problems else 0)
 PYEOF

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from peewee import fn
 
 from companion.email.tokens import make_recover_token
+from companion.flows.availability import is_sellable, sellable
 from companion.flows.config import FlowConfig
 from companion.flows.replenishment import reminded_products
 from companion.models import (
@@ -27,10 +28,16 @@ from companion.models import (
 
 RECOVER_TTL_S = 30 * 24 * 3600
 PLACED = ("pending", "on_hold", "processing", "completed")
+OUT_OF_STOCK_RECHECK = timedelta(hours=6)
 
 
 class Defer(Exception):
-    """Not now: the shopper is active again; try the step later."""
+    """Not now: try the step again at `until` (None: the sender's default wait, the shopper being
+    active again)."""
+
+    def __init__(self, until: datetime | None = None, reason: str = "shopper active") -> None:
+        super().__init__(reason)
+        self.until, self.reason = until, reason
 
 
 class NothingToShow(Exception):
@@ -65,10 +72,7 @@ def orders_count_after(enrolment: Enrolment) -> datetime:
         if enrolment.flow_key in ("win_back", "replenishment")
         else None
     )
-    if not moment:
-        return enrolment.started_at
-    parsed = datetime.fromisoformat(moment)
-    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    return _naive(moment) if moment else enrolment.started_at
 
 
 def _ordered_since(
@@ -131,9 +135,24 @@ def _cross_sell_check(enrolment: Enrolment, now: datetime) -> str | None:
 
 
 def _replenish_check(enrolment: Enrolment, now: datetime) -> str | None:
-    """An order of any product the reminder names means they restocked."""
-    products = reminded_products(_ctx(enrolment))
-    return "order" if _ordered_since(enrolment, orders_count_after(enrolment), products) else None
+    """An order of any product the reminder names means they restocked. A reminder none of whose
+    products the shop can sell now waits for them (rechecked every OUT_OF_STOCK_RECHECK) until
+    its window closes (`until`, from the scan), then ends unsent."""
+    context = _ctx(enrolment)
+    products = reminded_products(context)
+    if _ordered_since(enrolment, orders_count_after(enrolment), products):
+        return "order"
+    if _offerable(enrolment.site_id, products):
+        return None
+    until = _naive(context["until"]) if context.get("until") else None
+    if until is not None and now < until:
+        raise Defer(min(now + OUT_OF_STOCK_RECHECK, until), "out of stock")
+    return "out of stock"
+
+
+def _naive(moment: str) -> datetime:
+    parsed = datetime.fromisoformat(moment)
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def _renewal_check(enrolment: Enrolment, now: datetime) -> str | None:
@@ -192,13 +211,28 @@ def build_context(
 
 
 def products_by_id(site_id: int, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """What the catalogue says about these products, sellable now or not (an order's own lines)."""
+    return {i: _describe(p) for i, p in _catalogue(site_id, ids).items()}
+
+
+def _catalogue(site_id: int, ids: list[str]) -> dict[str, Product]:
     if not ids:
         return {}
     rows = Product.select().where(Product.site == site_id, Product.external_id.in_(ids))
-    return {
-        p.external_id: {"name": p.name, "price": _money(p.price), "url": p.url, "image": p.image}
-        for p in rows
-    }
+    return {p.external_id: p for p in rows}
+
+
+def _describe(p: Product) -> dict[str, Any]:
+    return {"name": p.name, "price": _money(p.price), "url": p.url, "image": p.image}
+
+
+def _offerable(site_id: int, ids: list[str]) -> list[str]:
+    """The ids a mail may name, in their order: the shop can sell them now, or the catalogue
+    never described them (they are named from the order or the view)."""
+    known = _catalogue(site_id, ids)
+    return [
+        i for i in ids if i not in known or is_sellable(known[i].status, known[i].stock_quantity)
+    ]
 
 
 def _money(value: Any) -> str | None:
@@ -228,18 +262,29 @@ def recommendations(
     site_id: int, product_ids: list[str], now: datetime, memo: dict[Any, Any], limit: int = 3
 ) -> list[dict[str, Any]]:
     """Bought together with these products (co-occurrence in orders), else the best sellers of
-    the last 90 days; only products of the catalogue with a page; remembered in `memo` for the
-    rest of the run."""
+    the last 90 days; only products of the catalogue with a page that the shop can sell now;
+    remembered in `memo` for the rest of the run."""
     key = ("recommendations", site_id, tuple(product_ids))
     if key not in memo:
-        ids = _bought_with(site_id, product_ids, limit * 3) or _best_sellers(
-            site_id, product_ids, now, limit * 3
+        memo[key] = _for_sale(site_id, _bought_with(site_id, product_ids, limit * 3), limit) or (
+            _for_sale(site_id, _best_sellers(site_id, product_ids, now, limit * 3), limit)
         )
-        known = products_by_id(site_id, [str(i) for i in ids])
-        memo[key] = [known[str(i)] for i in ids if str(i) in known and known[str(i)].get("url")][
-            :limit
-        ]
     return list(memo[key])
+
+
+def _for_sale(site_id: int, ids: list[str], limit: int) -> list[dict[str, Any]]:
+    """Catalogue products with a page, sellable now, in the order of `ids`."""
+    if not ids:
+        return []
+    rows = Product.select().where(
+        Product.site == site_id,
+        Product.external_id.in_([str(i) for i in ids]),
+        Product.url.is_null(False),
+        Product.url != "",
+        sellable(),
+    )
+    known = {p.external_id: _describe(p) for p in rows}
+    return [known[str(i)] for i in ids if str(i) in known][:limit]
 
 
 def _bought_with(site_id: int, product_ids: list[str], limit: int) -> list[str]:
@@ -349,7 +394,7 @@ def _browse(
     now: datetime,
     memo: dict[Any, Any],
 ) -> dict[str, Any]:
-    ids = [str(i) for i in _ctx(enrolment).get("product_ids", [])]
+    ids = _offerable(site.id, [str(i) for i in _ctx(enrolment).get("product_ids", [])])
     known = products_by_id(site.id, ids)
     for view in ProductView.select().where(
         ProductView.site == site.id,
@@ -397,8 +442,11 @@ def _replenish(
     now: datetime,
     memo: dict[Any, Any],
 ) -> dict[str, Any]:
-    """Every due product (`products`); `product` is the first, for templates written for one."""
-    ids = reminded_products(_ctx(enrolment))
+    """Every due product the shop can sell now (`products`); `product` is the first, for
+    templates written for one. The sender's check has held a reminder with none."""
+    ids = _offerable(site.id, reminded_products(_ctx(enrolment)))
+    if not ids:
+        raise NothingToShow("products out of stock")
     known = products_by_id(site.id, ids)
     products = [known.get(i) or _product_from_orders(site, i) for i in ids]
     return {

@@ -12,7 +12,10 @@ categories) excludes; `consumable` (products, categories), once set, is the only
 
 The scan groups what is due per contact: one enrolment (key `replenish:<contact>:<day>`) whose
 context lists every due product with the purchase it is based on; a product already named in an
-earlier reminder for the same purchase is not named again.
+earlier reminder for the same purchase is not named again. A product the shop cannot sell now
+(flows/availability.py) is left out of the scan: it is named by a later scan if it is back in stock
+while its reminder window is still open; the window's end goes in the context (`until`) so the
+sender can hold a reminder whose products all sold out after the scan.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from companion.flows.availability import is_sellable
 from companion.flows.backlog import enrol_scanned
 from companion.flows.config import Configs
 from companion.flows.enrolment import Candidate
@@ -129,19 +133,30 @@ def scan_replenishment(site: Site, configs: Configs, now: datetime) -> int:
     named = _already_named(site.id, now - timedelta(days=REPLENISH_LATE * max(intervals.values())))
     found = []
     for contact, items in due.items():
-        fresh = [
-            (p, at, when) for p, at, when in items if (contact, p, f"{at:%Y%m%d}") not in named
-        ]
+        fresh = [item for item in items if (contact, item.product, item.day) not in named]
         if fresh:
-            found.append((_candidate(contact, fresh, now), max(when for _, _, when in fresh)))
+            found.append((_candidate(contact, fresh, now), max(i.starts for i in fresh)))
     return enrol_scanned(site.id, flow, found, now)
+
+
+@dataclass(frozen=True)
+class Due:
+    """A product due for a reminder: the purchase it is based on and its reminder window."""
+
+    product: str
+    bought_at: datetime
+    starts: datetime
+    ends: datetime
+
+    @property
+    def day(self) -> str:
+        return f"{self.bought_at:%Y%m%d}"
 
 
 def _due(
     site_id: int, intervals: dict[str, float], choices: Choices, now: datetime
-) -> dict[int, list[tuple[str, datetime, datetime]]]:
-    """Per contact: (product, last purchase, when the reminder fell due) for each product due
-    now."""
+) -> dict[int, list[Due]]:
+    """Per contact: the products due now that the shop can sell now."""
     latest: dict[tuple[int, str], datetime] = {}
     categories: dict[str, set[str]] = {}
     for contact, product, at, cats in purchases(
@@ -150,34 +165,45 @@ def _due(
         if product in intervals:
             latest[contact, product] = at
             categories.setdefault(product, set()).update(cats or ())
-    for external_id, cats in (
-        Product.select(Product.external_id, Product.categories)
+    unavailable = set()
+    for external_id, cats, status, stock in (
+        Product.select(
+            Product.external_id, Product.categories, Product.status, Product.stock_quantity
+        )
         .where(Product.site == site_id, Product.external_id.in_(list(categories) or [""]))
         .tuples()
     ):
         categories[external_id].update(cats or ())
-    due: dict[int, list[tuple[str, datetime, datetime]]] = {}
+        if not is_sellable(status, stock):
+            unavailable.add(external_id)
+    due: dict[int, list[Due]] = {}
     for (contact, product), at in latest.items():
-        starts = at + timedelta(days=REPLENISH_EARLY * intervals[product])
-        if starts <= now < at + timedelta(
-            days=REPLENISH_LATE * intervals[product]
-        ) and choices.allows(product, categories.get(product, ())):
-            due.setdefault(contact, []).append((product, at, starts))
+        item = Due(
+            product,
+            at,
+            at + timedelta(days=REPLENISH_EARLY * intervals[product]),
+            at + timedelta(days=REPLENISH_LATE * intervals[product]),
+        )
+        if (
+            item.starts <= now < item.ends
+            and product not in unavailable
+            and choices.allows(product, categories.get(product, ()))
+        ):
+            due.setdefault(contact, []).append(item)
     return due
 
 
-def _candidate(
-    contact: int, items: list[tuple[str, datetime, datetime]], now: datetime
-) -> Candidate:
-    items = sorted(items)
+def _candidate(contact: int, items: list[Due], now: datetime) -> Candidate:
+    items = sorted(items, key=lambda i: i.product)
     return Candidate(
         contact,
         f"replenish:{contact}:{now:%Y%m%d}",
         now,
         {
-            "product_ids": [p for p, _, _ in items],
-            "purchases": {p: at.isoformat() for p, at, _ in items},
-            "last_order_at": max(at for _, at, _ in items).isoformat(),
+            "product_ids": [i.product for i in items],
+            "purchases": {i.product: i.bought_at.isoformat() for i in items},
+            "last_order_at": max(i.bought_at for i in items).isoformat(),
+            "until": max(i.ends for i in items).isoformat(),
         },
     )
 

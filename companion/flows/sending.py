@@ -193,8 +193,8 @@ def _handle(step: ScheduledStep, token: str, run: SendRun) -> Intent | None:
         )
     try:
         reason = exit_reason(enrolment, run.now)
-    except Defer:
-        return _defer(step, token, run.now + SHOPPER_ACTIVE_DELAY, "shopper active", run)
+    except Defer as wait:
+        return _defer(step, token, wait.until or run.now + SHOPPER_ACTIVE_DELAY, wait.reason, run)
     if reason:
         exit_enrolments(site.id, Enrolment.id == enrolment.id, reason, run.now)
         return _finish(step, token, "cancelled", f"exit: {reason}", run)

@@ -178,12 +178,20 @@ def product_to_event(product: Mapping[str, Any], *, source: str = "woocommerce")
         "url": _text(product.get("permalink"), 2000),
         "image": _text(images[0].get("src"), 2000) if images else None,
         "stock_quantity": product.get("stock_quantity"),
-        "status": _text(product.get("status"), 20),
+        "status": _text(product_status(product), 20),
     }
     at = _resource_time(product, "product")
     event = _event("product.updated", source, at, None, data)
     event["id"] = _snapshot_id("product", product.get("id"), at, event)
     return event
+
+
+def product_status(product: Mapping[str, Any]) -> Any:
+    """What `product.updated` carries as `status`, as the plugin sends it: a published product's
+    stock status (`instock`, `outofstock`, `onbackorder`), else its post status (`draft`,
+    `pending`, `private`), so the flows can tell what the shop sells now."""
+    status = product.get("status")
+    return (product.get("stock_status") or status) if status == "publish" else status
 
 
 def customer_to_event(

@@ -41,8 +41,23 @@ def test_a_product_becomes_a_product_updated_snapshot() -> None:
         "url": "https://shop.example/product/mug-31/",
         "image": "https://shop.example/mug-31.jpg",
         "stock_quantity": 7,
-        "status": "publish",
+        "status": "instock",
     }
+
+
+def test_a_products_status_says_whether_the_shop_sells_it_now() -> None:
+    """A published product carries its stock status, any other its post status, as the plugin
+    sends them (docs/plugin.md): the flows offer neither a sold-out nor an unpublished one."""
+    statuses = [
+        ("publish", "outofstock", "outofstock"),
+        ("publish", "onbackorder", "onbackorder"),
+        ("publish", None, "publish"),  # an older WooCommerce without stock_status
+        ("draft", "instock", "draft"),
+        ("private", "instock", "private"),
+    ]
+    for status, stock_status, sent in statuses:
+        product = {**make_product(34), "status": status, "stock_status": stock_status}
+        assert product_to_event(product)["data"]["status"] == sent
 
 
 def test_a_variable_product_without_price_sku_or_image_maps_to_nulls() -> None:

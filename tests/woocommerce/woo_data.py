@@ -124,6 +124,7 @@ def make_product(product_id: int, *, modified: str = "2024-05-01T10:00:00") -> d
         "date_created_gmt": "2024-01-01T00:00:00",
         "date_modified_gmt": modified,
         "stock_quantity": 7,
+        "stock_status": "instock",
         "categories": [{"id": 9, "name": "Kitchen", "slug": "kitchen"}],
         "images": [{"id": 1, "src": f"https://shop.example/mug-{product_id}.jpg"}],
     }

@@ -12,13 +12,15 @@ if ( ! defined( 'ABSPATH' ) ) {
 }
 
 /**
- * Each scheduled batch records 50 past orders (and their refunds) into the
- * outbox and schedules the next; delivery sends them like any other event.
+ * Each scheduled batch records 50 products, or 50 past orders (and their refunds), into the
+ * outbox and schedules the next; delivery sends them like any other event. Each source's
+ * catalogue goes first (queue entry "<source>:products"), so the orders find their products.
  */
 class History {
 
-	const STATE = 'sales_companion_sync';
-	const PAGE  = 50;
+	const STATE    = 'sales_companion_sync';
+	const PAGE     = 50;
+	const PRODUCTS = ':products';
 
 	/**
 	 * Events.
@@ -63,7 +65,11 @@ class History {
 	 * @return array State.
 	 */
 	public function start( array $sources ) {
-		$queue = array_values( array_intersect( $sources, Hooks::SOURCES ) );
+		$queue = array();
+		foreach ( array_intersect( Hooks::SOURCES, $sources ) as $source ) {
+			$queue[] = $source . self::PRODUCTS;
+			$queue[] = $source;
+		}
 		$total = 0;
 		foreach ( $queue as $source ) {
 			$total += $this->count( $source );
@@ -93,10 +99,20 @@ class History {
 		if ( ! $state['running'] || ! $state['queue'] ) {
 			return $state;
 		}
-		$source = $state['queue'][0];
-		$ids    = $this->page_ids( $source, (int) $state['page'] );
-		foreach ( $ids as $id ) {
-			$this->record( $source, $id );
+		$entry = $state['queue'][0];
+		if ( self::is_products( $entry ) ) {
+			$source    = substr( $entry, 0, -strlen( self::PRODUCTS ) );
+			$ids       = $this->product_ids( $source, (int) $state['page'] );
+			$collector = Plugin::instance()->get( $source ); // A Source.
+			foreach ( $ids as $id ) {
+				$collector->note_product( $id );
+			}
+			$collector->flush();
+		} else {
+			$ids = $this->page_ids( $entry, (int) $state['page'] );
+			foreach ( $ids as $id ) {
+				$this->record( $entry, $id );
+			}
 		}
 		$state['done'] += count( $ids );
 		++$state['page'];
@@ -118,12 +134,101 @@ class History {
 	}
 
 	/**
-	 * Orders of a source.
+	 * Whether a queue entry is a source's catalogue.
+	 *
+	 * @param string $entry Queue entry.
+	 * @return bool
+	 */
+	private static function is_products( $entry ) {
+		return substr( $entry, -strlen( self::PRODUCTS ) ) === self::PRODUCTS;
+	}
+
+	/**
+	 * The store's product post type (EDD downloads, FluentCart products).
+	 *
+	 * @param string $source Source.
+	 * @return string
+	 */
+	private static function product_post_type( $source ) {
+		return 'edd' === $source ? Source_EDD::PRODUCT_POST_TYPE : Source_FluentCart::PRODUCT_POST_TYPE;
+	}
+
+	/**
+	 * Products of a source: WooCommerce's product query (its default statuses: draft, pending,
+	 * private, publish; no variations), else the store's posts of any status but trash and
+	 * auto-draft.
 	 *
 	 * @param string $source Source.
 	 * @return int
 	 */
-	private function count( $source ) {
+	private function count_products( $source ) {
+		if ( 'woocommerce' === $source ) {
+			$result = wc_get_products(
+				array(
+					'limit'    => 1,
+					'paginate' => true,
+					'return'   => 'ids',
+				)
+			);
+			return (int) $result->total;
+		}
+		$query = new \WP_Query(
+			array(
+				'post_type'      => self::product_post_type( $source ),
+				'post_status'    => 'any',
+				'fields'         => 'ids',
+				'posts_per_page' => 1,
+			)
+		);
+		return (int) $query->found_posts;
+	}
+
+	/**
+	 * Product ids of one page, oldest first.
+	 *
+	 * @param string $source Source.
+	 * @param int    $page   Page from 1.
+	 * @return int[]
+	 */
+	private function product_ids( $source, $page ) {
+		if ( 'woocommerce' === $source ) {
+			$ids = wc_get_products(
+				array(
+					'limit'   => self::PAGE,
+					'page'    => $page,
+					'orderby' => 'ID',
+					'order'   => 'ASC',
+					'return'  => 'ids',
+				)
+			);
+		} else {
+			$ids = get_posts(
+				array(
+					'post_type'        => self::product_post_type( $source ),
+					'post_status'      => 'any',
+					'fields'           => 'ids',
+					'posts_per_page'   => self::PAGE,
+					'paged'            => $page,
+					'orderby'          => 'ID',
+					'order'            => 'ASC',
+					'suppress_filters' => true,
+				)
+			);
+		}
+		return array_map( 'intval', (array) $ids );
+	}
+
+	/**
+	 * Products or orders of a queue entry.
+	 *
+	 * @param string $entry Queue entry.
+	 * @return int
+	 */
+	private function count( $entry ) {
+		if ( self::is_products( $entry ) ) {
+			return $this->count_products( substr( $entry, 0, -strlen( self::PRODUCTS ) ) );
+		}
+		$source = $entry;
 		if ( 'woocommerce' === $source ) {
 			$result = wc_get_orders(
 				array(

@@ -62,6 +62,19 @@ final class Hooks {
 		array( 'woocommerce_checkout_update_order_review', 'woocommerce', 'on_order_review', 10, 1 ),
 		array( 'woocommerce_subscription_status_updated', 'woocommerce', 'on_subscription_status', 10, 3 ),
 		array( 'woocommerce_subscription_renewal_payment_complete', 'woocommerce', 'on_subscription_renewal', 10, 2 ),
+		// Products: WooCommerce 8.9.1 data-stores/class-wc-product-data-store-cpt.php, class-wc-product-variation-data-store-cpt.php, wc-stock-functions.php.
+		array( 'woocommerce_new_product', 'woocommerce', 'on_product_saved', 10, 2 ),
+		array( 'woocommerce_update_product', 'woocommerce', 'on_product_saved', 10, 2 ),
+		array( 'woocommerce_product_set_stock', 'woocommerce', 'on_stock_set', 10, 1 ),
+		array( 'woocommerce_product_set_stock_status', 'woocommerce', 'on_stock_status_set', 10, 3 ),
+		array( 'woocommerce_new_product_variation', 'woocommerce', 'on_variation_changed', 10, 2 ),
+		array( 'woocommerce_update_product_variation', 'woocommerce', 'on_variation_changed', 10, 2 ),
+		array( 'woocommerce_variation_set_stock', 'woocommerce', 'on_variation_changed', 10, 1 ),
+		array( 'woocommerce_variation_set_stock_status', 'woocommerce', 'on_variation_changed', 10, 3 ),
+		// WordPress core (wp-includes/post.php): trash, untrash, delete of a product post.
+		array( 'trashed_post', 'woocommerce', 'on_post_trashed', 10, 1 ),
+		array( 'untrashed_post', 'woocommerce', 'on_post_trashed', 10, 1 ),
+		array( 'before_delete_post', 'woocommerce', 'on_post_deleting', 10, 2 ),
 		// Easy Digital Downloads 3.x: includes/orders/functions/orders.php, refunds.php, class-edd-cart.php, payments/functions.php.
 		array( 'edd_complete_purchase', 'edd', 'on_complete_purchase', 10, 3 ),
 		// ( $old_status, $new_status, $order_id ): BerlinDB Query::transition_item() (EDD 3.6.5 src/Database/Query.php).
@@ -81,6 +94,9 @@ final class Hooks {
 		array( 'edd_sl_post_license_renewal', 'edd', 'on_license_expiration', 10, 1 ),
 		array( 'edd_subscription_post_renew', 'edd', 'on_subscription_renewed', 10, 3 ),
 		array( 'edd_subscription_expired', 'edd', 'on_subscription_expired', 10, 2 ),
+		// Downloads: WordPress core wp_insert_post() (create, save, trash, untrash) and wp_delete_post().
+		array( 'save_post_download', 'edd', 'on_download_saved', 10, 3 ),
+		array( 'before_delete_post', 'edd', 'on_post_deleting', 10, 2 ),
 		// FluentCart: app/Hooks/actions.php, app/Events/Order/*.php, app/Models/Cart.php, app/Events/Subscription/*.php.
 		array( 'fluent_cart/order_paid_done', 'fluentcart', 'on_order_paid', 10, 1 ),
 		array( 'fluent_cart/order_status_changed', 'fluentcart', 'on_status_changed', 10, 1 ),
@@ -95,6 +111,12 @@ final class Hooks {
 		array( 'fluent_cart/subscription_canceled', 'fluentcart', 'on_subscription', 10, 1 ),
 		array( 'fluent_cart/subscription_eot', 'fluentcart', 'on_subscription', 10, 1 ),
 		array( 'fluent_cart/subscription_expired_validity', 'fluentcart', 'on_subscription', 10, 1 ),
+		// Products: app/Http/Controllers/ProductController.php line 333, app/Events/StockChanged.php; trash and delete of the post.
+		array( 'fluent_cart/product_updated', 'fluentcart', 'on_product_updated', 10, 1 ),
+		array( 'fluent_cart/product_stock_changed', 'fluentcart', 'on_stock_changed', 10, 1 ),
+		array( 'trashed_post', 'fluentcart', 'on_post_trashed', 10, 1 ),
+		array( 'untrashed_post', 'fluentcart', 'on_post_trashed', 10, 1 ),
+		array( 'before_delete_post', 'fluentcart', 'on_post_deleting', 10, 2 ),
 	);
 
 	const SOURCES = array( 'woocommerce', 'edd', 'fluentcart' );

@@ -19,6 +19,8 @@ class Source_EDD extends Source {
 
 	const SOURCE = 'edd';
 
+	const PRODUCT_POST_TYPE = 'download';
+
 	const STATUSES = array(
 		'pending'            => 'pending',
 		'processing'         => 'processing',
@@ -208,6 +210,51 @@ class Source_EDD extends Source {
 	 */
 	public function on_subscription_expired( $sub_id, $subscription ) {
 		$this->record_subscription( $sub_id, 'subscription', 'expired', $subscription->product_id, $subscription->expiration, (int) $subscription->customer_id );
+	}
+
+	/**
+	 * WordPress core's save_post_download (int $post_id, WP_Post $post, bool $update)
+	 * (wp-includes/post.php, WordPress 6.1 line 4706): a download created, saved, trashed or
+	 * untrashed (wp_trash_post() and wp_untrash_post() save through wp_update_post()). EDD 3.6.5
+	 * writes the prices on save_post (includes/admin/downloads/metabox.php line 88), later in the
+	 * same save: the snapshot is read at the end of the request.
+	 *
+	 * @param int   $post_id Download.
+	 * @param mixed $post    Post.
+	 * @param bool  $update  Whether it existed.
+	 * @return void
+	 */
+	public function on_download_saved( $post_id, $post = null, $update = false ) {
+		$this->note_product( $post_id );
+	}
+
+	/**
+	 * A product.updated snapshot of a download. Downloads have no stock: a published one is
+	 * `instock`, any other its post status. A variable-priced download's price is its lowest
+	 * option (edd_get_lowest_price_option(), EDD 3.6.5 includes/download-functions.php line 450).
+	 *
+	 * @param int   $product_id Download.
+	 * @param mixed $noted      True.
+	 * @return array|null
+	 */
+	protected function product_snapshot( $product_id, $noted ) {
+		$post = get_post( $product_id );
+		if ( ! $post || self::PRODUCT_POST_TYPE !== $post->post_type || 'auto-draft' === $post->post_status ) {
+			return null;
+		}
+		$sku   = (string) get_post_meta( $product_id, 'edd_sku', true );
+		$price = edd_has_variable_prices( $product_id ) ? edd_get_lowest_price_option( $product_id ) : edd_get_download_price( $product_id );
+		return array(
+			'id'             => (string) $product_id,
+			'name'           => mb_substr( (string) $post->post_title, 0, 300 ),
+			'sku'            => '' === $sku ? null : mb_substr( $sku, 0, 100 ),
+			'price'          => false === $price || '' === $price ? null : Events::money( $price ),
+			'categories'     => self::categories( $product_id ),
+			'url'            => self::url_or_null( get_permalink( $post ) ),
+			'image'          => self::url_or_null( get_the_post_thumbnail_url( $post, 'thumbnail' ) ),
+			'stock_quantity' => null,
+			'status'         => self::product_status( $post->post_status, 'instock' ),
+		);
 	}
 
 	/**

@@ -19,6 +19,18 @@ class Source_FluentCart extends Source {
 
 	const SOURCE = 'fluentcart';
 
+	const PRODUCT_POST_TYPE = 'fluent-products';
+
+	/**
+	 * FluentCart's stock availability (app/Helpers/Status.php: in-stock, out-of-stock; the
+	 * column also allows backorder) as product.updated's stock status.
+	 */
+	const STOCK = array(
+		'in-stock'     => 'instock',
+		'out-of-stock' => 'outofstock',
+		'backorder'    => 'onbackorder',
+	);
+
 	/**
 	 * Carts changed in this request, by hash.
 	 *
@@ -199,6 +211,71 @@ class Source_FluentCart extends Source {
 				'refunded_amount' => (int) $transaction->total,
 			);
 		}
+	}
+
+	/**
+	 * Hook fluent_cart/product_updated (array $data: data, product): ProductController::update()
+	 * (FluentCart 1.3.25 app/Http/Controllers/ProductController.php line 333), after the
+	 * product, its details and variations are saved; `product` is the Product model.
+	 *
+	 * @param array $data Event data.
+	 * @return void
+	 */
+	public function on_product_updated( $data ) {
+		if ( is_array( $data ) && isset( $data['product'] ) && is_object( $data['product'] ) ) {
+			$this->note_product( (int) $data['product']->ID );
+		}
+	}
+
+	/**
+	 * Hook fluent_cart/product_stock_changed (array $data: post_ids, other_info): the StockChanged
+	 * event (app/Events/StockChanged.php), dispatched by CheckoutApi::updateStock() after an order
+	 * is placed (api/Checkout/CheckoutApi.php lines 388, 444; StockManagement took the stock on
+	 * order_created) and by ProductResource::update() (api/Resource/ProductResource.php line 310).
+	 *
+	 * @param array $data Event data.
+	 * @return void
+	 */
+	public function on_stock_changed( $data ) {
+		foreach ( (array) ( is_array( $data ) && isset( $data['post_ids'] ) ? $data['post_ids'] : array() ) as $post_id ) {
+			$this->note_product( (int) $post_id );
+		}
+	}
+
+	/**
+	 * A product.updated snapshot of a FluentCart product: the post, its ProductDetail
+	 * (min_price in cents, manage_stock, stock_availability) and, when stock is managed, the sum
+	 * of its variations' `available`.
+	 *
+	 * @param int   $product_id Product (post) id.
+	 * @param mixed $noted      True.
+	 * @return array|null
+	 */
+	protected function product_snapshot( $product_id, $noted ) {
+		$post = get_post( $product_id );
+		if ( ! $post || self::PRODUCT_POST_TYPE !== $post->post_type || 'auto-draft' === $post->post_status ) {
+			return null;
+		}
+		$detail = \FluentCart\App\Models\ProductDetail::query()->where( 'post_id', $product_id )->first();
+		$stock  = null;
+		if ( $detail && (int) $detail->manage_stock ) {
+			$stock = 0;
+			foreach ( \FluentCart\App\Models\ProductVariation::query()->where( 'post_id', $product_id )->get() as $variation ) {
+				$stock += (int) $variation->available;
+			}
+		}
+		$availability = $detail ? (string) $detail->stock_availability : 'in-stock';
+		return array(
+			'id'             => (string) $product_id,
+			'name'           => mb_substr( (string) $post->post_title, 0, 300 ),
+			'sku'            => null,
+			'price'          => $detail ? Events::cents( $detail->min_price ) : null,
+			'categories'     => self::term_names( $product_id, 'product-categories' ),
+			'url'            => self::url_or_null( get_permalink( $post ) ),
+			'image'          => self::url_or_null( get_the_post_thumbnail_url( $post, 'thumbnail' ) ),
+			'stock_quantity' => $stock,
+			'status'         => self::product_status( $post->post_status, self::STOCK[ $availability ] ?? 'instock' ),
+		);
 	}
 
 	/**

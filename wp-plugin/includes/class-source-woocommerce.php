@@ -20,6 +20,8 @@ class Source_WooCommerce extends Source {
 
 	const SOURCE = 'woocommerce';
 
+	const PRODUCT_POST_TYPE = 'product';
+
 	const STATUSES = array(
 		'pending'        => 'pending',
 		'on-hold'        => 'on_hold',
@@ -294,6 +296,118 @@ class Source_WooCommerce extends Source {
 		if ( $subscription instanceof \WC_Order ) {
 			$this->record_subscription( $subscription, $subscription->get_status() );
 		}
+	}
+
+	/**
+	 * A product created or saved: woocommerce_new_product and woocommerce_update_product
+	 * (int $id, WC_Product $product) (WooCommerce 8.9.1 data-stores/class-wc-product-data-store-cpt.php
+	 * lines 152, 275). A stock change made by an order saves the product too.
+	 *
+	 * @param int   $product_id Product id.
+	 * @param mixed $product    Product.
+	 * @return void
+	 */
+	public function on_product_saved( $product_id, $product = null ) {
+		$this->note_product( $product_id, $product instanceof \WC_Product ? $product : true );
+	}
+
+	/**
+	 * Stock set: woocommerce_product_set_stock (WC_Product $product) (wc-stock-functions.php
+	 * line 63, from wc_update_product_stock(), which an order's wc_reduce_stock_levels() calls;
+	 * and the data store's handle_updated_props(), line 673).
+	 *
+	 * @param mixed $product Product.
+	 * @return void
+	 */
+	public function on_stock_set( $product ) {
+		if ( $product instanceof \WC_Product ) {
+			$this->note_product( $product->get_id(), $product );
+		}
+	}
+
+	/**
+	 * Stock status set: woocommerce_product_set_stock_status (int $id, string $status,
+	 * WC_Product $product) (class-wc-product-data-store-cpt.php line 681).
+	 *
+	 * @param int    $product_id   Product id.
+	 * @param string $stock_status instock, outofstock or onbackorder.
+	 * @param mixed  $product      Product.
+	 * @return void
+	 */
+	public function on_stock_status_set( $product_id, $stock_status = '', $product = null ) {
+		$this->note_product( $product_id, $product instanceof \WC_Product ? $product : true );
+	}
+
+	/**
+	 * A variation saved or its stock set: woocommerce_new_product_variation,
+	 * woocommerce_update_product_variation (int $id, WC_Product_Variation $variation)
+	 * (class-wc-product-variation-data-store-cpt.php lines 181, 274), woocommerce_variation_set_stock
+	 * (WC_Product_Variation $variation) and woocommerce_variation_set_stock_status (int $id, string
+	 * $status, WC_Product_Variation $variation). The service knows products, not variations: the
+	 * parent product is read at the end of the request.
+	 *
+	 * @param mixed $first  The variation, or its id.
+	 * @param mixed $second Its object, or the stock status.
+	 * @param mixed $third  Its object (stock status hook).
+	 * @return void
+	 */
+	public function on_variation_changed( $first, $second = null, $third = null ) {
+		foreach ( array( $first, $second, $third ) as $variation ) {
+			if ( $variation instanceof \WC_Product ) {
+				$this->note_product( $variation->get_parent_id() );
+				return;
+			}
+		}
+	}
+
+	/**
+	 * The product's images are read in one go (their posts and meta), not one query each.
+	 *
+	 * @param array<int, mixed> $products Noted products.
+	 * @return array<int, mixed>
+	 */
+	protected function before_product_snapshots( array $products ) {
+		$images = array();
+		foreach ( $products as $noted ) {
+			if ( $noted instanceof \WC_Product && $noted->get_image_id() ) {
+				$images[] = (int) $noted->get_image_id();
+			}
+		}
+		if ( count( $images ) > 1 && function_exists( '_prime_post_caches' ) ) {
+			_prime_post_caches( $images, false, true );
+		}
+		return $products;
+	}
+
+	/**
+	 * A product.updated snapshot of a WooCommerce product (the object a hook handed over, else
+	 * loaded). `status`: a published product's stock status, else its post status.
+	 *
+	 * @param int   $product_id Product id.
+	 * @param mixed $noted      Product or true.
+	 * @return array|null
+	 */
+	protected function product_snapshot( $product_id, $noted ) {
+		$product = $noted instanceof \WC_Product ? $noted : wc_get_product( $product_id );
+		if ( ! $product instanceof \WC_Product || $product->is_type( 'variation' ) || 'auto-draft' === $product->get_status() ) {
+			return null;
+		}
+		$id    = $product->get_id();
+		$price = (string) $product->get_price();
+		$sku   = (string) $product->get_sku();
+		$image = $product->get_image_id() ? wp_get_attachment_image_url( $product->get_image_id(), 'woocommerce_thumbnail' ) : null;
+		$stock = $product->managing_stock() ? $product->get_stock_quantity() : null;
+		return array(
+			'id'             => (string) $id,
+			'name'           => mb_substr( (string) $product->get_name(), 0, 300 ),
+			'sku'            => '' === $sku ? null : mb_substr( $sku, 0, 100 ),
+			'price'          => '' === $price ? null : Events::money( $price ),
+			'categories'     => self::term_names( $id, 'product_cat' ),
+			'url'            => self::url_or_null( get_permalink( $id ) ),
+			'image'          => self::url_or_null( $image ),
+			'stock_quantity' => null === $stock ? null : (int) $stock,
+			'status'         => self::product_status( $product->get_status(), $product->get_stock_status() ),
+		);
 	}
 
 	/**

@@ -14,8 +14,8 @@ if ( ! defined( 'ABSPATH' ) ) {
 /**
  * A store source. Its hook methods only note what changed during the request;
  * flush() (at shutdown, or at once for the history sync) records one event per
- * noted order and refund, then whatever else the store keeps (carts, deletions).
- * Subclasses say how an order and a refund of their store become events.
+ * noted product, order and refund, then whatever else the store keeps (carts, deletions).
+ * Subclasses say how a product, an order and a refund of their store become events.
  */
 abstract class Source {
 
@@ -23,6 +23,12 @@ abstract class Source {
 	 * The event source name; each subclass sets its own.
 	 */
 	const SOURCE = '';
+
+	/**
+	 * The post type of the store's products (WordPress core's trash and delete hooks are
+	 * shared by every post type).
+	 */
+	const PRODUCT_POST_TYPE = '';
 
 	/**
 	 * Events.
@@ -45,6 +51,15 @@ abstract class Source {
 	 * @var array<int, mixed>
 	 */
 	protected $refunds = array();
+
+	/**
+	 * Products changed in this request, one snapshot each: id => true (read at flush), the
+	 * store's product model its hook handed over (the last one wins), or the snapshot itself
+	 * (a product about to be deleted).
+	 *
+	 * @var array<int, mixed>
+	 */
+	protected $products = array();
 
 	/**
 	 * Constructor.
@@ -77,25 +92,83 @@ abstract class Source {
 	}
 
 	/**
+	 * Notes a product (hooks and the history sync): one snapshot per product per request. A
+	 * model the store handed over replaces an earlier note; a bare id never replaces a model or
+	 * a snapshot.
+	 *
+	 * @param int   $product_id Product id.
+	 * @param mixed $product    The store's product model, or true to read it at flush.
+	 * @return void
+	 */
+	public function note_product( $product_id, $product = true ) {
+		$product_id = (int) $product_id;
+		if ( $product_id > 0 && ( true !== $product || ! isset( $this->products[ $product_id ] ) ) ) {
+			$this->products[ $product_id ] = $product;
+		}
+	}
+
+	/**
+	 * WordPress core's trashed_post (int $post_id) and untrashed_post (int $post_id, string
+	 * $previous_status) (wp-includes/post.php, WordPress 6.1 lines 3608, 3708): a product of
+	 * this store is read again at flush, with its new status.
+	 *
+	 * @param int $post_id Post id.
+	 * @return void
+	 */
+	public function on_post_trashed( $post_id ) {
+		if ( static::PRODUCT_POST_TYPE === get_post_type( $post_id ) ) {
+			$this->products[ (int) $post_id ] = true;
+		}
+	}
+
+	/**
+	 * WordPress core's before_delete_post (int $post_id, WP_Post $post) (wp-includes/post.php,
+	 * WordPress 6.1 line 3407): the product is still readable, so its snapshot is taken now,
+	 * with the status `trash` (the service keeps its name for the reports).
+	 *
+	 * @param int   $post_id Post id.
+	 * @param mixed $post    Post.
+	 * @return void
+	 */
+	public function on_post_deleting( $post_id, $post = null ) {
+		if ( static::PRODUCT_POST_TYPE !== get_post_type( $post_id ) ) {
+			return;
+		}
+		$data = $this->product_snapshot( (int) $post_id, true );
+		if ( $data ) {
+			$data['status']                   = 'trash';
+			$this->products[ (int) $post_id ] = $data;
+		}
+	}
+
+	/**
 	 * Whether flush() has anything to record.
 	 *
 	 * @return bool
 	 */
 	public function has_pending() {
-		return (bool) ( $this->orders || $this->refunds || $this->has_pending_extras() );
+		return (bool) ( $this->products || $this->orders || $this->refunds || $this->has_pending_extras() );
 	}
 
 	/**
-	 * Records what this request changed: orders, then refunds, then the rest.
+	 * Records what this request changed: products, orders, then refunds, then the rest.
 	 * The notes are taken first, so a hook fired while recording starts afresh.
 	 *
 	 * @return void
 	 */
 	public function flush() {
-		$orders        = $this->orders;
-		$refunds       = $this->refunds;
-		$this->orders  = array();
-		$this->refunds = array();
+		$products       = $this->products;
+		$orders         = $this->orders;
+		$refunds        = $this->refunds;
+		$this->products = array();
+		$this->orders   = array();
+		$this->refunds  = array();
+		foreach ( $this->before_product_snapshots( $products ) as $product_id => $noted ) {
+			$data = is_array( $noted ) ? $noted : $this->product_snapshot( $product_id, $noted );
+			if ( $data ) {
+				$this->record( 'product.updated', $data );
+			}
+		}
 		foreach ( $orders as $order_id => $noted ) {
 			$this->record_noted_order( $order_id, $noted );
 		}
@@ -124,6 +197,64 @@ abstract class Source {
 	 */
 	protected function tracks_carts() {
 		return (bool) $this->events->settings()->get( 'track_carts' );
+	}
+
+	/**
+	 * A product.updated snapshot (DESIGN 3.1: id, name, sku, price, categories, url, image,
+	 * stock_quantity, status; docs/plugin.md says what each store sends), or null when the
+	 * product is gone or not worth a word (an auto-draft).
+	 *
+	 * @param int   $product_id Product id.
+	 * @param mixed $noted      What was noted: true, or the store's product model.
+	 * @return array|null
+	 */
+	abstract protected function product_snapshot( $product_id, $noted );
+
+	/**
+	 * A chance to read what the snapshots share in one go (WooCommerce primes the images'
+	 * posts); answers the notes unchanged.
+	 *
+	 * @param array<int, mixed> $products Noted products.
+	 * @return array<int, mixed>
+	 */
+	protected function before_product_snapshots( array $products ) {
+		return $products;
+	}
+
+	/**
+	 * What product.updated carries as `status`: a published product's stock status
+	 * (instock, outofstock, onbackorder), any other product its post status (draft, pending,
+	 * private, trash ...), which the service never offers in a mail.
+	 *
+	 * @param string $post_status  Post status.
+	 * @param string $stock_status Stock status.
+	 * @return string
+	 */
+	protected static function product_status( $post_status, $stock_status ) {
+		return 'publish' === $post_status ? (string) $stock_status : (string) $post_status;
+	}
+
+	/**
+	 * The names of a product's terms in a taxonomy (cached by WordPress once the post's terms
+	 * were read).
+	 *
+	 * @param int    $product_id Product id.
+	 * @param string $taxonomy   Taxonomy.
+	 * @return string[]
+	 */
+	protected static function term_names( $product_id, $taxonomy ) {
+		$terms = get_the_terms( (int) $product_id, $taxonomy );
+		return is_array( $terms ) ? array_values( array_map( 'strval', wp_list_pluck( $terms, 'name' ) ) ) : array();
+	}
+
+	/**
+	 * A URL or null (the service takes only http(s) URLs).
+	 *
+	 * @param mixed $url URL.
+	 * @return string|null
+	 */
+	protected static function url_or_null( $url ) {
+		return is_string( $url ) && preg_match( '#^https?://#', $url ) ? $url : null;
 	}
 
 	/**

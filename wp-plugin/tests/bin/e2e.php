@@ -96,6 +96,12 @@ $fc_order = new FluentCart\App\Models\Order(
 SalesCompanion\Tests\FluentCart\dispatch_order_paid_done( $fc_order, new FluentCart\App\Models\OrderTransaction( array( 'id' => 5 ) ) );
 $plugin->flush();
 
+// The catalogue: the owner adds a product (a real post), then an order takes the last one.
+$thermos = WC_Doubles::create_product( array( 'name' => 'Trail Thermos 500ml', 'sku' => 'THERMOS-500', 'price' => '24.90', 'manage_stock' => true, 'stock_quantity' => 1 ) );
+$plugin->flush();
+wc_update_product_stock( $thermos, 1, 'decrease' );
+$plugin->flush();
+
 $queued    = $plugin->get( 'outbox' )->counts()['pending'];
 $delivered = $plugin->get( 'delivery' )->run();
 echo wp_json_encode(
@@ -103,6 +109,7 @@ echo wp_json_encode(
 		'connection' => $check,
 		'flows'      => $flows,
 		'order_id'   => (string) $order->get_id(),
+		'thermos'    => array( 'id' => (string) $thermos->get_id(), 'url' => get_permalink( $thermos->get_id() ) ),
 		'queued'     => $queued,
 		'delivered'  => $delivered,
 		'outbox'     => $plugin->get( 'outbox' )->counts(),

@@ -470,6 +470,18 @@ namespace {
 		return EDD_Doubles::$downloads[ (int) $download_id ] ?? 0;
 	}
 
+	/**
+	 * As edd_get_lowest_price_option() (EDD 3.6.5 includes/download-functions.php line 450): the
+	 * download price without variable prices, else the smallest option's amount.
+	 */
+	function edd_get_lowest_price_option( $download_id = 0 ) {
+		if ( ! edd_has_variable_prices( $download_id ) ) {
+			return edd_get_download_price( $download_id );
+		}
+		$amounts = array_column( edd_get_variable_prices( $download_id ), 'amount' );
+		return $amounts ? min( $amounts ) : 0.00;
+	}
+
 	function edd_has_variable_prices( $download_id = 0 ) {
 		return ! empty( EDD_Doubles::$variable_prices[ (int) $download_id ] );
 	}

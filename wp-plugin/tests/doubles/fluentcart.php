@@ -102,6 +102,9 @@ namespace FluentCart\App\Models {
 		public function count() {
 			return count( $this->models );
 		}
+		public function first() {
+			return $this->models[0] ?? null;
+		}
 	}
 	class Order extends Model {
 	}
@@ -112,6 +115,12 @@ namespace FluentCart\App\Models {
 	class OrderTransaction extends Model {
 	}
 	class Subscription extends Model {
+	}
+	/** app/Models/ProductDetail.php (fct_product_details: post_id, min_price (cents), manage_stock, stock_availability). */
+	class ProductDetail extends Model {
+	}
+	/** app/Models/ProductVariation.php (fct_product_variations: post_id, item_price, manage_stock, available, stock_status). */
+	class ProductVariation extends Model {
 	}
 	class Cart extends Model {
 		/** As Cart::addItem(): item_added and cart_data_items_updated. */
@@ -240,6 +249,39 @@ namespace SalesCompanion\Tests\FluentCart {
 		$cart->fill( $fill_data );
 		$cart->save();
 		apply_filters( 'fluent_cart/checkout/after_patch_checkout_data_fragments', array(), array( 'cart' => $cart, 'changes' => $changes ) );
+	}
+
+	/**
+	 * As ProductController::update() (FluentCart 1.3.25 app/Http/Controllers/ProductController.php
+	 * lines 306-336): ProductResource::update() saves the post (wp_update_post()), the detail and
+	 * the variations and dispatches StockChanged (fluent_cart/product_stock_changed with
+	 * post_ids, api/Resource/ProductResource.php line 310), then fluent_cart/product_updated
+	 * gets the request data and the Product model.
+	 */
+	function dispatch_product_updated( $post_id, array $post ) {
+		wp_update_post( array_merge( array( 'ID' => $post_id ), $post ) );
+		do_action( 'fluent_cart/product_stock_changed', array( 'post_ids' => array( $post_id ), 'other_info' => null ) );
+		do_action( 'fluent_cart/product_updated', array( 'data' => $post, 'product' => (object) array( 'ID' => $post_id ) ) );
+	}
+
+	/**
+	 * As CheckoutApi::finalizeOrder() (api/Checkout/CheckoutApi.php lines 386-388): OrderCreated
+	 * (StockManagement::manageStockOnOrderCreated() lowers each managed variation's `available`
+	 * and sets the detail's stock_availability, app/Modules/StockManagement/StockManagement.php
+	 * lines 113-246), then updateStock() dispatches StockChanged for the order's products.
+	 */
+	function dispatch_order_created_with_stock( array $taken ) {
+		foreach ( $taken as $post_id => $quantity ) {
+			$in_stock = false;
+			foreach ( \FluentCart\App\Models\ProductVariation::query()->where( 'post_id', $post_id )->get() as $variation ) {
+				$variation->available    = max( 0, (int) $variation->available - $quantity );
+				$variation->stock_status = $variation->available > 0 ? 'in-stock' : 'out-of-stock';
+				$in_stock                = $in_stock || $variation->available > 0;
+			}
+			$detail                     = \FluentCart\App\Models\ProductDetail::query()->where( 'post_id', $post_id )->first();
+			$detail->stock_availability = $in_stock ? 'in-stock' : 'out-of-stock';
+		}
+		do_action( 'fluent_cart/product_stock_changed', array( 'post_ids' => array_keys( $taken ), 'other_info' => null ) );
 	}
 
 	/** As SubscriptionRenewed::toArray(). */

@@ -81,10 +81,27 @@ namespace {
 		}
 	}
 
+	/**
+	 * WooCommerce 8.9.1 (userixxx/StropyMarket b87b6d3, wp-content/plugins/woocommerce):
+	 * abstracts/abstract-wc-product.php (getters; save() line 1413 runs validate_props() line 1384,
+	 * then the data store) and data-stores/class-wc-product-data-store-cpt.php: create() inserts
+	 * the post and fires woocommerce_new_product( $id, $product ) (line 152); update() runs
+	 * handle_updated_props(), which fires woocommerce_product_set_stock( $product ) (line 673) and
+	 * woocommerce_product_set_stock_status( $id, $status, $product ) (line 681) for those changed
+	 * props, then woocommerce_update_product( $id, $product ) (line 275). A product made with
+	 * add_product() has no post (the order tests need none); one saved with save() is a real post.
+	 */
 	class WC_Product extends WC_Data {
-		public function __construct( $id, $props = array() ) {
+		protected $changes = array();
+		public function __construct( $id = 0, $props = array() ) {
 			$this->id   = $id;
-			$this->data = $props;
+			$this->data = array_merge( array( 'status' => 'publish', 'stock_status' => 'instock', 'manage_stock' => false, 'stock_quantity' => null, 'backorders' => 'no', 'image_id' => 0, 'parent_id' => 0 ), $props );
+		}
+		public function get_type() {
+			return 'simple';
+		}
+		public function is_type( $type ) {
+			return in_array( $this->get_type(), (array) $type, true );
 		}
 		public function get_name( $context = 'view' ) {
 			return $this->prop( 'name' );
@@ -95,6 +112,119 @@ namespace {
 		public function get_price( $context = 'view' ) {
 			return $this->prop( 'price' );
 		}
+		public function get_status( $context = 'view' ) {
+			return $this->prop( 'status' );
+		}
+		public function get_stock_status( $context = 'view' ) {
+			return $this->prop( 'stock_status' );
+		}
+		public function get_stock_quantity( $context = 'view' ) {
+			return $this->data['stock_quantity'];
+		}
+		public function managing_stock() {
+			return (bool) $this->prop( 'manage_stock' );
+		}
+		public function get_image_id( $context = 'view' ) {
+			return (int) $this->prop( 'image_id' );
+		}
+		public function get_parent_id( $context = 'view' ) {
+			return (int) $this->prop( 'parent_id' );
+		}
+		public function get_stock_managed_by_id() {
+			return $this->get_id();
+		}
+		public function set_props( $props ) {
+			foreach ( $props as $key => $value ) {
+				if ( ! array_key_exists( $key, $this->data ) || $this->data[ $key ] !== $value ) {
+					$this->changes[ $key ] = true;
+				}
+				$this->data[ $key ] = $value;
+			}
+		}
+		/** As validate_props() (abstract-wc-product.php line 1384), woocommerce_notify_no_stock_amount 0. */
+		public function validate_props() {
+			if ( ! $this->managing_stock() ) {
+				$this->set_props( array( 'stock_quantity' => null ) );
+				return;
+			}
+			$status = (int) $this->get_stock_quantity() > 0 ? 'instock' : ( 'no' !== $this->prop( 'backorders' ) ? 'onbackorder' : 'outofstock' );
+			$this->set_props( array( 'stock_status' => $status ) );
+		}
+		public function save() {
+			$this->validate_props();
+			$post = array( 'post_type' => $this->is_type( 'variation' ) ? 'product_variation' : 'product', 'post_title' => $this->get_name(), 'post_status' => $this->get_status(), 'post_parent' => $this->get_parent_id() );
+			$new  = ! $this->id;
+			if ( $new ) {
+				$this->id = wp_insert_post( $post );
+			} elseif ( isset( $this->changes['name'] ) || isset( $this->changes['status'] ) ) {
+				wp_update_post( array_merge( $post, array( 'ID' => $this->id ) ) );
+			}
+			WC_Doubles::$products[ $this->id ] = $this;
+			$changed       = $this->changes;
+			$this->changes = array();
+			$variation     = $this->is_type( 'variation' );
+			if ( $new ) {
+				do_action( $variation ? 'woocommerce_new_product_variation' : 'woocommerce_new_product', $this->id, $this );
+				return $this->id;
+			}
+			if ( isset( $changed['stock_quantity'] ) ) {
+				do_action( $variation ? 'woocommerce_variation_set_stock' : 'woocommerce_product_set_stock', $this );
+			}
+			if ( isset( $changed['stock_status'] ) ) {
+				do_action( $variation ? 'woocommerce_variation_set_stock_status' : 'woocommerce_product_set_stock_status', $this->id, $this->get_stock_status(), $this );
+			}
+			do_action( $variation ? 'woocommerce_update_product_variation' : 'woocommerce_update_product', $this->id, $this );
+			return $this->id;
+		}
+	}
+
+	/** includes/class-wc-product-variation.php: a variation has its own stock; its parent is the product. */
+	class WC_Product_Variation extends WC_Product {
+		public function get_type() {
+			return 'variation';
+		}
+	}
+
+	/**
+	 * As wc_update_product_stock() (includes/wc-stock-functions.php line 26): for a product that
+	 * manages stock, the data store writes the new quantity, the product is saved (stock status in
+	 * sync) and woocommerce_product_set_stock / woocommerce_variation_set_stock fire (lines 59-64).
+	 */
+	function wc_update_product_stock( $product, $stock_quantity = null, $operation = 'set', $updating = false ) {
+		if ( ! is_a( $product, 'WC_Product' ) ) {
+			$product = wc_get_product( $product );
+		}
+		if ( ! $product ) {
+			return false;
+		}
+		if ( null !== $stock_quantity && $product->managing_stock() ) {
+			$now = (int) $product->get_stock_quantity();
+			$new = 'set' === $operation ? $stock_quantity : ( 'increase' === $operation ? $now + $stock_quantity : $now - $stock_quantity );
+			$product->set_props( array( 'stock_quantity' => $new ) );
+			if ( ! $updating ) {
+				$product->save();
+			}
+			do_action( $product->is_type( 'variation' ) ? 'woocommerce_variation_set_stock' : 'woocommerce_product_set_stock', $product );
+		}
+		return $product->get_stock_quantity();
+	}
+
+	/**
+	 * As wc_reduce_stock_levels() (wc-stock-functions.php line 152), which
+	 * wc_maybe_reduce_stock_levels() runs on woocommerce_payment_complete (line 112): each line's
+	 * product that manages stock loses the quantity, once.
+	 */
+	function wc_reduce_stock_levels( $order_id ) {
+		$order = is_a( $order_id, 'WC_Order' ) ? $order_id : wc_get_order( $order_id );
+		foreach ( $order->get_items() as $item ) {
+			$product = $item->get_product();
+			if ( ! $product || ! $product->managing_stock() || $item->get_meta( '_reduced_stock' ) ) {
+				continue;
+			}
+			wc_update_product_stock( $product, $item->get_quantity(), 'decrease' );
+			$item->update_meta_data( '_reduced_stock', $item->get_quantity() );
+		}
+		do_action( 'woocommerce_reduce_order_stock', $order );
 	}
 
 	class WC_Order_Item_Product extends WC_Data {
@@ -379,6 +509,7 @@ namespace {
 		}
 		public static function reset() {
 			self::$objects            = array();
+			self::$products           = array();
 			self::$loads              = 0;
 			WooCommerce::$instance    = null;
 		}
@@ -395,14 +526,26 @@ namespace {
 			WC()->session = null;
 			WC()->cart    = null;
 		}
+		/** A product saved as WooCommerce's data store saves it: a real post, the new-product hook. */
+		public static function create_product( array $props ) {
+			$product = new WC_Product( 0, $props );
+			$product->save();
+			return $product;
+		}
 		public static function add_product( $id, $name, $price, $sku = '' ) {
 			self::$products[ $id ] = new WC_Product( $id, array( 'name' => $name, 'price' => $price, 'sku' => $sku ) );
 			return self::$products[ $id ];
 		}
 	}
 
+	/** A product saved as a post is read with its post's status, as the data store's read() does. */
 	function wc_get_product( $the_product = false, $deprecated = array() ) {
-		return WC_Doubles::$products[ (int) $the_product ] ?? false;
+		$product = WC_Doubles::$products[ (int) $the_product ] ?? false;
+		$post    = $product ? get_post( (int) $the_product ) : null;
+		if ( $post && in_array( $post->post_type, array( 'product', 'product_variation' ), true ) ) {
+			$product->set_props( array( 'status' => $post->post_status ) );
+		}
+		return $product;
 	}
 
 	function wc_get_order( $the_order = false ) {
@@ -421,6 +564,25 @@ namespace {
 		sort( $ids );
 		if ( ! empty( $args['paginate'] ) ) {
 			return (object) array( 'total' => count( $ids ), 'orders' => array_slice( $ids, 0, $args['limit'] ) );
+		}
+		$page = isset( $args['page'] ) ? (int) $args['page'] : 1;
+		return array_slice( $ids, ( $page - 1 ) * $args['limit'], $args['limit'] );
+	}
+
+	/**
+	 * As wc_get_products() (includes/wc-product-functions.php) with WC_Product_Query's defaults
+	 * (status draft, pending, private, publish; variations are another type): ids, paged.
+	 */
+	function wc_get_products( $args ) {
+		$ids = array();
+		foreach ( WC_Doubles::$products as $id => $product ) {
+			if ( ! $product->is_type( 'variation' ) && in_array( $product->get_status(), array( 'draft', 'pending', 'private', 'publish' ), true ) ) {
+				$ids[] = $id;
+			}
+		}
+		sort( $ids );
+		if ( ! empty( $args['paginate'] ) ) {
+			return (object) array( 'total' => count( $ids ), 'products' => array_slice( $ids, 0, $args['limit'] ) );
 		}
 		$page = isset( $args['page'] ) ? (int) $args['page'] : 1;
 		return array_slice( $ids, ( $page - 1 ) * $args['limit'], $args['limit'] );

@@ -4,7 +4,6 @@ counted in the flow report."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, timedelta
 from decimal import Decimal
 
@@ -15,7 +14,7 @@ from companion.flows.coupons import ALPHABET, CODE_LENGTH
 from companion.flows.reports import flow_report
 from companion.models import IssuedCoupon, Message, MessageBody
 from tests import factories as f
-from tests.flows.coupon_store import CouponStore, running
+from tests.flows.coupon_store import CouponStore
 from tests.flows.store import T0, iso
 from tests.helpers import bearer
 
@@ -31,11 +30,8 @@ OLD = T0 - 200 * DAY
 
 
 @pytest.fixture
-def shop(store) -> Iterator[CouponStore]:
-    with running(CouponStore(store.site.secret)) as server:
-        store.site.url = server.url
-        store.site.save()
-        yield server
+def shop(coupon_shop: CouponStore) -> CouponStore:
+    return coupon_shop
 
 
 def _lapsed(store, *emails: str, at=T0) -> None:

@@ -4,6 +4,7 @@ counted in the flow report."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, timedelta
 from decimal import Decimal
 
@@ -12,8 +13,9 @@ import pytest
 from companion.flows.config import describe, update_flows
 from companion.flows.coupons import ALPHABET, CODE_LENGTH
 from companion.flows.reports import flow_report
-from companion.models import IssuedCoupon, Message, MessageBody
+from companion.models import Contact, IssuedCoupon, Message, MessageBody
 from tests import factories as f
+from tests.dashboard.session import sign_in
 from tests.flows.coupon_store import CouponStore
 from tests.flows.store import T0, iso
 from tests.helpers import bearer
@@ -206,3 +208,34 @@ def test_the_flow_report_api_shows_coupon_figures(client, site, store, shop):
         "discount": "0.00",
         "revenue": "0.00",
     }
+
+
+def test_the_dashboards_flow_page_shows_issued_and_redeemed_coupons(client, site, store, shop):
+    update_flows(store.site, {"flows": {"win_back": {"coupon": UNIQUE}}})
+    _lapsed(store, "ann@example.com", "bob@example.com")
+    store.run(T0, T0 + 8 * DAY, every=12 * HOUR)
+    code = IssuedCoupon.get(IssuedCoupon.contact == Contact.get(email="ann@example.com").id).code
+    at = T0 + 8 * DAY + HOUR
+    store.send(
+        [
+            f.order(
+                "w1",
+                email="ann@example.com",
+                total="53.82",
+                discount_total="5.98",
+                coupons=[code.lower()],
+                modified=iso(at),
+                created=iso(at),
+                paid=iso(at),
+            )
+        ],
+        at,
+    )
+    sign_in(client, site)
+    html = client.get(
+        f"/dashboard/{site.site.public_id}/flows?range=custom&from=2026-11-01&to=2026-12-31"
+    ).get_data(as_text=True)
+    panel = html[html.index('data-panel="coupons"') :]
+    panel = panel[: panel.index("</section>")]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", panel[panel.index("Win-back") :])[:6]
+    assert cells == ["2", "2", "1", "50.0%", "5.98", "53.82"], cells

@@ -63,10 +63,7 @@ def form_input(key: str, form: Any) -> dict[str, Any]:
         if "first_order_only" in conditions:
             data["conditions"]["first_order_only"] = form.get("conditions.first_order_only") == "on"
     if has_coupon(key):
-        code = _text(form, "coupon.code")
-        data["coupon"] = (
-            {"code": code, "description": _text(form, "coupon.description")} if code else None
-        )
+        data["coupon"] = coupon_input(form)
     if has_reward(key):
         reward = {name: _text(form, f"reward.{name}") for name in ("title", "description", "code")}
         data["reward"] = reward if any(reward.values()) else None
@@ -81,6 +78,26 @@ def form_input(key: str, form: Any) -> dict[str, Any]:
         step.update({name: _text(form, prefix + name) for name in STEP_TEXT})
         data["steps"].append(step)
     return data
+
+
+COUPON_TEXT = ("discount_type", "amount", "minimum_amount", "prefix")
+
+
+def coupon_input(form: Any) -> dict[str, Any] | None:
+    """None (no coupon), one static code, or a unique-code template (flows/coupons.py)."""
+    kind = form.get("coupon.kind") or ("static" if _text(form, "coupon.code") else "none")
+    description = _text(form, "coupon.description")
+    if kind == "static":
+        code = _text(form, "coupon.code")
+        return {"kind": "static", "code": code, "description": description} if code else None
+    if kind != "unique":
+        return None
+    coupon: dict[str, Any] = {"kind": "unique", "description": description}
+    coupon.update({name: _text(form, f"coupon.{name}") for name in COUPON_TEXT})
+    days = _text(form, "coupon.days_valid")
+    coupon["days_valid"] = int(days) if days and days.isdigit() else days
+    coupon["individual_use"] = form.get("coupon.individual_use") == "on"
+    return {k: v for k, v in coupon.items() if v is not None or k == "minimum_amount"}
 
 
 def checked(key: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -112,6 +129,10 @@ def form_values(described: dict[str, Any]) -> dict[str, Any]:
     for group in ("coupon", "reward"):
         for name, value in (described.get(group) or {}).items():
             values[f"{group}.{name}"] = value
+    coupon = described.get("coupon")
+    values["coupon.kind"] = (coupon or {}).get("kind", "static") if coupon else "none"
+    if not coupon or coupon.get("kind") != "unique":  # what a new template starts from
+        values.update({"coupon.discount_type": "percent", "coupon.individual_use": True})
     values["early_access_url"] = described.get("early_access_url")
     for index, step in enumerate(described["steps"]):
         for name in ("enabled", "delay_hours", *STEP_TEXT):
@@ -127,6 +148,7 @@ def submitted_values(key: str, form: Any) -> dict[str, Any]:
     for name in (
         "enabled",
         "conditions.first_order_only",
+        "coupon.individual_use",
         *(f"steps.{i}.enabled" for i in range(len(FLOWS[key].delays_hours))),
     ):
         values[name] = form.get(name) == "on"

@@ -19,6 +19,7 @@ from companion.models import FlowSetting, Site, utcnow
 SITE_KEY = "_site"
 EXTRAS = ("coupon", "reward", "early_access_url", "replenish_days", "consumable", "never")
 WHOLE_VALUES = (
+    "coupon",
     "replenish_days",
     "consumable",
     "never",

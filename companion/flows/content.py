@@ -13,6 +13,7 @@ from peewee import fn
 from companion.email.tokens import make_recover_token
 from companion.flows.availability import is_sellable, sellable
 from companion.flows.config import FlowConfig
+from companion.flows.coupons import for_template
 from companion.flows.replenishment import reminded_products
 from companion.models import (
     Cart,
@@ -371,7 +372,7 @@ def _cart(
     )
     return {
         "currency": cart.currency or site.currency,
-        "coupon": flow.extras.get("coupon"),
+        "coupon": for_template(flow.extras.get("coupon"), site, now),
         "cart": {
             "items": _items(site.id, items),
             "value": str(cart.value),
@@ -415,7 +416,7 @@ def _win_back(
 ) -> dict[str, Any]:
     return {
         "products": recommendations(site.id, [], now, memo),
-        "coupon": flow.extras.get("coupon"),
+        "coupon": for_template(flow.extras.get("coupon"), site, now),
     }
 
 

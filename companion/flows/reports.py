@@ -6,10 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from peewee import Case, fn
+from peewee import JOIN, Case, fn
 
 from companion.flows.definitions import FLOWS
-from companion.models import Enrolment, Message, MessageBody, Order, ScheduledStep
+from companion.models import Enrolment, IssuedCoupon, Message, MessageBody, Order, ScheduledStep
 from companion.models.attribution import OrderAttribution
 from companion.models.base import as_aware, money_from_units
 
@@ -80,13 +80,20 @@ def flow_report(
     }
     orders = attributed_orders(site_id, key, start, end)
     skipped = skipped_steps(site_id, key, start, end)
+    issued = coupon_figures(site_id, key, start, end)
     steps = []
     for number in range(1, len(FLOWS[key].delays_hours) + 1):
         figures = {f: int(per_step.get(number, {}).get(f) or 0) for f in MESSAGE_FIGURES}
         figures.update(orders.get(number, {"orders": 0, "revenue": Decimal(0)}))
         reasons = skipped.get(number, {})
         steps.append(
-            {"step": number, **figures, "skipped": sum(reasons.values()), "skip_reasons": reasons}
+            {
+                "step": number,
+                **figures,
+                "skipped": sum(reasons.values()),
+                "skip_reasons": reasons,
+                "coupons": issued.get(number, _no_coupons()),
+            }
         )
     totals: dict[str, Any] = {
         f: sum(s[f] for s in steps) for f in (*MESSAGE_FIGURES, "orders", "revenue", "skipped")
@@ -95,6 +102,12 @@ def flow_report(
     for step in steps:
         for reason, count in step["skip_reasons"].items():
             totals["skip_reasons"][reason] = totals["skip_reasons"].get(reason, 0) + count
+    totals["coupons"] = _rate(
+        {
+            f: sum(s["coupons"][f] for s in steps)
+            for f in ("issued", "redeemed", "discount", "revenue")
+        }
+    )
     recovered = recovered_carts(site_id, start, end) if key == "abandoned_cart" else (0, Decimal(0))
     return {
         "flow": key,
@@ -108,6 +121,55 @@ def flow_report(
         "recovered_carts": recovered[0],
         "recovered_revenue": recovered[1],
         "steps": steps,
+    }
+
+
+def _no_coupons() -> dict[str, Any]:
+    return _rate({"issued": 0, "redeemed": 0, "discount": Decimal(0), "revenue": Decimal(0)})
+
+
+def _rate(figures: dict[str, Any]) -> dict[str, Any]:
+    issued = figures["issued"]
+    figures["redemption_rate"] = round(figures["redeemed"] / issued, 4) if issued else None
+    return figures
+
+
+def coupon_figures(
+    site_id: int, key: str, start: datetime | None, end: datetime | None
+) -> dict[int, dict[str, Any]]:
+    """Single-use coupons the store made for this flow's mails (issued in the period), by step:
+    how many, how many a counted order used (an order cancelled or never paid does not count, as
+    in docs/metrics.md), those orders' discount and revenue (totals net of refunds)."""
+    counted = (Order.is_counted == True) & Order.deleted_at.is_null()
+    rows = (
+        IssuedCoupon.select(
+            IssuedCoupon.step,
+            fn.COUNT(IssuedCoupon.id),
+            fn.SUM(Case(None, [(counted, 1)], 0)),
+            fn.SUM(Case(None, [(counted, IssuedCoupon.discount)], 0)).coerce(False),
+            fn.SUM(Case(None, [(counted, Order.total)], 0)).coerce(False),
+            fn.SUM(Case(None, [(counted, Order.refunded_total)], 0)).coerce(False),
+        )
+        .join(Order, JOIN.LEFT_OUTER, on=(IssuedCoupon.order_id == Order.id))
+        .where(
+            IssuedCoupon.site == site_id,
+            IssuedCoupon.flow_key == key,
+            IssuedCoupon.status == "created",
+            _between(IssuedCoupon.issued_at, start, end),
+        )
+        .group_by(IssuedCoupon.step)
+        .tuples()
+    )
+    return {
+        step: _rate(
+            {
+                "issued": int(issued),
+                "redeemed": int(redeemed or 0),
+                "discount": money_from_units(discount),
+                "revenue": money_from_units(total) - money_from_units(refunded),
+            }
+        )
+        for step, issued, redeemed, discount, total, refunded in rows
     }
 
 

@@ -31,7 +31,7 @@ from companion.email.rendering import (
     tracking_for,
 )
 from companion.email.sendgrid import SendGridTransport, marketing_headers
-from companion.flows import rules
+from companion.flows import coupons, rules
 from companion.flows.config import FlowConfig
 from companion.flows.content import Defer, NothingToShow, build_context, exit_reason
 from companion.flows.delivery import deliver
@@ -232,8 +232,18 @@ def _check(
             exit_enrolments(site.id, Enrolment.id == enrolment.id, "unsubscribed", run.now)
         return _finish(step, token, "skipped", verdict.reason, run)
     assert contact is not None
+    coupon = flow.extras.get("coupon")
+    offered: dict[str, Any] | None = None
+    if coupons.is_unique(coupon) and coupons.carries_coupon(flow.definition.key, step.step):
+        try:  # the store makes the contact's code before their mail is written
+            issued = coupons.issue(site, enrolment, contact, step.step, coupon, run.now)
+        except coupons.CouponNotReady as exc:
+            if exc.retry_at is not None:
+                return _defer(step, token, exc.retry_at, exc.reason, run)
+            return _finish(step, token, "skipped", exc.reason, run)
+        offered = coupons.issued_view(issued, coupon, site)
     try:
-        intent = Intent(step, _message_row(step, site, enrolment, contact, flow, run))
+        intent = Intent(step, _message_row(step, site, enrolment, contact, flow, run, offered))
     except NothingToShow as exc:  # a product mail with no product: the enrolment goes on without it
         return _finish(step, token, "skipped", str(exc), run)
     except ValueError as exc:  # the data a template needs is gone (order deleted, product unknown)
@@ -271,11 +281,15 @@ def _draft(
     step: int,
     message_id: str,
     run: SendRun,
+    coupon: dict[str, Any] | None = None,
 ) -> Draft:
     if flow.definition.shared_body:
         return _shared_draft(site, enrolment, contact, flow, step, message_id, run)
     tracking = tracking_for(run.public_url, run.secret, message_id)
     context = build_context(site, enrolment, contact, flow, step, run.now, run.memo)
+    if coupons.is_unique(flow.extras.get("coupon")):
+        # the contact's own code on the step that offers it; no other step shows a made-up one
+        context["coupon"] = coupon
     return Draft(
         render_email(flow.definition.key, step, context, **tracking.render_kwargs()),
         tracking.unsubscribe_url,
@@ -338,9 +352,10 @@ def _message_row(
     contact: Contact,
     flow: FlowConfig,
     run: SendRun,
+    coupon: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     message_id = str(uuid.uuid4())
-    draft = _draft(site, enrolment, contact, flow, step.step, message_id, run)
+    draft = _draft(site, enrolment, contact, flow, step.step, message_id, run, coupon)
     marketing, sending = flow.definition.is_marketing_step(step.step), run.transport is not None
     return {
         "uuid": message_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from companion.email.rendering import validate_override
 from companion.schemas.fields import Money
@@ -38,9 +38,59 @@ class ConditionsSchema(Schema):
     first_order_only = fields.Boolean()
 
 
+COUPON_KINDS = ("static", "unique")
+DISCOUNT_TYPES = ("percent", "fixed_cart")
+
+
 class CouponSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    """A step's coupon: one `static` code the owner made in the store (`code`), or a `unique`
+    template from which each contact gets a single-use code of their own (flows/coupons.py)."""
+
+    kind = fields.String(validate=validate.OneOf(COUPON_KINDS))  # default: static
+    code = fields.String(allow_none=True, validate=validate.Length(min=1, max=60))
     description = fields.String(allow_none=True, validate=validate.Length(max=300))
+    discount_type = fields.String(validate=validate.OneOf(DISCOUNT_TYPES))
+    amount = Money()
+    days_valid = fields.Integer(strict=True, validate=validate.Range(min=1, max=365))
+    minimum_amount = Money(allow_none=True)
+    individual_use = fields.Boolean()
+    prefix = fields.String(
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9]{0,12}$", error="Letters and digits only, at most 12."
+        )
+    )
+
+    @validates_schema
+    def _complete(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("kind", "static") == "static":
+            if not data.get("code"):
+                raise ValidationError("A static coupon needs its code.", "code")
+            return
+        missing = {
+            name: ["Required for a unique coupon."]
+            for name in ("discount_type", "amount", "days_valid")
+            if data.get(name) is None
+        }
+        if missing:
+            raise ValidationError(missing)
+        if data["amount"] <= 0:
+            raise ValidationError("Must be more than 0.", "amount")
+        if data["discount_type"] == "percent" and data["amount"] > 100:
+            raise ValidationError("A percentage is at most 100.", "amount")
+
+    @post_load
+    def _stored(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """What is stored (JSON): amounts as decimal strings; a unique template keeps no code."""
+        data.setdefault("kind", "static")
+        for name in ("amount", "minimum_amount"):
+            if data.get(name) is not None:
+                data[name] = str(data[name])
+        if data["kind"] == "unique":
+            data.pop("code", None)
+            data.setdefault("individual_use", True)
+            data.setdefault("prefix", "SC")
+            data["prefix"] = data["prefix"].upper()
+        return data
 
 
 class RewardSchema(Schema):

@@ -12,7 +12,7 @@ from peewee import fn
 from companion.core.bulk import among, execute_many, insert_rows, update_by_id
 from companion.core.db import is_mysql, is_postgres, param, quote
 from companion.ingest.batch import Batch, Event
-from companion.models import Cart, Order, OrderItem, Refund
+from companion.models import Cart, IssuedCoupon, Order, OrderItem, Refund
 from companion.models.base import money_from_units, to_naive_utc
 
 # columns a new order row has that order_row leaves to their defaults
@@ -182,6 +182,45 @@ def apply_orders(batch: Batch) -> None:
     insert_rows(OrderItem, items)
     _link_refunds(batch, {k: existing[k]["id"] for k in fresh if k in existing})
     _convert_carts(batch, [newest[k] for k in newest])
+    _redeem_coupons(batch.site_id, {existing[k]["id"]: newest[k] for k in newest if k in existing})
+
+
+def _redeem_coupons(site_id: int, events: dict[int, Event]) -> None:
+    """An order that used a single-use code a flow issued (flows/coupons.py) redeems it. Codes are
+    compared case-insensitively (WooCommerce lower-cases them). A code whose order no longer counts
+    (cancelled, never paid) may be redeemed again: WooCommerce gives a cancelled order's coupon
+    its use back. Whether a redemption counts is the order's: the report counts counted orders."""
+    used = {
+        str(code).upper(): order_id
+        for order_id, event in events.items()
+        for code in event.data.get("coupons") or []
+    }
+    if not used:
+        return
+    issued = list(
+        IssuedCoupon.select(IssuedCoupon.id, IssuedCoupon.code, IssuedCoupon.order_id).where(
+            IssuedCoupon.site == site_id, IssuedCoupon.code.in_(sorted(used))
+        )
+    )
+    if not issued:
+        return
+    holders = {c.order_id for c in issued if c.order_id is not None}
+    counted = {
+        order_id
+        for (order_id,) in Order.select(Order.id)
+        .where(Order.id.in_(sorted(holders) or [0]), Order.is_counted == True)
+        .tuples()
+    }
+    for coupon in issued:
+        order_id = used[coupon.code]
+        if coupon.order_id not in (None, order_id) and coupon.order_id in counted:
+            continue  # a counted order holds it; WooCommerce would not have let it be used twice
+        data = events[order_id].data
+        IssuedCoupon.update(
+            order_id=order_id,
+            redeemed_at=_time(data.get("created_at")),
+            discount=data.get("discount_total"),
+        ).where(IssuedCoupon.id == coupon.id).execute()
 
 
 def _items_of(batch: Batch, order_id: int, event: Event) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from companion.migrations.steps import (
     add_dashboard_indexes,
     add_order_session_index,
     create_cohort_months,
+    create_coupon_tables,
     create_dashboard_sessions,
     create_flow_tables,
     create_import_tables,
@@ -65,6 +66,7 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (23, "orders: index by session for the sessions roll-up", add_order_session_index),
     (24, "dashboard: server-side sessions and single-use sign-in links", create_dashboard_sessions),
     (30, "MariaDB: text columns are LONGTEXT (TEXT stops at 64 KB)", widen_mysql_text_columns),
+    (31, "flows: single-use coupons issued to contacts", create_coupon_tables),
 ]
 
 

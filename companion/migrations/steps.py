@@ -16,7 +16,7 @@ from companion.models import Cart, DashboardSession, Site, utcnow
 from companion.models.attribution import ATTRIBUTION_MODELS
 from companion.models.imports import ImportCheckpoint
 from companion.models.intelligence import INTELLIGENCE_MODELS, StageGroup
-from companion.models.messaging import MESSAGING_MODELS
+from companion.models.messaging import COUPON_MODELS, MESSAGING_MODELS
 from companion.models.rollups import ROLLUP_MODELS, CohortMonth
 
 # Indexes the dashboard's customer views need at a million orders. Stages, segments and at-risk
@@ -115,3 +115,8 @@ def widen_mysql_text_columns(db: Database) -> None:
     for table, column, nullable in columns:
         null = "NULL" if nullable == "YES" else "NOT NULL"
         db.execute_sql(f"ALTER TABLE `{table}` MODIFY `{column}` LONGTEXT {null}")
+
+
+def create_coupon_tables(db: Database) -> None:
+    """Migration step: the single-use coupons issued to contacts by flow steps."""
+    db.create_tables(COUPON_MODELS, safe=True)

@@ -11,6 +11,7 @@ from companion.models.imports import ImportCheckpoint
 from companion.models.messaging import (
     Enrolment,
     FlowSetting,
+    IssuedCoupon,
     Message,
     MessageBody,
     ScheduledStep,
@@ -58,6 +59,7 @@ __all__ = [
     "Enrolment",
     "FlowSetting",
     "ImportCheckpoint",
+    "IssuedCoupon",
     "JSONField",
     "Message",
     "MessageBody",

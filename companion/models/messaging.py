@@ -11,7 +11,7 @@ from typing import Any
 from peewee import SQL, AutoField, BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 
 from companion.core.db import is_mysql
-from companion.models.base import BaseModel, JSONField, UTCDateTimeField, utcnow
+from companion.models.base import BaseModel, JSONField, MoneyField, UTCDateTimeField, utcnow
 from companion.models.customers import Contact
 from companion.models.sites import Site
 
@@ -169,6 +169,45 @@ class FlowCursor(BaseModel):
     position = UTCDateTimeField()
 
 
+COUPON_STATES = ("pending", "created", "refused")
+# pending: recorded, the store not yet confirmed it; created: the store holds it (the mail may go);
+# refused: the store said no for good (not supported, a code it already holds for someone else)
+
+
+class IssuedCoupon(BaseModel):
+    """A single-use code made for one contact and one step (flows/coupons.py): recorded before the
+    store is asked to create it, so a retry asks for the same code and the store makes it once."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, null=True, on_delete="SET NULL")
+    enrolment = ForeignKeyField(Enrolment, null=True, on_delete="SET NULL")
+    flow_key = CharField(max_length=40)
+    step = IntegerField()
+    code = CharField(max_length=60)  # upper case; stores compare codes case-insensitively
+    discount_type = CharField(max_length=12)  # percent or fixed_cart
+    amount = MoneyField()
+    minimum_amount = MoneyField(null=True)
+    individual_use = BooleanField(default=True)
+    status = CharField(max_length=10, default="pending")
+    attempts = IntegerField(default=0)
+    error = TextField(null=True)  # the store's last answer when it did not create it
+    store_id = CharField(max_length=64, null=True)  # the coupon's id in the store
+    issued_at = UTCDateTimeField()
+    expires_at = UTCDateTimeField()
+    created_at = UTCDateTimeField(null=True)  # when the store confirmed it
+    redeemed_at = UTCDateTimeField(null=True)
+    order_id = IntegerField(null=True)  # our Order.id of the order that used it
+    discount = MoneyField(null=True)  # that order's discount
+
+    class Meta:
+        indexes = (
+            (("site", "code"), True),
+            (("enrolment", "step"), True),
+            (("site", "flow_key", "issued_at"), False),
+        )
+
+
 MESSAGING_MODELS: list[type[BaseModel]] = [
     FlowSetting,
     Enrolment,
@@ -178,3 +217,4 @@ MESSAGING_MODELS: list[type[BaseModel]] = [
     Suppression,
     FlowCursor,
 ]
+COUPON_MODELS: list[type[BaseModel]] = [IssuedCoupon]

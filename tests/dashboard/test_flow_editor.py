@@ -35,6 +35,11 @@ def _form(shop, client, key="abandoned_cart", **changes):
     data.update(
         {name: "on" for name in re.findall(r'<input type="checkbox" name="([^"]+)" checked>', page)}
     )
+    for name, options in re.findall(
+        r'<select id="[^"]+" name="([^"]+)"[^>]*>(.*?)</select>', page, re.DOTALL
+    ):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        data[name] = unescape(chosen.group(1)) if chosen else "none"
     data["csrf_token"] = csrf_of(client, _edit(shop, key))
     for name, value in changes.items():
         name = name.replace("__", ".")
@@ -72,6 +77,7 @@ def test_saving_the_form_changes_what_the_api_answers(client, shop):
         steps__0__delay_hours="3",
         steps__0__subject="{{ contact.first_name }}, still there?",
         steps__2__enabled=False,
+        coupon__kind="static",
         coupon__code="COMEBACK10",
         coupon__description="10% off today",
         conditions__min_value="20.00",
@@ -84,7 +90,11 @@ def test_saving_the_form_changes_what_the_api_answers(client, shop):
     assert [s["delay_hours"] for s in flow["steps"]] == [3, 24, 72]
     assert flow["steps"][0]["subject"] == "{{ contact.first_name }}, still there?"
     assert [s["enabled"] for s in flow["steps"]] == [True, True, False]
-    assert flow["coupon"] == {"code": "COMEBACK10", "description": "10% off today"}
+    assert flow["coupon"] == {
+        "kind": "static",
+        "code": "COMEBACK10",
+        "description": "10% off today",
+    }
     assert flow["conditions"]["min_value"] == "20.00"
     assert "Saved." in client.get(answer.headers["Location"]).get_data(as_text=True)
 
@@ -158,8 +168,60 @@ def test_a_step_that_offers_a_coupon_says_it_waits_for_one_and_a_missing_address
     html = client.get(_edit(shop, "win_back")).get_data(as_text=True)
     assert 'data-needs="coupon"' in html and 'data-missing="postal_address"' in html
     client.post(
-        _edit(shop, "win_back"), data=_form(shop, client, "win_back", coupon__code="BACK10")
+        _edit(shop, "win_back"),
+        data=_form(shop, client, "win_back", coupon__kind="static", coupon__code="BACK10"),
     )
     update_flows(shop.site, {"settings": {"postal_address": "1 Harbour Street, Bristol"}})
     html = client.get(_edit(shop, "win_back")).get_data(as_text=True)
     assert "data-needs" not in html and "data-missing" not in html
+
+
+def test_a_single_use_coupon_is_set_without_json_and_checked_as_the_api_checks_it(client, shop):
+    sign_in(client, shop)
+    html = client.get(_edit(shop, "win_back")).get_data(as_text=True)
+    assert '<option value="none" selected>' in html
+    bad = client.post(
+        _edit(shop, "win_back"),
+        data=_form(
+            shop,
+            client,
+            "win_back",
+            coupon__kind="unique",
+            coupon__amount="120",
+            coupon__days_valid="7",
+        ),
+    )
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert 'id="err-coupon-amount">A percentage is at most 100.' in page
+    assert describe(shop.site, "win_back")["coupon"] is None
+    good = client.post(
+        _edit(shop, "win_back"),
+        data=_form(
+            shop,
+            client,
+            "win_back",
+            coupon__kind="unique",
+            coupon__discount_type="fixed_cart",
+            coupon__amount="5.00",
+            coupon__days_valid="14",
+            coupon__minimum_amount="40.00",
+            coupon__individual_use=False,
+        ),
+    )
+    assert good.status_code == 303
+    assert describe(shop.site, "win_back")["coupon"] == {
+        "kind": "unique",
+        "discount_type": "fixed_cart",
+        "amount": "5.00",
+        "days_valid": 14,
+        "minimum_amount": "40.00",
+        "individual_use": False,
+        "prefix": "SC",
+    }
+    again = client.get(_edit(shop, "win_back")).get_data(as_text=True)
+    assert '<option value="unique" selected>' in again
+    assert '<option value="fixed_cart" selected>' in again and 'value="5.00"' in again
+    frame = client.get(f"/dashboard/{shop.site.public_id}/flows/win_back/preview?step=2")
+    body = frame.get_data(as_text=True)
+    assert "SC-XXXXXXXXXXXX" in body and "€5.00 off orders of €40.00 or more, valid until" in body

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from companion.email.sendgrid import SendGridTransport
+from tests.flows.coupon_store import CouponStore, running
 from tests.flows.store import Store
 
 
@@ -25,3 +26,12 @@ def other_store(other_site: Any, settings: Any) -> Store:
 @pytest.fixture
 def sendgrid(prism_url: str) -> Iterator[SendGridTransport]:
     yield SendGridTransport(api_key="SG.test-key", host=prism_url, timeout=10.0)
+
+
+@pytest.fixture
+def coupon_shop(store: Store) -> Iterator[CouponStore]:
+    """The store's plugin coupon route on a local port (the site's url points at it)."""
+    with running(CouponStore(store.site.secret)) as server:
+        store.site.url = server.url
+        store.site.save()
+        yield server

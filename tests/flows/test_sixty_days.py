@@ -5,15 +5,17 @@ first start must mail nobody for the past."""
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections import defaultdict
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from companion.flows.backlog import waiting
+from companion.flows.config import update_flows
 from companion.flows.definitions import DEFAULT_SITE_CONFIG, FLOWS
 from companion.flows.settlement import suppress
-from companion.models import Contact, Enrolment, Message, ScheduledStep
+from companion.models import Contact, Enrolment, IssuedCoupon, Message, MessageBody, ScheduledStep
 from tests import factories as f
 from tests.flows.store import T0, iso
 
@@ -24,6 +26,7 @@ PRODUCT_MAILS = {(key, step) for key, flow in FLOWS.items() for step in flow.pro
 HISTORY = [
     f"old{i}@example.com" for i in range(30)
 ]  # customers from before the store was connected
+UNIQUE_COUPON = {"kind": "unique", "discount_type": "percent", "amount": "10", "days_valid": 3}
 SMART = timedelta(hours=DEFAULT_SITE_CONFIG["smart_sending_hours"])
 
 
@@ -109,8 +112,9 @@ def _hour_of_events(rng, moment, counter):
     return events
 
 
-def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store):
+def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store, coupon_shop):
     rng, counter = random.Random(8), iter(range(1, 1_000_000))
+    update_flows(store.site, {"flows": {"abandoned_cart": {"coupon": UNIQUE_COUPON}}})
     store.send(
         [
             f.event(
@@ -148,6 +152,24 @@ def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store):
     _quiet_hours_and_cap_held(messages, store.site.timezone)
     _no_burst_at_start(messages, store.site.id)
     _nothing_out_of_the_blue_to_a_shopper(messages, shopping)
+    _every_coupon_is_the_contacts_own(messages, coupon_shop)
+
+
+def _every_coupon_is_the_contacts_own(messages, shop):
+    """Each mail that names a single-use code names one issued for that very contact, which the
+    store holds for their address; every last cart reminder carries one."""
+    issued = {c.code: c for c in IssuedCoupon.select()}
+    last_reminders = [m for m in messages if (m.flow_key, m.step) == ("abandoned_cart", 3)]
+    assert last_reminders
+    for m in messages:
+        text = MessageBody.get_by_id(m.body_id).text
+        codes = re.findall(r"SC-[A-Z0-9]{12}", text)
+        if (m.flow_key, m.step) == ("abandoned_cart", 3):
+            assert len(set(codes)) == 1, (m.to_email, text)
+        for code in codes:
+            coupon = issued[code]
+            assert coupon.contact_id == m.contact_id and coupon.enrolment_id == m.enrolment_id
+            assert coupon.status == "created" and shop.coupons[code.lower()]["email"] == m.to_email
 
 
 def _no_burst_at_start(messages, site_id):

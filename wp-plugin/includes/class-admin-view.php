@@ -256,8 +256,50 @@ class Admin_View {
 				esc_html( $text[2] ),
 				'' === $text[3] ? '' : '<p class="description">' . esc_html( $text[3] ) . '</p>'
 			);
+			if ( isset( $flow['coupon'] ) ) {
+				$this->coupon_row( $base . '[coupon]', array_merge( Settings::COUPON_DEFAULTS, (array) $flow['coupon'] ) );
+			}
 		}
 		echo '</table>';
+	}
+
+	/**
+	 * A flow's coupon: left to the service's dashboard, none, one code, or a single-use
+	 * code per customer that WooCommerce makes for each mail.
+	 *
+	 * @param string $base   Field name prefix.
+	 * @param array  $coupon Saved coupon.
+	 * @return void
+	 */
+	private function coupon_row( $base, array $coupon ) {
+		$kinds = array(
+			''       => __( 'As set in the Sales Companion dashboard', 'sales-companion' ),
+			'none'   => __( 'No coupon', 'sales-companion' ),
+			'static' => __( 'One code made in the store', 'sales-companion' ),
+			'unique' => __( 'A single-use code per customer (WooCommerce)', 'sales-companion' ),
+		);
+		$types = array(
+			'percent'    => __( 'Percentage off', 'sales-companion' ),
+			'fixed_cart' => __( 'Amount off the cart', 'sales-companion' ),
+		);
+		$select = static function ( $name, array $options, $current ) {
+			$html = '<select name="' . esc_attr( $name ) . '">';
+			foreach ( $options as $value => $label ) {
+				$html .= '<option value="' . esc_attr( $value ) . '"' . selected( (string) $current, (string) $value, false ) . '>' . esc_html( $label ) . '</option>';
+			}
+			return $html . '</select>';
+		};
+		$input = static function ( $name, $value, $size = 'small-text' ) {
+			return '<input type="text" class="' . esc_attr( $size ) . '" name="' . esc_attr( $name ) . '" value="' . esc_attr( (string) $value ) . '">';
+		};
+		echo '<tr><th scope="row">' . esc_html__( 'Coupon', 'sales-companion' ) . '</th><td>';
+		echo $select( $base . '[kind]', $kinds, $coupon['kind'] ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- escaped above.
+		echo ' <label>' . esc_html__( 'Code', 'sales-companion' ) . ' ' . $input( $base . '[code]', $coupon['code'], 'regular-text' ) . '</label>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped
+		echo '<p>' . $select( $base . '[discount_type]', $types, $coupon['discount_type'] ); // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped
+		echo ' <label>' . esc_html__( 'Amount', 'sales-companion' ) . ' ' . $input( $base . '[amount]', $coupon['amount'] ) . '</label>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped
+		echo ' <label>' . esc_html__( 'Valid for days', 'sales-companion' ) . ' ' . $input( $base . '[days_valid]', $coupon['days_valid'] ) . '</label>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped
+		echo ' <label>' . esc_html__( 'Minimum spend', 'sales-companion' ) . ' ' . $input( $base . '[minimum_amount]', $coupon['minimum_amount'] ) . '</label></p>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped
+		echo '<p class="description">' . esc_html__( 'Single-use: WooCommerce makes each customer their own code (usable once, only with their email address, until the end of the last valid day) before their email goes. Amount and days only count for single-use codes.', 'sales-companion' ) . '</p></td></tr>';
 	}
 
 	/**

@@ -366,6 +366,10 @@ class Admin {
 					),
 				),
 			);
+			$kind = (string) ( $flow['coupon']['kind'] ?? '' );
+			if ( '' !== $kind ) {
+				$flows[ $key ]['coupon'] = self::coupon_payload( (array) $flow['coupon'] );
+			}
 		}
 		$shared  = array(
 			'from_name'  => '' === (string) $settings['sender_name'] ? null : (string) $settings['sender_name'],
@@ -379,6 +383,32 @@ class Admin {
 		return array(
 			'settings' => $shared,
 			'flows'    => $flows,
+		);
+	}
+
+	/**
+	 * A flow's coupon in the service's contract (docs/flows.md, "Coupons"): null for none,
+	 * one static code, or a single-use template.
+	 *
+	 * @param array $coupon Coupon as the settings page keeps it.
+	 * @return array|null
+	 */
+	public static function coupon_payload( array $coupon ) {
+		if ( 'static' === $coupon['kind'] ) {
+			return array(
+				'kind' => 'static',
+				'code' => (string) $coupon['code'],
+			);
+		}
+		if ( 'unique' !== $coupon['kind'] ) {
+			return null;
+		}
+		return array(
+			'kind'           => 'unique',
+			'discount_type'  => (string) $coupon['discount_type'],
+			'amount'         => (string) $coupon['amount'],
+			'days_valid'     => (int) $coupon['days_valid'],
+			'minimum_amount' => '' === (string) $coupon['minimum_amount'] ? null : (string) $coupon['minimum_amount'],
 		);
 	}
 

@@ -26,6 +26,7 @@ final class Hooks {
 		array( 'init', 'plugin', 'on_init', 10, 0 ),
 		array( 'shutdown', 'plugin', 'flush', 1, 0 ),
 		array( 'rest_api_init', 'tracker', 'register_routes', 10, 0 ),
+		array( 'rest_api_init', 'coupons', 'register_routes', 10, 0 ),
 		array( 'wp_enqueue_scripts', 'tracker', 'enqueue', 20, 0 ),
 		array( 'template_redirect', 'recovery', 'maybe_recover', 5, 0 ),
 		array( 'wp_privacy_personal_data_exporters', 'privacy', 'register_exporter', 10, 1 ),

@@ -90,6 +90,7 @@ final class Plugin {
 			'edd'         => new Source_EDD( $events ),
 			'fluentcart'  => new Source_FluentCart( $events ),
 			'tracker'     => new Tracker( $events, $settings ),
+			'coupons'     => new Coupons( $settings ),
 			'recovery'    => new Recovery( $settings ),
 			'privacy'     => new Privacy( $client, $outbox ),
 			'history'     => new History( $events ),

@@ -34,6 +34,24 @@ class Settings {
 	);
 
 	/**
+	 * The flows whose mails offer a coupon (companion/flows/coupons.py COUPON_STEPS).
+	 */
+	const COUPON_FLOWS = array( 'abandoned_cart', 'win_back' );
+
+	/**
+	 * A flow's coupon as the settings page keeps it. Kind '' leaves the service's coupon
+	 * alone (set in its dashboard); 'none', 'static' and 'unique' are pushed.
+	 */
+	const COUPON_DEFAULTS = array(
+		'kind'           => '',
+		'code'           => '',
+		'discount_type'  => 'percent',
+		'amount'         => '',
+		'days_valid'     => '',
+		'minimum_amount' => '',
+	);
+
+	/**
 	 * All settings with defaults filled in.
 	 *
 	 * @return array<string, mixed>
@@ -75,6 +93,9 @@ class Settings {
 				'enabled'     => true,
 				'delay_hours' => $hours,
 			);
+			if ( in_array( $key, self::COUPON_FLOWS, true ) ) {
+				$flows[ $key ]['coupon'] = self::COUPON_DEFAULTS;
+			}
 		}
 		return array(
 			'service_url'     => '',
@@ -169,7 +190,7 @@ class Settings {
 			'track_carts'     => ! empty( $input['track_carts'] ),
 			'capture_email'   => ! empty( $input['capture_email'] ),
 			'respect_consent' => ! empty( $input['respect_consent'] ),
-			'flows'           => $this->sanitize_flows( (array) ( $input['flows'] ?? array() ) ),
+			'flows'           => $this->sanitize_flows( (array) ( $input['flows'] ?? array() ), (array) $old['flows'] ),
 			'sender_name'     => sanitize_text_field( (string) ( $input['sender_name'] ?? '' ) ),
 			'sender_email'    => (string) sanitize_email( (string) ( $input['sender_email'] ?? '' ) ),
 		);
@@ -194,9 +215,10 @@ class Settings {
 	 * Flow switches and delays, only for the known flow keys.
 	 *
 	 * @param array $flows Submitted flows.
+	 * @param array $old   Saved flows (a refused coupon keeps the saved one).
 	 * @return array<string, array{enabled: bool, delay_hours: int}>
 	 */
-	private function sanitize_flows( array $flows ) {
+	private function sanitize_flows( array $flows, array $old = array() ) {
 		$out = array();
 		foreach ( self::FLOWS as $key => $hours ) {
 			$row         = isset( $flows[ $key ] ) && is_array( $flows[ $key ] ) ? $flows[ $key ] : array();
@@ -204,7 +226,80 @@ class Settings {
 				'enabled'     => ! empty( $row['enabled'] ),
 				'delay_hours' => isset( $row['delay_hours'] ) ? min( 8760, absint( $row['delay_hours'] ) ) : $hours,
 			);
+			if ( in_array( $key, self::COUPON_FLOWS, true ) ) {
+				$saved                 = array_merge( self::COUPON_DEFAULTS, (array) ( $old[ $key ]['coupon'] ?? array() ) );
+				$out[ $key ]['coupon'] = $this->sanitize_coupon( $key, (array) ( $row['coupon'] ?? $saved ), $saved );
+			}
 		}
 		return $out;
+	}
+
+	/**
+	 * A submitted coupon, checked as the service checks it (settings_schema.CouponSchema);
+	 * a refused one keeps the saved coupon and says why on the settings page.
+	 *
+	 * @param string $key   Flow key.
+	 * @param array  $input Submitted coupon.
+	 * @param array  $saved Saved coupon.
+	 * @return array
+	 */
+	private function sanitize_coupon( $key, array $input, array $saved ) {
+		$coupon = array();
+		foreach ( self::COUPON_DEFAULTS as $name => $default ) {
+			$coupon[ $name ] = trim( sanitize_text_field( (string) ( $input[ $name ] ?? $default ) ) );
+		}
+		$problems = self::coupon_problems( $coupon );
+		if ( ! $problems ) {
+			return $coupon;
+		}
+		foreach ( $problems as $field => $message ) {
+			if ( function_exists( 'add_settings_error' ) ) {
+				/* translators: 1: flow key, 2: field, 3: what is wrong */
+				add_settings_error( self::OPTION, 'coupon-' . $key . '-' . $field, sprintf( __( 'Coupon of %1$s, %2$s: %3$s Nothing of this coupon was saved.', 'sales-companion' ), $key, $field, $message ) );
+			}
+		}
+		return $saved;
+	}
+
+	/**
+	 * What the service would refuse in a coupon, by field (its messages).
+	 *
+	 * @param array $coupon Coupon as the page keeps it.
+	 * @return array<string, string>
+	 */
+	public static function coupon_problems( array $coupon ) {
+		$found = array();
+		$kind  = $coupon['kind'];
+		if ( ! in_array( $kind, array( '', 'none', 'static', 'unique' ), true ) ) {
+			return array( 'kind' => __( 'Must be one of: none, static, unique.', 'sales-companion' ) );
+		}
+		if ( 'static' === $kind && ( '' === $coupon['code'] || strlen( $coupon['code'] ) > 60 ) ) {
+			$found['code'] = __( 'A static coupon needs its code (at most 60 characters).', 'sales-companion' );
+		}
+		if ( 'unique' !== $kind ) {
+			return $found;
+		}
+		$decimal = '/^[0-9]+(\.[0-9]{1,4})?$/';
+		if ( ! in_array( $coupon['discount_type'], array( 'percent', 'fixed_cart' ), true ) ) {
+			$found['discount_type'] = __( 'Must be one of: percent, fixed_cart.', 'sales-companion' );
+		}
+		if ( '' === $coupon['amount'] ) {
+			$found['amount'] = __( 'Required for a unique coupon.', 'sales-companion' );
+		} elseif ( ! preg_match( $decimal, $coupon['amount'] ) ) {
+			$found['amount'] = __( 'Not a decimal amount; send a string such as "19.90".', 'sales-companion' );
+		} elseif ( (float) $coupon['amount'] <= 0 ) {
+			$found['amount'] = __( 'Must be more than 0.', 'sales-companion' );
+		} elseif ( 'percent' === $coupon['discount_type'] && (float) $coupon['amount'] > 100 ) {
+			$found['amount'] = __( 'A percentage is at most 100.', 'sales-companion' );
+		}
+		if ( '' === $coupon['days_valid'] ) {
+			$found['days_valid'] = __( 'Required for a unique coupon.', 'sales-companion' );
+		} elseif ( ! ctype_digit( $coupon['days_valid'] ) || (int) $coupon['days_valid'] < 1 || (int) $coupon['days_valid'] > 365 ) {
+			$found['days_valid'] = __( 'Must be greater than or equal to 1 and less than or equal to 365.', 'sales-companion' );
+		}
+		if ( '' !== $coupon['minimum_amount'] && ! preg_match( $decimal, $coupon['minimum_amount'] ) ) {
+			$found['minimum_amount'] = __( 'Not a decimal amount; send a string such as "19.90".', 'sales-companion' );
+		}
+		return $found;
 	}
 }

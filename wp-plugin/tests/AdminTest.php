@@ -93,7 +93,7 @@ final class AdminTest extends TestCase {
 		);
 		$this->assertSame( 'site', $clean['site_id'] );
 		$this->assertSame( array( 'edd' ), $clean['sources'] );
-		$this->assertSame( array( 'enabled' => true, 'delay_hours' => 8760 ), $clean['flows']['abandoned_cart'] );
+		$this->assertSame( array( 'enabled' => true, 'delay_hours' => 8760, 'coupon' => Settings::COUPON_DEFAULTS ), $clean['flows']['abandoned_cart'] );
 		$this->assertFalse( $clean['flows']['post_purchase']['enabled'] );
 		$this->assertArrayNotHasKey( 'spam', $clean['flows'] );
 		$this->assertSame( '', $clean['sender_email'] );
@@ -171,6 +171,42 @@ final class AdminTest extends TestCase {
 		$this->assertStringContainsString( 'Could not open the dashboard', $this->notice()['message'] );
 		wp_set_current_user( self::$editor_id );
 		$this->assertStringStartsWith( 'died: You are not allowed', $this->post( 'handle_open_dashboard', 'sales_companion_dashboard' ) );
+	}
+
+	public function test_a_coupon_is_checked_as_the_service_checks_it_and_pushed_in_its_contract(): void {
+		$settings = Plugin()->get( 'settings' );
+		$unique   = array( 'kind' => 'unique', 'discount_type' => 'percent', 'amount' => '10', 'days_valid' => '7', 'minimum_amount' => '30.00', 'code' => '' );
+		$clean    = $settings->sanitize( array( 'flows' => array( 'win_back' => array( 'enabled' => '1', 'coupon' => $unique ) ) ) );
+		$this->assertSame( array_merge( Settings::COUPON_DEFAULTS, $unique ), $clean['flows']['win_back']['coupon'] );
+		$this->assertSame(
+			array( 'kind' => 'unique', 'discount_type' => 'percent', 'amount' => '10', 'days_valid' => 7, 'minimum_amount' => '30.00' ),
+			Admin::flows_payload( array_merge( $settings->all(), $clean ) )['flows']['win_back']['coupon']
+		);
+		$this->assertArrayNotHasKey( 'coupon', Admin::flows_payload( $settings->all() )['flows']['abandoned_cart'], 'left to the dashboard: not pushed' );
+		$this->assertArrayNotHasKey( 'coupon', Admin::flows_payload( $settings->all() )['flows']['post_purchase'] );
+		$this->assertSame(
+			array(
+				'amount'     => 'A percentage is at most 100.',
+				'days_valid' => 'Must be greater than or equal to 1 and less than or equal to 365.',
+			),
+			Settings::coupon_problems( array_merge( $unique, array( 'amount' => '150', 'days_valid' => '0' ) ) )
+		);
+		$this->assertSame( array( 'code' ), array_keys( Settings::coupon_problems( array_merge( Settings::COUPON_DEFAULTS, array( 'kind' => 'static' ) ) ) ) );
+		$this->assertSame( array( 'amount' ), array_keys( Settings::coupon_problems( array_merge( $unique, array( 'amount' => '10.5.1' ) ) ) ) );
+		global $wp_settings_errors;
+		$wp_settings_errors = array(); // phpcs:ignore WordPress.WP.GlobalVariablesOverride.Prohibited
+		update_option( Settings::OPTION, array_merge( $settings->all(), $clean ) );
+		$refused = $settings->sanitize( array( 'flows' => array( 'win_back' => array( 'coupon' => array_merge( $unique, array( 'amount' => '150' ) ) ) ) ) );
+		$this->assertSame( '10', $refused['flows']['win_back']['coupon']['amount'], 'a refused coupon keeps the saved one' );
+		$this->assertStringContainsString( 'A percentage is at most 100.', wp_json_encode( get_settings_errors( Settings::OPTION ) ) );
+		$none = $settings->sanitize( array( 'flows' => array( 'win_back' => array( 'coupon' => array( 'kind' => 'none' ) ) ) ) );
+		$this->assertNull( Admin::flows_payload( array_merge( $settings->all(), $none ) )['flows']['win_back']['coupon'] );
+		ob_start();
+		wp_set_current_user( self::$admin_id );
+		Plugin()->get( 'admin' )->render();
+		$page = ob_get_clean();
+		$this->assertStringContainsString( 'name="sales_companion_settings[flows][win_back][coupon][kind]"', $page );
+		$this->assertStringContainsString( '<option value="unique" selected=\'selected\'>', $page );
 	}
 
 	public function test_changed_flow_settings_are_pushed_to_the_service(): void {

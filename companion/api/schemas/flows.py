@@ -112,6 +112,16 @@ class ReportQuerySchema(Schema):
     end = Timestamp(data_key="to")
 
 
+class CouponFiguresSchema(Schema):
+    """Single-use coupons of a step (flows/reports.py coupon_figures)."""
+
+    issued = fields.Integer()
+    redeemed = fields.Integer()  # used by a counted order
+    redemption_rate = fields.Float(allow_none=True)  # redeemed / issued
+    discount = Money()
+    revenue = Money(allow_negative=True)  # those orders' totals net of refunds
+
+
 class ReportStepSchema(Schema):
     step = fields.Integer()
     sent = fields.Integer()
@@ -128,6 +138,7 @@ class ReportStepSchema(Schema):
     revenue = Money(allow_negative=True)
     skipped = fields.Integer()
     skip_reasons = fields.Dict(keys=fields.String(), values=fields.Integer())
+    coupons = fields.Nested(CouponFiguresSchema)
 
 
 class ReportSchema(ReportStepSchema):
@@ -388,6 +399,7 @@ SCHEMAS: dict[str, Any] = {
     "FlowsUpdate": FlowsUpdateSchema,
     "FlowOut": FlowOutSchema,
     "FlowSettings": FlowSettingsSchema,
+    "CouponFigures": CouponFiguresSchema,
     "Report": ReportSchema,
     "MessagePage": MessagePageSchema,
     "MessageDetail": MessageDetailSchema,

@@ -115,3 +115,9 @@ def widen_mysql_text_columns(db: Database) -> None:
     for table, column, nullable in columns:
         null = "NULL" if nullable == "YES" else "NOT NULL"
         db.execute_sql(f"ALTER TABLE `{table}` MODIFY `{column}` LONGTEXT {null}")
+
+
+def add_message_variant(db: Database) -> None:
+    """Migration step: `message.variant`, the subject ("A" or "B") a step's A/B test gave it."""
+    if "variant" not in {column.name for column in db.get_columns("message")}:
+        db.execute_sql("ALTER TABLE message ADD COLUMN variant VARCHAR(1) NULL")

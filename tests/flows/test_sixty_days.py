@@ -11,6 +11,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from companion.flows.backlog import waiting
+from companion.flows.config import update_flows
 from companion.flows.definitions import DEFAULT_SITE_CONFIG, FLOWS
 from companion.flows.settlement import suppress
 from companion.models import Contact, Enrolment, Message, ScheduledStep
@@ -24,6 +25,10 @@ PRODUCT_MAILS = {(key, step) for key, flow in FLOWS.items() for step in flow.pro
 HISTORY = [
     f"old{i}@example.com" for i in range(30)
 ]  # customers from before the store was connected
+AB_TESTS = {
+    key: {"steps": [{"step": 1, "subject": "A: thanks", "subject_b": "B: {{ shop.name }} says"}]}
+    for key in ("post_purchase", "abandoned_cart")
+}
 SMART = timedelta(hours=DEFAULT_SITE_CONFIG["smart_sending_hours"])
 
 
@@ -125,6 +130,7 @@ def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store):
     store.send([f.event("consent.updated", {"marketing_consent": False}, email=CUSTOMERS[0])], T0)
     suppress(store.site.id, CUSTOMERS[1], "unsubscribe", None, T0)
     store.send(_history(), T0)  # "Sync history", then the scheduler starts
+    update_flows(store.site, {"flows": AB_TESTS})  # two subjects for two steps
     began = time.perf_counter()
     moment, shopping = T0, defaultdict(list)
     while moment < T0 + 60 * DAY:
@@ -148,6 +154,7 @@ def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store):
     _quiet_hours_and_cap_held(messages, store.site.timezone)
     _no_burst_at_start(messages, store.site.id)
     _nothing_out_of_the_blue_to_a_shopper(messages, shopping)
+    _both_subjects_sent_about_equally(messages)
 
 
 def _no_burst_at_start(messages, site_id):
@@ -228,3 +235,14 @@ def _quiet_hours_and_cap_held(messages, timezone):
     for times in sent.values():
         times.sort()
         assert all(later - earlier >= DAY for earlier, later in zip(times, times[2:])), times
+
+
+def _both_subjects_sent_about_equally(messages):
+    """The A/B-tested steps sent both subjects, each message the one its variant names, split
+    about evenly (hash of enrolment and step)."""
+    for key in AB_TESTS:
+        tested = [m for m in messages if m.flow_key == key and m.step == 1]
+        assert len(tested) >= 40, (key, len(tested))
+        assert all(m.subject.startswith(f"{m.variant}: ") for m in tested)
+        share_b = sum(m.variant == "B" for m in tested) / len(tested)
+        assert 0.35 <= share_b <= 0.65, (key, len(tested), share_b)

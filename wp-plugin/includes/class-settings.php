@@ -74,6 +74,7 @@ class Settings {
 			$flows[ $key ] = array(
 				'enabled'     => true,
 				'delay_hours' => $hours,
+				'subject_b'   => '',
 			);
 		}
 		return array(
@@ -191,10 +192,10 @@ class Settings {
 	}
 
 	/**
-	 * Flow switches and delays, only for the known flow keys.
+	 * Flow switches, delays and first-email subject B, only for the known flow keys.
 	 *
 	 * @param array $flows Submitted flows.
-	 * @return array<string, array{enabled: bool, delay_hours: int}>
+	 * @return array<string, array{enabled: bool, delay_hours: int, subject_b: string}>
 	 */
 	private function sanitize_flows( array $flows ) {
 		$out = array();
@@ -203,6 +204,9 @@ class Settings {
 			$out[ $key ] = array(
 				'enabled'     => ! empty( $row['enabled'] ),
 				'delay_hours' => isset( $row['delay_hours'] ) ? min( 8760, absint( $row['delay_hours'] ) ) : $hours,
+				// The first email's second subject (a subject A/B test); the service checks the
+				// template when the flows are pushed and names the field if it cannot render.
+				'subject_b'   => isset( $row['subject_b'] ) ? mb_substr( sanitize_text_field( (string) $row['subject_b'] ), 0, 2000 ) : '',
 			);
 		}
 		return $out;

@@ -61,6 +61,13 @@ check(pushed["settings"].get("postal_address") == "1 Harbour Street, Bristol, BS
 check(flows["vip"]["enabled"] is False and flows["post_purchase"]["enabled"] is True, "VIP off, the others on")
 check([s["delay_hours"] for s in flows["abandoned_cart"]["steps"]] == [3, 24, 72], "abandoned cart: first email after 3 hours, later steps kept")
 check(flows["renewal_reminder"]["steps"][0]["delay_hours"] == -72, "renewal reminder: first email 72 hours before expiry")
+check(not summary["refused"]["ok"] and "flows.win_back.steps.0.subject_b" in summary["refused"]["message"]
+      and "frist_name" in summary["refused"]["message"], "a subject B that cannot render is refused, naming the field: " + summary["refused"]["message"])
+check(flows["win_back"]["steps"][0]["subject_b"] == "{{ contact.first_name }}, your 10% is waiting"
+      and flows["win_back"]["steps"][1]["subject_b"] is None, "win-back's first email tests a subject B")
+check(summary["backlog"]["status"] == 200 and summary["backlog"]["body"]["waiting"] == 0, "the plugin reads the backlog (nobody waits on a new store)")
+tests = summary["ab_tests"]["body"]["tests"]
+check([(t["flow"], t["step"], t["ab_test"]) for t in tests] == [("win_back", 1, None)], f"the Reports page lists the test, no mail yet ({tests})")
 check(summary["queued"] > 0 and summary["delivered"] == summary["queued"], f"all {summary['queued']} recorded events delivered")
 check(summary["outbox"] == {"pending": 0, "failed": 0}, f"outbox empty, nothing failed {summary['failures']}")
 

@@ -92,7 +92,13 @@ def preview_step(site_id: str, key: str) -> Any:
     settings = current_app.config["COMPANION_SETTINGS"]
     try:
         rendered = preview.render_step(
-            site, key, args["step"], _contact(site, args["email"]), utcnow(), settings.public_url
+            site,
+            key,
+            args["step"],
+            _contact(site, args["email"]),
+            utcnow(),
+            settings.public_url,
+            variant=args["variant"],
         )
     except preview.PreviewError as exc:
         raise ApiError(422, "Invalid request.", fields=exc.fields) from None
@@ -113,7 +119,7 @@ def test_send(site_id: str, key: str) -> Any:
     contact = _contact(site, args["email"])
     try:
         rendered = preview.render_step(
-            site, key, args["step"], contact, utcnow(), settings.public_url
+            site, key, args["step"], contact, utcnow(), settings.public_url, variant=args["variant"]
         )
         result = transport.send(preview.test_message(site, key, args["step"], args["to"], rendered))
     except preview.PreviewError as exc:

@@ -21,7 +21,7 @@ from companion.flows.definitions import FLOWS
 from companion.flows.settings_schema import FlowSettingsSchema
 from companion.models import Site, utcnow
 
-STEP_TEXT = ("subject", "intro", "outro")
+STEP_TEXT = ("subject", "intro", "outro", "subject_b")
 settings_schema = FlowSettingsSchema()
 # The preview is the mail's own HTML (inline styles, remote images) in a frame of this page only.
 PREVIEW_POLICY = (
@@ -267,9 +267,10 @@ def _problems_document(errors: dict[str, list[str]]) -> str:
 
 
 def _render(site: Site, key: str, step: int, draft: dict[str, Any] | None) -> Response:
+    variant = "B" if request.values.get("preview_variant") == "B" else "A"  # subject A/B test
     try:
         rendered = preview.render_step(
-            site, key, step, None, utcnow(), runtime.settings().public_url, draft
+            site, key, step, None, utcnow(), runtime.settings().public_url, draft, variant
         )
     except preview.PreviewError as exc:
         return _preview_answer(_problems_document(flatten(exc.fields)), 422)

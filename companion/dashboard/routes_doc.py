@@ -180,6 +180,44 @@ DASHBOARD_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     (
+        "/dashboard/{site_id}/flows/{flow_key}/steps/{step}/keep",
+        "post",
+        {
+            "summary": "End a step's subject A/B test keeping subject A or B (form field variant; "
+            "CSRF token required)",
+            "tags": ["dashboard"],
+            "security": SESSION,
+            "parameters": [SITE, _path("flow_key"), _path("step")],
+            "responses": {
+                "303": {"description": "Kept: back to the flow's page"},
+                "400": HTML,
+                "302": SIGN_IN,
+                "404": NOT_YOURS,
+            },
+        },
+    ),
+    (
+        "/dashboard/{site_id}/flows/{flow_key}/backlog",
+        "post",
+        {
+            "summary": "Also mail who qualified before a scanned flow started, spread over the "
+            "form's days (CSRF token required); POST /v1/sites/{id}/flows/{key}/backlog",
+            "tags": ["dashboard"],
+            "security": SESSION,
+            "parameters": [SITE, _path("flow_key")],
+            "responses": {
+                "303": {"description": "Started: back to the flow's page"},
+                "400": HTML,
+                "422": {
+                    "description": "The days to fix, or the flow is off",
+                    "content": {"text/html": {}},
+                },
+                "302": SIGN_IN,
+                "404": NOT_YOURS,
+            },
+        },
+    ),
+    (
         "/dashboard/{site_id}/contacts",
         "get",
         _page("Find customers by email or name (query parameter q)"),

@@ -27,6 +27,10 @@ SUBJECTS = {
     "vip": "Early access for our best customers",
     "browse_abandonment": "Still thinking it over?",
 }
+# The demo's win-back mail tests a second subject (flows/abtest.py); B is clicked a bit more.
+AB_FLOW = "win_back"
+AB_SUBJECT_B = "It has been a while - your 10% is waiting"
+AB_B_SHARE_OF_CLICKS = 0.62
 SENDS_PER_CLICK = {
     "post_purchase": 9,
     "abandoned_cart": 4,
@@ -78,6 +82,7 @@ def _message(
     sent_at: datetime,
     opened: bool,
     clicked_at: datetime | None,
+    variant: str | None = None,
 ) -> dict[str, Any]:
     return {
         "uuid": str(uuid.uuid4()),
@@ -87,7 +92,8 @@ def _message(
         "contact": contact["id"],
         "to_email": contact["email"],
         "from_email": sender,
-        "subject": SUBJECTS[key],
+        "subject": AB_SUBJECT_B if variant == "B" else SUBJECTS[key],
+        "variant": variant,
         "body": body,
         "is_marketing": FLOWS[key].is_marketing_step(1),
         "status": "sent",
@@ -101,6 +107,12 @@ def _message(
         "open_count": 1 if opened or clicked_at else 0,
         "click_count": 1 if clicked_at else 0,
     }
+
+
+def _variant(rng: random.Random, key: str, share_b: float) -> str | None:
+    if key != AB_FLOW:
+        return None
+    return "B" if rng.random() < share_b else "A"
 
 
 def write_history(site: Site, seed_value: int = 7) -> int:
@@ -121,7 +133,15 @@ def write_history(site: Site, seed_value: int = 7) -> int:
         clicked_at = order["created_at"] - timedelta(minutes=rng.randint(10, 60 * 48))
         sent_at = clicked_at - timedelta(minutes=rng.randint(5, 60 * 20))
         message = _message(
-            site, sender, bodies[key], key, contacts[order["contact"]], sent_at, True, clicked_at
+            site,
+            sender,
+            bodies[key],
+            key,
+            contacts[order["contact"]],
+            sent_at,
+            True,
+            clicked_at,
+            _variant(rng, key, AB_B_SHARE_OF_CLICKS),
         )
         messages.append(message)
         record_touch(
@@ -140,6 +160,7 @@ def write_history(site: Site, seed_value: int = 7) -> int:
                     sent_at + timedelta(minutes=rng.randint(-600, 600)),
                     rng.random() < OPEN_SHARE,
                     None,
+                    _variant(rng, key, 0.5),
                 )
             )
     for start in range(0, len(messages), 500):

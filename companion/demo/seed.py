@@ -16,9 +16,10 @@ from companion.core.db import database
 from companion.core.signing import sign
 from companion.core.workers import run_burst
 from companion.demo.catalogue import PRODUCTS
-from companion.demo.emails import write_history
+from companion.demo.emails import AB_SUBJECT_B, write_history
 from companion.demo.story import Story, StoryConfig
-from companion.flows.config import update_flows
+from companion.flows.config import Configs, update_flows
+from companion.flows.lifecycle import scan_replenishment, scan_vip, scan_win_back
 from companion.ingest.carts import mark_abandoned
 from companion.intelligence.refresh import refresh_site
 from companion.metrics.rebuild import rebuild
@@ -38,7 +39,10 @@ BATCH_SIZE = 500
 DEMO_FLOW_SETTINGS: dict[str, Any] = {
     "settings": {"postal_address": "12 Roastery Lane, Brooklyn, NY 11201, United States"},
     "flows": {
-        "win_back": {"coupon": {"code": "COMEBACK10", "description": "10% off your next bag"}},
+        "win_back": {
+            "coupon": {"code": "COMEBACK10", "description": "10% off your next bag"},
+            "steps": [{"step": 1, "subject_b": AB_SUBJECT_B}],
+        },
         "vip": {
             "reward": {"title": "Free shipping", "description": "on every order this year"},
             "early_access_url": DEMO_URL + "/new-arrivals",
@@ -172,7 +176,9 @@ def _post(client: Any, site: Site, events: list[dict[str, Any]]) -> None:
 def _finish(site: Site, now: datetime) -> int:
     """What the scheduler would do next: carts idle an hour are abandoned; the email history is
     credited to its orders and the roll-ups are rebuilt to include it; the nightly intelligence
-    refresh scores every customer (stages, RFM, predictions once the data gate is met)."""
+    refresh scores every customer (stages, RFM, predictions once the data gate is met); the first
+    flow scan holds who already qualifies for win-back, VIP and replenishment (the backlog the
+    owner may release from the flow's page), mailing nobody."""
     with database.connection_context():
         while mark_abandoned(now):
             pass
@@ -180,4 +186,7 @@ def _finish(site: Site, now: datetime) -> int:
             emailed = write_history(site)
         rebuild(now, site.public_id)
         refresh_site(site, now)
+        configs = Configs()
+        for scan in (scan_win_back, scan_vip, scan_replenishment):
+            scan(site, configs, now)
     return emailed

@@ -24,8 +24,9 @@ WHOLE_VALUES = (
     "consumable",
     "never",
 )  # a change replaces them, not merged into them
-STEP_FIELDS = ("delay_hours", "enabled", "subject", "intro", "outro")
-TEMPLATE_FIELDS = ("subject", "intro", "outro")
+STEP_FIELDS = ("delay_hours", "enabled", "subject", "intro", "outro", "subject_b")
+TEMPLATE_FIELDS = ("subject", "intro", "outro", "subject_b")
+RENDERED_AS = {"subject_b": "subject"}  # subject B is checked as a subject is rendered
 
 
 class InvalidSettings(ValueError):
@@ -46,11 +47,13 @@ class StepConfig:
     outro: str | None
     switched_on: bool = True  # the owner's switch
     needs: tuple[str, ...] = ()  # unset settings it waits for (any one of them will do)
+    subject_b: str | None = None  # set: the step tests two subjects (flows/abtest.py)
 
-    def overrides(self) -> dict[str, str]:
+    def overrides(self, variant: str | None = None) -> dict[str, str]:
+        subject = self.subject_b if variant == "B" and self.subject_b else self.subject
         return {
             k: v
-            for k, v in (("subject", self.subject), ("intro", self.intro), ("outro", self.outro))
+            for k, v in (("subject", subject), ("intro", self.intro), ("outro", self.outro))
             if v
         }
 
@@ -165,6 +168,7 @@ def _step(
         outro=changes.get("outro"),
         switched_on=switched_on,
         needs=unmet,
+        subject_b=changes.get("subject_b"),
     )
 
 
@@ -243,6 +247,7 @@ def _described_step(key: str, step: StepConfig) -> dict[str, Any]:
         "subject": step.subject,
         "intro": step.intro,
         "outro": step.outro,
+        "subject_b": step.subject_b,
         "default_subject": DEFAULT_SUBJECTS[key, step.step],
         "is_marketing": FLOWS[key].is_marketing_step(step.step),
     }
@@ -283,7 +288,7 @@ def template_problems(key: str, data: dict[str, Any]) -> dict[str, Any]:
         for name in TEMPLATE_FIELDS:
             if step.get(name):
                 try:
-                    validate_override(step[name], key, number, name)
+                    validate_override(step[name], key, number, RENDERED_AS.get(name, name))
                 except ValueError as exc:
                     problems.setdefault(str(index), {})[name] = [str(exc)]
     return {"steps": problems} if problems else {}

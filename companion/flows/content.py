@@ -178,7 +178,7 @@ _CHECKS = {
 
 
 def base_context(
-    site: Site, contact: Contact | None, flow: FlowConfig, step: int
+    site: Site, contact: Contact | None, flow: FlowConfig, step: int, variant: str | None = None
 ) -> dict[str, Any]:
     return {
         "shop": {
@@ -188,7 +188,7 @@ def base_context(
         },
         "contact": {"first_name": (contact.first_name if contact else None) or ""},
         "currency": site.currency,
-        "overrides": flow.step(step).overrides(),
+        "overrides": flow.step(step).overrides(variant),
     }
 
 
@@ -200,9 +200,11 @@ def build_context(
     step: int,
     now: datetime,
     memo: dict[Any, Any] | None = None,
+    variant: str | None = None,
 ) -> dict[str, Any]:
-    """`memo` keeps what is the same for every recipient of a run (best sellers, co-purchases)."""
-    context = base_context(site, contact, flow, step)
+    """`memo` keeps what is the same for every recipient of a run (best sellers, co-purchases);
+    `variant` "B" gives the step's subject B (an A/B test, flows/abtest.py)."""
+    context = base_context(site, contact, flow, step, variant)
     builder = _BUILDERS.get(enrolment.flow_key)
     if builder:
         context.update(builder(site, enrolment, flow, step, now, {} if memo is None else memo))

@@ -224,21 +224,29 @@ def render_step(
     now: datetime,
     public_url: str,
     draft: dict[str, Any] | None = None,
+    variant: str | None = None,
 ) -> RenderedEmail:
     """Subject, HTML and text of one step for `contact` now (None: the store's sample contact,
     else sample values with the store's name), with the flow's `draft` changes over the saved
-    ones when given (`config.flow_changes` shape). Raises PreviewError naming the field at fault."""
+    ones when given (`config.flow_changes` shape); `variant` "B": with the step's subject B.
+    Raises PreviewError naming the field at fault."""
     check_step(key, step)
     flow = flow_config(site, key, with_draft(site.id, key, draft))
+    if variant == "B" and not flow.step(step).subject_b:
+        raise PreviewError({"variant": [f"Step {step} has no subject B (no A/B test)."]})
     contact = contact or sample_contact(site, key)
     if contact is None:
-        context = {**sample_context(key, step), **base_context(site, None, flow, step)}
+        context = {**sample_context(key, step), **base_context(site, None, flow, step, variant)}
         context["contact"] = {"first_name": "Ann"}
         return _render(site, flow, step, context, public_url)
     enrolment = enrolment_for(site, key, contact, now)
     try:
         return _render(
-            site, flow, step, build_context(site, enrolment, contact, flow, step, now), public_url
+            site,
+            flow,
+            step,
+            build_context(site, enrolment, contact, flow, step, now, variant=variant),
+            public_url,
         )
     except NothingToShow as exc:
         raise PreviewError(

@@ -8,6 +8,7 @@ from typing import Any
 
 from peewee import JOIN, Case, fn
 
+from companion.flows import abtest
 from companion.flows.definitions import FLOWS
 from companion.models import Enrolment, IssuedCoupon, Message, MessageBody, Order, ScheduledStep
 from companion.models.attribution import OrderAttribution
@@ -81,6 +82,7 @@ def flow_report(
     orders = attributed_orders(site_id, key, start, end)
     skipped = skipped_steps(site_id, key, start, end)
     issued = coupon_figures(site_id, key, start, end)
+    tests = abtest.step_results(site_id, key, start, end)
     steps = []
     for number in range(1, len(FLOWS[key].delays_hours) + 1):
         figures = {f: int(per_step.get(number, {}).get(f) or 0) for f in MESSAGE_FIGURES}
@@ -95,6 +97,7 @@ def flow_report(
                 "coupons": issued.get(number, _no_coupons()),
             }
         )
+        steps[-1]["ab_test"] = tests.get(number)
     totals: dict[str, Any] = {
         f: sum(s[f] for s in steps) for f in (*MESSAGE_FIGURES, "orders", "revenue", "skipped")
     }

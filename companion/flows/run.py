@@ -25,7 +25,7 @@ class SendRun:
     counts: dict[str, int] = field(default_factory=dict)
     facts: rules.Facts = field(default_factory=rules.Facts)
     _sites: dict[int, Site] = field(default_factory=dict)
-    _shared: dict[tuple[int, str, int], RenderedEmail] = field(default_factory=dict)
+    _shared: dict[tuple[int, str, int, str | None], RenderedEmail] = field(default_factory=dict)
     _bodies: dict[tuple[int, str], int] = field(default_factory=dict)
     memo: dict[Any, Any] = field(default_factory=dict)  # per-run template data (best sellers...)
 

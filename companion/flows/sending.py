@@ -31,7 +31,7 @@ from companion.email.rendering import (
     tracking_for,
 )
 from companion.email.sendgrid import SendGridTransport, marketing_headers
-from companion.flows import coupons, rules
+from companion.flows import abtest, coupons, rules
 from companion.flows.config import FlowConfig
 from companion.flows.content import Defer, NothingToShow, build_context, exit_reason
 from companion.flows.delivery import deliver
@@ -282,11 +282,12 @@ def _draft(
     message_id: str,
     run: SendRun,
     coupon: dict[str, Any] | None = None,
+    variant: str | None = None,
 ) -> Draft:
     if flow.definition.shared_body:
-        return _shared_draft(site, enrolment, contact, flow, step, message_id, run)
+        return _shared_draft(site, enrolment, contact, flow, step, message_id, run, variant)
     tracking = tracking_for(run.public_url, run.secret, message_id)
-    context = build_context(site, enrolment, contact, flow, step, run.now, run.memo)
+    context = build_context(site, enrolment, contact, flow, step, run.now, run.memo, variant)
     if coupons.is_unique(flow.extras.get("coupon")):
         # the contact's own code on the step that offers it; no other step shows a made-up one
         context["coupon"] = coupon
@@ -304,11 +305,13 @@ def _shared_draft(
     step: int,
     message_id: str,
     run: SendRun,
+    variant: str | None = None,
 ) -> Draft:
-    """Broadcast flows: one body per run, each recipient's name and links as substitutions."""
-    key = (site.id, flow.definition.key, step)
+    """Broadcast flows: one body per run (and subject variant), each recipient's name and links
+    as substitutions."""
+    key = (site.id, flow.definition.key, step, variant)
     if key not in run._shared:
-        context = build_context(site, enrolment, contact, flow, step, run.now, run.memo)
+        context = build_context(site, enrolment, contact, flow, step, run.now, run.memo, variant)
         context["contact"] = {"first_name": substitution_tag("first_name")}
         run._shared[key] = for_substitution(
             render_email(
@@ -355,7 +358,9 @@ def _message_row(
     coupon: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     message_id = str(uuid.uuid4())
-    draft = _draft(site, enrolment, contact, flow, step.step, message_id, run, coupon)
+    testing = abtest.is_testing(flow.step(step.step).subject_b)
+    variant = abtest.variant_for(enrolment.id, step.step) if testing else None
+    draft = _draft(site, enrolment, contact, flow, step.step, message_id, run, coupon, variant)
     marketing, sending = flow.definition.is_marketing_step(step.step), run.transport is not None
     return {
         "uuid": message_id,
@@ -370,6 +375,7 @@ def _message_row(
         "from_name": flow.from_name,
         "reply_to": flow.reply_to,
         "subject": draft.rendered.subject,
+        "variant": variant,
         "body": store_body(site.id, draft.rendered.html, draft.rendered.text, run),
         "substitutions": draft.substitutions,
         "links": draft.rendered.links,

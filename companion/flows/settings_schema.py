@@ -31,6 +31,7 @@ class StepSettingsSchema(Schema):
     subject = _template_field()
     intro = _template_field()
     outro = _template_field()
+    subject_b = _template_field()  # a second subject: the step tests both (flows/abtest.py)
 
 
 class ConditionsSchema(Schema):

@@ -120,3 +120,9 @@ def widen_mysql_text_columns(db: Database) -> None:
 def create_coupon_tables(db: Database) -> None:
     """Migration step: the single-use coupons issued to contacts by flow steps."""
     db.create_tables(COUPON_MODELS, safe=True)
+
+
+def add_message_variant(db: Database) -> None:
+    """Migration step: `message.variant`, the subject ("A" or "B") a step's A/B test gave it."""
+    if "variant" not in {column.name for column in db.get_columns("message")}:
+        db.execute_sql("ALTER TABLE message ADD COLUMN variant VARCHAR(1) NULL")

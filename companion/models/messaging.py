@@ -113,6 +113,7 @@ class Message(BaseModel):
     from_name = CharField(max_length=200, null=True)
     reply_to = CharField(max_length=254, null=True)
     subject = TextField()
+    variant = CharField(max_length=1, null=True)  # "A" or "B" while the step tests two subjects
     body = ForeignKeyField(MessageBody, on_delete="CASCADE")
     substitutions = JSONField(null=True)  # per-recipient values of a shared body
     headers = JSONField(null=True)

@@ -13,8 +13,10 @@ from companion.dashboard.pages import build_products
 from companion.dashboard.periods import preset_period
 from companion.demo.catalogue import PRODUCTS
 from companion.demo.seed import create_demo_site, seed
+from companion.flows.backlog import waiting
 from companion.flows.lifecycle import run_lifecycle_scans
 from companion.flows.replenishment import reminded_products, reorder_intervals
+from companion.flows.reports import flow_report
 from companion.models import (
     Cart,
     Contact,
@@ -23,6 +25,7 @@ from companion.models import (
     Order,
     OrderItem,
     RawEvent,
+    ScheduledStep,
     Site,
 )
 from companion.models.attribution import OrderAttribution
@@ -42,6 +45,7 @@ def test_the_demo_store_comes_through_the_event_api_and_looks_like_a_real_shop(a
     one_week_dips_and_the_thermos_stops_selling(demo)
     the_products_page_points_at_the_kettle_and_the_thermos(demo)
     every_customer_is_scored_as_the_nightly_refresh_would(demo)
+    the_flows_show_an_ab_test_and_a_backlog_and_mailed_nobody_for_the_past(demo)
     replenishment_names_only_what_runs_out(demo)
 
 
@@ -183,3 +187,16 @@ def test_dashboard_link_prints_a_link_that_signs_the_owner_in(client, site, data
         main, ["dashboard-link", "--site", "nope"], env=_env(database_url, settings)
     )
     assert unknown.exit_code != 0 and "No site 'nope'" in unknown.output
+
+
+def the_flows_show_an_ab_test_and_a_backlog_and_mailed_nobody_for_the_past(demo):
+    """The win-back page has something to show: its first mail tests two subjects, and the first
+    scan held who already qualifies (mailed nobody: no step was written)."""
+    site, _ = demo
+    test = flow_report(site.id, "win_back")["steps"][0]["ab_test"]
+    assert test and all(v["sent"] > 20 for v in test["variants"])
+    assert waiting(site.id, "win_back") > 0
+    held = Enrolment.select(Enrolment.id).where(
+        Enrolment.site == site.id, Enrolment.status == "held"
+    )
+    assert not ScheduledStep.select().where(ScheduledStep.enrolment.in_(held)).exists()

@@ -27,6 +27,10 @@ HISTORY = [
     f"old{i}@example.com" for i in range(30)
 ]  # customers from before the store was connected
 UNIQUE_COUPON = {"kind": "unique", "discount_type": "percent", "amount": "10", "days_valid": 3}
+AB_TESTS = {
+    key: {"steps": [{"step": 1, "subject": "A: thanks", "subject_b": "B: {{ shop.name }} says"}]}
+    for key in ("post_purchase", "abandoned_cart")
+}
 SMART = timedelta(hours=DEFAULT_SITE_CONFIG["smart_sending_hours"])
 
 
@@ -129,6 +133,7 @@ def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store, coupon
     store.send([f.event("consent.updated", {"marketing_consent": False}, email=CUSTOMERS[0])], T0)
     suppress(store.site.id, CUSTOMERS[1], "unsubscribe", None, T0)
     store.send(_history(), T0)  # "Sync history", then the scheduler starts
+    update_flows(store.site, {"flows": AB_TESTS})  # two subjects for two steps
     began = time.perf_counter()
     moment, shopping = T0, defaultdict(list)
     while moment < T0 + 60 * DAY:
@@ -153,6 +158,7 @@ def test_sixty_days_of_a_store_run_in_seconds_and_every_rule_holds(store, coupon
     _no_burst_at_start(messages, store.site.id)
     _nothing_out_of_the_blue_to_a_shopper(messages, shopping)
     _every_coupon_is_the_contacts_own(messages, coupon_shop)
+    _both_subjects_sent_about_equally(messages)
 
 
 def _every_coupon_is_the_contacts_own(messages, shop):
@@ -250,3 +256,14 @@ def _quiet_hours_and_cap_held(messages, timezone):
     for times in sent.values():
         times.sort()
         assert all(later - earlier >= DAY for earlier, later in zip(times, times[2:])), times
+
+
+def _both_subjects_sent_about_equally(messages):
+    """The A/B-tested steps sent both subjects, each message the one its variant names, split
+    about evenly (hash of enrolment and step)."""
+    for key in AB_TESTS:
+        tested = [m for m in messages if m.flow_key == key and m.step == 1]
+        assert len(tested) >= 40, (key, len(tested))
+        assert all(m.subject.startswith(f"{m.variant}: ") for m in tested)
+        share_b = sum(m.variant == "B" for m in tested) / len(tested)
+        assert 0.35 <= share_b <= 0.65, (key, len(tested), share_b)

@@ -258,3 +258,20 @@ def test_a_mariadb_store_from_before_step_30_gets_longtext_and_keeps_a_wholesale
     SchemaVersion.delete().where(SchemaVersion.version == 30).execute()
     assert migrate_database(db) == ["30: MariaDB: text columns are LONGTEXT (TEXT stops at 64 KB)"]
     assert payload_type() in ("longtext", "unbounded") and migrate_database(db) == []
+
+
+def test_a_store_from_before_step_32_gains_the_message_variant_column(db):
+    """Subject A/B tests record each message's variant; an existing store gets the column from the
+    migration, once, on every engine."""
+
+    def has_column() -> bool:
+        return "variant" in {column.name for column in db.get_columns("message")}
+
+    assert has_column()
+    db.execute_sql("ALTER TABLE message DROP COLUMN variant")
+    SchemaVersion.delete().where(SchemaVersion.version == 32).execute()
+    assert not has_column()
+    assert migrate_database(db) == [
+        "32: flows: the subject variant of each message (A/B tests per step)"
+    ]
+    assert has_column() and migrate_database(db) == []

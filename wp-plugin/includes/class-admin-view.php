@@ -66,7 +66,51 @@ class Admin_View {
 		echo '</form>';
 		$this->action_button( 'sales_companion_test', __( 'Test connection', 'sales-companion' ) );
 		$this->action_button( 'sales_companion_flows', __( 'Push flow settings now', 'sales-companion' ) );
+		if ( $this->settings->is_connected() ) {
+			$this->backlog_forms( Plugin::instance()->get( 'client' ) );
+		}
 		echo '</div>';
+	}
+
+	/**
+	 * "People from before a flow started": per scanned flow with people waiting, how many and
+	 * "Also send to these N people" over the days chosen (Admin::handle_release_backlog).
+	 *
+	 * @param Client $client Client.
+	 * @return void
+	 */
+	public function backlog_forms( Client $client ) {
+		$texts = self::flow_texts();
+		$rows  = array();
+		foreach ( Admin::BACKLOG_FLOWS as $key ) {
+			$answer  = $client->api( 'GET', 'flows/' . $key . '/backlog', null, 5 );
+			$waiting = 200 === $answer['status'] ? (int) ( $answer['body']['waiting'] ?? 0 ) : 0;
+			if ( $waiting > 0 ) {
+				$rows[ $key ] = $waiting;
+			}
+		}
+		if ( ! $rows ) {
+			return;
+		}
+		echo '<h2>' . esc_html__( 'People from before a flow started', 'sales-companion' ) . '</h2>';
+		echo '<p class="description">' . esc_html__( 'When these flows started, everyone who already qualified was held, not mailed. Reaching them is your choice; they are spread over the days you choose, never sent at once.', 'sales-companion' ) . '</p>';
+		foreach ( $rows as $key => $waiting ) {
+			echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '" class="sc-backlog" data-flow="' . esc_attr( $key ) . '"><p>';
+			echo '<input type="hidden" name="action" value="sales_companion_backlog">';
+			echo '<input type="hidden" name="flow" value="' . esc_attr( $key ) . '">';
+			echo '<input type="hidden" name="_wpnonce" value="' . esc_attr( wp_create_nonce( 'sales_companion_backlog' ) ) . '">';
+			wp_referer_field();
+			/* translators: 1: flow name, 2: people waiting */
+			echo '<strong>' . esc_html( sprintf( _n( '%1$s: %2$s person waits.', '%1$s: %2$s people wait.', $waiting, 'sales-companion' ), $texts[ $key ][0], number_format_i18n( $waiting ) ) ) . '</strong> ';
+			printf(
+				'<label>%1$s <input type="number" min="1" max="365" step="1" class="small-text" name="days" value="%2$d"></label> ',
+				esc_html__( 'Spread over days:', 'sales-companion' ),
+				(int) max( 1, ceil( $waiting / 50 ) )
+			);
+			/* translators: %s: people waiting */
+			submit_button( sprintf( _n( 'Also send to this %s person', 'Also send to these %s people', $waiting, 'sales-companion' ), number_format_i18n( $waiting ) ), 'secondary', 'sales_companion_backlog_' . $key, false );
+			echo '</p></form>';
+		}
 	}
 
 	/**
@@ -246,7 +290,7 @@ class Admin_View {
 			$base = Settings::OPTION . '[flows][' . $key . ']';
 			$text = isset( $texts[ $key ] ) ? $texts[ $key ] : array( $key, __( 'First email', 'sales-companion' ), __( 'hours later', 'sales-companion' ), '' );
 			printf(
-				'<tr><th scope="row">%1$s</th><td><label><input type="checkbox" name="%2$s[enabled]" value="1"%3$s> %4$s</label> &nbsp; <label>%5$s <input type="number" min="0" max="8760" class="small-text" name="%2$s[delay_hours]" value="%6$d"> %7$s</label>%8$s</td></tr>',
+				'<tr><th scope="row">%1$s</th><td><label><input type="checkbox" name="%2$s[enabled]" value="1"%3$s> %4$s</label> &nbsp; <label>%5$s <input type="number" min="0" max="8760" class="small-text" name="%2$s[delay_hours]" value="%6$d"> %7$s</label>%8$s<p><label>%9$s <input type="text" class="regular-text" name="%2$s[subject_b]" value="%10$s" placeholder="%11$s"></label></p></td></tr>',
 				esc_html( $text[0] ),
 				esc_attr( $base ),
 				checked( ! empty( $flow['enabled'] ), true, false ),
@@ -254,7 +298,10 @@ class Admin_View {
 				esc_html( $text[1] ),
 				(int) $flow['delay_hours'],
 				esc_html( $text[2] ),
-				'' === $text[3] ? '' : '<p class="description">' . esc_html( $text[3] ) . '</p>'
+				'' === $text[3] ? '' : '<p class="description">' . esc_html( $text[3] ) . '</p>',
+				esc_html__( 'Subject B of the first email (A/B test):', 'sales-companion' ),
+				esc_attr( (string) ( $flow['subject_b'] ?? '' ) ),
+				esc_attr__( 'empty: no test', 'sales-companion' )
 			);
 			if ( isset( $flow['coupon'] ) ) {
 				$this->coupon_row( $base . '[coupon]', array_merge( Settings::COUPON_DEFAULTS, (array) $flow['coupon'] ) );

@@ -21,6 +21,12 @@ class Admin {
 	const NOTICE = 'sales_companion_notice_';
 
 	/**
+	 * Flows found by scanning, whose first start holds who already qualifies (the backlog;
+	 * companion/flows/backlog.py SCANNED_FLOWS).
+	 */
+	const BACKLOG_FLOWS = array( 'win_back', 'vip', 'replenishment' );
+
+	/**
 	 * Settings.
 	 *
 	 * @var Settings
@@ -297,6 +303,53 @@ class Admin {
 	}
 
 	/**
+	 * "Also send to these N people": who qualified before a scanned flow started (its backlog,
+	 * GET /v1/sites/<id>/flows/<key>/backlog) is started over the days the owner chose, as
+	 * ceil(N / days) a day (POST .../backlog {"per_day"}).
+	 *
+	 * @return void
+	 */
+	public function handle_release_backlog() {
+		$this->guard( 'sales_companion_backlog' );
+		$flow = isset( $_POST['flow'] ) ? sanitize_key( wp_unslash( $_POST['flow'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Missing -- guard() checked the nonce.
+		$days = isset( $_POST['days'] ) ? trim( sanitize_text_field( wp_unslash( $_POST['days'] ) ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification.Missing -- guard() checked the nonce.
+		if ( ! in_array( $flow, self::BACKLOG_FLOWS, true ) || ! ctype_digit( $days ) || (int) $days < 1 || (int) $days > 365 ) {
+			$this->notice( false, __( 'Nobody was started: choose a whole number of days from 1 to 365.', 'sales-companion' ) );
+			$this->back();
+		}
+		$result = self::release_backlog( $this->client, $flow, (int) $days );
+		$this->notice( $result['ok'], $result['message'] );
+		$this->back();
+	}
+
+	/**
+	 * Reads how many wait, then starts them over `$days` days.
+	 *
+	 * @param Client $client Client.
+	 * @param string $flow   win_back, vip or replenishment.
+	 * @param int    $days   Days to spread them over.
+	 * @return array{ok: bool, message: string}
+	 */
+	public static function release_backlog( Client $client, $flow, $days ) {
+		$waiting = $client->api( 'GET', 'flows/' . $flow . '/backlog', null, 10 );
+		if ( 200 !== $waiting['status'] ) {
+			return Client::explain( $waiting, '' );
+		}
+		$count = (int) ( $waiting['body']['waiting'] ?? 0 );
+		if ( $count < 1 ) {
+			return array(
+				'ok'      => true,
+				'message' => __( 'Nobody was waiting any more.', 'sales-companion' ),
+			);
+		}
+		$result = $client->api( 'POST', 'flows/' . $flow . '/backlog', array( 'per_day' => (int) ceil( $count / $days ) ), 10 );
+		$body   = is_array( $result['body'] ) ? $result['body'] : array();
+		/* translators: 1: people started, 2: days */
+		$done = sprintf( __( 'Started %1$d people: their first emails go out over %2$d days.', 'sales-companion' ), (int) ( $body['started'] ?? 0 ), (int) ( $body['days'] ?? 0 ) );
+		return Client::explain( $result, $done );
+	}
+
+	/**
 	 * After the settings were saved: flows go to the service at once.
 	 *
 	 * @param mixed $old_value Old settings.
@@ -312,9 +365,29 @@ class Admin {
 			$changed = $changed || $before[ $key ] !== $after[ $key ];
 		}
 		if ( $changed && $this->settings->is_connected() ) {
-			$result = $this->push_flows();
+			$result = $this->push_flows( self::cleared_subjects( (array) $before['flows'], (array) $after['flows'] ) );
 			$this->notice( $result['ok'], $result['message'] );
 		}
+	}
+
+	/**
+	 * Flows whose first-email subject B the owner emptied in this save: only those send
+	 * `subject_b: null` (the test ends); an empty field otherwise sends nothing, so a test
+	 * started or ended in the dashboard is left as it is.
+	 *
+	 * @param array $before Flows before the save.
+	 * @param array $after  Flows after it.
+	 * @return string[] Flow keys.
+	 */
+	public static function cleared_subjects( array $before, array $after ) {
+		$cleared = array();
+		foreach ( $after as $key => $flow ) {
+			$was = isset( $before[ $key ]['subject_b'] ) ? (string) $before[ $key ]['subject_b'] : '';
+			if ( '' !== $was && '' === (string) ( $flow['subject_b'] ?? '' ) ) {
+				$cleared[] = (string) $key;
+			}
+		}
+		return $cleared;
 	}
 
 	/**
@@ -335,12 +408,13 @@ class Admin {
 	}
 
 	/**
-	 * PUT /v1/sites/<id>/flows with the flow switches, delays and sender.
+	 * PUT /v1/sites/<id>/flows with the flow switches, delays, first-email subject B and sender.
 	 *
+	 * @param string[] $cleared Flows whose subject B was just emptied (cleared_subjects()).
 	 * @return array{ok: bool, message: string}
 	 */
-	public function push_flows() {
-		$result = $this->client->api( 'PUT', 'flows', self::flows_payload( $this->settings->all() ) );
+	public function push_flows( array $cleared = array() ) {
+		$result = $this->client->api( 'PUT', 'flows', self::flows_payload( $this->settings->all(), $cleared ) );
 		return Client::explain( $result, __( 'Flow settings saved on the service.', 'sales-companion' ) );
 	}
 
@@ -351,20 +425,30 @@ class Admin {
 	 * applies; a flow's delay is its first step's. The service refuses fields it does not
 	 * know, so this shape is the only one that saves.
 	 *
-	 * @param array $settings Settings.
+	 * A first email's subject B (a subject A/B test, docs/flows.md) is sent when set, and as
+	 * null only for the flows in `$cleared`; the service checks it as it checks a subject and
+	 * answers 422 naming `flows.<key>.steps.0.subject_b` when it cannot be rendered.
+	 *
+	 * @param array    $settings Settings.
+	 * @param string[] $cleared  Flows whose subject B the owner just emptied.
 	 * @return array
 	 */
-	public static function flows_payload( array $settings ) {
+	public static function flows_payload( array $settings, array $cleared = array() ) {
 		$flows = array();
 		foreach ( (array) $settings['flows'] as $key => $flow ) {
+			$first     = array(
+				'step'        => 1,
+				'delay_hours' => self::first_delay( (string) $key, (int) $flow['delay_hours'] ),
+			);
+			$subject_b = (string) ( $flow['subject_b'] ?? '' );
+			if ( '' !== $subject_b ) {
+				$first['subject_b'] = $subject_b;
+			} elseif ( in_array( (string) $key, $cleared, true ) ) {
+				$first['subject_b'] = null;
+			}
 			$flows[ $key ] = array(
 				'enabled' => (bool) $flow['enabled'],
-				'steps'   => array(
-					array(
-						'step'        => 1,
-						'delay_hours' => self::first_delay( (string) $key, (int) $flow['delay_hours'] ),
-					),
-				),
+				'steps'   => array( $first ),
 			);
 			$kind = (string) ( $flow['coupon']['kind'] ?? '' );
 			if ( '' !== $kind ) {

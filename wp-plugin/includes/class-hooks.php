@@ -42,6 +42,7 @@ final class Hooks {
 		array( 'admin_post_sales_companion_retry', 'admin', 'handle_retry', 10, 0 ),
 		array( 'admin_post_sales_companion_sync', 'admin', 'handle_sync', 10, 0 ),
 		array( 'admin_post_sales_companion_flows', 'admin', 'handle_push_flows', 10, 0 ),
+		array( 'admin_post_sales_companion_backlog', 'admin', 'handle_release_backlog', 10, 0 ),
 		array( 'admin_post_sales_companion_dashboard', 'admin', 'handle_open_dashboard', 10, 0 ),
 		array( 'add_option_sales_companion_settings', 'admin', 'after_settings_added', 10, 2 ),
 		array( 'update_option_sales_companion_settings', 'admin', 'after_settings_saved', 10, 2 ),

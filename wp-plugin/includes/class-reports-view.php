@@ -159,6 +159,9 @@ class Reports_View {
 		$this->section( __( 'Open alerts', 'sales-companion' ), 'overview', __( 'Alerts in the dashboard', 'sales-companion' ), '', '', array( $this, 'alert_list' ), $answers['alerts'], $currency );
 		$this->section( __( 'Top products', 'sales-companion' ), 'products', __( 'All products', 'sales-companion' ), $from, $to, array( $this, 'product_table' ), $answers['products'], $currency );
 		$this->section( __( 'Revenue from email flows', 'sales-companion' ), 'flows', __( 'Flows in the dashboard', 'sales-companion' ), $from, $to, array( $this, 'flow_table' ), $answers['flows'], $currency );
+		if ( isset( $answers['ab_tests'] ) && ! empty( $answers['ab_tests']['body']['tests'] ) ) {
+			$this->section( __( 'Subject A/B tests', 'sales-companion' ), 'flows', __( 'Keep a subject in the dashboard', 'sales-companion' ), '', '', array( $this, 'ab_table' ), $answers['ab_tests'], $currency );
+		}
 		echo '</div>';
 		echo '<p style="margin-top:16px">' . self::dashboard_link( 'overview', __( 'Open the full dashboard', 'sales-companion' ), $from, $to ) . ' <span class="description">' . esc_html__( '(signs you in with a link that works for 15 minutes)', 'sales-companion' ) . '</span></p>'; // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- built escaped.
 		echo '</div>';
@@ -366,6 +369,41 @@ class Reports_View {
 			$names[ $key ] = $text[0];
 		}
 		$this->group_table( $body, $currency, __( 'Flow', 'sales-companion' ), __( 'No order was attributed to an email in this period yet (an order counts when it follows a click in an email within 5 days).', 'sales-companion' ), $names );
+	}
+
+	/**
+	 * Each tested step: per subject, sent, click rate, orders and revenue, then the verdict
+	 * (the service's winner rule, docs/flows.md "Subject A/B tests").
+	 *
+	 * @param array  $body     {"tests": [...]} from Reports::ab_tests().
+	 * @param string $currency Currency.
+	 * @return void
+	 */
+	public function ab_table( array $body, $currency ) {
+		$names = array();
+		foreach ( Admin_View::flow_texts() as $key => $text ) {
+			$names[ $key ] = $text[0];
+		}
+		foreach ( (array) $body['tests'] as $test ) {
+			$flow = isset( $names[ $test['flow'] ] ) ? $names[ $test['flow'] ] : $test['flow'];
+			/* translators: 1: flow name, 2: email number */
+			printf( '<h3 data-ab="%1$s-%2$d">%3$s</h3>', esc_attr( $test['flow'] ), (int) $test['step'], esc_html( sprintf( __( '%1$s, email %2$d', 'sales-companion' ), $flow, (int) $test['step'] ) ) );
+			$ab = is_array( $test['ab_test'] ) ? $test['ab_test'] : null;
+			if ( null === $ab ) {
+				echo '<p>' . esc_html__( 'No mail sent with either subject yet.', 'sales-companion' ) . '</p>';
+				continue;
+			}
+			printf( '<table class="widefat striped"><thead><tr><th>%1$s</th><th style="text-align:right">%2$s</th><th style="text-align:right">%3$s</th><th style="text-align:right">%4$s</th><th style="text-align:right">%5$s</th></tr></thead><tbody>', esc_html__( 'Subject', 'sales-companion' ), esc_html__( 'Sent', 'sales-companion' ), esc_html__( 'Click rate', 'sales-companion' ), esc_html__( 'Orders', 'sales-companion' ), esc_html__( 'Revenue', 'sales-companion' ) );
+			foreach ( (array) ( $ab['variants'] ?? array() ) as $v ) {
+				$name   = (string) ( $v['variant'] ?? '' );
+				$label  = 'B' === $name ? $name . ': ' . $test['subject_b'] : $name;
+				$winner = ( $ab['winner'] ?? null ) === $name ? ' ' . __( '(winner)', 'sales-companion' ) : '';
+				$rate   = null === ( $v['click_rate'] ?? null ) ? '–' : number_format_i18n( 100 * (float) $v['click_rate'], 1 ) . '%';
+				printf( '<tr data-variant="%1$s"><td>%2$s</td><td style="text-align:right">%3$s</td><td style="text-align:right">%4$s</td><td style="text-align:right">%5$s</td><td style="text-align:right">%6$s</td></tr>', esc_attr( $name ), esc_html( $label . $winner ), esc_html( number_format_i18n( (int) ( $v['sent'] ?? 0 ) ) ), esc_html( $rate ), esc_html( number_format_i18n( (int) ( $v['orders'] ?? 0 ) ) ), esc_html( self::money( $v['revenue'] ?? 0, $currency ) ) );
+			}
+			echo '</tbody></table>';
+			echo '<p class="description">' . esc_html( (string) ( $ab['reason'] ?? '' ) ) . '</p>';
+		}
 	}
 
 	/**

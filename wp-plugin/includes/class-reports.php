@@ -136,6 +136,49 @@ class Reports {
 	}
 
 	/**
+	 * Subject A/B tests: the flows whose steps test two subjects (GET flows), and per tested
+	 * step its numbers and verdict from the flow's report (all its mail sent with a variant,
+	 * as the dashboard's flow page shows them).
+	 *
+	 * @return array{status: int, body: mixed, error: string}
+	 */
+	public function ab_tests() {
+		$flows = $this->read( 'flows' );
+		if ( 200 !== $flows['status'] || ! is_array( $flows['body'] ) ) {
+			return $flows;
+		}
+		$tests = array();
+		foreach ( (array) ( $flows['body']['flows'] ?? array() ) as $flow ) {
+			$tested = array();
+			foreach ( (array) ( $flow['steps'] ?? array() ) as $step ) {
+				if ( '' !== (string) ( $step['subject_b'] ?? '' ) ) {
+					$tested[ (int) $step['step'] ] = $step;
+				}
+			}
+			if ( ! $tested ) {
+				continue;
+			}
+			$report = $this->read( 'flows/' . rawurlencode( (string) $flow['key'] ) . '/report' );
+			foreach ( (array) ( $report['body']['steps'] ?? array() ) as $figures ) {
+				$number = (int) ( $figures['step'] ?? 0 );
+				if ( isset( $tested[ $number ] ) ) {
+					$tests[] = array(
+						'flow'      => (string) $flow['key'],
+						'step'      => $number,
+						'subject_b' => (string) $tested[ $number ]['subject_b'],
+						'ab_test'   => is_array( $figures['ab_test'] ?? null ) ? $figures['ab_test'] : null,
+					);
+				}
+			}
+		}
+		return array(
+			'status' => 200,
+			'body'   => array( 'tests' => $tests ),
+			'error'  => '',
+		);
+	}
+
+	/**
 	 * Open alerts.
 	 *
 	 * @return array{status: int, body: mixed, error: string}
@@ -168,6 +211,7 @@ class Reports {
 				'alerts'   => $this->alerts(),
 				'products' => $this->breakdown( 'product', $from, $to, 5 ),
 				'flows'    => $this->breakdown( 'email_flow', $from, $to, 10 ),
+				'ab_tests' => $this->ab_tests(),
 			)
 		);
 	}

@@ -92,6 +92,7 @@ class Settings {
 			$flows[ $key ] = array(
 				'enabled'     => true,
 				'delay_hours' => $hours,
+				'subject_b'   => '',
 			);
 			if ( in_array( $key, self::COUPON_FLOWS, true ) ) {
 				$flows[ $key ]['coupon'] = self::COUPON_DEFAULTS;
@@ -212,11 +213,11 @@ class Settings {
 	}
 
 	/**
-	 * Flow switches and delays, only for the known flow keys.
+	 * Flow switches, delays and first-email subject B, only for the known flow keys.
 	 *
 	 * @param array $flows Submitted flows.
 	 * @param array $old   Saved flows (a refused coupon keeps the saved one).
-	 * @return array<string, array{enabled: bool, delay_hours: int}>
+	 * @return array<string, array{enabled: bool, delay_hours: int, subject_b: string}>
 	 */
 	private function sanitize_flows( array $flows, array $old = array() ) {
 		$out = array();
@@ -225,6 +226,9 @@ class Settings {
 			$out[ $key ] = array(
 				'enabled'     => ! empty( $row['enabled'] ),
 				'delay_hours' => isset( $row['delay_hours'] ) ? min( 8760, absint( $row['delay_hours'] ) ) : $hours,
+				// The first email's second subject (a subject A/B test); the service checks the
+				// template when the flows are pushed and names the field if it cannot render.
+				'subject_b'   => isset( $row['subject_b'] ) ? mb_substr( sanitize_text_field( (string) $row['subject_b'] ), 0, 2000 ) : '',
 			);
 			if ( in_array( $key, self::COUPON_FLOWS, true ) ) {
 				$saved                 = array_merge( self::COUPON_DEFAULTS, (array) ( $old[ $key ]['coupon'] ?? array() ) );

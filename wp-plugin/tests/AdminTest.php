@@ -93,7 +93,7 @@ final class AdminTest extends TestCase {
 		);
 		$this->assertSame( 'site', $clean['site_id'] );
 		$this->assertSame( array( 'edd' ), $clean['sources'] );
-		$this->assertSame( array( 'enabled' => true, 'delay_hours' => 8760, 'coupon' => Settings::COUPON_DEFAULTS ), $clean['flows']['abandoned_cart'] );
+		$this->assertSame( array( 'enabled' => true, 'delay_hours' => 8760, 'subject_b' => '', 'coupon' => Settings::COUPON_DEFAULTS ), $clean['flows']['abandoned_cart'] );
 		$this->assertFalse( $clean['flows']['post_purchase']['enabled'] );
 		$this->assertArrayNotHasKey( 'spam', $clean['flows'] );
 		$this->assertSame( '', $clean['sender_email'] );
@@ -261,6 +261,70 @@ final class AdminTest extends TestCase {
 		$this->assertStringContainsString( 'Invalid request.', $notice['message'] );
 		$this->assertStringContainsString( 'settings.from_email: Not a valid email address.', $notice['message'] );
 		$this->assertStringContainsString( 'flows.vip.value.steps.0.delay_hours: Must be greater than or equal to -8760', $notice['message'] );
+	}
+
+	public function test_a_first_email_subject_b_is_pushed_and_emptying_it_ends_the_test(): void {
+		wp_set_current_user( self::$admin_id );
+		FakeService::$answers = array( array( 200, array( 'ok' => true ) ) );
+		$settings             = Plugin()->get( 'settings' );
+		$flows                = array( 'abandoned_cart' => array( 'enabled' => '1', 'delay_hours' => '1', 'subject_b' => ' {{ contact.first_name }}, still thinking? ' ) );
+		update_option( Settings::OPTION, $settings->sanitize( array( 'flows' => $flows ) ) );
+		$body = json_decode( end( FakeService::$requests )['body'], true );
+		// companion/flows/settings_schema.py StepSettingsSchema: subject_b, checked as a subject is.
+		$this->assertSame( array( 'step' => 1, 'delay_hours' => 1, 'subject_b' => '{{ contact.first_name }}, still thinking?' ), $body['flows']['abandoned_cart']['steps'][0] );
+		$this->assertArrayNotHasKey( 'subject_b', $body['flows']['win_back']['steps'][0], 'empty and untouched: a test set in the dashboard stays' );
+		$flows['abandoned_cart']['subject_b'] = '';
+		update_option( Settings::OPTION, $settings->sanitize( array( 'flows' => $flows ) ) );
+		$body = json_decode( end( FakeService::$requests )['body'], true );
+		$this->assertArrayHasKey( 'subject_b', $body['flows']['abandoned_cart']['steps'][0] );
+		$this->assertNull( $body['flows']['abandoned_cart']['steps'][0]['subject_b'], 'emptied in this save: the test ends' );
+		$this->post( 'handle_push_flows', 'sales_companion_flows' );
+		$body = json_decode( end( FakeService::$requests )['body'], true );
+		$this->assertArrayNotHasKey( 'subject_b', $body['flows']['abandoned_cart']['steps'][0], 'a later push leaves the service alone' );
+	}
+
+	public function test_a_subject_b_the_service_cannot_render_is_named_in_the_notice(): void {
+		wp_set_current_user( self::$admin_id );
+		// companion/api/flows.py _save: template problems answer 422 with the field under flows.<key>.
+		FakeService::$answers = array( array( 422, array( 'error' => 'Invalid request.', 'fields' => array( 'flows' => array( 'win_back' => array( 'steps' => array( '0' => array( 'subject_b' => array( "template error: 'dict object' has no attribute 'frist_name'" ) ) ) ) ) ) ) ) );
+		update_option( Settings::OPTION, Plugin()->get( 'settings' )->sanitize( array( 'flows' => array( 'win_back' => array( 'enabled' => '1', 'subject_b' => 'Hi {{ contact.frist_name }}' ) ) ) ) );
+		$notice = $this->notice();
+		$this->assertFalse( $notice['ok'] );
+		$this->assertStringContainsString( 'flows.win_back.steps.0.subject_b: template error', $notice['message'] );
+	}
+
+	public function test_the_backlog_is_started_over_the_days_the_owner_chose(): void {
+		wp_set_current_user( self::$admin_id );
+		// companion/api/flow_backlog.py: GET answers the count, POST {"per_day"} starts them (202).
+		FakeService::$answers = array(
+			array( 200, array( 'flow' => 'win_back', 'waiting' => 120, 'default_per_day' => 50 ) ),
+			array( 202, array( 'flow' => 'win_back', 'started' => 120, 'per_day' => 18, 'days' => 7 ) ),
+		);
+		$_POST = array( 'flow' => 'win_back', 'days' => '7' );
+		$this->assertStringStartsWith( 'redirect:', $this->post( 'handle_release_backlog', 'sales_companion_backlog' ) );
+		$this->assertSame( array( 'GET', 'POST' ), array_column( FakeService::$requests, 'method' ) );
+		$this->assertSame( 'http://companion.test/v1/sites/site_1/flows/win_back/backlog', FakeService::$requests[1]['url'] );
+		$this->assertSame( array( 'per_day' => 18 ), json_decode( FakeService::$requests[1]['body'], true ), 'ceil(120 / 7) a day' );
+		$this->assertSame( array( 'ok' => true, 'message' => 'Started 120 people: their first emails go out over 7 days.' ), $this->notice() );
+		$_POST = array();
+	}
+
+	public function test_the_backlog_refuses_bad_days_an_unknown_flow_and_a_missing_nonce(): void {
+		wp_set_current_user( self::$admin_id );
+		foreach ( array( array( 'win_back', '0' ), array( 'win_back', '1.5' ), array( 'win_back', '400' ), array( 'post_purchase', '3' ) ) as $case ) {
+			FakeService::$requests = array();
+			$_POST                 = array( 'flow' => $case[0], 'days' => $case[1] );
+			$this->post( 'handle_release_backlog', 'sales_companion_backlog' );
+			$this->assertSame( array(), FakeService::$requests, implode( ' ', $case ) );
+			$this->assertFalse( $this->notice()['ok'], implode( ' ', $case ) );
+		}
+		$_POST = array( 'flow' => 'win_back', 'days' => '3' );
+		unset( $_REQUEST['_wpnonce'] );
+		$this->assertStringStartsWith( 'died:', $this->post( 'handle_release_backlog' ) );
+		wp_set_current_user( self::$editor_id );
+		$this->assertStringStartsWith( 'died: You are not allowed', $this->post( 'handle_release_backlog', 'sales_companion_backlog' ) );
+		$this->assertSame( array(), FakeService::$requests );
+		$_POST = array();
 	}
 
 	public function test_every_answer_outside_2xx_is_a_failure(): void {

@@ -126,6 +126,45 @@ final class ReportsTest extends TestCase {
 		}
 	}
 
+	public function test_subject_ab_tests_show_each_subjects_numbers_and_the_verdict(): void {
+		// companion/api/schemas/flows.py: FlowOutSchema steps[].subject_b; ReportSchema steps[].ab_test.
+		$step  = static function ( $n, $subject_b ) {
+			return array( 'step' => $n, 'subject_b' => $subject_b );
+		};
+		$flows = array( 'flows' => array( array( 'key' => 'abandoned_cart', 'steps' => array( $step( 1, null ), $step( 2, null ), $step( 3, null ) ) ), array( 'key' => 'win_back', 'steps' => array( $step( 1, 'It has been a while' ), $step( 2, null ) ) ) ) );
+		$ab    = array(
+			'variants'   => array(
+				array( 'variant' => 'A', 'sent' => 412, 'clicked' => 21, 'click_rate' => 0.051, 'orders' => 6, 'revenue' => '310.00', 'revenue_per_recipient' => '0.75' ),
+				array( 'variant' => 'B', 'sent' => 398, 'clicked' => 37, 'click_rate' => 0.093, 'orders' => 7, 'revenue' => '288.50', 'revenue_per_recipient' => '0.72' ),
+			),
+			'leader'     => 'B',
+			'winner'     => 'B',
+			'decided_by' => 'click rate',
+			'z'          => 2.32,
+			'reason'     => 'Click rates differ at 95 % confidence (z = 2.32).',
+		);
+		self::service(
+			array(
+				'flows'                 => array( 200, $flows ),
+				'flows/win_back/report' => array( 200, array( 'steps' => array( array( 'step' => 1, 'ab_test' => $ab ), array( 'step' => 2, 'ab_test' => null ) ) ) ),
+			)
+		);
+		$html = $this->render();
+		$urls = array_column( FakeService::$requests, 'url' );
+		$this->assertContains( 'http://companion.test/v1/sites/site_1/flows/win_back/report', $urls );
+		$this->assertNotContains( 'http://companion.test/v1/sites/site_1/flows/abandoned_cart/report', $urls, 'no test, no report read' );
+		$this->assertStringContainsString( 'Subject A/B tests', $html );
+		$this->assertStringContainsString( 'Win-back, email 1', $html );
+		$this->assertMatchesRegularExpression( '#<tr data-variant="B"><td>B: It has been a while \(winner\)</td><td[^>]*>398</td><td[^>]*>9\.3%</td><td[^>]*>7</td>#', $html );
+		$this->assertMatchesRegularExpression( '#<tr data-variant="A"><td>A</td><td[^>]*>412</td><td[^>]*>5\.1%</td>#', $html );
+		$this->assertStringContainsString( 'Click rates differ at 95 % confidence (z = 2.32).', $html );
+	}
+
+	public function test_no_ab_test_no_section(): void {
+		self::service( array( 'flows' => array( 200, array( 'flows' => array( array( 'key' => 'win_back', 'steps' => array( array( 'step' => 1, 'subject_b' => null ) ) ) ) ) ) ) );
+		$this->assertStringNotContainsString( 'Subject A/B tests', $this->render() );
+	}
+
 	public function test_a_product_the_service_knows_only_by_id_is_named_from_the_shop(): void {
 		$id = wp_insert_post( array( 'post_title' => 'Tea Towel & Co', 'post_type' => 'post', 'post_status' => 'publish' ) );
 		self::service( array( 'by=product' => array( 200, array( 'by' => 'product', 'currency' => 'EUR', 'groups' => array( array( 'key' => (string) $id, 'label' => (string) $id, 'orders' => 2, 'revenue' => '14.50' ) ), 'total_groups' => 1 ) ) ) );

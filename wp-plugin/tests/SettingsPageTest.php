@@ -52,6 +52,24 @@ final class SettingsPageTest extends TestCase {
 		$this->assertStringContainsString( 'id="sc-api_token-saved"', $html );
 	}
 
+	public function test_each_flow_has_a_subject_b_field_and_the_backlog_offers_its_button(): void {
+		// companion/api/flow_backlog.py: GET /flows/<key>/backlog answers how many wait.
+		FakeService::$answers = array(
+			static function ( $request ) {
+				$waiting = false !== strpos( $request['url'], '/flows/win_back/backlog' ) ? 253 : 0;
+				return array( 200, array( 'flow' => 'x', 'waiting' => $waiting, 'default_per_day' => 50 ) );
+			},
+		);
+		$html = $this->page();
+		$this->assertStringContainsString( 'name="sales_companion_settings[flows][abandoned_cart][subject_b]"', $html );
+		$this->assertStringContainsString( 'Subject B of the first email (A/B test):', $html );
+		$this->assertStringContainsString( 'Win-back: 253 people wait.', $html );
+		$this->assertStringContainsString( 'value="Also send to these 253 people"', $html );
+		$this->assertMatchesRegularExpression( '/name="days" value="6"/', $html, '50 a day by default: 6 days' );
+		$this->assertStringNotContainsString( 'data-flow="vip"', $html, 'nobody waits for VIP: no button' );
+		$this->assertStringContainsString( 'name="action" value="sales_companion_backlog"', $html );
+	}
+
 	public function test_flows_have_their_proper_names(): void {
 		$html = $this->page();
 		$this->assertStringContainsString( '<th scope="row">VIP</th>', $html );

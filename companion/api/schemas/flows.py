@@ -87,6 +87,8 @@ class PreviewSchema(Schema):
 
     email = fields.Email(load_default=None, allow_none=True)
     step = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10))
+    # a step testing two subjects: which one to show (B needs the step's subject_b)
+    variant = fields.String(load_default="A", validate=validate.OneOf(("A", "B")))
 
 
 class TestSendSchema(PreviewSchema):
@@ -122,6 +124,27 @@ class CouponFiguresSchema(Schema):
     revenue = Money(allow_negative=True)  # those orders' totals net of refunds
 
 
+class VariantFiguresSchema(Schema):
+    variant = fields.String()
+    sent = fields.Integer()
+    clicked = fields.Integer()  # contacts who clicked
+    click_rate = fields.Float(allow_none=True)
+    orders = fields.Integer()
+    revenue = Money(allow_negative=True)
+    revenue_per_recipient = Money(allow_negative=True, allow_none=True)
+
+
+class AbTestSchema(Schema):
+    """A step's subject A/B test in the period (flows/abtest.py has the winner rule)."""
+
+    variants = fields.List(fields.Nested(VariantFiguresSchema))
+    leader = fields.String(allow_none=True)
+    winner = fields.String(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+    z = fields.Float()
+    reason = fields.String()
+
+
 class ReportStepSchema(Schema):
     step = fields.Integer()
     sent = fields.Integer()
@@ -139,6 +162,7 @@ class ReportStepSchema(Schema):
     skipped = fields.Integer()
     skip_reasons = fields.Dict(keys=fields.String(), values=fields.Integer())
     coupons = fields.Nested(CouponFiguresSchema)
+    ab_test = fields.Nested(AbTestSchema, allow_none=True)
 
 
 class ReportSchema(ReportStepSchema):
@@ -154,7 +178,7 @@ class ReportSchema(ReportStepSchema):
     steps = fields.List(fields.Nested(ReportStepSchema))
 
     class Meta:
-        exclude = ("step",)
+        exclude = ("step", "ab_test")
 
 
 class OutboxQuerySchema(Schema):

@@ -42,8 +42,18 @@ update_option( 'woocommerce_store_address', '1 Harbour Street' );
 update_option( 'woocommerce_store_city', 'Bristol' );
 update_option( 'woocommerce_store_postcode', 'BS1 4QA' );
 update_option( 'woocommerce_default_country', 'GB' );
+// First a subject B the service cannot render (refused, naming the field, nothing saved), then
+// the owner's fix: the first email tests two subjects (docs/flows.md, "Subject A/B tests").
+$owner['flows']['win_back']['subject_b'] = 'Hi {{ contact.frist_name }}';
+update_option( 'sales_companion_settings', $owner );
+$refused = $plugin->get( 'admin' )->push_flows();
+$owner['flows']['win_back']['subject_b'] = '{{ contact.first_name }}, your 10% is waiting';
 update_option( 'sales_companion_settings', $owner );
 $flows = $plugin->get( 'admin' )->push_flows();
+// What WP admin shows of it: the backlog of win-back (GET .../backlog) and the Reports page's
+// A/B section, read from the real service.
+$backlog  = $plugin->get( 'client' )->api( 'GET', 'flows/win_back/backlog', null, 10 );
+$ab_tests = $plugin->get( 'reports' )->ab_tests();
 
 // A guest browses, fills a cart and types an email.
 $_COOKIE['sc_sid'] = 'e2esession01';
@@ -108,6 +118,9 @@ echo wp_json_encode(
 	array(
 		'connection' => $check,
 		'flows'      => $flows,
+		'refused'    => $refused,
+		'backlog'    => $backlog,
+		'ab_tests'   => $ab_tests,
 		'order_id'   => (string) $order->get_id(),
 		'thermos'    => array( 'id' => (string) $thermos->get_id(), 'url' => get_permalink( $thermos->get_id() ) ),
 		'queued'     => $queued,

@@ -351,7 +351,7 @@ class Source_WooCommerce extends Source {
 		$this->placed   = array();
 		$this->paid_now = array();
 		$deleted        = array_keys( $this->deleted );
-		$this->deleted = array();
+		$this->deleted  = array();
 		foreach ( $deleted as $order_id ) {
 			$this->record( 'order.deleted', array( 'order_id' => (string) $order_id ) );
 		}

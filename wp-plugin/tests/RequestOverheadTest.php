@@ -283,6 +283,17 @@ final class RequestOverheadTest extends TestCase {
 		$this->assertCount( 1, $this->queued() );
 	}
 
+	public function test_the_upgrade_sets_the_flag_from_what_the_outbox_holds(): void {
+		delete_option( Scheduler::WAITING );
+		update_option( 'sales_companion_db_version', '1', true );
+		Outbox::install();
+		$this->assertSame( '0', get_option( Scheduler::WAITING ), 'an empty outbox: the first events ask for a run' );
+		Outbox::add_all( array( array( 'id' => wp_generate_uuid4(), 'type' => 'page.viewed', 'source' => 'custom', 'occurred_at' => gmdate( 'Y-m-d\TH:i:s\Z' ), 'data' => array( 'url' => 'http://shop.test/' ) ) ) );
+		Outbox::install();
+		$this->assertSame( '1', get_option( Scheduler::WAITING ), 'events already wait: the sweep (or a run) delivers them' );
+		$this->assertSame( Outbox::DB_VERSION, get_option( 'sales_companion_db_version' ) );
+	}
+
 	public function test_deactivation_lowers_the_flag(): void {
 		$this->record_three();
 		$this->end_request();

@@ -121,10 +121,19 @@ class Delivery {
 		}
 		$started   = microtime( true );
 		$delivered = 0;
+		$drained   = false;
 		while ( microtime( true ) - $started < 20 ) {
 			$rows = $this->outbox->pending( $state['batch_size'] );
-			if ( ! $rows ) {
+			if ( ! $rows && $drained ) {
 				return $delivered;
+			}
+			if ( ! $rows ) {
+				// Empty: requests may ask for a run again (Scheduler::after_recording). Events
+				// written by a request that still saw the old flag before it went down are read
+				// once more here; any later ones belong to a request that sees it down.
+				Scheduler::set_waiting( false );
+				$drained = true;
+				continue;
 			}
 			$outcome    = $this->send_batch( $rows, $state );
 			$delivered += $outcome['accepted'];

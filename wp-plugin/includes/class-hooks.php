@@ -48,6 +48,9 @@ final class Hooks {
 		array( 'update_option_sales_companion_settings', 'admin', 'after_settings_saved', 10, 2 ),
 		// WooCommerce: includes/class-woocommerce.php, abstracts/abstract-wc-order.php, class-wc-cart.php.
 		array( 'woocommerce_update_order', 'woocommerce', 'on_order_saved', 10, 2 ),
+		// Before the checkout saves the order (class-wc-checkout.php line 449; StoreApi/Utilities/CheckoutTrait.php line 168).
+		array( 'woocommerce_checkout_create_order', 'woocommerce', 'on_checkout_create_order', 10, 1 ),
+		array( 'woocommerce_store_api_checkout_update_order_from_request', 'woocommerce', 'on_checkout_create_order', 10, 1 ),
 		array( 'woocommerce_checkout_order_processed', 'woocommerce', 'on_checkout_processed', 10, 3 ),
 		array( 'woocommerce_store_api_checkout_order_processed', 'woocommerce', 'on_block_checkout_processed', 10, 1 ),
 		array( 'woocommerce_order_status_changed', 'woocommerce', 'on_status_changed', 10, 4 ),

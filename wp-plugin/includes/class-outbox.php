@@ -17,7 +17,7 @@ if ( ! defined( 'ABSPATH' ) ) {
  */
 class Outbox {
 
-	const DB_VERSION = '1';
+	const DB_VERSION = '2';
 
 	/**
 	 * Bytes of one INSERT statement before the rest goes into another.
@@ -59,7 +59,13 @@ class Outbox {
 			KEY status_id (status, id)
 			) {$charset};"
 		);
-		update_option( 'sales_companion_db_version', self::DB_VERSION, true ); // Autoloaded: read on every recording request.
+		// Autoloaded, and never missing (a missing option is a query on every read): read on every
+		// recording request. Version 2 added Scheduler::WAITING, '1' when events wait already
+		// (the first delivery run, or the five-minute sweep, brings it back to '0').
+		$waiting = $wpdb->get_var( "SELECT id FROM {$table} WHERE status = 'pending' LIMIT 1" ); // phpcs:ignore WordPress.DB
+		Scheduler::set_waiting( null !== $waiting );
+		delete_option( Scheduler::LEGACY_DELIVERY_DUE );
+		update_option( 'sales_companion_db_version', self::DB_VERSION, true );
 	}
 
 	/**

@@ -174,8 +174,9 @@ final class Plugin {
 		Outbox::write_buffered();
 		$recorded = $this->get( 'events' )->take_recorded_count();
 		if ( $recorded > 0 ) {
-			// A short delay lets the events of many requests share one run (and one cron write).
-			$this->get( 'scheduler' )->schedule_delivery( Scheduler::COALESCE );
+			// Only when the outbox was empty (an autoloaded flag, no query): a short delay lets
+			// the events of many requests share one run.
+			$this->get( 'scheduler' )->after_recording();
 		}
 		return $recorded;
 	}

@@ -24,9 +24,17 @@ class Scheduler {
 	const COALESCE = 10;
 
 	/**
-	 * Option: when the delivery action this plugin last scheduled is due (unix time).
+	 * Autoloaded option, '1' while the outbox holds events a delivery run has been asked for, '0'
+	 * once a run found it empty. Shopper requests read it from the autoloaded options (no query)
+	 * and ask for a run only when it is '0', that is when their events made the outbox non-empty.
+	 * It must always exist: a missing option is looked up in the database on every read.
 	 */
-	const DELIVERY_DUE = 'sales_companion_delivery_due';
+	const WAITING = 'sales_companion_outbox_waiting';
+
+	/**
+	 * Option of versions before WAITING (a due time); only deleted now.
+	 */
+	const LEGACY_DELIVERY_DUE = 'sales_companion_delivery_due';
 
 	/**
 	 * Whether Action Scheduler is loaded (WooCommerce, EDD 3.2+ and FluentCart ship it).
@@ -38,12 +46,51 @@ class Scheduler {
 	}
 
 	/**
+	 * After a request wrote events to the outbox: asks for a delivery run only when the outbox had
+	 * none waiting (WAITING is '0'). While it is '1' a run is scheduled, running, or waiting for the
+	 * end of a backoff, and that run (or the one it schedules) delivers these events too, so the
+	 * request looks nothing up. No query unless the outbox was empty before this request.
+	 *
+	 * A request that read WAITING as '1' just before a run found the outbox empty and set it to
+	 * '0' asks for nothing: its events go with the next request's run or the five-minute sweep.
+	 * The run narrows that window: after clearing WAITING it reads the outbox once more.
+	 *
+	 * @return void
+	 */
+	public function after_recording() {
+		if ( self::is_waiting() ) {
+			return;
+		}
+		$this->schedule_delivery( self::COALESCE );
+	}
+
+	/**
+	 * Whether a delivery run has been asked for and the outbox may hold events (no query).
+	 *
+	 * @return bool
+	 */
+	public static function is_waiting() {
+		return '1' === (string) get_option( self::WAITING, '0' );
+	}
+
+	/**
+	 * Sets WAITING, autoloaded (update_option writes only when the value changes).
+	 *
+	 * @param bool $waiting Whether the outbox holds events a run has been asked for.
+	 * @return void
+	 */
+	public static function set_waiting( $waiting ) {
+		update_option( self::WAITING, $waiting ? '1' : '0', true );
+	}
+
+	/**
 	 * Asks for one delivery run in $delay seconds, unless one is already waiting.
 	 *
 	 * @param int $delay Seconds from now.
 	 * @return void
 	 */
 	public function schedule_delivery( $delay = 0 ) {
+		self::set_waiting( true );
 		$this->schedule( self::DELIVER, $delay );
 	}
 
@@ -71,18 +118,8 @@ class Scheduler {
 	 */
 	private function schedule( $hook, $delay ) {
 		if ( self::has_action_scheduler() ) {
-			if ( self::DELIVER === $hook && (int) get_option( self::DELIVERY_DUE ) > time() ) {
-				// A delivery run this plugin asked for is still ahead: shopper requests need not
-				// ask Action Scheduler's tables again (the option is autoloaded, so reading it costs
-				// no query). Once that time has passed the run may be in progress, which does not
-				// count (see pending_action_ids), so the next request asks again.
-				return;
-			}
 			if ( ! $this->pending_action_ids( $hook ) ) {
 				as_schedule_single_action( time() + $delay, $hook, array(), self::GROUP );
-				if ( self::DELIVER === $hook ) {
-					update_option( self::DELIVERY_DUE, time() + $delay, true );
-				}
 			}
 			return;
 		}
@@ -163,7 +200,9 @@ class Scheduler {
 	 * @return void
 	 */
 	public static function clear_all() {
-		delete_option( self::DELIVERY_DUE );
+		delete_option( self::LEGACY_DELIVERY_DUE );
+		// Nothing is scheduled any more: the first events after reactivation ask for a run.
+		self::set_waiting( false );
 		foreach ( array( self::DELIVER, self::SWEEP, self::SYNC ) as $hook ) {
 			wp_clear_scheduled_hook( $hook );
 			if ( function_exists( 'as_unschedule_all_actions' ) ) {

@@ -109,6 +109,33 @@ class Source_WooCommerce extends Source {
 	}
 
 	/**
+	 * Orders placed in this request (classic or block checkout), by id.
+	 *
+	 * @var array<int, true>
+	 */
+	private $placed = array();
+
+	/**
+	 * When an order placed in this request entered a paid status without a paid date, by id:
+	 * its snapshot says so, and no order meta is written for it (see on_status_changed).
+	 *
+	 * @var array<int, int>
+	 */
+	private $paid_now = array();
+
+	/**
+	 * Either checkout, before it saves the order (classic woocommerce_checkout_create_order:
+	 * WC_Order $order, array $data; Store API woocommerce_store_api_checkout_update_order_from_request:
+	 * WC_Order $order, WP_REST_Request $request): the cart token goes into that save.
+	 *
+	 * @param mixed $order Order.
+	 * @return void
+	 */
+	public function on_checkout_create_order( $order ) {
+		$this->cart->tag_order( $order );
+	}
+
+	/**
 	 * Classic checkout (int $order_id, array $posted_data, WC_Order $order).
 	 *
 	 * @param int   $order_id    Order id.
@@ -118,6 +145,7 @@ class Source_WooCommerce extends Source {
 	 */
 	public function on_checkout_processed( $order_id, $posted_data, $order ) {
 		$this->cart->link_order( $order );
+		$this->placed[ (int) $order_id ] = true;
 		$this->note_order( $order_id );
 	}
 
@@ -130,6 +158,7 @@ class Source_WooCommerce extends Source {
 	public function on_block_checkout_processed( $order ) {
 		if ( $order instanceof \WC_Order ) {
 			$this->cart->link_order( $order );
+			$this->placed[ $order->get_id() ] = true;
 			$this->note_order( $order->get_id() );
 		}
 	}
@@ -146,7 +175,14 @@ class Source_WooCommerce extends Source {
 	public function on_status_changed( $order_id, $from, $to, $order = null ) {
 		$order = $order instanceof \WC_Order ? $order : wc_get_order( $order_id );
 		if ( $order instanceof \WC_Order ) {
-			WooCommerce_Order_Snapshot::remember_paid_time( $order, (string) $from, (string) $to );
+			if ( isset( $this->placed[ (int) $order_id ] ) && WooCommerce_Order_Snapshot::becomes_paid_undated( $order, (string) $from, (string) $to ) ) {
+				// Paid at checkout (cash on delivery): this request's snapshot carries the time and
+				// the service keeps an order's first paid time; later snapshots date it by its
+				// creation, a few minutes earlier at most. No order meta write on the checkout.
+				$this->paid_now[ (int) $order_id ] = time();
+			} else {
+				WooCommerce_Order_Snapshot::remember_paid_time( $order, (string) $from, (string) $to );
+			}
 		}
 		$this->note_order( $order_id );
 	}
@@ -425,9 +461,11 @@ class Source_WooCommerce extends Source {
 	 * @return void
 	 */
 	protected function flush_extras() {
-		$this->saved   = array();
-		$deleted       = array_keys( $this->deleted );
-		$this->deleted = array();
+		$this->saved    = array();
+		$this->placed   = array();
+		$this->paid_now = array();
+		$deleted        = array_keys( $this->deleted );
+		$this->deleted  = array();
 		foreach ( $deleted as $order_id ) {
 			$this->record( 'order.deleted', array( 'order_id' => (string) $order_id ) );
 		}
@@ -457,7 +495,8 @@ class Source_WooCommerce extends Source {
 		if ( ! $order instanceof \WC_Order || is_a( $order, 'WC_Subscription' ) || ! $order->get_items() ) {
 			return;
 		}
-		$this->record( 'order.updated', WooCommerce_Order_Snapshot::of( $order ), WooCommerce_Order_Snapshot::contact( $order ) );
+		$paid_now = isset( $this->paid_now[ (int) $order_id ] ) ? $this->paid_now[ (int) $order_id ] : null;
+		$this->record( 'order.updated', WooCommerce_Order_Snapshot::of( $order, $paid_now ), WooCommerce_Order_Snapshot::contact( $order ) );
 	}
 
 	/**

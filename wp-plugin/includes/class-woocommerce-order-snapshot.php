@@ -19,10 +19,11 @@ final class WooCommerce_Order_Snapshot {
 	/**
 	 * The order.updated data of an order.
 	 *
-	 * @param \WC_Order $order Order.
+	 * @param \WC_Order $order    Order.
+	 * @param int|null  $paid_now When it entered a paid status in this request, undated by the store.
 	 * @return array
 	 */
-	public static function of( $order ) {
+	public static function of( $order, $paid_now = null ) {
 		$status = $order->get_status();
 		return array(
 			'id'             => (string) $order->get_id(),
@@ -44,7 +45,7 @@ final class WooCommerce_Order_Snapshot {
 			'parent_id'      => $order->get_parent_id() ? (string) $order->get_parent_id() : null,
 			'is_renewal'     => function_exists( 'wcs_order_contains_renewal' ) && wcs_order_contains_renewal( $order ),
 			'created_at'     => Events::iso( $order->get_date_created() ),
-			'paid_at'        => self::paid_at( $order, $status ),
+			'paid_at'        => self::paid_at( $order, $status, $paid_now ),
 			'completed_at'   => Events::iso( $order->get_date_completed() ),
 			'modified_at'    => Events::iso( $order->get_date_modified() ? $order->get_date_modified() : $order->get_date_created() ),
 		);
@@ -63,15 +64,16 @@ final class WooCommerce_Order_Snapshot {
 	 * is in a paid status or refunded (it was paid once), its creation date. It never
 	 * follows later modifications: an order, once counted, stays counted on that day.
 	 *
-	 * @param \WC_Order $order  Order.
-	 * @param string    $status Status.
+	 * @param \WC_Order $order    Order.
+	 * @param string    $status   Status.
+	 * @param int|null  $paid_now When it entered a paid status in this request (checkout), if so.
 	 * @return string|null
 	 */
-	private static function paid_at( $order, $status ) {
+	private static function paid_at( $order, $status, $paid_now = null ) {
 		if ( $order->get_date_paid() ) {
 			return Events::iso( $order->get_date_paid() );
 		}
-		$seen = (int) $order->get_meta( self::PAID_META );
+		$seen = $paid_now ? (int) $paid_now : (int) $order->get_meta( self::PAID_META );
 		if ( $seen > 0 ) {
 			return Events::iso( $seen );
 		}
@@ -82,9 +84,26 @@ final class WooCommerce_Order_Snapshot {
 	}
 
 	/**
-	 * On a status change of an order without a paid date: entering a paid status
-	 * keeps the time it happened; leaving one (refunded, cancelled) before we kept
-	 * a time keeps the creation date, so the order stays counted.
+	 * Whether this status change moves an order the store never dated as paid, with no kept
+	 * time, from an unpaid status into a paid one (cash on delivery at checkout).
+	 *
+	 * @param \WC_Order $order Order.
+	 * @param string    $from  Old status.
+	 * @param string    $to    New status.
+	 * @return bool
+	 */
+	public static function becomes_paid_undated( $order, $from, $to ) {
+		$paid = self::paid_statuses();
+		return ! $order->get_date_paid() && (int) $order->get_meta( self::PAID_META ) <= 0
+			&& in_array( $to, $paid, true ) && ! in_array( $from, $paid, true );
+	}
+
+	/**
+	 * On a status change of an order without a paid date (and no kept time): entering a paid
+	 * status from an unpaid one keeps the time it happened; leaving a paid status keeps the
+	 * creation date, so the order stays counted. Between two paid statuses (processing to
+	 * completed) nothing is written: the order was paid before a time was kept, and paid_at()
+	 * dates it by its creation without meta.
 	 *
 	 * @param \WC_Order $order Order.
 	 * @param string    $from  Old status.
@@ -96,6 +115,9 @@ final class WooCommerce_Order_Snapshot {
 			return;
 		}
 		$paid = self::paid_statuses();
+		if ( in_array( $to, $paid, true ) && in_array( $from, $paid, true ) ) {
+			return;
+		}
 		if ( in_array( $to, $paid, true ) ) {
 			$when = time();
 		} elseif ( in_array( $from, $paid, true ) ) {

@@ -38,6 +38,7 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		foreach ( array( 'sales_companion_delivery', 'sales_companion_delivery_lock', 'sales_companion_sync', 'sales_companion_delivery_due' ) as $option ) {
 			delete_option( $option );
 		}
+		update_option( 'sales_companion_outbox_waiting', '0', true ); // Scheduler::WAITING.
 		foreach ( array( 'sales_companion_deliver', 'sales_companion_sync_history' ) as $hook ) {
 			wp_clear_scheduled_hook( $hook );
 		}

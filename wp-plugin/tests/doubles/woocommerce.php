@@ -59,6 +59,8 @@ namespace {
 		protected $id   = 0;
 		protected $data = array();
 		protected $meta = array();
+		/** Meta keys changed since they were last written. */
+		protected $meta_changed = array();
 
 		public function get_id() {
 			return $this->id;
@@ -67,9 +69,33 @@ namespace {
 			return isset( $this->meta[ $key ] ) ? $this->meta[ $key ] : '';
 		}
 		public function update_meta_data( $key, $value, $meta_id = 0 ) {
-			$this->meta[ $key ] = $value;
+			$this->meta[ $key ]         = $value;
+			$this->meta_changed[ $key ] = true;
 		}
+		/**
+		 * As WC_Data::save_meta_data() on HPOS (woocommerce 8.9.1): each changed row is one INSERT or
+		 * UPDATE (CustomMetaDataStore::add_meta, src/Internal/DataStores/CustomMetaDataStore.php
+		 * line 115), counted in WC_Doubles::$meta_writes. Called on its own, outside the order's
+		 * save, OrdersTableDataStore::after_meta_change() (src/Internal/DataStores/Orders/
+		 * OrdersTableDataStore.php lines 3068-3081) then saves the whole order again, or drops it
+		 * from the order cache so the request reads it again: one more entry (3 queries on a real
+		 * classic checkout, so counting it as one is lenient).
+		 */
 		public function save_meta_data() {
+			$this->write_meta( true );
+		}
+		/** The data store's update() writes changed meta inside the order's own save (OrdersTableDataStore.php line 2543). */
+		protected function write_meta( $alone ) {
+			if ( ! $this->meta_changed ) {
+				return;
+			}
+			foreach ( array_keys( $this->meta_changed ) as $key ) {
+				WC_Doubles::$meta_writes[] = $key;
+			}
+			if ( $alone ) {
+				WC_Doubles::$meta_writes[] = '(the order saved or read again)';
+			}
+			$this->meta_changed = array();
 		}
 		protected function prop( $key ) {
 			return isset( $this->data[ $key ] ) ? $this->data[ $key ] : '';
@@ -330,6 +356,7 @@ namespace {
 		/** The HPOS data store fires woocommerce_update_order( $order_id, $order ) on every save of an existing order. */
 		public function save() {
 			$this->data['date_modified'] = new WC_DateTime( '@' . time() );
+			$this->write_meta( false );
 			do_action( 'woocommerce_update_order', $this->get_id(), $this );
 			return $this->get_id();
 		}
@@ -650,6 +677,8 @@ namespace {
 		public static $objects  = array();
 		public static $loads    = 0;
 		public static $products = array();
+		/** Order meta rows written (see WC_Data::save_meta_data). */
+		public static $meta_writes = array();
 		private static $next    = 1000;
 
 		public static function next_id() {
@@ -660,6 +689,7 @@ namespace {
 			self::$products           = array();
 			self::$coupons            = array();
 			self::$loads              = 0;
+			self::$meta_writes        = array();
 			WooCommerce::$instance    = null;
 		}
 		/**

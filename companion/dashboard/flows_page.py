@@ -10,7 +10,7 @@ from flask import abort, redirect, request, url_for
 from companion.core.days import day_bounds
 from companion.dashboard import auth
 from companion.dashboard.blueprint import bp
-from companion.dashboard.pages import BUILDERS, TABLE_PAGES, page, site_page
+from companion.dashboard.pages import BUILDERS, TABLES, page, site_page
 from companion.dashboard.periods import Period
 from companion.dashboard.tables import Table, col
 from companion.flows import config, reports
@@ -26,10 +26,11 @@ def _rate(part: int, whole: int) -> float | None:
 
 def flow_table(site: Site, period: Period) -> Table:
     start, end = day_bounds(period.first, period.last, site.timezone)
+    days = reports.LocalDays(period.first, period.last, site.currency)
     described = {f["key"]: f for f in config.describe_all(site)["flows"]}
     rows = []
     for key, definition in FLOWS.items():
-        r = reports.flow_report(site.id, key, start, end)
+        r = reports.flow_report(site.id, key, start, end, days)
         delivered = r["sent"]
         rows.append(
             {
@@ -113,7 +114,8 @@ def build_flows(site: Site, period: Period, today: date) -> dict[str, Any]:
 
 
 BUILDERS["flows"] = build_flows
-TABLE_PAGES["flows"] = ("flows", "outbox")
+TABLES["flows"] = lambda site, period, today: flow_table(site, period)
+TABLES["outbox"] = lambda site, period, today: outbox(site)
 
 
 @bp.get("/<site_id>/flows", endpoint="flows")

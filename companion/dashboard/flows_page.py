@@ -10,7 +10,7 @@ from flask import abort, redirect, request, url_for
 from companion.core.days import day_bounds
 from companion.dashboard import auth
 from companion.dashboard.blueprint import bp
-from companion.dashboard.pages import BUILDERS, TABLE_PAGES, page, site_page
+from companion.dashboard.pages import BUILDERS, TABLES, page, site_page
 from companion.dashboard.periods import Period
 from companion.dashboard.tables import Table, col
 from companion.flows import config, reports
@@ -27,7 +27,8 @@ def _rate(part: int, whole: int) -> float | None:
 
 def flow_reports(site: Site, period: Period) -> dict[str, dict[str, Any]]:
     start, end = day_bounds(period.first, period.last, site.timezone)
-    return {key: reports.flow_report(site.id, key, start, end) for key in FLOWS}
+    days = reports.LocalDays(period.first, period.last, site.currency)
+    return {key: reports.flow_report(site.id, key, start, end, days) for key in FLOWS}
 
 
 def flow_table(site: Site, period: Period, found: dict[str, dict[str, Any]]) -> Table:
@@ -148,7 +149,9 @@ def build_flows(site: Site, period: Period, today: date) -> dict[str, Any]:
 
 
 BUILDERS["flows"] = build_flows
-TABLE_PAGES["flows"] = ("flows", "coupons", "outbox")
+TABLES["flows"] = lambda site, period, today: flow_table(site, period, flow_reports(site, period))
+TABLES["coupons"] = lambda site, period, today: coupon_table(flow_reports(site, period))
+TABLES["outbox"] = lambda site, period, today: outbox(site)
 
 
 @bp.get("/<site_id>/flows", endpoint="flows")

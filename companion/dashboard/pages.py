@@ -9,17 +9,26 @@ from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from companion.core import runtime
 from companion.dashboard import auth, customers, figures, overview, products, timeline
 from companion.dashboard.blueprint import bp
 from companion.dashboard.periods import PRESETS, Period, parse_period, today_in
-from companion.dashboard.tables import Table, to_csv
+from companion.dashboard.tables import Table, csv_lines
 from companion.models import Site
 from companion.profiles import find_contact
 
 Builder = Callable[[Site, Period, date], dict[str, Any]]
+TableBuilder = Callable[[Site, Period, date], Table]
 NAV = (
     ("overview", "Overview"),
     ("customers", "Customers"),
@@ -102,6 +111,36 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
+def _product_rows_table(make: Callable[[list[dict[str, Any]]], Table]) -> TableBuilder:
+    return lambda site, period, today: make(products.product_rows(site, period))
+
+
+def _units_table(make: Callable[[Site, list[str], Any, date], Table]) -> TableBuilder:
+    def build(site: Site, period: Period, today: date) -> Table:
+        ids, matrix = products.daily_units(site, today)
+        return make(site, ids, matrix, today)
+
+    return build
+
+
+TABLES: dict[str, TableBuilder] = {
+    "channels": lambda site, period, today: overview.channels(site, period),
+    "stages": lambda site, period, today: customers.stages(site),
+    "segments": lambda site, period, today: customers.segments(site),
+    "top_customers": lambda site, period, today: customers.top_customers(site),
+    "at_risk": lambda site, period, today: customers.at_risk(site),
+    "cohorts": lambda site, period, today: customers.cohort_table(customers.cohorts(site)),
+    "top_revenue": _product_rows_table(lambda rows: products.sellers(rows, "revenue")),
+    "top_units": _product_rows_table(lambda rows: products.sellers(rows, "units")),
+    "refund_rates": _product_rows_table(products.refund_rates),
+    "stalled": _units_table(products.stalled),
+    "pairs": lambda site, period, today: products.pairs(site, period),
+    "forecast": _units_table(lambda site, ids, matrix, today: products.forecast(site, ids, matrix)),
+}
+"""Each exportable table on its own: an export builds the one table it writes with the same
+functions as its page (so it holds the rows the page shows), not the whole page."""
+
+
 def page(name: str, site: Site, period: Period, today: date) -> Any:
     if not figures.has_data(site):
         return render_page("connect", site, period, {})
@@ -146,24 +185,12 @@ def contact_page(site: Site, period: Period, today: date, contact_id: str) -> An
 @bp.get("/<site_id>/export/<table_key>.csv")
 @site_page
 def export(site: Site, period: Period, today: date, table_key: str) -> Any:
-    table = find_table(site, period, today, table_key)
+    if table_key not in TABLES:
+        abort(404)
+    table = TABLES[table_key](site, period, today)
     filename = f"{site.public_id}-{table_key}-{period.first}-{period.last}.csv"
     return Response(
-        to_csv(table),
+        stream_with_context(csv_lines(table)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def find_table(site: Site, period: Period, today: date, key: str) -> Table:
-    for name, builder in BUILDERS.items():
-        if key in TABLE_PAGES.get(name, ()):
-            return builder(site, period, today)["tables"][key]
-    abort(404)
-
-
-TABLE_PAGES: dict[str, tuple[str, ...]] = {
-    "overview": ("channels",),
-    "customers": ("stages", "segments", "top_customers", "at_risk", "cohorts"),
-    "products": ("top_revenue", "top_units", "refund_rates", "stalled", "pairs", "forecast"),
-}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -72,12 +73,21 @@ def csv_value(value: Any, kind: str) -> str:
 
 
 def to_csv(table: Table) -> str:
+    return "".join(csv_lines(table))
+
+
+def csv_lines(table: Table) -> Iterator[str]:
+    """The CSV one line at a time (the export streams them: the first byte leaves at once)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([c.label for c in table.columns])
-    for row in table.rows:
-        writer.writerow([_safe(csv_value(row.get(c.key), c.kind)) for c in table.columns])
-    return out.getvalue()
+    for values in (
+        [c.label for c in table.columns],
+        *([_safe(csv_value(row.get(c.key), c.kind)) for c in table.columns] for row in table.rows),
+    ):
+        writer.writerow(values)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
 
 
 def _safe(text: str) -> str:

@@ -85,17 +85,19 @@ def variant_figures(
     ):
         found.setdefault(step, {})[variant] = _empty(sent, clicked)
     for step, variant, orders, total, refunded in (
-        OrderAttribution.select(
+        Message.select(
             Message.step,
             Message.variant,
             fn.COUNT(Order.id),
             fn.SUM(Order.total).coerce(False),
             fn.SUM(Order.refunded_total).coerce(False),
         )
-        .join(Message, on=(OrderAttribution.message_uuid == Message.uuid))
+        .join(OrderAttribution, on=(OrderAttribution.message_uuid == Message.uuid))
         .join(Order, on=(OrderAttribution.order == Order.id))
         .where(
-            OrderAttribution.site == site_id,
+            # from the flow's messages of the period to the orders they earned (by message uuid,
+            # which is the site's own); a condition on the attribution's site would let SQLite
+            # start from every attributed order of the site instead
             _sends(site_id, key, start, end),
             Order.is_counted == True,
             Order.deleted_at.is_null(),

@@ -13,6 +13,7 @@ from peewee import Database, IntegerField, Model
 
 from companion.migrations.steps import (
     add_at_risk_index,
+    add_attribution_message_index,
     add_dashboard_indexes,
     add_message_variant,
     add_order_session_index,
@@ -69,6 +70,7 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (30, "MariaDB: text columns are LONGTEXT (TEXT stops at 64 KB)", widen_mysql_text_columns),
     (31, "flows: single-use coupons issued to contacts", create_coupon_tables),
     (32, "flows: the subject variant of each message (A/B tests per step)", add_message_variant),
+    (33, "flows: orders found by the message they are credited to", add_attribution_message_index),
 ]
 
 

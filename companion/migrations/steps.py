@@ -98,6 +98,17 @@ def add_order_session_index(db: Database) -> None:
         db.execute_sql(f"CREATE INDEX order_site_id_session_key ON {table} (site_id, session_key)")
 
 
+def add_attribution_message_index(db: Database) -> None:
+    """Existing stores get the (message_uuid) index of order_attribution a fresh create makes:
+    without it a subject A/B report walked every attributed order of the site."""
+    if "order_attribution_message_uuid" not in {
+        index.name for index in db.get_indexes("order_attribution")
+    }:
+        db.execute_sql(
+            "CREATE INDEX order_attribution_message_uuid ON order_attribution (message_uuid)"
+        )
+
+
 def create_dashboard_sessions(db: Database) -> None:
     """Migration step: server-side dashboard sessions and single-use sign-in links."""
     db.create_tables([DashboardSession], safe=True)

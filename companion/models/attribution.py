@@ -55,5 +55,9 @@ class OrderAttribution(BaseModel):
     touched_at = UTCDateTimeField(null=True)
     recovered = BooleanField(default=False)
 
+    class Meta:
+        # the orders a message earned (subject A/B reports start from a flow's messages)
+        indexes = ((("message_uuid",), False),)
+
 
 ATTRIBUTION_MODELS: list[type[BaseModel]] = [EmailTouch, CartEmail, OrderAttribution]

@@ -13,6 +13,7 @@ from companion import metrics
 from companion.dashboard import figures
 from companion.dashboard.customers import at_risk, top_by_net
 from companion.dashboard.definitions import HEADLINE
+from companion.dashboard.pages import BUILDERS, TABLES
 from companion.dashboard.periods import preset_period, today_in
 from companion.dashboard.tables import Table, col, to_csv
 from companion.intelligence.refresh import refresh_site
@@ -281,3 +282,21 @@ def test_at_risk_customers_are_listed_by_predicted_value_with_unknown_prediction
         "low@example.com",
         "unknown@example.com",
     ]
+
+
+def test_every_export_writes_exactly_the_table_its_page_shows(client, shop):
+    """An export builds only its own table (not the page's others: the products page's pairs and
+    forecast cost more than its top sellers), with the page's own functions."""
+    sign_in(client, shop)
+    site, today = Site.get_by_id(shop.site.id), today_in(shop.site.timezone)
+    period = preset_period("90d", today)
+    for name, build in BUILDERS.items():
+        for key, table in build(site, period, today)["tables"].items():
+            answer = client.get(f"/dashboard/{site.public_id}/export/{key}.csv?range=90d")
+            assert answer.status_code == 200, (name, key)
+            assert answer.is_streamed, key
+            assert answer.get_data(as_text=True) == to_csv(table), key
+            assert table.rows or key not in ("top_revenue", "top_units", "channels"), key
+    assert set(TABLES) == {
+        key for name, build in BUILDERS.items() for key in build(site, period, today)["tables"]
+    }

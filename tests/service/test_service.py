@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from companion.cli import main
 from companion.core import health, runtime
-from companion.core.db import database, engine_for, is_postgres
+from companion.core.db import database, engine_for, is_mysql, is_postgres
 from companion.core.settings import Settings
 from companion.core.workers import ThreadWorker
 from companion.dashboard.auth import login_link
@@ -275,3 +275,22 @@ def test_a_store_from_before_step_32_gains_the_message_variant_column(db):
         "32: flows: the subject variant of each message (A/B tests per step)"
     ]
     assert has_column() and migrate_database(db) == []
+
+
+def test_a_store_from_before_step_33_gains_the_attribution_message_index(db):
+    """A subject A/B report goes from a flow's messages to the orders they earned by message
+    uuid; an existing store gets that index from the migration, once, on every engine."""
+
+    def has_index() -> bool:
+        names = {index.name for index in db.get_indexes("order_attribution")}
+        return "order_attribution_message_uuid" in names
+
+    assert has_index()
+    if is_mysql():
+        db.execute_sql("DROP INDEX order_attribution_message_uuid ON order_attribution")
+    else:
+        db.execute_sql("DROP INDEX order_attribution_message_uuid")
+    SchemaVersion.delete().where(SchemaVersion.version == 33).execute()
+    assert not has_index()
+    assert migrate_database(db) == ["33: flows: orders found by the message they are credited to"]
+    assert has_index() and migrate_database(db) == []

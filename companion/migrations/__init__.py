@@ -15,6 +15,7 @@ from companion.migrations.steps import (
     add_at_risk_index,
     add_dashboard_indexes,
     add_order_session_index,
+    add_pending_events_index,
     create_cohort_months,
     create_dashboard_sessions,
     create_flow_tables,
@@ -65,6 +66,7 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (23, "orders: index by session for the sessions roll-up", add_order_session_index),
     (24, "dashboard: server-side sessions and single-use sign-in links", create_dashboard_sessions),
     (30, "MariaDB: text columns are LONGTEXT (TEXT stops at 64 KB)", widen_mysql_text_columns),
+    (35, "raw events: index of each site's events still to apply", add_pending_events_index),
 ]
 
 

@@ -159,12 +159,29 @@ def test_two_workers_racing_over_one_site_apply_every_event_once(client, site, d
     for thread in threads:
         thread.join(60)
     assert sum(applied) == 60 and max(applied) == 7
-    assert _jobs_for(site.site.id) >= 1  # a full pass enqueues the next one
     assert Order.select().count() == 60
     assert sorted(c.orders_count for c in Contact.select()) == [2] * 15 + [3] * 10
     assert sum(c.total_spent for c in Contact.select()) == 600
     run_jobs()
     assert RawEvent.select().where(RawEvent.processed_at.is_null(False)).count() == 60
+
+
+def test_a_full_pass_enqueues_the_next_one_before_applying(client, site, db, monkeypatch):
+    monkeypatch.setattr(pipeline, "PASS_LIMIT", 7)
+    post_events(client, site, [order(n, email=f"c{n}@example.com") for n in range(10)])
+    runtime.queue().empty()
+    enqueued_while_taking = []
+    original = pipeline.apply_rows
+
+    def look(*args: Any, **kwargs: Any) -> Any:
+        enqueued_while_taking.append(_jobs_for(site.site.id))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "apply_rows", look)
+    assert event_jobs.apply_site(site.site.id) == 7
+    assert enqueued_while_taking == [1]  # another worker could take the other 3 meanwhile
+    run_jobs()
+    assert Order.select().count() == 10 and _jobs_for(site.site.id) == 0
 
 
 def _pass_then_hang(url: str, redis_url: str, site_id: int, started: Any) -> None:

@@ -7,12 +7,15 @@ and its latency counts from that time, so a stall shows in the figures instead o
     .venv/bin/python -m bench.bench_load --mode split --rate 200 --seconds 300 \
         --database postgresql://postgres@127.0.0.1:5432/companion_test_NAME \
         --redis redis://127.0.0.1:6379/N
+    # many stores: the same load spread over 200 sites in one database (an agency's service)
+    .venv/bin/python -m bench.bench_load --mode split --sites 200 --rate 200 --seconds 300 ...
     # embedded: `companion run` on SQLite, in-process queue
     .venv/bin/python -m bench.bench_load --mode embedded --rate 50 --seconds 60
 
 Prints the machine's load average before and after, answers by status, latency p50/p95/p99/max,
-events sent, accepted and stored, and how long the workers took to apply the backlog after the
-load stopped. The database given is emptied first.
+events sent, accepted and stored, how long the workers took to apply the backlog after the load
+stopped, and the resident memory of the web and worker processes when the load starts and when the
+backlog is applied (flat memory). The database given is emptied first.
 """
 
 from __future__ import annotations
@@ -37,11 +40,12 @@ from typing import Any
 import requests
 from peewee import PostgresqlDatabase
 
-from bench.bench_ingest import free_port, prepare
+from bench.bench_ingest import free_port, prepare, rss_mb
 from bench.traffic import events as traffic
 from companion.core.db import database
 from companion.core.signing import sign
 from companion.models import RawEvent
+from companion.sites import create_site
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv" / "bin"
@@ -115,18 +119,32 @@ def start(
     raise SystemExit(f"the service did not start; see {folder}/processes.log")
 
 
-def batches(total_requests: int, seed: int = 16) -> Iterator[list[dict[str, Any]]]:
-    rng, stream = random.Random(seed), traffic(10**9, seed=seed)
+def more_sites(count: int) -> list[dict[str, Any]]:
+    """Sites after the first (`prepare` made it and bound the database)."""
+    with database.connection_context():
+        made = [
+            create_site(f"Bench {n}", f"https://shop{n}.example", currency="USD")
+            for n in range(1, count)
+        ]
+    return [{"id": m.site.public_id, "secret": m.secret, "pk": m.site.id} for m in made]
+
+
+def requests_due(
+    sites: list[dict[str, Any]], total_requests: int, seed: int = 16
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """(site, batch) per request: each site has its own store's traffic; sites drawn at random."""
+    rng = random.Random(seed)
+    streams = [traffic(10**9, seed=seed + n) for n in range(len(sites))]
     for _ in range(total_requests):
-        yield [next(stream) for _ in range(rng.choice(SIZES))]
+        n = rng.randrange(len(sites))
+        yield sites[n], [next(streams[n]) for _ in range(rng.choice(SIZES))]
 
 
 def load(
-    site: dict[str, Any], port: int, rate: float, seconds: float, senders: int
+    sites: list[dict[str, Any]], port: int, rate: float, seconds: float, senders: int
 ) -> dict[str, Any]:
-    url = f"http://127.0.0.1:{port}/v1/sites/{site['id']}/events"
     total = int(rate * seconds)
-    due: queue.Queue[tuple[float, bytes, int] | None] = queue.Queue()
+    due: queue.Queue[tuple[float, bytes, int, dict[str, Any]] | None] = queue.Queue()
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
     counts = {"sent": 0, "accepted": 0, "unsent": 0}
@@ -135,7 +153,7 @@ def load(
     def sender() -> None:
         session = requests.Session()
         while (item := due.get()) is not None:
-            at, body, size = item
+            at, body, size, site = item
             if (
                 time.perf_counter() - at > GIVE_UP_S
             ):  # the service fell this far behind: count, do not send
@@ -150,6 +168,7 @@ def load(
                 "Content-Type": "application/json",
                 "webhook-signature": sign(site["secret"], msg_id, stamp, body),
             }
+            url = f"http://127.0.0.1:{port}/v1/sites/{site['id']}/events"
             try:
                 answer = session.post(url, data=body, headers=headers, timeout=30)
                 status, accepted = str(answer.status_code), answer.json().get("accepted", 0)
@@ -165,13 +184,13 @@ def load(
     for thread in threads:
         thread.start()
     started = time.perf_counter()
-    for n, batch in enumerate(batches(total)):
+    for n, (site, batch) in enumerate(requests_due(sites, total)):
         body = json.dumps({"events": batch}).encode()
         at = started + n / rate
         pause = at - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
-        due.put((at, body, len(batch)))
+        due.put((at, body, len(batch), site))
     for _ in threads:
         due.put(None)
     for thread in threads:
@@ -211,22 +230,25 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="`companion worker` processes")
     parser.add_argument("--senders", type=int, default=64, help="client threads")
     parser.add_argument("--drain", type=float, default=600, help="seconds to wait for the backlog")
+    parser.add_argument("--sites", type=int, default=1, help="sites sharing the load")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-load-")
     url = emptied(args.database or f"sqlite:///{folder}/bench.db")
-    site = prepare(url)
+    sites = [prepare(url), *more_sites(args.sites)]
     port = free_port()
     procs = start(args.mode, url, args.redis, port, folder, args.web, args.workers)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a killed run stops its processes too
     print(
         f"mode={args.mode} database={url.split('://')[0]} rate={args.rate}/s "
         f"seconds={args.seconds} "
-        f"web={args.web} workers={args.workers}"
+        f"web={args.web} workers={args.workers} sites={args.sites}"
     )
     print(f"load average before: {os.getloadavg()}")
     try:
-        result = load(site, port, args.rate, args.seconds, args.senders)
+        memory = [f"at the start: {rss(procs)}"]
+        result = load(sites, port, args.rate, args.seconds, args.senders)
         print(f"load average at the end of the load: {os.getloadavg()}")
+        memory.append(f"at the end of the load: {rss(procs)}")
         report(result)
         drained_at, waited = time.perf_counter(), 0.0
         count, left = stored()
@@ -240,11 +262,20 @@ def main() -> None:
             count, left = stored()
             waited = time.perf_counter() - drained_at
         print(f"backlog applied {waited:.1f} s after the load stopped; still unapplied: {left}")
+        memory.append(f"after the backlog: {rss(procs)}")
+        print("resident memory (MB), " + "; ".join(memory))
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=30)
+
+
+def rss(procs: list[Any]) -> str:
+    """Resident memory of the web (gunicorn and its workers) and of each worker process."""
+    return ", ".join(
+        f"{'web' if n == 0 else f'worker {n}'} {rss_mb(proc.pid)}" for n, proc in enumerate(procs)
+    )
 
 
 def report(result: dict[str, Any]) -> None:

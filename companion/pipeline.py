@@ -16,6 +16,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from peewee import fn
+
 from companion import privacy
 from companion.core.bulk import among
 from companion.core.db import (
@@ -86,6 +88,25 @@ def take(ids: list[int]) -> list[RawEvent]:
     return rows
 
 
+def take_pending(site_id: int, limit: int) -> list[RawEvent]:
+    """Inside a write transaction: up to `limit` of the site's events still to apply, oldest first,
+    locked until commit; rows another worker holds are skipped, as in `take`. Served by the
+    raw_event_pending index (migration 34), so it costs the same at any history size."""
+    query = (
+        RawEvent.select(RawEvent.id, RawEvent.site, RawEvent.event_id, RawEvent.payload)
+        .where(
+            RawEvent.site == site_id,
+            RawEvent.processed_at.is_null(),
+            RawEvent.failed_at.is_null(),
+        )
+        .order_by(RawEvent.id)
+        .limit(limit)
+    )
+    if is_postgres() or is_mysql():
+        query = query.for_update("FOR UPDATE SKIP LOCKED")
+    return list(query)
+
+
 _envelope = converter_for(EventSchema())
 _contact = converter_for(ContactSchema())
 _data = {type_: converter_for(schema) for type_, schema in DATA_SCHEMAS.items()}
@@ -140,6 +161,47 @@ def process_events(ids: list[int], now: datetime) -> int:
     return sum(_process_one(event_id, now) for event_id in ids)
 
 
+PASS_LIMIT = 500  # events of one site applied in one pass (one transaction), as the import's pages
+
+
+def process_site(
+    site_id: int,
+    now: datetime,
+    limit: int | None = None,
+    when_full: Callable[[], None] | None = None,
+) -> int:
+    """Apply up to `limit` (default PASS_LIMIT) of the site's stored and still unapplied events in
+    one pass, as of `now`; returns how many this call applied (0 when another pass got them first).
+
+    Many small deliveries become one batch: contacts, scores, flow triggers and roll-ups are
+    refreshed once for all of them, which costs about what one delivery cost. When the pass is full
+    (more may be waiting), `when_full` is called after taking and before applying, so another
+    worker can take the next events meanwhile (the taken ones are locked). Failure handling is
+    `process_events`': a lost deadlock runs the pass again, any other error applies the taken
+    events one by one."""
+    taken: list[int] = []
+    limit = limit or PASS_LIMIT
+
+    def one_pass() -> int:
+        with write_transaction():
+            rows = take_pending(site_id, limit)
+            taken[:] = [r.id for r in rows]
+            if len(rows) == limit and when_full is not None:
+                when_full()
+            if rows:
+                apply_rows(site_id, rows, now)
+                _mark_processed(taken, now)
+        return len(rows)
+
+    try:
+        return retry_deadlocks(one_pass)
+    except Exception as exc:
+        if is_deadlock(exc):
+            raise
+        log.exception("a pass of %d events of site %s failed; one by one", len(taken), site_id)
+    return sum(_process_one(event_id, now) for event_id in list(taken))
+
+
 def _apply_batch(ids: list[int], now: datetime) -> int:
     with write_transaction():
         rows = take(ids)
@@ -189,6 +251,22 @@ def _fail(event_id: int, now: datetime, reason: str) -> None:
                 payload=row.payload,
                 reason=json.dumps({"_processing": [reason[:4000]]}),
             )
+
+
+def sites_with_unprocessed(now: datetime, older_than_s: int) -> dict[int, int]:
+    """Sites with events stored a while ago and still not applied, and how many each has."""
+    grace = now - timedelta(seconds=older_than_s)
+    query = (
+        RawEvent.select(RawEvent.site, fn.COUNT(RawEvent.id).alias("waiting"))
+        .where(
+            RawEvent.processed_at.is_null(),
+            RawEvent.failed_at.is_null(),
+            RawEvent.received_at <= grace,
+        )
+        .group_by(RawEvent.site)
+        .tuples()
+    )
+    return dict(query.iterator())
 
 
 def unprocessed_ids(now: datetime, older_than_s: int, limit: int = 5000) -> list[int]:

@@ -24,6 +24,7 @@ _embedded_lock = threading.Lock()
 def configure(settings: Settings) -> None:
     _state["settings"] = settings
     _state.pop("redis", None)
+    _state.pop("queue", None)
 
 
 def settings() -> Settings:
@@ -52,7 +53,13 @@ def _embedded_redis() -> Redis:
 
 
 def queue() -> Queue:
-    return Queue(QUEUE_NAME, connection=redis_connection(), default_timeout=600)
+    """The process's queue, made once: a new Queue asked Redis for its version (INFO) on its
+    first enqueue, one more trip for every delivery the web answered."""
+    connection = redis_connection()
+    made = _state.get("queue")
+    if made is None or made.connection is not connection:
+        made = _state["queue"] = Queue(QUEUE_NAME, connection=connection, default_timeout=600)
+    return made
 
 
 def enqueue(func: Any, *args: Any, **kwargs: Any) -> None:

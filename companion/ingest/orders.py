@@ -93,14 +93,43 @@ def item_rows(site_id: int, order_id: int, event: Event) -> list[dict[str, Any]]
     return rows
 
 
-def _newest_snapshots(batch: Batch) -> dict[tuple[str, str], Event]:
-    newest: dict[tuple[str, str], Event] = {}
+def _newest_snapshots(
+    batch: Batch,
+) -> tuple[dict[tuple[str, str], Event], dict[tuple[str, str], list[Event]]]:
+    """Each order's newest snapshot in the batch, and its older ones there (oldest first)."""
+    every: dict[tuple[str, str], list[Event]] = {}
     for event in batch.of_type("order.updated"):
-        key = (event.source, event.data["id"])
-        current = newest.get(key)
-        if current is None or _version(event) > _version(current):
-            newest[key] = event
-    return newest
+        every.setdefault((event.source, event.data["id"]), []).append(event)
+    newest: dict[tuple[str, str], Event] = {}
+    earlier: dict[tuple[str, str], list[Event]] = {}
+    for key, events in every.items():
+        if len(events) > 1:
+            events.sort(key=_version)
+            earlier[key] = events[:-1]
+        newest[key] = events[-1]
+    return newest, earlier
+
+
+def _as_applied_one_by_one(
+    batch: Batch, stored: dict[str, Any] | None, earlier: list[Event]
+) -> dict[str, Any] | None:
+    """The order as the batch's older snapshots of it would have left it, applied one by one after
+    `stored` (None: a new order). A batch applies only an order's newest snapshot; what an older
+    one decided for good (the day the order was first counted, `_keep_counted`) is carried from
+    here, so one pass over many deliveries ends where a pass per delivery would."""
+    state = stored
+    for event in earlier:
+        modified = to_naive_utc(event.data["modified_at"])
+        if state is not None:
+            if (modified, event.seq) <= (state["modified_at"], state["snapshot_seq"]):
+                continue
+            if state.get("deleted_at") and modified <= state["deleted_at"]:
+                continue
+        row = order_row(batch, event)
+        if state is not None:
+            _keep_counted(state, row)
+        state = row
+    return state
 
 
 def _version(event: Event) -> tuple[datetime, int]:
@@ -157,14 +186,16 @@ def _insert_orders(
 
 def apply_orders(batch: Batch) -> None:
     """Insert new orders, update stored ones whose snapshot is older; items follow their order."""
-    newest = _newest_snapshots(batch)
+    newest, earlier = _newest_snapshots(batch)
     if not newest:
         return
     existing = _existing_orders(batch.site_id, list(newest), lock=True)
     fresh = [key for key in newest if key not in existing]
     if fresh:
         existing.update(
-            _insert_orders(batch.site_id, {k: order_row(batch, newest[k]) for k in fresh})
+            _insert_orders(
+                batch.site_id, {k: _new_row(batch, newest[k], earlier.get(k, [])) for k in fresh}
+            )
         )
     items: list[dict[str, Any]] = []
     replaced: list[int] = []
@@ -173,7 +204,7 @@ def apply_orders(batch: Batch) -> None:
         if stored["snapshot_seq"] == event.seq and key in fresh:
             _record_change(batch, None, stored)
             items.extend(_items_of(batch, stored["id"], event))
-        elif _update_if_newer(batch, stored, event):
+        elif _update_if_newer(batch, stored, event, earlier.get(key, [])):
             replaced.append(stored["id"])
             items.extend(_items_of(batch, stored["id"], event))
     if replaced:
@@ -234,7 +265,17 @@ def _remember_items(batch: Batch, order_ids: list[int]) -> None:
         batch.replaced_items.setdefault(item["order"], []).append(item)
 
 
-def _update_if_newer(batch: Batch, stored: dict[str, Any], event: Event) -> bool:
+def _new_row(batch: Batch, event: Event, earlier: list[Event]) -> dict[str, Any]:
+    row = order_row(batch, event)
+    before = _as_applied_one_by_one(batch, None, earlier)
+    if before is not None:
+        _keep_counted(before, row)
+    return row
+
+
+def _update_if_newer(
+    batch: Batch, stored: dict[str, Any], event: Event, earlier: list[Event]
+) -> bool:
     row = order_row(batch, event)
     row.pop("site"), row.pop("source"), row.pop("external_id")
     modified, seq = row["modified_at"], row["snapshot_seq"]
@@ -242,7 +283,7 @@ def _update_if_newer(batch: Batch, stored: dict[str, Any], event: Event) -> bool
         return False
     if row["contact"] is None:
         row["contact"] = stored["contact"]
-    _keep_counted(stored, row)
+    _keep_counted(_as_applied_one_by_one(batch, stored, earlier) or stored, row)
     changed = (
         Order.update(**row)
         .where(

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from peewee import fn
 
+from companion.core.db import is_mysql
 from companion.models import Contact
 from companion.models.base import money_from_units
 from companion.models.intelligence import StageGroup
@@ -46,9 +47,23 @@ def write_stage_groups(site_id: int, at: datetime) -> None:
             }
             for key, count, units in query
         ]
-    StageGroup.delete().where(StageGroup.site == site_id).execute()
+    # Written in place (upsert, then the keys no contact has any more deleted) rather than deleted
+    # and inserted again: two workers refreshing one small shop at once then wait for each other's
+    # row instead of the second one's insert breaking the unique key the first one just filled
+    # (PostgreSQL, READ COMMITTED: the second delete did not see the first one's new rows).
+    for kind in KINDS:
+        keys = [row["key"] for row in rows if row["kind"] == kind]
+        gone = StageGroup.delete().where(StageGroup.site == site_id, StageGroup.kind == kind)
+        (gone.where(StageGroup.key.not_in(keys)) if keys else gone).execute()
     if rows:
-        StageGroup.insert_many(rows).execute()
+        target = (
+            {}
+            if is_mysql()
+            else {"conflict_target": [StageGroup.site, StageGroup.kind, StageGroup.key]}
+        )
+        StageGroup.insert_many(rows).on_conflict(
+            preserve=[StageGroup.customers, StageGroup.net_spent, StageGroup.written_at], **target
+        ).execute()
 
 
 def stage_groups(site_id: int, kind: str) -> tuple[dict[str, tuple[int, Decimal]], datetime | None]:

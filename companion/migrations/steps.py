@@ -137,3 +137,19 @@ def add_message_variant(db: Database) -> None:
     """Migration step: `message.variant`, the subject ("A" or "B") a step's A/B test gave it."""
     if "variant" not in {column.name for column in db.get_columns("message")}:
         db.execute_sql("ALTER TABLE message ADD COLUMN variant VARCHAR(1) NULL")
+
+
+def add_pending_events_index(db: Database) -> None:
+    """The events of one site still to apply, oldest first: what a worker's pass over a site takes
+    (pipeline.take_pending). PostgreSQL and SQLite index only the pending rows (a partial index:
+    small, and an applied event leaves it); MariaDB has no partial indexes, so (site, processed_at)
+    with InnoDB's primary key after them, which gives the id order."""
+    if "raw_event_pending" in {index.name for index in db.get_indexes("raw_event")}:
+        return
+    if isinstance(db, MySQLDatabase):
+        db.execute_sql("CREATE INDEX raw_event_pending ON raw_event (site_id, processed_at)")
+    else:
+        db.execute_sql(
+            "CREATE INDEX raw_event_pending ON raw_event (site_id, id) "
+            "WHERE processed_at IS NULL AND failed_at IS NULL"
+        )

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
 
 from companion.cli import main
 from companion.core import health, runtime
 from companion.core.db import database, engine_for, is_postgres
+from companion.core.logs import redact_access_logs
 from companion.core.settings import Settings
 from companion.core.workers import ThreadWorker
 from companion.dashboard.auth import login_link
@@ -258,3 +261,29 @@ def test_a_mariadb_store_from_before_step_30_gets_longtext_and_keeps_a_wholesale
     SchemaVersion.delete().where(SchemaVersion.version == 30).execute()
     assert migrate_database(db) == ["30: MariaDB: text columns are LONGTEXT (TEXT stops at 64 KB)"]
     assert payload_type() in ("longtext", "unbounded") and migrate_database(db) == []
+
+
+def test_gunicorns_own_access_log_line_carries_no_token(tmp_path):
+    """The production split logs through gunicorn's Logger (gunicorn/glogging.py `access`,
+    `atoms`: the request line, the path and the referrer), not werkzeug's: its lines are redacted
+    too once the app is loaded (create_app installs the filter)."""
+    redact_access_logs()
+    config = Config()
+    config.set("accesslog", str(tmp_path / "access.log"))
+    config.set("access_log_format", '%(h)s "%(r)s" %(s)s %(U)s "%(f)s"')
+    logger = Logger(config)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/u/secret-unsubscribe-token?x=1",
+        "PATH_INFO": "/u/secret-unsubscribe-token",
+        "QUERY_STRING": "x=1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": "https://mail.example/dashboard/login/secret-link-token",
+    }
+    response = type("Response", (), {"status": "200 OK", "sent": 10, "headers": []})()
+    logger.access(response, type("Request", (), {"headers": []})(), environ, timedelta(0))
+    for handler in logger.access_log.handlers:
+        handler.flush()
+    line = (tmp_path / "access.log").read_text()
+    assert "secret" not in line and line.count("[redacted]") == 3, line

@@ -20,7 +20,7 @@ from companion.core.settings import Settings
 from companion.core.workers import ThreadWorker
 from companion.dashboard.auth import login_link
 from companion.migrations import SchemaVersion, migrate_database
-from companion.models import CORE_MODELS
+from companion.models import CORE_MODELS, Site
 from jobs import schedule
 
 
@@ -141,6 +141,17 @@ def test_sites_add_refuses_an_unknown_time_zone(db, cli_env):
         ["sites", "add", "--name", "S", "--url", "https://s.example", "--timezone", "Mars/Base"],
     )
     assert result.exit_code != 0 and "unknown IANA time zone" in result.output
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:text/html,x", "shop.example", "ftp://s.e"]
+)
+def test_sites_add_refuses_a_store_address_that_is_not_http(db, cli_env, url):
+    """The store's address goes into every mail's links (footer, restore and reorder fallbacks):
+    only http(s) with a host (issue 16, defect 5)."""
+    result = CliRunner().invoke(main, ["sites", "add", "--name", "S", "--url", url])
+    assert result.exit_code != 0 and "--url" in result.output, result.output
+    assert Site.select().count() == 0
 
 
 def test_a_bad_setting_fails_with_the_variables_name(monkeypatch):

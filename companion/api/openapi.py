@@ -148,7 +148,11 @@ SCHEMAS: dict[str, Any] = {
 YEARS = "^(19[7-9][0-9]|2[01][0-9][0-9]|2200)-"  # Timestamp and Day: years 1970 to 2200
 MONEY = r"^\s*[0-9]{1,14}(\.[0-9]{1,4})?\s*$"  # companion/schemas/fields.py _DECIMAL
 SIGNED_MONEY = r"^\s*-?[0-9]{1,14}(\.[0-9]{1,4})?\s*$"
-WEB_URL = r"^https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(:[0-9]{1,5})?(/[!-~]*)?$"
+# marshmallow's URL validator (http/https, a name with a TLD, no user part), not RFC 3986's
+WEB_URL = (
+    r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(:[0-9]{1,5})?"
+    r"(/|[/?]\S+)?$"
+)
 
 
 def _field_properties(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -196,7 +200,8 @@ def _field_properties(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any)
             "description": "An http(s) address; anything else is dropped (stored as null).",
         }
     if isinstance(field, fields.Url):
-        return {"format": "uri", "pattern": WEB_URL}
+        ret.pop("format", None)
+        return {"pattern": WEB_URL}
     if isinstance(field, fields.Dict) and field.key_field is not None:
         keys = [v for v in field.key_field.validators if isinstance(v, validate.OneOf)]
         if keys:

@@ -20,6 +20,7 @@ from companion.api.schemas import intelligence as intelligence_schemas
 from companion.api.schemas import metrics as metric_schemas
 from companion.api.schemas import privacy as privacy_schemas
 from companion.dashboard.routes_doc import DASHBOARD_ROUTES
+from companion.flows.definitions import FLOWS
 from companion.flows.settings_schema import ProductId
 from companion.schemas import events as event_schemas
 from companion.schemas.fields import ExternalId, Money, WebUrl
@@ -279,6 +280,18 @@ def _events_by_type(schemas: dict[str, Any]) -> None:
     schemas["ContactWithEmail"] = contact
 
 
+def _steps_per_flow(schemas: dict[str, Any]) -> None:
+    """PUT /flows names each flow, so each gets its own step numbers (1 to its number of steps)."""
+    flows = schemas["FlowsUpdate"]["properties"]["flows"]
+    for key, flow in FLOWS.items():
+        step = copy.deepcopy(schemas["StepSettings"])
+        step["properties"]["step"]["maximum"] = len(flow.delays_hours)
+        settings = copy.deepcopy(schemas["FlowSettings"])
+        settings["properties"]["steps"]["items"] = _ref(f"StepSettings_{key}")
+        schemas[f"StepSettings_{key}"], schemas[f"FlowSettings_{key}"] = step, settings
+        flows["properties"][key] = _ref(f"FlowSettings_{key}")
+
+
 def build_spec() -> dict[str, Any]:
     try:
         api_version = version("sales-companion")
@@ -338,6 +351,7 @@ def build_spec() -> dict[str, Any]:
         spec.path(path=path, operations=operations)
     document = _nullable_refs(spec.to_dict())
     _events_by_type(document["components"]["schemas"])
+    _steps_per_flow(document["components"]["schemas"])
     return document
 
 

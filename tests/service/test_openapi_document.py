@@ -40,6 +40,14 @@ def test_a_flow_key_outside_the_list_is_outside_the_document():
     assert flows["additionalProperties"] is False and list(flows["properties"]) == list(FLOWS)
 
 
+def test_a_step_a_flow_does_not_have_is_outside_the_document():
+    """renewal_reminder has 2 steps: step 9 of it was called valid and refused with 422."""
+    step = SCHEMAS["StepSettings_renewal_reminder"]["properties"]["step"]
+    assert step["maximum"] == len(FLOWS["renewal_reminder"].delays_hours) == 2
+    steps = SCHEMAS["FlowSettings_renewal_reminder"]["properties"]["steps"]["items"]
+    assert steps == {"$ref": "#/components/schemas/StepSettings_renewal_reminder"}
+
+
 @pytest.mark.parametrize(
     "path", ["/dashboard/login", "/dashboard/logout", "/dashboard/{site_id}/flows/{flow_key}/edit"]
 )

@@ -60,7 +60,7 @@ def test_openapi_documents_every_route(client, app):
     spec = client.get("/openapi.json").json
     documented = {p.replace("{", "<").replace("}", ">") for p in spec["paths"]}
     routes = {
-        r.rule.replace("<contact_key>", "<contact_id>")
+        r.rule.replace("<contact_key>", "<contact_id>").replace("<site_id:site_id>", "<site_id>")
         for r in app.url_map.iter_rules()
         if r.endpoint != "static" and r.rule != "/openapi.json"
     }

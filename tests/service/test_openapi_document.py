@@ -112,3 +112,9 @@ def test_money_in_digits_other_than_0_to_9_is_refused_as_the_document_says():
     with pytest.raises(ValidationError):
         Money().deserialize("١٩.٩٠")
     assert Money().deserialize(" 19.90 ") == Decimal("19.90")
+
+
+def test_quiet_hours_outside_hh_mm_are_outside_the_document():
+    """{"start": "", "end": ""} was called valid and refused with 422."""
+    start = SCHEMAS["QuietHours"]["properties"]["start"]
+    assert not re.search(start["pattern"], "") and re.search(start["pattern"], "21:00")

@@ -94,11 +94,12 @@ def test_money_ids_and_booleans_say_every_form_the_code_takes():
     assert {"type": "integer", "enum": [0, 1]} in consent["oneOf"] and consent["nullable"]
 
 
-def test_a_privacy_request_needs_its_body():
+def test_a_privacy_request_and_a_flow_settings_change_need_their_body():
     for route in ("export", "erase"):
         assert SPEC["paths"][f"/v1/sites/{{site_id}}/privacy/{route}"]["post"]["requestBody"][
             "required"
         ]
+    assert SPEC["paths"]["/v1/sites/{site_id}/flows"]["put"]["requestBody"]["required"]
 
 
 def test_an_early_access_link_is_an_http_address():

@@ -229,7 +229,8 @@ def _site(
     }
     if body:
         operation["requestBody"] = {
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
+            "required": True,  # no body is 422 "Send a JSON object."
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
         }
         operation["responses"]["400"] = (
             _ERROR  # a body that is not JSON, or nested too deeply to read

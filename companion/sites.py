@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from companion.core.signing import new_secret
@@ -33,6 +34,10 @@ def create_site(name: str, url: str, timezone: str = "UTC", currency: str = "USD
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise SiteError(f"--timezone: unknown IANA time zone {timezone!r}") from None
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        # The address goes into every mail's links: only http(s) with a host (issue 16, defect 5).
+        raise SiteError(f"--url: expected the store's http(s) address, got {url!r}")
     if len(currency) != 3 or not currency.isalpha():
         raise SiteError(f"--currency: expected an ISO 4217 code such as USD, got {currency!r}")
     token = "sc_" + secrets.token_urlsafe(32)
@@ -40,7 +45,7 @@ def create_site(name: str, url: str, timezone: str = "UTC", currency: str = "USD
     site = Site.create(
         public_id=secrets.token_hex(8),
         name=name,
-        url=url.rstrip("/"),
+        url=url.strip().rstrip("/"),
         timezone=timezone,
         currency=currency.upper(),
         secret=secret,

@@ -14,9 +14,12 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.extra = status, message, extra
+        self.headers = headers or {}
 
 
 NESTED_TOO_DEEPLY = "The JSON is nested too deeply."
@@ -33,7 +36,7 @@ def json_body() -> Any:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Any:
-        return jsonify({"error": exc.message, **exc.extra}), exc.status
+        return jsonify({"error": exc.message, **exc.extra}), exc.status, exc.headers
 
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError) -> Any:

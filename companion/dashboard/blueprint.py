@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, render_template
+from werkzeug.routing import BaseConverter
 
 from companion.core import runtime
 from companion.dashboard import auth
@@ -22,9 +23,18 @@ SECURITY_HEADERS = {
 }
 
 
+class SiteIdConverter(BaseConverter):
+    """A site id in a dashboard path: any path segment but the dashboard's own words, so
+    `GET /dashboard/logout` is the 405 of the POST-only sign-out, not a redirect to the overview
+    of a site called "logout" (`/dashboard/<site_id>/`, whose trailing slash werkzeug adds)."""
+
+    regex = r"(?!(?:login|logout)(?:/|$))[^/]+"
+
+
 @bp.record_once
 def _configure(state: Any) -> None:
     state.app.config.update(auth.cookie_settings(runtime.settings().public_url))
+    state.app.url_map.converters["site_id"] = SiteIdConverter
 
 
 @bp.after_request

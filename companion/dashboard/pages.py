@@ -147,7 +147,7 @@ def page(name: str, site: Site, period: Period, today: date) -> Any:
     return render_page(name, site, period, BUILDERS[name](site, period, today))
 
 
-@bp.get("/<site_id>/", endpoint="overview")
+@bp.get("/<site_id:site_id>/", endpoint="overview")
 @site_page
 def overview_page(site: Site, period: Period, today: date) -> Any:
     return page("overview", site, period, today)

@@ -26,6 +26,34 @@ NOT_YOURS = {"description": "Another site's page, or no such page"}
 SESSION: list[dict[str, list[str]]] = [{"DashboardSession": []}]
 
 
+def _form(description: str, **fields: dict[str, Any]) -> dict[str, Any]:
+    """A form body: the session's CSRF token is required (without it: 400); other fields named
+    here are optional, and fields the form does not know are ignored, as a browser's extra ones
+    would be."""
+    return {
+        "required": True,
+        "description": description,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["csrf_token"],
+                    "properties": {
+                        "csrf_token": {
+                            "type": "string",
+                            "description": "the session's CSRF token, as the page's form holds it",
+                        },
+                        **fields,
+                    },
+                }
+            }
+        },
+    }
+
+
+ON = {"type": "string", "description": "'on' when the box is ticked"}
+
+
 def _page(summary: str, *extra: dict[str, Any]) -> dict[str, Any]:
     return {
         "summary": summary,
@@ -65,6 +93,12 @@ DASHBOARD_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         {
             "summary": "Sign in with the site's API token (form, CSRF token required)",
             "tags": ["dashboard"],
+            "requestBody": _form(
+                "The sign-in form; a wrong site id or token answers 401 with the form again",
+                site_id={"type": "string"},
+                api_token={"type": "string"},
+                next={"type": "string", "description": "where to go after; never off site"},
+            ),
             "responses": {"303": {"description": "Signed in"}, "400": HTML, "401": HTML},
         },
     ),
@@ -84,6 +118,7 @@ DASHBOARD_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         {
             "summary": "Sign out (form, CSRF token required)",
             "tags": ["dashboard"],
+            "requestBody": _form("The sign-out button's form"),
             "responses": {"303": {"description": "Signed out"}, "400": HTML},
         },
     ),
@@ -115,6 +150,9 @@ DASHBOARD_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
             "tags": ["dashboard"],
             "security": SESSION,
             "parameters": [SITE, _path("flow_key")],
+            "requestBody": _form(
+                "The flow's switch", enabled={"type": "string", "description": "'1' turns it on"}
+            ),
             "responses": {
                 "303": {"description": "Saved"},
                 "400": HTML,
@@ -141,6 +179,11 @@ DASHBOARD_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
             "tags": ["dashboard"],
             "security": SESSION,
             "parameters": [SITE, _path("flow_key")],
+            "requestBody": _form(
+                "The flow's form (fields as the edit page names them: enabled, from_email, "
+                "steps.<n>.delay_hours, ...); empty text means the default",
+                enabled=ON,
+            ),
             "responses": {
                 "303": {"description": "Saved"},
                 "400": HTML,
@@ -170,6 +213,11 @@ DASHBOARD_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
             "tags": ["dashboard"],
             "security": SESSION,
             "parameters": [SITE, _path("flow_key")],
+            "requestBody": _form(
+                "The flow's form (fields as the edit page names them: enabled, from_email, "
+                "steps.<n>.delay_hours, ...); empty text means the default",
+                enabled=ON,
+            ),
             "responses": {
                 "200": HTML,
                 "400": HTML,

@@ -100,7 +100,7 @@ class RewardSchema(Schema):
     code = fields.String(allow_none=True, validate=validate.Length(max=60))
 
 
-class _ProductId(fields.String):
+class ProductId(fields.String):
     """A store's product id: a string, or the number WooCommerce uses."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -113,7 +113,7 @@ class ProductChoiceSchema(Schema):
     """Products (by the store's id) and categories (by name) the owner marks for replenishment."""
 
     products = fields.List(
-        _ProductId(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=2000)
+        ProductId(validate=validate.Length(min=1, max=64)), validate=validate.Length(max=2000)
     )
     categories = fields.List(
         fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=500)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields
 
-_DECIMAL = re.compile(r"^-?\d{1,14}(\.\d{1,4})?$")
+_DECIMAL = re.compile(r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$")
 
 
 class Money(fields.Field):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from companion.dashboard.auth import login_link
 from companion.email import tokens
 from tests.dashboard.session import csrf_of, sign_in
@@ -160,3 +162,18 @@ def test_signing_out_ends_the_session_for_a_copied_cookie_too(client, site):
         == 303
     )
     assert copy.get(home).status_code == 302  # back to the sign-in page
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_signing_out_another_way_than_post_is_405_naming_post(client, site, method):
+    """/dashboard/logout is not a site's overview (/dashboard/<site_id>/): no redirect there."""
+    sign_in(client, site)
+    answer = getattr(client, method)("/dashboard/logout")
+    assert answer.status_code == 405 and set(answer.headers["Allow"].split(", ")) == {
+        "POST",
+        "OPTIONS",
+    }, (
+        answer.status_code,
+        answer.headers,
+    )
+    assert client.get(f"/dashboard/{site.site.public_id}/").status_code == 200

@@ -116,7 +116,7 @@ def test_the_owner_sees_how_many_wait_and_starts_them_over_the_api(client, store
     assert answer.status_code == 202, answer.json
     assert answer.json == {"flow": "win_back", "started": 3, "per_day": 2, "days": 2}
     assert client.get(url, headers=bearer(store.new_site)).json["waiting"] == 0
-    assert client.get(url, headers=bearer(other_store.new_site)).status_code == 404
+    assert client.get(url, headers=bearer(other_store.new_site)).status_code == 401
     assert (
         client.post(
             f"/v1/sites/{store.site.public_id}/flows/abandoned_cart/backlog",

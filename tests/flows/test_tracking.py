@@ -84,6 +84,10 @@ def test_opening_the_unsubscribe_link_asks_first_and_the_one_click_post_unsubscr
     assert {e.status for e in store.enrolments("abandoned_cart")} == {"exited"}
     assert client.post(path).status_code == 200  # a second click changes nothing
     assert client.get("/u/forged.token").status_code == 404
+    for answer in (page, done):  # the real pages, not only the 404 one (issue 16, defect 6)
+        policy = answer.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+        assert answer.headers["X-Frame-Options"] == "DENY"
 
 
 @pytest.fixture(scope="module")

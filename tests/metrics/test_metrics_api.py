@@ -259,9 +259,9 @@ def test_unknown_metrics_intervals_and_dimensions_answer_422(
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_another_sites_token_gets_404(client: Any, shop: Any, other_site: Any, route: str) -> None:
+def test_another_sites_token_gets_401(client: Any, shop: Any, other_site: Any, route: str) -> None:
     answer = client.get(route.replace("{id}", shop.site.public_id), headers=bearer(other_site))
-    assert answer.status_code == 404
+    assert answer.status_code == 401
 
 
 @pytest.mark.parametrize("route", ROUTES)

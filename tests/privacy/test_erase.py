@@ -161,8 +161,8 @@ def test_a_person_who_never_unsubscribed_and_comes_back_is_mailed_as_new(client,
     assert ("post_purchase", 1) in _new_mail(world, BOB, later)
 
 
-def test_another_sites_token_gets_404_and_erases_nothing(client, site, other_site, world):
-    assert _erase(client, site, headers=bearer(other_site)).status_code == 404
+def test_another_sites_token_gets_401_and_erases_nothing(client, site, other_site, world):
+    assert _erase(client, site, headers=bearer(other_site)).status_code == 401
     assert _erase(client, site, email="bad").status_code == 422
     assert Contact.select().where(Contact.email == ANN, Contact.site == site.site.id).exists()
 

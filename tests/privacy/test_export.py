@@ -66,8 +66,8 @@ def test_an_unknown_email_exports_as_empty_lists_not_404(client, site, world):
     )
 
 
-def test_another_sites_token_gets_404_and_no_token_401(client, site, other_site, world):
-    assert _export(client, site, headers=bearer(other_site)).status_code == 404
+def test_another_sites_token_and_no_token_get_401(client, site, other_site, world):
+    assert _export(client, site, headers=bearer(other_site)).status_code == 401
     assert _export(client, site, headers={}).status_code == 401
 
 

@@ -17,7 +17,7 @@ def test_the_sites_token_gets_a_link_that_signs_in_to_its_dashboard(client, site
     assert page.status_code == 200
 
 
-def test_another_sites_token_gets_404_and_no_token_401(client, site, other_site):
+def test_another_sites_token_and_no_token_get_401(client, site, other_site):
     route = f"/v1/sites/{site.site.public_id}/dashboard-link"
-    assert client.post(route, headers=bearer(other_site)).status_code == 404
+    assert client.post(route, headers=bearer(other_site)).status_code == 401
     assert client.post(route).status_code == 401

@@ -5,19 +5,22 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
 
 from companion.cli import main
 from companion.core import health, runtime
 from companion.core.db import database, engine_for, is_mysql, is_postgres
+from companion.core.logs import redact_access_logs
 from companion.core.settings import Settings
 from companion.core.workers import ThreadWorker
 from companion.dashboard.auth import login_link
 from companion.migrations import SchemaVersion, migrate_database
-from companion.models import CORE_MODELS
+from companion.models import CORE_MODELS, Site
 from jobs import schedule
 
 
@@ -57,7 +60,7 @@ def test_openapi_documents_every_route(client, app):
     spec = client.get("/openapi.json").json
     documented = {p.replace("{", "<").replace("}", ">") for p in spec["paths"]}
     routes = {
-        r.rule.replace("<contact_key>", "<contact_id>")
+        r.rule.replace("<contact_key>", "<contact_id>").replace("<site_id:site_id>", "<site_id>")
         for r in app.url_map.iter_rules()
         if r.endpoint != "static" and r.rule != "/openapi.json"
     }
@@ -138,6 +141,17 @@ def test_sites_add_refuses_an_unknown_time_zone(db, cli_env):
         ["sites", "add", "--name", "S", "--url", "https://s.example", "--timezone", "Mars/Base"],
     )
     assert result.exit_code != 0 and "unknown IANA time zone" in result.output
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:text/html,x", "shop.example", "ftp://s.e"]
+)
+def test_sites_add_refuses_a_store_address_that_is_not_http(db, cli_env, url):
+    """The store's address goes into every mail's links (footer, restore and reorder fallbacks):
+    only http(s) with a host (issue 16, defect 5)."""
+    result = CliRunner().invoke(main, ["sites", "add", "--name", "S", "--url", url])
+    assert result.exit_code != 0 and "--url" in result.output, result.output
+    assert Site.select().count() == 0
 
 
 def test_a_bad_setting_fails_with_the_variables_name(monkeypatch):
@@ -294,3 +308,29 @@ def test_a_store_from_before_step_33_gains_the_attribution_message_index(db):
     assert not has_index()
     assert migrate_database(db) == ["33: flows: orders found by the message they are credited to"]
     assert has_index() and migrate_database(db) == []
+
+
+def test_gunicorns_own_access_log_line_carries_no_token(tmp_path):
+    """The production split logs through gunicorn's Logger (gunicorn/glogging.py `access`,
+    `atoms`: the request line, the path and the referrer), not werkzeug's: its lines are redacted
+    too once the app is loaded (create_app installs the filter)."""
+    redact_access_logs()
+    config = Config()
+    config.set("accesslog", str(tmp_path / "access.log"))
+    config.set("access_log_format", '%(h)s "%(r)s" %(s)s %(U)s "%(f)s"')
+    logger = Logger(config)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/u/secret-unsubscribe-token?x=1",
+        "PATH_INFO": "/u/secret-unsubscribe-token",
+        "QUERY_STRING": "x=1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": "https://mail.example/dashboard/login/secret-link-token",
+    }
+    response = type("Response", (), {"status": "200 OK", "sent": 10, "headers": []})()
+    logger.access(response, type("Request", (), {"headers": []})(), environ, timedelta(0))
+    for handler in logger.access_log.handlers:
+        handler.flush()
+    line = (tmp_path / "access.log").read_text()
+    assert "secret" not in line and line.count("[redacted]") == 3, line

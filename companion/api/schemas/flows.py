@@ -12,7 +12,7 @@ from companion.flows.settings_schema import FlowSettingsSchema, StepSettingsSche
 from companion.models.messaging import MESSAGE_STATUSES
 from companion.schemas.fields import Money, Timestamp
 
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 class StepOutSchema(StepSettingsSchema):
@@ -38,8 +38,8 @@ def _clock(value: str) -> None:
 
 
 class QuietHoursSchema(Schema):
-    start = fields.String(required=True, validate=_clock)
-    end = fields.String(required=True, validate=_clock)
+    start = fields.String(required=True, validate=_clock, metadata={"pattern": _CLOCK.pattern})
+    end = fields.String(required=True, validate=_clock, metadata={"pattern": _CLOCK.pattern})
 
 
 class FrequencyCapSchema(Schema):
@@ -264,7 +264,8 @@ def _site(
     }
     if body:
         operation["requestBody"] = {
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
+            "required": True,  # no body is 422 "Send a JSON object."
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
         }
         operation["responses"]["400"] = (
             _ERROR  # a body that is not JSON, or nested too deeply to read

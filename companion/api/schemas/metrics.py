@@ -17,8 +17,13 @@ CURRENCY = validate.Regexp(r"^[A-Za-z]{3}$", error="An ISO 4217 code such as EUR
 
 
 class _RangeSchema(Schema):
-    from_ = Day(data_key="from", required=True)
-    to = Day(required=True)
+    from_ = Day(data_key="from", required=True, metadata={"description": "First day."})
+    to = Day(
+        required=True,
+        metadata={
+            "description": f"Last day: not before `from`, fewer than {MAX_DAYS} days after it."
+        },
+    )
     currency = fields.String(validate=CURRENCY)
 
     @validates_schema

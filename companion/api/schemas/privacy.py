@@ -172,9 +172,10 @@ def _operation(summary: str, answer: str) -> dict[str, Any]:
             {"name": "site_id", "in": "path", "required": True, "schema": {"type": "string"}}
         ],
         "requestBody": {
+            "required": True,
             "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/PrivacyRequest"}}
-            }
+            },
         },
         "responses": {
             "200": {

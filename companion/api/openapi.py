@@ -292,6 +292,26 @@ def _steps_per_flow(schemas: dict[str, Any]) -> None:
         flows["properties"][key] = _ref(f"FlowSettings_{key}")
 
 
+def _coupon_kinds(schemas: dict[str, Any]) -> None:
+    """A coupon is one of two shapes (flows/settings_schema.CouponSchema): a `static` code (the
+    default kind), which needs its code, or a `unique` template, which needs its discount."""
+    coupon = schemas.pop("Coupon")
+    static, unique = copy.deepcopy(coupon), copy.deepcopy(coupon)
+    static["properties"]["kind"] = {"type": "string", "enum": ["static"]}
+    static["properties"]["code"] = {
+        k: v for k, v in static["properties"]["code"].items() if k != "nullable"
+    }
+    static["required"] = ["code"]
+    unique["properties"]["kind"] = {"type": "string", "enum": ["unique"]}
+    unique["properties"]["amount"]["description"] = (
+        "More than 0; at most 100 when discount_type is percent. A decimal string such as "
+        '"10" (an integer is taken too).'
+    )
+    unique["required"] = ["kind", "discount_type", "amount", "days_valid"]
+    schemas["Coupon_static"], schemas["Coupon_unique"] = static, unique
+    schemas["Coupon"] = {"oneOf": [_ref("Coupon_static"), _ref("Coupon_unique")]}
+
+
 def build_spec() -> dict[str, Any]:
     try:
         api_version = version("sales-companion")
@@ -352,6 +372,7 @@ def build_spec() -> dict[str, Any]:
     document = _nullable_refs(spec.to_dict())
     _events_by_type(document["components"]["schemas"])
     _steps_per_flow(document["components"]["schemas"])
+    _coupon_kinds(document["components"]["schemas"])
     return document
 
 

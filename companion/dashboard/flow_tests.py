@@ -102,7 +102,8 @@ def release_backlog(site: Site, period: Period, today: date, flow_key: str) -> A
     if problem:
         values = form_values(config.describe(site, flow_key))
         errors = {"backlog.days": [problem]}
-        return _page(site, period, flow_key, values, errors, _step_arg(flow_key)), 422
+        status = 422 if flow.enabled else 409  # the days to fix, or the flow's state
+        return _page(site, period, flow_key, values, errors, _step_arg(flow_key)), status
     waiting = backlog.waiting(site.id, flow_key)
     if not waiting:
         return _back(site, flow_key, released=0)

@@ -64,6 +64,12 @@ def _page(summary: str, *extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _required(body: dict[str, Any], *names: str) -> dict[str, Any]:
+    """A form body whose fields `names` are required besides the CSRF token."""
+    body["content"]["application/x-www-form-urlencoded"]["schema"]["required"] += list(names)
+    return body
+
+
 def _path(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -236,6 +242,10 @@ DASHBOARD_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
             "tags": ["dashboard"],
             "security": SESSION,
             "parameters": [SITE, _path("flow_key"), _path("step")],
+            "requestBody": _required(
+                _form("The subject to keep", variant={"type": "string", "enum": ["A", "B"]}),
+                "variant",
+            ),
             "responses": {
                 "303": {"description": "Kept: back to the flow's page"},
                 "400": HTML,
@@ -253,13 +263,24 @@ DASHBOARD_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
             "tags": ["dashboard"],
             "security": SESSION,
             "parameters": [SITE, _path("flow_key")],
+            "requestBody": _required(
+                _form(
+                    "Over how many days (1 to 365)",
+                    days={
+                        "type": "string",
+                        "pattern": "^0*([1-9][0-9]?|[12][0-9][0-9]|3[0-5][0-9]|36[0-5])$",
+                    },
+                ),
+                "days",
+            ),
             "responses": {
                 "303": {"description": "Started: back to the flow's page"},
                 "400": HTML,
-                "422": {
-                    "description": "The days to fix, or the flow is off",
+                "409": {
+                    "description": "The flow is off: switch it on first",
                     "content": {"text/html": {}},
                 },
+                "422": {"description": "The days to fix", "content": {"text/html": {}}},
                 "302": SIGN_IN,
                 "404": NOT_YOURS,
             },

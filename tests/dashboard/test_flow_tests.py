@@ -157,7 +157,7 @@ def test_the_backlog_refuses_a_bad_number_of_days_and_a_flow_that_is_off(client,
         assert 'id="err-backlog-days"' in answer.get_data(as_text=True)
     update_flows(shop.site, {"flows": {"win_back": {"enabled": False}}})
     answer = client.post(url, data={"days": "2", "csrf_token": token})
-    assert answer.status_code == 422 and "Switch the flow on first." in answer.get_data(
+    assert answer.status_code == 409 and "Switch the flow on first." in answer.get_data(
         as_text=True
     )
     held = Enrolment.select().where(Enrolment.site == shop.site.id, Enrolment.status == "held")

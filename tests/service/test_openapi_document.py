@@ -119,3 +119,37 @@ def test_quiet_hours_outside_hh_mm_are_outside_the_document():
     """{"start": "", "end": ""} was called valid and refused with 422."""
     start = SCHEMAS["QuietHours"]["properties"]["start"]
     assert not re.search(start["pattern"], "") and re.search(start["pattern"], "21:00")
+
+
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ("/dashboard/{site_id}/flows/{flow_key}/steps/{step}/keep", "variant"),
+        ("/dashboard/{site_id}/flows/{flow_key}/backlog", "days"),
+    ],
+)
+def test_the_ab_and_backlog_forms_need_their_csrf_token_and_their_field(path, field):
+    """Added with the A/B test and the backlog button without a body in the document: a POST with
+    nothing was called valid and answered 400."""
+    body = SPEC["paths"][path]["post"]["requestBody"]
+    form = body["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert body["required"] is True and form["required"] == ["csrf_token", field]
+
+
+def test_the_backlogs_days_are_one_to_365_in_the_document_too():
+    days = SPEC["paths"]["/dashboard/{site_id}/flows/{flow_key}/backlog"]["post"]["requestBody"]
+    pattern = days["content"]["application/x-www-form-urlencoded"]["schema"]["properties"]["days"]
+    assert all(re.search(pattern["pattern"], str(n)) for n in range(1, 366))
+    assert not any(re.search(pattern["pattern"], text) for text in ("0", "366", "1.5", "", "x"))
+
+
+def test_a_static_coupon_needs_its_code_and_a_unique_one_its_discount_in_the_document():
+    """A static coupon with a null code was called valid and refused with 422."""
+    static, unique = SCHEMAS["Coupon_static"], SCHEMAS["Coupon_unique"]
+    assert SCHEMAS["Coupon"]["oneOf"] == [
+        {"$ref": "#/components/schemas/Coupon_static"},
+        {"$ref": "#/components/schemas/Coupon_unique"},
+    ]
+    assert static["required"] == ["code"] and "nullable" not in static["properties"]["code"]
+    assert unique["required"] == ["kind", "discount_type", "amount", "days_valid"]
+    assert unique["properties"]["kind"]["enum"] == ["unique"]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# What the plugin adds to each kind of shopper request on a real WooCommerce shop: the kit
-# ../shared/real-woocommerce (WordPress 6.5.3, WooCommerce 8.9.1, HPOS, php -S) started with
-# its env.sh settings exported (SHOP_DIR, STATE_DIR, SHOP_DB, SHOP_PORT, ...).
+# What the plugin adds to each kind of shopper request on a real WooCommerce shop: the team's
+# real-shop kit "real-woocommerce" (kept with the steering notes, outside this repository:
+# WordPress 6.5.3, WooCommerce 8.9.1, HPOS, php -S), started with its env.sh settings exported
+# (SHOP_DIR, STATE_DIR, SHOP_DB, SHOP_PORT, ...). KIT names the kit's folder.
 #
 # N rounds (default 20); each round makes every request kind twice, plugin on then off (the
 # kit's mu-plugin bench-toggle.php: header X-No-SC: 1 runs the request without the plugin), so
@@ -18,7 +19,7 @@
 # API checkout: cart, add-item, checkout), classic (shortcode checkout over wc-ajax), account (a
 # signed-in customer's product page; the customer "cust" / "custpass" is created when missing).
 set -euo pipefail
-KIT=${KIT:-$(cd "$(dirname "$0")/../../shared/real-woocommerce" 2>/dev/null && pwd)}
+: "${KIT:?set KIT to the folder of the real-shop kit real-woocommerce}"
 . "$KIT/env.sh"
 N=${1:-20}
 B=$SHOP_URL

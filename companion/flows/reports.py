@@ -160,8 +160,10 @@ def coupon_figures(
     site_id: int, key: str, start: datetime | None, end: datetime | None
 ) -> dict[int, dict[str, Any]]:
     """Single-use coupons the store made for this flow's mails (issued in the period), by step:
-    how many, how many a counted order used (an order cancelled or never paid does not count, as
-    in docs/metrics.md), those orders' discount and revenue (totals net of refunds)."""
+    how many reached their contact (a code whose mail was never written, or that SendGrid dropped,
+    is in the store but not issued), how many a counted order used (an order cancelled or never
+    paid does not count, as in docs/metrics.md), those orders' discount and revenue (totals net
+    of refunds)."""
     counted = (Order.is_counted == True) & Order.deleted_at.is_null()
     rows = (
         IssuedCoupon.select(
@@ -172,9 +174,14 @@ def coupon_figures(
             fn.SUM(Case(None, [(counted, Order.total)], 0)).coerce(False),
             fn.SUM(Case(None, [(counted, Order.refunded_total)], 0)).coerce(False),
         )
+        .join(
+            Message,
+            on=(Message.enrolment == IssuedCoupon.enrolment) & (Message.step == IssuedCoupon.step),
+        )
         .join(Order, JOIN.LEFT_OUTER, on=(IssuedCoupon.order_id == Order.id))
         .where(
             IssuedCoupon.site == site_id,
+            Message.status != "failed",
             IssuedCoupon.flow_key == key,
             IssuedCoupon.status == "created",
             _between(IssuedCoupon.issued_at, start, end),

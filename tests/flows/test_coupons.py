@@ -10,9 +10,12 @@ from decimal import Decimal
 
 import pytest
 
+from companion.email.sendgrid import EmailEvent
+from companion.flows import sending
 from companion.flows.config import describe, update_flows
 from companion.flows.coupons import ALPHABET, CODE_LENGTH
 from companion.flows.reports import flow_report
+from companion.flows.settlement import apply_provider_events
 from companion.models import Contact, IssuedCoupon, Message, MessageBody
 from tests import factories as f
 from tests.dashboard.session import sign_in
@@ -239,3 +242,37 @@ def test_the_dashboards_flow_page_shows_issued_and_redeemed_coupons(client, site
     panel = panel[: panel.index("</section>")]
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", panel[panel.index("Win-back") :])[:6]
     assert cells == ["2", "2", "1", "50.0%", "5.98", "53.82"], cells
+
+
+def test_a_code_counts_as_issued_only_when_its_mail_goes(store, shop, monkeypatch):
+    """A coupon the store made whose mail was never written (the render failed) or was dropped by
+    SendGrid reached nobody: the report's issued count, and so its redemption rate, leave it out.
+    A mail still on its way counts."""
+    update_flows(store.site, {"flows": {"win_back": {"coupon": UNIQUE}}})
+    _lapsed(store, "ann@example.com", "bob@example.com", "cyd@example.com")
+    store.run(T0, T0 + 6 * DAY, every=12 * HOUR)
+
+    real, broken = sending.render_email, []
+
+    def failing_once(flow, step, context, **kwargs):
+        if step == 2 and not broken:
+            broken.append(context["coupon"]["code"])
+            raise RuntimeError("the owner's template broke")
+        return real(flow, step, context, **kwargs)
+
+    monkeypatch.setattr(sending, "render_email", failing_once)
+    store.run(T0 + 7 * DAY, T0 + 8 * DAY, every=12 * HOUR)
+    made = {c.code: c.contact.email for c in IssuedCoupon.select() if c.status == "created"}
+    assert len(made) == 3 and broken[0] in made  # the store holds all three codes
+    mails = {m.to_email: m for m in store.messages("win_back") if m.step == 2}
+    assert sorted(mails) == sorted(set(made.values()) - {made[broken[0]]})
+    assert flow_report(store.site.id, "win_back")["steps"][1]["coupons"]["issued"] == 2
+
+    dropped = next(iter(mails.values()))
+    at = (T0 + 8 * DAY).replace(tzinfo=UTC)
+    apply_provider_events(
+        [EmailEvent("dropped", dropped.to_email, at, "e1", "sg1.x", dropped.uuid, reason="Spam")],
+        T0 + 8 * DAY,
+    )
+    report = flow_report(store.site.id, "win_back")["steps"][1]["coupons"]
+    assert (report["issued"], report["redeemed"], report["redemption_rate"]) == (1, 0, 0.0)

@@ -24,7 +24,7 @@ from peewee import Case, fn
 
 from companion.models import Message, Order
 from companion.models.attribution import OrderAttribution
-from companion.models.base import money_from_units
+from companion.models.base import in_period, money_from_units
 
 VARIANTS = ("A", "B")
 MIN_SENDS = 100  # per variant, before any winner is called
@@ -44,22 +44,13 @@ def is_testing(subject_b: str | None) -> bool:
 # --- the numbers --------------------------------------------------------------------------------
 
 
-def _between(field: Any, start: datetime | None, end: datetime | None) -> Any:
-    condition = field.is_null(False)
-    if start is not None:
-        condition &= field >= start
-    if end is not None:
-        condition &= field < end
-    return condition
-
-
 def _sends(site_id: int, key: str, start: datetime | None, end: datetime | None) -> Any:
     return (
         (Message.site == site_id)
         & (Message.flow_key == key)
         & Message.variant.is_null(False)
         & (Message.status == "sent")
-        & _between(Message.created_at, start, end)
+        & in_period(Message.created_at, start, end)
     )
 
 

@@ -13,7 +13,7 @@ from companion.flows import abtest
 from companion.flows.definitions import FLOWS
 from companion.models import Enrolment, IssuedCoupon, Message, MessageBody, Order, ScheduledStep
 from companion.models.attribution import OrderAttribution
-from companion.models.base import as_aware, money_from_units
+from companion.models.base import as_aware, in_period, money_from_units
 from companion.models.rollups import RollupDimension
 
 MESSAGE_FIGURES = (
@@ -48,15 +48,6 @@ def _message_figures() -> list[Any]:
     ]
 
 
-def _between(field: Any, start: datetime | None, end: datetime | None) -> Any:
-    condition = field.is_null(False)
-    if start is not None:
-        condition &= field >= start
-    if end is not None:
-        condition &= field < end
-    return condition
-
-
 def flow_report(
     site_id: int,
     key: str,
@@ -72,7 +63,7 @@ def flow_report(
         .where(
             Enrolment.site == site_id,
             Enrolment.flow_key == key,
-            _between(Enrolment.enrolled_at, start, end),
+            in_period(Enrolment.enrolled_at, start, end),
         )
         .group_by(Enrolment.status)
         .tuples()
@@ -83,7 +74,7 @@ def flow_report(
         .where(
             Message.site == site_id,
             Message.flow_key == key,
-            _between(Message.created_at, start, end),
+            in_period(Message.created_at, start, end),
         )
         .group_by(Message.step)
         .dicts()
@@ -184,7 +175,7 @@ def coupon_figures(
             Message.status != "failed",
             IssuedCoupon.flow_key == key,
             IssuedCoupon.status == "created",
-            _between(IssuedCoupon.issued_at, start, end),
+            in_period(IssuedCoupon.issued_at, start, end),
         )
         .group_by(IssuedCoupon.step)
         .tuples()
@@ -213,7 +204,7 @@ def skipped_steps(
         .where(
             Enrolment.site == site_id,
             Enrolment.flow_key == key,
-            _between(Enrolment.enrolled_at, start, end),
+            in_period(Enrolment.enrolled_at, start, end),
             ScheduledStep.status == "skipped",
         )
         .group_by(ScheduledStep.step, ScheduledStep.outcome)
@@ -229,7 +220,7 @@ def _counted(start: datetime | None, end: datetime | None) -> Any:
     return (
         (Order.is_counted == True)
         & Order.deleted_at.is_null()
-        & _between(Order.counted_at, start, end)
+        & in_period(Order.counted_at, start, end)
     )
 
 

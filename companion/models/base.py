@@ -84,6 +84,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
+def in_period(field: Any, start: datetime | None, end: datetime | None) -> Any:
+    """`field` is set and lies in [start, end); an open end on either side is unbounded."""
+    condition = field.is_null(False)
+    if start is not None:
+        condition &= field >= start
+    if end is not None:
+        condition &= field < end
+    return condition
+
+
 def as_aware(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 

@@ -14,8 +14,9 @@
 #
 #   KIT=/path/to/real-woocommerce bash bench/bench_real_shop_overhead.sh [N]
 #
-# Kinds: product (product page), beacon (the tracker's product-view beacon; off, the route does
-# not exist and WordPress answers 404), addtocart (?add-to-cart= on a new session), store (Store
+# Kinds: product (product page), beacon (the tracker's product-view beacon with the token of a
+# product page fetched just before it, outside the count; off, the route does not exist and
+# WordPress answers 404), addtocart (?add-to-cart= on a new session), store (Store
 # API checkout: cart, add-item, checkout), classic (shortcode checkout over wc-ajax), account (a
 # signed-in customer's product page; the customer "cust" / "custpass" is created when missing).
 set -euo pipefail
@@ -42,8 +43,10 @@ one() { # kind mode round
 	rm -f "$J"
 	case $kind in
 	product) curl -s -o /dev/null -H "$H" -H "X-Bench: product" "$PRODUCT" ;;
-	beacon) curl -s -o /dev/null -H "$H" -H "X-Bench: beacon" -H 'Content-Type: application/json' \
-		"$B/wp-json/sales-companion/v1/collect" -d "{\"type\":\"product\",\"product_id\":$MUG}" ;;
+	beacon) # What tracker.js sends from the product page: the page's token (signed product data) with it.
+		[ "$mode" = on ] && TOKEN=$(curl -s "$PRODUCT" | grep -o '"token":"[^"]*"' | head -n 1 | sed 's/"token":"//; s/"$//' || true)
+		curl -s -o /dev/null -H "$H" -H "X-Bench: beacon" -H 'Content-Type: text/plain' \
+			"$B/wp-json/sales-companion/v1/collect" -d "{\"type\":\"product\",\"product_id\":$MUG,\"token\":\"${TOKEN:-}\",\"session_id\":\"bench$i\"}" ;;
 	addtocart) curl -s -c "$J" -b "$J" -o /dev/null -H "$H" -H "X-Bench: addtocart" "$B/?add-to-cart=$TOWEL" ;;
 	account) curl -s -b "$W/cust" -o /dev/null -H "$H" -H "X-Bench: account" "$PRODUCT" ;;
 	store)

@@ -14,6 +14,7 @@
 
 	function send(body) {
 		body.session_id = sid();
+		body.token = c.token; // Signed by the page's PHP: the route takes beacons of pages the shop served only.
 		navigator.sendBeacon(c.endpoint, new Blob([JSON.stringify(body)], { type: 'text/plain' }));
 	}
 
@@ -22,7 +23,7 @@
 		if (q.get(k)) { utm[k] = q.get(k).slice(0, 200); }
 	});
 	send({ type: 'page', url: location.href, referrer: d.referrer, utm: utm });
-	if (c.product) { send({ type: 'product', product_id: c.product, url: location.href }); }
+	if (c.product) { send({ type: 'product', product_id: c.product }); } // The product's data is in the token.
 
 	if (!c.email) { return; }
 	var sent = '';

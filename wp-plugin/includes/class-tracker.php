@@ -13,13 +13,22 @@ if ( ! defined( 'ABSPATH' ) ) {
 
 /**
  * The browser only ever talks to this site; the route queues events like any
- * collector. No secret reaches the browser.
+ * collector. No secret reaches the browser: each page carries a token signed by
+ * PHP (Beacon_Token) that its beacons must present, with the product view's data
+ * signed in it, so a beacon costs the outbox INSERT and nothing else (issue 17).
  */
 class Tracker {
 
 	const ROUTE_NAMESPACE = 'sales-companion/v1';
-	const RATE_LIMIT      = 120;
-	const RATE_KEY        = 'sales_companion_rate_'; // Transient per address and minute (sc_rate_ up to 0.1.0).
+	const RATE_LIMIT      = 120; // Beacons per address and minute, with a persistent object cache.
+	const TOKEN_LIMIT     = 20;  // Beacons per token and address, with a persistent object cache.
+	const CACHE_GROUP     = 'sales_companion_tracker';
+	const RATE_KEY        = 'sales_companion_rate_'; // Transients of versions up to 0.1.x (uninstall.php still removes them).
+	const PRODUCT_TYPES   = array(
+		'product'         => 'woocommerce',
+		'download'        => 'edd',
+		'fluent-products' => 'fluentcart',
+	);
 
 	/**
 	 * Events.
@@ -36,6 +45,13 @@ class Tracker {
 	private $settings;
 
 	/**
+	 * The pages' beacon tokens.
+	 *
+	 * @var Beacon_Token
+	 */
+	private $tokens;
+
+	/**
 	 * Constructor.
 	 *
 	 * @param Events   $events   Events.
@@ -44,6 +60,7 @@ class Tracker {
 	public function __construct( Events $events, Settings $settings ) {
 		$this->events   = $events;
 		$this->settings = $settings;
+		$this->tokens   = new Beacon_Token( $settings );
 	}
 
 	/**
@@ -56,23 +73,26 @@ class Tracker {
 			return;
 		}
 		wp_enqueue_script( 'sales-companion-tracker', plugins_url( 'assets/tracker.js', SALES_COMPANION_FILE ), array(), Plugin::version(), true );
-		$config = array(
-			'endpoint' => rest_url( self::ROUTE_NAMESPACE . '/collect' ),
-			'product'  => $this->current_product_id(),
-			'consent'  => (bool) $this->settings->get( 'respect_consent' ),
-			'email'    => (bool) $this->settings->get( 'capture_email' ),
-		);
-		wp_add_inline_script( 'sales-companion-tracker', 'window.salesCompanion = ' . wp_json_encode( $config ) . ';', 'before' );
+		wp_add_inline_script( 'sales-companion-tracker', 'window.salesCompanion = ' . wp_json_encode( $this->config( time() ) ) . ';', 'before' );
 	}
 
 	/**
-	 * The product shown on this page, if it is a product page of a source.
+	 * The script's configuration for the page being rendered at $now: the token its beacons
+	 * present, with the product view's data signed in it on a product page.
 	 *
-	 * @return int
+	 * @param int $now Unix time.
+	 * @return array
 	 */
-	private function current_product_id() {
-		$types = array( 'product', 'download', 'fluent-products' );
-		return is_singular( $types ) ? (int) get_queried_object_id() : 0;
+	public function config( $now ) {
+		$post    = is_singular( array_keys( self::PRODUCT_TYPES ) ) ? get_queried_object() : null;
+		$product = $post instanceof \WP_Post ? $this->product_data( $post ) : null;
+		return array(
+			'endpoint' => rest_url( self::ROUTE_NAMESPACE . '/collect' ),
+			'token'    => $this->tokens->issue( $product, $now ),
+			'product'  => $product ? (int) $post->ID : 0,
+			'consent'  => (bool) $this->settings->get( 'respect_consent' ),
+			'email'    => (bool) $this->settings->get( 'capture_email' ),
+		);
 	}
 
 	/**
@@ -101,49 +121,73 @@ class Tracker {
 	 */
 	public function collect( $request ) {
 		$body = json_decode( (string) $request->get_body(), true );
-		if ( is_array( $body ) && $this->is_allowed() ) {
-			$this->handle( $body );
+		if ( is_array( $body ) ) {
+			$this->handle( $body, time() );
 		}
 		return new \WP_REST_Response( null, 204 );
 	}
 
 	/**
-	 * Consent, settings and a per-address rate limit.
+	 * Records the beacon as an event, when its token is one this site issued within
+	 * Beacon_Token::TTL and the settings, consent and rate limits let it through.
 	 *
+	 * @param array $body Beacon.
+	 * @param int   $now  Unix time.
+	 * @return string Event type recorded, '' when none.
+	 */
+	public function handle( array $body, $now ) {
+		$token = $this->tokens->verify( $body['token'] ?? null, $now );
+		if ( null === $token || ! $this->is_allowed( $token, $now ) ) {
+			return '';
+		}
+		$type = isset( $body['type'] ) ? (string) $body['type'] : '';
+		if ( 'page' === $type ) {
+			return $this->page_view( $body );
+		}
+		if ( 'product' === $type ) {
+			return $this->product_view( (array) ( $token['p'] ?? array() ) );
+		}
+		if ( 'email' === $type && $this->settings->get( 'capture_email' ) ) {
+			return $this->email( (string) ( $body['email'] ?? '' ) );
+		}
+		return '';
+	}
+
+	/**
+	 * Settings, consent and, where a persistent object cache exists, two counters in it: per
+	 * token and address, and per address and minute. Without one a counter would be option
+	 * rows (transients), 4 queries a beacon, so the token is the bound (docs/plugin.md).
+	 *
+	 * @param array $token Verified token payload.
+	 * @param int   $now   Unix time.
 	 * @return bool
 	 */
-	private function is_allowed() {
+	private function is_allowed( array $token, $now ) {
 		if ( ! $this->settings->get( 'track_views' ) ) {
 			return false;
 		}
 		if ( $this->settings->get( 'respect_consent' ) && function_exists( 'wp_has_consent' ) && ! wp_has_consent( 'statistics' ) ) {
 			return false;
 		}
-		$ip    = isset( $_SERVER['REMOTE_ADDR'] ) ? sanitize_text_field( wp_unslash( $_SERVER['REMOTE_ADDR'] ) ) : '';
-		$key   = self::RATE_KEY . md5( $ip . gmdate( 'YmdHi' ) );
-		$count = (int) get_transient( $key );
-		set_transient( $key, $count + 1, 120 );
-		return $count < self::RATE_LIMIT;
+		if ( ! wp_using_ext_object_cache() ) {
+			return true;
+		}
+		$ip = isset( $_SERVER['REMOTE_ADDR'] ) ? sanitize_text_field( wp_unslash( $_SERVER['REMOTE_ADDR'] ) ) : '';
+		return self::count( 'token_' . md5( $token['n'] . '|' . $ip ), Beacon_Token::TTL + Beacon_Token::SKEW ) <= self::TOKEN_LIMIT
+			&& self::count( 'address_' . md5( $ip . gmdate( 'YmdHi', $now ) ), 120 ) <= self::RATE_LIMIT;
 	}
 
 	/**
-	 * Records the beacon as an event.
+	 * Adds one to a counter of the persistent object cache (Redis, Memcached: add and incr are
+	 * atomic there).
 	 *
-	 * @param array $body Beacon.
-	 * @return string Event type recorded, '' when none.
+	 * @param string $key Key in CACHE_GROUP.
+	 * @param int    $ttl Seconds.
+	 * @return int The count with this one; 0 when the cache lost the key in between.
 	 */
-	public function handle( array $body ) {
-		$type = isset( $body['type'] ) ? (string) $body['type'] : '';
-		if ( 'page' === $type ) {
-			return $this->page_view( $body );
-		}
-		if ( 'product' === $type ) {
-			return $this->product_view( (int) ( $body['product_id'] ?? 0 ) );
-		}
-		if ( 'email' === $type && $this->settings->get( 'capture_email' ) ) {
-			return $this->email( (string) ( $body['email'] ?? '' ) );
-		}
-		return '';
+	private static function count( $key, $ttl ) {
+		wp_cache_add( $key, 0, self::CACHE_GROUP, $ttl );
+		return (int) wp_cache_incr( $key, 1, self::CACHE_GROUP );
 	}
 
 	/**
@@ -171,30 +215,42 @@ class Tracker {
 	}
 
 	/**
-	 * Product.viewed, built from the product itself (the browser only names it).
+	 * Product.viewed, from the data the product page signed into its token (the browser
+	 * only passes it on; the beacon loads nothing).
 	 *
-	 * @param int $product_id Post id.
+	 * @param array $product Signed product data: source and the event's data.
 	 * @return string
 	 */
-	private function product_view( $product_id ) {
-		$post = get_post( $product_id );
-		if ( ! $post || ! in_array( $post->post_type, array( 'product', 'download', 'fluent-products' ), true ) || 'publish' !== $post->post_status ) {
+	private function product_view( array $product ) {
+		$source = (string) ( $product['source'] ?? '' );
+		if ( ! in_array( $source, self::PRODUCT_TYPES, true ) ) {
 			return '';
 		}
-		$source = array(
-			'product'         => 'woocommerce',
-			'download'        => 'edd',
-			'fluent-products' => 'fluentcart',
-		)[ $post->post_type ];
-		$data   = array(
-			'product_id' => (string) $product_id,
-			'name'       => get_the_title( $post ),
-			'price'      => $this->price( $product_id, $post->post_type ),
-			'url'        => get_permalink( $post ),
-			'categories' => WooCommerce_Order_Snapshot::categories( $product_id ),
-		);
-		$this->events->record( 'product.viewed', $source, $data, $this->user_contact() );
+		unset( $product['source'] );
+		$this->events->record( 'product.viewed', $source, $product, $this->user_contact() );
 		return 'product.viewed';
+	}
+
+	/**
+	 * What a view of this product sends, read while its page renders (WordPress's main query
+	 * has the post, its meta and its terms in the object cache by then). Null for a product
+	 * that is not published.
+	 *
+	 * @param \WP_Post $post Product post.
+	 * @return array|null Source and the event's data.
+	 */
+	public function product_data( \WP_Post $post ) {
+		if ( ! isset( self::PRODUCT_TYPES[ $post->post_type ] ) || 'publish' !== $post->post_status ) {
+			return null;
+		}
+		return array(
+			'source'     => self::PRODUCT_TYPES[ $post->post_type ],
+			'product_id' => (string) $post->ID,
+			'name'       => get_the_title( $post ),
+			'price'      => $this->price( $post->ID, $post->post_type ),
+			'url'        => get_permalink( $post ),
+			'categories' => WooCommerce_Order_Snapshot::categories( $post->ID ),
+		);
 	}
 
 	/**

@@ -23,9 +23,7 @@ final class ConsentTest extends TestCase {
 	}
 
 	private function page_view() {
-		$request = new \WP_REST_Request( 'POST', '/sales-companion/v1/collect' );
-		$request->set_body( wp_json_encode( array( 'type' => 'page', 'url' => 'http://shop.test/' ) ) );
-		rest_do_request( $request );
+		$this->beacon( array( 'type' => 'page', 'url' => 'http://shop.test/' ) );
 	}
 
 	public function test_no_view_is_recorded_without_statistics_consent(): void {

@@ -25,6 +25,9 @@ final class RequestOverheadTest extends TestCase {
 	/** @var string[] */
 	private $queries = array();
 
+	/** @var array<string, string> Beacon tokens of pages rendered in earlier requests. */
+	private $tokens = array();
+
 	protected function setUp(): void {
 		if ( ! function_exists( 'as_schedule_single_action' ) ) {
 			require __DIR__ . '/doubles/action-scheduler.php';
@@ -162,6 +165,9 @@ final class RequestOverheadTest extends TestCase {
 			'add to cart'           => array( 'add_to_cart' ),
 			'classic checkout, COD' => array( 'classic_checkout' ),
 			'Store API checkout'    => array( 'block_checkout' ),
+			'tracker beacon: page view'    => array( 'page_beacon' ),
+			'tracker beacon: product view' => array( 'product_beacon' ),
+			'tracker beacon: checkout email, no WooCommerce session' => array( 'email_beacon' ),
 		);
 	}
 
@@ -181,12 +187,20 @@ final class RequestOverheadTest extends TestCase {
 		$this->woocommerce_has_read_the_product( 11 );
 		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/' ) );
 		$this->end_request();
+		// Earlier requests: the pages the tracker's beacons come from, and WordPress's REST server
+		// (built once per request whether the plugin is there or not).
+		$this->tokens = array(
+			'page'    => $this->page_config()['token'],
+			'product' => $this->page_config( 11 )['token'],
+		);
+		rest_get_server();
+		$before                     = array_count_values( array_column( $this->queued(), 'type' ) );
 		$this->queries              = array();
 		\WC_Doubles::$meta_writes   = array();
 		$GLOBALS['sc_test_lookups'] = 0;
 		$actions                    = count( $GLOBALS['sc_test_actions'] );
 
-		$this->$kind();
+		$recorded = $this->$kind();
 		$this->end_request();
 
 		$extra = array_merge(
@@ -196,6 +210,9 @@ final class RequestOverheadTest extends TestCase {
 			array_fill( 0, count( $GLOBALS['sc_test_actions'] ) - $actions, 'Action Scheduler action' )
 		);
 		$this->assertLessThanOrEqual( 2, count( $extra ), $kind . ":\n" . implode( "\n", $extra ) );
+		if ( is_string( $recorded ) ) {
+			$this->assertCount( ( $before[ $recorded ] ?? 0 ) + 1, $this->queued_of( $recorded ), 'the beacon was taken' );
+		}
 	}
 
 	/**
@@ -218,12 +235,31 @@ final class RequestOverheadTest extends TestCase {
 	}
 
 	private function product_page() {
+		$this->on_page( 11 ); // The tracker signs the product's data into the page.
 		Plugin()->get( 'tracker' )->enqueue();
 	}
 
 	private function signed_in_page() {
 		wp_set_current_user( 1 );
+		$this->on_page( 11 );
 		Plugin()->get( 'tracker' )->enqueue();
+	}
+
+	/** The tracker's beacons: each a request of its own to POST /wp-json/sales-companion/v1/collect. */
+	private function page_beacon() {
+		$this->beacon( array( 'type' => 'page', 'url' => 'http://shop.test/shop/', 'token' => $this->tokens['page'] ) );
+		return 'page.viewed';
+	}
+
+	private function product_beacon() {
+		$this->beacon( array( 'type' => 'product', 'product_id' => 11, 'token' => $this->tokens['product'] ) );
+		return 'product.viewed';
+	}
+
+	private function email_beacon() {
+		\WC_Doubles::start_rest_request(); // WooCommerce loads no session for a REST request.
+		$this->beacon( array( 'type' => 'email', 'email' => 'ann@example.com', 'token' => $this->tokens['page'] ) );
+		return 'customer.updated';
 	}
 
 	private function add_to_cart() {

@@ -103,6 +103,52 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 	}
 
 	/**
+	 * What the tracker renders into a page: its configuration, with the beacon token. A
+	 * product page when $product_id is given (WordPress's main query on that post).
+	 *
+	 * @param int $product_id Product post id, 0 for any other page.
+	 * @param int|null $now   Unix time of the render.
+	 * @return array
+	 */
+	protected function page_config( $product_id = 0, $now = null ) {
+		$this->on_page( $product_id );
+		return Plugin::instance()->get( 'tracker' )->config( null === $now ? time() : $now );
+	}
+
+	/**
+	 * WordPress's main query as on a single post's page (a product's), or on another page.
+	 *
+	 * @param int $post_id Post id, 0 for a page that is not a single post.
+	 */
+	protected function on_page( $post_id ) {
+		$query = new \WP_Query();
+		if ( $post_id ) {
+			$query->is_singular       = true;
+			$query->is_single         = true;
+			$query->queried_object    = get_post( $post_id );
+			$query->queried_object_id = (int) $post_id;
+		}
+		$GLOBALS['wp_query'] = $query; // phpcs:ignore WordPress.WP.GlobalVariablesOverride.Prohibited
+	}
+
+	/**
+	 * A beacon as tracker.js sends it, through the REST route; with the token of a page
+	 * rendered now unless the body brings its own.
+	 *
+	 * @param array $body Beacon.
+	 * @return \WP_REST_Response
+	 */
+	protected function beacon( array $body ) {
+		if ( ! array_key_exists( 'token', $body ) ) {
+			$body['token'] = $this->page_config()['token'];
+		}
+		$request = new \WP_REST_Request( 'POST', '/sales-companion/v1/collect' );
+		$request->set_header( 'Content-Type', 'text/plain' );
+		$request->set_body( wp_json_encode( $body ) );
+		return rest_do_request( $request );
+	}
+
+	/**
 	 * Runs the scheduled delivery.
 	 *
 	 * @return int Events accepted.

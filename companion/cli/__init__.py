@@ -25,6 +25,7 @@ Examples:
   companion import woocommerce --site ID --url https://shop.example --key ck_... --secret cs_...
   companion demo seed --days 180 --orders-per-day 40
   companion dashboard-link --site ID              # a 15-minute sign-in link
+  companion sites sign-out-everywhere --site ID   # end every dashboard session of the site
   companion rollups rebuild --site ID
   companion intelligence refresh --site ID
   companion doctor                                # what is misconfigured, in words

@@ -1,4 +1,4 @@
-"""`companion sites add|list|set-woo-secret`: the stores this service tracks."""
+"""`companion sites add|list|set-woo-secret|sign-out-everywhere`: the stores this service tracks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from companion.cli.context import open_database
-from companion.models import Site
+from companion.dashboard.auth import end_every_session
+from companion.models import Site, utcnow
 from companion.sites import SiteError, create_site, find_site, set_woo_secret
 
 
@@ -87,3 +88,21 @@ def sites_set_woo_secret(site_id: str, secret: str) -> None:
     except SiteError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("WooCommerce webhook secret saved.")
+
+
+@sites.command(
+    "sign-out-everywhere",
+    help="End every dashboard session of the site and its unused sign-in links (a leaked cookie "
+    "or link); `companion dashboard-link` then signs the owner in again.",
+)
+@click.option("--site", "site_id", required=True)
+def sites_sign_out_everywhere(site_id: str) -> None:
+    open_database()
+    site = find_site(site_id)
+    if site is None:
+        raise click.ClickException(f"No site {site_id!r}; see `companion sites list`.")
+    ended = end_every_session(site, utcnow())
+    click.echo(
+        f"Signed out everywhere: {ended} live dashboard session(s) ended, and every sign-in link "
+        f"not used yet. A new link: companion dashboard-link --site {site.public_id}"
+    )

@@ -3,9 +3,12 @@
 A session starts from a short-lived signed link (`companion dashboard-link`, each link works
 once) or from the login form with the site's API token. The cookie is Flask's signed session
 (HttpOnly, SameSite=Lax, Secure behind https) holding a random session token whose hash is kept in
-`dashboard_session`: signing out ends it server side, so a copied cookie stops working too. Every
-form carries a CSRF token kept in that session. A session for one site sees 404 for every other
-site, so site ids cannot be probed. The dashboard is a request edge: it reads the clock here.
+`dashboard_session`: signing out ends it server side, so a copied cookie stops working too.
+Signing out everywhere moves the site to its next session generation: every session and unused
+sign-in link of an older one is over, and checking that costs no query (the one that finds the
+session compares the two generations). Every form carries a CSRF token kept in that session. A
+session for one site sees 404 for every other site, so site ids cannot be probed. The dashboard is
+a request edge: it reads the clock here.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import abort, request, session
@@ -45,16 +48,19 @@ def _secret() -> bytes:
 
 def login_link(site: Site, public_url: str, ttl: int = LINK_TTL_S) -> str:
     """The URL that signs the owner in to this site's dashboard, valid for `ttl` seconds."""
-    token = tokens.login_token(_secret(), site.public_id, ttl)
+    token = tokens.login_token(_secret(), site.public_id, ttl, generation=site.session_generation)
     return f"{public_url.rstrip('/')}/dashboard/login/{token}"
 
 
 def site_for_link(token: str) -> Site | None:
+    """The site of a valid link issued since its owner last signed out everywhere."""
     try:
         payload = tokens.read_token(_secret(), tokens.PURPOSE_LOGIN, token)
     except tokens.BadToken:
         return None
-    return find_site(str(payload.get("s", "")))
+    site = find_site(str(payload.get("s", "")))
+    # Links from before generations carry none: they belong to the first.
+    return site if site is not None and payload.get("g", 0) == site.session_generation else None
 
 
 def site_for_api_token(site_id: str, api_token: str) -> Site | None:
@@ -77,6 +83,8 @@ def start_session(site: Site, link: str | None = None) -> bool:
                 token_hash=_digest(token),
                 started_at=utcnow(),
                 link_hash=_digest(link) if link else None,
+                # As read with the credential: signing out everywhere meanwhile ends it too.
+                generation=site.session_generation,
             )
     except IntegrityError:
         return False
@@ -96,8 +104,25 @@ def end_session() -> None:
     session.clear()
 
 
+def end_every_session(site: Site, now: datetime) -> int:
+    """Sign out everywhere: every session of the site ends, wherever its cookie is, and so does
+    every sign-in link not used yet (the next generation refuses them); the number of sessions
+    that were live."""
+    with database.atomic():
+        Site.update(session_generation=Site.session_generation + 1).where(
+            Site.id == site.id
+        ).execute()
+        return int(
+            DashboardSession.update(ended_at=now)
+            .where(DashboardSession.site == site.id, DashboardSession.ended_at.is_null())
+            .where(DashboardSession.started_at > now - timedelta(hours=SESSION_HOURS))
+            .execute()
+        )
+
+
 def signed_in_site() -> str | None:
-    """The site of a live session: started less than SESSION_HOURS ago and not signed out."""
+    """The site of a live session: started less than SESSION_HOURS ago, not signed out, and of
+    the site's current session generation."""
     site_id, token = session.get("site"), session.get("sid")
     if not site_id or not token:
         return None
@@ -109,6 +134,7 @@ def signed_in_site() -> str | None:
             Site.public_id == site_id,
             DashboardSession.ended_at.is_null(),
             DashboardSession.started_at > utcnow() - timedelta(hours=SESSION_HOURS),
+            DashboardSession.generation == Site.session_generation,
         )
         .exists()
     )

@@ -9,6 +9,8 @@ from flask import redirect, render_template, request, url_for
 
 from companion.dashboard import auth
 from companion.dashboard.blueprint import bp
+from companion.models import utcnow
+from companion.sites import find_site
 
 
 def _home(site_id: str) -> str:
@@ -30,7 +32,12 @@ def index() -> Any:
 
 @bp.get("/login")
 def login_form() -> Any:
-    return render_template("dashboard/login.html", next=request.args.get("next", ""), error=None)
+    return render_template(
+        "dashboard/login.html",
+        next=request.args.get("next", ""),
+        error=None,
+        ended_everywhere=request.args.get("ended") == "everywhere",
+    )
 
 
 @bp.post("/login")
@@ -76,3 +83,17 @@ def logout() -> Any:
     auth.check_csrf()
     auth.end_session()
     return redirect(url_for("dashboard.login_form"), code=303)
+
+
+@bp.post("/logout/everywhere")
+def logout_everywhere() -> Any:
+    """Every session of the signed-in site ends, this one too; a session that is over already
+    (a copied cookie after a sign-out) cannot end the owner's new ones."""
+    auth.check_csrf()
+    site = find_site(auth.signed_in_site() or "")
+    if site is None:
+        auth.end_session()
+        return redirect(url_for("dashboard.login_form"), code=303)
+    auth.end_every_session(site, utcnow())
+    auth.end_session()
+    return redirect(url_for("dashboard.login_form", ended="everywhere"), code=303)

@@ -129,6 +129,23 @@ DASHBOARD_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     (
+        "/dashboard/logout/everywhere",
+        "post",
+        {
+            "summary": "Sign out everywhere: every session of the signed-in site and its unused "
+            "sign-in links end (form, CSRF token required)",
+            "tags": ["dashboard"],
+            "requestBody": _form("The sign-out button's form, sent by its second button"),
+            "responses": {
+                "303": {
+                    "description": "Signed out everywhere: to the sign-in form, which says so; "
+                    "without a live session, nothing else ends"
+                },
+                "400": HTML,
+            },
+        },
+    ),
+    (
         "/dashboard/{site_id}/",
         "get",
         _page("Overview: headline metrics, revenue, funnel, channels, alerts"),

@@ -130,11 +130,13 @@ def unsubscribe_token(secret: bytes, message_id: str) -> str:
     return make_token(secret, PURPOSE_UNSUBSCRIBE, {"m": message_id}, None)
 
 
-def login_token(secret: bytes, site_id: str, ttl: int = 900, *, now: float | None = None) -> str:
-    # The nonce makes every link its own: each works once (dashboard sessions remember it).
-    return make_token(
-        secret, PURPOSE_LOGIN, {"s": site_id, "n": secrets.token_urlsafe(9)}, ttl, now=now
-    )
+def login_token(
+    secret: bytes, site_id: str, ttl: int = 900, *, generation: int = 0, now: float | None = None
+) -> str:
+    # The nonce makes every link its own: each works once (dashboard sessions remember it). The
+    # site's session generation ends the links still unused when the owner signs out everywhere.
+    payload = {"s": site_id, "n": secrets.token_urlsafe(9), "g": generation}
+    return make_token(secret, PURPOSE_LOGIN, payload, ttl, now=now)
 
 
 # --- cart recovery (contract shared with the WordPress plugin) ----------------------------------

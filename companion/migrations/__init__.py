@@ -18,6 +18,7 @@ from companion.migrations.steps import (
     add_message_variant,
     add_order_session_index,
     add_pending_events_index,
+    add_session_generations,
     create_cohort_months,
     create_coupon_tables,
     create_dashboard_sessions,
@@ -73,6 +74,7 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (32, "flows: the subject variant of each message (A/B tests per step)", add_message_variant),
     (33, "flows: orders found by the message they are credited to", add_attribution_message_index),
     (34, "raw events: index of each site's events still to apply", add_pending_events_index),
+    (35, "dashboard: session generations for signing out everywhere", add_session_generations),
 ]
 
 

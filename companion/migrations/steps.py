@@ -114,6 +114,14 @@ def create_dashboard_sessions(db: Database) -> None:
     db.create_tables([DashboardSession], safe=True)
 
 
+def add_session_generations(db: Database) -> None:
+    """Migration step: `site.session_generation` and `dashboard_session.generation`, so that "Sign
+    out everywhere" ends every session and sign-in link of a site at once."""
+    for table, column in (("site", "session_generation"), ("dashboard_session", "generation")):
+        if column not in {c.name for c in db.get_columns(table)}:
+            db.execute_sql(f"ALTER TABLE {table} ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+
+
 def widen_mysql_text_columns(db: Database) -> None:
     """MariaDB/MySQL: every TEXT column becomes LONGTEXT, as new databases create them (TEXT holds
     64 KB; a wholesale order's stored payload was cut there). Nothing to do on other engines."""

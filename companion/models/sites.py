@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peewee import AutoField, CharField, ForeignKeyField
+from peewee import AutoField, CharField, ForeignKeyField, IntegerField
 
 from companion.models.base import BaseModel, JSONField, UTCDateTimeField, utcnow
 
@@ -19,11 +19,14 @@ class Site(BaseModel):
     api_token_hash = CharField(max_length=64, unique=True)
     options = JSONField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
+    # "Sign out everywhere" adds one: sessions and sign-in links of an older generation are over.
+    session_generation = IntegerField(default=0)
 
 
 class DashboardSession(BaseModel):
     """A signed-in dashboard session, kept server side so that signing out ends it everywhere the
-    cookie was copied to; `link_hash` makes each sign-in link work once."""
+    cookie was copied to; `link_hash` makes each sign-in link work once. It lives while its
+    `generation` is its site's `session_generation`."""
 
     id = AutoField()
     site = ForeignKeyField(Site, on_delete="CASCADE")
@@ -31,3 +34,4 @@ class DashboardSession(BaseModel):
     link_hash = CharField(max_length=64, unique=True, null=True)
     started_at = UTCDateTimeField()
     ended_at = UTCDateTimeField(null=True)
+    generation = IntegerField(default=0)

@@ -49,7 +49,13 @@ def test_a_step_a_flow_does_not_have_is_outside_the_document():
 
 
 @pytest.mark.parametrize(
-    "path", ["/dashboard/login", "/dashboard/logout", "/dashboard/{site_id}/flows/{flow_key}/edit"]
+    "path",
+    [
+        "/dashboard/login",
+        "/dashboard/logout",
+        "/dashboard/logout/everywhere",
+        "/dashboard/{site_id}/flows/{flow_key}/edit",
+    ],
 )
 def test_a_dashboard_form_without_its_csrf_token_is_outside_the_document(path):
     body = SPEC["paths"][path]["post"]["requestBody"]

@@ -239,7 +239,8 @@ def test_no_operation_answers_5xx_or_outside_its_schema(case: Any, world: Any) -
         # session of their own: signing out ends it.
         cookie, token = (
             _session()
-            if case.path in ("/dashboard/login", "/dashboard/logout")
+            if case.path
+            in ("/dashboard/login", "/dashboard/logout", "/dashboard/logout/everywhere")
             else (_world["session"], _world["csrf"])
         )
         case.body["csrf_token"] = token

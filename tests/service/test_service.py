@@ -291,6 +291,24 @@ def test_a_store_from_before_step_32_gains_the_message_variant_column(db):
     assert has_column() and migrate_database(db) == []
 
 
+def test_a_store_from_before_step_35_gains_the_session_generations(db):
+    """Signing out everywhere counts a site's session generations; an existing store gets both
+    columns from the migration, once, on every engine."""
+
+    def columns() -> set[str]:
+        return {c.name for c in db.get_columns("site")} | {
+            c.name for c in db.get_columns("dashboard_session")
+        }
+
+    assert {"session_generation", "generation"} <= columns()
+    db.execute_sql("ALTER TABLE site DROP COLUMN session_generation")
+    db.execute_sql("ALTER TABLE dashboard_session DROP COLUMN generation")
+    SchemaVersion.delete().where(SchemaVersion.version == 35).execute()
+    assert not {"session_generation", "generation"} & columns()
+    assert migrate_database(db) == ["35: dashboard: session generations for signing out everywhere"]
+    assert {"session_generation", "generation"} <= columns() and migrate_database(db) == []
+
+
 def test_a_store_from_before_step_33_gains_the_attribution_message_index(db):
     """A subject A/B report goes from a flow's messages to the orders they earned by message
     uuid; an existing store gets that index from the migration, once, on every engine."""

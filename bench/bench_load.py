@@ -3,10 +3,10 @@ events of mixed kinds (views, carts, orders, refunds from bench/traffic.py), at 
 second for --seconds, open loop (a request is due at its time whether or not earlier ones answered,
 and its latency counts from that time, so a stall shows in the figures instead of slowing the load).
 
-    # production split as docs/configuration.md recommends it: gunicorn -w 2 -k gthread --threads 4,
-    # 2 `companion worker --nice 10`, PostgreSQL (own database and Redis db)
+    # production split as docs/configuration.md recommends it on 2 cores: gunicorn -w 1 -k gthread
+    # --threads 8, 2 `companion worker --nice 10`, PostgreSQL (own database and Redis db)
     .venv/bin/python -m bench.bench_load --mode split --sites 200 --rate 200 --seconds 300 \
-        --web 2 --worker-class gthread --threads 4 --worker-nice 10 \
+        --web 1 --worker-class gthread --threads 8 --worker-nice 10 \
         --database postgresql://postgres@127.0.0.1:5432/companion_test_NAME \
         --redis redis://127.0.0.1:6379/N
     # many stores: the same load spread over 200 sites in one database (an agency's service)

@@ -44,7 +44,7 @@ def _wait(check, seconds: float = 30.0):
 # lower CPU priority.
 DEPLOYMENTS = {
     "sync": (["-w", "2"], []),
-    "gthread, worker --nice": (["-w", "2", "-k", "gthread", "--threads", "4"], ["--nice", "10"]),
+    "gthread, worker --nice": (["-w", "1", "-k", "gthread", "--threads", "8"], ["--nice", "10"]),
 }
 
 

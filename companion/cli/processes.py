@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from dataclasses import replace
@@ -84,7 +85,17 @@ def _move_due_retries(stop: threading.Event) -> None:
 @click.command(help="Run an RQ worker (production); start as many as you need.")
 @click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
 @click.option("--fork", is_flag=True, help="Run each job in a forked child (isolation over speed).")
-def worker(burst: bool, fork: bool) -> None:
+@click.option(
+    "--nice",
+    type=click.IntRange(0, 19),
+    default=0,
+    show_default=True,
+    help="Lower this worker's CPU priority by N (as nice(1)), so web processes on the same cores "
+    "answer first; applying lags in a burst and catches up after.",
+)
+def worker(burst: bool, fork: bool, nice: int) -> None:
+    if nice:
+        os.nice(nice)
     settings = open_database()
     if settings.is_embedded_queue:
         raise click.ClickException(

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.clock_shift import outside_time
@@ -38,9 +39,24 @@ def _wait(check, seconds: float = 30.0):
     raise AssertionError("timed out")
 
 
+# gunicorn's default (sync workers, a connection per request) and the deployment that
+# docs/configuration.md recommends: threaded workers that keep connections open, and workers at a
+# lower CPU priority.
+DEPLOYMENTS = {
+    "sync": (["-w", "2"], []),
+    "gthread, worker --nice": (["-w", "1", "-k", "gthread", "--threads", "8"], ["--nice", "10"]),
+}
+
+
+def _nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_gunicorn_worker_and_scheduler_build_a_profile_and_report_healthy(
-    db, site, settings, tmp_path
+    db, site, settings, tmp_path, deployment
 ):
+    web_options, worker_options = DEPLOYMENTS[deployment]
     db.close()
     env = dict(
         os.environ,
@@ -53,14 +69,18 @@ def test_gunicorn_worker_and_scheduler_build_a_profile_and_report_healthy(
     log = open(tmp_path / "processes.log", "wb")  # noqa: SIM115 (the processes write to it until the end)
     procs = [
         subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+            [str(BIN / "gunicorn"), *web_options, "-b", f"127.0.0.1:{port}", "wsgi:app"],
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=log,
         ),
         subprocess.Popen(
-            [str(BIN / "companion"), "worker"], cwd=ROOT, env=env, stdout=log, stderr=log
+            [str(BIN / "companion"), "worker", *worker_options],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
         ),
         subprocess.Popen(
             [str(BIN / "companion"), "scheduler"], cwd=ROOT, env=env, stdout=log, stderr=log
@@ -78,15 +98,21 @@ def test_gunicorn_worker_and_scheduler_build_a_profile_and_report_healthy(
 
         health = _wait(healthy, 60).json()
         assert health["worker"]["count"] >= 1 and health["scheduler"]["ok"]
+        assert _nice(procs[1].pid) == (10 if worker_options else 0)
+        assert _nice(procs[0].pid) == 0  # the web keeps its priority
 
         body = json.dumps({"events": [order(100, total="12.50")]}).encode()
-        answer = requests.post(
-            f"{base}/v1/sites/{site.site.public_id}/events",
-            data=body,
-            headers=signed_headers(site.secret, body, timestamp=int(outside_time())),
-            timeout=10,
-        )  # gunicorn reads its own clock, not this test's
-        assert answer.status_code == 202 and answer.json()["accepted"] == 1
+        headers = signed_headers(site.secret, body, timestamp=int(outside_time()))
+        events_url = f"{base}/v1/sites/{site.site.public_id}/events"
+        with requests.Session() as session:  # one connection where the workers keep it open
+            answer = session.post(events_url, data=body, headers=headers, timeout=10)
+            # gunicorn reads its own clock, not this test's
+            assert answer.status_code == 202 and answer.json()["accepted"] == 1
+            replayed = session.post(events_url, data=body, headers=headers, timeout=10)
+            assert replayed.status_code == 202
+            assert replayed.json() == {"accepted": 0, "duplicates": 1, "rejected": []}
+            forged = session.post(events_url, data=body + b" ", headers=headers, timeout=10)
+            assert forged.status_code == 401
 
         def profile():
             got = requests.get(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from companion.models import Site
+from companion.sites import find_site
 from tests.factories import order
 from tests.helpers import bearer, post_events, run_jobs
 
@@ -66,3 +68,20 @@ def test_a_known_and_an_unknown_site_id_answer_a_wrong_or_missing_token_alike(
         assert known == unknown and known[0] == 401, (headers, known, unknown)
         assert known[2].startswith("Bearer "), known
     assert 'error="invalid_token"' in answer(site.site.public_id, bearer(other_site))[2]
+
+
+def test_find_site_reads_a_site_as_peewee_does_and_sees_a_new_secret_at_once(db, site, other_site):
+    """find_site reuses its statement's text (docs/benchmarks.md): the same site, fields converted
+    alike (options as JSON, times), no other site, nothing for an unknown id, and no cache of rows:
+    a secret rotated a moment ago is what the next delivery is checked against."""
+    Site.update(options={"flows": {"a": 1}}).where(Site.id == site.site.id).execute()
+    for public_id in (site.site.public_id, other_site.site.public_id):
+        expected = Site.get(Site.public_id == public_id)
+        found = find_site(public_id)
+        assert found is not None and found.__data__ == expected.__data__
+        assert not found.is_dirty()
+    assert find_site(site.site.public_id).options == {"flows": {"a": 1}}
+    assert find_site("0000000000000000") is None
+    assert find_site("' OR '1'='1") is None
+    Site.update(secret="whsec_rotated").where(Site.id == site.site.id).execute()
+    assert find_site(site.site.public_id).secret == "whsec_rotated"

@@ -17,7 +17,7 @@ from companion.metrics import activity_rollups, attribution, customers
 from companion.metrics.contributions import Contribution, contribution, difference
 from companion.metrics.upsert import add_rows
 from companion.models import Order, OrderItem, Refund, Site
-from companion.models.rollups import RollupDaily, RollupDimension
+from companion.models.rollups import RollupDaily, RollupDimension, UnitsChange
 
 DAILY_KEYS = ("site", "day", "currency")
 DIMENSION_KEYS = ("site", "day", "currency", "dimension", "key")
@@ -108,6 +108,10 @@ def write(site_id: int, total: Contribution) -> None:
     ]
     add_rows(RollupDaily, DAILY_KEYS, daily)
     add_rows(RollupDimension, DIMENSION_KEYS, dims)
+    units_days = {r["day"] for r in dims if r["dimension"] == "product" and r.get("quantity")}
+    changes = [{"site": site_id, "day": d, "changes": 1} for d in units_days]
+    add_rows(UnitsChange, ("site", "day"), changes)  # stored product outlooks of later days
+    # whose eight weeks hold one of these days are out of date
 
 
 def _merge(total: Contribution, delta: Contribution) -> None:

@@ -32,6 +32,7 @@ from companion.models import Cart, Order, OrderItem, Refund, Site, Visit
 from companion.models.attribution import OrderAttribution
 from companion.models.base import money_from_units
 from companion.models.rollups import (
+    ANY_DAY,
     CohortMonth,
     CustomerLedger,
     CustomerOrderDay,
@@ -39,6 +40,7 @@ from companion.models.rollups import (
     RollupDaily,
     RollupDimension,
     RollupSessions,
+    UnitsChange,
 )
 
 ROLLUPS = (
@@ -90,6 +92,8 @@ def _rebuild(site: Site, now: datetime) -> dict[str, float]:
         began = time.perf_counter()
         _activity(site, now)
         timings["sessions and carts"] = round(time.perf_counter() - began, 3)
+        add_rows(UnitsChange, ("site", "day"), [{"site": site.id, "day": ANY_DAY, "changes": 1}])
+        # any day's units may have changed: every stored product outlook is out of date
     return timings
 
 

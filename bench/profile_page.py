@@ -19,7 +19,8 @@ import pstats
 import time
 from typing import Any
 
-from bench.bench_pages import app_for
+from bench_pages import app_for  # run as a script: bench/ is on the path
+
 from companion.core.db import database
 from companion.dashboard.auth import login_link
 from companion.models import Site

@@ -65,12 +65,17 @@ def render_page(name: str, site: Site, period: Period, context: dict[str, Any]) 
 
 
 def build_overview(site: Site, period: Period, today: date) -> dict[str, Any]:
-    total = figures.period_total(figures.totals(site, period.first, period.last), period)
+    """One read of the daily roll-ups serves the cards, their sparklines, the revenue chart, the
+    funnel and the alerts (each read its own days before: seven reads of a year for 12 months)."""
+    alerts_first, alerts_last = overview.alert_days(today)
+    first = period.previous().first if period.compare else period.first
+    days = figures.totals(site, min(first, alerts_first), max(period.last, alerts_last))
+    total = figures.period_total(days, period)
     return {
-        "cards": figures.headline(site, period),
-        "revenue": figures.revenue_series(site, period),
+        "cards": figures.headline(site, period, days),
+        "revenue": figures.revenue_series(site, period, days),
         "funnel": figures.funnel(total),
-        "alerts": overview.alerts(site, today),
+        "alerts": overview.alerts(site, today, days),
         "tables": {"channels": overview.channels(site, period)},
         "has_sessions": total.sessions > 0,
     }

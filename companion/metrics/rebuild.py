@@ -39,6 +39,7 @@ from companion.models.rollups import (
     RollupCarts,
     RollupDaily,
     RollupDimension,
+    RollupDimensionMonth,
     RollupSessions,
     UnitsChange,
 )
@@ -46,6 +47,7 @@ from companion.models.rollups import (
 ROLLUPS = (
     RollupDaily,
     RollupDimension,
+    RollupDimensionMonth,
     RollupSessions,
     RollupCarts,
     CustomerOrderDay,
@@ -299,6 +301,26 @@ def _item_dimensions(c: _Context) -> None:
         )
 
 
+def fill_dimension_months(site: Site) -> None:
+    """The month roll-up from the daily one (written by the steps before, which wrote some month
+    rows already: replaced; a migration fills an existing store's with this too)."""
+    RollupDimensionMonth.delete().where(RollupDimensionMonth.site == site.id).execute()
+    columns = "orders, revenue, quantity, refunds, refunded_orders, placed_refunds"
+    sums = ", ".join(f"SUM({c})" for c in columns.split(", "))
+    key = sql.quote("key")
+    sql.execute(
+        f"INSERT INTO {sql.quote(RollupDimensionMonth._meta.table_name)} (site_id, month, "
+        f"currency, dimension, {key}, {columns}) SELECT site_id, {sql.month('day')}, currency, "
+        f"dimension, {key}, {sums} FROM {sql.quote(RollupDimension._meta.table_name)} "
+        f"WHERE site_id = {{p}} GROUP BY site_id, {sql.month('day')}, currency, dimension, {key}",
+        [site.id],
+    )
+
+
+def _months(c: _Context) -> None:
+    fill_dimension_months(c.site)
+
+
 def _activity(site: Site, now: datetime) -> None:
     first = _earliest(site.id)
     if first is None:
@@ -332,6 +354,7 @@ STEPS: list[tuple[str, Callable[[_Context], None]]] = [
     ("cohorts", _cohorts),
     ("order dimensions", _order_dimensions),
     ("item dimensions", _item_dimensions),
+    ("dimension months", _months),
 ]
 
 

@@ -74,7 +74,11 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (32, "flows: the subject variant of each message (A/B tests per step)", add_message_variant),
     (33, "flows: orders found by the message they are credited to", add_attribution_message_index),
     (34, "raw events: index of each site's events still to apply", add_pending_events_index),
-    (36, "products: forecast and stalled products stored once per day", create_product_outlook),
+    (
+        36,
+        "dashboard: month roll-up of the breakdowns; products' forecast stored once per day",
+        create_product_outlook,
+    ),
 ]
 
 

@@ -55,6 +55,28 @@ class RollupDimension(BaseModel):
         indexes = ((("site", "currency", "dimension", "day", "key"), True),)
 
 
+class RollupDimensionMonth(BaseModel):
+    """RollupDimension summed per local calendar month ("2026-11"): a breakdown over a long range
+    reads its whole months here and only its partial months' days (or, when fewer, the days of
+    those months outside the range, subtracted) from the daily rows."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    month = CharField(max_length=7)
+    currency = CharField(max_length=3)
+    dimension = CharField(max_length=16)
+    key = CharField(max_length=191)
+    orders = IntegerField(default=0)
+    revenue = MoneyField(default=0)
+    quantity = IntegerField(default=0)
+    refunds = MoneyField(default=0)
+    refunded_orders = IntegerField(default=0)
+    placed_refunds = MoneyField(default=0)
+
+    class Meta:
+        indexes = ((("site", "currency", "dimension", "month", "key"), True),)
+
+
 class RollupSessions(BaseModel):
     """Visits started this local day and how many of them led to a counted order."""
 
@@ -171,7 +193,7 @@ class ProductOutlook(BaseModel):
         indexes = ((("site", "currency", "day", "product_id"), True),)
 
 
-OUTLOOK_MODELS: list[type[BaseModel]] = [UnitsChange, ProductOutlook]
+OUTLOOK_MODELS: list[type[BaseModel]] = [RollupDimensionMonth, UnitsChange, ProductOutlook]
 
 ROLLUP_MODELS: list[type[BaseModel]] = [
     RollupDaily,

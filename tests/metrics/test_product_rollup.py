@@ -25,9 +25,12 @@ from tests.metrics.streams import START, iso, picture, random_stream
 
 FIRST = START.date() - timedelta(days=1)
 WINDOWS = [
-    (FIRST, FIRST + timedelta(days=60)),
+    (FIRST, FIRST + timedelta(days=60)),  # October's days, November, December less its last days
     (FIRST + timedelta(days=2), FIRST + timedelta(days=4)),
     (FIRST + timedelta(days=5), FIRST + timedelta(days=5)),
+    (date(2026, 11, 1), date(2026, 11, 30)),  # a whole month: the month roll-up alone
+    (date(2026, 11, 2), date(2026, 11, 29)),  # the month less its two days outside
+    (date(2026, 10, 5), date(2026, 11, 2)),  # October less 1-4, and two days of November
 ]
 
 

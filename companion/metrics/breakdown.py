@@ -27,6 +27,7 @@ ROLLUP_DIMENSIONS = (
     "email_campaign",
 )
 DIMENSIONS = (*ROLLUP_DIMENSIONS, "segment")
+LABEL_BY_KEY = 100
 
 
 def breakdown(
@@ -211,14 +212,10 @@ def _cents(amount: Decimal) -> Decimal:
 
 def _label_products(site: Site, groups: list[dict[str, Any]]) -> None:
     keys = [g["key"] for g in groups]
-    names = (
-        dict(
-            Product.select(Product.external_id, Product.name)
-            .where(Product.site == site.id, Product.external_id.in_(keys))
-            .tuples()
-        )
-        if keys
-        else {}
-    )
+    query = Product.select(Product.external_id, Product.name).where(Product.site == site.id)
+    if len(keys) <= LABEL_BY_KEY:
+        query = query.where(Product.external_id.in_(keys))
+    # more keys: the site's products (a store's catalogue), cheaper than building the IN list
+    names = dict(query.tuples()) if keys else {}
     for group in groups:
         group["label"] = names.get(group["key"]) or group["key"]

@@ -11,7 +11,10 @@ Each page is requested in-process through Flask's test client with a signed-in s
 network), once ("first": cold caches, e.g. templates compiled and database pages read) and then
 --repeat times; prints the first time, the median and the 95th percentile in ms, and the median
 CPU time of this process per request (time.process_time: what the request itself computed, far
-less sensitive than wall time to other work on a shared machine).
+less sensitive than wall time to other work on a shared machine). Then the metrics API the same
+way (a bench token is written to the site). A stored product outlook is dropped first, so the
+products page's "first" is the first view of a day (bench/profile_page.py says where a page's
+time goes).
 """
 
 from __future__ import annotations

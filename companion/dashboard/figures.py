@@ -29,21 +29,26 @@ __all__ = [
 ]
 
 
-def headline(site: Site, period: Period) -> list[dict[str, Any]]:
+def headline(
+    site: Site, period: Period, days: dict[date, Totals] | None = None
+) -> list[dict[str, Any]]:
     """The eight cards: value, previous value, change (a fraction), and a daily sparkline.
 
     The same algebra as metrics.headline (its value_of over the same roll-ups), limited to the
     cards' metrics, so retention and predicted CLV are not computed for a page that shows neither.
+    `days`: the daily totals of at least the period and the previous one, if already read.
     """
     keys = [m.key for m in HEADLINE]
     before = period.previous()
-    days = totals(site, before.first if period.compare else period.first, period.last)
-    start = cumulative_before(site, site.currency, before.first if period.compare else period.first)
+    first = before.first if period.compare else period.first
+    if days is None:
+        days = totals(site, first, period.last)
+    start = cumulative_before(site, site.currency, first)
     has_views = has_page_views(site)
     since = connected_on(site)
-    now = _values(keys, days, start, period, has_views, since)
-    then = _values(keys, days, start, before, has_views, since) if period.compare else {}
-    sparks = sparklines(site, period, keys)
+    now = _values(keys, days, start, first, period, has_views, since)
+    then = _values(keys, days, start, first, before, has_views, since) if period.compare else {}
+    sparks = sparklines(site, period, keys, days)
     cards = []
     for metric in HEADLINE:
         value, reason = now[metric.key]
@@ -65,12 +70,14 @@ def _values(
     keys: list[str],
     days: dict[date, Totals],
     start: Totals,
+    first: date,
     period: Period,
     has_views: bool,
     since: date,
 ) -> dict[str, tuple[Any, str | None]]:
+    """`start`: the sums of every day before `first`; `days` may hold days before it too."""
     inside = period_total(days, period)
-    cumulative = start.add(_sum(t for d, t in days.items() if d <= period.last))
+    cumulative = start.add(Totals.sum_of(t for d, t in days.items() if first <= d <= period.last))
     context = Context(
         cumulative=cumulative,
         has_page_views=has_views,
@@ -81,21 +88,18 @@ def _values(
     return {key: value_of(key, inside, context) for key in keys}
 
 
-def _sum(items: Any) -> Totals:
-    out = Totals()
-    for item in items:
-        out = out.add(item)
-    return out
-
-
 def _change(value: Any, previous: Any) -> float | None:
     percent = change_percent(value, previous)
     return None if percent is None else percent / 100
 
 
-def sparklines(site: Site, period: Period, keys: list[str]) -> dict[str, list[float | None]]:
-    """Each metric per day, as metrics.series computes it, from one read of the daily roll-ups."""
-    days = totals(site, period.first, period.last)
+def sparklines(
+    site: Site, period: Period, keys: list[str], days: dict[date, Totals] | None = None
+) -> dict[str, list[float | None]]:
+    """Each metric per day, as metrics.series computes it, from one read of the daily roll-ups
+    (`days`, if the caller read them already)."""
+    if days is None:
+        days = totals(site, period.first, period.last)
     cumulative = cumulative_before(site, site.currency, period.first)
     has_views = has_page_views(site)
     lines: dict[str, list[float | None]] = {key: [] for key in keys}
@@ -116,18 +120,18 @@ def totals(site: Site, first: date, last: date) -> dict[date, Totals]:
 
 
 def period_total(days: dict[date, Totals], period: Period) -> Totals:
-    out = Totals()
-    for day in period.dates():
-        if day in days:
-            out = out.add(days[day])
-    return out
+    return Totals.sum_of(days[day] for day in period.dates() if day in days)
 
 
-def revenue_series(site: Site, period: Period) -> dict[str, list[Any]]:
+def revenue_series(
+    site: Site, period: Period, days: dict[date, Totals] | None = None
+) -> dict[str, list[Any]]:
     """Gross, refunds and net per day, week or month (by the period's length)."""
 
     def points(key: str) -> list[dict[str, Any]]:
-        return metrics.series(site, key, period.interval, period.first, period.last)["points"]
+        return metrics.series(site, key, period.interval, period.first, period.last, days=days)[
+            "points"
+        ]
 
     gross, refunds, net = points("total_revenue"), points("refunds"), points("net_revenue")
     return {

@@ -30,6 +30,12 @@ SOURCE_TYPES = {
 }
 
 
+def alert_days(today: date) -> tuple[date, date]:
+    """The days the alerts judge: eight weeks of baseline and the week being judged, up to
+    yesterday (today is not over yet; judging it would cry wolf every morning)."""
+    return today - timedelta(days=ALERT_HISTORY_DAYS), today - timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class Alert:
     title: str
@@ -75,13 +81,12 @@ def channels(site: Site, period: Period) -> Table:
     )
 
 
-def alerts(site: Site, today: date) -> list[Alert]:
-    """Open alerts: revenue or conversion below their weekday baseline, refunds above it."""
-    first = today - timedelta(days=ALERT_HISTORY_DAYS)
-    last = today - timedelta(
-        days=1
-    )  # today is not over yet; judging it would cry wolf every morning
-    days = figures.totals(site, first, last)
+def alerts(site: Site, today: date, days: dict[date, figures.Totals] | None = None) -> list[Alert]:
+    """Open alerts: revenue or conversion below their weekday baseline, refunds above it.
+    `days`: the daily totals of at least the last ALERT_HISTORY_DAYS days, if already read."""
+    first, last = alert_days(today)
+    if days is None:
+        days = figures.totals(site, first, last)
     dates = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     row = [days.get(d, figures.Totals()) for d in dates]
     found: list[Alert] = []

@@ -65,12 +65,17 @@ def render_page(name: str, site: Site, period: Period, context: dict[str, Any]) 
 
 
 def build_overview(site: Site, period: Period, today: date) -> dict[str, Any]:
-    total = figures.period_total(figures.totals(site, period.first, period.last), period)
+    """One read of the daily roll-ups serves the cards, their sparklines, the revenue chart, the
+    funnel and the alerts (each read its own days before: seven reads of a year for 12 months)."""
+    alerts_first, alerts_last = overview.alert_days(today)
+    first = period.previous().first if period.compare else period.first
+    days = figures.totals(site, min(first, alerts_first), max(period.last, alerts_last))
+    total = figures.period_total(days, period)
     return {
-        "cards": figures.headline(site, period),
-        "revenue": figures.revenue_series(site, period),
+        "cards": figures.headline(site, period, days),
+        "revenue": figures.revenue_series(site, period, days),
         "funnel": figures.funnel(total),
-        "alerts": overview.alerts(site, today),
+        "alerts": overview.alerts(site, today, days),
         "tables": {"channels": overview.channels(site, period)},
         "has_sessions": total.sessions > 0,
     }
@@ -92,14 +97,14 @@ def build_customers(site: Site, period: Period, today: date) -> dict[str, Any]:
 
 def build_products(site: Site, period: Period, today: date) -> dict[str, Any]:
     rows = products.product_rows(site, period)
-    ids, matrix = products.daily_units(site, today)
+    outlook = products.outlook(site, today)
     tables = [
         products.sellers(rows, "revenue"),
         products.sellers(rows, "units"),
         products.refund_rates(rows),
-        products.stalled(site, ids, matrix, today),
+        products.stalled(site, outlook, today),
         products.pairs(site, period),
-        products.forecast(site, ids, matrix),
+        products.forecast(site, outlook),
     ]
     return {"tables": {t.key: t for t in tables}}
 
@@ -115,10 +120,9 @@ def _product_rows_table(make: Callable[[list[dict[str, Any]]], Table]) -> TableB
     return lambda site, period, today: make(products.product_rows(site, period))
 
 
-def _units_table(make: Callable[[Site, list[str], Any, date], Table]) -> TableBuilder:
+def _outlook_table(make: Callable[[Site, list[products.Outlook], date], Table]) -> TableBuilder:
     def build(site: Site, period: Period, today: date) -> Table:
-        ids, matrix = products.daily_units(site, today)
-        return make(site, ids, matrix, today)
+        return make(site, products.outlook(site, today), today)
 
     return build
 
@@ -133,9 +137,9 @@ TABLES: dict[str, TableBuilder] = {
     "top_revenue": _product_rows_table(lambda rows: products.sellers(rows, "revenue")),
     "top_units": _product_rows_table(lambda rows: products.sellers(rows, "units")),
     "refund_rates": _product_rows_table(products.refund_rates),
-    "stalled": _units_table(products.stalled),
+    "stalled": _outlook_table(products.stalled),
     "pairs": lambda site, period, today: products.pairs(site, period),
-    "forecast": _units_table(lambda site, ids, matrix, today: products.forecast(site, ids, matrix)),
+    "forecast": _outlook_table(lambda site, rows, today: products.forecast(site, rows)),
 }
 """Each exportable table on its own: an export builds the one table it writes with the same
 functions as its page (so it holds the rows the page shows), not the whole page."""

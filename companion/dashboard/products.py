@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+from peewee import fn
 
 from companion import metrics
 from companion.core.days import day_bounds
-from companion.core.db import database
+from companion.core.db import database, retry_deadlocks, write_transaction
 from companion.core.sql import as_date
 from companion.dashboard.periods import Period
 from companion.dashboard.tables import Table, col
@@ -18,7 +21,7 @@ from companion.intelligence.maths.anomalies import stalled_products
 from companion.intelligence.maths.basket import bought_together
 from companion.intelligence.maths.forecast import days_of_stock, forecast_products
 from companion.models import Order, OrderItem, Product, Site
-from companion.models.rollups import RollupDimension
+from companion.models.rollups import ANY_DAY, ProductOutlook, RollupDimension, UnitsChange
 
 HISTORY_DAYS = 56
 FORECAST_DAYS = 28
@@ -152,17 +155,111 @@ def daily_units(site: Site, today: date) -> tuple[list[str], np.ndarray]:
     return ids, matrix
 
 
-def stalled(site: Site, ids: list[str], matrix: np.ndarray, today: date) -> Table:
+@dataclass(frozen=True)
+class Outlook:
+    """A product's forecast and stalled test as of a local day (stock and names are read live)."""
+
+    product_id: str
+    method: str
+    forecast: float  # units over the next FORECAST_DAYS days
+    point: str  # units per forecast day, JSON (parsed only where days of stock are needed)
+    zero_days: int | None  # stalled: days without a sale
+    daily_rate: float | None  # stalled: units a day before
+
+
+def outlook(site: Site, today: date) -> list[Outlook]:
+    """Each product sold in the eight weeks before `today`, its forecast and whether it stalled.
+
+    Computed once per local day from the product roll-up and stored (ProductOutlook): they read
+    complete days only. The stored rows carry the count of unit changes to those days (UnitsChange,
+    which the appliers and rebuilds bump) read before the units were; when a late order or a
+    rebuild changed one of those days since, the count differs and the outlook is computed again,
+    so a stored outlook never shows other numbers than a fresh one."""
+    stamp = _units_stamp(site, today)  # before the units: a change in between recomputes later
+    o = ProductOutlook
+    stored = database.execute(
+        o.select(
+            o.stamp, o.product_id, o.method, o.forecast, o.point, o.zero_days, o.daily_rate
+        ).where(o.site == site.id, o.currency == site.currency, o.day == today)
+    ).fetchall()
+    if stored and all(row[0] == stamp for row in stored):
+        return sorted(
+            (Outlook(pid, m, float(f), p, z, r) for _, pid, m, f, p, z, r in stored),
+            key=lambda r: r.product_id,
+        )
+    rows = _computed(*daily_units(site, today))
+    _store(site, today, stamp, rows)
+    return rows
+
+
+def _units_stamp(site: Site, today: date) -> int:
+    u = UnitsChange
+    first = today - timedelta(days=HISTORY_DAYS)
+    return int(
+        u.select(fn.SUM(u.changes))
+        .where(u.site == site.id, ((u.day >= first) & (u.day < today)) | (u.day == ANY_DAY))
+        .scalar()
+        or 0
+    )
+
+
+def _computed(ids: list[str], matrix: np.ndarray) -> list[Outlook]:
+    keep = [i for i in range(len(ids)) if matrix[i].sum() > 0]
+    if not keep:
+        return []
+    stopped = {s.index: s for s in stalled_products(matrix)}
+    return [
+        Outlook(
+            ids[i],
+            result.method,
+            float(result.point.sum()),
+            json.dumps([float(x) for x in result.point]),
+            stopped[i].zero_days if i in stopped else None,
+            stopped[i].daily_rate if i in stopped else None,
+        )
+        for i, result in zip(
+            keep, forecast_products(matrix[keep], horizon=FORECAST_DAYS), strict=True
+        )
+    ]
+
+
+def _store(site: Site, today: date, stamp: int, rows: list[Outlook]) -> None:
+    """Replace the site's stored outlook with this day's (two views computing it at once store
+    the same rows: the second one's are ignored)."""
+    o = ProductOutlook
+
+    def write() -> None:
+        with write_transaction():
+            o.delete().where(o.site == site.id, o.currency == site.currency).execute()
+            for start in range(0, len(rows), 200):
+                o.insert_many(
+                    [
+                        {
+                            "site": site.id,
+                            "currency": site.currency,
+                            "day": today,
+                            "stamp": stamp,
+                            **asdict(r),
+                        }
+                        for r in rows[start : start + 200]
+                    ]
+                ).on_conflict_ignore().execute()
+
+    if rows:
+        retry_deadlocks(write)
+
+
+def stalled(site: Site, rows: list[Outlook], today: date) -> Table:
     known = names(site)
-    found = stalled_products(matrix) if len(ids) else []
-    rows = [
+    found = [
         {
-            "product": known.get(ids[s.index], ids[s.index]),
-            "since": today - timedelta(days=s.zero_days),
-            "zero_days": s.zero_days,
-            "daily_rate": s.daily_rate,
+            "product": known.get(r.product_id, r.product_id),
+            "since": today - timedelta(days=r.zero_days),
+            "zero_days": r.zero_days,
+            "daily_rate": r.daily_rate,
         }
-        for s in found
+        for r in rows
+        if r.zero_days is not None
     ]
     return Table(
         "stalled",
@@ -173,14 +270,14 @@ def stalled(site: Site, ids: list[str], matrix: np.ndarray, today: date) -> Tabl
             col("zero_days", "Days without a sale", "count"),
             col("daily_rate", "Units a day before", "ratio"),
         ],
-        rows,
+        found,
         empty="No product that sold steadily has stopped selling.",
         caption="Sold on at least 10 of 28 days, then no sale for longer than that rate makes "
         "likely.",
     )
 
 
-def forecast(site: Site, ids: list[str], matrix: np.ndarray) -> Table:
+def forecast(site: Site, outlooks: list[Outlook]) -> Table:
     known = {
         pid: (name, stock)
         for pid, name, stock in Product.select(
@@ -189,24 +286,18 @@ def forecast(site: Site, ids: list[str], matrix: np.ndarray) -> Table:
         .where(Product.site == site.id)
         .tuples()
     }
-    keep = [i for i in range(len(ids)) if matrix[i].sum() > 0]
     rows: list[dict[str, Any]] = []
-    if keep:
-        for i, result in zip(
-            keep, forecast_products(matrix[keep], horizon=FORECAST_DAYS), strict=True
-        ):
-            name, stock = known.get(ids[i], (None, None))
-            rows.append(
-                {
-                    "product": name or ids[i],
-                    "forecast": float(result.point.sum()),
-                    "stock": stock,
-                    "days_of_stock": days_of_stock(stock, result.point)
-                    if stock is not None
-                    else None,
-                    "method": "smoothing" if result.method == "ets" else "same weekday last week",
-                }
-            )
+    for r in outlooks:
+        name, stock = known.get(r.product_id, (None, None))
+        rows.append(
+            {
+                "product": name or r.product_id,
+                "forecast": r.forecast,
+                "stock": stock,
+                "days_of_stock": _days_of_stock(stock, r.point),
+                "method": "smoothing" if r.method == "ets" else "same weekday last week",
+            }
+        )
     rows.sort(
         key=lambda r: (r["days_of_stock"] is None, r["days_of_stock"] or 0.0, -float(r["forecast"]))
     )
@@ -225,6 +316,14 @@ def forecast(site: Site, ids: list[str], matrix: np.ndarray) -> Table:
         caption="Soonest to run out first; “–” means the stock lasts beyond the "
         f"{FORECAST_DAYS}-day forecast or is not tracked.",
     )
+
+
+def _days_of_stock(stock: int | None, point: str) -> float | None:
+    if stock is None:
+        return None
+    if stock <= 0:
+        return 0.0  # as days_of_stock answers, without reading the forecast
+    return days_of_stock(stock, np.array(json.loads(point)))
 
 
 def pairs(site: Site, period: Period) -> Table:

@@ -3,17 +3,18 @@ email flow / step / campaign (from the daily roll-ups) and customer segment (liv
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from peewee import JOIN, Case, fn
 
-from companion.core.days import day_bounds
+from companion.core.days import day_bounds, month_of
+from companion.core.db import database
 from companion.metrics.figures import CENT, RATIO_PLACES
 from companion.models import Contact, Order, Product, Site
 from companion.models.base import money_from_units
-from companion.models.rollups import RollupDimension
+from companion.models.rollups import RollupDimension, RollupDimensionMonth
 
 ROLLUP_DIMENSIONS = (
     "product",
@@ -26,6 +27,7 @@ ROLLUP_DIMENSIONS = (
     "email_campaign",
 )
 DIMENSIONS = (*ROLLUP_DIMENSIONS, "segment")
+LABEL_BY_KEY = 100
 
 
 def breakdown(
@@ -54,38 +56,104 @@ def breakdown(
 
 
 def _rolled(site: Site, by: str, currency: str, first: date, last: date) -> list[dict[str, Any]]:
-    d = RollupDimension
-    query = (
-        d.select(
-            d.key,
-            fn.SUM(d.orders),
-            fn.SUM(d.revenue).coerce(False),
-            fn.SUM(d.quantity),
-            fn.SUM(d.refunds).coerce(False),
-            fn.SUM(d.refunded_orders),
-        )
-        .where(
-            d.site == site.id,
-            d.currency == currency,
-            d.dimension == by,
-            d.day >= first,
-            d.day <= last,
-        )
-        .group_by(d.key)
-        .tuples()
-    )
+    """Sums per key over the days: whole months from the month roll-up, the rest from the daily
+    one (added, or subtracted where a month's days outside the range are fewer)."""
+    sums: dict[str, list[int]] = {}
+    for sign, query in _pieces(site, by, currency, first, last):
+        for key, *values in database.execute(query).fetchall():
+            target = sums.setdefault(key, [0, 0, 0, 0, 0])
+            for i, value in enumerate(values):
+                target[i] += sign * int(value or 0)
     return [
         {
             "key": k,
-            "orders": int(o or 0),
+            "orders": o,
             "revenue": money_from_units(r),
-            "quantity": int(q or 0),
+            "quantity": q,
             "refunds": money_from_units(f),
-            "refunded_orders": int(ro or 0),
+            "refunded_orders": ro,
         }
-        for k, o, r, q, f, ro in query
+        for k, (o, r, q, f, ro) in sums.items()
         if o or r or f
     ]  # deltas can leave a group at zero
+
+
+def _pieces(site: Site, by: str, currency: str, first: date, last: date) -> list[tuple[int, Any]]:
+    """(sign, query) whose signed sums are the range's: the fewest daily rows to read."""
+    head, tail = first.replace(day=1), _month_end(last)
+    if (head.year, head.month) == (last.year, last.month):
+        outside = (first - head).days + (tail - last).days
+        if outside >= (last - first).days + 1:
+            return [(1, _days(site, by, currency, first, last))]
+        months = (head, head)
+    else:
+        head_in = (first - head).days < (_month_end(first) - first).days + 1
+        tail_in = (tail - last).days < last.day
+        months = (
+            head if head_in else _month_end(first) + timedelta(days=1),
+            tail if tail_in else last.replace(day=1) - timedelta(days=1),
+        )
+        pieces = []
+        if not head_in:
+            pieces.append((1, _days(site, by, currency, first, _month_end(first))))
+        if not tail_in:
+            pieces.append((1, _days(site, by, currency, last.replace(day=1), last)))
+        if months[0] > months[1]:
+            return pieces
+        return [*pieces, *_with_months(site, by, currency, first, last, months)]
+    return _with_months(site, by, currency, first, last, months)
+
+
+def _with_months(
+    site: Site, by: str, currency: str, first: date, last: date, months: tuple[date, date]
+) -> list[tuple[int, Any]]:
+    """The months from months[0] to months[1] (first days of them), less their days outside."""
+    start, end = months[0].replace(day=1), _month_end(months[1])
+    m = RollupDimensionMonth
+    pieces = [
+        (
+            1,
+            _sums(m, m.key).where(
+                m.site == site.id,
+                m.currency == currency,
+                m.dimension == by,
+                m.month >= month_of(start),
+                m.month <= month_of(end),
+            ),
+        )
+    ]
+    if start < first:
+        pieces.append((-1, _days(site, by, currency, start, first - timedelta(days=1))))
+    if end > last:
+        pieces.append((-1, _days(site, by, currency, last + timedelta(days=1), end)))
+    return pieces
+
+
+def _days(site: Site, by: str, currency: str, first: date, last: date) -> Any:
+    d = RollupDimension
+    return _sums(d, d.key).where(
+        d.site == site.id,
+        d.currency == currency,
+        d.dimension == by,
+        d.day >= first,
+        d.day <= last,
+    )
+
+
+def _sums(model: Any, key: Any) -> Any:
+    return model.select(
+        key,
+        fn.SUM(model.orders),
+        fn.SUM(model.revenue).coerce(False),
+        fn.SUM(model.quantity),
+        fn.SUM(model.refunds).coerce(False),
+        fn.SUM(model.refunded_orders),
+    ).group_by(key)
+
+
+def _month_end(day: date) -> date:
+    after = day.replace(day=28) + timedelta(days=4)
+    return after - timedelta(days=after.day)
 
 
 def _segments(site: Site, currency: str, first: date, last: date) -> list[dict[str, Any]]:
@@ -144,14 +212,10 @@ def _cents(amount: Decimal) -> Decimal:
 
 def _label_products(site: Site, groups: list[dict[str, Any]]) -> None:
     keys = [g["key"] for g in groups]
-    names = (
-        dict(
-            Product.select(Product.external_id, Product.name)
-            .where(Product.site == site.id, Product.external_id.in_(keys))
-            .tuples()
-        )
-        if keys
-        else {}
-    )
+    query = Product.select(Product.external_id, Product.name).where(Product.site == site.id)
+    if len(keys) <= LABEL_BY_KEY:
+        query = query.where(Product.external_id.in_(keys))
+    # more keys: the site's products (a store's catalogue), cheaper than building the IN list
+    names = dict(query.tuples()) if keys else {}
     for group in groups:
         group["label"] = names.get(group["key"]) or group["key"]

@@ -91,16 +91,22 @@ class Totals:
         for name in TOTAL_NAMES:
             setattr(self, name, int(values.get(name) or 0))
 
+    @classmethod
+    def _of(cls, values: Iterable[int]) -> Totals:
+        """From ints in TOTAL_NAMES' order (no conversion: sums of Totals are ints already)."""
+        out = object.__new__(cls)
+        for name, value in zip(TOTAL_NAMES, values, strict=True):
+            setattr(out, name, value)
+        return out
+
     def add(self, other: Totals) -> Totals:
         """A new Totals: self + other."""
-        return Totals.sum_of((self, other))
+        return Totals._of(map(operator.add, _ALL(self), _ALL(other)))
 
     @staticmethod
     def sum_of(items: Iterable[Totals]) -> Totals:
-        sums: list[int] = [0] * len(TOTAL_NAMES)
-        for item in items:
-            sums = list(map(operator.add, sums, _ALL(item)))
-        return Totals(**dict(zip(TOTAL_NAMES, sums, strict=True)))
+        columns = list(zip(*map(_ALL, items)))  # a year of days is summed column by column
+        return Totals._of([sum(c) for c in columns] if columns else [0] * len(TOTAL_NAMES))
 
     def __repr__(self) -> str:
         return "Totals(" + ", ".join(f"{n}={getattr(self, n)}" for n in TOTAL_NAMES) + ")"

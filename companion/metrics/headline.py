@@ -91,14 +91,22 @@ CUMULATIVE_METRICS = ("clv_historic", "clv_predicted", "repeat_purchase_rate")
 
 
 def series(
-    site: Site, metric: str, interval: str, first: date, last: date, currency: str | None = None
+    site: Site,
+    metric: str,
+    interval: str,
+    first: date,
+    last: date,
+    currency: str | None = None,
+    days: dict[date, Totals] | None = None,
 ) -> dict[str, Any]:
-    """One metric per day, ISO week or calendar month of the site's time zone."""
+    """One metric per day, ISO week or calendar month of the site's time zone. `days`: the daily
+    totals of at least these days in this currency, if the caller read them already."""
     if metric not in METRIC_KEYS:
         raise ValueError(f"metric must be one of {', '.join(METRIC_KEYS)}")
     currency = (currency or site.currency).upper()
     period = Period(first, last)
-    days = reading.daily_totals(site, currency, period)
+    if days is None:
+        days = reading.daily_totals(site, currency, period)
     cumulative = (
         reading.cumulative_before(site, currency, first)
         if metric in CUMULATIVE_METRICS

@@ -11,16 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from companion.core.bulk import among
+from companion.core.days import month_of
 from companion.core.db import is_mysql, is_postgres
 from companion.ingest.batch import Batch
 from companion.metrics import activity_rollups, attribution, customers
 from companion.metrics.contributions import Contribution, contribution, difference
 from companion.metrics.upsert import add_rows
 from companion.models import Order, OrderItem, Refund, Site
-from companion.models.rollups import RollupDaily, RollupDimension
+from companion.models.rollups import RollupDaily, RollupDimension, RollupDimensionMonth, UnitsChange
 
 DAILY_KEYS = ("site", "day", "currency")
 DIMENSION_KEYS = ("site", "day", "currency", "dimension", "key")
+MONTH_KEYS = ("site", "month", "currency", "dimension", "key")
 
 
 def apply_rollups(batch: Batch) -> None:
@@ -108,6 +110,14 @@ def write(site_id: int, total: Contribution) -> None:
     ]
     add_rows(RollupDaily, DAILY_KEYS, daily)
     add_rows(RollupDimension, DIMENSION_KEYS, dims)
+    months = [
+        {**{k: v for k, v in r.items() if k != "day"}, "month": month_of(r["day"])} for r in dims
+    ]
+    add_rows(RollupDimensionMonth, MONTH_KEYS, months)
+    units_days = {r["day"] for r in dims if r["dimension"] == "product" and r.get("quantity")}
+    changes = [{"site": site_id, "day": d, "changes": 1} for d in units_days]
+    add_rows(UnitsChange, ("site", "day"), changes)  # stored product outlooks of later days
+    # whose eight weeks hold one of these days are out of date
 
 
 def _merge(total: Contribution, delta: Contribution) -> None:

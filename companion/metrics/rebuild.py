@@ -32,18 +32,22 @@ from companion.models import Cart, Order, OrderItem, Refund, Site, Visit
 from companion.models.attribution import OrderAttribution
 from companion.models.base import money_from_units
 from companion.models.rollups import (
+    ANY_DAY,
     CohortMonth,
     CustomerLedger,
     CustomerOrderDay,
     RollupCarts,
     RollupDaily,
     RollupDimension,
+    RollupDimensionMonth,
     RollupSessions,
+    UnitsChange,
 )
 
 ROLLUPS = (
     RollupDaily,
     RollupDimension,
+    RollupDimensionMonth,
     RollupSessions,
     RollupCarts,
     CustomerOrderDay,
@@ -90,6 +94,8 @@ def _rebuild(site: Site, now: datetime) -> dict[str, float]:
         began = time.perf_counter()
         _activity(site, now)
         timings["sessions and carts"] = round(time.perf_counter() - began, 3)
+        add_rows(UnitsChange, ("site", "day"), [{"site": site.id, "day": ANY_DAY, "changes": 1}])
+        # any day's units may have changed: every stored product outlook is out of date
     return timings
 
 
@@ -295,6 +301,26 @@ def _item_dimensions(c: _Context) -> None:
         )
 
 
+def fill_dimension_months(site: Site) -> None:
+    """The month roll-up from the daily one (written by the steps before, which wrote some month
+    rows already: replaced; a migration fills an existing store's with this too)."""
+    RollupDimensionMonth.delete().where(RollupDimensionMonth.site == site.id).execute()
+    columns = "orders, revenue, quantity, refunds, refunded_orders, placed_refunds"
+    sums = ", ".join(f"SUM({c})" for c in columns.split(", "))
+    key = sql.quote("key")
+    sql.execute(
+        f"INSERT INTO {sql.quote(RollupDimensionMonth._meta.table_name)} (site_id, month, "
+        f"currency, dimension, {key}, {columns}) SELECT site_id, {sql.month('day')}, currency, "
+        f"dimension, {key}, {sums} FROM {sql.quote(RollupDimension._meta.table_name)} "
+        f"WHERE site_id = {{p}} GROUP BY site_id, {sql.month('day')}, currency, dimension, {key}",
+        [site.id],
+    )
+
+
+def _months(c: _Context) -> None:
+    fill_dimension_months(c.site)
+
+
 def _activity(site: Site, now: datetime) -> None:
     first = _earliest(site.id)
     if first is None:
@@ -328,6 +354,7 @@ STEPS: list[tuple[str, Callable[[_Context], None]]] = [
     ("cohorts", _cohorts),
     ("order dimensions", _order_dimensions),
     ("item dimensions", _item_dimensions),
+    ("dimension months", _months),
 ]
 
 

@@ -26,6 +26,7 @@ from companion.migrations.steps import (
     create_import_tables,
     create_intelligence_tables,
     create_metrics_tables,
+    create_product_outlook,
     create_stage_groups,
     widen_mysql_text_columns,
 )
@@ -75,6 +76,11 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     (33, "flows: orders found by the message they are credited to", add_attribution_message_index),
     (34, "raw events: index of each site's events still to apply", add_pending_events_index),
     (35, "dashboard: session generations for signing out everywhere", add_session_generations),
+    (
+        36,
+        "dashboard: month roll-up of the breakdowns; products' forecast stored once per day",
+        create_product_outlook,
+    ),
 ]
 
 

@@ -12,12 +12,18 @@ from peewee import Database, MySQLDatabase, PostgresqlDatabase
 
 from companion.intelligence.stage_groups import write_stage_groups
 from companion.metrics.cohort_rollup import rebuild_cohort_months
+from companion.metrics.rebuild import fill_dimension_months
 from companion.models import Cart, DashboardSession, Site, utcnow
 from companion.models.attribution import ATTRIBUTION_MODELS
 from companion.models.imports import ImportCheckpoint
 from companion.models.intelligence import INTELLIGENCE_MODELS, StageGroup
 from companion.models.messaging import COUPON_MODELS, MESSAGING_MODELS
-from companion.models.rollups import ROLLUP_MODELS, CohortMonth
+from companion.models.rollups import (
+    OUTLOOK_MODELS,
+    ROLLUP_MODELS,
+    CohortMonth,
+    RollupDimensionMonth,
+)
 
 # Indexes the dashboard's customer views need at a million orders. Stages, segments and at-risk
 # customers are read per site and stage or segment; top customers by lifetime value walk contacts
@@ -161,3 +167,14 @@ def add_pending_events_index(db: Database) -> None:
             "CREATE INDEX raw_event_pending ON raw_event (site_id, id) "
             "WHERE processed_at IS NULL AND failed_at IS NULL"
         )
+
+
+def create_product_outlook(db: Database) -> None:
+    """Migration step: the month roll-up of the breakdowns, filled from each site's daily one; the
+    products page's forecast and stalled products, stored once per local day, and the per-day count
+    of unit changes that tells a stored one is out of date (empty at first: the first view of a
+    day computes them)."""
+    db.create_tables(OUTLOOK_MODELS, safe=True)
+    for site in Site.select():
+        if not RollupDimensionMonth.select().where(RollupDimensionMonth.site == site.id).exists():
+            fill_dimension_months(site)

@@ -7,7 +7,9 @@ per touched day. `companion rollups rebuild` recomputes all of them from the raw
 
 from __future__ import annotations
 
-from peewee import AutoField, CharField, ForeignKeyField, IntegerField
+from datetime import date
+
+from peewee import AutoField, CharField, DoubleField, ForeignKeyField, IntegerField, TextField
 
 from companion.models.base import BaseModel, DayField, MoneyField
 from companion.models.customers import Contact
@@ -51,6 +53,28 @@ class RollupDimension(BaseModel):
 
     class Meta:
         indexes = ((("site", "currency", "dimension", "day", "key"), True),)
+
+
+class RollupDimensionMonth(BaseModel):
+    """RollupDimension summed per local calendar month ("2026-11"): a breakdown over a long range
+    reads its whole months here and only its partial months' days (or, when fewer, the days of
+    those months outside the range, subtracted) from the daily rows."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    month = CharField(max_length=7)
+    currency = CharField(max_length=3)
+    dimension = CharField(max_length=16)
+    key = CharField(max_length=191)
+    orders = IntegerField(default=0)
+    revenue = MoneyField(default=0)
+    quantity = IntegerField(default=0)
+    refunds = MoneyField(default=0)
+    refunded_orders = IntegerField(default=0)
+    placed_refunds = MoneyField(default=0)
+
+    class Meta:
+        indexes = ((("site", "currency", "dimension", "month", "key"), True),)
 
 
 class RollupSessions(BaseModel):
@@ -128,6 +152,48 @@ class CohortMonth(BaseModel):
     class Meta:
         indexes = ((("site", "currency", "cohort_month", "month"), True),)
 
+
+class UnitsChange(BaseModel):
+    """How many applied batches (or rebuilds) changed the units some product sold on this local
+    day, any currency. A stored product outlook names the sum over its eight weeks when it was
+    computed; when the sum has moved since, one of those days changed and the outlook is recomputed.
+    The row of `ANY_DAY` counts rebuilds, which may change every day."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    day = DayField()
+    changes = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("site", "day"), True),)
+
+
+ANY_DAY = date(1970, 1, 1)
+
+
+class ProductOutlook(BaseModel):
+    """Per product sold in the eight complete local days before `day`: its demand forecast and
+    whether it stalled, computed once from the product roll-up's units of those days (the products
+    page and its exports read these rows; stock and names are read live). `stamp` is the sum of
+    UnitsChange over those days (and ANY_DAY) read before the units were."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    currency = CharField(max_length=3)
+    day = DayField()
+    product_id = CharField(max_length=191)
+    stamp = IntegerField()
+    method = CharField(max_length=16)
+    forecast = DoubleField()  # units over the forecast days
+    point = TextField()  # units per forecast day, a JSON list
+    zero_days = IntegerField(null=True)  # stalled: days without a sale since
+    daily_rate = DoubleField(null=True)  # stalled: units a day before
+
+    class Meta:
+        indexes = ((("site", "currency", "day", "product_id"), True),)
+
+
+OUTLOOK_MODELS: list[type[BaseModel]] = [RollupDimensionMonth, UnitsChange, ProductOutlook]
 
 ROLLUP_MODELS: list[type[BaseModel]] = [
     RollupDaily,

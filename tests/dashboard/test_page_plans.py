@@ -77,4 +77,7 @@ def plans(client: Any, shop: Any, db: Any) -> dict[str, str]:
 def test_no_page_or_export_walks_a_stores_whole_history(plans: dict[str, str]) -> None:
     walks = {sql: plan for sql, plan in plans.items() if _walked(sql, plan)}
     assert len(plans) > 20  # every page and export ran
+    statements = " ".join(plans)
+    for table in ("product_outlook", "units_change", "rollup_dimension"):
+        assert f'FROM "{table}"' in statements, table  # the stored outlook: read and computed
     assert not walks, "\n\n".join(f"{plan}\n  {sql[:600]}" for sql, plan in walks.items())

@@ -10,7 +10,7 @@ from datetime import datetime
 from html import unescape
 
 from companion import metrics
-from companion.dashboard import figures
+from companion.dashboard import figures, overview
 from companion.dashboard.customers import at_risk, top_by_net
 from companion.dashboard.definitions import HEADLINE
 from companion.dashboard.pages import BUILDERS, TABLES
@@ -251,10 +251,19 @@ def test_stage_counts_are_those_of_the_last_refresh_and_the_page_says_when(clien
 
 
 def test_the_cards_show_what_the_metrics_api_answers_for_the_period_and_the_one_before(shop):
+    """Alone, and on the overview, which reads the daily roll-ups once for the cards, the chart,
+    the funnel and the alerts (a wider span than the cards': days the cumulative figures already
+    hold from before it)."""
+    today = today_in(shop.site.timezone)
     for preset in ("7d", "30d", "90d"):
-        period = preset_period(preset, today_in(shop.site.timezone))
+        period = preset_period(preset, today)
         answer = metrics.headline(shop.site, period.first, period.last, compare=True)["metrics"]
-        for card in figures.headline(shop.site, period):
+        page = BUILDERS["overview"](shop.site, period, today)
+        alone = figures.headline(shop.site, period)
+        assert [c["spark"] for c in page["cards"]] == [c["spark"] for c in alone]
+        assert page["revenue"] == figures.revenue_series(shop.site, period)
+        assert page["alerts"] == overview.alerts(shop.site, today)
+        for card in [*alone, *page["cards"]]:
             expected = answer[card["metric"].key]
             assert (card["value"], card["previous"]) == (expected["value"], expected["previous"]), (
                 card["metric"].key

@@ -15,6 +15,7 @@ from companion.models import (
     RollupDimension,
     RollupSessions,
 )
+from companion.models.rollups import RollupDimensionMonth
 from tests import factories as f
 
 STATUSES = ("pending", "on_hold", "processing", "completed", "cancelled", "refunded", "failed")
@@ -104,6 +105,7 @@ def picture() -> dict[str, Any]:
     for model in (
         RollupDaily,
         RollupDimension,
+        RollupDimensionMonth,
         RollupSessions,
         RollupCarts,
         CustomerLedger,

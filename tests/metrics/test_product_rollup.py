@@ -17,15 +17,20 @@ from companion.dashboard import products
 from companion.dashboard.periods import Period
 from companion.metrics.rebuild import rebuild_site
 from companion.models import Order, OrderItem, Refund, Site, utcnow
+from companion.models.rollups import ProductOutlook
 from companion.privacy import erase_person
+from tests import factories as f
 from tests.helpers import post_events, run_jobs
-from tests.metrics.streams import START, picture, random_stream
+from tests.metrics.streams import START, iso, picture, random_stream
 
 FIRST = START.date() - timedelta(days=1)
 WINDOWS = [
-    (FIRST, FIRST + timedelta(days=60)),
+    (FIRST, FIRST + timedelta(days=60)),  # October's days, November, December less its last days
     (FIRST + timedelta(days=2), FIRST + timedelta(days=4)),
     (FIRST + timedelta(days=5), FIRST + timedelta(days=5)),
+    (date(2026, 11, 1), date(2026, 11, 30)),  # a whole month: the month roll-up alone
+    (date(2026, 11, 2), date(2026, 11, 29)),  # the month less its two days outside
+    (date(2026, 10, 5), date(2026, 11, 2)),  # October less 1-4, and two days of November
 ]
 
 
@@ -96,6 +101,20 @@ def assert_exact(site_id: int) -> None:
         }, on
 
 
+OUTLOOK_DAY = FIRST + timedelta(days=products.HISTORY_DAYS // 2)  # the stream's days inside
+
+
+def fresh_outlook(site_id: int) -> list[products.Outlook]:
+    """The products page's forecast and stalled test computed now from the roll-up (not stored)."""
+    return products._computed(*products.daily_units(Site.get_by_id(site_id), OUTLOOK_DAY))
+
+
+def stored_outlook(site_id: int) -> list[products.Outlook]:
+    """What the page shows: the outlook stored for the day, or computed (and stored) if it is
+    out of date."""
+    return products.outlook(Site.get_by_id(site_id), OUTLOOK_DAY)
+
+
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_the_product_rollup_equals_counting_order_lines(client, site, other_site, settings, seed):
     events, others = random_stream(seed, orders=40), random_stream(seed + 100, orders=20)
@@ -105,6 +124,8 @@ def test_the_product_rollup_equals_counting_order_lines(client, site, other_site
         if others[chunk : chunk + 7]:
             assert post_events(client, other_site, others[chunk : chunk + 7]).status_code == 202
         run_jobs()
+    early = stored_outlook(site.site.id)  # stored; the second half changes those days' units
+    assert early and early == fresh_outlook(site.site.id)
     erase_person(site.site.id, "ann@example.com", settings.secret_key, utcnow())
     for chunk in range(half, len(events), 9):
         assert post_events(client, site, events[chunk : chunk + 9]).status_code == 202
@@ -116,7 +137,36 @@ def test_the_product_rollup_equals_counting_order_lines(client, site, other_site
     assert Refund.select().exists()
     for s in (site, other_site):
         assert_exact(s.site.id)
+    late = fresh_outlook(site.site.id)
+    assert late != early, "the second half changed units of the outlook's eight weeks"
+    assert stored_outlook(site.site.id) == late
     incremental = picture()
     for s in (site, other_site):
         rebuild_site(Site.get_by_id(s.site.id), utcnow())
     assert picture() == incremental
+    assert stored_outlook(site.site.id) == late
+
+
+def test_a_stored_outlook_is_kept_while_its_days_stand_and_recomputed_after_a_rebuild(client, site):
+    """An order of the outlook's own day (not yet complete) leaves the stored rows as they are;
+    a change only a rebuild sees (lines removed from the store behind the appliers' back) makes
+    the next view compute the outlook again."""
+    events = random_stream(21, orders=30)
+    assert post_events(client, site, events).status_code == 202
+    run_jobs()
+    stored = stored_outlook(site.site.id)
+    assert stored, "the stream sold products"
+    ids = sorted(o.id for o in ProductOutlook.select())
+    noon = iso(START + timedelta(days=products.HISTORY_DAYS // 2 - 1, hours=12))
+    assert noon.startswith(OUTLOOK_DAY.isoformat())
+    on_the_day = f.order(900, created=noon, paid=noon, modified=noon)
+    assert post_events(client, site, [on_the_day]).status_code == 202
+    run_jobs()
+    assert stored_outlook(site.site.id) == stored
+    assert sorted(o.id for o in ProductOutlook.select()) == ids  # read, not written again
+    lines = OrderItem.select(OrderItem.id).join(Order).where(Order.is_counted == True)
+    OrderItem.delete().where(OrderItem.id.in_([i.id for i in lines][::2])).execute()
+    assert stored_outlook(site.site.id) == stored  # the appliers did not see it
+    rebuild_site(Site.get_by_id(site.site.id), utcnow())
+    assert fresh_outlook(site.site.id) != stored
+    assert stored_outlook(site.site.id) == fresh_outlook(site.site.id)

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from companion.metrics.rebuild import rebuild_site
+from companion.migrations.steps import create_product_outlook
 from companion.models import Site, utcnow
+from companion.models.rollups import RollupDimensionMonth
 from companion.sites import create_site
 from tests import factories as f
 from tests.helpers import post_events, run_jobs
@@ -82,3 +84,12 @@ def test_a_refund_before_its_order_and_a_status_changed_twice_end_as_a_rebuild(
 def test_rebuilding_twice_gives_the_same_rollups(client: Any, ny_site: Any) -> None:
     _post_in_random_batches(client, ny_site, random_stream(9, orders=10), 9)
     assert _rebuilt(ny_site) == _rebuilt(ny_site)
+
+
+def test_migration_36_fills_the_month_rollup_of_an_existing_store(client, ny_site, db):
+    _post_in_random_batches(client, ny_site, random_stream(5), 5)
+    kept = picture()
+    assert kept["RollupDimensionMonth"]
+    RollupDimensionMonth.delete().execute()  # a store from before the month roll-up
+    create_product_outlook(db)
+    assert picture() == kept

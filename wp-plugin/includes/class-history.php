@@ -90,6 +90,27 @@ class History {
 	}
 
 	/**
+	 * The five-minute sweep: a sync that is running with no batch waiting or running asks for its
+	 * next batch. Each batch schedules the next, so a batch that never ran its code stops the chain:
+	 * on a real shop a queue runner that had started before the plugin was activated claimed the
+	 * first batch and failed it ("no callbacks are registered"), and the sync stayed at 0 done.
+	 *
+	 * @return bool Whether a batch was asked for.
+	 */
+	public function resume() {
+		$state = $this->state();
+		if ( ! $state['running'] || ! $state['queue'] ) {
+			return false;
+		}
+		$scheduler = new Scheduler();
+		if ( $scheduler->sync_scheduled() ) {
+			return false;
+		}
+		$scheduler->schedule_sync();
+		return true;
+	}
+
+	/**
 	 * One batch (scheduled action).
 	 *
 	 * @return array State after the batch.

@@ -104,6 +104,28 @@ class Scheduler {
 	}
 
 	/**
+	 * Whether a history-sync batch is waiting or running (Action Scheduler: pending or in-progress;
+	 * WP-Cron: scheduled).
+	 *
+	 * @return bool
+	 */
+	public function sync_scheduled() {
+		if ( self::has_action_scheduler() ) {
+			return (bool) as_get_scheduled_actions(
+				array(
+					'hook'     => self::SYNC,
+					'group'    => self::GROUP,
+					'status'   => array( \ActionScheduler_Store::STATUS_PENDING, \ActionScheduler_Store::STATUS_RUNNING ),
+					'per_page' => 1,
+					'orderby'  => 'none',
+				),
+				'ids'
+			);
+		}
+		return false !== wp_next_scheduled( self::SYNC );
+	}
+
+	/**
 	 * One single run of a hook, unless one is already waiting.
 	 *
 	 * Only a PENDING action counts as waiting. as_has_scheduled_action() and the

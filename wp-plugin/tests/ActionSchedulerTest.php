@@ -83,6 +83,41 @@ final class ActionSchedulerTest extends TestCase {
 		$this->assertCount( 120, array_merge( $sent, $this->queued_of( 'order.updated' ) ), 'every order delivered or waiting' );
 	}
 
+	public function test_a_history_sync_whose_batch_failed_is_resumed_by_the_five_minute_sweep(): void {
+		\WC_Doubles::add_product( 11, 'Mug', '10.00' );
+		for ( $i = 0; $i < 60; $i++ ) {
+			$order = wc_create_order( array( 'billing_email' => "c{$i}@example.com", 'status' => 'completed' ) );
+			$order->add_item( new \WC_Order_Item_Product( array( 'product_id' => 11, 'name' => 'Mug', 'quantity' => 1, 'subtotal' => '10.00', 'total' => '10.00' ) ) );
+			$order->save();
+		}
+		Plugin()->flush();
+		Plugin()->get( 'outbox' )->truncate();
+		$GLOBALS['sc_test_actions'] = array();
+		Plugin()->get( 'history' )->start( array( 'woocommerce' ) );
+
+		// Seen on a real WooCommerce 8.9.1 shop: a queue runner that had started before the plugin was
+		// activated claimed the first batch and failed it ("no callbacks are registered"). Nothing
+		// scheduled another one: the sync said "running", 0 of 321 done, ten minutes later.
+		$batch = array( Plugin()->get( 'history' ), 'run_batch' );
+		remove_action( Scheduler::SYNC, $batch, 10 );
+		sc_test_run_due_actions();
+		add_action( Scheduler::SYNC, $batch, 10, 0 );
+		$this->assertSame( array(), $this->pending_actions( Scheduler::SYNC ) );
+		$this->assertSame( 0, Plugin()->get( 'history' )->state()['done'] );
+
+		do_action( Scheduler::SWEEP );
+		$this->assertCount( 1, $this->pending_actions( Scheduler::SYNC ), 'the sweep asked for the next batch' );
+		do_action( Scheduler::SWEEP );
+		$this->assertCount( 1, $this->pending_actions( Scheduler::SYNC ), 'one waiting batch, not two' );
+		for ( $run = 0; $run < 10 && $this->pending_actions( Scheduler::SYNC ); $run++ ) {
+			sc_test_run_due_actions();
+		}
+		$state = Plugin()->get( 'history' )->state();
+		$this->assertSame( array( 61, false ), array( $state['done'], $state['running'] ), 'the mug, then the 60 orders' );
+		do_action( Scheduler::SWEEP );
+		$this->assertSame( array(), $this->pending_actions( Scheduler::SYNC ), 'a finished sync is not started again' );
+	}
+
 	public function test_a_delivery_run_that_runs_out_of_time_or_backs_off_schedules_its_next_run(): void {
 		$this->record_page();
 		FakeService::$answers = array( array( 503, array( 'error' => 'maintenance' ) ) );

@@ -123,6 +123,13 @@ function sc_test_run_due_actions() {
 	}
 	foreach ( $due as $index ) {
 		$GLOBALS['sc_test_actions'][ $index ]['status'] = ActionScheduler_Store::STATUS_RUNNING;
+		// classes/actions/ActionScheduler_Action.php execute() (3.7.4, WooCommerce 8.9.1): an action whose
+		// hook has no callback in the running request throws, and the runner marks it failed. On a real
+		// shop a queue runner that started before the plugin was activated did that to a history batch.
+		if ( ! has_action( $GLOBALS['sc_test_actions'][ $index ]['hook'] ) ) {
+			$GLOBALS['sc_test_actions'][ $index ]['status'] = ActionScheduler_Store::STATUS_FAILED;
+			continue;
+		}
 		do_action_ref_array( $GLOBALS['sc_test_actions'][ $index ]['hook'], array_values( (array) $GLOBALS['sc_test_actions'][ $index ]['args'] ) );
 		$GLOBALS['sc_test_actions'][ $index ]['status'] = ActionScheduler_Store::STATUS_COMPLETE;
 	}

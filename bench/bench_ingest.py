@@ -6,7 +6,7 @@ applying them, against SQLite or PostgreSQL; compared with a bare bulk insert of
     .venv/bin/python -m bench.bench_ingest --engine postgresql --events 50000 --stream orders
 
 BENCH_REDIS_URL and BENCH_PG_DATABASE (default redis://127.0.0.1:6379/9 and companion_bench) keep
-runs on a shared machine apart.
+runs on a shared machine apart; BENCH_PORT sets gunicorn's port (default: any free one).
 
 Prints events/s accepted and applied, the bare-insert rate, their ratio, and the RSS of the
 web and worker processes sampled along the way (flat memory is the check for 1,000,000 events).
@@ -71,6 +71,9 @@ def database_url(engine: str, folder: str) -> str:
 
 
 def free_port() -> int:
+    """BENCH_PORT when set (a shared machine gives each person a range), else any free port."""
+    if os.environ.get("BENCH_PORT"):
+        return int(os.environ["BENCH_PORT"])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from peewee import fn
 
@@ -36,7 +37,7 @@ from companion.intelligence.refresh import rescore_after_batch
 from companion.metrics import incremental as metric_rollups
 from companion.models import DeadLetter, RawEvent
 from companion.models.base import to_naive_utc
-from companion.schemas.events import DATA_SCHEMAS, ContactSchema, EventSchema
+from companion.schemas.events import DATA_SCHEMAS, EventSchema
 from companion.schemas.fastload import converter_for
 
 log = logging.getLogger(__name__)
@@ -65,17 +66,29 @@ AFTER_APPLY: list[Callable[[Batch], None]] = [
 ]
 
 
-def take(ids: list[int]) -> list[RawEvent]:
+class Taken(NamedTuple):
+    """A stored event taken to apply: what applying reads of its raw_event row."""
+
+    id: int
+    site_id: int
+    event_id: str
+    payload: str
+
+
+TAKEN = (RawEvent.id, RawEvent.site, RawEvent.event_id, RawEvent.payload)
+
+
+def take(ids: list[int]) -> list[Taken]:
     """Inside a write transaction: the still-unprocessed events among ids, locked until commit.
 
     On PostgreSQL and MariaDB rows another worker holds are skipped (SKIP LOCKED), so two workers
     never apply the same event; SQLite's write transaction is exclusive already. A worker that dies
     rolls back, leaving its events unprocessed for the sweeper.
     """
-    rows: list[RawEvent] = []
+    rows: list[Taken] = []
     for start in range(0, len(ids), 500):
         query = (
-            RawEvent.select(RawEvent.id, RawEvent.site, RawEvent.event_id, RawEvent.payload)
+            RawEvent.select(*TAKEN)
             .where(
                 among(RawEvent.id, ids[start : start + 500]),
                 unindexed(RawEvent.processed_at).is_null(),
@@ -85,16 +98,16 @@ def take(ids: list[int]) -> list[RawEvent]:
         )
         if is_postgres() or is_mysql():
             query = query.for_update("FOR UPDATE SKIP LOCKED")
-        rows.extend(query)
+        rows.extend(Taken(*row) for row in query.tuples())
     return rows
 
 
-def take_pending(site_id: int, limit: int) -> list[RawEvent]:
+def take_pending(site_id: int, limit: int) -> list[Taken]:
     """Inside a write transaction: up to `limit` of the site's events still to apply, oldest first,
     locked until commit; rows another worker holds are skipped, as in `take`. Served by the
     raw_event_pending index (migration 34), so it costs the same at any history size."""
     query = (
-        RawEvent.select(RawEvent.id, RawEvent.site, RawEvent.event_id, RawEvent.payload)
+        RawEvent.select(*TAKEN)
         .where(
             RawEvent.site == site_id,
             RawEvent.processed_at.is_null(),
@@ -105,19 +118,18 @@ def take_pending(site_id: int, limit: int) -> list[RawEvent]:
     )
     if is_postgres() or is_mysql():
         query = query.for_update("FOR UPDATE SKIP LOCKED")
-    return list(query)
+    return [Taken(*row) for row in query.tuples()]
 
 
 _envelope = converter_for(EventSchema())
-_contact = converter_for(ContactSchema())
 _data = {type_: converter_for(schema) for type_, schema in DATA_SCHEMAS.items()}
 
 
-def to_event(row: RawEvent) -> Event:
+def to_event(row: Taken) -> Event:
     """The stored event with typed values (it was validated when it arrived)."""
     raw = json.loads(row.payload)
     envelope = _envelope(raw)
-    contact = _contact(raw["contact"]) if raw.get("contact") else None
+    contact = envelope.get("contact") or None  # converted with the envelope's ContactSchema
     if contact and contact.get("email"):
         contact["email"] = contact["email"].strip().lower()
     if (
@@ -136,7 +148,7 @@ def to_event(row: RawEvent) -> Event:
     )
 
 
-def apply_rows(site_id: int, rows: list[RawEvent], now: datetime) -> Batch:
+def apply_rows(site_id: int, rows: list[Taken], now: datetime) -> Batch:
     lock_site_rollups(site_id, exclusive=False)  # before any contact or roll-up row is locked
     batch = Batch(site_id=site_id, now=now, events=[to_event(r) for r in rows])
     for step in APPLIERS:
@@ -212,8 +224,8 @@ def _apply_batch(ids: list[int], now: datetime) -> int:
     return len(rows)
 
 
-def _by_site(rows: list[RawEvent]) -> dict[int, list[RawEvent]]:
-    by_site: dict[int, list[RawEvent]] = {}
+def _by_site(rows: list[Taken]) -> dict[int, list[Taken]]:
+    by_site: dict[int, list[Taken]] = {}
     for row in rows:
         by_site.setdefault(row.site_id, []).append(row)
     return by_site

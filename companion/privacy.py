@@ -21,6 +21,7 @@ from typing import Any
 from peewee import CharField, Field, TextField, fn
 
 from companion.core import runtime
+from companion.core.bulk import among
 from companion.core.db import retry_deadlocks, write_transaction
 from companion.ingest.batch import Batch
 from companion.models import (
@@ -378,7 +379,7 @@ def resuppress_returning(batch: Batch) -> None:
     secret = runtime.settings().secret_key
     keys = {suppression_key(secret, batch.site_id, email): email for email in batch.contact_ids}
     for row in Suppression.select().where(
-        Suppression.site == batch.site_id, Suppression.email.in_(list(keys))
+        Suppression.site == batch.site_id, among(Suppression.email, list(keys))
     ):
         if (
             not Suppression.select()

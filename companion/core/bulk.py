@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from peewee import SQL, CharField, Field, ForeignKeyField, IntegerField, Model, TextField
+from peewee import SQL, CharField, Field, ForeignKeyField, IntegerField, Model, Node, TextField
 from psycopg2.extras import execute_batch
 
 from companion.core.db import database, is_mysql, is_postgres, param, quote
@@ -42,7 +42,11 @@ def insert_rows(
     MariaDB 10.5+; the UPDATE ... FROM of the score write-back already needs SQLite 3.33)."""
     if not rows:
         return []
-    names = list(dict.fromkeys(name for row in rows for name in row))
+    first = rows[0].keys()
+    if all(row.keys() == first for row in rows):  # the usual case: every row names the same fields
+        names = list(first)
+    else:
+        names = list(dict.fromkeys(name for row in rows for name in row))
     fields = model._meta.fields
     defaults = [f for name, f in fields.items() if name not in names and f.default is not None]
     if any(len(row) != len(names) for row in rows):  # rows that leave a column out get its default
@@ -89,7 +93,26 @@ def among(field: Any, values: Sequence[Any]) -> Any:
         return field.in_([])
     if all(type(v) is int for v in values):
         return field.in_(SQL("(" + ",".join(str(int(v)) for v in values) + ")"))
+    if all(type(v) is str for v in values):
+        return field.in_(_TextParameters(list(values)))
     return field.in_(SQL("(" + ",".join([param()] * len(values)) + ")", list(values)))
+
+
+class _TextParameters(Node):
+    """`(?, ?, ...)` for a list of str values, added to the query's parameters in one step: peewee's
+    `SQL(text, params)` adds them one call each (~7 µs), 500 calls for a batch's emails. A value
+    rendered as a literal (`value_literals`, only when peewee prints a query) takes that path."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.values = values
+
+    def __sql__(self, ctx: Any) -> Any:
+        placeholders = "(" + ",".join([param()] * len(self.values)) + ")"
+        if ctx.state.value_literals:
+            return ctx.sql(SQL(placeholders, self.values))
+        ctx.literal(placeholders)
+        ctx._values.extend(self.values)
+        return ctx
 
 
 def _ready_type(field: Any) -> type | None:

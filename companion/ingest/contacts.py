@@ -35,25 +35,43 @@ def resolve_contacts(batch: Batch) -> None:
     existing = _load(batch.site_id, list(said))
     missing = [e for e in said if e not in existing]
     if missing:
-        insert_rows(Contact, [_new_row(batch, said[e]) for e in missing], ignore_conflicts=True)
-        existing.update(_load(batch.site_id, missing))
+        existing.update(_insert(batch, {e: _new_row(batch, said[e]) for e in missing}))
     merged: dict[tuple[str, ...], dict[int, dict[str, Any]]] = {}  # by the fields that change
     for email, contact in existing.items():
-        batch.contact_ids[email] = contact.id
+        batch.contact_ids[email] = contact["id"]
         if changes := _merge(contact, said[email]):
-            merged.setdefault(tuple(sorted(changes)), {})[contact.id] = changes
+            merged.setdefault(tuple(sorted(changes)), {})[contact["id"]] = changes
     for names, changes in sorted(merged.items()):
         update_by_id(Contact, dict(sorted(changes.items())), names)
     _apply_consent(batch, existing)
 
 
-def _load(site_id: int, emails: list[str]) -> dict[str, Contact]:
-    found: dict[str, Contact] = {}
+def _load(site_id: int, emails: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored contacts of these emails, as plain rows of the LOADED fields."""
+    found: dict[str, dict[str, Any]] = {}
     for i in range(0, len(emails), 500):
         query = Contact.select(*LOADED).where(
             Contact.site == site_id, among(Contact.email, emails[i : i + 500])
         )
-        found.update({c.email: c for c in query})
+        found.update({c["email"]: c for c in query.dicts()})
+    return found
+
+
+def _insert(batch: Batch, rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Insert new contacts; their stored rows are the rows written plus the ids the insert
+    returns, without reading them back. A contact another worker inserted first is skipped by
+    the insert and read instead."""
+    found: dict[str, dict[str, Any]] = {}
+    for contact_id, email in insert_rows(
+        Contact, list(rows.values()), ignore_conflicts=True, returning=("id", "email")
+    ):
+        found[email] = {
+            "consent_updated_at": None,
+            **{f: None for f in PROFILE_FIELDS},
+            **rows[email],
+            "id": contact_id,
+        }
+    found.update(_load(batch.site_id, [e for e in rows if e not in found]))
     return found
 
 
@@ -76,29 +94,30 @@ def _new_row(batch: Batch, events: list[Event]) -> dict[str, Any]:
     }
 
 
-def _merge(contact: Contact, events: list[Event]) -> dict[str, Any]:
+def _merge(contact: dict[str, Any], events: list[Event]) -> dict[str, Any]:
     """What to update of names and phone from events newer than the stored profile (never a blank
     over a known value); empty when nothing changes."""
-    newer = [e for e in events if contact.updated_at is None or e.occurred_at >= contact.updated_at]
-    changes = {f: v for f, v in _profile(newer).items() if v != getattr(contact, f)}
+    updated_at = contact["updated_at"]
+    newer = [e for e in events if updated_at is None or e.occurred_at >= updated_at]
+    changes = {f: v for f, v in _profile(newer).items() if v != contact[f]}
     if changes:
         changes["updated_at"] = newer[-1].occurred_at
     return changes
 
 
-def _apply_consent(batch: Batch, contacts: dict[str, Contact]) -> None:
+def _apply_consent(batch: Batch, contacts: dict[str, dict[str, Any]]) -> None:
     """marketing_consent is last-write-wins by the time the shopper said it."""
     for event in sorted(batch.events, key=lambda e: (e.occurred_at, e.seq)):
         consent = _consent_in(event)
         contact = contacts.get(event.email or "")
         if consent is _UNSAID or contact is None:
             continue
-        if contact.consent_updated_at and event.occurred_at < contact.consent_updated_at:
+        if contact["consent_updated_at"] and event.occurred_at < contact["consent_updated_at"]:
             continue
         Contact.update(marketing_consent=consent, consent_updated_at=event.occurred_at).where(
-            Contact.id == contact.id
+            Contact.id == contact["id"]
         ).execute()
-        contact.consent_updated_at = event.occurred_at
+        contact["consent_updated_at"] = event.occurred_at
 
 
 _UNSAID = object()

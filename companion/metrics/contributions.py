@@ -124,11 +124,3 @@ def _add(out: Contribution, key: tuple[Any, ...], values: Mapping[str, Any]) -> 
     target = out.setdefault(key, {})
     for name, value in values.items():
         target[name] = target.get(name, 0) + value
-
-
-def difference(after: Contribution, before: Contribution) -> Contribution:
-    """after - before, key by key."""
-    out: Contribution = {k: dict(v) for k, v in after.items()}
-    for key, values in before.items():
-        _add(out, key, {name: -value for name, value in values.items()})
-    return out

@@ -15,7 +15,7 @@ from companion.core.days import month_of
 from companion.core.db import is_mysql, is_postgres
 from companion.ingest.batch import Batch
 from companion.metrics import activity_rollups, attribution, customers
-from companion.metrics.contributions import Contribution, contribution, difference
+from companion.metrics.contributions import Contribution, contribution
 from companion.metrics.upsert import add_rows
 from companion.models import Order, OrderItem, Refund, Site
 from companion.models.rollups import RollupDaily, RollupDimension, RollupDimensionMonth, UnitsChange
@@ -82,19 +82,22 @@ def _apply_orders(
             r for r in refunds.get(order_id, []) if r["id"] not in new_refund_ids
         ] + batch.deleted_refunds.get(order_id, [])
         old_items = batch.replaced_items.get(order_id, items.get(order_id, []))
-        delta = difference(
-            contribution(
-                nows.get(order_id),
-                refunds.get(order_id, []),
-                items.get(order_id, []),
-                new_attribution.get(order_id),
-                site.timezone,
-            ),
+        # the delta is after - before: both added to the batch's total straight away
+        after = contribution(
+            nows.get(order_id),
+            refunds.get(order_id, []),
+            items.get(order_id, []),
+            new_attribution.get(order_id),
+            site.timezone,
+        )
+        _merge(total, after)
+        _merge(
+            total,
             contribution(
                 before, old_refunds, old_items, old_attribution.get(order_id), site.timezone
             ),
+            negate=True,
         )
-        _merge(total, delta)
     write(site.id, total)
 
 
@@ -122,11 +125,11 @@ def write(site_id: int, total: Contribution) -> None:
     # whose eight weeks hold one of these days are out of date
 
 
-def _merge(total: Contribution, delta: Contribution) -> None:
+def _merge(total: Contribution, delta: Contribution, negate: bool = False) -> None:
     for key, values in delta.items():
         target = total.setdefault(key, {})
         for name, value in values.items():
-            target[name] = target.get(name, 0) + value
+            target[name] = target.get(name, 0) + (-value if negate else value)
 
 
 def _locked_orders(ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -98,11 +98,15 @@ def as_aware(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
 
+# json.dumps(value, separators=(",", ":"), default=str) builds this encoder on every call
+_encode_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
 class JSONField(TextField):
     def db_value(self, value: Any) -> str | None:
         if value is None:
             return None
-        return json.dumps(value, separators=(",", ":"), default=str)
+        return _encode_json(value)
 
     def python_value(self, value: Any) -> Any:
         if value is None or value == "":

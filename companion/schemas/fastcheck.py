@@ -44,7 +44,8 @@ class FastLoader:
         for name, field in schema.fields.items():
             if field.dump_only or field.attribute:
                 self.usable = False
-            self.fields.append((field.data_key or name, name, field, _sub_loader(field)))
+            sub = _sub_loader(field)
+            self.fields.append((field.data_key or name, name, field, sub or _plain(field)))
         if any(sub is _NOT_HANDLED for *_, sub in self.fields):
             self.usable = False
         self.keys = {key for key, *_ in self.fields}
@@ -89,8 +90,42 @@ def _sub_loader(field: fields.Field) -> Any:
     return None
 
 
+class _Plain:
+    """`Field.deserialize` unrolled for a field that keeps marshmallow's own `deserialize` and
+    `_validate`: the same steps (null, `_deserialize`, the validators) without the calls around
+    them; a str for a plain `String` is its own result (`ensure_text_type` returns it)."""
+
+    __slots__ = ("check", "field", "is_text")
+
+    def __init__(self, field: fields.Field) -> None:
+        self.field = field
+        self.is_text = type(field)._deserialize is fields.String._deserialize
+        self.check = field._validate_all if field.validators else None
+
+    def load(self, value: Any, key: str, raw: dict[str, Any]) -> Any:
+        if value is None:
+            return None if self.field.allow_none else _NOT_HANDLED
+        if self.is_text and type(value) is str:
+            output = value
+        else:
+            output = self.field._deserialize(value, key, raw)
+        if self.check is not None:
+            self.check(output)
+        return output
+
+
+def _plain(field: fields.Field) -> _Plain | None:
+    """The unrolled path for a plain field, or None: call its `deserialize`."""
+    kind = type(field)
+    if kind.deserialize is fields.Field.deserialize and kind._validate is fields.Field._validate:
+        return _Plain(field)
+    return None
+
+
 def _load_value(field: fields.Field, sub: Any, value: Any, key: str, raw: dict[str, Any]) -> Any:
     try:
+        if type(sub) is _Plain:
+            return sub.load(value, key, raw)
         if sub is None:
             return field.deserialize(value, key, raw)
         if value is None:

@@ -48,6 +48,7 @@ APPLIERS: list[Callable[[Batch], None]] = [
     contacts.stitch_sessions,
     catalog.apply_products,
     orders.apply_orders,
+    orders.apply_refund_deletes,
     orders.apply_refunds,
     orders.apply_deletes,
     carts.apply_carts,

@@ -101,6 +101,17 @@ def refund(
     )
 
 
+def refund_deleted(
+    order_id: int | str = 100,
+    refund_id: int | str = 900,
+    at: str = "2026-11-23T10:00:00Z",
+    email: str | None = "ann@example.com",
+) -> dict[str, Any]:
+    return event(
+        "order.refund_deleted", {"order_id": order_id, "refund_id": refund_id}, email=email, at=at
+    )
+
+
 def cart(
     token: str = "cart-1",
     *,

@@ -12,7 +12,7 @@ from peewee import fn
 from companion.core.bulk import among, execute_many, insert_rows, update_by_id
 from companion.core.db import is_mysql, is_postgres, param, quote
 from companion.ingest.batch import Batch, Event
-from companion.models import Cart, IssuedCoupon, Order, OrderItem, Refund
+from companion.models import Cart, DeletedRefund, IssuedCoupon, Order, OrderItem, Refund
 from companion.models.base import money_from_units, to_naive_utc
 
 # columns a new order row has that order_row leaves to their defaults
@@ -389,8 +389,100 @@ def _convert_carts(batch: Batch, events: list[Event]) -> None:
     )
 
 
+def apply_refund_deletes(batch: Batch) -> None:
+    """A refund the store deleted stops counting: its row goes (the roll-ups take its contribution
+    off, from batch.deleted_refunds) and a tombstone stays, so an `order.refunded` for it that comes
+    later, or earlier in this batch, is not kept (apply_refunds). A repeat, or the deletion of a
+    refund never received, changes nothing but the tombstone.
+
+    Against a worker storing the same refund at this moment (PostgreSQL, MariaDB, READ COMMITTED):
+    a placeholder refund row is inserted under the refund's key and deleted again. Its insert
+    waits for the other worker's uncommitted insert of that key; then the refund is visible here
+    and deleted. Had this insert come first, the other worker's insert waits for this commit and
+    then sees the tombstone (apply_refunds checks after inserting)."""
+    events = {(e.source, e.data["refund_id"]): e for e in batch.of_type("order.refund_deleted")}
+    if not events:
+        return
+    keyed = sorted(events.items())
+    insert_rows(
+        DeletedRefund,
+        [
+            {
+                "site": batch.site_id,
+                "source": s,
+                "external_id": rid,
+                "order_external_id": e.data["order_id"],
+                "deleted_at": e.occurred_at,
+            }
+            for (s, rid), e in keyed
+        ],
+        ignore_conflicts=True,
+    )
+    placeholders = {
+        row[0]
+        for row in insert_rows(
+            Refund,
+            [
+                {
+                    "site": batch.site_id,
+                    "source": s,
+                    "external_id": rid,
+                    "order_external_id": e.data["order_id"],
+                    "order": None,
+                    "amount": Decimal(0),
+                    "reason": None,
+                    "created_at": e.occurred_at,
+                }
+                for (s, rid), e in keyed
+            ],
+            ignore_conflicts=True,
+            returning=("id",),
+        )
+    }
+    lock = is_postgres() or is_mysql()
+    gone: list[dict[str, Any]] = []
+    for source, ids in by_source(events):
+        query = Refund.select().where(
+            Refund.site == batch.site_id, Refund.source == source, among(Refund.external_id, ids)
+        )
+        gone.extend(query.order_by(Refund.id).for_update(lock).dicts() if lock else query.dicts())
+    if not gone:
+        return
+    Refund.delete().where(among(Refund.id, sorted(r["id"] for r in gone))).execute()
+    gone = [r for r in gone if r["id"] not in placeholders]
+    order_ids = sorted({r["order"] for r in gone if r["order"] is not None})
+    for row in gone:
+        if row["order"] is not None:
+            batch.deleted_refunds.setdefault(row["order"], []).append(row)
+    batch.touched_orders.update(order_ids)
+    if order_ids:
+        batch.touched_contacts.update(
+            contact
+            for (contact,) in Order.select(Order.contact)
+            .where(among(Order.id, order_ids), Order.contact.is_null(False))
+            .tuples()
+        )
+
+
+def _deleted_refund_keys(site_id: int, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (source, refund external id) the store deleted."""
+    found: set[tuple[str, str]] = set()
+    for source, ids in by_source(keys):
+        found.update(
+            DeletedRefund.select(DeletedRefund.source, DeletedRefund.external_id)
+            .where(
+                DeletedRefund.site == site_id,
+                DeletedRefund.source == source,
+                among(DeletedRefund.external_id, ids),
+            )
+            .tuples()
+        )
+    return found
+
+
 def apply_refunds(batch: Batch) -> None:
-    """Each refund id is stored once; its order's refunded total is recomputed from all refunds."""
+    """Each refund id is stored once; its order's refunded total is recomputed from all refunds.
+    A refund the store deleted (a tombstone, apply_refund_deletes) is deleted again at once."""
     events = {(e.source, e.data["refund_id"]): e for e in batch.of_type("order.refunded")}
     if not events:
         return
@@ -420,13 +512,22 @@ def apply_refunds(batch: Batch) -> None:
 def _insert_refunds(batch: Batch, rows: list[dict[str, Any]]) -> None:
     """Store the refunds not stored yet and remember which were new: the insert skips refunds
     already stored (another worker may be inserting the same one) and returns the ids of exactly
-    the rows it stored. In key order, so two workers' inserts cannot deadlock."""
+    the rows it stored. In key order, so two workers' inserts cannot deadlock. A new one the store
+    has deleted (a tombstone, committed before this insert could go on) is deleted again: checked
+    after the insert, so a deletion applied at the same moment is never missed."""
     ordered = sorted(rows, key=lambda r: (r["source"], r["external_id"]))
-    batch.new_refund_ids.extend(
-        sorted(
-            row[0] for row in insert_rows(Refund, ordered, ignore_conflicts=True, returning=("id",))
+    new = {
+        (source, external_id): refund_id
+        for refund_id, source, external_id in insert_rows(
+            Refund, ordered, ignore_conflicts=True, returning=("id", "source", "external_id")
         )
-    )
+    }
+    if not new:
+        return
+    dead = sorted(new.pop(key) for key in _deleted_refund_keys(batch.site_id, new))
+    if dead:
+        Refund.delete().where(among(Refund.id, dead)).execute()
+    batch.new_refund_ids.extend(sorted(new.values()))
 
 
 def refresh_refunded_totals(order_ids: set[int]) -> None:

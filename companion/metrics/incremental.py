@@ -1,9 +1,9 @@
 """The AFTER_APPLY step: every batch adds its orders' and refunds' deltas to the roll-ups.
 
-For each order the batch changed, or gave a new refund, the contribution it had before the
-batch is subtracted and the one it has now is added, in additive upserts (no read-modify-write),
-so any order of events (a refund before its order, a status changed twice, a late snapshot) ends
-in the same roll-ups as a rebuild.
+For each order the batch changed, gave a new refund or took a deleted refund from, the contribution
+it had before the batch is subtracted and the one it has now is added, in additive upserts (no
+read-modify-write), so any order of events (a refund before its order, a status changed twice, a
+late snapshot, a refund deleted) ends in the same roll-ups as a rebuild.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def apply_rollups(batch: Batch) -> None:
     site = Site.get_by_id(batch.site_id)
     befores = _befores(batch)
     new_refunds = _new_refund_orders(batch.new_refund_ids)
-    order_ids = sorted(set(befores) | set(new_refunds))
+    order_ids = sorted(set(befores) | set(new_refunds) | set(batch.deleted_refunds))
     if order_ids:
         _apply_orders(site, batch, befores, order_ids)
     customers.refresh(site, _contacts_of(batch))
@@ -78,7 +78,9 @@ def _apply_orders(
     total: Contribution = {}
     for order_id in order_ids:
         before = befores[order_id] if order_id in befores else nows.get(order_id)
-        old_refunds = [r for r in refunds.get(order_id, []) if r["id"] not in new_refund_ids]
+        old_refunds = [
+            r for r in refunds.get(order_id, []) if r["id"] not in new_refund_ids
+        ] + batch.deleted_refunds.get(order_id, [])
         old_items = batch.replaced_items.get(order_id, items.get(order_id, []))
         # the delta is after - before: both added to the batch's total straight away
         after = contribution(

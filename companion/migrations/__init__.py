@@ -22,6 +22,7 @@ from companion.migrations.steps import (
     create_cohort_months,
     create_coupon_tables,
     create_dashboard_sessions,
+    create_deleted_refunds,
     create_flow_tables,
     create_import_tables,
     create_intelligence_tables,
@@ -81,6 +82,7 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
         "dashboard: month roll-up of the breakdowns; products' forecast stored once per day",
         create_product_outlook,
     ),
+    (37, "orders: tombstones of refunds the store deleted", create_deleted_refunds),
 ]
 
 

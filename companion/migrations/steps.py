@@ -13,7 +13,7 @@ from peewee import Database, MySQLDatabase, PostgresqlDatabase
 from companion.intelligence.stage_groups import write_stage_groups
 from companion.metrics.cohort_rollup import rebuild_cohort_months
 from companion.metrics.rebuild import fill_dimension_months
-from companion.models import Cart, DashboardSession, Site, utcnow
+from companion.models import Cart, DashboardSession, DeletedRefund, Site, utcnow
 from companion.models.attribution import ATTRIBUTION_MODELS
 from companion.models.imports import ImportCheckpoint
 from companion.models.intelligence import INTELLIGENCE_MODELS, StageGroup
@@ -178,3 +178,8 @@ def create_product_outlook(db: Database) -> None:
     for site in Site.select():
         if not RollupDimensionMonth.select().where(RollupDimensionMonth.site == site.id).exists():
             fill_dimension_months(site)
+
+
+def create_deleted_refunds(db: Database) -> None:
+    """Migration step: tombstones of refunds the store deleted (`order.refund_deleted`)."""
+    db.create_tables([DeletedRefund], safe=True)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from companion.models.attribution import CartEmail, EmailTouch, OrderAttribution
 from companion.models.base import BaseModel, JSONField, MoneyField, UTCDateTimeField, utcnow
-from companion.models.commerce import Cart, Order, OrderItem, Product, Refund, Subscription
+from companion.models.commerce import (
+    Cart,
+    DeletedRefund,
+    Order,
+    OrderItem,
+    Product,
+    Refund,
+    Subscription,
+)
 from companion.models.customers import Contact, ProductView, Visit, Visitor
 from companion.models.events import DeadLetter, RawEvent
 from companion.models.imports import ImportCheckpoint
@@ -55,6 +63,7 @@ __all__ = [
     "CustomerOrderDay",
     "DashboardSession",
     "DeadLetter",
+    "DeletedRefund",
     "EmailTouch",
     "Enrolment",
     "FlowSetting",

@@ -132,6 +132,22 @@ class Refund(BaseModel):
         )
 
 
+class DeletedRefund(BaseModel):
+    """A refund the store deleted (`order.refund_deleted`): its refund row is removed, and this
+    tombstone keeps an `order.refunded` for the same refund id, arriving later (out of order, a
+    retried delivery, a history sync), from storing it again. Store refund ids are never reused."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    source = CharField(max_length=20)
+    external_id = CharField(max_length=64)
+    order_external_id = CharField(max_length=64)
+    deleted_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("site", "source", "external_id"), True),)
+
+
 class Cart(BaseModel):
     id = AutoField()
     site = ForeignKeyField(Site, on_delete="CASCADE")

@@ -114,6 +114,14 @@ class OrderDeletedDataSchema(Schema):
     order_id = ExternalId(required=True)
 
 
+class RefundDeletedDataSchema(Schema):
+    """A refund the store deleted (WooCommerce's delete cross on a refund line, or the REST API):
+    it stops counting, and a later or earlier `order.refunded` for the same refund id is ignored."""
+
+    order_id = ExternalId(required=True)
+    refund_id = ExternalId(required=True)
+
+
 class CartDataSchema(Schema):
     cart_token = fields.String(required=True, validate=validate.Length(min=1, max=64))
     currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
@@ -180,6 +188,7 @@ DATA_SCHEMAS: dict[str, Schema] = {
     "order.updated": OrderDataSchema(),
     "order.refunded": RefundDataSchema(),
     "order.deleted": OrderDeletedDataSchema(),
+    "order.refund_deleted": RefundDeletedDataSchema(),
     "cart.updated": CartDataSchema(),
     "product.viewed": ProductViewedDataSchema(),
     "page.viewed": PageViewedDataSchema(),

@@ -20,7 +20,7 @@ from companion.core.settings import Settings
 from companion.core.workers import ThreadWorker
 from companion.dashboard.auth import login_link
 from companion.migrations import SchemaVersion, migrate_database
-from companion.models import CORE_MODELS, Site
+from companion.models import CORE_MODELS, DeletedRefund, Site
 from jobs import schedule
 
 
@@ -352,3 +352,13 @@ def test_gunicorns_own_access_log_line_carries_no_token(tmp_path):
         handler.flush()
     line = (tmp_path / "access.log").read_text()
     assert "secret" not in line and line.count("[redacted]") == 3, line
+
+
+def test_a_store_from_before_step_37_gains_the_deleted_refund_tombstones(db):
+    """Deleted refunds (issue 17) leave a tombstone; an existing store gets the table from the
+    migration, once, on every engine."""
+    db.drop_tables([DeletedRefund])
+    SchemaVersion.delete().where(SchemaVersion.version == 37).execute()
+    assert not db.table_exists("deleted_refund")
+    assert migrate_database(db) == ["37: orders: tombstones of refunds the store deleted"]
+    assert db.table_exists("deleted_refund") and migrate_database(db) == []

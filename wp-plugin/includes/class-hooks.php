@@ -57,6 +57,9 @@ final class Hooks {
 		array( 'woocommerce_order_status_changed', 'woocommerce', 'on_status_changed', 10, 4 ),
 		array( 'woocommerce_payment_complete', 'woocommerce', 'on_payment_complete', 10, 2 ),
 		array( 'woocommerce_order_refunded', 'woocommerce', 'on_refunded', 10, 2 ),
+		// A refund deleted: WP admin (class-wc-ajax.php line 2247), REST API (class-wc-rest-crud-controller.php line 505).
+		array( 'woocommerce_refund_deleted', 'woocommerce', 'on_refund_deleted', 10, 2 ),
+		array( 'woocommerce_rest_delete_shop_order_refund_object', 'woocommerce', 'on_rest_refund_deleted', 10, 3 ),
 		array( 'woocommerce_trash_order', 'woocommerce', 'on_deleted', 10, 1 ),
 		array( 'woocommerce_delete_order', 'woocommerce', 'on_deleted', 10, 1 ),
 		array( 'woocommerce_add_to_cart', 'woocommerce', 'on_add_to_cart', 10, 6 ),

@@ -42,6 +42,13 @@ class Source_WooCommerce extends Source {
 	private $deleted = array();
 
 	/**
+	 * Refunds the store deleted in this request: refund id => order id.
+	 *
+	 * @var array<int, int>
+	 */
+	private $deleted_refunds = array();
+
+	/**
 	 * The order objects WooCommerce saved in this request, by id (the last one saved wins): the
 	 * end-of-request snapshot reads them instead of loading each order and its items again, which
 	 * cost a real checkout 3 to 6 queries. Every save fires woocommerce_update_order with the saved
@@ -208,6 +215,44 @@ class Source_WooCommerce extends Source {
 	public function on_refunded( $order_id, $refund_id ) {
 		$this->note_refund( $order_id, $refund_id );
 		$this->note_order( $order_id );
+	}
+
+	/**
+	 * A refund deleted in WP admin (int $refund_id, int $order_id): the delete cross on a refund
+	 * line, WC_AJAX::delete_refund() (WooCommerce 8.9.1 includes/class-wc-ajax.php line 2247),
+	 * after $refund->delete( true ). Neither data store fires a refund hook of its own with the
+	 * order id (HPOS OrdersTableRefundDataStore::delete() fires none), so this and the REST API's
+	 * hook below are where a deleted refund is seen. The order is snapshotted again.
+	 *
+	 * @param int $refund_id Refund id.
+	 * @param int $order_id  Order id.
+	 * @return void
+	 */
+	public function on_refund_deleted( $refund_id, $order_id ) {
+		if ( ! $refund_id || ! $order_id ) {
+			return;
+		}
+		$this->deleted_refunds[ (int) $refund_id ] = (int) $order_id;
+		$this->note_order( $order_id );
+	}
+
+	/**
+	 * A refund deleted through the REST API (DELETE /wc/v3/orders/<id>/refunds/<refund id>):
+	 * WC_REST_CRUD_Controller::delete_item() deletes it (force only: refunds cannot be trashed)
+	 * and fires woocommerce_rest_delete_shop_order_refund_object( $object, $response, $request )
+	 * (includes/rest-api/Controllers/Version3/class-wc-rest-crud-controller.php line 505), not
+	 * woocommerce_refund_deleted. The deleted object's id is 0 by then; the request names it.
+	 *
+	 * @param mixed $refund   The deleted WC_Order_Refund.
+	 * @param mixed $response WP_REST_Response.
+	 * @param mixed $request  WP_REST_Request.
+	 * @return void
+	 */
+	public function on_rest_refund_deleted( $refund, $response = null, $request = null ) {
+		if ( ! $refund instanceof \WC_Order_Refund || ! $request instanceof \WP_REST_Request ) {
+			return;
+		}
+		$this->on_refund_deleted( (int) $request['id'], (int) $refund->get_parent_id() );
 	}
 
 	/**
@@ -447,16 +492,16 @@ class Source_WooCommerce extends Source {
 	}
 
 	/**
-	 * Whether orders were deleted or the cart changed in this request.
+	 * Whether orders or refunds were deleted or the cart changed in this request.
 	 *
 	 * @return bool
 	 */
 	protected function has_pending_extras() {
-		return $this->deleted || $this->cart->is_changed();
+		return $this->deleted || $this->deleted_refunds || $this->cart->is_changed();
 	}
 
 	/**
-	 * Records the deletions and the cart of this request.
+	 * Records the deletions (orders, refunds) and the cart of this request.
 	 *
 	 * @return void
 	 */
@@ -468,6 +513,17 @@ class Source_WooCommerce extends Source {
 		$this->deleted  = array();
 		foreach ( $deleted as $order_id ) {
 			$this->record( 'order.deleted', array( 'order_id' => (string) $order_id ) );
+		}
+		$deleted_refunds       = $this->deleted_refunds;
+		$this->deleted_refunds = array();
+		foreach ( $deleted_refunds as $refund_id => $order_id ) {
+			$this->record(
+				'order.refund_deleted',
+				array(
+					'order_id'  => (string) $order_id,
+					'refund_id' => (string) $refund_id,
+				)
+			);
 		}
 		$this->cart->flush();
 	}

@@ -173,6 +173,45 @@ final class WooCommerceOrdersTest extends TestCase {
 		$this->assertSame( 'completed', $this->queued_of( 'order.updated' )[1]['data']['status'] );
 	}
 
+	/** Issue 17: three refunds deleted on a real shop were still counted by the service. */
+	public function test_a_refund_deleted_in_wp_admin_records_order_refund_deleted_and_a_fresh_snapshot(): void {
+		$order = $this->create_order();
+		$order->payment_complete();
+		$first  = wc_create_refund( array( 'order_id' => $order->get_id(), 'amount' => 5, 'reason' => 'Broken' ) );
+		$second = wc_create_refund( array( 'order_id' => $order->get_id(), 'amount' => 3, 'reason' => 'Late' ) );
+		$this->end_request();
+		$snapshots = count( $this->queued_of( 'order.updated' ) );
+		$ids       = array( $first->get_id(), $second->get_id() );
+
+		wc_double_ajax_delete_refund( $ids );
+		$this->end_request();
+
+		$deleted = array_column( $this->queued_of( 'order.refund_deleted' ), 'data' );
+		$this->assertSame(
+			array(
+				array( 'order_id' => (string) $order->get_id(), 'refund_id' => (string) $ids[0] ),
+				array( 'order_id' => (string) $order->get_id(), 'refund_id' => (string) $ids[1] ),
+			),
+			$deleted
+		);
+		$this->assertCount( $snapshots + 1, $this->queued_of( 'order.updated' ) );
+		$this->assertSame( (string) $order->get_id(), $this->queued_of( 'order.updated' )[ $snapshots ]['data']['id'] );
+	}
+
+	public function test_a_refund_deleted_through_the_rest_api_records_order_refund_deleted(): void {
+		$order = $this->create_order();
+		$order->payment_complete();
+		$refund    = wc_create_refund( array( 'order_id' => $order->get_id(), 'amount' => 5 ) );
+		$refund_id = $refund->get_id();
+		$this->end_request();
+
+		$this->assertTrue( wc_double_rest_delete_refund( $order->get_id(), $refund_id ) );
+		$this->end_request();
+
+		$deleted = array_column( $this->queued_of( 'order.refund_deleted' ), 'data' );
+		$this->assertSame( array( array( 'order_id' => (string) $order->get_id(), 'refund_id' => (string) $refund_id ) ), $deleted );
+	}
+
 	public function test_trashing_or_deleting_an_order_records_order_deleted(): void {
 		$first  = $this->create_order();
 		$second = $this->create_order();

@@ -452,6 +452,16 @@ namespace {
 	}
 
 	class WC_Order_Refund extends WC_Abstract_Order {
+		/**
+		 * As WC_Data::delete( true ) with HPOS: OrdersTableRefundDataStore::delete() (WooCommerce
+		 * 8.9.1 src/Internal/DataStores/Orders/OrdersTableRefundDataStore.php lines 75-85) removes
+		 * the rows and sets the id to 0, and fires no hook; the parent id stays on the object.
+		 */
+		public function delete( $force_delete = false ) {
+			unset( WC_Doubles::$objects[ $this->get_id() ] );
+			$this->id = 0;
+			return true;
+		}
 		public function get_amount( $context = 'view' ) {
 			return $this->prop( 'amount' );
 		}
@@ -838,5 +848,42 @@ namespace {
 		do_action( 'woocommerce_refund_created', $refund->get_id(), $args );
 		do_action( 'woocommerce_order_refunded', $order->get_id(), $refund->get_id() );
 		return $refund;
+	}
+
+	/**
+	 * As WC_AJAX::delete_refund() (WooCommerce 8.9.1 includes/class-wc-ajax.php lines 2234-2250),
+	 * the delete cross on a refund line in WP admin: for each refund id, the refund's parent id,
+	 * $refund->delete( true ), then woocommerce_refund_deleted( $refund_id, $order_id ) (line 2247).
+	 */
+	function wc_double_ajax_delete_refund( $refund_ids ) {
+		foreach ( (array) $refund_ids as $refund_id ) {
+			$refund = wc_get_order( $refund_id );
+			if ( $refund instanceof WC_Order_Refund ) {
+				$order_id = $refund->get_parent_id();
+				$refund->delete( true );
+				do_action( 'woocommerce_refund_deleted', $refund_id, $order_id );
+			}
+		}
+	}
+
+	/**
+	 * As DELETE /wc/v3/orders/<order_id>/refunds/<id>?force=true: WC_REST_CRUD_Controller::delete_item()
+	 * (includes/rest-api/Controllers/Version3/class-wc-rest-crud-controller.php lines 440-505) reads
+	 * the refund by the request's id alone (get_object(), the refunds v2 controller line 132), builds
+	 * the response, deletes it (force) and fires woocommerce_rest_delete_shop_order_refund_object(
+	 * $object, $response, $request ) (line 505); woocommerce_refund_deleted is not fired.
+	 */
+	function wc_double_rest_delete_refund( $order_id, $refund_id ) {
+		$request = new WP_REST_Request( 'DELETE', "/wc/v3/orders/{$order_id}/refunds/{$refund_id}" );
+		$request->set_url_params( array( 'order_id' => (string) $order_id, 'id' => (string) $refund_id ) );
+		$request->set_param( 'force', true );
+		$refund = wc_get_order( (int) $request['id'] );
+		if ( ! $refund instanceof WC_Order_Refund ) {
+			return false;
+		}
+		$response = new WP_REST_Response( array( 'id' => $refund->get_id(), 'amount' => $refund->get_amount() ) );
+		$refund->delete( true );
+		do_action( 'woocommerce_rest_delete_shop_order_refund_object', $refund, $response, $request );
+		return true;
 	}
 }

@@ -59,7 +59,9 @@ $ab_tests = $plugin->get( 'reports' )->ab_tests();
 $_COOKIE['sc_sid'] = 'e2esession01';
 WC_Doubles::add_product( 11, 'Mug', '10.00', 'MUG-1' );
 WC_Doubles::add_product( 12, 'Tea', '2.50', 'TEA-1' );
-$plugin->get( 'tracker' )->handle( array( 'type' => 'page', 'url' => home_url( '/shop/' ), 'referrer' => '' ) );
+// The beacon presents the token the page was rendered with (Beacon_Token), as tracker.js does.
+$page_token = $plugin->get( 'tracker' )->config( time() )['token'];
+$plugin->get( 'tracker' )->handle( array( 'type' => 'page', 'url' => home_url( '/shop/' ), 'referrer' => '', 'token' => $page_token ), time() );
 WC()->cart->add_to_cart( 11, 2 );
 WC()->cart->add_to_cart( 12, 2 );
 do_action( 'woocommerce_checkout_update_order_review', 'billing_first_name=Erin&billing_email=' . rawurlencode( $email ) );

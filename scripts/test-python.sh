@@ -16,9 +16,10 @@ $PY -m ruff check companion jobs tests bench wsgi.py
 $PY -m ruff format --check companion jobs tests bench wsgi.py
 .venv/bin/lint-imports --no-cache
 
-echo "== Python tests on SQLite (all suites, SendGrid contract through Prism and schemathesis over /openapi.json included)"
-$PY -m pytest
-# schemathesis (the `fuzz` mark, about 1 minute on an idle machine) runs once, above.
+echo "== Python tests on SQLite (all suites, SendGrid contract through Prism included)"
+# schemathesis over /openapi.json (the `fuzz` mark) is scripts/test-fuzz.sh: scripts/test-all.sh
+# runs it beside every other suite.
+$PY -m pytest -m "not fuzz"
 echo "== Python tests on SQLite with the wall clock 400 days ahead (tests/clock_shift.py)"
 COMPANION_TEST_CLOCK_SHIFT_DAYS=400 $PY -m pytest -m "not fuzz"
 echo "== Python database tests on PostgreSQL"

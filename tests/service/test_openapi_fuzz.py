@@ -38,9 +38,9 @@ from companion.models import Site
 from tests.dashboard.session import csrf_of, sign_in
 from tests.helpers import signed_headers
 
-# Fuzzing examples per operation (the coverage phase adds its own); COMPANION_TEST_FUZZ_EXAMPLES
-# raises it for a longer hunt. 60 in make test: with every check on, 100 took 280 s of a
-# 19 min 48 s `make test` on an idle 2-core machine, too close to its 20-minute budget.
+# Fuzzing examples per operation (the coverage phase adds its own). scripts/test-fuzz.sh asks for
+# 300 (about 25,000 cases, 10 minutes of one core), and scripts/test-all.sh runs it beside the
+# other suites; 60 by default here, for a quick run of the file alone.
 EXAMPLES = int(os.environ.get("COMPANION_TEST_FUZZ_EXAMPLES", "60"))
 WOO_SECRET = "woo-secret-for-fuzzing"
 SIGN_ME = "sign-me"
@@ -187,7 +187,7 @@ def _wire_body(case: Any) -> bytes:
 
 
 @pytest.fixture
-def world(db: Any, settings: Any, site: Any) -> Any:
+def world(db: Any, settings: Any, site: Any, request: Any) -> Any:
     key = (
         ec.generate_private_key(ec.SECP256R1())
         .public_key()
@@ -206,9 +206,20 @@ def world(db: Any, settings: Any, site: Any) -> Any:
     runtime.redis_connection().set(runtime.SCHEDULER_HEARTBEAT_KEY, str(time.time()))
     _world["site"], CURRENT.app = site, app
     _world["session"], _world["csrf"] = _session()
+    _world["calls"] = 0
     yield site
+    _record_calls(request.node.name, _world["calls"])
     _world.clear()
     CURRENT.app = None
+
+
+def _record_calls(operation: str, calls: int) -> None:
+    """How many cases one operation got, a line of JSON appended to the file
+    COMPANION_TEST_FUZZ_CALLS names (scripts/test-python.sh prints the spread)."""
+    path = os.environ.get("COMPANION_TEST_FUZZ_CALLS")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"operation": operation, "calls": calls}) + "\n")
 
 
 def _session() -> tuple[str, str]:
@@ -245,6 +256,7 @@ def test_no_operation_answers_5xx_or_outside_its_schema(case: Any, world: Any) -
         )
         case.body["csrf_token"] = token
         case.cookies = {**(case.cookies or {}), SESSION_COOKIE: cookie}
+    _world["calls"] += 1
     case.call_and_validate()
 
 

@@ -31,7 +31,7 @@ from companion.core.db import (
     write_transaction,
 )
 from companion.flows import triggers as flow_triggers
-from companion.ingest import activity, carts, catalog, contacts, orders
+from companion.ingest import activity, carts, catalog, contacts, orders, refund_lists
 from companion.ingest.batch import Batch, Event
 from companion.intelligence.refresh import rescore_after_batch
 from companion.metrics import incremental as metric_rollups
@@ -48,6 +48,7 @@ APPLIERS: list[Callable[[Batch], None]] = [
     contacts.stitch_sessions,
     catalog.apply_products,
     orders.apply_orders,
+    refund_lists.apply_refund_lists,
     orders.apply_refund_deletes,
     orders.apply_refunds,
     orders.apply_deletes,

@@ -112,6 +112,20 @@ def refund_deleted(
     )
 
 
+def refunds_listed(
+    order_id: int | str = 100,
+    refund_ids: list[int | str] | None = None,
+    at: str = "2026-12-01T10:00:00Z",
+) -> dict[str, Any]:
+    """The history sync's list of an order's refunds in the store, recorded `at`."""
+    return event(
+        "order.refunds_listed",
+        {"order_id": order_id, "refund_ids": refund_ids or []},
+        email=None,
+        at=at,
+    )
+
+
 def cart(
     token: str = "cart-1",
     *,

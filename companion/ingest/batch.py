@@ -41,6 +41,8 @@ class Batch:
     new_refund_ids: list[int] = field(default_factory=list)  # refunds this batch stored first
     # refund rows this batch deleted (order.refund_deleted), by order id, as they were
     deleted_refunds: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # refunds an `order.refunds_listed` leaves out, as `order.refund_deleted` events (refund_lists)
+    unlisted_refunds: list[Event] = field(default_factory=list)
     # items of orders whose snapshot this batch replaced, as they were before (metrics roll-ups)
     replaced_items: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     # each changed order's row and the items this batch wrote for it, as they are now (the roll-ups

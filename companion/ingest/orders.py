@@ -400,7 +400,10 @@ def apply_refund_deletes(batch: Batch) -> None:
     waits for the other worker's uncommitted insert of that key; then the refund is visible here
     and deleted. Had this insert come first, the other worker's insert waits for this commit and
     then sees the tombstone (apply_refunds checks after inserting)."""
-    events = {(e.source, e.data["refund_id"]): e for e in batch.of_type("order.refund_deleted")}
+    events = {
+        (e.source, e.data["refund_id"]): e
+        for e in [*batch.unlisted_refunds, *batch.of_type("order.refund_deleted")]
+    }
     if not events:
         return
     keyed = sorted(events.items())

@@ -122,6 +122,17 @@ class RefundDeletedDataSchema(Schema):
     refund_id = ExternalId(required=True)
 
 
+class RefundsListedDataSchema(Schema):
+    """Every refund an order has in the store when the event was recorded (the history sync sends
+    one per order it records). A refund the service holds for that order, created well before the
+    event and not in the list, was deleted in the store without an `order.refund_deleted` (before
+    the plugin sent one, or by a tool that fires no hook): it is taken as deleted
+    (companion/ingest/refund_lists.py)."""
+
+    order_id = ExternalId(required=True)
+    refund_ids = fields.List(ExternalId(), required=True, validate=validate.Length(max=100_000))
+
+
 class CartDataSchema(Schema):
     cart_token = fields.String(required=True, validate=validate.Length(min=1, max=64))
     currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
@@ -189,6 +200,7 @@ DATA_SCHEMAS: dict[str, Schema] = {
     "order.refunded": RefundDataSchema(),
     "order.deleted": OrderDeletedDataSchema(),
     "order.refund_deleted": RefundDeletedDataSchema(),
+    "order.refunds_listed": RefundsListedDataSchema(),
     "cart.updated": CartDataSchema(),
     "product.viewed": ProductViewedDataSchema(),
     "page.viewed": PageViewedDataSchema(),

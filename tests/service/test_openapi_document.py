@@ -65,10 +65,13 @@ def test_a_dashboard_form_without_its_csrf_token_is_outside_the_document(path):
 
 def test_an_events_data_is_the_schema_of_its_type():
     branches = {b["$ref"].rsplit("/", 1)[1] for b in SCHEMAS["Event"]["oneOf"]}
-    assert len(branches) == 11
+    assert len(branches) == 12
     deleted = SCHEMAS["Event_order_refund_deleted"]["properties"]["data"]
     assert deleted == {"$ref": "#/components/schemas/RefundDeletedData"}
     assert sorted(SCHEMAS["RefundDeletedData"]["required"]) == ["order_id", "refund_id"]
+    listed = SCHEMAS["Event_order_refunds_listed"]["properties"]["data"]
+    assert listed == {"$ref": "#/components/schemas/RefundsListedData"}
+    assert sorted(SCHEMAS["RefundsListedData"]["required"]) == ["order_id", "refund_ids"]
     page_view = SCHEMAS["Event_page_viewed"]
     assert page_view["properties"]["type"]["enum"] == ["page.viewed"]
     assert page_view["properties"]["data"] == {"$ref": "#/components/schemas/PageViewedData"}

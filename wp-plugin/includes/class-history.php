@@ -321,7 +321,7 @@ class History {
 	}
 
 	/**
-	 * Records one past order and its refunds.
+	 * Records one past order, its refunds, and the list of them (order.refunds_listed).
 	 *
 	 * @param string $source Source.
 	 * @param int    $id     Order id.
@@ -340,6 +340,8 @@ class History {
 			$collector->note_refund( $id, $refund_id );
 		}
 		$collector->flush();
+		// What the service holds beyond these was deleted in the store (a sync repairs it).
+		$collector->list_refunds( $id, $refunds );
 	}
 
 	/**

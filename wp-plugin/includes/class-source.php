@@ -92,6 +92,26 @@ abstract class Source {
 	}
 
 	/**
+	 * Records every refund an order has in the store now (order.refunds_listed; the history sync,
+	 * after the order and its refunds). The service takes a refund it holds for the order, made
+	 * well before this and missing from the list, as deleted in the store: a refund deleted before
+	 * the plugin sent order.refund_deleted, or by a tool that fires no hook.
+	 *
+	 * @param int   $order_id   Order.
+	 * @param int[] $refund_ids Its refunds.
+	 * @return void
+	 */
+	public function list_refunds( $order_id, array $refund_ids ) {
+		$this->record(
+			'order.refunds_listed',
+			array(
+				'order_id'   => (string) $order_id,
+				'refund_ids' => array_values( array_map( 'strval', $refund_ids ) ),
+			)
+		);
+	}
+
+	/**
 	 * Notes a product (hooks and the history sync): one snapshot per product per request. A
 	 * model the store handed over replaces an earlier note; a bare id never replaces a model or
 	 * a snapshot.

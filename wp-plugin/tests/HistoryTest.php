@@ -56,6 +56,13 @@ final class HistoryTest extends TestCase {
 		$this->assertSame( (string) $ids[0], $this->queued_of( 'order.updated' )[0]['data']['id'] );
 		$this->assertSame( '4.00', $this->queued_of( 'order.refunded' )[0]['data']['amount'] );
 		$this->assertNotFalse( wp_next_scheduled( Scheduler::DELIVER ) );
+
+		// Each order's refunds are listed, so the service drops a refund the store deleted.
+		$lists = array_column( $this->queued_of( 'order.refunds_listed' ), 'data', null );
+		$this->assertCount( 120, $lists );
+		$this->assertSame( array( 'order_id' => (string) $ids[0], 'refund_ids' => array() ), $lists[0] );
+		$refund = $this->queued_of( 'order.refunded' )[0]['data']['refund_id'];
+		$this->assertSame( array( 'order_id' => (string) $ids[3], 'refund_ids' => array( $refund ) ), $lists[3] );
 	}
 
 	public function test_edd_history_is_synced_after_woocommerce(): void {

@@ -46,22 +46,31 @@ class Scheduler {
 	}
 
 	/**
-	 * After a request wrote events to the outbox: asks for a delivery run only when the outbox had
-	 * none waiting (WAITING is '0'). While it is '1' a run is scheduled, running, or waiting for the
+	 * After a request wrote events to the outbox: wakes delivery only when the outbox had none
+	 * waiting (WAITING is '0'). While it is '1' a run is scheduled, running, or waiting for the
 	 * end of a backoff, and that run (or the one it schedules) delivers these events too, so the
-	 * request looks nothing up. No query unless the outbox was empty before this request.
+	 * request does nothing. When it is '0', a web request sends the wake (Wake: a loopback
+	 * request written and left, no query here; the wake request raises the flag, schedules the
+	 * backstop run and delivers); WP-Cron, Action Scheduler and WP-CLI work schedules the run
+	 * itself (no shopper waits, and a command line may not reach the site's own URL).
 	 *
 	 * A request that read WAITING as '1' just before a run found the outbox empty and set it to
-	 * '0' asks for nothing: its events go with the next request's run or the five-minute sweep.
-	 * The run narrows that window: after clearing WAITING it reads the outbox once more.
+	 * '0' sends nothing: its events go with the run the wake scheduled as its backstop, the next
+	 * request's wake or the five-minute sweep. The run narrows that window: after clearing
+	 * WAITING it reads the outbox once more.
 	 *
+	 * @param Wake|null $wake The wake, null to schedule the run in this request.
 	 * @return void
 	 */
-	public function after_recording() {
+	public function after_recording( $wake = null ) {
 		if ( self::is_waiting() ) {
 			return;
 		}
-		$this->schedule_delivery( self::COALESCE );
+		if ( null === $wake || wp_doing_cron() || ( defined( 'WP_CLI' ) && WP_CLI ) ) {
+			$this->schedule_delivery( self::COALESCE );
+			return;
+		}
+		$wake->send( time() );
 	}
 
 	/**

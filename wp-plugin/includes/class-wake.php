@@ -23,6 +23,11 @@ class Wake {
 	const MAX_AGE = 300;
 
 	/**
+	 * Seconds the wake waits for a run holding the lock (a run stops sending after 20 s).
+	 */
+	const LOCK_WAIT = 25;
+
+	/**
 	 * Settings.
 	 *
 	 * @var Settings
@@ -157,18 +162,20 @@ class Wake {
 
 	/**
 	 * The wake's work, in its own request: unless a run is already asked for (the flag is up),
-	 * raise the flag and schedule a run COALESCE seconds ahead (the backstop, should this
-	 * request die or the lock be held by a run that started before these events), then deliver now.
+	 * raise the flag and schedule a run COALESCE seconds ahead (the backstop, should this request
+	 * die), then deliver now, waiting for a run that holds the lock (it may have read the outbox
+	 * for the last time before these events were written) for at most LOCK_WAIT seconds.
 	 *
+	 * @param float $lock_wait Seconds to wait for the lock.
 	 * @return int Events the service accepted, or -1 when a run was already asked for.
 	 */
-	public function run() {
+	public function run( $lock_wait = self::LOCK_WAIT ) {
 		if ( Scheduler::is_waiting() ) {
 			return -1;
 		}
 		$plugin = Plugin::instance();
 		$plugin->get( 'scheduler' )->schedule_delivery( Scheduler::COALESCE );
-		return $plugin->get( 'delivery' )->run();
+		return $plugin->get( 'delivery' )->run_when_free( $lock_wait );
 	}
 
 	/**

@@ -106,12 +106,12 @@ final class WakeTest extends TestCase {
 		$this->assertCount( 4, $this->queued(), 'all kept, in order' );
 	}
 
-	public function test_a_wake_that_finds_a_run_holding_the_lock_leaves_the_backstop_to_deliver(): void {
+	public function test_a_wake_that_waits_in_vain_for_the_lock_leaves_the_backstop_to_deliver(): void {
 		FakeService::accept_all();
 		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/' ) );
 		$this->end_request();
-		add_option( Delivery::LOCK, time() + 120, '', false ); // A sweep that read the outbox before these events.
-		$this->assertSame( 0, $this->wake()->run() );
+		add_option( Delivery::LOCK, time() + 120, '', false ); // A run stuck for longer than the wake waits.
+		$this->assertSame( 0, $this->wake()->run( 0.3 ) );
 		$this->assertSame( array(), FakeService::$requests );
 		$this->assertTrue( Scheduler::is_waiting() );
 		$this->assertCount( 1, $GLOBALS['sc_test_actions'] );
@@ -224,5 +224,70 @@ final class WakeTest extends TestCase {
 		$this->assertCount( 2, FakeService::sent_events() );
 		$this->assertSame( array(), $this->queued() );
 		$this->assertFalse( Scheduler::is_waiting(), 'the next request wakes delivery again' );
+	}
+
+	/**
+	 * The window: a request that read the flag up before a run lowered it writes its events
+	 * after the run found the outbox empty. The run reads again TAIL seconds after lowering.
+	 */
+	public function test_a_run_reads_the_outbox_again_a_tail_after_it_lowered_the_flag(): void {
+		FakeService::accept_all();
+		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/' ) );
+		$this->end_request();
+		$table   = \SalesCompanion\Outbox::table();
+		$lowered = 0.0;
+		$reads   = array();
+		$watch   = static function ( $old, $value ) use ( &$lowered ) {
+			if ( '0' === (string) $value ) {
+				$lowered = microtime( true );
+			}
+		};
+		$late    = static function ( $query ) use ( $table, &$lowered, &$reads ) {
+			if ( $lowered && 0 === strpos( ltrim( $query ), 'SELECT' ) && false !== strpos( $query, $table ) && false !== strpos( $query, 'pending' ) ) {
+				$reads[] = microtime( true );
+				if ( 2 === count( $reads ) ) { // The request that saw the flag up writes now.
+					$GLOBALS['wpdb']->insert( $table, array( 'event_id' => wp_generate_uuid4(), 'event_type' => 'page.viewed', 'payload' => wp_json_encode( array( 'id' => 'late', 'type' => 'page.viewed' ) ), 'status' => 'pending', 'created_at' => time() ) );
+				}
+			}
+			return $query;
+		};
+		add_action( 'update_option_' . Scheduler::WAITING, $watch, 10, 2 );
+		add_filter( 'query', $late );
+		$delivered = $this->wake()->run();
+		remove_filter( 'query', $late );
+		$this->assertSame( 2, $delivered, 'the late event went with the run' );
+		$this->assertGreaterThanOrEqual( 2, count( $reads ) );
+		$this->assertGreaterThanOrEqual( Delivery::TAIL - 0.05, $reads[1] - $lowered, 'the second read waits for the tail' );
+		$this->assertSame( array(), $this->queued() );
+	}
+
+	public function test_a_request_that_read_the_flag_up_and_ran_longer_than_the_tail_wakes_delivery_too(): void {
+		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/' ) );
+		$this->end_request();
+		Plugin()->get( 'scheduler' )->schedule_delivery( Scheduler::COALESCE ); // The flag is up.
+		FakeService::$wakes = array();
+		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/short' ) );
+		$this->end_request();
+		$this->assertSame( array(), FakeService::$wakes, 'a short request is covered by the run\'s tail' );
+		$_SERVER['REQUEST_TIME_FLOAT'] = microtime( true ) - Delivery::TAIL - 0.5; // A slow checkout.
+		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/slow' ) );
+		add_filter( 'query', array( $this, 'seen' ) );
+		$this->end_request();
+		remove_filter( 'query', array( $this, 'seen' ) );
+		$this->assertCount( 1, FakeService::$wakes, 'it cannot know whether the run read after it wrote' );
+		$this->assertCount( 1, $this->queries, 'still only the outbox INSERT' );
+		$this->assertSame( -1, $this->wake()->run(), 'the flag is up: the run to come delivers it' );
+	}
+
+	public function test_the_wake_waits_for_a_run_that_holds_the_lock(): void {
+		FakeService::accept_all();
+		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/' ) );
+		$this->end_request();
+		add_option( Delivery::LOCK, time() + 1, '', false ); // A run in its last second (the lock expires with it here).
+		$this->assertSame( 0, Plugin()->get( 'delivery' )->run(), 'a plain run gives up at once' );
+		$started = microtime( true );
+		$this->assertSame( 1, $this->wake()->run() );
+		$this->assertLessThan( Wake::LOCK_WAIT, microtime( true ) - $started );
+		$this->assertCount( 1, FakeService::sent_events() );
 	}
 }

@@ -23,6 +23,13 @@ class Delivery {
 	const MAX_BACKOFF = 3600;
 
 	/**
+	 * Seconds a run keeps reading the outbox after it lowered the waiting flag. A request that
+	 * read the flag up (it started before the lowering) and records within this time of its own
+	 * start is delivered by that read; a longer one wakes delivery itself (Scheduler::after_recording).
+	 */
+	const TAIL = 1.0;
+
+	/**
 	 * Outbox.
 	 *
 	 * @var Outbox
@@ -94,8 +101,28 @@ class Delivery {
 	 * @return int Events the service accepted in this run.
 	 */
 	public function run( $force = false ) {
-		if ( ! $this->settings->is_connected() || ! $this->lock() ) {
+		return $this->run_when_free( 0, $force );
+	}
+
+	/**
+	 * A run that waits up to $max_wait seconds for the lock another run holds (the wake: that run
+	 * may have read the outbox for the last time before this request's events were written).
+	 *
+	 * @param float $max_wait Seconds.
+	 * @param bool  $force    Ignore a running backoff.
+	 * @return int Events accepted.
+	 */
+	public function run_when_free( $max_wait, $force = false ) {
+		if ( ! $this->settings->is_connected() ) {
 			return 0;
+		}
+		$until = microtime( true ) + $max_wait;
+		while ( ! $this->lock() ) {
+			if ( microtime( true ) >= $until ) {
+				return 0;
+			}
+			usleep( 250000 );
+			wp_cache_delete( self::LOCK, 'options' );
 		}
 		$delivered = 0;
 		try {
@@ -121,18 +148,24 @@ class Delivery {
 		}
 		$started   = microtime( true );
 		$delivered = 0;
-		$drained   = false;
+		$lowered   = 0.0;
 		while ( microtime( true ) - $started < 20 ) {
 			$rows = $this->outbox->pending( $state['batch_size'] );
-			if ( ! $rows && $drained ) {
-				return $delivered;
+			if ( ! $rows && $lowered ) {
+				$wait = $lowered + self::TAIL - microtime( true );
+				if ( $wait <= 0 ) {
+					return $delivered;
+				}
+				// Requests that read the flag up before it went down may still be writing.
+				usleep( (int) ( $wait * 1000000 ) );
+				continue;
 			}
 			if ( ! $rows ) {
-				// Empty: requests may ask for a run again (Scheduler::after_recording). Events
-				// written by a request that still saw the old flag before it went down are read
-				// once more here; any later ones belong to a request that sees it down.
+				// Empty: requests may wake delivery again (Scheduler::after_recording). Events
+				// written by a request that still saw the old flag are read here until TAIL
+				// seconds after it went down; a request that ran longer wakes delivery itself.
+				$lowered = Scheduler::is_waiting() ? microtime( true ) : microtime( true ) - self::TAIL;
 				Scheduler::set_waiting( false );
-				$drained = true;
 				continue;
 			}
 			$outcome    = $this->send_batch( $rows, $state );

@@ -34,6 +34,9 @@ final class Hooks {
 		array( 'cron_schedules', 'scheduler', 'add_interval', 10, 1 ),
 		array( Scheduler::DELIVER, 'delivery', 'run', 10, 0 ),
 		array( Scheduler::SWEEP, 'delivery', 'run', 10, 0 ),
+		// The loopback a recording request sends when the outbox was empty (class-wake.php).
+		array( 'wp_ajax_nopriv_' . Wake::ACTION, 'wake', 'handle', 10, 0 ),
+		array( 'wp_ajax_' . Wake::ACTION, 'wake', 'handle', 10, 0 ),
 		array( Scheduler::SWEEP, 'history', 'resume', 10, 0 ),
 		array( Scheduler::SYNC, 'history', 'run_batch', 10, 0 ),
 		array( 'admin_menu', 'admin', 'add_pages', 10, 0 ),

@@ -85,6 +85,7 @@ final class Plugin {
 			'client'      => $client,
 			'events'      => $events,
 			'scheduler'   => new Scheduler(),
+			'wake'        => new Wake( $settings ),
 			'delivery'    => new Delivery( $outbox, $client, $settings ),
 			'woocommerce' => new Source_WooCommerce( $events ),
 			'edd'         => new Source_EDD( $events ),
@@ -174,9 +175,9 @@ final class Plugin {
 		Outbox::write_buffered();
 		$recorded = $this->get( 'events' )->take_recorded_count();
 		if ( $recorded > 0 ) {
-			// Only when the outbox was empty (an autoloaded flag, no query): a short delay lets
-			// the events of many requests share one run.
-			$this->get( 'scheduler' )->after_recording();
+			// Only when the outbox was empty (an autoloaded flag, no query): a loopback request
+			// written and left wakes delivery, which then costs this request no query.
+			$this->get( 'scheduler' )->after_recording( $this->get( 'wake' ) );
 		}
 		return $recorded;
 	}

@@ -46,22 +46,46 @@ class Scheduler {
 	}
 
 	/**
-	 * After a request wrote events to the outbox: asks for a delivery run only when the outbox had
-	 * none waiting (WAITING is '0'). While it is '1' a run is scheduled, running, or waiting for the
-	 * end of a backoff, and that run (or the one it schedules) delivers these events too, so the
-	 * request looks nothing up. No query unless the outbox was empty before this request.
+	 * After a request wrote events to the outbox: wakes delivery when the outbox had none waiting
+	 * (WAITING is '0'). While it is '1' a run is scheduled, running, or waiting for the end of a
+	 * backoff, and that run (or the one it schedules) delivers these events too, so the request
+	 * does nothing. A web request wakes delivery with the wake (Wake: a loopback request written
+	 * and left, no query here; the wake request raises the flag, schedules the backstop run and
+	 * delivers); WP-Cron, Action Scheduler and WP-CLI work schedules the run itself (no shopper
+	 * waits, and a command line may not reach the site's own URL).
 	 *
-	 * A request that read WAITING as '1' just before a run found the outbox empty and set it to
-	 * '0' asks for nothing: its events go with the next request's run or the five-minute sweep.
-	 * The run narrows that window: after clearing WAITING it reads the outbox once more.
+	 * The flag is read from the autoloaded options, as they were when the request started. A
+	 * request that read it up while a run was about to lower it is covered by the run, which keeps
+	 * reading the outbox for Delivery::TAIL seconds after lowering it; a request that has run
+	 * longer than that (a slow checkout) cannot be sure and wakes delivery as well. The wake
+	 * request then finds the flag up and does nothing, or down and delivers.
 	 *
+	 * @param Wake|null $wake The wake, null to schedule the run in this request.
 	 * @return void
 	 */
-	public function after_recording() {
+	public function after_recording( $wake = null ) {
+		$background = null === $wake || wp_doing_cron() || ( defined( 'WP_CLI' ) && WP_CLI );
 		if ( self::is_waiting() ) {
+			if ( ! $background && self::request_seconds() >= Delivery::TAIL ) {
+				$wake->send( time() );
+			}
 			return;
 		}
-		$this->schedule_delivery( self::COALESCE );
+		if ( $background ) {
+			$this->schedule_delivery( self::COALESCE );
+			return;
+		}
+		$wake->send( time() );
+	}
+
+	/**
+	 * Seconds since the request started (an upper bound of the age of its autoloaded options).
+	 *
+	 * @return float
+	 */
+	private static function request_seconds() {
+		$start = isset( $_SERVER['REQUEST_TIME_FLOAT'] ) ? (float) $_SERVER['REQUEST_TIME_FLOAT'] : 0.0;
+		return $start > 0 ? microtime( true ) - $start : PHP_FLOAT_MAX;
 	}
 
 	/**

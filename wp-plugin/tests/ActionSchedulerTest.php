@@ -26,13 +26,17 @@ final class ActionSchedulerTest extends TestCase {
 		do_action( 'action_scheduler_init' );
 	}
 
-	public function test_recording_schedules_one_delivery_action_in_the_plugins_group(): void {
+	public function test_the_wake_schedules_one_delivery_action_in_the_plugins_group(): void {
 		\WC_Doubles::add_product( 11, 'Mug', '10.00' );
 		WC()->cart->add_to_cart( 11, 1 );
 		$this->end_request();
+		$this->assertSame( array(), $GLOBALS['sc_test_actions'], 'the shopper\'s request only wakes delivery' );
+		Plugin()->get( 'wake' )->run(); // The wake request: the backstop run, then delivery at once.
 		WC()->cart->add_to_cart( 11, 1 );
 		$this->end_request();
-		$this->assertCount( 1, $GLOBALS['sc_test_actions'] );
+		Plugin()->get( 'wake' )->run();
+		$this->assertCount( 2, FakeService::$wakes );
+		$this->assertCount( 1, $GLOBALS['sc_test_actions'], 'one backstop run pending for both' );
 		$action = $GLOBALS['sc_test_actions'][0];
 		$this->assertSame( array( Scheduler::DELIVER, 'sales-companion' ), array( $action['hook'], $action['group'] ) );
 		$this->assertEqualsWithDelta( time() + Scheduler::COALESCE, $action['timestamp'], 2 );

@@ -28,6 +28,14 @@ final class FakeService {
 	public static $answers = array();
 
 	/**
+	 * Wakes the plugin sent to its own site (Wake::send through sales_companion_pre_wake): url,
+	 * body. They are not requests to the service, and no socket is opened.
+	 *
+	 * @var array<int, array{url: string, body: string}>
+	 */
+	public static $wakes = array();
+
+	/**
 	 * Starts answering.
 	 *
 	 * @return void
@@ -35,7 +43,9 @@ final class FakeService {
 	public static function install() {
 		self::$requests = array();
 		self::$answers  = array();
+		self::$wakes    = array();
 		add_filter( 'pre_http_request', array( self::class, 'answer' ), 10, 3 );
+		add_filter( 'sales_companion_pre_wake', array( self::class, 'wake' ), 10, 3 );
 	}
 
 	/**
@@ -45,6 +55,23 @@ final class FakeService {
 	 */
 	public static function uninstall() {
 		remove_filter( 'pre_http_request', array( self::class, 'answer' ), 10 );
+		remove_filter( 'sales_companion_pre_wake', array( self::class, 'wake' ), 10 );
+	}
+
+	/**
+	 * The sales_companion_pre_wake filter: keeps the wake, reports it sent.
+	 *
+	 * @param bool|null $pre  Null.
+	 * @param string    $url  URL.
+	 * @param string    $body Body.
+	 * @return bool
+	 */
+	public static function wake( $pre, $url, $body ) {
+		self::$wakes[] = array(
+			'url'  => $url,
+			'body' => $body,
+		);
+		return true;
 	}
 
 	/**

@@ -52,6 +52,7 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 			)
 		);
 		$_COOKIE = array();
+		$this->start_request();
 		wp_set_current_user( 0 );
 		FakeService::install();
 	}
@@ -67,7 +68,18 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 	 * @return int Events recorded.
 	 */
 	protected function end_request() {
-		return Plugin::instance()->flush();
+		$recorded = Plugin::instance()->flush();
+		$this->start_request();
+		return $recorded;
+	}
+
+	/**
+	 * A new request starts now (Scheduler::after_recording goes by its age).
+	 *
+	 * @return void
+	 */
+	protected function start_request() {
+		$_SERVER['REQUEST_TIME_FLOAT'] = microtime( true );
 	}
 
 	/**
@@ -154,7 +166,9 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 	 * @return int Events accepted.
 	 */
 	protected function deliver() {
-		return Plugin::instance()->get( 'delivery' )->run();
+		$delivered = Plugin::instance()->get( 'delivery' )->run();
+		$this->start_request();
+		return $delivered;
 	}
 }
 

@@ -64,11 +64,16 @@ final class WooCommerceOrdersTest extends TestCase {
 		$this->assertSame( 0, $this->end_request() );
 	}
 
-	public function test_the_shoppers_request_makes_no_network_call_and_schedules_delivery(): void {
+	public function test_the_shoppers_request_makes_no_network_call_and_wakes_delivery(): void {
 		$this->create_order()->payment_complete();
 		$this->end_request();
 		$this->assertSame( array(), FakeService::$requests );
-		$this->assertEqualsWithDelta( time() + Scheduler::COALESCE, wp_next_scheduled( Scheduler::DELIVER ), 2, 'one run shortly after, shared by the next requests' );
+		$this->assertCount( 1, FakeService::$wakes, 'a loopback to its own site, written and left' );
+		$this->assertFalse( wp_next_scheduled( Scheduler::DELIVER ), 'nothing scheduled by the shopper\'s request' );
+		FakeService::$answers = array( array( 503, array() ) );
+		Plugin()->get( 'wake' )->run(); // The wake request, with the service down.
+		$this->assertCount( 1, FakeService::$requests, 'the wake request delivers at once' );
+		$this->assertNotFalse( wp_next_scheduled( Scheduler::DELIVER ), 'and a run stays scheduled (WP-Cron without Action Scheduler)' );
 	}
 
 	public function test_an_offline_payment_counts_as_paid_when_the_order_becomes_processing(): void {

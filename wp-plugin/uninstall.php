@@ -18,7 +18,7 @@ foreach ( array( 'sales_companion_deliver', 'sales_companion_deliver_sweep', 'sa
 	}
 }
 
-foreach ( array( 'sales_companion_settings', 'sales_companion_delivery', 'sales_companion_delivery_lock', 'sales_companion_sync', 'sales_companion_db_version', 'sales_companion_delivery_due', 'sales_companion_outbox_waiting' ) as $sales_companion_option ) {
+foreach ( array( 'sales_companion_settings', 'sales_companion_delivery', 'sales_companion_delivery_lock', 'sales_companion_sync', 'sales_companion_db_version', 'sales_companion_delivery_due', 'sales_companion_outbox_waiting', 'sales_companion_wake_off' ) as $sales_companion_option ) {
 	delete_option( $sales_companion_option );
 }
 

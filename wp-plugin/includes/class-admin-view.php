@@ -371,6 +371,13 @@ class Admin_View {
 			__( 'Next attempt', 'sales-companion' )   => $this->next_attempt( (int) $counts['pending'], (int) $state['retry_at'], $when ),
 			__( 'History sync', 'sales-companion' )   => $sync['running'] ? sprintf( '%d / %d', $sync['done'], $sync['total'] ) : ( $sync['finished_at'] ? sprintf( '%d / %d, %s', $sync['done'], $sync['total'], $when( $sync['finished_at'] ) ) : '—' ),
 		);
+		if ( Scheduler::wake_is_off( time() ) ) {
+			$rows[ __( 'Delivery', 'sales-companion' ) ] = sprintf(
+				/* translators: %s: date and time. */
+				__( 'started by WP-Cron since %s: this site\'s requests to its own admin-ajax.php did not arrive (HTTP authentication or a firewall in front of the site?). Events still go out, within minutes instead of seconds; a day later the faster way is tried again.', 'sales-companion' ),
+				$when( (int) get_option( Scheduler::WAKE_OFF ) )
+			);
+		}
 		foreach ( $rows as $label => $value ) {
 			echo '<tr><th>' . esc_html( $label ) . '</th><td>' . esc_html( $value ) . '</td></tr>';
 		}

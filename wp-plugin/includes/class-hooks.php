@@ -33,6 +33,7 @@ final class Hooks {
 		array( 'wp_privacy_personal_data_erasers', 'privacy', 'register_eraser', 10, 1 ),
 		array( 'cron_schedules', 'scheduler', 'add_interval', 10, 1 ),
 		array( Scheduler::DELIVER, 'delivery', 'run', 10, 0 ),
+		array( Scheduler::SWEEP, 'scheduler', 'check_wakes', 5, 0 ),
 		array( Scheduler::SWEEP, 'delivery', 'run', 10, 0 ),
 		// The loopback a recording request sends when the outbox was empty (class-wake.php).
 		array( 'wp_ajax_nopriv_' . Wake::ACTION, 'wake', 'handle', 10, 0 ),

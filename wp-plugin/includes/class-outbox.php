@@ -17,7 +17,7 @@ if ( ! defined( 'ABSPATH' ) ) {
  */
 class Outbox {
 
-	const DB_VERSION = '2';
+	const DB_VERSION = '3';
 
 	/**
 	 * Bytes of one INSERT statement before the rest goes into another.
@@ -64,8 +64,21 @@ class Outbox {
 		// (the first delivery run, or the five-minute sweep, brings it back to '0').
 		$waiting = $wpdb->get_var( "SELECT id FROM {$table} WHERE status = 'pending' LIMIT 1" ); // phpcs:ignore WordPress.DB
 		Scheduler::set_waiting( null !== $waiting );
+		// Version 3: Scheduler::WAKE_OFF, '0' until the sweep finds wakes lost.
+		add_option( Scheduler::WAKE_OFF, '0', '', true );
 		delete_option( Scheduler::LEGACY_DELIVERY_DUE );
 		update_option( 'sales_companion_db_version', self::DB_VERSION, true );
+	}
+
+	/**
+	 * When the oldest pending event was recorded (Unix time), 0 when none waits.
+	 *
+	 * @return int
+	 */
+	public function oldest_pending() {
+		global $wpdb;
+		$table = self::table();
+		return (int) $wpdb->get_var( "SELECT MIN(created_at) FROM {$table} WHERE status = 'pending'" ); // phpcs:ignore WordPress.DB
 	}
 
 	/**

@@ -32,6 +32,26 @@ class Scheduler {
 	const WAITING = 'sales_companion_outbox_waiting';
 
 	/**
+	 * Autoloaded option, never missing (Outbox::install): when the five-minute sweep last found
+	 * events that had waited WAKE_LOST seconds with no run asked for, so wakes do not arrive (a
+	 * host that blocks loopback requests, HTTP authentication on the site, a firewall). For
+	 * WAKE_OFF_FOR seconds after that, requests schedule the run themselves, as before the wake;
+	 * then wakes are tried again. '0' when wakes work.
+	 */
+	const WAKE_OFF = 'sales_companion_wake_off';
+
+	/**
+	 * Seconds an event may wait with the flag down before the sweep takes wakes for lost (a wake
+	 * delivers within seconds; the backstop run it schedules within COALESCE).
+	 */
+	const WAKE_LOST = 120;
+
+	/**
+	 * Seconds requests schedule the run themselves once wakes were found lost.
+	 */
+	const WAKE_OFF_FOR = DAY_IN_SECONDS;
+
+	/**
 	 * Option of versions before WAITING (a due time); only deleted now.
 	 */
 	const LEGACY_DELIVERY_DUE = 'sales_companion_delivery_due';
@@ -64,7 +84,7 @@ class Scheduler {
 	 * @return void
 	 */
 	public function after_recording( $wake = null ) {
-		$background = null === $wake || wp_doing_cron() || ( defined( 'WP_CLI' ) && WP_CLI );
+		$background = null === $wake || wp_doing_cron() || ( defined( 'WP_CLI' ) && WP_CLI ) || self::wake_is_off( time() );
 		if ( self::is_waiting() ) {
 			if ( ! $background && self::request_seconds() >= Delivery::TAIL ) {
 				$wake->send( time() );
@@ -75,7 +95,42 @@ class Scheduler {
 			$this->schedule_delivery( self::COALESCE );
 			return;
 		}
-		$wake->send( time() );
+		if ( ! $wake->send( time() ) ) {
+			// The site's own address did not take the connection: schedule the run here.
+			$this->schedule_delivery( self::COALESCE );
+		}
+	}
+
+	/**
+	 * Whether wakes were found lost less than WAKE_OFF_FOR seconds ago (no query: autoloaded).
+	 *
+	 * @param int $now Unix time.
+	 * @return bool
+	 */
+	public static function wake_is_off( $now ) {
+		$off = (int) get_option( self::WAKE_OFF, '0' );
+		return $off > 0 && $now - $off < self::WAKE_OFF_FOR;
+	}
+
+	/**
+	 * The five-minute sweep, before its delivery run: events that waited WAKE_LOST seconds while
+	 * no run was asked for (the flag down) mean the wakes sent for them did not arrive. Requests
+	 * then schedule the run themselves for WAKE_OFF_FOR seconds (the status panel says so).
+	 *
+	 * @param int|null $now Unix time (now when null).
+	 * @return bool Whether wakes were found lost.
+	 */
+	public function check_wakes( $now = null ) {
+		$now = null === $now ? time() : (int) $now;
+		if ( self::is_waiting() || self::wake_is_off( $now ) ) {
+			return false;
+		}
+		$oldest = Plugin::instance()->get( 'outbox' )->oldest_pending();
+		if ( ! $oldest || $now - $oldest < self::WAKE_LOST ) {
+			return false;
+		}
+		update_option( self::WAKE_OFF, (string) $now, true );
+		return true;
 	}
 
 	/**

@@ -39,6 +39,7 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 			delete_option( $option );
 		}
 		update_option( 'sales_companion_outbox_waiting', '0', true ); // Scheduler::WAITING.
+		update_option( 'sales_companion_wake_off', '0', true ); // Scheduler::WAKE_OFF.
 		foreach ( array( 'sales_companion_deliver', 'sales_companion_sync_history' ) as $hook ) {
 			wp_clear_scheduled_hook( $hook );
 		}

@@ -209,7 +209,7 @@ final class WakeTest extends TestCase {
 		$this->assertTrue( $this->wake()->verify( $fields['t'], $fields['s'], time() ) );
 	}
 
-	public function test_a_dead_loopback_loses_nothing_the_sweep_delivers(): void {
+	public function test_a_wake_that_cannot_connect_makes_the_request_schedule_the_run_itself(): void {
 		FakeService::accept_all();
 		remove_filter( 'sales_companion_pre_wake', array( FakeService::class, 'wake' ), 10 );
 		add_filter( 'sales_companion_pre_wake', '__return_false' ); // The site cannot reach itself.
@@ -219,11 +219,70 @@ final class WakeTest extends TestCase {
 		}
 		remove_filter( 'sales_companion_pre_wake', '__return_false' );
 		$this->assertCount( 2, $this->queued() );
-		$this->assertSame( array(), $GLOBALS['sc_test_actions'] );
-		do_action( Scheduler::SWEEP );
+		$this->assertTrue( Scheduler::is_waiting(), 'the first request asked for a run, as before the wake' );
+		$this->assertCount( 1, $GLOBALS['sc_test_actions'], 'one run, the second request saw the flag up' );
+		do_action( Scheduler::DELIVER );
 		$this->assertCount( 2, FakeService::sent_events() );
 		$this->assertSame( array(), $this->queued() );
 		$this->assertFalse( Scheduler::is_waiting(), 'the next request wakes delivery again' );
+	}
+
+	/** Events recorded $seconds ago (the outbox's created_at). */
+	private function age_outbox( $seconds ) {
+		global $wpdb;
+		$table = \SalesCompanion\Outbox::table();
+		$wpdb->query( $wpdb->prepare( "UPDATE {$table} SET created_at = created_at - %d", $seconds ) ); // phpcs:ignore WordPress.DB
+	}
+
+	/**
+	 * A wake that connects but never runs (HTTP authentication, a firewall's 403): its sender
+	 * cannot tell. The sweep can: events waited with no run asked for. For a day requests then
+	 * schedule the run themselves; the status panel says why.
+	 */
+	public function test_wakes_that_never_arrive_are_seen_by_the_sweep_and_requests_schedule_the_run_for_a_day(): void {
+		FakeService::accept_all();
+		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/a' ) );
+		$this->end_request();
+		$this->assertCount( 1, FakeService::$wakes, 'sent, and lost on the way' );
+		$scheduler = Plugin()->get( 'scheduler' );
+		$this->age_outbox( Scheduler::WAKE_LOST - 5 );
+		$this->assertFalse( $scheduler->check_wakes(), 'not yet: a wake may still be on its way' );
+		$this->age_outbox( 10 );
+		do_action( Scheduler::SWEEP );
+		$this->assertTrue( Scheduler::wake_is_off( time() ) );
+		$this->assertCount( 1, FakeService::sent_events(), 'the sweep delivered them' );
+
+		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/b' ) );
+		$this->end_request();
+		$this->assertCount( 1, FakeService::$wakes, 'no wake while wakes are off' );
+		$this->assertTrue( Scheduler::is_waiting() );
+		$this->assertCount( 1, $GLOBALS['sc_test_actions'], 'the request scheduled the run itself' );
+
+		require_once ABSPATH . 'wp-admin/includes/template.php';
+		$admin = get_user_by( 'login', 'sc_wake_admin' );
+		wp_set_current_user( $admin ? $admin->ID : wp_insert_user( array( 'user_login' => 'sc_wake_admin', 'user_pass' => wp_generate_password(), 'role' => 'administrator', 'user_email' => 'sc_wake_admin@shop.test' ) ) );
+		ob_start();
+		Plugin()->get( 'admin' )->render();
+		$page = ob_get_clean();
+		$this->assertStringContainsString( 'started by WP-Cron since', $page );
+
+		$this->assertTrue( Scheduler::wake_is_off( time() + Scheduler::WAKE_OFF_FOR - 60 ) );
+		$this->assertFalse( Scheduler::wake_is_off( time() + Scheduler::WAKE_OFF_FOR ), 'a day later wakes are tried again' );
+	}
+
+	public function test_events_that_wait_while_a_run_is_asked_for_are_not_lost_wakes(): void {
+		Plugin()->get( 'events' )->record( 'page.viewed', 'custom', array( 'url' => 'http://shop.test/' ) );
+		$this->end_request();
+		Scheduler::set_waiting( true ); // The service is down: a run waits for the end of a backoff.
+		$this->age_outbox( 3600 );
+		$this->assertFalse( Plugin()->get( 'scheduler' )->check_wakes() );
+		$this->assertFalse( Scheduler::wake_is_off( time() ) );
+	}
+
+	public function test_the_wake_off_option_is_autoloaded_so_reading_it_costs_no_query(): void {
+		global $wpdb;
+		$autoload = $wpdb->get_var( $wpdb->prepare( "SELECT autoload FROM {$wpdb->options} WHERE option_name = %s", Scheduler::WAKE_OFF ) );
+		$this->assertSame( 'yes', $autoload );
 	}
 
 	/**

@@ -94,6 +94,7 @@ final class Hooks {
 		array( 'edd_transition_order_status', 'edd', 'on_transition_status', 10, 3 ),
 		array( 'edd_refund_order', 'edd', 'on_refund_order', 10, 3 ),
 		// ( $order_id ): BerlinDB Query::delete_item() (src/Database/Query.php line 2107); trash is a transition to "trash".
+		array( 'edd_pre_destroy_order', 'edd', 'on_pre_destroy_order', 10, 1 ),
 		array( 'edd_order_deleted', 'edd', 'on_order_deleted', 10, 1 ),
 		// ( $order_id, $order_data ): edd_build_order(), in the shopper's checkout (orders.php line 1279).
 		array( 'edd_built_order', 'edd', 'on_order_built', 10, 2 ),

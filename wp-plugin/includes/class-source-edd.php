@@ -56,6 +56,13 @@ class Source_EDD extends Source {
 	private $deleted = array();
 
 	/**
+	 * Refunds deleted for good in this request: refund id => order id.
+	 *
+	 * @var array<int, int>
+	 */
+	private $deleted_refunds = array();
+
+	/**
 	 * Software Licensing licences changed in this request.
 	 *
 	 * @var array<int, true>
@@ -115,7 +122,29 @@ class Source_EDD extends Source {
 	 */
 	public function on_order_deleted( $order_id ) {
 		unset( $this->orders[ (int) $order_id ] );
-		$this->deleted[ (int) $order_id ] = true;
+		if ( ! isset( $this->deleted_refunds[ (int) $order_id ] ) ) {
+			$this->deleted[ (int) $order_id ] = true;
+		}
+	}
+
+	/**
+	 * Hook edd_pre_destroy_order (int $order_id): edd_destroy_order() (EDD 3.6.5
+	 * includes/orders/functions/orders.php line 262), "Delete permanently" in the Orders and
+	 * Refunds views, before the row goes: the one moment a refund's type and parent can still be
+	 * read (edd_order_deleted comes after, with the id only). A refund deleted for good is
+	 * order.refund_deleted and its order's snapshot again, as on WooCommerce. A trashed refund is
+	 * not a deletion: it can be restored, and EDD's Trash keeps it.
+	 *
+	 * @param int $order_id Order or refund.
+	 * @return void
+	 */
+	public function on_pre_destroy_order( $order_id ) {
+		$refund = edd_get_order( $order_id );
+		if ( ! $refund || 'refund' !== $refund->type || ! $refund->parent ) {
+			return;
+		}
+		$this->deleted_refunds[ (int) $order_id ] = (int) $refund->parent;
+		$this->note_order( (int) $refund->parent );
 	}
 
 	/**
@@ -263,7 +292,7 @@ class Source_EDD extends Source {
 	 * @return bool
 	 */
 	protected function has_pending_extras() {
-		return $this->cart_changed || $this->deleted || $this->licenses;
+		return $this->cart_changed || $this->deleted || $this->deleted_refunds || $this->licenses;
 	}
 
 	/**
@@ -281,6 +310,17 @@ class Source_EDD extends Source {
 		$this->cart_changed = false;
 		foreach ( $deleted as $order_id ) {
 			$this->record( 'order.deleted', array( 'order_id' => (string) $order_id ) );
+		}
+		$deleted_refunds       = $this->deleted_refunds;
+		$this->deleted_refunds = array();
+		foreach ( $deleted_refunds as $refund_id => $order_id ) {
+			$this->record(
+				'order.refund_deleted',
+				array(
+					'order_id'  => (string) $order_id,
+					'refund_id' => (string) $refund_id,
+				)
+			);
 		}
 		foreach ( $licenses as $license_id ) {
 			$this->record_license( $license_id );

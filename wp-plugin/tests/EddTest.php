@@ -107,6 +107,33 @@ final class EddTest extends TestCase {
 		$this->assertSame( 'refunded', $this->queued_of( 'order.updated' )[1]['data']['status'] );
 	}
 
+	/** "Delete permanently" on a refund (issue 17: it was sent as order.deleted of the refund's id, which the service ignores). */
+	public function test_a_refund_deleted_for_good_is_sent_as_refund_deleted_with_its_orders_snapshot(): void {
+		$id = $this->sale();
+		edd_update_order_status( $id, 'complete' );
+		$refund_id = edd_refund_order( $id );
+		$this->end_request();
+		Plugin()->get( 'outbox' )->truncate();
+		edd_destroy_order( $refund_id );
+		$this->end_request();
+		$deleted = $this->queued_of( 'order.refund_deleted' );
+		$this->assertCount( 1, $deleted );
+		$this->assertSame( array( 'order_id' => (string) $id, 'refund_id' => (string) $refund_id ), $deleted[0]['data'] );
+		$this->assertSame( array(), $this->queued_of( 'order.deleted' ), 'not a deleted order' );
+		$this->assertSame( array( (string) $id ), array_column( array_column( $this->queued_of( 'order.updated' ), 'data' ), 'id' ) );
+	}
+
+	public function test_an_order_deleted_for_good_is_still_sent_as_deleted(): void {
+		$id = $this->sale();
+		edd_update_order_status( $id, 'complete' );
+		$this->end_request();
+		Plugin()->get( 'outbox' )->truncate();
+		edd_destroy_order( $id );
+		$this->end_request();
+		$this->assertSame( array( (string) $id ), array_column( array_column( $this->queued_of( 'order.deleted' ), 'data' ), 'order_id' ) );
+		$this->assertSame( array(), $this->queued_of( 'order.refund_deleted' ) );
+	}
+
 	public function test_a_status_change_is_sent_with_the_new_status(): void {
 		$id = $this->sale();
 		edd_update_order_status( $id, 'complete' );

@@ -407,6 +407,15 @@ namespace {
 		return 1;
 	}
 
+	/**
+	 * As edd_destroy_order() (orders.php line 254): edd_pre_destroy_order( $order_id ) while the
+	 * row is there, then edd_delete_order() (edd_order_deleted after the row is gone).
+	 */
+	function edd_destroy_order( $order_id = 0 ) {
+		do_action( 'edd_pre_destroy_order', $order_id );
+		return edd_delete_order( $order_id );
+	}
+
 	/** As edd_refund_order(): a refund order with a negative total, then edd_refund_order( $order_id, $refund_id, $all_refunded ). */
 	function edd_refund_order( $order_id, $order_items = 'all', $adjustments = 'all' ) {
 		$order     = edd_get_order( $order_id );

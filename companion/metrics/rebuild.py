@@ -34,6 +34,7 @@ from companion.models.base import money_from_units
 from companion.models.rollups import (
     ANY_DAY,
     CohortMonth,
+    CustomerDayMonth,
     CustomerLedger,
     CustomerOrderDay,
     RollupCarts,
@@ -53,6 +54,7 @@ ROLLUPS = (
     CustomerOrderDay,
     CustomerLedger,
     CohortMonth,
+    CustomerDayMonth,
 )
 ORDER_DIMENSION_COLUMNS = {  # one scan per group of dimensions
     ("channel", "payment_method", "device"): (
@@ -198,6 +200,23 @@ def _customers(c: _Context) -> None:
 
 def _cohorts(c: _Context) -> None:
     rebuild_cohort_months(c.site)
+
+
+def fill_customer_day_months(site: Site) -> None:
+    """CustomerDayMonth from the site's customer-days (replaced; migration 39 fills an existing
+    store's with this too)."""
+    CustomerDayMonth.delete().where(CustomerDayMonth.site == site.id).execute()
+    days = sql.quote(CustomerOrderDay._meta.table_name)
+    sql.execute(
+        f"INSERT INTO {sql.quote(CustomerDayMonth._meta.table_name)} (site_id, currency, month, "
+        f"next_day, customers) SELECT site_id, currency, month, next_day, COUNT(*) FROM {days} "
+        "WHERE site_id = {p} GROUP BY site_id, currency, month, next_day",
+        [site.id],
+    )
+
+
+def _day_months(c: _Context) -> None:
+    fill_customer_day_months(c.site)
 
 
 def _customer_counts(site_id: int) -> None:
@@ -352,6 +371,7 @@ STEPS: list[tuple[str, Callable[[_Context], None]]] = [
     ("daily", _daily),
     ("customers", _customers),
     ("cohorts", _cohorts),
+    ("customer-day months", _day_months),
     ("order dimensions", _order_dimensions),
     ("item dimensions", _item_dimensions),
     ("dimension months", _months),

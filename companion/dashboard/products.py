@@ -12,6 +12,7 @@ import numpy as np
 from peewee import fn
 
 from companion import metrics
+from companion.core.bulk import insert_rows
 from companion.core.days import day_bounds
 from companion.core.db import database, retry_deadlocks, write_transaction
 from companion.core.sql import as_date
@@ -231,19 +232,20 @@ def _store(site: Site, today: date, stamp: int, rows: list[Outlook]) -> None:
     def write() -> None:
         with write_transaction():
             o.delete().where(o.site == site.id, o.currency == site.currency).execute()
-            for start in range(0, len(rows), 200):
-                o.insert_many(
-                    [
-                        {
-                            "site": site.id,
-                            "currency": site.currency,
-                            "day": today,
-                            "stamp": stamp,
-                            **asdict(r),
-                        }
-                        for r in rows[start : start + 200]
-                    ]
-                ).on_conflict_ignore().execute()
+            insert_rows(  # plain bulk statements: peewee's insert_many spent 45-100 ms on 400 rows
+                o,
+                [
+                    {
+                        "site": site.id,
+                        "currency": site.currency,
+                        "day": today,
+                        "stamp": stamp,
+                        **asdict(r),
+                    }
+                    for r in rows
+                ],
+                ignore_conflicts=True,
+            )
 
     if rows:
         retry_deadlocks(write)

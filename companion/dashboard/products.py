@@ -12,8 +12,15 @@ import numpy as np
 from peewee import fn
 
 from companion import metrics
+from companion.core.bulk import insert_rows
 from companion.core.days import day_bounds
-from companion.core.db import database, retry_deadlocks, write_transaction
+from companion.core.db import (
+    database,
+    is_postgres,
+    quote,
+    retry_deadlocks,
+    write_transaction,
+)
 from companion.core.sql import as_date
 from companion.dashboard.periods import Period
 from companion.dashboard.tables import Table, col
@@ -231,19 +238,20 @@ def _store(site: Site, today: date, stamp: int, rows: list[Outlook]) -> None:
     def write() -> None:
         with write_transaction():
             o.delete().where(o.site == site.id, o.currency == site.currency).execute()
-            for start in range(0, len(rows), 200):
-                o.insert_many(
-                    [
-                        {
-                            "site": site.id,
-                            "currency": site.currency,
-                            "day": today,
-                            "stamp": stamp,
-                            **asdict(r),
-                        }
-                        for r in rows[start : start + 200]
-                    ]
-                ).on_conflict_ignore().execute()
+            insert_rows(  # plain bulk statements: peewee's insert_many spent 45-100 ms on 400 rows
+                o,
+                [
+                    {
+                        "site": site.id,
+                        "currency": site.currency,
+                        "day": today,
+                        "stamp": stamp,
+                        **asdict(r),
+                    }
+                    for r in rows
+                ],
+                ignore_conflicts=True,
+            )
 
     if rows:
         retry_deadlocks(write)
@@ -326,6 +334,29 @@ def _days_of_stock(stock: int | None, point: str) -> float | None:
     return days_of_stock(stock, np.array(json.loads(point)))
 
 
+def _recent_lines(recent: Any) -> list[tuple[int, str]]:
+    """(order id, product id) of each line of the `recent` orders.
+
+    PostgreSQL hash-joined the 5,000 ids to a sequential scan of every line of every site (350,000
+    lines at 200,000 orders: 320-430 ms, growing with the table); the LATERAL subquery, kept apart
+    by OFFSET 0, makes it one index lookup per order (90-110 ms at load 12, the same rows).
+    MariaDB has no LATERAL; it and SQLite look the lines up by order already."""
+    if is_postgres():
+        inner, params = recent.sql()
+        table = quote(OrderItem._meta.table_name)
+        return database.execute_sql(
+            f"SELECT r.id, l.product_id FROM ({inner}) r CROSS JOIN LATERAL (SELECT i.product_id "
+            f"FROM {table} i WHERE i.order_id = r.id AND i.product_id IS NOT NULL OFFSET 0) l",
+            params,
+        ).fetchall()
+    query = (
+        OrderItem.select(OrderItem.order, OrderItem.product_id)
+        .join(recent, on=(OrderItem.order == recent.c.id))
+        .where(OrderItem.product_id.is_null(False))
+    )
+    return list(database.execute(query).fetchall())
+
+
 def pairs(site: Site, period: Period) -> Table:
     start, end = day_bounds(period.first, period.last, site.timezone)
     recent = (
@@ -336,12 +367,7 @@ def pairs(site: Site, period: Period) -> Table:
         .alias("recent")
     )  # a derived table, not IN (...): MariaDB takes no LIMIT there, and 5,000 ids as
     # parameters cost more to build than to read
-    query = (
-        OrderItem.select(OrderItem.order, OrderItem.product_id)
-        .join(recent, on=(OrderItem.order == recent.c.id))
-        .where(OrderItem.product_id.is_null(False))
-    )
-    lines: list[tuple[int, str]] = database.execute(query).fetchall()
+    lines = _recent_lines(recent)
     known, rows = names(site), []
     if lines:
         ids = sorted({pid for _, pid in lines})

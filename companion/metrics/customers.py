@@ -2,8 +2,9 @@
 
 CustomerLedger: first and second counted order day (new customers, repeat customers, cohorts).
 CustomerOrderDay: each day with a counted order and the next such day (retention between any
-two adjacent periods is then one indexed count). The daily new_customers / new_repeaters
-columns of RollupDaily follow the ledger by deltas.
+two adjacent periods is then one indexed count); CustomerDayMonth counts them per month of the day
+and next day, by deltas of each row written here (retention over a year reads that). The daily
+new_customers / new_repeaters columns of RollupDaily follow the ledger by deltas.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from companion.core.db import is_mysql, is_postgres
 from companion.metrics import cohort_rollup
 from companion.metrics.upsert import add_rows
 from companion.models import Contact, Order, Site
-from companion.models.rollups import CustomerLedger, CustomerOrderDay, RollupDaily
+from companion.models.rollups import (
+    CustomerDayMonth,
+    CustomerLedger,
+    CustomerOrderDay,
+    RollupDaily,
+)
 
 Facts = dict[tuple[int, str], list[date]]  # (contact, currency) -> sorted days of counted orders
 # (contact, currency) -> stored customer-days: day -> (row id, month, orders, next day)
@@ -185,6 +191,19 @@ def _write_order_days(site: Site, facts: Facts, stored: StoredDays) -> None:
     gone: list[int] = []
     changed: dict[int, dict[str, Any]] = {}
     added: list[dict[str, Any]] = []
+    months: list[dict[str, Any]] = []  # CustomerDayMonth deltas: -1 where a row was, +1 where it is
+
+    def count(currency: str, month: str, following: date, sign: int) -> None:
+        months.append(
+            {
+                "site": site.id,
+                "currency": currency,
+                "month": month,
+                "next_day": following,
+                "customers": sign,
+            }
+        )
+
     for key in set(stored) | set(facts):
         contact, currency = key
         counts = Counter(facts.get(key, ()))
@@ -205,9 +224,15 @@ def _write_order_days(site: Site, facts: Facts, stored: StoredDays) -> None:
                         "next_day": following,
                     }
                 )
+                count(currency, month_of(day), following, 1)
             elif (row[2], row[3]) != (counts[day], following):
                 changed[row[0]] = {"orders": counts[day], "next_day": following}
-        gone.extend(row[0] for row in have.values())
+                if row[3] != following:
+                    count(currency, row[1], row[3], -1)
+                    count(currency, row[1], following, 1)
+        for row in have.values():
+            gone.append(row[0])
+            count(currency, row[1], row[3], -1)
     gone.sort()
     for start in range(0, len(gone), 500):
         CustomerOrderDay.delete().where(
@@ -219,3 +244,4 @@ def _write_order_days(site: Site, facts: Facts, stored: StoredDays) -> None:
     insert_rows(
         CustomerOrderDay, sorted(added, key=lambda r: (r["contact"], r["currency"], r["day"]))
     )
+    add_rows(CustomerDayMonth, ("site", "currency", "month", "next_day"), months)

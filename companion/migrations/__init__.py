@@ -21,6 +21,7 @@ from companion.migrations.steps import (
     add_session_generations,
     create_cohort_months,
     create_coupon_tables,
+    create_customer_day_months,
     create_dashboard_sessions,
     create_deleted_refunds,
     create_flow_tables,
@@ -83,6 +84,11 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
         create_product_outlook,
     ),
     (37, "orders: tombstones of refunds the store deleted", create_deleted_refunds),
+    (
+        39,
+        "metrics: customer-days per month and next order day, for retention over long periods",
+        create_customer_day_months,
+    ),
 ]
 
 

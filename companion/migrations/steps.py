@@ -12,7 +12,7 @@ from peewee import Database, MySQLDatabase, PostgresqlDatabase
 
 from companion.intelligence.stage_groups import write_stage_groups
 from companion.metrics.cohort_rollup import rebuild_cohort_months
-from companion.metrics.rebuild import fill_dimension_months
+from companion.metrics.rebuild import fill_customer_day_months, fill_dimension_months
 from companion.models import Cart, DashboardSession, DeletedRefund, Site, utcnow
 from companion.models.attribution import ATTRIBUTION_MODELS
 from companion.models.imports import ImportCheckpoint
@@ -20,8 +20,10 @@ from companion.models.intelligence import INTELLIGENCE_MODELS, StageGroup
 from companion.models.messaging import COUPON_MODELS, MESSAGING_MODELS
 from companion.models.rollups import (
     OUTLOOK_MODELS,
+    RETENTION_MODELS,
     ROLLUP_MODELS,
     CohortMonth,
+    CustomerDayMonth,
     RollupDimensionMonth,
 )
 
@@ -183,3 +185,12 @@ def create_product_outlook(db: Database) -> None:
 def create_deleted_refunds(db: Database) -> None:
     """Migration step: tombstones of refunds the store deleted (`order.refund_deleted`)."""
     db.create_tables([DeletedRefund], safe=True)
+
+
+def create_customer_day_months(db: Database) -> None:
+    """Migration step: the customer-days per month and next order day (retention over long
+    periods), filled from each site's customer-days."""
+    db.create_tables(RETENTION_MODELS, safe=True)
+    for site in Site.select():
+        if not CustomerDayMonth.select().where(CustomerDayMonth.site == site.id).exists():
+            fill_customer_day_months(site)

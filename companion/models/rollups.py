@@ -137,6 +137,22 @@ class CustomerOrderDay(BaseModel):
         )
 
 
+class CustomerDayMonth(BaseModel):
+    """Customer-days counted per month of the order day and next order day (a roll-up of
+    CustomerOrderDay): retention over a year reads these few thousand rows for the period's whole
+    months and the customer-days only for the days at its edges."""
+
+    id = AutoField()
+    site = ForeignKeyField(Site, on_delete="CASCADE")
+    currency = CharField(max_length=3)
+    month = CharField(max_length=7)
+    next_day = DayField()  # 9999-12-31 when there is no later order
+    customers = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("site", "currency", "month", "next_day"), True),)
+
+
 class CohortMonth(BaseModel):
     """Customers of a first-order month (cohort) with a counted order in `month` (the cohort's own
     month included: its size), and how many of them also ordered in the month after."""
@@ -194,6 +210,7 @@ class ProductOutlook(BaseModel):
 
 
 OUTLOOK_MODELS: list[type[BaseModel]] = [RollupDimensionMonth, UnitsChange, ProductOutlook]
+RETENTION_MODELS: list[type[BaseModel]] = [CustomerDayMonth]
 
 ROLLUP_MODELS: list[type[BaseModel]] = [
     RollupDaily,

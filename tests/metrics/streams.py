@@ -15,7 +15,7 @@ from companion.models import (
     RollupDimension,
     RollupSessions,
 )
-from companion.models.rollups import RollupDimensionMonth
+from companion.models.rollups import CustomerDayMonth, RollupDimensionMonth
 from tests import factories as f
 
 STATUSES = ("pending", "on_hold", "processing", "completed", "cancelled", "refunded", "failed")
@@ -96,7 +96,16 @@ def _order_life(rng: random.Random, number: int) -> list[dict[str, Any]]:
     return events
 
 
-KEY_COLUMNS = ("site", "day", "currency", "dimension", "key", "cohort_month", "month")
+KEY_COLUMNS = (
+    "site",
+    "day",
+    "currency",
+    "dimension",
+    "key",
+    "cohort_month",
+    "month",
+    "next_day",
+)
 
 
 def picture() -> dict[str, Any]:
@@ -111,6 +120,7 @@ def picture() -> dict[str, Any]:
         CustomerLedger,
         CustomerOrderDay,
         CohortMonth,
+        CustomerDayMonth,
     ):
         names = [n for n in model._meta.sorted_field_names if n != "id"]
         rows = []

@@ -53,21 +53,44 @@ def _initial_state(y: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 def _ets(y: FloatArray, horizon: int) -> _Paths:
     """Fit ETS(A,N,A) per row of y (products x days) over the grid; forecast ``horizon`` days."""
-    n_products, n = y.shape
+    return _ets_at(y, horizon, [y.shape[1]])[0]
+
+
+def _ets_at(y: FloatArray, horizon: int, ends: list[int]) -> list[_Paths]:
+    """The fit and forecast of ``_ets`` on each prefix ``y[:, :end]``, in one pass over the days.
+
+    A prefix's fit is the full run's state after ``end`` days (every grid point's recursion is the
+    same up to there, the initial state reads the first two weeks of any prefix of 14 days or more)
+    so the backtest's origins cost one pass instead of one each."""
+    if len(ends) > 1 and min(ends) < 2 * PERIOD:  # a shorter prefix starts from another state
+        return [_ets_at(y[:, :end], horizon, [end])[0] for end in ends]
     alpha, gamma = _GRID[:, 0], _GRID[:, 1]
-    level0, season0 = _initial_state(y)
+    level0, season0 = _initial_state(y[:, : min(ends)])
     level = np.repeat(level0[:, None], len(_GRID), axis=1)  # (P, G)
     season = np.repeat(season0[:, None, :], len(_GRID), axis=1)  # (P, G, 7)
     sse = np.zeros_like(level)
-    for t in range(n):
+    out: dict[int, _Paths] = {}
+    for t in range(max(ends) + 1):
+        if t in ends:
+            out[t] = _ets_paths(level, season, sse, t, horizon)
+        if t == y.shape[1]:
+            break
         k = t % PERIOD
         error = y[:, t, None] - (level + season[:, :, k])
         if t >= PERIOD:
             sse += error**2
         level = level + alpha * error
         season[:, :, k] += gamma * error
+    return [out[end] for end in ends]
+
+
+def _ets_paths(
+    level: FloatArray, season: FloatArray, sse: FloatArray, n: int, horizon: int
+) -> _Paths:
+    """The forecast of the grid point with the least squared error after ``n`` days."""
+    alpha, gamma = _GRID[:, 0], _GRID[:, 1]
     best = np.argmin(sse, axis=1)
-    rows = np.arange(n_products)
+    rows = np.arange(level.shape[0])
     steps = np.arange(horizon)
     point = level[rows, best][:, None] + season[rows, best][:, (n + steps) % PERIOD]
     sigma2 = sse[rows, best] / max(n - PERIOD - 3, 1)
@@ -106,9 +129,14 @@ def backtest(
     result = {}
     for name, method in _METHODS.items():
         scaled, abs_error, actual = [], [], []
-        for o in origins:
+        fits = (
+            _ets_at(y, horizon, origins)
+            if name == "ets"
+            else [method(y[:, :o], horizon) for o in origins]
+        )
+        for o, fit in zip(origins, fits, strict=True):
             test = y[:, o : o + horizon]
-            error = np.abs(method(y[:, :o], horizon).point - test)
+            error = np.abs(fit.point - test)
             scaled.append(error.mean(axis=1) / _naive_scale(y[:, :o]))
             abs_error.append(error.sum(axis=1))
             actual.append(np.abs(test).sum(axis=1))
@@ -130,21 +158,27 @@ def forecast_products(
     scores = backtest(y, folds=folds) if y.shape[1] >= 35 else None
     paths = {name: method(y, horizon) for name, method in _METHODS.items()}
     z = float(stats.norm.ppf(0.5 + level / 2))
-    out = []
-    for p in range(y.shape[0]):
-        bt = (
-            {}
-            if scores is None
-            else {name: Backtest(float(s[0][p]), float(s[1][p])) for name, s in scores.items()}
+    n_products = y.shape[0]
+    if scores is None:
+        use_ets = np.zeros(n_products, dtype=bool)
+        tests: list[dict[str, Backtest]] = [{} for _ in range(n_products)]
+    else:  # whole arrays at once, then one small object per product
+        use_ets = scores["ets"][0] < scores["seasonal_naive"][0]
+        columns = {name: (s[0].tolist(), s[1].tolist()) for name, s in scores.items()}
+        tests = [
+            {name: Backtest(c[0][p], c[1][p]) for name, c in columns.items()}
+            for p in range(n_products)
+        ]
+    chosen = use_ets[:, None]
+    point = np.maximum(np.where(chosen, paths["ets"].point, paths["seasonal_naive"].point), 0.0)
+    half = z * np.sqrt(np.where(chosen, paths["ets"].variance, paths["seasonal_naive"].variance))
+    lower, upper = np.maximum(point - half, 0.0), point + half
+    return [
+        DemandForecast(
+            "ets" if use_ets[p] else "seasonal_naive", point[p], lower[p], upper[p], level, tests[p]
         )
-        use_ets = bool(bt) and bt["ets"].mase < bt["seasonal_naive"].mase
-        name = "ets" if use_ets else "seasonal_naive"
-        point = np.maximum(paths[name].point[p], 0.0)
-        half = z * np.sqrt(paths[name].variance[p])
-        out.append(
-            DemandForecast(name, point, np.maximum(point - half, 0.0), point + half, level, bt)
-        )
-    return out
+        for p in range(n_products)
+    ]
 
 
 def forecast_demand(

@@ -78,3 +78,20 @@ def test_bad_histories_are_refused() -> None:
         forecast_demand([1.0] * 10)
     with pytest.raises(ValueError, match="non-negative"):
         forecast_demand([1.0] * 20 + [-1.0])
+
+
+def test_fits_at_several_origins_in_one_pass_equal_fitting_each_prefix_on_its_own() -> None:
+    """The backtest reads each origin's fit from one pass over the days; it must be exactly the
+    fit of that prefix alone (same grid choice, level, seasonal state and error)."""
+    from companion.intelligence.maths.forecast import _ets, _ets_at  # noqa: PLC0415
+
+    rng = np.random.default_rng(4)
+    history = np.vstack(
+        [seasonal_demand(rate, 63, seed=s) for s, rate in enumerate((0.3, 2.0, 9.0, 25.0))]
+        + [rng.poisson(1.0, 63).astype(float) * (np.arange(63) < 40)]  # stopped on day 40
+    )
+    for ends in ([28, 35, 42, 49], [63], [14, 40, 63], [7, 20]):
+        for end, fit in zip(ends, _ets_at(history, 7, ends), strict=True):
+            alone = _ets(history[:, :end], 7)
+            assert np.array_equal(fit.point, alone.point), end
+            assert np.array_equal(fit.variance, alone.variance), end

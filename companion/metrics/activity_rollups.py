@@ -1,5 +1,6 @@
-"""Sessions and carts per local day: recomputed for the days a batch touched (and, for carts
-that go idle without any event, by a scheduled job), so they always equal a rebuild."""
+"""Sessions and carts per local day, equal to a rebuild: a batch adds its sessions' difference
+(its visits and orders before and after it); carts are recounted for the days a batch touched
+(and, for carts that go idle without any event, by a scheduled job)."""
 
 from __future__ import annotations
 

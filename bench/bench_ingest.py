@@ -1,9 +1,11 @@
 """Sustained ingest, end to end: gunicorn (2 workers) accepting signed batches and one RQ worker
-applying them, against SQLite or PostgreSQL; compared with a bare bulk insert of the same rows.
+(or --workers N) applying them, against SQLite or PostgreSQL; compared with a bare bulk insert of
+the same rows.
 
     .venv/bin/python -m bench.bench_ingest --engine sqlite --events 200000
     .venv/bin/python -m bench.bench_ingest --engine postgresql --events 200000
     .venv/bin/python -m bench.bench_ingest --engine postgresql --events 50000 --stream orders
+    .venv/bin/python -m bench.bench_ingest --engine postgresql --events 40000 --workers 2
 
 BENCH_REDIS_URL and BENCH_PG_DATABASE (default redis://127.0.0.1:6379/9 and companion_bench) keep
 runs on a shared machine apart; BENCH_PORT sets gunicorn's port (default: any free one).
@@ -88,7 +90,10 @@ def prepare(url: str) -> dict[str, Any]:
     return {"id": new.site.public_id, "secret": new.secret, "pk": new.site.id}
 
 
-def start_processes(url: str, port: int, folder: str) -> list[subprocess.Popen[bytes]]:
+def start_processes(
+    url: str, port: int, folder: str, workers: int = 1
+) -> list[subprocess.Popen[bytes]]:
+    """gunicorn, then `workers` `companion worker` processes."""
     env = dict(
         os.environ,
         COMPANION_DATABASE_URL=url,
@@ -116,13 +121,16 @@ def start_processes(url: str, port: int, folder: str) -> list[subprocess.Popen[b
         stdout=log,
         stderr=log,
     )
-    worker = subprocess.Popen(
-        [str(VENV / "companion"), "worker"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
+    appliers = [
+        subprocess.Popen(
+            [str(VENV / "companion"), "worker"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+        for _ in range(workers)
+    ]
     for _ in range(100):
         try:
             requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-            return [web, worker]
+            return [web, *appliers]
         except requests.RequestException:
             time.sleep(0.2)
     raise SystemExit(f"gunicorn did not start; see {folder}/processes.log")
@@ -248,6 +256,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="`companion worker` processes")
     parser.add_argument(
         "--stream",
         choices=["traffic", "orders"],
@@ -259,7 +268,7 @@ def main() -> None:
     url = database_url(args.engine, folder)
     site = prepare(url)
     port = free_port()
-    web, worker = start_processes(url, port, folder)
+    web, *workers = start_processes(url, port, folder, args.workers)
     samples: list[str] = []
     try:
         started = time.perf_counter()
@@ -287,8 +296,8 @@ def main() -> None:
             done = (stored - left) / args.events
             if done >= next_mark:
                 samples.append(
-                    f"{int(done * 100)}% applied: web {rss_mb(web.pid)} MB, worker "
-                    f"{rss_mb(worker.pid)} MB"
+                    f"{int(done * 100)}% applied: web {rss_mb(web.pid)} MB, workers "
+                    + ", ".join(f"{rss_mb(w.pid)} MB" for w in workers)
                 )
                 next_mark += 0.4 if next_mark < 0.5 else 0.5
             if not sender.is_alive() and left == 0:
@@ -296,16 +305,16 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         accepted_at = elapsed
     finally:
-        for proc in (web, worker):
+        for proc in (web, *workers):
             proc.terminate()
-        for proc in (web, worker):
+        for proc in (web, *workers):
             proc.wait(timeout=30)
     with database.connection_context():
         bare = bare_insert_rate(site["pk"], min(args.events, 200_000))
     rate = args.events / accepted_at
     print(
         f"engine={args.engine} stream={args.stream} events={args.events} batch={args.batch} "
-        f"clients={args.clients}"
+        f"clients={args.clients} workers={args.workers} load={os.getloadavg()[0]:.1f}"
     )
     for line in samples:
         print("  " + line)

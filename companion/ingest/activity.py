@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from companion.core.bulk import insert_rows, update_by_id
+from companion.core.bulk import among, insert_rows, update_by_id
+from companion.core.db import is_mysql, is_postgres
 from companion.ingest.batch import Batch, Event
 from companion.models import ProductView, Visit
 
@@ -40,20 +41,27 @@ def apply_page_views(batch: Batch) -> None:
     earliest = views[0].occurred_at - SESSION_IDLE
     keys = list({e.session_key for e in views})
     visits: dict[str, list[dict[str, Any]]] = {}
-    for visit in (
-        Visit.select()
-        .where(
-            Visit.site == batch.site_id, Visit.session_key.in_(keys), Visit.last_seen_at >= earliest
-        )
-        .dicts()
-    ):
+    query = Visit.select().where(
+        Visit.site == batch.site_id, among(Visit.session_key, keys), Visit.last_seen_at >= earliest
+    )
+    if is_postgres() or is_mysql():
+        # Locked until commit, in id order: a second worker extending the same visit waits and
+        # then reads this one's result (a stale read would overwrite it, and the sessions roll-up,
+        # which adds each batch's difference, would count both).
+        query = query.order_by(Visit.id).for_update()
+    befores = batch.visit_befores
+    for visit in query.dicts():
         visits.setdefault(visit["session_key"], []).append(visit)
+        befores.setdefault(
+            visit["id"], (visit["session_key"], visit["started_at"], visit["last_seen_at"])
+        )
     dirty: dict[int, dict[str, Any]] = {}
     new: list[dict[str, Any]] = []
     for event in views:
         _place(batch, event, visits.setdefault(event.session_key or "", []), dirty, new)
     update_by_id(Visit, dirty, ("started_at", "last_seen_at", "page_views", "contact"))
-    insert_rows(Visit, new)
+    batch.new_visit_ids.update(row[0] for row in insert_rows(Visit, new, returning=("id",)))
+    batch.visit_keys.update(keys)
 
 
 def _place(

@@ -49,6 +49,12 @@ class Batch:
     # read these instead of the database: this transaction wrote them and holds their locks)
     current_orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     current_items: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # visits this batch opened or extended (the sessions roll-up adds their difference): their
+    # session keys, the ids of the new ones, and (session key, started, last seen) of the others
+    # as they were before the batch
+    visit_keys: set[str] = field(default_factory=set)
+    new_visit_ids: set[int] = field(default_factory=set)
+    visit_befores: dict[int, tuple[str, datetime, datetime]] = field(default_factory=dict)
 
     def of_type(self, *types: str) -> list[Event]:
         return [e for e in self.events if e.type in types]

@@ -1,5 +1,6 @@
-"""Sessions and carts per local day: recomputed for the days a batch touched (and, for carts
-that go idle without any event, by a scheduled job), so they always equal a rebuild."""
+"""Sessions and carts per local day, equal to a rebuild: a batch adds its sessions' difference
+(its visits and orders before and after it); carts are recounted for the days a batch touched
+(and, for carts that go idle without any event, by a scheduled job)."""
 
 from __future__ import annotations
 
@@ -12,39 +13,129 @@ from peewee import fn
 
 from companion.core.bulk import among, insert_rows
 from companion.core.days import day_bounds, day_start, days_between, local_day
+from companion.core.db import is_mysql, is_postgres
 from companion.ingest.activity import SESSION_IDLE
 from companion.ingest.batch import Batch
 from companion.ingest.carts import ABANDON_AFTER
+from companion.metrics.upsert import add_rows
 from companion.models import Cart, Order, Site, Visit
 from companion.models.rollups import RollupCarts, RollupSessions
 
 
 def refresh_for_batch(site: Site, batch: Batch) -> None:
-    refresh_sessions(site, _session_days(site, batch))
+    add_session_changes(site, batch)
     refresh_carts(site, _cart_days(site, batch), batch.now)
 
 
-def _session_days(site: Site, batch: Batch) -> set[date]:
-    keys = {e.session_key for e in batch.of_type("page.viewed") if e.session_key}
-    keys |= {
+Visits = dict[int, tuple[datetime, datetime]]  # a session key's visits: id -> (started, last seen)
+
+
+def add_session_changes(site: Site, batch: Batch) -> None:
+    """Add the batch's difference to the sessions roll-up: each visit of a session key the batch
+    touched (a visit it opened or extended, an order it placed, changed or deleted in that
+    session) counted as it is now, less as it was before the batch. Reads the visits and counted
+    orders of those keys only, not every visit of the touched days."""
+    initial, final = _order_states(batch)
+    keys = set(batch.visit_keys)
+    keys.update(
         row["session_key"]
-        for pair in batch.order_changes
-        for row in pair
-        if row and row.get("session_key")
-    }
-    days: set[date] = set()
-    for start_ in range(0, len(keys), 500):
-        chunk = sorted(keys)[start_ : start_ + 500]
-        for (started,) in (
-            Visit.select(Visit.started_at)
-            .where(Visit.site == site.id, among(Visit.session_key, chunk))
-            .tuples()
-        ):
-            days.add(local_day(started, site.timezone))
-    for event in batch.of_type("page.viewed"):  # a view can move a visit's start to another day
-        days.add(local_day(event.occurred_at, site.timezone))
-        days.add(local_day(event.occurred_at + SESSION_IDLE, site.timezone))
-    return days
+        for row in (*initial.values(), *final.values())
+        if row and row["session_key"]
+    )
+    if not keys:
+        return
+    ordered = sorted(keys)
+    now_visits = _visits_of(site.id, ordered)
+    now_orders = _counted_orders(site.id, ordered)
+    then_visits = {key: dict(visits) for key, visits in now_visits.items()}
+    for visit_id in batch.new_visit_ids:
+        for visits in then_visits.values():
+            visits.pop(visit_id, None)
+    for visit_id, (key, started, last_seen) in batch.visit_befores.items():
+        then_visits.setdefault(key, {})[visit_id] = (started, last_seen)
+    then_orders = {key: dict(orders) for key, orders in now_orders.items()}
+    for order_id, row in final.items():
+        if row and row["session_key"] in then_orders:
+            then_orders[row["session_key"]].pop(order_id, None)
+    for order_id, row in initial.items():
+        if row and row["session_key"] and row["is_counted"] and not row["deleted_at"]:
+            then_orders.setdefault(row["session_key"], {})[order_id] = row["created_at"]
+    counts: dict[date, list[int]] = {}
+    zone = site.timezone
+    for visits_by_key, orders_by_key, sign in (
+        (now_visits, now_orders, 1),
+        (then_visits, then_orders, -1),
+    ):
+        for key, visits in visits_by_key.items():
+            placed = list(orders_by_key.get(key, {}).values())
+            for started, last_seen in visits.values():
+                won = any(started <= t <= last_seen + SESSION_IDLE for t in placed)
+                tally = counts.setdefault(local_day(started, zone), [0, 0])
+                tally[0] += sign
+                tally[1] += sign * won
+    add_rows(
+        RollupSessions,
+        ("site", "day"),
+        [
+            {"site": site.id, "day": d, "sessions": s, "converted": c}
+            for d, (s, c) in counts.items()
+        ],
+    )
+
+
+def _order_states(
+    batch: Batch,
+) -> tuple[dict[int, dict[str, Any] | None], dict[int, dict[str, Any] | None]]:
+    """Each order the batch changed, as it was before its first change and after its last."""
+    initial: dict[int, dict[str, Any] | None] = {}
+    final: dict[int, dict[str, Any] | None] = {}
+    for before, after in batch.order_changes:
+        order_id = (after or before or {}).get("id")
+        if order_id is None:
+            continue
+        initial.setdefault(order_id, before)
+        final[order_id] = after
+    return initial, final
+
+
+def _visits_of(site_id: int, keys: list[str]) -> dict[str, Visits]:
+    """The visits of these session keys as they are now. On PostgreSQL and MariaDB they stay
+    share-locked until commit, so a second worker's batch extending one of them waits for this
+    one (which then counted them as they are) and starts from this batch's result."""
+    found: dict[str, Visits] = {}
+    for start in range(0, len(keys), 500):
+        query = Visit.select(
+            Visit.id, Visit.session_key, Visit.started_at, Visit.last_seen_at
+        ).where(Visit.site == site_id, among(Visit.session_key, keys[start : start + 500]))
+        for visit_id, key, started, last_seen in _shared(query, Visit.id).tuples():
+            found.setdefault(key, {})[visit_id] = (started, last_seen)
+    return found
+
+
+def _counted_orders(site_id: int, keys: list[str]) -> dict[str, dict[int, datetime]]:
+    """The counted orders placed in these sessions as they are now (share-locked, as the visits:
+    a second worker changing one of them waits for this batch)."""
+    found: dict[str, dict[int, datetime]] = {}
+    for start in range(0, len(keys), 500):
+        query = Order.select(Order.id, Order.session_key, Order.created_at).where(
+            Order.site == site_id,
+            among(Order.session_key, keys[start : start + 500]),
+            Order.is_counted == True,
+            Order.deleted_at.is_null(),
+        )
+        for order_id, key, created in _shared(query, Order.id).tuples():
+            found.setdefault(key, {})[order_id] = created
+    return found
+
+
+def _shared(query: Any, order: Any) -> Any:
+    """Share-locked in id order on PostgreSQL and MariaDB; on SQLite (one writer) as it is, with no
+    ORDER BY that would make its planner walk the site's rows by the site index to skip a sort."""
+    if is_postgres():
+        return query.order_by(order).for_update("FOR SHARE")
+    if is_mysql():
+        return query.order_by(order).for_update("LOCK IN SHARE MODE")
+    return query
 
 
 def _cart_days(site: Site, batch: Batch) -> set[date]:

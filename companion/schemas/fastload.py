@@ -50,21 +50,23 @@ def _converter(field: fields.Field) -> Converter:
 
 
 def converter_for(schema: Schema) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The schema's conversions as one function of straight-line code (a loop over the fields,
+    unpacking each field's name, key and conversion, cost as much as the conversions themselves:
+    it runs for every event a worker applies)."""
     convert = [
         (name, field.data_key or name, _converter(field), field.load_default)
         for name, field in schema.fields.items()
         if not field.dump_only
     ]
-    # (a field kept as it is costs no call: most of an order's fields are plain text)
-    convert = [(n, k, None if c is _identity else c, d) for n, k, c, d in convert]
-
-    def load(raw: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, key, conv, default in convert:
-            if key in raw:
-                out[name] = raw[key] if conv is None else conv(raw[key])
-            elif default is not missing:
-                out[name] = default() if callable(default) else default
-        return out
-
-    return load
+    scope: dict[str, Any] = {}
+    lines = ["def load(raw):", "    out = {}"]
+    for n, (name, key, conv, default) in enumerate(convert):
+        value = f"raw[{key!r}]" if conv is _identity else f"c{n}(raw[{key!r}])"
+        scope[f"c{n}"], scope[f"d{n}"] = conv, default
+        lines += [f"    if {key!r} in raw:", f"        out[{name!r}] = {value}"]
+        if default is not missing:  # (a field kept as it is costs no call)
+            fallback = f"d{n}()" if callable(default) else f"d{n}"
+            lines += ["    else:", f"        out[{name!r}] = {fallback}"]
+    lines.append("    return out")
+    exec("\n".join(lines), scope)  # noqa: S102 (names and keys come from the schema, repr-quoted)
+    return scope["load"]

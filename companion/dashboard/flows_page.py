@@ -28,7 +28,7 @@ def _rate(part: int, whole: int) -> float | None:
 def flow_reports(site: Site, period: Period) -> dict[str, dict[str, Any]]:
     start, end = day_bounds(period.first, period.last, site.timezone)
     days = reports.LocalDays(period.first, period.last, site.currency)
-    return {key: reports.flow_report(site.id, key, start, end, days) for key in FLOWS}
+    return reports.flow_reports(site.id, list(FLOWS), start, end, days)
 
 
 def flow_table(site: Site, period: Period, found: dict[str, dict[str, Any]]) -> Table:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -44,10 +45,10 @@ def is_testing(subject_b: str | None) -> bool:
 # --- the numbers --------------------------------------------------------------------------------
 
 
-def _sends(site_id: int, key: str, start: datetime | None, end: datetime | None) -> Any:
+def _sends(site_id: int, keys: Sequence[str], start: datetime | None, end: datetime | None) -> Any:
     return (
         (Message.site == site_id)
-        & (Message.flow_key == key)
+        & Message.flow_key.in_(list(keys))
         & Message.variant.is_null(False)
         & (Message.status == "sent")
         & in_period(Message.created_at, start, end)
@@ -55,14 +56,15 @@ def _sends(site_id: int, key: str, start: datetime | None, end: datetime | None)
 
 
 def variant_figures(
-    site_id: int, key: str, start: datetime | None = None, end: datetime | None = None
-) -> dict[int, dict[str, dict[str, Any]]]:
-    """Per step and variant, for the messages sent in the period: sends, contacts who clicked,
-    and the orders attributed to those messages (last click, counted, net of refunds), whenever
-    they were paid."""
-    found: dict[int, dict[str, dict[str, Any]]] = {}
-    for step, variant, sent, clicked in (
+    site_id: int, keys: Sequence[str], start: datetime | None = None, end: datetime | None = None
+) -> dict[str, dict[int, dict[str, dict[str, Any]]]]:
+    """Per flow, step and variant, for the messages sent in the period: sends, contacts who
+    clicked, and the orders attributed to those messages (last click, counted, net of refunds),
+    whenever they were paid. Two statements for any number of flows."""
+    found: dict[str, dict[int, dict[str, dict[str, Any]]]] = {}
+    for key, step, variant, sent, clicked in (
         Message.select(
+            Message.flow_key,
             Message.step,
             Message.variant,
             fn.COUNT(Message.id),
@@ -70,13 +72,14 @@ def variant_figures(
                 fn.DISTINCT(Case(None, [(Message.clicked_at.is_null(False), Message.contact)]))
             ),
         )
-        .where(_sends(site_id, key, start, end))
-        .group_by(Message.step, Message.variant)
+        .where(_sends(site_id, keys, start, end))
+        .group_by(Message.flow_key, Message.step, Message.variant)
         .tuples()
     ):
-        found.setdefault(step, {})[variant] = _empty(sent, clicked)
-    for step, variant, orders, total, refunded in (
+        found.setdefault(key, {}).setdefault(step, {})[variant] = _empty(sent, clicked)
+    for key, step, variant, orders, total, refunded in (
         Message.select(
+            Message.flow_key,
             Message.step,
             Message.variant,
             fn.COUNT(Order.id),
@@ -89,14 +92,14 @@ def variant_figures(
             # from the flow's messages of the period to the orders they earned (by message uuid,
             # which is the site's own); a condition on the attribution's site would let SQLite
             # start from every attributed order of the site instead
-            _sends(site_id, key, start, end),
+            _sends(site_id, keys, start, end),
             Order.is_counted == True,
             Order.deleted_at.is_null(),
         )
-        .group_by(Message.step, Message.variant)
+        .group_by(Message.flow_key, Message.step, Message.variant)
         .tuples()
     ):
-        figures = found.setdefault(step, {}).setdefault(variant, _empty(0, 0))
+        figures = found.setdefault(key, {}).setdefault(step, {}).setdefault(variant, _empty(0, 0))
         figures["orders"] = int(orders)
         figures["revenue"] = money_from_units(total) - money_from_units(refunded)
     return found
@@ -164,25 +167,31 @@ def verdict(a: dict[str, Any], b: dict[str, Any], min_sends: int = MIN_SENDS) ->
 
 
 def step_results(
-    site_id: int, key: str, start: datetime | None = None, end: datetime | None = None
-) -> dict[int, dict[str, Any]]:
-    """The report's `ab_test` per step that sent variants in the period."""
-    results = {}
-    for step, by_variant in variant_figures(site_id, key, start, end).items():
-        variants = []
-        for name in VARIANTS:
-            f = by_variant.get(name) or _empty(0, 0)
-            variants.append(
-                {
-                    "variant": name,
-                    **f,
-                    "click_rate": _rate(f["clicked"], f["sent"]),
-                    "revenue_per_recipient": (
-                        (f["revenue"] / f["sent"]).quantize(Decimal("0.01")) if f["sent"] else None
-                    ),
-                }
-            )
-        results[step] = {"variants": variants, **verdict(variants[0], variants[1])}
+    site_id: int, keys: Sequence[str], start: datetime | None = None, end: datetime | None = None
+) -> dict[str, dict[int, dict[str, Any]]]:
+    """The report's `ab_test` per flow and step that sent variants in the period."""
+    results: dict[str, dict[int, dict[str, Any]]] = {}
+    for key, steps in variant_figures(site_id, keys, start, end).items():
+        for step, by_variant in steps.items():
+            variants = []
+            for name in VARIANTS:
+                f = by_variant.get(name) or _empty(0, 0)
+                variants.append(
+                    {
+                        "variant": name,
+                        **f,
+                        "click_rate": _rate(f["clicked"], f["sent"]),
+                        "revenue_per_recipient": (
+                            (f["revenue"] / f["sent"]).quantize(Decimal("0.01"))
+                            if f["sent"]
+                            else None
+                        ),
+                    }
+                )
+            results.setdefault(key, {})[step] = {
+                "variants": variants,
+                **verdict(variants[0], variants[1]),
+            }
     return results
 
 

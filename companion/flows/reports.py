@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -58,35 +59,86 @@ def flow_report(
     """The flow's figures for [start, end). With `days` (the same span as local days of the site,
     and the currency to count), attributed orders and recovered carts come from the daily
     roll-ups instead of walking every order ever attributed to the flow (the dashboard)."""
-    enrolments = dict(
-        Enrolment.select(Enrolment.status, fn.COUNT(Enrolment.id))
+    return flow_reports(site_id, [key], start, end, days)[key]
+
+
+def flow_reports(
+    site_id: int,
+    keys: Sequence[str],
+    start: datetime | None = None,
+    end: datetime | None = None,
+    days: LocalDays | None = None,
+) -> dict[str, dict[str, Any]]:
+    """flow_report for several flows with one statement per figure for all of them (the flows
+    page shows every flow: 9 statements instead of 7 per flow)."""
+    keys = list(keys)
+    enrolments: dict[str, dict[str, int]] = {}
+    for key, status, count in (
+        Enrolment.select(Enrolment.flow_key, Enrolment.status, fn.COUNT(Enrolment.id))
         .where(
             Enrolment.site == site_id,
-            Enrolment.flow_key == key,
+            Enrolment.flow_key.in_(keys),
             in_period(Enrolment.enrolled_at, start, end),
         )
-        .group_by(Enrolment.status)
+        .group_by(Enrolment.flow_key, Enrolment.status)
         .tuples()
-    )
-    per_step = {
-        row["step"]: row
-        for row in Message.select(Message.step, *_message_figures())
+    ):
+        enrolments.setdefault(key, {})[status] = count
+    per_step: dict[tuple[str, int], dict[str, Any]] = {
+        (row["flow_key"], row["step"]): row
+        for row in Message.select(Message.flow_key, Message.step, *_message_figures())
         .where(
             Message.site == site_id,
-            Message.flow_key == key,
+            Message.flow_key.in_(keys),
             in_period(Message.created_at, start, end),
         )
-        .group_by(Message.step)
+        .group_by(Message.flow_key, Message.step)
         .dicts()
     }
     orders = (
-        attributed_orders(site_id, key, start, end)
+        attributed_orders(site_id, keys, start, end)
         if days is None
-        else rolled_attributed_orders(site_id, key, days)
+        else rolled_attributed_orders(site_id, keys, days)
     )
-    skipped = skipped_steps(site_id, key, start, end)
-    issued = coupon_figures(site_id, key, start, end)
-    tests = abtest.step_results(site_id, key, start, end)
+    skipped = skipped_steps(site_id, keys, start, end)
+    issued = coupon_figures(site_id, keys, start, end)
+    tests = abtest.step_results(site_id, keys, start, end)
+    recovered = (
+        (0, Decimal(0))
+        if "abandoned_cart" not in keys
+        else recovered_carts(site_id, start, end)
+        if days is None
+        else rolled_recovered_carts(site_id, days)
+    )
+    return {
+        key: _report(
+            key,
+            start,
+            end,
+            enrolments.get(key, {}),
+            {n: row for (k, n), row in per_step.items() if k == key},
+            orders.get(key, {}),
+            skipped.get(key, {}),
+            issued.get(key, {}),
+            tests.get(key, {}),
+            recovered if key == "abandoned_cart" else (0, Decimal(0)),
+        )
+        for key in keys
+    }
+
+
+def _report(
+    key: str,
+    start: datetime | None,
+    end: datetime | None,
+    enrolments: dict[str, int],
+    per_step: dict[int, dict[str, Any]],
+    orders: dict[int, dict[str, Any]],
+    skipped: dict[int, dict[str, int]],
+    issued: dict[int, dict[str, Any]],
+    tests: dict[int, dict[str, Any]],
+    recovered: tuple[int, Decimal],
+) -> dict[str, Any]:
     steps = []
     for number in range(1, len(FLOWS[key].delays_hours) + 1):
         figures = {f: int(per_step.get(number, {}).get(f) or 0) for f in MESSAGE_FIGURES}
@@ -115,13 +167,6 @@ def flow_report(
             for f in ("issued", "redeemed", "discount", "revenue")
         }
     )
-    recovered = (
-        (0, Decimal(0))
-        if key != "abandoned_cart"
-        else recovered_carts(site_id, start, end)
-        if days is None
-        else rolled_recovered_carts(site_id, days)
-    )
     return {
         "flow": key,
         "from": as_aware(start),
@@ -148,8 +193,8 @@ def _rate(figures: dict[str, Any]) -> dict[str, Any]:
 
 
 def coupon_figures(
-    site_id: int, key: str, start: datetime | None, end: datetime | None
-) -> dict[int, dict[str, Any]]:
+    site_id: int, keys: Sequence[str], start: datetime | None, end: datetime | None
+) -> dict[str, dict[int, dict[str, Any]]]:
     """Single-use coupons the store made for this flow's mails (issued in the period), by step:
     how many reached their contact (a code whose mail was never written, or that SendGrid dropped,
     is in the store but not issued), how many a counted order used (an order cancelled or never
@@ -158,6 +203,7 @@ def coupon_figures(
     counted = (Order.is_counted == True) & Order.deleted_at.is_null()
     rows = (
         IssuedCoupon.select(
+            IssuedCoupon.flow_key,
             IssuedCoupon.step,
             fn.COUNT(IssuedCoupon.id),
             fn.SUM(Case(None, [(counted, 1)], 0)),
@@ -173,15 +219,16 @@ def coupon_figures(
         .where(
             IssuedCoupon.site == site_id,
             Message.status != "failed",
-            IssuedCoupon.flow_key == key,
+            IssuedCoupon.flow_key.in_(list(keys)),
             IssuedCoupon.status == "created",
             in_period(IssuedCoupon.issued_at, start, end),
         )
-        .group_by(IssuedCoupon.step)
+        .group_by(IssuedCoupon.flow_key, IssuedCoupon.step)
         .tuples()
     )
-    return {
-        step: _rate(
+    found: dict[str, dict[int, dict[str, Any]]] = {}
+    for key, step, issued, redeemed, discount, total, refunded in rows:
+        found.setdefault(key, {})[step] = _rate(
             {
                 "issued": int(issued),
                 "redeemed": int(redeemed or 0),
@@ -189,30 +236,34 @@ def coupon_figures(
                 "revenue": money_from_units(total) - money_from_units(refunded),
             }
         )
-        for step, issued, redeemed, discount, total, refunded in rows
-    }
+    return found
 
 
 def skipped_steps(
-    site_id: int, key: str, start: datetime | None, end: datetime | None
-) -> dict[int, dict[str, int]]:
+    site_id: int, keys: Sequence[str], start: datetime | None, end: datetime | None
+) -> dict[str, dict[int, dict[str, int]]]:
     """Steps closed without a message (no product to show, no consent, step off...), by step and
     reason, for the enrolments made in the period."""
     rows = (
-        ScheduledStep.select(ScheduledStep.step, ScheduledStep.outcome, fn.COUNT(ScheduledStep.id))
+        ScheduledStep.select(
+            Enrolment.flow_key,
+            ScheduledStep.step,
+            ScheduledStep.outcome,
+            fn.COUNT(ScheduledStep.id),
+        )
         .join(Enrolment, on=(ScheduledStep.enrolment == Enrolment.id))
         .where(
             Enrolment.site == site_id,
-            Enrolment.flow_key == key,
+            Enrolment.flow_key.in_(list(keys)),
             in_period(Enrolment.enrolled_at, start, end),
             ScheduledStep.status == "skipped",
         )
-        .group_by(ScheduledStep.step, ScheduledStep.outcome)
+        .group_by(Enrolment.flow_key, ScheduledStep.step, ScheduledStep.outcome)
         .tuples()
     )
-    found: dict[int, dict[str, int]] = {}
-    for step, outcome, count in rows:
-        found.setdefault(step, {})[outcome or "unknown"] = count
+    found: dict[str, dict[int, dict[str, int]]] = {}
+    for key, step, outcome, count in rows:
+        found.setdefault(key, {}).setdefault(step, {})[outcome or "unknown"] = count
     return found
 
 
@@ -225,11 +276,12 @@ def _counted(start: datetime | None, end: datetime | None) -> Any:
 
 
 def attributed_orders(
-    site_id: int, key: str, start: datetime | None, end: datetime | None
-) -> dict[int, dict[str, Any]]:
-    """Orders credited to a step of this flow (last click), and their revenue net of refunds."""
+    site_id: int, keys: Sequence[str], start: datetime | None, end: datetime | None
+) -> dict[str, dict[int, dict[str, Any]]]:
+    """Orders credited to a step of these flows (last click), and their revenue net of refunds."""
     rows = (
         OrderAttribution.select(
+            OrderAttribution.flow_key,
             OrderAttribution.step,
             fn.COUNT(Order.id),
             fn.SUM(Order.total).coerce(False),
@@ -237,16 +289,21 @@ def attributed_orders(
         )
         .join(Order, on=(OrderAttribution.order == Order.id))
         .where(
-            OrderAttribution.site == site_id, OrderAttribution.flow_key == key, _counted(start, end)
+            OrderAttribution.site == site_id,
+            OrderAttribution.flow_key.in_(list(keys)),
+            _counted(start, end),
         )
-        .group_by(OrderAttribution.step)
+        .group_by(OrderAttribution.flow_key, OrderAttribution.step)
         .tuples()
     )
-    return {
-        step: {"orders": count, "revenue": money_from_units(total) - money_from_units(refunded)}
-        for step, count, total, refunded in rows
-        if step is not None
-    }
+    found: dict[str, dict[int, dict[str, Any]]] = {}
+    for key, step, count, total, refunded in rows:
+        if step is not None:
+            found.setdefault(key, {})[step] = {
+                "orders": count,
+                "revenue": money_from_units(total) - money_from_units(refunded),
+            }
+    return found
 
 
 def recovered_carts(
@@ -298,14 +355,16 @@ def _rolled(site_id: int, dimension: str, days: LocalDays) -> Any:
     )
 
 
-def rolled_attributed_orders(site_id: int, key: str, days: LocalDays) -> dict[int, dict[str, Any]]:
+def rolled_attributed_orders(
+    site_id: int, keys: Sequence[str], days: LocalDays
+) -> dict[str, dict[int, dict[str, Any]]]:
     """`attributed_orders` over whole local days, from the email-step roll-up (orders counted
     those days, their totals net of every refund on them: the roll-up's placed refunds)."""
-    found: dict[int, dict[str, Any]] = {}
+    found: dict[str, dict[int, dict[str, Any]]] = {}
     for step_key, count, total, refunded in _rolled(site_id, "email_step", days):
         flow, _, step = step_key.rpartition(":")
-        if flow == key and step.lstrip("-").isdigit() and count:
-            found[int(step)] = {
+        if flow in keys and step.lstrip("-").isdigit() and count:
+            found.setdefault(flow, {})[int(step)] = {
                 "orders": int(count),
                 "revenue": money_from_units(total) - money_from_units(refunded),
             }

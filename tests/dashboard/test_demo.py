@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 from statistics import mean
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -14,9 +16,10 @@ from companion.dashboard.periods import preset_period
 from companion.demo.catalogue import PRODUCTS
 from companion.demo.seed import create_demo_site, seed
 from companion.flows.backlog import waiting
+from companion.flows.definitions import FLOWS
 from companion.flows.lifecycle import run_lifecycle_scans
 from companion.flows.replenishment import reminded_products, reorder_intervals
-from companion.flows.reports import flow_report
+from companion.flows.reports import LocalDays, flow_report, flow_reports
 from companion.models import (
     Cart,
     Contact,
@@ -46,6 +49,7 @@ def test_the_demo_store_comes_through_the_event_api_and_looks_like_a_real_shop(a
     the_products_page_points_at_the_kettle_and_the_thermos(demo)
     every_customer_is_scored_as_the_nightly_refresh_would(demo)
     the_flows_show_an_ab_test_and_a_backlog_and_mailed_nobody_for_the_past(demo)
+    every_flows_report_read_together_is_the_one_read_alone(demo)
     replenishment_names_only_what_runs_out(demo)
 
 
@@ -200,3 +204,43 @@ def the_flows_show_an_ab_test_and_a_backlog_and_mailed_nobody_for_the_past(demo)
         Enrolment.site == site.id, Enrolment.status == "held"
     )
     assert not ScheduledStep.select().where(ScheduledStep.enrolment.in_(held)).exists()
+
+
+class _Statements(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def _statements(read: Any, *args: Any, **kwargs: Any) -> tuple[Any, int]:
+    seen, logger = _Statements(), logging.getLogger("peewee")
+    level = logger.level
+    logger.addHandler(seen)
+    logger.setLevel(logging.DEBUG)
+    try:
+        return read(*args, **kwargs), seen.count
+    finally:
+        logger.removeHandler(seen)
+        logger.setLevel(level)
+
+
+def every_flows_report_read_together_is_the_one_read_alone(demo):
+    """The flows page reads every flow's report at once (one statement per figure for all
+    flows: it made 7 per flow, 63 in all): the same reports as each flow's own, walked or from the
+    roll-ups, and as many statements for all flows as for one."""
+    site, _ = demo
+    start, end = datetime(2026, 9, 21), datetime(2026, 11, 21)
+    days = LocalDays(date(2026, 9, 21), date(2026, 11, 20), site.currency)
+    for span in ({}, {"start": start, "end": end}, {"start": start, "end": end, "days": days}):
+        together, statements = _statements(flow_reports, site.id, list(FLOWS), **span)
+        alone = {key: flow_report(site.id, key, **span) for key in FLOWS}
+        assert together == alone
+        _, for_one = _statements(flow_reports, site.id, ["abandoned_cart"], **span)
+        assert statements == for_one <= 9
+    assert sum(r["sent"] for r in together.values()) > 100
+    assert sum(r["orders"] for r in together.values()) > 0
+    assert together["abandoned_cart"]["recovered_carts"] > 0
+    assert any(s["ab_test"] for r in together.values() for s in r["steps"])

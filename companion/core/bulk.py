@@ -10,11 +10,24 @@ existing row (the additive roll-up upsert).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
+from types import NoneType
 from typing import Any
 
-from peewee import SQL, CharField, Field, ForeignKeyField, IntegerField, Model, Node, TextField
+from peewee import (
+    SQL,
+    BooleanField,
+    CharField,
+    Field,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    Node,
+    TextField,
+)
 from psycopg2.extras import execute_batch
 
 from companion.core.db import database, is_mysql, is_postgres, param, quote
@@ -61,6 +74,58 @@ def insert_rows(
     columns = tuple([fields[n].column_name for n in names] + [f.column_name for f in defaults])
     added = tuple(fields[n].column_name for n in names if n not in add_on) if add_on else ()
     key = tuple(fields[n].column_name for n in add_on) if add_on else ()
+
+    def values_of(chunk: Sequence[Mapping[str, Any]]) -> list[Any]:
+        # Column by column, with the loops over values in C (map, set): this runs once per value
+        # written. A plain column whose values are all of its type (or None) goes as it is.
+        columns_values: list[list[Any]] = []
+        for n, convert, ready in named:
+            values = list(map(itemgetter(n), chunk))
+            if ready is None:
+                values = list(map(convert, values))
+            elif not set(map(type, values)) <= {ready, NoneType}:
+                values = [v if v is None or type(v) is ready else convert(v) for v in values]
+            columns_values.append(values)
+        for f, convert in defaulted:
+            columns_values.append([convert(_default(f)) for _ in chunk])
+        return list(chain.from_iterable(zip(*columns_values, strict=True)))
+
+    return _insert(model, columns, rows, values_of, ignore_conflicts, key, added, returning)
+
+
+def insert_values(
+    model: type[Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = False,
+    returning: tuple[str, ...] = (),
+) -> list[tuple[Any, ...]]:
+    """`insert_rows` for rows built as the database takes them: a tuple per row of the fields
+    `names`, each value already its column's database value (what the field's db_value gives; no
+    defaults are added). For the widest rows applying writes, built straight from event data."""
+    if not rows:
+        return []
+    fields = model._meta.fields
+    columns = tuple(fields[n].column_name for n in names)
+
+    def values_of(chunk: Sequence[Sequence[Any]]) -> list[Any]:
+        return list(chain.from_iterable(chunk))
+
+    return _insert(model, columns, rows, values_of, ignore_conflicts, (), (), returning)
+
+
+def _insert(
+    model: type[Model],
+    columns: tuple[str, ...],
+    rows: Sequence[Any],
+    values_of: Callable[[Sequence[Any]], list[Any]],
+    ignore_conflicts: bool,
+    key: tuple[str, ...],
+    added: tuple[str, ...],
+    returning: tuple[str, ...],
+) -> list[tuple[Any, ...]]:
+    fields = model._meta.fields
     per_chunk = max(1, min(MAX_ROWS, MAX_PARAMS // len(columns)))
     tail = (
         " RETURNING " + ", ".join(quote(fields[n].column_name) for n in returning)
@@ -70,16 +135,8 @@ def insert_rows(
     inserted: list[tuple[Any, ...]] = []
     for start in range(0, len(rows), per_chunk):
         chunk = rows[start : start + per_chunk]
-        params: list[Any] = []
-        for row in chunk:  # (list comprehensions: this loop runs once per value written)
-            params += [
-                v if type(v := row[n]) is ready or (v is None and ready is not None) else convert(v)
-                for n, convert, ready in named
-            ]
-            if defaulted:
-                params += [convert(_default(f)) for f, convert in defaulted]
         sql = _statement(model._meta.table_name, columns, len(chunk), ignore_conflicts, key, added)
-        cursor = database.execute_sql(sql + tail, params)
+        cursor = database.execute_sql(sql + tail, values_of(chunk))
         if returning:
             inserted.extend(tuple(row) for row in cursor.fetchall())
     return inserted
@@ -118,11 +175,13 @@ class _TextParameters(Node):
 def _ready_type(field: Any) -> type | None:
     """The value type a plain peewee field writes unchanged (its db_value passes None through and
     int() or str() of an int or str is the value), so insert_rows can skip the call; None for
-    fields with their own conversion (times, JSON, money)."""
+    fields with their own conversion (times, JSON, money). (A BooleanField's is bool().)"""
     if isinstance(field, ForeignKeyField):
         return _ready_type(field.rel_field)
     if type(field).db_value is not Field.db_value:
         return None
+    if isinstance(field, BooleanField):
+        return bool
     if isinstance(field, IntegerField):
         return int
     if isinstance(field, CharField | TextField):

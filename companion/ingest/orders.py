@@ -9,11 +9,11 @@ from typing import Any
 
 from peewee import fn
 
-from companion.core.bulk import among, execute_many, insert_rows, update_by_id
+from companion.core.bulk import among, execute_many, insert_rows, insert_values, update_by_id
 from companion.core.db import is_mysql, is_postgres, param, quote
 from companion.ingest.batch import Batch, Event
 from companion.models import Cart, DeletedRefund, IssuedCoupon, Order, OrderItem, Refund
-from companion.models.base import money_from_units, to_naive_utc
+from companion.models.base import encode_json, money_from_units, to_naive_utc, to_units
 
 # columns a new order row has that order_row leaves to their defaults
 ORDER_DEFAULTS = {"refunded_total": Decimal(0)}
@@ -70,27 +70,51 @@ def order_row(batch: Batch, event: Event) -> dict[str, Any]:
     }
 
 
-def item_rows(site_id: int, order_id: int, event: Event) -> list[dict[str, Any]]:
-    rows = []
+ITEM_FIELDS = (
+    "order",
+    "site",
+    "product_id",
+    "variation_id",
+    "sku",
+    "name",
+    "quantity",
+    "price",
+    "total",
+    "categories",
+)
+
+
+def item_values(
+    site_id: int, order_id: int, event: Event
+) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
+    """An order's items as the roll-ups read them (the event's own item dicts, with the total
+    filled in when the store sent none) and as `insert_values` writes them (the ITEM_FIELDS of each
+    as the database takes them), built straight from the event data."""
+    items: list[dict[str, Any]] = []
+    values: list[tuple[Any, ...]] = []
     for item in event.data.get("items") or []:
-        total = item.get("total")
+        get = item.get
+        price, total = get("price"), get("total")
         if total is None:
-            total = (item.get("price") or Decimal(0)) * item["quantity"]
-        rows.append(
-            {
-                "order": order_id,
-                "site": site_id,
-                "product_id": item.get("product_id"),
-                "variation_id": item.get("variation_id"),
-                "sku": item.get("sku"),
-                "name": item.get("name"),
-                "quantity": item["quantity"],
-                "price": item.get("price"),
-                "total": total,
-                "categories": item.get("categories") or [],
-            }
+            total = (price or Decimal(0)) * item["quantity"]
+            item = {**item, "total": total}
+        items.append(item)
+        categories = get("categories")
+        values.append(
+            (
+                order_id,
+                site_id,
+                get("product_id"),
+                get("variation_id"),
+                get("sku"),
+                get("name"),
+                item["quantity"],
+                to_units(price),
+                to_units(total),
+                encode_json(categories) if categories else "[]",
+            )
         )
-    return rows
+    return items, values
 
 
 def _newest_snapshots(
@@ -197,7 +221,7 @@ def apply_orders(batch: Batch) -> None:
                 batch.site_id, {k: _new_row(batch, newest[k], earlier.get(k, [])) for k in fresh}
             )
         )
-    items: list[dict[str, Any]] = []
+    items: list[tuple[Any, ...]] = []
     replaced: list[int] = []
     for key, event in newest.items():
         stored = existing[key]
@@ -210,7 +234,7 @@ def apply_orders(batch: Batch) -> None:
     if replaced:
         _remember_items(batch, replaced)
         OrderItem.delete().where(among(OrderItem.order, replaced)).execute()
-    insert_rows(OrderItem, items)
+    insert_values(OrderItem, ITEM_FIELDS, items)
     _link_refunds(batch, {k: existing[k]["id"] for k in fresh if k in existing})
     _convert_carts(batch, [newest[k] for k in newest])
     _redeem_coupons(batch.site_id, {existing[k]["id"]: newest[k] for k in newest if k in existing})
@@ -254,10 +278,9 @@ def _redeem_coupons(site_id: int, events: dict[int, Event]) -> None:
         ).where(IssuedCoupon.id == coupon.id).execute()
 
 
-def _items_of(batch: Batch, order_id: int, event: Event) -> list[dict[str, Any]]:
-    rows = item_rows(batch.site_id, order_id, event)
-    batch.current_items[order_id] = rows
-    return rows
+def _items_of(batch: Batch, order_id: int, event: Event) -> list[tuple[Any, ...]]:
+    batch.current_items[order_id], values = item_values(batch.site_id, order_id, event)
+    return values
 
 
 def _remember_items(batch: Batch, order_ids: list[int]) -> None:

@@ -69,58 +69,73 @@ def contribution(
     items: Iterable[Mapping[str, Any]],
     attribution: Mapping[str, Any] | None,
     tz: str,
+    out: Contribution | None = None,
+    sign: int = 1,
 ) -> Contribution:
-    """Roll-up rows (key -> values) this order adds; empty when it is not a counted order."""
-    out: Contribution = {}
+    """Roll-up rows (key -> values) this order adds; empty when it is not a counted order.
+
+    With `out`, the values (times `sign`: -1 takes a contribution off) are added to its rows
+    instead: a batch sums its orders' deltas straight into one total."""
+    if out is None:
+        out = {}
     if not is_in_rollups(row):
         return out
     assert row is not None
     refunds = list(refunds)
     day, currency = local_day(row["counted_at"], tz), row["currency"]
     refunded = sum((Decimal(r["amount"]) for r in refunds), Decimal(0))
-    placed = {
-        "orders": 1,
-        "revenue": Decimal(row["total"]),
-        "refunded_orders": 1 if refunds else 0,
-        "placed_refunds": refunded,
-    }
+    revenue = Decimal(row["total"])
+    placed = (
+        ("orders", sign),
+        ("revenue", -revenue if sign < 0 else revenue),
+        ("refunded_orders", sign if refunds else 0),
+        ("placed_refunds", -refunded if sign < 0 else refunded),
+    )
+    keys = order_keys(row, attribution)
     _add(out, ("daily", day, currency), placed)
-    for dimension, key in order_keys(row, attribution).items():
+    for dimension, key in keys.items():
         _add(out, ("dim", day, currency, dimension, key), placed)
     for refund in refunds:
         refund_day, amount = local_day(refund["created_at"], tz), Decimal(refund["amount"])
-        _add(out, ("daily", refund_day, currency), {"refunds": amount})
-        for dimension, key in order_keys(row, attribution).items():
-            _add(out, ("dim", refund_day, currency, dimension, key), {"refunds": amount})
-    _add_items(out, day, currency, list(items), 1 if refunds else 0)
+        refunds_value = (("refunds", -amount if sign < 0 else amount),)
+        _add(out, ("daily", refund_day, currency), refunds_value)
+        for dimension, key in keys.items():
+            _add(out, ("dim", refund_day, currency, dimension, key), refunds_value)
+    _add_items(out, day, currency, items, sign if refunds else 0, sign)
     return out
 
 
 def _add_items(
-    out: Contribution, day: Any, currency: str, items: list[Mapping[str, Any]], refunded: int
+    out: Contribution,
+    day: Any,
+    currency: str,
+    items: Iterable[Mapping[str, Any]],
+    refunded: int,
+    sign: int,
 ) -> None:
     seen: set[tuple[str, str]] = set()
     for item in items:
+        revenue = Decimal(item["total"])
+        values_first = (
+            ("orders", sign),
+            ("refunded_orders", refunded),
+            ("revenue", -revenue if sign < 0 else revenue),
+            ("quantity", sign * int(item["quantity"])),
+        )
+        values_again = (("orders", 0), ("refunded_orders", 0), *values_first[2:])
         groups = [("product", str(item.get("product_id") or "(none)")[:KEY_LENGTH])]
-        groups += [
-            ("category", str(c)[:KEY_LENGTH]) for c in dict.fromkeys(item.get("categories") or [])
-        ]
-        for dimension, key in groups:
-            first = (dimension, key) not in seen
-            seen.add((dimension, key))
-            _add(
-                out,
-                ("dim", day, currency, dimension, key),
-                {
-                    "orders": 1 if first else 0,
-                    "refunded_orders": refunded if first else 0,
-                    "revenue": Decimal(item["total"]),
-                    "quantity": int(item["quantity"]),
-                },
-            )
+        if categories := item.get("categories"):
+            groups += [("category", str(c)[:KEY_LENGTH]) for c in dict.fromkeys(categories)]
+        for group in groups:
+            first = group not in seen
+            seen.add(group)
+            _add(out, ("dim", day, currency, *group), values_first if first else values_again)
 
 
-def _add(out: Contribution, key: tuple[Any, ...], values: Mapping[str, Any]) -> None:
-    target = out.setdefault(key, {})
-    for name, value in values.items():
+def _add(out: Contribution, key: tuple[Any, ...], values: tuple[tuple[str, Any], ...]) -> None:
+    target = out.get(key)
+    if target is None:
+        out[key] = dict(values)
+        return
+    for name, value in values:
         target[name] = target.get(name, 0) + value

@@ -16,7 +16,7 @@ from companion.core.db import is_mysql, is_postgres
 from companion.ingest.batch import Batch
 from companion.metrics import activity_rollups, attribution, customers
 from companion.metrics.contributions import Contribution, contribution
-from companion.metrics.upsert import add_rows
+from companion.metrics.upsert import add_totals
 from companion.models import Order, OrderItem, Refund, Site
 from companion.models.rollups import RollupDaily, RollupDimension, RollupDimensionMonth, UnitsChange
 
@@ -83,53 +83,48 @@ def _apply_orders(
         ] + batch.deleted_refunds.get(order_id, [])
         old_items = batch.replaced_items.get(order_id, items.get(order_id, []))
         # the delta is after - before: both added to the batch's total straight away
-        after = contribution(
+        contribution(
             nows.get(order_id),
             refunds.get(order_id, []),
             items.get(order_id, []),
             new_attribution.get(order_id),
             site.timezone,
+            out=total,
         )
-        _merge(total, after)
-        _merge(
-            total,
-            contribution(
-                before, old_refunds, old_items, old_attribution.get(order_id), site.timezone
-            ),
-            negate=True,
+        contribution(
+            before,
+            old_refunds,
+            old_items,
+            old_attribution.get(order_id),
+            site.timezone,
+            out=total,
+            sign=-1,
         )
     write(site.id, total)
 
 
 def write(site_id: int, total: Contribution) -> None:
-    """Add a set of contribution deltas to the roll-up tables."""
-    daily = [
-        {"site": site_id, "day": k[1], "currency": k[2], **v}
-        for k, v in total.items()
-        if k[0] == "daily"
-    ]
-    dims = [
-        {"site": site_id, "day": k[1], "currency": k[2], "dimension": k[3], "key": k[4], **v}
-        for k, v in total.items()
-        if k[0] == "dim"
-    ]
-    add_rows(RollupDaily, DAILY_KEYS, daily)
-    add_rows(RollupDimension, DIMENSION_KEYS, dims)
-    months = [
-        {**{k: v for k, v in r.items() if k != "day"}, "month": month_of(r["day"])} for r in dims
-    ]
-    add_rows(RollupDimensionMonth, MONTH_KEYS, months)
-    units_days = {r["day"] for r in dims if r["dimension"] == "product" and r.get("quantity")}
-    changes = [{"site": site_id, "day": d, "changes": 1} for d in units_days]
-    add_rows(UnitsChange, ("site", "day"), changes)  # stored product outlooks of later days
-    # whose eight weeks hold one of these days are out of date
-
-
-def _merge(total: Contribution, delta: Contribution, negate: bool = False) -> None:
-    for key, values in delta.items():
-        target = total.setdefault(key, {})
+    """Add a set of contribution deltas to the roll-up tables (each key of `total` once)."""
+    daily: Contribution = {}
+    dims: Contribution = {}
+    months: Contribution = {}
+    units_days: set[Any] = set()
+    for key, values in total.items():
+        if key[0] == "daily":
+            daily[(site_id, *key[1:])] = values
+            continue
+        dims[(site_id, *key[1:])] = values
+        month = months.setdefault((site_id, month_of(key[1]), *key[2:]), {})
         for name, value in values.items():
-            target[name] = target.get(name, 0) + (-value if negate else value)
+            month[name] = month.get(name, 0) + value
+        if key[3] == "product" and values.get("quantity"):
+            units_days.add(key[1])
+    add_totals(RollupDaily, DAILY_KEYS, daily)
+    add_totals(RollupDimension, DIMENSION_KEYS, dims)
+    add_totals(RollupDimensionMonth, MONTH_KEYS, months)
+    # stored product outlooks of later days whose eight weeks hold one of these days are out of
+    # date
+    add_totals(UnitsChange, ("site", "day"), {(site_id, d): {"changes": 1} for d in units_days})
 
 
 def _locked_orders(ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -21,11 +21,31 @@ def add_rows(model: type[Model], keys: tuple[str, ...], rows: Iterable[Mapping[s
     order so concurrent writers lock them in the same order (no deadlocks).
     """
     merged = merge_rows(keys, rows)
-    ordered = [merged[k] for k in sorted(merged, key=_sort_key)]
-    if ordered:
-        columns = sorted({name for row in ordered for name in row if name not in keys})
-        insert_rows(model, [{**{c: 0 for c in columns}, **row} for row in ordered], add_on=keys)
-    return len(ordered)
+    return add_totals(model, keys, merged)
+
+
+def add_totals(
+    model: type[Model], keys: tuple[str, ...], totals: Mapping[tuple[Any, ...], Mapping[str, Any]]
+) -> int:
+    """`add_rows` for values already summed per key: key (the values of `keys`) -> values (the
+    key's own fields may be among them). All-zero rows are dropped; written in key order."""
+    kept = [
+        k
+        for k in sorted(totals, key=_sort_key)
+        if any(v for n, v in totals[k].items() if n not in keys)
+    ]
+    if not kept:
+        return 0
+    columns = sorted({name for k in kept for name in totals[k] if name not in keys})
+    insert_rows(
+        model,
+        [
+            {**dict(zip(keys, k, strict=True)), **{c: totals[k].get(c, 0) for c in columns}}
+            for k in kept
+        ],
+        add_on=keys,
+    )
+    return len(kept)
 
 
 def merge_rows(

@@ -30,6 +30,7 @@ from companion.migrations.steps import (
     create_metrics_tables,
     create_product_outlook,
     create_stage_groups,
+    drop_site_prefix_indexes,
     widen_mysql_text_columns,
 )
 from companion.models import CORE_MODELS
@@ -84,6 +85,11 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
         create_product_outlook,
     ),
     (37, "orders: tombstones of refunds the store deleted", create_deleted_refunds),
+    (
+        38,
+        "orders, items, visits: drop the (site) indexes that composite indexes already lead",
+        drop_site_prefix_indexes,
+    ),
     (
         39,
         "metrics: customer-days per month and next order day, for retention over long periods",

@@ -187,6 +187,28 @@ def create_deleted_refunds(db: Database) -> None:
     db.create_tables([DeletedRefund], safe=True)
 
 
+# Tables whose single-column (site_id) index repeats the first column of a composite index of the
+# same table: every row written paid for one more index, and no query needs it (the composites
+# serve a site's rows, and MariaDB's foreign key on site_id is served by them as well).
+SITE_PREFIX_TABLES = ("order", "order_item", "visit")
+
+
+def drop_site_prefix_indexes(db: Database) -> None:
+    """Migration step: drop the (site_id) indexes of order, order_item and visit (order_site_id,
+    order_item_site_id, visit_site_id). Found by their columns, so an index MariaDB made for the
+    foreign key itself (named after the constraint) goes too."""
+    for table in SITE_PREFIX_TABLES:
+        indexes = db.get_indexes(table)
+        if not any(i.columns[0] == "site_id" and len(i.columns) > 1 for i in indexes):
+            continue  # nothing else serves the site's rows: keep it
+        for index in indexes:
+            if index.columns == ["site_id"] and not index.unique:
+                if isinstance(db, MySQLDatabase):
+                    db.execute_sql(f"ALTER TABLE `{table}` DROP INDEX `{index.name}`")
+                else:
+                    db.execute_sql(f'DROP INDEX "{index.name}"')
+
+
 def create_customer_day_months(db: Database) -> None:
     """Migration step: the customer-days per month and next order day (retention over long
     periods), filled from each site's customer-days."""

@@ -51,7 +51,7 @@ class Product(BaseModel):
 
 class Order(BaseModel):
     id = AutoField()
-    site = ForeignKeyField(Site, on_delete="CASCADE")
+    site = ForeignKeyField(Site, on_delete="CASCADE", index=False)  # (site, ...) indexes lead
     source = CharField(max_length=20)
     external_id = CharField(max_length=64)
     number = CharField(max_length=64, null=True)
@@ -99,7 +99,7 @@ class Order(BaseModel):
 class OrderItem(BaseModel):
     id = AutoField()
     order = ForeignKeyField(Order, on_delete="CASCADE", backref="items")
-    site = ForeignKeyField(Site, on_delete="CASCADE")
+    site = ForeignKeyField(Site, on_delete="CASCADE", index=False)  # (site, product_id) leads
     product_id = CharField(max_length=64, null=True)
     variation_id = CharField(max_length=64, null=True)
     sku = CharField(max_length=100, null=True)

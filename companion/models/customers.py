@@ -69,7 +69,7 @@ class Visit(BaseModel):
     """A browsing session: page views with no gap longer than 30 minutes."""
 
     id = AutoField()
-    site = ForeignKeyField(Site, on_delete="CASCADE")
+    site = ForeignKeyField(Site, on_delete="CASCADE", index=False)  # (site, ...) indexes lead
     session_key = CharField(max_length=64)
     contact = ForeignKeyField(Contact, null=True, on_delete="SET NULL")
     started_at = UTCDateTimeField()

@@ -122,6 +122,32 @@ def test_a_store_from_before_step_23_gains_the_order_session_index(db):
     assert has_index() and migrate_database(db) == []
 
 
+def test_step_38_drops_the_site_indexes_composites_lead_and_keeps_those(db):
+    """order, order_item and visit have no single-column (site_id) index (every row written paid
+    for it; a composite led by site_id serves the site's rows and MariaDB's foreign key); a store
+    from before step 38 loses them, once, on every engine."""
+    mysql = "MySQL" in type(db).__name__
+
+    def site_only(table: str) -> list[str]:
+        return [i.name for i in db.get_indexes(table) if i.columns == ["site_id"]]
+
+    def led_by_site(table: str) -> list[str]:
+        return [i.name for i in db.get_indexes(table) if i.columns[0] == "site_id"]
+
+    tables = ("order", "order_item", "visit")
+    assert all(not site_only(t) and led_by_site(t) for t in tables)
+    for table in tables:
+        quoted = f"`{table}`" if mysql else f'"{table}"'
+        db.execute_sql(f"CREATE INDEX {table}_site_id ON {quoted} (site_id)")
+    SchemaVersion.delete().where(SchemaVersion.version == 38).execute()
+    assert all(site_only(t) for t in tables)
+    assert migrate_database(db) == [
+        "38: orders, items, visits: drop the (site) indexes that composite indexes already lead"
+    ]
+    assert all(not site_only(t) and led_by_site(t) for t in tables)
+    assert migrate_database(db) == []
+
+
 def test_sites_add_prints_id_secret_and_token_as_json(db, cli_env):
     result = CliRunner().invoke(
         main, ["sites", "add", "--name", "Shop", "--url", "https://shop.example", "--json"]

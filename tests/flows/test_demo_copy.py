@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from companion.demo.seed import create_demo_site
+from companion.demo.story import SHIPPING
 from companion.flows.config import flow_config
 from companion.flows.preview import render_step
 from companion.models import Contact
@@ -44,3 +45,14 @@ def test_the_demo_win_back_subjects_promise_a_discount_only_where_the_mail_has_i
     for mail in mails:
         if OFFER.search(mail.subject):
             assert coupon in mail.text, mail.subject
+
+
+def test_the_demo_vip_reward_is_one_the_demo_shop_gives_and_can_be_claimed(db, settings):
+    """The demo's VIP mail promised "Free shipping on every order this year", with no code, from a
+    shop whose story charges every order under $50 its shipping, VIPs' too."""
+    site, ann = _demo_with_a_customer(settings)
+    mail = _mail(site, ann, "vip", 1)
+    assert SHIPPING > 0
+    assert "free shipping" not in f"{mail.subject}\n{mail.text}".lower()
+    reward = flow_config(site, "vip").extras["reward"]
+    assert reward.get("code") and reward["code"] in mail.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as html_lib
 import itertools
+import json
 import re
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
@@ -38,6 +39,38 @@ class People:
         self.recipients: list[str] = []
         self._known: set[str] = set()
 
+    def save(self, path: Path) -> None:
+        path.write_text(
+            json.dumps(
+                {
+                    "site_id": self.site_id,
+                    "stops": {
+                        e: [(k, f"{t:%Y-%m-%dT%H:%M:%S}") for k, t in v]
+                        for e, v in self.stops.items()
+                    },
+                    "erased": {
+                        str(c): f"{t:%Y-%m-%dT%H:%M:%S}" for c, t in self.erased_contacts.items()
+                    },
+                    "seen": {
+                        e: [f"{t:%Y-%m-%dT%H:%M:%S}" for t in v] for e, v in self.seen_after.items()
+                    },
+                }
+            )
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> People:
+        data, people = json.loads(path.read_text()), cls()
+        people.site_id = data["site_id"]
+        for email, stops in data["stops"].items():
+            people.stops[email] = [(k, datetime.fromisoformat(t)) for k, t in stops]
+        people.erased_contacts = {
+            int(c): datetime.fromisoformat(t) for c, t in data["erased"].items()
+        }
+        for email, seen in data["seen"].items():
+            people.seen_after[email] = [datetime.fromisoformat(t) for t in seen]
+        return people
+
     def mailed(self, message: Message) -> None:
         if message.to_email not in self._known:
             self._known.add(message.to_email)
@@ -65,6 +98,15 @@ class People:
         if any(kind == "no consent" for kind, _ in self.stops.get(email, ())):
             return {**event, "contact": {**contact, "marketing_consent": False}}
         return event
+
+
+def person(m: Message) -> Any:
+    """Who a mail went to: the contact (an erased one keeps its row, not its address)."""
+    return m.contact_id or m.to_email
+
+
+def erased(m: Message) -> bool:
+    return m.to_email.endswith(".invalid")  # privacy.py blanks an erased person's mail
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> datetime:
@@ -106,7 +148,7 @@ def report(site: Site, people: People, settings: Any, out: Path, start: datetime
 
 
 def _counts(messages: list[Message], zone: ZoneInfo) -> None:
-    people = {m.to_email for m in messages}
+    people = {person(m) for m in messages}
     print(f"\nmails: {len(messages):,} to {len(people):,} people")
     statuses = Counter(m.status for m in messages)
     print(f"status: {dict(statuses)}")
@@ -119,8 +161,8 @@ def _counts(messages: list[Message], zone: ZoneInfo) -> None:
     print(
         "per day (shop's time): " + ", ".join(f"{d:%m-%d} {n}" for d, n in sorted(per_day.items()))
     )
-    per_person = Counter(m.to_email for m in messages)
-    marketing = Counter(m.to_email for m in messages if m.is_marketing)
+    per_person = Counter(person(m) for m in messages)
+    marketing = Counter(person(m) for m in messages if m.is_marketing)
     spread = Counter(per_person.values())
     print(
         f"per person: max {max(per_person.values(), default=0)}, "
@@ -128,9 +170,9 @@ def _counts(messages: list[Message], zone: ZoneInfo) -> None:
         "people by mails: " + ", ".join(f"{k}: {v}" for k, v in sorted(spread.items()))
     )
     week = 0
-    times: dict[str, list[datetime]] = defaultdict(list)
+    times: dict[Any, list[datetime]] = defaultdict(list)
     for m in messages:
-        times[m.to_email].append(m.created_at)
+        times[person(m)].append(m.created_at)
     for moments in times.values():
         for i, t in enumerate(moments):
             week = max(week, sum(1 for u in moments[i:] if u - t < 7 * DAY))
@@ -170,9 +212,9 @@ def _who_should_not(messages: list[Message], people: People, problems: dict) -> 
 def _caps(messages: list[Message], site: Site, zone: ZoneInfo, problems: dict) -> None:
     config = Configs().site(site)
     cap, quiet = config["frequency_cap"], config["quiet_hours"]
-    by_contact: dict[str, list[Message]] = defaultdict(list)
+    by_contact: dict[Any, list[Message]] = defaultdict(list)
     for m in messages:
-        by_contact[m.to_email].append(m)
+        by_contact[person(m)].append(m)
     for email, mails in by_contact.items():
         marketing = [m for m in mails if m.is_marketing]
         if cap:
@@ -209,7 +251,7 @@ def _caps(messages: list[Message], site: Site, zone: ZoneInfo, problems: dict) -
 
 def _content(messages: list[Message], bodies: dict, site: Site, problems: dict) -> None:
     product_urls = f"{site.url}/product/"
-    for m in messages:
+    for m in (m for m in messages if not erased(m)):  # an erased person's mail is blanked
         html, text = _copy(m, bodies)
         what = f"{m.flow_key} {m.step} to {m.to_email} ({m.uuid})"
         plain = html_lib.unescape(re.sub(r"<[^>]+>", " ", html))
@@ -245,7 +287,7 @@ def _links(messages: list[Message], bodies: dict, settings: Any, problems: dict)
     app = create_app(settings, migrate=False)
     client = app.test_client()
     sampled: set[tuple[str, int]] = set()
-    for m in messages:
+    for m in (m for m in messages if not erased(m)):
         if (m.flow_key, m.step) in sampled:
             continue
         sampled.add((m.flow_key, m.step))

@@ -56,7 +56,7 @@ from companion.ingest import receive
 from companion.ingest.carts import mark_abandoned
 from companion.intelligence.refresh import refresh_site
 from companion.migrations import migrate_database
-from companion.models import Message
+from companion.models import Message, Site
 from companion.privacy import erase_person
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -84,6 +84,11 @@ def _args() -> argparse.Namespace:
     p.add_argument("--backlog-per-day", type=int, default=50, help="0: the owner keeps it held")
     p.add_argument("--out", default=str(ROOT / "artifacts" / "month"), help="rendered mails")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="check and print an earlier run again (--database, and --out holding its people.json)",
+    )
     return p.parse_args()
 
 
@@ -327,7 +332,7 @@ def main() -> int:
     args = _args()
     prism_pid = None
     host = args.prism
-    if not host:
+    if not host and not args.report_only:
         host, prism_pid = _start_prism(args.prism_port)
     url = args.database or f"sqlite:///{tempfile.mkdtemp(prefix='month-')}/month.db"
     settings = Settings(
@@ -335,7 +340,7 @@ def main() -> int:
         redis_url=args.redis,
         secret_key=SECRET,
         sendgrid_api_key="SG.simulated",
-        sendgrid_host=host,
+        sendgrid_host=host or "http://127.0.0.1:9",
         public_url=args.public_url,
     )
     runtime.configure(settings)
@@ -345,9 +350,17 @@ def main() -> int:
     try:
         with db.connection_context():
             migrate_database(db)
-            month = Month(args, settings)
-            month.run()
-            problems = report(month.site, month.people, settings, Path(args.out), month.start)
+            out, start = Path(args.out), datetime.fromisoformat(args.start)
+            if args.report_only:
+                people = People.load(out / "people.json")
+                site = Site.get_by_id(people.site_id)
+            else:
+                month = Month(args, settings)
+                month.run()
+                site, people = month.site, month.people
+                out.mkdir(parents=True, exist_ok=True)
+                people.save(out / "people.json")
+            problems = report(site, people, settings, out, start)
     finally:
         if prism_pid:
             subprocess.run(["kill", str(prism_pid)], check=False)

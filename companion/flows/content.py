@@ -294,12 +294,28 @@ def recommendations(
     """Bought together with these products (co-occurrence in orders), else the best sellers of
     the last 90 days; only products of the catalogue with a page that the shop can sell now;
     remembered in `memo` for the rest of the run."""
+    return recommended_with(site_id, product_ids, now, memo, limit)[0]
+
+
+def recommended_with(
+    site_id: int, product_ids: list[str], now: datetime, memo: dict[Any, Any], limit: int = 3
+) -> tuple[list[dict[str, Any]], bool]:
+    """`recommendations`, and whether they are products bought together with these (True) or
+    the best sellers that stand in for them (False): the mail must not call best sellers what
+    customers bought with the order."""
     key = ("recommendations", site_id, tuple(product_ids))
     if key not in memo:
-        memo[key] = _for_sale(site_id, _bought_with(site_id, product_ids, limit * 3), limit) or (
-            _for_sale(site_id, _best_sellers(site_id, product_ids, now, limit * 3), limit)
+        together = _for_sale(site_id, _bought_with(site_id, product_ids, limit * 3), limit)
+        memo[key] = (
+            (together, True)
+            if together
+            else (
+                _for_sale(site_id, _best_sellers(site_id, product_ids, now, limit * 3), limit),
+                False,
+            )
         )
-    return list(memo[key])
+    products, together = memo[key]
+    return list(products), together
 
 
 def _for_sale(site_id: int, ids: list[str], limit: int) -> list[dict[str, Any]]:
@@ -377,7 +393,7 @@ def _order(
     if first and first.get("url"):
         context["review_url"] = first["url"] + "#reviews"
     if enrolment.flow_key == "cross_sell" or step == 3:
-        context["products"] = recommendations(site.id, ids, now, memo)
+        context["products"], context["bought_together"] = recommended_with(site.id, ids, now, memo)
     return context
 
 

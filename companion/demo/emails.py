@@ -29,7 +29,8 @@ SUBJECTS = {
 }
 # The demo's win-back mail tests a second subject (flows/abtest.py); B is clicked a bit more.
 AB_FLOW = "win_back"
-AB_SUBJECT_B = "It has been a while - your 10% is waiting"
+# Step 1 carries no coupon (step 2 does), so neither subject promises one.
+AB_SUBJECT_B = "It has been a while - here is what is brewing"
 AB_B_SHARE_OF_CLICKS = 0.62
 SENDS_PER_CLICK = {
     "post_purchase": 9,

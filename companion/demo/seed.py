@@ -44,7 +44,13 @@ DEMO_FLOW_SETTINGS: dict[str, Any] = {
             "steps": [{"step": 1, "subject_b": AB_SUBJECT_B}],
         },
         "vip": {
-            "reward": {"title": "Free shipping", "description": "on every order this year"},
+            # a code to claim it, and nothing the shop's own orders contradict: the demo charges
+            # shipping under $50 to everyone, so "free shipping" would have been false
+            "reward": {
+                "title": "15% off your next order",
+                "code": "VIP15",
+                "description": "our thank-you for being a regular",
+            },
             "early_access_url": DEMO_URL + "/new-arrivals",
         },
         "replenishment": {"consumable": {"products": [p.id for p in PRODUCTS if p.consumable]}},

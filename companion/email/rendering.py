@@ -35,12 +35,14 @@ REQUIRED_CONTEXT: dict[str, tuple[str, ...]] = {
 DEFAULT_SUBJECTS: dict[tuple[str, int], str] = {
     ("post_purchase", 1): "Thank you for your order {{ order.number }}",
     ("post_purchase", 2): "How do you like your order, {{ contact.first_name or 'there' }}?",
-    ("post_purchase", 3): "Picked to go with your order",
+    ("post_purchase", 3): "{{ 'Picked to go with your order' if bought_together "
+    "else 'Our best sellers right now' }}",
     ("abandoned_cart", 1): "You left something in your cart",
     ("abandoned_cart", 2): "Your cart is still waiting",
     ("abandoned_cart", 3): "Last chance to complete your order",
     ("browse_abandonment", 1): "Still thinking about {{ (products|first).name or 'it' }}?",
-    ("cross_sell", 1): "Picked to go with your purchase",
+    ("cross_sell", 1): "{{ 'Picked to go with your purchase' if bought_together "
+    "else 'Our best sellers right now' }}",
     ("win_back", 1): "We miss you{{ ', ' ~ contact.first_name if contact.first_name }}",
     (
         "win_back",
@@ -73,6 +75,8 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "currency": "EUR",
     "order": {"number": "1042", "total": "39.90", "items": [_SAMPLE_ITEM]},
     "review_url": "https://shop.example/mug#reviews",
+    # the recommendations are bought together with the order (else best sellers stand in)
+    "bought_together": True,
     "products": [_SAMPLE_ITEM],
     "cart": {
         "items": [_SAMPLE_ITEM],
@@ -98,10 +102,10 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     },
 }
 FLOW_CONTEXT: dict[str, tuple[str, ...]] = {
-    "post_purchase": ("order", "review_url", "products"),
+    "post_purchase": ("order", "review_url", "products", "bought_together"),
     "abandoned_cart": ("cart", "coupon"),
     "browse_abandonment": ("products",),
-    "cross_sell": ("order", "review_url", "products"),
+    "cross_sell": ("order", "review_url", "products", "bought_together"),
     "win_back": ("products", "coupon"),
     "vip": ("products", "reward", "early_access_url"),
     "replenishment": ("product", "products", "reorder_url"),
@@ -231,6 +235,7 @@ def sample_context(flow_key: str, step: int) -> dict[str, Any]:
     context = {key: SAMPLE_CONTEXT[key] for key in keys}
     if flow_key == "post_purchase" and step != 3:
         context.pop("products")  # only step 3 recommends products
+        context.pop("bought_together")
     return context
 
 

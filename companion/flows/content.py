@@ -30,6 +30,10 @@ from companion.models import (
 RECOVER_TTL_S = 30 * 24 * 3600
 PLACED = ("pending", "on_hold", "processing", "completed")
 OUT_OF_STOCK_RECHECK = timedelta(hours=6)
+COMPLETION_RECHECK = timedelta(hours=6)
+# from payment: an order not completed by then (a store that never marks orders completed, a
+# parcel lost) gets no review request; the flow goes on to its next step
+COMPLETION_WAIT = timedelta(days=45)
 
 
 class Defer(Exception):
@@ -39,6 +43,14 @@ class Defer(Exception):
     def __init__(self, until: datetime | None = None, reason: str = "shopper active") -> None:
         super().__init__(reason)
         self.until, self.reason = until, reason
+
+
+class SkipStep(Exception):
+    """This step is not sent (its enrolment goes on to the next one); `reason` is its outcome."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class NothingToShow(Exception):
@@ -149,6 +161,21 @@ def _replenish_check(enrolment: Enrolment, now: datetime) -> str | None:
     if until is not None and now < until:
         raise Defer(min(now + OUT_OF_STOCK_RECHECK, until), "out of stock")
     return "out of stock"
+
+
+def wait_for_completion(enrolment: Enrolment, step: int, flow: FlowConfig, now: datetime) -> None:
+    """A step about using what was ordered (the review request) goes once the order is completed:
+    until then it waits (Defer, rechecked every COMPLETION_RECHECK); an order still not completed
+    COMPLETION_WAIT after payment gets none (SkipStep)."""
+    if step not in flow.definition.after_completion_steps:
+        return
+    order = Order.get_or_none(Order.id == _ctx(enrolment).get("order_id"))
+    if order is None or order.status == "completed" or order.completed_at is not None:
+        return
+    give_up = enrolment.started_at + COMPLETION_WAIT
+    if now >= give_up:
+        raise SkipStep("order not completed")
+    raise Defer(min(now + COMPLETION_RECHECK, give_up), "order not completed yet")
 
 
 def _naive(moment: str) -> datetime:
@@ -267,12 +294,28 @@ def recommendations(
     """Bought together with these products (co-occurrence in orders), else the best sellers of
     the last 90 days; only products of the catalogue with a page that the shop can sell now;
     remembered in `memo` for the rest of the run."""
+    return recommended_with(site_id, product_ids, now, memo, limit)[0]
+
+
+def recommended_with(
+    site_id: int, product_ids: list[str], now: datetime, memo: dict[Any, Any], limit: int = 3
+) -> tuple[list[dict[str, Any]], bool]:
+    """`recommendations`, and whether they are products bought together with these (True) or
+    the best sellers that stand in for them (False): the mail must not call best sellers what
+    customers bought with the order."""
     key = ("recommendations", site_id, tuple(product_ids))
     if key not in memo:
-        memo[key] = _for_sale(site_id, _bought_with(site_id, product_ids, limit * 3), limit) or (
-            _for_sale(site_id, _best_sellers(site_id, product_ids, now, limit * 3), limit)
+        together = _for_sale(site_id, _bought_with(site_id, product_ids, limit * 3), limit)
+        memo[key] = (
+            (together, True)
+            if together
+            else (
+                _for_sale(site_id, _best_sellers(site_id, product_ids, now, limit * 3), limit),
+                False,
+            )
         )
-    return list(memo[key])
+    products, together = memo[key]
+    return list(products), together
 
 
 def _for_sale(site_id: int, ids: list[str], limit: int) -> list[dict[str, Any]]:
@@ -350,7 +393,7 @@ def _order(
     if first and first.get("url"):
         context["review_url"] = first["url"] + "#reviews"
     if enrolment.flow_key == "cross_sell" or step == 3:
-        context["products"] = recommendations(site.id, ids, now, memo)
+        context["products"], context["bought_together"] = recommended_with(site.id, ids, now, memo)
     return context
 
 

@@ -34,6 +34,9 @@ class FlowDefinition:
     # steps a contact gets at most once in so many days, whichever enrolment they come from (a
     # customer who orders three times in ten days is asked for one review, not three)
     once_per_days: tuple[tuple[int, int], ...] = ()
+    # steps about the use of what was ordered (the review request): they wait until the order is
+    # completed (content.wait_for_completion)
+    after_completion_steps: tuple[int, ...] = ()
 
     def is_marketing_step(self, step: int) -> bool:
         return step not in self.transactional_steps
@@ -64,6 +67,7 @@ FLOWS: dict[str, FlowDefinition] = {
             conditions=("min_value", "first_order_only"),
             product_steps=(3,),
             once_per_days=((2, 30), (3, 30)),
+            after_completion_steps=(2,),  # DESIGN 6: "review request after completion"
         ),
         FlowDefinition(
             "abandoned_cart",

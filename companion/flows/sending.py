@@ -33,7 +33,14 @@ from companion.email.rendering import (
 from companion.email.sendgrid import SendGridTransport, marketing_headers
 from companion.flows import abtest, coupons, rules
 from companion.flows.config import FlowConfig
-from companion.flows.content import Defer, NothingToShow, build_context, exit_reason
+from companion.flows.content import (
+    Defer,
+    NothingToShow,
+    SkipStep,
+    build_context,
+    exit_reason,
+    wait_for_completion,
+)
 from companion.flows.delivery import deliver
 from companion.flows.enrolment import complete_if_finished, exit_enrolments, gap, keep_spacing
 from companion.flows.run import SendRun
@@ -222,6 +229,13 @@ def _check(
     )
     if verdict.is_send and contact is not None:
         verdict = rules.once_per(contact, flow.definition.key, step.step, run.now, run.facts)
+    if verdict.action != "skip":  # a step that may go waits for the order to be completed
+        try:
+            wait_for_completion(enrolment, step.step, flow, run.now)
+        except Defer as wait:
+            return _defer(step, token, wait.until or run.now, wait.reason, run)
+        except SkipStep as skip:
+            return _finish(step, token, "skipped", skip.reason, run)
     if verdict.action == "defer" and verdict.until:
         return _defer(step, token, verdict.until, verdict.reason, run)
     if verdict.action == "skip":

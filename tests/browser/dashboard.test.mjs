@@ -225,7 +225,7 @@ test("a flow page shows its subject A/B test and starts its backlog over the day
     assert.ok(Number(sent.replace(/,/g, "")) > 0, `variant ${variant} sent ${sent}`);
   }
   assert.ok((await page.locator('[data-ab-step="1"] [data-verdict]').innerText()).length > 10);
-  assert.equal(await page.locator('[name="steps.0.subject_b"]').inputValue(), "It has been a while - your 10% is waiting");
+  assert.equal(await page.locator('[name="steps.0.subject_b"]').inputValue(), "It has been a while - here is what is brewing");
   // the preview shows subject B when asked
   await page.selectOption("#preview-variant", "B");
   await page.waitForFunction(() => {

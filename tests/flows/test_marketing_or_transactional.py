@@ -24,12 +24,25 @@ PRODUCTS = [
 ]
 
 
+def _completed(n, at, **extra):
+    """Paid and completed (the review request waits for completion)."""
+    return f.order(
+        n,
+        status="completed",
+        modified=iso(at),
+        created=iso(at),
+        paid=iso(at),
+        completed_at=iso(at),
+        **extra,
+    )
+
+
 def _order(store, n=1, at=T0, consent=None):
     extra = {} if consent is None else {"marketing_consent": consent}
     store.send(
         PRODUCTS
         + [
-            f.order(n, modified=iso(at), created=iso(at), paid=iso(at)),
+            _completed(n, at),
             f.event("customer.updated", {}, at=iso(at), **extra),
         ],
         at,

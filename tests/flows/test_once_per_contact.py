@@ -17,7 +17,14 @@ def _order(order_id, at, email="ann@example.com", product=7):
         {"product_id": product, "name": "Beans", "quantity": 1, "price": "12.50", "total": "12.50"}
     ]
     return f.order(
-        order_id, modified=iso(at), created=iso(at), paid=iso(at), items=item, email=email
+        order_id,
+        status="completed",  # the review request waits for completion
+        modified=iso(at),
+        created=iso(at),
+        paid=iso(at),
+        completed_at=iso(at),
+        items=item,
+        email=email,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from companion.flows.reports import flow_report
+from companion.models import MessageBody
 from tests import factories as f
 from tests.flows.store import T0, iso
 
@@ -27,7 +28,14 @@ def _products():
 
 def _order(number, at, items, email):
     return f.order(
-        number, modified=iso(at), created=iso(at), paid=iso(at), items=items, email=email
+        number,
+        status="completed",  # post-purchase step 3 follows the review request, which waits for it
+        modified=iso(at),
+        created=iso(at),
+        paid=iso(at),
+        completed_at=iso(at),
+        items=items,
+        email=email,
     )
 
 
@@ -86,3 +94,34 @@ def test_a_product_mail_with_no_product_to_show_is_skipped_and_the_report_says_w
         1,
         {"no products to show": 1},
     )
+
+
+def _copy(mail):
+    return f"{mail.subject}\n{MessageBody.get_by_id(mail.body_id).text}".lower()
+
+
+def test_best_sellers_are_not_passed_off_as_what_customers_bought_with_the_order(store):
+    """With nothing bought together, the cross-sell mail and post-purchase step 3 show best sellers
+    and say so: "customers who bought the same often add these" was false there."""
+    beans = {**SAUCER, "product_id": 9, "name": "Beans"}
+    store.send(_products() + [_order(1, T0 - 10 * DAY, [beans], "eve@example.com")], T0 - 10 * DAY)
+    store.send([_order(2, T0, [MUG], "ann@example.com")], T0)
+    store.run(T0, T0 + 22 * DAY, every=6 * HOUR)
+    mails = {(m.flow_key, m.step): m for m in store.messages() if m.to_email == "ann@example.com"}
+    for key in (("cross_sell", 1), ("post_purchase", 3)):
+        assert "https://shop.example/p/9" in mails[key].links
+        copy = _copy(mails[key])
+        assert "bought the same" not in copy and "bought what you bought" not in copy, copy
+        assert "picked to go with" not in copy and "best sellers" in copy, copy
+
+
+def test_products_bought_together_are_introduced_as_such(store):
+    store.send(
+        _products() + [_order(1, T0 - 100 * DAY, [MUG, SAUCER], "eve@example.com")],
+        T0 - 100 * DAY,
+    )
+    store.send([_order(2, T0, [MUG], "ann@example.com")], T0)
+    store.run(T0, T0 + 22 * DAY, every=6 * HOUR)
+    mails = {(m.flow_key, m.step): m for m in store.messages() if m.to_email == "ann@example.com"}
+    assert "bought the same often add these" in _copy(mails["cross_sell", 1])
+    assert "bought what you bought also picked these" in _copy(mails["post_purchase", 3])

@@ -63,7 +63,15 @@ def _every_flow(store):
                 items=both,
                 email="eve@example.com",
             ),
-            f.order(2, modified=iso(T0), created=iso(T0), paid=iso(T0), email="ann@example.com"),
+            f.order(
+                2,
+                status="completed",  # the review request waits for completion
+                modified=iso(T0),
+                created=iso(T0),
+                paid=iso(T0),
+                completed_at=iso(T0),
+                email="ann@example.com",
+            ),
             f.cart("c1", at=iso(T0), email="bob@example.com"),
             f.product_view("s1", iso(T0), email="cid@example.com"),
             f.event(

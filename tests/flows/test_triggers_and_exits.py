@@ -47,7 +47,22 @@ def test_a_paid_order_gets_its_thank_you_an_hour_later_and_then_review_and_cross
     [thanks] = store.messages()
     assert (thanks.flow_key, thanks.step, thanks.status) == ("post_purchase", 1, "outbox")
     assert thanks.subject == "Thank you for your order 1" and thanks.to_email == "ann@example.com"
-    store.run(T0 + HOUR, T0 + 22 * DAY, every=6 * HOUR)
+    shipped = T0 + 2 * DAY  # completed: the review request (day 7) waits for it
+    store.run(T0 + HOUR, shipped, every=6 * HOUR)
+    store.send(
+        [
+            f.order(
+                1,
+                status="completed",
+                modified=iso(shipped),
+                created=iso(T0),
+                paid=iso(T0),
+                completed_at=iso(shipped),
+            )
+        ],
+        shipped,
+    )
+    store.run(shipped, T0 + 22 * DAY, every=6 * HOUR)
     sent = [(m.flow_key, m.step) for m in store.messages()]
     assert sent == [
         ("post_purchase", 1),

@@ -42,9 +42,11 @@ def bob_history() -> list[dict[str, Any]]:
     return [
         f.order(
             200,
+            status="completed",  # delivered: the review request, which names him, goes too
             modified=at,
             created=at,
             paid=at,
+            completed_at=at,
             email=BOB,
             total="25.00",
             items=[

@@ -56,13 +56,6 @@ class Source_EDD extends Source {
 	private $deleted = array();
 
 	/**
-	 * Refunds deleted for good in this request: refund id => order id.
-	 *
-	 * @var array<int, int>
-	 */
-	private $deleted_refunds = array();
-
-	/**
 	 * Software Licensing licences changed in this request.
 	 *
 	 * @var array<int, true>
@@ -143,8 +136,7 @@ class Source_EDD extends Source {
 		if ( ! $refund || 'refund' !== $refund->type || ! $refund->parent ) {
 			return;
 		}
-		$this->deleted_refunds[ (int) $order_id ] = (int) $refund->parent;
-		$this->note_order( (int) $refund->parent );
+		$this->note_refund_deleted( (int) $refund->parent, $order_id );
 	}
 
 	/**
@@ -292,7 +284,7 @@ class Source_EDD extends Source {
 	 * @return bool
 	 */
 	protected function has_pending_extras() {
-		return $this->cart_changed || $this->deleted || $this->deleted_refunds || $this->licenses;
+		return $this->cart_changed || $this->deleted || $this->licenses;
 	}
 
 	/**
@@ -310,17 +302,6 @@ class Source_EDD extends Source {
 		$this->cart_changed = false;
 		foreach ( $deleted as $order_id ) {
 			$this->record( 'order.deleted', array( 'order_id' => (string) $order_id ) );
-		}
-		$deleted_refunds       = $this->deleted_refunds;
-		$this->deleted_refunds = array();
-		foreach ( $deleted_refunds as $refund_id => $order_id ) {
-			$this->record(
-				'order.refund_deleted',
-				array(
-					'order_id'  => (string) $order_id,
-					'refund_id' => (string) $refund_id,
-				)
-			);
 		}
 		foreach ( $licenses as $license_id ) {
 			$this->record_license( $license_id );

@@ -42,13 +42,6 @@ class Source_WooCommerce extends Source {
 	private $deleted = array();
 
 	/**
-	 * Refunds the store deleted in this request: refund id => order id.
-	 *
-	 * @var array<int, int>
-	 */
-	private $deleted_refunds = array();
-
-	/**
 	 * The order objects WooCommerce saved in this request, by id (the last one saved wins): the
 	 * end-of-request snapshot reads them instead of loading each order and its items again, which
 	 * cost a real checkout 3 to 6 queries. Every save fires woocommerce_update_order with the saved
@@ -232,8 +225,7 @@ class Source_WooCommerce extends Source {
 		if ( ! $refund_id || ! $order_id ) {
 			return;
 		}
-		$this->deleted_refunds[ (int) $refund_id ] = (int) $order_id;
-		$this->note_order( $order_id );
+		$this->note_refund_deleted( $order_id, $refund_id );
 	}
 
 	/**
@@ -492,16 +484,16 @@ class Source_WooCommerce extends Source {
 	}
 
 	/**
-	 * Whether orders or refunds were deleted or the cart changed in this request.
+	 * Whether orders were deleted or the cart changed in this request.
 	 *
 	 * @return bool
 	 */
 	protected function has_pending_extras() {
-		return $this->deleted || $this->deleted_refunds || $this->cart->is_changed();
+		return $this->deleted || $this->cart->is_changed();
 	}
 
 	/**
-	 * Records the deletions (orders, refunds) and the cart of this request.
+	 * Records the deleted orders and the cart of this request.
 	 *
 	 * @return void
 	 */
@@ -513,17 +505,6 @@ class Source_WooCommerce extends Source {
 		$this->deleted  = array();
 		foreach ( $deleted as $order_id ) {
 			$this->record( 'order.deleted', array( 'order_id' => (string) $order_id ) );
-		}
-		$deleted_refunds       = $this->deleted_refunds;
-		$this->deleted_refunds = array();
-		foreach ( $deleted_refunds as $refund_id => $order_id ) {
-			$this->record(
-				'order.refund_deleted',
-				array(
-					'order_id'  => (string) $order_id,
-					'refund_id' => (string) $refund_id,
-				)
-			);
 		}
 		$this->cart->flush();
 	}

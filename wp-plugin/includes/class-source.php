@@ -53,6 +53,13 @@ abstract class Source {
 	protected $refunds = array();
 
 	/**
+	 * Refunds the store deleted in this request: refund id => order id.
+	 *
+	 * @var array<int, int>
+	 */
+	protected $deleted_refunds = array();
+
+	/**
 	 * Products changed in this request, one snapshot each: id => true (read at flush), the
 	 * store's product model its hook handed over (the last one wins), or the snapshot itself
 	 * (a product about to be deleted).
@@ -89,6 +96,19 @@ abstract class Source {
 	 */
 	public function note_refund( $order_id, $refund_id ) {
 		$this->refunds[] = array( (int) $order_id, (int) $refund_id );
+	}
+
+	/**
+	 * Notes a refund the store deleted (order.refund_deleted), and its order, whose snapshot
+	 * goes again.
+	 *
+	 * @param int $order_id  Order.
+	 * @param int $refund_id Refund.
+	 * @return void
+	 */
+	public function note_refund_deleted( $order_id, $refund_id ) {
+		$this->deleted_refunds[ (int) $refund_id ] = (int) $order_id;
+		$this->note_order( $order_id );
 	}
 
 	/**
@@ -167,11 +187,12 @@ abstract class Source {
 	 * @return bool
 	 */
 	public function has_pending() {
-		return (bool) ( $this->products || $this->orders || $this->refunds || $this->has_pending_extras() );
+		return (bool) ( $this->products || $this->orders || $this->refunds || $this->deleted_refunds || $this->has_pending_extras() );
 	}
 
 	/**
-	 * Records what this request changed: products, orders, then refunds, then the rest.
+	 * Records what this request changed: products, orders, then refunds and deleted refunds,
+	 * then the rest.
 	 * The notes are taken first, so a hook fired while recording starts afresh.
 	 *
 	 * @return void
@@ -194,6 +215,17 @@ abstract class Source {
 		}
 		foreach ( $refunds as $refund ) {
 			$this->record_refund( $refund );
+		}
+		$deleted_refunds       = $this->deleted_refunds;
+		$this->deleted_refunds = array();
+		foreach ( $deleted_refunds as $refund_id => $order_id ) {
+			$this->record(
+				'order.refund_deleted',
+				array(
+					'order_id'  => (string) $order_id,
+					'refund_id' => (string) $refund_id,
+				)
+			);
 		}
 		$this->flush_extras();
 	}

@@ -30,7 +30,10 @@ from companion.models import (
 RECOVER_TTL_S = 30 * 24 * 3600
 PLACED = ("pending", "on_hold", "processing", "completed")
 OUT_OF_STOCK_RECHECK = timedelta(hours=6)
-COMPLETION_RECHECK = timedelta(hours=6)
+# An order's completion wakes its waiting review request at once (triggers._completed_orders);
+# the daily recheck is the backstop for a completion the service did not hear of as a change.
+COMPLETION_RECHECK = timedelta(days=1)
+WAITING_FOR_COMPLETION = "order not completed yet"
 # from payment: an order not completed by then (a store that never marks orders completed, a
 # parcel lost) gets no review request; the flow goes on to its next step
 COMPLETION_WAIT = timedelta(days=45)
@@ -165,17 +168,22 @@ def _replenish_check(enrolment: Enrolment, now: datetime) -> str | None:
 
 def wait_for_completion(enrolment: Enrolment, step: int, flow: FlowConfig, now: datetime) -> None:
     """A step about using what was ordered (the review request) goes once the order is completed:
-    until then it waits (Defer, rechecked every COMPLETION_RECHECK); an order still not completed
+    until then it waits (Defer; the order's completion wakes it, and it is rechecked every
+    COMPLETION_RECHECK in case that was missed); an order still not completed
     COMPLETION_WAIT after payment gets none (SkipStep)."""
     if step not in flow.definition.after_completion_steps:
         return
     order = Order.get_or_none(Order.id == _ctx(enrolment).get("order_id"))
-    if order is None or order.status == "completed" or order.completed_at is not None:
+    if order is None or is_completed(order.status, order.completed_at):
         return
     give_up = enrolment.started_at + COMPLETION_WAIT
     if now >= give_up:
         raise SkipStep("order not completed")
-    raise Defer(min(now + COMPLETION_RECHECK, give_up), "order not completed yet")
+    raise Defer(min(now + COMPLETION_RECHECK, give_up), WAITING_FOR_COMPLETION)
+
+
+def is_completed(status: str, completed_at: Any) -> bool:
+    return status == "completed" or completed_at is not None
 
 
 def _naive(moment: str) -> datetime:

@@ -9,12 +9,13 @@ from typing import Any
 
 from companion.core.bulk import among
 from companion.flows.config import Configs
-from companion.flows.content import orders_count_after
+from companion.flows.content import WAITING_FOR_COMPLETION, is_completed, orders_count_after
+from companion.flows.definitions import FLOWS
 from companion.flows.enrolment import Candidate, enrol, exit_contact, exit_enrolments
 from companion.flows.replenishment import reminded_products
 from companion.ingest.batch import Batch
 from companion.ingest.orders import by_source
-from companion.models import Enrolment, Order, OrderItem, Site, Subscription
+from companion.models import Enrolment, Order, OrderItem, ScheduledStep, Site, Subscription
 from companion.models.messaging import OPEN_ENROLMENT
 
 PLACED = ("pending", "on_hold", "processing", "completed")
@@ -34,6 +35,7 @@ def apply_flow_triggers(batch: Batch) -> None:
     _order_exits(batch)
     _paid_orders(batch, site, configs)
     _unpaid_orders(batch)
+    _completed_orders(batch)
     _refunds(batch)
     _carts(batch)
     _views(batch, site, configs)
@@ -159,6 +161,34 @@ def _unpaid_orders(batch: Batch) -> None:
                 before["id"],
                 "refund" if after and after["status"] == "refunded" else "cancelled",
             )
+
+
+def _completed_orders(batch: Batch) -> None:
+    """An order just completed: the step waiting for that (the review request,
+    content.wait_for_completion) falls due now instead of at its next recheck. Only orders the
+    service held before count: a step of an order first seen completed never waited."""
+    done = [
+        after["id"]
+        for before, after in batch.order_changes
+        if before
+        and after
+        and is_completed(after["status"], after.get("completed_at"))
+        and not is_completed(before["status"], before.get("completed_at"))
+    ]
+    flows = [key for key, flow in FLOWS.items() if flow.after_completion_steps]
+    for start in range(0, len(done), 500):
+        waiting = Enrolment.select(Enrolment.id).where(
+            Enrolment.site == batch.site_id,
+            Enrolment.flow_key.in_(flows),
+            among(Enrolment.key, [f"order:{i}" for i in done[start : start + 500]]),
+            Enrolment.status == "active",
+        )
+        ScheduledStep.update(due_at=batch.now).where(
+            ScheduledStep.enrolment.in_(waiting),
+            ScheduledStep.status == "pending",
+            ScheduledStep.outcome == f"deferred: {WAITING_FOR_COMPLETION}",
+            ScheduledStep.due_at > batch.now,
+        ).execute()
 
 
 def _end_order_flows(batch: Batch, order_id: int, reason: str) -> None:

@@ -4,7 +4,7 @@ rows) and a second call reads the stored rows back.
 
     .venv/bin/python bench/profile_outlook.py --database-url sqlite:////path/to/large.db --repeat 5
 
-Uses the functions of `companion.dashboard.products` in the checkout on the path, so the same file
+Uses the functions of `companion.intelligence.outlook` in the checkout on the path, so the same file
 times an older checkout too (PYTHONPATH=<checkout>)."""
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ from itertools import pairwise
 from bench_pages import app_for  # run as a script: bench/ is on the path
 
 from companion.core.days import local_day
-from companion.dashboard import products
+
+try:
+    from companion.intelligence import outlook
+except ImportError:  # a checkout from before the outlook moved out of the products page
+    from companion.dashboard import products as outlook
 from companion.models import Site, utcnow
 from companion.models.rollups import ProductOutlook
 
@@ -33,15 +37,15 @@ def main() -> None:
         for _ in range(args.repeat):
             ProductOutlook.delete().where(ProductOutlook.site == site.id).execute()
             marks = [time.process_time()]
-            stamp = products._units_stamp(site, today)
+            stamp = outlook._units_stamp(site, today)
             marks.append(time.process_time())
-            ids, matrix = products.daily_units(site, today)
+            ids, matrix = outlook.daily_units(site, today)
             marks.append(time.process_time())
-            rows = products._computed(ids, matrix)
+            rows = outlook._computed(ids, matrix)
             marks.append(time.process_time())
-            products._store(site, today, stamp, rows)
+            outlook._store(site, today, stamp, rows)
             marks.append(time.process_time())
-            products.outlook(site, today)
+            outlook.outlook(site, today)
             marks.append(time.process_time())
             ms = [round((b - a) * 1000, 1) for a, b in pairwise(marks)]
             print(

@@ -14,6 +14,7 @@ from companion.core import runtime
 from companion.core.db import database
 from companion.flows.tick import new_run
 from companion.intelligence import alert_mail, alerts
+from companion.intelligence.outlook import prepare_outlooks
 from companion.intelligence.refresh import refresh_site
 from companion.models import Site, utcnow
 from companion.models.intelligence import RefreshRun
@@ -64,3 +65,10 @@ def scan_alerts() -> dict[str, int]:
             found[site.public_id] = len(alerts.scan_site(site, now))
             alert_mail.notify(site, now, new_run(runtime.settings(), now))
     return found
+
+
+def prepare_product_outlooks() -> dict[str, int]:
+    """Each site's product outlook for its new local day, so the owner's first view of the
+    products page reads it. Harmless to repeat: a current stored outlook is kept."""
+    with database.connection_context():
+        return prepare_outlooks(utcnow())

@@ -44,6 +44,11 @@ SCHEDULE: list[tuple[str, int, Callable[..., Any]]] = [
         intelligence.nightly_refresh,
     ),
     ("intelligence: alert scan, new alerts mailed to the owner", 3600, intelligence.scan_alerts),
+    (
+        "products: each site's outlook for its new local day",
+        900,
+        intelligence.prepare_product_outlooks,
+    ),
 ]
 
 

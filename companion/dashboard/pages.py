@@ -24,6 +24,7 @@ from companion.dashboard import auth, customers, figures, overview, products, ti
 from companion.dashboard.blueprint import bp
 from companion.dashboard.periods import PRESETS, Period, parse_period, today_in
 from companion.dashboard.tables import Table, csv_lines
+from companion.intelligence.outlook import Outlook, outlook
 from companion.models import Site
 from companion.profiles import find_contact
 
@@ -97,14 +98,14 @@ def build_customers(site: Site, period: Period, today: date) -> dict[str, Any]:
 
 def build_products(site: Site, period: Period, today: date) -> dict[str, Any]:
     rows = products.product_rows(site, period)
-    outlook = products.outlook(site, today)
+    outlooks = outlook(site, today)
     tables = [
         products.sellers(rows, "revenue"),
         products.sellers(rows, "units"),
         products.refund_rates(rows),
-        products.stalled(site, outlook, today),
+        products.stalled(site, outlooks, today),
         products.pairs(site, period),
-        products.forecast(site, outlook),
+        products.forecast(site, outlooks),
     ]
     return {"tables": {t.key: t for t in tables}}
 
@@ -120,9 +121,9 @@ def _product_rows_table(make: Callable[[list[dict[str, Any]]], Table]) -> TableB
     return lambda site, period, today: make(products.product_rows(site, period))
 
 
-def _outlook_table(make: Callable[[Site, list[products.Outlook], date], Table]) -> TableBuilder:
+def _outlook_table(make: Callable[[Site, list[Outlook], date], Table]) -> TableBuilder:
     def build(site: Site, period: Period, today: date) -> Table:
-        return make(site, products.outlook(site, today), today)
+        return make(site, outlook(site, today), today)
 
     return build
 

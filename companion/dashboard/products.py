@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from peewee import fn
 
 from companion import metrics
-from companion.core.bulk import insert_rows
 from companion.core.days import day_bounds
 from companion.core.db import (
     database,
     is_postgres,
     quote,
-    retry_deadlocks,
-    write_transaction,
 )
-from companion.core.sql import as_date
 from companion.dashboard.periods import Period
 from companion.dashboard.tables import Table, col
-from companion.intelligence.maths.anomalies import stalled_products
 from companion.intelligence.maths.basket import bought_together
-from companion.intelligence.maths.forecast import days_of_stock, forecast_products
+from companion.intelligence.maths.forecast import days_of_stock
+from companion.intelligence.outlook import FORECAST_DAYS, Outlook
 from companion.models import Order, OrderItem, Product, Site
-from companion.models.rollups import ANY_DAY, ProductOutlook, RollupDimension, UnitsChange
 
-HISTORY_DAYS = 56
-FORECAST_DAYS = 28
 TOP = 15
 PAIR_ORDERS = 5_000
 UNNAMED = 50  # the most recent orders of the period are plenty for pair statistics
@@ -130,131 +120,6 @@ def refund_rates(rows: list[dict[str, Any]]) -> Table:
         empty="Refund rates show once products have at least five orders in the period.",
         caption="Products with at least five orders in the period, highest refund rate first.",
     )
-
-
-def daily_units(site: Site, today: date) -> tuple[list[str], np.ndarray]:
-    """Units sold per product per local day over the last eight weeks, oldest first (roll-ups).
-
-    One roll-up row per (day, product): about 22,000 rows for 400 products, read as plain
-    tuples (no model rows, each distinct day converted once)."""
-    first = today - timedelta(days=HISTORY_DAYS)
-    d = RollupDimension
-    query = d.select(d.day, d.key, d.quantity).where(
-        d.site == site.id,
-        d.currency == site.currency,
-        d.dimension == "product",
-        d.day >= first,
-        d.day < today,
-    )
-    offsets: dict[Any, int] = {}
-    per: dict[str, dict[int, int]] = defaultdict(dict)
-    for day, key, units in database.execute(query).fetchall():
-        offset = offsets.get(day)
-        if offset is None:
-            offset = offsets[day] = (as_date(day) - first).days
-        if units:
-            per[key][offset] = int(units)
-    ids = sorted(per)
-    matrix = np.zeros((len(ids), HISTORY_DAYS))
-    for i, pid in enumerate(ids):
-        for day, units in per[pid].items():
-            matrix[i, day] = max(units, 0)
-    return ids, matrix
-
-
-@dataclass(frozen=True)
-class Outlook:
-    """A product's forecast and stalled test as of a local day (stock and names are read live)."""
-
-    product_id: str
-    method: str
-    forecast: float  # units over the next FORECAST_DAYS days
-    point: str  # units per forecast day, JSON (parsed only where days of stock are needed)
-    zero_days: int | None  # stalled: days without a sale
-    daily_rate: float | None  # stalled: units a day before
-
-
-def outlook(site: Site, today: date) -> list[Outlook]:
-    """Each product sold in the eight weeks before `today`, its forecast and whether it stalled.
-
-    Computed once per local day from the product roll-up and stored (ProductOutlook): they read
-    complete days only. The stored rows carry the count of unit changes to those days (UnitsChange,
-    which the appliers and rebuilds bump) read before the units were; when a late order or a
-    rebuild changed one of those days since, the count differs and the outlook is computed again,
-    so a stored outlook never shows other numbers than a fresh one."""
-    stamp = _units_stamp(site, today)  # before the units: a change in between recomputes later
-    o = ProductOutlook
-    stored = database.execute(
-        o.select(
-            o.stamp, o.product_id, o.method, o.forecast, o.point, o.zero_days, o.daily_rate
-        ).where(o.site == site.id, o.currency == site.currency, o.day == today)
-    ).fetchall()
-    if stored and all(row[0] == stamp for row in stored):
-        return sorted(
-            (Outlook(pid, m, float(f), p, z, r) for _, pid, m, f, p, z, r in stored),
-            key=lambda r: r.product_id,
-        )
-    rows = _computed(*daily_units(site, today))
-    _store(site, today, stamp, rows)
-    return rows
-
-
-def _units_stamp(site: Site, today: date) -> int:
-    u = UnitsChange
-    first = today - timedelta(days=HISTORY_DAYS)
-    return int(
-        u.select(fn.SUM(u.changes))
-        .where(u.site == site.id, ((u.day >= first) & (u.day < today)) | (u.day == ANY_DAY))
-        .scalar()
-        or 0
-    )
-
-
-def _computed(ids: list[str], matrix: np.ndarray) -> list[Outlook]:
-    keep = [i for i in range(len(ids)) if matrix[i].sum() > 0]
-    if not keep:
-        return []
-    stopped = {s.index: s for s in stalled_products(matrix)}
-    return [
-        Outlook(
-            ids[i],
-            result.method,
-            float(result.point.sum()),
-            json.dumps([float(x) for x in result.point]),
-            stopped[i].zero_days if i in stopped else None,
-            stopped[i].daily_rate if i in stopped else None,
-        )
-        for i, result in zip(
-            keep, forecast_products(matrix[keep], horizon=FORECAST_DAYS), strict=True
-        )
-    ]
-
-
-def _store(site: Site, today: date, stamp: int, rows: list[Outlook]) -> None:
-    """Replace the site's stored outlook with this day's (two views computing it at once store
-    the same rows: the second one's are ignored)."""
-    o = ProductOutlook
-
-    def write() -> None:
-        with write_transaction():
-            o.delete().where(o.site == site.id, o.currency == site.currency).execute()
-            insert_rows(  # plain bulk statements: peewee's insert_many spent 45-100 ms on 400 rows
-                o,
-                [
-                    {
-                        "site": site.id,
-                        "currency": site.currency,
-                        "day": today,
-                        "stamp": stamp,
-                        **asdict(r),
-                    }
-                    for r in rows
-                ],
-                ignore_conflicts=True,
-            )
-
-    if rows:
-        retry_deadlocks(write)
 
 
 def stalled(site: Site, rows: list[Outlook], today: date) -> Table:

@@ -5,9 +5,10 @@ and a second currency, and stays equal to a rebuild."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,10 +16,13 @@ from companion import metrics
 from companion.core.days import local_day
 from companion.dashboard import products
 from companion.dashboard.periods import Period
+from companion.intelligence import outlook
 from companion.metrics.rebuild import rebuild_site
 from companion.models import Order, OrderItem, Refund, Site, utcnow
 from companion.models.rollups import ProductOutlook
 from companion.privacy import erase_person
+from jobs import intelligence
+from jobs.schedule import SCHEDULE
 from tests import factories as f
 from tests.helpers import post_events, run_jobs
 from tests.metrics.streams import START, iso, picture, random_stream
@@ -91,28 +95,28 @@ def assert_exact(site_id: int) -> None:
         for k, v in counted.items()
         if v["orders"] or v["revenue"]
     }
-    today = FIRST + timedelta(days=products.HISTORY_DAYS // 2)
-    ids, matrix = products.daily_units(site, today)
-    for day in range(products.HISTORY_DAYS):
-        on = today - timedelta(days=products.HISTORY_DAYS - day)
+    today = FIRST + timedelta(days=outlook.HISTORY_DAYS // 2)
+    ids, matrix = outlook.daily_units(site, today)
+    for day in range(outlook.HISTORY_DAYS):
+        on = today - timedelta(days=outlook.HISTORY_DAYS - day)
         units = counted_from_order_lines(site, on, on, site.currency)
         assert {pid: matrix[i, day] for i, pid in enumerate(ids) if matrix[i, day]} == {
             k: v["quantity"] for k, v in units.items() if v["quantity"]
         }, on
 
 
-OUTLOOK_DAY = FIRST + timedelta(days=products.HISTORY_DAYS // 2)  # the stream's days inside
+OUTLOOK_DAY = FIRST + timedelta(days=outlook.HISTORY_DAYS // 2)  # the stream's days inside
 
 
-def fresh_outlook(site_id: int) -> list[products.Outlook]:
+def fresh_outlook(site_id: int) -> list[outlook.Outlook]:
     """The products page's forecast and stalled test computed now from the roll-up (not stored)."""
-    return products._computed(*products.daily_units(Site.get_by_id(site_id), OUTLOOK_DAY))
+    return outlook._computed(*outlook.daily_units(Site.get_by_id(site_id), OUTLOOK_DAY))
 
 
-def stored_outlook(site_id: int) -> list[products.Outlook]:
+def stored_outlook(site_id: int) -> list[outlook.Outlook]:
     """What the page shows: the outlook stored for the day, or computed (and stored) if it is
     out of date."""
-    return products.outlook(Site.get_by_id(site_id), OUTLOOK_DAY)
+    return outlook.outlook(Site.get_by_id(site_id), OUTLOOK_DAY)
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
@@ -157,7 +161,7 @@ def test_a_stored_outlook_is_kept_while_its_days_stand_and_recomputed_after_a_re
     stored = stored_outlook(site.site.id)
     assert stored, "the stream sold products"
     ids = sorted(o.id for o in ProductOutlook.select())
-    noon = iso(START + timedelta(days=products.HISTORY_DAYS // 2 - 1, hours=12))
+    noon = iso(START + timedelta(days=outlook.HISTORY_DAYS // 2 - 1, hours=12))
     assert noon.startswith(OUTLOOK_DAY.isoformat())
     on_the_day = f.order(900, created=noon, paid=noon, modified=noon)
     assert post_events(client, site, [on_the_day]).status_code == 202
@@ -170,3 +174,27 @@ def test_a_stored_outlook_is_kept_while_its_days_stand_and_recomputed_after_a_re
     rebuild_site(Site.get_by_id(site.site.id), utcnow())
     assert fresh_outlook(site.site.id) != stored
     assert stored_outlook(site.site.id) == fresh_outlook(site.site.id)
+
+
+def test_the_scheduler_stores_each_sites_outlook_soon_after_its_local_midnight(
+    client, site, other_site
+):
+    """So the owner's first view of the day reads it instead of computing it. Run again, it keeps
+    what is current; a site that sold nothing stores nothing."""
+    assert post_events(client, site, random_stream(21, orders=30)).status_code == 202
+    run_jobs()
+    berlin = datetime.combine(OUTLOOK_DAY, time(0, 5), ZoneInfo("Europe/Berlin"))
+    after = berlin.astimezone(UTC).replace(tzinfo=None)  # naive UTC, as the job's clock reads
+    assert outlook.prepare_outlooks(after - timedelta(minutes=10)) == {"sites": 2, "stored": 1}
+    assert {o.day for o in ProductOutlook.select()} == {OUTLOOK_DAY - timedelta(days=1)}
+    assert outlook.prepare_outlooks(after) == {"sites": 2, "stored": 1}
+    assert {(o.site_id, o.day) for o in ProductOutlook.select()} == {(site.site.id, OUTLOOK_DAY)}
+    ids = sorted(o.id for o in ProductOutlook.select())
+    assert outlook.prepare_outlooks(after + timedelta(minutes=15)) == {"sites": 2, "stored": 0}
+    assert stored_outlook(site.site.id) == fresh_outlook(site.site.id)
+    assert sorted(o.id for o in ProductOutlook.select()) == ids  # read, not written again
+
+
+def test_the_outlook_job_is_scheduled_and_prepares_todays(client, site):
+    assert any(job is intelligence.prepare_product_outlooks for _, _, job in SCHEDULE)
+    assert intelligence.prepare_product_outlooks() == {"sites": 1, "stored": 0}  # nothing sold

@@ -165,6 +165,9 @@ def main() -> None:
     for kind, n in counter.counts.most_common(15):
         print(f"  {n / len(stored):9.1f}  {counter.seconds[kind] * 1000 / n:8.2f}  {kind}")
     print(f"time inside the driver: {sum(counter.seconds.values()):.2f} s of {apply_s:.2f} s")
+    print(f"  {'ms per batch':>12}  {'share':>5}  statement (the most time inside the driver)")
+    for kind, seconds in counter.seconds.most_common(10):
+        print(f"  {seconds * 1000 / len(stored):12.1f}  {seconds / apply_s:5.0%}  {kind}")
     if profiler:
         stats = pstats.Stats(profiler)
         print(

@@ -22,12 +22,18 @@ final class HistoryTest extends TestCase {
 		}
 	}
 
+	/**
+	 * The mug of the past orders: an id no post of a test can have (a test that creates products
+	 * alone, in a freshly installed WordPress, gave one of them post id 11, and the mug replaced it).
+	 */
+	const MUG = 900011;
+
 	private function past_woo_orders( $count ) {
-		\WC_Doubles::add_product( 11, 'Mug', '10.00' );
+		\WC_Doubles::add_product( self::MUG, 'Mug', '10.00' );
 		$ids = array();
 		for ( $i = 0; $i < $count; $i++ ) {
 			$order = wc_create_order( array( 'billing_email' => "c{$i}@example.com", 'status' => 'completed' ) );
-			$order->add_item( new \WC_Order_Item_Product( array( 'product_id' => 11, 'name' => 'Mug', 'quantity' => 1, 'subtotal' => '10.00', 'total' => '10.00' ) ) );
+			$order->add_item( new \WC_Order_Item_Product( array( 'product_id' => self::MUG, 'name' => 'Mug', 'quantity' => 1, 'subtotal' => '10.00', 'total' => '10.00' ) ) );
 			$ids[] = $order->get_id();
 		}
 		return $ids;

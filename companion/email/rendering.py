@@ -333,8 +333,11 @@ def render_email(
     *,
     open_pixel_url: str | None = None,
     unsubscribe_url: str | None = None,
+    marketing: bool = True,
 ) -> RenderedEmail:
-    """Subject, HTML and text of one flow step; see docs/email.md for each flow's context."""
+    """Subject, HTML and text of one flow step; see docs/email.md for each flow's context. A
+    transactional step (`marketing=False`: a thank-you, a renewal notice) still offers the
+    unsubscribe link, named for what it stops: the shop's marketing mail, not mail like this."""
     _check_request(flow_key, step, context)
     values: dict[str, Any] = {
         "currency": "USD",
@@ -342,6 +345,7 @@ def render_email(
         "step": step,
         "open_pixel_url": open_pixel_url,
         "unsubscribe_url": unsubscribe_url,
+        "marketing": marketing,
     }
     values["subject"] = _subject(flow_key, step, context, values)
     wrap = _OncePerUrl(link_wrapper, {unsubscribe_url} if unsubscribe_url else set())

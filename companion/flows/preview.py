@@ -213,7 +213,14 @@ def _render(
     site: Site, flow: FlowConfig, step: int, context: dict[str, Any], public_url: str
 ) -> RenderedEmail:
     unsubscribe = f"{public_url.rstrip('/')}/u/preview" if flow.definition.is_marketing else None
-    return render_email(flow.definition.key, step, context, _untracked, unsubscribe_url=unsubscribe)
+    return render_email(
+        flow.definition.key,
+        step,
+        context,
+        _untracked,
+        unsubscribe_url=unsubscribe,
+        marketing=flow.definition.is_marketing_step(step),
+    )
 
 
 def render_step(

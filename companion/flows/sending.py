@@ -306,7 +306,13 @@ def _draft(
         # the contact's own code on the step that offers it; no other step shows a made-up one
         context["coupon"] = coupon
     return Draft(
-        render_email(flow.definition.key, step, context, **tracking.render_kwargs()),
+        render_email(
+            flow.definition.key,
+            step,
+            context,
+            **tracking.render_kwargs(),
+            marketing=flow.definition.is_marketing_step(step),
+        ),
         tracking.unsubscribe_url,
     )
 
@@ -333,6 +339,7 @@ def _shared_draft(
                 step,
                 context,
                 **shared_tracking(run.public_url).render_kwargs(),
+                marketing=flow.definition.is_marketing_step(step),
             )
         )
     shared = run._shared[key]

@@ -9,6 +9,7 @@ from companion.email.sendgrid import EmailEvent
 from companion.flows.definitions import FLOWS
 from companion.flows.settlement import apply_provider_events, suppress
 from companion.flows.tracking import unsubscribe
+from companion.models import MessageBody
 from tests import factories as f
 from tests.flows.store import T0, iso
 from tests.helpers import bearer
@@ -111,6 +112,16 @@ def test_marketing_steps_carry_list_unsubscribe_and_the_receipt_does_not(store):
     for step in (2, 3):
         assert mails[step].is_marketing is True
         assert mails[step].headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The receipt's link says what it stops: the shop's marketing, not receipts (month run, 4 Dec).
+    bodies = {n: MessageBody.get_by_id(m.body_id) for n, m in mails.items()}
+    receipt = bodies[1].text
+    assert "Unsubscribe from Shop's marketing emails (mails about your purchases still come): " in (
+        receipt
+    )
+    assert "Unsubscribe from Shop's marketing emails</a>" in bodies[1].html
+    for step in (2, 3):
+        assert "marketing emails" not in bodies[step].text + bodies[step].html
+        assert "\nUnsubscribe: " in bodies[step].text and ">Unsubscribe</a>" in bodies[step].html
 
 
 def test_an_unsubscribe_stops_marketing_but_not_the_thank_you_or_the_renewal_notices(store):

@@ -212,7 +212,8 @@ def _untracked(url: str) -> str:
 def _render(
     site: Site, flow: FlowConfig, step: int, context: dict[str, Any], public_url: str
 ) -> RenderedEmail:
-    unsubscribe = f"{public_url.rstrip('/')}/u/preview" if flow.definition.is_marketing else None
+    # every step sent carries the link (a transactional one names it for marketing emails)
+    unsubscribe = f"{public_url.rstrip('/')}/u/preview"
     return render_email(
         flow.definition.key,
         step,

@@ -58,6 +58,20 @@ def test_the_preview_is_the_mail_the_contact_then_gets_but_for_its_tracked_links
     )  # where the shopper's link leads
 
 
+def test_a_transactional_steps_preview_has_the_footer_its_sent_mail_has(
+    client, site, store, settings
+):
+    """The thank-you's preview showed no unsubscribe link while the mail sent had one."""
+    paid = iso(T0)
+    store.send([f.order(1, modified=paid, created=paid, paid=paid, email="ann@example.com")], T0)
+    contact = Contact.get(Contact.site == store.site.id, Contact.email == "ann@example.com")
+    shown = render_step(store.site, "post_purchase", 1, contact, T0 + HOUR, settings.public_url)
+    store.tick(T0 + HOUR)
+    [sent] = store.messages("post_purchase")
+    assert _without_links(shown.text) == _without_links(sent.body.text)
+    assert "Unsubscribe from Shop's marketing emails" in shown.text
+
+
 def test_it_answers_subject_html_and_text_for_a_contact_of_the_site(client, site, store):
     store.send([f.cart("c1", at=iso(T0), email="bob@example.com")], T0)
     answer = _preview(client, site, "abandoned_cart", {"email": "Bob@Example.com", "step": 2})

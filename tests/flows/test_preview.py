@@ -69,7 +69,7 @@ def test_a_transactional_steps_preview_has_the_footer_its_sent_mail_has(
     store.tick(T0 + HOUR)
     [sent] = store.messages("post_purchase")
     assert _without_links(shown.text) == _without_links(sent.body.text)
-    assert "Unsubscribe from Shop's marketing emails" in shown.text
+    assert "Unsubscribe from marketing emails (mails about" in shown.text
 
 
 def test_it_answers_subject_html_and_text_for_a_contact_of_the_site(client, site, store):

@@ -39,6 +39,11 @@ WAITING_FOR_COMPLETION = "order not completed yet"
 COMPLETION_WAIT = timedelta(days=45)
 
 
+def deferred_outcome(reason: str) -> str:
+    """A step's outcome while it waits (sending._defer writes it; triggers find steps by it)."""
+    return f"deferred: {reason}"[:60]
+
+
 class Defer(Exception):
     """Not now: try the step again at `until` (None: the sender's default wait, the shopper being
     active again)."""

@@ -38,6 +38,7 @@ from companion.flows.content import (
     NothingToShow,
     SkipStep,
     build_context,
+    deferred_outcome,
     exit_reason,
     wait_for_completion,
 )
@@ -126,7 +127,7 @@ def _defer(
         ScheduledStep.update(
             status="pending",
             due_at=until,
-            outcome=f"deferred: {reason}"[:60],
+            outcome=deferred_outcome(reason),
             claim_token=None,
             claimed_at=None,
             enqueued_at=None,

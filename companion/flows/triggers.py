@@ -9,7 +9,12 @@ from typing import Any
 
 from companion.core.bulk import among
 from companion.flows.config import Configs
-from companion.flows.content import WAITING_FOR_COMPLETION, is_completed, orders_count_after
+from companion.flows.content import (
+    WAITING_FOR_COMPLETION,
+    deferred_outcome,
+    is_completed,
+    orders_count_after,
+)
 from companion.flows.definitions import FLOWS
 from companion.flows.enrolment import Candidate, enrol, exit_contact, exit_enrolments
 from companion.flows.replenishment import reminded_products
@@ -186,7 +191,7 @@ def _completed_orders(batch: Batch) -> None:
         ScheduledStep.update(due_at=batch.now).where(
             ScheduledStep.enrolment.in_(waiting),
             ScheduledStep.status == "pending",
-            ScheduledStep.outcome == f"deferred: {WAITING_FOR_COMPLETION}",
+            ScheduledStep.outcome == deferred_outcome(WAITING_FOR_COMPLETION),
             ScheduledStep.due_at > batch.now,
         ).execute()
 

@@ -56,6 +56,9 @@ def fresh_database(url: str) -> None:
         )
 
 
+WORDS, CHARS = 3, 48  # how much of a statement names its kind (--words widens it)
+
+
 class CountingCursor:
     """A driver cursor that counts its calls: one `execute` or `executemany` is one trip to the
     database (psycopg2's execute_batch joins 100 statements into one `execute`)."""
@@ -65,7 +68,7 @@ class CountingCursor:
 
     def _run(self, sql: Any, many: bool, *args: Any) -> Any:
         text = sql.decode(errors="replace") if isinstance(sql, bytes) else str(sql)
-        kind = ("many: " if many else "") + " ".join(text.split()[:3])[:48]
+        kind = ("many: " if many else "") + " ".join(text.split()[:WORDS])[:CHARS]
         self._counts[kind] += 1
         started = time.perf_counter()
         try:
@@ -120,7 +123,12 @@ def main() -> None:
         "--only", help="a regular expression the printed functions' names must match"
     )
     parser.add_argument("--dump", help="also write the profile to this file (pstats format)")
+    parser.add_argument(
+        "--words", type=int, default=3, help="a statement's first N words name its kind"
+    )
     args = parser.parse_args()
+    global WORDS, CHARS
+    WORDS, CHARS = args.words, max(48, args.words * 16)
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='profile-apply-')}/bench.db"
     fresh_database(url)
     runtime.configure(Settings(database_url=url, redis_url=None))
@@ -162,11 +170,11 @@ def main() -> None:
     total = sum(counter.counts.values())
     print(f"trips to the database per batch while applying: {total / len(stored):.1f}")
     print(f"  {'per batch':>9}  {'ms each':>8}  statement")
-    for kind, n in counter.counts.most_common(15):
+    for kind, n in counter.counts.most_common(args.top):
         print(f"  {n / len(stored):9.1f}  {counter.seconds[kind] * 1000 / n:8.2f}  {kind}")
     print(f"time inside the driver: {sum(counter.seconds.values()):.2f} s of {apply_s:.2f} s")
     print(f"  {'ms per batch':>12}  {'share':>5}  statement (the most time inside the driver)")
-    for kind, seconds in counter.seconds.most_common(10):
+    for kind, seconds in counter.seconds.most_common(args.top):
         print(f"  {seconds * 1000 / len(stored):12.1f}  {seconds / apply_s:5.0%}  {kind}")
     if profiler:
         stats = pstats.Stats(profiler)

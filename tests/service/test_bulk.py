@@ -3,7 +3,7 @@ on every engine: money to the 1/10,000, UTC times, JSON, defaults, conflicts ski
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -165,3 +165,53 @@ def test_among_matches_ids_and_strings_and_nothing_for_an_empty_list(site):
     ]
     assert list(Contact.select().where(among(Contact.id, []))) == []
     assert Contact.select().count() == 4
+
+
+AWKWARD = [
+    'say "hi"',
+    "back\\slash and \\N and ends with \\",
+    "{braces}, commas, (parens)",
+    "NULL",
+    "",
+    "  spaced  ",
+    "tab\there\nnew line\r\n",
+    "O'Brien; DROP TABLE contact; --",
+    "unicode ✓ é ß 日本",
+    '\\"',
+]
+
+
+def test_any_text_is_stored_as_it_was_given(site):
+    """On PostgreSQL each column goes as one array literal (quotes, backslashes, braces and the
+    word NULL are its syntax); on every engine the text reads back unchanged, and None is NULL."""
+    names = [*AWKWARD, None]
+    insert_rows(
+        Contact,
+        [
+            {"site": site.site.id, "email": f"c{n}@example.com", "first_name": name}
+            for n, name in enumerate(names)
+        ],
+    )
+    stored = {c.email: c.first_name for c in Contact.select()}
+    assert stored == {f"c{n}@example.com": name for n, name in enumerate(names)}
+    ids = {c.email: c.id for c in Contact.select()}
+    update_by_id(
+        Contact,
+        {ids[f"c{n}@example.com"]: {"last_name": name} for n, name in enumerate(reversed(names))},
+        ("last_name",),
+    )
+    stored = {c.email: c.last_name for c in Contact.select()}
+    assert stored == {f"c{n}@example.com": name for n, name in enumerate(reversed(names))}
+
+
+def test_times_with_a_zone_are_stored_in_utc_and_without_one_as_they_are(site):
+    berlin = timezone(timedelta(hours=1))
+    rows = [
+        _order(site.site.id, 1, created_at=datetime(2026, 3, 29, 2, 30, tzinfo=berlin)),
+        _order(site.site.id, 2, created_at=datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),
+        _order(site.site.id, 3, created_at=datetime(2026, 3, 29, 1, 30, 0, 250_000)),
+    ]
+    insert_rows(Order, rows)
+    got = {o.external_id: o.created_at for o in Order.select()}
+    assert got["1"] == got["2"] == datetime(2026, 3, 29, 1, 30)
+    assert got["3"].replace(microsecond=0) == datetime(2026, 3, 29, 1, 30)

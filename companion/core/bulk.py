@@ -348,10 +348,25 @@ def array_literal(values: Sequence[Any]) -> str:
         if NoneType in kinds:
             return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
         return "{" + ",".join(map(str, values)) + "}"
+    if kinds == {str}:
+        # Escaped all at once: joined on NUL, which no text value can hold (PostgreSQL refuses it
+        # in text); a value that does hold one takes the element path, and the driver refuses it.
+        joined = "\x00".join(values)
+        if joined.count("\x00") == len(values) - 1:
+            escaped = joined.replace("\\", "\\\\").replace('"', '\\"')
+            return '{"' + escaped.replace("\x00", '","') + '"}'
+    if kinds <= {str, NoneType}:
+        return "{" + ",".join([_text(v) for v in values]) + "}"
     return "{" + ",".join([_element(v) for v in values]) + "}"
 
 
 _BARE = {int, bool, NoneType}  # elements whose str() has no character an array literal quotes
+
+
+def _text(value: str | None) -> str:
+    if value is None:
+        return "NULL"
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _element(value: Any) -> str:
@@ -360,7 +375,7 @@ def _element(value: Any) -> str:
     if isinstance(value, bytes | bytearray | memoryview):
         raise TypeError("array_literal: binary values are not supported")
     # (times come naive, in UTC: DateTimeField's db_value converts an aware one)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _text(str(value))
 
 
 _TYPES: dict[str, dict[str, str]] = {}

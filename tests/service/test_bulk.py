@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from companion.core.bulk import among, insert_rows, update_by_id
+from companion.core.bulk import among, array_literal, insert_rows, update_by_id
 from companion.models import Contact, Order, OrderItem
 from companion.models.rollups import RollupDaily
 
@@ -215,3 +215,12 @@ def test_times_with_a_zone_are_stored_in_utc_and_without_one_as_they_are(site):
     got = {o.external_id: o.created_at for o in Order.select()}
     assert got["1"] == got["2"] == datetime(2026, 3, 29, 1, 30)
     assert got["3"].replace(microsecond=0) == datetime(2026, 3, 29, 1, 30)
+
+
+def test_an_array_literal_never_splits_a_value():
+    """The whole-column escape joins on NUL; a value holding one must stay one element (the driver
+    then refuses it, as it refuses NUL in any text), never become two rows' values."""
+    assert array_literal(["a\x00b", "c"]) == '{"a\x00b","c"}'
+    assert array_literal(['say "hi"', "a\\b", "", "NULL"]) == '{"say \\"hi\\"","a\\\\b","","NULL"}'
+    assert array_literal(["x", None, 3]) == '{"x",NULL,"3"}'
+    assert array_literal([1, None, True]) == "{1,NULL,True}"

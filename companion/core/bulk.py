@@ -11,6 +11,8 @@ existing row (the additive roll-up upsert).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
@@ -357,10 +359,13 @@ def array_literal(values: Sequence[Any]) -> str:
             return '{"' + escaped.replace("\x00", '","') + '"}'
     if kinds <= {str, NoneType}:
         return "{" + ",".join([_text(v) for v in values]) + "}"
+    if kinds <= _QUOTED:  # their text has no quote or backslash; a time's has a space
+        return "{" + ",".join(["NULL" if v is None else f'"{v}"' for v in values]) + "}"
     return "{" + ",".join([_element(v) for v in values]) + "}"
 
 
 _BARE = {int, bool, NoneType}  # elements whose str() has no character an array literal quotes
+_QUOTED = {datetime, date, Decimal, float, NoneType}
 
 
 def _text(value: str | None) -> str:

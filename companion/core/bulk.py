@@ -37,6 +37,9 @@ from companion.core.db import database, is_mysql, is_postgres, param, quote
 MAX_PARAMS = 30_000  # under SQLite's 32,766 and MariaDB's 65,535 placeholders per statement
 MAX_ROWS = 500
 PG_ROWS = 5_000  # PostgreSQL: rows per statement, a parameter per column (arrays, below)
+# PostgreSQL: arrays from this many rows; below, a VALUES list or a statement per row costs less
+# (1 order: 0.28 against 0.38 ms; 10: 0.90 against 0.75; 500: 33 against 18).
+ARRAYS_FROM = 5
 
 
 def insert_rows(
@@ -130,7 +133,7 @@ def _insert(
 ) -> list[tuple[Any, ...]]:
     fields = model._meta.fields
     table = model._meta.table_name
-    arrays = is_postgres()
+    arrays = is_postgres() and len(rows) >= ARRAYS_FROM
     per_chunk = PG_ROWS if arrays else max(1, min(MAX_ROWS, MAX_PARAMS // len(columns)))
     tail = (
         " RETURNING " + ", ".join(quote(fields[n].column_name) for n in returning)
@@ -218,7 +221,7 @@ def update_by_id(
         return
     fields = model._meta.fields
     converters = [fields[n].db_value for n in names]
-    if is_postgres():
+    if is_postgres() and len(changes) >= ARRAYS_FROM:
         _update_from_arrays(model, changes, names, converters)
         return
     p = param()

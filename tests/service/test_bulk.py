@@ -7,9 +7,20 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
+from companion.core import bulk
 from companion.core.bulk import among, array_literal, insert_rows, update_by_id
 from companion.models import Contact, Order, OrderItem
 from companion.models.rollups import RollupDaily
+
+
+@pytest.fixture(autouse=True, params=["arrays", "values"])
+def statement_kind(request, monkeypatch):
+    """Every test with both of PostgreSQL's statement kinds: one array per column, and a VALUES
+    list (or a statement per row) for a few rows. The other engines have one kind only."""
+    monkeypatch.setattr(bulk, "ARRAYS_FROM", 1 if request.param == "arrays" else 10**9)
+    return request.param
 
 
 def _order(site_id: int, n: int, **extra: Any) -> dict[str, Any]:

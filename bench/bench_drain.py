@@ -6,6 +6,7 @@ time until every event is applied is measured. Run it with --workers 1 and then 
     .venv/bin/python -m bench.bench_drain --workers 1 --sites 200 --events 20000 \
         --database postgresql://postgres@127.0.0.1:5432/companion_bench_NAME \
         --redis redis://127.0.0.1:6379/N
+    .venv/bin/python -m bench.bench_drain --workers 1 --sites 1 --events 20000 --stream orders ...
 
 The database given is emptied first and the Redis db flushed.
 """
@@ -17,15 +18,25 @@ import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from typing import Any
 
 from bench.bench_ingest import prepare, rss_mb
 from bench.bench_load import ROOT, VENV, emptied, more_sites, requests_due
+from bench.traffic import orders as order_stream
 from companion.core import runtime
 from companion.core.db import database
 from companion.core.settings import Settings
 from companion.ingest.receive import store_batch
 from companion.models import RawEvent, Site, utcnow
 from jobs import events as event_jobs
+
+
+def sale(sites: list[dict[str, Any]], events: int) -> Iterator[tuple[dict[str, Any], list[Any]]]:
+    """Batches of 500 orders, as the plugin sends them, to the sites in turn."""
+    source = list(order_stream(events))
+    for n, start in enumerate(range(0, len(source), 500)):
+        yield sites[n % len(sites)], source[start : start + 500]
 
 
 def main() -> None:
@@ -35,6 +46,13 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=200)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--stream",
+        choices=["traffic", "orders"],
+        default="traffic",
+        help="traffic: each site's mix in deliveries of 1-20 events; orders: batches of 500 orders "
+        "(1-5 items, new and returning buyers), the sites in turn, as a sale or a history sync",
+    )
     args = parser.parse_args()
     url = emptied(args.database)
     sites = [prepare(url), *more_sites(args.sites)]
@@ -43,7 +61,8 @@ def main() -> None:
     stored = deliveries = 0
     with database.connection_context():
         by_pk = {s.public_id: s for s in Site.select()}
-        for site, batch in requests_due(sites, 10**9):
+        due = requests_due(sites, 10**9) if args.stream == "traffic" else sale(sites, args.events)
+        for site, batch in due:
             result = store_batch(by_pk[site["id"]], batch, utcnow())
             stored += result.accepted
             if not hasattr(event_jobs, "schedule_site"):  # the code before passes: a job each

@@ -200,15 +200,25 @@ def main() -> None:
     shop.start()
     try:
         with tempfile.TemporaryDirectory() as folder:
-            bench(args.engine, args.orders, urls.get(timeout=30), folder)
+            bench(args.engine, args.orders, urls.get(timeout=30), folder, shop.pid)
     finally:
         shop.terminate()
 
 
-def bench(engine: str, count: int, shop_url: str, folder: str) -> None:
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) a running process has used so far, from /proc."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench(engine: str, count: int, shop_url: str, folder: str, shop_pid: int | None = None) -> None:
     url = database_url(engine, folder)
     site_id = prepare(url)
+    shop_before = process_cpu(shop_pid)
     elapsed, rss, output, cpu = run_import(url, site_id, shop_url, folder)
+    shop_cpu = process_cpu(shop_pid) - shop_before
     with database.connection_context():
         found = check(count)
     print(output.strip())
@@ -222,6 +232,11 @@ def bench(engine: str, count: int, shop_url: str, folder: str) -> None:
         f"CPU of the command and its applying process: {cpu:.1f} s, {cpu / count * 1000:.2f} ms "
         "per order "
         f"(the database server's own CPU not included); {cpu / elapsed:.2f} cores busy on average"
+    )
+    print(
+        f"CPU of the local shop serving the pages (WooCommerce's, elsewhere in production): "
+        f"{shop_cpu:.1f} s, {shop_cpu / count * 1000:.2f} ms per order, "
+        f"{shop_cpu / elapsed:.2f} cores on average"
     )
     print(
         "command RSS MB at 10% / 50% / 100% of the run: "

@@ -200,3 +200,21 @@ def test_the_review_request_does_not_claim_the_order_arrived(shop_context: dict[
     email, _ = _render("post_purchase", 2, shop_context)
     assert "arrived" not in email.text and "arrived" not in email.html
     assert "How are you getting on with order" in email.text
+
+
+@pytest.mark.parametrize(
+    "kind, promise, not_said",
+    [
+        ("license", "get back updates and support", "start it again"),
+        ("subscription", "Renew it to start it again", "updates and support"),
+    ],
+)
+def test_the_expiry_notice_promises_what_renewing_gives_back_for_that_kind(
+    kind: str, promise: str, not_said: str, shop_context: dict[str, Any]
+) -> None:
+    """A software licence brings back updates and support; a subscription to coffee beans does
+    not have any (the demo's subscriptions had been promised them)."""
+    context = {**shop_context, "subscription": {**shop_context["subscription"], "kind": kind}}
+    email, _ = _render("renewal_reminder", 2, context)
+    for body in (email.html, email.text):
+        assert promise in body and not_said not in body

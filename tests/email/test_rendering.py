@@ -218,3 +218,18 @@ def test_the_expiry_notice_promises_what_renewing_gives_back_for_that_kind(
     email, _ = _render("renewal_reminder", 2, context)
     for body in (email.html, email.text):
         assert promise in body and not_said not in body
+
+
+def test_the_win_back_mail_calls_its_products_best_sellers_and_claims_none_without_them(
+    shop_context: dict[str, Any],
+) -> None:
+    """Win-back shows the shop's best sellers (content._win_back), not new arrivals; with none to
+    show, the mail promises none."""
+    with_products, _ = _render("win_back", 1, shop_context)
+    without, _ = _render("win_back", 1, {**shop_context, "products": []})
+    later, _ = _render("win_back", 2, {**shop_context, "coupon": None})
+    for body in (with_products.html, with_products.text):
+        assert "Here are our best sellers right now." in body and "new and popular" not in body
+    for body in (without.html, without.text):
+        assert "best sellers" not in body and "It has been a while since your last visit." in body
+    assert "Come back and see us" in later.html and "what is new" not in later.text

@@ -233,3 +233,13 @@ def test_the_win_back_mail_calls_its_products_best_sellers_and_claims_none_witho
     for body in (without.html, without.text):
         assert "best sellers" not in body and "It has been a while since your last visit." in body
     assert "Come back and see us" in later.html and "what is new" not in later.text
+
+
+def test_the_cross_sell_button_says_where_it_leads(shop_context: dict[str, Any]) -> None:
+    """The button goes to the shop's home page (each product links to its own page), so it says
+    so; it had read 'See the recommendations'."""
+    email, recorder = _render("cross_sell", 1, shop_context)
+    home = recorder.links.index(shop_context["shop"]["url"])
+    assert re.search(f'href="{_tracked(home)}"[^>]*>Visit the shop', email.html)
+    assert f"Visit the shop: {_tracked(home)}" in email.text
+    assert "See the recommendations" not in email.html + email.text

@@ -195,7 +195,8 @@ test("a flow is edited in a form with its mail previewed beside it, live, and a 
   await page.goto(url("/flows"));
   await page.locator('[data-flow="abandoned_cart"] a.edit').click();
   await page.waitForSelector("body[data-charts]");
-  const frame = page.frame({ name: "preview-frame" });
+  // the iframe's frame exists once its element does (page.frame() by name can run before it is attached)
+  const frame = await (await page.waitForSelector("#preview-frame")).contentFrame();
   await frame.waitForSelector("#subject");
   assert.equal(await frame.locator("#subject").innerText(), "You left something in your cart");
   await page.fill('[name="steps.0.subject"]', "{{ shop.name }} kept your cart");

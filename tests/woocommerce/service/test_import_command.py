@@ -3,7 +3,8 @@ idempotent."""
 
 from __future__ import annotations
 
-import _thread
+import signal
+import threading
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -71,14 +72,20 @@ def state(site_id: int) -> tuple[Any, ...]:
 
 
 def interrupt_on(shop: FakeShop, resource: str, offset: str) -> None:
-    """Ctrl-C while the importer waits for that page (once), as a person at the terminal would."""
+    """Ctrl-C while the importer waits for that page (once), as a person at the terminal would:
+    a real SIGINT to the main thread, which is blocked reading the answer, so KeyboardInterrupt is
+    raised there and then. (`_thread.interrupt_main` only sets a flag that the main thread acts on
+    when it next runs Python code, wherever that is, a finaliser that swallows it included: once in
+    three PostgreSQL passes the import then ran to its end.)"""
     fired: list[int] = []
+    main = threading.main_thread().ident
+    assert main is not None
 
     def hook(_number: int) -> None:
         path, params = shop.requests[-1]
         if not fired and path.endswith("/" + resource) and params.get("offset") == offset:
             fired.append(1)
-            _thread.interrupt_main()
+            signal.pthread_kill(main, signal.SIGINT)
 
     shop.before_request.append(hook)
 

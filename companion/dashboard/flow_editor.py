@@ -235,6 +235,12 @@ def _preview_document(rendered: RenderedEmail) -> str:
         f'border-bottom:1px solid #d1d5db"><strong>Subject:</strong> <span id="subject">'
         f"{escape(rendered.subject)}</span></div>"
     )
+    if rendered.sample_values:  # made-up names and products: say so above them
+        head += (
+            '<p id="sample-values" style="font:13px/1.4 system-ui,sans-serif;margin:0;'
+            'padding:6px 12px;background:#fef3c7;border-bottom:1px solid #fcd34d">'
+            f"{escape(rendered.sample_values)}</p>"
+        )
     tail = (
         '<details style="font:13px/1.4 system-ui,sans-serif;padding:8px 12px"><summary>Plain-text '
         "version"

@@ -152,6 +152,9 @@ class RenderedEmail:
     html: str
     text: str
     links: list[str] = field(default_factory=list)
+    # a preview filled with made-up values (no customer of the store fits the flow yet): why, in
+    # the owner's words; None for a real customer's mail
+    sample_values: str | None = None
 
 
 class LinkRecorder:

@@ -9,6 +9,7 @@ a dead one: a preview or a test must never record a click or unsubscribe anybody
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime
 from typing import Any
@@ -130,6 +131,24 @@ def sample_contact(site: Site, key: str) -> Contact | None:
     )
 
 
+# what a customer needs before a flow can mail them, for the owner (sample_reason)
+_NEEDS = {
+    "abandoned_cart": "left a cart with their email",
+    "browse_abandonment": "viewed products while their email was known",
+    "renewal_reminder": "a subscription or licence with an expiry date",
+}
+
+
+def sample_reason(key: str) -> str:
+    """Why a preview shows made-up values: no customer of the store has what this flow mails
+    about yet (the names, products and amounts in it are not the store's)."""
+    needs = _NEEDS.get(key, "placed an order")
+    return (
+        f"Sample values: no customer of your store has {needs} yet, so the names, products and "
+        "amounts here are made up. Once one has, this preview shows their mail."
+    )
+
+
 def _trigger_context(site: Site, key: str, contact: Contact) -> dict[str, Any]:
     """What the trigger would put in the enrolment of this contact now; PreviewError when the
     contact has nothing this flow is about."""
@@ -246,7 +265,9 @@ def render_step(
     if contact is None:
         context = {**sample_context(key, step), **base_context(site, None, flow, step, variant)}
         context["contact"] = {"first_name": "Ann"}
-        return _render(site, flow, step, context, public_url)
+        return dataclasses.replace(
+            _render(site, flow, step, context, public_url), sample_values=sample_reason(key)
+        )
     enrolment = enrolment_for(site, key, contact, now)
     try:
         return _render(

@@ -69,6 +69,19 @@ def test_the_form_shows_each_step_with_the_preview_beside_it(client, shop):
     assert "Your cart is still waiting" in body and "/t/c/" not in body
 
 
+def test_a_preview_of_made_up_values_says_so_above_the_mail(client, shop):
+    """The shop has carts but no subscription: the renewal mail can only be shown with the built-in
+    sample licence, and the owner is told that and what the flow waits for."""
+    sign_in(client, shop)
+    base = f"/dashboard/{shop.site.public_id}/flows"
+    renewal = client.get(f"{base}/renewal_reminder/preview?step=1").get_data(as_text=True)
+    assert "Pro plugin" in renewal
+    assert '<p id="sample-values"' in renewal
+    assert "no customer of your store has a subscription or licence with an expiry date" in renewal
+    cart = client.get(f"{base}/abandoned_cart/preview?step=2").get_data(as_text=True)
+    assert "Your cart is still waiting" in cart and 'id="sample-values"' not in cart
+
+
 def test_saving_the_form_changes_what_the_api_answers(client, shop):
     sign_in(client, shop)
     data = _form(

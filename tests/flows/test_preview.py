@@ -76,7 +76,8 @@ def test_it_answers_subject_html_and_text_for_a_contact_of_the_site(client, site
     store.send([f.cart("c1", at=iso(T0), email="bob@example.com")], T0)
     answer = _preview(client, site, "abandoned_cart", {"email": "Bob@Example.com", "step": 2})
     assert answer.status_code == 200, answer.json
-    assert set(answer.json) == {"subject", "html", "text"}
+    assert set(answer.json) == {"subject", "html", "text", "sample_values"}
+    assert answer.json["sample_values"] is None  # Bob's own mail
     assert answer.json["subject"] == "Your cart is still waiting"
     assert "Mug" in answer.json["text"] and answer.json["html"].lstrip().lower().startswith(
         "<!doctype html"
@@ -109,6 +110,25 @@ def test_an_empty_store_gets_sample_values_with_its_own_name(client, site):
     assert (
         answer.json["subject"] == "Time to restock Coffee beans?" and "Shop" in answer.json["text"]
     )
+    assert answer.json["sample_values"] == (
+        "Sample values: no customer of your store has placed an order yet, so the names, products "
+        "and amounts here are made up. Once one has, this preview shows their mail."
+    )
+
+
+def test_made_up_values_say_what_the_flow_waits_for_and_a_customers_mail_says_nothing(
+    client, site, store
+):
+    renewal = _preview(client, site, "renewal_reminder", {"step": 1}).json
+    assert "Pro plugin" in renewal["text"]  # the built-in sample licence, not the store's
+    assert "has a subscription or licence with an expiry date yet" in renewal["sample_values"]
+    cart = _preview(client, site, "abandoned_cart", {"step": 1}).json
+    assert "has left a cart with their email yet" in cart["sample_values"]
+
+    store.send([f.cart("c1", at=iso(T0))], T0)
+
+    assert _preview(client, site, "abandoned_cart", {"step": 1}).json["sample_values"] is None
+    assert _preview(client, site, "renewal_reminder", {"step": 1}).json["sample_values"]
 
 
 def test_another_sites_contact_is_404(client, site, other_site, other_store):

@@ -101,6 +101,8 @@ class RenderedSchema(Schema):
     subject = fields.String()
     html = fields.String()
     text = fields.String()
+    # null for a customer's mail; why the values are made up when no customer fits the flow yet
+    sample_values = fields.String(allow_none=True)
 
 
 class TestSentSchema(Schema):

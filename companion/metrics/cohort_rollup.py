@@ -2,8 +2,8 @@
 order in that month and how many of them ordered in the month after too.
 
 The cohort table and month-over-month retention read these few hundred rows instead of every
-customer-day. `apply_change` keeps them by additive deltas wherever a customer's facts are
-recomputed (metrics.customers, from the contact's order days as they were before), and
+customer-day. `apply_change` keeps them by additive deltas wherever a customer's facts change
+(metrics.customers, from the contact's order days as they were before), and
 `rebuild_cohort_months` recomputes them from the customer-days, so both end in the same rows.
 """
 
@@ -48,7 +48,7 @@ def apply_change(
     facts: dict[Customer, list[date]],
     stored: dict[Customer, set[str]],
 ) -> None:
-    """Where customers' facts are recomputed: take out what they counted (their ledger rows `old`
+    """Where customers' facts change: take out what they counted (their ledger rows `old`
     and the months of their stored order days), add what `facts` count."""
     rows: list[dict[str, Any]] = []
     for key in set(old) | set(facts):

@@ -5,12 +5,18 @@ CustomerOrderDay: each day with a counted order and the next such day (retention
 two adjacent periods is then one indexed count); CustomerDayMonth counts them per month of the day
 and next day, by deltas of each row written here (retention over a year reads that). The daily
 new_customers / new_repeaters columns of RollupDaily follow the ledger by deltas.
+
+A pass gives the order rows it changed, as they were and as they are (`apply_order_changes`): a
+customer's days are their stored customer-days with each changed order's day taken off and put on
+again, so the cost of a pass does not grow with the customers' histories. Where the stored days
+cannot be right (a count would go below zero, or a ledger row has no days) that customer's days are
+read from their orders instead (`order_days`), which is what every pass did before.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,6 +25,7 @@ from companion.core.bulk import among, insert_rows, update_by_id
 from companion.core.days import NO_NEXT_DAY, local_day, month_of
 from companion.core.db import is_mysql, is_postgres
 from companion.metrics import cohort_rollup
+from companion.metrics.contributions import is_in_rollups
 from companion.metrics.upsert import add_rows
 from companion.models import Contact, Order, Site
 from companion.models.rollups import (
@@ -33,16 +40,54 @@ Facts = dict[tuple[int, str], list[date]]  # (contact, currency) -> sorted days 
 StoredDays = dict[tuple[int, str], dict[date, tuple[int, str, int, date]]]
 
 
-def refresh(site: Site, contact_ids: Iterable[int]) -> None:
-    """Recompute the facts of these contacts from their orders and apply the differences."""
-    ids = sorted(set(contact_ids))
+Change = tuple[dict[str, Any] | None, dict[str, Any] | None]  # an order row before, after
+DayCounts = dict[tuple[int, str], Counter[date]]  # (contact, currency) -> counted orders per day
+
+
+def apply_order_changes(site: Site, changes: Sequence[Change]) -> None:
+    """Bring the facts of the customers whose counted orders changed up to date (module doc)."""
+    moves = day_moves(site, changes)
+    ids = sorted({contact for contact, _ in moves})
     for start in range(0, len(ids), 500):
-        _refresh_chunk(site, ids[start : start + 500])
+        _refresh_chunk(site, ids[start : start + 500], moves)
 
 
-def _refresh_chunk(site: Site, ids: list[int]) -> None:
+def day_moves(site: Site, changes: Sequence[Change]) -> DayCounts:
+    """Per customer, how many counted orders each local day gains (+) or loses (-) by these
+    changes; customers whose days do not change at all (a paid order marked completed) are left
+    out."""
+    moves: DayCounts = {}
+    for before, after in changes:
+        for row, sign in ((before, -1), (after, 1)):
+            if row is not None and row.get("contact") and is_in_rollups(row):
+                counts = moves.setdefault((row["contact"], row["currency"]), Counter())
+                counts[local_day(row["counted_at"], site.timezone)] += sign
+    return {key: counts for key, counts in moves.items() if any(counts.values())}
+
+
+def _facts_from_moves(
+    site: Site, ids: list[int], stored: StoredDays, old: dict[Any, Any], moves: DayCounts
+) -> Facts:
+    """The days of these contacts: the stored ones moved by `moves`; read from the orders for a
+    contact whose stored days cannot be right."""
+    facts: Facts = {}
+    unsure: set[int] = {contact for contact, currency in old if (contact, currency) not in stored}
+    chunk = set(ids)
+    for key in set(stored) | {k for k in moves if k[0] in chunk}:
+        counts = Counter({day: row[2] for day, row in stored.get(key, {}).items()})
+        counts.update(moves.get(key, Counter()))
+        if any(n < 0 for n in counts.values()):
+            unsure.add(key[0])
+            continue
+        facts[key] = [day for day in sorted(counts) for _ in range(counts[day])]
+    if unsure:
+        facts = {key: days for key, days in facts.items() if key[0] not in unsure}
+        facts.update(order_days(site, sorted(unsure)))
+    return facts
+
+
+def _refresh_chunk(site: Site, ids: list[int], moves: DayCounts) -> None:
     _lock_contacts(ids)
-    facts = order_days(site, ids)
     old = {
         (r.contact, r.currency): r
         for r in CustomerLedger.select(
@@ -57,6 +102,7 @@ def _refresh_chunk(site: Site, ids: list[int]) -> None:
         .namedtuples()
     }
     stored = _stored_days(ids)
+    facts = _facts_from_moves(site, ids, stored, old, moves)
     deltas: list[dict[str, Any]] = []
     writes = LedgerWrites()
     for key in set(old) | set(facts):

@@ -31,9 +31,8 @@ def apply_rollups(batch: Batch) -> None:
     befores = _befores(batch)
     new_refunds = _new_refund_orders(batch.new_refund_ids)
     order_ids = sorted(set(befores) | set(new_refunds) | set(batch.deleted_refunds))
-    if order_ids:
-        _apply_orders(site, batch, befores, order_ids)
-    customers.refresh(site, _contacts_of(batch))
+    nows = _apply_orders(site, batch, befores, order_ids) if order_ids else {}
+    customers.apply_order_changes(site, [(before, nows.get(i)) for i, before in befores.items()])
     activity_rollups.refresh_for_batch(site, batch)
 
 
@@ -61,7 +60,9 @@ def _new_refund_orders(refund_ids: list[int]) -> dict[int, set[int]]:
 
 def _apply_orders(
     site: Site, batch: Batch, befores: dict[int, dict[str, Any] | None], order_ids: list[int]
-) -> None:
+) -> dict[int, dict[str, Any]]:
+    """Add the orders' contribution deltas to the roll-ups; answers each order's row as it is now
+    (absent: it no longer exists)."""
     nows = {i: batch.current_orders[i] for i in order_ids if i in batch.current_orders}
     nows.update(_locked_orders([i for i in order_ids if i not in nows]))
     refunds = _grouped(Refund, Refund.order, order_ids)
@@ -101,6 +102,7 @@ def _apply_orders(
             sign=-1,
         )
     write(site.id, total)
+    return nows
 
 
 def write(site_id: int, total: Contribution) -> None:
@@ -151,10 +153,3 @@ def _grouped(model: Any, field: Any, ids: list[int]) -> dict[int, list[dict[str,
         ):
             found.setdefault(row[field.name], []).append(row)
     return found
-
-
-def _contacts_of(batch: Batch) -> set[int]:
-    contacts: set[int] = set()
-    for pair in batch.order_changes:
-        contacts.update(row["contact"] for row in pair if row and row.get("contact"))
-    return contacts

@@ -134,6 +134,7 @@ def test_send(site_id: str, key: str) -> Any:
                 "to": args["to"],
                 "subject": preview.TEST_PREFIX + rendered.subject,
                 "provider_id": result.provider_message_id,
+                "sample_values": rendered.sample_values,
             }
         )
     ), 202

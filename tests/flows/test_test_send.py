@@ -64,12 +64,27 @@ def test_it_goes_through_sendgrid_marked_as_a_test(sending_client, site, store):
     )
     assert answer.status_code == 202, answer.json
     assert answer.json["subject"] == "[Test] You left something in your cart"
+    assert answer.json["sample_values"] is None  # Ann's own cart
     [body] = Recorded.bodies
     assert body["personalizations"][0]["to"] == [{"email": "owner@shop.example"}]
     assert body["personalizations"][0]["subject"].startswith("[Test] ")
     assert "sales-companion-test" in body["categories"]
     assert body["personalizations"][0]["custom_args"]["sc_test"] == "true"
     assert "Mug" in body["content"][0]["value"]
+
+
+def test_a_test_of_made_up_values_says_so(sending_client, site):
+    """A store with nobody the flow could mail: the test mail holds sample values, and the answer
+    says so, as the preview does."""
+    answer = _test(
+        sending_client, site, "renewal_reminder", {"to": "owner@shop.example", "step": 1}
+    )
+    assert answer.status_code == 202, answer.json
+    assert answer.json["sample_values"].startswith(
+        "Sample values: no customer of your store has a subscription or licence"
+    )
+    [body] = Recorded.bodies
+    assert "Pro plugin" in body["content"][0]["value"]
 
 
 def test_it_is_counted_nowhere(sending_client, site, store):

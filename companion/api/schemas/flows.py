@@ -109,6 +109,8 @@ class TestSentSchema(Schema):
     to = fields.String()
     subject = fields.String()
     provider_id = fields.String(allow_none=True)
+    # as the preview's: why the mail sent holds made-up values, null for a customer's mail
+    sample_values = fields.String(allow_none=True)
 
 
 class ReportQuerySchema(Schema):

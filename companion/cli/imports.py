@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from companion.cli.context import open_database
+from companion.core import heap
 from companion.sites import find_site
 from companion.woocommerce.import_run import import_woocommerce
 from companion.woocommerce.importer import WooImportError
@@ -73,6 +74,7 @@ def woocommerce(
     site = find_site(site_id)
     if site is None:
         raise click.ClickException(f"No site {site_id!r}; see `companion sites list`.")
+    heap.settle()  # a long run of mapping and validating: the collector skips what start-up loaded
     outcome = _run(
         site,
         _checked_url(url),

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from companion import pipeline
-from companion.core import runtime
+from companion.core import heap, runtime
 from companion.core.db import (
     bind_database,
     database,
@@ -316,6 +316,7 @@ def _apply_pages(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     runtime.configure(settings)
     bind_database(settings.database_url)
+    heap.settle()  # it applies for the rest of the import: the collector skips what it loaded
     totals, waiting, pages = SinkTotals(), [], 0
     with database.connection_context():
         while (message := messages.get())[0] != "done":

@@ -214,7 +214,7 @@ def apply_orders(batch: Batch) -> None:
     if not newest:
         return
     existing = _existing_orders(batch.site_id, list(newest), lock=True)
-    fresh = [key for key in newest if key not in existing]
+    fresh = {key: None for key in newest if key not in existing}  # a set, in the batch's order
     if fresh:
         existing.update(
             _insert_orders(

@@ -200,7 +200,7 @@ def rss_mb(pid: int) -> float:
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith("RssAnon:"):  # not the SQLite file's mapped pages (OS cache)
                     total += int(line.split()[1])
         except OSError:
             pass

@@ -31,6 +31,14 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 30000,
     "foreign_keys": 1,
     "cache_size": -64000,
+    # Reads through a memory map instead of a read() call per page: with a store larger than the
+    # page cache, applying 1,000 orders read 50,000 pages, one call each (bench/profile_history.py,
+    # docs/benchmarks.md). The map is the OS's page cache, shared by every connection; pages past
+    # its size (or SQLite's compiled maximum) are read as before.
+    "mmap_size": 2_000_000_000,
+    # Temporary tables and statement journals in memory: a statement journal holds the pages a
+    # multi-row statement changed until it ends, and in a file it was 4 of every 10 writes.
+    "temp_store": "memory",
 }
 
 

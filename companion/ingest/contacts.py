@@ -216,10 +216,25 @@ def _refresh_chunk(site_id: int, ids: list[int]) -> None:
         .group_by(Order.contact)
         .tuples()
     }
+    # Refunds first, found through the contacts' order ids (the (site, contact) index alone), then
+    # only the refunded orders read: joining from the orders read every order of these customers
+    # to find the few with refunds (intelligence/summary.py does the same).
+    refunded_orders = (
+        Refund.select(Refund.order.alias("order_id"), fn.SUM(Refund.amount).alias("amount"))
+        .where(
+            Refund.order.in_(
+                Order.select(Order.id).where((Order.site == site_id) & among(Order.contact, ids))
+            )
+        )
+        .group_by(Refund.order)
+        .alias("refunded_orders")
+    )
     for contact, refunded in (
-        Refund.select(Order.contact, fn.SUM(Refund.amount).coerce(False))
-        .join(Order)
-        .where(counted)
+        Order.select(Order.contact, fn.SUM(refunded_orders.c.amount).coerce(False))
+        .join(refunded_orders, on=(Order.id == refunded_orders.c.order_id))
+        # not the site and contacts again: the refunded orders have them, and with them the
+        # planner would start from the customers' orders
+        .where((Order.is_counted == True) & Order.deleted_at.is_null())
         .group_by(Order.contact)
         .tuples()
     ):

@@ -86,7 +86,7 @@ def customer_summary(
         first_at=_moments([r[2] for r in rows]),
         last_at=_moments([r[3] for r in rows]),
         gross=_money([r[4] for r in rows]),
-        refunded=_by_contact(ids, _refunds(where, as_of)),
+        refunded=_by_contact(ids, _refunds(where, as_of, site_id, contact_ids)),
         first_gross=_money([r[5] for r in rows]),
     )
 
@@ -122,11 +122,41 @@ def _order_rows(where: Any) -> list[tuple[Any, ...]]:
     )
 
 
-def _refunds(where: Any, as_of: datetime) -> list[tuple[int, Any]]:
+def _refunds(
+    where: Any, as_of: datetime, site_id: int, contact_ids: list[int] | None
+) -> list[tuple[int, Any]]:
+    if contact_ids is None:  # the whole site: one join
+        return list(
+            Refund.select(Order.contact, fn.SUM(Refund.amount).coerce(False))
+            .join(Order, on=(Refund.order == Order.id))
+            .where(where & (Refund.created_at <= as_of))
+            .group_by(Order.contact)
+            .tuples()
+        )
+    # Given contacts: their refunds first, found through their order ids (read from the (site,
+    # contact) index alone), and only the refunded orders read. The join as above had SQLite read
+    # every order of these customers to find the few with refunds: 15 ms per pass of 1,000
+    # orders at 20 orders per customer, with no refund at all.
+    orders_of = Order.select(Order.id).where(
+        (Order.site == site_id) & among(Order.contact, contact_ids or [0])
+    )
+    refunded = (
+        Refund.select(Refund.order.alias("order_id"), fn.SUM(Refund.amount).alias("amount"))
+        .where(Refund.order.in_(orders_of) & (Refund.created_at <= as_of))
+        .group_by(Refund.order)
+        .alias("refunded")
+    )
+    # `where` without its site and contacts, which the refunded orders already have: with them
+    # the planner starts from the customers' orders again.
+    still_counted = (
+        (Order.is_counted == True)
+        & Order.deleted_at.is_null()
+        & (unindexed(Order.counted_at) <= as_of)
+    )
     return list(
-        Refund.select(Order.contact, fn.SUM(Refund.amount).coerce(False))
-        .join(Order, on=(Refund.order == Order.id))
-        .where(where & (Refund.created_at <= as_of))
+        Order.select(Order.contact, fn.SUM(refunded.c.amount).coerce(False))
+        .join(refunded, on=(Order.id == refunded.c.order_id))
+        .where(still_counted)
         .group_by(Order.contact)
         .tuples()
     )

@@ -189,7 +189,7 @@ def send_all(
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (the RQ work horse), in MB."""
+    """Own resident memory (RssAnon) of a process and its children (the RQ work horse), in MB."""
     total = 0
     pids = [pid] + [
         int(p)

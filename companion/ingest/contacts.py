@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from peewee import Case, fn
 
 from companion.core.bulk import among, insert_rows, update_by_id
+from companion.core.db import unindexed
 from companion.ingest.batch import Batch, Event
 from companion.models import Contact, Order, ProductView, Refund, Visit, Visitor
 from companion.models.base import money_from_units
@@ -180,6 +182,38 @@ def _attach_sessions(site_id: int, contacts: dict[str, int]) -> None:
             query.execute()
 
 
+def refunds_by_contact(
+    site_id: int, ids: list[int], as_of: datetime | None = None
+) -> list[tuple[int, Any]]:
+    """(contact, refunded money units) for these contacts: the refunds on their counted orders,
+    made and counted by `as_of` when given. The refunds are found first, through the contacts'
+    order ids (read from the (site, contact) index alone), and only the refunded orders are read:
+    joining from the orders had SQLite read every order of these customers to find the few with
+    refunds (docs/benchmarks.md, issue 19). The outer query leaves the site and contacts out: with
+    them the planner would start from the customers' orders again."""
+    orders_of = Order.select(Order.id).where(
+        (Order.site == site_id) & among(Order.contact, ids or [0])
+    )
+    made = Refund.order.in_(orders_of)
+    still_counted = (Order.is_counted == True) & Order.deleted_at.is_null()
+    if as_of is not None:
+        made &= Refund.created_at <= as_of
+        still_counted &= unindexed(Order.counted_at) <= as_of
+    refunded = (
+        Refund.select(Refund.order.alias("order_id"), fn.SUM(Refund.amount).alias("amount"))
+        .where(made)
+        .group_by(Refund.order)
+        .alias("refunded")
+    )
+    return list(
+        Order.select(Order.contact, fn.SUM(refunded.c.amount).coerce(False))
+        .join(refunded, on=(Order.id == refunded.c.order_id))
+        .where(still_counted)
+        .group_by(Order.contact)
+        .tuples()
+    )
+
+
 def refresh_totals(site_id: int, contact_ids: set[int]) -> None:
     """Recompute orders, spend, refunds and first/last order for the given contacts, set-based."""
     ids = sorted(contact_ids)
@@ -216,28 +250,7 @@ def _refresh_chunk(site_id: int, ids: list[int]) -> None:
         .group_by(Order.contact)
         .tuples()
     }
-    # Refunds first, found through the contacts' order ids (the (site, contact) index alone), then
-    # only the refunded orders read: joining from the orders read every order of these customers
-    # to find the few with refunds (intelligence/summary.py does the same).
-    refunded_orders = (
-        Refund.select(Refund.order.alias("order_id"), fn.SUM(Refund.amount).alias("amount"))
-        .where(
-            Refund.order.in_(
-                Order.select(Order.id).where((Order.site == site_id) & among(Order.contact, ids))
-            )
-        )
-        .group_by(Refund.order)
-        .alias("refunded_orders")
-    )
-    for contact, refunded in (
-        Order.select(Order.contact, fn.SUM(refunded_orders.c.amount).coerce(False))
-        .join(refunded_orders, on=(Order.id == refunded_orders.c.order_id))
-        # not the site and contacts again: the refunded orders have them, and with them the
-        # planner would start from the customers' orders
-        .where((Order.is_counted == True) & Order.deleted_at.is_null())
-        .group_by(Order.contact)
-        .tuples()
-    ):
+    for contact, refunded in refunds_by_contact(site_id, ids):
         totals[contact]["refunded"] = money_from_units(refunded)
     none = {
         "orders_count": 0,

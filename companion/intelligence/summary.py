@@ -17,6 +17,7 @@ from peewee import SQL, Case, fn
 
 from companion.core.bulk import among
 from companion.core.db import unindexed
+from companion.ingest.contacts import refunds_by_contact
 from companion.models import Order, Refund
 from companion.models.base import MONEY_SCALE
 
@@ -133,33 +134,7 @@ def _refunds(
             .group_by(Order.contact)
             .tuples()
         )
-    # Given contacts: their refunds first, found through their order ids (read from the (site,
-    # contact) index alone), and only the refunded orders read. The join as above had SQLite read
-    # every order of these customers to find the few with refunds: 15 ms per pass of 1,000
-    # orders at 20 orders per customer, with no refund at all.
-    orders_of = Order.select(Order.id).where(
-        (Order.site == site_id) & among(Order.contact, contact_ids or [0])
-    )
-    refunded = (
-        Refund.select(Refund.order.alias("order_id"), fn.SUM(Refund.amount).alias("amount"))
-        .where(Refund.order.in_(orders_of) & (Refund.created_at <= as_of))
-        .group_by(Refund.order)
-        .alias("refunded")
-    )
-    # `where` without its site and contacts, which the refunded orders already have: with them
-    # the planner starts from the customers' orders again.
-    still_counted = (
-        (Order.is_counted == True)
-        & Order.deleted_at.is_null()
-        & (unindexed(Order.counted_at) <= as_of)
-    )
-    return list(
-        Order.select(Order.contact, fn.SUM(refunded.c.amount).coerce(False))
-        .join(refunded, on=(Order.id == refunded.c.order_id))
-        .where(still_counted)
-        .group_by(Order.contact)
-        .tuples()
-    )
+    return refunds_by_contact(site_id, contact_ids, as_of)  # their refunds first
 
 
 def _by_contact(ids: NDArray[np.int64], pairs: list[tuple[int, Any]]) -> NDArray[np.float64]:

@@ -5,7 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class ContactFacts(NamedTuple):
+    """One contact's counted orders and the refunds on them, as the pass's contact totals read them
+    (`contacts.refresh_totals`); money in units. The rescoring reads them again rather than the
+    orders (`intelligence.summary.summary_from_facts`)."""
+
+    orders: int
+    gross: int
+    first_at: datetime
+    last_at: datetime
+    first_total: int  # the total of the first order (by counted_at, then id)
+    refunded: int
+    last_refund_at: datetime | None
 
 
 @dataclass
@@ -56,6 +70,8 @@ class Batch:
     visit_keys: set[str] = field(default_factory=set)
     new_visit_ids: set[int] = field(default_factory=set)
     visit_befores: dict[int, tuple[str, datetime, datetime]] = field(default_factory=dict)
+    # every touched contact's facts as its totals were refreshed (None: no counted order)
+    contact_facts: dict[int, ContactFacts | None] = field(default_factory=dict)
 
     def of_type(self, *types: str) -> list[Event]:
         """The batch's events of these types, in the batch's order."""

@@ -6,11 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from peewee import Case, fn
+from peewee import SQL, Case, fn
 
 from companion.core.bulk import among, insert_rows, update_by_id
 from companion.core.db import unindexed
-from companion.ingest.batch import Batch, Event
+from companion.ingest.batch import Batch, ContactFacts, Event
 from companion.models import Contact, Order, ProductView, Refund, Visit, Visitor
 from companion.models.base import money_from_units
 
@@ -184,13 +184,14 @@ def _attach_sessions(site_id: int, contacts: dict[str, int]) -> None:
 
 def refunds_by_contact(
     site_id: int, ids: list[int], as_of: datetime | None = None
-) -> list[tuple[int, Any]]:
-    """(contact, refunded money units) for these contacts: the refunds on their counted orders,
-    made and counted by `as_of` when given. The refunds are found first, through the contacts'
-    order ids (read from the (site, contact) index alone), and only the refunded orders are read:
-    joining from the orders had SQLite read every order of these customers to find the few with
-    refunds (docs/benchmarks.md, issue 19). The outer query leaves the site and contacts out: with
-    them the planner would start from the customers' orders again."""
+) -> list[tuple[int, Any, datetime | None]]:
+    """(contact, refunded money units, when the last of those refunds was made) for these contacts:
+    the refunds on their counted orders, made and counted by `as_of` when given. The refunds are
+    found first, through the contacts' order ids (read from the (site, contact) index alone), and
+    only the refunded orders are read: joining from the orders had SQLite read every order of these
+    customers to find the few with refunds (docs/benchmarks.md, issue 19). The outer query leaves
+    the site and contacts out: with them the planner would start from the customers' orders
+    again."""
     orders_of = Order.select(Order.id).where(
         (Order.site == site_id) & among(Order.contact, ids or [0])
     )
@@ -200,63 +201,115 @@ def refunds_by_contact(
         made &= Refund.created_at <= as_of
         still_counted &= unindexed(Order.counted_at) <= as_of
     refunded = (
-        Refund.select(Refund.order.alias("order_id"), fn.SUM(Refund.amount).alias("amount"))
+        Refund.select(
+            Refund.order.alias("order_id"),
+            fn.SUM(Refund.amount).alias("amount"),
+            fn.MAX(Refund.created_at).alias("last_at"),
+        )
         .where(made)
         .group_by(Refund.order)
         .alias("refunded")
     )
-    return list(
-        Order.select(Order.contact, fn.SUM(refunded.c.amount).coerce(False))
+    when = Refund.created_at.python_value  # SQLite gives the subquery's times as text
+    return [
+        (contact, amount, when(last_at))
+        for contact, amount, last_at in Order.select(
+            Order.contact,
+            fn.SUM(refunded.c.amount).coerce(False),
+            fn.MAX(refunded.c.last_at).coerce(False),
+        )
         .join(refunded, on=(Order.id == refunded.c.order_id))
         .where(still_counted)
         .group_by(Order.contact)
         .tuples()
+    ]
+
+
+def order_rows(where: Any) -> list[tuple[Any, ...]]:
+    """Per contact of the orders `where` selects, by contact id: (contact, orders, first and last
+    counted_at as the driver gives them, gross units, the first order's total), in one scan, the
+    first order (by counted_at, then id) found by a window."""
+    rank = fn.ROW_NUMBER().over(partition_by=[Order.contact], order_by=[Order.counted_at, Order.id])
+    ranked = (
+        Order.select(
+            Order.contact.alias("who"),
+            Order.counted_at.alias("at"),
+            Order.total.alias("total"),
+            rank.alias("n"),
+        )
+        .where(where)
+        .alias("ranked")
+    )
+    first_total = fn.SUM(Case(None, [(ranked.c.n == 1, ranked.c.total)], 0))
+    return list(
+        Order.select(
+            ranked.c.who,
+            fn.COUNT(SQL("*")),
+            fn.MIN(ranked.c.at),
+            fn.MAX(ranked.c.at),
+            fn.SUM(ranked.c.total),
+            first_total,
+        )
+        .from_(ranked)
+        .group_by(ranked.c.who)
+        .order_by(ranked.c.who)
+        .tuples()
     )
 
 
-def refresh_totals(site_id: int, contact_ids: set[int]) -> None:
-    """Recompute orders, spend, refunds and first/last order for the given contacts, set-based."""
+def refresh_totals(site_id: int, contact_ids: set[int]) -> dict[int, ContactFacts | None]:
+    """Recompute orders, spend, refunds and first/last order for the given contacts, set-based;
+    returns what was read of each (None: no counted order), which the rescoring reads again."""
     ids = sorted(contact_ids)
+    facts: dict[int, ContactFacts | None] = {}
     for i in range(0, len(ids), 500):
-        _refresh_chunk(site_id, ids[i : i + 500])
+        facts.update(_refresh_chunk(site_id, ids[i : i + 500]))
+    return facts
 
 
-def _refresh_chunk(site_id: int, ids: list[int]) -> None:
-    """Two grouped reads over the (site, contact) index of orders, then one UPDATE for up to 500
-    contacts. (A correlated MIN/MAX subquery per contact let SQLite walk the site's counted_at
-    index from the oldest order instead: quadratic in the size of the shop.)"""
+def _refresh_chunk(site_id: int, ids: list[int]) -> dict[int, ContactFacts | None]:
+    """One grouped read of the contacts' orders over the (site, contact) index, one of their
+    refunds, then one UPDATE for up to 500 contacts. (A correlated MIN/MAX subquery per contact let
+    SQLite walk the site's counted_at index from the oldest order instead: quadratic in the size
+    of the shop.) The read also takes each first order's total, which only the rescoring needs: it
+    is one more column of the same scan, where the rescoring's own read was a second scan."""
     counted = (
         (Order.site == site_id)
         & among(Order.contact, ids)
         & (Order.is_counted == True)
         & Order.deleted_at.is_null()
     )
-    totals = {
-        contact: {
-            "orders_count": count,
-            "total_spent": money_from_units(spent),
-            "refunded": Decimal(0),
-            "first_order_at": first,
-            "last_order_at": last,
-        }
-        for contact, count, spent, first, last in Order.select(
-            Order.contact,
-            fn.COUNT(Order.id),
-            fn.SUM(Order.total).coerce(False),
-            fn.MIN(Order.counted_at),
-            fn.MAX(Order.counted_at),
+    refunds = {contact: (units, at) for contact, units, at in refunds_by_contact(site_id, ids)}
+    when = Order.counted_at.python_value  # SQLite gives the window's times as text
+    facts: dict[int, ContactFacts | None] = dict.fromkeys(ids)
+    for contact, count, first, last, gross, first_total in order_rows(counted):
+        refunded, refunded_at = refunds.get(contact, (0, None))
+        facts[contact] = ContactFacts(
+            orders=count,
+            gross=int(gross or 0),
+            first_at=when(first),
+            last_at=when(last),
+            first_total=int(first_total or 0),
+            refunded=int(refunded or 0),
+            last_refund_at=refunded_at,
         )
-        .where(counted)
-        .group_by(Order.contact)
-        .tuples()
+    update_by_id(Contact, {i: _totals(facts[i]) for i in ids}, TOTALS)
+    return facts
+
+
+def _totals(facts: ContactFacts | None) -> dict[str, Any]:
+    if facts is None:
+        return {
+            "orders_count": 0,
+            "total_spent": Decimal(0),
+            "refunded": Decimal(0),
+            "first_order_at": None,
+            "last_order_at": None,
+        }
+    return {
+        "orders_count": facts.orders,
+        "total_spent": money_from_units(facts.gross),
+        "refunded": money_from_units(facts.refunded),
+        "first_order_at": facts.first_at,
+        "last_order_at": facts.last_at,
     }
-    for contact, refunded in refunds_by_contact(site_id, ids):
-        totals[contact]["refunded"] = money_from_units(refunded)
-    none = {
-        "orders_count": 0,
-        "total_spent": Decimal(0),
-        "refunded": Decimal(0),
-        "first_order_at": None,
-        "last_order_at": None,
-    }
-    update_by_id(Contact, {i: totals.get(i, none) for i in ids}, TOTALS)

@@ -8,16 +8,16 @@ scored with (`rescore_contacts`, run by the pipeline right after a batch touched
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from companion.core.db import write_transaction
-from companion.ingest.batch import Batch
+from companion.ingest.batch import Batch, ContactFacts
 from companion.intelligence.recommendations import refresh_pairs
 from companion.intelligence.scoring import ScoringModel, score_customers, score_few
-from companion.intelligence.summary import customer_summary
+from companion.intelligence.summary import customer_summary, summary_from_facts
 from companion.intelligence.writeback import write_scores
 from companion.models import Site
 from companion.models.intelligence import RefreshRun
@@ -109,9 +109,15 @@ def latest_model(site_id: int) -> ScoringModel | None:
     return ScoringModel.from_json(run.model) if run and run.model else None
 
 
-def rescore_contacts(site_id: int, contact_ids: list[int], now: datetime) -> int:
+def rescore_contacts(
+    site_id: int,
+    contact_ids: list[int],
+    now: datetime,
+    known: Mapping[int, ContactFacts | None] | None = None,
+) -> int:
     """Score these contacts as of `now` against the last refresh's thresholds and fits (the first
-    time, and while the shop is small: refresh all)."""
+    time, and while the shop is small: refresh all). `known` is what this pass read of them when it
+    refreshed their totals: their summary is made from it where it holds as of `now`."""
     if not contact_ids:
         return 0
     run = _latest_run(site_id)
@@ -119,7 +125,7 @@ def rescore_contacts(site_id: int, contact_ids: list[int], now: datetime) -> int
         return int(refresh_site(Site.get_by_id(site_id), now)["customers"])
     model = ScoringModel.from_json(run.model)
     ids = sorted(set(contact_ids))
-    summary = customer_summary(site_id, now, ids)
+    summary = summary_from_facts(known or {}, ids, now) or customer_summary(site_id, now, ids)
     write_scores(site_id, score_few(summary, model), only=ids)
     return len(ids)
 
@@ -127,4 +133,6 @@ def rescore_contacts(site_id: int, contact_ids: list[int], now: datetime) -> int
 def rescore_after_batch(batch: Batch) -> None:
     """Processing hook: a new order or refund updates its customer's scores and stage at once."""
     if batch.order_changes or batch.new_refund_ids:
-        rescore_contacts(batch.site_id, sorted(batch.touched_contacts), batch.now)
+        rescore_contacts(
+            batch.site_id, sorted(batch.touched_contacts), batch.now, batch.contact_facts
+        )

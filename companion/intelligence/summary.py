@@ -7,17 +7,19 @@ known at the time. Money comes back as floats of the currency unit, summed exact
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from peewee import SQL, Case, fn
+from peewee import fn
 
 from companion.core.bulk import among
 from companion.core.db import unindexed
-from companion.ingest.contacts import refunds_by_contact
+from companion.ingest.batch import ContactFacts
+from companion.ingest.contacts import order_rows, refunds_by_contact
 from companion.models import Order, Refund
 from companion.models.base import MONEY_SCALE
 
@@ -78,7 +80,7 @@ def customer_summary(
     """One row per contact with counted orders by `as_of` (of `contact_ids` only, when given), by
     contact id."""
     where = counted(site_id, as_of, contact_ids)
-    rows = _order_rows(where)
+    rows = order_rows(where)
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     return CustomerSummary(
         as_of=as_of,
@@ -89,37 +91,6 @@ def customer_summary(
         gross=_money([r[4] for r in rows]),
         refunded=_by_contact(ids, _refunds(where, as_of, site_id, contact_ids)),
         first_gross=_money([r[5] for r in rows]),
-    )
-
-
-def _order_rows(where: Any) -> list[tuple[Any, ...]]:
-    """(contact, orders, first, last, gross, first order's total): one scan, the first order by a
-    window."""
-    rank = fn.ROW_NUMBER().over(partition_by=[Order.contact], order_by=[Order.counted_at, Order.id])
-    ranked = (
-        Order.select(
-            Order.contact.alias("who"),
-            Order.counted_at.alias("at"),
-            Order.total.alias("total"),
-            rank.alias("n"),
-        )
-        .where(where)
-        .alias("ranked")
-    )
-    first_total = fn.SUM(Case(None, [(ranked.c.n == 1, ranked.c.total)], 0))
-    return list(
-        Order.select(
-            ranked.c.who,
-            fn.COUNT(SQL("*")),
-            fn.MIN(ranked.c.at),
-            fn.MAX(ranked.c.at),
-            fn.SUM(ranked.c.total),
-            first_total,
-        )
-        .from_(ranked)
-        .group_by(ranked.c.who)
-        .order_by(ranked.c.who)
-        .tuples()
     )
 
 
@@ -134,7 +105,40 @@ def _refunds(
             .group_by(Order.contact)
             .tuples()
         )
-    return refunds_by_contact(site_id, contact_ids, as_of)  # their refunds first
+    return [pair[:2] for pair in refunds_by_contact(site_id, contact_ids, as_of)]
+
+
+def summary_from_facts(
+    facts: Mapping[int, ContactFacts | None], contact_ids: list[int], as_of: datetime
+) -> CustomerSummary | None:
+    """The summary of these contacts (sorted ids) from what refreshing their totals read in this
+    pass (`Batch.contact_facts`), which is what `customer_summary` would read again, as long as
+    nothing of it is dated after `as_of`. None where it cannot stand in: a contact it did not read,
+    or an order counted or a refund made after `as_of` (a shop clock ahead of the worker's)."""
+    rows: list[ContactFacts] = []
+    ids: list[int] = []
+    for contact in contact_ids:
+        if contact not in facts:
+            return None
+        fact = facts[contact]
+        if fact is None:  # no counted order: a lead, as in customer_summary
+            continue
+        if fact.last_at > as_of or (
+            fact.last_refund_at is not None and fact.last_refund_at > as_of
+        ):
+            return None
+        ids.append(contact)
+        rows.append(fact)
+    return CustomerSummary(
+        as_of=as_of,
+        contact_id=np.array(ids, dtype=np.int64),
+        orders=np.array([f.orders for f in rows], dtype=np.float64),
+        first_at=np.array([f.first_at for f in rows], dtype="datetime64[s]"),
+        last_at=np.array([f.last_at for f in rows], dtype="datetime64[s]"),
+        gross=_money([f.gross for f in rows]),
+        refunded=_money([f.refunded for f in rows]),
+        first_gross=_money([f.first_total for f in rows]),
+    )
 
 
 def _by_contact(ids: NDArray[np.int64], pairs: list[tuple[int, Any]]) -> NDArray[np.float64]:

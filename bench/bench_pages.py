@@ -217,7 +217,7 @@ def _write_contacts(site_id: int, count: int) -> list[int]:
 def _refresh_contact_totals(site_id: int) -> None:
     ids = [c for (c,) in Contact.select(Contact.id).where(Contact.site == site_id).tuples()]
     for start in range(0, len(ids), 5000):
-        contacts.refresh_totals(site_id, set(ids[start : start + 5000]))
+        contacts.recount_totals(site_id, ids[start : start + 5000])
 
 
 def measure(

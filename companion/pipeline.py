@@ -162,7 +162,7 @@ def apply_rows(site_id: int, rows: list[Taken], now: datetime) -> Batch:
     for step in APPLIERS:
         step(batch)
     orders.refresh_refunded_totals(batch.touched_orders)
-    batch.contact_facts = contacts.refresh_totals(site_id, batch.touched_contacts)
+    batch.contact_facts = contacts.refresh_totals(batch)
     for step in AFTER_APPLY:
         step(batch)
     return batch

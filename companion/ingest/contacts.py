@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from peewee import SQL, Case, fn
 
 from companion.core.bulk import among, insert_rows, update_by_id
-from companion.core.db import unindexed
+from companion.core.db import database, is_mysql, is_postgres, unindexed
 from companion.ingest.batch import Batch, ContactFacts, Event
 from companion.models import Contact, Order, ProductView, Refund, Visit, Visitor
-from companion.models.base import money_from_units
+from companion.models.base import money_from_units, to_units
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "wp_user_id")
 # what resolving reads of a known contact (not its ~40 scores and totals)
@@ -23,7 +24,15 @@ LOADED = (
     Contact.consent_updated_at,
     *(getattr(Contact, f) for f in PROFILE_FIELDS),
 )
-TOTALS = ("orders_count", "total_spent", "refunded", "first_order_at", "last_order_at")
+TOTALS = (
+    "orders_count",
+    "total_spent",
+    "refunded",
+    "first_order_at",
+    "last_order_at",
+    "first_order_total",
+    "last_refund_at",
+)
 
 
 def resolve_contacts(batch: Batch) -> None:
@@ -89,6 +98,7 @@ def _profile(events: list[Event]) -> dict[str, Any]:
 def _new_row(batch: Batch, events: list[Event]) -> dict[str, Any]:
     return {
         "site": batch.site_id,
+        "first_order_total": 0,  # no orders yet: their totals start here (refresh_totals)
         "email": events[0].email,
         "created_at": events[0].occurred_at,
         "updated_at": events[-1].occurred_at,
@@ -257,22 +267,179 @@ def order_rows(where: Any) -> list[tuple[Any, ...]]:
     )
 
 
-def refresh_totals(site_id: int, contact_ids: set[int]) -> dict[int, ContactFacts | None]:
-    """Recompute orders, spend, refunds and first/last order for the given contacts, set-based;
-    returns what was read of each (None: no counted order), which the rescoring reads again."""
-    ids = sorted(contact_ids)
+def refresh_totals(batch: Batch) -> dict[int, ContactFacts | None]:
+    """Bring the orders, spend, refunds and first/last order of the batch's touched contacts up to
+    date; returns each one's facts (None: no counted order), which the rescoring reads again.
+
+    Where all the pass did to a contact's counted orders was to add new ones (a history import, a
+    sale), they are added to the stored totals: the cost of the pass does not grow with the
+    customer's history. A contact is read from their orders and refunds instead when the stored
+    totals cannot simply be added to: an order of theirs stopped counting, moved, changed its total
+    or owner, or had refunds change; a new order ties with their first; or their totals were never
+    worked out here (`Contact.first_order_total` NULL)."""
+    ids = sorted(batch.touched_contacts)
+    added = _added_orders(batch)
     facts: dict[int, ContactFacts | None] = {}
     for i in range(0, len(ids), 500):
-        facts.update(_refresh_chunk(site_id, ids[i : i + 500]))
+        facts.update(_refresh_chunk(batch.site_id, ids[i : i + 500], added))
     return facts
 
 
-def _refresh_chunk(site_id: int, ids: list[int]) -> dict[int, ContactFacts | None]:
-    """One grouped read of the contacts' orders over the (site, contact) index, one of their
-    refunds, then one UPDATE for up to 500 contacts. (A correlated MIN/MAX subquery per contact let
-    SQLite walk the site's counted_at index from the oldest order instead: quadratic in the size
-    of the shop.) The read also takes each first order's total, which only the rescoring needs: it
-    is one more column of the same scan, where the rescoring's own read was a second scan."""
+def recount_totals(site_id: int, contact_ids: Iterable[int]) -> dict[int, ContactFacts | None]:
+    """Work out these contacts' totals from their orders and refunds and store them, whatever is
+    stored (a rebuild, a generated store); a pass adds to them instead (refresh_totals)."""
+    ids = sorted(set(contact_ids))
+    facts: dict[int, ContactFacts | None] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        read = _read(site_id, chunk)
+        update_by_id(Contact, {i: _totals(read[i]) for i in chunk}, TOTALS)
+        facts.update(read)
+    return facts
+
+
+def _counts(row: dict[str, Any] | None) -> bool:
+    return bool(
+        row is not None and row.get("contact") and row["is_counted"] and not row.get("deleted_at")
+    )
+
+
+def _added_orders(batch: Batch) -> dict[int, list[dict[str, Any]] | None]:
+    """Per contact whose counted orders the pass changed, the new counted orders it added, or None
+    when it changed them otherwise (see refresh_totals). A touched contact left out kept their
+    counted orders as they were (a pending order came, say)."""
+    refunds_changed = batch.touched_orders  # new, deleted or linked refunds
+    added: dict[int, list[dict[str, Any]] | None] = {}
+
+    def unsure(contact: int) -> None:
+        added[contact] = None
+
+    for before, after in batch.order_changes:
+        was, now = _counts(before), _counts(after)
+        if was and now and before is not None and after is not None:
+            same = (
+                before["contact"] == after["contact"]
+                and before["counted_at"] == after["counted_at"]
+                and to_units(before["total"]) == to_units(after["total"])
+            )
+            if same and after["id"] not in refunds_changed:
+                continue  # counted as it was: a paid order marked completed
+        if was and before is not None:
+            unsure(before["contact"])
+        if now and after is not None:
+            if before is None and after["id"] not in refunds_changed:
+                listed = added.setdefault(after["contact"], [])
+                if listed is not None:
+                    listed.append(after)
+            else:
+                unsure(after["contact"])
+    for contact in _owners(batch, refunds_changed):
+        unsure(contact)
+    return added
+
+
+def _owners(batch: Batch, order_ids: set[int]) -> set[int]:
+    """The contacts of these orders: from the pass's own rows, or read."""
+    mine = batch.current_orders
+    owners = {mine[i].get("contact") for i in order_ids if i in mine}
+    rest = sorted(i for i in order_ids if i not in mine)
+    for start in range(0, len(rest), 500):
+        owners.update(
+            contact
+            for (contact,) in Order.select(Order.contact)
+            .where(among(Order.id, rest[start : start + 500]))
+            .tuples()
+        )
+    return {c for c in owners if c}
+
+
+STORED = (
+    Contact.id,
+    Contact.orders_count,
+    Contact.total_spent,
+    Contact.refunded,
+    Contact.first_order_at,
+    Contact.last_order_at,
+    Contact.first_order_total,
+    Contact.last_refund_at,
+)
+
+
+def _stored(ids: list[int]) -> dict[int, tuple[Any, ...]]:
+    """The contacts' stored totals (money in units), locked on PostgreSQL and MariaDB: a pass that
+    adds to them must not add to what another pass is still changing."""
+    query = Contact.select(*STORED).where(among(Contact.id, ids)).order_by(Contact.id)
+    if is_postgres() or is_mysql():
+        query = query.for_update()
+    when = Contact.first_order_at.python_value
+    return {
+        row[0]: (*row[1:4], when(row[4]), when(row[5]), row[6], when(row[7]))
+        for row in database.execute(query).fetchall()
+    }
+
+
+def _advanced(
+    stored: tuple[Any, ...], new: list[dict[str, Any]]
+) -> ContactFacts | None | Literal[False]:
+    """The contact's facts once `new` counted orders are added to their stored totals; False when
+    they cannot be (refresh_totals)."""
+    count, gross, refunded, first_at, last_at, first_total, refund_at = stored
+    if first_total is None or (refunded and refund_at is None):
+        return False  # never worked out here
+    new = sorted(new, key=lambda r: (r["counted_at"], r["id"]))
+    if not new:
+        return (
+            ContactFacts(count, gross, first_at, last_at, first_total, refunded, refund_at)
+            if count
+            else None
+        )
+    earliest = new[0]["counted_at"]
+    if count and earliest == first_at:
+        return False  # the first is then the lower id, and the stored first order's is not kept
+    totals = [to_units(r["total"]) or 0 for r in new]
+    if not count or earliest < first_at:
+        first_at, first_total = earliest, totals[0]
+    return ContactFacts(
+        orders=count + len(new),
+        gross=gross + sum(totals),
+        first_at=first_at,
+        last_at=max(new[-1]["counted_at"], last_at) if count else new[-1]["counted_at"],
+        first_total=first_total,
+        refunded=refunded,
+        last_refund_at=refund_at,
+    )
+
+
+def _refresh_chunk(
+    site_id: int, ids: list[int], added: dict[int, list[dict[str, Any]] | None]
+) -> dict[int, ContactFacts | None]:
+    """Up to 500 contacts: their stored totals advanced by the orders the pass added, or else one
+    grouped read of their orders over the (site, contact) index and one of their refunds; then one
+    UPDATE of those that changed. (A correlated MIN/MAX subquery per contact let SQLite walk the
+    site's counted_at index from the oldest order instead: quadratic in the size of the shop.) The
+    read also takes each first order's total, which only the rescoring needs: it is one more column
+    of the same scan, where the rescoring's own read was a second scan."""
+    stored = _stored(ids)
+    facts: dict[int, ContactFacts | None] = {}
+    unread: list[int] = []
+    for contact in ids:
+        new = added.get(contact, [])
+        known = new is not None and contact in stored
+        advanced = _advanced(stored[contact], new) if known and new is not None else False
+        if advanced is False:
+            unread.append(contact)
+        else:
+            facts[contact] = advanced
+    facts.update(_read(site_id, unread))
+    changed = {i: _totals(facts[i]) for i in ids if added.get(i, []) != [] or i in unread}
+    update_by_id(Contact, changed, TOTALS)
+    return facts
+
+
+def _read(site_id: int, ids: list[int]) -> dict[int, ContactFacts | None]:
+    """These contacts' facts from their counted orders and the refunds on them."""
+    if not ids:
+        return {}
     counted = (
         (Order.site == site_id)
         & among(Order.contact, ids)
@@ -293,7 +460,6 @@ def _refresh_chunk(site_id: int, ids: list[int]) -> dict[int, ContactFacts | Non
             refunded=int(refunded or 0),
             last_refund_at=refunded_at,
         )
-    update_by_id(Contact, {i: _totals(facts[i]) for i in ids}, TOTALS)
     return facts
 
 
@@ -305,6 +471,8 @@ def _totals(facts: ContactFacts | None) -> dict[str, Any]:
             "refunded": Decimal(0),
             "first_order_at": None,
             "last_order_at": None,
+            "first_order_total": Decimal(0),
+            "last_refund_at": None,
         }
     return {
         "orders_count": facts.orders,
@@ -312,4 +480,6 @@ def _totals(facts: ContactFacts | None) -> dict[str, Any]:
         "refunded": money_from_units(facts.refunded),
         "first_order_at": facts.first_at,
         "last_order_at": facts.last_at,
+        "first_order_total": money_from_units(facts.first_total),
+        "last_refund_at": facts.last_refund_at,
     }

@@ -14,6 +14,7 @@ from peewee import Database, IntegerField, Model
 from companion.migrations.steps import (
     add_at_risk_index,
     add_attribution_message_index,
+    add_contact_running_totals,
     add_dashboard_indexes,
     add_message_variant,
     add_order_session_index,
@@ -94,6 +95,11 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
         39,
         "metrics: customer-days per month and next order day, for retention over long periods",
         create_customer_day_months,
+    ),
+    (
+        40,
+        "contacts: first order's total and last refund, so a pass adds to the stored totals",
+        add_contact_running_totals,
     ),
 ]
 

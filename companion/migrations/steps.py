@@ -216,3 +216,14 @@ def create_customer_day_months(db: Database) -> None:
     for site in Site.select():
         if not CustomerDayMonth.select().where(CustomerDayMonth.site == site.id).exists():
             fill_customer_day_months(site)
+
+
+def add_contact_running_totals(db: Database) -> None:
+    """Migration step: `contact.first_order_total` and `contact.last_refund_at`, so a pass adds new
+    orders to a contact's stored totals instead of reading all of their orders. Left NULL: each
+    contact's next pass reads its orders once and fills them."""
+    have = {column.name for column in db.get_columns("contact")}
+    moment = "TIMESTAMP" if isinstance(db, PostgresqlDatabase) else "DATETIME"
+    for column, kind in (("first_order_total", "BIGINT"), ("last_refund_at", moment)):
+        if column not in have:
+            db.execute_sql(f"ALTER TABLE contact ADD COLUMN {column} {kind} NULL")

@@ -35,6 +35,12 @@ class Contact(BaseModel):
     refunded = MoneyField(default=0)
     first_order_at = UTCDateTimeField(null=True)
     last_order_at = UTCDateTimeField(null=True)
+    # What a pass adds its new orders to (ingest.contacts.refresh_totals) and the rescoring reads:
+    # the first counted order's total (0 without orders) and when the last refund on a counted
+    # order was made. NULL first_order_total: the totals were not worked out here yet (a contact
+    # from before migration 40), so the next pass reads this contact's orders.
+    first_order_total = MoneyField(null=True)
+    last_refund_at = UTCDateTimeField(null=True)
     # Customer intelligence, filled by its jobs.
     stage = CharField(max_length=20, null=True, index=True)
     stage_reason = TextField(null=True)

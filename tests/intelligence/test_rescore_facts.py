@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bench.intel_store import StoreShape, generate_store
-from companion.ingest.contacts import refresh_totals
+from companion.ingest.contacts import recount_totals
 from companion.intelligence.refresh import refresh_site, rescore_contacts
 from companion.intelligence.summary import (
     CustomerSummary,
@@ -55,7 +55,7 @@ def _same(a: CustomerSummary, b: CustomerSummary) -> None:
 
 def test_the_totals_read_gives_the_summary_the_orders_give(store: Any) -> None:
     ids = sorted(_ids(store))
-    facts = refresh_totals(store.site.id, set(ids))
+    facts = recount_totals(store.site.id, set(ids))
     from_facts = summary_from_facts(facts, ids, AS_OF)
     assert from_facts is not None
     expected = customer_summary(store.site.id, AS_OF, ids)
@@ -81,7 +81,7 @@ def test_an_order_or_refund_dated_after_the_pass_reads_the_orders_as_of_it(
             Refund.id == refunded.id
         ).execute()
     ids = sorted(_ids(store))
-    facts = refresh_totals(store.site.id, set(ids))
+    facts = recount_totals(store.site.id, set(ids))
     later = AS_OF + timedelta(hours=3)
     assert summary_from_facts(facts, ids, later) is not None
     assert summary_from_facts(facts, ids, AS_OF) is None
@@ -91,7 +91,7 @@ def test_an_order_or_refund_dated_after_the_pass_reads_the_orders_as_of_it(
 def test_rescoring_from_the_pass_facts_writes_the_scores_a_fresh_read_writes(store: Any) -> None:
     refresh_site(store.site, END - timedelta(days=30))  # the thresholds and fits a pass scores with
     ids = sorted(_ids(store))
-    facts = refresh_totals(store.site.id, set(ids))
+    facts = recount_totals(store.site.id, set(ids))
 
     def scores() -> dict[int, tuple[Any, ...]]:
         rows = Contact.select().where(Contact.site == store.site.id)

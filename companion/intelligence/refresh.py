@@ -131,8 +131,9 @@ def rescore_contacts(
 
 
 def rescore_after_batch(batch: Batch) -> None:
-    """Processing hook: a new order or refund updates its customer's scores and stage at once."""
-    if batch.order_changes or batch.new_refund_ids:
+    """Processing hook: a new order, a refund or a deleted refund updates its customer's scores and
+    stage at once."""
+    if batch.order_changes or batch.new_refund_ids or batch.deleted_refunds:
         rescore_contacts(
             batch.site_id, sorted(batch.touched_contacts), batch.now, batch.contact_facts
         )

@@ -16,7 +16,7 @@ from companion.intelligence.refresh import latest_model, refresh_site
 from companion.models import Contact, utcnow
 from companion.models.intelligence import RefreshRun
 from jobs import intelligence as intelligence_jobs
-from tests.factories import order
+from tests.factories import order, refund, refund_deleted
 from tests.helpers import bearer, post_events, run_jobs
 
 
@@ -105,3 +105,21 @@ def test_customers_who_ordered_today_are_recent_even_after_a_refresh_of_the_empt
     customers = list(Contact.select().where(Contact.site == site.site.id))
     assert len(customers) == 12 and {c.stage for c in customers} == {"new"}
     assert {c.rfm_r for c in customers} == {5} and "Lost" not in {c.rfm_segment for c in customers}
+
+
+def test_a_deleted_refund_rescores_its_customer_at_once(site: Any, client: Any) -> None:
+    """The store deleting a refund gives the spend back: the customer's money score follows in the
+    same pass, as it followed the refund."""
+    history = [_order(i, f"buyer{i % 60}@example.com", 200 - i) for i in range(120)]
+    assert post_events(client, site, history).status_code == 202
+    run_jobs()
+    at = _iso(utcnow() - timedelta(hours=1))
+    big = _order(500, "buyer0@example.com", 0.1, "900.00")
+    assert post_events(client, site, [big, refund(500, 77, "900.00", at=at)]).status_code == 202
+    run_jobs()
+    refunded = Contact.get(Contact.email == "buyer0@example.com")
+    assert refunded.refunded == 900 and refunded.rfm_m < 5
+    assert post_events(client, site, [refund_deleted(500, 77, at=at)]).status_code == 202
+    run_jobs()
+    restored = Contact.get(Contact.email == "buyer0@example.com")
+    assert restored.refunded == 0 and restored.rfm_m == 5

@@ -18,6 +18,7 @@ class ContactFacts(NamedTuple):
     first_at: datetime
     last_at: datetime
     first_total: int  # the total of the first order (by counted_at, then id)
+    first_id: int  # that order's id
     refunded: int
     last_refund_at: datetime | None
 

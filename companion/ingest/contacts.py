@@ -31,6 +31,7 @@ TOTALS = (
     "first_order_at",
     "last_order_at",
     "first_order_total",
+    "first_order_id",
     "last_refund_at",
 )
 
@@ -237,20 +238,22 @@ def refunds_by_contact(
 
 def order_rows(where: Any) -> list[tuple[Any, ...]]:
     """Per contact of the orders `where` selects, by contact id: (contact, orders, first and last
-    counted_at as the driver gives them, gross units, the first order's total), in one scan, the
-    first order (by counted_at, then id) found by a window."""
+    counted_at as the driver gives them, gross units, the first order's total and id), in one scan,
+    the first order (by counted_at, then id) found by a window."""
     rank = fn.ROW_NUMBER().over(partition_by=[Order.contact], order_by=[Order.counted_at, Order.id])
     ranked = (
         Order.select(
             Order.contact.alias("who"),
             Order.counted_at.alias("at"),
             Order.total.alias("total"),
+            Order.id.alias("order_id"),
             rank.alias("n"),
         )
         .where(where)
         .alias("ranked")
     )
     first_total = fn.SUM(Case(None, [(ranked.c.n == 1, ranked.c.total)], 0))
+    first_id = fn.MAX(Case(None, [(ranked.c.n == 1, ranked.c.order_id)], 0))
     return list(
         Order.select(
             ranked.c.who,
@@ -259,6 +262,7 @@ def order_rows(where: Any) -> list[tuple[Any, ...]]:
             fn.MAX(ranked.c.at),
             fn.SUM(ranked.c.total),
             first_total,
+            first_id,
         )
         .from_(ranked)
         .group_by(ranked.c.who)
@@ -275,8 +279,8 @@ def refresh_totals(batch: Batch) -> dict[int, ContactFacts | None]:
     sale), they are added to the stored totals: the cost of the pass does not grow with the
     customer's history. A contact is read from their orders and refunds instead when the stored
     totals cannot simply be added to: an order of theirs stopped counting, moved, changed its total
-    or owner, or had refunds change; a new order ties with their first; or their totals were never
-    worked out here (`Contact.first_order_total` NULL)."""
+    or owner, or had refunds change; or their totals were never worked out here
+    (`Contact.first_order_total` NULL)."""
     ids = sorted(batch.touched_contacts)
     added = _added_orders(batch)
     facts: dict[int, ContactFacts | None] = {}
@@ -361,6 +365,7 @@ STORED = (
     Contact.first_order_at,
     Contact.last_order_at,
     Contact.first_order_total,
+    Contact.first_order_id,
     Contact.last_refund_at,
 )
 
@@ -373,7 +378,7 @@ def _stored(ids: list[int]) -> dict[int, tuple[Any, ...]]:
         query = query.for_update()
     when = Contact.first_order_at.python_value
     return {
-        row[0]: (*row[1:4], when(row[4]), when(row[5]), row[6], when(row[7]))
+        row[0]: (*row[1:4], when(row[4]), when(row[5]), row[6], row[7], when(row[8]))
         for row in database.execute(query).fetchall()
     }
 
@@ -383,28 +388,28 @@ def _advanced(
 ) -> ContactFacts | None | Literal[False]:
     """The contact's facts once `new` counted orders are added to their stored totals; False when
     they cannot be (refresh_totals)."""
-    count, gross, refunded, first_at, last_at, first_total, refund_at = stored
-    if first_total is None or (refunded and refund_at is None):
+    count, gross, refunded, first_at, last_at, first_total, first_id, refund_at = stored
+    if first_total is None or (count and first_id is None) or (refunded and refund_at is None):
         return False  # never worked out here
+    facts = (
+        ContactFacts(count, gross, first_at, last_at, first_total, first_id, refunded, refund_at)
+        if count
+        else None
+    )
     new = sorted(new, key=lambda r: (r["counted_at"], r["id"]))
     if not new:
-        return (
-            ContactFacts(count, gross, first_at, last_at, first_total, refunded, refund_at)
-            if count
-            else None
-        )
-    earliest = new[0]["counted_at"]
-    if count and earliest == first_at:
-        return False  # the first is then the lower id, and the stored first order's is not kept
+        return facts
     totals = [to_units(r["total"]) or 0 for r in new]
-    if not count or earliest < first_at:
-        first_at, first_total = earliest, totals[0]
+    earliest = (new[0]["counted_at"], new[0]["id"])
+    if facts is None or earliest < (facts.first_at, facts.first_id):  # a new first order
+        first_at, first_id, first_total = *earliest, totals[0]
     return ContactFacts(
         orders=count + len(new),
         gross=gross + sum(totals),
         first_at=first_at,
         last_at=max(new[-1]["counted_at"], last_at) if count else new[-1]["counted_at"],
         first_total=first_total,
+        first_id=first_id,
         refunded=refunded,
         last_refund_at=refund_at,
     )
@@ -449,7 +454,7 @@ def _read(site_id: int, ids: list[int]) -> dict[int, ContactFacts | None]:
     refunds = {contact: (units, at) for contact, units, at in refunds_by_contact(site_id, ids)}
     when = Order.counted_at.python_value  # SQLite gives the window's times as text
     facts: dict[int, ContactFacts | None] = dict.fromkeys(ids)
-    for contact, count, first, last, gross, first_total in order_rows(counted):
+    for contact, count, first, last, gross, first_total, first_id in order_rows(counted):
         refunded, refunded_at = refunds.get(contact, (0, None))
         facts[contact] = ContactFacts(
             orders=count,
@@ -457,6 +462,7 @@ def _read(site_id: int, ids: list[int]) -> dict[int, ContactFacts | None]:
             first_at=when(first),
             last_at=when(last),
             first_total=int(first_total or 0),
+            first_id=int(first_id),
             refunded=int(refunded or 0),
             last_refund_at=refunded_at,
         )
@@ -472,6 +478,7 @@ def _totals(facts: ContactFacts | None) -> dict[str, Any]:
             "first_order_at": None,
             "last_order_at": None,
             "first_order_total": Decimal(0),
+            "first_order_id": None,
             "last_refund_at": None,
         }
     return {
@@ -481,5 +488,6 @@ def _totals(facts: ContactFacts | None) -> dict[str, Any]:
         "first_order_at": facts.first_at,
         "last_order_at": facts.last_at,
         "first_order_total": money_from_units(facts.first_total),
+        "first_order_id": facts.first_id,
         "last_refund_at": facts.last_refund_at,
     }

@@ -98,7 +98,7 @@ STEPS: list[tuple[int, str, Callable[[Database], None]]] = [
     ),
     (
         40,
-        "contacts: first order's total and last refund, so a pass adds to the stored totals",
+        "contacts: first order and last refund, so a pass adds to the stored totals",
         add_contact_running_totals,
     ),
 ]

@@ -219,11 +219,15 @@ def create_customer_day_months(db: Database) -> None:
 
 
 def add_contact_running_totals(db: Database) -> None:
-    """Migration step: `contact.first_order_total` and `contact.last_refund_at`, so a pass adds new
-    orders to a contact's stored totals instead of reading all of their orders. Left NULL: each
-    contact's next pass reads its orders once and fills them."""
+    """Migration step: `contact.first_order_total`, `first_order_id` and `last_refund_at`, so a pass
+    adds new orders to a contact's stored totals instead of reading all of their orders. Left
+    NULL: each contact's next pass reads its orders once and fills them."""
     have = {column.name for column in db.get_columns("contact")}
     moment = "TIMESTAMP" if isinstance(db, PostgresqlDatabase) else "DATETIME"
-    for column, kind in (("first_order_total", "BIGINT"), ("last_refund_at", moment)):
+    for column, kind in (
+        ("first_order_total", "BIGINT"),
+        ("first_order_id", "BIGINT"),
+        ("last_refund_at", moment),
+    ):
         if column not in have:
             db.execute_sql(f"ALTER TABLE contact ADD COLUMN {column} {kind} NULL")

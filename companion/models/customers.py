@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from peewee import (
     AutoField,
+    BigIntegerField,
     BooleanField,
     CharField,
     FloatField,
@@ -40,6 +41,7 @@ class Contact(BaseModel):
     # order was made. NULL first_order_total: the totals were not worked out here yet (a contact
     # from before migration 40), so the next pass reads this contact's orders.
     first_order_total = MoneyField(null=True)
+    first_order_id = BigIntegerField(null=True)  # which it is, for orders at the same moment
     last_refund_at = UTCDateTimeField(null=True)
     # Customer intelligence, filled by its jobs.
     stage = CharField(max_length=20, null=True, index=True)

@@ -8,9 +8,14 @@ new_customers / new_repeaters columns of RollupDaily follow the ledger by deltas
 
 A pass gives the order rows it changed, as they were and as they are (`apply_order_changes`): a
 customer's days are their stored customer-days with each changed order's day taken off and put on
-again, so the cost of a pass does not grow with the customers' histories. Where the stored days
-cannot be right (a count would go below zero, or a ledger row has no days) that customer's days are
-read from their orders instead (`order_days`), which is what every pass did before.
+again. Where the stored days cannot be right (a count would go below zero, or a ledger row has no
+days) that customer's days are read from their orders instead (`order_days`), which is what every
+pass did before.
+
+Most passes only add orders on or after each customer's last stored day (a history import, a sale).
+For those customers only their last stored day is read (`_last_days`), and the rows, the ledger
+and the cohort months are advanced from it (`_append`), so the cost of a pass does not grow with
+the customers' histories; reading all their days was the most rows a pass read at 20 orders each.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from peewee import fn
+
 from companion.core.bulk import among, insert_rows, update_by_id
 from companion.core.days import NO_NEXT_DAY, local_day, month_of
 from companion.core.db import database, is_mysql, is_postgres
@@ -29,6 +36,7 @@ from companion.metrics.contributions import is_in_rollups
 from companion.metrics.upsert import add_rows
 from companion.models import Contact, Order, Site
 from companion.models.rollups import (
+    CohortMonth,
     CustomerDayMonth,
     CustomerLedger,
     CustomerOrderDay,
@@ -101,19 +109,165 @@ def _refresh_chunk(site: Site, ids: list[int], moves: DayCounts) -> None:
         .where(among(CustomerLedger.contact, ids))
         .namedtuples()
     }
-    stored = _stored_days(ids)
-    facts = _facts_from_moves(site, ids, stored, old, moves)
+    lasts = _last_days(ids)
+    appended = _appending(ids, old, lasts, moves)
     deltas: list[dict[str, Any]] = []
-    writes = LedgerWrites()
-    for key in set(old) | set(facts):
-        deltas += _ledger_change(site, key, old.get(key), facts.get(key, []), writes)
-    writes.execute()
+    ledger = LedgerWrites()
+    days = DayWrites(site.id)
+    cohorts: list[dict[str, Any]] = []
+    for key, added in sorted(appended.items()):
+        deltas += _append(site, key, old.get(key), lasts.get(key), added, ledger, days, cohorts)
+    added_to = {key[0] for key in appended}
+    rest = [contact for contact in ids if contact not in added_to]
+    if rest:
+        chunk = set(rest)
+        old_rest = {key: row for key, row in old.items() if key[0] in chunk}
+        stored = _stored_days(rest)
+        facts = _facts_from_moves(site, rest, stored, old_rest, moves)
+        for key in set(old_rest) | set(facts):
+            deltas += _ledger_change(site, key, old_rest.get(key), facts.get(key, []), ledger)
+        months = {key: {row[1] for row in rows.values()} for key, rows in stored.items()}
+        cohort_rollup.apply_change(
+            site, old_rest, facts, months
+        )  # the cohort roll-up, from the days as they were
+        _order_day_writes(site, facts, stored, days)
+    ledger.execute()
     add_rows(RollupDaily, ("site", "day", "currency"), deltas)
-    months = {key: {row[1] for row in days.values()} for key, days in stored.items()}
-    cohort_rollup.apply_change(
-        site, old, facts, months
-    )  # the cohort roll-up, from the days as they were
-    _write_order_days(site, facts, stored)
+    add_rows(CohortMonth, cohort_rollup.KEYS, cohorts)
+    days.execute()
+
+
+# a customer's last stored day: row id, day, month, orders, next day
+Last = tuple[int, date, str, int, date]
+
+
+def _last_days(ids: list[int]) -> dict[tuple[int, str], Last]:
+    """Each (contact, currency)'s last stored customer-day: the greatest day per key from the
+    (contact, currency, day) index alone, then that one row."""
+    latest = (
+        CustomerOrderDay.select(
+            CustomerOrderDay.contact.alias("who"),
+            CustomerOrderDay.currency.alias("cur"),
+            fn.MAX(CustomerOrderDay.day).alias("last_day"),
+        )
+        .where(among(CustomerOrderDay.contact, ids))
+        .group_by(CustomerOrderDay.contact, CustomerOrderDay.currency)
+        .alias("latest")
+    )
+    query = CustomerOrderDay.select(
+        CustomerOrderDay.id,
+        CustomerOrderDay.contact,
+        CustomerOrderDay.currency,
+        CustomerOrderDay.day,
+        CustomerOrderDay.month,
+        CustomerOrderDay.orders,
+        CustomerOrderDay.next_day,
+    ).join(
+        latest,
+        on=(
+            (CustomerOrderDay.contact == latest.c.who)
+            & (CustomerOrderDay.currency == latest.c.cur)
+            & (CustomerOrderDay.day == latest.c.last_day)
+        ),
+    )
+    as_day = CustomerOrderDay.day.python_value
+    return {
+        (contact, currency): (row_id, as_day(day), month, orders, as_day(next_day))
+        for row_id, contact, currency, day, month, orders, next_day in database.execute(
+            query
+        ).fetchall()
+    }
+
+
+def _appending(
+    ids: list[int], old: dict[Any, Any], lasts: dict[tuple[int, str], Last], moves: DayCounts
+) -> dict[tuple[int, str], list[tuple[date, int]]]:
+    """The (contact, currency) keys whose change only adds orders on or after their last stored day
+    (a history import, a sale: the usual pass), with the days and orders added, for contacts all
+    of whose changes are such. Their days need not be read: the last one is enough. A contact
+    with any other change (an order that stopped counting or moved, or an earlier day) or whose
+    stored rows disagree (a ledger without days) is left to the full path."""
+    chunk = set(ids)
+    appended: dict[tuple[int, str], list[tuple[date, int]]] = {}
+    mixed: set[int] = set()
+    for key, counts in moves.items():
+        if key[0] not in chunk or key[0] in mixed:
+            continue
+        last = lasts.get(key)
+        added = sorted((day, n) for day, n in counts.items() if n)
+        if (
+            (key in old) != (last is not None)
+            or any(n < 0 for _, n in added)
+            or (last is not None and added[0][0] < last[1])
+        ):
+            mixed.add(key[0])
+            continue
+        appended[key] = added
+    return {key: added for key, added in appended.items() if key[0] not in mixed}
+
+
+def _append(
+    site: Site,
+    key: tuple[int, str],
+    old: Any,
+    last: Last | None,
+    added: list[tuple[date, int]],
+    ledger: LedgerWrites,
+    days: DayWrites,
+    cohorts: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Add the orders of `added` days (none before the last stored day) to one customer's days,
+    ledger and cohort months, writing what the full path would write for the same change but from
+    the last stored day alone; returns the roll-up deltas of the ledger change."""
+    contact, currency = key
+    new_days = added
+    if last is not None:
+        row_id, day, month, orders, following = last
+        same_day = added[0][1] if added[0][0] == day else 0
+        new_days = added[1:] if same_day else added
+        after = (orders + same_day, new_days[0][0] if new_days else following)
+        days.change(currency, row_id, month, (orders, following), after)
+    for i, (day, n) in enumerate(new_days):
+        following = new_days[i + 1][0] if i + 1 < len(new_days) else NO_NEXT_DAY
+        days.add(contact, currency, day, n, following)
+    # the ledger's first and second order days (orders, not distinct days)
+    if old is not None:
+        first, second = old.first_day, old.second_day or added[0][0]
+    else:
+        first = added[0][0]
+        second = first if added[0][1] > 1 else (added[1][0] if len(added) > 1 else None)
+    deltas = _ledger_change(site, key, old, [first] if second is None else [first, second], ledger)
+    # cohort months: each new month counts this customer; the month before it, if they ordered
+    # then, now retains them (later months cannot exist: no day is before the last)
+    cohort = old.first_month if old is not None else month_of(first)
+    latest = last[2] if last is not None else None
+    for day, _ in new_days:
+        month = month_of(day)
+        if month == latest:
+            continue
+        if latest is not None and latest == _month_before(month):
+            cohorts.append(_cohort_row(site.id, currency, cohort, latest, 0, 1))
+        cohorts.append(_cohort_row(site.id, currency, cohort, month, 1, 0))
+        latest = month
+    return deltas
+
+
+def _month_before(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - (number == 1):04d}-{(number - 2) % 12 + 1:02d}"
+
+
+def _cohort_row(
+    site_id: int, currency: str, cohort: str, month: str, customers: int, retained: int
+) -> dict[str, Any]:
+    return {
+        "site": site_id,
+        "currency": currency,
+        "cohort_month": cohort,
+        "month": month,
+        "customers": customers,
+        "retained": retained,
+    }
 
 
 def _lock_contacts(ids: list[int]) -> None:
@@ -239,18 +393,21 @@ def _moves(
     return out
 
 
-def _write_order_days(site: Site, facts: Facts, stored: StoredDays) -> None:
-    """Make the stored customer-days those of `facts`, writing only what differs: a new order
-    usually adds one day and moves the previous day's next day, whatever the customer's history."""
-    gone: list[int] = []
-    changed: dict[int, dict[str, Any]] = {}
-    added: list[dict[str, Any]] = []
-    months: list[dict[str, Any]] = []  # CustomerDayMonth deltas: -1 where a row was, +1 where it is
+@dataclass
+class DayWrites:
+    """A chunk's customer-day changes and their CustomerDayMonth deltas (-1 where a row was, +1
+    where it is), written in a few statements."""
 
-    def count(currency: str, month: str, following: date, sign: int) -> None:
-        months.append(
+    site_id: int
+    gone: list[int] = field(default_factory=list)
+    changed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    added: list[dict[str, Any]] = field(default_factory=list)
+    months: list[dict[str, Any]] = field(default_factory=list)
+
+    def count(self, currency: str, month: str, following: date, sign: int) -> None:
+        self.months.append(
             {
-                "site": site.id,
+                "site": self.site_id,
                 "currency": currency,
                 "month": month,
                 "next_day": following,
@@ -258,6 +415,59 @@ def _write_order_days(site: Site, facts: Facts, stored: StoredDays) -> None:
             }
         )
 
+    def add(self, contact: int, currency: str, day: date, orders: int, following: date) -> None:
+        self.added.append(
+            {
+                "site": self.site_id,
+                "contact": contact,
+                "currency": currency,
+                "day": day,
+                "month": month_of(day),
+                "orders": orders,
+                "next_day": following,
+            }
+        )
+        self.count(currency, month_of(day), following, 1)
+
+    def change(
+        self,
+        currency: str,
+        row_id: int,
+        month: str,
+        was: tuple[int, date],
+        now: tuple[int, date],
+    ) -> None:
+        """A stored row's (orders, next day) from `was` to `now`."""
+        if was == now:
+            return
+        self.changed[row_id] = {"orders": now[0], "next_day": now[1]}
+        if was[1] != now[1]:
+            self.count(currency, month, was[1], -1)
+            self.count(currency, month, now[1], 1)
+
+    def remove(self, currency: str, row: tuple[int, str, int, date]) -> None:
+        self.gone.append(row[0])
+        self.count(currency, row[1], row[3], -1)
+
+    def execute(self) -> None:
+        gone = sorted(self.gone)
+        for start in range(0, len(gone), 500):
+            CustomerOrderDay.delete().where(
+                among(CustomerOrderDay.id, gone[start : start + 500])
+            ).execute()
+        update_by_id(
+            CustomerOrderDay, dict(sorted(self.changed.items())), ("orders", "next_day")
+        )  # in id order
+        insert_rows(
+            CustomerOrderDay,
+            sorted(self.added, key=lambda r: (r["contact"], r["currency"], r["day"])),
+        )
+        add_rows(CustomerDayMonth, ("site", "currency", "month", "next_day"), self.months)
+
+
+def _order_day_writes(site: Site, facts: Facts, stored: StoredDays, writes: DayWrites) -> None:
+    """Make the stored customer-days those of `facts`, writing only what differs: a new order
+    usually adds one day and moves the previous day's next day, whatever the customer's history."""
     for key in set(stored) | set(facts):
         contact, currency = key
         counts = Counter(facts.get(key, ()))
@@ -267,35 +477,8 @@ def _write_order_days(site: Site, facts: Facts, stored: StoredDays) -> None:
         for day, following in zip(distinct, following_days, strict=True):
             row = have.pop(day, None)
             if row is None:
-                added.append(
-                    {
-                        "site": site.id,
-                        "contact": contact,
-                        "currency": currency,
-                        "day": day,
-                        "month": month_of(day),
-                        "orders": counts[day],
-                        "next_day": following,
-                    }
-                )
-                count(currency, month_of(day), following, 1)
-            elif (row[2], row[3]) != (counts[day], following):
-                changed[row[0]] = {"orders": counts[day], "next_day": following}
-                if row[3] != following:
-                    count(currency, row[1], row[3], -1)
-                    count(currency, row[1], following, 1)
+                writes.add(contact, currency, day, counts[day], following)
+            else:
+                writes.change(currency, row[0], row[1], (row[2], row[3]), (counts[day], following))
         for row in have.values():
-            gone.append(row[0])
-            count(currency, row[1], row[3], -1)
-    gone.sort()
-    for start in range(0, len(gone), 500):
-        CustomerOrderDay.delete().where(
-            among(CustomerOrderDay.id, gone[start : start + 500])
-        ).execute()
-    update_by_id(
-        CustomerOrderDay, dict(sorted(changed.items())), ("orders", "next_day")
-    )  # in id order
-    insert_rows(
-        CustomerOrderDay, sorted(added, key=lambda r: (r["contact"], r["currency"], r["day"]))
-    )
-    add_rows(CustomerDayMonth, ("site", "currency", "month", "next_day"), months)
+            writes.remove(currency, row)

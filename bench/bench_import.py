@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, overload
 
@@ -30,13 +31,23 @@ from tests.woocommerce.woo_data import documented_order
 from tests.woocommerce.woo_fake_shop import KEY, SECRET, FakeShop
 
 FIRST_ID = 1000
+# --dated: the orders spread over four years in id order, as a shop's real history is (without
+# it every order carries the documented order's dates, so each customer's orders share one moment)
+HISTORY_START = datetime(2022, 1, 1)
+HISTORY_SECONDS = 4 * 365 * 86_400
+
+
+def order_moment(n: int, count: int) -> datetime:
+    """When the n-th of `count` dated orders was created and paid."""
+    return HISTORY_START + timedelta(seconds=n * HISTORY_SECONDS // max(count, 1))
 
 
 class GeneratedOrders(Sequence[dict[str, Any]]):
     """n orders with ids 1000, 1002, ...; built when a page asks for them, never stored."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, dated: bool = False) -> None:
         self.size = count
+        self.dated = dated
         self.template = json.dumps(documented_order())
 
     def __len__(self) -> int:
@@ -64,6 +75,10 @@ class GeneratedOrders(Sequence[dict[str, Any]]):
             customer_id=n % 7,
             date_modified_gmt=f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00:00",
         )
+        if self.dated:
+            at = order_moment(n, self.size).isoformat()
+            for name in ("date_created", "date_paid", "date_modified"):
+                order.update({name: at, f"{name}_gmt": at})
         order["billing"]["email"] = f"buyer{n % 50_000}@example.com"
         if n % 20 == 0:
             order["refunds"] = [{"id": order_id + 1, "reason": "", "total": "-5.00"}]
@@ -71,7 +86,11 @@ class GeneratedOrders(Sequence[dict[str, Any]]):
 
 
 class GeneratedRefunds:
-    """The refund of every 20th order, looked up by id as /wc/v3/refunds?include= does."""
+    """The refund of every 20th order, looked up by id as /wc/v3/refunds?include= does; made
+    three days after its order when the orders are dated."""
+
+    def __init__(self, count: int = 0, dated: bool = False) -> None:
+        self.count, self.dated = count, dated
 
     def __contains__(self, refund_id: object) -> bool:
         return isinstance(refund_id, int) and (refund_id - FIRST_ID - 1) % 40 == 0
@@ -82,7 +101,13 @@ class GeneratedRefunds:
             "parent_id": refund_id - 1,
             "amount": "5.00",
             "reason": "",
-            "date_created_gmt": "2024-06-01T12:00:00",
+            "date_created_gmt": (
+                (
+                    order_moment((refund_id - 1 - FIRST_ID) // 2, self.count) + timedelta(days=3)
+                ).isoformat()
+                if self.dated
+                else "2024-06-01T12:00:00"
+            ),
         }
 
     def values(self) -> Iterator[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from companion.core.numbers import whole_number
 from companion.models import (
     Cart,
     Contact,
@@ -47,12 +48,12 @@ def list_contacts(
 
 
 def find_contact(site_id: int, key: str) -> Contact | None:
-    where = (
-        Contact.email == key.strip().lower()
-        if "@" in key
-        else (Contact.id == int(key) if key.isdigit() else None)
-    )
-    if where is None:
+    """The site's contact by email or by id; None for anything else."""
+    if "@" in key:
+        where = Contact.email == key.strip().lower()
+    elif (number := whole_number(key)) is not None:
+        where = Contact.id == number
+    else:
         return None
     return Contact.get_or_none((Contact.site == site_id) & where & Contact.erased_at.is_null())
 

@@ -11,6 +11,7 @@ from markupsafe import escape
 from marshmallow import ValidationError
 
 from companion.core import runtime
+from companion.core.numbers import whole_number
 from companion.dashboard import auth
 from companion.dashboard.blueprint import bp
 from companion.dashboard.pages import NAV, site_page
@@ -95,7 +96,8 @@ def coupon_input(form: Any) -> dict[str, Any] | None:
     coupon: dict[str, Any] = {"kind": "unique", "description": description}
     coupon.update({name: _text(form, f"coupon.{name}") for name in COUPON_TEXT})
     days = _text(form, "coupon.days_valid")
-    coupon["days_valid"] = int(days) if days and days.isdigit() else days
+    number = whole_number(days)
+    coupon["days_valid"] = days if number is None else number
     coupon["individual_use"] = form.get("coupon.individual_use") == "on"
     return {k: v for k, v in coupon.items() if v is not None or k == "minimum_amount"}
 
@@ -190,7 +192,7 @@ def _page(
 
 def _step_arg(key: str) -> int:
     step = request.values.get("preview_step", request.args.get("step", "1"))
-    number = int(step) if step.isdigit() else 1
+    number = whole_number(step) or 1
     return number if 1 <= number <= len(FLOWS[key].delays_hours) else 1
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import abort, redirect, request, url_for
 
+from companion.core.numbers import whole_number
 from companion.dashboard import auth
 from companion.dashboard.blueprint import bp
 from companion.dashboard.flow_editor import _page, _step_arg, form_values
@@ -96,7 +97,7 @@ def release_backlog(site: Site, period: Period, today: date, flow_key: str) -> A
         "Switch the flow on first."
         if not flow.enabled
         else None
-        if days.isdigit() and 1 <= int(days) <= MAX_DAYS
+        if 1 <= (whole_number(days) or 0) <= MAX_DAYS
         else f"A whole number of days from 1 to {MAX_DAYS}."
     )
     if problem:

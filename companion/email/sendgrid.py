@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sendgrid import SendGridAPIClient
 
+from companion.core.numbers import whole_number
+
 SENDGRID_HOST = "https://api.sendgrid.com"
 MESSAGE_ID_ARG = "sc_message_id"
 MAX_PERSONALIZATIONS = 1000
@@ -230,8 +232,8 @@ def _retry_after(headers: Any) -> float | None:
     value = headers.get("Retry-After") if headers is not None else None
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value)
+    if (seconds := whole_number(value)) is not None:
+        return float(seconds)
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -38,6 +38,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from companion.core.numbers import whole_number
 from companion.woocommerce.mapping import (
     customer_to_event,
     order_to_events,
@@ -374,8 +375,8 @@ def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value)
+    if (seconds := whole_number(value)) is not None:
+        return float(seconds)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -238,3 +238,24 @@ def test_a_single_use_coupon_is_set_without_json_and_checked_as_the_api_checks_i
     frame = client.get(f"/dashboard/{shop.site.public_id}/flows/win_back/preview?step=2")
     body = frame.get_data(as_text=True)
     assert "SC-XXXXXXXXXXXX" in body and "€5.00 off orders of €40.00 or more, valid until" in body
+
+
+def test_a_superscript_or_foreign_digit_in_a_number_field_is_a_422_not_a_500(client, shop):
+    """'²'.isdigit() is true and int('²') fails: days and the preview's step are read as whole
+    numbers of ASCII digits (companion.core.numbers), so the field says what is wrong instead."""
+    sign_in(client, shop)
+    bad = client.post(
+        _edit(shop, "win_back"),
+        data=_form(
+            shop,
+            client,
+            "win_back",
+            coupon__kind="unique",
+            coupon__discount_type="fixed_cart",
+            coupon__amount="5.00",
+            coupon__days_valid="1²",
+        ),
+    )
+    assert bad.status_code == 422
+    assert 'id="err-coupon-days_valid"' in bad.get_data(as_text=True)
+    assert client.get(_edit(shop) + "?step=%C2%B2").status_code == 200

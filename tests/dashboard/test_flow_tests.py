@@ -154,7 +154,7 @@ def test_the_backlog_refuses_a_bad_number_of_days_and_a_flow_that_is_off(client,
     sign_in(client, shop)
     url = f"/dashboard/{shop.site.public_id}/flows/win_back/backlog"
     token = csrf_of(client, _edit(shop, "win_back"))
-    for days in ("0", "1.5", "", "400"):
+    for days in ("0", "1.5", "", "400", "²", "1²"):
         answer = client.post(url, data={"days": days, "csrf_token": token})
         assert answer.status_code == 422
         assert 'id="err-backlog-days"' in answer.get_data(as_text=True)

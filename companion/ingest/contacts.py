@@ -419,30 +419,30 @@ def _refresh_chunk(
     site_id: int, ids: list[int], added: dict[int, list[dict[str, Any]] | None]
 ) -> dict[int, ContactFacts | None]:
     """Up to 500 contacts: their stored totals advanced by the orders the pass added, or else one
-    grouped read of their orders over the (site, contact) index and one of their refunds; then one
-    UPDATE of those that changed. (A correlated MIN/MAX subquery per contact let SQLite walk the
-    site's counted_at index from the oldest order instead: quadratic in the size of the shop.) The
-    read also takes each first order's total, which only the rescoring needs: it is one more column
-    of the same scan, where the rescoring's own read was a second scan."""
+    grouped read of their orders over the (site, contact) index and one of their refunds (`_read`);
+    then one UPDATE of those that changed."""
     stored = _stored(ids)
     facts: dict[int, ContactFacts | None] = {}
     unread: list[int] = []
     for contact in ids:
         new = added.get(contact, [])
-        known = new is not None and contact in stored
-        advanced = _advanced(stored[contact], new) if known and new is not None else False
+        advanced = (
+            False if new is None or contact not in stored else _advanced(stored[contact], new)
+        )
         if advanced is False:
             unread.append(contact)
         else:
             facts[contact] = advanced
     facts.update(_read(site_id, unread))
-    changed = {i: _totals(facts[i]) for i in ids if added.get(i, []) != [] or i in unread}
-    update_by_id(Contact, changed, TOTALS)
+    written = set(unread) | {i for i in ids if added.get(i)}  # read again, or added to
+    update_by_id(Contact, {i: _totals(facts[i]) for i in sorted(written)}, TOTALS)
     return facts
 
 
 def _read(site_id: int, ids: list[int]) -> dict[int, ContactFacts | None]:
-    """These contacts' facts from their counted orders and the refunds on them."""
+    """These contacts' facts from their counted orders and the refunds on them. (A correlated
+    MIN/MAX subquery per contact let SQLite walk the site's counted_at index from the oldest order
+    instead: quadratic in the size of the shop.)"""
     if not ids:
         return {}
     counted = (

@@ -15,7 +15,7 @@ from typing import Any
 
 from companion.core import sql
 from companion.core.days import month_of
-from companion.metrics.periods import month_after
+from companion.metrics.periods import month_after, month_before
 from companion.metrics.upsert import add_rows
 from companion.models import Site
 from companion.models.rollups import CohortMonth, CustomerLedger, CustomerOrderDay
@@ -30,16 +30,39 @@ def contribution(
     """One customer's rows: counted in each month they ordered, retained where they ordered the
     month after."""
     return [
-        {
-            "site": site_id,
-            "currency": currency,
-            "cohort_month": cohort,
-            "month": m,
-            "customers": sign,
-            "retained": sign * (month_after(m) in months),
-        }
-        for m in months
+        _row(site_id, currency, cohort, m, sign, sign * (month_after(m) in months)) for m in months
     ]
+
+
+def months_added(
+    site_id: int, currency: str, cohort: str, latest: str | None, months: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The change to one customer's rows when they order in `months` (in order), none before
+    `latest`, the last month they ordered in so far (None: none): each new month counts them, and
+    the month before it, where they ordered then, now retains them. What `apply_change` writes for
+    such a change, without their other months."""
+    rows = []
+    for month in months:
+        if month == latest:
+            continue
+        if latest is not None and latest == month_before(month):
+            rows.append(_row(site_id, currency, cohort, latest, 0, 1))
+        rows.append(_row(site_id, currency, cohort, month, 1, 0))
+        latest = month
+    return rows
+
+
+def _row(
+    site_id: int, currency: str, cohort: str, month: str, customers: int, retained: int
+) -> dict[str, Any]:
+    return {
+        "site": site_id,
+        "currency": currency,
+        "cohort_month": cohort,
+        "month": month,
+        "customers": customers,
+        "retained": retained,
+    }
 
 
 def apply_change(

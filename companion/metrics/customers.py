@@ -139,6 +139,16 @@ def _refresh_chunk(site: Site, ids: list[int], moves: DayCounts) -> None:
 
 # a customer's last stored day: row id, day, month, orders, next day
 Last = tuple[int, date, str, int, date]
+# what both reads of customer-days take, as the driver gives it (the days are converted)
+DAY_COLUMNS = (
+    CustomerOrderDay.id,
+    CustomerOrderDay.contact,
+    CustomerOrderDay.currency,
+    CustomerOrderDay.day,
+    CustomerOrderDay.month,
+    CustomerOrderDay.orders,
+    CustomerOrderDay.next_day,
+)
 
 
 def _last_days(ids: list[int]) -> dict[tuple[int, str], Last]:
@@ -154,15 +164,7 @@ def _last_days(ids: list[int]) -> dict[tuple[int, str], Last]:
         .group_by(CustomerOrderDay.contact, CustomerOrderDay.currency)
         .alias("latest")
     )
-    query = CustomerOrderDay.select(
-        CustomerOrderDay.id,
-        CustomerOrderDay.contact,
-        CustomerOrderDay.currency,
-        CustomerOrderDay.day,
-        CustomerOrderDay.month,
-        CustomerOrderDay.orders,
-        CustomerOrderDay.next_day,
-    ).join(
+    query = CustomerOrderDay.select(*DAY_COLUMNS).join(
         latest,
         on=(
             (CustomerOrderDay.contact == latest.c.who)
@@ -237,37 +239,12 @@ def _append(
         first = added[0][0]
         second = first if added[0][1] > 1 else (added[1][0] if len(added) > 1 else None)
     deltas = _ledger_change(site, key, old, [first] if second is None else [first, second], ledger)
-    # cohort months: each new month counts this customer; the month before it, if they ordered
-    # then, now retains them (later months cannot exist: no day is before the last)
     cohort = old.first_month if old is not None else month_of(first)
-    latest = last[2] if last is not None else None
-    for day, _ in new_days:
-        month = month_of(day)
-        if month == latest:
-            continue
-        if latest is not None and latest == _month_before(month):
-            cohorts.append(_cohort_row(site.id, currency, cohort, latest, 0, 1))
-        cohorts.append(_cohort_row(site.id, currency, cohort, month, 1, 0))
-        latest = month
+    latest = last[2] if last is not None else None  # no later month: no day is before the last
+    cohorts += cohort_rollup.months_added(
+        site.id, currency, cohort, latest, [month_of(day) for day, _ in new_days]
+    )
     return deltas
-
-
-def _month_before(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year - (number == 1):04d}-{(number - 2) % 12 + 1:02d}"
-
-
-def _cohort_row(
-    site_id: int, currency: str, cohort: str, month: str, customers: int, retained: int
-) -> dict[str, Any]:
-    return {
-        "site": site_id,
-        "currency": currency,
-        "cohort_month": cohort,
-        "month": month,
-        "customers": customers,
-        "retained": retained,
-    }
 
 
 def _lock_contacts(ids: list[int]) -> None:
@@ -304,15 +281,7 @@ def _stored_days(ids: list[int]) -> StoredDays:
     million orders), and peewee's row wrapper cost as much again as reading them."""
     stored: StoredDays = {}
     as_day = CustomerOrderDay.day.python_value
-    query = CustomerOrderDay.select(
-        CustomerOrderDay.id,
-        CustomerOrderDay.contact,
-        CustomerOrderDay.currency,
-        CustomerOrderDay.day,
-        CustomerOrderDay.month,
-        CustomerOrderDay.orders,
-        CustomerOrderDay.next_day,
-    ).where(among(CustomerOrderDay.contact, ids))
+    query = CustomerOrderDay.select(*DAY_COLUMNS).where(among(CustomerOrderDay.contact, ids))
     for row_id, contact, currency, day, month, orders, next_day in database.execute(
         query
     ).fetchall():

@@ -51,3 +51,8 @@ def _bucket_end(day: date, interval: str) -> date:
 def month_after(month: str) -> str:
     year, number = int(month[:4]), int(month[5:7])
     return f"{year + (number == 12):04d}-{number % 12 + 1:02d}"
+
+
+def month_before(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - (number == 1):04d}-{(number - 2) % 12 + 1:02d}"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from companion.metrics import customers
+from companion.metrics.periods import month_before
 from companion.metrics.rebuild import rebuild_site
 from companion.models import Site, utcnow
 from tests import factories as f
@@ -82,6 +83,6 @@ def test_an_order_before_the_last_day_reads_that_customers_days(
 
 
 def test_the_month_before_crosses_the_year() -> None:
-    assert customers._month_before("2026-01") == "2025-12"
-    assert customers._month_before("2026-12") == "2026-11"
-    assert customers._month_before("2026-02") == "2026-01"
+    assert month_before("2026-01") == "2025-12"
+    assert month_before("2026-12") == "2026-11"
+    assert month_before("2026-02") == "2026-01"

@@ -19,16 +19,7 @@ from tests import factories as f
 from tests.helpers import post_events, run_jobs
 from tests.metrics.streams import random_stream
 
-TOTALS = (
-    "orders_count",
-    "total_spent",
-    "refunded",
-    "first_order_at",
-    "last_order_at",
-    "first_order_total",
-    "first_order_id",
-    "last_refund_at",
-)
+TOTALS = contacts.TOTALS
 
 
 def counted_from_rows(site_id: int) -> dict[int, dict[str, Any]]:
